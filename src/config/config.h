@@ -1,0 +1,102 @@
+#ifndef GH_CONFIG_CONFIG_H
+#define GH_CONFIG_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/err.h"
+#include "crypto/sigkey.h"
+
+enum gh_pwhash_alg {
+    GH_PWHASH_BCRYPT,   /* bcrypt via libxcrypt, cost = password.bcrypt_cost */
+    GH_PWHASH_ARGON2ID, /* Argon2id via libsodium */
+};
+
+/**
+ * The whole configuration, typed. Every field has a YAML key (shown beside it) and an
+ * environment name: GATEHOUSE_ + the key path in upper case with '_' between levels
+ * (auth.access_ttl -> GATEHOUSE_AUTH_ACCESS_TTL). Durations accept "90s", "15m", "168h",
+ * "7d" or plain seconds; sizes accept "64KiB", "1MiB" or plain bytes; booleans
+ * true/false/on/off/yes/no/1/0.
+ */
+struct gh_config {
+    /* server.* */
+    char listen_host[256];       /* server.listen "HOST:PORT" (default 127.0.0.1:8080; [::1]:8080 for IPv6) */
+    uint16_t listen_port;
+    char public_url[512];        /* public_url (GATEHOUSE_PUBLIC_URL), default http://<listen> */
+    unsigned http_threads;       /* server.threads: polling threads, 0 = one per core */
+    size_t max_body;             /* server.max_body (64KiB) */
+    size_t max_header_bytes;     /* server.max_header_bytes: all request headers together (16KiB) */
+    unsigned max_json_depth;     /* server.max_json_depth (16) */
+    size_t max_field_length;     /* server.max_field_length: any JSON string value (4096) */
+    unsigned shutdown_timeout;   /* server.shutdown_timeout seconds to finish in-flight requests (10s) */
+    unsigned connection_timeout; /* server.connection_timeout idle/slow-client timeout seconds (30s) */
+    int hsts;                    /* server.hsts: send Strict-Transport-Security (false; true when TLS) */
+
+    /* storage.* */
+    char data_dir[PATH_MAX];     /* storage.data_dir (./var); --data-dir overrides */
+    char database[PATH_MAX];     /* storage.database, default <data_dir>/gatehouse.db */
+    unsigned busy_timeout_ms;    /* storage.busy_timeout (5s, stored in ms) */
+
+    /* auth.* */
+    char issuer[256];            /* auth.issuer, default public_url */
+    char audience[256];          /* auth.audience ("gatehouse") */
+    enum gh_alg algorithm;       /* auth.algorithm RS256|ES256|EdDSA (RS256) */
+    unsigned rsa_bits;           /* auth.rsa_bits (4096) */
+    char signing_key[PATH_MAX];  /* auth.signing_key, default <data_dir>/keys/signing.pem */
+    int64_t access_ttl;          /* auth.access_ttl seconds (15m) */
+    int64_t refresh_ttl;         /* auth.refresh_ttl seconds (168h) */
+    int64_t clock_leeway;        /* auth.clock_leeway seconds (30s) */
+    size_t token_cache_size;     /* auth.token_cache_size entries (65536, 0 = off) */
+    int registration;            /* auth.registration: open self-registration (true) */
+
+    /* password.* */
+    enum gh_pwhash_alg hash;     /* password.hash bcrypt|argon2id (bcrypt) */
+    unsigned bcrypt_cost;        /* password.bcrypt_cost 4..31 (12) */
+    unsigned argon2_ops;         /* password.argon2_ops (3) */
+    size_t argon2_memory;        /* password.argon2_memory bytes (64MiB) */
+    unsigned min_length;         /* password.min_length characters (8; >= 8) */
+    unsigned max_length;         /* password.max_length characters (128; >= 128) */
+    int require_upper;           /* password.require_upper (false) */
+    int require_lower;           /* password.require_lower (false) */
+    int require_digit;           /* password.require_digit (false) */
+    int require_symbol;          /* password.require_symbol (false) */
+    int reject_common;           /* password.reject_common: zxcvbn guessability check (true) */
+    unsigned min_entropy_bits;   /* password.min_entropy_bits: zxcvbn estimate floor (20) */
+
+    /* workers.* */
+    unsigned hash_threads;       /* workers.hash_threads, 0 = half the cores, at least 1 */
+    unsigned hash_queue;         /* workers.hash_queue (64) */
+    unsigned io_threads;         /* workers.io_threads (2) */
+    unsigned io_queue;           /* workers.io_queue (1024) */
+
+    /* log.* */
+    int access_log;              /* log.access: one JSON line per request (true) */
+    int log_level;               /* log.level debug|info|warn|error (info = 1) */
+};
+
+/** Fills c with the defaults documented above (data_dir-relative paths are resolved by gh_config_finish). */
+void gh_config_defaults(struct gh_config *c) GH_NONNULL(1);
+
+/**
+ * Reads YAML file path (NULL: none) over the defaults, then the GATEHOUSE_* variables of
+ * envp (NULL-terminated "NAME=value" strings, usually environ) over that. An unknown key,
+ * a value of the wrong type or out of range gives GH_ERR_INVALID with a message in err
+ * naming the source (file:line or the variable), the key and what was expected, e.g.
+ * "gatehouse.yaml:4: auth.access_ttl: expected a duration like 15m, got \"soon\"".
+ */
+gh_err gh_config_load(struct gh_config *c, const char *path, char *const *envp, char *err,
+                      size_t err_size) GH_WUR GH_NONNULL(1, 4);
+
+/**
+ * Call after command-line overrides: derives defaults that depend on other keys
+ * (database and signing_key from data_dir, public_url from listen, issuer from
+ * public_url), resolves thread counts against the number of cores, and checks
+ * cross-key rules. Errors as for gh_config_load.
+ */
+gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size) GH_WUR GH_NONNULL(1, 2);
+
+/** Parses "HOST:PORT" / "[v6]:PORT" into c->listen_host / listen_port. */
+gh_err gh_config_set_listen(struct gh_config *c, const char *value) GH_WUR GH_NONNULL(1, 2);
+
+#endif

@@ -1,0 +1,87 @@
+#ifndef GH_CRYPTO_JWT_H
+#define GH_CRYPTO_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "core/err.h"
+#include "crypto/sigkey.h"
+
+/** Longest token Gatehouse accepts or makes. */
+#define GH_JWT_MAX 8192
+#define GH_ID_MAX 64      /* sub, jti, org: UUID text (36) with room to spare */
+#define GH_ROLES_MAX 512  /* roles joined with ',' */
+#define GH_PERMS_MAX 2048 /* permissions joined with ' ' */
+
+/**
+ * The claims of a Gatehouse access token, typed. Strings are NUL-terminated;
+ * roles are joined with ',' and perms with ' ' (neither contains those separators).
+ */
+struct gh_claims {
+    char iss[256];
+    char aud[256];
+    char sub[GH_ID_MAX];
+    char jti[GH_ID_MAX];
+    char org[GH_ID_MAX];
+    char roles[GH_ROLES_MAX];
+    char perms[GH_PERMS_MAX];
+    int64_t iat;
+    int64_t nbf;
+    int64_t exp;
+    int64_t epoch; /* "gh_ep": the user's revocation epoch when the token was made */
+};
+
+/**
+ * A set of signing keys: at most one active key signs, every key verifies.
+ * Built at start, then read-only (safe to share between threads).
+ */
+struct gh_keyring;
+
+gh_err gh_keyring_new(struct gh_keyring **out) GH_WUR GH_NONNULL(1);
+/** Frees the ring and every key in it. Accepts NULL. */
+void gh_keyring_free(struct gh_keyring *ring);
+/**
+ * Adds key (the ring takes ownership, also on failure). active != 0 makes it the
+ * signing key (replacing a previous active one, which stays for verification).
+ * GH_ERR_CONFLICT if a key with the same kid is already in the ring.
+ */
+gh_err gh_keyring_add(struct gh_keyring *ring, struct gh_sigkey *key, int active) GH_WUR
+    GH_NONNULL(1, 2);
+/** The active key, or NULL. */
+const struct gh_sigkey *gh_keyring_active(const struct gh_keyring *ring) GH_NONNULL(1);
+/** The key with this kid, or NULL. */
+const struct gh_sigkey *gh_keyring_find(const struct gh_keyring *ring, const char *kid,
+                                        size_t kid_len) GH_NONNULL(1, 2);
+/** {"keys":[...public JWKs...]} as compact JSON text; caller frees. */
+gh_err gh_keyring_jwks(const struct gh_keyring *ring, char **out) GH_WUR GH_NONNULL(1, 2);
+
+/**
+ * Signs claims with the ring's active key: header {"alg","kid","typ":"at+jwt"}.
+ * *out is a NUL-terminated compact JWS the caller frees.
+ */
+gh_err gh_jwt_sign(const struct gh_keyring *ring, const struct gh_claims *claims, char **out)
+    GH_WUR GH_NONNULL(1, 2, 3);
+
+/** What a verifier insists on. */
+struct gh_jwt_expect {
+    const char *iss;  /* exact match required */
+    const char *aud;  /* must equal "aud", or be an element of it when it is an array */
+    int64_t now;      /* unix seconds */
+    int64_t leeway;   /* seconds of clock skew allowed on exp / nbf / iat */
+};
+
+/**
+ * Verifies a compact JWS and fills *out. The key is chosen by the header's kid from the
+ * ring and the header's alg must equal that key's algorithm (never the other way round):
+ * alg "none", an alg that differs from the key's, an unknown or missing kid, a typ other
+ * than "at+jwt" (case-insensitive, "application/" prefix allowed), a bad signature, bad
+ * base64url, non-object JSON, duplicate or missing claims (iss sub aud exp iat nbf jti)
+ * give GH_ERR_AUTH; wrong iss / aud give GH_ERR_AUTH; exp <= now - leeway gives
+ * GH_ERR_EXPIRED; nbf > now + leeway (or iat > now + leeway) gives GH_ERR_NOT_YET.
+ * Over-long input gives GH_ERR_TOO_LARGE. "crit" headers are refused (GH_ERR_AUTH).
+ */
+gh_err gh_jwt_verify(const struct gh_keyring *ring, const char *token, size_t len,
+                     const struct gh_jwt_expect *expect, struct gh_claims *out) GH_WUR
+    GH_NONNULL(1, 2, 4, 5);
+
+#endif

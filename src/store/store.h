@@ -1,0 +1,151 @@
+#ifndef GH_STORE_STORE_H
+#define GH_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/err.h"
+
+/*
+ * The storage interface. Services see only these typed records and the ops table;
+ * no SQL and no backend type leaves a backend. All times are unix seconds (UTC).
+ * Every op is safe to call from several threads at once. Ops return GH_ERR_IO when
+ * the backend fails (the message goes to the log, never to a client).
+ */
+
+#define GH_UUID_LEN 36
+#define GH_HASH_LEN 32 /* SHA-256 of a refresh token */
+
+struct gh_user {
+    char id[GH_UUID_LEN + 1];
+    char username[65];
+    char email[321];
+    char full_name[257];
+    char password_hash[256];   /* PHC / crypt(3) string, never a password */
+    char primary_org_id[GH_UUID_LEN + 1];
+    int disabled;
+    int superadmin;
+    int64_t token_epoch;       /* bumped to revoke every access token of the user */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct gh_org {
+    char id[GH_UUID_LEN + 1];
+    char name[129];
+    int64_t created_at;
+};
+
+/** A user's place in one org: the role's name and its permissions joined with ' '. */
+struct gh_membership {
+    char org_id[GH_UUID_LEN + 1];
+    char org_name[129];
+    char role_name[65];
+    char permissions[2048];
+};
+
+struct gh_refresh_token {
+    char id[GH_UUID_LEN + 1];
+    unsigned char hash[GH_HASH_LEN]; /* SHA-256 of the token; the token is never stored */
+    char user_id[GH_UUID_LEN + 1];
+    char family_id[GH_UUID_LEN + 1]; /* every token rotated from one login shares it */
+    char org_id[GH_UUID_LEN + 1];    /* the org the access tokens of this family carry */
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+/** One audit record (API.md "Audit"); empty strings are stored as NULL. */
+struct gh_audit_event {
+    int64_t ts;
+    const char *action;        /* LOGIN, LOGIN_FAILED, ... */
+    const char *user_id;
+    const char *username;
+    const char *org_id;
+    const char *resource_type;
+    const char *resource_id;
+    const char *ip_address;
+    const char *user_agent;
+    const char *method;
+    const char *path;
+    int status;
+    const char *metadata_json; /* a JSON object as text, or NULL */
+};
+
+struct gh_store;
+
+/** Callback for list ops; return non-zero to stop early. */
+typedef int (*gh_user_visit_fn)(void *arg, const struct gh_user *user);
+
+struct gh_store_ops {
+    const char *name; /* "sqlite" */
+
+    /* Opens (creating if needed) and applies pending migrations. dsn: a file path for
+     * sqlite. busy_timeout_ms bounds waits for locks. */
+    gh_err (*open)(const char *dsn, unsigned busy_timeout_ms, struct gh_store **out);
+    void (*close)(struct gh_store *st);
+    /* GH_OK when the backend answers a trivial query. */
+    gh_err (*ping)(struct gh_store *st);
+
+    /* users. Unique username / email (case-insensitive) violations -> GH_ERR_CONFLICT. */
+    gh_err (*user_create)(struct gh_store *st, const struct gh_user *u);
+    gh_err (*user_get)(struct gh_store *st, const char *id, struct gh_user *out);
+    /* login is a username or an email, matched without regard to case. */
+    gh_err (*user_find_login)(struct gh_store *st, const char *login, struct gh_user *out);
+    gh_err (*user_list)(struct gh_store *st, size_t limit, size_t offset, gh_user_visit_fn fn,
+                        void *arg);
+    gh_err (*user_count)(struct gh_store *st, int64_t *out);
+    /* Replaces the hash; when bump_epoch, also increments token_epoch and revokes every
+     * refresh token of the user, in one transaction; *new_epoch gets the epoch. */
+    gh_err (*user_set_password)(struct gh_store *st, const char *id, const char *hash,
+                                int bump_epoch, int64_t now, int64_t *new_epoch);
+    /* Sets disabled, increments token_epoch and revokes refresh tokens (one transaction). */
+    gh_err (*user_set_disabled)(struct gh_store *st, const char *id, int disabled, int64_t now,
+                                int64_t *new_epoch);
+    /* Increments token_epoch and revokes every refresh token (logout-all). */
+    gh_err (*user_revoke_all)(struct gh_store *st, const char *id, int64_t now,
+                              int64_t *new_epoch);
+
+    /* orgs and memberships (the minimum the foundation needs; RBAC extends it). */
+    gh_err (*org_create)(struct gh_store *st, const struct gh_org *org,
+                         const char *admin_permissions, const char *member_permissions);
+    gh_err (*org_find_name)(struct gh_store *st, const char *name, struct gh_org *out);
+    /* Adds user to org with the org's system role role_name ("admin" or "member"). */
+    gh_err (*member_add)(struct gh_store *st, const char *org_id, const char *user_id,
+                         const char *role_name, int64_t now);
+    gh_err (*member_get)(struct gh_store *st, const char *org_id, const char *user_id,
+                         struct gh_membership *out);
+    /* Fills up to max memberships of user, ordered by org name; *n gets the count. */
+    gh_err (*member_list_user)(struct gh_store *st, const char *user_id,
+                               struct gh_membership *out, size_t max, size_t *n);
+
+    /* refresh tokens */
+    gh_err (*refresh_insert)(struct gh_store *st, const struct gh_refresh_token *t);
+    /*
+     * Spends the token with hash old_hash and inserts next, atomically: exactly one of
+     * several concurrent callers with the same old_hash succeeds. On GH_OK *spent gets
+     * the spent token's record (next must carry its family and user). Errors:
+     * GH_ERR_NOT_FOUND unknown hash; GH_ERR_EXPIRED past expires_at; GH_ERR_REVOKED
+     * revoked (family or user); GH_ERR_REUSED already spent: the whole family is then
+     * revoked before returning and *spent gets the record (for the audit).
+     */
+    gh_err (*refresh_rotate)(struct gh_store *st, const unsigned char old_hash[GH_HASH_LEN],
+                             struct gh_refresh_token *next, int64_t now,
+                             struct gh_refresh_token *spent);
+    /* Revokes one token by hash; GH_ERR_NOT_FOUND if unknown. *out gets the record. */
+    gh_err (*refresh_revoke)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                             int64_t now, struct gh_refresh_token *out);
+    /* Deletes tokens expired before cutoff; *n gets the count. */
+    gh_err (*refresh_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
+
+    /* audit */
+    gh_err (*audit_append)(struct gh_store *st, const struct gh_audit_event *ev);
+};
+
+/** A store: a backend's ops and its state. */
+struct gh_store_handle {
+    const struct gh_store_ops *ops;
+    struct gh_store *st;
+};
+
+extern const struct gh_store_ops gh_store_sqlite_ops;
+
+#endif
