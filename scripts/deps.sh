@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Gatehouse needs that are missing on this machine.
+#   scripts/deps.sh          build and run
+#   scripts/deps.sh test     also what the tests need
+#   scripts/deps.sh bench    also what the benchmarks need
+set -euo pipefail
+
+build=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libcrypt-dev
+       libssl-dev libsqlite3-dev libyaml-dev libzxcvbn-dev)
+test=(clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-requests
+      python3-jwt python3-jwcrypto python3-cryptography python3-bcrypt sqlite3)
+bench=(wrk nginx-light openssl)
+
+want=("${build[@]}")
+for extra in "$@"; do
+  case "$extra" in
+    test) want+=("${test[@]}") ;;
+    bench) want+=("${bench[@]}") ;;
+    *) echo "usage: $0 [test] [bench]" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: unit (cmocka) and integration (pytest against the real binary),
+# then both again under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+make -j"$(nproc)" all
+make -j"$(nproc)" build/libgh.a
+make unit
+make integration
+make asan
+echo "all suites passed"

@@ -1,0 +1,22 @@
+#ifndef GH_API_APP_H
+#define GH_API_APP_H
+
+#include "authn/service.h"
+#include "config/config.h"
+#include "core/pool.h"
+#include "crypto/jwt.h"
+#include "store/store.h"
+
+/** Everything a running Gatehouse holds, built once at start (cli/app.c). */
+struct gh_app {
+    struct gh_config cfg;
+    struct gh_store_handle store;
+    struct gh_keyring *ring;
+    struct gh_auth *auth;
+    struct gh_pool *hash_pool; /* password hashing: bounded, half the cores */
+    struct gh_pool *io_pool;   /* storage writes and token signing */
+    char *jwks;                /* /.well-known/jwks.json, rendered at start */
+    char *openid;              /* /.well-known/openid-configuration */
+};
+
+#endif

@@ -1,0 +1,263 @@
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "core/uuid.h"
+
+#define MAX_ORGS 64
+
+static json_t *rfc3339(int64_t t)
+{
+    char text[32];
+    struct tm tm;
+    time_t tt = (time_t)t;
+    gmtime_r(&tt, &tm);
+    if (strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return json_null();
+    return json_string(text);
+}
+
+static void reply_pair(struct gh_req *req, struct gh_token_pair *pair)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s, s:I}", "access_token", pair->access_token,
+                             "refresh_token", pair->refresh_token, "token_type", "Bearer",
+                             "expires_in", (json_int_t)pair->expires_in);
+    gh_token_pair_clear(pair);
+    gh_reply_json(req, 200, body);
+    gh_reply_header(req, "Pragma", "no-cache");
+}
+
+static void reply_bad_credentials(struct gh_req *req)
+{
+    gh_reply_error(req, 401, "invalid_credentials", "invalid username or password", NULL);
+}
+
+static void reply_refusal(struct gh_req *req, gh_err err, const struct gh_refusal *refusal)
+{
+    if (err == GH_ERR_POLICY) {
+        json_t *rules = json_array();
+        for (unsigned bit = 0; bit < GH_RULE_COUNT; bit++) {
+            if (refusal->policy_failed & (1u << bit))
+                json_array_append_new(rules, json_string(gh_policy_rule_name(1u << bit)));
+        }
+        gh_reply_error(req, 422, "password_policy", "the password does not meet the policy",
+                       json_pack("{s:o}", "rules", rules));
+        return;
+    }
+    json_t *details = json_pack("{s:s}", "field", refusal->field ? refusal->field : "");
+    gh_reply_error(req, 422, "invalid_value", "a field has an unacceptable value", details);
+}
+
+void gh_h_register(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    struct gh_register_input in;
+    size_t ulen, elen, flen;
+    memset(&in, 0, sizeof(in));
+
+    if (!app->cfg.registration) {
+        gh_reply_error(req, 403, "forbidden", "self-registration is closed", NULL);
+        return;
+    }
+    if (gh_api_string_field(req, "username", 1, &in.username, &ulen) ||
+        gh_api_string_field(req, "email", 1, &in.email, &elen) ||
+        gh_api_string_field(req, "password", 1, &in.password, &in.password_len) ||
+        gh_api_string_field(req, "full_name", 0, &in.full_name, &flen))
+        return;
+
+    struct gh_reqmeta meta;
+    struct gh_user user;
+    struct gh_refusal refusal = {NULL, 0};
+    gh_api_meta(req, &meta);
+    gh_err err = gh_auth_register(app->auth, &in, 0, &meta, &user, &refusal);
+    if (err == GH_ERR_INVALID || err == GH_ERR_POLICY) {
+        reply_refusal(req, err, &refusal);
+        return;
+    }
+    if (err == GH_ERR_CONFLICT) {
+        gh_reply_error(req, 409, "conflict", "username or email is already registered", NULL);
+        return;
+    }
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", user.id, "username",
+                             user.username, "email", user.email, "full_name", user.full_name,
+                             "created_at", rfc3339(user.created_at));
+    gh_reply_json(req, 201, body);
+}
+
+void gh_h_login(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *login, *password, *org_id;
+    size_t llen, plen, olen;
+    if (gh_api_string_field(req, "username", 1, &login, &llen) ||
+        gh_api_string_field(req, "password", 1, &password, &plen) ||
+        gh_api_string_field(req, "org_id", 0, &org_id, &olen))
+        return;
+    if (org_id != NULL && !gh_uuid_valid(org_id, olen)) {
+        gh_reply_error(req, 422, "invalid_value", "org_id is not an id",
+                       json_pack("{s:s}", "field", "org_id"));
+        return;
+    }
+
+    struct gh_reqmeta meta;
+    struct gh_token_pair pair;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_auth_login(app->auth, login, password, plen, org_id, &meta, &pair);
+    if (err == GH_ERR_AUTH) {
+        reply_bad_credentials(req);
+        return;
+    }
+    if (err == GH_ERR_NOT_FOUND) {
+        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
+        return;
+    }
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    reply_pair(req, &pair);
+}
+
+void gh_h_refresh(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *token;
+    size_t len;
+    if (gh_api_string_field(req, "refresh_token", 1, &token, &len))
+        return;
+
+    struct gh_reqmeta meta;
+    struct gh_token_pair pair;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_auth_refresh(app->auth, token, &meta, &pair);
+    if (err == GH_ERR_AUTH) {
+        gh_reply_error(req, 401, "invalid_token", "the refresh token is not valid", NULL);
+        return;
+    }
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    reply_pair(req, &pair);
+}
+
+void gh_h_logout(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *token;
+    size_t len;
+    if (gh_api_string_field(req, "refresh_token", 1, &token, &len))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_auth_logout(app->auth, token, &meta);
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}
+
+void gh_h_logout_all(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_auth_logout_all(app->auth, gh_api_identity(req), &meta);
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}
+
+void gh_h_change_password(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *current, *next;
+    size_t clen, nlen;
+    if (gh_api_string_field(req, "current_password", 1, &current, &clen) ||
+        gh_api_string_field(req, "new_password", 1, &next, &nlen))
+        return;
+
+    struct gh_reqmeta meta;
+    struct gh_refusal refusal = {NULL, 0};
+    gh_api_meta(req, &meta);
+    gh_err err = gh_auth_change_password(app->auth, gh_api_identity(req), current, clen, next,
+                                         nlen, &meta, &refusal);
+    if (err == GH_ERR_AUTH) {
+        gh_reply_error(req, 401, "invalid_credentials", "the current password is wrong", NULL);
+        return;
+    }
+    if (err == GH_ERR_POLICY || err == GH_ERR_INVALID) {
+        reply_refusal(req, err, &refusal);
+        return;
+    }
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}
+
+/* Splits s on sep into a JSON array of strings. */
+static json_t *split(const char *s, char sep)
+{
+    json_t *a = json_array();
+    while (a != NULL && *s != '\0') {
+        const char *end = strchr(s, sep);
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        if (n > 0)
+            json_array_append_new(a, json_stringn(s, n));
+        s += n;
+        if (*s == sep)
+            s++;
+    }
+    return a;
+}
+
+void gh_h_me(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const struct gh_identity *who = gh_api_identity(req);
+    struct gh_user user;
+    static __thread struct gh_membership orgs[MAX_ORGS]; /* 150 KB: off the worker's stack */
+    size_t n = 0;
+
+    gh_err err = gh_auth_me(app->auth, who, &user, orgs, MAX_ORGS, &n);
+    if (err == GH_ERR_NOT_FOUND) {
+        gh_reply_error(req, 401, "invalid_token", "the token is not valid", NULL);
+        return;
+    }
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", orgs[i].org_id, "name",
+                                              orgs[i].org_name, "role", orgs[i].role_name));
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", user.id,
+                             "username", user.username, "email", user.email, "full_name",
+                             user.full_name, "primary_org_id", user.primary_org_id, "orgs", list,
+                             "permissions", split(who->perms, ' '), "mfa_enabled", 0,
+                             "superadmin", user.superadmin);
+    gh_reply_json(req, 200, body);
+}
+
+void gh_h_verify(struct gh_req *req)
+{
+    const struct gh_identity *who = gh_api_identity(req);
+    gh_reply_json(req, 200, NULL);
+    gh_reply_header(req, "X-Auth-User-Id", who->user_id);
+    gh_reply_header(req, "X-Auth-Username", who->username);
+    gh_reply_header(req, "X-Auth-Org-Id", who->org_id);
+    gh_reply_header(req, "X-Auth-Roles", who->roles);
+    gh_reply_header(req, "X-Auth-Method", who->method);
+}

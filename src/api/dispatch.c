@@ -1,0 +1,271 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "core/log.h"
+
+enum route_flags {
+    JSON_BODY = 1 << 0, /* a JSON object body is required */
+    AUTH = 1 << 1,      /* a valid credential is required */
+    ANY_METHOD = 1 << 2,
+};
+
+enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL };
+
+struct route {
+    const char *path;
+    unsigned methods;
+    void (*handler)(struct gh_req *req);
+    unsigned flags;
+    enum route_pool pool;
+};
+
+/* Every route of the product. A route not listed here is a 404. */
+static const struct route routes[] = {
+    {"/healthz", GH_GET, gh_h_healthz, 0, ON_LOOP},
+    {"/readyz", GH_GET, gh_h_readyz, 0, ON_IO_POOL},
+    {"/.well-known/jwks.json", GH_GET, gh_h_jwks, 0, ON_LOOP},
+    {"/.well-known/openid-configuration", GH_GET, gh_h_openid, 0, ON_LOOP},
+    {"/api/v1/auth/register", GH_POST, gh_h_register, JSON_BODY, ON_HASH_POOL},
+    {"/api/v1/auth/login", GH_POST, gh_h_login, JSON_BODY, ON_HASH_POOL},
+    {"/api/v1/auth/refresh", GH_POST, gh_h_refresh, JSON_BODY, ON_IO_POOL},
+    {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL},
+    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH, ON_IO_POOL},
+    {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH,
+     ON_HASH_POOL},
+    {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL},
+    /* ForwardAuth: proxies ask with the method of the original request. */
+    {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD | AUTH, ON_LOOP},
+};
+
+static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+                                           "OPTIONS"};
+
+static void reply_not_allowed(struct gh_req *req, unsigned methods)
+{
+    char allow[64] = "";
+    size_t used = 0;
+    if (methods & GH_GET)
+        methods |= GH_HEAD;
+    for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++) {
+        if (!(methods & (1u << i)))
+            continue;
+        size_t n = strlen(method_names[i]);
+        if (used + n + 3 > sizeof(allow))
+            break;
+        if (used > 0) {
+            memcpy(allow + used, ", ", 2);
+            used += 2;
+        }
+        memcpy(allow + used, method_names[i], n + 1);
+        used += n;
+    }
+    gh_reply_error(req, 405, "method_not_allowed", "method not allowed on this resource", NULL);
+    gh_reply_header(req, "Allow", allow);
+}
+
+static int is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    if (ct == NULL || strncasecmp(ct, want, sizeof(want) - 1) != 0)
+        return 0;
+    char next = ct[sizeof(want) - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+/* Parses the body of a JSON route; answers and returns non-zero on failure. */
+static int read_json_body(struct gh_req *req, const struct gh_config *cfg)
+{
+    if (req->body.len > 0 && !is_json_type(gh_req_header(req, "Content-Type"))) {
+        gh_reply_error(req, 415, "unsupported_media_type", "send application/json", NULL);
+        return -1;
+    }
+    if (req->body.len == 0) {
+        gh_reply_error(req, 400, "invalid_json", "a JSON object body is required", NULL);
+        return -1;
+    }
+    gh_err err = gh_json_parse_object(req->body.ptr, req->body.len, cfg->max_json_depth,
+                                      cfg->max_field_length, &req->json);
+    if (err == GH_ERR_TOO_LARGE) {
+        gh_reply_error(req, 400, "invalid_json", "JSON nesting or a string exceeds the limits",
+                       NULL);
+        return -1;
+    }
+    if (err != GH_OK) {
+        gh_reply_error(req, 400, "invalid_json", "the body is not a JSON object", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Extracts the bearer token. Returns 0 with *token set, 1 when there is no credential,
+ * -1 after answering 400 for an ambiguous one.
+ */
+static int bearer_token(struct gh_req *req, const char **token, size_t *len)
+{
+    unsigned n = gh_req_header_count(req, "Authorization");
+    const char *key = gh_req_header(req, "X-API-Key");
+    if (n > 1 || gh_req_header_count(req, "X-API-Key") > 1) {
+        gh_reply_error(req, 400, "invalid_request", "send one credential", NULL);
+        return -1;
+    }
+    const char *h = gh_req_header(req, "Authorization");
+    if (h == NULL) {
+        if (key != NULL) {
+            /* API keys arrive with their own issue; until then no key is valid. */
+            *token = key;
+            *len = strlen(key);
+            return 0;
+        }
+        return 1;
+    }
+    if (strncasecmp(h, "Bearer ", 7) != 0) {
+        *token = "";
+        *len = 0;
+        return 0;
+    }
+    h += 7;
+    while (*h == ' ')
+        h++;
+    *token = h;
+    *len = strlen(h);
+    if (key != NULL && (strlen(key) != *len || strcmp(key, h) != 0)) {
+        gh_reply_error(req, 400, "invalid_request", "Authorization and X-API-Key disagree", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void identity_free(void *p)
+{
+    free(p);
+}
+
+/* Proves the caller; answers 401 and returns non-zero when that fails. */
+static int authenticate(struct gh_req *req, struct gh_app *app)
+{
+    const char *token = NULL;
+    size_t len = 0;
+    int r = bearer_token(req, &token, &len);
+    if (r < 0)
+        return -1;
+
+    const char *code = "unauthenticated";
+    const char *message = "authentication required";
+    if (r == 0) {
+        struct gh_identity *id = malloc(sizeof(*id));
+        if (id == NULL) {
+            gh_api_reply_failure(req, GH_ERR_NOMEM);
+            return -1;
+        }
+        gh_err err = gh_auth_verify_bearer(app->auth, token, len, id);
+        if (err == GH_OK) {
+            req->user = id;
+            req->user_free = identity_free;
+            memcpy(req->user_id_for_log, id->user_id, sizeof(id->user_id));
+            return 0;
+        }
+        free(id);
+        if (err == GH_ERR_IO || err == GH_ERR_BUSY || err == GH_ERR_NOMEM) {
+            gh_api_reply_failure(req, err);
+            return -1;
+        }
+        code = err == GH_ERR_EXPIRED ? "token_expired" : "invalid_token";
+        message = err == GH_ERR_EXPIRED ? "the token has expired" : "the token is not valid";
+    }
+    gh_reply_error(req, 401, code, message, NULL);
+    /* RFC 9110: every 401 names the scheme; proxies relay it to the client. */
+    gh_reply_header(req, "WWW-Authenticate", r == 0 ? "Bearer error=\"invalid_token\"" : "Bearer");
+    return -1;
+}
+
+const struct gh_identity *gh_api_identity(const struct gh_req *req)
+{
+    return req->user;
+}
+
+void gh_api_meta(const struct gh_req *req, struct gh_reqmeta *meta)
+{
+    meta->request_id = req->request_id;
+    meta->ip = req->ip;
+    meta->user_agent = gh_req_header(req, "User-Agent");
+    meta->method = req->method_name;
+    meta->path = req->path;
+}
+
+int gh_api_string_field(struct gh_req *req, const char *key, int required, const char **out,
+                        size_t *len)
+{
+    gh_err err = gh_json_string(req->json, key, out, len);
+    if (err == GH_OK || (err == GH_ERR_NOT_FOUND && !required)) {
+        if (err != GH_OK) {
+            *out = NULL;
+            *len = 0;
+        }
+        return 0;
+    }
+    json_t *details = json_pack("{s:s}", "field", key);
+    gh_reply_error(req, 400, "invalid_request",
+                   err == GH_ERR_NOT_FOUND ? "a required field is missing"
+                                           : "a field has the wrong type",
+                   details);
+    return -1;
+}
+
+void gh_api_reply_failure(struct gh_req *req, gh_err err)
+{
+    if (err == GH_ERR_IO || err == GH_ERR_BUSY) {
+        gh_reply_error(req, 503, "unavailable", "storage is unavailable, retry shortly", NULL);
+        gh_reply_header(req, "Retry-After", "1");
+        return;
+    }
+    gh_log(GH_LOG_ERROR, "request %s failed: %s", req->request_id, gh_err_name(err));
+    gh_reply_error(req, 500, "internal", "internal error", NULL);
+}
+
+void gh_api_dispatch(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const struct route *route = NULL;
+    unsigned allowed = 0;
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(routes[i].path, req->path) != 0)
+            continue;
+        unsigned methods = routes[i].methods;
+        if (methods & GH_GET)
+            methods |= GH_HEAD; /* HEAD works wherever GET does */
+        if ((routes[i].flags & ANY_METHOD) || (methods & req->method)) {
+            route = &routes[i];
+            break;
+        }
+        allowed |= routes[i].methods;
+    }
+    if (route == NULL) {
+        if (allowed != 0)
+            reply_not_allowed(req, allowed);
+        else
+            gh_reply_error(req, 404, "not_found", "no such resource", NULL);
+        return;
+    }
+    if ((route->flags & JSON_BODY) && read_json_body(req, &app->cfg) != 0)
+        return;
+    if ((route->flags & AUTH) && authenticate(req, app) != 0)
+        return;
+
+    switch (route->pool) {
+    case ON_HASH_POOL:
+        gh_req_defer(req, app->hash_pool, route->handler);
+        break;
+    case ON_IO_POOL:
+        gh_req_defer(req, app->io_pool, route->handler);
+        break;
+    case ON_LOOP:
+        route->handler(req);
+        break;
+    }
+}

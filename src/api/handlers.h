@@ -1,0 +1,48 @@
+#ifndef GH_API_HANDLERS_H
+#define GH_API_HANDLERS_H
+
+#include "audit/audit.h"
+#include "authn/service.h"
+#include "http/http.h"
+
+/*
+ * Route handlers: parse and validate input, call a service, map the result to a status.
+ * By the time a handler runs, the dispatcher has matched the route, parsed a JSON body
+ * for routes that take one (req->json) and, for protected routes, proven the caller
+ * (gh_api_identity). Handlers of routes with a pool run on that pool.
+ */
+
+/** The proven caller of a protected route. */
+const struct gh_identity *gh_api_identity(const struct gh_req *req) GH_NONNULL(1);
+
+/** The request origin for services and the audit trail. */
+void gh_api_meta(const struct gh_req *req, struct gh_reqmeta *meta) GH_NONNULL(1, 2);
+
+/**
+ * Reads string field key of the JSON body into *out; on a missing (when required) or
+ * ill-typed field answers 400 invalid_request and returns non-zero.
+ */
+int gh_api_string_field(struct gh_req *req, const char *key, int required, const char **out,
+                        size_t *len) GH_NONNULL(1, 2, 4, 5);
+
+/** Answers an unexpected service error: 503 for storage or busy, else 500. */
+void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);
+
+void gh_h_healthz(struct gh_req *req);
+void gh_h_readyz(struct gh_req *req);
+void gh_h_jwks(struct gh_req *req);
+void gh_h_openid(struct gh_req *req);
+
+void gh_h_register(struct gh_req *req);
+void gh_h_login(struct gh_req *req);
+void gh_h_refresh(struct gh_req *req);
+void gh_h_logout(struct gh_req *req);
+void gh_h_logout_all(struct gh_req *req);
+void gh_h_change_password(struct gh_req *req);
+void gh_h_me(struct gh_req *req);
+void gh_h_verify(struct gh_req *req);
+
+/** Matches the route, runs the middleware and the handler (the server's dispatch function). */
+void gh_api_dispatch(struct gh_req *req) GH_NONNULL(1);
+
+#endif

@@ -1,0 +1,23 @@
+#ifndef GH_API_JSON_H
+#define GH_API_JSON_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "core/err.h"
+
+/**
+ * Parses a request body that must be one JSON object: duplicate keys refused.
+ * GH_ERR_INVALID for malformed JSON or another top-level type; GH_ERR_TOO_LARGE when
+ * nesting exceeds max_depth or any string (key or value) exceeds max_string bytes.
+ */
+gh_err gh_json_parse_object(const char *text, size_t len, unsigned max_depth, size_t max_string,
+                            json_t **out) GH_WUR GH_NONNULL(1, 5);
+
+/**
+ * Reads obj[key] as a string without NUL bytes. GH_ERR_NOT_FOUND when absent (or null
+ * and optional), GH_ERR_INVALID when of another type. *out points into obj.
+ */
+gh_err gh_json_string(const json_t *obj, const char *key, const char **out, size_t *len) GH_WUR
+    GH_NONNULL(1, 2, 3, 4);
+
+#endif

@@ -1,0 +1,710 @@
+#include "authn/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "core/cache.h"
+#include "core/log.h"
+#include "core/uuid.h"
+#include "crypto/b64url.h"
+
+#define DEFAULT_ORG "default"
+#define ADMIN_PERMISSIONS "*:*"
+#define MEMBER_PERMISSIONS "file:read file:write org:read"
+#define MAX_ORGS 64
+/*
+ * How long the token check trusts its copy of a user's revocation state. Revocations made
+ * through this process apply at once; this bounds how late one made by another process
+ * on the same database (the CLI) is seen.
+ */
+#define USER_STATE_TTL 5
+
+struct gh_auth {
+    const struct gh_config *cfg;
+    const struct gh_store_handle *store;
+    const struct gh_keyring *ring;
+    struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
+    struct gh_cache *user_state; /* user id -> struct user_state */
+    struct gh_pwhash_params pw;
+    struct gh_policy policy;
+    char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
+    char default_org[GH_UUID_LEN + 1];
+};
+
+/* What the token cache keeps of a verified token. */
+struct cached_token {
+    char sub[GH_UUID_LEN + 1];
+    char org[GH_UUID_LEN + 1];
+    char roles[GH_ROLES_MAX];
+    char perms[GH_PERMS_MAX];
+    int64_t exp;
+    int64_t epoch;
+};
+
+struct user_state {
+    int64_t epoch;
+    int disabled;
+    char username[65];
+};
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Copies src into a fixed field; GH_ERR_INVALID when it does not fit. */
+static gh_err copy_field(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        return GH_ERR_INVALID;
+    memcpy(dst, src, n + 1);
+    return GH_OK;
+}
+
+gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+                   const struct gh_keyring *ring, struct gh_auth **out)
+{
+    gh_err err = GH_ERR_NOMEM;
+    struct gh_auth *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return GH_ERR_NOMEM;
+    a->cfg = cfg;
+    a->store = store;
+    a->ring = ring;
+    a->pw = (struct gh_pwhash_params){cfg->hash, cfg->bcrypt_cost, cfg->argon2_ops,
+                                      cfg->argon2_memory};
+    a->policy = (struct gh_policy){cfg->min_length,    cfg->max_length,   cfg->require_upper,
+                                   cfg->require_lower, cfg->require_digit, cfg->require_symbol,
+                                   cfg->reject_common, cfg->min_entropy_bits};
+    size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
+    if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
+        (err = gh_cache_new(tokens, &a->user_state)) != GH_OK)
+        goto out;
+
+    /* A hash of random bytes with the configured parameters: unknown users cost the same. */
+    unsigned char rnd[24];
+    randombytes_buf(rnd, sizeof(rnd));
+    err = gh_password_hash(&a->pw, (const char *)rnd, sizeof(rnd), a->dummy_hash);
+    sodium_memzero(rnd, sizeof(rnd));
+    if (err != GH_OK)
+        goto out;
+
+    struct gh_org org;
+    err = store->ops->org_find_name(store->st, DEFAULT_ORG, &org);
+    if (err == GH_OK)
+        memcpy(a->default_org, org.id, sizeof(a->default_org));
+    else if (err == GH_ERR_NOT_FOUND)
+        err = GH_OK; /* bootstrap creates it */
+out:
+    if (err != GH_OK) {
+        gh_auth_free(a);
+        return err;
+    }
+    *out = a;
+    return GH_OK;
+}
+
+void gh_auth_free(struct gh_auth *a)
+{
+    if (a == NULL)
+        return;
+    gh_cache_free(a->tokens);
+    gh_cache_free(a->user_state);
+    free(a);
+}
+
+void gh_token_pair_clear(struct gh_token_pair *pair)
+{
+    if (pair == NULL)
+        return;
+    if (pair->access_token != NULL) {
+        sodium_memzero(pair->access_token, strlen(pair->access_token));
+        free(pair->access_token);
+    }
+    sodium_memzero(pair, sizeof(*pair));
+}
+
+void gh_auth_cache_stats(struct gh_auth *a, uint64_t *hits, uint64_t *misses)
+{
+    gh_cache_stats(a->tokens, hits, misses);
+}
+
+/* ---- validation ---- */
+
+static int valid_username(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A pragmatic address check: one '@', a non-empty local part, a dotted domain, no
+ * spaces or control characters. Deliverability is the mail system's business. */
+static int valid_email(const char *s)
+{
+    size_t n = strlen(s);
+    const char *at = strchr(s, '@');
+    if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
+            return 0;
+    }
+    const char *dot = strrchr(at + 1, '.');
+    return dot != NULL && dot > at + 1 && dot[1] != '\0';
+}
+
+static int valid_text(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+static gh_err check_password(struct gh_auth *a, const char *pw, size_t len, const char *username,
+                             const char *email, const char *full_name, struct gh_refusal *refusal)
+{
+    const char *words[4] = {username, email, full_name && *full_name ? full_name : NULL, NULL};
+    unsigned failed = 0;
+    gh_err err = gh_policy_check(&a->policy, pw, len, words, &failed);
+    if (err == GH_ERR_POLICY) {
+        refusal->field = "password";
+        refusal->policy_failed = failed;
+    }
+    return err;
+}
+
+/* ---- tokens ---- */
+
+static void refresh_hash(const char *token, unsigned char out[GH_HASH_LEN])
+{
+    crypto_hash_sha256(out, (const unsigned char *)token, strlen(token));
+}
+
+static gh_err new_refresh_token(char text[GH_REFRESH_TEXT], unsigned char hash[GH_HASH_LEN])
+{
+    unsigned char raw[32];
+    size_t len = 0;
+    randombytes_buf(raw, sizeof(raw));
+    gh_err err = gh_b64url_encode(raw, sizeof(raw), text, GH_REFRESH_TEXT, &len);
+    sodium_memzero(raw, sizeof(raw));
+    if (err == GH_OK)
+        refresh_hash(text, hash);
+    return err;
+}
+
+/* Role names joined with ',' and permissions with ' ' for the membership in org. */
+static gh_err membership_claims(struct gh_auth *a, const char *user_id, const char *org_id,
+                                struct gh_claims *c)
+{
+    struct gh_membership m;
+    gh_err err = a->store->ops->member_get(a->store->st, org_id, user_id, &m);
+    if (err != GH_OK)
+        return err;
+    if (copy_field(c->org, sizeof(c->org), org_id) != GH_OK ||
+        copy_field(c->roles, sizeof(c->roles), m.role_name) != GH_OK ||
+        copy_field(c->perms, sizeof(c->perms), m.permissions) != GH_OK)
+        return GH_ERR_INTERNAL;
+    return GH_OK;
+}
+
+/* Signs an access token for user in org and fills pair->access_token. */
+static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const char *org_id,
+                           struct gh_token_pair *pair)
+{
+    struct gh_claims c;
+    memset(&c, 0, sizeof(c));
+    gh_err err = membership_claims(a, u->id, org_id, &c);
+    if (err != GH_OK)
+        return err;
+    int64_t now = now_s();
+    if (copy_field(c.iss, sizeof(c.iss), a->cfg->issuer) != GH_OK ||
+        copy_field(c.aud, sizeof(c.aud), a->cfg->audience) != GH_OK ||
+        copy_field(c.sub, sizeof(c.sub), u->id) != GH_OK)
+        return GH_ERR_INTERNAL;
+    gh_uuid_v7(c.jti);
+    c.iat = now;
+    c.nbf = now;
+    c.exp = now + a->cfg->access_ttl;
+    c.epoch = u->token_epoch;
+    err = gh_jwt_sign(a->ring, &c, &pair->access_token);
+    if (err == GH_OK)
+        pair->expires_in = a->cfg->access_ttl;
+    return err;
+}
+
+/* Issues a token pair starting a new refresh family. */
+static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char *org_id,
+                         struct gh_token_pair *out)
+{
+    struct gh_token_pair pair;
+    struct gh_refresh_token rt;
+    memset(&pair, 0, sizeof(pair));
+    memset(&rt, 0, sizeof(rt));
+
+    gh_err err = issue_access(a, u, org_id, &pair);
+    if (err != GH_OK)
+        goto out;
+    if ((err = new_refresh_token(pair.refresh_token, rt.hash)) != GH_OK)
+        goto out;
+    gh_uuid_v7(rt.id);
+    memcpy(rt.family_id, rt.id, sizeof(rt.family_id));
+    memcpy(rt.user_id, u->id, sizeof(rt.user_id));
+    memcpy(rt.org_id, org_id, GH_UUID_LEN + 1);
+    rt.created_at = now_s();
+    rt.expires_at = rt.created_at + a->cfg->refresh_ttl;
+    err = a->store->ops->refresh_insert(a->store->st, &rt);
+out:
+    if (err != GH_OK) {
+        gh_token_pair_clear(&pair);
+        return err;
+    }
+    *out = pair;
+    return GH_OK;
+}
+
+/* ---- user state (revocation epochs) ---- */
+
+static void remember_user(struct gh_auth *a, const struct gh_user *u)
+{
+    struct user_state s;
+    memset(&s, 0, sizeof(s));
+    s.epoch = u->token_epoch;
+    s.disabled = u->disabled;
+    memcpy(s.username, u->username, sizeof(s.username));
+    (void)gh_cache_put(a->user_state, u->id, strlen(u->id), &s, sizeof(s),
+                       now_s() + USER_STATE_TTL);
+}
+
+/* After a revocation: the next check reloads the user, and no cached token survives it. */
+static void forget_user(struct gh_auth *a, const char *user_id)
+{
+    gh_cache_del(a->user_state, user_id, strlen(user_id));
+}
+
+static gh_err user_state(struct gh_auth *a, const char *user_id, int64_t now, struct user_state *out)
+{
+    size_t len = 0;
+    if (gh_cache_get(a->user_state, user_id, strlen(user_id), now, out, sizeof(*out), &len) ==
+            GH_OK &&
+        len == sizeof(*out))
+        return GH_OK;
+    struct gh_user u;
+    gh_err err = a->store->ops->user_get(a->store->st, user_id, &u);
+    if (err == GH_ERR_NOT_FOUND)
+        return GH_ERR_REVOKED; /* deleted */
+    if (err != GH_OK)
+        return err;
+    remember_user(a, &u);
+    out->epoch = u.token_epoch;
+    out->disabled = u.disabled;
+    memcpy(out->username, u.username, sizeof(out->username));
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    return GH_OK;
+}
+
+/* ---- bootstrap and users ---- */
+
+static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in, int superadmin,
+                          const char *role, struct gh_user *out, struct gh_refusal *refusal)
+{
+    struct gh_user u;
+    memset(&u, 0, sizeof(u));
+    const char *full_name = in->full_name ? in->full_name : "";
+
+    if (!valid_username(in->username)) {
+        refusal->field = "username";
+        return GH_ERR_INVALID;
+    }
+    if (!valid_email(in->email)) {
+        refusal->field = "email";
+        return GH_ERR_INVALID;
+    }
+    if (!valid_text(full_name, 256)) {
+        refusal->field = "full_name";
+        return GH_ERR_INVALID;
+    }
+    gh_err err = check_password(a, in->password, in->password_len, in->username, in->email,
+                                full_name, refusal);
+    if (err != GH_OK)
+        return err;
+
+    gh_uuid_v7(u.id);
+    if (copy_field(u.username, sizeof(u.username), in->username) != GH_OK ||
+        copy_field(u.email, sizeof(u.email), in->email) != GH_OK ||
+        copy_field(u.full_name, sizeof(u.full_name), full_name) != GH_OK) {
+        refusal->field = "email";
+        return GH_ERR_INVALID;
+    }
+    memcpy(u.primary_org_id, a->default_org, sizeof(u.primary_org_id));
+    u.superadmin = superadmin;
+    u.created_at = u.updated_at = now_s();
+    if ((err = gh_password_hash(&a->pw, in->password, in->password_len, u.password_hash)) != GH_OK)
+        goto out;
+    if ((err = a->store->ops->user_create(a->store->st, &u)) != GH_OK)
+        goto out;
+    if ((err = a->store->ops->member_add(a->store->st, a->default_org, u.id, role, u.created_at)) !=
+        GH_OK)
+        goto out;
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    *out = u;
+out:
+    sodium_memzero(&u, sizeof(u));
+    return err;
+}
+
+gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated[32])
+{
+    generated[0] = '\0';
+    if (a->default_org[0] != '\0')
+        return GH_OK;
+
+    struct gh_org org;
+    memset(&org, 0, sizeof(org));
+    gh_uuid_v7(org.id);
+    memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
+    org.created_at = now_s();
+    gh_err err = a->store->ops->org_create(a->store->st, &org, ADMIN_PERMISSIONS,
+                                           MEMBER_PERMISSIONS);
+    if (err != GH_OK)
+        return err;
+    memcpy(a->default_org, org.id, sizeof(a->default_org));
+
+    if (password == NULL || *password == '\0') {
+        /* 24 characters of base64url: 144 bits, well past any guessability check. */
+        unsigned char raw[18];
+        size_t len = 0;
+        randombytes_buf(raw, sizeof(raw));
+        err = gh_b64url_encode(raw, sizeof(raw), generated, 32, &len);
+        sodium_memzero(raw, sizeof(raw));
+        if (err != GH_OK)
+            return err;
+        password = generated;
+    }
+    struct gh_register_input in = {"admin", "admin@localhost", "Administrator", password,
+                                   strlen(password)};
+    struct gh_user u;
+    struct gh_refusal refusal = {NULL, 0};
+    /* The operator chose this password: the policy applies to it as to anyone's. */
+    err = create_user(a, &in, 1, "admin", &u, &refusal);
+    if (err == GH_ERR_POLICY)
+        gh_log(GH_LOG_ERROR, "bootstrap: GATEHOUSE_ADMIN_PASSWORD breaks the password policy");
+    return err;
+}
+
+gh_err gh_auth_register(struct gh_auth *a, const struct gh_register_input *in, int superadmin,
+                        const struct gh_reqmeta *meta, struct gh_user *out,
+                        struct gh_refusal *refusal)
+{
+    gh_err err = create_user(a, in, superadmin, "member", out, refusal);
+    if (err == GH_OK) {
+        struct gh_audit_subject who = {out->id, out->username, out->primary_org_id};
+        (void)gh_audit_record(a->store, "REGISTER", meta, &who, 201, NULL);
+    }
+    return err;
+}
+
+/* ---- login and tokens ---- */
+
+static void audit_login_failed(struct gh_auth *a, const struct gh_reqmeta *meta, const char *login,
+                               const struct gh_user *u, const char *reason)
+{
+    char md[64];
+    snprintf(md, sizeof(md), "{\"reason\":\"%s\"}", reason);
+    struct gh_audit_subject who = {u ? u->id : NULL, u ? u->username : login, NULL};
+    (void)gh_audit_record(a->store, "LOGIN_FAILED", meta, &who, 401, md);
+}
+
+gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password, size_t len,
+                     const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+{
+    struct gh_user u;
+    char safe_login[65];
+    snprintf(safe_login, sizeof(safe_login), "%s", login); /* bounded copy for the audit */
+
+    gh_err err = a->store->ops->user_find_login(a->store->st, login, &u);
+    if (err == GH_ERR_NOT_FOUND) {
+        gh_err same_work = gh_password_verify(a->dummy_hash, password, len);
+        (void)same_work;
+        audit_login_failed(a, meta, safe_login, NULL, "unknown_user");
+        return GH_ERR_AUTH;
+    }
+    if (err != GH_OK)
+        return err;
+
+    err = gh_password_verify(u.password_hash, password, len);
+    if (err != GH_OK || u.disabled) {
+        audit_login_failed(a, meta, safe_login, &u, err != GH_OK ? "bad_password" : "disabled");
+        err = GH_ERR_AUTH;
+        goto out;
+    }
+    if (gh_password_needs_rehash(&a->pw, u.password_hash)) {
+        char hash[GH_PWHASH_MAX];
+        int64_t epoch = 0;
+        if (gh_password_hash(&a->pw, password, len, hash) == GH_OK &&
+            a->store->ops->user_set_password(a->store->st, u.id, hash, 0, now_s(), &epoch) != GH_OK)
+            gh_log(GH_LOG_WARN, "login: could not upgrade a password hash");
+        sodium_memzero(hash, sizeof(hash));
+    }
+    const char *org = org_id != NULL ? org_id : u.primary_org_id;
+    err = issue_pair(a, &u, org, out);
+    if (err == GH_OK) {
+        remember_user(a, &u);
+        struct gh_audit_subject who = {u.id, u.username, org};
+        (void)gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL);
+    }
+out:
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    return err;
+}
+
+gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const struct gh_reqmeta *meta,
+                       struct gh_token_pair *out)
+{
+    struct gh_token_pair pair;
+    struct gh_refresh_token next, spent;
+    unsigned char old_hash[GH_HASH_LEN];
+    struct gh_user u;
+    memset(&pair, 0, sizeof(pair));
+    memset(&next, 0, sizeof(next));
+    memset(&u, 0, sizeof(u));
+
+    if (strlen(refresh_token) != GH_REFRESH_TEXT - 1)
+        return GH_ERR_AUTH;
+    refresh_hash(refresh_token, old_hash);
+    gh_err err = new_refresh_token(pair.refresh_token, next.hash);
+    if (err != GH_OK)
+        goto out;
+    int64_t now = now_s();
+    gh_uuid_v7(next.id);
+    next.created_at = now;
+    next.expires_at = now + a->cfg->refresh_ttl;
+
+    err = a->store->ops->refresh_rotate(a->store->st, old_hash, &next, now, &spent);
+    if (err == GH_ERR_REUSED) {
+        char md[96];
+        snprintf(md, sizeof(md), "{\"family_id\":\"%s\"}", spent.family_id);
+        struct gh_audit_subject who = {spent.user_id, NULL, spent.org_id};
+        (void)gh_audit_record(a->store, "TOKEN_REUSE_DETECTED", meta, &who, 401, md);
+        err = GH_ERR_AUTH;
+        goto out;
+    }
+    if (err == GH_ERR_NOT_FOUND || err == GH_ERR_EXPIRED || err == GH_ERR_REVOKED) {
+        err = GH_ERR_AUTH;
+        goto out;
+    }
+    if (err != GH_OK)
+        goto out;
+    if ((err = a->store->ops->user_get(a->store->st, spent.user_id, &u)) != GH_OK)
+        goto out;
+    if (u.disabled) {
+        err = GH_ERR_AUTH;
+        goto out;
+    }
+    if ((err = issue_access(a, &u, spent.org_id, &pair)) != GH_OK)
+        goto out;
+    struct gh_audit_subject who = {u.id, u.username, spent.org_id};
+    (void)gh_audit_record(a->store, "TOKEN_REFRESH", meta, &who, 200, NULL);
+out:
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err != GH_OK) {
+        gh_token_pair_clear(&pair);
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
+    }
+    *out = pair;
+    return GH_OK;
+}
+
+gh_err gh_auth_logout(struct gh_auth *a, const char *refresh_token, const struct gh_reqmeta *meta)
+{
+    unsigned char hash[GH_HASH_LEN];
+    struct gh_refresh_token t;
+    if (strlen(refresh_token) != GH_REFRESH_TEXT - 1)
+        return GH_OK;
+    refresh_hash(refresh_token, hash);
+    gh_err err = a->store->ops->refresh_revoke(a->store->st, hash, now_s(), &t);
+    if (err == GH_ERR_NOT_FOUND)
+        return GH_OK;
+    if (err == GH_OK) {
+        struct gh_audit_subject who = {t.user_id, NULL, t.org_id};
+        (void)gh_audit_record(a->store, "LOGOUT", meta, &who, 204, NULL);
+    }
+    return err;
+}
+
+gh_err gh_auth_logout_all(struct gh_auth *a, const struct gh_identity *who,
+                          const struct gh_reqmeta *meta)
+{
+    int64_t epoch = 0;
+    gh_err err = a->store->ops->user_revoke_all(a->store->st, who->user_id, now_s(), &epoch);
+    forget_user(a, who->user_id);
+    if (err == GH_OK) {
+        struct gh_audit_subject s = {who->user_id, who->username, who->org_id};
+        (void)gh_audit_record(a->store, "LOGOUT", meta, &s, 204, "{\"all\":true}");
+    }
+    return err;
+}
+
+gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
+                               const char *current, size_t current_len, const char *next,
+                               size_t next_len, const struct gh_reqmeta *meta,
+                               struct gh_refusal *refusal)
+{
+    struct gh_user u;
+    char hash[GH_PWHASH_MAX];
+    int64_t epoch = 0;
+    memset(hash, 0, sizeof(hash));
+
+    gh_err err = a->store->ops->user_get(a->store->st, who->user_id, &u);
+    if (err != GH_OK)
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
+    if (gh_password_verify(u.password_hash, current, current_len) != GH_OK) {
+        struct gh_audit_subject s = {u.id, u.username, who->org_id};
+        (void)gh_audit_record(a->store, "PASSWORD_CHANGE_FAILED", meta, &s, 401, NULL);
+        err = GH_ERR_AUTH;
+        goto out;
+    }
+    if ((err = check_password(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
+        GH_OK)
+        goto out;
+    if ((err = gh_password_hash(&a->pw, next, next_len, hash)) != GH_OK)
+        goto out;
+    err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
+    forget_user(a, u.id);
+    if (err == GH_OK) {
+        struct gh_audit_subject s = {u.id, u.username, who->org_id};
+        (void)gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL);
+    }
+out:
+    sodium_memzero(hash, sizeof(hash));
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    return err;
+}
+
+gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char *password,
+                            size_t len, struct gh_refusal *refusal)
+{
+    struct gh_user u;
+    char hash[GH_PWHASH_MAX];
+    int64_t epoch = 0;
+    memset(hash, 0, sizeof(hash));
+    gh_err err = a->store->ops->user_find_login(a->store->st, username, &u);
+    if (err != GH_OK)
+        return err;
+    if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
+            GH_OK &&
+        (err = gh_password_hash(&a->pw, password, len, hash)) == GH_OK)
+        err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
+    forget_user(a, u.id);
+    if (err == GH_OK) {
+        struct gh_audit_subject s = {u.id, u.username, NULL};
+        (void)gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}");
+    }
+    sodium_memzero(hash, sizeof(hash));
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    return err;
+}
+
+gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disabled)
+{
+    struct gh_user u;
+    int64_t epoch = 0;
+    gh_err err = a->store->ops->user_find_login(a->store->st, username, &u);
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err != GH_OK)
+        return err;
+    err = a->store->ops->user_set_disabled(a->store->st, u.id, disabled, now_s(), &epoch);
+    forget_user(a, u.id);
+    if (err == GH_OK) {
+        struct gh_audit_subject s = {u.id, u.username, NULL};
+        (void)gh_audit_record(a->store, disabled ? "USER_DISABLE" : "USER_ENABLE", NULL, &s, 0,
+                              "{\"by\":\"cli\"}");
+    }
+    return err;
+}
+
+/* ---- the token check ---- */
+
+gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
+                             struct gh_identity *out)
+{
+    unsigned char key[crypto_hash_sha256_BYTES];
+    struct cached_token ct;
+    size_t ct_len = 0;
+    int64_t now = now_s();
+
+    if (len == 0 || len > GH_JWT_MAX)
+        return GH_ERR_AUTH;
+    crypto_hash_sha256(key, (const unsigned char *)token, len);
+    if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
+        ct_len != sizeof(ct)) {
+        struct gh_claims c;
+        struct gh_jwt_expect expect = {a->cfg->issuer, a->cfg->audience, now,
+                                       a->cfg->clock_leeway};
+        gh_err err = gh_jwt_verify(a->ring, token, len, &expect, &c);
+        if (err != GH_OK)
+            return err == GH_ERR_EXPIRED ? GH_ERR_EXPIRED : GH_ERR_AUTH;
+        memset(&ct, 0, sizeof(ct));
+        if (copy_field(ct.sub, sizeof(ct.sub), c.sub) != GH_OK ||
+            copy_field(ct.org, sizeof(ct.org), c.org) != GH_OK)
+            return GH_ERR_AUTH;
+        memcpy(ct.roles, c.roles, sizeof(ct.roles));
+        memcpy(ct.perms, c.perms, sizeof(ct.perms));
+        ct.exp = c.exp;
+        ct.epoch = c.epoch;
+        if (a->cfg->token_cache_size > 0)
+            (void)gh_cache_put(a->tokens, key, sizeof(key), &ct, sizeof(ct), c.exp);
+    }
+    if (ct.exp <= now - a->cfg->clock_leeway)
+        return GH_ERR_EXPIRED;
+
+    struct user_state st;
+    gh_err err = user_state(a, ct.sub, now, &st);
+    if (err != GH_OK)
+        return err;
+    if (st.disabled || st.epoch != ct.epoch)
+        return GH_ERR_REVOKED;
+
+    memcpy(out->user_id, ct.sub, sizeof(out->user_id));
+    memcpy(out->username, st.username, sizeof(out->username));
+    memcpy(out->org_id, ct.org, sizeof(out->org_id));
+    memcpy(out->roles, ct.roles, sizeof(out->roles));
+    memcpy(out->perms, ct.perms, sizeof(out->perms));
+    out->expires_at = ct.exp;
+    out->method = "jwt";
+    return GH_OK;
+}
+
+gh_err gh_auth_me(struct gh_auth *a, const struct gh_identity *who, struct gh_user *user,
+                  struct gh_membership *orgs, size_t max, size_t *n)
+{
+    struct gh_user u;
+    size_t count = 0;
+    gh_err err = a->store->ops->user_get(a->store->st, who->user_id, &u);
+    if (err != GH_OK)
+        return err;
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if ((err = a->store->ops->member_list_user(a->store->st, u.id, orgs, max, &count)) != GH_OK)
+        return err;
+    *user = u;
+    *n = count;
+    return GH_OK;
+}

@@ -1,0 +1,136 @@
+#ifndef GH_AUTHN_SERVICE_H
+#define GH_AUTHN_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "audit/audit.h"
+#include "authn/password.h"
+#include "authn/policy.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "crypto/jwt.h"
+#include "store/store.h"
+
+/*
+ * The authentication service: users, passwords, token pairs, and the token check.
+ * Knows nothing of HTTP. Functions that hash passwords are slow by design and are
+ * called from the hashing pool; gh_auth_verify_bearer is the hot path and normally
+ * touches neither the database nor the signature code (verified tokens are cached).
+ */
+
+#define GH_REFRESH_TEXT 44 /* 32 random bytes as base64url (43) + NUL */
+
+struct gh_auth;
+
+/** An access token (heap, caller frees with gh_token_pair_clear) and a refresh token. */
+struct gh_token_pair {
+    char *access_token;
+    char refresh_token[GH_REFRESH_TEXT];
+    int64_t expires_in;
+};
+
+/** A caller proven by a credential. */
+struct gh_identity {
+    char user_id[GH_UUID_LEN + 1];
+    char username[65];
+    char org_id[GH_UUID_LEN + 1];
+    char roles[GH_ROLES_MAX];
+    char perms[GH_PERMS_MAX];
+    int64_t expires_at;
+    const char *method; /* "jwt" */
+};
+
+struct gh_register_input {
+    const char *username;
+    const char *email;
+    const char *full_name; /* may be NULL */
+    const char *password;
+    size_t password_len;
+};
+
+/** Why an input was refused: the field, and for passwords the failed policy rules. */
+struct gh_refusal {
+    const char *field;
+    unsigned policy_failed;
+};
+
+/** Takes no ownership: cfg, store and ring must outlive the service. */
+gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+                   const struct gh_keyring *ring, struct gh_auth **out) GH_WUR GH_NONNULL(1, 2, 3, 4);
+void gh_auth_free(struct gh_auth *auth);
+
+/**
+ * First start: creates the "default" org and the superadmin "admin" with password (or a
+ * generated one written to generated, which must hold 32 bytes; generated[0] = 0 when
+ * nothing was generated). Does nothing when the default org exists.
+ */
+gh_err gh_auth_bootstrap(struct gh_auth *auth, const char *password, char generated[32]) GH_WUR
+    GH_NONNULL(1, 3);
+
+/**
+ * Creates a user in the default org as member. GH_ERR_INVALID (refusal->field),
+ * GH_ERR_POLICY (refusal->policy_failed), GH_ERR_CONFLICT for a taken username or email.
+ */
+gh_err gh_auth_register(struct gh_auth *auth, const struct gh_register_input *in, int superadmin,
+                        const struct gh_reqmeta *meta, struct gh_user *out,
+                        struct gh_refusal *refusal) GH_WUR GH_NONNULL(1, 2, 5, 6);
+
+/**
+ * Checks a password and issues a token pair for org_id (NULL: the primary org).
+ * GH_ERR_AUTH for an unknown user, a wrong password or a disabled user, alike in answer
+ * and in time. GH_ERR_NOT_FOUND when the user is not a member of org_id.
+ */
+gh_err gh_auth_login(struct gh_auth *auth, const char *login, const char *password, size_t len,
+                     const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+    GH_WUR GH_NONNULL(1, 2, 3, 7);
+
+/** Spends a refresh token and issues a new pair. GH_ERR_AUTH for anything but a live token. */
+gh_err gh_auth_refresh(struct gh_auth *auth, const char *refresh_token,
+                       const struct gh_reqmeta *meta, struct gh_token_pair *out) GH_WUR
+    GH_NONNULL(1, 2, 4);
+
+/** Revokes a refresh token; unknown tokens are not an error (no oracle). */
+gh_err gh_auth_logout(struct gh_auth *auth, const char *refresh_token,
+                      const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2);
+
+/** Revokes every refresh token and every access token of the caller, at once. */
+gh_err gh_auth_logout_all(struct gh_auth *auth, const struct gh_identity *who,
+                          const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2);
+
+/**
+ * Changes the caller's password: GH_ERR_AUTH for a wrong current password,
+ * GH_ERR_POLICY / GH_ERR_INVALID with refusal. Revokes every token of the user.
+ */
+gh_err gh_auth_change_password(struct gh_auth *auth, const struct gh_identity *who,
+                               const char *current, size_t current_len, const char *next,
+                               size_t next_len, const struct gh_reqmeta *meta,
+                               struct gh_refusal *refusal) GH_WUR GH_NONNULL(1, 2, 3, 5, 8);
+
+/** Sets a user's password as an operator (CLI); revokes the user's tokens. */
+gh_err gh_auth_set_password(struct gh_auth *auth, const char *username, const char *password,
+                            size_t len, struct gh_refusal *refusal) GH_WUR GH_NONNULL(1, 2, 3, 5);
+
+/** Enables or disables a user as an operator (CLI); disabling revokes the user's tokens. */
+gh_err gh_auth_set_disabled(struct gh_auth *auth, const char *username, int disabled) GH_WUR
+    GH_NONNULL(1, 2);
+
+/**
+ * The token check. GH_OK fills *out; GH_ERR_EXPIRED for an expired token; GH_ERR_AUTH for
+ * a forged or malformed one; GH_ERR_REVOKED when the user logged out everywhere, changed
+ * password or was disabled after the token was made; GH_ERR_IO when storage failed.
+ */
+gh_err gh_auth_verify_bearer(struct gh_auth *auth, const char *token, size_t len,
+                             struct gh_identity *out) GH_WUR GH_NONNULL(1, 2, 4);
+
+/** The caller's user record and memberships (at most max, *n set). */
+gh_err gh_auth_me(struct gh_auth *auth, const struct gh_identity *who, struct gh_user *user,
+                  struct gh_membership *orgs, size_t max, size_t *n) GH_WUR
+    GH_NONNULL(1, 2, 3, 4, 6);
+
+/** Wipes and frees the pair's contents. Accepts NULL. */
+void gh_token_pair_clear(struct gh_token_pair *pair);
+
+/** Token-cache hits and misses since start. */
+void gh_auth_cache_stats(struct gh_auth *auth, uint64_t *hits, uint64_t *misses) GH_NONNULL(1, 2, 3);
+
+#endif

@@ -1,0 +1,38 @@
+#ifndef GH_CLI_CLI_H
+#define GH_CLI_CLI_H
+
+#include "api/app.h"
+#include "core/err.h"
+
+/* Each command returns the process exit status: 0 ok, 1 failure, 2 usage error. */
+int gh_cmd_serve(int argc, char **argv);
+int gh_cmd_keygen(int argc, char **argv);
+int gh_cmd_user(int argc, char **argv);
+
+/** Options every command shares. */
+struct gh_cli_common {
+    const char *config;   /* --config FILE */
+    const char *data_dir; /* --data-dir DIR */
+    const char *listen;   /* --listen HOST:PORT (serve) */
+};
+
+/**
+ * Builds the configuration: defaults, then the YAML file, then GATEHOUSE_* variables,
+ * then the command line. Prints what is wrong on stderr and returns non-zero.
+ */
+int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common) GH_NONNULL(1, 2);
+
+enum gh_app_mode {
+    GH_APP_ADMIN, /* storage only: CLI commands */
+    GH_APP_SERVE, /* storage, keys (made on first start), worker pools, documents */
+};
+
+/** Opens what mode needs; on failure prints why on stderr and returns non-zero. */
+int gh_app_open(struct gh_app *app, enum gh_app_mode mode) GH_NONNULL(1);
+/** Releases everything gh_app_open made (in-flight pool jobs finish first). */
+void gh_app_close(struct gh_app *app) GH_NONNULL(1);
+
+/** mkdir -p with mode for each created directory. */
+gh_err gh_mkdir_p(const char *path, unsigned mode) GH_WUR GH_NONNULL(1);
+
+#endif

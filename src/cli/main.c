@@ -1,0 +1,50 @@
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "cli/cli.h"
+
+#ifndef GH_VERSION
+#define GH_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "usage: gatehouse <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve     serve the HTTP API (gatehouse serve --help)\n"
+    "  keygen    write a new signing key\n"
+    "  user      create, list, set-password, disable, enable users\n"
+    "  version   print the version\n"
+    "\n"
+    "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "gatehouse: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return gh_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return gh_cmd_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "user") == 0)
+        return gh_cmd_user(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("gatehouse %s\n", GH_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    fprintf(stderr, "gatehouse: unknown command \"%s\"\n", cmd);
+    fputs(usage, stderr);
+    return 2;
+}

@@ -1,0 +1,114 @@
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "api/handlers.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "http/http.h"
+
+static const char usage[] =
+    "usage: gatehouse serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
+    "\n"
+    "Serves the HTTP API. A fresh data directory gets a database, a signing key (mode 0600)\n"
+    "and a bootstrap user \"admin\" whose password comes from GATEHOUSE_ADMIN_PASSWORD or is\n"
+    "generated and printed once. Stops gracefully on SIGTERM or SIGINT.\n";
+
+static int parse_args(int argc, char **argv, struct gh_cli_common *common)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:l:d:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': common->config = optarg; break;
+        case 'l': common->listen = optarg; break;
+        case 'd': common->data_dir = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return -1;
+}
+
+int gh_cmd_serve(int argc, char **argv)
+{
+    struct gh_cli_common common = {NULL, NULL, NULL};
+    int r = parse_args(argc, argv, &common);
+    if (r >= 0)
+        return r;
+
+    /* Signals are taken by sigwait below; every thread created after this inherits the mask. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static struct gh_app app;
+    if (gh_cli_config(&app.cfg, &common) != 0)
+        return 1;
+    int status = 1;
+    struct gh_http *http = NULL;
+    if (gh_app_open(&app, GH_APP_SERVE) != 0)
+        goto out;
+
+    char generated[32];
+    gh_err err = gh_auth_bootstrap(app.auth, getenv("GATEHOUSE_ADMIN_PASSWORD"), generated);
+    if (err != GH_OK) {
+        fprintf(stderr, "gatehouse: bootstrap failed: %s\n", gh_err_name(err));
+        goto out;
+    }
+    if (generated[0] != '\0') {
+        fprintf(stderr,
+                "gatehouse: bootstrap admin created: username \"admin\", password \"%s\"\n"
+                "gatehouse: this password is shown once and not stored in clear; change it.\n",
+                generated);
+        sodium_memzero(generated, sizeof(generated));
+    }
+
+    struct gh_http_opts hopts = {
+        .host = app.cfg.listen_host,
+        .port = app.cfg.listen_port,
+        .threads = app.cfg.http_threads,
+        .max_body = app.cfg.max_body,
+        .max_header_bytes = app.cfg.max_header_bytes,
+        .connection_timeout = app.cfg.connection_timeout,
+        .hsts = app.cfg.hsts,
+        .access_log = app.cfg.access_log,
+    };
+    if ((err = gh_http_start(&hopts, gh_api_dispatch, &app, &http)) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot listen on %s:%u\n", app.cfg.listen_host,
+                (unsigned)app.cfg.listen_port);
+        goto out;
+    }
+    fprintf(stderr, "gatehouse: listening on %s (issuer %s)\n", app.cfg.public_url,
+            app.cfg.issuer);
+    gh_log(GH_LOG_INFO, "listening on %s:%u with %u polling threads", app.cfg.listen_host,
+           (unsigned)gh_http_port(http), app.cfg.http_threads);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    gh_log(GH_LOG_INFO, "signal %d: finishing in-flight requests", sig);
+    gh_http_stop(http, app.cfg.shutdown_timeout);
+    http = NULL;
+    status = 0;
+out:
+    gh_http_stop(http, 0);
+    gh_app_close(&app);
+    if (status == 0)
+        gh_log(GH_LOG_INFO, "stopped");
+    return status;
+}

@@ -1,0 +1,193 @@
+#include "core/cache.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#define WAYS 8
+
+struct entry {
+    uint64_t hash;
+    int64_t expires_at;
+    size_t klen;
+    size_t vlen;
+    unsigned char data[]; /* key then value */
+};
+
+struct set {
+    pthread_mutex_t lock;
+    struct entry *ways[WAYS];
+};
+
+struct gh_cache {
+    struct set *sets;
+    size_t nsets; /* a power of two */
+    unsigned char sipkey[crypto_shorthash_KEYBYTES];
+    atomic_uint_fast64_t hits;
+    atomic_uint_fast64_t misses;
+};
+
+gh_err gh_cache_new(size_t capacity, struct gh_cache **out)
+{
+    struct gh_cache *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return GH_ERR_NOMEM;
+    size_t nsets = 1;
+    while (nsets * WAYS < capacity)
+        nsets *= 2;
+    c->sets = calloc(nsets, sizeof(*c->sets));
+    if (c->sets == NULL) {
+        free(c);
+        return GH_ERR_NOMEM;
+    }
+    c->nsets = nsets;
+    for (size_t i = 0; i < nsets; i++)
+        pthread_mutex_init(&c->sets[i].lock, NULL);
+    crypto_shorthash_keygen(c->sipkey);
+    *out = c;
+    return GH_OK;
+}
+
+static void entry_free(struct entry *e)
+{
+    if (e == NULL)
+        return;
+    sodium_memzero(e->data, e->klen + e->vlen);
+    free(e);
+}
+
+void gh_cache_free(struct gh_cache *c)
+{
+    if (c == NULL)
+        return;
+    gh_cache_clear(c);
+    for (size_t i = 0; i < c->nsets; i++)
+        pthread_mutex_destroy(&c->sets[i].lock);
+    free(c->sets);
+    free(c);
+}
+
+static uint64_t key_hash(const struct gh_cache *c, const void *key, size_t klen)
+{
+    unsigned char h[crypto_shorthash_BYTES];
+    uint64_t v;
+    crypto_shorthash(h, key, klen, c->sipkey);
+    memcpy(&v, h, sizeof(v));
+    return v;
+}
+
+/* Index of key in set s, or -1. Caller holds the set lock. Keys are digests and ids,
+ * not secrets, so an ordinary comparison is fine here. */
+static int find(const struct set *s, uint64_t hash, const void *key, size_t klen)
+{
+    for (int i = 0; i < WAYS; i++) {
+        const struct entry *e = s->ways[i];
+        if (e != NULL && e->hash == hash && e->klen == klen && memcmp(e->data, key, klen) == 0)
+            return i;
+    }
+    return -1;
+}
+
+gh_err gh_cache_put(struct gh_cache *c, const void *key, size_t klen, const void *val, size_t vlen,
+                    int64_t expires_at)
+{
+    if (klen > GH_CACHE_KEY_MAX || vlen > GH_CACHE_VALUE_MAX)
+        return GH_ERR_TOO_LARGE;
+    struct entry *e = malloc(sizeof(*e) + klen + vlen);
+    if (e == NULL)
+        return GH_ERR_NOMEM;
+    e->hash = key_hash(c, key, klen);
+    e->expires_at = expires_at;
+    e->klen = klen;
+    e->vlen = vlen;
+    memcpy(e->data, key, klen);
+    memcpy(e->data + klen, val, vlen);
+
+    struct set *s = &c->sets[e->hash & (c->nsets - 1)];
+    pthread_mutex_lock(&s->lock);
+    int slot = find(s, e->hash, key, klen);
+    if (slot < 0) {
+        /* An empty way, else the one that expires first. */
+        slot = 0;
+        for (int i = 0; i < WAYS; i++) {
+            if (s->ways[i] == NULL) {
+                slot = i;
+                break;
+            }
+            if (s->ways[i]->expires_at < s->ways[slot]->expires_at)
+                slot = i;
+        }
+    }
+    struct entry *old = s->ways[slot];
+    s->ways[slot] = e;
+    pthread_mutex_unlock(&s->lock);
+    entry_free(old);
+    return GH_OK;
+}
+
+gh_err gh_cache_get(struct gh_cache *c, const void *key, size_t klen, int64_t now, void *out,
+                    size_t cap, size_t *vlen)
+{
+    if (klen > GH_CACHE_KEY_MAX)
+        return GH_ERR_NOT_FOUND;
+    uint64_t hash = key_hash(c, key, klen);
+    struct set *s = &c->sets[hash & (c->nsets - 1)];
+    gh_err err = GH_ERR_NOT_FOUND;
+
+    pthread_mutex_lock(&s->lock);
+    int slot = find(s, hash, key, klen);
+    if (slot >= 0) {
+        const struct entry *e = s->ways[slot];
+        if (e->expires_at <= now) {
+            err = GH_ERR_NOT_FOUND;
+        } else if (e->vlen > cap) {
+            err = GH_ERR_TOO_LARGE;
+        } else {
+            memcpy(out, e->data + e->klen, e->vlen);
+            *vlen = e->vlen;
+            err = GH_OK;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add(err == GH_OK ? &c->hits : &c->misses, 1);
+    return err;
+}
+
+void gh_cache_del(struct gh_cache *c, const void *key, size_t klen)
+{
+    if (klen > GH_CACHE_KEY_MAX)
+        return;
+    uint64_t hash = key_hash(c, key, klen);
+    struct set *s = &c->sets[hash & (c->nsets - 1)];
+    struct entry *old = NULL;
+
+    pthread_mutex_lock(&s->lock);
+    int slot = find(s, hash, key, klen);
+    if (slot >= 0) {
+        old = s->ways[slot];
+        s->ways[slot] = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    entry_free(old);
+}
+
+void gh_cache_clear(struct gh_cache *c)
+{
+    for (size_t i = 0; i < c->nsets; i++) {
+        struct set *s = &c->sets[i];
+        pthread_mutex_lock(&s->lock);
+        for (int w = 0; w < WAYS; w++) {
+            entry_free(s->ways[w]);
+            s->ways[w] = NULL;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+void gh_cache_stats(struct gh_cache *c, uint64_t *hits, uint64_t *misses)
+{
+    *hits = atomic_load(&c->hits);
+    *misses = atomic_load(&c->misses);
+}

@@ -1,0 +1,112 @@
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static enum gh_log_level min_level = GH_LOG_INFO;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void gh_log_set_level(enum gh_log_level level)
+{
+    min_level = level;
+}
+
+gh_err gh_log_timestamp(struct gh_buf *b)
+{
+    struct timespec ts;
+    struct tm tm;
+    char text[40];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n == 0)
+        return GH_ERR_INTERNAL;
+    return gh_buf_printf(b, "%s.%03ldZ", text, ts.tv_nsec / 1000000L);
+}
+
+void gh_log_json_line(const char *json, size_t len)
+{
+    /* One write per line; a short write on a pipe is retried for the rest. */
+    char nl = '\n';
+    struct gh_buf line;
+    gh_buf_init(&line, len + 2);
+    if (gh_buf_append(&line, json, len) != GH_OK || gh_buf_append(&line, &nl, 1) != GH_OK) {
+        gh_buf_clear(&line);
+        return;
+    }
+    const char *p = line.ptr;
+    size_t left = line.len;
+    while (left > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, left);
+        if (w <= 0)
+            break;
+        p += w;
+        left -= (size_t)w;
+    }
+    gh_buf_clear(&line);
+}
+
+void gh_log(enum gh_log_level level, const char *fmt, ...)
+{
+    if (level < min_level)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t mlen = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+
+    struct gh_buf b;
+    gh_buf_init(&b, 4096);
+    if (gh_buf_puts(&b, "{\"ts\":\"") == GH_OK && gh_log_timestamp(&b) == GH_OK &&
+        gh_buf_printf(&b, "\",\"level\":\"%s\",\"msg\":\"", level_names[level]) == GH_OK &&
+        gh_buf_json_escape(&b, msg, mlen) == GH_OK && gh_buf_puts(&b, "\"}") == GH_OK)
+        gh_log_json_line(b.ptr, b.len);
+    gh_buf_clear(&b);
+}
+
+static int is_secret_param(const char *name, size_t len)
+{
+    static const char *const names[] = {"token",    "access_token", "refresh_token", "id_token",
+                                        "password", "code",         "key",           "api_key"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+gh_err gh_log_scrub_uri(struct gh_buf *out, const char *uri, size_t len)
+{
+    const char *q = memchr(uri, '?', len);
+    if (q == NULL)
+        return gh_buf_append(out, uri, len);
+    gh_err err = gh_buf_append(out, uri, (size_t)(q - uri) + 1);
+    const char *end = uri + len;
+    const char *p = q + 1;
+    while (err == GH_OK && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq != NULL && is_secret_param(p, (size_t)(eq - p))) {
+            err = gh_buf_append(out, p, (size_t)(eq - p) + 1);
+            if (err == GH_OK)
+                err = gh_buf_puts(out, "***REDACTED***");
+        } else {
+            err = gh_buf_append(out, p, (size_t)(stop - p));
+        }
+        if (err == GH_OK && amp != NULL)
+            err = gh_buf_append(out, "&", 1);
+        p = amp ? amp + 1 : end;
+    }
+    return err;
+}

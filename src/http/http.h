@@ -1,0 +1,122 @@
+#ifndef GH_HTTP_HTTP_H
+#define GH_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/pool.h"
+
+/*
+ * The HTTP server: libmicrohttpd with one epoll polling thread per core. A request is
+ * read fully (bounded), handed to the dispatch function, and answered either at once on
+ * the polling thread or, when the handler defers, from a worker pool: the connection is
+ * suspended meanwhile so the polling thread serves others.
+ */
+
+enum gh_method {
+    GH_GET = 1 << 0,
+    GH_HEAD = 1 << 1,
+    GH_POST = 1 << 2,
+    GH_PUT = 1 << 3,
+    GH_PATCH = 1 << 4,
+    GH_DELETE = 1 << 5,
+    GH_OPTIONS = 1 << 6,
+    GH_METHOD_OTHER = 1 << 7,
+};
+
+#define GH_REQ_MAX_HEADERS_OUT 8
+#define GH_REQUEST_ID_MAX 65
+
+struct gh_req;
+typedef void (*gh_req_job_fn)(struct gh_req *req);
+
+/** One request and its answer. Owned by the server; valid until the answer is sent. */
+struct gh_req {
+    void *app;                /* the dispatch context given to gh_http_start */
+    enum gh_method method;
+    const char *method_name;  /* as sent */
+    const char *path;         /* decoded path without query */
+    char request_id[GH_REQUEST_ID_MAX];
+    char ip[64];
+    struct gh_buf body;       /* raw request body (capped at max_body) */
+    json_t *json;             /* parsed body, set by the dispatcher for JSON routes */
+    void *user;               /* dispatcher's per-request data (an identity...) */
+    void (*user_free)(void *user);
+
+    /* the answer */
+    unsigned status;          /* 0 until a reply is set */
+    struct gh_buf out;        /* response body */
+    const char *content_type;
+    char *headers_out[GH_REQ_MAX_HEADERS_OUT][2];
+    unsigned nheaders_out;
+    char user_id_for_log[40]; /* set by authentication, logged with the request */
+
+    /* server-private state */
+    struct gh_http *srv;
+    struct MHD_Connection *conn;
+    struct timespec started;
+    unsigned calls;
+    int early_status;         /* 413/431 decided while reading */
+    struct gh_pool *defer_pool;
+    gh_req_job_fn defer_fn;
+    int resumed;
+    char *log_uri;            /* scrubbed URI for the access log */
+};
+
+/** Value of request header name (case-insensitive), or NULL. The first when repeated. */
+const char *gh_req_header(const struct gh_req *req, const char *name) GH_NONNULL(1, 2);
+/** How many times request header name was sent. */
+unsigned gh_req_header_count(const struct gh_req *req, const char *name) GH_NONNULL(1, 2);
+/** Value of query argument name, or NULL. */
+const char *gh_req_query(const struct gh_req *req, const char *name) GH_NONNULL(1, 2);
+
+/** Sets a JSON answer; takes the reference to body (which may be NULL for no body). */
+void gh_reply_json(struct gh_req *req, unsigned status, json_t *body) GH_NONNULL(1);
+/** Sets an answer whose body is already JSON text. */
+void gh_reply_raw(struct gh_req *req, unsigned status, const char *content_type, const char *body,
+                  size_t len) GH_NONNULL(1, 3);
+/** Sets the uniform error answer {"error":{"code","message","request_id"[,"details"]}}; takes details. */
+void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const char *message,
+                    json_t *details) GH_NONNULL(1, 3, 4);
+/** Adds a response header (both strings copied). Silently ignored past GH_REQ_MAX_HEADERS_OUT. */
+void gh_reply_header(struct gh_req *req, const char *name, const char *value) GH_NONNULL(1, 2, 3);
+
+/**
+ * Asks the server to run fn(req) on pool after the dispatcher returns; fn must set the
+ * answer. When the pool's queue is full the server answers 503 unavailable with
+ * Retry-After instead.
+ */
+void gh_req_defer(struct gh_req *req, struct gh_pool *pool, gh_req_job_fn fn) GH_NONNULL(1, 2, 3);
+
+typedef void (*gh_dispatch_fn)(struct gh_req *req);
+
+struct gh_http_opts {
+    const char *host;
+    uint16_t port;
+    unsigned threads;
+    size_t max_body;
+    size_t max_header_bytes;
+    unsigned connection_timeout;
+    int hsts;
+    int access_log;
+};
+
+struct gh_http;
+
+/** Binds and starts serving; dispatch(req) is called with req->app = app. */
+gh_err gh_http_start(const struct gh_http_opts *opts, gh_dispatch_fn dispatch, void *app,
+                     struct gh_http **out) GH_WUR GH_NONNULL(1, 2, 4);
+
+/** The port actually bound (useful with port 0). */
+uint16_t gh_http_port(const struct gh_http *srv) GH_NONNULL(1);
+
+/**
+ * Stops accepting, lets in-flight requests finish for up to timeout_s seconds, then
+ * closes every connection and frees the server. Accepts NULL.
+ */
+void gh_http_stop(struct gh_http *srv, unsigned timeout_s);
+
+#endif
