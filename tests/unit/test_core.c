@@ -1,0 +1,188 @@
+/* Unit tests for core/: capped buffer, URI scrubbing, cache, pool, UUIDs, JSON limits. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "api/json.h"
+#include "core/buf.h"
+#include "core/cache.h"
+#include "core/log.h"
+#include "core/pool.h"
+#include "core/uuid.h"
+
+static void buf_respects_cap(void **state)
+{
+    (void)state;
+    struct gh_buf b;
+    gh_buf_init(&b, 8);
+    assert_int_equal(gh_buf_puts(&b, "12345678"), GH_OK);
+    assert_int_equal(gh_buf_puts(&b, "9"), GH_ERR_TOO_LARGE);
+    assert_int_equal(b.len, 8);
+    assert_string_equal(b.ptr, "12345678");
+    gh_buf_clear(&b);
+    gh_buf_clear(NULL);
+}
+
+static void buf_json_escape(void **state)
+{
+    (void)state;
+    struct gh_buf b;
+    gh_buf_init(&b, 100);
+    assert_int_equal(gh_buf_json_escape(&b, "a\"b\\c\n\x01", 7), GH_OK);
+    assert_string_equal(b.ptr, "a\\\"b\\\\c\\u000a\\u0001");
+    gh_buf_clear(&b);
+}
+
+static void scrub(const char *in, const char *want)
+{
+    struct gh_buf b;
+    gh_buf_init(&b, 1024);
+    assert_int_equal(gh_log_scrub_uri(&b, in, strlen(in)), GH_OK);
+    assert_string_equal(b.ptr, want);
+    gh_buf_clear(&b);
+}
+
+static void scrub_redacts_credentials(void **state)
+{
+    (void)state;
+    scrub("/a/b", "/a/b");
+    scrub("/v?token=abc", "/v?token=***REDACTED***");
+    scrub("/v?x=1&token=abc&y=2", "/v?x=1&token=***REDACTED***&y=2");
+    scrub("/v?TOKEN=abc&access_token=d&refresh_token=e&password=f&code=g",
+          "/v?TOKEN=***REDACTED***&access_token=***REDACTED***&refresh_token=***REDACTED***"
+          "&password=***REDACTED***&code=***REDACTED***");
+    scrub("/v?tokenx=abc&xtoken=1", "/v?tokenx=abc&xtoken=1");
+    scrub("/v?token", "/v?token");
+    scrub("/v?token=", "/v?token=***REDACTED***");
+}
+
+static void cache_put_get_expire(void **state)
+{
+    (void)state;
+    struct gh_cache *c;
+    char out[16];
+    size_t n = 0;
+    assert_int_equal(gh_cache_new(64, &c), GH_OK);
+    assert_int_equal(gh_cache_put(c, "k1", 2, "value", 5, 100), GH_OK);
+    assert_int_equal(gh_cache_get(c, "k1", 2, 99, out, sizeof(out), &n), GH_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(out, "value", 5);
+    assert_int_equal(gh_cache_get(c, "k1", 2, 100, out, sizeof(out), &n), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_cache_get(c, "k2", 2, 1, out, sizeof(out), &n), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_cache_get(c, "k1", 2, 1, out, 2, &n), GH_ERR_TOO_LARGE);
+    gh_cache_del(c, "k1", 2);
+    assert_int_equal(gh_cache_get(c, "k1", 2, 1, out, sizeof(out), &n), GH_ERR_NOT_FOUND);
+    gh_cache_free(c);
+}
+
+static void cache_stays_bounded(void **state)
+{
+    (void)state;
+    struct gh_cache *c;
+    assert_int_equal(gh_cache_new(16, &c), GH_OK);
+    char key[32], out[8];
+    size_t n = 0, found = 0;
+    for (int i = 0; i < 10000; i++) {
+        int len = snprintf(key, sizeof(key), "key-%d", i);
+        gh_cache_put(c, key, (size_t)len, "v", 1, 1000 + i);
+    }
+    for (int i = 0; i < 10000; i++) {
+        int len = snprintf(key, sizeof(key), "key-%d", i);
+        if (gh_cache_get(c, key, (size_t)len, 0, out, sizeof(out), &n) == GH_OK)
+            found++;
+    }
+    assert_true(found <= 16);
+    assert_true(found > 0);
+    gh_cache_free(c);
+}
+
+static void bump(void *arg)
+{
+    __atomic_fetch_add((int *)arg, 1, __ATOMIC_SEQ_CST);
+}
+
+static void slow(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+}
+
+static void pool_runs_and_bounds(void **state)
+{
+    (void)state;
+    struct gh_pool *p;
+    int counter = 0;
+    assert_int_equal(gh_pool_new("t", 2, 100, &p), GH_OK);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(gh_pool_submit(p, bump, &counter), GH_OK);
+    gh_pool_free(p); /* drains */
+    assert_int_equal(counter, 50);
+
+    assert_int_equal(gh_pool_new("t", 1, 2, &p), GH_OK);
+    int busy = 0;
+    for (int i = 0; i < 10; i++)
+        busy += gh_pool_submit(p, slow, NULL) == GH_ERR_BUSY;
+    assert_true(busy >= 7);
+    gh_pool_free(p);
+}
+
+static void uuid_v7_shape(void **state)
+{
+    (void)state;
+    char a[GH_UUID_STR], b[GH_UUID_STR];
+    gh_uuid_v7(a);
+    gh_uuid_v7(b);
+    assert_true(gh_uuid_valid(a, strlen(a)));
+    assert_int_equal(a[14], '7');
+    assert_true(strchr("89ab", a[19]) != NULL);
+    assert_string_not_equal(a, b);
+    assert_false(gh_uuid_valid("not-a-uuid", 10));
+    assert_false(gh_uuid_valid("0190e4a2-1c2b-7d3e-8f40-12345678901g", 36));
+}
+
+static void json_limits(void **state)
+{
+    (void)state;
+    json_t *j = NULL;
+    const char *ok = "{\"a\":{\"b\":[1,2,\"x\"]}}";
+    assert_int_equal(gh_json_parse_object(ok, strlen(ok), 4, 10, &j), GH_OK);
+    json_decref(j);
+    assert_int_equal(gh_json_parse_object(ok, strlen(ok), 2, 10, &j), GH_ERR_TOO_LARGE);
+    const char *long_str = "{\"a\":\"0123456789x\"}";
+    assert_int_equal(gh_json_parse_object(long_str, strlen(long_str), 4, 10, &j),
+                     GH_ERR_TOO_LARGE);
+    const char *dup = "{\"a\":1,\"a\":2}";
+    assert_int_equal(gh_json_parse_object(dup, strlen(dup), 4, 10, &j), GH_ERR_INVALID);
+    assert_int_equal(gh_json_parse_object("[1]", 3, 4, 10, &j), GH_ERR_INVALID);
+    assert_int_equal(gh_json_parse_object("{", 1, 4, 10, &j), GH_ERR_INVALID);
+
+    /* jansson refuses \u0000 unless asked: a NUL never reaches a C string. */
+    const char *nul = "{\"s\":\"a\\u0000b\"}";
+    assert_int_equal(gh_json_parse_object(nul, strlen(nul), 4, 10, &j), GH_ERR_INVALID);
+    const char *typed = "{\"n\":5,\"z\":null}";
+    assert_int_equal(gh_json_parse_object(typed, strlen(typed), 4, 10, &j), GH_OK);
+    const char *s;
+    size_t len;
+    assert_int_equal(gh_json_string(j, "z", &s, &len), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_json_string(j, "n", &s, &len), GH_ERR_INVALID);
+    assert_int_equal(gh_json_string(j, "missing", &s, &len), GH_ERR_NOT_FOUND);
+    json_decref(j);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_respects_cap),         cmocka_unit_test(buf_json_escape),
+        cmocka_unit_test(scrub_redacts_credentials), cmocka_unit_test(cache_put_get_expire),
+        cmocka_unit_test(cache_stays_bounded),      cmocka_unit_test(pool_runs_and_bounds),
+        cmocka_unit_test(uuid_v7_shape),            cmocka_unit_test(json_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
