@@ -58,3 +58,24 @@ clean:
 	rm -rf build build-asan
 
 -include $(OBJ:.o=.d) $(BUILD)/src/cli/main.d
+
+# libFuzzer targets, one per parser (fuzz/README.md).
+FUZZ_SECONDS ?= 20
+FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZBIN  := $(FUZZ:fuzz/%.c=build-fuzz/%)
+FUZZLIB  := build-fuzz/libgh.a
+
+$(FUZZLIB):
+	$(MAKE) BUILD=build-fuzz CC=clang HARDEN="" \
+	  OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libgh.a
+
+build-fuzz/%: fuzz/%.c $(FUZZLIB)
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=fuzzer,address,undefined $< \
+	  $(FUZZLIB) $(LDLIBS) -o $@
+
+.PHONY: fuzz
+fuzz: $(FUZZBIN)
+	@set -e; for f in $(FUZZBIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus/$$n fuzz/corpus/$$n \
+	    2>&1 | tail -n 2; done
