@@ -352,14 +352,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         begin(req, url, method);
         return MHD_YES;
     }
-    if (*upload_size > 0) {
-        if (req->early_status == 0 &&
-            gh_buf_append(&req->body, upload_data, *upload_size) != GH_OK)
+    if (*upload_size > 0 && req->early_status == 0) {
+        if (gh_buf_append(&req->body, upload_data, *upload_size) != GH_OK)
             req->early_status = 413;
         *upload_size = 0;
-        return MHD_YES;
+        if (req->early_status == 0)
+            return MHD_YES;
     }
+    /* Refusals are answered at once; MHD drops the rest of the body and the connection. */
     if (req->early_status != 0) {
+        *upload_size = 0;
         early_reply(req);
         return send_reply(req);
     }
