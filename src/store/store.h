@@ -121,8 +121,9 @@ struct gh_store_ops {
     gh_err (*refresh_insert)(struct gh_store *st, const struct gh_refresh_token *t);
     /*
      * Spends the token with hash old_hash and inserts next, atomically: exactly one of
-     * several concurrent callers with the same old_hash succeeds. On GH_OK *spent gets
-     * the spent token's record (next must carry its family and user). Errors:
+     * several concurrent callers with the same old_hash succeeds. The caller fills next's
+     * id, hash and times; the backend copies user, family and org from the spent token.
+     * On GH_OK *spent gets the spent token's record. Errors:
      * GH_ERR_NOT_FOUND unknown hash; GH_ERR_EXPIRED past expires_at; GH_ERR_REVOKED
      * revoked (family or user); GH_ERR_REUSED already spent: the whole family is then
      * revoked before returning and *spent gets the record (for the audit).
