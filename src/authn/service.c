@@ -149,8 +149,8 @@ static int valid_username(const char *s)
     return 1;
 }
 
-/* A pragmatic address check: one '@', a non-empty local part, a dotted domain, no
- * spaces or control characters. Deliverability is the mail system's business. */
+/* A pragmatic address check: one '@', a non-empty local part, a non-empty
+ * domain, no spaces or control characters. Deliverability is the mail system's business. */
 static int valid_email(const char *s)
 {
     size_t n = strlen(s);
@@ -162,8 +162,9 @@ static int valid_email(const char *s)
         if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
             return 0;
     }
-    const char *dot = strrchr(at + 1, '.');
-    return dot != NULL && dot > at + 1 && dot[1] != '\0';
+    /* Single-label domains (localhost, intranet hosts) are allowed. */
+    const char *domain = at + 1;
+    return *domain != '\0' && *domain != '.' && domain[strlen(domain) - 1] != '.';
 }
 
 static int valid_text(const char *s, size_t max)
@@ -373,20 +374,23 @@ out:
 
 gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated[32])
 {
+    int64_t users = 0;
+    gh_err err;
     generated[0] = '\0';
-    if (a->default_org[0] != '\0')
-        return GH_OK;
-
-    struct gh_org org;
-    memset(&org, 0, sizeof(org));
-    gh_uuid_v7(org.id);
-    memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
-    org.created_at = now_s();
-    gh_err err = a->store->ops->org_create(a->store->st, &org, ADMIN_PERMISSIONS,
-                                           MEMBER_PERMISSIONS);
-    if (err != GH_OK)
+    if (a->default_org[0] == '\0') {
+        struct gh_org org;
+        memset(&org, 0, sizeof(org));
+        gh_uuid_v7(org.id);
+        memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
+        org.created_at = now_s();
+        err = a->store->ops->org_create(a->store->st, &org, ADMIN_PERMISSIONS,
+                                        MEMBER_PERMISSIONS);
+        if (err != GH_OK)
+            return err;
+        memcpy(a->default_org, org.id, sizeof(a->default_org));
+    }
+    if ((err = a->store->ops->user_count(a->store->st, &users)) != GH_OK || users > 0)
         return err;
-    memcpy(a->default_org, org.id, sizeof(a->default_org));
 
     if (password == NULL || *password == '\0') {
         /* 24 characters of base64url: 144 bits, well past any guessability check. */

@@ -60,9 +60,9 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
 void gh_auth_free(struct gh_auth *auth);
 
 /**
- * First start: creates the "default" org and the superadmin "admin" with password (or a
- * generated one written to generated, which must hold 32 bytes; generated[0] = 0 when
- * nothing was generated). Does nothing when the default org exists.
+ * First start: creates the "default" org when missing and, while there are no users, the
+ * superadmin "admin" with password (or a generated one written to generated, which must
+ * hold 32 bytes; generated[0] = 0 when nothing was generated).
  */
 gh_err gh_auth_bootstrap(struct gh_auth *auth, const char *password, char generated[32]) GH_WUR
     GH_NONNULL(1, 3);
