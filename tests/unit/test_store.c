@@ -146,9 +146,9 @@ static void fresh_token(struct gh_refresh_token *t, const char *user_id, const c
     memset(t, 0, sizeof(*t));
     gh_uuid_v7(t->id);
     randombytes_buf(t->hash, sizeof(t->hash));
-    memcpy(t->user_id, user_id, GH_UUID_LEN + 1);
-    memcpy(t->family_id, t->id, GH_UUID_LEN + 1);
-    memcpy(t->org_id, org_id, GH_UUID_LEN + 1);
+    snprintf(t->user_id, sizeof(t->user_id), "%s", user_id);
+    memcpy(t->family_id, t->id, sizeof(t->family_id));
+    snprintf(t->org_id, sizeof(t->org_id), "%s", org_id);
     t->created_at = 100;
     t->expires_at = expires;
 }
