@@ -60,6 +60,7 @@ struct gh_req {
     struct timespec started;
     unsigned calls;
     int early_status;         /* 413/431 decided while reading */
+    size_t discarded;         /* body bytes drained after a 413 */
     struct gh_pool *defer_pool;
     gh_req_job_fn defer_fn;
     int resumed;

@@ -347,21 +347,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->resumed)
         return send_reply(req);
 
-    /* MHD 0.9.75 closes keep-alive connections answered on the first call: never do. */
+    /*
+     * MHD 0.9.75 closes keep-alive connections answered on the first call, so requests are
+     * answered on a later one; refusals made from the head alone (413 by Content-Length,
+     * 431) are the exception: closing is what they want, and MHD accepts an answer only
+     * before the body starts or after it ends.
+     */
     if (req->calls++ == 0) {
         begin(req, url, method);
-        return MHD_YES;
-    }
-    if (*upload_size > 0 && req->early_status == 0) {
-        if (gh_buf_append(&req->body, upload_data, *upload_size) != GH_OK)
-            req->early_status = 413;
-        *upload_size = 0;
         if (req->early_status == 0)
             return MHD_YES;
+        early_reply(req);
+        return send_reply(req);
     }
-    /* Refusals are answered at once; MHD drops the rest of the body and the connection. */
-    if (req->early_status != 0) {
+    if (*upload_size > 0) {
+        if (req->early_status == 0 &&
+            gh_buf_append(&req->body, upload_data, *upload_size) != GH_OK)
+            req->early_status = 413;
+        /* A chunked body past the cap is drained, not stored; a flood is cut off. */
+        req->discarded += req->early_status ? *upload_size : 0;
         *upload_size = 0;
+        return req->discarded > 16 * srv->opts.max_body ? MHD_NO : MHD_YES;
+    }
+    if (req->early_status != 0) {
         early_reply(req);
         return send_reply(req);
     }
