@@ -17,10 +17,12 @@
 #define MAX_ORGS 64
 /*
  * How long the token check trusts its copy of a user's revocation state. Revocations made
- * through this process apply at once; this bounds how late one made by another process
- * on the same database (the CLI) is seen.
+ * through this process apply at once, those made elsewhere arrive through the revocation
+ * feed within its poll interval; the TTL is only a backstop.
  */
-#define USER_STATE_TTL 5
+#define USER_STATE_TTL 60
+/* Feed entries are kept long enough for any node that polls to have seen them. */
+#define REVOCATION_FEED_KEEP (24 * 3600)
 
 struct gh_auth {
     const struct gh_config *cfg;
@@ -32,6 +34,8 @@ struct gh_auth {
     struct gh_policy policy;
     char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
     char default_org[GH_UUID_LEN + 1];
+    int64_t feed_seq;       /* last revocation feed entry seen */
+    int64_t feed_purged_at; /* when old feed entries were last deleted */
 };
 
 /* What the token cache keeps of a verified token. */
@@ -93,6 +97,8 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
     if (err != GH_OK)
         goto out;
 
+    if ((err = store->ops->revocation_feed(store->st, -1, 0, NULL, NULL, &a->feed_seq)) != GH_OK)
+        goto out;
     struct gh_org org;
     err = store->ops->org_find_name(store->st, DEFAULT_ORG, &org);
     if (err == GH_OK)
@@ -299,6 +305,23 @@ static void remember_user(struct gh_auth *a, const struct gh_user *u)
 static void forget_user(struct gh_auth *a, const char *user_id)
 {
     gh_cache_del(a->user_state, user_id, strlen(user_id));
+}
+
+static void forget_user_cb(void *arg, const char *user_id)
+{
+    forget_user(arg, user_id);
+}
+
+gh_err gh_auth_watch_revocations(struct gh_auth *a)
+{
+    int64_t now = now_s();
+    int64_t purge_before = 0;
+    if (now - a->feed_purged_at > 600) {
+        purge_before = now - REVOCATION_FEED_KEEP;
+        a->feed_purged_at = now;
+    }
+    return a->store->ops->revocation_feed(a->store->st, a->feed_seq, purge_before, forget_user_cb,
+                                          a, &a->feed_seq);
 }
 
 static gh_err user_state(struct gh_auth *a, const char *user_id, int64_t now, struct user_state *out)

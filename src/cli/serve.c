@@ -1,5 +1,8 @@
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,29 @@ static const char usage[] =
     "Serves the HTTP API. A fresh data directory gets a database, a signing key (mode 0600)\n"
     "and a bootstrap user \"admin\" whose password comes from GATEHOUSE_ADMIN_PASSWORD or is\n"
     "generated and printed once. Stops gracefully on SIGTERM or SIGINT.\n";
+
+#define WATCH_INTERVAL_US 100000
+
+struct watcher {
+    pthread_t thread;
+    struct gh_auth *auth;
+    atomic_int stop;
+};
+
+/* Applies revocations made by other processes (the CLI, other nodes) within 100 ms. */
+static void *watch_revocations(void *arg)
+{
+    struct watcher *w = arg;
+    int failing = 0;
+    while (!atomic_load(&w->stop)) {
+        gh_err err = gh_auth_watch_revocations(w->auth);
+        if (err != GH_OK && !failing)
+            gh_log(GH_LOG_WARN, "revocation feed: %s", gh_err_name(err));
+        failing = err != GH_OK;
+        usleep(WATCH_INTERVAL_US);
+    }
+    return NULL;
+}
 
 static int parse_args(int argc, char **argv, struct gh_cli_common *common)
 {
@@ -94,6 +120,11 @@ int gh_cmd_serve(int argc, char **argv)
                 (unsigned)app.cfg.listen_port);
         goto out;
     }
+    struct watcher watcher = {.auth = app.auth};
+    if (pthread_create(&watcher.thread, NULL, watch_revocations, &watcher) != 0) {
+        fprintf(stderr, "gatehouse: cannot start the revocation watcher\n");
+        goto out;
+    }
     fprintf(stderr, "gatehouse: listening on %s (issuer %s)\n", app.cfg.public_url,
             app.cfg.issuer);
     gh_log(GH_LOG_INFO, "listening on %s:%u with %u polling threads", app.cfg.listen_host,
@@ -104,6 +135,8 @@ int gh_cmd_serve(int argc, char **argv)
     gh_log(GH_LOG_INFO, "signal %d: finishing in-flight requests", sig);
     gh_http_stop(http, app.cfg.shutdown_timeout);
     http = NULL;
+    atomic_store(&watcher.stop, 1);
+    pthread_join(watcher.thread, NULL);
     status = 0;
 out:
     gh_http_stop(http, 0);

@@ -18,6 +18,7 @@
 
 #define PEM_MAX 65536
 #define EC_COORD 32
+#define EC_DER_MAX 72
 
 struct gh_sigkey {
     EVP_PKEY *pkey;
@@ -127,6 +128,16 @@ static gh_err compute_kid(struct gh_sigkey *k)
     return gh_b64url_encode(digest, sizeof(digest), k->kid, sizeof(k->kid), &len);
 }
 
+/* Key files are unencrypted (0600); refuse instead of prompting on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
 /* Wraps pkey (taking it) after checking it is a key type and size we sign with. */
 static gh_err wrap(EVP_PKEY *pkey, struct gh_sigkey **out)
 {
@@ -224,7 +235,7 @@ gh_err gh_sigkey_load(const char *path, struct gh_sigkey **out)
         len += (size_t)r;
     }
     bio = BIO_new_mem_buf(pem, (int)len);
-    EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
     err = pkey ? wrap(pkey, out) : GH_ERR_INVALID;
 out:
     BIO_free(bio);
@@ -242,8 +253,9 @@ gh_err gh_sigkey_save(const struct gh_sigkey *k, const char *path)
         return GH_ERR_NOMEM;
     int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
+        err = errno == EEXIST ? GH_ERR_CONFLICT : GH_ERR_IO;
         BIO_free(bio);
-        return errno == EEXIST ? GH_ERR_CONFLICT : GH_ERR_IO;
+        return err;
     }
     char *data = NULL;
     long n = 0;
@@ -334,20 +346,31 @@ static gh_err der_to_raw(const unsigned char *der, size_t len, uint8_t *raw)
     return err;
 }
 
-static int raw_to_der(const uint8_t *raw, unsigned char **der)
+/* One DER INTEGER for the unsigned 32-byte big-endian v (minimal, sign byte if needed). */
+static size_t der_uint(const uint8_t *v, uint8_t *out)
 {
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(raw, EC_COORD, NULL);
-    BIGNUM *s = BN_bin2bn(raw + EC_COORD, EC_COORD, NULL);
-    int len = -1;
-    if (sig != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(sig, r, s) == 1) {
-        r = s = NULL; /* owned by sig now */
-        len = i2d_ECDSA_SIG(sig, der);
-    }
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    return len;
+    size_t i = 0;
+    while (i < EC_COORD - 1 && v[i] == 0)
+        i++;
+    size_t n = EC_COORD - i, pad = (v[i] & 0x80) != 0;
+    out[0] = 0x02;
+    out[1] = (uint8_t)(n + pad);
+    out[2] = 0;
+    memcpy(out + 2 + pad, v + i, n);
+    return 2 + pad + n;
+}
+
+/*
+ * JOSE r||s to a DER ECDSA-Sig-Value, on the stack: verification is the hot path. At most
+ * 2 + 2 * (2 + 33) = 72 bytes, so every length fits the short form.
+ */
+static size_t raw_to_der(const uint8_t *raw, uint8_t der[EC_DER_MAX])
+{
+    size_t n = der_uint(raw, der + 2);
+    n += der_uint(raw + EC_COORD, der + 2 + n);
+    der[0] = 0x30;
+    der[1] = (uint8_t)n;
+    return 2 + n;
 }
 
 static const EVP_MD *digest_of(const struct gh_sigkey *k)
@@ -391,29 +414,27 @@ out:
 gh_err gh_sigkey_verify(const struct gh_sigkey *k, const uint8_t *msg, size_t n,
                         const uint8_t *sig, size_t sig_len)
 {
-    unsigned char *der = NULL;
-    const unsigned char *s = sig;
+    uint8_t der[EC_DER_MAX];
+    const uint8_t *s = sig;
     size_t slen = sig_len;
 
-    if (sig == NULL)
+    if (sig == NULL || (msg == NULL && n > 0))
         return GH_ERR_AUTH;
     if (k->alg == GH_ALG_ES256) {
         if (sig_len != 2 * EC_COORD)
             return GH_ERR_AUTH;
-        int dlen = raw_to_der(sig, &der);
-        if (dlen <= 0)
-            return GH_ERR_AUTH;
+        slen = raw_to_der(sig, der);
         s = der;
-        slen = (size_t)dlen;
     } else if (sig_len != (size_t)EVP_PKEY_get_size(k->pkey)) {
         return GH_ERR_AUTH; /* RSA: exactly the modulus size; Ed25519: 64 bytes */
     }
     gh_err err = GH_ERR_AUTH;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, digest_of(k), NULL, k->pkey) == 1 &&
+    if (ctx == NULL)
+        return GH_ERR_NOMEM;
+    if (EVP_DigestVerifyInit(ctx, NULL, digest_of(k), NULL, k->pkey) == 1 &&
         EVP_DigestVerify(ctx, s, slen, msg, n) == 1)
         err = GH_OK;
     EVP_MD_CTX_free(ctx);
-    OPENSSL_free(der);
     return err;
 }

@@ -59,7 +59,8 @@ struct gh_req {
     struct MHD_Connection *conn;
     struct timespec started;
     unsigned calls;
-    int early_status;         /* 413/431 decided while reading */
+    int early_status;         /* 400/413/431 decided from the request head */
+    int bad_path;             /* the raw URI holds an encoded NUL */
     size_t discarded;         /* body bytes drained after a 413 */
     struct gh_pool *defer_pool;
     gh_req_job_fn defer_fn;

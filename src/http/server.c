@@ -183,6 +183,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     snprintf(req->request_id, sizeof(req->request_id), "%s%012llx", srv->id_prefix,
              (unsigned long long)id);
 
+    /* MHD decodes %00 into a NUL that would silently shorten the path: refuse it. */
+    req->bad_path = strcasestr(uri, "%00") != NULL;
     if (srv->opts.access_log) {
         struct gh_buf b;
         gh_buf_init(&b, LOG_URI_MAX);
@@ -264,6 +266,10 @@ static void begin(struct gh_req *req, const char *url, const char *method)
     req->path = url;
     client_ip(req);
 
+    if (req->bad_path) {
+        req->early_status = 400;
+        return;
+    }
     const char *rid = gh_req_header(req, "X-Request-Id");
     if (rid != NULL && acceptable_request_id(rid))
         snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
@@ -287,6 +293,8 @@ static void early_reply(struct gh_req *req)
 {
     if (req->early_status == 431)
         gh_reply_error(req, 431, "headers_too_large", "request headers are too large", NULL);
+    else if (req->early_status == 400)
+        gh_reply_error(req, 400, "invalid_request", "the path contains a NUL byte", NULL);
     else
         gh_reply_error(req, 413, "payload_too_large", "request body is too large", NULL);
 }
@@ -408,7 +416,7 @@ static void access_log(struct gh_req *req, enum MHD_RequestTerminationCode toe)
     if (err == GH_OK && req->method_name != NULL)
         err = gh_buf_json_escape(&b, req->method_name, strnlen(req->method_name, 16));
     if (err == GH_OK)
-        err = gh_buf_puts(&b, "\",\"uri\":\"");
+        err = gh_buf_puts(&b, "\",\"path\":\"");
     if (err == GH_OK && req->log_uri != NULL)
         err = gh_buf_json_escape(&b, req->log_uri, strlen(req->log_uri));
     if (err == GH_OK)

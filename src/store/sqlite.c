@@ -52,6 +52,10 @@ enum stmt_id {
     ST_REFRESH_REVOKE_USER,
     ST_REFRESH_PURGE,
     ST_AUDIT_INSERT,
+    ST_REVOCATION_INSERT,
+    ST_REVOCATION_SINCE,
+    ST_REVOCATION_LAST,
+    ST_REVOCATION_PURGE,
     ST_COUNT
 };
 
@@ -96,6 +100,11 @@ static const char *const sql[ST_COUNT] = {
     [ST_AUDIT_INSERT] = "INSERT INTO audit_events (ts, action, user_id, username, org_id, "
                         "resource_type, resource_id, ip_address, user_agent, method, path, "
                         "status, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_REVOCATION_INSERT] = "INSERT INTO revocations (user_id, at) VALUES (?, ?)",
+    [ST_REVOCATION_SINCE] = "SELECT seq, user_id FROM revocations WHERE seq > ? "
+                            "ORDER BY seq LIMIT 1000",
+    [ST_REVOCATION_LAST] = "SELECT coalesce(max(seq), 0) FROM revocations",
+    [ST_REVOCATION_PURGE] = "DELETE FROM revocations WHERE at < ?",
 };
 
 struct conn {
@@ -502,6 +511,12 @@ static gh_err revoke_user(struct conn *c, const char *id, int64_t now, int64_t *
     sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
     if ((err = run(c, s, "revoke_user")) != GH_OK)
         return err;
+    if ((s = stmt(c, ST_REVOCATION_INSERT)) == NULL)
+        return GH_ERR_IO;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    if ((err = run(c, s, "revocation_insert")) != GH_OK)
+        return err;
     if ((s = stmt(c, ST_USER_EPOCH)) == NULL)
         return GH_ERR_IO;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -868,6 +883,39 @@ static gh_err audit_append(struct gh_store *st, const struct gh_audit_event *ev)
     return err;
 }
 
+/* ---- revocation feed ---- */
+
+static gh_err revocation_feed(struct gh_store *st, int64_t after, int64_t purge_before,
+                              void (*fn)(void *arg, const char *user_id), void *arg,
+                              int64_t *last)
+{
+    struct conn *c = checkout(st);
+    gh_err err = GH_ERR_IO;
+    int64_t seq = after;
+    sqlite3_stmt *s = stmt(c, after < 0 ? ST_REVOCATION_LAST : ST_REVOCATION_SINCE);
+    if (s == NULL)
+        goto out;
+    if (after >= 0)
+        sqlite3_bind_int64(s, 1, after);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        seq = sqlite3_column_int64(s, 0);
+        if (after >= 0)
+            fn(arg, (const char *)sqlite3_column_text(s, 1));
+    }
+    err = rc == SQLITE_DONE ? GH_OK : fail(c, "revocation_feed");
+    sqlite3_reset(s);
+    if (err == GH_OK && purge_before > 0 && (s = stmt(c, ST_REVOCATION_PURGE)) != NULL) {
+        sqlite3_bind_int64(s, 1, purge_before);
+        err = run(c, s, "revocation_purge");
+    }
+out:
+    checkin(st, c);
+    if (err == GH_OK)
+        *last = seq;
+    return err;
+}
+
 const struct gh_store_ops gh_store_sqlite_ops = {
     .name = "sqlite",
     .open = st_open,
@@ -890,5 +938,6 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .refresh_rotate = refresh_rotate,
     .refresh_revoke = refresh_revoke,
     .refresh_purge = refresh_purge,
+    .revocation_feed = revocation_feed,
     .audit_append = audit_append,
 };

@@ -65,6 +65,13 @@ const char *const gh_sqlite_migrations[] = {
     "CREATE INDEX audit_events_ts ON audit_events(ts);"
     "CREATE INDEX audit_events_user ON audit_events(user_id);"
     "CREATE INDEX audit_events_action ON audit_events(action);",
+    /* 2: a feed of revocations, so every process and node sharing the database drops its
+     * cached view of a user whose tokens were revoked elsewhere */
+    "CREATE TABLE revocations ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  user_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    "CREATE INDEX revocations_at ON revocations(at);",
 };
 
 const size_t gh_sqlite_migration_count =

@@ -137,6 +137,16 @@ struct gh_store_ops {
     /* Deletes tokens expired before cutoff; *n gets the count. */
     gh_err (*refresh_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
 
+    /*
+     * The revocation feed: every epoch increment above also appends (seq, user_id).
+     * Calls fn for each entry with seq > after, in order (at most 1000 per call), and sets
+     * *last to the highest seq seen (or the current highest when after < 0, without
+     * calling fn). Entries older than purge_before are deleted.
+     */
+    gh_err (*revocation_feed)(struct gh_store *st, int64_t after, int64_t purge_before,
+                              void (*fn)(void *arg, const char *user_id), void *arg,
+                              int64_t *last);
+
     /* audit */
     gh_err (*audit_append)(struct gh_store *st, const struct gh_audit_event *ev);
 };

@@ -21,7 +21,7 @@ import requests
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("GATEHOUSE_BIN") or str(REPO / "build" / "gatehouse")
-ADMIN_PASSWORD = "Int3gration-Admin-Pw!"
+ADMIN_PASSWORD = "Tq8-vexing-Walrus-51!"
 TIMEOUT = 15  # seconds, for every HTTP call
 
 # Environment given to every server unless a test overrides it.
@@ -322,9 +322,11 @@ def assert_security_headers(r):
 def server():
     """One default server (RS256 4096, bcrypt cost 4) shared by the whole session."""
     s = Server()
-    s.start(timeout=60)
-    yield s
-    s.cleanup()
+    try:
+        s.start(timeout=60)
+        yield s
+    finally:
+        s.cleanup()
 
 
 @pytest.fixture
@@ -360,3 +362,19 @@ def tokens(server, user):
 @pytest.fixture
 def admin_tokens(server):
     return server.tokens("admin", ADMIN_PASSWORD)
+
+
+def wait_audit(server, action, timeout=5.0, **where):
+    """Poll audit_events until a row with this action (and column values) exists."""
+    clauses = ["action = ?"]
+    params = [action]
+    for k, v in where.items():
+        clauses.append(f"{k} = ?")
+        params.append(v)
+    sql = "SELECT * FROM audit_events WHERE " + " AND ".join(clauses) + " ORDER BY id"
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = server.query(sql, params)
+        if rows or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)

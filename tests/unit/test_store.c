@@ -259,6 +259,41 @@ static void revocations_bump_epoch(void **state)
     assert_int_equal(ops->refresh_revoke(f->st, unknown, 56, &spent), GH_ERR_NOT_FOUND);
 }
 
+static void collect(void *arg, const char *user_id)
+{
+    char *seen = arg;
+    strncat(seen, user_id, 40);
+    strncat(seen, ";", 2);
+}
+
+static void revocation_feed_reports_other_writers(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u;
+    int64_t start = -1, last = -1, epoch = 0;
+    char seen[256] = "";
+    make_user(f, "gina", "gina@x.io", &u);
+    assert_int_equal(ops->user_create(f->st, &u), GH_OK);
+    assert_int_equal(ops->revocation_feed(f->st, -1, 0, NULL, NULL, &start), GH_OK);
+
+    /* a second handle on the same file stands for another process (the CLI) */
+    struct gh_store *other = NULL;
+    assert_int_equal(ops->open(f->path, 2000, &other), GH_OK);
+    assert_int_equal(ops->user_revoke_all(other, u.id, 60, &epoch), GH_OK);
+    ops->close(other);
+
+    assert_int_equal(ops->revocation_feed(f->st, start, 0, collect, seen, &last), GH_OK);
+    assert_true(last > start);
+    assert_non_null(strstr(seen, u.id));
+    seen[0] = '\0';
+    assert_int_equal(ops->revocation_feed(f->st, last, 0, collect, seen, &last), GH_OK);
+    assert_string_equal(seen, "");
+    assert_int_equal(ops->revocation_feed(f->st, 0, 1000, collect, seen, &last), GH_OK);
+    seen[0] = '\0';
+    assert_int_equal(ops->revocation_feed(f->st, 0, 0, collect, seen, &last), GH_OK);
+    assert_string_equal(seen, ""); /* purged: older than 1000 */
+}
+
 static void audit_rows(void **state)
 {
     struct fixture *f = *state;
@@ -309,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refresh_concurrent_rotation_has_one_winner, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(revocations_bump_epoch, setup, teardown),
+        cmocka_unit_test_setup_teardown(revocation_feed_reports_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(migrations_are_idempotent, setup, teardown),
     };
