@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/crypto.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
@@ -133,7 +134,7 @@ static int bearer_token(struct gh_req *req, const char **token, size_t *len)
         h++;
     *token = h;
     *len = strlen(h);
-    if (key != NULL && (strlen(key) != *len || strcmp(key, h) != 0)) {
+    if (key != NULL && (strlen(key) != *len || CRYPTO_memcmp(key, h, *len) != 0)) {
         gh_reply_error(req, 400, "invalid_request", "Authorization and X-API-Key disagree", NULL);
         return -1;
     }

@@ -90,6 +90,7 @@ gh_err gh_password_hash(const struct gh_pwhash_params *p, const char *pw, size_t
     return bcrypt_sha256(setting, pw, len, out + PREFIX_LEN, GH_PWHASH_MAX - PREFIX_LEN);
 }
 
+/* The prefix tests in this file identify a hash's format; none compares a secret. */
 static int is_plain_bcrypt(const char *hash)
 {
     return strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||

@@ -17,6 +17,7 @@
 #include "crypto/b64url.h"
 #include "crypto/jwt.h"
 #include "crypto/sigkey.h"
+#include "tmpdir.h"
 #include "vectors/jws_keys.h"
 
 /* RFC 8037 appendix A.1 / A.4: Ed25519 key and the JWS of "Example of Ed25519 signing". */
@@ -473,9 +474,7 @@ int main(void)
         cmocka_unit_test(jwt_rejects_malformed),
     };
     int failed = cmocka_run_group_tests(tests, jwt_setup, jwt_teardown);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
+    if (remove_tree(tmpdir) != 0)
         return 1;
     return failed;
 }

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/uuid.h"
+#include "tmpdir.h"
 #include "store/store.h"
 
 static const struct gh_store_ops *ops = &gh_store_sqlite_ops;
@@ -44,10 +45,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
     ops->close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    int r = system(cmd);
+    int r = remove_tree(f->dir);
     free(f);
     return r;
 }
@@ -262,8 +261,8 @@ static void revocations_bump_epoch(void **state)
 static void collect(void *arg, const char *user_id)
 {
     char *seen = arg;
-    strncat(seen, user_id, 40);
-    strncat(seen, ";", 2);
+    size_t used = strlen(seen);
+    snprintf(seen + used, 256 - used, "%s;", user_id);
 }
 
 static void revocation_feed_reports_other_writers(void **state)
