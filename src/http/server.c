@@ -14,8 +14,12 @@
 
 #include "core/log.h"
 
-/* Above the body cap so that MHD itself never has to refuse headers we would accept. */
-#define CONNECTION_MEMORY 65536
+/*
+ * Per-connection memory for MHD's request head and buffers. It must hold headers up to
+ * server.max_header_bytes (16 KiB by default) so that we, not MHD, refuse larger ones;
+ * MHD clears it between requests, so bigger costs throughput.
+ */
+#define CONNECTION_MEMORY 32768
 #define LOG_URI_MAX 2048
 
 struct gh_http {
