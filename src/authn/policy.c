@@ -1,131 +1,220 @@
 #include "authn/policy.h"
 
-#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sodium.h>
 #include <zxcvbn.h>
+
+/* User words (and their parts) shorter than this are too common to forbid inside passwords. */
+#define USER_WORD_MIN 4
 
 const char *gh_policy_rule_name(enum gh_policy_rule rule)
 {
     switch (rule) {
-    case GH_RULE_TOO_SHORT: return "too_short";
-    case GH_RULE_TOO_LONG: return "too_long";
-    case GH_RULE_UPPER: return "upper";
-    case GH_RULE_LOWER: return "lower";
-    case GH_RULE_DIGIT: return "digit";
-    case GH_RULE_SYMBOL: return "symbol";
-    case GH_RULE_COMMON: return "common";
-    case GH_RULE_ENCODING: return "encoding";
+    case GH_RULE_TOO_SHORT:
+        return "too_short";
+    case GH_RULE_TOO_LONG:
+        return "too_long";
+    case GH_RULE_UPPER:
+        return "upper";
+    case GH_RULE_LOWER:
+        return "lower";
+    case GH_RULE_DIGIT:
+        return "digit";
+    case GH_RULE_SYMBOL:
+        return "symbol";
+    case GH_RULE_COMMON:
+        return "common";
+    case GH_RULE_ENCODING:
+        return "encoding";
     }
     return "unknown";
 }
 
-/*
- * Counts code points of well-formed UTF-8 (no overlongs, surrogates or values past
- * U+10FFFF); returns -1 for malformed input or a NUL / C0 control / DEL.
- */
-static long utf8_length(const unsigned char *s, size_t len)
+/* What one pass over the password found. */
+struct scan {
+    size_t chars; /* code points; each byte of a malformed sequence counts as one */
+    int bad;      /* malformed UTF-8, or a control character */
+    int upper, lower, digit, symbol;
+};
+
+/* 0x80..0xBF */
+static int continuation(unsigned char c)
 {
-    long count = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t extra;
-        unsigned long cp;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return -1;
-            i++;
-            count++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        if (len - i <= extra)
-            return -1;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return -1;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return -1;
-        i += extra + 1;
-        count++;
-    }
-    return count;
+    return (c & 0xc0) == 0x80;
 }
 
-/* Case-insensitive (ASCII) substring test. */
-static int contains_word(const char *pw, const char *word)
+/*
+ * Decodes one well-formed UTF-8 sequence at s (n > 0 bytes left): no overlongs, no
+ * surrogates, nothing past U+10FFFF. Sets *cp and returns its length, or 0 when malformed.
+ */
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
 {
-    size_t n = strlen(word);
-    if (n < 4)
+    unsigned char c = s[0];
+    size_t extra;
+    unsigned long v, min;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        extra = 1, v = c & 0x1fu, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        extra = 2, v = c & 0x0fu, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        extra = 3, v = c & 0x07u, min = 0x10000;
+    } else {
         return 0;
-    for (const char *p = pw; *p != '\0'; p++) {
-        if (strncasecmp(p, word, n) == 0)
+    }
+    if (n <= extra)
+        return 0;
+    for (size_t k = 1; k <= extra; k++) {
+        if (!continuation(s[k]))
+            return 0;
+        v = v << 6 | (s[k] & 0x3fu);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return extra + 1;
+}
+
+/*
+ * Character classes are ASCII: A-Z, a-z, 0-9; a symbol is ASCII punctuation, the space,
+ * or any non-ASCII character (telling a non-ASCII letter from a symbol needs Unicode
+ * tables; erring this way only makes an optional rule easier to meet). C0 controls
+ * (NUL included), DEL and C1 controls make the password malformed.
+ */
+static void scan_password(const unsigned char *s, size_t len, struct scan *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < len;) {
+        unsigned long cp = 0;
+        size_t n = utf8_next(s + i, len - i, &cp);
+        out->chars++;
+        if (n == 0) {
+            out->bad = 1;
+            i++;
+            continue;
+        }
+        i += n;
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+            out->bad = 1;
+        else if (cp >= 'A' && cp <= 'Z')
+            out->upper = 1;
+        else if (cp >= 'a' && cp <= 'z')
+            out->lower = 1;
+        else if (cp >= '0' && cp <= '9')
+            out->digit = 1;
+        else
+            out->symbol = 1;
+    }
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Non-zero when w (n bytes) occurs in pw (len bytes), ignoring ASCII case. */
+static int contains_ci(const unsigned char *pw, size_t len, const unsigned char *w, size_t n)
+{
+    if (n == 0 || n > len)
+        return 0;
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n && ascii_lower(pw[i + k]) == ascii_lower(w[k]))
+            k++;
+        if (k == n)
             return 1;
     }
     return 0;
 }
 
+/*
+ * Non-zero when pw equals a user word, or contains a user word or one of its parts
+ * (split at every non-alphanumeric ASCII byte: "Alice Smith", "alice.smith@example.com")
+ * of at least USER_WORD_MIN bytes, ignoring ASCII case.
+ */
+static int mentions_user_word(const unsigned char *pw, size_t len, const char *const *words)
+{
+    for (size_t i = 0; words != NULL && words[i] != NULL; i++) {
+        const unsigned char *w = (const unsigned char *)words[i];
+        size_t n = strlen(words[i]);
+        if (n == len && contains_ci(pw, len, w, n))
+            return 1;
+        if (n >= USER_WORD_MIN && contains_ci(pw, len, w, n))
+            return 1;
+        for (size_t start = 0, end; start < n; start = end + 1) {
+            for (end = start; end < n && ascii_alnum(w[end]); end++)
+                ;
+            if (end - start >= USER_WORD_MIN && end - start < n &&
+                contains_ci(pw, len, w + start, end - start))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* zxcvbn's estimate in bits for pw, which it needs NUL-terminated. */
+static gh_err entropy_bits(const char *pw, size_t len, const char *const *words, double *bits)
+{
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return GH_ERR_NOMEM;
+    memcpy(copy, pw, len);
+    copy[len] = '\0';
+    /* zxcvbn takes a non-const array (C++ heritage) but only reads it. */
+    *bits = ZxcvbnMatch(copy, (const char **)words, NULL);
+    sodium_memzero(copy, len + 1);
+    free(copy);
+    return GH_OK;
+}
+
 gh_err gh_policy_check(const struct gh_policy *policy, const char *pw, size_t len,
                        const char *const *user_words, unsigned *failed)
 {
+    const unsigned char *s = (const unsigned char *)pw;
+    struct scan sc;
     unsigned f = 0;
-    long chars = utf8_length((const unsigned char *)pw, len);
-    if (chars < 0 || memchr(pw, '\0', len) != NULL) {
-        *failed = GH_RULE_ENCODING;
-        return GH_ERR_POLICY;
-    }
-    if ((unsigned long)chars < policy->min_length)
+    double bits = 0;
+    gh_err err;
+
+    scan_password(s, len, &sc);
+    if (sc.bad)
+        f |= GH_RULE_ENCODING;
+    if (sc.chars < policy->min_length)
         f |= GH_RULE_TOO_SHORT;
-    if ((unsigned long)chars > policy->max_length)
+    if (sc.chars > policy->max_length)
         f |= GH_RULE_TOO_LONG;
-
-    int upper = 0, lower = 0, digit = 0, symbol = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)pw[i];
-        upper |= c >= 'A' && c <= 'Z';
-        lower |= c >= 'a' && c <= 'z';
-        digit |= c >= '0' && c <= '9';
-        symbol |= (c < 0x80 && ispunct(c)) || c == ' ' || c >= 0x80;
-    }
-    if (policy->require_upper && !upper)
+    if (policy->require_upper && !sc.upper)
         f |= GH_RULE_UPPER;
-    if (policy->require_lower && !lower)
+    if (policy->require_lower && !sc.lower)
         f |= GH_RULE_LOWER;
-    if (policy->require_digit && !digit)
+    if (policy->require_digit && !sc.digit)
         f |= GH_RULE_DIGIT;
-    if (policy->require_symbol && !symbol)
+    if (policy->require_symbol && !sc.symbol)
         f |= GH_RULE_SYMBOL;
-
-    /* Guessability only matters once the length is acceptable (and bounds zxcvbn's work). */
-    if (policy->reject_common && !(f & (GH_RULE_TOO_SHORT | GH_RULE_TOO_LONG))) {
-        const char *dict[8] = {NULL};
-        size_t nd = 0;
-        for (size_t i = 0; user_words != NULL && user_words[i] != NULL && nd < 7; i++) {
-            dict[nd++] = user_words[i];
-            if (contains_word(pw, user_words[i]))
+    if (policy->reject_common) {
+        if (mentions_user_word(s, len, user_words))
+            f |= GH_RULE_COMMON;
+        /*
+         * zxcvbn's work grows faster than linearly with the length, and it reads a C
+         * string: only ask it about passwords of acceptable length and well formed.
+         */
+        if (!(f & (GH_RULE_COMMON | GH_RULE_TOO_LONG | GH_RULE_ENCODING))) {
+            if ((err = entropy_bits(pw, len, user_words, &bits)) != GH_OK)
+                return err;
+            if (bits < (double)policy->min_entropy_bits)
                 f |= GH_RULE_COMMON;
         }
-        if (ZxcvbnMatch(pw, dict, NULL) < (double)policy->min_entropy_bits)
-            f |= GH_RULE_COMMON;
     }
-    if (f != 0) {
-        *failed = f;
-        return GH_ERR_POLICY;
-    }
-    return GH_OK;
+    *failed = f;
+    return f == 0 ? GH_OK : GH_ERR_POLICY;
 }
