@@ -78,11 +78,12 @@ gh_err gh_keyring_jwks(const struct gh_keyring *r, char **out)
     for (size_t i = 0; i < r->n; i++) {
         json_t *jwk = NULL;
         gh_err err = gh_sigkey_public_jwk(r->keys[i], &jwk);
+        if (err == GH_OK && json_array_append_new(keys, jwk) != 0)
+            err = GH_ERR_NOMEM;
         if (err != GH_OK) {
             json_decref(keys);
             return err;
         }
-        json_array_append_new(keys, jwk);
     }
     json_t *doc = json_pack("{s:o}", "keys", keys);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
@@ -95,36 +96,41 @@ gh_err gh_keyring_jwks(const struct gh_keyring *r, char **out)
 
 /* ---- signing ---- */
 
-/* Appends the base64url form of n bytes to b. */
+/* Appends the base64url form of n bytes (n <= GH_JWT_MAX) to b. */
 static gh_err append_b64(struct gh_buf *b, const void *data, size_t n)
 {
-    size_t need = gh_b64url_encoded_len(n) + 1;
-    char *tmp = malloc(need);
-    if (tmp == NULL)
-        return GH_ERR_NOMEM;
+    char tmp[GH_JWT_MAX / 3 * 4 + 8];
     size_t len = 0;
-    gh_err err = gh_b64url_encode(data, n, tmp, need, &len);
+    gh_err err = gh_b64url_encode(data, n, tmp, sizeof(tmp), &len);
     if (err == GH_OK)
         err = gh_buf_append(b, tmp, len);
-    free(tmp);
     return err;
 }
 
-static json_t *split(const char *s, char sep)
+/* A NUL-terminated field of the claims struct, or NULL when the NUL is missing. */
+#define FIELD(c, f) (memchr((c)->f, '\0', sizeof((c)->f)) != NULL ? (c)->f : NULL)
+
+/* The JSON array of the non-empty sep-separated items of s, in *out. */
+static gh_err split(const char *s, char sep, json_t **out)
 {
+    if (s == NULL)
+        return GH_ERR_INVALID;
     json_t *a = json_array();
-    while (a != NULL && *s != '\0') {
+    if (a == NULL)
+        return GH_ERR_NOMEM;
+    while (*s != '\0') {
         const char *end = strchr(s, sep);
         size_t n = end ? (size_t)(end - s) : strlen(s);
         if (n > 0 && json_array_append_new(a, json_stringn(s, n)) != 0) {
             json_decref(a);
-            return NULL;
+            return GH_ERR_INVALID; /* not UTF-8, or out of memory */
         }
         s += n;
         if (*s == sep)
             s++;
     }
-    return a;
+    *out = a;
+    return GH_OK;
 }
 
 gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char **out)
@@ -133,29 +139,38 @@ gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char *
     if (key == NULL)
         return GH_ERR_INVALID;
 
-    gh_err err = GH_ERR_NOMEM;
-    char *claims = NULL;
+    gh_err err = GH_ERR_INVALID;
+    char *htext = NULL, *claims = NULL;
+    json_t *header = NULL, *body = NULL, *roles = NULL, *perms = NULL;
+    uint8_t sig[GH_SIG_MAX];
+    size_t sig_len = 0;
     struct gh_buf b;
     gh_buf_init(&b, GH_JWT_MAX);
-    json_t *header = json_pack("{s:s, s:s, s:s}", "alg", gh_alg_name(gh_sigkey_alg(key)), "kid",
-                               gh_sigkey_kid(key), "typ", "at+jwt");
-    json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:o*, s:o*, s:I}", "iss",
-                             c->iss, "sub", c->sub, "aud", c->aud, "exp", (json_int_t)c->exp,
-                             "iat", (json_int_t)c->iat, "nbf", (json_int_t)c->nbf, "jti", c->jti,
-                             "org", c->org, "roles", split(c->roles, ','), "perms",
-                             split(c->perms, ' '), "gh_ep", (json_int_t)c->epoch);
-    char *htext = header ? json_dumps(header, JSON_COMPACT) : NULL;
-    claims = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+    const char *iss = FIELD(c, iss), *sub = FIELD(c, sub), *aud = FIELD(c, aud);
+    const char *jti = FIELD(c, jti), *org = FIELD(c, org);
+    if (iss == NULL || sub == NULL || aud == NULL || jti == NULL || org == NULL ||
+        (err = split(FIELD(c, roles), ',', &roles)) != GH_OK ||
+        (err = split(FIELD(c, perms), ' ', &perms)) != GH_OK)
+        goto out;
+    header = json_pack("{s:s, s:s, s:s}", "alg", gh_alg_name(gh_sigkey_alg(key)), "kid",
+                       gh_sigkey_kid(key), "typ", "at+jwt");
+    /* "O" takes new references: roles and perms are released below in every case. */
+    body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:O, s:O, s:I}", "iss", iss,
+                     "sub", sub, "aud", aud, "exp", (json_int_t)c->exp, "iat",
+                     (json_int_t)c->iat, "nbf", (json_int_t)c->nbf, "jti", jti, "org", org,
+                     "roles", roles, "perms", perms, "gh_ep", (json_int_t)c->epoch);
+    if (header == NULL || body == NULL)
+        goto out; /* a string that is not UTF-8 */
+    err = GH_ERR_NOMEM;
+    htext = json_dumps(header, JSON_COMPACT);
+    claims = json_dumps(body, JSON_COMPACT);
     if (htext == NULL || claims == NULL)
         goto out;
     if ((err = append_b64(&b, htext, strlen(htext))) != GH_OK ||
         (err = gh_buf_append(&b, ".", 1)) != GH_OK ||
-        (err = append_b64(&b, claims, strlen(claims))) != GH_OK)
-        goto out;
-
-    uint8_t sig[GH_SIG_MAX];
-    size_t sig_len = 0;
-    if ((err = gh_sigkey_sign(key, (const uint8_t *)b.ptr, b.len, sig, sizeof(sig), &sig_len)) !=
+        (err = append_b64(&b, claims, strlen(claims))) != GH_OK ||
+        (err = gh_sigkey_sign(key, (const uint8_t *)b.ptr, b.len, sig, sizeof(sig), &sig_len)) !=
             GH_OK ||
         (err = gh_buf_append(&b, ".", 1)) != GH_OK || (err = append_b64(&b, sig, sig_len)) != GH_OK)
         goto out;
@@ -165,55 +180,59 @@ out:
     free(claims);
     json_decref(header);
     json_decref(body);
+    json_decref(roles);
+    json_decref(perms);
     gh_buf_clear(&b);
     return err;
 }
 
 /* ---- verification ---- */
 
-/* Decodes a base64url segment and parses it as a JSON object (duplicates refused). */
-static gh_err decode_json(const char *seg, size_t len, size_t max, json_t **out)
+/*
+ * Decodes a base64url segment of at most max decoded bytes into buf (max bytes) and parses
+ * it as a JSON object, duplicate names refused. The caller's stack holds the bytes:
+ * verification is the hot path.
+ */
+static gh_err decode_json(const char *seg, size_t len, uint8_t *buf, size_t max, json_t **out)
 {
-    if (len == 0 || gh_b64url_encoded_len(max) < len)
-        return GH_ERR_AUTH;
-    uint8_t *raw = malloc(len);
     size_t n = 0;
-    if (raw == NULL)
-        return GH_ERR_NOMEM;
-    gh_err err = GH_ERR_AUTH;
-    if (gh_b64url_decode(seg, len, raw, len, &n) == GH_OK) {
-        json_t *j = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
-        if (json_is_object(j)) {
-            *out = j;
-            err = GH_OK;
-        } else {
-            json_decref(j);
-        }
+    if (len == 0 || len > gh_b64url_encoded_len(max) ||
+        gh_b64url_decode(seg, len, buf, max, &n) != GH_OK)
+        return GH_ERR_AUTH;
+    json_t *j = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return GH_ERR_AUTH;
     }
-    free(raw);
-    return err;
+    *out = j;
+    return GH_OK;
 }
 
-static int typ_ok(const char *typ)
+static int typ_ok(const json_t *typ)
 {
-    if (strncasecmp(typ, "application/", 12) == 0)
-        typ += 12;
-    return strcasecmp(typ, "at+jwt") == 0;
+    const char *s = json_string_value(typ);
+    if (s == NULL)
+        return 0;
+    if (strncasecmp(s, "application/", 12) == 0)
+        s += 12;
+    return strcasecmp(s, "at+jwt") == 0;
 }
 
-/* Copies a required string claim without separators or overflow. */
+/* Copies a required string claim that fits dst (with its NUL). */
 static gh_err claim_string(const json_t *claims, const char *name, char *dst, size_t size)
 {
     const json_t *v = json_object_get(claims, name);
     if (!json_is_string(v))
         return GH_ERR_AUTH;
     size_t n = json_string_length(v);
-    if (n >= size || memchr(json_string_value(v), '\0', n) != NULL)
+    /* jansson refuses \u0000 unless JSON_ALLOW_NUL, so the value has no inner NUL. */
+    if (n >= size)
         return GH_ERR_AUTH;
     memcpy(dst, json_string_value(v), n + 1);
     return GH_OK;
 }
 
+/* An integer claim (1e9 and 1.0 are reals in jansson, so they fail here). */
 static gh_err claim_int(const json_t *claims, const char *name, int required, int64_t *out)
 {
     const json_t *v = json_object_get(claims, name);
@@ -227,7 +246,10 @@ static gh_err claim_int(const json_t *claims, const char *name, int required, in
     return GH_OK;
 }
 
-/* Joins an optional array of strings with sep; members may not contain sep or ',' / ' '. */
+/*
+ * Joins an optional array of non-empty strings with sep into dst (size bytes with the NUL).
+ * A member containing sep could not be told apart after joining, so it is refused.
+ */
 static gh_err claim_list(const json_t *claims, const char *name, char sep, char *dst, size_t size)
 {
     const json_t *v = json_object_get(claims, name);
@@ -243,10 +265,10 @@ static gh_err claim_list(const json_t *claims, const char *name, char sep, char 
         if (!json_is_string(item))
             return GH_ERR_AUTH;
         const char *s = json_string_value(item);
-        size_t n = json_string_length(item);
-        if (n == 0 || strcspn(s, ", ") != n || used + n + 2 > size)
+        size_t n = json_string_length(item), extra = used > 0;
+        if (n == 0 || memchr(s, sep, n) != NULL || n + extra >= size - used)
             return GH_ERR_AUTH;
-        if (used > 0)
+        if (extra)
             dst[used++] = sep;
         memcpy(dst + used, s, n);
         used += n;
@@ -255,32 +277,35 @@ static gh_err claim_list(const json_t *claims, const char *name, char sep, char 
     return GH_OK;
 }
 
+/* "aud" is our audience, or an array of strings that holds it. */
 static int audience_ok(const json_t *aud, const char *want)
 {
     if (json_is_string(aud))
         return strcmp(json_string_value(aud), want) == 0;
     if (!json_is_array(aud))
         return 0;
+    int found = 0;
     size_t i;
     const json_t *item;
     json_array_foreach(aud, i, item)
     {
-        if (json_is_string(item) && strcmp(json_string_value(item), want) == 0)
-            return 1;
+        if (!json_is_string(item))
+            return 0;
+        if (strcmp(json_string_value(item), want) == 0)
+            found = 1;
     }
-    return 0;
+    return found;
 }
 
 static gh_err read_claims(const json_t *j, const struct gh_jwt_expect *expect, struct gh_claims *c)
 {
-    memset(c, 0, sizeof(*c));
     if (claim_string(j, "iss", c->iss, sizeof(c->iss)) != GH_OK ||
-        strcmp(c->iss, expect->iss) != 0)
+        strcmp(c->iss, expect->iss) != 0 || !audience_ok(json_object_get(j, "aud"), expect->aud))
         return GH_ERR_AUTH;
-    const json_t *aud = json_object_get(j, "aud");
-    if (!audience_ok(aud, expect->aud))
+    size_t aud_len = strlen(expect->aud);
+    if (aud_len >= sizeof(c->aud))
         return GH_ERR_AUTH;
-    snprintf(c->aud, sizeof(c->aud), "%s", expect->aud);
+    memcpy(c->aud, expect->aud, aud_len + 1);
     if (claim_string(j, "sub", c->sub, sizeof(c->sub)) != GH_OK ||
         claim_string(j, "jti", c->jti, sizeof(c->jti)) != GH_OK ||
         claim_string(j, "org", c->org, sizeof(c->org)) != GH_OK ||
@@ -301,44 +326,45 @@ gh_err gh_jwt_verify(const struct gh_keyring *r, const char *token, size_t len,
 {
     if (len > GH_JWT_MAX)
         return GH_ERR_TOO_LARGE;
+    const char *end = token + len;
     const char *dot1 = memchr(token, '.', len);
-    const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
-    if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
+    const char *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
+    if (dot2 == NULL || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1)) != NULL)
         return GH_ERR_AUTH;
 
     json_t *header = NULL, *claims = NULL;
-    gh_err err = decode_json(token, (size_t)(dot1 - token), HEADER_MAX, &header);
+    uint8_t raw[GH_JWT_MAX / 4 * 3];
+    gh_err err = decode_json(token, (size_t)(dot1 - token), raw, HEADER_MAX, &header);
     if (err != GH_OK)
         return err;
 
     /* The key comes from kid; the algorithm comes from the key and must match the header. */
     err = GH_ERR_AUTH;
-    const char *alg = json_string_value(json_object_get(header, "alg"));
-    const char *kid = json_string_value(json_object_get(header, "kid"));
-    const char *typ = json_string_value(json_object_get(header, "typ"));
-    if (alg == NULL || kid == NULL || typ == NULL || !typ_ok(typ) ||
+    const json_t *alg = json_object_get(header, "alg");
+    const json_t *kid = json_object_get(header, "kid");
+    if (!json_is_string(alg) || !json_is_string(kid) || !typ_ok(json_object_get(header, "typ")) ||
         json_object_get(header, "crit") != NULL)
         goto out;
-    const struct gh_sigkey *key =
-        gh_keyring_find(r, kid, json_string_length(json_object_get(header, "kid")));
-    if (key == NULL || strcmp(alg, gh_alg_name(gh_sigkey_alg(key))) != 0)
+    const struct gh_sigkey *key = gh_keyring_find(r, json_string_value(kid), json_string_length(kid));
+    if (key == NULL || strcmp(json_string_value(alg), gh_alg_name(gh_sigkey_alg(key))) != 0)
         goto out;
 
     uint8_t sig[GH_SIG_MAX];
     size_t sig_len = 0;
     const char *sig_text = dot2 + 1;
-    size_t sig_text_len = len - (size_t)(sig_text - token);
+    size_t sig_text_len = (size_t)(end - sig_text);
     if (sig_text_len == 0 || sig_text_len > gh_b64url_encoded_len(sizeof(sig)) ||
-        gh_b64url_decode(sig_text, sig_text_len, sig, sizeof(sig), &sig_len) != GH_OK)
-        goto out;
-    if (gh_sigkey_verify(key, (const uint8_t *)token, (size_t)(dot2 - token), sig, sig_len) !=
-        GH_OK)
+        gh_b64url_decode(sig_text, sig_text_len, sig, sizeof(sig), &sig_len) != GH_OK ||
+        gh_sigkey_verify(key, (const uint8_t *)token, (size_t)(dot2 - token), sig, sig_len) !=
+            GH_OK)
         goto out;
 
-    /* Only now, with the signature proven, are the claims read. */
-    if ((err = decode_json(dot1 + 1, (size_t)(dot2 - dot1 - 1), GH_JWT_MAX, &claims)) != GH_OK)
+    /* Only now, with the signature proven, are the claims parsed. */
+    if ((err = decode_json(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, sizeof(raw), &claims)) !=
+        GH_OK)
         goto out;
     struct gh_claims c;
+    memset(&c, 0, sizeof(c));
     if ((err = read_claims(claims, expect, &c)) == GH_OK)
         *out = c;
 out:

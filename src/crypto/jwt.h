@@ -43,7 +43,8 @@ void gh_keyring_free(struct gh_keyring *ring);
 /**
  * Adds key (the ring takes ownership, also on failure). active != 0 makes it the
  * signing key (replacing a previous active one, which stays for verification).
- * GH_ERR_CONFLICT if a key with the same kid is already in the ring.
+ * GH_ERR_CONFLICT if a key with the same kid is already in the ring, GH_ERR_TOO_LARGE
+ * when the ring already holds 16 keys.
  */
 gh_err gh_keyring_add(struct gh_keyring *ring, struct gh_sigkey *key, int active) GH_WUR
     GH_NONNULL(1, 2);
@@ -75,8 +76,9 @@ struct gh_jwt_expect {
  * ring and the header's alg must equal that key's algorithm (never the other way round):
  * alg "none", an alg that differs from the key's, an unknown or missing kid, a typ other
  * than "at+jwt" (case-insensitive, "application/" prefix allowed), a bad signature, bad
- * base64url, non-object JSON, duplicate or missing claims (iss sub aud exp iat nbf jti)
- * give GH_ERR_AUTH; wrong iss / aud give GH_ERR_AUTH; exp <= now - leeway gives
+ * base64url, non-object JSON, duplicate or missing claims (iss sub aud exp iat nbf jti
+ * org; roles and perms are optional arrays of strings without their separator, gh_ep an
+ * optional integer defaulting to 0) give GH_ERR_AUTH; wrong iss / aud give GH_ERR_AUTH; exp <= now - leeway gives
  * GH_ERR_EXPIRED; nbf > now + leeway (or iat > now + leeway) gives GH_ERR_NOT_YET.
  * Over-long input gives GH_ERR_TOO_LARGE. "crit" headers are refused (GH_ERR_AUTH).
  */
