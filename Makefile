@@ -65,11 +65,13 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZBIN  := $(FUZZ:fuzz/%.c=build-fuzz/%)
 FUZZLIB  := build-fuzz/libgh.a
 
-$(FUZZLIB):
+# The library is built by a sub-make with BUILD=build-fuzz through the generic rules.
+.PHONY: fuzzlib
+fuzzlib:
 	$(MAKE) BUILD=build-fuzz CC=clang HARDEN="" \
 	  OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libgh.a
 
-build-fuzz/%: fuzz/%.c $(FUZZLIB)
+build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzzlib
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=fuzzer,address,undefined $< \
 	  $(FUZZLIB) $(LDLIBS) -o $@
 

@@ -94,7 +94,13 @@ gh_err gh_log_scrub_uri(struct gh_buf *out, const char *uri, size_t len)
     const char *end = uri + len;
     const char *p = q + 1;
     while (err == GH_OK && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
+        /* '&' separates parameters; ';' and a second '?' are treated alike so that no
+         * parser downstream can read a token= the scrubber took for part of a value. */
+        const char *amp = p;
+        while (amp < end && *amp != '&' && *amp != ';' && *amp != '?')
+            amp++;
+        if (amp == end)
+            amp = NULL;
         const char *stop = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(stop - p));
         if (eq != NULL && is_secret_param(p, (size_t)(eq - p))) {
@@ -105,7 +111,7 @@ gh_err gh_log_scrub_uri(struct gh_buf *out, const char *uri, size_t len)
             err = gh_buf_append(out, p, (size_t)(stop - p));
         }
         if (err == GH_OK && amp != NULL)
-            err = gh_buf_append(out, "&", 1);
+            err = gh_buf_append(out, amp, 1);
         p = amp ? amp + 1 : end;
     }
     return err;

@@ -59,6 +59,8 @@ static void scrub_redacts_credentials(void **state)
     scrub("/v?tokenx=abc&xtoken=1", "/v?tokenx=abc&xtoken=1");
     scrub("/v?token", "/v?token");
     scrub("/v?token=", "/v?token=***REDACTED***");
+    scrub("/v?a=1;token=s", "/v?a=1;token=***REDACTED***");
+    scrub("/v?x/y?token==s&z", "/v?x/y?token=***REDACTED***&z");
 }
 
 static void cache_put_get_expire(void **state)
