@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static enum gh_log_level min_level = GH_LOG_INFO;
@@ -32,24 +33,22 @@ gh_err gh_log_timestamp(struct gh_buf *b)
 
 void gh_log_json_line(const char *json, size_t len)
 {
-    /* One write per line; a short write on a pipe is retried for the rest. */
-    char nl = '\n';
-    struct gh_buf line;
-    gh_buf_init(&line, len + 2);
-    if (gh_buf_append(&line, json, len) != GH_OK || gh_buf_append(&line, &nl, 1) != GH_OK) {
-        gh_buf_clear(&line);
-        return;
-    }
-    const char *p = line.ptr;
-    size_t left = line.len;
+    /* One writev per line, so lines from several threads never interleave. */
+    struct iovec iov[2] = {{(void *)json, len}, {(void *)"\n", 1}};
+    size_t left = len + 1;
     while (left > 0) {
-        ssize_t w = write(STDOUT_FILENO, p, left);
+        ssize_t w = writev(STDOUT_FILENO, iov, 2);
         if (w <= 0)
-            break;
-        p += w;
+            return;
         left -= (size_t)w;
+        /* A short write (a full pipe) continues where it stopped. */
+        for (int i = 0; i < 2; i++) {
+            size_t take = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + take;
+            iov[i].iov_len -= take;
+            w -= (ssize_t)take;
+        }
     }
-    gh_buf_clear(&line);
 }
 
 void gh_log(enum gh_log_level level, const char *fmt, ...)

@@ -50,8 +50,10 @@ struct gh_req {
     unsigned status;          /* 0 until a reply is set */
     struct gh_buf out;        /* response body */
     const char *content_type;
-    char *headers_out[GH_REQ_MAX_HEADERS_OUT][2];
+    const char *headers_out[GH_REQ_MAX_HEADERS_OUT][2]; /* point into headers_arena */
     unsigned nheaders_out;
+    char headers_arena[2048];
+    size_t arena_used;
     char user_id_for_log[40]; /* set by authentication, logged with the request */
 
     /* server-private state */
@@ -83,7 +85,10 @@ void gh_reply_raw(struct gh_req *req, unsigned status, const char *content_type,
 /** Sets the uniform error answer {"error":{"code","message","request_id"[,"details"]}}; takes details. */
 void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const char *message,
                     json_t *details) GH_NONNULL(1, 3, 4);
-/** Adds a response header (both strings copied). Silently ignored past GH_REQ_MAX_HEADERS_OUT. */
+/**
+ * Adds a response header (both strings copied into the request). Ignored past
+ * GH_REQ_MAX_HEADERS_OUT headers or 2 KiB of header text, which no handler comes near.
+ */
 void gh_reply_header(struct gh_req *req, const char *name, const char *value) GH_NONNULL(1, 2, 3);
 
 /**

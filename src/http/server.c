@@ -130,18 +130,18 @@ void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const
 
 void gh_reply_header(struct gh_req *req, const char *name, const char *value)
 {
-    if (req->nheaders_out >= GH_REQ_MAX_HEADERS_OUT)
+    /* Copied into the request's own arena: no allocation on the hot path. */
+    size_t n = strlen(name) + 1, v = strlen(value) + 1;
+    if (req->nheaders_out >= GH_REQ_MAX_HEADERS_OUT ||
+        n + v > sizeof(req->headers_arena) - req->arena_used)
         return;
-    char *n = strdup(name);
-    char *v = strdup(value);
-    if (n == NULL || v == NULL) {
-        free(n);
-        free(v);
-        return;
-    }
-    req->headers_out[req->nheaders_out][0] = n;
-    req->headers_out[req->nheaders_out][1] = v;
+    char *dst = req->headers_arena + req->arena_used;
+    memcpy(dst, name, n);
+    memcpy(dst + n, value, v);
+    req->headers_out[req->nheaders_out][0] = dst;
+    req->headers_out[req->nheaders_out][1] = dst + n;
     req->nheaders_out++;
+    req->arena_used += n + v;
 }
 
 void gh_req_defer(struct gh_req *req, struct gh_pool *pool, gh_req_job_fn fn)
@@ -161,10 +161,6 @@ static void req_free(struct gh_req *req)
     json_decref(req->json);
     if (req->user_free != NULL)
         req->user_free(req->user);
-    for (unsigned i = 0; i < req->nheaders_out; i++) {
-        free(req->headers_out[i][0]);
-        free(req->headers_out[i][1]);
-    }
     free(req->log_uri);
     free(req);
 }
