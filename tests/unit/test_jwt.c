@@ -16,6 +16,7 @@
 #include "crypto/b64url.h"
 #include "crypto/jwt.h"
 #include "crypto/sigkey.h"
+#include "tmpdir.h"
 
 #define NOW 1700000000
 #define ISS "https://id.example.com"
@@ -71,22 +72,20 @@ static int teardown(void **state)
     (void)state;
     gh_keyring_free(fx.ring);
     EVP_PKEY_free(fx.rsa_pub);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return remove_tree(dir) == 0 ? 0 : -1;
 }
 
 static struct gh_claims claims(void)
 {
     struct gh_claims c;
     memset(&c, 0, sizeof(c));
-    strcpy(c.iss, ISS);
-    strcpy(c.aud, AUD);
-    strcpy(c.sub, SUB);
-    strcpy(c.jti, JTI);
-    strcpy(c.org, ORG);
-    strcpy(c.roles, "admin,member");
-    strcpy(c.perms, "users:read users:write");
+    snprintf(c.iss, sizeof(c.iss), "%s", ISS);
+    snprintf(c.aud, sizeof(c.aud), "%s", AUD);
+    snprintf(c.sub, sizeof(c.sub), "%s", SUB);
+    snprintf(c.jti, sizeof(c.jti), "%s", JTI);
+    snprintf(c.org, sizeof(c.org), "%s", ORG);
+    snprintf(c.roles, sizeof(c.roles), "%s", "admin,member");
+    snprintf(c.perms, sizeof(c.perms), "%s", "users:read users:write");
     c.iat = NOW;
     c.nbf = NOW;
     c.exp = NOW + 900;
@@ -112,6 +111,14 @@ static void append_b64(char *dst, size_t size, const void *data, size_t n)
     assert_int_equal(gh_b64url_encode(data, n, dst + used, size - used, &len), GH_OK);
 }
 
+static void append_dot(char *dst, size_t size)
+{
+    size_t used = strlen(dst);
+    assert_true(used + 1 < size);
+    dst[used] = '.';
+    dst[used + 1] = '\0';
+}
+
 /* header.claims.signature with the signature made by key (NULL: empty signature). */
 static char *forge(const char *header, const char *body, const struct gh_sigkey *key)
 {
@@ -119,17 +126,17 @@ static char *forge(const char *header, const char *body, const struct gh_sigkey 
     char *t = calloc(1, size);
     assert_non_null(t);
     append_b64(t, size, header, strlen(header));
-    strcat(t, ".");
+    append_dot(t, size);
     append_b64(t, size, body, strlen(body));
     if (key != NULL) {
         uint8_t sig[GH_SIG_MAX];
         size_t n = 0;
         assert_int_equal(gh_sigkey_sign(key, (const uint8_t *)t, strlen(t), sig, sizeof(sig), &n),
                          GH_OK);
-        strcat(t, ".");
+        append_dot(t, size);
         append_b64(t, size, sig, n);
     } else {
-        strcat(t, ".");
+        append_dot(t, size);
     }
     return t;
 }
@@ -499,8 +506,8 @@ static void rotation_older_key_still_verifies(void **state)
     assert_int_equal(gh_sigkey_generate(GH_ALG_ES256, 0, &old_key), GH_OK);
     assert_int_equal(gh_sigkey_generate(GH_ALG_EDDSA, 0, &new_key), GH_OK);
     char old_kid[GH_KID_MAX], new_kid[GH_KID_MAX];
-    strcpy(old_kid, gh_sigkey_kid(old_key));
-    strcpy(new_kid, gh_sigkey_kid(new_key));
+    snprintf(old_kid, sizeof(old_kid), "%s", gh_sigkey_kid(old_key));
+    snprintf(new_kid, sizeof(new_kid), "%s", gh_sigkey_kid(new_key));
 
     assert_int_equal(gh_keyring_add(r, old_key, 1), GH_OK);
     struct gh_claims c = claims(), out;

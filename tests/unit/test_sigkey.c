@@ -14,6 +14,7 @@
 
 #include "crypto/b64url.h"
 #include "crypto/sigkey.h"
+#include "tmpdir.h"
 
 /* RFC 7515 appendix A.2: the RSA key (JWK converted once to PKCS#8 with jwcrypto). */
 static const char A2_PEM[] =
@@ -162,9 +163,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return remove_tree(dir) == 0 ? 0 : -1;
 }
 
 static void alg_names(void **state)
