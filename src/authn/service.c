@@ -15,7 +15,6 @@
 #define DEFAULT_ORG "default"
 #define ADMIN_PERMISSIONS "*:*"
 #define MEMBER_PERMISSIONS "file:read file:write org:read"
-#define MAX_ORGS 64
 /*
  * How long the token check trusts its copy of a user's revocation state. Revocations made
  * through this process apply at once, those made elsewhere arrive through the revocation
@@ -135,10 +134,6 @@ void gh_token_pair_clear(struct gh_token_pair *pair)
     sodium_memzero(pair, sizeof(*pair));
 }
 
-void gh_auth_cache_stats(struct gh_auth *a, uint64_t *hits, uint64_t *misses)
-{
-    gh_cache_stats(a->tokens, hits, misses);
-}
 
 /* ---- validation ---- */
 
@@ -319,8 +314,14 @@ gh_err gh_auth_watch_revocations(struct gh_auth *a)
     int64_t now = now_s();
     int64_t purge_before = 0;
     if (now - a->feed_purged_at > 600) {
+        /* Every ten minutes: old feed entries, and refresh tokens a day past expiry
+         * (kept that long so a late reuse is still recognised as reuse). */
+        int64_t purged = 0;
         purge_before = now - REVOCATION_FEED_KEEP;
         a->feed_purged_at = now;
+        gh_err err = a->store->ops->refresh_purge(a->store->st, now - 24 * 3600, &purged);
+        if (err != GH_OK)
+            return err;
     }
     return a->store->ops->revocation_feed(a->store->st, a->feed_seq, purge_before, forget_user_cb,
                                           a, &a->feed_seq);

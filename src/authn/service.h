@@ -132,12 +132,10 @@ void gh_token_pair_clear(struct gh_token_pair *pair);
 
 /**
  * Reads revocations made by any process or node on the shared store since the last call
- * and drops the cached state of those users, so their tokens fail at the next check.
+ * and drops the cached state of those users, so their tokens fail at the next check;
+ * every ten minutes also deletes old feed entries and long-expired refresh tokens.
  * The server calls it every 100 ms from a background thread. Not thread-safe with itself.
  */
 gh_err gh_auth_watch_revocations(struct gh_auth *auth) GH_WUR GH_NONNULL(1);
-
-/** Token-cache hits and misses since start. */
-void gh_auth_cache_stats(struct gh_auth *auth, uint64_t *hits, uint64_t *misses) GH_NONNULL(1, 2, 3);
 
 #endif

@@ -4,14 +4,6 @@
 #include <stddef.h>
 #include "core/err.h"
 
-/** A non-owning view of bytes, passed by value. */
-struct gh_slice {
-    const char *ptr;
-    size_t len;
-};
-
-#define GH_SLICE_LIT(s) ((struct gh_slice){(s), sizeof(s) - 1})
-
 /**
  * A growable byte buffer with a hard cap fixed at init. The content is always
  * NUL-terminated (the NUL is not counted in len). Appends past max fail with

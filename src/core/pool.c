@@ -89,14 +89,6 @@ gh_err gh_pool_submit(struct gh_pool *pool, gh_job_fn fn, void *arg)
     return err;
 }
 
-unsigned gh_pool_depth(struct gh_pool *pool)
-{
-    pthread_mutex_lock(&pool->lock);
-    unsigned n = pool->count;
-    pthread_mutex_unlock(&pool->lock);
-    return n;
-}
-
 void gh_pool_free(struct gh_pool *pool)
 {
     if (pool == NULL)

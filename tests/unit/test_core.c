@@ -79,6 +79,10 @@ static void cache_put_get_expire(void **state)
     assert_int_equal(gh_cache_get(c, "k1", 2, 1, out, 2, &n), GH_ERR_TOO_LARGE);
     gh_cache_del(c, "k1", 2);
     assert_int_equal(gh_cache_get(c, "k1", 2, 1, out, sizeof(out), &n), GH_ERR_NOT_FOUND);
+    uint64_t hits = 0, misses = 0;
+    gh_cache_stats(c, &hits, &misses);
+    assert_int_equal(hits, 1);
+    assert_int_equal(misses, 4);
     gh_cache_free(c);
 }
 

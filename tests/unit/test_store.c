@@ -179,6 +179,12 @@ static void refresh_rotation_and_reuse(void **state)
     fresh_token(&first, u.id, f->org.id, 300);
     assert_int_equal(ops->refresh_insert(f->st, &first), GH_OK);
     assert_int_equal(ops->refresh_rotate(f->st, first.hash, &third, 300, &spent), GH_ERR_EXPIRED);
+
+    int64_t purged = -1;
+    assert_int_equal(ops->refresh_purge(f->st, 301, &purged), GH_OK);
+    assert_int_equal(purged, 1); /* only the one that expired at 300 */
+    assert_int_equal(ops->refresh_rotate(f->st, first.hash, &third, 302, &spent),
+                     GH_ERR_NOT_FOUND);
 }
 
 struct race {
