@@ -1,12 +1,30 @@
+/*
+ * The SQLite schema and statements of the store backend, and connection set-up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "store/sqlite_schema.h"
 
 /*
- * Usernames and emails are unique without regard to case through indexes on lower(),
- * and every lookup compares lower() with lower() so the indexes serve it. SQLite's
- * lower() folds ASCII only: usernames are ASCII by rule, and non-ASCII email addresses
- * compare exactly in their non-ASCII part, which is what mail systems do anyway.
+ * Usernames, emails and org names are unique without regard to case through unique
+ * indexes on lower(), and every lookup compares lower(column) with lower(?) so that the
+ * same indexes serve it (an expression index is used only for the identical expression).
+ * lower() rather than COLLATE NOCASE so that one rule covers every column and lookups
+ * cannot drift from the index. SQLite's lower() folds ASCII only (no ICU): usernames are
+ * ASCII by rule, and a non-ASCII email address compares exactly in its non-ASCII part,
+ * which is what mail systems do anyway (the local part is theirs to interpret).
  */
-const char *const gh_sqlite_migrations[] = {
+/*
+ * The migrations, append-only: entry i brings the database to version i + 1. Never edit a
+ * shipped migration; append a new one.
+ */
+static const char *const migrations[] = {
     /* 1: users, orgs, roles, memberships, refresh tokens, audit events */
     "CREATE TABLE orgs ("
     "  id TEXT PRIMARY KEY,"
@@ -74,5 +92,239 @@ const char *const gh_sqlite_migrations[] = {
     "CREATE INDEX revocations_at ON revocations(at);",
 };
 
-const size_t gh_sqlite_migration_count =
-    sizeof(gh_sqlite_migrations) / sizeof(gh_sqlite_migrations[0]);
+static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
+
+/* Every statement of the backend, by the names sqlite.c uses. */
+#define USER_COLS                                                                                  \
+    "id, username, email, full_name, password_hash, coalesce(primary_org_id, ''), disabled, "      \
+    "superadmin, token_epoch, created_at, updated_at"
+#define REFRESH_COLS "id, token_hash, user_id, family_id, org_id, created_at, expires_at"
+#define MEMBER_SELECT                                                                              \
+    "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
+    "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
+
+static const char *const sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_PING] = "SELECT 1",
+    [ST_USER_INSERT] = "INSERT INTO users (id, username, email, full_name, password_hash, "
+                       "primary_org_id, disabled, superadmin, token_epoch, created_at, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?, nullif(?, ''), ?, ?, ?, ?, ?)",
+    [ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?",
+    /* Usernames cannot hold '@' and emails must, so at most one row matches; the ORDER BY
+     * only makes the answer deterministic should a row ever break that rule. */
+    [ST_USER_FIND] = "SELECT " USER_COLS " FROM users "
+                     "WHERE lower(username) = lower(?1) OR lower(email) = lower(?1) "
+                     "ORDER BY lower(username) = lower(?1) DESC LIMIT 1",
+    [ST_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY created_at, id LIMIT ? OFFSET ?",
+    [ST_USER_COUNT] = "SELECT count(*) FROM users",
+    [ST_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3 "
+                             "RETURNING token_epoch",
+    [ST_USER_SET_DISABLED] = "UPDATE users SET disabled = ?1, updated_at = ?2 WHERE id = ?3 "
+                             "RETURNING token_epoch",
+    [ST_USER_BUMP_EPOCH] = "UPDATE users SET token_epoch = token_epoch + 1 WHERE id = ? "
+                           "RETURNING token_epoch",
+    [ST_ORG_INSERT] = "INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
+    [ST_ROLE_INSERT] = "INSERT INTO roles (id, org_id, name, permissions, system) "
+                       "VALUES (?, ?, ?, ?, 1)",
+    [ST_ORG_FIND_NAME] = "SELECT id, name, created_at FROM orgs WHERE lower(name) = lower(?)",
+    [ST_MEMBER_ADD] = "INSERT INTO memberships (org_id, user_id, role_id, created_at) "
+                      "SELECT ?1, ?2, id, ?4 FROM roles WHERE org_id = ?1 AND name = ?3",
+    [ST_MEMBER_GET] = MEMBER_SELECT "WHERE m.org_id = ? AND m.user_id = ?",
+    [ST_MEMBER_LIST_USER] = MEMBER_SELECT "WHERE m.user_id = ? ORDER BY o.name, o.id LIMIT ?",
+    [ST_REFRESH_INSERT] = "INSERT INTO refresh_tokens (" REFRESH_COLS ") "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_REFRESH_SPEND] = "UPDATE refresh_tokens SET spent_at = ?1 WHERE token_hash = ?2 "
+                         "AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 "
+                         "RETURNING " REFRESH_COLS,
+    [ST_REFRESH_GET] = "SELECT " REFRESH_COLS ", spent_at IS NOT NULL, revoked_at IS NOT NULL "
+                       "FROM refresh_tokens WHERE token_hash = ?",
+    [ST_REFRESH_REVOKE] = "UPDATE refresh_tokens SET revoked_at = ? "
+                          "WHERE token_hash = ? AND revoked_at IS NULL",
+    [ST_REFRESH_REVOKE_FAMILY] = "UPDATE refresh_tokens SET revoked_at = ? "
+                                 "WHERE family_id = ? AND revoked_at IS NULL",
+    [ST_REFRESH_REVOKE_USER] = "UPDATE refresh_tokens SET revoked_at = ? "
+                               "WHERE user_id = ? AND revoked_at IS NULL",
+    [ST_REFRESH_PURGE] = "DELETE FROM refresh_tokens WHERE expires_at < ?",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit_events (ts, action, user_id, username, org_id, "
+                        "resource_type, resource_id, ip_address, user_agent, method, path, "
+                        "status, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_REVOCATION_INSERT] = "INSERT INTO revocations (user_id, at) VALUES (?, ?)",
+    [ST_REVOCATION_SINCE] = "SELECT seq, user_id FROM revocations WHERE seq > ? "
+                            "ORDER BY seq LIMIT 1000",
+    [ST_REVOCATION_LAST] = "SELECT coalesce(max(seq), 0) FROM revocations",
+    [ST_REVOCATION_PURGE] = "DELETE FROM revocations WHERE at < ?",
+};
+
+/* Logs one line: what failed and SQLite's message. */
+static void log_failure(sqlite3 *db, size_t version, const char *what)
+{
+    fprintf(stderr, "store: migration %zu: %s: %s\n", version, what, sqlite3_errmsg(db));
+}
+
+/* Applies migration number version (1-based) unless it is recorded; inside a transaction. */
+static gh_err apply_one(sqlite3 *db, sqlite3_stmt *applied, sqlite3_stmt *record, size_t version)
+{
+    sqlite3_reset(applied);
+    sqlite3_bind_int64(applied, 1, (sqlite3_int64)version);
+    int rc = sqlite3_step(applied);
+    sqlite3_reset(applied);
+    if (rc == SQLITE_ROW)
+        return GH_OK;
+    if (rc != SQLITE_DONE) {
+        log_failure(db, version, "lookup");
+        return GH_ERR_IO;
+    }
+    /* The migrations are constants of this file: sqlite3_exec runs their several
+     * statements; nothing from outside ever reaches it. */
+    if (sqlite3_exec(db, migrations[version - 1], NULL, NULL, NULL) != SQLITE_OK) {
+        log_failure(db, version, "apply");
+        return GH_ERR_IO;
+    }
+    sqlite3_reset(record);
+    sqlite3_bind_int64(record, 1, (sqlite3_int64)version);
+    rc = sqlite3_step(record);
+    sqlite3_reset(record);
+    if (rc != SQLITE_DONE) {
+        log_failure(db, version, "record");
+        return GH_ERR_IO;
+    }
+    return GH_OK;
+}
+
+/* Applies the pending migrations (see gh_sqlite_conn_open). */
+static gh_err migrate(sqlite3 *db)
+{
+    sqlite3_stmt *applied = NULL, *record = NULL;
+    gh_err err = GH_ERR_IO;
+    if (sqlite3_exec(db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        log_failure(db, 0, "schema_migrations");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1, &applied,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO schema_migrations (version, applied_at) "
+                           "VALUES (?, unixepoch())",
+                           -1, &record, NULL) != SQLITE_OK) {
+        log_failure(db, 0, "prepare");
+        goto out;
+    }
+    for (size_t v = 1; v <= migration_count; v++) {
+        /* IMMEDIATE: the check and the change happen under the write lock, so of two
+         * processes opening a new file only one applies each migration. */
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            log_failure(db, v, "begin");
+            goto out;
+        }
+        gh_err step = apply_one(db, applied, record, v);
+        if (step == GH_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            log_failure(db, v, "commit");
+            step = GH_ERR_IO;
+        }
+        if (step != GH_OK) {
+            if (!sqlite3_get_autocommit(db))
+                (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+    }
+    err = GH_OK;
+out:
+    sqlite3_finalize(applied);
+    sqlite3_finalize(record);
+    return err;
+}
+
+/* Creates the database file 0600 before SQLite touches it, so that the -wal and -shm files
+ * SQLite creates beside it (with the database file's mode) are private from the start: the
+ * database holds password hashes. An existing file is tightened to 0600 as well. */
+gh_err gh_sqlite_file_init(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "store: cannot open %s: %s\n", path, strerror(errno));
+        return GH_ERR_IO;
+    }
+    struct stat sb;
+    gh_err err = GH_OK;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "store: %s is not a regular file\n", path);
+        err = GH_ERR_IO;
+    } else if ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
+        fprintf(stderr, "store: cannot make %s private: %s\n", path, strerror(errno));
+    }
+    close(fd);
+    return err;
+}
+
+/* Sets the pragmas of a new connection, checking that WAL took. */
+static gh_err configure(sqlite3 *db, const char *path, unsigned busy_ms)
+{
+    sqlite3_stmt *s = NULL;
+    gh_err err = GH_ERR_IO;
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, busy_ms > INT32_MAX ? INT32_MAX : (int)busy_ms);
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        fprintf(stderr, "store: journal_mode: %s\n", sqlite3_errmsg(db));
+        goto out;
+    }
+    const unsigned char *mode = sqlite3_column_text(s, 0);
+    if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+        fprintf(stderr, "store: %s cannot use WAL (journal mode %s)\n", path,
+                mode ? (const char *)mode : "?");
+        goto out;
+    }
+    if (sqlite3_exec(db,
+                     "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
+                     "PRAGMA trusted_schema = OFF;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "store: pragma: %s\n", sqlite3_errmsg(db));
+        goto out;
+    }
+    err = GH_OK;
+out:
+    sqlite3_finalize(s);
+    return err;
+}
+
+gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first, sqlite3 **db,
+                           sqlite3_stmt *stmts[ST_COUNT])
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *prepared[ST_COUNT] = {NULL};
+    gh_err err = GH_ERR_IO;
+    if (sqlite3_open_v2(path, &h,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
+        fprintf(stderr, "store: cannot open %s: %s\n", path, h ? sqlite3_errmsg(h) : "no memory");
+        goto out;
+    }
+    if ((err = configure(h, path, busy_ms)) != GH_OK)
+        goto out;
+    if (migrate_first && (err = migrate(h)) != GH_OK)
+        goto out;
+    for (int k = 0; k < ST_COUNT; k++) {
+        if (sqlite3_prepare_v3(h, sql[k], -1, SQLITE_PREPARE_PERSISTENT, &prepared[k], NULL) !=
+            SQLITE_OK) {
+            fprintf(stderr, "store: prepare %d: %s\n", k, sqlite3_errmsg(h));
+            err = GH_ERR_IO;
+            goto out;
+        }
+    }
+    err = GH_OK;
+out:
+    if (err != GH_OK) {
+        for (int k = 0; k < ST_COUNT; k++)
+            sqlite3_finalize(prepared[k]);
+        sqlite3_close(h);
+        return err;
+    }
+    memcpy(stmts, prepared, sizeof(prepared));
+    *db = h;
+    return GH_OK;
+}

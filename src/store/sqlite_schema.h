@@ -1,13 +1,67 @@
 #ifndef GH_STORE_SQLITE_SCHEMA_H
 #define GH_STORE_SQLITE_SCHEMA_H
 
-#include <stddef.h>
+#include <sqlite3.h>
+#include "core/err.h"
 
 /*
- * The SQLite schema as an append-only list of migrations: migration i brings the
- * database to version i + 1. Never edit a shipped migration; append a new one.
+ * Private to the SQLite backend: what the database file holds and what every connection
+ * is told before sqlite.c uses it. sqlite_schema.c keeps the migrations and the text of
+ * every statement (constants with ? placeholders); sqlite.c runs them by these names.
  */
-extern const char *const gh_sqlite_migrations[];
-extern const size_t gh_sqlite_migration_count;
+
+/** The backend's statements; each connection holds all of them prepared. */
+enum gh_sqlite_stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_PING,
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_USER_FIND,
+    ST_USER_LIST,
+    ST_USER_COUNT,
+    ST_USER_SET_PASSWORD,
+    ST_USER_SET_DISABLED,
+    ST_USER_BUMP_EPOCH,
+    ST_ORG_INSERT,
+    ST_ROLE_INSERT,
+    ST_ORG_FIND_NAME,
+    ST_MEMBER_ADD,
+    ST_MEMBER_GET,
+    ST_MEMBER_LIST_USER,
+    ST_REFRESH_INSERT,
+    ST_REFRESH_SPEND,
+    ST_REFRESH_GET,
+    ST_REFRESH_REVOKE,
+    ST_REFRESH_REVOKE_FAMILY,
+    ST_REFRESH_REVOKE_USER,
+    ST_REFRESH_PURGE,
+    ST_AUDIT_INSERT,
+    ST_REVOCATION_INSERT,
+    ST_REVOCATION_SINCE,
+    ST_REVOCATION_LAST,
+    ST_REVOCATION_PURGE,
+    ST_COUNT
+};
+
+/**
+ * Creates the database file at path with mode 0600 if it is missing (tightening an existing
+ * one to 0600), before SQLite opens it, so that the -wal and -shm files SQLite makes with
+ * the same mode are private too. A symlink or non-regular file is refused. GH_ERR_IO.
+ */
+gh_err gh_sqlite_file_init(const char *path) GH_WUR GH_NONNULL(1);
+
+/**
+ * Opens one connection to path (which must exist): extended result codes, busy_ms busy
+ * timeout, journal_mode=WAL (verified: GH_ERR_IO if the file cannot use WAL),
+ * foreign_keys=ON, synchronous=NORMAL, trusted_schema=OFF. When migrate is set, applies
+ * the pending migrations first (each in a BEGIN IMMEDIATE transaction with its
+ * schema_migrations row, so concurrent openers migrate once). Then prepares every
+ * statement into stmts. On GH_OK the caller owns *db and stmts (finalize, then close);
+ * on failure nothing is left open. Failures log one "store:" line.
+ */
+gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate, sqlite3 **db,
+                           sqlite3_stmt *stmts[ST_COUNT]) GH_WUR GH_NONNULL(1, 4, 5);
 
 #endif

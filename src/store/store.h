@@ -9,7 +9,9 @@
  * The storage interface. Services see only these typed records and the ops table;
  * no SQL and no backend type leaves a backend. All times are unix seconds (UTC).
  * Every op is safe to call from several threads at once. Ops return GH_ERR_IO when
- * the backend fails (the message goes to the log, never to a client).
+ * the backend fails (the message goes to the log, never to a client), GH_ERR_BUSY when
+ * a lock or a free connection was not had within the busy timeout, and GH_ERR_NOT_FOUND
+ * when a record refers to a user, org or role that does not exist.
  */
 
 #define GH_UUID_LEN 36
@@ -94,7 +96,8 @@ struct gh_store_ops {
                         void *arg);
     gh_err (*user_count)(struct gh_store *st, int64_t *out);
     /* Replaces the hash; when bump_epoch, also increments token_epoch and revokes every
-     * refresh token of the user, in one transaction; *new_epoch gets the epoch. */
+     * refresh token of the user, in one transaction; *new_epoch gets the user's epoch
+     * (unchanged when !bump_epoch). GH_ERR_NOT_FOUND unknown id. */
     gh_err (*user_set_password)(struct gh_store *st, const char *id, const char *hash,
                                 int bump_epoch, int64_t now, int64_t *new_epoch);
     /* Sets disabled, increments token_epoch and revokes refresh tokens (one transaction). */
@@ -122,7 +125,9 @@ struct gh_store_ops {
     /*
      * Spends the token with hash old_hash and inserts next, atomically: exactly one of
      * several concurrent callers with the same old_hash succeeds. The caller fills next's
-     * id, hash and times; the backend copies user, family and org from the spent token.
+     * id, hash and times (it cannot know the rest); the backend fills next->user_id,
+     * family_id and org_id from the spent token before inserting it (next is written on
+     * GH_OK only).
      * On GH_OK *spent gets the spent token's record. Errors:
      * GH_ERR_NOT_FOUND unknown hash; GH_ERR_EXPIRED past expires_at; GH_ERR_REVOKED
      * revoked (family or user); GH_ERR_REUSED already spent: the whole family is then
