@@ -4,22 +4,14 @@
  * absolute path: it starts with '/', has no "//" and no "." or ".." segment, holds no
  * control character or '\', is terminated within its buffer, is at most one byte longer
  * than the input, and normalizes to itself.
- *
- * Build with -DFUZZ_KNOWN_BUGS=1 to also check the properties that the current module is
- * known to break (see the KNOWN BUG cases in tests/unit/test_authz.c):
- * - bytes after a ';' in a segment are not checked, so "/a;\\", "/a;%00", "/a;%zz" succeed;
- * - a decoded '%', ';', '?' or '#' is kept raw, so "/%2541" gives "/%41", which normalizes
- *   again to "/A", and "/%25" gives "/%", which is refused the second time.
+
+ * A refused byte anywhere in the path part, ";params" included, refuses it all.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "authz/rules.h"
-
-#ifndef FUZZ_KNOWN_BUGS
-#define FUZZ_KNOWN_BUGS 0
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,18 +82,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(tight);
 
     /* Idempotence: the output is its own normal form. */
-    int raw_specials = strpbrk(out, "%;?#") != NULL;
-    if (FUZZ_KNOWN_BUGS || !raw_specials) {
-        char *again = malloc(n + 2);
-        check(again != NULL);
-        check(gh_path_normalize(out, n, again, n + 2) == GH_OK);
-        check(strcmp(again, out) == 0);
-        free(again);
-    }
-    if (FUZZ_KNOWN_BUGS) {
-        /* A refused byte anywhere in the path part, ";params" included, refuses it all. */
-        check(!refusable(in, size));
-    }
+    char *again = malloc(n + 2);
+    check(again != NULL);
+    check(gh_path_normalize(out, n, again, n + 2) == GH_OK);
+    check(strcmp(again, out) == 0);
+    free(again);
+    check(!refusable(in, size));
     free(out);
     return 0;
 }

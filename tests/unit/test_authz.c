@@ -2,8 +2,8 @@
  * Unit tests for authz/: permission syntax and matching (perm.c), ForwardAuth route rules
  * and the normalization of an original request path (rules.c).
  *
- * Cases marked KNOWN BUG expect the correct behaviour and fail until the module is fixed;
- * each is described where it is declared. Cases that may read out of bounds run in a
+ * Cases marked REGRESSION pin bugs this suite found (now fixed); each is described where
+ * it is declared. Cases that may read out of bounds run in a
  * child process (see in_child) so that a crash fails one test, not the whole suite.
  */
 #include <stdarg.h>
@@ -373,14 +373,14 @@ static void rules_parse_layout(void **state)
 }
 
 /*
- * KNOWN BUG (rules.c, gh_rules_parse): a '#' comment ends at the next ';', not at the end
+ * REGRESSION (rules.c, gh_rules_parse): a '#' comment ends at the next ';', not at the end
  * of its line, so the rest of a comment line is parsed as an active rule. In the input
  * below ("# disabled; " then a public catch-all rule: methods *, pattern slash-star-star)
  * the comment silently enables the catch-all; a comment such as "# was public; now
  * closed" makes the whole configuration fail to load.
- * Expected: one rule (GET /a authenticated). Got: two, the first public for every path.
+ * Expected: one rule (GET /a authenticated). Was: two, the first public for every path.
  */
-static void rules_comment_runs_to_end_of_line_KNOWN_BUG(void **state)
+static void rules_comment_runs_to_end_of_line(void **state)
 {
     (void)state;
     struct gh_rules r;
@@ -672,20 +672,20 @@ static int match_in_child(const char *text, const char *method, const char *path
 }
 
 /*
- * KNOWN BUG (rules.c, method_matches): the method is found with strstr in ",GET,HEAD,"
+ * REGRESSION (rules.c, method_matches): the method is found with strstr in ",GET,HEAD,"
  * and then p[-1] is read.
  * - method "" : strstr returns the start of the list every time, p[-1] reads the byte
  *   before r->methods (before the heap block for the first rule), and the loop then walks
  *   past the list's NUL through the rest of the heap until it finds ",," or faults.
- *   Expected: no match. Got: crash (SIGSEGV) or a match on unrelated memory.
+ *   Expected: no match. Was: crash (SIGSEGV) or a match on unrelated memory.
  * - method ",GET" : found at r->methods[0], so r->methods[-1] is read (heap underflow by
  *   one byte; ASan reports it under `make asan`).
  * - method "GET,HEAD" matches the rule "GET,HEAD": a method containing ',' can span list
- *   items. Expected: no match. Got: rule 0.
+ *   items. Expected: no match. Was: rule 0.
  * ForwardAuth takes the method from X-Forwarded-Method, so the caller must not be trusted
  * to pass a clean token.
  */
-static void rules_match_odd_methods_KNOWN_BUG(void **state)
+static void rules_match_odd_methods(void **state)
 {
     (void)state;
     const char *text = "GET,HEAD /a public\nPOST /b public";
@@ -824,12 +824,12 @@ static const struct norm_case norm_cases[] = {
 };
 
 /*
- * KNOWN BUG (rules.c, decode_segment): everything after a ';' in a segment is skipped
+ * REGRESSION (rules.c, decode_segment): everything after a ';' in a segment is skipped
  * without any check, so the refusals the contract promises ("an encoded '/' or '\' or NUL,
  * a raw '\' or control character, a bad escape") do not apply to ";params". A backend
  * that does not strip ";params" (most besides Tomcat/Jetty) and that treats '\' as '/'
  * sees "/public;\..\admin" as "/admin" while Gatehouse matches "/public".
- * Expected: GH_ERR_INVALID for each input below. Got: GH_OK ("/public", "/a", ...).
+ * Expected: GH_ERR_INVALID for each input below. Was: GH_OK ("/public", "/a", ...).
  */
 static const struct norm_case norm_param_bug_cases[] = {
     BAD("/public;\\..\\admin"),
@@ -870,7 +870,7 @@ static void path_normalize_table(void **state)
     assert_int_equal(run_norm_cases(norm_cases, sizeof(norm_cases) / sizeof(norm_cases[0])), 0);
 }
 
-static void path_normalize_params_checked_KNOWN_BUG(void **state)
+static void path_normalize_params_checked(void **state)
 {
     (void)state;
     assert_int_equal(run_norm_cases(norm_param_bug_cases, sizeof(norm_param_bug_cases) /
@@ -939,16 +939,16 @@ int main(void)
         cmocka_unit_test(perms_intersect_bounds),
         cmocka_unit_test(rules_parse_basic),
         cmocka_unit_test(rules_parse_layout),
-        cmocka_unit_test(rules_comment_runs_to_end_of_line_KNOWN_BUG),
+        cmocka_unit_test(rules_comment_runs_to_end_of_line),
         cmocka_unit_test(rules_parse_errors),
         cmocka_unit_test(rules_parse_limits),
         cmocka_unit_test(rules_default_policy),
         cmocka_unit_test(rules_match_patterns),
         cmocka_unit_test(rules_match_first_wins),
         cmocka_unit_test(rules_match_methods),
-        cmocka_unit_test(rules_match_odd_methods_KNOWN_BUG),
+        cmocka_unit_test(rules_match_odd_methods),
         cmocka_unit_test(path_normalize_table),
-        cmocka_unit_test(path_normalize_params_checked_KNOWN_BUG),
+        cmocka_unit_test(path_normalize_params_checked),
         cmocka_unit_test(path_normalize_bounds),
         cmocka_unit_test(path_then_rules),
     };
