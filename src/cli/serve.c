@@ -10,6 +10,7 @@
 
 #include "api/handlers.h"
 #include "cli/cli.h"
+#include "cli/keys.h"
 #include "core/log.h"
 #include "http/http.h"
 
@@ -25,10 +26,14 @@ static const char usage[] =
 struct watcher {
     pthread_t thread;
     struct gh_auth *auth;
+    struct gh_keys_watch *keys;
     atomic_int stop;
 };
 
-/* Applies revocations made by other processes (the CLI, other nodes) within 100 ms. */
+/*
+ * Applies revocations made by other processes (the CLI, other nodes) within 100 ms, and
+ * follows the signing-key set (reloads, retirements, automatic rotation).
+ */
 static void *watch_revocations(void *arg)
 {
     struct watcher *w = arg;
@@ -38,6 +43,7 @@ static void *watch_revocations(void *arg)
         if (err != GH_OK && !failing)
             gh_log(GH_LOG_WARN, "revocation feed: %s", gh_err_name(err));
         failing = err != GH_OK;
+        gh_keys_watch_poll(w->keys);
         usleep(WATCH_INTERVAL_US);
     }
     return NULL;
@@ -88,6 +94,7 @@ int gh_cmd_serve(int argc, char **argv)
         return 1;
     int status = 1;
     struct gh_http *http = NULL;
+    struct gh_keys_watch *keys = NULL;
     if (gh_app_open(&app, GH_APP_SERVE) != 0)
         goto out;
 
@@ -121,6 +128,11 @@ int gh_cmd_serve(int argc, char **argv)
         goto out;
     }
     struct watcher watcher = {.auth = app.auth};
+    if (gh_keys_watch_new(&app, &keys) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the key watch\n");
+        goto out;
+    }
+    watcher.keys = keys;
     if (pthread_create(&watcher.thread, NULL, watch_revocations, &watcher) != 0) {
         fprintf(stderr, "gatehouse: cannot start the revocation watcher\n");
         goto out;
@@ -140,6 +152,7 @@ int gh_cmd_serve(int argc, char **argv)
     status = 0;
 out:
     gh_http_stop(http, 0);
+    gh_keys_watch_free(keys); /* before the app: a rotation in flight uses its config */
     gh_app_close(&app);
     if (status == 0)
         gh_log(GH_LOG_INFO, "stopped");
