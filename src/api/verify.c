@@ -130,6 +130,10 @@ void gh_h_verify(struct gh_req *req)
     struct gh_app *app = req->app;
     struct gh_forwarded fw;
     gh_forward_original(req, gh_forward_peer_trusted(req, &app->cfg.trusted), &fw);
+    if (fw.conflict) {
+        deny(req, "X-Forwarded-* and X-Original-* disagree");
+        return;
+    }
     if (fw.uri == NULL) {
         decide(req, &fw, NULL);
         return;

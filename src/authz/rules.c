@@ -272,9 +272,11 @@ static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
 gh_err gh_path_normalize(const char *uri, size_t len, char *out, size_t size)
 {
     size_t plen = 0;
-    while (plen < len && uri[plen] != '?' && uri[plen] != '#')
+    while (plen < len && uri[plen] != '?')
         plen++;
-    if (plen == 0 || uri[0] != '/')
+    /* A request never carries a fragment: a raw '#' is something the app may read as a
+     * path character while we would cut there. */
+    if (plen == 0 || uri[0] != '/' || memchr(uri, '#', len) != NULL)
         return GH_ERR_INVALID;
     if (size < plen + 2)
         return GH_ERR_TOO_LARGE;

@@ -8,23 +8,33 @@ int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list 
     return gh_cidr_list_match_text(trusted, req->ip);
 }
 
-/* The single value of one of two header names (the first name wins), or NULL. */
-static const char *one_of(const struct gh_req *req, const char *name, const char *alt)
+/* The value of a header sent exactly once, or NULL. */
+static const char *once(const struct gh_req *req, const char *name)
 {
-    const char *n = gh_req_header_count(req, name) > 0 ? name : alt;
-    if (n == NULL || gh_req_header_count(req, n) != 1)
-        return NULL;
-    return gh_req_header(req, n);
+    return gh_req_header_count(req, name) == 1 ? gh_req_header(req, name) : NULL;
+}
+
+/* The single value of one of two header names, or NULL; *conflict when both are sent
+ * and differ (a client may add one of them through a proxy that sets the other). */
+static const char *one_of(const struct gh_req *req, const char *name, const char *alt,
+                          int *conflict)
+{
+    const char *a = once(req, name);
+    const char *b = alt != NULL ? once(req, alt) : NULL;
+    if (a != NULL && b != NULL && strcmp(a, b) != 0)
+        *conflict = 1;
+    return a != NULL ? a : b;
 }
 
 void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_forwarded *out)
 {
     out->method = out->uri = out->host = NULL;
+    out->conflict = 0;
     if (!peer_trusted)
         return;
-    out->method = one_of(req, "X-Forwarded-Method", "X-Original-Method");
-    out->uri = one_of(req, "X-Forwarded-Uri", "X-Original-URI");
-    out->host = one_of(req, "X-Forwarded-Host", NULL);
+    out->method = one_of(req, "X-Forwarded-Method", "X-Original-Method", &out->conflict);
+    out->uri = one_of(req, "X-Forwarded-Uri", "X-Original-URI", &out->conflict);
+    out->host = once(req, "X-Forwarded-Host");
 }
 
 /* Writes addr (16 bytes, IPv4 mapped) in canonical text. */
@@ -42,7 +52,7 @@ void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted
     if (!gh_forward_peer_trusted(req, trusted))
         return;
     uint8_t addr[16];
-    const char *xff = one_of(req, "X-Forwarded-For", NULL);
+    const char *xff = once(req, "X-Forwarded-For");
     if (xff != NULL) {
         /* Walk from the right: each hop appends the address it saw. */
         size_t end = strlen(xff);
@@ -65,7 +75,7 @@ void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted
         }
         return;
     }
-    const char *real = one_of(req, "X-Real-IP", NULL);
+    const char *real = once(req, "X-Real-IP");
     if (real != NULL && gh_ip_parse(real, strlen(real), addr) == GH_OK)
         canonical(addr, req->client_ip);
 }

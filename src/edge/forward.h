@@ -15,6 +15,7 @@ struct gh_forwarded {
     const char *method; /* X-Forwarded-Method, or X-Original-Method */
     const char *uri;    /* X-Forwarded-Uri, or X-Original-URI: path and query, raw */
     const char *host;   /* X-Forwarded-Host */
+    int conflict;       /* both forms sent, with different values: nothing can be believed */
 };
 
 /** 1 when the request's TCP peer is in trusted. */
@@ -23,7 +24,9 @@ int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list 
 
 /**
  * Fills *out from the request's headers when the peer is trusted, else leaves every
- * field NULL. Two of the same header make it unusable (NULL): no guessing which one counts.
+ * field NULL. Two of the same header make it unusable (NULL): no guessing which one
+ * counts. The Traefik/Caddy form wins over nginx's; both present and different sets
+ * conflict.
  */
 void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_forwarded *out)
     GH_NONNULL(1, 3);
