@@ -109,11 +109,12 @@ def _replace(text, old, new, name):
     return text.replace(old, new)
 
 
-def render_nginx(gatehouse_port, app_port, listen_port):
+def render_nginx(gatehouse_port, app_port, listen_port, log_dir):
     text = NGINX_EXAMPLE.read_text()
     text = _replace(text, EX_GATEHOUSE, f"127.0.0.1:{gatehouse_port}", "nginx")
     text = _replace(text, EX_APP, f"127.0.0.1:{app_port}", "nginx")
     text = _replace(text, "listen 80;", f"listen 127.0.0.1:{listen_port};", "nginx")
+    text = _replace(text, "/var/log/nginx/", f"{log_dir}/", "nginx")
     return text
 
 
@@ -146,7 +147,7 @@ class Proxy:
         (d / "tmp").mkdir()
         (d / "logs").mkdir()
         (d / "gatehouse.conf").write_text(
-            render_nginx(self.gatehouse_port, self.app_port, self.port))
+            render_nginx(self.gatehouse_port, self.app_port, self.port, d / "logs"))
         user = "user root root;\n" if os.geteuid() == 0 else ""
         (d / "nginx.conf").write_text(f"""{user}worker_processes 1;
 events {{ worker_connections 256; }}
@@ -218,10 +219,15 @@ http {{
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_text(self):
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
+        """The proxy's own output and, for nginx, its access logs."""
+        paths = [self.log_path] + sorted((self.dir / "logs").glob("*.log"))
+        out = []
+        for p in paths:
+            try:
+                out.append(p.read_text(errors="replace"))
+            except OSError:
+                pass
+        return "\n".join(out)
 
     def request(self, method, path, headers=None):
         return raw_request(self.port, method, path, headers)
