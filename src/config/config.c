@@ -15,6 +15,9 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "authz/rules.h"
+#include "core/buf.h"
+
 #define KIB ((uint64_t)1024)
 #define MIB (1024 * KIB)
 #define GIB (1024 * MIB)
@@ -29,6 +32,7 @@
 /* What text a key accepts. */
 enum kind {
     K_STRING,   /* text without control characters, min..max bytes */
+    K_LINES,    /* text of lines (tabs and newlines allowed); in YAML also a list of strings */
     K_URL,      /* "" (derive it) or an http:// / https:// URL */
     K_UNSIGNED, /* plain decimal integer, min..max, a multiple of step */
     K_SIZE,     /* bytes: "512", "64KiB", "16MiB", "1GiB" */
@@ -73,6 +77,7 @@ struct key {
     (offsetof(struct gh_config, m) + 0 * sizeof(char[_Generic(MEMBER(m), T: 1, default: -1)]))
 
 #define STR(p, d, m, lo) {p, d, K_STRING, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1}
+#define LINES(p, d, m) {p, d, K_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
 #define URL(p, d, m) {p, d, K_URL, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
 #define UINT(p, d, m, lo, hi, st) {p, d, K_UNSIGNED, ST_UINT, AT(m, unsigned), sizeof MEMBER(m), lo, hi, st, 1}
 #define COUNT(p, d, m, lo, hi) {p, d, K_UNSIGNED, ST_SIZE, AT(m, size_t), sizeof MEMBER(m), lo, hi, 1, 1}
@@ -93,6 +98,7 @@ static const struct key KEYS[] = {
     DURU("server.shutdown_timeout", "10s", shutdown_timeout, 0, MINUTES(10), 1),
     DURU("server.connection_timeout", "30s", connection_timeout, 1, HOURS(1), 1),
     BOOL("server.hsts", "false", hsts),
+    STR("server.trusted_proxies", "127.0.0.0/8, ::1/128", trusted_proxies, 0),
 
     STR("storage.data_dir", "./var", data_dir, 1),
     STR("storage.database", "", database, 0),
@@ -108,6 +114,7 @@ static const struct key KEYS[] = {
     DUR("auth.clock_leeway", "30s", clock_leeway, 0, MINUTES(5)),
     COUNT("auth.token_cache_size", "65536", token_cache_size, 0, 16u * 1024 * 1024),
     BOOL("auth.registration", "true", registration),
+    STR("auth.api_key_pepper", "", api_key_pepper, 0),
 
     {"password.hash", "bcrypt", K_PWHASH, ST_PWHASH, AT(hash, enum gh_pwhash_alg), sizeof MEMBER(hash), 0, 0, 1, 1},
     UINT("password.bcrypt_cost", "12", bcrypt_cost, 4, 31, 1),
@@ -121,6 +128,9 @@ static const struct key KEYS[] = {
     BOOL("password.require_symbol", "false", require_symbol),
     BOOL("password.reject_common", "true", reject_common),
     UINT("password.min_entropy_bits", "20", min_entropy_bits, 0, 128, 1),
+
+    LINES("forward_auth.rules", "", forward_rules),
+    STR("forward_auth.default_policy", "authenticated", forward_default, 1),
 
     UINT("workers.hash_threads", "0", hash_threads, 0, 1024, 1),
     UINT("workers.hash_queue", "64", hash_queue, 1, 65536, 1),
@@ -290,6 +300,10 @@ static void expectation(const struct key *k, int range, char *out, size_t size)
         (void)snprintf(out, size, "%s of at most %llu bytes without control characters",
                        k->min > 0 ? "a non-empty string" : "a string", (unsigned long long)k->max);
         return;
+    case K_LINES:
+        (void)snprintf(out, size, "a string or a list of strings, at most %llu bytes in all",
+                       (unsigned long long)k->max);
+        return;
     case K_URL:
         (void)snprintf(out, size, "an http:// or https:// URL of at most %llu bytes",
                        (unsigned long long)k->max);
@@ -340,6 +354,14 @@ static int text_ok(const char *s)
     return 1;
 }
 
+static int lines_ok(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 static int url_ok(const char *s)
 {
     const char *host;
@@ -377,6 +399,9 @@ static gh_err set_value(struct gh_config *c, const struct key *k, const char *v,
     switch (k->kind) {
     case K_STRING:
         bad = len < k->min || len > k->max || !text_ok(v);
+        break;
+    case K_LINES:
+        bad = len > k->max || !lines_ok(v);
         break;
     case K_URL:
         bad = len > k->max || (len > 0 && !url_ok(v));
@@ -587,11 +612,56 @@ static void list_keys(const char *section, char *out, size_t size)
     }
 }
 
+/*
+ * Reads a list of strings (positioned on its SEQUENCE_START) into one heap string, the
+ * items joined with newlines, as the file would give them in a block scalar.
+ */
+static gh_err read_lines(struct reader *r, const struct key *k, char **out)
+{
+    struct gh_buf b;
+    gh_err e;
+    gh_buf_init(&b, k->size - 1);
+    for (;;) {
+        if ((e = next_event(r)) != GH_OK)
+            goto out;
+        if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+            break;
+        size_t len = 0;
+        const char *v = r->ev.type == YAML_SCALAR_EVENT ? scalar_text(r, &len) : NULL;
+        if (v == NULL || strlen(v) != len) {
+            fail(r->err, r->err_size, "%s:%zu: %s: expected a list of strings, got %s", r->path,
+                 ev_line(r), k->path, v == NULL ? ev_kind_name(r->ev.type) : "a NUL byte");
+            e = GH_ERR_INVALID;
+            goto out;
+        }
+        if ((b.len > 0 && (e = gh_buf_append(&b, "\n", 1)) != GH_OK) ||
+            (e = gh_buf_append(&b, v, len)) != GH_OK) {
+            fail(r->err, r->err_size, "%s:%zu: %s: the list is longer than %zu bytes", r->path,
+                 ev_line(r), k->path, k->size - 1);
+            goto out;
+        }
+    }
+    *out = gh_buf_take(&b);
+    e = *out != NULL ? GH_OK : GH_ERR_NOMEM;
+out:
+    gh_buf_clear(&b);
+    return e == GH_ERR_TOO_LARGE ? GH_ERR_INVALID : e;
+}
+
 /* Reads the value event of key k (already positioned on it) and applies it. */
 static gh_err read_value(struct reader *r, struct gh_config *c, const struct key *k)
 {
     char why[160], got[GOT_MAX * 4 + 8];
     size_t idx = (size_t)(k - KEYS);
+    if (k->kind == K_LINES && r->ev.type == YAML_SEQUENCE_START_EVENT) {
+        char *joined = NULL;
+        size_t line = ev_line(r);
+        gh_err e = read_lines(r, k, &joined);
+        if (e == GH_OK && (e = set_value(c, k, joined, why, sizeof(why))) != GH_OK)
+            fail(r->err, r->err_size, "%s:%zu: %s: expected %s", r->path, line, k->path, why);
+        free(joined);
+        return e;
+    }
     if (r->ev.type != YAML_SCALAR_EVENT) {
         expectation(k, 0, why, sizeof(why));
         fail(r->err, r->err_size, "%s:%zu: %s: expected %s, got %s", r->path, ev_line(r),
@@ -869,6 +939,31 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         fail(err, err_size, "auth.signing_key: <storage.data_dir>/keys/signing.pem is too long");
         goto out;
     }
+    if (t->api_key_pepper[0] == '\0' &&
+        join_path(t->api_key_pepper, sizeof(t->api_key_pepper), t->data_dir,
+                  "keys/api_key.pepper") != GH_OK) {
+        fail(err, err_size, "auth.api_key_pepper: <storage.data_dir>/keys/api_key.pepper is too long");
+        goto out;
+    }
+    size_t bad = 0;
+    gh_err e = gh_cidr_list_parse(t->trusted_proxies, &t->trusted, &bad);
+    if (e != GH_OK) {
+        char got[GOT_MAX * 4 + 8];
+        quote(got, sizeof(got), t->trusted_proxies + bad, strcspn(t->trusted_proxies + bad, " ,"));
+        fail(err, err_size,
+             "server.trusted_proxies: expected at most %d addresses or CIDR ranges (10.0.0.0/8, "
+             "::1/128) separated by commas, got \"%s\"",
+             GH_CIDR_LIST_MAX, got);
+        goto out;
+    }
+    struct gh_rules rules;
+    char why[200];
+    if ((e = gh_rules_parse(t->forward_rules, t->forward_default, &rules, why, sizeof(why))) !=
+        GH_OK) {
+        fail(err, err_size, "forward_auth: %s", e == GH_ERR_NOMEM ? "out of memory" : why);
+        goto out;
+    }
+    gh_rules_clear(&rules);
     if (t->public_url[0] == '\0') {
         int v6 = strchr(t->listen_host, ':') != NULL;
         int n = snprintf(t->public_url, sizeof(t->public_url), "http://%s%s%s:%u", v6 ? "[" : "",

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "core/err.h"
 #include "crypto/sigkey.h"
+#include "edge/cidr.h"
 
 enum gh_pwhash_alg {
     GH_PWHASH_BCRYPT,   /* bcrypt via libxcrypt, cost = password.bcrypt_cost */
@@ -32,6 +33,8 @@ struct gh_config {
     unsigned shutdown_timeout;   /* server.shutdown_timeout seconds to finish in-flight requests (10s) */
     unsigned connection_timeout; /* server.connection_timeout idle/slow-client timeout seconds (30s) */
     int hsts;                    /* server.hsts: send Strict-Transport-Security (false; true when TLS) */
+    char trusted_proxies[1024];  /* server.trusted_proxies: CIDRs whose X-Forwarded-* headers count (127.0.0.0/8, ::1/128) */
+    struct gh_cidr_list trusted; /* the same, parsed by gh_config_finish */
 
     /* storage.* */
     char data_dir[PATH_MAX];     /* storage.data_dir (./var); --data-dir overrides */
@@ -49,6 +52,7 @@ struct gh_config {
     int64_t clock_leeway;        /* auth.clock_leeway seconds (30s) */
     size_t token_cache_size;     /* auth.token_cache_size entries (65536, 0 = off) */
     int registration;            /* auth.registration: open self-registration (true) */
+    char api_key_pepper[PATH_MAX]; /* auth.api_key_pepper: file of the API-key HMAC key, default <data_dir>/keys/api_key.pepper */
 
     /* password.* */
     enum gh_pwhash_alg hash;     /* password.hash bcrypt|argon2id (bcrypt) */
@@ -63,6 +67,10 @@ struct gh_config {
     int require_symbol;          /* password.require_symbol (false) */
     int reject_common;           /* password.reject_common: zxcvbn guessability check (true) */
     unsigned min_entropy_bits;   /* password.min_entropy_bits: zxcvbn estimate floor (20) */
+
+    /* forward_auth.* */
+    char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */
+    char forward_default[16];    /* forward_auth.default_policy: authenticated | deny (authenticated) */
 
     /* workers.* */
     unsigned hash_threads;       /* workers.hash_threads, 0 = half the cores, at least 1 */

@@ -1,0 +1,37 @@
+#ifndef GH_AUTHZ_PERM_H
+#define GH_AUTHZ_PERM_H
+
+#include <stddef.h>
+#include "core/err.h"
+
+/*
+ * Permissions: "resource:action" where each part is 1-64 of [a-z0-9_.-] or the wildcard
+ * "*" (file:read, file:*, *:read, *:*). A permission list is permissions joined with
+ * single spaces, as tokens carry them. Pure functions, safe from any thread.
+ */
+
+#define GH_PERM_MAX 130 /* longest permission text: 64 + ':' + 64, with its NUL */
+
+/** 1 when perm (len bytes) is a well-formed permission, wildcards allowed. */
+int gh_perm_valid(const char *perm, size_t len) GH_NONNULL(1);
+
+/**
+ * 1 when granted covers wanted: every concrete permission wanted stands for is also
+ * granted (file:* covers file:read and file:*; file:read does not cover file:*).
+ * Malformed input covers nothing.
+ */
+int gh_perm_covers(const char *granted, size_t glen, const char *wanted, size_t wlen)
+    GH_NONNULL(1, 3);
+
+/** 1 when some permission of the space-separated list covers wanted. */
+int gh_perms_allow(const char *list, const char *wanted, size_t wlen) GH_NONNULL(1, 2);
+
+/**
+ * The intersection of two permission lists, as a list: what both a and b grant (the
+ * meet of each pair, e.g. file:* and *:read give file:read). Used to cut an API key's
+ * scopes down to what its owner holds now. GH_ERR_TOO_LARGE when it exceeds size.
+ */
+gh_err gh_perms_intersect(const char *a, const char *b, char *out, size_t size) GH_WUR
+    GH_NONNULL(1, 2, 3);
+
+#endif

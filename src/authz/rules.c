@@ -1,0 +1,300 @@
+#include "authz/rules.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RULES_MAX 256
+#define LINE_MAX_LEN 1024
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Splits the next blank-separated word off *p (within end). */
+static int next_word(const char **p, const char *end, const char **w, size_t *n)
+{
+    const char *s = *p;
+    while (s < end && is_blank(*s))
+        s++;
+    if (s == end)
+        return 0;
+    const char *e = s;
+    while (e < end && !is_blank(*e))
+        e++;
+    *w = s;
+    *n = (size_t)(e - s);
+    *p = e;
+    return 1;
+}
+
+static int parse_methods(const char *w, size_t n, struct gh_rule *r)
+{
+    if (n == 1 && w[0] == '*') {
+        memcpy(r->methods, "*", 2);
+        return 0;
+    }
+    if (n + 3 > sizeof(r->methods))
+        return -1;
+    r->methods[0] = ',';
+    for (size_t i = 0; i < n; i++) {
+        char c = w[i];
+        if (c == ',' && (i == 0 || w[i - 1] == ',' || i + 1 == n))
+            return -1;
+        if (c != ',' && (c < 'A' || c > 'Z'))
+            return -1;
+        r->methods[i + 1] = c;
+    }
+    r->methods[n + 1] = ',';
+    r->methods[n + 2] = '\0';
+    return 0;
+}
+
+/* A path glob of printable ASCII; '?', '[', ']' and '\' would change fnmatch's meaning. */
+static int parse_pattern(const char *w, size_t n, struct gh_rule *r)
+{
+    if (n == 0 || w[0] != '/' || n >= sizeof(r->pattern))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (c <= 0x20 || c >= 0x7f || strchr("?[]\\#", c) != NULL)
+            return -1;
+    }
+    r->any_suffix = n >= 3 && memcmp(w + n - 3, "/**", 3) == 0;
+    size_t keep = r->any_suffix ? n - 3 : n;
+    memcpy(r->pattern, w, keep);
+    r->pattern[keep] = '\0';
+    /* "**" anywhere else would read as two single-segment stars: say it is not supported. */
+    return strstr(r->pattern, "**") != NULL ? -1 : 0;
+}
+
+static int parse_access(const char *w, size_t n, struct gh_rule *r)
+{
+    if (n == 6 && memcmp(w, "public", 6) == 0)
+        r->access = GH_ACCESS_PUBLIC;
+    else if (n == 13 && memcmp(w, "authenticated", 13) == 0)
+        r->access = GH_ACCESS_AUTHENTICATED;
+    else if (gh_perm_valid(w, n) && n < sizeof(r->permission)) {
+        r->access = GH_ACCESS_PERMISSION;
+        memcpy(r->permission, w, n);
+        r->permission[n] = '\0';
+    } else
+        return -1;
+    return 0;
+}
+
+/* Parses one rule line; returns a message for what is wrong, or NULL. */
+static const char *parse_rule(const char *s, const char *end, struct gh_rule *r)
+{
+    const char *w;
+    size_t n;
+    memset(r, 0, sizeof(*r));
+    if (!next_word(&s, end, &w, &n) || parse_methods(w, n, r) != 0)
+        return "expected METHODS: * or a comma list such as GET,HEAD";
+    if (!next_word(&s, end, &w, &n) || parse_pattern(w, n, r) != 0)
+        return "expected a PATTERN: an absolute path with * (one segment) or a final /**";
+    if (!next_word(&s, end, &w, &n) || parse_access(w, n, r) != 0)
+        return "expected ACCESS: public, authenticated or a permission such as file:read";
+    if (next_word(&s, end, &w, &n)) {
+        if (n != 5 || memcmp(w, "media", 5) != 0)
+            return "expected nothing or \"media\" after ACCESS";
+        if (r->access == GH_ACCESS_PUBLIC)
+            return "a public path needs no media token";
+        r->media = 1;
+    }
+    if (next_word(&s, end, &w, &n))
+        return "too many words";
+    return NULL;
+}
+
+gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_rules *out,
+                      char *err, size_t err_size)
+{
+    struct gh_rules rules = {NULL, 0, GH_ACCESS_AUTHENTICATED};
+    gh_err ret = GH_ERR_INVALID;
+    if (strcmp(default_policy, "deny") == 0)
+        rules.fallback = GH_ACCESS_DENY;
+    else if (strcmp(default_policy, "authenticated") != 0) {
+        (void)snprintf(err, err_size, "default policy: expected authenticated or deny");
+        goto out;
+    }
+    size_t number = 0;
+    for (const char *p = text; *p != '\0';) {
+        size_t len = strcspn(p, "\n;");
+        const char *line = p, *end = p + len;
+        p = *end ? end + 1 : end;
+        while (line < end && is_blank(*line))
+            line++;
+        if (line == end || *line == '#')
+            continue;
+        number++;
+        if (len > LINE_MAX_LEN || rules.n == RULES_MAX) {
+            (void)snprintf(err, err_size, "rule %zu: too long or too many rules (at most %d)",
+                           number, RULES_MAX);
+            goto out;
+        }
+        struct gh_rule *grown = realloc(rules.items, (rules.n + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            ret = GH_ERR_NOMEM;
+            goto out;
+        }
+        rules.items = grown;
+        const char *why = parse_rule(line, end, &rules.items[rules.n]);
+        if (why != NULL) {
+            (void)snprintf(err, err_size, "rule %zu (\"%.*s\"): %s", number,
+                           (int)(end - line > 60 ? 60 : end - line), line, why);
+            goto out;
+        }
+        rules.n++;
+    }
+    ret = GH_OK;
+out:
+    if (ret != GH_OK) {
+        gh_rules_clear(&rules);
+        return ret;
+    }
+    *out = rules;
+    return GH_OK;
+}
+
+void gh_rules_clear(struct gh_rules *rules)
+{
+    if (rules == NULL)
+        return;
+    free(rules->items);
+    rules->items = NULL;
+    rules->n = 0;
+}
+
+static int method_matches(const struct gh_rule *r, const char *method)
+{
+    if (r->methods[0] == '*')
+        return 1;
+    size_t n = strlen(method);
+    for (const char *p = r->methods; (p = strstr(p, method)) != NULL; p++)
+        if (p[-1] == ',' && p[n] == ',')
+            return 1;
+    return 0;
+}
+
+/* path matches pattern followed by a "**" segment: some prefix of path ending at a '/' or its end matches. */
+static int prefix_matches(const char *pattern, char *path)
+{
+    size_t len = strlen(path);
+    for (size_t cut = 0; cut <= len; cut++) {
+        if (cut < len && path[cut] != '/')
+            continue;
+        char saved = path[cut];
+        path[cut] = '\0';
+        int ok = fnmatch(pattern, path, FNM_PATHNAME | FNM_NOESCAPE) == 0;
+        path[cut] = saved;
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *method,
+                                     const char *path)
+{
+    char *copy = NULL;
+    const struct gh_rule *found = NULL;
+    for (size_t i = 0; i < rules->n && found == NULL; i++) {
+        const struct gh_rule *r = &rules->items[i];
+        if (!method_matches(r, method))
+            continue;
+        if (!r->any_suffix) {
+            if (fnmatch(r->pattern, path, FNM_PATHNAME | FNM_NOESCAPE) == 0)
+                found = r;
+            continue;
+        }
+        if (copy == NULL && (copy = strdup(path)) == NULL)
+            break; /* no match: the fallback applies, which is never public */
+        if (prefix_matches(r->pattern, copy))
+            found = r;
+    }
+    free(copy);
+    return found;
+}
+
+static int hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes one raw segment (up to its ';') onto out; -1 when ambiguous. */
+static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ';')
+            break;
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (unsigned char)(hi * 16 + lo);
+            i += 2;
+            if (c == '/' || c == '\\' || c == 0)
+                return -1;
+        }
+        if (c < 0x20 || c == 0x7f || c == '\\')
+            return -1;
+        out[o++] = (char)c;
+    }
+    *outn = o;
+    return 0;
+}
+
+gh_err gh_path_normalize(const char *uri, size_t len, char *out, size_t size)
+{
+    size_t plen = 0;
+    while (plen < len && uri[plen] != '?' && uri[plen] != '#')
+        plen++;
+    if (plen == 0 || uri[0] != '/')
+        return GH_ERR_INVALID;
+    if (size < plen + 2)
+        return GH_ERR_TOO_LARGE;
+
+    size_t used = 0; /* out holds "/seg/seg" so far, without a trailing slash */
+    int trailing = 0;
+    for (size_t i = 1; i <= plen;) {
+        size_t j = i;
+        while (j < plen && uri[j] != '/')
+            j++;
+        char *seg = out + used + 1;
+        size_t n = 0;
+        if (decode_segment(uri + i, j - i, seg, &n) != 0)
+            return GH_ERR_INVALID;
+        /* "/a/", "/a/." and "/b/.." all end in a directory: keep the slash. */
+        trailing = 1;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            if (used == 0)
+                return GH_ERR_INVALID;
+            size_t k = used;
+            while (out[k - 1] != '/')
+                k--;
+            used = k - 1;
+        } else if (n > 0 && !(n == 1 && seg[0] == '.')) {
+            out[used] = '/';
+            used += n + 1;
+            trailing = 0;
+        }
+        i = j + 1;
+    }
+    if (used == 0 || trailing)
+        out[used++] = '/';
+    out[used] = '\0';
+    return GH_OK;
+}
