@@ -4,6 +4,7 @@ Each proxy runs the config shipped in examples/ in front of Gatehouse and an ech
 upstream.  Every test checks what the client saw and what the upstream got; a denied
 request must never reach the upstream.
 """
+import http.client
 import json
 import time
 
@@ -222,6 +223,32 @@ def test_revoked_media_token_denied(stack, gh):
     r = gh.post("/api/v1/auth/logout-all", headers=bearer(access))
     assert r.status_code == 204, r.text
     stack.denied(f"/media/a.mp4?token={access}")
+
+
+def test_conflicting_credentials_never_reach(stack, member):
+    """Two credentials that disagree: Gatehouse answers 400 (nginx turns any answer but
+    200/401/403 into 500); either way the request stops at the proxy."""
+    key = "ak_" + "C" * 40
+    for headers in ({"Authorization": f"Bearer {member['access']}", "X-API-Key": key},):
+        r, seen = stack.call("/app/x", headers)
+        assert seen == [], (stack.kind, seen)
+        assert r.status in (400, 401, 500), (stack.kind, r)
+    # two Authorization headers
+    conn_headers = [("Authorization", f"Bearer {member['access']}"),
+                    ("Authorization", "Bearer other")]
+    before = stack.up.hits
+    c = http.client.HTTPConnection("127.0.0.1", stack.proxy.port, timeout=15)
+    try:
+        c.putrequest("GET", "/app/x")
+        for k, v in conn_headers:
+            c.putheader(k, v)
+        c.endheaders()
+        r = c.getresponse()
+        r.read()
+    finally:
+        c.close()
+    assert stack.up.hits == before, stack.kind
+    assert r.status in (400, 401, 500), (stack.kind, r.status)
 
 
 @pytest.fixture(scope="module")
@@ -474,6 +501,21 @@ def test_forwarded_headers_from_untrusted_peer_ignored(make_server):
     r = s.get(VERIFY, headers={"X-Forwarded-Uri": f"/media/a.mp4?token={t}",
                                "X-Forwarded-Method": "GET"})
     assert r.status_code == 401, r.text
+
+
+@pytest.mark.parametrize("kind", PROXIES)
+def test_untrusted_proxy_gets_no_public_paths(kind, make_server, upstream, member):
+    """A proxy whose address is not in server.trusted_proxies: Gatehouse ignores the
+    original URI it names, so nothing is public and no media ?token= is read."""
+    s = make_server(env=dict(RULES_ENV, GATEHOUSE_SERVER_TRUSTED_PROXIES="10.9.9.9/32"))
+    st = start_stack(kind, s, upstream)
+    try:
+        st.denied("/public/x")
+        t = s.tokens("admin", ADMIN_PASSWORD)["access_token"]
+        st.denied(f"/media/a.mp4?token={t}")
+        st.passes("/app/x", bearer(t))
+    finally:
+        st.proxy.cleanup()
 
 
 @pytest.mark.parametrize("uri", ["/public/..%2Fadmin/x", "/public%2fx", "/public/..%5Cx",
