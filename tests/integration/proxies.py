@@ -41,12 +41,12 @@ class _EchoHandler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         headers = {}
         for k, v in self.headers.items():
             headers.setdefault(k.lower(), []).append(v)
-        record = {"method": self.command, "path": self.path, "headers": headers}
+        record = {"method": self.command, "path": self.path, "headers": headers,
+                  "body_length": len(body)}
         self.server.upstream._record(record)
         body = json.dumps(record).encode()
         self.send_response(200)
@@ -229,8 +229,8 @@ http {{
                 pass
         return "\n".join(out)
 
-    def request(self, method, path, headers=None):
-        return raw_request(self.port, method, path, headers)
+    def request(self, method, path, headers=None, body=None):
+        return raw_request(self.port, method, path, headers, body)
 
 
 class Response:
@@ -246,14 +246,16 @@ class Response:
         return f"<Response {self.status} {dict(self.headers)} {self.body[:300]!r}>"
 
 
-def raw_request(port, method, path, headers=None):
+def raw_request(port, method, path, headers=None, body=None):
     """One request with the path exactly as given (no normalization, no encoding)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
         for k, v in (headers or {}).items():
             conn.putheader(k, v)
-        conn.endheaders()
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
         r = conn.getresponse()
         body = r.read()
         return Response(r.status, r.headers, body)
@@ -270,15 +272,15 @@ class Stack:
         self.proxy = proxy
         self.kind = proxy.kind
 
-    def call(self, path, headers=None, method="GET"):
+    def call(self, path, headers=None, method="GET", body=None):
         """(response, the upstream's records of this request: [] when it never arrived)."""
         before = self.up.hits
-        r = self.proxy.request(method, path, headers)
+        r = self.proxy.request(method, path, headers, body)
         return r, self.up.since(before)
 
-    def passes(self, path, headers=None, method="GET"):
+    def passes(self, path, headers=None, method="GET", body=None):
         """The request must reach the upstream exactly once; returns what it got."""
-        r, seen = self.call(path, headers, method)
+        r, seen = self.call(path, headers, method, body)
         assert r.status == 200, (self.kind, path, r)
         assert len(seen) == 1, (self.kind, path, seen)
         echo = seen[0]
@@ -286,9 +288,9 @@ class Stack:
             assert r.json() == echo, (r.body, echo)
         return echo
 
-    def denied(self, path, headers=None, method="GET", status=401):
+    def denied(self, path, headers=None, method="GET", status=401, body=None):
         """The request must be refused with `status` and never reach the upstream."""
-        r, seen = self.call(path, headers, method)
+        r, seen = self.call(path, headers, method, body)
         assert seen == [], (self.kind, path, r.status, seen)
         assert r.status == status, (self.kind, path, r)
         if status == 401:

@@ -148,6 +148,15 @@ def test_jwt_other_methods(stack, gh, member):
         assert identity_seen(echo) == expected_identity(gh, member["access"], "jwt")
 
 
+def test_request_body_goes_to_the_app_only(stack, member):
+    """A body larger than Gatehouse's server.max_body (64 KiB) reaches the app; the
+    verify request carries none (else Gatehouse would answer 413)."""
+    body = b"x" * (200 * 1024)
+    echo = stack.passes("/app/upload", bearer(member["access"]), method="POST", body=body)
+    assert echo["body_length"] == len(body)
+    stack.denied("/app/upload", method="POST", body=body)
+
+
 def test_admin_jwt_identity(stack, gh, admin):
     echo = stack.passes("/app/x", bearer(admin["access"]))
     want = expected_identity(gh, admin["access"], "jwt")
