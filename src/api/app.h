@@ -2,6 +2,7 @@
 #define GH_API_APP_H
 
 #include "authn/service.h"
+#include "authz/rules.h"
 #include "config/config.h"
 #include "core/pool.h"
 #include "crypto/jwt.h"
@@ -17,6 +18,7 @@ struct gh_app {
     struct gh_pool *io_pool;   /* storage writes and token signing */
     char *jwks;                /* /.well-known/jwks.json, rendered at start */
     char *openid;              /* /.well-known/openid-configuration */
+    struct gh_rules rules;     /* ForwardAuth route rules */
 };
 
 #endif

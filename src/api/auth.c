@@ -1,23 +1,12 @@
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
+#include "api/json.h"
 #include "core/uuid.h"
 
 #define MAX_ORGS 64
-
-static json_t *rfc3339(int64_t t)
-{
-    char text[32];
-    struct tm tm;
-    time_t tt = (time_t)t;
-    gmtime_r(&tt, &tm);
-    if (strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        return json_null();
-    return json_string(text);
-}
 
 static void reply_pair(struct gh_req *req, struct gh_token_pair *pair)
 {
@@ -86,7 +75,7 @@ void gh_h_register(struct gh_req *req)
     }
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", user.id, "username",
                              user.username, "email", user.email, "full_name", user.full_name,
-                             "created_at", rfc3339(user.created_at));
+                             "created_at", gh_json_time(user.created_at));
     gh_reply_json(req, 201, body);
 }
 
@@ -206,22 +195,6 @@ void gh_h_change_password(struct gh_req *req)
     gh_reply_json(req, 204, NULL);
 }
 
-/* Splits s on sep into a JSON array of strings. */
-static json_t *split(const char *s, char sep)
-{
-    json_t *a = json_array();
-    while (a != NULL && *s != '\0') {
-        const char *end = strchr(s, sep);
-        size_t n = end ? (size_t)(end - s) : strlen(s);
-        if (n > 0)
-            json_array_append_new(a, json_stringn(s, n));
-        s += n;
-        if (*s == sep)
-            s++;
-    }
-    return a;
-}
-
 void gh_h_me(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -246,18 +219,7 @@ void gh_h_me(struct gh_req *req)
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", user.id,
                              "username", user.username, "email", user.email, "full_name",
                              user.full_name, "primary_org_id", user.primary_org_id, "orgs", list,
-                             "permissions", split(who->perms, ' '), "mfa_enabled", 0,
+                             "permissions", gh_json_words(who->perms, ' '), "mfa_enabled", 0,
                              "superadmin", user.superadmin);
     gh_reply_json(req, 200, body);
-}
-
-void gh_h_verify(struct gh_req *req)
-{
-    const struct gh_identity *who = gh_api_identity(req);
-    gh_reply_json(req, 200, NULL);
-    gh_reply_header(req, "X-Auth-User-Id", who->user_id);
-    gh_reply_header(req, "X-Auth-Username", who->username);
-    gh_reply_header(req, "X-Auth-Org-Id", who->org_id);
-    gh_reply_header(req, "X-Auth-Roles", who->roles);
-    gh_reply_header(req, "X-Auth-Method", who->method);
 }

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -6,7 +7,9 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "authz/perm.h"
 #include "core/log.h"
+#include "edge/forward.h"
 
 enum route_flags {
     JSON_BODY = 1 << 0, /* a JSON object body is required */
@@ -38,9 +41,24 @@ static const struct route routes[] = {
     {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH,
      ON_HASH_POOL},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL},
-    /* ForwardAuth: proxies ask with the method of the original request. */
-    {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD | AUTH, ON_LOOP},
+    /* ForwardAuth: proxies ask with the method of the original request. The handler
+     * proves the caller itself: a route rule may make the original request public. */
+    {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD, ON_LOOP},
+    {"/api/v1/api-keys", GH_POST, gh_h_apikey_create, JSON_BODY | AUTH, ON_IO_POOL},
+    {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH, ON_IO_POOL},
+    {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH, ON_IO_POOL},
+    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH, ON_IO_POOL},
 };
+
+/* A route path matches exactly, or, ending in a "*" segment, one more non-empty segment. */
+static int path_matches(const char *route, const char *path)
+{
+    size_t n = strlen(route);
+    if (n >= 2 && route[n - 1] == '*' && route[n - 2] == '/')
+        return strncmp(route, path, n - 1) == 0 && path[n - 1] != '\0' &&
+               strchr(path + n - 1, '/') == NULL;
+    return strcmp(route, path) == 0;
+}
 
 static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
                                            "OPTIONS"};
@@ -102,11 +120,7 @@ static int read_json_body(struct gh_req *req, const struct gh_config *cfg)
     return 0;
 }
 
-/*
- * Extracts the bearer token. Returns 0 with *token set, 1 when there is no credential,
- * -1 after answering 400 for an ambiguous one.
- */
-static int bearer_token(struct gh_req *req, const char **token, size_t *len)
+int gh_api_credential(struct gh_req *req, const char **token, size_t *len)
 {
     unsigned n = gh_req_header_count(req, "Authorization");
     const char *key = gh_req_header(req, "X-API-Key");
@@ -116,16 +130,14 @@ static int bearer_token(struct gh_req *req, const char **token, size_t *len)
     }
     const char *h = gh_req_header(req, "Authorization");
     if (h == NULL) {
-        if (key != NULL) {
-            /* API keys arrive with their own issue; until then no key is valid. */
-            *token = key;
-            *len = strlen(key);
-            return 0;
-        }
-        return 1;
+        if (key == NULL)
+            return 1;
+        *token = key;
+        *len = strlen(key);
+        return 0;
     }
     if (strncasecmp(h, "Bearer ", 7) != 0) {
-        *token = "";
+        *token = ""; /* another scheme: a credential, and not one we take */
         *len = 0;
         return 0;
     }
@@ -146,42 +158,74 @@ static void identity_free(void *p)
     free(p);
 }
 
-/* Proves the caller; answers 401 and returns non-zero when that fails. */
-static int authenticate(struct gh_req *req, struct gh_app *app)
+gh_err gh_api_prove(struct gh_req *req, const char *token, size_t len)
 {
-    const char *token = NULL;
-    size_t len = 0;
-    int r = bearer_token(req, &token, &len);
-    if (r < 0)
-        return -1;
-
-    const char *code = "unauthenticated";
-    const char *message = "authentication required";
-    if (r == 0) {
-        struct gh_identity *id = malloc(sizeof(*id));
-        if (id == NULL) {
-            gh_api_reply_failure(req, GH_ERR_NOMEM);
-            return -1;
-        }
-        gh_err err = gh_auth_verify_bearer(app->auth, token, len, id);
-        if (err == GH_OK) {
-            req->user = id;
-            req->user_free = identity_free;
-            memcpy(req->user_id_for_log, id->user_id, sizeof(id->user_id));
-            return 0;
-        }
+    struct gh_app *app = req->app;
+    struct gh_identity *id = malloc(sizeof(*id));
+    if (id == NULL)
+        return GH_ERR_NOMEM;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_auth_verify_bearer(app->auth, token, len, &meta, id);
+    if (err != GH_OK) {
         free(id);
-        if (err == GH_ERR_IO || err == GH_ERR_BUSY || err == GH_ERR_NOMEM) {
-            gh_api_reply_failure(req, err);
-            return -1;
-        }
+        return err;
+    }
+    req->user = id;
+    req->user_free = identity_free;
+    memcpy(req->user_id_for_log, id->user_id, sizeof(id->user_id));
+    return GH_OK;
+}
+
+void gh_api_reply_unproven(struct gh_req *req, gh_err err, int had_credential,
+                           int invalid_token_always)
+{
+    if (err == GH_ERR_IO || err == GH_ERR_BUSY || err == GH_ERR_NOMEM) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    const char *code = "unauthenticated", *message = "authentication required";
+    if (had_credential) {
         code = err == GH_ERR_EXPIRED ? "token_expired" : "invalid_token";
         message = err == GH_ERR_EXPIRED ? "the token has expired" : "the token is not valid";
     }
     gh_reply_error(req, 401, code, message, NULL);
     /* RFC 9110: every 401 names the scheme; proxies relay it to the client. */
-    gh_reply_header(req, "WWW-Authenticate", r == 0 ? "Bearer error=\"invalid_token\"" : "Bearer");
+    gh_reply_header(req, "WWW-Authenticate",
+                    had_credential || invalid_token_always ? "Bearer error=\"invalid_token\""
+                                                           : "Bearer");
+}
+
+/* Proves the caller; answers 401 and returns non-zero when that fails. */
+static int authenticate(struct gh_req *req)
+{
+    const char *token = NULL;
+    size_t len = 0;
+    int r = gh_api_credential(req, &token, &len);
+    if (r < 0)
+        return -1;
+    gh_err err = r == 0 ? gh_api_prove(req, token, len) : GH_ERR_AUTH;
+    if (err == GH_OK)
+        return 0;
+    gh_api_reply_unproven(req, err, r == 0, 0);
     return -1;
+}
+
+int gh_api_allowed(struct gh_req *req, const char *permission)
+{
+    const struct gh_identity *who = gh_api_identity(req);
+    if (gh_perms_allow(who->perms, permission, strlen(permission)))
+        return 1;
+    struct gh_app *app = req->app;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    struct gh_audit_subject subject = {who->user_id, who->username, who->org_id};
+    char metadata[GH_PERM_MAX + 32];
+    (void)snprintf(metadata, sizeof(metadata), "{\"permission\":\"%s\"}", permission);
+    gh_audit_record_async(app->io_pool, &app->store, "PERMISSION_DENIED", &meta, &subject, 403,
+                          metadata);
+    gh_reply_error(req, 403, "forbidden", "the caller lacks a permission this needs", NULL);
+    return 0;
 }
 
 const struct gh_identity *gh_api_identity(const struct gh_req *req)
@@ -192,7 +236,7 @@ const struct gh_identity *gh_api_identity(const struct gh_req *req)
 void gh_api_meta(const struct gh_req *req, struct gh_reqmeta *meta)
 {
     meta->request_id = req->request_id;
-    meta->ip = req->ip;
+    meta->ip = req->client_ip;
     meta->user_agent = gh_req_header(req, "User-Agent");
     meta->method = req->method_name;
     meta->path = req->path;
@@ -234,8 +278,9 @@ void gh_api_dispatch(struct gh_req *req)
     const struct route *route = NULL;
     unsigned allowed = 0;
 
+    gh_forward_client_ip(req, &app->cfg.trusted);
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(routes[i].path, req->path) != 0)
+        if (!path_matches(routes[i].path, req->path))
             continue;
         unsigned methods = routes[i].methods;
         if (methods & GH_GET)
@@ -255,7 +300,7 @@ void gh_api_dispatch(struct gh_req *req)
     }
     if ((route->flags & JSON_BODY) && read_json_body(req, &app->cfg) != 0)
         return;
-    if ((route->flags & AUTH) && authenticate(req, app) != 0)
+    if ((route->flags & AUTH) && authenticate(req) != 0)
         return;
 
     switch (route->pool) {

@@ -25,6 +25,28 @@ void gh_api_meta(const struct gh_req *req, struct gh_reqmeta *meta) GH_NONNULL(1
 int gh_api_string_field(struct gh_req *req, const char *key, int required, const char **out,
                         size_t *len) GH_NONNULL(1, 2, 4, 5);
 
+/**
+ * Finds the caller's credential: 0 with *token set (Authorization: Bearer, or X-API-Key),
+ * 1 when there is none, -1 after answering 400 for two credentials that disagree.
+ */
+int gh_api_credential(struct gh_req *req, const char **token, size_t *len) GH_NONNULL(1, 2, 3);
+
+/** Proves a credential and makes it the request's identity (gh_api_identity). */
+gh_err gh_api_prove(struct gh_req *req, const char *token, size_t len) GH_WUR GH_NONNULL(1, 2);
+
+/**
+ * Answers a failed proof: 401 with WWW-Authenticate (error="invalid_token" when a
+ * credential was sent, or always when invalid_token_always), 503/500 for service errors.
+ */
+void gh_api_reply_unproven(struct gh_req *req, gh_err err, int had_credential,
+                           int invalid_token_always) GH_NONNULL(1);
+
+/**
+ * 1 when the caller's permissions cover permission; otherwise answers 403 forbidden,
+ * audits PERMISSION_DENIED and returns 0.
+ */
+int gh_api_allowed(struct gh_req *req, const char *permission) GH_NONNULL(1, 2);
+
 /** Answers an unexpected service error: 503 for storage or busy, else 500. */
 void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);
 
@@ -41,6 +63,11 @@ void gh_h_logout_all(struct gh_req *req);
 void gh_h_change_password(struct gh_req *req);
 void gh_h_me(struct gh_req *req);
 void gh_h_verify(struct gh_req *req);
+
+void gh_h_apikey_create(struct gh_req *req);
+void gh_h_apikey_list(struct gh_req *req);
+void gh_h_apikey_revoke(struct gh_req *req);
+void gh_h_apikey_revoke_all(struct gh_req *req);
 
 /** Matches the route, runs the middleware and the handler (the server's dispatch function). */
 void gh_api_dispatch(struct gh_req *req) GH_NONNULL(1);

@@ -1,6 +1,7 @@
 #include "api/json.h"
 
 #include <string.h>
+#include <time.h>
 
 /* Depth-first walk, never deeper than max_depth + 1 frames. */
 static gh_err check_limits(const json_t *j, unsigned depth, unsigned max_depth, size_t max_string)
@@ -68,4 +69,91 @@ gh_err gh_json_string(const json_t *obj, const char *key, const char **out, size
     *out = s;
     *len = n;
     return GH_OK;
+}
+
+json_t *gh_json_time(int64_t t)
+{
+    char text[32];
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return json_null();
+    return json_string(text);
+}
+
+/* Reads n digits at *p into *v and advances; -1 when they are not all digits. */
+static int digits(const char **p, int n, int *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return -1;
+        *v = *v * 10 + (c - '0');
+    }
+    *p += n;
+    return 0;
+}
+
+static int expect(const char **p, const char *set)
+{
+    if (**p == '\0' || strchr(set, **p) == NULL)
+        return -1;
+    (*p)++;
+    return 0;
+}
+
+gh_err gh_json_parse_time(const char *text, int64_t *out)
+{
+    const char *p = text;
+    int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 0;
+    if (digits(&p, 4, &y) || expect(&p, "-") || digits(&p, 2, &mo) || expect(&p, "-") ||
+        digits(&p, 2, &d) || expect(&p, "Tt") || digits(&p, 2, &h) || expect(&p, ":") ||
+        digits(&p, 2, &mi) || expect(&p, ":") || digits(&p, 2, &s))
+        return GH_ERR_INVALID;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return GH_ERR_INVALID;
+        while (*p >= '0' && *p <= '9')
+            p++; /* seconds are our unit: fractions are dropped */
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p == '-' ? -1 : 1;
+        p++;
+        if (digits(&p, 2, &oh) || expect(&p, ":") || digits(&p, 2, &om) || oh > 23 || om > 59)
+            return GH_ERR_INVALID;
+    } else {
+        return GH_ERR_INVALID;
+    }
+    if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60)
+        return GH_ERR_INVALID;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return GH_ERR_INVALID;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                    .tm_hour = h, .tm_min = mi, .tm_sec = s > 59 ? 59 : s};
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return GH_ERR_INVALID;
+    *out = (int64_t)t - sign * (int64_t)(oh * 3600 + om * 60);
+    return GH_OK;
+}
+
+json_t *gh_json_words(const char *s, char sep)
+{
+    json_t *a = json_array();
+    while (a != NULL && *s != '\0') {
+        const char *end = strchr(s, sep);
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        if (n > 0)
+            json_array_append_new(a, json_stringn(s, n));
+        s += n;
+        if (*s == sep)
+            s++;
+    }
+    return a;
 }

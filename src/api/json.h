@@ -2,6 +2,7 @@
 #define GH_API_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "core/err.h"
 
@@ -19,5 +20,17 @@ gh_err gh_json_parse_object(const char *text, size_t len, unsigned max_depth, si
  */
 gh_err gh_json_string(const json_t *obj, const char *key, const char **out, size_t *len) GH_WUR
     GH_NONNULL(1, 2, 3, 4);
+
+/** t (unix seconds) as an RFC 3339 UTC string, e.g. "2026-11-23T10:00:00Z"; a new reference. */
+json_t *gh_json_time(int64_t t);
+
+/**
+ * Parses an RFC 3339 date-time ("2026-11-23T10:00:00Z", fractions and "+01:00" offsets
+ * allowed; "t"/"z" too) into unix seconds. GH_ERR_INVALID otherwise.
+ */
+gh_err gh_json_parse_time(const char *text, int64_t *out) GH_WUR GH_NONNULL(1, 2);
+
+/** The words of s separated by sep, as a JSON array of strings (empty words skipped). */
+json_t *gh_json_words(const char *s, char sep) GH_NONNULL(1);
 
 #endif

@@ -1,5 +1,7 @@
 #include "audit/audit.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "core/log.h"
 
@@ -28,4 +30,72 @@ gh_err gh_audit_record(const struct gh_store_handle *store, const char *action,
     if (err != GH_OK)
         gh_log(GH_LOG_ERROR, "audit: could not record %s: %s", action, gh_err_name(err));
     return err;
+}
+
+/* A deferred record: the fields point into text, one allocation with the job. */
+struct deferred {
+    const struct gh_store_handle *store;
+    struct gh_audit_event ev;
+    char text[];
+};
+
+static void write_deferred(void *arg)
+{
+    struct deferred *d = arg;
+    if (d->store->ops->audit_append(d->store->st, &d->ev) != GH_OK)
+        gh_log(GH_LOG_ERROR, "audit: could not record %s", d->ev.action);
+    free(d);
+}
+
+/* Copies s to *at and returns the copy (NULL stays NULL). */
+static const char *put(char **at, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    memcpy(*at, s, n);
+    const char *copy = *at;
+    *at += n;
+    return copy;
+}
+
+static size_t len0(const char *s)
+{
+    return s == NULL ? 0 : strlen(s) + 1;
+}
+
+void gh_audit_record_async(struct gh_pool *pool, const struct gh_store_handle *store,
+                           const char *action, const struct gh_reqmeta *meta,
+                           const struct gh_audit_subject *subject, int status,
+                           const char *metadata_json)
+{
+    static const struct gh_reqmeta none_meta;
+    static const struct gh_audit_subject none_subject;
+    const struct gh_reqmeta *m = meta ? meta : &none_meta;
+    const struct gh_audit_subject *sub = subject ? subject : &none_subject;
+    size_t n = len0(action) + len0(m->ip) + len0(m->user_agent) + len0(m->method) +
+               len0(m->path) + len0(sub->user_id) + len0(sub->username) + len0(sub->org_id) +
+               len0(metadata_json);
+    struct deferred *d = malloc(sizeof(*d) + n);
+    if (d == NULL) {
+        (void)gh_audit_record(store, action, meta, subject, status, metadata_json);
+        return;
+    }
+    char *at = d->text;
+    d->store = store;
+    d->ev = (struct gh_audit_event){
+        .ts = (int64_t)time(NULL),
+        .action = put(&at, action),
+        .ip_address = put(&at, m->ip),
+        .user_agent = put(&at, m->user_agent),
+        .method = put(&at, m->method),
+        .path = put(&at, m->path),
+        .user_id = put(&at, sub->user_id),
+        .username = put(&at, sub->username),
+        .org_id = put(&at, sub->org_id),
+        .status = status,
+        .metadata_json = put(&at, metadata_json),
+    };
+    if (gh_pool_submit(pool, write_deferred, d) != GH_OK)
+        write_deferred(d);
 }

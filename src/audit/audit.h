@@ -2,6 +2,7 @@
 #define GH_AUDIT_AUDIT_H
 
 #include "core/err.h"
+#include "core/pool.h"
 #include "store/store.h"
 
 /** Where a request came from, as services see it (they know nothing of HTTP). */
@@ -29,5 +30,15 @@ struct gh_audit_subject {
 gh_err gh_audit_record(const struct gh_store_handle *store, const char *action,
                        const struct gh_reqmeta *meta, const struct gh_audit_subject *subject,
                        int status, const char *metadata_json) GH_NONNULL(1, 2);
+
+/**
+ * The same, written later on pool so that the caller (a polling thread answering a failed
+ * credential) never waits for storage. Every string is copied. When the pool's queue is
+ * full the record is written at once instead: a flood slows itself, it is not forgotten.
+ */
+void gh_audit_record_async(struct gh_pool *pool, const struct gh_store_handle *store,
+                           const char *action, const struct gh_reqmeta *meta,
+                           const struct gh_audit_subject *subject, int status,
+                           const char *metadata_json) GH_NONNULL(1, 2, 3);
 
 #endif

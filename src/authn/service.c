@@ -1,5 +1,6 @@
 #include "authn/service.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,8 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include "authn/apikey.h"
+#include "authn/internal.h"
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/uuid.h"
@@ -29,7 +32,9 @@ struct gh_auth {
     const struct gh_store_handle *store;
     const struct gh_keyring *ring;
     struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
-    struct gh_cache *user_state; /* user id -> struct user_state */
+    struct gh_cache *user_state; /* user id -> struct gh_user_view */
+    struct gh_apikeys *keys;
+    struct gh_pool *audit_pool;  /* for records of failed credentials; NULL: write at once */
     struct gh_pwhash_params pw;
     struct gh_policy policy;
     char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
@@ -48,11 +53,8 @@ struct cached_token {
     int64_t epoch;
 };
 
-struct user_state {
-    int64_t epoch;
-    int disabled;
-    char username[65];
-};
+/* Numbers each loaded user view (see gh_user_view.gen). */
+static atomic_uint_fast64_t view_gen;
 
 static int64_t now_s(void)
 {
@@ -86,7 +88,8 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
                                    cfg->reject_common, cfg->min_entropy_bits};
     size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
-        (err = gh_cache_new(tokens, &a->user_state)) != GH_OK)
+        (err = gh_cache_new(tokens, &a->user_state)) != GH_OK ||
+        (err = gh_apikeys_new(cfg, &a->keys)) != GH_OK)
         goto out;
 
     /* A hash of random bytes with the configured parameters: unknown users cost the same. */
@@ -118,6 +121,9 @@ void gh_auth_free(struct gh_auth *a)
 {
     if (a == NULL)
         return;
+    if (a->keys != NULL && gh_apikey_flush(a) != GH_OK)
+        gh_log(GH_LOG_WARN, "api keys: the last uses could not be saved");
+    gh_apikeys_free(a->keys);
     gh_cache_free(a->tokens);
     gh_cache_free(a->user_state);
     free(a);
@@ -287,15 +293,18 @@ out:
 
 /* ---- user state (revocation epochs) ---- */
 
-static void remember_user(struct gh_auth *a, const struct gh_user *u)
+static void remember_user(struct gh_auth *a, const struct gh_user *u, struct gh_user_view *out)
 {
-    struct user_state s;
+    struct gh_user_view s;
     memset(&s, 0, sizeof(s));
     s.epoch = u->token_epoch;
     s.disabled = u->disabled;
+    s.gen = atomic_fetch_add(&view_gen, 1) + 1;
     memcpy(s.username, u->username, sizeof(s.username));
     (void)gh_cache_put(a->user_state, u->id, strlen(u->id), &s, sizeof(s),
                        now_s() + USER_STATE_TTL);
+    if (out != NULL)
+        *out = s;
 }
 
 /* After a revocation: the next check reloads the user, and no cached token survives it. */
@@ -307,6 +316,36 @@ static void forget_user(struct gh_auth *a, const char *user_id)
 static void forget_user_cb(void *arg, const char *user_id)
 {
     forget_user(arg, user_id);
+}
+
+void gh_auth_user_forget(struct gh_auth *a, const char *user_id)
+{
+    forget_user(a, user_id);
+}
+
+const struct gh_config *gh_auth_config(const struct gh_auth *a)
+{
+    return a->cfg;
+}
+
+const struct gh_store_handle *gh_auth_store(const struct gh_auth *a)
+{
+    return a->store;
+}
+
+struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a)
+{
+    return a->keys;
+}
+
+struct gh_pool *gh_auth_audit_pool(const struct gh_auth *a)
+{
+    return a->audit_pool;
+}
+
+void gh_auth_set_audit_pool(struct gh_auth *a, struct gh_pool *pool)
+{
+    a->audit_pool = pool;
 }
 
 gh_err gh_auth_watch_revocations(struct gh_auth *a)
@@ -327,7 +366,8 @@ gh_err gh_auth_watch_revocations(struct gh_auth *a)
                                           a, &a->feed_seq);
 }
 
-static gh_err user_state(struct gh_auth *a, const char *user_id, int64_t now, struct user_state *out)
+gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
+                         struct gh_user_view *out)
 {
     size_t len = 0;
     if (gh_cache_get(a->user_state, user_id, strlen(user_id), now, out, sizeof(*out), &len) ==
@@ -340,10 +380,7 @@ static gh_err user_state(struct gh_auth *a, const char *user_id, int64_t now, st
         return GH_ERR_REVOKED; /* deleted */
     if (err != GH_OK)
         return err;
-    remember_user(a, &u);
-    out->epoch = u.token_epoch;
-    out->disabled = u.disabled;
-    memcpy(out->username, u.username, sizeof(out->username));
+    remember_user(a, &u, out);
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return GH_OK;
 }
@@ -497,7 +534,7 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     const char *org = org_id != NULL ? org_id : u.primary_org_id;
     err = issue_pair(a, &u, org, out);
     if (err == GH_OK) {
-        remember_user(a, &u);
+        remember_user(a, &u, NULL);
         struct gh_audit_subject who = {u.id, u.username, org};
         (void)gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL);
     }
@@ -674,7 +711,7 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
 /* ---- the token check ---- */
 
 gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
-                             struct gh_identity *out)
+                             const struct gh_reqmeta *meta, struct gh_identity *out)
 {
     unsigned char key[SHA256_DIGEST_LENGTH];
     struct cached_token ct;
@@ -684,6 +721,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     if (len == 0 || len > GH_JWT_MAX)
         return GH_ERR_AUTH;
     SHA256((const unsigned char *)token, len, key);
+    if (len > 3 && memcmp(token, "ak_", 3) == 0)
+        return gh_apikey_check(a, token, len, key, meta, out);
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
         ct_len != sizeof(ct)) {
         struct gh_claims c;
@@ -706,8 +745,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     if (ct.exp <= now - a->cfg->clock_leeway)
         return GH_ERR_EXPIRED;
 
-    struct user_state st;
-    gh_err err = user_state(a, ct.sub, now, &st);
+    struct gh_user_view st;
+    gh_err err = gh_auth_user_view(a, ct.sub, now, &st);
     if (err != GH_OK)
         return err;
     if (st.disabled || st.epoch != ct.epoch)
@@ -720,6 +759,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     memcpy(out->perms, ct.perms, sizeof(out->perms));
     out->expires_at = ct.exp;
     out->method = "jwt";
+    out->key_id[0] = '\0';
+    out->scoped = 0;
     return GH_OK;
 }
 

@@ -8,6 +8,7 @@
 #include "authn/policy.h"
 #include "config/config.h"
 #include "core/err.h"
+#include "core/pool.h"
 #include "crypto/jwt.h"
 #include "store/store.h"
 
@@ -35,9 +36,11 @@ struct gh_identity {
     char username[65];
     char org_id[GH_UUID_LEN + 1];
     char roles[GH_ROLES_MAX];
-    char perms[GH_PERMS_MAX];
-    int64_t expires_at;
-    const char *method; /* "jwt" */
+    char perms[GH_PERMS_MAX];   /* what the credential may do now */
+    int64_t expires_at;         /* 0: no expiry (an API key without one) */
+    const char *method;         /* "jwt" or "api_key" */
+    char key_id[GH_UUID_LEN + 1]; /* the API key, for method "api_key" */
+    int scoped;                 /* an API key limited to scopes: perms is their intersection */
 };
 
 struct gh_register_input {
@@ -115,12 +118,19 @@ gh_err gh_auth_set_disabled(struct gh_auth *auth, const char *username, int disa
     GH_NONNULL(1, 2);
 
 /**
- * The token check. GH_OK fills *out; GH_ERR_EXPIRED for an expired token; GH_ERR_AUTH for
- * a forged or malformed one; GH_ERR_REVOKED when the user logged out everywhere, changed
- * password or was disabled after the token was made; GH_ERR_IO when storage failed.
+ * The credential check, for access JWTs and "ak_" API keys. GH_OK fills *out;
+ * GH_ERR_EXPIRED for an expired credential; GH_ERR_AUTH for a forged, malformed or
+ * unknown one; GH_ERR_REVOKED when the key was revoked, or the user logged out
+ * everywhere, changed password or was disabled after the token was made; GH_ERR_PERM for
+ * an API key used from an address it is not bound to; GH_ERR_IO when storage failed.
+ * meta (the client address above all) serves API-key binding and the audit trail.
  */
 gh_err gh_auth_verify_bearer(struct gh_auth *auth, const char *token, size_t len,
-                             struct gh_identity *out) GH_WUR GH_NONNULL(1, 2, 4);
+                             const struct gh_reqmeta *meta, struct gh_identity *out) GH_WUR
+    GH_NONNULL(1, 2, 4, 5);
+
+/** Lets the service write audit records of failed credentials on pool (see gh_audit_record_async). */
+void gh_auth_set_audit_pool(struct gh_auth *auth, struct gh_pool *pool) GH_NONNULL(1, 2);
 
 /** The caller's user record and memberships (at most max, *n set). */
 gh_err gh_auth_me(struct gh_auth *auth, const struct gh_identity *who, struct gh_user *user,

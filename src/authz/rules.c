@@ -197,26 +197,17 @@ static int prefix_matches(const char *pattern, char *path)
 }
 
 const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *method,
-                                     const char *path)
+                                     char *path)
 {
-    char *copy = NULL;
-    const struct gh_rule *found = NULL;
-    for (size_t i = 0; i < rules->n && found == NULL; i++) {
+    for (size_t i = 0; i < rules->n; i++) {
         const struct gh_rule *r = &rules->items[i];
         if (!method_matches(r, method))
             continue;
-        if (!r->any_suffix) {
-            if (fnmatch(r->pattern, path, FNM_PATHNAME | FNM_NOESCAPE) == 0)
-                found = r;
-            continue;
-        }
-        if (copy == NULL && (copy = strdup(path)) == NULL)
-            break; /* no match: the fallback applies, which is never public */
-        if (prefix_matches(r->pattern, copy))
-            found = r;
+        if (r->any_suffix ? prefix_matches(r->pattern, path)
+                          : fnmatch(r->pattern, path, FNM_PATHNAME | FNM_NOESCAPE) == 0)
+            return r;
     }
-    free(copy);
-    return found;
+    return NULL;
 }
 
 static int hex(char c)

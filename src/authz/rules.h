@@ -51,9 +51,12 @@ gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_ru
                       char *err, size_t err_size) GH_WUR GH_NONNULL(1, 2, 3, 4);
 void gh_rules_clear(struct gh_rules *rules);
 
-/** The first rule matching method and a normalized path, or NULL. */
+/**
+ * The first rule matching method and a normalized path, or NULL. path is written to
+ * while matching and restored before returning (no allocation on the hot path).
+ */
 const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *method,
-                                     const char *path) GH_NONNULL(1, 2, 3);
+                                     char *path) GH_NONNULL(1, 2, 3);
 
 /**
  * Normalizes the path of an original request URI (len bytes; the query and fragment

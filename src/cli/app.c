@@ -165,8 +165,15 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: cannot start the worker pools\n");
         return 1;
     }
+    gh_auth_set_audit_pool(app->auth, app->io_pool);
     if (render_documents(app) != 0) {
         fprintf(stderr, "gatehouse: cannot render the JWKS\n");
+        return 1;
+    }
+    char why[256];
+    if (gh_rules_parse(cfg->forward_rules, cfg->forward_default, &app->rules, why, sizeof(why)) !=
+        GH_OK) {
+        fprintf(stderr, "gatehouse: forward_auth: %s\n", why);
         return 1;
     }
     return 0;
@@ -174,9 +181,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
 
 void gh_app_close(struct gh_app *app)
 {
+    /* The pools first: their jobs (audit records, last key uses) still need the store. */
     gh_pool_free(app->hash_pool);
     gh_pool_free(app->io_pool);
     gh_auth_free(app->auth);
+    gh_rules_clear(&app->rules);
     gh_keyring_free(app->ring);
     if (app->store.st != NULL)
         app->store.ops->close(app->store.st);

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "api/handlers.h"
+#include "authn/apikey.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "http/http.h"
@@ -21,6 +22,7 @@ static const char usage[] =
     "generated and printed once. Stops gracefully on SIGTERM or SIGINT.\n";
 
 #define WATCH_INTERVAL_US 100000
+#define FLUSH_EVERY 50 /* watch intervals between writes of API-key last uses: 5 s */
 
 struct watcher {
     pthread_t thread;
@@ -28,16 +30,19 @@ struct watcher {
     atomic_int stop;
 };
 
-/* Applies revocations made by other processes (the CLI, other nodes) within 100 ms. */
+/* Applies revocations made by other processes (the CLI, other nodes) within 100 ms, and
+ * writes the coalesced last uses of API keys every few seconds. */
 static void *watch_revocations(void *arg)
 {
     struct watcher *w = arg;
     int failing = 0;
-    while (!atomic_load(&w->stop)) {
+    for (unsigned tick = 1; !atomic_load(&w->stop); tick++) {
         gh_err err = gh_auth_watch_revocations(w->auth);
         if (err != GH_OK && !failing)
             gh_log(GH_LOG_WARN, "revocation feed: %s", gh_err_name(err));
         failing = err != GH_OK;
+        if (tick % FLUSH_EVERY == 0 && (err = gh_apikey_flush(w->auth)) != GH_OK)
+            gh_log(GH_LOG_WARN, "api keys: last uses not saved: %s", gh_err_name(err));
         usleep(WATCH_INTERVAL_US);
     }
     return NULL;

@@ -40,7 +40,8 @@ struct gh_req {
     const char *method_name;  /* as sent */
     const char *path;         /* decoded path without query */
     char request_id[GH_REQUEST_ID_MAX];
-    char ip[64];
+    char ip[64];              /* the TCP peer */
+    char client_ip[64];       /* the client: the peer, or who a trusted proxy says it serves */
     struct gh_buf body;       /* raw request body (capped at max_body) */
     json_t *json;             /* parsed body, set by the dispatcher for JSON routes */
     void *user;               /* dispatcher's per-request data (an identity...) */

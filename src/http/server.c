@@ -265,6 +265,7 @@ static void begin(struct gh_req *req, const char *url, const char *method)
     req->method = parse_method(method);
     req->path = url;
     client_ip(req);
+    memcpy(req->client_ip, req->ip, sizeof(req->client_ip));
 
     if (req->bad_path) {
         req->early_status = 400;
@@ -422,6 +423,8 @@ static void access_log(struct gh_req *req, enum MHD_RequestTerminationCode toe)
     if (err == GH_OK)
         err = gh_buf_printf(&b, "\",\"status\":%u,\"duration_ms\":%.3f,\"ip\":\"%s\"",
                             req->status, ms, req->ip);
+    if (err == GH_OK && strcmp(req->client_ip, req->ip) != 0)
+        err = gh_buf_printf(&b, ",\"client_ip\":\"%s\"", req->client_ip);
     if (err == GH_OK && req->user_id_for_log[0] != '\0')
         err = gh_buf_printf(&b, ",\"user_id\":\"%s\"", req->user_id_for_log);
     if (err == GH_OK && ua != NULL) {

@@ -749,6 +749,156 @@ static gh_err refresh_purge(struct gh_store *st, int64_t cutoff, int64_t *n)
     return err;
 }
 
+/* ---- API keys ---- */
+
+static gh_err read_api_key(sqlite3_stmt *s, struct gh_api_key *k)
+{
+    gh_err err;
+    memset(k, 0, sizeof(*k));
+    const void *hash = sqlite3_column_blob(s, 1);
+    if (hash == NULL || sqlite3_column_bytes(s, 1) != GH_HASH_LEN) {
+        fprintf(stderr, "store: an API key hash is not %d bytes\n", GH_HASH_LEN);
+        return GH_ERR_IO;
+    }
+    memcpy(k->hash, hash, GH_HASH_LEN);
+    k->has_scopes = sqlite3_column_type(s, 6) != SQLITE_NULL;
+    if ((err = COL_TEXT(s, 0, k->id)) != GH_OK || (err = COL_TEXT(s, 2, k->prefix)) != GH_OK ||
+        (err = COL_TEXT(s, 3, k->user_id)) != GH_OK || (err = COL_TEXT(s, 4, k->org_id)) != GH_OK ||
+        (err = COL_TEXT(s, 5, k->name)) != GH_OK || (err = COL_TEXT(s, 6, k->scopes)) != GH_OK ||
+        (err = COL_TEXT(s, 7, k->allowed_ips)) != GH_OK ||
+        (err = COL_TEXT(s, 11, k->last_used_ip)) != GH_OK)
+        return err;
+    k->expires_at = sqlite3_column_int64(s, 8);
+    k->created_at = sqlite3_column_int64(s, 9);
+    k->last_used_at = sqlite3_column_int64(s, 10);
+    k->revoked_at = sqlite3_column_int64(s, 12);
+    return GH_OK;
+}
+
+static gh_err apikey_create(struct gh_store *st, const struct gh_api_key *k)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_APIKEY_INSERT);
+    if (BIND_FIELD(s, 1, k->id) | sqlite3_bind_blob(s, 2, k->hash, GH_HASH_LEN, SQLITE_STATIC) |
+        BIND_FIELD(s, 3, k->prefix) | BIND_FIELD(s, 4, k->user_id) | BIND_FIELD(s, 5, k->org_id) |
+        BIND_FIELD(s, 6, k->name) |
+        (k->has_scopes ? BIND_FIELD(s, 7, k->scopes) : sqlite3_bind_null(s, 7)) |
+        BIND_FIELD(s, 8, k->allowed_ips) | sqlite3_bind_int64(s, 9, k->expires_at) |
+        sqlite3_bind_int64(s, 10, k->created_at))
+        err = GH_ERR_INVALID;
+    else
+        err = run(c, s, "apikey_create");
+    checkin(st, c);
+    return err;
+}
+
+static gh_err apikey_find_hash(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                               struct gh_api_key *out)
+{
+    struct gh_api_key k;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_APIKEY_FIND);
+    sqlite3_bind_blob(s, 1, hash, GH_HASH_LEN, SQLITE_STATIC);
+    if ((err = step_row(c, s, "apikey_find")) == GH_OK) {
+        err = read_api_key(s, &k);
+        sqlite3_reset(s);
+    }
+    checkin(st, c);
+    if (err == GH_OK)
+        *out = k;
+    return err;
+}
+
+static gh_err apikey_list_user(struct gh_store *st, const char *user_id, size_t limit,
+                               size_t offset, gh_api_key_visit_fn fn, void *arg)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_APIKEY_LIST);
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    sqlite3_bind_int64(s, 3, offset > INT64_MAX ? INT64_MAX : (sqlite3_int64)offset);
+    int rc;
+    static __thread struct gh_api_key k; /* 3 KiB: off the worker's stack */
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if ((err = read_api_key(s, &k)) != GH_OK || fn(arg, &k) != 0)
+            break;
+    if (err == GH_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = fail(c, "apikey_list_user");
+    sqlite3_reset(s);
+    checkin(st, c);
+    return err;
+}
+
+static gh_err apikey_revoke(struct gh_store *st, const char *user_id, const char *id, int64_t now,
+                            int64_t *n)
+{
+    int64_t revoked = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    sqlite3_stmt *s = stmt(c, id != NULL ? ST_APIKEY_REVOKE_ONE : ST_APIKEY_REVOKE_ALL);
+    sqlite3_bind_int64(s, 1, now);
+    if (id != NULL) {
+        sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, user_id, -1, SQLITE_STATIC);
+        if ((err = step_row(c, s, "apikey_revoke")) == GH_OK) {
+            revoked = sqlite3_column_int(s, 0);
+            sqlite3_reset(s);
+        }
+    } else {
+        sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+        if ((err = run(c, s, "apikey_revoke_all")) == GH_OK)
+            revoked = sqlite3_changes64(c->db);
+    }
+    /* Every node drops its cached view of the user's keys through the feed. */
+    if (err == GH_OK && revoked > 0) {
+        s = stmt(c, ST_REVOCATION_INSERT);
+        sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, now);
+        err = run(c, s, "revocation_insert");
+    }
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    if (err == GH_OK)
+        *n = revoked;
+    return err;
+}
+
+static gh_err apikey_touch(struct gh_store *st, const struct gh_api_key_use *uses, size_t n)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    for (size_t i = 0; i < n && err == GH_OK; i++) {
+        sqlite3_stmt *s = stmt(c, ST_APIKEY_TOUCH);
+        sqlite3_bind_int64(s, 1, uses[i].at);
+        if (BIND_FIELD(s, 2, uses[i].ip) | BIND_FIELD(s, 3, uses[i].id))
+            err = GH_ERR_INVALID;
+        else
+            err = run(c, s, "apikey_touch");
+    }
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
 /* ---- audit ---- */
 
 static gh_err audit_append(struct gh_store *st, const struct gh_audit_event *ev)
@@ -835,5 +985,10 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .refresh_revoke = refresh_revoke,
     .refresh_purge = refresh_purge,
     .revocation_feed = revocation_feed,
+    .apikey_create = apikey_create,
+    .apikey_find_hash = apikey_find_hash,
+    .apikey_list_user = apikey_list_user,
+    .apikey_revoke = apikey_revoke,
+    .apikey_touch = apikey_touch,
     .audit_append = audit_append,
 };

@@ -90,6 +90,23 @@ static const char *const migrations[] = {
     "  user_id TEXT NOT NULL,"
     "  at INTEGER NOT NULL);"
     "CREATE INDEX revocations_at ON revocations(at);",
+    /* 3: API keys, stored as a keyed hash; a live key's name is unique per user */
+    "CREATE TABLE api_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  key_hash BLOB NOT NULL UNIQUE,"
+    "  prefix TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  scopes TEXT,"
+    "  allowed_ips TEXT NOT NULL DEFAULT '',"
+    "  expires_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER,"
+    "  last_used_ip TEXT,"
+    "  revoked_at INTEGER);"
+    "CREATE INDEX api_keys_user ON api_keys(user_id, created_at);"
+    "CREATE UNIQUE INDEX api_keys_live_name ON api_keys(user_id, name) WHERE revoked_at IS NULL;",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -99,6 +116,9 @@ static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0])
     "id, username, email, full_name, password_hash, coalesce(primary_org_id, ''), disabled, "      \
     "superadmin, token_epoch, created_at, updated_at"
 #define REFRESH_COLS "id, token_hash, user_id, family_id, org_id, created_at, expires_at"
+#define APIKEY_COLS                                                                                \
+    "id, key_hash, prefix, user_id, org_id, name, scopes, allowed_ips, coalesce(expires_at, 0), "  \
+    "created_at, coalesce(last_used_at, 0), coalesce(last_used_ip, ''), coalesce(revoked_at, 0)"
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
@@ -155,6 +175,19 @@ static const char *const sql[ST_COUNT] = {
                             "ORDER BY seq LIMIT 1000",
     [ST_REVOCATION_LAST] = "SELECT coalesce(max(seq), 0) FROM revocations",
     [ST_REVOCATION_PURGE] = "DELETE FROM revocations WHERE at < ?",
+    [ST_APIKEY_INSERT] = "INSERT INTO api_keys (id, key_hash, prefix, user_id, org_id, name, "
+                         "scopes, allowed_ips, expires_at, created_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?)",
+    [ST_APIKEY_FIND] = "SELECT " APIKEY_COLS " FROM api_keys WHERE key_hash = ?",
+    [ST_APIKEY_LIST] = "SELECT " APIKEY_COLS " FROM api_keys WHERE user_id = ? "
+                       "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+    /* Matches revoked keys too (changes() = 1) so that revoking twice is not "not found". */
+    [ST_APIKEY_REVOKE_ONE] = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?1) "
+                             "WHERE id = ?2 AND user_id = ?3 RETURNING revoked_at = ?1",
+    [ST_APIKEY_REVOKE_ALL] = "UPDATE api_keys SET revoked_at = ?1 "
+                             "WHERE user_id = ?2 AND revoked_at IS NULL",
+    [ST_APIKEY_TOUCH] = "UPDATE api_keys SET last_used_at = ?1, last_used_ip = ?2 "
+                        "WHERE id = ?3 AND coalesce(last_used_at, 0) <= ?1",
 };
 
 /* Logs one line: what failed and SQLite's message. */

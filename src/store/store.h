@@ -72,10 +72,37 @@ struct gh_audit_event {
     const char *metadata_json; /* a JSON object as text, or NULL */
 };
 
+/** An API key as stored: never the key, only its keyed hash and display prefix. */
+#define GH_APIKEY_PREFIX_LEN 11 /* "ak_" + 8 characters */
+struct gh_api_key {
+    char id[GH_UUID_LEN + 1];
+    unsigned char hash[GH_HASH_LEN]; /* HMAC-SHA256(pepper, key) */
+    char prefix[GH_APIKEY_PREFIX_LEN + 1];
+    char user_id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1]; /* the org the key acts in */
+    char name[65];
+    int has_scopes;               /* 0: the owner's permissions at each use */
+    char scopes[2048];            /* permissions joined with ' ' */
+    char allowed_ips[1024];       /* CIDRs joined with ',', "" = any address */
+    int64_t expires_at;           /* 0 = never */
+    int64_t created_at;
+    int64_t last_used_at;         /* 0 = never */
+    char last_used_ip[64];
+    int64_t revoked_at;           /* 0 = live */
+};
+
+/** One coalesced use of an API key, for apikey_touch. */
+struct gh_api_key_use {
+    char id[GH_UUID_LEN + 1];
+    int64_t at;
+    char ip[64];
+};
+
 struct gh_store;
 
 /** Callback for list ops; return non-zero to stop early. */
 typedef int (*gh_user_visit_fn)(void *arg, const struct gh_user *user);
+typedef int (*gh_api_key_visit_fn)(void *arg, const struct gh_api_key *key);
 
 struct gh_store_ops {
     const char *name; /* "sqlite" */
@@ -151,6 +178,24 @@ struct gh_store_ops {
     gh_err (*revocation_feed)(struct gh_store *st, int64_t after, int64_t purge_before,
                               void (*fn)(void *arg, const char *user_id), void *arg,
                               int64_t *last);
+
+    /* API keys. create: GH_ERR_CONFLICT when the user has a live key of that name,
+     * GH_ERR_NOT_FOUND for an unknown user or org. */
+    gh_err (*apikey_create)(struct gh_store *st, const struct gh_api_key *key);
+    gh_err (*apikey_find_hash)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                               struct gh_api_key *out);
+    /* The user's keys, revoked ones included, newest first. */
+    gh_err (*apikey_list_user)(struct gh_store *st, const char *user_id, size_t limit,
+                               size_t offset, gh_api_key_visit_fn fn, void *arg);
+    /*
+     * Revokes key id of user_id (id NULL: every live key of the user) and appends the user
+     * to the revocation feed, in one transaction; *n gets how many keys were revoked now.
+     * GH_ERR_NOT_FOUND when id is not a key of that user (revoking a revoked key is GH_OK).
+     */
+    gh_err (*apikey_revoke)(struct gh_store *st, const char *user_id, const char *id,
+                            int64_t now, int64_t *n);
+    /* Records last uses (one transaction); unknown ids are skipped. */
+    gh_err (*apikey_touch)(struct gh_store *st, const struct gh_api_key_use *uses, size_t n);
 
     /* audit */
     gh_err (*audit_append)(struct gh_store *st, const struct gh_audit_event *ev);

@@ -1,0 +1,208 @@
+/* /api/v1/api-keys: a caller manages the API keys of its own account. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "authn/apikey.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+
+/*
+ * Users manage their own keys without a permission; a key acting for them needs
+ * apikey:<action> among its permissions, so a narrow key cannot mint or revoke others.
+ */
+static int may_manage(struct gh_req *req, const char *permission)
+{
+    const struct gh_identity *who = gh_api_identity(req);
+    return strcmp(who->method, "api_key") != 0 || gh_api_allowed(req, permission);
+}
+
+static void reply_invalid(struct gh_req *req, const char *field, const char *why)
+{
+    gh_reply_error(req, 400, "invalid_request", why, json_pack("{s:s}", "field", field));
+}
+
+/* Reads an optional array of strings (at most max) into items; answers 400 on a bad one. */
+static int string_array(struct gh_req *req, const char *field, const char **items, size_t max,
+                        size_t *n, int *present)
+{
+    json_t *a = json_object_get(req->json, field);
+    *n = 0;
+    *present = a != NULL && !json_is_null(a);
+    if (!*present)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        reply_invalid(req, field, json_is_array(a) ? "too many items" : "expected an array");
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (s == NULL || strlen(s) != json_string_length(v)) {
+            reply_invalid(req, field, "expected an array of strings");
+            return -1;
+        }
+        items[i] = s;
+    }
+    *n = json_array_size(a);
+    return 0;
+}
+
+static json_t *key_json(const struct gh_api_key *k)
+{
+    json_t *ips = gh_json_words(k->allowed_ips, ',');
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", k->id,
+                     "name", k->name, "prefix", k->prefix, "org_id", k->org_id, "scopes",
+                     k->has_scopes ? gh_json_words(k->scopes, ' ') : json_null(), "allowed_ips",
+                     ips, "expires_at", k->expires_at ? gh_json_time(k->expires_at) : json_null(),
+                     "created_at", gh_json_time(k->created_at), "last_used_at",
+                     k->last_used_at ? gh_json_time(k->last_used_at) : json_null(),
+                     "last_used_ip", k->last_used_ip[0] ? json_string(k->last_used_ip) : json_null(),
+                     "revoked", k->revoked_at != 0);
+}
+
+void gh_h_apikey_create(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    struct gh_apikey_input in;
+    const char *expires = NULL;
+    size_t len = 0;
+    int has_ips = 0;
+    memset(&in, 0, sizeof(in));
+    if (!may_manage(req, "apikey:write") || gh_api_string_field(req, "name", 1, &in.name, &len) ||
+        gh_api_string_field(req, "expires_at", 0, &expires, &len) ||
+        gh_api_string_field(req, "org_id", 0, &in.org_id, &len) ||
+        string_array(req, "scopes", in.scopes, GH_APIKEY_SCOPES_MAX, &in.nscopes,
+                     &in.has_scopes) ||
+        string_array(req, "allowed_ips", in.allowed_ips, GH_APIKEY_IPS_MAX, &in.nips, &has_ips))
+        return;
+    if (expires != NULL && gh_json_parse_time(expires, &in.expires_at) != GH_OK) {
+        gh_reply_error(req, 422, "invalid_value", "expires_at must be an RFC 3339 date-time",
+                       json_pack("{s:s}", "field", "expires_at"));
+        return;
+    }
+
+    struct gh_reqmeta meta;
+    struct gh_refusal refusal = {NULL, 0};
+    static __thread struct gh_api_key key;
+    char text[GH_APIKEY_TEXT];
+    gh_api_meta(req, &meta);
+    gh_err err = gh_apikey_create(app->auth, gh_api_identity(req), &in, &meta, &key, text,
+                                  &refusal);
+    switch (err) {
+    case GH_OK: break;
+    case GH_ERR_POLICY:
+        gh_reply_error(req, 422, "invalid_scope", "a scope exceeds the caller's permissions",
+                       json_pack("{s:s}", "field", "scopes"));
+        return;
+    case GH_ERR_INVALID: {
+        const char *field = refusal.field ? refusal.field : "scopes";
+        int scope = strcmp(field, "scopes") == 0;
+        gh_reply_error(req, 422, scope ? "invalid_scope" : "invalid_value",
+                       scope ? "a scope is not a permission (resource:action)"
+                             : "a field has an unacceptable value",
+                       json_pack("{s:s}", "field", field));
+        return;
+    }
+    case GH_ERR_CONFLICT:
+        gh_reply_error(req, 409, "conflict", "a live key of this name exists",
+                       json_pack("{s:s}", "field", "name"));
+        return;
+    case GH_ERR_NOT_FOUND:
+        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
+        return;
+    default: gh_api_reply_failure(req, err); return;
+    }
+    json_t *body = key_json(&key);
+    json_object_set_new(body, "key", json_string(text));
+    sodium_memzero(text, sizeof(text));
+    gh_reply_json(req, 201, body);
+}
+
+struct listing {
+    json_t *items;
+    size_t limit, seen;
+};
+
+static int add_item(void *arg, const struct gh_api_key *k)
+{
+    struct listing *l = arg;
+    if (++l->seen > l->limit)
+        return 1; /* the one past the page: there is a next page */
+    json_array_append_new(l->items, key_json(k));
+    return 0;
+}
+
+/* Reads a non-negative integer query argument; answers 400 on a bad one. */
+static int query_count(struct gh_req *req, const char *name, size_t def, size_t max, size_t *out)
+{
+    const char *v = gh_req_query(req, name);
+    *out = def;
+    if (v == NULL)
+        return 0;
+    char *end = NULL;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || *end != '\0' || n > max || (n == 0 && max == LIST_MAX)) {
+        reply_invalid(req, name, "expected a whole number in range");
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+void gh_h_apikey_list(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    size_t limit, offset;
+    if (!may_manage(req, "apikey:read") ||
+        query_count(req, "limit", LIST_DEFAULT, LIST_MAX, &limit) ||
+        query_count(req, "offset", 0, (size_t)1 << 40, &offset))
+        return;
+    struct listing l = {json_array(), limit, 0};
+    gh_err err = gh_apikey_list(app->auth, gh_api_identity(req)->user_id, limit + 1, offset,
+                                add_item, &l);
+    if (err != GH_OK) {
+        json_decref(l.items);
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    json_t *next = l.seen > limit ? json_integer((json_int_t)(offset + limit)) : json_null();
+    gh_reply_json(req, 200, json_pack("{s:o, s:o}", "items", l.items, "next_offset", next));
+}
+
+static void revoke(struct gh_req *req, const char *id)
+{
+    struct gh_app *app = req->app;
+    const struct gh_identity *who = gh_api_identity(req);
+    if (!may_manage(req, "apikey:delete"))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_apikey_revoke(app->auth, who->user_id, who->username, id, &meta);
+    if (err == GH_ERR_NOT_FOUND) {
+        gh_reply_error(req, 404, "not_found", "no such API key", NULL);
+        return;
+    }
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}
+
+void gh_h_apikey_revoke(struct gh_req *req)
+{
+    revoke(req, strrchr(req->path, '/') + 1);
+}
+
+void gh_h_apikey_revoke_all(struct gh_req *req)
+{
+    revoke(req, NULL);
+}

@@ -1,0 +1,134 @@
+/*
+ * ForwardAuth: GET (any method) /api/v1/auth/verify. A reverse proxy asks whether the
+ * request it holds may pass; the answer is 200 with the caller's identity in X-Auth-*
+ * headers, 401 or 403. The original request (from a trusted proxy only) picks the route
+ * rule: public, authenticated, a permission, and whether ?token= is accepted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "edge/forward.h"
+
+#define PATH_STACK 1024
+
+/*
+ * The value of the one "token" parameter of uri's query. NULL when there is none, or more
+ * than one (no guessing which counts), or it is not bare base64url JWT text.
+ */
+static const char *query_token(const char *uri, size_t *len)
+{
+    const char *q = strchr(uri, '?');
+    const char *found = NULL;
+    size_t n = 0;
+    if (q == NULL)
+        return NULL;
+    const char *end = q + 1 + strcspn(q + 1, "#");
+    for (const char *p = q + 1; p < end;) {
+        size_t plen = strcspn(p, "&#");
+        if (plen > (size_t)(end - p))
+            plen = (size_t)(end - p);
+        if (plen >= 6 && memcmp(p, "token=", 6) == 0) {
+            if (found != NULL)
+                return NULL;
+            found = p + 6;
+            n = plen - 6;
+        }
+        p += plen + 1;
+    }
+    if (found == NULL || n == 0 || n > GH_JWT_MAX)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = found[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return NULL;
+    }
+    *len = n;
+    return found;
+}
+
+static void deny(struct gh_req *req, const char *message)
+{
+    gh_reply_error(req, 403, "forbidden", message, NULL);
+}
+
+static void reply_identity(struct gh_req *req)
+{
+    const struct gh_identity *who = gh_api_identity(req);
+    gh_reply_json(req, 200, NULL);
+    gh_reply_header(req, "X-Auth-User-Id", who->user_id);
+    gh_reply_header(req, "X-Auth-Username", who->username);
+    gh_reply_header(req, "X-Auth-Org-Id", who->org_id);
+    gh_reply_header(req, "X-Auth-Roles", who->roles);
+    gh_reply_header(req, "X-Auth-Method", who->method);
+}
+
+/* Decides with a normalized original path (NULL: none given) on the caller's identity. */
+static void decide(struct gh_req *req, const struct gh_forwarded *fw, char *path)
+{
+    struct gh_app *app = req->app;
+    const struct gh_rule *rule = NULL;
+    enum gh_access access = GH_ACCESS_AUTHENTICATED;
+    if (path != NULL) {
+        rule = gh_rules_match(&app->rules, fw->method ? fw->method : "GET", path);
+        access = rule ? rule->access : app->rules.fallback;
+    }
+    if (access == GH_ACCESS_DENY) {
+        deny(req, "no route rule lets this request pass");
+        return;
+    }
+
+    const char *token = NULL;
+    size_t len = 0;
+    int r = gh_api_credential(req, &token, &len);
+    if (r < 0)
+        return;
+    int from_query = 0;
+    if (r == 1 && rule != NULL && rule->media && fw->uri != NULL &&
+        (token = query_token(fw->uri, &len)) != NULL) {
+        r = 0;
+        from_query = 1;
+    }
+    gh_err err = GH_ERR_AUTH;
+    /* A media link carries an access token; API keys never travel in URLs. */
+    if (r == 0 && !(from_query && len > 3 && memcmp(token, "ak_", 3) == 0))
+        err = gh_api_prove(req, token, len);
+    if (err != GH_OK) {
+        if (access == GH_ACCESS_PUBLIC) {
+            gh_reply_json(req, 200, NULL); /* public: passes, with no identity */
+            return;
+        }
+        gh_api_reply_unproven(req, err, r == 0, 1);
+        return;
+    }
+    if (access == GH_ACCESS_PERMISSION && !gh_api_allowed(req, rule->permission))
+        return;
+    reply_identity(req);
+}
+
+void gh_h_verify(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    struct gh_forwarded fw;
+    gh_forward_original(req, gh_forward_peer_trusted(req, &app->cfg.trusted), &fw);
+    if (fw.uri == NULL) {
+        decide(req, &fw, NULL);
+        return;
+    }
+    char stack[PATH_STACK];
+    size_t need = strlen(fw.uri) + 2;
+    char *path = need <= sizeof(stack) ? stack : malloc(need);
+    if (path == NULL) {
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
+        return;
+    }
+    gh_err err = gh_path_normalize(fw.uri, strlen(fw.uri), path, need);
+    if (err != GH_OK)
+        deny(req, "the original URI is ambiguous or malformed");
+    else
+        decide(req, &fw, path);
+    if (path != stack)
+        free(path);
+}

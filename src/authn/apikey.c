@@ -1,0 +1,588 @@
+#include "authn/apikey.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
+
+#include "authn/internal.h"
+#include "authz/perm.h"
+#include "core/cache.h"
+#include "core/log.h"
+#include "core/uuid.h"
+#include "edge/cidr.h"
+
+#define KEY_PREFIX "ak_"
+#define KEY_DIGITS 43 /* 62^43 > 2^256 */
+#define KEY_LEN (3 + KEY_DIGITS)
+#define PEPPER_LEN 32
+/* A proven key is trusted this long before its record is read again (a backstop: local
+ * and fed revocations apply at once through the owner's view generation). */
+#define KEY_CACHE_TTL 60
+#define USES_SLOTS 1024 /* distinct keys between two flushes; more are dropped until then */
+
+static const char base62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/* What the cache keeps of a proven key. */
+struct cached_key {
+    char id[GH_UUID_LEN + 1];
+    char user_id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1];
+    char roles[GH_ROLES_MAX];
+    char perms[GH_PERMS_MAX];
+    int scoped;
+    int64_t expires_at;
+    uint64_t gen; /* of the owner's view when cached */
+    struct gh_cidr_list ips;
+};
+
+/* Last uses, coalesced: a hash table by key id, swapped out whole by the flush. */
+struct uses {
+    struct gh_api_key_use slot[USES_SLOTS];
+    size_t n;
+};
+
+struct gh_apikeys {
+    unsigned char pepper[PEPPER_LEN];
+    struct gh_cache *cache; /* SHA-256(key) -> struct cached_key */
+    pthread_mutex_t lock;   /* guards current */
+    struct uses *current, *spare;
+    pthread_mutex_t flushing;
+};
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* ---- the pepper file ---- */
+
+static gh_err pepper_read(int fd, unsigned char out[PEPPER_LEN])
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return GH_ERR_IO;
+    if ((sb.st_mode & 077) != 0)
+        return GH_ERR_PERM;
+    if (sb.st_size != PEPPER_LEN || read(fd, out, PEPPER_LEN) != PEPPER_LEN)
+        return GH_ERR_INVALID;
+    return GH_OK;
+}
+
+/* Loads the pepper, creating it (random, 0600) on first use. */
+static gh_err pepper_load(const char *path, unsigned char out[PEPPER_LEN])
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            unsigned char fresh[PEPPER_LEN];
+            randombytes_buf(fresh, sizeof(fresh));
+            int ok = write(fd, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) && fsync(fd) == 0;
+            sodium_memzero(fresh, sizeof(fresh));
+            close(fd);
+            if (!ok) {
+                unlink(path);
+                return GH_ERR_IO;
+            }
+        } else if (errno != EEXIST) {
+            return GH_ERR_IO;
+        }
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); /* another process may have won */
+    }
+    if (fd < 0)
+        return GH_ERR_IO;
+    gh_err err = pepper_read(fd, out);
+    close(fd);
+    return err;
+}
+
+gh_err gh_apikeys_new(const struct gh_config *cfg, struct gh_apikeys **out)
+{
+    struct gh_apikeys *k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return GH_ERR_NOMEM;
+    gh_err err = pepper_load(cfg->api_key_pepper, k->pepper);
+    if (err != GH_OK) {
+        gh_log(GH_LOG_ERROR, "api keys: cannot use the pepper file %s: %s%s", cfg->api_key_pepper,
+               gh_err_name(err),
+               err == GH_ERR_PERM ? " (readable by group or others: chmod 600)" : "");
+        goto out;
+    }
+    k->current = calloc(1, sizeof(struct uses));
+    k->spare = calloc(1, sizeof(struct uses));
+    if (k->current == NULL || k->spare == NULL) {
+        err = GH_ERR_NOMEM;
+        goto out;
+    }
+    size_t size = cfg->token_cache_size ? cfg->token_cache_size / 16 + 64 : 1;
+    if ((err = gh_cache_new(size, &k->cache)) != GH_OK)
+        goto out;
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_mutex_init(&k->flushing, NULL);
+out:
+    if (err != GH_OK) {
+        sodium_memzero(k->pepper, sizeof(k->pepper));
+        free(k->current);
+        free(k->spare);
+        free(k);
+        return err;
+    }
+    *out = k;
+    return GH_OK;
+}
+
+void gh_apikeys_free(struct gh_apikeys *k)
+{
+    if (k == NULL)
+        return;
+    sodium_memzero(k->pepper, sizeof(k->pepper));
+    gh_cache_free(k->cache);
+    pthread_mutex_destroy(&k->lock);
+    pthread_mutex_destroy(&k->flushing);
+    free(k->current);
+    free(k->spare);
+    free(k);
+}
+
+/* ---- key text ---- */
+
+/* 32 random bytes as 43 base62 digits, most significant first. */
+static void key_generate(char out[GH_APIKEY_TEXT])
+{
+    unsigned char n[32];
+    randombytes_buf(n, sizeof(n));
+    memcpy(out, KEY_PREFIX, 3);
+    for (int i = KEY_DIGITS - 1; i >= 0; i--) {
+        unsigned rem = 0;
+        for (size_t j = 0; j < sizeof(n); j++) {
+            unsigned v = rem * 256 + n[j];
+            n[j] = (unsigned char)(v / 62);
+            rem = v % 62;
+        }
+        out[3 + i] = base62[rem];
+    }
+    out[KEY_LEN] = '\0';
+    sodium_memzero(n, sizeof(n));
+}
+
+static int key_well_formed(const char *key, size_t len)
+{
+    if (len != KEY_LEN || memcmp(key, KEY_PREFIX, 3) != 0)
+        return 0;
+    for (size_t i = 3; i < len; i++) {
+        char c = key[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+            return 0;
+    }
+    return 1;
+}
+
+static gh_err key_hash(const struct gh_apikeys *k, const char *key, size_t len,
+                       unsigned char out[GH_HASH_LEN])
+{
+    unsigned int n = 0;
+    if (HMAC(EVP_sha256(), k->pepper, PEPPER_LEN, (const unsigned char *)key, len, out, &n) ==
+            NULL ||
+        n != GH_HASH_LEN)
+        return GH_ERR_CRYPTO;
+    return GH_OK;
+}
+
+/* ---- last uses ---- */
+
+static size_t slot_of(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a: ids are ours, not chosen by a client */
+    for (; *id != '\0'; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h % USES_SLOTS;
+}
+
+static void use_record(struct gh_apikeys *k, const char *id, const char *ip, int64_t now)
+{
+    pthread_mutex_lock(&k->lock);
+    struct uses *u = k->current;
+    for (size_t i = slot_of(id), probes = 0; probes < USES_SLOTS;
+         i = (i + 1) % USES_SLOTS, probes++) {
+        struct gh_api_key_use *s = &u->slot[i];
+        if (s->id[0] == '\0') {
+            if (u->n >= USES_SLOTS * 3 / 4)
+                break; /* full until the next flush, a few seconds away */
+            memcpy(s->id, id, sizeof(s->id));
+            u->n++;
+        } else if (strcmp(s->id, id) != 0) {
+            continue;
+        }
+        s->at = now;
+        (void)snprintf(s->ip, sizeof(s->ip), "%s", ip);
+        break;
+    }
+    pthread_mutex_unlock(&k->lock);
+}
+
+gh_err gh_apikey_flush(struct gh_auth *a)
+{
+    struct gh_apikeys *k = gh_auth_apikeys(a);
+    const struct gh_store_handle *store = gh_auth_store(a);
+    static __thread struct gh_api_key_use batch[USES_SLOTS];
+    pthread_mutex_lock(&k->flushing);
+    pthread_mutex_lock(&k->lock);
+    struct uses *full = k->current;
+    k->current = k->spare;
+    k->spare = full;
+    pthread_mutex_unlock(&k->lock);
+    size_t n = 0;
+    for (size_t i = 0; i < USES_SLOTS; i++)
+        if (full->slot[i].id[0] != '\0')
+            batch[n++] = full->slot[i];
+    memset(full, 0, sizeof(*full));
+    gh_err err = n > 0 ? store->ops->apikey_touch(store->st, batch, n) : GH_OK;
+    pthread_mutex_unlock(&k->flushing);
+    return err;
+}
+
+/* ---- the check ---- */
+
+static void audit_failure(struct gh_auth *a, const struct gh_api_key *key,
+                          const struct gh_reqmeta *meta, const char *reason)
+{
+    char metadata[160];
+    (void)snprintf(metadata, sizeof(metadata), "{\"key_id\":\"%s\",\"prefix\":\"%s\",\"reason\":\"%s\"}",
+                   key->id, key->prefix, reason);
+    struct gh_audit_subject subject = {key->user_id, NULL, key->org_id};
+    struct gh_pool *pool = gh_auth_audit_pool(a);
+    if (pool != NULL)
+        gh_audit_record_async(pool, gh_auth_store(a), "API_KEY_USE_FAILED", meta, &subject, 401,
+                              metadata);
+    else
+        (void)gh_audit_record(gh_auth_store(a), "API_KEY_USE_FAILED", meta, &subject, 401,
+                              metadata);
+}
+
+/* Reads the key's record and proves it (the cache missed or went stale); *until is how
+ * long the result may be cached. */
+static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t now,
+                       const struct gh_reqmeta *meta, struct cached_key *out, int64_t *until)
+{
+    struct gh_apikeys *k = gh_auth_apikeys(a);
+    const struct gh_store_handle *store = gh_auth_store(a);
+    unsigned char hash[GH_HASH_LEN];
+    static __thread struct gh_api_key rec;
+    static __thread struct gh_membership m;
+    gh_err err = key_hash(k, key, len, hash);
+    if (err != GH_OK)
+        return err;
+    if ((err = store->ops->apikey_find_hash(store->st, hash, &rec)) != GH_OK)
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
+    if (CRYPTO_memcmp(rec.hash, hash, GH_HASH_LEN) != 0)
+        return GH_ERR_AUTH;
+    if (rec.revoked_at != 0) {
+        audit_failure(a, &rec, meta, "revoked");
+        return GH_ERR_REVOKED;
+    }
+    if (rec.expires_at != 0 && rec.expires_at <= now) {
+        audit_failure(a, &rec, meta, "expired");
+        return GH_ERR_EXPIRED;
+    }
+    struct gh_user_view view;
+    if ((err = gh_auth_user_view(a, rec.user_id, now, &view)) != GH_OK)
+        return err;
+    err = store->ops->member_get(store->st, rec.org_id, rec.user_id, &m);
+    if (err == GH_ERR_NOT_FOUND) {
+        audit_failure(a, &rec, meta, "not_a_member");
+        return GH_ERR_REVOKED;
+    }
+    if (err != GH_OK)
+        return err;
+
+    memset(out, 0, sizeof(*out));
+    memcpy(out->id, rec.id, sizeof(out->id));
+    memcpy(out->user_id, rec.user_id, sizeof(out->user_id));
+    memcpy(out->org_id, rec.org_id, sizeof(out->org_id));
+    (void)snprintf(out->roles, sizeof(out->roles), "%s", m.role_name);
+    out->scoped = rec.has_scopes;
+    /* Scopes shrink with the owner: demoting the owner demotes the key. */
+    if (rec.has_scopes)
+        err = gh_perms_intersect(rec.scopes, m.permissions, out->perms, sizeof(out->perms));
+    else
+        err = snprintf(out->perms, sizeof(out->perms), "%s", m.permissions) <
+                      (int)sizeof(out->perms)
+                  ? GH_OK
+                  : GH_ERR_TOO_LARGE;
+    size_t bad = 0;
+    if (err != GH_OK || gh_cidr_list_parse(rec.allowed_ips, &out->ips, &bad) != GH_OK)
+        return GH_ERR_INTERNAL;
+    out->expires_at = rec.expires_at;
+    out->gen = view.gen;
+    *until = now + KEY_CACHE_TTL;
+    if (rec.expires_at != 0 && rec.expires_at < *until)
+        *until = rec.expires_at;
+    return GH_OK;
+}
+
+/* The failure of a cached key, audited like the others: only its ids are at hand. */
+static gh_err refuse_cached(struct gh_auth *a, const struct cached_key *ck,
+                            const struct gh_reqmeta *meta, const char *reason, gh_err err)
+{
+    struct gh_api_key rec;
+    memset(&rec, 0, sizeof(rec));
+    memcpy(rec.id, ck->id, sizeof(rec.id));
+    memcpy(rec.user_id, ck->user_id, sizeof(rec.user_id));
+    memcpy(rec.org_id, ck->org_id, sizeof(rec.org_id));
+    audit_failure(a, &rec, meta, reason);
+    return err;
+}
+
+gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
+                       const unsigned char digest[32], const struct gh_reqmeta *meta,
+                       struct gh_identity *out)
+{
+    struct gh_apikeys *k = gh_auth_apikeys(a);
+    static __thread struct cached_key ck;
+    struct gh_user_view view;
+    size_t got = 0;
+    int64_t now = now_s();
+    gh_err err;
+
+    if (!key_well_formed(key, len))
+        return GH_ERR_AUTH;
+    int cached = gh_cache_get(k->cache, digest, 32, now, &ck, sizeof(ck), &got) == GH_OK &&
+                 got == sizeof(ck);
+    if (cached) {
+        if ((err = gh_auth_user_view(a, ck.user_id, now, &view)) != GH_OK)
+            return err;
+        cached = view.gen == ck.gen; /* the owner was revoked or reloaded since */
+    }
+    if (!cached) {
+        int64_t until = 0;
+        if ((err = load_key(a, key, len, now, meta, &ck, &until)) != GH_OK)
+            return err;
+        (void)gh_cache_put(k->cache, digest, 32, &ck, sizeof(ck), until);
+        if ((err = gh_auth_user_view(a, ck.user_id, now, &view)) != GH_OK)
+            return err;
+    }
+    if (ck.expires_at != 0 && ck.expires_at <= now)
+        return refuse_cached(a, &ck, meta, "expired", GH_ERR_EXPIRED);
+    if (view.disabled)
+        return refuse_cached(a, &ck, meta, "owner_disabled", GH_ERR_REVOKED);
+    const char *ip = meta != NULL && meta->ip != NULL ? meta->ip : "";
+    if (ck.ips.n > 0 && !gh_cidr_list_match_text(&ck.ips, ip))
+        return refuse_cached(a, &ck, meta, "ip_not_allowed", GH_ERR_PERM);
+
+    memset(out, 0, sizeof(*out));
+    memcpy(out->user_id, ck.user_id, sizeof(out->user_id));
+    memcpy(out->username, view.username, sizeof(out->username));
+    memcpy(out->org_id, ck.org_id, sizeof(out->org_id));
+    memcpy(out->roles, ck.roles, sizeof(out->roles));
+    memcpy(out->perms, ck.perms, sizeof(out->perms));
+    memcpy(out->key_id, ck.id, sizeof(out->key_id));
+    out->scoped = ck.scoped;
+    out->expires_at = ck.expires_at;
+    out->method = "api_key";
+    use_record(k, ck.id, ip, now);
+    return GH_OK;
+}
+
+/* ---- management ---- */
+
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Joins items with sep into out; GH_ERR_TOO_LARGE when it does not fit. */
+static gh_err join(const char *const *items, size_t n, char sep, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(items[i]);
+        if (used + (i > 0) + len + 1 > size)
+            return GH_ERR_TOO_LARGE;
+        if (i > 0)
+            out[used++] = sep;
+        memcpy(out + used, items[i], len + 1);
+        used += len;
+    }
+    return GH_OK;
+}
+
+/* What the key may carry at most: the owner's permissions in the org, and for a key made
+ * by another key, that key's own (which are already cut to the owner's). */
+static gh_err ceiling(struct gh_auth *a, const struct gh_identity *who, const char *org_id,
+                      struct gh_membership *m)
+{
+    const struct gh_store_handle *store = gh_auth_store(a);
+    if (strcmp(who->method, "api_key") == 0 && strcmp(org_id, who->org_id) != 0)
+        return GH_ERR_NOT_FOUND; /* a key acts in its own org only */
+    gh_err err = store->ops->member_get(store->st, org_id, who->user_id, m);
+    if (err != GH_OK)
+        return err;
+    if (strcmp(who->method, "api_key") == 0)
+        (void)snprintf(m->permissions, sizeof(m->permissions), "%s", who->perms);
+    return GH_OK;
+}
+
+static gh_err check_scopes(const struct gh_apikey_input *in, const char *ceiling_perms,
+                           struct gh_refusal *refusal)
+{
+    refusal->field = "scopes";
+    if (in->nscopes > GH_APIKEY_SCOPES_MAX)
+        return GH_ERR_INVALID;
+    for (size_t i = 0; i < in->nscopes; i++)
+        if (!gh_perm_valid(in->scopes[i], strlen(in->scopes[i])))
+            return GH_ERR_INVALID;
+    for (size_t i = 0; i < in->nscopes; i++)
+        if (!gh_perms_allow(ceiling_perms, in->scopes[i], strlen(in->scopes[i])))
+            return GH_ERR_POLICY;
+    refusal->field = NULL;
+    return GH_OK;
+}
+
+gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
+                        const struct gh_apikey_input *in, const struct gh_reqmeta *meta,
+                        struct gh_api_key *out, char key[GH_APIKEY_TEXT],
+                        struct gh_refusal *refusal)
+{
+    const struct gh_store_handle *store = gh_auth_store(a);
+    static __thread struct gh_api_key rec;
+    static __thread struct gh_membership m;
+    int64_t now = now_s();
+    gh_err err = GH_OK;
+
+    refusal->field = "name";
+    if (in->name == NULL || !name_ok(in->name))
+        return GH_ERR_INVALID;
+    refusal->field = "expires_at";
+    if (in->expires_at != 0 && in->expires_at <= now)
+        return GH_ERR_INVALID;
+    refusal->field = "allowed_ips";
+    if (in->nips > GH_APIKEY_IPS_MAX)
+        return GH_ERR_INVALID;
+    for (size_t i = 0; i < in->nips; i++) {
+        struct gh_cidr c;
+        if (gh_cidr_parse(in->allowed_ips[i], strlen(in->allowed_ips[i]), &c) != GH_OK)
+            return GH_ERR_INVALID;
+    }
+    refusal->field = NULL;
+
+    const char *org_id = in->org_id != NULL ? in->org_id : who->org_id;
+    if ((err = ceiling(a, who, org_id, &m)) != GH_OK)
+        return err;
+    if (in->has_scopes && (err = check_scopes(in, m.permissions, refusal)) != GH_OK)
+        return err;
+
+    memset(&rec, 0, sizeof(rec));
+    if (in->has_scopes) {
+        rec.has_scopes = 1;
+        err = join(in->scopes, in->nscopes, ' ', rec.scopes, sizeof(rec.scopes));
+    } else if (who->scoped) {
+        /* A key made by a scoped key gets at most that key's scopes. */
+        rec.has_scopes = 1;
+        err = snprintf(rec.scopes, sizeof(rec.scopes), "%s", who->perms) < (int)sizeof(rec.scopes)
+                  ? GH_OK
+                  : GH_ERR_TOO_LARGE;
+    }
+    if (err == GH_OK)
+        err = join(in->allowed_ips, in->nips, ',', rec.allowed_ips, sizeof(rec.allowed_ips));
+    if (err != GH_OK) {
+        refusal->field = err == GH_ERR_TOO_LARGE ? "scopes" : NULL;
+        return GH_ERR_INVALID;
+    }
+    rec.expires_at = in->expires_at;
+    /* ... and never outlives the key that made it. */
+    if (strcmp(who->method, "api_key") == 0 && who->expires_at != 0 &&
+        (rec.expires_at == 0 || rec.expires_at > who->expires_at))
+        rec.expires_at = who->expires_at;
+
+    gh_uuid_v7(rec.id);
+    memcpy(rec.user_id, who->user_id, sizeof(rec.user_id));
+    (void)snprintf(rec.org_id, sizeof(rec.org_id), "%s", org_id);
+    (void)snprintf(rec.name, sizeof(rec.name), "%s", in->name);
+    rec.created_at = now;
+    key_generate(key);
+    memcpy(rec.prefix, key, GH_APIKEY_PREFIX_LEN);
+    rec.prefix[GH_APIKEY_PREFIX_LEN] = '\0';
+    if ((err = key_hash(gh_auth_apikeys(a), key, KEY_LEN, rec.hash)) != GH_OK ||
+        (err = store->ops->apikey_create(store->st, &rec)) != GH_OK) {
+        sodium_memzero(key, GH_APIKEY_TEXT);
+        if (err == GH_ERR_CONFLICT)
+            refusal->field = "name";
+        return err;
+    }
+
+    json_t *md = json_pack("{s:s, s:s, s:s}", "key_id", rec.id, "name", rec.name, "prefix",
+                           rec.prefix);
+    char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
+    struct gh_audit_subject subject = {who->user_id, who->username, rec.org_id};
+    (void)gh_audit_record(store, "API_KEY_CREATE", meta, &subject, 201, text);
+    free(text);
+    json_decref(md);
+    *out = rec;
+    return GH_OK;
+}
+
+gh_err gh_apikey_list(struct gh_auth *a, const char *user_id, size_t limit, size_t offset,
+                      gh_api_key_visit_fn fn, void *arg)
+{
+    const struct gh_store_handle *store = gh_auth_store(a);
+    return store->ops->apikey_list_user(store->st, user_id, limit, offset, fn, arg);
+}
+
+gh_err gh_apikey_revoke(struct gh_auth *a, const char *user_id, const char *username,
+                        const char *id, const struct gh_reqmeta *meta)
+{
+    const struct gh_store_handle *store = gh_auth_store(a);
+    int64_t n = 0;
+    gh_err err = store->ops->apikey_revoke(store->st, user_id, id, now_s(), &n);
+    if (err != GH_OK)
+        return err;
+    /* The owner's view is reloaded at the next check, and with it every cached key. */
+    gh_auth_user_forget(a, user_id);
+    char metadata[128];
+    (void)snprintf(metadata, sizeof(metadata), "{\"key_id\":\"%s\",\"revoked\":%lld}",
+                   id != NULL ? id : "*", (long long)n);
+    struct gh_audit_subject subject = {user_id, username, NULL};
+    (void)gh_audit_record(store, "API_KEY_REVOKE", meta, &subject, 204, metadata);
+    return GH_OK;
+}
+
+gh_err gh_apikey_operator(struct gh_auth *a, const char *username, const char *org_id,
+                          struct gh_identity *out)
+{
+    const struct gh_store_handle *store = gh_auth_store(a);
+    static __thread struct gh_user u;
+    static __thread struct gh_membership m;
+    gh_err err = store->ops->user_find_login(store->st, username, &u);
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err != GH_OK)
+        return err;
+    const char *org = org_id != NULL ? org_id : u.primary_org_id;
+    if ((err = store->ops->member_get(store->st, org, u.id, &m)) != GH_OK)
+        return err;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->user_id, u.id, sizeof(out->user_id));
+    memcpy(out->username, u.username, sizeof(out->username));
+    (void)snprintf(out->org_id, sizeof(out->org_id), "%s", org);
+    (void)snprintf(out->roles, sizeof(out->roles), "%s", m.role_name);
+    (void)snprintf(out->perms, sizeof(out->perms), "%s", m.permissions);
+    out->method = "operator";
+    return GH_OK;
+}

@@ -1,0 +1,48 @@
+#ifndef GH_AUTHN_INTERNAL_H
+#define GH_AUTHN_INTERNAL_H
+
+#include <stdint.h>
+#include "authn/service.h"
+
+/*
+ * Private to authn/: what the API-key code needs of the authentication service. Not for
+ * handlers or the CLI.
+ */
+
+/** What the token check keeps of a user (cached for a minute, dropped on revocation). */
+struct gh_user_view {
+    int64_t epoch;
+    int disabled;
+    uint64_t gen; /* differs each time the view is loaded: dependants reload with it */
+    char username[65];
+};
+
+/** The user's cached view, loaded when missing. GH_ERR_REVOKED for a deleted user. */
+gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
+                         struct gh_user_view *out) GH_WUR GH_NONNULL(1, 2, 4);
+
+/** Drops the user's cached view: the next check reloads it and whatever depends on it. */
+void gh_auth_user_forget(struct gh_auth *a, const char *user_id) GH_NONNULL(1, 2);
+
+const struct gh_config *gh_auth_config(const struct gh_auth *a) GH_NONNULL(1);
+const struct gh_store_handle *gh_auth_store(const struct gh_auth *a) GH_NONNULL(1);
+struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a) GH_NONNULL(1);
+/** The pool audit records of failed credentials are written on, or NULL (write at once). */
+struct gh_pool *gh_auth_audit_pool(const struct gh_auth *a) GH_NONNULL(1);
+
+/** The API-key state: pepper, cache of proven keys, last-use table. */
+gh_err gh_apikeys_new(const struct gh_config *cfg, struct gh_apikeys **out) GH_WUR GH_NONNULL(1, 2);
+/** Frees it; flush first (gh_apikey_flush) to keep the last uses. Accepts NULL. */
+void gh_apikeys_free(struct gh_apikeys *keys);
+
+/**
+ * Proves an "ak_" key (digest: SHA-256 of it, the cache key). Fills out like a token check
+ * with method "api_key". GH_ERR_AUTH unknown or malformed, GH_ERR_EXPIRED, GH_ERR_REVOKED
+ * (revoked key, disabled owner, owner left the org), GH_ERR_PERM (address not allowed).
+ * Failures of known keys are audited as API_KEY_USE_FAILED.
+ */
+gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
+                       const unsigned char digest[32], const struct gh_reqmeta *meta,
+                       struct gh_identity *out) GH_WUR GH_NONNULL(1, 2, 4, 6);
+
+#endif

@@ -1,0 +1,38 @@
+#ifndef GH_EDGE_FORWARD_H
+#define GH_EDGE_FORWARD_H
+
+#include "edge/cidr.h"
+#include "http/http.h"
+
+/*
+ * What a reverse proxy in front of Gatehouse tells about the request it serves. Those
+ * headers are believed only when the TCP peer is a trusted proxy: anyone else could
+ * write them.
+ */
+
+/** The original request a proxy asks /verify about; NULL fields were not given. */
+struct gh_forwarded {
+    const char *method; /* X-Forwarded-Method, or X-Original-Method */
+    const char *uri;    /* X-Forwarded-Uri, or X-Original-URI: path and query, raw */
+    const char *host;   /* X-Forwarded-Host */
+};
+
+/** 1 when the request's TCP peer is in trusted. */
+int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list *trusted)
+    GH_NONNULL(1, 2);
+
+/**
+ * Fills *out from the request's headers when the peer is trusted, else leaves every
+ * field NULL. Two of the same header make it unusable (NULL): no guessing which one counts.
+ */
+void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_forwarded *out)
+    GH_NONNULL(1, 3);
+
+/**
+ * Sets req->client_ip when the peer is trusted: the right-most X-Forwarded-For address
+ * that is not itself a trusted proxy (what a client prepends is never believed), or else
+ * X-Real-IP. Written in canonical form; unparsable values leave the peer address.
+ */
+void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted) GH_NONNULL(1, 2);
+
+#endif
