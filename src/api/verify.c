@@ -49,6 +49,19 @@ static const char *query_token(const char *uri, size_t *len)
     return found;
 }
 
+/* An HTTP method token as proxies send it: upper-case letters (RFC 9110 allows more, but
+ * no rule can name anything else, and a strange one must not match a looser rule). */
+static int method_ok(const char *m)
+{
+    size_t n = strlen(m);
+    if (n == 0 || n > 32)
+        return 0;
+    for (; *m != '\0'; m++)
+        if (*m < 'A' || *m > 'Z')
+            return 0;
+    return 1;
+}
+
 static void deny(struct gh_req *req, const char *message)
 {
     gh_reply_error(req, 403, "forbidden", message, NULL);
@@ -72,6 +85,10 @@ static void decide(struct gh_req *req, const struct gh_forwarded *fw, char *path
     const struct gh_rule *rule = NULL;
     enum gh_access access = GH_ACCESS_AUTHENTICATED;
     if (path != NULL) {
+        if (fw->method != NULL && !method_ok(fw->method)) {
+            deny(req, "the original method is malformed");
+            return;
+        }
         rule = gh_rules_match(&app->rules, fw->method ? fw->method : "GET", path);
         access = rule ? rule->access : app->rules.fallback;
     }

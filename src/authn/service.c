@@ -24,6 +24,7 @@
  * feed within its poll interval; the TTL is only a backstop.
  */
 #define USER_STATE_TTL 60
+#define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
 /* Feed entries are kept long enough for any node that polls to have seen them. */
 #define REVOCATION_FEED_KEEP (24 * 3600)
 
@@ -86,9 +87,12 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
     a->policy = (struct gh_policy){cfg->min_length,    cfg->max_length,   cfg->require_upper,
                                    cfg->require_lower, cfg->require_digit, cfg->require_symbol,
                                    cfg->reject_common, cfg->min_entropy_bits};
+    /* With the token cache off every token is verified, but the users' revocation state
+     * stays cached: it is what keeps the check off the database. */
     size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
+    size_t users = cfg->token_cache_size ? cfg->token_cache_size : USER_STATE_DEFAULT;
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
-        (err = gh_cache_new(tokens, &a->user_state)) != GH_OK ||
+        (err = gh_cache_new(users, &a->user_state)) != GH_OK ||
         (err = gh_apikeys_new(cfg, &a->keys)) != GH_OK)
         goto out;
 

@@ -124,13 +124,15 @@ gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_ru
     for (const char *p = text; *p != '\0';) {
         size_t len = strcspn(p, "\n;");
         const char *line = p, *end = p + len;
-        p = *end ? end + 1 : end;
         while (line < end && is_blank(*line))
             line++;
+        if (line < end && *line == '#') /* a comment runs to the end of its line, ';' or not */
+            end = line + strcspn(line, "\n");
+        p = *end ? end + 1 : end;
         if (line == end || *line == '#')
             continue;
         number++;
-        if (len > LINE_MAX_LEN || rules.n == RULES_MAX) {
+        if ((size_t)(end - line) > LINE_MAX_LEN || rules.n == RULES_MAX) {
             (void)snprintf(err, err_size, "rule %zu: too long or too many rules (at most %d)",
                            number, RULES_MAX);
             goto out;
@@ -168,14 +170,18 @@ void gh_rules_clear(struct gh_rules *rules)
     rules->n = 0;
 }
 
+/* method must be one of the rule's, compared whole ("GET" never matches "GETX"). */
 static int method_matches(const struct gh_rule *r, const char *method)
 {
     if (r->methods[0] == '*')
         return 1;
     size_t n = strlen(method);
-    for (const char *p = r->methods; (p = strstr(p, method)) != NULL; p++)
-        if (p[-1] == ',' && p[n] == ',')
+    for (const char *p = r->methods + 1; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        if (len == n && memcmp(p, method, n) == 0)
             return 1;
+        p += len + (p[len] == ',');
+    }
     return 0;
 }
 
@@ -221,14 +227,20 @@ static int hex(char c)
     return -1;
 }
 
-/* Decodes one raw segment (up to its ';') onto out; -1 when ambiguous. */
+/*
+ * Decodes one raw segment onto out, without its ";params" (which are still checked: a
+ * server behind the proxy may read them). Decoded '%', ';', '?' and '#' are written back
+ * encoded, so that normalizing the output again changes nothing. -1 when ambiguous.
+ */
 static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
 {
     size_t o = 0;
+    int params = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        const char *raw = s + i;
         if (c == ';')
-            break;
+            params = 1;
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
@@ -242,7 +254,16 @@ static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
         }
         if (c < 0x20 || c == 0x7f || c == '\\')
             return -1;
-        out[o++] = (char)c;
+        if (params)
+            continue;
+        if (raw[0] == '%' && strchr("%;?#", c) != NULL) {
+            static const char digits[] = "0123456789ABCDEF";
+            out[o++] = '%';
+            out[o++] = digits[c >> 4];
+            out[o++] = digits[c & 15];
+        } else {
+            out[o++] = (char)c;
+        }
     }
     *outn = o;
     return 0;

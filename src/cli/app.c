@@ -153,6 +153,12 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     if (mode == GH_APP_SERVE && open_keys(app) != 0)
         return 1;
+    char dir[PATH_MAX];
+    if (dirname_of(cfg->api_key_pepper, dir, sizeof(dir)) != GH_OK ||
+        gh_mkdir_p(dir, 0700) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
+        return 1;
+    }
     if ((err = gh_auth_new(cfg, &app->store, app->ring, &app->auth)) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the authentication service: %s\n",
                 gh_err_name(err));

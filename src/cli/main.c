@@ -15,6 +15,7 @@ static const char usage[] =
     "  serve     serve the HTTP API (gatehouse serve --help)\n"
     "  keygen    write a new signing key\n"
     "  user      create, list, set-password, disable, enable users\n"
+    "  apikey    create, list, revoke API keys\n"
     "  version   print the version\n"
     "\n"
     "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
         return gh_cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "user") == 0)
         return gh_cmd_user(argc - 1, argv + 1);
+    if (strcmp(cmd, "apikey") == 0)
+        return gh_cmd_apikey(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("gatehouse %s\n", GH_VERSION);
         return 0;

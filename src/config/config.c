@@ -949,7 +949,7 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
     gh_err e = gh_cidr_list_parse(t->trusted_proxies, &t->trusted, &bad);
     if (e != GH_OK) {
         char got[GOT_MAX * 4 + 8];
-        quote(got, sizeof(got), t->trusted_proxies + bad, strcspn(t->trusted_proxies + bad, " ,"));
+        quote(got, sizeof(got), t->trusted_proxies + bad, strcspn(t->trusted_proxies + bad, " ,\t\n"));
         fail(err, err_size,
              "server.trusted_proxies: expected at most %d addresses or CIDR ranges (10.0.0.0/8, "
              "::1/128) separated by commas, got \"%s\"",

@@ -8,7 +8,7 @@
 gh_err gh_ip_parse(const char *text, size_t len, uint8_t out[16])
 {
     char buf[ADDR_TEXT_MAX];
-    if (len == 0 || len >= sizeof(buf))
+    if (len == 0 || len >= sizeof(buf) || memchr(text, '\0', len) != NULL)
         return GH_ERR_INVALID;
     memcpy(buf, text, len);
     buf[len] = '\0';
