@@ -179,6 +179,25 @@ def test_api_key_reaches_upstream_then_revoked(stack, gh, member, how):
     stack.denied("/media/a.mp4", headers)
 
 
+def test_api_key_bound_to_ip_through_proxy(stack, gh, member):
+    """allowed_ips is checked against the client the proxy saw, and a client cannot
+    claim another address with its own X-Forwarded-For / X-Real-IP."""
+    def make(cidr):
+        r = gh.post("/api/v1/api-keys", {"name": unique_name("ip"), "allowed_ips": [cidr]},
+                    headers=bearer(member["access"]))
+        assert r.status_code == 201, r.text
+        return r.json()["key"]
+
+    here, far = make("127.0.0.1/32"), make("10.1.2.3/32")
+    for spoof in (None, "10.1.2.3", "127.0.0.1"):
+        extra = {"X-Forwarded-For": spoof, "X-Real-IP": spoof} if spoof else {}
+        echo = stack.passes("/app/x", dict(extra, **{"X-API-Key": here}))
+        assert identity_seen(echo)["x-auth-method"] == "api_key"
+        r, seen = stack.call("/app/x", dict(extra, **{"X-API-Key": far}))
+        assert seen == [], (stack.kind, spoof, seen)
+        assert r.status in (401, 403), (stack.kind, spoof, r)
+
+
 def test_api_key_never_in_query_token(stack, gh, member):
     key = create_api_key(gh, member["access"])
     stack.denied(f"/media/a.mp4?token={key['key']}")
