@@ -2,6 +2,7 @@
 # Gatehouse benchmarks, each against a baseline measured in the same run, printed as
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
+#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh bench
@@ -21,6 +22,7 @@ p99() { awk '$1=="99%" {print $2}' "$1"; }
 non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 run_wrk() { local out=$1; shift; timeout $((D + 30)) wrk "$@" > "$out" 2>&1; }
+want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 # ---- baseline: nginx return 200, one worker (as in the HTTP-library bake-off) ----
 NPORT=$(free_port)
@@ -55,7 +57,12 @@ login() { curl -fs "$BASE/api/v1/auth/login" -H 'Content-Type: application/json'
   -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}"; }
 ACCESS=$(login | /usr/bin/python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
 curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "Authorization: Bearer $ACCESS"
+APIKEY=$(curl -fs "$BASE/api/v1/api-keys" -H "Authorization: Bearer $ACCESS" \
+  -H 'Content-Type: application/json' -d '{"name":"bench"}' |
+  /usr/bin/python3 -c 'import json,sys;print(json.load(sys.stdin)["key"])')
+curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "X-API-Key: $APIKEY"
 
+if want a || want a2; then
 echo "== a. /verify (cached JWT) vs nginx return 200: wrk -t1 -c64 -d${D}s"
 run_wrk "$WORK/nginx.txt" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$NPORT/"
 run_wrk "$WORK/verify.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
@@ -63,6 +70,79 @@ run_wrk "$WORK/verify.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Beare
 N_RPS=$(rps "$WORK/nginx.txt"); V_RPS=$(rps "$WORK/verify.txt")
 echo "nginx $N_RPS req/s (p99 $(p99 "$WORK/nginx.txt")), verify $V_RPS req/s (p99 $(p99 "$WORK/verify.txt"), non-2xx $(non2xx "$WORK/verify.txt")), ratio $(ratio "$V_RPS" "$N_RPS")"
 
+echo "== a2. /verify with an API key (X-API-Key) vs the same nginx figure"
+run_wrk "$WORK/verify_key.txt" -t1 -c64 -d"${D}s" --latency -H "X-API-Key: $APIKEY" \
+  "$BASE/api/v1/auth/verify"
+K_RPS=$(rps "$WORK/verify_key.txt")
+echo "verify (API key) $K_RPS req/s (p99 $(p99 "$WORK/verify_key.txt"), non-2xx $(non2xx "$WORK/verify_key.txt")), ratio $(ratio "$K_RPS" "$N_RPS")"
+fi
+
+if want f; then
+echo "== f. /verify with the token cache off (RS256-4096 verify each time) vs openssl speed -verify x $CORES cores"
+VERIFY1=$(openssl speed -seconds 3 rsa4096 2>/dev/null | awk '/^rsa 4096 bits/ {print $7}')
+FPORT=$(free_port)
+GATEHOUSE_AUTH_TOKEN_CACHE_SIZE=0 GATEHOUSE_LOG_ACCESS=false GATEHOUSE_PUBLIC_URL=$BASE build/gatehouse serve \
+  --listen "127.0.0.1:$FPORT" --data-dir "$WORK/data" > "$WORK/nocache.log" 2>&1 & PIDS+=($!)
+wait_http "http://127.0.0.1:$FPORT/healthz"
+run_wrk "$WORK/nocache.txt" -t1 -c32 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
+  "http://127.0.0.1:$FPORT/api/v1/auth/verify"
+C_RPS=$(rps "$WORK/nocache.txt")
+BOUND_V=$(awk -v s="$VERIFY1" -v c="$CORES" 'BEGIN {printf "%.0f", s * c}')
+echo "openssl $VERIFY1 verify/s/core, bound $BOUND_V/s; verify (no cache, no access log) $C_RPS req/s (p99 $(p99 "$WORK/nocache.txt"), non-2xx $(non2xx "$WORK/nocache.txt")), ratio $(ratio "$C_RPS" "$BOUND_V")"
+fi
+
+if want g; then
+echo "== g. nginx -> auth_request -> Gatehouse -> upstream vs nginx -> upstream"
+XPORT=$(free_port); UPORT=$(free_port)
+mkdir -p "$WORK/chain"
+cat > "$WORK/chain/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/chain/nginx.pid;
+error_log $WORK/chain/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/chain; proxy_temp_path $WORK/chain;
+  fastcgi_temp_path $WORK/chain; uwsgi_temp_path $WORK/chain; scgi_temp_path $WORK/chain;
+  upstream app { server 127.0.0.1:$UPORT; keepalive 64; }
+  upstream gatehouse { server 127.0.0.1:$GPORT; keepalive 64; }
+  server { listen 127.0.0.1:$UPORT; location / { return 200 "app"; } }
+  server {
+    listen 127.0.0.1:$XPORT;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    location /plain/ { proxy_pass http://app; }
+    location /guarded/ {
+      auth_request /_gatehouse;
+      auth_request_set \$auth_user \$upstream_http_x_auth_user_id;
+      proxy_set_header X-Auth-User-Id \$auth_user;
+      proxy_pass http://app;
+    }
+    location = /_gatehouse {
+      internal;
+      proxy_pass http://gatehouse/api/v1/auth/verify;
+      proxy_pass_request_body off;
+      # proxy_set_header in a location replaces the inherited ones: keep-alive needs this
+      proxy_set_header Connection "";
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI \$request_uri;
+      proxy_set_header X-Original-Method \$request_method;
+    }
+  }
+}
+CONF
+nginx -c "$WORK/chain/nginx.conf" -p "$WORK/chain" & PIDS+=($!)
+wait_http "http://127.0.0.1:$XPORT/plain/"
+curl -fs -o /dev/null "http://127.0.0.1:$XPORT/guarded/x" -H "Authorization: Bearer $ACCESS"
+run_wrk "$WORK/chain_plain.txt" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$XPORT/plain/x"
+run_wrk "$WORK/chain_auth.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
+  "http://127.0.0.1:$XPORT/guarded/x"
+P_RPS=$(rps "$WORK/chain_plain.txt"); A_RPS=$(rps "$WORK/chain_auth.txt")
+echo "nginx -> upstream $P_RPS req/s (p99 $(p99 "$WORK/chain_plain.txt")); with auth_request to Gatehouse $A_RPS req/s (p99 $(p99 "$WORK/chain_auth.txt"), non-2xx $(non2xx "$WORK/chain_auth.txt")), ratio $(ratio "$A_RPS" "$P_RPS")"
+fi
+
+if want b; then
 echo "== b. /refresh (RS256-4096 signing) vs openssl speed rsa4096 sign/s x $CORES cores"
 SIGN=$(openssl speed -seconds 3 rsa4096 2>/dev/null | awk '/^rsa 4096 bits/ {print $6}')
 : > "$WORK/refresh.tokens"
@@ -75,6 +155,9 @@ R_RPS=$(rps "$WORK/refresh.txt")
 BOUND_R=$(awk -v s="$SIGN" -v c="$CORES" 'BEGIN {printf "%.1f", s * c}')
 echo "openssl $SIGN sign/s/core, bound $BOUND_R/s; refresh $R_RPS req/s (non-2xx $(non2xx "$WORK/refresh.txt")), ratio $(ratio "$R_RPS" "$BOUND_R")"
 
+fi
+
+if want c; then
 echo "== c. /login (bcrypt cost 12) vs the hashing-pool bound"
 HASH_THREADS=$(( CORES / 2 > 0 ? CORES / 2 : 1 ))
 SECS=$(/usr/bin/python3 -c '
@@ -88,6 +171,9 @@ GH_USER=admin GH_PASSWORD=$PASSWORD run_wrk "$WORK/login.txt" -t2 -c4 -d"$((D * 
 L_RPS=$(rps "$WORK/login.txt")
 echo "bcrypt-12 $(awk -v s="$SECS" 'BEGIN {printf "%.0f", s * 1000}') ms/hash x $HASH_THREADS thread(s): bound $BOUND_L/s; login $L_RPS req/s (non-2xx $(non2xx "$WORK/login.txt")), ratio $(ratio "$L_RPS" "$BOUND_L")"
 
+fi
+
+if want d; then
 echo "== d. /verify while logins saturate the hashing pool"
 GH_USER=admin GH_PASSWORD=$PASSWORD run_wrk "$WORK/flood.txt" -t1 -c16 -d"$((D + 4))s" \
   -s bench/login.lua "$BASE/api/v1/auth/login" & FLOOD=$!
@@ -96,6 +182,8 @@ run_wrk "$WORK/verify_loaded.txt" -t1 -c16 -d"${D}s" --latency \
   -H "Authorization: Bearer $ACCESS" "$BASE/api/v1/auth/verify"
 wait "$FLOOD" || true
 echo "verify $(rps "$WORK/verify_loaded.txt") req/s, p99 $(p99 "$WORK/verify_loaded.txt") (target < 5 ms); login flood: $(rps "$WORK/flood.txt") req/s, $(non2xx "$WORK/flood.txt") answered 503 by the bounded queue"
+
+fi
 
 RSS_AFTER=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$GPID/status")
 echo "== e. memory: idle RSS $RSS_IDLE MB (target < 20 MB), after the runs $RSS_AFTER MB"

@@ -12,12 +12,10 @@
 struct gh_app {
     struct gh_config cfg;
     struct gh_store_handle store;
-    struct gh_keyring *ring;
+    struct gh_keyring *ring;   /* reloaded in place when keyring.json changes (cli/keys.c) */
     struct gh_auth *auth;
     struct gh_pool *hash_pool; /* password hashing: bounded, half the cores */
     struct gh_pool *io_pool;   /* storage writes and token signing */
-    char *jwks;                /* /.well-known/jwks.json, rendered at start */
-    char *openid;              /* /.well-known/openid-configuration */
     struct gh_rules rules;     /* ForwardAuth route rules */
 };
 

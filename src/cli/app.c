@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/keys.h"
 #include "core/log.h"
 
 extern char **environ;
@@ -39,6 +40,20 @@ int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
     return 0;
 }
 
+gh_err gh_mkdir_parent(const char *path, unsigned mode)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return GH_OK; /* the current directory or the root */
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof(dir))
+        return GH_ERR_INVALID;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return gh_mkdir_p(dir, mode);
+}
+
 gh_err gh_mkdir_p(const char *path, unsigned mode)
 {
     char buf[PATH_MAX];
@@ -56,81 +71,6 @@ gh_err gh_mkdir_p(const char *path, unsigned mode)
         buf[i] = saved;
     }
     return GH_OK;
-}
-
-/* The directory part of path, in out. */
-static gh_err dirname_of(const char *path, char *out, size_t size)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (size_t)(slash - path) : 1;
-    if (n >= size)
-        return GH_ERR_INVALID;
-    memcpy(out, slash ? path : ".", n);
-    out[n] = '\0';
-    return GH_OK;
-}
-
-/* Loads the signing key, generating it on first start. */
-static int open_keys(struct gh_app *app)
-{
-    const struct gh_config *cfg = &app->cfg;
-    struct gh_sigkey *key = NULL;
-    gh_err err;
-
-    if (access(cfg->signing_key, F_OK) != 0) {
-        char dir[PATH_MAX];
-        if (dirname_of(cfg->signing_key, dir, sizeof(dir)) != GH_OK ||
-            gh_mkdir_p(dir, 0700) != GH_OK) {
-            fprintf(stderr, "gatehouse: cannot create the key directory for %s\n",
-                    cfg->signing_key);
-            return 1;
-        }
-        fprintf(stderr, "gatehouse: generating a %s signing key in %s\n",
-                gh_alg_name(cfg->algorithm), cfg->signing_key);
-        if ((err = gh_sigkey_generate(cfg->algorithm, cfg->rsa_bits, &key)) != GH_OK ||
-            (err = gh_sigkey_save(key, cfg->signing_key)) != GH_OK) {
-            fprintf(stderr, "gatehouse: cannot create the signing key: %s\n", gh_err_name(err));
-            gh_sigkey_free(key);
-            return 1;
-        }
-    } else if ((err = gh_sigkey_load(cfg->signing_key, &key)) != GH_OK) {
-        if (err == GH_ERR_PERM)
-            fprintf(stderr,
-                    "gatehouse: refusing %s: a private key must not be readable by group or "
-                    "others (fix the permissions: chmod 600)\n",
-                    cfg->signing_key);
-        else
-            fprintf(stderr, "gatehouse: cannot load the signing key %s: %s\n", cfg->signing_key,
-                    gh_err_name(err));
-        return 1;
-    }
-    if (gh_sigkey_alg(key) != cfg->algorithm)
-        fprintf(stderr, "gatehouse: note: the signing key is %s, auth.algorithm says %s; "
-                        "the key decides\n",
-                gh_alg_name(gh_sigkey_alg(key)), gh_alg_name(cfg->algorithm));
-    if (gh_keyring_add(app->ring, key, 1) != GH_OK) {
-        fprintf(stderr, "gatehouse: cannot use the signing key\n");
-        return 1;
-    }
-    return 0;
-}
-
-static int render_documents(struct gh_app *app)
-{
-    if (gh_keyring_jwks(app->ring, &app->jwks) != GH_OK)
-        return 1;
-    json_t *algs = json_array();
-    const struct gh_sigkey *active = gh_keyring_active(app->ring);
-    json_array_append_new(algs, json_string(gh_alg_name(gh_sigkey_alg(active))));
-    char jwks_uri[600];
-    snprintf(jwks_uri, sizeof(jwks_uri), "%s/.well-known/jwks.json", app->cfg.public_url);
-    json_t *doc = json_pack("{s:s, s:s, s:o, s:[s], s:[s]}", "issuer", app->cfg.issuer,
-                            "jwks_uri", jwks_uri, "id_token_signing_alg_values_supported", algs,
-                            "response_types_supported", "token", "subject_types_supported",
-                            "public");
-    app->openid = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    return app->openid == NULL;
 }
 
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
@@ -151,11 +91,9 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (gh_keyring_new(&app->ring) != GH_OK)
         return 1;
-    if (mode == GH_APP_SERVE && open_keys(app) != 0)
+    if (mode == GH_APP_SERVE && gh_keys_open(app) != 0)
         return 1;
-    char dir[PATH_MAX];
-    if (dirname_of(cfg->api_key_pepper, dir, sizeof(dir)) != GH_OK ||
-        gh_mkdir_p(dir, 0700) != GH_OK) {
+    if (gh_mkdir_parent(cfg->api_key_pepper, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
         return 1;
     }
@@ -172,10 +110,6 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     gh_auth_set_audit_pool(app->auth, app->io_pool);
-    if (render_documents(app) != 0) {
-        fprintf(stderr, "gatehouse: cannot render the JWKS\n");
-        return 1;
-    }
     char why[256];
     if (gh_rules_parse(cfg->forward_rules, cfg->forward_default, &app->rules, why, sizeof(why)) !=
         GH_OK) {
@@ -195,11 +129,8 @@ void gh_app_close(struct gh_app *app)
     gh_keyring_free(app->ring);
     if (app->store.st != NULL)
         app->store.ops->close(app->store.st);
-    free(app->jwks);
-    free(app->openid);
     app->hash_pool = app->io_pool = NULL;
     app->auth = NULL;
     app->ring = NULL;
     app->store.st = NULL;
-    app->jwks = app->openid = NULL;
 }

@@ -35,5 +35,7 @@ void gh_app_close(struct gh_app *app) GH_NONNULL(1);
 
 /** mkdir -p with mode for each created directory. */
 gh_err gh_mkdir_p(const char *path, unsigned mode) GH_WUR GH_NONNULL(1);
+/** mkdir -p of the directory that holds the file path. */
+gh_err gh_mkdir_parent(const char *path, unsigned mode) GH_WUR GH_NONNULL(1);
 
 #endif

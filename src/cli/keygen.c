@@ -1,17 +1,81 @@
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "cli/keys.h"
 
 static const char usage[] =
     "usage: gatehouse keygen [--alg RS256|ES256|EdDSA] [--bits N] [--out FILE]\n"
     "                        [--config FILE] [--data-dir DIR]\n"
+    "       gatehouse keygen --rotate [--alg RS256|ES256|EdDSA] [--bits N]\n"
+    "                        [--config FILE] [--data-dir DIR]\n"
     "\n"
     "Writes a new private signing key (PKCS#8 PEM, mode 0600) to FILE, by default the\n"
-    "configured auth.signing_key, and prints its kid. Never overwrites a file.\n";
+    "configured auth.signing_key, and prints its kid. Never overwrites a file.\n"
+    "\n"
+    "--rotate adds a new key to the key set in auth.keys_dir (<data_dir>/keys) and makes it\n"
+    "the active (signing) key; the previous one becomes retiring: it still verifies and\n"
+    "stays in the JWKS until the last token it signed has expired (auth.access_ttl +\n"
+    "auth.clock_leeway from now, plus a few seconds), then it is retired and its private\n"
+    "file deleted. A running server picks the change up within a second. Run it with the\n"
+    "server's configuration (same --config / environment), so the timing matches.\n"
+    "Prints the new active kid and the retiring kid.\n";
+
+/* --rotate: the key set is opened (imported or created if needed), then rotated. */
+static int rotate(const struct gh_config *cfg, enum gh_alg alg, unsigned bits)
+{
+    struct gh_keyset_opts o;
+    struct gh_keyset *set = calloc(1, sizeof(*set));
+    struct gh_sigkey *key = NULL;
+    char msg[1024], when[64];
+    int status = 1;
+    gh_err err;
+    gh_keys_opts(cfg, &o);
+    if (set == NULL)
+        goto out;
+    if (gh_mkdir_p(cfg->keys_dir, 0700) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot create the key directory %s\n", cfg->keys_dir);
+        goto out;
+    }
+    if ((err = gh_keyset_open(&o, (int64_t)time(NULL), set, msg, sizeof(msg))) != GH_OK) {
+        fprintf(stderr, "gatehouse: signing keys: %s\n", msg);
+        goto out;
+    }
+    char was[GH_KID_MAX];
+    memcpy(was, gh_keyset_active(set)->kid, sizeof(was));
+    /* Generation takes seconds for RSA: outside the key set's lock. */
+    if ((err = gh_sigkey_generate(alg, bits, &key)) != GH_OK) {
+        fprintf(stderr, "gatehouse: keygen failed: %s\n", gh_err_name(err));
+        goto out;
+    }
+    if ((err = gh_keyset_rotate(&o, key, NULL, (int64_t)time(NULL), set, msg, sizeof(msg))) !=
+        GH_OK) {
+        fprintf(stderr, "gatehouse: rotation failed: %s\n", msg);
+        goto out;
+    }
+    const struct gh_keyset_key *active = gh_keyset_active(set), *old = NULL;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->keys[i].state == GH_KEY_RETIRING && strcmp(set->keys[i].kid, was) == 0)
+            old = &set->keys[i];
+    printf("active %s %s (%s/%s)\n", active->kid, gh_alg_name(active->alg), cfg->keys_dir,
+           active->file);
+    if (old != NULL) {
+        time_t t = (time_t)old->retire_at;
+        struct tm tm;
+        if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            when[0] = '\0';
+        printf("retiring %s %s until %s (%lld)\n", old->kid, gh_alg_name(old->alg), when,
+               (long long)old->retire_at);
+    }
+    status = 0;
+out:
+    gh_sigkey_free(key);
+    free(set);
+    return status;
+}
 
 int gh_cmd_keygen(int argc, char **argv)
 {
@@ -20,14 +84,16 @@ int gh_cmd_keygen(int argc, char **argv)
                                          {"out", required_argument, NULL, 'o'},
                                          {"config", required_argument, NULL, 'c'},
                                          {"data-dir", required_argument, NULL, 'd'},
+                                         {"rotate", no_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gh_cli_common common = {NULL, NULL, NULL};
     const char *alg_name = NULL, *bits_text = NULL, *out = NULL;
-    int c;
+    int c, rotating = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "a:b:o:c:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:b:o:c:d:rh", opts, NULL)) != -1) {
         switch (c) {
+        case 'r': rotating = 1; break;
         case 'a': alg_name = optarg; break;
         case 'b': bits_text = optarg; break;
         case 'o': out = optarg; break;
@@ -37,7 +103,7 @@ int gh_cmd_keygen(int argc, char **argv)
         default: fputs(usage, stderr); return 2;
         }
     }
-    if (optind != argc) {
+    if (optind != argc || (rotating && out != NULL)) {
         fputs(usage, stderr);
         return 2;
     }
@@ -59,18 +125,14 @@ int gh_cmd_keygen(int argc, char **argv)
         }
         bits = (unsigned)v;
     }
+    if (rotating)
+        return rotate(&cfg, alg, bits);
     if (out == NULL)
         out = cfg.signing_key;
 
-    char dir[PATH_MAX];
-    const char *slash = strrchr(out, '/');
-    if (slash != NULL && (size_t)(slash - out) < sizeof(dir) && slash != out) {
-        memcpy(dir, out, (size_t)(slash - out));
-        dir[slash - out] = '\0';
-        if (gh_mkdir_p(dir, 0700) != GH_OK) {
-            fprintf(stderr, "gatehouse: cannot create %s\n", dir);
-            return 1;
-        }
+    if (gh_mkdir_parent(out, 0700) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot create the directory of %s\n", out);
+        return 1;
     }
     struct gh_sigkey *key = NULL;
     gh_err err = gh_sigkey_generate(alg, bits, &key);

@@ -13,7 +13,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  serve     serve the HTTP API (gatehouse serve --help)\n"
-    "  keygen    write a new signing key\n"
+    "  keygen    write a new signing key, or rotate the key set (keygen --rotate)\n"
     "  user      create, list, set-password, disable, enable users\n"
     "  apikey    create, list, revoke API keys\n"
     "  version   print the version\n"

@@ -11,6 +11,7 @@
 #include "api/handlers.h"
 #include "authn/apikey.h"
 #include "cli/cli.h"
+#include "cli/keys.h"
 #include "core/log.h"
 #include "http/http.h"
 
@@ -27,11 +28,15 @@ static const char usage[] =
 struct watcher {
     pthread_t thread;
     struct gh_auth *auth;
+    struct gh_keys_watch *keys;
     atomic_int stop;
 };
 
-/* Applies revocations made by other processes (the CLI, other nodes) within 100 ms, and
- * writes the coalesced last uses of API keys every few seconds. */
+/*
+ * Applies revocations made by other processes (the CLI, other nodes) within 100 ms,
+ * follows the signing-key set (reloads, retirements, automatic rotation) and writes the
+ * coalesced last uses of API keys every few seconds.
+ */
 static void *watch_revocations(void *arg)
 {
     struct watcher *w = arg;
@@ -43,6 +48,7 @@ static void *watch_revocations(void *arg)
         failing = err != GH_OK;
         if (tick % FLUSH_EVERY == 0 && (err = gh_apikey_flush(w->auth)) != GH_OK)
             gh_log(GH_LOG_WARN, "api keys: last uses not saved: %s", gh_err_name(err));
+        gh_keys_watch_poll(w->keys);
         usleep(WATCH_INTERVAL_US);
     }
     return NULL;
@@ -93,6 +99,7 @@ int gh_cmd_serve(int argc, char **argv)
         return 1;
     int status = 1;
     struct gh_http *http = NULL;
+    struct gh_keys_watch *keys = NULL;
     if (gh_app_open(&app, GH_APP_SERVE) != 0)
         goto out;
 
@@ -126,6 +133,11 @@ int gh_cmd_serve(int argc, char **argv)
         goto out;
     }
     struct watcher watcher = {.auth = app.auth};
+    if (gh_keys_watch_new(&app, &keys) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the key watch\n");
+        goto out;
+    }
+    watcher.keys = keys;
     if (pthread_create(&watcher.thread, NULL, watch_revocations, &watcher) != 0) {
         fprintf(stderr, "gatehouse: cannot start the revocation watcher\n");
         goto out;
@@ -145,6 +157,7 @@ int gh_cmd_serve(int argc, char **argv)
     status = 0;
 out:
     gh_http_stop(http, 0);
+    gh_keys_watch_free(keys); /* before the app: a rotation in flight uses its config */
     gh_app_close(&app);
     if (status == 0)
         gh_log(GH_LOG_INFO, "stopped");

@@ -109,6 +109,8 @@ static const struct key KEYS[] = {
     {"auth.algorithm", "RS256", K_ALG, ST_ALG, AT(algorithm, enum gh_alg), sizeof MEMBER(algorithm), 0, 0, 1, 1},
     UINT("auth.rsa_bits", "4096", rsa_bits, 2048, 8192, 1024),
     STR("auth.signing_key", "", signing_key, 0),
+    STR("auth.keys_dir", "", keys_dir, 0),
+    DUR("auth.key_rotation", "0", key_rotation, 0, DAYS(365)),
     DUR("auth.access_ttl", "15m", access_ttl, 10, HOURS(24)),
     DUR("auth.refresh_ttl", "168h", refresh_ttl, 10, DAYS(365)),
     DUR("auth.clock_leeway", "30s", clock_leeway, 0, MINUTES(5)),
@@ -939,6 +941,11 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         fail(err, err_size, "auth.signing_key: <storage.data_dir>/keys/signing.pem is too long");
         goto out;
     }
+    if (t->keys_dir[0] == '\0' &&
+        join_path(t->keys_dir, sizeof(t->keys_dir), t->data_dir, "keys") != GH_OK) {
+        fail(err, err_size, "auth.keys_dir: <storage.data_dir>/keys is too long");
+        goto out;
+    }
     if (t->api_key_pepper[0] == '\0' &&
         join_path(t->api_key_pepper, sizeof(t->api_key_pepper), t->data_dir,
                   "keys/api_key.pepper") != GH_OK) {
@@ -1007,6 +1014,16 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         fail(err, err_size,
              "auth.refresh_ttl: expected at least auth.access_ttl (%llds), got %llds",
              (long long)t->access_ttl, (long long)t->refresh_ttl);
+        goto out;
+    }
+    /* Each rotation leaves a key retiring for access_ttl + clock_leeway: rotating faster
+     * would pile up published keys. */
+    if (t->key_rotation != 0 &&
+        (t->key_rotation < 10 || t->key_rotation < t->access_ttl + t->clock_leeway)) {
+        fail(err, err_size,
+             "auth.key_rotation: expected 0 (off) or at least 10s and at least auth.access_ttl + "
+             "auth.clock_leeway (%llds), got %llds",
+             (long long)(t->access_ttl + t->clock_leeway), (long long)t->key_rotation);
         goto out;
     }
     *c = *t;

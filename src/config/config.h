@@ -47,6 +47,8 @@ struct gh_config {
     enum gh_alg algorithm;       /* auth.algorithm RS256|ES256|EdDSA (RS256) */
     unsigned rsa_bits;           /* auth.rsa_bits (4096) */
     char signing_key[PATH_MAX];  /* auth.signing_key, default <data_dir>/keys/signing.pem */
+    char keys_dir[PATH_MAX];     /* auth.keys_dir: key set and keyring.json, default <data_dir>/keys */
+    int64_t key_rotation;        /* auth.key_rotation seconds (0 = off; else >= 10s and >= access_ttl + clock_leeway) */
     int64_t access_ttl;          /* auth.access_ttl seconds (15m) */
     int64_t refresh_ttl;         /* auth.refresh_ttl seconds (168h) */
     int64_t clock_leeway;        /* auth.clock_leeway seconds (30s) */
@@ -98,7 +100,7 @@ gh_err gh_config_load(struct gh_config *c, const char *path, char *const *envp, 
 
 /**
  * Call after command-line overrides: derives defaults that depend on other keys
- * (database and signing_key from data_dir, public_url from listen, issuer from
+ * (database, signing_key and keys_dir from data_dir, public_url from listen, issuer from
  * public_url), resolves thread counts against the number of cores, and checks
  * cross-key rules. Errors as for gh_config_load.
  */

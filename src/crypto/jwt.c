@@ -1,5 +1,6 @@
 #include "crypto/jwt.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,17 +12,47 @@
 #define RING_MAX 16
 #define HEADER_MAX 1024
 
+/*
+ * The lock is taken for reading by sign, verify and the JWKS readers, and for writing by
+ * add and replace, so a reload never frees a key or the JWKS text under a reader. The
+ * token cache sits in front of verify: a cache hit never touches the ring.
+ */
 struct gh_keyring {
+    pthread_rwlock_t lock;
     struct gh_sigkey *keys[RING_MAX];
     size_t n;
     int active; /* index into keys, -1 for none */
+    char *jwks; /* {"keys":[...]} rendered at each change; NULL while the ring is empty */
 };
+
+/* The lock is not part of the ring's value: const readers still take it. */
+static void read_lock(const struct gh_keyring *r)
+{
+    (void)pthread_rwlock_rdlock((pthread_rwlock_t *)&r->lock);
+}
+
+static void unlock(const struct gh_keyring *r)
+{
+    (void)pthread_rwlock_unlock((pthread_rwlock_t *)&r->lock);
+}
 
 gh_err gh_keyring_new(struct gh_keyring **out)
 {
     struct gh_keyring *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return GH_ERR_NOMEM;
+    pthread_rwlockattr_t attr;
+    int ok = pthread_rwlockattr_init(&attr) == 0;
+    /* glibc prefers readers by default: steady verification traffic could starve a reload. */
+    if (ok)
+        (void)pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    if (!ok || pthread_rwlock_init(&r->lock, &attr) != 0) {
+        if (ok)
+            pthread_rwlockattr_destroy(&attr);
+        free(r);
+        return GH_ERR_NOMEM;
+    }
+    pthread_rwlockattr_destroy(&attr);
     r->active = -1;
     *out = r;
     return GH_OK;
@@ -33,24 +64,98 @@ void gh_keyring_free(struct gh_keyring *r)
         return;
     for (size_t i = 0; i < r->n; i++)
         gh_sigkey_free(r->keys[i]);
+    free(r->jwks);
+    pthread_rwlock_destroy(&r->lock);
     free(r);
+}
+
+static const struct gh_sigkey *find(const struct gh_keyring *r, const char *kid, size_t kid_len)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const char *k = gh_sigkey_kid(r->keys[i]);
+        if (strlen(k) == kid_len && memcmp(k, kid, kid_len) == 0)
+            return r->keys[i];
+    }
+    return NULL;
+}
+
+/* {"keys":[...]} of keys[0..n), in *out. */
+static gh_err render_jwks(struct gh_sigkey *const *keys, size_t n, char **out)
+{
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return GH_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        json_t *jwk = NULL;
+        gh_err err = gh_sigkey_public_jwk(keys[i], &jwk);
+        if (err == GH_OK && json_array_append_new(arr, jwk) != 0)
+            err = GH_ERR_NOMEM;
+        if (err != GH_OK) {
+            json_decref(arr);
+            return err;
+        }
+    }
+    json_t *doc = json_pack("{s:o}", "keys", arr);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (text == NULL)
+        return GH_ERR_NOMEM;
+    *out = text;
+    return GH_OK;
 }
 
 gh_err gh_keyring_add(struct gh_keyring *r, struct gh_sigkey *key, int active)
 {
+    gh_err err = GH_OK;
+    char *jwks = NULL;
     const char *kid = gh_sigkey_kid(key);
-    if (gh_keyring_find(r, kid, strlen(kid)) != NULL) {
-        gh_sigkey_free(key);
-        return GH_ERR_CONFLICT;
+    pthread_rwlock_wrlock(&r->lock);
+    if (find(r, kid, strlen(kid)) != NULL)
+        err = GH_ERR_CONFLICT;
+    else if (r->n == RING_MAX)
+        err = GH_ERR_TOO_LARGE;
+    else {
+        r->keys[r->n] = key;
+        if ((err = render_jwks(r->keys, r->n + 1, &jwks)) == GH_OK) {
+            free(r->jwks);
+            r->jwks = jwks;
+            if (active)
+                r->active = (int)r->n;
+            r->n++;
+        }
     }
-    if (r->n == RING_MAX) {
+    pthread_rwlock_unlock(&r->lock);
+    if (err != GH_OK)
         gh_sigkey_free(key);
-        return GH_ERR_TOO_LARGE;
-    }
-    r->keys[r->n] = key;
-    if (active)
-        r->active = (int)r->n;
-    r->n++;
+    return err;
+}
+
+gh_err gh_keyring_replace(struct gh_keyring *r, struct gh_keyring *from)
+{
+    struct gh_sigkey *old[RING_MAX];
+    char *jwks = NULL;
+    size_t n_old = 0;
+    if (from->active < 0)
+        return GH_ERR_INVALID;
+    gh_err err = render_jwks(from->keys, from->n, &jwks);
+    if (err != GH_OK)
+        return err;
+    pthread_rwlock_wrlock(&r->lock);
+    n_old = r->n;
+    memcpy(old, r->keys, n_old * sizeof(old[0]));
+    memcpy(r->keys, from->keys, from->n * sizeof(r->keys[0]));
+    r->n = from->n;
+    r->active = from->active;
+    char *old_jwks = r->jwks;
+    r->jwks = jwks;
+    pthread_rwlock_unlock(&r->lock);
+    /* No reader can hold the old keys now: they were reachable only under the lock. */
+    for (size_t i = 0; i < n_old; i++)
+        gh_sigkey_free(old[i]);
+    free(old_jwks);
+    from->n = 0;
+    from->active = -1;
+    gh_keyring_free(from);
     return GH_OK;
 }
 
@@ -62,36 +167,66 @@ const struct gh_sigkey *gh_keyring_active(const struct gh_keyring *r)
 const struct gh_sigkey *gh_keyring_find(const struct gh_keyring *r, const char *kid,
                                         size_t kid_len)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        const char *k = gh_sigkey_kid(r->keys[i]);
-        if (strlen(k) == kid_len && memcmp(k, kid, kid_len) == 0)
-            return r->keys[i];
+    return find(r, kid, kid_len);
+}
+
+size_t gh_keyring_size(const struct gh_keyring *r)
+{
+    read_lock(r);
+    size_t n = r->n;
+    unlock(r);
+    return n;
+}
+
+size_t gh_keyring_algs(const struct gh_keyring *r, enum gh_alg *out, size_t max)
+{
+    size_t n = 0;
+    read_lock(r);
+    /* The active key's algorithm first, then the others once each. */
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < r->n && n < max; i++) {
+            if ((pass == 0) != ((int)i == r->active))
+                continue;
+            enum gh_alg a = gh_sigkey_alg(r->keys[i]);
+            size_t j = 0;
+            while (j < n && out[j] != a)
+                j++;
+            if (j == n)
+                out[n++] = a;
+        }
     }
-    return NULL;
+    unlock(r);
+    return n;
+}
+
+gh_err gh_keyring_read_jwks(const struct gh_keyring *r,
+                            void (*use)(void *arg, const char *text, size_t len), void *arg)
+{
+    gh_err err = GH_ERR_NOT_FOUND;
+    read_lock(r);
+    if (r->jwks != NULL) {
+        use(arg, r->jwks, strlen(r->jwks));
+        err = GH_OK;
+    }
+    unlock(r);
+    return err;
 }
 
 gh_err gh_keyring_jwks(const struct gh_keyring *r, char **out)
 {
-    json_t *keys = json_array();
-    if (keys == NULL)
-        return GH_ERR_NOMEM;
-    for (size_t i = 0; i < r->n; i++) {
-        json_t *jwk = NULL;
-        gh_err err = gh_sigkey_public_jwk(r->keys[i], &jwk);
-        if (err == GH_OK && json_array_append_new(keys, jwk) != 0)
-            err = GH_ERR_NOMEM;
-        if (err != GH_OK) {
-            json_decref(keys);
-            return err;
-        }
-    }
-    json_t *doc = json_pack("{s:o}", "keys", keys);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (text == NULL)
-        return GH_ERR_NOMEM;
-    *out = text;
-    return GH_OK;
+    gh_err err = GH_OK;
+    char *copy = NULL;
+    read_lock(r);
+    if (r->jwks != NULL)
+        copy = strdup(r->jwks);
+    else
+        err = render_jwks(r->keys, 0, &copy);
+    unlock(r);
+    if (err == GH_OK && copy == NULL)
+        err = GH_ERR_NOMEM;
+    if (err == GH_OK)
+        *out = copy;
+    return err;
 }
 
 /* ---- signing ---- */
@@ -135,11 +270,9 @@ static gh_err split(const char *s, char sep, json_t **out)
 
 gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char **out)
 {
-    const struct gh_sigkey *key = gh_keyring_active(r);
-    if (key == NULL)
-        return GH_ERR_INVALID;
-
+    read_lock(r);
     gh_err err = GH_ERR_INVALID;
+    const struct gh_sigkey *key = gh_keyring_active(r);
     char *htext = NULL, *claims = NULL;
     json_t *header = NULL, *body = NULL, *roles = NULL, *perms = NULL;
     uint8_t sig[GH_SIG_MAX];
@@ -149,7 +282,7 @@ gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char *
 
     const char *iss = FIELD(c, iss), *sub = FIELD(c, sub), *aud = FIELD(c, aud);
     const char *jti = FIELD(c, jti), *org = FIELD(c, org);
-    if (iss == NULL || sub == NULL || aud == NULL || jti == NULL || org == NULL ||
+    if (key == NULL || iss == NULL || sub == NULL || aud == NULL || jti == NULL || org == NULL ||
         (err = split(FIELD(c, roles), ',', &roles)) != GH_OK ||
         (err = split(FIELD(c, perms), ' ', &perms)) != GH_OK)
         goto out;
@@ -176,6 +309,7 @@ gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char *
         goto out;
     *out = gh_buf_take(&b);
 out:
+    unlock(r);
     free(htext);
     free(claims);
     json_decref(header);
@@ -345,18 +479,22 @@ gh_err gh_jwt_verify(const struct gh_keyring *r, const char *token, size_t len,
     if (!json_is_string(alg) || !json_is_string(kid) || !typ_ok(json_object_get(header, "typ")) ||
         json_object_get(header, "crit") != NULL)
         goto out;
-    const struct gh_sigkey *key = gh_keyring_find(r, json_string_value(kid), json_string_length(kid));
-    if (key == NULL || strcmp(json_string_value(alg), gh_alg_name(gh_sigkey_alg(key))) != 0)
-        goto out;
-
     uint8_t sig[GH_SIG_MAX];
     size_t sig_len = 0;
     const char *sig_text = dot2 + 1;
     size_t sig_text_len = (size_t)(end - sig_text);
     if (sig_text_len == 0 || sig_text_len > gh_b64url_encoded_len(sizeof(sig)) ||
-        gh_b64url_decode(sig_text, sig_text_len, sig, sizeof(sig), &sig_len) != GH_OK ||
-        gh_sigkey_verify(key, (const uint8_t *)token, (size_t)(dot2 - token), sig, sig_len) !=
-            GH_OK)
+        gh_b64url_decode(sig_text, sig_text_len, sig, sizeof(sig), &sig_len) != GH_OK)
+        goto out;
+    /* The key is used only under the ring's read lock: a reload may replace it. */
+    read_lock(r);
+    const struct gh_sigkey *key = find(r, json_string_value(kid), json_string_length(kid));
+    int good = key != NULL &&
+               strcmp(json_string_value(alg), gh_alg_name(gh_sigkey_alg(key))) == 0 &&
+               gh_sigkey_verify(key, (const uint8_t *)token, (size_t)(dot2 - token), sig,
+                                sig_len) == GH_OK;
+    unlock(r);
+    if (!good)
         goto out;
 
     /* Only now, with the signature proven, are the claims parsed. */

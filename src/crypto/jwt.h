@@ -32,13 +32,14 @@ struct gh_claims {
 };
 
 /**
- * A set of signing keys: at most one active key signs, every key verifies.
- * Built at start, then read-only (safe to share between threads).
+ * A set of signing keys: at most one active key signs, every key verifies. Safe to share
+ * between threads: sign, verify and the JWKS readers take a read lock, add and replace a
+ * write lock, so the ring can be reloaded while it serves (crypto/keyset.h builds it).
  */
 struct gh_keyring;
 
 gh_err gh_keyring_new(struct gh_keyring **out) GH_WUR GH_NONNULL(1);
-/** Frees the ring and every key in it. Accepts NULL. */
+/** Frees the ring and every key in it. Accepts NULL. No thread may still use it. */
 void gh_keyring_free(struct gh_keyring *ring);
 /**
  * Adds key (the ring takes ownership, also on failure). active != 0 makes it the
@@ -48,12 +49,39 @@ void gh_keyring_free(struct gh_keyring *ring);
  */
 gh_err gh_keyring_add(struct gh_keyring *ring, struct gh_sigkey *key, int active) GH_WUR
     GH_NONNULL(1, 2);
-/** The active key, or NULL. */
+/**
+ * Replaces every key of ring by those of from, at once for concurrent signers, verifiers
+ * and JWKS readers; the old keys are freed once no reader can hold them. On GH_OK from
+ * has been consumed (freed); on error (GH_ERR_INVALID: from has no active key,
+ * GH_ERR_NOMEM) both rings are unchanged and the caller still owns from.
+ */
+gh_err gh_keyring_replace(struct gh_keyring *ring, struct gh_keyring *from) GH_WUR
+    GH_NONNULL(1, 2);
+/**
+ * The active key, or NULL. The pointer is only valid while nothing replaces the ring's
+ * keys: for start-up code and tests, never on a serving thread.
+ */
 const struct gh_sigkey *gh_keyring_active(const struct gh_keyring *ring) GH_NONNULL(1);
-/** The key with this kid, or NULL. */
+/** The key with this kid, or NULL. Same validity rule as gh_keyring_active. */
 const struct gh_sigkey *gh_keyring_find(const struct gh_keyring *ring, const char *kid,
                                         size_t kid_len) GH_NONNULL(1, 2);
-/** {"keys":[...public JWKs...]} as compact JSON text; caller frees. */
+/** How many keys the ring holds now. */
+size_t gh_keyring_size(const struct gh_keyring *ring) GH_NONNULL(1);
+/**
+ * The distinct algorithms of the ring's keys, the active key's first, into out (at most
+ * max); returns how many were written.
+ */
+size_t gh_keyring_algs(const struct gh_keyring *ring, enum gh_alg *out, size_t max)
+    GH_NONNULL(1, 2);
+/**
+ * Calls use(arg, text, len) with the current {"keys":[...public JWKs...]} text, under the
+ * ring's read lock: use must copy what it keeps and must not call into the ring.
+ * GH_ERR_NOT_FOUND (use not called) while the ring is empty.
+ */
+gh_err gh_keyring_read_jwks(const struct gh_keyring *ring,
+                            void (*use)(void *arg, const char *text, size_t len), void *arg)
+    GH_WUR GH_NONNULL(1, 2);
+/** A copy of the JWKS text ({"keys":[]} when empty); caller frees. */
 gh_err gh_keyring_jwks(const struct gh_keyring *ring, char **out) GH_WUR GH_NONNULL(1, 2);
 
 /**

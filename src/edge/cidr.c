@@ -70,7 +70,7 @@ gh_err gh_cidr_parse(const char *text, size_t len, struct gh_cidr *out)
 gh_err gh_cidr_list_parse(const char *text, struct gh_cidr_list *out, size_t *bad)
 {
     struct gh_cidr_list list;
-    list.n = 0;
+    memset(&list, 0, sizeof(list)); /* a list is compared and copied whole */
     const char *p = text;
     while (*p != '\0') {
         while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n')

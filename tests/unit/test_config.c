@@ -114,6 +114,8 @@ static void defaults(void **state)
     assert_int_equal(c.algorithm, GH_ALG_RS256);
     assert_int_equal(c.rsa_bits, 4096);
     assert_string_equal(c.signing_key, "");
+    assert_string_equal(c.keys_dir, "");
+    assert_int_equal(c.key_rotation, 0);
     assert_int_equal(c.access_ttl, 900);
     assert_int_equal(c.refresh_ttl, 168 * 3600);
     assert_int_equal(c.clock_leeway, 30);
@@ -590,13 +592,13 @@ static void file_structure(void **state)
 
     yaml_rejects("auth:\n  acess_ttl: 5m\n",
                  ":2: auth.acess_ttl: unknown key, expected one of issuer, audience, algorithm, "
-                 "rsa_bits, signing_key, access_ttl, refresh_ttl, clock_leeway, "
-                 "token_cache_size, registration");
+                 "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
+                 "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, workers, log");
+                                 "storage, auth, password, forward_auth, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "workers, log");
+                                          "forward_auth, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
     yaml_rejects("auth:\n  access_ttl: 5m\nlog:\n  level: info\nauth:\n  audience: x\n",
@@ -699,6 +701,7 @@ static void finish_derives(void **state)
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
     assert_string_equal(c.database, "./var/gatehouse.db");
     assert_string_equal(c.signing_key, "./var/keys/signing.pem");
+    assert_string_equal(c.keys_dir, "./var/keys");
     assert_string_equal(c.public_url, "http://127.0.0.1:8080");
     assert_string_equal(c.issuer, "http://127.0.0.1:8080");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -718,6 +721,7 @@ static void finish_derives(void **state)
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
     assert_string_equal(c.database, "/data/gatehouse.db");
     assert_string_equal(c.signing_key, "/data/keys/signing.pem");
+    assert_string_equal(c.keys_dir, "/data/keys");
     assert_string_equal(c.public_url, "http://[::1]:9999");
     assert_string_equal(c.issuer, "http://[::1]:9999");
 
@@ -738,6 +742,11 @@ static void finish_derives(void **state)
     assert_string_equal(c.issuer, "urn:gatehouse");
     assert_string_equal(c.database, "/x.db");
     assert_string_equal(c.signing_key, "/k.pem");
+    char *env3[] = {"GATEHOUSE_AUTH_KEYS_DIR=/srv/keys", "GATEHOUSE_AUTH_KEY_ROTATION=30d", NULL};
+    assert_int_equal(load(&c, NULL, env3, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
+    assert_string_equal(c.keys_dir, "/srv/keys");
+    assert_int_equal(c.key_rotation, 30 * 86400);
 }
 
 static void finish_cross_checks(void **state)
@@ -757,6 +766,21 @@ static void finish_cross_checks(void **state)
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "auth.refresh_ttl: expected at least auth.access_ttl (7200s), got "
                              "3600s");
+    /* Key rotation: off, or no faster than a retiring key lives, and never below 10s. */
+    char *env4[] = {"GATEHOUSE_AUTH_KEY_ROTATION=5m", NULL};
+    assert_int_equal(load(&c, NULL, env4, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "auth.key_rotation: expected 0 (off) or at least 10s and at least "
+                             "auth.access_ttl + auth.clock_leeway (930s), got 300s");
+    char *env5[] = {"GATEHOUSE_AUTH_KEY_ROTATION=9s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
+                    "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
+    assert_int_equal(load(&c, NULL, env5, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    char *env6[] = {"GATEHOUSE_AUTH_KEY_ROTATION=10s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
+                    "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
+    assert_int_equal(load(&c, NULL, env6, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
+    assert_int_equal(c.key_rotation, 10);
     /* An issuer derived from a public_url too long for it. */
     char url[600], assign[640];
     memcpy(url, "https://", 8);
