@@ -177,6 +177,17 @@ http {{
         return ["caddy", "run", "--config", str(d / "Caddyfile"), "--adapter", "caddyfile"], env
 
     def start(self):
+        """Starts the proxy and waits (bounded) until it listens; on failure everything
+        is cleaned up and the error carries the proxy's output."""
+        try:
+            self._start()
+        except BaseException as exc:
+            log = self.log_text()
+            self.cleanup()
+            raise RuntimeError(f"{self.kind} did not start: {exc}\n{log}") from exc
+        return self
+
+    def _start(self):
         self.port = free_port()
         cmd, env = self._nginx_cmd() if self.kind == "nginx" else self._caddy_cmd()
         self._log = open(self.log_path, "wb")
@@ -186,16 +197,13 @@ http {{
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n"
-                                   + self.log_text())
+                raise RuntimeError(f"exited with {self.proc.returncode}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
+                    return
             except OSError:
                 time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"{self.kind} not listening after {START_TIMEOUT}s:\n"
-                           + self.log_text())
+        raise RuntimeError(f"not listening after {START_TIMEOUT}s")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
