@@ -493,8 +493,9 @@ TRICKS = ["/public/../admin/x", "/public/%2e%2e/admin/x", "/public/%2E%2E/admin/
           "/public;x=1/../admin/x", "//admin/x", "/public/./../admin/x",
           "/public/..%5Cadmin/x", "/public/..\\admin/x", "/public/../../admin/x",
           "/public%2F..%2Fadmin/x", "/public/.%2e/admin/x",
-          # '#' never belongs in a request target; nginx passes it to the app raw, and an
-          # app that does not cut it as a fragment resolves the dot segments after it
+          # '#' never belongs in a request target; nginx would pass it to the app raw
+          # (the shipped config answers 400), and an app that does not cut it as a
+          # fragment resolves the dot segments after it
           "/public/x#/../../admin/x"]
 
 
