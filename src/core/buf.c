@@ -35,7 +35,7 @@ static gh_err reserve(struct gh_buf *b, size_t n)
     size_t need = b->len + n + 1;
     if (need <= b->cap)
         return GH_OK;
-    size_t cap = b->cap ? b->cap : 256; /* one allocation for most log lines and bodies */
+    size_t cap = b->cap ? b->cap : 512; /* one allocation for most log lines and bodies */
     while (cap < need)
         cap *= 2;
     if (cap > b->max + 1)

@@ -19,16 +19,25 @@ void gh_log_set_level(enum gh_log_level level)
 
 gh_err gh_log_timestamp(struct gh_buf *b)
 {
+    /* One line per request: the date part is formatted once a second per thread. */
+    static __thread time_t cached_sec = -1;
+    static __thread char text[32];
+    static __thread size_t text_len;
     struct timespec ts;
-    struct tm tm;
-    char text[40];
-
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (n == 0)
-        return GH_ERR_INTERNAL;
-    return gh_buf_printf(b, "%s.%03ldZ", text, ts.tv_nsec / 1000000L);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        text_len = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S.", &tm);
+        if (text_len == 0)
+            return GH_ERR_INTERNAL;
+        cached_sec = ts.tv_sec;
+    }
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000L);
+    char tail[5] = {(char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z',
+                    '\0'};
+    gh_err err = gh_buf_append(b, text, text_len);
+    return err == GH_OK ? gh_buf_append(b, tail, 4) : err;
 }
 
 void gh_log_json_line(const char *json, size_t len)

@@ -401,8 +401,10 @@ static void access_log(struct gh_req *req, enum MHD_RequestTerminationCode toe)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
-                (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+    int64_t us = (int64_t)(now.tv_sec - req->started.tv_sec) * 1000000 +
+                 (now.tv_nsec - req->started.tv_nsec) / 1000;
+    if (us < 0)
+        us = 0;
     const char *ua = req->calls > 0 ? gh_req_header(req, "User-Agent") : NULL;
 
     struct gh_buf b;
@@ -421,8 +423,8 @@ static void access_log(struct gh_req *req, enum MHD_RequestTerminationCode toe)
     if (err == GH_OK && req->log_uri != NULL)
         err = gh_buf_json_escape(&b, req->log_uri, strlen(req->log_uri));
     if (err == GH_OK)
-        err = gh_buf_printf(&b, "\",\"status\":%u,\"duration_ms\":%.3f,\"ip\":\"%s\"",
-                            req->status, ms, req->ip);
+        err = gh_buf_printf(&b, "\",\"status\":%u,\"duration_ms\":%lld.%03lld,\"ip\":\"%s\"",
+                            req->status, (long long)(us / 1000), (long long)(us % 1000), req->ip);
     if (err == GH_OK && strcmp(req->client_ip, req->ip) != 0)
         err = gh_buf_printf(&b, ",\"client_ip\":\"%s\"", req->client_ip);
     if (err == GH_OK && req->user_id_for_log[0] != '\0')
