@@ -4,13 +4,14 @@ Each proxy runs the config shipped in examples/ in front of Gatehouse and an ech
 upstream.  Every test checks what the client saw and what the upstream got; a denied
 request must never reach the upstream.
 """
+import datetime
 import http.client
 import json
 import time
 
 import pytest
 
-from conftest import ADMIN_PASSWORD, Server, b64url, bearer, jwt_parts, unique_name
+from conftest import ADMIN_PASSWORD, Server, b64url, bearer, jwt_parts, run_cli, unique_name
 from proxies import (EchoUpstream, Proxy, Stack, auth_headers, raw_request, start_stack,
                      which)
 
@@ -196,6 +197,64 @@ def test_api_key_bound_to_ip_through_proxy(stack, gh, member):
         r, seen = stack.call("/app/x", dict(extra, **{"X-API-Key": far}))
         assert seen == [], (stack.kind, spoof, seen)
         assert r.status in (401, 403), (stack.kind, spoof, r)
+
+
+def test_scoped_api_key_gets_only_its_scopes(stack, gh, admin):
+    """An admin's key scoped to file:read cannot use the admin's org:admin."""
+    r = gh.post("/api/v1/api-keys", {"name": unique_name("scoped"), "scopes": ["file:read"]},
+                headers=bearer(admin["access"]))
+    assert r.status_code == 201, r.text
+    scoped = r.json()["key"]
+    stack.passes("/app/x", {"X-API-Key": scoped})
+    stack.denied("/admin/x", {"X-API-Key": scoped}, status=403)
+    full = create_api_key(gh, admin["access"])["key"]
+    stack.passes("/admin/x", {"X-API-Key": full})
+
+
+def test_expired_api_key_denied(stack, gh, member):
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
+    r = gh.post("/api/v1/api-keys", {"name": unique_name("soon"),
+                                     "expires_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                headers=bearer(member["access"]))
+    assert r.status_code == 201, r.text
+    key = r.json()["key"]
+    stack.passes("/app/x", {"X-API-Key": key})
+    time.sleep(max(0.0, at.timestamp() - time.time()) + 1.2)
+    stack.denied("/app/x", {"X-API-Key": key})
+
+
+def test_all_api_keys_revoked(stack, gh):
+    u = gh.register()
+    access = gh.tokens(u["username"], u["password"])["access_token"]
+    keys = [create_api_key(gh, access)["key"] for _ in range(2)]
+    for k in keys:
+        stack.passes("/app/x", {"Authorization": f"Bearer {k}"})
+    r = gh.request("DELETE", "/api/v1/api-keys", headers=bearer(access))
+    assert r.status_code == 204, r.text
+    for k in keys:
+        stack.denied("/app/x", {"Authorization": f"Bearer {k}"})
+        stack.denied("/app/x", {"X-API-Key": k})
+
+
+def test_user_disabled_by_cli_is_shut_out(stack, gh):
+    """`gatehouse user disable` in another process: the serving Gatehouse picks it up
+    from the revocation feed (polled every 100 ms); JWT and API key both stop."""
+    u = gh.register()
+    access = gh.tokens(u["username"], u["password"])["access_token"]
+    key = create_api_key(gh, access)["key"]
+    stack.passes("/app/x", bearer(access))
+    stack.passes("/app/x", {"X-API-Key": key})
+    p = run_cli(["user", "disable", u["username"]], data_dir=gh.data_dir)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    deadline = time.monotonic() + 3
+    while True:
+        r, seen = stack.call("/app/x", bearer(access))
+        if r.status == 401 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    stack.denied("/app/x", bearer(access))
+    stack.denied("/app/x", {"X-API-Key": key})
+    stack.denied(f"/media/a.mp4?token={access}")
 
 
 def test_api_key_never_in_query_token(stack, gh, member):
