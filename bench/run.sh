@@ -116,6 +116,7 @@ http {
     location /guarded/ {
       auth_request /_gatehouse;
       auth_request_set \$auth_user \$upstream_http_x_auth_user_id;
+      proxy_set_header Connection "";
       proxy_set_header X-Auth-User-Id \$auth_user;
       proxy_pass http://app;
     }
