@@ -83,8 +83,10 @@ void gh_h_apikey_create(struct gh_req *req)
                      &in.has_scopes) ||
         string_array(req, "allowed_ips", in.allowed_ips, GH_APIKEY_IPS_MAX, &in.nips, &has_ips))
         return;
-    if (expires != NULL && gh_json_parse_time(expires, &in.expires_at) != GH_OK) {
-        gh_reply_error(req, 422, "invalid_value", "expires_at must be an RFC 3339 date-time",
+    /* 0 would read as "never": a time at or before the epoch is simply in the past. */
+    if (expires != NULL &&
+        (gh_json_parse_time(expires, &in.expires_at) != GH_OK || in.expires_at <= 0)) {
+        gh_reply_error(req, 422, "invalid_value", "expires_at must be an RFC 3339 date-time in the future",
                        json_pack("{s:s}", "field", "expires_at"));
         return;
     }

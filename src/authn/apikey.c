@@ -396,15 +396,50 @@ gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
 
 /* ---- management ---- */
 
-static int name_ok(const char *s)
+/* Code points a name must not hold: they reorder or hide text in whatever shows it. */
+static int invisible(uint32_t c)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (; *s != '\0'; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x200b && c <= 0x200f) ||
+           (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff ||
+           (c >= 0xfff9 && c <= 0xfffb) || c == 0xfffe || c == 0xffff;
+}
+
+/* 1-64 characters of well-formed UTF-8 (shortest forms, no surrogates), none invisible. */
+static int name_ok(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t chars = 0;
+    while (*s != '\0') {
+        uint32_t c;
+        size_t n;
+        if (s[0] < 0x80) {
+            c = s[0];
+            n = 1;
+        } else if ((s[0] & 0xe0) == 0xc0) {
+            c = s[0] & 0x1fu;
+            n = 2;
+        } else if ((s[0] & 0xf0) == 0xe0) {
+            c = s[0] & 0x0fu;
+            n = 3;
+        } else if ((s[0] & 0xf8) == 0xf0) {
+            c = s[0] & 0x07u;
+            n = 4;
+        } else {
             return 0;
-    return 1;
+        }
+        for (size_t i = 1; i < n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            c = (c << 6) | (s[i] & 0x3fu);
+        }
+        static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || invisible(c))
+            return 0;
+        s += n;
+        if (++chars > 64)
+            return 0;
+    }
+    return chars > 0;
 }
 
 /* Joins items with sep into out; GH_ERR_TOO_LARGE when it does not fit. */

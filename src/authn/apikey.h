@@ -19,7 +19,7 @@
 #define GH_APIKEY_IPS_MAX 16
 
 struct gh_apikey_input {
-    const char *name;            /* 1-64 printable characters */
+    const char *name;            /* 1-64 characters of UTF-8, no control or invisible ones */
     int has_scopes;              /* 0: inherit (an API-key creator's own scopes, if any) */
     const char *scopes[GH_APIKEY_SCOPES_MAX];
     size_t nscopes;

@@ -42,7 +42,8 @@ static int parse_expiry(const char *text, int64_t *out)
         }
         return -1;
     }
-    return gh_json_parse_time(text, out) == GH_OK ? 0 : -1;
+    /* 0 would read as "never": a time at or before the epoch is simply in the past. */
+    return gh_json_parse_time(text, out) == GH_OK && *out > 0 ? 0 : -1;
 }
 
 static int cmd_create(struct gh_app *app, struct apikey_args *a)

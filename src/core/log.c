@@ -82,15 +82,36 @@ void gh_log(enum gh_log_level level, const char *fmt, ...)
     gh_buf_clear(&b);
 }
 
-static int is_secret_param(const char *name, size_t len)
+/*
+ * Query values are logged only for parameters known to be harmless, and only when short
+ * and plain: a credential can hide under any name (apikey=, jwt=, %74oken=, =token=), so
+ * the scrubber keeps what it knows instead of removing what it knows.
+ */
+static int is_harmless_param(const char *name, size_t len)
 {
-    static const char *const names[] = {"token",    "access_token", "refresh_token", "id_token",
-                                        "password", "code",         "key",           "api_key"};
+    static const char *const names[] = {"limit", "offset", "mode",   "since",  "until",
+                                        "action", "org_id", "user_id", "status", "page",
+                                        "sort",  "order"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
             return 1;
     }
     return 0;
+}
+
+#define KEPT_VALUE_MAX 40
+
+static int is_plain_value(const char *v, size_t len)
+{
+    if (len > KEPT_VALUE_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = v[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
 }
 
 gh_err gh_log_scrub_uri(struct gh_buf *out, const char *uri, size_t len)
@@ -111,12 +132,19 @@ gh_err gh_log_scrub_uri(struct gh_buf *out, const char *uri, size_t len)
             amp = NULL;
         const char *stop = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(stop - p));
-        if (eq != NULL && is_secret_param(p, (size_t)(eq - p))) {
+        if (eq == NULL) {
+            /* A bare item is a value without a name: kept only when it is a known name. */
+            if (p == stop || is_harmless_param(p, (size_t)(stop - p)))
+                err = gh_buf_append(out, p, (size_t)(stop - p));
+            else
+                err = gh_buf_puts(out, "***REDACTED***");
+        } else if (is_harmless_param(p, (size_t)(eq - p)) &&
+                   is_plain_value(eq + 1, (size_t)(stop - eq - 1))) {
+            err = gh_buf_append(out, p, (size_t)(stop - p));
+        } else {
             err = gh_buf_append(out, p, (size_t)(eq - p) + 1);
             if (err == GH_OK)
                 err = gh_buf_puts(out, "***REDACTED***");
-        } else {
-            err = gh_buf_append(out, p, (size_t)(stop - p));
         }
         if (err == GH_OK && amp != NULL)
             err = gh_buf_append(out, amp, 1);

@@ -26,9 +26,9 @@ void gh_log_json_line(const char *json, size_t len) GH_NONNULL(1);
 gh_err gh_log_timestamp(struct gh_buf *b) GH_WUR GH_NONNULL(1);
 
 /**
- * Appends uri to out with the values of credential-bearing query parameters (token,
- * access_token, refresh_token, id_token, password, code, key, api_key) replaced by
- * ***REDACTED***, so that no log ever holds a credential from a URL.
+ * Appends uri (len bytes) to out with every query value replaced by ***REDACTED***,
+ * except short plain values of a few harmless parameters (limit, offset, mode, since,
+ * until, ...): a credential in a URL, under whatever name, never reaches a log.
  */
 gh_err gh_log_scrub_uri(struct gh_buf *out, const char *uri, size_t len) GH_WUR GH_NONNULL(1, 2);
 

@@ -80,7 +80,7 @@ struct gh_api_key {
     char prefix[GH_APIKEY_PREFIX_LEN + 1];
     char user_id[GH_UUID_LEN + 1];
     char org_id[GH_UUID_LEN + 1]; /* the org the key acts in */
-    char name[65];
+    char name[257];               /* 1-64 characters of UTF-8 */
     int has_scopes;               /* 0: the owner's permissions at each use */
     char scopes[2048];            /* permissions joined with ' ' */
     char allowed_ips[1024];       /* CIDRs joined with ',', "" = any address */

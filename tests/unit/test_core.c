@@ -52,15 +52,27 @@ static void scrub_redacts_credentials(void **state)
     (void)state;
     scrub("/a/b", "/a/b");
     scrub("/v?token=abc", "/v?token=***REDACTED***");
-    scrub("/v?x=1&token=abc&y=2", "/v?x=1&token=***REDACTED***&y=2");
+    scrub("/v?x=1&token=abc&y=2", "/v?x=***REDACTED***&token=***REDACTED***&y=***REDACTED***");
     scrub("/v?TOKEN=abc&access_token=d&refresh_token=e&password=f&code=g",
           "/v?TOKEN=***REDACTED***&access_token=***REDACTED***&refresh_token=***REDACTED***"
           "&password=***REDACTED***&code=***REDACTED***");
-    scrub("/v?tokenx=abc&xtoken=1", "/v?tokenx=abc&xtoken=1");
-    scrub("/v?token", "/v?token");
+    scrub("/v?limit=10&offset=5&token=a", "/v?limit=10&offset=5&token=***REDACTED***");
+    scrub("/v?LIMIT=10&mode=cookie", "/v?LIMIT=10&mode=cookie");
+    /* harmless names keep only short plain values */
+    scrub("/v?limit=token=abc", "/v?limit=***REDACTED***");
+    scrub("/v?limit=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+          "/v?limit=***REDACTED***");
+    /* any other name, an encoded one, an empty one, or none at all */
+    scrub("/v?apikey=ak_x&jwt=e&%74oken=t", "/v?apikey=***REDACTED***&jwt=***REDACTED***"
+                                            "&%74oken=***REDACTED***");
+    scrub("/v?=token=abc", "/v?=***REDACTED***");
+    scrub("/v?tokenx=abc&xtoken=1", "/v?tokenx=***REDACTED***&xtoken=***REDACTED***");
+    scrub("/v?token", "/v?***REDACTED***");
+    scrub("/v?limit", "/v?limit");
+    scrub("/v?&&", "/v?&&");
     scrub("/v?token=", "/v?token=***REDACTED***");
-    scrub("/v?a=1;token=s", "/v?a=1;token=***REDACTED***");
-    scrub("/v?x/y?token==s&z", "/v?x/y?token=***REDACTED***&z");
+    scrub("/v?a=1;token=s", "/v?a=***REDACTED***;token=***REDACTED***");
+    scrub("/v?x/y?token==s&z", "/v?***REDACTED***?token=***REDACTED***&***REDACTED***");
 }
 
 static void cache_put_get_expire(void **state)
