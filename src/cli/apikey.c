@@ -108,22 +108,10 @@ static int print_key(void *arg, const struct gh_api_key *k)
     return 0;
 }
 
-static int parse_count(const char *text, size_t fallback, size_t *out)
-{
-    char *end = NULL;
-    unsigned long long v = text ? strtoull(text, &end, 10) : fallback;
-    if (text != NULL && (end == text || *end != '\0' || v > 1000000)) {
-        fprintf(stderr, "gatehouse: expected a count, got \"%s\"\n", text);
-        return 1;
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
 static int cmd_list(struct gh_app *app, const struct apikey_args *a)
 {
     size_t limit, offset;
-    if (parse_count(a->limit, 100, &limit) || parse_count(a->offset, 0, &offset))
+    if (gh_cli_count(a->limit, 100, &limit) || gh_cli_count(a->offset, 0, &offset))
         return 2;
     struct gh_identity who;
     gh_err err = gh_apikey_operator(app->auth, a->user, NULL, &who);

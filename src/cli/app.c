@@ -40,6 +40,22 @@ int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
     return 0;
 }
 
+int gh_cli_count(const char *text, size_t fallback, size_t *out)
+{
+    if (text == NULL) {
+        *out = fallback;
+        return 0;
+    }
+    char *end = NULL;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || v > 1000000) {
+        fprintf(stderr, "gatehouse: expected a count, got \"%s\"\n", text);
+        return 1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
 gh_err gh_mkdir_parent(const char *path, unsigned mode)
 {
     char dir[PATH_MAX];

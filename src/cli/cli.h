@@ -23,6 +23,9 @@ struct gh_cli_common {
  */
 int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common) GH_NONNULL(1, 2);
 
+/** Parses a --limit/--offset style count (NULL: fallback); prints why and returns 1 if bad. */
+int gh_cli_count(const char *text, size_t fallback, size_t *out) GH_NONNULL(3);
+
 enum gh_app_mode {
     GH_APP_ADMIN, /* storage only: CLI commands */
     GH_APP_SERVE, /* storage, keys (made on first start), worker pools, documents */

@@ -110,26 +110,10 @@ static int print_user(void *arg, const struct gh_user *u)
     return 0;
 }
 
-static int parse_count(const char *text, size_t fallback, size_t *out)
-{
-    if (text == NULL) {
-        *out = fallback;
-        return 0;
-    }
-    char *end = NULL;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (end == text || *end != '\0' || v > 1000000) {
-        fprintf(stderr, "gatehouse: expected a count, got \"%s\"\n", text);
-        return 1;
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
 static int cmd_list(struct gh_app *app, const struct user_args *a)
 {
     size_t limit, offset;
-    if (parse_count(a->limit, 100, &limit) || parse_count(a->offset, 0, &offset))
+    if (gh_cli_count(a->limit, 100, &limit) || gh_cli_count(a->offset, 0, &offset))
         return 2;
     printf("id\tusername\temail\tstatus\n");
     gh_err err = app->store.ops->user_list(app->store.st, limit, offset, print_user, NULL);

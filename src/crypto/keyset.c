@@ -585,6 +585,15 @@ out:
     return ret;
 }
 
+/* gh_keyset_lock with the reason in err. */
+static gh_err lock_dir(const char *dir, int *lock, char *err, size_t err_size)
+{
+    gh_err ret = gh_keyset_lock(dir, lock);
+    if (ret != GH_OK)
+        fail(err, err_size, "cannot lock %s/%s: %s", dir, GH_KEYSET_LOCKFILE, gh_err_name(ret));
+    return ret;
+}
+
 gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_keyset *out,
                       char *err, size_t err_size)
 {
@@ -593,11 +602,8 @@ gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_key
     gh_err ret = GH_ERR_NOMEM;
     if (set == NULL)
         goto out;
-    if ((ret = gh_keyset_lock(o->dir, &lock)) != GH_OK) {
-        fail(err, err_size, "cannot lock %s/%s: %s", o->dir, GH_KEYSET_LOCKFILE,
-             gh_err_name(ret));
+    if ((ret = lock_dir(o->dir, &lock, err, err_size)) != GH_OK)
         goto out;
-    }
     ret = gh_keyset_read(o->dir, set, err, err_size);
     if (ret == GH_ERR_NOT_FOUND) {
         fresh = 1;
@@ -631,11 +637,8 @@ gh_err gh_keyset_retire_due(const struct gh_keyset_opts *o, int64_t now, size_t 
     gh_err ret = GH_ERR_NOMEM;
     if (set == NULL)
         goto out;
-    if ((ret = gh_keyset_lock(o->dir, &lock)) != GH_OK) {
-        fail(err, err_size, "cannot lock %s/%s: %s", o->dir, GH_KEYSET_LOCKFILE,
-             gh_err_name(ret));
+    if ((ret = lock_dir(o->dir, &lock, err, err_size)) != GH_OK)
         goto out;
-    }
     if ((ret = gh_keyset_read(o->dir, set, err, err_size)) != GH_OK)
         goto out;
     size_t n = retire_in_memory(set, now);
@@ -678,11 +681,8 @@ gh_err gh_keyset_rotate(const struct gh_keyset_opts *o, const struct gh_sigkey *
     const char *kid = gh_sigkey_kid(key);
     if (set == NULL)
         goto out;
-    if ((ret = gh_keyset_lock(o->dir, &lock)) != GH_OK) {
-        fail(err, err_size, "cannot lock %s/%s: %s", o->dir, GH_KEYSET_LOCKFILE,
-             gh_err_name(ret));
+    if ((ret = lock_dir(o->dir, &lock, err, err_size)) != GH_OK)
         goto out;
-    }
     if ((ret = gh_keyset_read(o->dir, set, err, err_size)) != GH_OK)
         goto out;
     (void)retire_in_memory(set, now);

@@ -207,16 +207,24 @@ static gh_err read_user(sqlite3_stmt *s, struct gh_user *u)
     return GH_OK;
 }
 
+/* Copies a GH_HASH_LEN blob column; any other size is a damaged row (what names it). */
+static gh_err col_hash(sqlite3_stmt *s, int i, unsigned char out[GH_HASH_LEN], const char *what)
+{
+    const void *hash = sqlite3_column_blob(s, i);
+    if (hash == NULL || sqlite3_column_bytes(s, i) != GH_HASH_LEN) {
+        fprintf(stderr, "store: %s hash is not %d bytes\n", what, GH_HASH_LEN);
+        return GH_ERR_IO;
+    }
+    memcpy(out, hash, GH_HASH_LEN);
+    return GH_OK;
+}
+
 static gh_err read_refresh(sqlite3_stmt *s, struct gh_refresh_token *t)
 {
     gh_err err;
     memset(t, 0, sizeof(*t));
-    const void *hash = sqlite3_column_blob(s, 1);
-    if (hash == NULL || sqlite3_column_bytes(s, 1) != GH_HASH_LEN) {
-        fprintf(stderr, "store: a refresh token hash is not %d bytes\n", GH_HASH_LEN);
-        return GH_ERR_IO;
-    }
-    memcpy(t->hash, hash, GH_HASH_LEN);
+    if ((err = col_hash(s, 1, t->hash, "a refresh token")) != GH_OK)
+        return err;
     if ((err = COL_TEXT(s, 0, t->id)) != GH_OK || (err = COL_TEXT(s, 2, t->user_id)) != GH_OK ||
         (err = COL_TEXT(s, 3, t->family_id)) != GH_OK || (err = COL_TEXT(s, 4, t->org_id)) != GH_OK)
         return err;
@@ -755,12 +763,8 @@ static gh_err read_api_key(sqlite3_stmt *s, struct gh_api_key *k)
 {
     gh_err err;
     memset(k, 0, sizeof(*k));
-    const void *hash = sqlite3_column_blob(s, 1);
-    if (hash == NULL || sqlite3_column_bytes(s, 1) != GH_HASH_LEN) {
-        fprintf(stderr, "store: an API key hash is not %d bytes\n", GH_HASH_LEN);
-        return GH_ERR_IO;
-    }
-    memcpy(k->hash, hash, GH_HASH_LEN);
+    if ((err = col_hash(s, 1, k->hash, "an API key")) != GH_OK)
+        return err;
     k->has_scopes = sqlite3_column_type(s, 6) != SQLITE_NULL;
     if ((err = COL_TEXT(s, 0, k->id)) != GH_OK || (err = COL_TEXT(s, 2, k->prefix)) != GH_OK ||
         (err = COL_TEXT(s, 3, k->user_id)) != GH_OK || (err = COL_TEXT(s, 4, k->org_id)) != GH_OK ||
