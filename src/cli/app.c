@@ -114,8 +114,14 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     if ((err = gh_auth_new(cfg, &app->store, app->ring, &app->auth)) != GH_OK) {
-        fprintf(stderr, "gatehouse: cannot start the authentication service: %s\n",
-                gh_err_name(err));
+        if (err == GH_ERR_PERM)
+            fprintf(stderr,
+                    "gatehouse: refusing %s: a secret must not be readable by group or others "
+                    "(fix the permissions: chmod 600)\n",
+                    cfg->api_key_pepper);
+        else
+            fprintf(stderr, "gatehouse: cannot start the authentication service: %s\n",
+                    gh_err_name(err));
         return 1;
     }
     if (mode == GH_APP_ADMIN)
