@@ -3,6 +3,7 @@
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
 #   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g)
+#   ROUNDS=5 bench/run.sh       rounds of figures a/a2 (median reported; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh bench
@@ -63,18 +64,23 @@ APIKEY=$(curl -fs "$BASE/api/v1/api-keys" -H "Authorization: Bearer $ACCESS" \
 curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "X-API-Key: $APIKEY"
 
 if want a || want a2; then
-echo "== a. /verify (cached JWT) vs nginx return 200: wrk -t1 -c64 -d${D}s"
-run_wrk "$WORK/nginx.txt" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$NPORT/"
-run_wrk "$WORK/verify.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
-  "$BASE/api/v1/auth/verify"
-N_RPS=$(rps "$WORK/nginx.txt"); V_RPS=$(rps "$WORK/verify.txt")
-echo "nginx $N_RPS req/s (p99 $(p99 "$WORK/nginx.txt")), verify $V_RPS req/s (p99 $(p99 "$WORK/verify.txt"), non-2xx $(non2xx "$WORK/verify.txt")), ratio $(ratio "$V_RPS" "$N_RPS")"
-
-echo "== a2. /verify with an API key (X-API-Key) vs the same nginx figure"
-run_wrk "$WORK/verify_key.txt" -t1 -c64 -d"${D}s" --latency -H "X-API-Key: $APIKEY" \
-  "$BASE/api/v1/auth/verify"
-K_RPS=$(rps "$WORK/verify_key.txt")
-echo "verify (API key) $K_RPS req/s (p99 $(p99 "$WORK/verify_key.txt"), non-2xx $(non2xx "$WORK/verify_key.txt")), ratio $(ratio "$K_RPS" "$N_RPS")"
+# This machine's figures drift between runs: ROUNDS rounds of nginx, JWT and API key back to
+# back, and the median of the per-round ratios.
+ROUNDS=${ROUNDS:-3}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+RA=""; RK=""
+for r in $(seq 1 "$ROUNDS"); do
+  run_wrk "$WORK/nginx-$r.txt" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$NPORT/"
+  run_wrk "$WORK/verify-$r.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
+    "$BASE/api/v1/auth/verify"
+  run_wrk "$WORK/verify_key-$r.txt" -t1 -c64 -d"${D}s" --latency -H "X-API-Key: $APIKEY" \
+    "$BASE/api/v1/auth/verify"
+  N_RPS=$(rps "$WORK/nginx-$r.txt"); V_RPS=$(rps "$WORK/verify-$r.txt"); K_RPS=$(rps "$WORK/verify_key-$r.txt")
+  echo "== a/a2 round $r (wrk -t1 -c64 -d${D}s): nginx return 200 $N_RPS req/s (p99 $(p99 "$WORK/nginx-$r.txt")); verify JWT $V_RPS (p99 $(p99 "$WORK/verify-$r.txt"), non-2xx $(non2xx "$WORK/verify-$r.txt")) ratio $(ratio "$V_RPS" "$N_RPS"); verify API key $K_RPS (p99 $(p99 "$WORK/verify_key-$r.txt"), non-2xx $(non2xx "$WORK/verify_key-$r.txt")) ratio $(ratio "$K_RPS" "$N_RPS")"
+  RA="$RA $(ratio "$V_RPS" "$N_RPS")"; RK="$RK $(ratio "$K_RPS" "$N_RPS")"
+done
+echo "== a. verify (cached JWT) / nginx: median ratio $(median <<<"$RA") (rounds:$RA)"
+echo "== a2. verify (API key) / nginx: median ratio $(median <<<"$RK") (rounds:$RK)"
 fi
 
 if want f; then
