@@ -10,11 +10,13 @@
 #include "authz/perm.h"
 #include "core/log.h"
 #include "edge/forward.h"
+#include "edge/sqlcheck.h"
 
 enum route_flags {
     JSON_BODY = 1 << 0, /* a JSON object body is required */
     AUTH = 1 << 1,      /* a valid credential is required */
     ANY_METHOD = 1 << 2,
+    LONG_STRINGS = 1 << 3, /* JSON strings up to GH_SQL_MAX + 1, not server.max_field_length */
 };
 
 enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL };
@@ -48,6 +50,8 @@ static const struct route routes[] = {
     {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH, ON_IO_POOL},
     {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH, ON_IO_POOL},
     {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH, ON_IO_POOL},
+    {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL},
 };
 
 /* A route path matches exactly, or, ending in a "*" segment, one more non-empty segment. */
@@ -96,7 +100,7 @@ static int is_json_type(const char *ct)
 }
 
 /* Parses the body of a JSON route; answers and returns non-zero on failure. */
-static int read_json_body(struct gh_req *req, const struct gh_config *cfg)
+static int read_json_body(struct gh_req *req, const struct gh_config *cfg, size_t max_string)
 {
     if (req->body.len > 0 && !is_json_type(gh_req_header(req, "Content-Type"))) {
         gh_reply_error(req, 415, "unsupported_media_type", "send application/json", NULL);
@@ -107,7 +111,7 @@ static int read_json_body(struct gh_req *req, const struct gh_config *cfg)
         return -1;
     }
     gh_err err = gh_json_parse_object(req->body.ptr, req->body.len, cfg->max_json_depth,
-                                      cfg->max_field_length, &req->json);
+                                      max_string, &req->json);
     if (err == GH_ERR_TOO_LARGE) {
         gh_reply_error(req, 400, "invalid_json", "JSON nesting or a string exceeds the limits",
                        NULL);
@@ -298,7 +302,10 @@ void gh_api_dispatch(struct gh_req *req)
             gh_reply_error(req, 404, "not_found", "no such resource", NULL);
         return;
     }
-    if ((route->flags & JSON_BODY) && read_json_body(req, &app->cfg) != 0)
+    size_t max_string = app->cfg.max_field_length;
+    if ((route->flags & LONG_STRINGS) && max_string < GH_SQL_MAX + 1)
+        max_string = GH_SQL_MAX + 1; /* the validator refuses past GH_SQL_MAX itself */
+    if ((route->flags & JSON_BODY) && read_json_body(req, &app->cfg, max_string) != 0)
         return;
     if ((route->flags & AUTH) && authenticate(req) != 0)
         return;

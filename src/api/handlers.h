@@ -69,6 +69,8 @@ void gh_h_apikey_list(struct gh_req *req);
 void gh_h_apikey_revoke(struct gh_req *req);
 void gh_h_apikey_revoke_all(struct gh_req *req);
 
+void gh_h_sql_validate(struct gh_req *req);
+
 /** Matches the route, runs the middleware and the handler (the server's dispatch function). */
 void gh_api_dispatch(struct gh_req *req) GH_NONNULL(1);
 
