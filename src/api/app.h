@@ -3,6 +3,7 @@
 
 #include "authn/service.h"
 #include "authz/rules.h"
+#include "edge/backoff.h"
 #include "config/config.h"
 #include "core/pool.h"
 #include "crypto/jwt.h"
@@ -17,6 +18,7 @@ struct gh_app {
     struct gh_pool *hash_pool; /* password hashing: bounded, half the cores */
     struct gh_pool *io_pool;   /* storage writes and token signing */
     struct gh_rules rules;     /* ForwardAuth route rules */
+    struct gh_backoff *backoff; /* failed-login backoff, NULL when login.backoff is off */
 };
 
 #endif

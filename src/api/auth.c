@@ -1,9 +1,12 @@
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "core/cache.h"
 #include "core/uuid.h"
 
 #define MAX_ORGS 64
@@ -79,6 +82,53 @@ void gh_h_register(struct gh_req *req)
     gh_reply_json(req, 201, body);
 }
 
+/* The backoff keys of a login attempt: the account name as typed (folded), the client. */
+struct backoff_keys {
+    char account[GH_CACHE_KEY_MAX + 1];
+    char client[72];
+};
+
+/*
+ * Answers 429 when the account or the client must still wait after failed logins. An
+ * unknown account backs off exactly like a real one: the answer tells nothing.
+ */
+static int backed_off(struct gh_req *req, struct gh_backoff *b, const char *login,
+                      struct backoff_keys *keys)
+{
+    size_t n = 0;
+    keys->account[n++] = 'u';
+    keys->account[n++] = ':';
+    for (; *login != '\0' && n < sizeof(keys->account) - 1; login++)
+        keys->account[n++] = (char)tolower((unsigned char)*login);
+    keys->account[n] = '\0';
+    (void)snprintf(keys->client, sizeof(keys->client), "ip:%s", req->client_ip);
+    int64_t now = (int64_t)time(NULL);
+    int64_t wait = gh_backoff_wait(b, keys->account, now);
+    int64_t wait_ip = gh_backoff_wait(b, keys->client, now);
+    if (wait_ip > wait)
+        wait = wait_ip;
+    if (wait == 0)
+        return 0;
+    char after[24];
+    (void)snprintf(after, sizeof(after), "%lld", (long long)wait);
+    gh_reply_error(req, 429, "rate_limited", "too many failed logins; retry later", NULL);
+    gh_reply_header(req, "Retry-After", after);
+    return 1;
+}
+
+/* A failure makes both wait longer; a success clears the account (not the client, or one
+ * valid account would reset an address that guesses at others). */
+static void backoff_record(struct gh_backoff *b, const struct backoff_keys *keys, int ok)
+{
+    if (ok) {
+        gh_backoff_clear(b, keys->account);
+        return;
+    }
+    int64_t now = (int64_t)time(NULL);
+    gh_backoff_fail(b, keys->account, now);
+    gh_backoff_fail(b, keys->client, now);
+}
+
 void gh_h_login(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -94,10 +144,16 @@ void gh_h_login(struct gh_req *req)
         return;
     }
 
+    struct backoff_keys keys;
+    if (app->backoff != NULL && backed_off(req, app->backoff, login, &keys))
+        return;
+
     struct gh_reqmeta meta;
     struct gh_token_pair pair;
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_login(app->auth, login, password, plen, org_id, &meta, &pair);
+    if (app->backoff != NULL && (err == GH_ERR_AUTH || err == GH_OK))
+        backoff_record(app->backoff, &keys, err == GH_OK);
     if (err == GH_ERR_AUTH) {
         reply_bad_credentials(req);
         return;

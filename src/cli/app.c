@@ -12,6 +12,9 @@
 
 extern char **environ;
 
+/* Accounts and addresses whose failures are remembered (a flood evicts, never grows). */
+#define BACKOFF_KEYS 65536
+
 int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
 {
     char err[512];
@@ -132,6 +135,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     gh_auth_set_audit_pool(app->auth, app->io_pool);
+    if (cfg->login_backoff &&
+        gh_backoff_new(BACKOFF_KEYS, cfg->backoff_base, cfg->backoff_max, &app->backoff) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the login backoff\n");
+        return 1;
+    }
     char why[256];
     if (gh_rules_parse(cfg->forward_rules, cfg->forward_default, &app->rules, why, sizeof(why)) !=
         GH_OK) {
@@ -148,6 +156,8 @@ void gh_app_close(struct gh_app *app)
     gh_pool_free(app->io_pool);
     gh_auth_free(app->auth);
     gh_rules_clear(&app->rules);
+    gh_backoff_free(app->backoff);
+    app->backoff = NULL;
     gh_keyring_free(app->ring);
     if (app->store.st != NULL)
         app->store.ops->close(app->store.st);

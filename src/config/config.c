@@ -131,6 +131,10 @@ static const struct key KEYS[] = {
     BOOL("password.reject_common", "true", reject_common),
     UINT("password.min_entropy_bits", "20", min_entropy_bits, 0, 128, 1),
 
+    BOOL("login.backoff", "true", login_backoff),
+    DUR("login.backoff_base", "1s", backoff_base, 1, HOURS(1)),
+    DUR("login.backoff_max", "15m", backoff_max, 1, DAYS(1)),
+
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),
 

@@ -70,6 +70,11 @@ struct gh_config {
     int reject_common;           /* password.reject_common: zxcvbn guessability check (true) */
     unsigned min_entropy_bits;   /* password.min_entropy_bits: zxcvbn estimate floor (20) */
 
+    /* login.* */
+    int login_backoff;           /* login.backoff: exponential backoff after failed logins (true) */
+    int64_t backoff_base;        /* login.backoff_base: first wait, seconds (1s) */
+    int64_t backoff_max;         /* login.backoff_max: longest wait, seconds (15m) */
+
     /* forward_auth.* */
     char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */
     char forward_default[16];    /* forward_auth.default_policy: authenticated | deny (authenticated) */

@@ -308,7 +308,6 @@ static void unknown_env_ignored(void **state)
                    "GATEHOUSE_ADMIN_PASSWORD=hunter2hunter2",
                    "GATEHOUSE_RATE_LIMIT_GLOBAL=0",
                    "GATEHOUSE_RATE_LIMIT_AUTH=5",
-                   "GATEHOUSE_LOGIN_BACKOFF=off",
                    "GATEHOUSE_PASSWORD=x",
                    "GATEHOUSE_BIN=/usr/bin/gatehouse",
                    "GATEHOUSE_AUTH_ACCESS_TTLX=soon",
@@ -319,6 +318,12 @@ static void unknown_env_ignored(void **state)
     gh_config_defaults(&d);
     assert_int_equal(load(&c, NULL, env, err, sizeof(err)), GH_OK);
     assert_memory_equal(&c, &d, sizeof(c));
+
+    /* The switch API.md names is a key like any other. */
+    char *backoff[] = {"GATEHOUSE_LOGIN_BACKOFF=off", NULL};
+    assert_int_equal(d.login_backoff, 1);
+    assert_int_equal(load(&c, NULL, backoff, err, sizeof(err)), GH_OK);
+    assert_int_equal(c.login_backoff, 0);
 }
 
 static void durations(void **state)
@@ -595,10 +600,10 @@ static void file_structure(void **state)
                  "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, forward_auth, workers, log");
+                                 "storage, auth, password, login, forward_auth, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "forward_auth, workers, log");
+                                          "login, forward_auth, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
     yaml_rejects("auth:\n  access_ttl: 5m\nlog:\n  level: info\nauth:\n  audience: x\n",
