@@ -1,6 +1,7 @@
 #ifndef GH_API_APP_H
 #define GH_API_APP_H
 
+#include "audit/metrics.h"
 #include "authn/service.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
@@ -19,6 +20,7 @@ struct gh_app {
     struct gh_pool *io_pool;   /* storage writes and token signing */
     struct gh_rules rules;     /* ForwardAuth route rules */
     struct gh_backoff *backoff; /* failed-login backoff, NULL when login.backoff is off */
+    struct gh_metrics *metrics; /* NULL for CLI commands */
 };
 
 #endif

@@ -145,8 +145,11 @@ void gh_h_login(struct gh_req *req)
     }
 
     struct backoff_keys keys;
-    if (app->backoff != NULL && backed_off(req, app->backoff, login, &keys))
+    if (app->backoff != NULL && backed_off(req, app->backoff, login, &keys)) {
+        gh_metrics_count(app->metrics, GH_AUTH_RATE_LIMITED);
+        gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
         return;
+    }
 
     struct gh_reqmeta meta;
     struct gh_token_pair pair;
@@ -154,6 +157,8 @@ void gh_h_login(struct gh_req *req)
     gh_err err = gh_auth_login(app->auth, login, password, plen, org_id, &meta, &pair);
     if (app->backoff != NULL && (err == GH_ERR_AUTH || err == GH_OK))
         backoff_record(app->backoff, &keys, err == GH_OK);
+    if (err == GH_ERR_AUTH || err == GH_OK)
+        gh_metrics_count(app->metrics, err == GH_OK ? GH_AUTH_SUCCESS : GH_AUTH_FAILURE);
     if (err == GH_ERR_AUTH) {
         reply_bad_credentials(req);
         return;
@@ -181,6 +186,8 @@ void gh_h_refresh(struct gh_req *req)
     struct gh_token_pair pair;
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_refresh(app->auth, token, &meta, &pair);
+    if (err == GH_ERR_AUTH || err == GH_OK)
+        gh_metrics_count(app->metrics, err == GH_OK ? GH_REFRESH_SUCCESS : GH_REFRESH_FAILURE);
     if (err == GH_ERR_AUTH) {
         gh_reply_error(req, 401, "invalid_token", "the refresh token is not valid", NULL);
         return;

@@ -52,7 +52,11 @@ static const struct route routes[] = {
     {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH, ON_IO_POOL},
     {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
      ON_IO_POOL},
+    /* Allowlisted addresses, or metrics:read: the handler decides. */
+    {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL},
 };
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* A route path matches exactly, or, ending in a "*" segment, one more non-empty segment. */
 static int path_matches(const char *route, const char *path)
@@ -171,6 +175,8 @@ gh_err gh_api_prove(struct gh_req *req, const char *token, size_t len)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_verify_bearer(app->auth, token, len, &meta, id);
+    if (app->metrics != NULL && len > 3 && memcmp(token, "ak_", 3) == 0)
+        gh_metrics_count(app->metrics, err == GH_OK ? GH_API_KEY_SUCCESS : GH_API_KEY_FAILURE);
     if (err != GH_OK) {
         free(id);
         return err;
@@ -283,7 +289,7 @@ void gh_api_dispatch(struct gh_req *req)
     unsigned allowed = 0;
 
     gh_forward_client_ip(req, &app->cfg.trusted);
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    for (size_t i = 0; i < NROUTES; i++) {
         if (!path_matches(routes[i].path, req->path))
             continue;
         unsigned methods = routes[i].methods;
@@ -291,6 +297,7 @@ void gh_api_dispatch(struct gh_req *req)
             methods |= GH_HEAD; /* HEAD works wherever GET does */
         if ((routes[i].flags & ANY_METHOD) || (methods & req->method)) {
             route = &routes[i];
+            req->route = i;
             break;
         }
         allowed |= routes[i].methods;
@@ -321,4 +328,31 @@ void gh_api_dispatch(struct gh_req *req)
         route->handler(req);
         break;
     }
+}
+
+const char *const *gh_api_route_labels(size_t *n)
+{
+    /* "METHOD path", built once before serving (single-threaded) and read-only after. */
+    static char text[NROUTES][96];
+    static const char *labels[NROUTES];
+    for (size_t i = 0; i < NROUTES; i++) {
+        const char *method = "*";
+        for (size_t b = 0; b < sizeof(method_names) / sizeof(method_names[0]); b++)
+            if (!(routes[i].flags & ANY_METHOD) && (routes[i].methods & (1u << b))) {
+                method = method_names[b];
+                break;
+            }
+        (void)snprintf(text[i], sizeof(text[i]), "%s %s", method, routes[i].path);
+        labels[i] = text[i];
+    }
+    *n = NROUTES;
+    return labels;
+}
+
+void gh_api_observe(struct gh_req *req, uint64_t micros)
+{
+    struct gh_app *app = req->app;
+    if (app->metrics != NULL)
+        gh_metrics_observe(app->metrics, req->route == SIZE_MAX ? NROUTES : req->route,
+                           req->status, micros);
 }

@@ -71,6 +71,14 @@ void gh_h_apikey_revoke_all(struct gh_req *req);
 
 void gh_h_sql_validate(struct gh_req *req);
 
+/** Labels of the routes ("POST /api/v1/auth/login"), in route order, for the metrics. */
+const char *const *gh_api_route_labels(size_t *n) GH_NONNULL(1);
+
+/** Records an answered request in the metrics (the server's observe hook). */
+void gh_api_observe(struct gh_req *req, uint64_t micros) GH_NONNULL(1);
+
+void gh_h_metrics(struct gh_req *req);
+
 /** Matches the route, runs the middleware and the handler (the server's dispatch function). */
 void gh_api_dispatch(struct gh_req *req) GH_NONNULL(1);
 

@@ -142,6 +142,11 @@ out:
     return GH_OK;
 }
 
+void gh_apikeys_cache_stats(struct gh_apikeys *k, uint64_t *hits, uint64_t *misses)
+{
+    gh_cache_stats(k->cache, hits, misses);
+}
+
 void gh_apikeys_free(struct gh_apikeys *k)
 {
     if (k == NULL)

@@ -32,6 +32,9 @@ struct gh_pool *gh_auth_audit_pool(const struct gh_auth *a) GH_NONNULL(1);
 
 /** The API-key state: pepper, cache of proven keys, last-use table. */
 gh_err gh_apikeys_new(const struct gh_config *cfg, struct gh_apikeys **out) GH_WUR GH_NONNULL(1, 2);
+/** Hits and misses of the API-key cache. */
+void gh_apikeys_cache_stats(struct gh_apikeys *keys, uint64_t *hits, uint64_t *misses)
+    GH_NONNULL(1, 2, 3);
 /** Frees it; flush first (gh_apikey_flush) to keep the last uses. Accepts NULL. */
 void gh_apikeys_free(struct gh_apikeys *keys);
 

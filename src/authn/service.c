@@ -347,6 +347,12 @@ struct gh_pool *gh_auth_audit_pool(const struct gh_auth *a)
     return a->audit_pool;
 }
 
+void gh_auth_cache_stats(struct gh_auth *a, uint64_t tokens[2], uint64_t keys[2])
+{
+    gh_cache_stats(a->tokens, &tokens[0], &tokens[1]);
+    gh_apikeys_cache_stats(a->keys, &keys[0], &keys[1]);
+}
+
 void gh_auth_set_audit_pool(struct gh_auth *a, struct gh_pool *pool)
 {
     a->audit_pool = pool;

@@ -129,6 +129,10 @@ gh_err gh_auth_verify_bearer(struct gh_auth *auth, const char *token, size_t len
                              const struct gh_reqmeta *meta, struct gh_identity *out) GH_WUR
     GH_NONNULL(1, 2, 4, 5);
 
+/** Hits and misses of the token cache and of the API-key cache, since start. */
+void gh_auth_cache_stats(struct gh_auth *auth, uint64_t tokens[2], uint64_t keys[2])
+    GH_NONNULL(1, 2, 3);
+
 /** Lets the service write audit records of failed credentials on pool (see gh_audit_record_async). */
 void gh_auth_set_audit_pool(struct gh_auth *auth, struct gh_pool *pool) GH_NONNULL(1, 2);
 

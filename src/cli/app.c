@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/handlers.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
 #include "core/log.h"
@@ -135,6 +136,12 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     gh_auth_set_audit_pool(app->auth, app->io_pool);
+    size_t nroutes = 0;
+    const char *const *labels = gh_api_route_labels(&nroutes);
+    if (gh_metrics_new(labels, nroutes, &app->metrics) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the metrics\n");
+        return 1;
+    }
     if (cfg->login_backoff &&
         gh_backoff_new(BACKOFF_KEYS, cfg->backoff_base, cfg->backoff_max, &app->backoff) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the login backoff\n");
@@ -158,6 +165,8 @@ void gh_app_close(struct gh_app *app)
     gh_rules_clear(&app->rules);
     gh_backoff_free(app->backoff);
     app->backoff = NULL;
+    gh_metrics_free(app->metrics);
+    app->metrics = NULL;
     gh_keyring_free(app->ring);
     if (app->store.st != NULL)
         app->store.ops->close(app->store.st);

@@ -126,6 +126,7 @@ int gh_cmd_serve(int argc, char **argv)
         .connection_timeout = app.cfg.connection_timeout,
         .hsts = app.cfg.hsts,
         .access_log = app.cfg.access_log,
+        .observe = gh_api_observe,
     };
     if ((err = gh_http_start(&hopts, gh_api_dispatch, &app, &http)) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot listen on %s:%u\n", app.cfg.listen_host,

@@ -135,6 +135,8 @@ static const struct key KEYS[] = {
     DUR("login.backoff_base", "1s", backoff_base, 1, HOURS(1)),
     DUR("login.backoff_max", "15m", backoff_max, 1, DAYS(1)),
 
+    STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
+
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),
 
@@ -918,6 +920,22 @@ static gh_err join_path(char *out, size_t size, const char *dir, const char *nam
     return w < 0 || (size_t)w >= size ? GH_ERR_TOO_LARGE : GH_OK;
 }
 
+/* Parses a CIDR-list key into out; the message names the key and the bad item. */
+static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *out, char *err,
+                       size_t err_size)
+{
+    size_t bad = 0;
+    if (gh_cidr_list_parse(text, out, &bad) == GH_OK)
+        return GH_OK;
+    char got[GOT_MAX * 4 + 8];
+    quote(got, sizeof(got), text + bad, strcspn(text + bad, " ,\t\n"));
+    fail(err, err_size,
+         "%s: expected at most %d addresses or CIDR ranges (10.0.0.0/8, ::1/128) separated by "
+         "commas, got \"%s\"",
+         key, GH_CIDR_LIST_MAX, got);
+    return GH_ERR_INVALID;
+}
+
 gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 {
     gh_err ret = GH_ERR_INVALID;
@@ -956,17 +974,12 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         fail(err, err_size, "auth.api_key_pepper: <storage.data_dir>/keys/api_key.pepper is too long");
         goto out;
     }
-    size_t bad = 0;
-    gh_err e = gh_cidr_list_parse(t->trusted_proxies, &t->trusted, &bad);
-    if (e != GH_OK) {
-        char got[GOT_MAX * 4 + 8];
-        quote(got, sizeof(got), t->trusted_proxies + bad, strcspn(t->trusted_proxies + bad, " ,\t\n"));
-        fail(err, err_size,
-             "server.trusted_proxies: expected at most %d addresses or CIDR ranges (10.0.0.0/8, "
-             "::1/128) separated by commas, got \"%s\"",
-             GH_CIDR_LIST_MAX, got);
+    gh_err e;
+    if ((e = cidr_key(t->trusted_proxies, "server.trusted_proxies", &t->trusted, err,
+                      err_size)) != GH_OK ||
+        (e = cidr_key(t->metrics_allow, "metrics.allow", &t->metrics_allowed, err, err_size)) !=
+            GH_OK)
         goto out;
-    }
     struct gh_rules rules;
     char why[200];
     if ((e = gh_rules_parse(t->forward_rules, t->forward_default, &rules, why, sizeof(why))) !=

@@ -75,6 +75,10 @@ struct gh_config {
     int64_t backoff_base;        /* login.backoff_base: first wait, seconds (1s) */
     int64_t backoff_max;         /* login.backoff_max: longest wait, seconds (15m) */
 
+    /* metrics.* */
+    char metrics_allow[1024];    /* metrics.allow: addresses that may read /metrics without a credential (127.0.0.0/8, ::1/128) */
+    struct gh_cidr_list metrics_allowed; /* the same, parsed by gh_config_finish */
+
     /* forward_auth.* */
     char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */
     char forward_default[16];    /* forward_auth.default_policy: authenticated | deny (authenticated) */

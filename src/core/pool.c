@@ -105,3 +105,11 @@ void gh_pool_free(struct gh_pool *pool)
     free(pool->ring);
     free(pool);
 }
+
+unsigned gh_pool_depth(struct gh_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    unsigned n = pool->count;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}

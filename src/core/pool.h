@@ -21,6 +21,9 @@ gh_err gh_pool_new(const char *name, unsigned threads, unsigned queue_max, struc
 /** Queues fn(arg). GH_ERR_BUSY when the queue is full or the pool is stopping. */
 gh_err gh_pool_submit(struct gh_pool *pool, gh_job_fn fn, void *arg) GH_WUR GH_NONNULL(1, 2);
 
+/** Jobs waiting now (a gauge for /metrics; stale as soon as it is read). */
+unsigned gh_pool_depth(struct gh_pool *pool) GH_NONNULL(1);
+
 /** Runs every queued job to completion, joins the threads and frees the pool. Accepts NULL. */
 void gh_pool_free(struct gh_pool *pool);
 

@@ -56,6 +56,7 @@ struct gh_req {
     char headers_arena[2048];
     size_t arena_used;
     char user_id_for_log[40]; /* set by authentication, logged with the request */
+    size_t route;             /* the dispatcher's route index, SIZE_MAX until matched */
 
     /* server-private state */
     struct gh_http *srv;
@@ -110,6 +111,8 @@ struct gh_http_opts {
     unsigned connection_timeout;
     int hsts;
     int access_log;
+    /* Called once per answered request with its duration, from a polling thread (may be NULL). */
+    void (*observe)(struct gh_req *req, uint64_t micros);
 };
 
 struct gh_http;

@@ -175,6 +175,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     req->srv = srv;
     req->conn = conn;
     req->app = srv->app;
+    req->route = SIZE_MAX;
     clock_gettime(CLOCK_MONOTONIC, &req->started);
     gh_buf_init(&req->body, srv->opts.max_body);
     gh_buf_init(&req->out, SIZE_MAX / 2);
@@ -397,14 +398,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
-static void access_log(struct gh_req *req, enum MHD_RequestTerminationCode toe)
+/* Microseconds since the request line arrived. */
+static int64_t elapsed_us(const struct gh_req *req)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     int64_t us = (int64_t)(now.tv_sec - req->started.tv_sec) * 1000000 +
                  (now.tv_nsec - req->started.tv_nsec) / 1000;
-    if (us < 0)
-        us = 0;
+    return us < 0 ? 0 : us;
+}
+
+static void access_log(struct gh_req *req, enum MHD_RequestTerminationCode toe, int64_t us)
+{
     const char *ua = req->calls > 0 ? gh_req_header(req, "User-Agent") : NULL;
 
     struct gh_buf b;
@@ -453,8 +458,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct gh_req *req = *con_cls;
     if (req == NULL)
         return;
-    if (srv->opts.access_log)
-        access_log(req, toe);
+    if (srv->opts.access_log || srv->opts.observe != NULL) {
+        int64_t us = elapsed_us(req);
+        if (srv->opts.observe != NULL && req->status != 0)
+            srv->opts.observe(req, (uint64_t)us);
+        if (srv->opts.access_log)
+            access_log(req, toe, us);
+    }
     req_free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
