@@ -19,7 +19,7 @@
 static int may_manage(struct gh_req *req, const char *permission)
 {
     const struct gh_identity *who = gh_api_identity(req);
-    return strcmp(who->method, "api_key") != 0 || gh_api_allowed(req, permission);
+    return who->cred != GH_CRED_API_KEY || gh_api_allowed(req, permission);
 }
 
 static void reply_invalid(struct gh_req *req, const char *field, const char *why)

@@ -276,9 +276,10 @@ static void audit_failure(struct gh_auth *a, const struct gh_api_key *key,
 }
 
 /* Reads the key's record and proves it (the cache missed or went stale); *until is how
- * long the result may be cached. */
+ * long the result may be cached, *view the owner's view it was proven against. */
 static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t now,
-                       const struct gh_reqmeta *meta, struct cached_key *out, int64_t *until)
+                       const struct gh_reqmeta *meta, struct cached_key *out, int64_t *until,
+                       struct gh_user_view *view)
 {
     struct gh_apikeys *k = gh_auth_apikeys(a);
     const struct gh_store_handle *store = gh_auth_store(a);
@@ -300,8 +301,7 @@ static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t n
         audit_failure(a, &rec, meta, "expired");
         return GH_ERR_EXPIRED;
     }
-    struct gh_user_view view;
-    if ((err = gh_auth_user_view(a, rec.user_id, now, &view)) != GH_OK)
+    if ((err = gh_auth_user_view(a, rec.user_id, now, view)) != GH_OK)
         return err;
     err = store->ops->member_get(store->st, rec.org_id, rec.user_id, &m);
     if (err == GH_ERR_NOT_FOUND) {
@@ -329,7 +329,7 @@ static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t n
     if (err != GH_OK || gh_cidr_list_parse(rec.allowed_ips, &out->ips, &bad) != GH_OK)
         return GH_ERR_INTERNAL;
     out->expires_at = rec.expires_at;
-    out->gen = view.gen;
+    out->gen = view->gen;
     *until = now + KEY_CACHE_TTL;
     if (rec.expires_at != 0 && rec.expires_at < *until)
         *until = rec.expires_at;
@@ -371,11 +371,9 @@ gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
     }
     if (!cached) {
         int64_t until = 0;
-        if ((err = load_key(a, key, len, now, meta, &ck, &until)) != GH_OK)
+        if ((err = load_key(a, key, len, now, meta, &ck, &until, &view)) != GH_OK)
             return err;
         (void)gh_cache_put(k->cache, digest, 32, &ck, sizeof(ck), until);
-        if ((err = gh_auth_user_view(a, ck.user_id, now, &view)) != GH_OK)
-            return err;
     }
     if (ck.expires_at != 0 && ck.expires_at <= now)
         return refuse_cached(a, &ck, meta, "expired", GH_ERR_EXPIRED);
@@ -394,7 +392,7 @@ gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
     memcpy(out->key_id, ck.id, sizeof(out->key_id));
     out->scoped = ck.scoped;
     out->expires_at = ck.expires_at;
-    out->method = "api_key";
+    out->cred = GH_CRED_API_KEY;
     use_record(k, ck.id, ip, now);
     return GH_OK;
 }
@@ -470,12 +468,12 @@ static gh_err ceiling(struct gh_auth *a, const struct gh_identity *who, const ch
                       struct gh_membership *m)
 {
     const struct gh_store_handle *store = gh_auth_store(a);
-    if (strcmp(who->method, "api_key") == 0 && strcmp(org_id, who->org_id) != 0)
+    if (who->cred == GH_CRED_API_KEY && strcmp(org_id, who->org_id) != 0)
         return GH_ERR_NOT_FOUND; /* a key acts in its own org only */
     gh_err err = store->ops->member_get(store->st, org_id, who->user_id, m);
     if (err != GH_OK)
         return err;
-    if (strcmp(who->method, "api_key") == 0)
+    if (who->cred == GH_CRED_API_KEY)
         (void)snprintf(m->permissions, sizeof(m->permissions), "%s", who->perms);
     return GH_OK;
 }
@@ -548,7 +546,7 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     }
     rec.expires_at = in->expires_at;
     /* ... and never outlives the key that made it. */
-    if (strcmp(who->method, "api_key") == 0 && who->expires_at != 0 &&
+    if (who->cred == GH_CRED_API_KEY && who->expires_at != 0 &&
         (rec.expires_at == 0 || rec.expires_at > who->expires_at))
         rec.expires_at = who->expires_at;
 
@@ -623,6 +621,6 @@ gh_err gh_apikey_operator(struct gh_auth *a, const char *username, const char *o
     (void)snprintf(out->org_id, sizeof(out->org_id), "%s", org);
     (void)snprintf(out->roles, sizeof(out->roles), "%s", m.role_name);
     (void)snprintf(out->perms, sizeof(out->perms), "%s", m.permissions);
-    out->method = "operator";
+    out->cred = GH_CRED_OPERATOR;
     return GH_OK;
 }

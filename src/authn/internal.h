@@ -24,7 +24,6 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
 /** Drops the user's cached view: the next check reloads it and whatever depends on it. */
 void gh_auth_user_forget(struct gh_auth *a, const char *user_id) GH_NONNULL(1, 2);
 
-const struct gh_config *gh_auth_config(const struct gh_auth *a) GH_NONNULL(1);
 const struct gh_store_handle *gh_auth_store(const struct gh_auth *a) GH_NONNULL(1);
 struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a) GH_NONNULL(1);
 /** The pool audit records of failed credentials are written on, or NULL (write at once). */
@@ -40,7 +39,7 @@ void gh_apikeys_free(struct gh_apikeys *keys);
 
 /**
  * Proves an "ak_" key (digest: SHA-256 of it, the cache key). Fills out like a token check
- * with method "api_key". GH_ERR_AUTH unknown or malformed, GH_ERR_EXPIRED, GH_ERR_REVOKED
+ * as GH_CRED_API_KEY. GH_ERR_AUTH unknown or malformed, GH_ERR_EXPIRED, GH_ERR_REVOKED
  * (revoked key, disabled owner, owner left the org), GH_ERR_PERM (address not allowed).
  * Failures of known keys are audited as API_KEY_USE_FAILED.
  */

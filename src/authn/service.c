@@ -327,9 +327,14 @@ void gh_auth_user_forget(struct gh_auth *a, const char *user_id)
     forget_user(a, user_id);
 }
 
-const struct gh_config *gh_auth_config(const struct gh_auth *a)
+const char *gh_cred_name(enum gh_cred cred)
 {
-    return a->cfg;
+    switch (cred) {
+    case GH_CRED_JWT: return "jwt";
+    case GH_CRED_API_KEY: return "api_key";
+    case GH_CRED_OPERATOR: return "operator";
+    }
+    return "unknown";
 }
 
 const struct gh_store_handle *gh_auth_store(const struct gh_auth *a)
@@ -768,7 +773,7 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     memcpy(out->roles, ct.roles, sizeof(out->roles));
     memcpy(out->perms, ct.perms, sizeof(out->perms));
     out->expires_at = ct.exp;
-    out->method = "jwt";
+    out->cred = GH_CRED_JWT;
     out->key_id[0] = '\0';
     out->scoped = 0;
     return GH_OK;

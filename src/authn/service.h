@@ -30,6 +30,16 @@ struct gh_token_pair {
     int64_t expires_in;
 };
 
+/** What proved a caller. */
+enum gh_cred {
+    GH_CRED_JWT,      /* an access token */
+    GH_CRED_API_KEY,  /* an "ak_" key */
+    GH_CRED_OPERATOR, /* the CLI, acting for a user */
+};
+
+/** "jwt", "api_key" or "operator", as X-Auth-Method shows it. */
+const char *gh_cred_name(enum gh_cred cred);
+
 /** A caller proven by a credential. */
 struct gh_identity {
     char user_id[GH_UUID_LEN + 1];
@@ -38,8 +48,8 @@ struct gh_identity {
     char roles[GH_ROLES_MAX];
     char perms[GH_PERMS_MAX];   /* what the credential may do now */
     int64_t expires_at;         /* 0: no expiry (an API key without one) */
-    const char *method;         /* "jwt" or "api_key" */
-    char key_id[GH_UUID_LEN + 1]; /* the API key, for method "api_key" */
+    enum gh_cred cred;
+    char key_id[GH_UUID_LEN + 1]; /* the API key, for GH_CRED_API_KEY */
     int scoped;                 /* an API key limited to scopes: perms is their intersection */
 };
 

@@ -28,13 +28,12 @@ static const char *one_of(const struct gh_req *req, const char *name, const char
 
 void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_forwarded *out)
 {
-    out->method = out->uri = out->host = NULL;
+    out->method = out->uri = NULL;
     out->conflict = 0;
     if (!peer_trusted)
         return;
     out->method = one_of(req, "X-Forwarded-Method", "X-Original-Method", &out->conflict);
     out->uri = one_of(req, "X-Forwarded-Uri", "X-Original-URI", &out->conflict);
-    out->host = once(req, "X-Forwarded-Host");
 }
 
 /* Writes addr (16 bytes, IPv4 mapped) in canonical text. */

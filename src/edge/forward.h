@@ -10,11 +10,13 @@
  * write them.
  */
 
-/** The original request a proxy asks /verify about; NULL fields were not given. */
+/**
+ * The original request a proxy asks /verify about; NULL fields were not given. Rules are
+ * per path, so X-Forwarded-Host is not read.
+ */
 struct gh_forwarded {
     const char *method; /* X-Forwarded-Method, or X-Original-Method */
     const char *uri;    /* X-Forwarded-Uri, or X-Original-URI: path and query, raw */
-    const char *host;   /* X-Forwarded-Host */
     int conflict;       /* both forms sent, with different values: nothing can be believed */
 };
 

@@ -462,3 +462,25 @@ def test_bad_default_policy_refuses_to_start(make_server):
         s.start(timeout=10)
     err = s.stderr_text().lower()
     assert "maybe" in err or "default_policy" in err or "default policy" in err, err
+
+
+def test_refusals_before_credentials_are_audited(fa):
+    """A 403 for an ambiguous URI or disagreeing headers is a denial like any other."""
+    token = fa.tokens("admin", ADMIN_PASSWORD)["access_token"]
+    r = fa.get(VERIFY, headers={"X-Forwarded-Uri": f"/media/%2e%2e%2Fx?token={token}"})
+    assert_error(r, 403, "forbidden")
+    r2 = fa.get(VERIFY, headers={"X-Forwarded-Uri": "/public/x", "X-Original-URI": "/admin/x"})
+    assert_error(r2, 403, "forbidden")
+    deadline = time.monotonic() + 5
+    while True:
+        rows = fa.query("SELECT metadata, path FROM audit_events WHERE action = "
+                        "'PERMISSION_DENIED' AND metadata LIKE '%reason%'")
+        reasons = [row["metadata"] or "" for row in rows]
+        if (any("ambiguous_uri" in m for m in reasons)
+                and any("conflicting_headers" in m for m in reasons)) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert any("ambiguous_uri" in m for m in reasons), rows
+    assert any("conflicting_headers" in m for m in reasons), rows
+    # a media token is never kept
+    assert not any(token in (row["metadata"] or "") + (row["path"] or "") for row in rows)
