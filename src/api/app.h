@@ -1,6 +1,7 @@
 #ifndef GH_API_APP_H
 #define GH_API_APP_H
 
+#include "audit/alerts.h"
 #include "audit/metrics.h"
 #include "authn/service.h"
 #include "authz/rules.h"
@@ -21,6 +22,7 @@ struct gh_app {
     struct gh_rules rules;     /* ForwardAuth route rules */
     struct gh_backoff *backoff; /* failed-login backoff, NULL when login.backoff is off */
     struct gh_metrics *metrics; /* NULL for CLI commands */
+    struct gh_alerts *alerts;   /* audit observer and webhook queue; NULL without alerts.rules */
 };
 
 #endif

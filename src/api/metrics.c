@@ -67,6 +67,8 @@ void gh_h_metrics(struct gh_req *req)
                             "gatehouse_cache_hit_ratio{cache=\"token\"} %.6f\n"
                             "gatehouse_cache_hit_ratio{cache=\"api_key\"} %.6f\n",
                             ratio(tokens[0], tokens[1]), ratio(keys[0], keys[1]));
+    if (err == GH_OK && app->alerts != NULL)
+        err = gh_alerts_render(app->alerts, &out);
     if (err != GH_OK) {
         gh_buf_clear(&out);
         gh_api_reply_failure(req, err);

@@ -5,6 +5,21 @@
 #include <time.h>
 #include "core/log.h"
 
+static gh_audit_observer observer;
+static void *observer_arg;
+
+void gh_audit_set_observer(gh_audit_observer fn, void *arg)
+{
+    observer = fn;
+    observer_arg = arg;
+}
+
+static void observe(const struct gh_audit_event *ev)
+{
+    if (observer != NULL)
+        observer(observer_arg, ev);
+}
+
 gh_err gh_audit_record(const struct gh_store_handle *store, const char *action,
                        const struct gh_reqmeta *meta, const struct gh_audit_subject *subject,
                        int status, const char *metadata_json)
@@ -29,6 +44,8 @@ gh_err gh_audit_record(const struct gh_store_handle *store, const char *action,
     gh_err err = store->ops->audit_append(store->st, &ev);
     if (err != GH_OK)
         gh_log(GH_LOG_ERROR, "audit: could not record %s: %s", action, gh_err_name(err));
+    else
+        observe(&ev);
     return err;
 }
 
@@ -44,6 +61,8 @@ static void write_deferred(void *arg)
     struct deferred *d = arg;
     if (d->store->ops->audit_append(d->store->st, &d->ev) != GH_OK)
         gh_log(GH_LOG_ERROR, "audit: could not record %s", d->ev.action);
+    else
+        observe(&d->ev);
     free(d);
 }
 

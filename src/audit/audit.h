@@ -41,4 +41,16 @@ void gh_audit_record_async(struct gh_pool *pool, const struct gh_store_handle *s
                            const struct gh_audit_subject *subject, int status,
                            const char *metadata_json) GH_NONNULL(1, 2, 3);
 
+/** Told of each audit event once it is stored; must not block (see gh_audit_set_observer). */
+typedef void (*gh_audit_observer)(void *arg, const struct gh_audit_event *ev);
+
+/**
+ * Installs fn (NULL: none) to be called with arg and every event after it was written
+ * successfully, once, on the thread that wrote it (a polling thread or a pool worker),
+ * so fn must be quick and must not block. ev and its strings are only valid during the
+ * call. Set it before the first record is written and clear it after the last (start-up
+ * and shutdown are single-threaded): it is not synchronized with the writers.
+ */
+void gh_audit_set_observer(gh_audit_observer fn, void *arg);
+
 #endif

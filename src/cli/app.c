@@ -9,6 +9,7 @@
 #include "api/handlers.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "audit/audit.h"
 #include "core/log.h"
 
 extern char **environ;
@@ -93,6 +94,38 @@ gh_err gh_mkdir_p(const char *path, unsigned mode)
     return GH_OK;
 }
 
+/* Alerts: counted on every stored audit event, delivered by their own thread. */
+static int open_alerts(struct gh_app *app)
+{
+    const struct gh_config *cfg = &app->cfg;
+    struct gh_alert_rules rules;
+    char why[256];
+    if (gh_alert_rules_parse(cfg->alerts_rules, cfg->alerts_webhooks, &rules, why, sizeof(why)) !=
+        GH_OK) {
+        fprintf(stderr, "gatehouse: alerts: %s\n", why);
+        return 1;
+    }
+    if (rules.nrules == 0) {
+        gh_alert_rules_clear(&rules);
+        return 0;
+    }
+    const struct gh_alerts_opts opts = {
+        .max_groups = cfg->alerts_max_groups,
+        .queue = cfg->alerts_queue,
+        .timeout_ms = cfg->alerts_timeout_ms,
+        .tries = cfg->alerts_tries,
+        .retry_ms = cfg->alerts_retry_ms,
+    };
+    gh_err err = gh_alerts_new(&rules, &opts, &app->alerts);
+    gh_alert_rules_clear(&rules);
+    if (err != GH_OK || (err = gh_alerts_start(app->alerts)) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the alerts: %s\n", gh_err_name(err));
+        return 1;
+    }
+    gh_audit_set_observer(gh_alerts_observe, app->alerts);
+    return 0;
+}
+
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
 {
     const struct gh_config *cfg = &app->cfg;
@@ -153,7 +186,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: forward_auth: %s\n", why);
         return 1;
     }
-    return 0;
+    return open_alerts(app);
 }
 
 void gh_app_close(struct gh_app *app)
@@ -161,6 +194,10 @@ void gh_app_close(struct gh_app *app)
     /* The pools first: their jobs (audit records, last key uses) still need the store. */
     gh_pool_free(app->hash_pool);
     gh_pool_free(app->io_pool);
+    /* No record is written any more: the alert queue drains, within the shutdown timeout. */
+    gh_audit_set_observer(NULL, NULL);
+    gh_alerts_free(app->alerts, app->cfg.shutdown_timeout);
+    app->alerts = NULL;
     gh_auth_free(app->auth);
     gh_rules_clear(&app->rules);
     gh_backoff_free(app->backoff);

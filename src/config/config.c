@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "audit/alerts.h"
 #include "authz/rules.h"
 #include "core/buf.h"
 
@@ -33,6 +34,7 @@
 enum kind {
     K_STRING,   /* text without control characters, min..max bytes */
     K_LINES,    /* text of lines (tabs and newlines allowed); in YAML also a list of strings */
+    K_SECRET_LINES, /* the same holding secrets (webhook URLs): never quoted back in an error */
     K_URL,      /* "" (derive it) or an http:// / https:// URL */
     K_UNSIGNED, /* plain decimal integer, min..max, a multiple of step */
     K_SIZE,     /* bytes: "512", "64KiB", "16MiB", "1GiB" */
@@ -78,6 +80,7 @@ struct key {
 
 #define STR(p, d, m, lo) {p, d, K_STRING, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1}
 #define LINES(p, d, m) {p, d, K_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
+#define SECRET_LINES(p, d, m) {p, d, K_SECRET_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
 #define URL(p, d, m) {p, d, K_URL, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
 #define UINT(p, d, m, lo, hi, st) {p, d, K_UNSIGNED, ST_UINT, AT(m, unsigned), sizeof MEMBER(m), lo, hi, st, 1}
 #define COUNT(p, d, m, lo, hi) {p, d, K_UNSIGNED, ST_SIZE, AT(m, size_t), sizeof MEMBER(m), lo, hi, 1, 1}
@@ -139,6 +142,14 @@ static const struct key KEYS[] = {
 
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),
+
+    LINES("alerts.rules", "", alerts_rules),
+    SECRET_LINES("alerts.webhooks", "", alerts_webhooks),
+    COUNT("alerts.max_groups", "16384", alerts_max_groups, 64, 16u * 1024 * 1024),
+    COUNT("alerts.queue", "256", alerts_queue, 1, 65536),
+    DURU("alerts.timeout", "5s", alerts_timeout_ms, 1, MINUTES(1), 1000),
+    UINT("alerts.tries", "4", alerts_tries, 1, 10, 1),
+    DURU("alerts.retry_base", "1s", alerts_retry_ms, 1, MINUTES(5), 1000),
 
     UINT("workers.hash_threads", "0", hash_threads, 0, 1024, 1),
     UINT("workers.hash_queue", "64", hash_queue, 1, 65536, 1),
@@ -309,6 +320,7 @@ static void expectation(const struct key *k, int range, char *out, size_t size)
                        k->min > 0 ? "a non-empty string" : "a string", (unsigned long long)k->max);
         return;
     case K_LINES:
+    case K_SECRET_LINES:
         (void)snprintf(out, size, "a string or a list of strings, at most %llu bytes in all",
                        (unsigned long long)k->max);
         return;
@@ -388,6 +400,15 @@ static int url_ok(const char *s)
     return 1;
 }
 
+/* The value of k for an error message: quoted, or hidden when it may hold a secret. */
+static void quote_value(const struct key *k, char *out, size_t size, const char *v, size_t n)
+{
+    if (k->kind == K_SECRET_LINES)
+        (void)snprintf(out, size, "(hidden: it may hold a secret)");
+    else
+        quote(out, size, v, n);
+}
+
 static void *member(struct gh_config *c, const struct key *k)
 {
     return (char *)c + k->offset;
@@ -409,6 +430,7 @@ static gh_err set_value(struct gh_config *c, const struct key *k, const char *v,
         bad = len < k->min || len > k->max || !text_ok(v);
         break;
     case K_LINES:
+    case K_SECRET_LINES:
         bad = len > k->max || !lines_ok(v);
         break;
     case K_URL:
@@ -661,7 +683,8 @@ static gh_err read_value(struct reader *r, struct gh_config *c, const struct key
 {
     char why[160], got[GOT_MAX * 4 + 8];
     size_t idx = (size_t)(k - KEYS);
-    if (k->kind == K_LINES && r->ev.type == YAML_SEQUENCE_START_EVENT) {
+    if ((k->kind == K_LINES || k->kind == K_SECRET_LINES) &&
+        r->ev.type == YAML_SEQUENCE_START_EVENT) {
         char *joined = NULL;
         size_t line = ev_line(r);
         gh_err e = read_lines(r, k, &joined);
@@ -692,7 +715,7 @@ static gh_err read_value(struct reader *r, struct gh_config *c, const struct key
         e = set_value(c, k, v, why, sizeof(why));
     }
     if (e != GH_OK) {
-        quote(got, sizeof(got), v, len);
+        quote_value(k, got, sizeof(got), v, len);
         fail(r->err, r->err_size, "%s:%zu: %s: expected %s, got \"%s\"", r->path, ev_line(r),
              k->path, why, got);
     }
@@ -879,7 +902,7 @@ static gh_err load_env(struct gh_config *c, char *const *envp, char *err, size_t
             continue;
         gh_err e = set_value(c, &KEYS[i], v, why, sizeof(why));
         if (e != GH_OK) {
-            quote(got, sizeof(got), v, strlen(v));
+            quote_value(&KEYS[i], got, sizeof(got), v, strlen(v));
             fail(err, err_size, "%s: expected %s, got \"%s\"", name, why, got);
             return e;
         }
@@ -988,6 +1011,14 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         goto out;
     }
     gh_rules_clear(&rules);
+    struct gh_alert_rules alerts;
+    if ((e = gh_alert_rules_parse(t->alerts_rules, t->alerts_webhooks, &alerts, why,
+                                  sizeof(why))) != GH_OK) {
+        fail(err, err_size, "%s: %s", strncmp(why, "webhook", 7) == 0 ? "alerts.webhooks" : "alerts.rules",
+             e == GH_ERR_NOMEM ? "out of memory" : why);
+        goto out;
+    }
+    gh_alert_rules_clear(&alerts);
     if (t->public_url[0] == '\0') {
         int v6 = strchr(t->listen_host, ':') != NULL;
         int n = snprintf(t->public_url, sizeof(t->public_url), "http://%s%s%s:%u", v6 ? "[" : "",

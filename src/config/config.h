@@ -83,6 +83,15 @@ struct gh_config {
     char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */
     char forward_default[16];    /* forward_auth.default_policy: authenticated | deny (authenticated) */
 
+    /* alerts.* */
+    char alerts_rules[16384];    /* alerts.rules: alert rules over audit events, one per line or ';'-separated (none) */
+    char alerts_webhooks[16384]; /* alerts.webhooks: "NAME slack|discord|json URL" lines; the URLs are secrets (none) */
+    size_t alerts_max_groups;    /* alerts.max_groups: (rule, group) counters kept (16384) */
+    size_t alerts_queue;         /* alerts.queue: alerts waiting for delivery, more are dropped (256) */
+    unsigned alerts_timeout_ms;  /* alerts.timeout: one webhook call (5s, stored in ms) */
+    unsigned alerts_tries;       /* alerts.tries: calls per alert before giving up, 1..10 (4) */
+    unsigned alerts_retry_ms;    /* alerts.retry_base: wait after the first failed call, doubled after each (1s, stored in ms) */
+
     /* workers.* */
     unsigned hash_threads;       /* workers.hash_threads, 0 = half the cores, at least 1 */
     unsigned hash_queue;         /* workers.hash_queue (64) */

@@ -600,10 +600,11 @@ static void file_structure(void **state)
                  "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, login, metrics, forward_auth, workers, log");
+                                 "storage, auth, password, login, metrics, forward_auth, alerts, workers, "
+                                 "log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "login, metrics, forward_auth, workers, log");
+                                          "login, metrics, forward_auth, alerts, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
     yaml_rejects("auth:\n  access_ttl: 5m\nlog:\n  level: info\nauth:\n  audience: x\n",
@@ -771,6 +772,28 @@ static void finish_cross_checks(void **state)
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "auth.refresh_ttl: expected at least auth.access_ttl (7200s), got "
                              "3600s");
+    /* Alert rules and webhooks are parsed at start; a webhook URL is never shown. */
+    char *env7[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET",
+                    "GATEHOUSE_ALERTS_RULES=a LOGIN_FAILED by ip >= 10 in 5m -> ops\n"
+                    "b LOGIN_FAILED by ip >= 10 5m -> ops",
+                    NULL};
+    assert_int_equal(load(&c, NULL, env7, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "alerts.rules: rule 2 (\"b LOGIN_FAILED by ip >= 10 5m -> ops\"): "
+                             "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")");
+    char *env8[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slak https://hooks.example.com/T/B/SECRET", NULL};
+    assert_int_equal(load(&c, NULL, env8, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "alerts.webhooks: webhook 1 (\"ops\"): expected FORMAT slack, discord "
+                             "or json after NAME");
+    char *env9[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET\x01",
+                    NULL};
+    assert_int_equal(load(&c, NULL, env9, err, sizeof(err)), GH_ERR_INVALID);
+    assert_null(strstr(err, "SECRET"));
+    assert_non_null(strstr(err, "GATEHOUSE_ALERTS_WEBHOOKS: expected"));
+    yaml_rejects("alerts:\n  webhooks: \"ops slack https://h.example.com/SECRET\\x01\"\n",
+                 ":2: alerts.webhooks: expected a string or a list of strings, at most 16383 "
+                 "bytes in all, got \"(hidden: it may hold a secret)\"");
     /* Key rotation: off, or no faster than a retiring key lives, and never below 10s. */
     char *env4[] = {"GATEHOUSE_AUTH_KEY_ROTATION=5m", NULL};
     assert_int_equal(load(&c, NULL, env4, err, sizeof(err)), GH_OK);

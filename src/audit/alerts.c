@@ -1,0 +1,887 @@
+#include "audit/alerts.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "audit/webhook.h"
+#include "core/log.h"
+
+#define LINE_MAX_LEN 1024
+#define WAYS 8   /* counters per set of the table */
+#define STEPS 10 /* a window is counted in this many steps */
+
+/* ---- parsing ---- */
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Splits the next blank-separated word off *p (within end); 0 when there is none. */
+static int next_word(const char **p, const char *end, const char **w, size_t *n)
+{
+    const char *s = *p;
+    while (s < end && is_blank(*s))
+        s++;
+    if (s == end)
+        return 0;
+    const char *e = s;
+    while (e < end && !is_blank(*e))
+        e++;
+    *w = s;
+    *n = (size_t)(e - s);
+    *p = e;
+    return 1;
+}
+
+static int word_is(const char *w, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(w, lit, n) == 0;
+}
+
+/* Walks the lines of a text ('\n' or ';' ends one), skipping blank ones and '#' comments. */
+struct lines {
+    const char *p;
+    size_t number; /* of the line last returned, counting only rules */
+};
+
+static int next_line(struct lines *it, const char **line, const char **end)
+{
+    while (*it->p != '\0') {
+        size_t len = strcspn(it->p, "\n;");
+        const char *s = it->p, *e = it->p + len;
+        while (s < e && is_blank(*s))
+            s++;
+        if (s < e && *s == '#') /* a comment runs to the end of its line, ';' or not */
+            e = s + strcspn(s, "\n");
+        it->p = *e != '\0' ? e + 1 : e;
+        while (e > s && is_blank(e[-1]))
+            e--;
+        if (s == e || *s == '#')
+            continue;
+        it->number++;
+        *line = s;
+        *end = e;
+        return 1;
+    }
+    return 0;
+}
+
+/* A name: 1 to 32 of a-z, 0-9, '_' and '-' (safe as a Prometheus label and in a log). */
+static int parse_name(const char *w, size_t n, char *out)
+{
+    if (n == 0 || n >= GH_ALERT_NAME_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= '0' && w[i] <= '9') || w[i] == '_' ||
+              w[i] == '-'))
+            return -1;
+    memcpy(out, w, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* ACTIONS: comma-separated [A-Z0-9_]+, each with an optional final '*'; or "*" alone. */
+static int parse_actions(const char *w, size_t n, struct gh_alert_rule *r)
+{
+    const char *end = w + n;
+    if (n == 0)
+        return -1;
+    for (const char *p = w; p <= end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma != NULL ? comma : end;
+        size_t len = (size_t)(e - p);
+        if (len == 0 || len >= GH_ALERT_ACTION_MAX || r->nactions == GH_ALERT_ACTIONS_MAX)
+            return -1;
+        for (size_t i = 0; i < len; i++) {
+            char c = p[i];
+            int star = c == '*' && i + 1 == len;
+            if (!star && !((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+                return -1;
+        }
+        if (len == 1 && p[0] == '*' && n != 1)
+            return -1; /* "*" matches everything: alone or not at all */
+        memcpy(r->actions[r->nactions], p, len);
+        r->actions[r->nactions][len] = '\0';
+        r->nactions++;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+static int parse_group(const char *w, size_t n, enum gh_alert_group *out)
+{
+    if (word_is(w, n, "ip"))
+        *out = GH_ALERT_BY_IP;
+    else if (word_is(w, n, "user"))
+        *out = GH_ALERT_BY_USER;
+    else if (word_is(w, n, "org"))
+        *out = GH_ALERT_BY_ORG;
+    else
+        return -1;
+    return 0;
+}
+
+/* Decimal digits without a leading zero, from lo to hi. */
+static int parse_number(const char *w, size_t n, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 7 || (w[0] == '0' && n > 1))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] < '0' || w[i] > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(w[i] - '0');
+    }
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* WINDOW: a count and one unit, s, m, h or d: "90s", "5m". */
+static int parse_window(const char *w, size_t n, uint32_t *out)
+{
+    static const struct {
+        char unit;
+        uint64_t seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    uint64_t v = 0;
+    if (n < 2 || parse_number(w, n - 1, 1, GH_ALERT_WINDOW_MAX, &v) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (w[n - 1] == units[i].unit && v <= GH_ALERT_WINDOW_MAX / units[i].seconds) {
+            *out = (uint32_t)(v * units[i].seconds);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static const struct gh_webhook *find_webhook(const struct gh_alert_rules *rs, const char *name,
+                                             size_t *index)
+{
+    for (size_t i = 0; i < rs->nwebhooks; i++) {
+        if (strcmp(rs->webhooks[i].name, name) == 0) {
+            if (index != NULL)
+                *index = i;
+            return &rs->webhooks[i];
+        }
+    }
+    return NULL;
+}
+
+static const char *parse_targets(const char *w, size_t n, const struct gh_alert_rules *rs,
+                                 struct gh_alert_rule *r)
+{
+    static const char bad[] = "expected WEBHOOK names after \"->\", comma-separated (at most 4)";
+    const char *end = w + n;
+    for (const char *p = w;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma != NULL ? comma : end;
+        char name[GH_ALERT_NAME_MAX];
+        size_t index = 0;
+        if (r->ntargets == GH_ALERT_TARGETS_MAX || parse_name(p, (size_t)(e - p), name) != 0)
+            return bad;
+        if (find_webhook(rs, name, &index) == NULL)
+            return "a WEBHOOK after \"->\" is not one of alerts.webhooks";
+        for (size_t i = 0; i < r->ntargets; i++)
+            if (r->targets[i] == index)
+                return "a WEBHOOK is named twice";
+        r->targets[r->ntargets++] = index;
+        if (comma == NULL)
+            return NULL;
+        p = comma + 1;
+    }
+}
+
+/* Parses one rule line; returns what is wrong, or NULL. */
+static const char *parse_rule(const char *s, const char *end, const struct gh_alert_rules *rs,
+                              struct gh_alert_rule *r)
+{
+    const char *w;
+    size_t n;
+    uint64_t v = 0;
+    memset(r, 0, sizeof(*r));
+    if (!next_word(&s, end, &w, &n) || parse_name(w, n, r->name) != 0)
+        return "expected a NAME of 1 to 32 characters a-z, 0-9, _ or -";
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (strcmp(rs->rules[i].name, r->name) == 0)
+            return "another rule has this NAME";
+    if (!next_word(&s, end, &w, &n) || parse_actions(w, n, r) != 0)
+        return "expected ACTIONS: a comma list such as LOGIN_FAILED,ORG_* (at most 16) or *";
+    if (next_word(&s, end, &w, &n) && word_is(w, n, "by")) {
+        if (!next_word(&s, end, &w, &n) || parse_group(w, n, &r->group) != 0)
+            return "expected ip, user or org after \"by\"";
+        if (!next_word(&s, end, &w, &n))
+            w = "", n = 0;
+    }
+    if (!word_is(w, n, ">="))
+        return "expected \">= N\" after ACTIONS (or after \"by GROUP\")";
+    if (!next_word(&s, end, &w, &n) || parse_number(w, n, 1, GH_ALERT_THRESHOLD_MAX, &v) != 0)
+        return "expected N from 1 to 1000000 after \">=\"";
+    r->threshold = (uint32_t)v;
+    if (next_word(&s, end, &w, &n) && word_is(w, n, "in")) {
+        if (!next_word(&s, end, &w, &n) || parse_window(w, n, &r->window) != 0)
+            return "expected a WINDOW from 1s to 7d after \"in\", such as 90s, 5m, 1h or 1d";
+        if (!next_word(&s, end, &w, &n))
+            w = "", n = 0;
+    }
+    if (!word_is(w, n, "->"))
+        return "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")";
+    if (r->window == 0 && r->threshold > 1)
+        return "N above 1 needs a window: \"in 5m\"";
+    if (!next_word(&s, end, &w, &n))
+        return "expected WEBHOOK names after \"->\", comma-separated (at most 4)";
+    const char *why = parse_targets(w, n, rs, r);
+    if (why != NULL)
+        return why;
+    if (next_word(&s, end, &w, &n))
+        return "too many words";
+    return NULL;
+}
+
+/* http:// or https://, a host, and nothing that is not printable ASCII. */
+static int url_ok(const char *w, size_t n)
+{
+    size_t scheme = n > 8 && memcmp(w, "https://", 8) == 0  ? 8
+                    : n > 7 && memcmp(w, "http://", 7) == 0 ? 7
+                                                            : 0;
+    if (scheme == 0 || n >= GH_WEBHOOK_URL_MAX || w[scheme] == '/')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)w[i] <= 0x20 || (unsigned char)w[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Parses one webhook line into h; returns what is wrong, or NULL. The URL is never quoted. */
+static const char *parse_webhook(const char *s, const char *end, const struct gh_alert_rules *rs,
+                                 struct gh_webhook *h)
+{
+    const char *w;
+    size_t n;
+    memset(h, 0, sizeof(*h));
+    if (!next_word(&s, end, &w, &n) || parse_name(w, n, h->name) != 0)
+        return "expected a NAME of 1 to 32 characters a-z, 0-9, _ or -, then FORMAT and URL";
+    if (find_webhook(rs, h->name, NULL) != NULL)
+        return "another webhook has this NAME";
+    if (!next_word(&s, end, &w, &n))
+        return "expected FORMAT slack, discord or json after NAME";
+    if (word_is(w, n, "slack"))
+        h->format = GH_WEBHOOK_SLACK;
+    else if (word_is(w, n, "discord"))
+        h->format = GH_WEBHOOK_DISCORD;
+    else if (word_is(w, n, "json"))
+        h->format = GH_WEBHOOK_JSON;
+    else
+        return "expected FORMAT slack, discord or json after NAME";
+    if (!next_word(&s, end, &w, &n) || !url_ok(w, n))
+        return "expected an http:// or https:// URL of printable ASCII after FORMAT";
+    memcpy(h->url, w, n);
+    h->url[n] = '\0';
+    if (next_word(&s, end, &w, &n))
+        return "too many words after the URL";
+    return NULL;
+}
+
+/* The name shown for a bad webhook line: its first word, if it is a valid name. */
+static void shown_name(const char *s, const char *end, char *out)
+{
+    const char *w;
+    size_t n;
+    out[0] = '\0';
+    if (next_word(&s, end, &w, &n) && parse_name(w, n, out) != 0)
+        out[0] = '\0';
+}
+
+static gh_err parse_webhooks(const char *text, struct gh_alert_rules *rs, char *err,
+                             size_t err_size)
+{
+    struct lines it = {text, 0};
+    const char *line, *end;
+    while (next_line(&it, &line, &end)) {
+        char name[GH_ALERT_NAME_MAX];
+        const char *why = NULL;
+        if (rs->nwebhooks == GH_ALERT_WEBHOOKS_MAX)
+            why = "too many webhooks (at most 16)";
+        else if ((size_t)(end - line) > LINE_MAX_LEN + 64)
+            why = "line too long";
+        else
+            why = parse_webhook(line, end, rs, &rs->webhooks[rs->nwebhooks]);
+        if (why != NULL) {
+            shown_name(line, end, name);
+            if (name[0] != '\0')
+                (void)snprintf(err, err_size, "webhook %zu (\"%s\"): %s", it.number, name, why);
+            else
+                (void)snprintf(err, err_size, "webhook %zu: %s", it.number, why);
+            sodium_memzero(&rs->webhooks[rs->nwebhooks], sizeof(rs->webhooks[0]));
+            return GH_ERR_INVALID;
+        }
+        rs->nwebhooks++;
+    }
+    return GH_OK;
+}
+
+static gh_err parse_rules(const char *text, struct gh_alert_rules *rs, char *err, size_t err_size)
+{
+    struct lines it = {text, 0};
+    const char *line, *end;
+    while (next_line(&it, &line, &end)) {
+        const char *why = NULL;
+        if (rs->nrules == GH_ALERT_RULES_MAX)
+            why = "too many rules (at most 64)";
+        else if ((size_t)(end - line) > LINE_MAX_LEN)
+            why = "line too long";
+        else
+            why = parse_rule(line, end, rs, &rs->rules[rs->nrules]);
+        if (why != NULL) {
+            (void)snprintf(err, err_size, "rule %zu (\"%.*s\"): %s", it.number,
+                           (int)(end - line > 60 ? 60 : end - line), line, why);
+            return GH_ERR_INVALID;
+        }
+        rs->nrules++;
+    }
+    return GH_OK;
+}
+
+gh_err gh_alert_rules_parse(const char *rules, const char *webhooks, struct gh_alert_rules *out,
+                            char *err, size_t err_size)
+{
+    gh_err ret = GH_ERR_NOMEM;
+    struct gh_alert_rules rs = {
+        .rules = calloc(GH_ALERT_RULES_MAX, sizeof(struct gh_alert_rule)),
+        .webhooks = calloc(GH_ALERT_WEBHOOKS_MAX, sizeof(struct gh_webhook)),
+    };
+    if (rs.rules == NULL || rs.webhooks == NULL) {
+        (void)snprintf(err, err_size, "out of memory");
+        goto out;
+    }
+    if ((ret = parse_webhooks(webhooks, &rs, err, err_size)) != GH_OK ||
+        (ret = parse_rules(rules, &rs, err, err_size)) != GH_OK)
+        goto out;
+    ret = GH_OK;
+out:
+    if (ret != GH_OK) {
+        gh_alert_rules_clear(&rs);
+        return ret;
+    }
+    *out = rs;
+    return GH_OK;
+}
+
+void gh_alert_rules_clear(struct gh_alert_rules *r)
+{
+    if (r == NULL)
+        return;
+    if (r->webhooks != NULL)
+        sodium_memzero(r->webhooks, GH_ALERT_WEBHOOKS_MAX * sizeof(struct gh_webhook));
+    free(r->webhooks);
+    free(r->rules);
+    memset(r, 0, sizeof(*r));
+}
+
+int gh_alert_rule_matches(const struct gh_alert_rule *rule, const char *action)
+{
+    for (size_t i = 0; i < rule->nactions; i++) {
+        const char *p = rule->actions[i];
+        size_t n = strlen(p);
+        if (n > 0 && p[n - 1] == '*' ? strncmp(p, action, n - 1) == 0 : strcmp(p, action) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- counting ---- */
+
+struct counter {
+    uint64_t hash; /* 0: a free way */
+    uint32_t rule;
+    char group[GH_ALERT_GROUP_MAX];
+    int64_t seen;         /* the newest event, for eviction */
+    int64_t quiet_until;  /* fired: events before this are not counted */
+    int64_t epoch[STEPS]; /* step number (ts / step) each count belongs to */
+    uint32_t count[STEPS];
+    struct gh_alert_event first; /* the first event since the count was zero */
+};
+
+struct cset {
+    pthread_mutex_t lock;
+    struct counter ways[WAYS];
+};
+
+struct gh_alerts {
+    struct gh_alert_rules cfg;
+    struct gh_alerts_opts opts;
+    struct cset *sets;
+    size_t nsets; /* a power of two */
+    unsigned char sipkey[crypto_shorthash_KEYBYTES];
+
+    pthread_mutex_t lock; /* the queue and the thread's state */
+    pthread_cond_t wake;  /* on CLOCK_MONOTONIC */
+    struct gh_alert *queue;
+    size_t head, len;
+    int dropping;          /* the last alert offered was dropped (and that was logged) */
+    int running, stopping;
+    struct timespec deadline; /* when stopping: the end of the drain */
+    pthread_t thread;
+
+    atomic_uint_fast64_t dropped;
+    atomic_uint_fast64_t *fired;  /* per rule */
+    atomic_uint_fast64_t *sent;   /* per webhook */
+    atomic_uint_fast64_t *failed; /* per webhook */
+};
+
+/*
+ * Copies at most size - 1 bytes of s (NULL: "") as valid UTF-8 without control
+ * characters: anything else becomes '?', and a character that does not fit is left out.
+ */
+static void copy_text(char *out, size_t size, const char *s)
+{
+    size_t o = 0;
+    for (; s != NULL && *s != '\0';) {
+        const unsigned char *u = (const unsigned char *)s;
+        size_t len = u[0] < 0x80 ? 1 : (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3
+                                     : (u[0] & 0xf8) == 0xf0 ? 4 : 0;
+        int ok = len > 0 && u[0] >= 0x20 && u[0] != 0x7f && u[0] != 0xc0 && u[0] != 0xc1 &&
+                 u[0] < 0xf5;
+        for (size_t i = 1; ok && i < len; i++)
+            ok = (u[i] & 0xc0) == 0x80;
+        if (ok && len == 3) /* no overlong forms, no surrogates */
+            ok = !(u[0] == 0xe0 && u[1] < 0xa0) && !(u[0] == 0xed && u[1] >= 0xa0);
+        if (ok && len == 4)
+            ok = !(u[0] == 0xf0 && u[1] < 0x90) && !(u[0] == 0xf4 && u[1] >= 0x90);
+        if (!ok)
+            len = 1;
+        if (o + (ok ? len : 1) >= size)
+            break;
+        if (ok)
+            memcpy(out + o, s, len);
+        else
+            out[o] = '?';
+        o += ok ? len : 1;
+        s += len;
+    }
+    out[o] = '\0';
+}
+
+static void event_copy(struct gh_alert_event *out, const struct gh_audit_event *ev)
+{
+    out->ts = ev->ts;
+    out->status = ev->status;
+    copy_text(out->action, sizeof(out->action), ev->action);
+    copy_text(out->user, sizeof(out->user), ev->username);
+    copy_text(out->user_id, sizeof(out->user_id), ev->user_id);
+    copy_text(out->ip, sizeof(out->ip), ev->ip_address);
+    copy_text(out->org, sizeof(out->org), ev->org_id);
+}
+
+/* What ev is counted under for group g, or NULL when it has no such value. */
+static const char *group_of(enum gh_alert_group g, const struct gh_audit_event *ev)
+{
+    const char *v = "";
+    switch (g) {
+    case GH_ALERT_BY_NONE: return "";
+    case GH_ALERT_BY_IP: v = ev->ip_address; break;
+    case GH_ALERT_BY_USER:
+        v = ev->username != NULL && ev->username[0] != '\0' ? ev->username : ev->user_id;
+        break;
+    case GH_ALERT_BY_ORG: v = ev->org_id; break;
+    }
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static uint64_t group_hash(const struct gh_alerts *al, uint32_t rule, const char *group)
+{
+    unsigned char in[sizeof(rule) + GH_ALERT_GROUP_MAX], h[crypto_shorthash_BYTES];
+    size_t n = strlen(group);
+    uint64_t v;
+    memcpy(in, &rule, sizeof(rule));
+    memcpy(in + sizeof(rule), group, n);
+    crypto_shorthash(h, in, sizeof(rule) + n, al->sipkey);
+    memcpy(&v, h, sizeof(v));
+    return v != 0 ? v : 1;
+}
+
+/* The counter of (rule, group) in s, taken over when new: a free way, else the stalest. */
+static struct counter *counter_for(struct cset *s, uint64_t hash, uint32_t rule,
+                                   const char *group)
+{
+    struct counter *victim = &s->ways[0];
+    for (int i = 0; i < WAYS; i++) {
+        struct counter *c = &s->ways[i];
+        if (c->hash == hash && c->rule == rule && strcmp(c->group, group) == 0)
+            return c;
+        if (victim->hash != 0 && (c->hash == 0 || c->seen < victim->seen))
+            victim = c;
+    }
+    memset(victim, 0, sizeof(*victim));
+    victim->hash = hash;
+    victim->rule = rule;
+    memcpy(victim->group, group, strlen(group) + 1);
+    return victim;
+}
+
+/*
+ * Counts ev for rule number ri and group (already cut to size); 1 when it fires, with
+ * a filled in (but for its webhook).
+ */
+static int count_event(struct gh_alerts *al, uint32_t ri, const char *group,
+                       const struct gh_audit_event *ev, struct gh_alert *a)
+{
+    const struct gh_alert_rule *r = &al->cfg.rules[ri];
+    a->rule = r;
+    a->webhook = NULL;
+    memcpy(a->group, group, strlen(group) + 1);
+    event_copy(&a->last, ev);
+    if (r->window == 0) {
+        a->count = 1;
+        a->first = a->last;
+        return 1;
+    }
+    int64_t ts = ev->ts > 0 ? ev->ts : 0;
+    int64_t step = ((int64_t)r->window + STEPS - 1) / STEPS;
+    int64_t epoch = ts / step;
+    int64_t span = ((int64_t)r->window + step - 1) / step; /* steps in a window, <= STEPS */
+    size_t k = (size_t)(epoch % STEPS);
+    int fired = 0;
+
+    uint64_t hash = group_hash(al, ri, group);
+    struct cset *s = &al->sets[hash & (al->nsets - 1)];
+    pthread_mutex_lock(&s->lock);
+    struct counter *c = counter_for(s, hash, ri, group);
+    if (ts > c->seen)
+        c->seen = ts;
+    /* Quiet after firing; and an event older than its step's newer count is left out. */
+    if (ts < c->quiet_until || (c->count[k] > 0 && c->epoch[k] > epoch))
+        goto out;
+    uint32_t total = 0;
+    for (size_t i = 0; i < STEPS; i++)
+        if (c->epoch[i] > epoch - span && c->epoch[i] <= epoch)
+            total += c->count[i];
+    if (total == 0)
+        c->first = a->last;
+    if (c->epoch[k] != epoch) {
+        c->epoch[k] = epoch;
+        c->count[k] = 0;
+    }
+    c->count[k]++;
+    if (++total >= r->threshold) {
+        fired = 1;
+        a->count = total;
+        a->first = c->first;
+        c->quiet_until = ts + r->window;
+        memset(c->count, 0, sizeof(c->count));
+    }
+out:
+    pthread_mutex_unlock(&s->lock);
+    return fired;
+}
+
+/* ---- the queue ---- */
+
+static void offer(struct gh_alerts *al, const struct gh_alert *a)
+{
+    int log_drop = 0;
+    pthread_mutex_lock(&al->lock);
+    if (al->stopping || al->len == al->opts.queue) {
+        atomic_fetch_add(&al->dropped, 1);
+        log_drop = !al->dropping;
+        al->dropping = 1;
+    } else {
+        al->queue[(al->head + al->len) % al->opts.queue] = *a;
+        al->len++;
+        al->dropping = 0;
+        pthread_cond_signal(&al->wake);
+    }
+    pthread_mutex_unlock(&al->lock);
+    if (log_drop)
+        gh_log(GH_LOG_WARN,
+               "alerts: delivery queue full (%zu) or stopping: dropping alerts until it drains "
+               "(gatehouse_alerts_dropped_total)",
+               al->opts.queue);
+}
+
+void gh_alerts_observe(void *arg, const struct gh_audit_event *ev)
+{
+    struct gh_alerts *al = arg;
+    if (ev->action == NULL)
+        return;
+    for (uint32_t i = 0; i < al->cfg.nrules; i++) {
+        const struct gh_alert_rule *r = &al->cfg.rules[i];
+        if (!gh_alert_rule_matches(r, ev->action))
+            continue;
+        const char *g = group_of(r->group, ev);
+        if (g == NULL)
+            continue;
+        struct gh_alert a;
+        char group[GH_ALERT_GROUP_MAX];
+        copy_text(group, sizeof(group), g);
+        if (!count_event(al, i, group, ev, &a))
+            continue;
+        atomic_fetch_add(&al->fired[i], 1);
+        for (size_t t = 0; t < r->ntargets; t++) {
+            a.webhook = &al->cfg.webhooks[r->targets[t]];
+            offer(al, &a);
+        }
+    }
+}
+
+/* Pops the oldest alert; the caller holds al->lock. */
+static int pop_locked(struct gh_alerts *al, struct gh_alert *out)
+{
+    if (al->len == 0)
+        return 0;
+    *out = al->queue[al->head];
+    al->head = (al->head + 1) % al->opts.queue;
+    al->len--;
+    return 1;
+}
+
+gh_err gh_alerts_take(struct gh_alerts *al, struct gh_alert *out)
+{
+    pthread_mutex_lock(&al->lock);
+    int got = pop_locked(al, out);
+    pthread_mutex_unlock(&al->lock);
+    return got ? GH_OK : GH_ERR_NOT_FOUND;
+}
+
+/* ---- delivery ---- */
+
+static struct timespec mono_after(unsigned ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Milliseconds left of the drain (caller holds the lock), or UINT32_MAX when not stopping. */
+static long drain_left_ms(const struct gh_alerts *al)
+{
+    if (!al->stopping)
+        return (long)UINT32_MAX;
+    struct timespec now = mono_after(0);
+    if (!before(&now, &al->deadline))
+        return 0;
+    return (long)(al->deadline.tv_sec - now.tv_sec) * 1000 +
+           (al->deadline.tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/* Waits ms before a retry; 0 when the drain would end first (give up). */
+static int pause_retry(struct gh_alerts *al, unsigned ms)
+{
+    struct timespec until = mono_after(ms);
+    int ok = 1;
+    pthread_mutex_lock(&al->lock);
+    for (;;) {
+        if (al->stopping && before(&al->deadline, &until)) {
+            ok = 0;
+            break;
+        }
+        if (pthread_cond_timedwait(&al->wake, &al->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&al->lock);
+    return ok;
+}
+
+static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
+{
+    size_t hook = (size_t)(a->webhook - al->cfg.webhooks);
+    char *body = NULL, why[96] = "out of memory";
+    unsigned tries = 0, wait = al->opts.retry_ms;
+    if (gh_webhook_payload(a, &body) == GH_OK) {
+        for (;;) {
+            pthread_mutex_lock(&al->lock);
+            long left = drain_left_ms(al);
+            pthread_mutex_unlock(&al->lock);
+            long timeout = left < (long)al->opts.timeout_ms ? left : (long)al->opts.timeout_ms;
+            if (timeout <= 0) {
+                (void)snprintf(why, sizeof(why), "shutting down");
+                break;
+            }
+            tries++;
+            if (gh_webhook_post(curl, a->webhook, body, timeout, why, sizeof(why)) == GH_OK) {
+                atomic_fetch_add(&al->sent[hook], 1);
+                free(body);
+                return;
+            }
+            if (tries >= al->opts.tries || !pause_retry(al, wait))
+                break;
+            wait = wait > UINT32_MAX / 2 ? wait : wait * 2;
+        }
+    }
+    free(body);
+    atomic_fetch_add(&al->failed[hook], 1);
+    gh_log(GH_LOG_WARN, "alerts: rule %s: webhook %s: not delivered after %u tries (%s)",
+           a->rule->name, a->webhook->name, tries, why);
+}
+
+static void *delivery_thread(void *arg)
+{
+    struct gh_alerts *al = arg;
+    CURL *curl = curl_easy_init();
+    if (curl == NULL)
+        gh_log(GH_LOG_ERROR, "alerts: libcurl did not start: alerts are dropped");
+    struct gh_alert a;
+    for (;;) {
+        pthread_mutex_lock(&al->lock);
+        while (al->len == 0 && !al->stopping)
+            pthread_cond_wait(&al->wake, &al->lock);
+        int got = curl != NULL && drain_left_ms(al) > 0 && pop_locked(al, &a);
+        pthread_mutex_unlock(&al->lock);
+        if (!got)
+            break;
+        deliver(al, curl, &a);
+    }
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+/* ---- life cycle ---- */
+
+gh_err gh_alerts_new(struct gh_alert_rules *rules, const struct gh_alerts_opts *opts,
+                     struct gh_alerts **out)
+{
+    if (opts->queue == 0 || opts->tries == 0 || opts->max_groups == 0)
+        return GH_ERR_INVALID;
+    struct gh_alerts *al = calloc(1, sizeof(*al));
+    if (al == NULL)
+        return GH_ERR_NOMEM;
+    size_t nsets = 1;
+    while (nsets * WAYS < opts->max_groups)
+        nsets *= 2;
+    al->sets = calloc(nsets, sizeof(*al->sets));
+    al->queue = calloc(opts->queue, sizeof(*al->queue));
+    al->fired = calloc(rules->nrules + 1, sizeof(*al->fired));
+    al->sent = calloc(rules->nwebhooks + 1, sizeof(*al->sent));
+    al->failed = calloc(rules->nwebhooks + 1, sizeof(*al->failed));
+    if (al->sets == NULL || al->queue == NULL || al->fired == NULL || al->sent == NULL ||
+        al->failed == NULL) {
+        free(al->sets);
+        free(al->queue);
+        free(al->fired);
+        free(al->sent);
+        free(al->failed);
+        free(al);
+        return GH_ERR_NOMEM;
+    }
+    al->nsets = nsets;
+    for (size_t i = 0; i < nsets; i++)
+        pthread_mutex_init(&al->sets[i].lock, NULL);
+    crypto_shorthash_keygen(al->sipkey);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&al->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&al->lock, NULL);
+    al->opts = *opts;
+    al->cfg = *rules;
+    memset(rules, 0, sizeof(*rules));
+    *out = al;
+    return GH_OK;
+}
+
+gh_err gh_alerts_start(struct gh_alerts *al)
+{
+    if (al->running)
+        return GH_ERR_INTERNAL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return GH_ERR_IO;
+    if (pthread_create(&al->thread, NULL, delivery_thread, al) != 0) {
+        curl_global_cleanup();
+        return GH_ERR_NOMEM;
+    }
+    al->running = 1;
+    return GH_OK;
+}
+
+void gh_alerts_free(struct gh_alerts *al, unsigned drain_seconds)
+{
+    if (al == NULL)
+        return;
+    pthread_mutex_lock(&al->lock);
+    al->stopping = 1;
+    al->deadline = mono_after(drain_seconds * 1000u);
+    pthread_cond_broadcast(&al->wake);
+    pthread_mutex_unlock(&al->lock);
+    if (al->running) {
+        pthread_join(al->thread, NULL);
+        curl_global_cleanup();
+    }
+    if (al->len > 0) {
+        atomic_fetch_add(&al->dropped, al->len);
+        gh_log(GH_LOG_WARN, "alerts: %zu alerts not delivered before the end of the drain",
+               al->len);
+    }
+    for (size_t i = 0; i < al->nsets; i++)
+        pthread_mutex_destroy(&al->sets[i].lock);
+    pthread_mutex_destroy(&al->lock);
+    pthread_cond_destroy(&al->wake);
+    sodium_memzero(al->sipkey, sizeof(al->sipkey));
+    gh_alert_rules_clear(&al->cfg);
+    free(al->sets);
+    free(al->queue);
+    free(al->fired);
+    free(al->sent);
+    free(al->failed);
+    free(al);
+}
+
+/* ---- metrics ---- */
+
+static gh_err render_family(struct gh_buf *out, const char *name, const char *help,
+                            const char *label, const struct gh_alerts *al, size_t n,
+                            const atomic_uint_fast64_t *values, int per_rule)
+{
+    gh_err err = gh_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (size_t i = 0; err == GH_OK && i < n; i++)
+        err = gh_buf_printf(out, "%s{%s=\"%s\"} %llu\n", name, label,
+                            per_rule ? al->cfg.rules[i].name : al->cfg.webhooks[i].name,
+                            (unsigned long long)atomic_load(&values[i]));
+    return err;
+}
+
+gh_err gh_alerts_render(struct gh_alerts *al, struct gh_buf *out)
+{
+    gh_err err = render_family(out, "gatehouse_alerts_fired_total",
+                               "Times an alert rule reached its threshold, by rule.", "rule", al,
+                               al->cfg.nrules, al->fired, 1);
+    if (err == GH_OK)
+        err = render_family(out, "gatehouse_alerts_sent_total",
+                            "Alerts a webhook accepted with a 2xx answer, by webhook.", "webhook",
+                            al, al->cfg.nwebhooks, al->sent, 0);
+    if (err == GH_OK)
+        err = render_family(out, "gatehouse_alerts_failed_total",
+                            "Alerts given up after every try, by webhook.", "webhook", al,
+                            al->cfg.nwebhooks, al->failed, 0);
+    if (err == GH_OK)
+        err = gh_buf_printf(out,
+                            "# HELP gatehouse_alerts_dropped_total Alerts dropped because the "
+                            "delivery queue was full or the drain at shutdown ended.\n"
+                            "# TYPE gatehouse_alerts_dropped_total counter\n"
+                            "gatehouse_alerts_dropped_total %llu\n",
+                            (unsigned long long)atomic_load(&al->dropped));
+    return err;
+}

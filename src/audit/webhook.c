@@ -1,0 +1,184 @@
+#include "audit/webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "api/json.h"
+#include "core/buf.h"
+
+static const char *group_name(enum gh_alert_group g)
+{
+    switch (g) {
+    case GH_ALERT_BY_IP: return "ip";
+    case GH_ALERT_BY_USER: return "user";
+    case GH_ALERT_BY_ORG: return "org";
+    case GH_ALERT_BY_NONE: break;
+    }
+    return NULL;
+}
+
+/* "5m", "90s": the largest unit that divides seconds. */
+static void window_text(uint32_t seconds, char *out, size_t size)
+{
+    static const struct {
+        uint32_t seconds;
+        char unit;
+    } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (seconds % units[i].seconds == 0) {
+            (void)snprintf(out, size, "%u%c", seconds / units[i].seconds, units[i].unit);
+            return;
+        }
+    }
+}
+
+void gh_alert_text(const struct gh_alert *a, char *out, size_t size)
+{
+    const struct gh_alert_rule *r = a->rule;
+    const struct gh_alert_event *e = &a->last;
+    char window[16] = "", group[GH_ALERT_GROUP_MAX + 16] = "";
+    const char *by = group_name(r->group);
+    if (by != NULL)
+        (void)snprintf(group, sizeof(group), " for %s %s", by, a->group);
+    if (r->window > 0) {
+        window_text(r->window, window, sizeof(window));
+        (void)snprintf(out, size,
+                       "Gatehouse alert %s: %u events%s within %s (threshold %u); last %s, "
+                       "user %s, ip %s, org %s",
+                       r->name, a->count, group, window, r->threshold, e->action,
+                       e->user[0] ? e->user : "-", e->ip[0] ? e->ip : "-",
+                       e->org[0] ? e->org : "-");
+    } else {
+        (void)snprintf(out, size, "Gatehouse alert %s: %s%s, user %s, ip %s, org %s", r->name,
+                       e->action, group, e->user[0] ? e->user : "-", e->ip[0] ? e->ip : "-",
+                       e->org[0] ? e->org : "-");
+    }
+}
+
+/* Slack reads &, < and > as markup (links, @channel); its documented escapes. */
+static gh_err slack_escape(const char *s, struct gh_buf *out)
+{
+    gh_err err = GH_OK;
+    for (; err == GH_OK && *s != '\0'; s++) {
+        if (*s == '&')
+            err = gh_buf_puts(out, "&amp;");
+        else if (*s == '<')
+            err = gh_buf_puts(out, "&lt;");
+        else if (*s == '>')
+            err = gh_buf_puts(out, "&gt;");
+        else
+            err = gh_buf_append(out, s, 1);
+    }
+    return err == GH_OK ? gh_buf_append(out, "", 1) : err;
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *event_json(const struct gh_alert_event *e)
+{
+    return json_pack("{s:o, s:I, s:s, s:o, s:o, s:o, s:o, s:i}", "time", gh_json_time(e->ts),
+                     "ts", (json_int_t)e->ts, "action", e->action, "user", text_or_null(e->user),
+                     "user_id", text_or_null(e->user_id), "ip", text_or_null(e->ip), "org",
+                     text_or_null(e->org), "status", e->status);
+}
+
+static json_t *alert_json(const struct gh_alert *a, const char *text)
+{
+    const struct gh_alert_rule *r = a->rule;
+    const char *by = group_name(r->group);
+    json_t *actions = json_array();
+    for (size_t i = 0; actions != NULL && i < r->nactions; i++)
+        if (json_array_append_new(actions, json_string(r->actions[i])) != 0) {
+            json_decref(actions);
+            actions = NULL;
+        }
+    json_t *group = by != NULL ? json_pack("{s:s, s:s}", "by", by, "value", a->group) : json_null();
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:s}", "source",
+                     "gatehouse", "rule", r->name, "webhook", a->webhook->name, "actions", actions,
+                     "action", a->last.action, "group", group, "count", (json_int_t)a->count,
+                     "threshold", (json_int_t)r->threshold, "window_seconds",
+                     (json_int_t)r->window, "first", event_json(&a->first), "last",
+                     event_json(&a->last), "text", text);
+}
+
+gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
+{
+    char text[1024];
+    json_t *o = NULL;
+    struct gh_buf esc;
+    gh_buf_init(&esc, 8 * sizeof(text));
+    gh_alert_text(a, text, sizeof(text));
+    switch (a->webhook->format) {
+    case GH_WEBHOOK_SLACK:
+        if (slack_escape(text, &esc) == GH_OK)
+            o = json_pack("{s:s}", "text", esc.ptr);
+        break;
+    case GH_WEBHOOK_DISCORD:
+        o = json_pack("{s:s, s:{s:[]}}", "content", text, "allowed_mentions", "parse");
+        break;
+    case GH_WEBHOOK_JSON: o = alert_json(a, text); break;
+    }
+    gh_buf_clear(&esc);
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (s == NULL)
+        return GH_ERR_NOMEM;
+    *out = s;
+    return GH_OK;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body,
+                       long timeout_ms, char *why, size_t why_size)
+{
+    CURL *c = curl;
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *more = headers ? curl_slist_append(headers, "Expect:") : NULL;
+    if (more == NULL) {
+        curl_slist_free_all(headers);
+        (void)snprintf(why, why_size, "out of memory");
+        return GH_ERR_NOMEM;
+    }
+    headers = more;
+    curl_easy_reset(c);
+    CURLcode rc = CURLE_OK;
+    /* Each option is checked: an unknown one (an older libcurl) must not pass silently. */
+    if ((rc = curl_easy_setopt(c, CURLOPT_URL, hook->url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_USERAGENT, "gatehouse")) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body))) !=
+            CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard)) != CURLE_OK ||
+        (rc = curl_easy_perform(c)) != CURLE_OK) {
+        curl_slist_free_all(headers);
+        /* curl_easy_strerror is a fixed text: the URL (a secret) never reaches the log. */
+        (void)snprintf(why, why_size, "%s", curl_easy_strerror(rc));
+        return GH_ERR_IO;
+    }
+    long status = 0;
+    (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    if (status < 200 || status > 299) {
+        (void)snprintf(why, why_size, "HTTP %ld", status);
+        return GH_ERR_IO;
+    }
+    return GH_OK;
+}

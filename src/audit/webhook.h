@@ -1,0 +1,36 @@
+#ifndef GH_AUDIT_WEBHOOK_H
+#define GH_AUDIT_WEBHOOK_H
+
+#include <stddef.h>
+#include "audit/alerts.h"
+#include "core/err.h"
+
+/*
+ * The outgoing edge of the alerts: an alert rendered as its webhook's payload and
+ * posted with libcurl. Only the delivery thread calls these.
+ */
+
+/**
+ * The one-line text of a (what Slack and Discord show) into out (size bytes, cut to
+ * fit). User-controlled values are shown as they are; escaping is the payload's job.
+ */
+void gh_alert_text(const struct gh_alert *a, char *out, size_t size) GH_NONNULL(1, 2);
+
+/**
+ * a as the JSON body its webhook's format expects: slack {"text"} with &, < and >
+ * escaped (no mention or link can be smuggled in a user name), discord {"content",
+ * "allowed_mentions": {"parse": []}} (no @everyone), json the whole alert. *out is a
+ * new string for free().
+ */
+gh_err gh_webhook_payload(const struct gh_alert *a, char **out) GH_WUR GH_NONNULL(1, 2);
+
+/**
+ * Posts body (JSON) to hook->url through curl (a CURL * easy handle the caller owns and
+ * reuses) within timeout_ms: http and https only, no redirect followed, the answer's
+ * body discarded. GH_OK on a 2xx answer; otherwise GH_ERR_IO with a short reason in why
+ * ("HTTP 500", "Timeout was reached"), which never contains the URL.
+ */
+gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body,
+                       long timeout_ms, char *why, size_t why_size) GH_WUR GH_NONNULL(1, 2, 3, 5);
+
+#endif
