@@ -687,6 +687,16 @@ static long drain_left_ms(const struct gh_alerts *al)
            (al->deadline.tv_nsec - now.tv_nsec) / 1000000L;
 }
 
+/* Non-zero once the drain at shutdown is over: a call in flight is cut short. */
+static int drain_over(void *arg)
+{
+    struct gh_alerts *al = arg;
+    pthread_mutex_lock(&al->lock);
+    int over = drain_left_ms(al) <= 0;
+    pthread_mutex_unlock(&al->lock);
+    return over;
+}
+
 /* Waits ms before a retry; 0 when the drain would end first (give up). */
 static int pause_retry(struct gh_alerts *al, unsigned ms)
 {
@@ -715,13 +725,15 @@ static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
             pthread_mutex_lock(&al->lock);
             long left = drain_left_ms(al);
             pthread_mutex_unlock(&al->lock);
+            /* A drain cut short ends the call; the timeout clips it too. */
             long timeout = left < (long)al->opts.timeout_ms ? left : (long)al->opts.timeout_ms;
             if (timeout <= 0) {
                 (void)snprintf(why, sizeof(why), "shutting down");
                 break;
             }
             tries++;
-            if (gh_webhook_post(curl, a->webhook, body, timeout, why, sizeof(why)) == GH_OK) {
+            if (gh_webhook_post(curl, a->webhook, body, timeout, drain_over, al, why,
+                                sizeof(why)) == GH_OK) {
                 atomic_fetch_add(&al->sent[hook], 1);
                 free(body);
                 return;

@@ -140,9 +140,27 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body,
-                       long timeout_ms, char *why, size_t why_size)
+struct cancel {
+    gh_webhook_cancel fn;
+    void *arg;
+};
+
+static int progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                    curl_off_t ulnow)
 {
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    const struct cancel *c = arg;
+    return c->fn(c->arg);
+}
+
+gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body,
+                       long timeout_ms, gh_webhook_cancel cancel, void *cancel_arg, char *why,
+                       size_t why_size)
+{
+    struct cancel stop = {cancel, cancel_arg};
     CURL *c = curl;
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     struct curl_slist *more = headers ? curl_slist_append(headers, "Expect:") : NULL;
@@ -167,6 +185,9 @@ gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *bo
         (rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body))) !=
             CURLE_OK ||
         (rc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_XFERINFODATA, &stop)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L)) != CURLE_OK ||
         (rc = curl_easy_perform(c)) != CURLE_OK) {
         curl_slist_free_all(headers);
         /* curl_easy_strerror is a fixed text: the URL (a secret) never reaches the log. */

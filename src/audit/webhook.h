@@ -24,13 +24,18 @@ void gh_alert_text(const struct gh_alert *a, char *out, size_t size) GH_NONNULL(
  */
 gh_err gh_webhook_payload(const struct gh_alert *a, char **out) GH_WUR GH_NONNULL(1, 2);
 
+/** Asked about once a second during a call: non-zero aborts it (a shutdown). */
+typedef int (*gh_webhook_cancel)(void *arg);
+
 /**
  * Posts body (JSON) to hook->url through curl (a CURL * easy handle the caller owns and
  * reuses) within timeout_ms: http and https only, no redirect followed, the answer's
- * body discarded. GH_OK on a 2xx answer; otherwise GH_ERR_IO with a short reason in why
- * ("HTTP 500", "Timeout was reached"), which never contains the URL.
+ * body discarded; cancel(cancel_arg) may cut it short. GH_OK on a 2xx answer; otherwise
+ * GH_ERR_IO with a short reason in why ("HTTP 500", "Timeout was reached"), which never
+ * contains the URL.
  */
 gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body,
-                       long timeout_ms, char *why, size_t why_size) GH_WUR GH_NONNULL(1, 2, 3, 5);
+                       long timeout_ms, gh_webhook_cancel cancel, void *cancel_arg, char *why,
+                       size_t why_size) GH_WUR GH_NONNULL(1, 2, 3, 5, 7);
 
 #endif
