@@ -286,7 +286,7 @@ static const char *parse_webhook(const char *s, const char *end, const struct gh
     else
         return "expected FORMAT slack, discord or json after NAME";
     if (!next_word(&s, end, &w, &n) || !url_ok(w, n))
-        return "expected an http:// or https:// URL of printable ASCII after FORMAT";
+        return "expected an http or https URL of printable ASCII after FORMAT";
     memcpy(h->url, w, n);
     h->url[n] = '\0';
     if (next_word(&s, end, &w, &n))
