@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from conftest import ADMIN_PASSWORD, bearer, free_port, run_cli, unique_name
+from test_metrics import parse as parse_metrics
 
 FAST = {"GATEHOUSE_AUTH_ALGORITHM": "ES256"}
 KEYS = "/api/v1/api-keys"
@@ -110,6 +111,7 @@ def admin_h(server):
 
 def metric(server, line_start):
     text = server.get("/metrics").text
+    parse_metrics(text)  # the whole output stays strict Prometheus text
     for line in text.splitlines():
         if line.startswith(line_start + " "):
             return float(line.split()[-1])
