@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/alerts.h"
+#include "audit/alert_rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

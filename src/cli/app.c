@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "api/handlers.h"
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
-#include "audit/audit.h"
 #include "core/log.h"
 
 extern char **environ;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "audit/alerts.h"
+#include "audit/alert_rules.h"
 #include "authz/rules.h"
 #include "core/buf.h"
 
