@@ -27,8 +27,8 @@ static int name_ok(const char *s)
     return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-static const char *const actions[] = {"LOGIN", "LOGIN_FAILED", "ORG_CREATE", "", "*", "A*",
-                                      "RATE_LIMIT_BACKEND_DOWN"};
+static const char *const actions[] = {"LOGIN", "LOGIN_FAILED",           "ORG_CREATE", "", "*",
+                                      "A*",    "RATE_LIMIT_BACKEND_DOWN"};
 
 static void check_rules(const struct gh_alert_rules *r)
 {

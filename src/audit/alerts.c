@@ -45,7 +45,7 @@ struct gh_alerts {
     pthread_cond_t wake;  /* on CLOCK_MONOTONIC */
     struct gh_alert *queue;
     size_t head, len;
-    int dropping;          /* the last alert offered was dropped (and that was logged) */
+    int dropping; /* the last alert offered was dropped (and that was logged) */
     int running, stopping;
     struct timespec deadline; /* when stopping: the end of the drain */
     pthread_t thread;
@@ -56,35 +56,46 @@ struct gh_alerts {
     atomic_uint_fast64_t *failed; /* per webhook */
 };
 
+/* The length of the valid UTF-8 character at u (not a control character), or 0. */
+static size_t utf8_len(const unsigned char *u)
+{
+    if (u[0] < 0x80)
+        return u[0] >= 0x20 && u[0] != 0x7f ? 1 : 0;
+    size_t len = (u[0] & 0xe0) == 0xc0   ? 2
+                 : (u[0] & 0xf0) == 0xe0 ? 3
+                 : (u[0] & 0xf8) == 0xf0 ? 4
+                                         : 0;
+    if (len == 0 || u[0] == 0xc0 || u[0] == 0xc1 || u[0] >= 0xf5)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((u[i] & 0xc0) != 0x80)
+            return 0;
+    /* No overlong forms, no surrogates, nothing past U+10FFFF. */
+    if ((u[0] == 0xe0 && u[1] < 0xa0) || (u[0] == 0xed && u[1] >= 0xa0) ||
+        (u[0] == 0xf0 && u[1] < 0x90) || (u[0] == 0xf4 && u[1] >= 0x90))
+        return 0;
+    return len;
+}
+
 /*
  * Copies at most size - 1 bytes of s (NULL: "") as valid UTF-8 without control
- * characters: anything else becomes '?', and a character that does not fit is left out.
+ * characters: any other byte becomes '?', and a character that does not fit is left out.
  */
 static void copy_text(char *out, size_t size, const char *s)
 {
     size_t o = 0;
-    for (; s != NULL && *s != '\0';) {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t len = u[0] < 0x80 ? 1 : (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3
-                                     : (u[0] & 0xf8) == 0xf0 ? 4 : 0;
-        int ok = len > 0 && u[0] >= 0x20 && u[0] != 0x7f && u[0] != 0xc0 && u[0] != 0xc1 &&
-                 u[0] < 0xf5;
-        for (size_t i = 1; ok && i < len; i++)
-            ok = (u[i] & 0xc0) == 0x80;
-        if (ok && len == 3) /* no overlong forms, no surrogates */
-            ok = !(u[0] == 0xe0 && u[1] < 0xa0) && !(u[0] == 0xed && u[1] >= 0xa0);
-        if (ok && len == 4)
-            ok = !(u[0] == 0xf0 && u[1] < 0x90) && !(u[0] == 0xf4 && u[1] >= 0x90);
-        if (!ok)
-            len = 1;
-        if (o + (ok ? len : 1) >= size)
+    while (s != NULL && *s != '\0') {
+        size_t len = utf8_len((const unsigned char *)s);
+        if (o + (len > 0 ? len : 1) >= size)
             break;
-        if (ok)
+        if (len > 0) {
             memcpy(out + o, s, len);
-        else
-            out[o] = '?';
-        o += ok ? len : 1;
-        s += len;
+            o += len;
+            s += len;
+        } else {
+            out[o++] = '?';
+            s++;
+        }
     }
     out[o] = '\0';
 }

@@ -93,8 +93,10 @@ static void rule_errors(void **state)
 {
     (void)state;
     parse_bad("ok LOGIN >= 1 -> ops\nBad LOGIN >= 1 -> ops", hooks, "rule 2 (\"Bad LOGIN");
-    parse_bad("a LOGIN >= 1 -> ops\na LOGIN >= 1 -> ops", hooks, "rule 2 (\"a LOGIN >= 1 -> ops\"): another rule");
-    parse_bad("x login_failed >= 1 -> ops", hooks, "rule 1 (\"x login_failed >= 1 -> ops\"): expected ACTIONS");
+    parse_bad("a LOGIN >= 1 -> ops\na LOGIN >= 1 -> ops", hooks,
+              "rule 2 (\"a LOGIN >= 1 -> ops\"): another rule");
+    parse_bad("x login_failed >= 1 -> ops", hooks,
+              "rule 1 (\"x login_failed >= 1 -> ops\"): expected ACTIONS");
     parse_bad("x LOGIN,,LOGOUT >= 1 -> ops", hooks, "expected ACTIONS");
     parse_bad("x LOGIN, >= 1 -> ops", hooks, "expected ACTIONS");
     parse_bad("x *,LOGIN >= 1 -> ops", hooks, "expected ACTIONS");
@@ -153,15 +155,16 @@ static void webhook_errors(void **state)
     }
     assert_int_equal(gh_alert_rules_parse("", "ops teams https://x/SECRET", &r, err, sizeof(err)),
                      GH_ERR_INVALID);
-    assert_string_equal(err, "webhook 1 (\"ops\"): expected FORMAT slack, discord or json after NAME");
+    assert_string_equal(err,
+                        "webhook 1 (\"ops\"): expected FORMAT slack, discord or json after NAME");
 }
 
 static struct gh_alerts *make(const char *rules, size_t queue)
 {
     struct gh_alert_rules r;
     parse_ok(rules, &r);
-    const struct gh_alerts_opts opts = {.max_groups = 256, .queue = queue, .timeout_ms = 1000,
-                                        .tries = 1, .retry_ms = 1000};
+    const struct gh_alerts_opts opts = {
+        .max_groups = 256, .queue = queue, .timeout_ms = 1000, .tries = 1, .retry_ms = 1000};
     struct gh_alerts *al = NULL;
     assert_int_equal(gh_alerts_new(&r, &opts, &al), GH_OK);
     assert_null(r.rules);
@@ -171,8 +174,12 @@ static struct gh_alerts *make(const char *rules, size_t queue)
 static void event(struct gh_alerts *al, const char *action, const char *user, const char *ip,
                   int64_t ts)
 {
-    struct gh_audit_event ev = {.ts = ts, .action = action, .username = user, .ip_address = ip,
-                                .org_id = "org-1", .status = 401};
+    struct gh_audit_event ev = {.ts = ts,
+                                .action = action,
+                                .username = user,
+                                .ip_address = ip,
+                                .org_id = "org-1",
+                                .status = 401};
     gh_alerts_observe(al, &ev);
 }
 
@@ -195,7 +202,7 @@ static void fires_once_per_window(void **state)
     int64_t t0 = 1700000000;
     for (int i = 0; i < 9; i++)
         event(al, "LOGIN_FAILED", "u", "10.0.0.1", t0 + i);
-    event(al, "LOGIN", "u", "10.0.0.1", t0 + 9); /* another action: not counted */
+    event(al, "LOGIN", "u", "10.0.0.1", t0 + 9);        /* another action: not counted */
     event(al, "LOGIN_FAILED", "u", "10.0.0.2", t0 + 9); /* another group */
     assert_int_equal(drain(al, NULL), 0);
     struct gh_alert a;
@@ -402,6 +409,20 @@ static void odd_text_is_made_safe(void **state)
     assert_memory_equal(a.group, "?\?(?\?\xe2\x82\xac", 8);
     json_t *o = payload(&a);
     json_decref(o);
+    /* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
+    event(al, "LOGIN_FAILED",
+          "\xe0\x80\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xf0\x9f\x98\x80|\xc3\xa9", "10.0.0.1",
+          1700000000);
+    assert_int_equal(drain(al, &a), 1);
+    assert_string_equal(a.group, "???|???|????|\xf0\x9f\x98\x80|\xc3\xa9");
+    /* A character that does not fit is left out whole. */
+    char cut[GH_ALERT_GROUP_MAX + 4];
+    memset(cut, 'a', sizeof(cut));
+    memcpy(cut + GH_ALERT_GROUP_MAX - 3, "\xe2\x82\xac", 3);
+    cut[sizeof(cut) - 1] = '\0';
+    event(al, "LOGIN_FAILED", cut, "10.0.0.1", 1700000000);
+    assert_int_equal(drain(al, &a), 1);
+    assert_int_equal(strlen(a.group), GH_ALERT_GROUP_MAX - 3);
     gh_alerts_free(al, 0);
 }
 
