@@ -500,8 +500,6 @@ void gh_api_dispatch(struct gh_req *req)
     unsigned allowed = 0;
 
     gh_forward_client_ip(req, &app->cfg.trusted);
-    if (refused_by_allowlist(req))
-        return;
     for (size_t i = 0; i < NROUTES; i++) {
         if (!path_matches(routes[i].path, req->path))
             continue;
@@ -515,6 +513,10 @@ void gh_api_dispatch(struct gh_req *req)
         }
         allowed |= routes[i].methods;
     }
+    /* By path prefix, before any 404: routes added later are covered, and a scan of
+     * unknown paths is limited like any flood. */
+    if (refused_by_allowlist(req) || refused_by_rate_limit(req))
+        return;
     if (route == NULL) {
         if (allowed != 0)
             reply_not_allowed(req, allowed);
@@ -522,8 +524,6 @@ void gh_api_dispatch(struct gh_req *req)
             gh_reply_error(req, 404, "not_found", "no such resource", NULL);
         return;
     }
-    if (refused_by_rate_limit(req))
-        return;
     size_t max_string = app->cfg.max_field_length;
     if ((route->flags & LONG_STRINGS) && max_string < GH_SQL_MAX + 1)
         max_string = GH_SQL_MAX + 1; /* the validator refuses past GH_SQL_MAX itself */

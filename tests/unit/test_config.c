@@ -306,8 +306,6 @@ static void unknown_env_ignored(void **state)
     char err[512];
     char *env[] = {"GATEHOUSE_FOO=1",
                    "GATEHOUSE_ADMIN_PASSWORD=hunter2hunter2",
-                   "GATEHOUSE_RATE_LIMIT_GLOBAL=0",
-                   "GATEHOUSE_RATE_LIMIT_AUTH=5",
                    "GATEHOUSE_PASSWORD=x",
                    "GATEHOUSE_BIN=/usr/bin/gatehouse",
                    "GATEHOUSE_AUTH_ACCESS_TTLX=soon",
@@ -319,7 +317,13 @@ static void unknown_env_ignored(void **state)
     assert_int_equal(load(&c, NULL, env, err, sizeof(err)), GH_OK);
     assert_memory_equal(&c, &d, sizeof(c));
 
-    /* The switch API.md names is a key like any other. */
+    /* The switches API.md names are keys like any other. */
+    char *limits[] = {"GATEHOUSE_RATE_LIMIT_GLOBAL=0", "GATEHOUSE_RATE_LIMIT_AUTH=7", NULL};
+    assert_int_equal(d.rl_global, 100);
+    assert_int_equal(d.rl_auth, 5);
+    assert_int_equal(load(&c, NULL, limits, err, sizeof(err)), GH_OK);
+    assert_int_equal(c.rl_global, 0);
+    assert_int_equal(c.rl_auth, 7);
     char *backoff[] = {"GATEHOUSE_LOGIN_BACKOFF=off", NULL};
     assert_int_equal(d.login_backoff, 1);
     assert_int_equal(load(&c, NULL, backoff, err, sizeof(err)), GH_OK);
@@ -600,10 +604,10 @@ static void file_structure(void **state)
                  "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, login, metrics, forward_auth, workers, log");
+                                 "storage, auth, password, login, metrics, rate_limit, admin, forward_auth, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "login, metrics, forward_auth, workers, log");
+                                          "login, metrics, rate_limit, admin, forward_auth, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
     yaml_rejects("auth:\n  access_ttl: 5m\nlog:\n  level: info\nauth:\n  audience: x\n",
