@@ -513,9 +513,10 @@ void gh_api_dispatch(struct gh_req *req)
         }
         allowed |= routes[i].methods;
     }
-    /* By path prefix, before any 404: routes added later are covered, and a scan of
-     * unknown paths is limited like any flood. */
-    if (refused_by_allowlist(req) || refused_by_rate_limit(req))
+    /* Before any 404 and any credential (the metrics group may prove one): a scan of
+     * unknown paths is limited like any flood, and the allowlist goes by path prefix so
+     * that routes added later are covered. */
+    if (refused_by_rate_limit(req) || refused_by_allowlist(req))
         return;
     if (route == NULL) {
         if (allowed != 0)

@@ -203,8 +203,7 @@ void gh_app_close(struct gh_app *app)
     app->metrics = NULL;
     gh_ratelimit_free(app->ratelimit);
     app->ratelimit = NULL;
-    if (app->denials != NULL)
-        gh_rl_memory_ops.free(app->denials);
+    gh_rl_memory_ops.free(app->denials);
     app->denials = NULL;
     gh_keyring_free(app->ring);
     if (app->store.st != NULL)

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/time.h>
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
@@ -40,6 +39,7 @@ static const char SCRIPT[] =
 struct conn {
     pthread_mutex_t lock;
     redisContext *ctx; /* NULL until connected, and after a failure */
+    unsigned epoch;    /* the failure count when ctx was made */
 };
 
 struct redis {
@@ -50,6 +50,7 @@ struct redis {
     atomic_int_fast64_t retry_at; /* unix microseconds: nothing is tried before */
     atomic_int_fast64_t backoff;  /* microseconds, the next wait after a failure */
     atomic_uint next;             /* where the next thread starts looking for a free conn */
+    atomic_uint epoch;            /* failures so far: a conn made before the last one is dropped */
     unsigned nconns;
     struct conn conns[];
 };
@@ -85,6 +86,7 @@ gh_err gh_rl_redis_new(const char *host, uint16_t port, unsigned timeout_ms, uns
     atomic_init(&r->retry_at, 0);
     atomic_init(&r->backoff, BACKOFF_MIN_US);
     atomic_init(&r->next, 0);
+    atomic_init(&r->epoch, 0);
     r->nconns = conns;
     for (unsigned i = 0; i < conns; i++)
         pthread_mutex_init(&r->conns[i].lock, NULL);
@@ -119,20 +121,30 @@ static struct conn *acquire(struct redis *r)
     return c;
 }
 
-/* Drops c's connection and waits a doubling backoff before anything is tried again. */
-static void failed(struct redis *r, struct conn *c, int64_t now)
+static void drop(struct conn *c)
 {
     if (c->ctx != NULL) {
         redisFree(c->ctx);
         c->ctx = NULL;
     }
+}
+
+/*
+ * Drops c's connection, makes the others reconnect on their next use (they most likely
+ * died too: otherwise each would fail once more, and end the recovery with another
+ * outage), and waits a doubling backoff before anything is tried again.
+ */
+static void failed(struct redis *r, struct conn *c, int64_t now)
+{
+    drop(c);
+    atomic_fetch_add_explicit(&r->epoch, 1, memory_order_relaxed);
     int64_t wait = atomic_load_explicit(&r->backoff, memory_order_relaxed);
     atomic_store_explicit(&r->retry_at, now + wait, memory_order_relaxed);
     atomic_store_explicit(&r->backoff, wait * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : wait * 2,
                           memory_order_relaxed);
 }
 
-static int connect_conn(struct redis *r, struct conn *c)
+static int connect_conn(struct redis *r, struct conn *c, unsigned epoch)
 {
     redisContext *ctx = redisConnectWithTimeout(r->host, r->port, r->timeout);
     if (ctx == NULL || ctx->err != 0 || redisSetTimeout(ctx, r->timeout) != REDIS_OK) {
@@ -141,7 +153,20 @@ static int connect_conn(struct redis *r, struct conn *c)
         return -1;
     }
     c->ctx = ctx;
+    c->epoch = epoch;
     return 0;
+}
+
+/* The script for key name; NULL when the connection failed (then unusable). */
+static redisReply *run(const struct redis *r, struct conn *c, const char *name, long long t,
+                       long long tau)
+{
+    redisReply *rep = redisCommand(c->ctx, "EVALSHA %s 1 %s %lld %lld", r->sha, name, t, tau);
+    if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(rep);
+        rep = redisCommand(c->ctx, "EVAL %s 1 %s %lld %lld", SCRIPT, name, t, tau);
+    }
+    return rep;
 }
 
 static int reply_ok(const redisReply *rep)
@@ -174,12 +199,20 @@ static gh_err redis_check(void *backend, const struct gh_rl_key *key, struct gh_
     gh_err err = GH_ERR_IO;
     redisReply *rep = NULL;
     struct conn *c = acquire(r);
-    if (c->ctx == NULL && connect_conn(r, c) != 0)
+    unsigned epoch = atomic_load_explicit(&r->epoch, memory_order_relaxed);
+    if (c->epoch != epoch)
+        drop(c);
+    int fresh = c->ctx == NULL;
+    if (fresh && connect_conn(r, c, epoch) != 0)
         goto out;
-    rep = redisCommand(c->ctx, "EVALSHA %s 1 %s %lld %lld", r->sha, name, t, tau);
-    if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-        freeReplyObject(rep);
-        rep = redisCommand(c->ctx, "EVAL %s 1 %s %lld %lld", SCRIPT, name, t, tau);
+    rep = run(r, c, name, t, tau);
+    if (rep == NULL && !fresh) {
+        /* An idle connection may have died quietly (a Redis restart while no request
+         * came): one more try on a new one before calling it an outage. */
+        drop(c);
+        if (connect_conn(r, c, epoch) != 0)
+            goto out;
+        rep = run(r, c, name, t, tau);
     }
     if (!reply_ok(rep)) {
         if (rep != NULL && rep->type == REDIS_REPLY_ERROR)

@@ -158,11 +158,33 @@ def test_outage_open_closed_and_recovery(make_server, redis):
     for s in (opened, closed):
         assert wait_audit(s, "RATE_LIMIT_BACKEND_UP")
         assert metric(s, "gatehouse_rate_limit_backend_up") == 1
+        # every connection of the outage is replaced: no second outage on the way back
+        for _ in range(10):
+            assert s.get("/healthz", headers=client(14)).status_code in (200, 429)
+        time.sleep(0.3)
+        rows = s.query("SELECT action FROM audit_events WHERE action LIKE 'RATE_LIMIT_BACKEND_%' "
+                       "ORDER BY id")
+        assert [r["action"] for r in rows] == ["RATE_LIMIT_BACKEND_DOWN", "RATE_LIMIT_BACKEND_UP"]
         assert any("answers again" in l for l in s.stdout_text().splitlines())
         # limiting again, against the (fresh) shared state
         h = client(13)
         codes = [s.get("/healthz", headers=h).status_code for _ in range(5)]
     assert codes.count(429) >= 1
+
+
+def test_restart_while_idle_is_not_an_outage(make_server, redis):
+    s = node(make_server, redis, "closed")
+    for n in range(40, 46):  # use every connection of the pool
+        assert s.get("/healthz", headers=client(n)).status_code == 200
+    redis.kill()
+    redis.start()
+    # the idle connections died with the old Redis: each is replaced on the spot
+    for n in range(40, 46):
+        r = s.get("/healthz", headers=client(n))
+        assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "3"
+    time.sleep(0.3)
+    assert not s.query("SELECT id FROM audit_events WHERE action LIKE 'RATE_LIMIT_BACKEND_%'")
+    assert metric(s, "gatehouse_rate_limit_backend_errors_total") == 0
 
 
 def test_unreachable_from_the_start(make_server):
