@@ -320,8 +320,8 @@ static int under(const char *path, const char *prefix)
     return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* The limiter key of the request's client; an address that does not parse (none does
- * not) shares the all-zero one. */
+/* The limiter key of the request's client. client_ip is always an address the server
+ * or forward.c wrote; were one ever not, those clients would share the all-zero key. */
 static void client_key(const struct gh_req *req, uint32_t cls, struct gh_rl_key *key)
 {
     memset(key, 0, sizeof(*key));

@@ -1,6 +1,5 @@
 #include "edge/ratelimit.h"
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +63,20 @@ static int parse_period(const char *s, size_t n, uint32_t *out)
         return -1;
     if (i + 1 == n) {
         switch (s[i]) {
-        case 's': mul = 1; break;
-        case 'm': mul = 60; break;
-        case 'h': mul = 3600; break;
-        case 'd': mul = 86400; break;
-        default: return -1;
+        case 's':
+            mul = 1;
+            break;
+        case 'm':
+            mul = 60;
+            break;
+        case 'h':
+            mul = 3600;
+            break;
+        case 'd':
+            mul = 86400;
+            break;
+        default:
+            return -1;
         }
     } else if (i != n) {
         return -1;
@@ -216,8 +224,8 @@ void gh_ratelimit_free(struct gh_ratelimit *rl)
     free(rl);
 }
 
-void gh_ratelimit_check(struct gh_ratelimit *rl, const struct gh_rl_key *key,
-                        struct gh_rate rate, int64_t now, struct gh_rl_result *out)
+void gh_ratelimit_check(struct gh_ratelimit *rl, const struct gh_rl_key *key, struct gh_rate rate,
+                        int64_t now, struct gh_rl_result *out)
 {
     gh_err err = rl->ops->check(rl->backend, key, rate, now, &out->verdict);
     /* Only the check that flips the state reports it: once per outage, once per recovery. */

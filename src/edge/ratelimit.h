@@ -18,9 +18,9 @@
  * behaviour when a backend fails (open or closed) and outage tracking.
  */
 
-#define GH_RL_LIMIT_MAX 1000000u   /* requests per period */
-#define GH_RL_PERIOD_MAX 86400u    /* seconds */
-#define GH_RL_ROUTES_MAX 32        /* per-route overrides */
+#define GH_RL_LIMIT_MAX 1000000u /* requests per period */
+#define GH_RL_PERIOD_MAX 86400u  /* seconds */
+#define GH_RL_ROUTES_MAX 32      /* per-route overrides */
 #define GH_RL_PATH_MAX 128
 
 /** A limit; limit 0 means none. */
@@ -102,7 +102,8 @@ extern const struct gh_rl_ops gh_rl_redis_ops;
 gh_err gh_rl_redis_new(const char *host, uint16_t port, unsigned timeout_ms, unsigned conns,
                        void **out) GH_WUR GH_NONNULL(1, 5);
 
-/** One per-route override: requests of method (or "*") to path (exact, or a prefix ending in '*'). */
+/** One per-route override: requests of method (or "*") to path (exact, or a prefix ending in '*').
+ */
 struct gh_rl_route {
     char method[16];
     char path[GH_RL_PATH_MAX];
@@ -149,9 +150,8 @@ gh_err gh_ratelimit_new(const struct gh_rl_ops *ops, void *backend, enum gh_rl_f
 void gh_ratelimit_free(struct gh_ratelimit *rl);
 
 /** Decides one request of key (rate.limit >= 1) at now (unix microseconds). */
-void gh_ratelimit_check(struct gh_ratelimit *rl, const struct gh_rl_key *key,
-                        struct gh_rate rate, int64_t now, struct gh_rl_result *out)
-    GH_NONNULL(1, 2, 5);
+void gh_ratelimit_check(struct gh_ratelimit *rl, const struct gh_rl_key *key, struct gh_rate rate,
+                        int64_t now, struct gh_rl_result *out) GH_NONNULL(1, 2, 5);
 
 /** 1 while the backend answers (0 from a failure until the next success). */
 int gh_ratelimit_backend_up(const struct gh_ratelimit *rl) GH_NONNULL(1);

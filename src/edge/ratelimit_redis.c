@@ -24,17 +24,16 @@
 /* KEYS[1] the client's key; ARGV[1] T and ARGV[2] tau in microseconds (see gh_gcra).
  * Answers {allowed, stored arrival time or 0, now}. Numbers stay below 2^53, so Lua's
  * doubles hold them exactly; string.format("%d") writes every digit. */
-static const char SCRIPT[] =
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-    "local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
-    "local base = math.max(tat, now)\n"
-    "local interval, tau = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "if base - now > tau then return {0, tat, now} end\n"
-    "local nxt = base + interval\n"
-    "redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX',\n"
-    "           math.floor((nxt - now) / 1000) + 1)\n"
-    "return {1, tat, now}\n";
+static const char SCRIPT[] = "local t = redis.call('TIME')\n"
+                             "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+                             "local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+                             "local base = math.max(tat, now)\n"
+                             "local interval, tau = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+                             "if base - now > tau then return {0, tat, now} end\n"
+                             "local nxt = base + interval\n"
+                             "redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX',\n"
+                             "           math.floor((nxt - now) / 1000) + 1)\n"
+                             "return {1, tat, now}\n";
 
 struct conn {
     pthread_mutex_t lock;
@@ -46,7 +45,7 @@ struct redis {
     char host[256];
     uint16_t port;
     struct timeval timeout;
-    char sha[41]; /* of SCRIPT, for EVALSHA */
+    char sha[41];                 /* of SCRIPT, for EVALSHA */
     atomic_int_fast64_t retry_at; /* unix microseconds: nothing is tried before */
     atomic_int_fast64_t backoff;  /* microseconds, the next wait after a failure */
     atomic_uint next;             /* where the next thread starts looking for a free conn */

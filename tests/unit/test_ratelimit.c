@@ -211,18 +211,18 @@ static void routes_parse(void **state)
     assert_int_equal(gh_rl_routes_find(routes, n, "GET", "/healthz/x"), -1);
 
     static const char *const bad[] = {
-        "POST /x",              /* no limit */
-        "POST /x 20",           /* no period */
-        "POST /x 20/",          /* empty period */
-        "POST /x 20/0",         /* zero period */
-        "POST /x 20/2d",        /* past a day */
-        "POST /x 1000001/1m",   /* past the largest limit */
-        "POST /x -1/1m",        /* a sign */
-        "POST /x 20/1m extra",  /* a fourth word */
-        "post /x 20/1m",        /* methods are upper case */
-        "POST x 20/1m",         /* not a path */
-        "POST /a*b 20/1m",      /* '*' only at the end */
-        "POST /x 20/1w",        /* no such unit */
+        "POST /x",             /* no limit */
+        "POST /x 20",          /* no period */
+        "POST /x 20/",         /* empty period */
+        "POST /x 20/0",        /* zero period */
+        "POST /x 20/2d",       /* past a day */
+        "POST /x 1000001/1m",  /* past the largest limit */
+        "POST /x -1/1m",       /* a sign */
+        "POST /x 20/1m extra", /* a fourth word */
+        "post /x 20/1m",       /* methods are upper case */
+        "POST x 20/1m",        /* not a path */
+        "POST /a*b 20/1m",     /* '*' only at the end */
+        "POST /x 20/1w",       /* no such unit */
         "POST /x 99999999999999999999/1m",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -262,9 +262,9 @@ static void failure_modes(void **state)
     (void)state;
     for (int closed = 0; closed <= 1; closed++) {
         struct gh_ratelimit *rl = NULL;
-        assert_int_equal(gh_ratelimit_new(&flaky, malloc(1),
-                                          closed ? GH_RL_FAIL_CLOSED : GH_RL_FAIL_OPEN, &rl),
-                         GH_OK);
+        assert_int_equal(
+            gh_ratelimit_new(&flaky, malloc(1), closed ? GH_RL_FAIL_CLOSED : GH_RL_FAIL_OPEN, &rl),
+            GH_OK);
         struct gh_rl_key k = key_of(1, 0);
         struct gh_rl_result res;
         struct gh_rate r = {5, 60};
@@ -292,9 +292,9 @@ static void failure_modes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(burst_then_steady),   cmocka_unit_test(sliding_not_fixed),
-        cmocka_unit_test(odd_limits),          cmocka_unit_test(table_limits_per_key),
-        cmocka_unit_test(flood_is_bounded),    cmocka_unit_test(routes_parse),
+        cmocka_unit_test(burst_then_steady), cmocka_unit_test(sliding_not_fixed),
+        cmocka_unit_test(odd_limits),        cmocka_unit_test(table_limits_per_key),
+        cmocka_unit_test(flood_is_bounded),  cmocka_unit_test(routes_parse),
         cmocka_unit_test(failure_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
