@@ -2,7 +2,7 @@
 # Gatehouse benchmarks, each against a baseline measured in the same run, printed as
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
-#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i)
+#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j)
 #   ROUNDS=5 bench/run.sh       rounds of figures a/a2 and h/i (median reported; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -240,6 +240,19 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 want h && echo "== h. verify, in-process limiter on / off: median ratio $(median <<<"$RH") (rounds:$RH; target >= 0.95)"
 want i && echo "== i. verify, Redis limiter on / off: median ratio $(median <<<"$RI") (rounds:$RI; reported)"
+fi
+
+if want j; then
+echo "== j. a flood of distinct client addresses against the in-process limiter (default limits)"
+JPORT=$(free_port)
+GATEHOUSE_LOG_ACCESS=false build/gatehouse serve --listen "127.0.0.1:$JPORT" \
+  --data-dir "$WORK/data" > "$WORK/flood-server.log" 2>&1 & JPID=$!; PIDS+=($JPID)
+wait_http "http://127.0.0.1:$JPORT/healthz"
+RSS_J0=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$JPID/status")
+run_wrk "$WORK/flood.txt" -t1 -c64 -d"$((D * 2))s" -s bench/flood.lua "http://127.0.0.1:$JPORT/healthz"
+RSS_J1=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$JPID/status")
+SENT=$(awk '/requests in/ {print $1}' "$WORK/flood.txt")
+echo "$SENT requests, each from a new address ($(rps "$WORK/flood.txt") req/s, non-2xx $(non2xx "$WORK/flood.txt")); RSS $RSS_J0 MB before, $RSS_J1 MB after (bound: the table, rate_limit.max_clients 65536 x 32 B, 2.3 MiB with its locks, allocated at start and counted in RSS as its pages are first touched)"
 fi
 
 RSS_AFTER=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$GPID/status")
