@@ -2,8 +2,8 @@
 # Gatehouse benchmarks, each against a baseline measured in the same run, printed as
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
-#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g)
-#   ROUNDS=5 bench/run.sh       rounds of figures a/a2 (median reported; default 3)
+#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j)
+#   ROUNDS=5 bench/run.sh       rounds of figures a/a2 and h/i (median reported; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh bench
@@ -45,8 +45,11 @@ nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" & PIDS+=($!)
 wait_http "http://127.0.0.1:$NPORT/"
 
 # ---- gatehouse with its defaults (RS256-4096, bcrypt 12, access log on) ----
+# except the request rate limits: wrk from one address is what they exist to refuse.
+# Figures h and i measure what they cost.
 GPORT=$(free_port)
 PASSWORD='Bench-Sturdy-Gate-2026!'
+GATEHOUSE_RATE_LIMIT_GLOBAL=0 GATEHOUSE_RATE_LIMIT_AUTH=0 \
 GATEHOUSE_ADMIN_PASSWORD=$PASSWORD build/gatehouse serve --listen "127.0.0.1:$GPORT" \
   --data-dir "$WORK/data" > "$WORK/gatehouse.log" 2> "$WORK/gatehouse.err" & GPID=$!; PIDS+=($GPID)
 BASE="http://127.0.0.1:$GPORT"
@@ -190,6 +193,66 @@ run_wrk "$WORK/verify_loaded.txt" -t1 -c16 -d"${D}s" --latency \
 wait "$FLOOD" || true
 echo "verify $(rps "$WORK/verify_loaded.txt") req/s, p99 $(p99 "$WORK/verify_loaded.txt") (target < 5 ms); login flood: $(rps "$WORK/flood.txt") req/s, $(non2xx "$WORK/flood.txt") answered 503 by the bounded queue"
 
+fi
+
+if want h || want i; then
+# The same /verify (cached JWT) with the request limiter on, its limit so high that it
+# never refuses (1,000,000 a minute: wrk's runs stay inside the burst), against the
+# server above (limits off): in-process (h) and Redis (i, a redis-server of its own).
+# Rounds as for a/a2; the limited servers share the data dir and public URL, so the
+# token is theirs too.
+ROUNDS=${ROUNDS:-3}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+limited() { # port, then extra NAME=value settings
+  local port=$1; shift
+  env "$@" GATEHOUSE_RATE_LIMIT_GLOBAL=1000000 GATEHOUSE_RATE_LIMIT_AUTH=1000000 \
+    GATEHOUSE_PUBLIC_URL=$BASE build/gatehouse serve --listen "127.0.0.1:$port" \
+    --data-dir "$WORK/data" > "$WORK/limited-$port.log" 2>&1 & PIDS+=($!)
+  wait_http "http://127.0.0.1:$port/healthz"
+}
+HPORT=$(free_port); limited "$HPORT" GATEHOUSE_RATE_LIMIT_BACKEND=memory
+if want i; then
+  RPORT=$(free_port); IPORT=$(free_port)
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
+    > "$WORK/redis.log" 2>&1 & PIDS+=($!)
+  for _ in $(seq 1 100); do redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  limited "$IPORT" GATEHOUSE_RATE_LIMIT_BACKEND=redis GATEHOUSE_RATE_LIMIT_REDIS="127.0.0.1:$RPORT"
+fi
+RH=""; RI=""
+for r in $(seq 1 "$ROUNDS"); do
+  run_wrk "$WORK/rl_off-$r.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
+    "$BASE/api/v1/auth/verify"
+  OFF=$(rps "$WORK/rl_off-$r.txt")
+  LINE="== h/i round $r (wrk -t1 -c64 -d${D}s): limits off $OFF req/s (p99 $(p99 "$WORK/rl_off-$r.txt"))"
+  if want h; then
+    run_wrk "$WORK/rl_mem-$r.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
+      "http://127.0.0.1:$HPORT/api/v1/auth/verify"
+    MEM=$(rps "$WORK/rl_mem-$r.txt"); RH="$RH $(ratio "$MEM" "$OFF")"
+    LINE="$LINE; in-process $MEM (p99 $(p99 "$WORK/rl_mem-$r.txt"), non-2xx $(non2xx "$WORK/rl_mem-$r.txt")) ratio $(ratio "$MEM" "$OFF")"
+  fi
+  if want i; then
+    run_wrk "$WORK/rl_redis-$r.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
+      "http://127.0.0.1:$IPORT/api/v1/auth/verify"
+    RED=$(rps "$WORK/rl_redis-$r.txt"); RI="$RI $(ratio "$RED" "$OFF")"
+    LINE="$LINE; Redis $RED (p99 $(p99 "$WORK/rl_redis-$r.txt"), non-2xx $(non2xx "$WORK/rl_redis-$r.txt")) ratio $(ratio "$RED" "$OFF")"
+  fi
+  echo "$LINE"
+done
+want h && echo "== h. verify, in-process limiter on / off: median ratio $(median <<<"$RH") (rounds:$RH; target >= 0.95)"
+want i && echo "== i. verify, Redis limiter on / off: median ratio $(median <<<"$RI") (rounds:$RI; reported)"
+fi
+
+if want j; then
+echo "== j. a flood of distinct client addresses against the in-process limiter (default limits)"
+JPORT=$(free_port)
+GATEHOUSE_LOG_ACCESS=false build/gatehouse serve --listen "127.0.0.1:$JPORT" \
+  --data-dir "$WORK/data" > "$WORK/flood-server.log" 2>&1 & JPID=$!; PIDS+=($JPID)
+wait_http "http://127.0.0.1:$JPORT/healthz"
+RSS_J0=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$JPID/status")
+run_wrk "$WORK/flood.txt" -t1 -c64 -d"$((D * 2))s" -s bench/flood.lua "http://127.0.0.1:$JPORT/healthz"
+RSS_J1=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$JPID/status")
+SENT=$(awk '/requests in/ {print $1}' "$WORK/flood.txt")
+echo "$SENT requests, each from a new address ($(rps "$WORK/flood.txt") req/s, non-2xx $(non2xx "$WORK/flood.txt")); RSS $RSS_J0 MB before, $RSS_J1 MB after (bound: the table, rate_limit.max_clients 65536 x 32 B, 2.3 MiB with its locks, allocated at start and counted in RSS as its pages are first touched)"
 fi
 
 RSS_AFTER=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$GPID/status")

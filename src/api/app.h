@@ -6,6 +6,7 @@
 #include "authn/service.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
+#include "edge/ratelimit.h"
 #include "config/config.h"
 #include "core/pool.h"
 #include "crypto/jwt.h"
@@ -23,6 +24,9 @@ struct gh_app {
     struct gh_backoff *backoff; /* failed-login backoff, NULL when login.backoff is off */
     struct gh_metrics *metrics; /* NULL for CLI commands */
     struct gh_alerts *alerts;   /* audit observer and webhook queue; NULL without alerts.rules */
+    struct gh_ratelimit *ratelimit; /* request limits, NULL when every limit is off */
+    void *denials;             /* in-process table: one audit record per client per minute
+                                * for refusals a flood repeats (rate limits, allowlists) */
 };
 
 #endif

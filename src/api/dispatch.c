@@ -1,7 +1,9 @@
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <openssl/crypto.h>
 
 #include "api/app.h"
@@ -52,9 +54,39 @@ static const struct route routes[] = {
     {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH, ON_IO_POOL},
     {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
      ON_IO_POOL},
-    /* Allowlisted addresses, or metrics:read: the handler decides. */
+    /* Allowlisted addresses, or metrics:read: see groups below. */
     {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL},
 };
+
+/*
+ * Route groups behind an address allowlist, matched by path prefix before routing so
+ * that routes added under a prefix later are covered. A caller outside the list is
+ * refused 403 ip_not_allowed, unless the group names a permission that the caller's
+ * credential carries.
+ */
+static const struct route_group {
+    const char *prefix; /* the path itself, or anything under it */
+    size_t list;        /* offset of the struct gh_cidr_list in struct gh_config */
+    const char *or_permission;
+    const char *message;
+} groups[] = {
+    {"/api/v1/users", offsetof(struct gh_config, admin_allowed), NULL,
+     "the admin API is not served to this address"},
+    {"/api/v1/audit", offsetof(struct gh_config, admin_allowed), NULL,
+     "the admin API is not served to this address"},
+    {"/metrics", offsetof(struct gh_config, metrics_allowed), "metrics:read",
+     "metrics are served to allowed addresses or callers with metrics:read"},
+};
+
+/* Rate-limit classes: which of a client's counters a request counts against. */
+enum rl_class {
+    RL_GLOBAL,      /* rate_limit.global: every route without a stricter limit */
+    RL_AUTH,        /* rate_limit.auth: login, registration, MFA, refresh, together */
+    RL_ROUTE,       /* RL_ROUTE + i: override i of rate_limit.routes, per route */
+};
+
+/* Aggregated audit records (app->denials): one per client and kind per minute. */
+enum denial_kind { DENIAL_RATE_LIMITED, DENIAL_IP_NOT_ALLOWED };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -282,6 +314,185 @@ void gh_api_reply_failure(struct gh_req *req, gh_err err)
     gh_reply_error(req, 500, "internal", "internal error", NULL);
 }
 
+static int under(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The limiter key of the request's client. client_ip is always an address the server
+ * or forward.c wrote; were one ever not, those clients would share the all-zero key. */
+static void client_key(const struct gh_req *req, uint32_t cls, struct gh_rl_key *key)
+{
+    memset(key, 0, sizeof(*key));
+    if (gh_ip_parse(req->client_ip, strlen(req->client_ip), key->addr) != GH_OK)
+        memset(key->addr, 0, sizeof(key->addr));
+    key->cls = cls;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Audits a refusal that a flood repeats: the first of a client's kind in a minute writes
+ * a record whose metadata counts it and the refusals since the client's last record; the
+ * rest of the minute is only counted. metadata_head is the JSON object's first members.
+ */
+static void audit_denial(struct gh_req *req, enum denial_kind kind, const char *action,
+                         int status, const char *metadata_head)
+{
+    struct gh_app *app = req->app;
+    struct gh_rl_key key;
+    struct gh_rl_verdict v;
+    uint32_t refused = 0;
+    client_key(req, kind, &key);
+    struct gh_rate once_a_minute = {1, 60};
+    if (gh_rl_memory_take(app->denials, &key, once_a_minute, now_us(), &v, &refused) != GH_OK ||
+        !v.allowed)
+        return;
+    char metadata[160];
+    (void)snprintf(metadata, sizeof(metadata), "{%s,\"count\":%llu,\"window_seconds\":60}",
+                   metadata_head, (unsigned long long)refused + 1);
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    const struct gh_identity *who = gh_api_identity(req);
+    struct gh_audit_subject subject = {who != NULL ? who->user_id : NULL,
+                                       who != NULL ? who->username : NULL,
+                                       who != NULL ? who->org_id : NULL};
+    gh_audit_record_async(app->io_pool, &app->store, action, &meta, &subject, status, metadata);
+}
+
+/* Refuses callers outside the allowlist of the request's route group; 1 when it did. */
+static int refused_by_allowlist(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        const struct route_group *g = &groups[i];
+        if (!under(req->path, g->prefix))
+            continue;
+        const struct gh_cidr_list *list =
+            (const struct gh_cidr_list *)((const char *)&app->cfg + g->list);
+        if (gh_cidr_list_match_text(list, req->client_ip))
+            return 0;
+        const char *token = NULL;
+        size_t len = 0;
+        int r = g->or_permission != NULL ? gh_api_credential(req, &token, &len) : 1;
+        if (r < 0)
+            return 1;
+        if (r == 0) {
+            gh_err err = gh_api_prove(req, token, len);
+            if (err != GH_OK) {
+                gh_api_reply_unproven(req, err, 1, 0);
+                return 1;
+            }
+            const struct gh_identity *who = gh_api_identity(req);
+            if (gh_perms_allow(who->perms, g->or_permission, strlen(g->or_permission)))
+                return 0;
+        }
+        audit_denial(req, DENIAL_IP_NOT_ALLOWED, "PERMISSION_DENIED", 403,
+                     "\"reason\":\"ip_not_allowed\"");
+        gh_reply_error(req, 403, "ip_not_allowed", g->message, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* Login, registration, refresh and MFA (every path under /api/v1/auth/mfa). */
+static int is_auth_path(const char *path)
+{
+    return strcmp(path, "/api/v1/auth/login") == 0 ||
+           strcmp(path, "/api/v1/auth/register") == 0 ||
+           strcmp(path, "/api/v1/auth/refresh") == 0 || under(path, "/api/v1/auth/mfa");
+}
+
+/* Logs and audits a change of the limiter backend's state (once per outage). */
+static void backend_changed(struct gh_req *req, enum gh_rl_event event)
+{
+    struct gh_app *app = req->app;
+    const char *name = gh_ratelimit_backend_name(app->ratelimit);
+    const char *mode = gh_ratelimit_failure(app->ratelimit) == GH_RL_FAIL_OPEN ? "open" : "closed";
+    int down = event == GH_RL_EVENT_DOWN;
+    if (down)
+        gh_log(GH_LOG_WARN, "rate limit: the %s backend does not answer; failing %s until it does",
+               name, mode);
+    else
+        gh_log(GH_LOG_INFO, "rate limit: the %s backend answers again", name);
+    char metadata[96];
+    (void)snprintf(metadata, sizeof(metadata), "{\"backend\":\"%s\",\"failure\":\"%s\"}", name,
+                   mode);
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_audit_record_async(app->io_pool, &app->store,
+                          down ? "RATE_LIMIT_BACKEND_DOWN" : "RATE_LIMIT_BACKEND_UP", &meta, NULL,
+                          down ? 503 : 200, metadata);
+}
+
+/*
+ * Counts the request against its client's limit: the route's override, else the auth
+ * limit for auth routes, else the global one. Sets the X-RateLimit-* headers; answers
+ * 429 (or 503 when the backend failed closed) and returns 1 when the request may not go on.
+ */
+static int refused_by_rate_limit(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const struct gh_config *cfg = &app->cfg;
+    if (app->ratelimit == NULL)
+        return 0;
+    struct gh_rate rate = {cfg->rl_global, 60};
+    uint32_t cls = RL_GLOBAL;
+    const char *which = "global";
+    int o = gh_rl_routes_find(cfg->rl_route, cfg->rl_nroutes, req->method_name, req->path);
+    if (o >= 0) {
+        rate = cfg->rl_route[o].rate;
+        cls = RL_ROUTE + (uint32_t)o;
+        which = "route";
+    } else if (is_auth_path(req->path)) {
+        rate.limit = cfg->rl_auth;
+        cls = RL_AUTH;
+        which = "auth";
+    }
+    if (rate.limit == 0)
+        return 0;
+    struct gh_rl_key key;
+    client_key(req, cls, &key);
+    struct gh_rl_result res;
+    gh_ratelimit_check(app->ratelimit, &key, rate, now_us(), &res);
+    if (res.event != GH_RL_EVENT_NONE)
+        backend_changed(req, res.event);
+    if (res.backend_failed) {
+        if (app->metrics != NULL)
+            gh_metrics_count(app->metrics, GH_RATE_LIMIT_BACKEND_ERRORS);
+        if (res.allowed)
+            return 0;
+        gh_reply_error(req, 503, "unavailable", "rate limiting is unavailable, retry shortly",
+                       NULL);
+        gh_reply_header(req, "Retry-After", "1");
+        return 1;
+    }
+    char text[24];
+    (void)snprintf(text, sizeof(text), "%u", (unsigned)res.verdict.limit);
+    gh_reply_header(req, "X-RateLimit-Limit", text);
+    (void)snprintf(text, sizeof(text), "%u", (unsigned)res.verdict.remaining);
+    gh_reply_header(req, "X-RateLimit-Remaining", text);
+    (void)snprintf(text, sizeof(text), "%lld", (long long)res.verdict.reset);
+    gh_reply_header(req, "X-RateLimit-Reset", text);
+    if (res.allowed)
+        return 0;
+    if (app->metrics != NULL)
+        gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
+    char head[32];
+    (void)snprintf(head, sizeof(head), "\"limit\":\"%s\"", which);
+    audit_denial(req, DENIAL_RATE_LIMITED, "RATE_LIMITED", 429, head);
+    gh_reply_error(req, 429, "rate_limited", "too many requests; retry later", NULL);
+    (void)snprintf(text, sizeof(text), "%lld", (long long)res.verdict.retry_after);
+    gh_reply_header(req, "Retry-After", text);
+    return 1;
+}
+
 void gh_api_dispatch(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -302,6 +513,11 @@ void gh_api_dispatch(struct gh_req *req)
         }
         allowed |= routes[i].methods;
     }
+    /* Before any 404 and any credential (the metrics group may prove one): a scan of
+     * unknown paths is limited like any flood, and the allowlist goes by path prefix so
+     * that routes added later are covered. */
+    if (refused_by_rate_limit(req) || refused_by_allowlist(req))
+        return;
     if (route == NULL) {
         if (allowed != 0)
             reply_not_allowed(req, allowed);

@@ -159,11 +159,16 @@ gh_err gh_metrics_render(struct gh_metrics *m, struct gh_buf *out)
     static const enum gh_counter refresh[] = {GH_REFRESH_SUCCESS, GH_REFRESH_FAILURE};
     static const enum gh_counter keys[] = {GH_API_KEY_SUCCESS, GH_API_KEY_FAILURE};
     static const enum gh_counter hits[] = {GH_RATE_LIMIT_HITS};
+    static const enum gh_counter backend[] = {GH_RATE_LIMIT_BACKEND_ERRORS};
     gh_err err = counter(out, "gatehouse_auth_attempts_total", "Password logins, by outcome.",
                          m, auth_labels, auth, 3);
     if (err == GH_OK)
         err = counter(out, "gatehouse_rate_limit_hits_total",
                       "Requests refused because a limit or backoff applied.", m, NULL, hits, 1);
+    if (err == GH_OK)
+        err = counter(out, "gatehouse_rate_limit_backend_errors_total",
+                      "Requests decided without the rate-limit backend (it did not answer).", m,
+                      NULL, backend, 1);
     if (err == GH_OK)
         err = counter(out, "gatehouse_token_refreshes_total", "Refresh-token exchanges, by outcome.",
                       m, two_labels, refresh, 2);

@@ -17,7 +17,8 @@ enum gh_counter {
     GH_AUTH_SUCCESS,        /* gatehouse_auth_attempts_total{status="success"} */
     GH_AUTH_FAILURE,        /* ...{status="failure"} */
     GH_AUTH_RATE_LIMITED,   /* ...{status="rate_limited"} */
-    GH_RATE_LIMIT_HITS,     /* gatehouse_rate_limit_hits_total */
+    GH_RATE_LIMIT_HITS,     /* gatehouse_rate_limit_hits_total: request limits and login backoff */
+    GH_RATE_LIMIT_BACKEND_ERRORS, /* gatehouse_rate_limit_backend_errors_total */
     GH_REFRESH_SUCCESS,     /* gatehouse_token_refreshes_total{status="success"} */
     GH_REFRESH_FAILURE,     /* ...{status="failure"} */
     GH_API_KEY_SUCCESS,     /* gatehouse_api_key_usage_total{status="success"} */

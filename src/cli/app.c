@@ -16,6 +16,36 @@ extern char **environ;
 
 /* Accounts and addresses whose failures are remembered (a flood evicts, never grows). */
 #define BACKOFF_KEYS 65536
+/* Clients whose refusals are being aggregated into one audit record a minute. */
+#define DENIAL_KEYS 4096
+
+/* The request limiter of cfg, or NULL when no limit is on. */
+static int open_ratelimit(struct gh_app *app)
+{
+    const struct gh_config *cfg = &app->cfg;
+    void *backend = NULL;
+    const struct gh_rl_ops *ops = &gh_rl_memory_ops;
+    gh_err err;
+    if (cfg->rl_global == 0 && cfg->rl_auth == 0 && cfg->rl_nroutes == 0)
+        return 0;
+    if (strcmp(cfg->rl_backend, "redis") == 0) {
+        ops = &gh_rl_redis_ops;
+        /* One connection per polling thread, and one spare. */
+        err = gh_rl_redis_new(cfg->rl_redis_host, cfg->rl_redis_port, cfg->rl_redis_timeout_ms,
+                              cfg->http_threads + 1, &backend);
+    } else {
+        err = gh_rl_memory_new(cfg->rl_max_clients, &backend);
+    }
+    if (err == GH_OK)
+        err = gh_ratelimit_new(ops, backend,
+                               cfg->rl_fail_closed ? GH_RL_FAIL_CLOSED : GH_RL_FAIL_OPEN,
+                               &app->ratelimit);
+    if (err != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the rate limiter: %s\n", gh_err_name(err));
+        return 1;
+    }
+    return 0;
+}
 
 int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
 {
@@ -180,6 +210,10 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: cannot start the login backoff\n");
         return 1;
     }
+    if (open_ratelimit(app) != 0 || gh_rl_memory_new(DENIAL_KEYS, &app->denials) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the rate limiter\n");
+        return 1;
+    }
     char why[256];
     if (gh_rules_parse(cfg->forward_rules, cfg->forward_default, &app->rules, why, sizeof(why)) !=
         GH_OK) {
@@ -204,6 +238,10 @@ void gh_app_close(struct gh_app *app)
     app->backoff = NULL;
     gh_metrics_free(app->metrics);
     app->metrics = NULL;
+    gh_ratelimit_free(app->ratelimit);
+    app->ratelimit = NULL;
+    gh_rl_memory_ops.free(app->denials);
+    app->denials = NULL;
     gh_keyring_free(app->ring);
     if (app->store.st != NULL)
         app->store.ops->close(app->store.st);

@@ -140,6 +140,17 @@ static const struct key KEYS[] = {
 
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
 
+    UINT("rate_limit.global", "100", rl_global, 0, GH_RL_LIMIT_MAX, 1),
+    UINT("rate_limit.auth", "5", rl_auth, 0, GH_RL_LIMIT_MAX, 1),
+    LINES("rate_limit.routes", "", rl_routes),
+    STR("rate_limit.backend", "memory", rl_backend, 1),
+    COUNT("rate_limit.max_clients", "65536", rl_max_clients, 8, 16u * 1024 * 1024),
+    STR("rate_limit.redis", "127.0.0.1:6379", rl_redis, 1),
+    UINT("rate_limit.redis_timeout_ms", "100", rl_redis_timeout_ms, 1, 10000, 1),
+    STR("rate_limit.redis_failure", "open", rl_redis_failure, 1),
+
+    STR("admin.allow", "0.0.0.0/0, ::/0", admin_allow, 0),
+
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),
 
@@ -959,6 +970,8 @@ static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *o
     return GH_ERR_INVALID;
 }
 
+static gh_err parse_hostport(const char *value, char *host, size_t size, uint16_t *port_out);
+
 gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 {
     gh_err ret = GH_ERR_INVALID;
@@ -1001,8 +1014,29 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
     if ((e = cidr_key(t->trusted_proxies, "server.trusted_proxies", &t->trusted, err,
                       err_size)) != GH_OK ||
         (e = cidr_key(t->metrics_allow, "metrics.allow", &t->metrics_allowed, err, err_size)) !=
-            GH_OK)
+            GH_OK ||
+        (e = cidr_key(t->admin_allow, "admin.allow", &t->admin_allowed, err, err_size)) != GH_OK)
         goto out;
+    char rwhy[200];
+    if (gh_rl_routes_parse(t->rl_routes, t->rl_route, &t->rl_nroutes, rwhy, sizeof(rwhy)) !=
+        GH_OK) {
+        fail(err, err_size, "rate_limit.routes: %s", rwhy);
+        goto out;
+    }
+    if (strcmp(t->rl_backend, "memory") != 0 && strcmp(t->rl_backend, "redis") != 0) {
+        fail(err, err_size, "rate_limit.backend: expected memory or redis");
+        goto out;
+    }
+    if (strcmp(t->rl_redis_failure, "open") != 0 && strcmp(t->rl_redis_failure, "closed") != 0) {
+        fail(err, err_size, "rate_limit.redis_failure: expected open or closed");
+        goto out;
+    }
+    t->rl_fail_closed = strcmp(t->rl_redis_failure, "closed") == 0;
+    if (parse_hostport(t->rl_redis, t->rl_redis_host, sizeof(t->rl_redis_host),
+                       &t->rl_redis_port) != GH_OK) {
+        fail(err, err_size, "rate_limit.redis: expected IPV4:PORT or [IPV6]:PORT");
+        goto out;
+    }
     struct gh_rules rules;
     char why[200];
     if ((e = gh_rules_parse(t->forward_rules, t->forward_default, &rules, why, sizeof(why))) !=
@@ -1081,9 +1115,13 @@ out:
     return ret;
 }
 
-gh_err gh_config_set_listen(struct gh_config *c, const char *value)
+/*
+ * Splits "ADDR:PORT" / "[V6]:PORT" into host (size bytes) and *port. Only addresses are
+ * accepted (the server binds with inet_pton, Redis is reached without a DNS lookup on a
+ * polling thread), and "localhost".
+ */
+static gh_err parse_hostport(const char *value, char *host, size_t size, uint16_t *port_out)
 {
-    char host[sizeof(c->listen_host)];
     unsigned char addr[sizeof(struct in6_addr)];
     const char *start, *port;
     size_t hlen;
@@ -1106,11 +1144,10 @@ gh_err gh_config_set_listen(struct gh_config *c, const char *value)
         port = colon + 1;
         family = AF_INET;
     }
-    if (hlen == 0 || hlen >= sizeof(host))
+    if (hlen == 0 || hlen >= size || size < sizeof("127.0.0.1"))
         return GH_ERR_INVALID;
     memcpy(host, start, hlen);
     host[hlen] = '\0';
-    /* The server binds with inet_pton, so only addresses are accepted, and "localhost". */
     if (family == AF_INET && strcmp(host, "localhost") == 0)
         memcpy(host, "127.0.0.1", sizeof("127.0.0.1"));
     if (inet_pton(family, host, addr) != 1)
@@ -1121,8 +1158,17 @@ gh_err gh_config_set_listen(struct gh_config *c, const char *value)
     if (strlen(port) > 5 || parse_u64(port, &end, &p) != 0 || end[0] != '\0' || p < 1 ||
         p > 65535)
         return GH_ERR_INVALID;
+    *port_out = (uint16_t)p;
+    return GH_OK;
+}
 
+gh_err gh_config_set_listen(struct gh_config *c, const char *value)
+{
+    char host[sizeof(c->listen_host)];
+    uint16_t port = 0;
+    if (parse_hostport(value, host, sizeof(host), &port) != GH_OK)
+        return GH_ERR_INVALID;
     memcpy(c->listen_host, host, strlen(host) + 1);
-    c->listen_port = (uint16_t)p;
+    c->listen_port = port;
     return GH_OK;
 }

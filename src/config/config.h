@@ -7,6 +7,7 @@
 #include "core/err.h"
 #include "crypto/sigkey.h"
 #include "edge/cidr.h"
+#include "edge/ratelimit.h"
 
 enum gh_pwhash_alg {
     GH_PWHASH_BCRYPT,   /* bcrypt via libxcrypt, cost = password.bcrypt_cost */
@@ -78,6 +79,25 @@ struct gh_config {
     /* metrics.* */
     char metrics_allow[1024];    /* metrics.allow: addresses that may read /metrics without a credential (127.0.0.0/8, ::1/128) */
     struct gh_cidr_list metrics_allowed; /* the same, parsed by gh_config_finish */
+
+    /* rate_limit.* */
+    unsigned rl_global;          /* rate_limit.global: requests per minute per client, every route (100; 0 = off) */
+    unsigned rl_auth;            /* rate_limit.auth: per minute per client on login, register, MFA, refresh (5; 0 = off) */
+    char rl_routes[4096];        /* rate_limit.routes: overrides "METHOD PATH LIMIT/PERIOD", one per line (none) */
+    struct gh_rl_route rl_route[GH_RL_ROUTES_MAX]; /* the same, parsed by gh_config_finish */
+    size_t rl_nroutes;
+    char rl_backend[16];         /* rate_limit.backend: memory | redis (memory) */
+    size_t rl_max_clients;       /* rate_limit.max_clients: entries of the in-process table (65536) */
+    char rl_redis[300];          /* rate_limit.redis: HOST:PORT of the Redis server (127.0.0.1:6379) */
+    char rl_redis_host[256];     /* the same, split by gh_config_finish */
+    uint16_t rl_redis_port;
+    unsigned rl_redis_timeout_ms; /* rate_limit.redis_timeout_ms: connect and command timeout (100) */
+    char rl_redis_failure[16];   /* rate_limit.redis_failure: open | closed, when Redis fails (open) */
+    int rl_fail_closed;          /* the same, parsed */
+
+    /* admin.* */
+    char admin_allow[1024];      /* admin.allow: addresses that may call the admin API (0.0.0.0/0, ::/0: any) */
+    struct gh_cidr_list admin_allowed; /* the same, parsed by gh_config_finish */
 
     /* forward_auth.* */
     char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */

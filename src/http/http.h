@@ -27,7 +27,7 @@ enum gh_method {
     GH_METHOD_OTHER = 1 << 7,
 };
 
-#define GH_REQ_MAX_HEADERS_OUT 8
+#define GH_REQ_MAX_HEADERS_OUT 12
 #define GH_REQUEST_ID_MAX 65
 
 struct gh_req;

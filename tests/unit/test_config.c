@@ -306,8 +306,6 @@ static void unknown_env_ignored(void **state)
     char err[512];
     char *env[] = {"GATEHOUSE_FOO=1",
                    "GATEHOUSE_ADMIN_PASSWORD=hunter2hunter2",
-                   "GATEHOUSE_RATE_LIMIT_GLOBAL=0",
-                   "GATEHOUSE_RATE_LIMIT_AUTH=5",
                    "GATEHOUSE_PASSWORD=x",
                    "GATEHOUSE_BIN=/usr/bin/gatehouse",
                    "GATEHOUSE_AUTH_ACCESS_TTLX=soon",
@@ -319,7 +317,13 @@ static void unknown_env_ignored(void **state)
     assert_int_equal(load(&c, NULL, env, err, sizeof(err)), GH_OK);
     assert_memory_equal(&c, &d, sizeof(c));
 
-    /* The switch API.md names is a key like any other. */
+    /* The switches API.md names are keys like any other. */
+    char *limits[] = {"GATEHOUSE_RATE_LIMIT_GLOBAL=0", "GATEHOUSE_RATE_LIMIT_AUTH=7", NULL};
+    assert_int_equal(d.rl_global, 100);
+    assert_int_equal(d.rl_auth, 5);
+    assert_int_equal(load(&c, NULL, limits, err, sizeof(err)), GH_OK);
+    assert_int_equal(c.rl_global, 0);
+    assert_int_equal(c.rl_auth, 7);
     char *backoff[] = {"GATEHOUSE_LOGIN_BACKOFF=off", NULL};
     assert_int_equal(d.login_backoff, 1);
     assert_int_equal(load(&c, NULL, backoff, err, sizeof(err)), GH_OK);
@@ -600,11 +604,12 @@ static void file_structure(void **state)
                  "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, login, metrics, forward_auth, alerts, workers, "
-                                 "log");
+                                 "storage, auth, password, login, metrics, rate_limit, admin, "
+                                 "forward_auth, alerts, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "login, metrics, forward_auth, alerts, workers, log");
+                                          "login, metrics, rate_limit, admin, forward_auth, "
+                                          "alerts, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
     yaml_rejects("auth:\n  access_ttl: 5m\nlog:\n  level: info\nauth:\n  audience: x\n",
@@ -656,6 +661,50 @@ static void failed_load_changes_nothing(void **state)
     char small[8];
     assert_int_equal(gh_config_load(&c, NULL, env, small, sizeof(small)), GH_ERR_INVALID);
     assert_string_equal(small, "GATEHOU");
+}
+
+/* Loads one variable, finishes, and expects err to start with message (or GH_OK for NULL). */
+static void finish_with(const char *assignment, const char *message, struct gh_config *c)
+{
+    char err[512] = "";
+    env_accepts(assignment, c);
+    gh_err e = gh_config_finish(c, err, sizeof(err));
+    if (message == NULL) {
+        if (e != GH_OK)
+            fail_msg("%s: %s", assignment, err);
+        return;
+    }
+    assert_int_equal(e, GH_ERR_INVALID);
+    if (strncmp(err, message, strlen(message)) != 0)
+        fail_msg("%s: \"%s\" does not start with \"%s\"", assignment, err, message);
+}
+
+static void rate_limit_and_allowlist_keys(void **state)
+{
+    (void)state;
+    struct gh_config c;
+    finish_with("GATEHOUSE_RATE_LIMIT_GLOBAL=100", NULL, &c);
+    assert_int_equal(c.rl_nroutes, 0);
+    assert_string_equal(c.rl_redis_host, "127.0.0.1");
+    assert_int_equal(c.rl_redis_port, 6379);
+    assert_int_equal(c.rl_fail_closed, 0);
+    assert_int_equal(c.admin_allowed.n, 2); /* any address, v4 and v6 */
+    finish_with("GATEHOUSE_RATE_LIMIT_ROUTES=POST /a 2/1m;* /b/* 0/1d", NULL, &c);
+    assert_int_equal(c.rl_nroutes, 2);
+    assert_int_equal(c.rl_route[1].rate.period, 86400);
+    finish_with("GATEHOUSE_RATE_LIMIT_REDIS=[::1]:7000", NULL, &c);
+    assert_string_equal(c.rl_redis_host, "::1");
+    assert_int_equal(c.rl_redis_port, 7000);
+    finish_with("GATEHOUSE_RATE_LIMIT_REDIS_FAILURE=closed", NULL, &c);
+    assert_int_equal(c.rl_fail_closed, 1);
+    finish_with("GATEHOUSE_RATE_LIMIT_ROUTES=POST /a 2/1m\nGET /b", "rate_limit.routes: line 2:", &c);
+    finish_with("GATEHOUSE_RATE_LIMIT_BACKEND=memcached", "rate_limit.backend: expected", &c);
+    finish_with("GATEHOUSE_RATE_LIMIT_REDIS=redis.local:6379", "rate_limit.redis: expected", &c);
+    finish_with("GATEHOUSE_RATE_LIMIT_REDIS_FAILURE=sometimes", "rate_limit.redis_failure:", &c);
+    finish_with("GATEHOUSE_ADMIN_ALLOW=10.0.0.1/8", "admin.allow: expected", &c);
+    env_rejects("GATEHOUSE_RATE_LIMIT_AUTH=1000001",
+                "GATEHOUSE_RATE_LIMIT_AUTH: expected an integer from 0 to 1000000, got "
+                "\"1000001\"");
 }
 
 static void listen_addresses(void **state)
@@ -847,6 +896,7 @@ int main(void)
         cmocka_unit_test(file_structure),
         cmocka_unit_test(failed_load_changes_nothing),
         cmocka_unit_test(listen_addresses),
+        cmocka_unit_test(rate_limit_and_allowlist_keys),
         cmocka_unit_test(finish_derives),
         cmocka_unit_test(finish_cross_checks),
     };

@@ -1,0 +1,213 @@
+"""The Redis rate-limit backend against a real redis-server started here (on a free
+port, no persistence, killed at teardown): two Gatehouse nodes share one limit; when
+Redis dies, fail-open and fail-closed nodes behave as configured, log it once, count it
+in the metrics and audit RATE_LIMIT_BACKEND_DOWN once; when Redis is back on the same
+port they recover by themselves (RATE_LIMIT_BACKEND_UP).
+"""
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import assert_error, free_port, wait_audit
+
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+class Redis:
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="gh-redis-")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if self.command("PING") == b"+PONG\r\n":
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def command(self, *args):
+        """One RESP command; the raw first reply line."""
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as c:
+            c.sendall(out)
+            return c.recv(4096)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def cleanup(self):
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis():
+    r = Redis().start()
+    try:
+        yield r
+    finally:
+        r.cleanup()
+
+
+def node(make_server, redis, failure="open", limit="4"):
+    return make_server({
+        "GATEHOUSE_RATE_LIMIT_BACKEND": "redis",
+        "GATEHOUSE_RATE_LIMIT_REDIS": f"127.0.0.1:{redis.port}",
+        "GATEHOUSE_RATE_LIMIT_REDIS_TIMEOUT_MS": "500",
+        "GATEHOUSE_RATE_LIMIT_REDIS_FAILURE": failure,
+        "GATEHOUSE_RATE_LIMIT_GLOBAL": limit,
+        "GATEHOUSE_RATE_LIMIT_AUTH": "0",
+        "GATEHOUSE_RATE_LIMIT_ROUTES": "GET /metrics 0/1m",
+    })
+
+
+def client(n):
+    return {"X-Forwarded-For": f"203.0.113.{n}"}
+
+
+def metric(s, name):
+    for line in s.get("/metrics").text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.split()[-1])
+    raise AssertionError(f"no {name}")
+
+
+def test_two_nodes_share_one_limit(make_server, redis):
+    a, b = node(make_server, redis), node(make_server, redis)
+    h = client(1)
+    seen = []
+    for s in (a, b, a, b):
+        r = s.get("/healthz", headers=h)
+        assert r.status_code == 200
+        seen.append(int(r.headers["X-RateLimit-Remaining"]))
+    assert seen == [3, 2, 1, 0]
+    for s in (a, b):
+        r = s.get("/healthz", headers=h)
+        assert_error(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["Retry-After"]) <= 15
+    # another client is fresh on both nodes
+    assert b.get("/healthz", headers=client(2)).headers["X-RateLimit-Remaining"] == "3"
+    # the script cache flushed (as after a Redis restart): EVALSHA falls back to EVAL
+    assert redis.command("SCRIPT", "FLUSH") == b"+OK\r\n"
+    assert a.get("/healthz", headers=client(3)).headers["X-RateLimit-Remaining"] == "3"
+    assert b.get("/healthz", headers=client(3)).headers["X-RateLimit-Remaining"] == "2"
+    # keys expire with the state they hold
+    ttl = redis.command("PTTL", "gatehouse:rl:0:" + "0" * 20 + "ffff" + "cb007103")
+    assert ttl.startswith(b":") and 0 < int(ttl[1:]) <= 61000, ttl
+    assert metric(a, "gatehouse_rate_limit_backend_up") == 1
+
+
+def test_outage_open_closed_and_recovery(make_server, redis):
+    opened, closed = node(make_server, redis, "open"), node(make_server, redis, "closed")
+    for s in (opened, closed):
+        assert s.get("/healthz", headers=client(10)).headers["X-RateLimit-Limit"] == "4"
+
+    redis.kill()
+    for _ in range(10):
+        r = opened.get("/healthz", headers=client(11))
+        assert r.status_code == 200  # fail-open: let through, without limit headers
+        assert "X-RateLimit-Remaining" not in r.headers
+        r = closed.get("/healthz", headers=client(11))
+        assert_error(r, 503, "unavailable")
+        assert r.headers["Retry-After"] == "1"
+    # far past the limit of 4, nothing was refused on the open node
+    for s in (opened, closed):
+        assert metric(s, "gatehouse_rate_limit_backend_up") == 0
+        assert metric(s, "gatehouse_rate_limit_backend_errors_total") >= 1
+        rows = wait_audit(s, "RATE_LIMIT_BACKEND_DOWN")
+        assert len(rows) == 1, rows
+    time.sleep(0.3)
+    for s, mode in ((opened, "open"), (closed, "closed")):
+        rows = s.query("SELECT * FROM audit_events WHERE action LIKE 'RATE_LIMIT_BACKEND_%'")
+        assert [r["action"] for r in rows] == ["RATE_LIMIT_BACKEND_DOWN"], rows
+        assert json.loads(rows[0]["metadata"]) == {"backend": "redis", "failure": mode}
+        lines = [l for l in s.stdout_text().splitlines() if "does not answer" in l]
+        assert len(lines) == 1, lines  # logged once per outage, not per request
+        assert f"failing {mode}" in lines[0]
+
+    redis.start()  # the same port
+    deadline = time.monotonic() + 20
+    back = set()
+    while time.monotonic() < deadline and len(back) < 2:
+        for name, s in (("open", opened), ("closed", closed)):
+            r = s.get("/healthz", headers=client(12))
+            if r.status_code == 200 and "X-RateLimit-Remaining" in r.headers:
+                back.add(name)
+        time.sleep(0.2)
+    assert back == {"open", "closed"}, "no recovery within 20 s"
+    for s in (opened, closed):
+        assert wait_audit(s, "RATE_LIMIT_BACKEND_UP")
+        assert metric(s, "gatehouse_rate_limit_backend_up") == 1
+        # every connection of the outage is replaced: no second outage on the way back
+        for _ in range(10):
+            assert s.get("/healthz", headers=client(14)).status_code in (200, 429)
+        time.sleep(0.3)
+        rows = s.query("SELECT action FROM audit_events WHERE action LIKE 'RATE_LIMIT_BACKEND_%' "
+                       "ORDER BY id")
+        assert [r["action"] for r in rows] == ["RATE_LIMIT_BACKEND_DOWN", "RATE_LIMIT_BACKEND_UP"]
+        assert any("answers again" in l for l in s.stdout_text().splitlines())
+        # limiting again, against the (fresh) shared state
+        h = client(13)
+        codes = [s.get("/healthz", headers=h).status_code for _ in range(5)]
+    assert codes.count(429) >= 1
+
+
+def test_restart_while_idle_is_not_an_outage(make_server, redis):
+    s = node(make_server, redis, "closed")
+    for n in range(40, 46):  # use every connection of the pool
+        assert s.get("/healthz", headers=client(n)).status_code == 200
+    redis.kill()
+    redis.start()
+    # the idle connections died with the old Redis: each is replaced on the spot
+    for n in range(40, 46):
+        r = s.get("/healthz", headers=client(n))
+        assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "3"
+    time.sleep(0.3)
+    assert not s.query("SELECT id FROM audit_events WHERE action LIKE 'RATE_LIMIT_BACKEND_%'")
+    assert metric(s, "gatehouse_rate_limit_backend_errors_total") == 0
+
+
+def test_unreachable_from_the_start(make_server):
+    port = free_port()  # nothing listens there
+    s = make_server({
+        "GATEHOUSE_RATE_LIMIT_BACKEND": "redis",
+        "GATEHOUSE_RATE_LIMIT_REDIS": f"127.0.0.1:{port}",
+        "GATEHOUSE_RATE_LIMIT_GLOBAL": "2",
+        "GATEHOUSE_RATE_LIMIT_AUTH": "0",
+    })
+    # fail-open is the default: the server started and answers
+    for _ in range(5):
+        assert s.get("/healthz", headers=client(20)).status_code == 200
+    assert wait_audit(s, "RATE_LIMIT_BACKEND_DOWN")
+
+
+def test_bad_redis_settings_refused(make_server):
+    for env in ({"GATEHOUSE_RATE_LIMIT_BACKEND": "memcached"},
+                {"GATEHOUSE_RATE_LIMIT_REDIS": "redis.example:6379"},
+                {"GATEHOUSE_RATE_LIMIT_REDIS": "127.0.0.1"},
+                {"GATEHOUSE_RATE_LIMIT_REDIS_FAILURE": "maybe"},
+                {"GATEHOUSE_RATE_LIMIT_REDIS_TIMEOUT_MS": "0"}):
+        s = make_server(env, start=False)
+        with pytest.raises(Exception):
+            s.start(timeout=10)
+        assert "RATE_LIMIT" in s.stderr_text().upper()
