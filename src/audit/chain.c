@@ -212,23 +212,25 @@ int gh_audit_check_row(struct gh_audit_check *c, const struct gh_audit_row *row)
         return 0;
     }
     const unsigned char *prev = c->prev; /* zeros for the chain's first record */
+    const struct gh_audit_checkpoint *cp = NULL;
     if (c->expect == 0 && row->seq != c->start + 1) {
         /* Older records were purged: a signed checkpoint must vouch for this one. */
-        const struct gh_audit_checkpoint *cp = checkpoint_at(c, row->seq);
+        cp = checkpoint_at(c, row->seq);
         if (cp == NULL || !row->hashed)
             return broken(c, missing_from(c, row->seq), "missing");
         prev = row->prev_hash;
     } else if (c->expect != 0 && row->seq != c->expect) {
         return broken(c, c->expect, "missing");
+    } else {
+        cp = checkpoint_at(c, row->seq);
+        if (c->v.first_bad != 0)
+            return 1;
     }
     if (!row->hashed || sodium_memcmp(row->prev_hash, prev, GH_HASH_LEN) != 0)
         return broken(c, row->seq, "link");
     gh_audit_hash(row->seq, &row->ev, prev, h);
     if (sodium_memcmp(h, row->hash, GH_HASH_LEN) != 0)
         return broken(c, row->seq, "altered");
-    const struct gh_audit_checkpoint *cp = checkpoint_at(c, row->seq);
-    if (c->v.first_bad != 0)
-        return 1;
     if (cp != NULL) {
         if (sodium_memcmp(cp->hash, h, GH_HASH_LEN) != 0)
             return broken(c, row->seq, "checkpoint");
