@@ -16,6 +16,7 @@
 #define AGG_PROBE 8        /* slots looked at per key */
 #define AGG_BUDGET 1000    /* windows opened per window length, beyond: one summary per action */
 #define AGG_ACTIONS 8      /* actions summarised past the budget */
+#define AGG_METADATA 256   /* bytes of a denial's metadata kept for its summary */
 #define PURGE_EVERY 600    /* seconds between retention purges */
 
 /* ---- the trail's state: set by gh_audit_open before any thread, cleared by close ---- */
@@ -224,14 +225,16 @@ static void drain(void)
     pthread_mutex_lock(&q.writing);
     while (more) {
         gh_err err = drain_batch(&more);
+        pthread_mutex_lock(&q.lock);
+        int was_failing = q.failing;
+        q.failing = err != GH_OK;
+        pthread_mutex_unlock(&q.lock);
         if (err != GH_OK) {
-            if (!q.failing)
+            if (!was_failing)
                 gh_log(GH_LOG_ERROR, "audit: deferred records not written (kept, retried): %s",
                        gh_err_name(err));
-            q.failing = 1;
             break;
         }
-        q.failing = 0;
     }
     pthread_mutex_unlock(&q.writing);
 }
@@ -239,12 +242,19 @@ static void drain(void)
 static void drain_job(void *arg)
 {
     (void)arg;
-    drain();
-    /* Under the lock: a record queued from now on schedules a new job. What a failure left
-     * waits for the next tick rather than spinning on a broken store. */
-    pthread_mutex_lock(&q.lock);
-    q.scheduled = 0;
-    pthread_mutex_unlock(&q.lock);
+    for (;;) {
+        drain();
+        /* Records queued while this job was running did not schedule another: take them
+         * too. Clearing the flag under the lock lets the next record schedule a new job.
+         * What a failure left waits for the next tick rather than spinning. */
+        pthread_mutex_lock(&q.lock);
+        int again = q.head != NULL && !q.failing;
+        if (!again)
+            q.scheduled = 0;
+        pthread_mutex_unlock(&q.lock);
+        if (!again)
+            return;
+    }
 }
 
 /* Copies s to *at and returns the copy (NULL stays NULL). */
@@ -328,6 +338,7 @@ struct slot {
     const struct gh_store_handle *store;
     int status;
     char action[48], ip[64], user_id[GH_UUID_LEN + 1], username[65], org_id[GH_UUID_LEN + 1];
+    char metadata[AGG_METADATA]; /* the first record's, when it fits; else "" */
 };
 
 struct overflow {
@@ -352,15 +363,16 @@ static void copy_text(char *dst, size_t size, const char *s)
     (void)snprintf(dst, size, "%s", s != NULL ? s : "");
 }
 
-/* A summary of n suppressed repeats, queued like any deferred record. */
+/* A summary of n suppressed repeats (of a record with metadata first, a JSON object or
+ * ""), queued like any deferred record. */
 static void summarise(struct gh_pool *pool, const struct gh_store_handle *store, const char *action,
                       const char *ip, const char *user_id, const char *username,
-                      const char *org_id, int status, uint64_t n, int many)
+                      const char *org_id, int status, const char *first, uint64_t n, int many)
 {
-    char md[96];
-    (void)snprintf(md, sizeof(md), "{\"suppressed\":%llu,\"window\":%lld%s}",
+    char md[AGG_METADATA + 96];
+    (void)snprintf(md, sizeof(md), "{\"suppressed\":%llu,\"window\":%lld%s%s%s}",
                    (unsigned long long)n, (long long)trail.opts.aggregate_window,
-                   many ? ",\"sources\":\"many\"" : "");
+                   many ? ",\"sources\":\"many\"" : "", *first ? ",\"of\":" : "", first);
     struct gh_audit_event ev = {
         .ts = (int64_t)time(NULL), .action = action, .ip_address = ip, .user_id = user_id,
         .username = username, .org_id = org_id, .status = status, .metadata_json = md,
@@ -383,12 +395,13 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
         randombytes_buf(agg.hash_key, sizeof(agg.hash_key));
         agg.keyed = 1;
     }
-    /* The key: action, address and user, each with its NUL so that fields cannot shift. */
-    char material[48 + 64 + GH_UUID_LEN + 1];
+    /* The key: action, address, user and what the denial says (the permission, the
+     * reason), each with its NUL so that fields cannot shift. */
+    char material[48 + 64 + GH_UUID_LEN + 1 + AGG_METADATA];
     size_t at = 0;
-    const char *parts[3] = {ev->action, ev->ip_address, ev->user_id};
-    size_t caps[3] = {48, 64, GH_UUID_LEN + 1};
-    for (int i = 0; i < 3; i++) {
+    const char *parts[4] = {ev->action, ev->ip_address, ev->user_id, ev->metadata_json};
+    size_t caps[4] = {48, 64, GH_UUID_LEN + 1, AGG_METADATA};
+    for (int i = 0; i < 4; i++) {
         size_t n = parts[i] ? strnlen(parts[i], caps[i] - 1) : 0;
         memcpy(material + at, parts[i] ? parts[i] : "", n);
         material[at + n] = '\0';
@@ -447,13 +460,16 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
             copy_text(s->user_id, sizeof(s->user_id), ev->user_id);
             copy_text(s->username, sizeof(s->username), ev->username);
             copy_text(s->org_id, sizeof(s->org_id), ev->org_id);
+            if (ev->metadata_json != NULL && strlen(ev->metadata_json) < sizeof(s->metadata))
+                copy_text(s->metadata, sizeof(s->metadata), ev->metadata_json);
             agg.opened++;
         }
     }
     pthread_mutex_unlock(&agg.lock);
     if (have_evicted)
         summarise(pool, evicted.store, evicted.action, evicted.ip, evicted.user_id,
-                  evicted.username, evicted.org_id, evicted.status, evicted.suppressed, 0);
+                  evicted.username, evicted.org_id, evicted.status, evicted.metadata,
+                  evicted.suppressed, 0);
     return suppressed;
 }
 
@@ -467,14 +483,14 @@ static void sweep(struct gh_pool *pool, int64_t now, int flush)
             continue;
         if (s->suppressed > 0)
             summarise(pool, s->store, s->action, s->ip, s->user_id, s->username, s->org_id,
-                      s->status, s->suppressed, 0);
+                      s->status, s->metadata, s->suppressed, 0);
         memset(s, 0, sizeof(*s));
     }
     if (flush || now >= agg.budget_end)
         for (size_t i = 0; i < AGG_ACTIONS; i++) {
             struct overflow *o = &agg.over[i];
             if (o->suppressed > 0)
-                summarise(pool, o->store, o->action, NULL, NULL, NULL, NULL, o->status,
+                summarise(pool, o->store, o->action, NULL, NULL, NULL, NULL, o->status, "",
                           o->suppressed, 1);
             memset(o, 0, sizeof(*o));
         }
