@@ -2,7 +2,7 @@
 # Gatehouse benchmarks, each against a baseline measured in the same run, printed as
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
-#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g)
+#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h)
 #   ROUNDS=5 bench/run.sh       rounds of figures a/a2 (median reported; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -190,6 +190,13 @@ run_wrk "$WORK/verify_loaded.txt" -t1 -c16 -d"${D}s" --latency \
 wait "$FLOOD" || true
 echo "verify $(rps "$WORK/verify_loaded.txt") req/s, p99 $(p99 "$WORK/verify_loaded.txt") (target < 5 ms); login flood: $(rps "$WORK/flood.txt") req/s, $(non2xx "$WORK/flood.txt") answered 503 by the bounded queue"
 
+fi
+
+if want h; then
+echo "== h. audit record cost on the calling thread (batched writer), bench/audit_cost.c"
+make -j"$(nproc)" build/bench/audit_cost >/dev/null
+mkdir -p "$WORK/audit"
+timeout 120 build/bench/audit_cost "$WORK/audit"
 fi
 
 RSS_AFTER=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$GPID/status")
