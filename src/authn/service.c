@@ -265,9 +265,11 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
     return err;
 }
 
-/* Issues a token pair starting a new refresh family. */
+/* Issues a token pair starting a new refresh family. The LOGIN record is written once the
+ * membership is proven and before the refresh token exists: no session without its record,
+ * and no record of a login refused for its org. */
 static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char *org_id,
-                         struct gh_token_pair *out)
+                         const struct gh_reqmeta *meta, struct gh_token_pair *out)
 {
     struct gh_token_pair pair;
     struct gh_refresh_token rt;
@@ -276,6 +278,9 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
 
     gh_err err = issue_access(a, u, org_id, &pair);
     if (err != GH_OK)
+        goto out;
+    struct gh_audit_subject who = {u->id, u->username, org_id};
+    if ((err = gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL)) != GH_OK)
         goto out;
     if ((err = new_refresh_token(pair.refresh_token, rt.hash)) != GH_OK)
         goto out;
@@ -556,11 +561,7 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
         sodium_memzero(hash, sizeof(hash));
     }
     const char *org = org_id != NULL ? org_id : u.primary_org_id;
-    /* The record first: no session exists that the trail does not show. */
-    struct gh_audit_subject who = {u.id, u.username, org};
-    if ((err = gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL)) != GH_OK)
-        goto out;
-    err = issue_pair(a, &u, org, out);
+    err = issue_pair(a, &u, org, meta, out);
     if (err == GH_OK)
         remember_user(a, &u, NULL);
 out:

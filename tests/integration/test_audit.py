@@ -474,3 +474,36 @@ def test_cli_actions_are_chained(srv):
     assert v["valid"] is True, v
     rc, out = verify_cli(s)
     assert rc == 0, out
+
+
+def test_key_rotation_and_operator_actions_are_recorded(tmp_path):
+    d = tmp_path / "data"
+    p = run_cli(["keygen", "--rotate", "--alg", "EdDSA"], data_dir=d)
+    assert p.returncode == 0, p.stderr
+    pw = strong_password()
+    p = run_cli(["user", "create", "--username", "carol", "--email", "carol@x.io",
+                 "--password-stdin"], data_dir=d, input=pw + "\n")
+    assert p.returncode == 0, p.stderr
+    p = run_cli(["user", "set-password", "carol", "--password-stdin"], data_dir=d,
+                input=strong_password() + "\n")
+    assert p.returncode == 0, p.stderr
+    p = run_cli(["audit", "export"], data_dir=d)
+    assert p.returncode == 0, p.stderr
+    lines = [json.loads(x) for x in p.stdout.splitlines()]
+    actions = [x["action"] for x in lines]
+    assert "KEY_ROTATION" in actions and "REGISTER" in actions and "PASSWORD_CHANGE" in actions
+    rot = next(x for x in lines if x["action"] == "KEY_ROTATION")
+    assert rot["metadata"]["by"] == "cli" and rot["metadata"]["kid"]
+    p = run_cli(["audit", "verify"], data_dir=d)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_login_to_a_foreign_org_writes_no_login(srv):
+    s = srv
+    u = s.register()
+    other = str(uuid.uuid4())
+    r = s.post("/api/v1/auth/login", {"username": u["username"], "password": u["password"],
+                                      "org_id": other})
+    assert r.status_code in (403, 404), r.text
+    assert not s.query("SELECT id FROM audit_events WHERE action = 'LOGIN' AND user_id = ?",
+                       (u["id"],))
