@@ -1,6 +1,7 @@
 #include "audit/audit.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ static struct {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     char key_id[GH_AUDIT_KEY_ID_LEN + 1];
     int64_t last_purge;
+    atomic_int appended; /* this process wrote records: it checkpoints them when it stops */
 } trail;
 
 /* ---- the one place every record passes ---- */
@@ -115,6 +117,7 @@ static gh_err write_records(const struct gh_store_handle *store, const struct gh
     gh_err err = store->ops->audit_append(store->st, evs, n, &head);
     if (err != GH_OK)
         return err;
+    atomic_store(&trail.appended, 1);
     checkpoint_if_due(store, &head, (int64_t)time(NULL), 0);
     return GH_OK;
 }
@@ -353,6 +356,7 @@ static struct {
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
     int keyed;
     struct slot slots[AGG_SLOTS];
+    size_t live;     /* slots in use: an idle table is not swept (nor paged in) */
     int64_t budget_end;
     unsigned opened; /* windows opened since the budget window began */
     struct overflow over[AGG_ACTIONS];
@@ -449,6 +453,8 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
                 evicted = *s;
                 have_evicted = 1;
             }
+            if (!s->used)
+                agg.live++;
             memset(s, 0, sizeof(*s));
             s->used = 1;
             memcpy(s->key, key, sizeof(key));
@@ -477,7 +483,7 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
 static void sweep(struct gh_pool *pool, int64_t now, int flush)
 {
     pthread_mutex_lock(&agg.lock);
-    for (size_t i = 0; i < AGG_SLOTS; i++) {
+    for (size_t i = 0; i < AGG_SLOTS && agg.live > 0; i++) {
         struct slot *s = &agg.slots[i];
         if (!s->used || (!flush && now < s->window_end))
             continue;
@@ -485,6 +491,7 @@ static void sweep(struct gh_pool *pool, int64_t now, int flush)
             summarise(pool, s->store, s->action, s->ip, s->user_id, s->username, s->org_id,
                       s->status, s->metadata, s->suppressed, 0);
         memset(s, 0, sizeof(*s));
+        agg.live--;
     }
     if (flush || now >= agg.budget_end)
         for (size_t i = 0; i < AGG_ACTIONS; i++) {
@@ -531,6 +538,7 @@ gh_err gh_audit_open(const struct gh_audit_opts *opts, const struct gh_store_han
     trail.store = store;
     trail.pool = pool;
     trail.last_purge = 0;
+    atomic_store(&trail.appended, 0);
     trail.open = 1;
     return GH_OK;
 }
@@ -542,7 +550,9 @@ void gh_audit_close(void)
     struct gh_audit_head h;
     sweep(NULL, 0, 1);
     drain();
-    if (trail.store->ops->audit_head(trail.store->st, &h) == GH_OK && h.seq > h.checkpoint_seq &&
+    /* A process that only read (audit verify, export) leaves the trail as it found it. */
+    if (atomic_load(&trail.appended) &&
+        trail.store->ops->audit_head(trail.store->st, &h) == GH_OK && h.seq > h.checkpoint_seq &&
         h.seq > h.start)
         checkpoint(trail.store, &h, (int64_t)time(NULL));
     sodium_memzero(trail.sk, sizeof(trail.sk));
