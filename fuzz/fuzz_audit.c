@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 q.filter.resource_id, q.filter.org_id};
         for (size_t i = 0; i < 5; i++) {
             check(within(fields[i], copy, len + 1));
-            check(fields[i] == NULL || (*fields[i] != '\0' && strlen(fields[i]) <= GH_AUDIT_ARG_MAX));
+            check(fields[i] == NULL ||
+                  (*fields[i] != '\0' && strlen(fields[i]) <= GH_AUDIT_ARG_MAX));
         }
     } else {
         check(bad != NULL);
@@ -90,8 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(copy);
 
     static const unsigned char prev[GH_HASH_LEN];
-    struct gh_audit_event ev = {.ts = (int64_t)size, .action = text, .path = text + len / 2,
-                                .metadata_json = text, .status = (int)len - 2};
+    struct gh_audit_event ev = {.ts = (int64_t)size,
+                                .action = text,
+                                .path = text + len / 2,
+                                .metadata_json = text,
+                                .status = (int)len - 2};
     struct gh_buf b;
     gh_buf_init(&b, 64 * 1024);
     if (gh_audit_encode((int64_t)len, &ev, prev, &b) == GH_OK) {

@@ -59,11 +59,13 @@ gh_err gh_api_audit_query_parse(gh_api_arg_fn get, void *arg, struct gh_audit_qu
         *fields[i] = v;
     }
     const char *since = get(arg, "since"), *until = get(arg, "until");
-    if (since != NULL && (strlen(since) > 64 || gh_json_parse_time(since, &q.filter.since) != GH_OK)) {
+    if (since != NULL &&
+        (strlen(since) > 64 || gh_json_parse_time(since, &q.filter.since) != GH_OK)) {
         *bad = "since";
         return GH_ERR_INVALID;
     }
-    if (until != NULL && (strlen(until) > 64 || gh_json_parse_time(until, &q.filter.until) != GH_OK)) {
+    if (until != NULL &&
+        (strlen(until) > 64 || gh_json_parse_time(until, &q.filter.until) != GH_OK)) {
         *bad = "until";
         return GH_ERR_INVALID;
     }
@@ -118,9 +120,8 @@ json_t *gh_api_audit_item(const struct gh_audit_row *row, int with_hashes)
         "user_id", opt_string(ev->user_id), "username", opt_string(ev->username), "org_id",
         opt_string(ev->org_id), "resource_type", opt_string(ev->resource_type), "resource_id",
         opt_string(ev->resource_id), "ip_address", opt_string(ev->ip_address), "user_agent",
-        opt_string(ev->user_agent), "method", opt_string(ev->method), "path",
-        opt_string(ev->path), "status",
-        ev->status != 0 ? json_integer(ev->status) : json_null(), "metadata",
+        opt_string(ev->user_agent), "method", opt_string(ev->method), "path", opt_string(ev->path),
+        "status", ev->status != 0 ? json_integer(ev->status) : json_null(), "metadata",
         metadata != NULL ? metadata : json_null());
     if (item != NULL && with_hashes) {
         json_object_set_new(item, "prev_hash",
@@ -194,8 +195,8 @@ void gh_h_audit_logs(struct gh_req *req)
         q.filter.org_id = who->org_id;
     }
     struct page p = {json_array(), q.limit, 0};
-    gh_err err = app->store.ops->audit_list(app->store.st, &q.filter, q.limit + 1, q.offset,
-                                            add_item, &p);
+    gh_err err =
+        app->store.ops->audit_list(app->store.st, &q.filter, q.limit + 1, q.offset, add_item, &p);
     if (err != GH_OK) {
         json_decref(p.items);
         gh_api_reply_failure(req, err);
@@ -220,10 +221,10 @@ void gh_h_audit_verify(struct gh_req *req)
         gh_api_reply_failure(req, err);
         return;
     }
-    json_t *body = json_pack("{s:b, s:I, s:I, s:I, s:o, s:s}", "valid", v.valid, "records",
-                             (json_int_t)v.records, "legacy_records", (json_int_t)v.legacy,
-                             "checkpoints", (json_int_t)v.checkpoints, "public_key",
-                             hex(pk, sizeof(pk)), "key_id", key_id);
+    json_t *body =
+        json_pack("{s:b, s:I, s:I, s:I, s:o, s:s}", "valid", v.valid, "records",
+                  (json_int_t)v.records, "legacy_records", (json_int_t)v.legacy, "checkpoints",
+                  (json_int_t)v.checkpoints, "public_key", hex(pk, sizeof(pk)), "key_id", key_id);
     if (!v.valid) {
         json_object_set_new(body, "first_bad_id", json_integer((json_int_t)v.first_bad));
         json_object_set_new(body, "reason", json_string(v.reason));

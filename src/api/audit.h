@@ -31,7 +31,7 @@ struct gh_audit_query {
  * offset. GH_ERR_INVALID with *bad naming the first bad argument.
  */
 gh_err gh_api_audit_query_parse(gh_api_arg_fn get, void *arg, struct gh_audit_query *out,
-                            const char **bad) GH_WUR GH_NONNULL(1, 3, 4);
+                                const char **bad) GH_WUR GH_NONNULL(1, 3, 4);
 
 /**
  * A stored record as the API and the export show it: {id, timestamp, action, user_id,

@@ -11,14 +11,14 @@
 #include "core/log.h"
 #include "core/secret.h"
 
-#define BATCH 128          /* deferred records per transaction */
-#define QUEUE_MAX 65536    /* deferred records waiting; more are counted as lost */
-#define AGG_SLOTS 4096     /* (action, address, user) windows tracked at once */
-#define AGG_PROBE 8        /* slots looked at per key */
-#define AGG_BUDGET 1000    /* windows opened per window length, beyond: one summary per action */
-#define AGG_ACTIONS 8      /* actions summarised past the budget */
-#define AGG_METADATA 256   /* bytes of a denial's metadata kept for its summary */
-#define PURGE_EVERY 600    /* seconds between retention purges */
+#define BATCH 128        /* deferred records per transaction */
+#define QUEUE_MAX 65536  /* deferred records waiting; more are counted as lost */
+#define AGG_SLOTS 4096   /* (action, address, user) windows tracked at once */
+#define AGG_PROBE 8      /* slots looked at per key */
+#define AGG_BUDGET 1000  /* windows opened per window length, beyond: one summary per action */
+#define AGG_ACTIONS 8    /* actions summarised past the budget */
+#define AGG_METADATA 256 /* bytes of a denial's metadata kept for its summary */
+#define PURGE_EVERY 600  /* seconds between retention purges */
 
 /* ---- the trail's state: set by gh_audit_open before any thread, cleared by close ---- */
 
@@ -97,8 +97,7 @@ static void checkpoint(const struct gh_store_handle *store, const struct gh_audi
 static void checkpoint_if_due(const struct gh_store_handle *store, const struct gh_audit_head *h,
                               int64_t now, int by_time)
 {
-    if (!trail.open || store != trail.store || h->seq <= h->checkpoint_seq ||
-        h->seq <= h->start)
+    if (!trail.open || store != trail.store || h->seq <= h->checkpoint_seq || h->seq <= h->start)
         return;
     if ((uint64_t)(h->seq - h->checkpoint_seq) >= trail.opts.checkpoint_every ||
         (by_time && now - h->checkpoint_ts >= trail.opts.checkpoint_interval))
@@ -173,9 +172,9 @@ static struct {
     pthread_mutex_t lock; /* guards the fields below */
     struct deferred *head, *tail;
     size_t pending;
-    uint64_t lost;      /* records not queued (full, no memory), to be reported */
-    int scheduled;      /* a drain job is queued or running */
-    int failing;        /* the last batch failed (logged once) */
+    uint64_t lost; /* records not queued (full, no memory), to be reported */
+    int scheduled; /* a drain job is queued or running */
+    int failing;   /* the last batch failed (logged once) */
     const struct gh_store_handle *lost_store;
     pthread_mutex_t writing; /* one drain at a time, so records keep their order */
 } q = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, 0, 0, NULL, PTHREAD_MUTEX_INITIALIZER};
@@ -282,10 +281,9 @@ static size_t len0(const char *s)
 static void enqueue(struct gh_pool *pool, const struct gh_store_handle *store,
                     const struct gh_audit_event *ev)
 {
-    size_t n = len0(ev->action) + len0(ev->ip_address) + len0(ev->user_agent) +
-               len0(ev->method) + len0(ev->path) + len0(ev->user_id) + len0(ev->username) +
-               len0(ev->org_id) + len0(ev->resource_type) + len0(ev->resource_id) +
-               len0(ev->metadata_json);
+    size_t n = len0(ev->action) + len0(ev->ip_address) + len0(ev->user_agent) + len0(ev->method) +
+               len0(ev->path) + len0(ev->user_id) + len0(ev->username) + len0(ev->org_id) +
+               len0(ev->resource_type) + len0(ev->resource_id) + len0(ev->metadata_json);
     struct deferred *d = malloc(sizeof(*d) + n);
     if (d != NULL) {
         char *at = d->text;
@@ -356,7 +354,7 @@ static struct {
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
     int keyed;
     struct slot slots[AGG_SLOTS];
-    size_t live;     /* slots in use: an idle table is not swept (nor paged in) */
+    size_t live; /* slots in use: an idle table is not swept (nor paged in) */
     int64_t budget_end;
     unsigned opened; /* windows opened since the budget window began */
     struct overflow over[AGG_ACTIONS];
@@ -370,16 +368,22 @@ static void copy_text(char *dst, size_t size, const char *s)
 /* A summary of n suppressed repeats (of a record with metadata first, a JSON object or
  * ""), queued like any deferred record. */
 static void summarise(struct gh_pool *pool, const struct gh_store_handle *store, const char *action,
-                      const char *ip, const char *user_id, const char *username,
-                      const char *org_id, int status, const char *first, uint64_t n, int many)
+                      const char *ip, const char *user_id, const char *username, const char *org_id,
+                      int status, const char *first, uint64_t n, int many)
 {
     char md[AGG_METADATA + 96];
     (void)snprintf(md, sizeof(md), "{\"suppressed\":%llu,\"window\":%lld%s%s%s}",
                    (unsigned long long)n, (long long)trail.opts.aggregate_window,
                    many ? ",\"sources\":\"many\"" : "", *first ? ",\"of\":" : "", first);
     struct gh_audit_event ev = {
-        .ts = (int64_t)time(NULL), .action = action, .ip_address = ip, .user_id = user_id,
-        .username = username, .org_id = org_id, .status = status, .metadata_json = md,
+        .ts = (int64_t)time(NULL),
+        .action = action,
+        .ip_address = ip,
+        .user_id = user_id,
+        .username = username,
+        .org_id = org_id,
+        .status = status,
+        .metadata_json = md,
     };
     enqueue(pool, store, &ev);
 }
@@ -568,8 +572,8 @@ gh_err gh_audit_purge(int64_t now, int64_t *n)
         return GH_ERR_NOT_FOUND;
     trail.last_purge = now;
     if (trail.opts.retention > 0) {
-        gh_err err = trail.store->ops->audit_purge(trail.store->st, now - trail.opts.retention,
-                                                   &purged);
+        gh_err err =
+            trail.store->ops->audit_purge(trail.store->st, now - trail.opts.retention, &purged);
         if (err != GH_OK)
             return err;
         if (purged > 0)

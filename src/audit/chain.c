@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sodium.h>
 
-static const char RECORD_TAG[] = "gatehouse.audit.v1";          /* written with its NUL */
+static const char RECORD_TAG[] = "gatehouse.audit.v1"; /* written with its NUL */
 static const char CHECKPOINT_TAG[] = "gatehouse.audit.checkpoint.v1";
 
 /* Where an encoding goes: a buffer (its first error kept) or a running hash. */
@@ -246,8 +246,7 @@ int gh_audit_check_row(struct gh_audit_check *c, const struct gh_audit_row *row)
     return 0;
 }
 
-void gh_audit_check_finish(struct gh_audit_check *c, int64_t head_seq,
-                           struct gh_audit_verdict *out)
+void gh_audit_check_finish(struct gh_audit_check *c, int64_t head_seq, struct gh_audit_verdict *out)
 {
     if (c->v.first_bad == 0) {
         /* Records after the last one seen that a checkpoint or the sequence knows of. */

@@ -85,7 +85,7 @@ void gh_audit_check_init(struct gh_audit_check *c, int64_t start,
                          const unsigned char pk[GH_AUDIT_PK_LEN],
                          const struct gh_audit_checkpoint *cps, size_t ncps) GH_NONNULL(1, 3);
 int gh_audit_check_row(struct gh_audit_check *c, const struct gh_audit_row *row) GH_NONNULL(1, 2);
-void gh_audit_check_finish(struct gh_audit_check *c, int64_t head_seq,
-                           struct gh_audit_verdict *out) GH_NONNULL(1, 3);
+void gh_audit_check_finish(struct gh_audit_check *c, int64_t head_seq, struct gh_audit_verdict *out)
+    GH_NONNULL(1, 3);
 
 #endif

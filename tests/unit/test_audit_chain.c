@@ -50,11 +50,18 @@ static void encoding_is_the_specified_bytes(void **state)
     unsigned char prev[GH_HASH_LEN];
     for (int i = 0; i < GH_HASH_LEN; i++)
         prev[i] = (unsigned char)i;
-    struct gh_audit_event full = {.ts = 1700000000, .action = "LOGIN", .user_id = "u1",
-                                  .username = "alice", .org_id = "o1", .resource_type = "user",
-                                  .resource_id = "u1", .ip_address = "127.0.0.1",
-                                  .user_agent = "curl/8", .method = "POST",
-                                  .path = "/api/v1/auth/login", .status = 200,
+    struct gh_audit_event full = {.ts = 1700000000,
+                                  .action = "LOGIN",
+                                  .user_id = "u1",
+                                  .username = "alice",
+                                  .org_id = "o1",
+                                  .resource_type = "user",
+                                  .resource_id = "u1",
+                                  .ip_address = "127.0.0.1",
+                                  .user_agent = "curl/8",
+                                  .method = "POST",
+                                  .path = "/api/v1/auth/login",
+                                  .status = 200,
                                   .metadata_json = "{\"a\":1}"};
     gh_buf_init(&b, 4096);
     assert_int_equal(gh_audit_encode(42, &full, prev, &b), GH_OK);
@@ -124,8 +131,8 @@ static void build(struct chain *c)
         struct gh_audit_row *r = &c->rows[i];
         snprintf(c->users[i], sizeof(c->users[i]), "user%zu", i);
         r->seq = (int64_t)i + 1;
-        r->ev = (struct gh_audit_event){.ts = 100 + (int64_t)i, .action = "LOGIN",
-                                        .user_id = c->users[i], .status = 200};
+        r->ev = (struct gh_audit_event){
+            .ts = 100 + (int64_t)i, .action = "LOGIN", .user_id = c->users[i], .status = 200};
         r->hashed = 1;
         memcpy(r->prev_hash, prev, GH_HASH_LEN);
         gh_audit_hash(r->seq, &r->ev, prev, r->hash);
@@ -360,7 +367,8 @@ static void store_chains_appends_and_purges_behind_a_checkpoint(void **state)
     static struct chain c;
     memset(&c, 0, sizeof(c));
     crypto_sign_keypair(c.pk, c.sk);
-    struct gh_audit_event evs[3] = {{.ts = 10, .action = "A"}, {.ts = 11, .action = "B"},
+    struct gh_audit_event evs[3] = {{.ts = 10, .action = "A"},
+                                    {.ts = 11, .action = "B"},
                                     {.ts = 12, .action = "C", .user_id = "u"}};
     struct gh_audit_head h;
     assert_int_equal(ops->audit_append(st, evs, 2, &h), GH_OK);
@@ -395,9 +403,9 @@ static void store_chains_appends_and_purges_behind_a_checkpoint(void **state)
     /* A row altered in the file is found. */
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "UPDATE audit_events SET user_id = 'v' WHERE id = 3", NULL,
-                                  NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE audit_events SET user_id = 'v' WHERE id = 3", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     memset(&s, 0, sizeof(s));
     gh_audit_check_init(&s.check, 0, c.pk, c.cps, c.ncps);
