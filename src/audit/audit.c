@@ -107,7 +107,8 @@ static void checkpoint_if_due(const struct gh_store_handle *store, const struct 
 /*
  * Appends evs to the chain in one transaction, then checkpoints when due. Every record
  * of the product, written at once or deferred, passes here and only here: on GH_OK they
- * are stored, chained and visible to verification (the place for an observer hook).
+ * are stored, chained and visible to verification, evs[i] with sequence number
+ * head.seq - n + 1 + i. This is the place for an observer hook (alerts).
  */
 static gh_err write_records(const struct gh_store_handle *store, const struct gh_audit_event *evs,
                             size_t n)

@@ -507,3 +507,33 @@ def test_login_to_a_foreign_org_writes_no_login(srv):
     assert r.status_code in (403, 404), r.text
     assert not s.query("SELECT id FROM audit_events WHERE action = 'LOGIN' AND user_id = ?",
                        (u["id"],))
+
+
+def test_concurrent_writers_keep_one_chain(srv):
+    """Server threads and CLI processes appending at once never fork the chain."""
+    import threading
+    s = srv
+    u = s.register()
+    errors = []
+
+    def fail_logins():
+        try:
+            for _ in range(15):
+                s.login("admin", "nope-" + uuid.uuid4().hex, expect=401)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fail_logins) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(4):
+        p = run_cli(["user", "disable" if i % 2 == 0 else "enable", u["username"]],
+                    data_dir=s.data_dir, env=s.env)
+        assert p.returncode == 0, p.stderr
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    ids = [r["id"] for r in s.query("SELECT id FROM audit_events ORDER BY id")]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
+    v = verify_api(s, admin_headers(s))
+    assert v["valid"] is True, v
