@@ -91,9 +91,62 @@ gh_err gh_api_audit_query_parse(gh_api_arg_fn get, void *arg, struct gh_audit_qu
 
 /* ---- the answers ---- */
 
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    size_t len = 0;
+    if (p[0] < 0x80)
+        len = 1;
+    else if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        len = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        len = 3;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        len = 4;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    /* No overlong forms, surrogates or code points past U+10FFFF. */
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return len;
+}
+
+/*
+ * A stored text as a JSON string. Clients may put any bytes in a User-Agent or a path: a
+ * byte that is not UTF-8 is shown as the four characters \xHH rather than the record
+ * being dropped from the answer.
+ */
 static json_t *opt_string(const char *s)
 {
-    return s != NULL && *s != '\0' ? json_string(s) : json_null();
+    if (s == NULL || *s == '\0')
+        return json_null();
+    json_t *j = json_string(s);
+    if (j != NULL)
+        return j;
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    struct gh_buf b;
+    gh_buf_init(&b, 4 * n + 1);
+    gh_err err = GH_OK;
+    for (size_t i = 0; i < n && err == GH_OK;) {
+        size_t len = utf8_seq(p + i, n - i);
+        if (len > 0) {
+            err = gh_buf_append(&b, p + i, len);
+            i += len;
+        } else {
+            char esc[4] = {'\\', 'x', digits[p[i] >> 4], digits[p[i] & 15]};
+            err = gh_buf_append(&b, esc, sizeof(esc));
+            i++;
+        }
+    }
+    j = err == GH_OK && b.ptr != NULL ? json_stringn(b.ptr, b.len) : NULL;
+    gh_buf_clear(&b);
+    return j != NULL ? j : json_null();
 }
 
 static json_t *hex(const unsigned char *bytes, size_t n)
@@ -112,7 +165,7 @@ json_t *gh_api_audit_item(const struct gh_audit_row *row, int with_hashes)
     if (ev->metadata_json != NULL && *ev->metadata_json != '\0') {
         metadata = json_loads(ev->metadata_json, JSON_REJECT_DUPLICATES, NULL);
         if (metadata == NULL) /* a damaged row: shown as it is, never dropped */
-            metadata = json_string(ev->metadata_json);
+            metadata = opt_string(ev->metadata_json);
     }
     json_t *item = json_pack(
         "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",

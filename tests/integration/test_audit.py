@@ -537,3 +537,22 @@ def test_concurrent_writers_keep_one_chain(srv):
     assert ids == list(range(ids[0], ids[0] + len(ids)))
     v = verify_api(s, admin_headers(s))
     assert v["valid"] is True, v
+
+
+def test_records_with_odd_bytes_are_still_listed(srv):
+    s = srv
+    h = admin_headers(s)
+    # A client may send any bytes in its User-Agent: the record is kept and shown.
+    sess = requests.Session()
+    req = requests.Request("POST", s.url("/api/v1/auth/login"),
+                           json={"username": "admin", "password": "wrong"}).prepare()
+    req.headers["User-Agent"] = "bad\xff\xfeagent caf\xc3\xa9"
+    r = sess.send(req, timeout=10)
+    assert r.status_code == 401
+    items = s.get(LOGS, params={"action": "LOGIN_FAILED", "limit": 1}, headers=h).json()["items"]
+    assert items and items[0]["user_agent"] == "bad\\xff\\xfeagent caf\u00e9", items[0]
+    assert "agent" in items[0]["user_agent"]
+    p = run_cli(["audit", "export"], data_dir=s.data_dir, env=s.env)
+    assert p.returncode == 0, p.stderr
+    assert any("agent" in (json.loads(x)["user_agent"] or "") for x in p.stdout.splitlines())
+    assert verify_api(s, h)["valid"] is True
