@@ -1,6 +1,7 @@
 /* /api/v1/audit: the audit log (audit:read) and the proof of its chain. */
 #include "api/audit.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -265,11 +266,20 @@ void gh_h_audit_verify(struct gh_req *req)
     struct gh_audit_verdict v;
     unsigned char pk[GH_AUDIT_PK_LEN];
     char key_id[GH_AUDIT_KEY_ID_LEN + 1];
+    /* A verification reads the whole chain: one at a time, so that callers cannot take
+     * every io thread with it. */
+    static pthread_mutex_t verifying = PTHREAD_MUTEX_INITIALIZER;
     if (!gh_api_allowed(req, "audit:read"))
         return;
     gh_err err = gh_audit_public_key(pk, key_id);
-    if (err == GH_OK)
-        err = gh_audit_verify(&app->store, NULL, &v);
+    if (err == GH_OK) {
+        if (pthread_mutex_trylock(&verifying) == 0) {
+            err = gh_audit_verify(&app->store, NULL, &v);
+            pthread_mutex_unlock(&verifying);
+        } else {
+            err = GH_ERR_BUSY; /* 503 with Retry-After */
+        }
+    }
     if (err != GH_OK) {
         gh_api_reply_failure(req, err);
         return;
