@@ -31,7 +31,8 @@ static struct {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     char key_id[GH_AUDIT_KEY_ID_LEN + 1];
     int64_t last_purge;
-    atomic_int appended; /* this process wrote records: it checkpoints them when it stops */
+    atomic_int appended;         /* this process wrote records: it checkpoints them when it stops */
+    _Atomic int64_t quiet_until; /* after a broken tail, no checkpoint is tried before this */
 } trail;
 
 /* ---- the one place every record passes ---- */
@@ -69,6 +70,8 @@ static gh_err verify_tail(const struct gh_store_handle *store, const struct gh_a
         return err;
     gh_audit_check_finish(&check, h->seq, &v);
     if (!v.valid || check.last < h->seq) {
+        /* Said once per interval, and not re-read at every append meanwhile. */
+        atomic_store(&trail.quiet_until, (int64_t)time(NULL) + trail.opts.checkpoint_interval);
         gh_log(GH_LOG_ERROR, "audit: the chain is broken at record %lld (%s): not checkpointed",
                (long long)v.first_bad, v.reason ? v.reason : "missing");
         return GH_ERR_INVALID;
@@ -97,7 +100,8 @@ static void checkpoint(const struct gh_store_handle *store, const struct gh_audi
 static void checkpoint_if_due(const struct gh_store_handle *store, const struct gh_audit_head *h,
                               int64_t now, int by_time)
 {
-    if (!trail.open || store != trail.store || h->seq <= h->checkpoint_seq || h->seq <= h->start)
+    if (!trail.open || store != trail.store || h->seq <= h->checkpoint_seq || h->seq <= h->start ||
+        now < atomic_load(&trail.quiet_until))
         return;
     if ((uint64_t)(h->seq - h->checkpoint_seq) >= trail.opts.checkpoint_every ||
         (by_time && now - h->checkpoint_ts >= trail.opts.checkpoint_interval))
@@ -544,6 +548,7 @@ gh_err gh_audit_open(const struct gh_audit_opts *opts, const struct gh_store_han
     trail.pool = pool;
     trail.last_purge = 0;
     atomic_store(&trail.appended, 0);
+    atomic_store(&trail.quiet_until, 0);
     trail.open = 1;
     return GH_OK;
 }
