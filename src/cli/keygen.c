@@ -116,17 +116,16 @@ int gh_cmd_keygen(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    static struct gh_app app;
-    struct gh_config *cfg_p = &app.cfg;
-    if (gh_cli_config(cfg_p, &common) != 0)
+    static struct gh_app app; /* the store, for --rotate's audit record */
+    const struct gh_config *cfg = &app.cfg;
+    if (gh_cli_config(&app.cfg, &common) != 0)
         return 1;
-    struct gh_config cfg = *cfg_p;
-    enum gh_alg alg = cfg.algorithm;
+    enum gh_alg alg = cfg->algorithm;
     if (alg_name != NULL && gh_alg_parse(alg_name, &alg) != GH_OK) {
         fprintf(stderr, "gatehouse: --alg: expected RS256, ES256 or EdDSA\n");
         return 2;
     }
-    unsigned bits = cfg.rsa_bits;
+    unsigned bits = cfg->rsa_bits;
     if (bits_text != NULL) {
         char *end = NULL;
         unsigned long v = strtoul(bits_text, &end, 10);
@@ -144,7 +143,7 @@ int gh_cmd_keygen(int argc, char **argv)
         return status;
     }
     if (out == NULL)
-        out = cfg.signing_key;
+        out = cfg->signing_key;
 
     if (gh_mkdir_parent(out, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", out);
