@@ -37,6 +37,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -lcmocka -o $@
 
+# Micro-benchmarks on the library (bench/*.c), run by bench/run.sh.
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libgh.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -o $@
+
 unit: $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do echo "== $$t"; $$t; done
 

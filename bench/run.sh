@@ -2,7 +2,7 @@
 # Gatehouse benchmarks, each against a baseline measured in the same run, printed as
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
-#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j)
+#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j k)
 #   ROUNDS=5 bench/run.sh       rounds of figures a/a2 and h/i (median reported; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -253,6 +253,13 @@ run_wrk "$WORK/flood.txt" -t1 -c64 -d"$((D * 2))s" -s bench/flood.lua "http://12
 RSS_J1=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$JPID/status")
 SENT=$(awk '/requests in/ {print $1}' "$WORK/flood.txt")
 echo "$SENT requests, each from a new address ($(rps "$WORK/flood.txt") req/s, non-2xx $(non2xx "$WORK/flood.txt")); RSS $RSS_J0 MB before, $RSS_J1 MB after (bound: the table, rate_limit.max_clients 65536 x 32 B, 2.3 MiB with its locks, allocated at start and counted in RSS as its pages are first touched)"
+fi
+
+if want k; then
+echo "== k. audit record cost on the calling thread (batched writer), bench/audit_cost.c"
+make -j"$(nproc)" build/bench/audit_cost >/dev/null
+mkdir -p "$WORK/audit"
+timeout 120 build/bench/audit_cost "$WORK/audit"
 fi
 
 RSS_AFTER=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$GPID/status")

@@ -54,6 +54,8 @@ static const struct route routes[] = {
     {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH, ON_IO_POOL},
     {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
      ON_IO_POOL},
+    {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL},
+    {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
     {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL},
 };

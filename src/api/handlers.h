@@ -71,6 +71,9 @@ void gh_h_apikey_revoke_all(struct gh_req *req);
 
 void gh_h_sql_validate(struct gh_req *req);
 
+void gh_h_audit_logs(struct gh_req *req);
+void gh_h_audit_verify(struct gh_req *req);
+
 /** Labels of the routes ("POST /api/v1/auth/login"), in route order, for the metrics. */
 const char *const *gh_api_route_labels(size_t *n) GH_NONNULL(1);
 

@@ -1,14 +1,10 @@
 #include "authn/apikey.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -19,6 +15,7 @@
 #include "authz/perm.h"
 #include "core/cache.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/uuid.h"
 #include "edge/cidr.h"
 
@@ -65,54 +62,12 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-/* ---- the pepper file ---- */
-
-static gh_err pepper_read(int fd, unsigned char out[PEPPER_LEN])
-{
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return GH_ERR_IO;
-    if ((sb.st_mode & 077) != 0)
-        return GH_ERR_PERM;
-    if (sb.st_size != PEPPER_LEN || read(fd, out, PEPPER_LEN) != PEPPER_LEN)
-        return GH_ERR_INVALID;
-    return GH_OK;
-}
-
-/* Loads the pepper, creating it (random, 0600) on first use. */
-static gh_err pepper_load(const char *path, unsigned char out[PEPPER_LEN])
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            unsigned char fresh[PEPPER_LEN];
-            randombytes_buf(fresh, sizeof(fresh));
-            int ok = write(fd, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) && fsync(fd) == 0;
-            sodium_memzero(fresh, sizeof(fresh));
-            close(fd);
-            if (!ok) {
-                unlink(path);
-                return GH_ERR_IO;
-            }
-        } else if (errno != EEXIST) {
-            return GH_ERR_IO;
-        }
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); /* another process may have won */
-    }
-    if (fd < 0)
-        return GH_ERR_IO;
-    gh_err err = pepper_read(fd, out);
-    close(fd);
-    return err;
-}
-
 gh_err gh_apikeys_new(const struct gh_config *cfg, struct gh_apikeys **out)
 {
     struct gh_apikeys *k = calloc(1, sizeof(*k));
     if (k == NULL)
         return GH_ERR_NOMEM;
-    gh_err err = pepper_load(cfg->api_key_pepper, k->pepper);
+    gh_err err = gh_secret_file_load(cfg->api_key_pepper, k->pepper, sizeof(k->pepper));
     if (err != GH_OK) {
         gh_log(GH_LOG_ERROR, "api keys: cannot use the pepper file %s: %s%s", cfg->api_key_pepper,
                gh_err_name(err),
@@ -570,9 +525,15 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
                            rec.prefix);
     char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject subject = {who->user_id, who->username, rec.org_id};
-    (void)gh_audit_record(store, "API_KEY_CREATE", meta, &subject, 201, text);
+    err = gh_audit_record(store, "API_KEY_CREATE", meta, &subject, 201, text);
     free(text);
     json_decref(md);
+    if (err != GH_OK) {
+        /* No key without its record: revoked before anyone has seen it. */
+        int64_t n = 0;
+        (void)store->ops->apikey_revoke(store->st, rec.user_id, rec.id, now_s(), &n);
+        return err;
+    }
     *out = rec;
     return GH_OK;
 }
@@ -598,8 +559,8 @@ gh_err gh_apikey_revoke(struct gh_auth *a, const char *user_id, const char *user
     (void)snprintf(metadata, sizeof(metadata), "{\"key_id\":\"%s\",\"revoked\":%lld}",
                    id != NULL ? id : "*", (long long)n);
     struct gh_audit_subject subject = {user_id, username, NULL};
-    (void)gh_audit_record(store, "API_KEY_REVOKE", meta, &subject, 204, metadata);
-    return GH_OK;
+    /* A revocation is never undone for want of its record; the caller hears of the loss. */
+    return gh_audit_record(store, "API_KEY_REVOKE", meta, &subject, 204, metadata);
 }
 
 gh_err gh_apikey_operator(struct gh_auth *a, const char *username, const char *org_id,

@@ -265,9 +265,11 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
     return err;
 }
 
-/* Issues a token pair starting a new refresh family. */
+/* Issues a token pair starting a new refresh family. The LOGIN record is written once the
+ * membership is proven and before the refresh token exists: no session without its record,
+ * and no record of a login refused for its org. */
 static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char *org_id,
-                         struct gh_token_pair *out)
+                         const struct gh_reqmeta *meta, struct gh_token_pair *out)
 {
     struct gh_token_pair pair;
     struct gh_refresh_token rt;
@@ -276,6 +278,9 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
 
     gh_err err = issue_access(a, u, org_id, &pair);
     if (err != GH_OK)
+        goto out;
+    struct gh_audit_subject who = {u->id, u->username, org_id};
+    if ((err = gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL)) != GH_OK)
         goto out;
     if ((err = new_refresh_token(pair.refresh_token, rt.hash)) != GH_OK)
         goto out;
@@ -496,23 +501,33 @@ gh_err gh_auth_register(struct gh_auth *a, const struct gh_register_input *in, i
                         const struct gh_reqmeta *meta, struct gh_user *out,
                         struct gh_refusal *refusal)
 {
-    gh_err err = create_user(a, in, superadmin, "member", out, refusal);
-    if (err == GH_OK) {
-        struct gh_audit_subject who = {out->id, out->username, out->primary_org_id};
-        (void)gh_audit_record(a->store, "REGISTER", meta, &who, 201, NULL);
+    struct gh_user u;
+    gh_err err = create_user(a, in, superadmin, "member", &u, refusal);
+    if (err != GH_OK)
+        return err;
+    struct gh_audit_subject who = {u.id, u.username, u.primary_org_id};
+    if ((err = gh_audit_record(a->store, "REGISTER", meta, &who, 201, NULL)) != GH_OK) {
+        /* No account without its record: the new one is disabled before it is ever used. */
+        int64_t epoch = 0;
+        (void)a->store->ops->user_set_disabled(a->store->st, u.id, 1, now_s(), &epoch);
+        return err;
     }
-    return err;
+    *out = u;
+    return GH_OK;
 }
 
 /* ---- login and tokens ---- */
 
-static void audit_login_failed(struct gh_auth *a, const struct gh_reqmeta *meta, const char *login,
-                               const struct gh_user *u, const char *reason)
+/* GH_ERR_AUTH once the failure is recorded; the store's error when it cannot be (an
+ * unrecorded guess must not be answered as an ordinary one). */
+static gh_err audit_login_failed(struct gh_auth *a, const struct gh_reqmeta *meta,
+                                 const char *login, const struct gh_user *u, const char *reason)
 {
     char md[64];
     snprintf(md, sizeof(md), "{\"reason\":\"%s\"}", reason);
     struct gh_audit_subject who = {u ? u->id : NULL, u ? u->username : login, NULL};
-    (void)gh_audit_record(a->store, "LOGIN_FAILED", meta, &who, 401, md);
+    gh_err err = gh_audit_record(a->store, "LOGIN_FAILED", meta, &who, 401, md);
+    return err == GH_OK ? GH_ERR_AUTH : err;
 }
 
 gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password, size_t len,
@@ -526,16 +541,15 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     if (err == GH_ERR_NOT_FOUND) {
         gh_err same_work = gh_password_verify(a->dummy_hash, password, len);
         (void)same_work;
-        audit_login_failed(a, meta, safe_login, NULL, "unknown_user");
-        return GH_ERR_AUTH;
+        return audit_login_failed(a, meta, safe_login, NULL, "unknown_user");
     }
     if (err != GH_OK)
         return err;
 
     err = gh_password_verify(u.password_hash, password, len);
     if (err != GH_OK || u.disabled) {
-        audit_login_failed(a, meta, safe_login, &u, err != GH_OK ? "bad_password" : "disabled");
-        err = GH_ERR_AUTH;
+        err = audit_login_failed(a, meta, safe_login, &u,
+                                 err != GH_OK ? "bad_password" : "disabled");
         goto out;
     }
     if (gh_password_needs_rehash(&a->pw, u.password_hash)) {
@@ -547,12 +561,9 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
         sodium_memzero(hash, sizeof(hash));
     }
     const char *org = org_id != NULL ? org_id : u.primary_org_id;
-    err = issue_pair(a, &u, org, out);
-    if (err == GH_OK) {
+    err = issue_pair(a, &u, org, meta, out);
+    if (err == GH_OK)
         remember_user(a, &u, NULL);
-        struct gh_audit_subject who = {u.id, u.username, org};
-        (void)gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL);
-    }
 out:
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return err;
@@ -585,8 +596,9 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const struc
         char md[96];
         snprintf(md, sizeof(md), "{\"family_id\":\"%s\"}", spent.family_id);
         struct gh_audit_subject who = {spent.user_id, NULL, spent.org_id};
-        (void)gh_audit_record(a->store, "TOKEN_REUSE_DETECTED", meta, &who, 401, md);
-        err = GH_ERR_AUTH;
+        err = gh_audit_record(a->store, "TOKEN_REUSE_DETECTED", meta, &who, 401, md);
+        if (err == GH_OK)
+            err = GH_ERR_AUTH;
         goto out;
     }
     if (err == GH_ERR_NOT_FOUND || err == GH_ERR_EXPIRED || err == GH_ERR_REVOKED) {
@@ -604,7 +616,11 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const struc
     if ((err = issue_access(a, &u, spent.org_id, &pair)) != GH_OK)
         goto out;
     struct gh_audit_subject who = {u.id, u.username, spent.org_id};
-    (void)gh_audit_record(a->store, "TOKEN_REFRESH", meta, &who, 200, NULL);
+    if ((err = gh_audit_record(a->store, "TOKEN_REFRESH", meta, &who, 200, NULL)) != GH_OK) {
+        /* Never handed out without its record: the new refresh token dies unused. */
+        struct gh_refresh_token dead;
+        (void)a->store->ops->refresh_revoke(a->store->st, next.hash, now, &dead);
+    }
 out:
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK) {
@@ -627,7 +643,7 @@ gh_err gh_auth_logout(struct gh_auth *a, const char *refresh_token, const struct
         return GH_OK;
     if (err == GH_OK) {
         struct gh_audit_subject who = {t.user_id, NULL, t.org_id};
-        (void)gh_audit_record(a->store, "LOGOUT", meta, &who, 204, NULL);
+        err = gh_audit_record(a->store, "LOGOUT", meta, &who, 204, NULL);
     }
     return err;
 }
@@ -636,12 +652,12 @@ gh_err gh_auth_logout_all(struct gh_auth *a, const struct gh_identity *who,
                           const struct gh_reqmeta *meta)
 {
     int64_t epoch = 0;
-    gh_err err = a->store->ops->user_revoke_all(a->store->st, who->user_id, now_s(), &epoch);
+    struct gh_audit_subject s = {who->user_id, who->username, who->org_id};
+    gh_err err = gh_audit_record(a->store, "LOGOUT", meta, &s, 204, "{\"all\":true}");
+    if (err != GH_OK)
+        return err;
+    err = a->store->ops->user_revoke_all(a->store->st, who->user_id, now_s(), &epoch);
     forget_user(a, who->user_id);
-    if (err == GH_OK) {
-        struct gh_audit_subject s = {who->user_id, who->username, who->org_id};
-        (void)gh_audit_record(a->store, "LOGOUT", meta, &s, 204, "{\"all\":true}");
-    }
     return err;
 }
 
@@ -660,8 +676,9 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
         return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
     if (gh_password_verify(u.password_hash, current, current_len) != GH_OK) {
         struct gh_audit_subject s = {u.id, u.username, who->org_id};
-        (void)gh_audit_record(a->store, "PASSWORD_CHANGE_FAILED", meta, &s, 401, NULL);
-        err = GH_ERR_AUTH;
+        err = gh_audit_record(a->store, "PASSWORD_CHANGE_FAILED", meta, &s, 401, NULL);
+        if (err == GH_OK)
+            err = GH_ERR_AUTH;
         goto out;
     }
     if ((err = check_password(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
@@ -669,12 +686,11 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
         goto out;
     if ((err = gh_password_hash(&a->pw, next, next_len, hash)) != GH_OK)
         goto out;
+    struct gh_audit_subject s = {u.id, u.username, who->org_id};
+    if ((err = gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL)) != GH_OK)
+        goto out; /* the record first: no change the trail does not show */
     err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
     forget_user(a, u.id);
-    if (err == GH_OK) {
-        struct gh_audit_subject s = {u.id, u.username, who->org_id};
-        (void)gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL);
-    }
 out:
     sodium_memzero(hash, sizeof(hash));
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
@@ -691,15 +707,14 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
     gh_err err = a->store->ops->user_find_login(a->store->st, username, &u);
     if (err != GH_OK)
         return err;
+    struct gh_audit_subject s = {u.id, u.username, NULL};
     if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
             GH_OK &&
-        (err = gh_password_hash(&a->pw, password, len, hash)) == GH_OK)
+        (err = gh_password_hash(&a->pw, password, len, hash)) == GH_OK &&
+        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0,
+                               "{\"by\":\"cli\"}")) == GH_OK)
         err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
     forget_user(a, u.id);
-    if (err == GH_OK) {
-        struct gh_audit_subject s = {u.id, u.username, NULL};
-        (void)gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}");
-    }
     sodium_memzero(hash, sizeof(hash));
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return err;
@@ -713,13 +728,13 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
+    struct gh_audit_subject s = {u.id, u.username, NULL};
+    err = gh_audit_record(a->store, disabled ? "USER_DISABLE" : "USER_ENABLE", NULL, &s, 0,
+                          "{\"by\":\"cli\"}");
+    if (err != GH_OK)
+        return err; /* the record first: no change the trail does not show */
     err = a->store->ops->user_set_disabled(a->store->st, u.id, disabled, now_s(), &epoch);
     forget_user(a, u.id);
-    if (err == GH_OK) {
-        struct gh_audit_subject s = {u.id, u.username, NULL};
-        (void)gh_audit_record(a->store, disabled ? "USER_DISABLE" : "USER_ENABLE", NULL, &s, 0,
-                              "{\"by\":\"cli\"}");
-    }
     return err;
 }
 

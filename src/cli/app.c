@@ -156,6 +156,28 @@ static int open_alerts(struct gh_app *app)
     return 0;
 }
 
+/* Starts the audit trail (deferred records drain on pool, NULL for CLI commands). */
+static int audit_open(struct gh_app *app, struct gh_pool *pool)
+{
+    const struct gh_config *cfg = &app->cfg;
+    struct gh_audit_opts o = {cfg->audit_key, cfg->audit_every, cfg->audit_interval,
+                              cfg->audit_retention, cfg->audit_window};
+    if (gh_mkdir_parent(cfg->audit_key, 0700) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->audit_key);
+        return 1;
+    }
+    gh_err err = gh_audit_open(&o, &app->store, pool);
+    if (err == GH_ERR_PERM)
+        fprintf(stderr,
+                "gatehouse: refusing %s: a secret must not be readable by group or others "
+                "(fix the permissions: chmod 600)\n",
+                cfg->audit_key);
+    else if (err != GH_OK)
+        fprintf(stderr, "gatehouse: cannot use the audit checkpoint key %s: %s\n",
+                cfg->audit_key, gh_err_name(err));
+    return err != GH_OK;
+}
+
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
 {
     const struct gh_config *cfg = &app->cfg;
@@ -192,13 +214,15 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     if (mode == GH_APP_ADMIN)
-        return 0;
+        return audit_open(app, NULL);
     if (gh_pool_new("hash", cfg->hash_threads, cfg->hash_queue, &app->hash_pool) != GH_OK ||
         gh_pool_new("io", cfg->io_threads, cfg->io_queue, &app->io_pool) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the worker pools\n");
         return 1;
     }
     gh_auth_set_audit_pool(app->auth, app->io_pool);
+    if (audit_open(app, app->io_pool) != 0)
+        return 1;
     size_t nroutes = 0;
     const char *const *labels = gh_api_route_labels(&nroutes);
     if (gh_metrics_new(labels, nroutes, &app->metrics) != GH_OK) {
@@ -228,6 +252,7 @@ void gh_app_close(struct gh_app *app)
     /* The pools first: their jobs (audit records, last key uses) still need the store. */
     gh_pool_free(app->hash_pool);
     gh_pool_free(app->io_pool);
+    gh_audit_close(); /* what the pools left, and a last checkpoint */
     /* No record is written any more: the alert queue drains, within the shutdown timeout. */
     gh_audit_set_observer(NULL, NULL);
     gh_alerts_free(app->alerts, app->cfg.shutdown_timeout);

@@ -24,9 +24,11 @@ static const char usage[] =
     "server's configuration (same --config / environment), so the timing matches.\n"
     "Prints the new active kid and the retiring kid.\n";
 
-/* --rotate: the key set is opened (imported or created if needed), then rotated. */
-static int rotate(const struct gh_config *cfg, enum gh_alg alg, unsigned bits)
+/* --rotate: the key set is opened (imported or created if needed), then rotated; the
+ * KEY_ROTATION record is written first (no rotation the audit trail does not show). */
+static int rotate(struct gh_app *app, enum gh_alg alg, unsigned bits)
 {
+    const struct gh_config *cfg = &app->cfg;
     struct gh_keyset_opts o;
     struct gh_keyset *set = calloc(1, sizeof(*set));
     struct gh_sigkey *key = NULL;
@@ -49,6 +51,13 @@ static int rotate(const struct gh_config *cfg, enum gh_alg alg, unsigned bits)
     /* Generation takes seconds for RSA: outside the key set's lock. */
     if ((err = gh_sigkey_generate(alg, bits, &key)) != GH_OK) {
         fprintf(stderr, "gatehouse: keygen failed: %s\n", gh_err_name(err));
+        goto out;
+    }
+    char md[2 * GH_KID_MAX + 64];
+    (void)snprintf(md, sizeof(md), "{\"by\":\"cli\",\"kid\":\"%s\",\"retiring\":\"%s\"}",
+                   gh_sigkey_kid(key), was);
+    if ((err = gh_audit_record(&app->store, "KEY_ROTATION", NULL, NULL, 0, md)) != GH_OK) {
+        fprintf(stderr, "gatehouse: the audit record cannot be written; not rotating\n");
         goto out;
     }
     if ((err = gh_keyset_rotate(&o, key, NULL, (int64_t)time(NULL), set, msg, sizeof(msg))) !=
@@ -107,15 +116,16 @@ int gh_cmd_keygen(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    struct gh_config cfg;
-    if (gh_cli_config(&cfg, &common) != 0)
+    static struct gh_app app; /* the store, for --rotate's audit record */
+    const struct gh_config *cfg = &app.cfg;
+    if (gh_cli_config(&app.cfg, &common) != 0)
         return 1;
-    enum gh_alg alg = cfg.algorithm;
+    enum gh_alg alg = cfg->algorithm;
     if (alg_name != NULL && gh_alg_parse(alg_name, &alg) != GH_OK) {
         fprintf(stderr, "gatehouse: --alg: expected RS256, ES256 or EdDSA\n");
         return 2;
     }
-    unsigned bits = cfg.rsa_bits;
+    unsigned bits = cfg->rsa_bits;
     if (bits_text != NULL) {
         char *end = NULL;
         unsigned long v = strtoul(bits_text, &end, 10);
@@ -125,10 +135,15 @@ int gh_cmd_keygen(int argc, char **argv)
         }
         bits = (unsigned)v;
     }
-    if (rotating)
-        return rotate(&cfg, alg, bits);
+    if (rotating) {
+        int status = 1;
+        if (gh_app_open(&app, GH_APP_ADMIN) == 0)
+            status = rotate(&app, alg, bits);
+        gh_app_close(&app);
+        return status;
+    }
     if (out == NULL)
-        out = cfg.signing_key;
+        out = cfg->signing_key;
 
     if (gh_mkdir_parent(out, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", out);

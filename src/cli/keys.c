@@ -174,9 +174,15 @@ static void *rotate_main(void *arg)
     err = gh_keyset_rotate(&w->opts, key, w->expect_kid, (int64_t)time(NULL), set, msg,
                            sizeof(msg));
 out:
-    if (err == GH_OK)
+    if (err == GH_OK) {
         gh_log(GH_LOG_INFO, "signing keys: rotated automatically, %s active, %s retiring",
                gh_sigkey_kid(key), w->expect_kid);
+        /* After the fact: with several nodes most attempts lose the race and change nothing. */
+        char md[2 * GH_KID_MAX + 64];
+        (void)snprintf(md, sizeof(md), "{\"by\":\"schedule\",\"kid\":\"%s\",\"retiring\":\"%s\"}",
+                       gh_sigkey_kid(key), w->expect_kid);
+        (void)gh_audit_record(&w->app->store, "KEY_ROTATION", NULL, NULL, 0, md);
+    }
     else if (err == GH_ERR_CONFLICT)
         gh_log(GH_LOG_INFO, "signing keys: rotation skipped: %s", msg);
     else

@@ -16,6 +16,7 @@ static const char usage[] =
     "  keygen    write a new signing key, or rotate the key set (keygen --rotate)\n"
     "  user      create, list, set-password, disable, enable users\n"
     "  apikey    create, list, revoke API keys\n"
+    "  audit     verify the audit chain, export the records as JSON Lines\n"
     "  version   print the version\n"
     "\n"
     "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
         return gh_cmd_user(argc - 1, argv + 1);
     if (strcmp(cmd, "apikey") == 0)
         return gh_cmd_apikey(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0)
+        return gh_cmd_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("gatehouse %s\n", GH_VERSION);
         return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 
 #include "api/handlers.h"
@@ -24,6 +25,7 @@ static const char usage[] =
 
 #define WATCH_INTERVAL_US 100000
 #define FLUSH_EVERY 50 /* watch intervals between writes of API-key last uses: 5 s */
+#define AUDIT_EVERY 10 /* watch intervals between audit upkeeps (gh_audit_tick): 1 s */
 
 struct watcher {
     pthread_t thread;
@@ -34,8 +36,9 @@ struct watcher {
 
 /*
  * Applies revocations made by other processes (the CLI, other nodes) within 100 ms,
- * follows the signing-key set (reloads, retirements, automatic rotation) and writes the
- * coalesced last uses of API keys every few seconds.
+ * follows the signing-key set (reloads, retirements, automatic rotation), writes the
+ * coalesced last uses of API keys every few seconds and keeps the audit trail (summaries
+ * of aggregated denials, deferred records, timed checkpoints, retention) every second.
  */
 static void *watch_revocations(void *arg)
 {
@@ -49,6 +52,8 @@ static void *watch_revocations(void *arg)
         if (tick % FLUSH_EVERY == 0 && (err = gh_apikey_flush(w->auth)) != GH_OK)
             gh_log(GH_LOG_WARN, "api keys: last uses not saved: %s", gh_err_name(err));
         gh_keys_watch_poll(w->keys);
+        if (tick % AUDIT_EVERY == 0)
+            gh_audit_tick((int64_t)time(NULL));
         usleep(WATCH_INTERVAL_US);
     }
     return NULL;
@@ -103,6 +108,9 @@ int gh_cmd_serve(int argc, char **argv)
     if (gh_app_open(&app, GH_APP_SERVE) != 0)
         goto out;
 
+    int64_t purged = 0;
+    if (gh_audit_purge((int64_t)time(NULL), &purged) != GH_OK)
+        gh_log(GH_LOG_WARN, "audit: retention purge at start failed");
     char generated[32];
     gh_err err = gh_auth_bootstrap(app.auth, getenv("GATEHOUSE_ADMIN_PASSWORD"), generated);
     if (err != GH_OK) {

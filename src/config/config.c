@@ -138,6 +138,12 @@ static const struct key KEYS[] = {
     DUR("login.backoff_base", "1s", backoff_base, 1, HOURS(1)),
     DUR("login.backoff_max", "15m", backoff_max, 1, DAYS(1)),
 
+    STR("audit.checkpoint_key", "", audit_key, 0),
+    COUNT("audit.checkpoint_every", "1000", audit_every, 1, 1000000),
+    DUR("audit.checkpoint_interval", "5m", audit_interval, 1, DAYS(1)),
+    DUR("audit.retention", "0", audit_retention, 0, DAYS(36500)),
+    DUR("audit.aggregate_window", "60s", audit_window, 0, HOURS(1)),
+
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
 
     UINT("rate_limit.global", "100", rl_global, 0, GH_RL_LIMIT_MAX, 1),
@@ -1008,6 +1014,12 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         join_path(t->api_key_pepper, sizeof(t->api_key_pepper), t->data_dir,
                   "keys/api_key.pepper") != GH_OK) {
         fail(err, err_size, "auth.api_key_pepper: <storage.data_dir>/keys/api_key.pepper is too long");
+        goto out;
+    }
+    if (t->audit_key[0] == '\0' &&
+        join_path(t->audit_key, sizeof(t->audit_key), t->data_dir,
+                  "keys/audit_checkpoint.key") != GH_OK) {
+        fail(err, err_size, "audit.checkpoint_key: <storage.data_dir>/keys/audit_checkpoint.key is too long");
         goto out;
     }
     gh_err e;

@@ -76,6 +76,13 @@ struct gh_config {
     int64_t backoff_base;        /* login.backoff_base: first wait, seconds (1s) */
     int64_t backoff_max;         /* login.backoff_max: longest wait, seconds (15m) */
 
+    /* audit.* */
+    char audit_key[PATH_MAX];    /* audit.checkpoint_key: Ed25519 seed of the checkpoint signatures, default <data_dir>/keys/audit_checkpoint.key */
+    size_t audit_every;          /* audit.checkpoint_every: records between signed checkpoints (1000) */
+    int64_t audit_interval;      /* audit.checkpoint_interval: longest wait for a checkpoint, seconds (5m) */
+    int64_t audit_retention;     /* audit.retention: how long records are kept, seconds (0 = forever) */
+    int64_t audit_window;        /* audit.aggregate_window: repeated denials make one record per window, seconds (60s; 0 = off) */
+
     /* metrics.* */
     char metrics_allow[1024];    /* metrics.allow: addresses that may read /metrics without a credential (127.0.0.0/8, ::1/128) */
     struct gh_cidr_list metrics_allowed; /* the same, parsed by gh_config_finish */

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 #include <sodium.h>
 
+#include "audit/chain.h"
 #include "core/uuid.h"
 #include "store/sqlite_schema.h"
 #include "store/store.h"
@@ -905,14 +906,31 @@ out:
 
 /* ---- audit ---- */
 
-static gh_err audit_append(struct gh_store *st, const struct gh_audit_event *ev)
+/* Reads the chain's end (inside the caller's transaction when it has one). */
+static gh_err read_head(struct conn *c, struct gh_audit_head *h)
 {
-    if (ev->action == NULL || ev->action[0] == '\0')
-        return GH_ERR_INVALID;
-    struct conn *c;
-    gh_err err = checkout(st, &c);
+    sqlite3_stmt *s = stmt(c, ST_AUDIT_HEAD);
+    gh_err err = step_row(c, s, "audit_head");
     if (err != GH_OK)
-        return err;
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_INTERNAL : err;
+    memset(h, 0, sizeof(*h));
+    h->start = sqlite3_column_int64(s, 0);
+    h->seq = sqlite3_column_int64(s, 1);
+    if (h->seq < h->start)
+        h->seq = h->start;
+    /* A missing or damaged newest hash is chained over as zeros: verification names it. */
+    if (sqlite3_column_bytes(s, 2) == GH_HASH_LEN)
+        memcpy(h->hash, sqlite3_column_blob(s, 2), GH_HASH_LEN);
+    h->checkpoint_seq = sqlite3_column_int64(s, 3);
+    h->checkpoint_ts = sqlite3_column_int64(s, 4);
+    sqlite3_reset(s);
+    return GH_OK;
+}
+
+/* Inserts record seq with its hashes (inside the append transaction). */
+static gh_err insert_audit(struct conn *c, const struct gh_audit_event *ev, int64_t seq,
+                           const unsigned char *prev, const unsigned char *hash)
+{
     sqlite3_stmt *s = stmt(c, ST_AUDIT_INSERT);
     sqlite3_bind_int64(s, 1, ev->ts);
     sqlite3_bind_text(s, 2, ev->action, -1, SQLITE_STATIC);
@@ -928,7 +946,203 @@ static gh_err audit_append(struct gh_store *st, const struct gh_audit_event *ev)
     if (ev->status != 0) /* 0: no HTTP status (a CLI action), stored as NULL */
         sqlite3_bind_int(s, 12, ev->status);
     bind_opt(s, 13, ev->metadata_json);
-    err = run(c, s, "audit_append");
+    sqlite3_bind_int64(s, 14, seq);
+    sqlite3_bind_blob(s, 15, prev, GH_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 16, hash, GH_HASH_LEN, SQLITE_STATIC);
+    return run(c, s, "audit_append");
+}
+
+static gh_err audit_append(struct gh_store *st, const struct gh_audit_event *evs, size_t n,
+                           struct gh_audit_head *head)
+{
+    struct gh_audit_head h;
+    for (size_t i = 0; i < n; i++)
+        if (evs[i].action == NULL || evs[i].action[0] == '\0')
+            return GH_ERR_INVALID;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    /* BEGIN IMMEDIATE: the write lock first, so no other appender reads the same end. */
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    err = read_head(c, &h);
+    for (size_t i = 0; i < n && err == GH_OK; i++) {
+        unsigned char hash[GH_HASH_LEN];
+        gh_audit_hash(h.seq + 1, &evs[i], h.hash, hash);
+        if ((err = insert_audit(c, &evs[i], h.seq + 1, h.hash, hash)) == GH_OK) {
+            h.seq++;
+            memcpy(h.hash, hash, GH_HASH_LEN);
+        }
+    }
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    if (err == GH_OK)
+        *head = h;
+    return err;
+}
+
+static gh_err audit_head(struct gh_store *st, struct gh_audit_head *out)
+{
+    struct gh_audit_head h;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    err = read_head(c, &h);
+    checkin(st, c);
+    if (err == GH_OK)
+        *out = h;
+    return err;
+}
+
+/* A record's columns (AUDIT_COLS) as a row; strings point into s until it steps. */
+static void read_audit(sqlite3_stmt *s, struct gh_audit_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->seq = sqlite3_column_int64(s, 0);
+    r->ev.ts = sqlite3_column_int64(s, 1);
+    r->ev.action = (const char *)sqlite3_column_text(s, 2);
+    r->ev.user_id = (const char *)sqlite3_column_text(s, 3);
+    r->ev.username = (const char *)sqlite3_column_text(s, 4);
+    r->ev.org_id = (const char *)sqlite3_column_text(s, 5);
+    r->ev.resource_type = (const char *)sqlite3_column_text(s, 6);
+    r->ev.resource_id = (const char *)sqlite3_column_text(s, 7);
+    r->ev.ip_address = (const char *)sqlite3_column_text(s, 8);
+    r->ev.user_agent = (const char *)sqlite3_column_text(s, 9);
+    r->ev.method = (const char *)sqlite3_column_text(s, 10);
+    r->ev.path = (const char *)sqlite3_column_text(s, 11);
+    r->ev.status = sqlite3_column_int(s, 12);
+    r->ev.metadata_json = (const char *)sqlite3_column_text(s, 13);
+    const void *prev = sqlite3_column_blob(s, 14);
+    int nprev = sqlite3_column_bytes(s, 14);
+    const void *hash = sqlite3_column_blob(s, 15);
+    int nhash = sqlite3_column_bytes(s, 15);
+    r->hashed = prev != NULL && hash != NULL && nprev == GH_HASH_LEN && nhash == GH_HASH_LEN;
+    if (r->hashed) {
+        memcpy(r->prev_hash, prev, GH_HASH_LEN);
+        memcpy(r->hash, hash, GH_HASH_LEN);
+    }
+}
+
+/* Steps s to its end, visiting each record. */
+static gh_err visit_audit(struct conn *c, sqlite3_stmt *s, gh_audit_visit_fn fn, void *arg,
+                          const char *what)
+{
+    struct gh_audit_row r;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_audit(s, &r);
+        if (fn(arg, &r) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gh_err err = rc == SQLITE_DONE ? GH_OK : fail(c, what);
+    sqlite3_reset(s);
+    return err;
+}
+
+static gh_err audit_list(struct gh_store *st, const struct gh_audit_filter *f, size_t limit,
+                         size_t offset, gh_audit_visit_fn fn, void *arg)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_AUDIT_LIST);
+    bind_opt(s, 1, f->user_id);
+    bind_opt(s, 2, f->action);
+    bind_opt(s, 3, f->resource_type);
+    bind_opt(s, 4, f->resource_id);
+    bind_opt(s, 5, f->org_id);
+    if (f->has_since)
+        sqlite3_bind_int64(s, 6, f->since);
+    if (f->has_until)
+        sqlite3_bind_int64(s, 7, f->until);
+    sqlite3_bind_int64(s, 8, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    sqlite3_bind_int64(s, 9, offset > INT64_MAX ? INT64_MAX : (sqlite3_int64)offset);
+    err = visit_audit(c, s, fn, arg, "audit_list");
+    checkin(st, c);
+    return err;
+}
+
+static gh_err audit_scan(struct gh_store *st, int64_t after, gh_audit_visit_fn fn, void *arg)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    /* One statement is one read transaction: a consistent snapshot under WAL. */
+    sqlite3_stmt *s = stmt(c, ST_AUDIT_SCAN);
+    sqlite3_bind_int64(s, 1, after);
+    err = visit_audit(c, s, fn, arg, "audit_scan");
+    checkin(st, c);
+    return err;
+}
+
+static gh_err checkpoint_add(struct gh_store *st, const struct gh_audit_checkpoint *cp)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_CHECKPOINT_INSERT);
+    sqlite3_bind_int64(s, 1, cp->seq);
+    sqlite3_bind_blob(s, 2, cp->hash, GH_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, cp->ts);
+    sqlite3_bind_blob(s, 4, cp->signature, GH_AUDIT_SIG_LEN, SQLITE_STATIC);
+    if (BIND_FIELD(s, 5, cp->key_id))
+        err = GH_ERR_INVALID;
+    else
+        err = run(c, s, "checkpoint_add");
+    checkin(st, c);
+    return err;
+}
+
+static gh_err checkpoint_list(struct gh_store *st, gh_checkpoint_visit_fn fn, void *arg)
+{
+    struct gh_audit_checkpoint cp;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_CHECKPOINT_LIST);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(&cp, 0, sizeof(cp));
+        cp.seq = sqlite3_column_int64(s, 0);
+        cp.ts = sqlite3_column_int64(s, 2);
+        /* A damaged checkpoint keeps zeros where it is damaged: its signature fails. */
+        if (sqlite3_column_bytes(s, 1) == GH_HASH_LEN)
+            memcpy(cp.hash, sqlite3_column_blob(s, 1), GH_HASH_LEN);
+        if (sqlite3_column_bytes(s, 3) == GH_AUDIT_SIG_LEN)
+            memcpy(cp.signature, sqlite3_column_blob(s, 3), GH_AUDIT_SIG_LEN);
+        if (COL_TEXT(s, 4, cp.key_id) != GH_OK)
+            cp.key_id[0] = '\0';
+        if (fn(arg, &cp) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    err = rc == SQLITE_DONE ? GH_OK : fail(c, "checkpoint_list");
+    sqlite3_reset(s);
+    checkin(st, c);
+    return err;
+}
+
+static gh_err audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_AUDIT_PURGE);
+    sqlite3_bind_int64(s, 1, cutoff);
+    err = run(c, s, "audit_purge");
+    if (err == GH_OK)
+        *n = sqlite3_changes64(c->db);
     checkin(st, c);
     return err;
 }
@@ -995,4 +1209,10 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .apikey_revoke = apikey_revoke,
     .apikey_touch = apikey_touch,
     .audit_append = audit_append,
+    .audit_head = audit_head,
+    .audit_list = audit_list,
+    .audit_scan = audit_scan,
+    .checkpoint_add = checkpoint_add,
+    .checkpoint_list = checkpoint_list,
+    .audit_purge = audit_purge,
 };

@@ -107,11 +107,30 @@ static const char *const migrations[] = {
     "  revoked_at INTEGER);"
     "CREATE INDEX api_keys_user ON api_keys(user_id, created_at);"
     "CREATE UNIQUE INDEX api_keys_live_name ON api_keys(user_id, name) WHERE revoked_at IS NULL;",
+    /* 4: the audit chain. Records from before it stay outside the chain (audit_chain
+     * .start); each later one carries its predecessor's hash and its own; checkpoints
+     * are signed statements of (seq, hash). */
+    "ALTER TABLE audit_events ADD COLUMN prev_hash BLOB;"
+    "ALTER TABLE audit_events ADD COLUMN hash BLOB;"
+    "CREATE TABLE audit_chain (start INTEGER NOT NULL);"
+    "INSERT INTO audit_chain (start) SELECT coalesce((SELECT seq FROM sqlite_sequence"
+    "  WHERE name = 'audit_events'), 0);"
+    "CREATE TABLE audit_checkpoints ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  hash BLOB NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  signature BLOB NOT NULL,"
+    "  key_id TEXT NOT NULL);"
+    "CREATE INDEX audit_events_org ON audit_events(org_id, id);"
+    "CREATE INDEX audit_events_resource ON audit_events(resource_type, resource_id);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
 
 /* Every statement of the backend, by the names sqlite.c uses. */
+#define AUDIT_COLS                                                                                 \
+    "id, ts, action, user_id, username, org_id, resource_type, resource_id, ip_address, "         \
+    "user_agent, method, path, status, metadata, prev_hash, hash"
 #define USER_COLS                                                                                  \
     "id, username, email, full_name, password_hash, coalesce(primary_org_id, ''), disabled, "      \
     "superadmin, token_epoch, created_at, updated_at"
@@ -169,7 +188,29 @@ static const char *const sql[ST_COUNT] = {
     [ST_REFRESH_PURGE] = "DELETE FROM refresh_tokens WHERE expires_at < ?",
     [ST_AUDIT_INSERT] = "INSERT INTO audit_events (ts, action, user_id, username, org_id, "
                         "resource_type, resource_id, ip_address, user_agent, method, path, "
-                        "status, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "status, metadata, id, prev_hash, hash) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    /* The chain's end: the highest id ever given (deleted rows included), the newest
+     * record's hash, the newest checkpoint. */
+    [ST_AUDIT_HEAD] =
+        "SELECT (SELECT start FROM audit_chain),"
+        " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'), 0),"
+        " (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1),"
+        " coalesce((SELECT max(seq) FROM audit_checkpoints), 0),"
+        " coalesce((SELECT ts FROM audit_checkpoints ORDER BY seq DESC LIMIT 1), 0)",
+    [ST_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events "
+                      "WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR action = ?2) "
+                      "AND (?3 IS NULL OR resource_type = ?3) "
+                      "AND (?4 IS NULL OR resource_id = ?4) AND (?5 IS NULL OR org_id = ?5) "
+                      "AND (?6 IS NULL OR ts >= ?6) AND (?7 IS NULL OR ts <= ?7) "
+                      "ORDER BY id DESC LIMIT ?8 OFFSET ?9",
+    [ST_AUDIT_SCAN] = "SELECT " AUDIT_COLS " FROM audit_events WHERE id > ? ORDER BY id",
+    [ST_CHECKPOINT_INSERT] = "INSERT OR IGNORE INTO audit_checkpoints "
+                             "(seq, hash, ts, signature, key_id) VALUES (?, ?, ?, ?, ?)",
+    [ST_CHECKPOINT_LIST] = "SELECT seq, hash, ts, signature, key_id FROM audit_checkpoints "
+                           "ORDER BY seq",
+    [ST_AUDIT_PURGE] = "DELETE FROM audit_events WHERE id < (SELECT max(seq) FROM "
+                       "audit_checkpoints WHERE ts < ?1)",
     [ST_REVOCATION_INSERT] = "INSERT INTO revocations (user_id, at) VALUES (?, ?)",
     [ST_REVOCATION_SINCE] = "SELECT seq, user_id FROM revocations WHERE seq > ? "
                             "ORDER BY seq LIMIT 1000",

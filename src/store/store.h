@@ -72,6 +72,46 @@ struct gh_audit_event {
     const char *metadata_json; /* a JSON object as text, or NULL */
 };
 
+/** One stored audit record: its place in the chain and its hashes (audit/chain.h). */
+struct gh_audit_row {
+    int64_t seq;                          /* the record's id, 1, 2, ... never reused */
+    struct gh_audit_event ev;             /* strings valid during the visit only */
+    int hashed;                           /* 0: prev_hash or hash is missing or not 32 bytes */
+    unsigned char prev_hash[GH_HASH_LEN]; /* the previous record's hash */
+    unsigned char hash[GH_HASH_LEN];      /* SHA-256 of this record's canonical encoding */
+};
+
+/** A signed statement that the chain's record seq had hash at ts. */
+#define GH_AUDIT_SIG_LEN 64    /* Ed25519 */
+#define GH_AUDIT_KEY_ID_LEN 16 /* hex of the first 8 bytes of SHA-256(public key) */
+struct gh_audit_checkpoint {
+    int64_t seq;
+    unsigned char hash[GH_HASH_LEN];
+    int64_t ts;
+    unsigned char signature[GH_AUDIT_SIG_LEN];
+    char key_id[GH_AUDIT_KEY_ID_LEN + 1];
+};
+
+/** The end of the chain, as audit_append and audit_head see it. */
+struct gh_audit_head {
+    int64_t start;                   /* records up to start predate the chain (legacy) */
+    int64_t seq;                     /* the newest record (start when none) */
+    unsigned char hash[GH_HASH_LEN]; /* its hash (zeros when none) */
+    int64_t checkpoint_seq;          /* the newest checkpoint (0: none) */
+    int64_t checkpoint_ts;
+};
+
+/** What audit_list selects; NULL strings and 0 times do not filter. */
+struct gh_audit_filter {
+    const char *user_id;
+    const char *action;
+    const char *resource_type;
+    const char *resource_id;
+    const char *org_id;
+    int64_t since, until; /* inclusive unix seconds, when has_since / has_until */
+    int has_since, has_until;
+};
+
 /** An API key as stored: never the key, only its keyed hash and display prefix. */
 #define GH_APIKEY_PREFIX_LEN 11 /* "ak_" + 8 characters */
 struct gh_api_key {
@@ -103,6 +143,8 @@ struct gh_store;
 /** Callback for list ops; return non-zero to stop early. */
 typedef int (*gh_user_visit_fn)(void *arg, const struct gh_user *user);
 typedef int (*gh_api_key_visit_fn)(void *arg, const struct gh_api_key *key);
+typedef int (*gh_audit_visit_fn)(void *arg, const struct gh_audit_row *row);
+typedef int (*gh_checkpoint_visit_fn)(void *arg, const struct gh_audit_checkpoint *cp);
 
 struct gh_store_ops {
     const char *name; /* "sqlite" */
@@ -197,8 +239,28 @@ struct gh_store_ops {
     /* Records last uses (one transaction); unknown ids are skipped. */
     gh_err (*apikey_touch)(struct gh_store *st, const struct gh_api_key_use *uses, size_t n);
 
-    /* audit */
-    gh_err (*audit_append)(struct gh_store *st, const struct gh_audit_event *ev);
+    /*
+     * The audit chain (audit/chain.h). audit_append appends n records in one transaction
+     * that holds the database's write lock from the start (so that processes and
+     * threads appending at once serialise): each gets the next sequence number, the
+     * hash of the record before it and its own hash. *head gets the chain's end after
+     * the append. Nothing is written on failure.
+     */
+    gh_err (*audit_append)(struct gh_store *st, const struct gh_audit_event *evs, size_t n,
+                           struct gh_audit_head *head);
+    gh_err (*audit_head)(struct gh_store *st, struct gh_audit_head *out);
+    /* Records matching f, newest first. */
+    gh_err (*audit_list)(struct gh_store *st, const struct gh_audit_filter *f, size_t limit,
+                         size_t offset, gh_audit_visit_fn fn, void *arg);
+    /* Every record with seq > after, oldest first, in one read transaction. */
+    gh_err (*audit_scan)(struct gh_store *st, int64_t after, gh_audit_visit_fn fn, void *arg);
+    /* Stores a checkpoint; one for a seq already checkpointed is ignored. */
+    gh_err (*checkpoint_add)(struct gh_store *st, const struct gh_audit_checkpoint *cp);
+    /* Every checkpoint, by seq. */
+    gh_err (*checkpoint_list)(struct gh_store *st, gh_checkpoint_visit_fn fn, void *arg);
+    /* Deletes the records before the newest checkpoint made before cutoff (the
+     * checkpointed record itself stays, as the anchor of verification); *n: how many. */
+    gh_err (*audit_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
 };
 
 /** A store: a backend's ops and its state. */

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import Server, assert_error, run_cli, strong_password
 
-SUBCOMMANDS = ["serve", "keygen", "user", "version"]
+SUBCOMMANDS = ["serve", "keygen", "user", "audit", "version"]
 
 
 def test_version():
@@ -25,7 +25,8 @@ def test_help():
 
 
 @pytest.mark.parametrize("sub", SUBCOMMANDS + ["user create", "user list", "user set-password",
-                                               "user disable", "user enable"])
+                                               "user disable", "user enable", "audit verify",
+                                               "audit export"])
 def test_subcommand_help(sub):
     p = run_cli(sub.split() + ["--help"])
     assert p.returncode == 0, (sub, p.stdout, p.stderr)

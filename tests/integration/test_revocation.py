@@ -187,7 +187,7 @@ def test_audit_never_stores_secrets(server):
     refresh(server, t["refresh_token"])
     wait_audit(server, "TOKEN_REFRESH", user_id=u["id"])
     rows = server.query("SELECT * FROM audit_events")
-    dump = json.dumps(rows)
+    dump = json.dumps(rows, default=lambda b: b.hex())  # prev_hash, hash: BLOBs
     assert u["password"] not in dump
     assert "Wrong-Password-42" not in dump
     assert t["refresh_token"] not in dump

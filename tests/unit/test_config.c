@@ -604,11 +604,11 @@ static void file_structure(void **state)
                  "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, login, metrics, rate_limit, admin, "
+                                 "storage, auth, password, login, audit, metrics, rate_limit, admin, "
                                  "forward_auth, alerts, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "login, metrics, rate_limit, admin, forward_auth, "
+                                          "login, audit, metrics, rate_limit, admin, forward_auth, "
                                           "alerts, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");

@@ -703,11 +703,14 @@ static void audit_append_writes_a_row(void **state)
                                 .path = "/api/v1/auth/login",
                                 .status = 200,
                                 .metadata_json = "{\"a\":1}"};
-    assert_int_equal(ops->audit_append(f->st, &ev), GH_OK);
+    struct gh_audit_head head;
+    assert_int_equal(ops->audit_append(f->st, &ev, 1, &head), GH_OK);
+    assert_int_equal(head.seq, 1);
     struct gh_audit_event bare = {.ts = 78, .action = "USER_DISABLED"};
-    assert_int_equal(ops->audit_append(f->st, &bare), GH_OK);
-    struct gh_audit_event none = {.ts = 79};
-    assert_int_equal(ops->audit_append(f->st, &none), GH_ERR_INVALID);
+    assert_int_equal(ops->audit_append(f->st, &bare, 1, &head), GH_OK);
+    assert_int_equal(head.seq, 2);
+    struct gh_audit_event none[2] = {{.ts = 79, .action = "X"}, {.ts = 79}};
+    assert_int_equal(ops->audit_append(f->st, none, 2, &head), GH_ERR_INVALID);
 
     sqlite3 *db = raw_open(f);
     sqlite3_stmt *s = NULL;
