@@ -25,8 +25,6 @@ struct gh_app {
     struct gh_metrics *metrics; /* NULL for CLI commands */
     struct gh_alerts *alerts;   /* audit observer and webhook queue; NULL without alerts.rules */
     struct gh_ratelimit *ratelimit; /* request limits, NULL when every limit is off */
-    void *denials;             /* in-process table: one audit record per client per minute
-                                * for refusals a flood repeats (rate limits, allowlists) */
 };
 
 #endif

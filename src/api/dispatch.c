@@ -87,9 +87,6 @@ enum rl_class {
     RL_ROUTE,       /* RL_ROUTE + i: override i of rate_limit.routes, per route */
 };
 
-/* Aggregated audit records (app->denials): one per client and kind per minute. */
-enum denial_kind { DENIAL_RATE_LIMITED, DENIAL_IP_NOT_ALLOWED };
-
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* A route path matches exactly, or, ending in a "*" segment, one more non-empty segment. */
@@ -340,25 +337,17 @@ static int64_t now_us(void)
 }
 
 /*
- * Audits a refusal that a flood repeats: the first of a client's kind in a minute writes
- * a record whose metadata counts it and the refusals since the client's last record; the
- * rest of the minute is only counted. metadata_head is the JSON object's first members.
+ * Audits a refusal that a flood repeats (rate limit, allowlist). The trail aggregates
+ * repeats of one action, address, user and metadata into one record per window and a
+ * summary with their count (audit.aggregate_window), so metadata must not vary between
+ * repeats. metadata_head is the JSON object's members.
  */
-static void audit_denial(struct gh_req *req, enum denial_kind kind, const char *action,
-                         int status, const char *metadata_head)
+static void audit_denial(struct gh_req *req, const char *action, int status,
+                         const char *metadata_head)
 {
     struct gh_app *app = req->app;
-    struct gh_rl_key key;
-    struct gh_rl_verdict v;
-    uint32_t refused = 0;
-    client_key(req, kind, &key);
-    struct gh_rate once_a_minute = {1, 60};
-    if (gh_rl_memory_take(app->denials, &key, once_a_minute, now_us(), &v, &refused) != GH_OK ||
-        !v.allowed)
-        return;
-    char metadata[160];
-    (void)snprintf(metadata, sizeof(metadata), "{%s,\"count\":%llu,\"window_seconds\":60}",
-                   metadata_head, (unsigned long long)refused + 1);
+    char metadata[128];
+    (void)snprintf(metadata, sizeof(metadata), "{%s}", metadata_head);
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     const struct gh_identity *who = gh_api_identity(req);
@@ -395,7 +384,7 @@ static int refused_by_allowlist(struct gh_req *req)
             if (gh_perms_allow(who->perms, g->or_permission, strlen(g->or_permission)))
                 return 0;
         }
-        audit_denial(req, DENIAL_IP_NOT_ALLOWED, "PERMISSION_DENIED", 403,
+        audit_denial(req, "PERMISSION_DENIED", 403,
                      "\"reason\":\"ip_not_allowed\"");
         gh_reply_error(req, 403, "ip_not_allowed", g->message, NULL);
         return 1;
@@ -488,7 +477,7 @@ static int refused_by_rate_limit(struct gh_req *req)
         gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
     char head[32];
     (void)snprintf(head, sizeof(head), "\"limit\":\"%s\"", which);
-    audit_denial(req, DENIAL_RATE_LIMITED, "RATE_LIMITED", 429, head);
+    audit_denial(req, "RATE_LIMITED", 429, head);
     gh_reply_error(req, 429, "rate_limited", "too many requests; retry later", NULL);
     (void)snprintf(text, sizeof(text), "%lld", (long long)res.verdict.retry_after);
     gh_reply_header(req, "Retry-After", text);

@@ -16,8 +16,6 @@ extern char **environ;
 
 /* Accounts and addresses whose failures are remembered (a flood evicts, never grows). */
 #define BACKOFF_KEYS 65536
-/* Clients whose refusals are being aggregated into one audit record a minute. */
-#define DENIAL_KEYS 4096
 
 /* The request limiter of cfg, or NULL when no limit is on. */
 static int open_ratelimit(struct gh_app *app)
@@ -234,7 +232,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: cannot start the login backoff\n");
         return 1;
     }
-    if (open_ratelimit(app) != 0 || gh_rl_memory_new(DENIAL_KEYS, &app->denials) != GH_OK) {
+    if (open_ratelimit(app) != 0) {
         fprintf(stderr, "gatehouse: cannot start the rate limiter\n");
         return 1;
     }
@@ -265,8 +263,6 @@ void gh_app_close(struct gh_app *app)
     app->metrics = NULL;
     gh_ratelimit_free(app->ratelimit);
     app->ratelimit = NULL;
-    gh_rl_memory_ops.free(app->denials);
-    app->denials = NULL;
     gh_keyring_free(app->ring);
     if (app->store.st != NULL)
         app->store.ops->close(app->store.st);

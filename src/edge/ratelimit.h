@@ -81,15 +81,6 @@ gh_err gh_rl_memory_new(size_t capacity, void **out) GH_WUR GH_NONNULL(2);
 /** Bytes the table holds, fixed at creation. */
 size_t gh_rl_memory_bytes(const void *backend) GH_NONNULL(1);
 
-/**
- * As check, and also counts refusals: *refused gets how many requests of key were
- * refused since its last allowed one (when allowed; the count then starts again).
- * Used to write one audit record per client per period with the number it stands for.
- */
-gh_err gh_rl_memory_take(void *backend, const struct gh_rl_key *key, struct gh_rate rate,
-                         int64_t now, struct gh_rl_verdict *out, uint32_t *refused)
-    GH_NONNULL(1, 2, 5, 6);
-
 /*
  * Redis: one atomic Lua script (EVALSHA, EVAL when Redis answers NOSCRIPT) per check,
  * with the time of the Redis server so that nodes agree; keys "<prefix><class>:<hex

@@ -15,8 +15,7 @@
 
 struct slot {
     struct gh_rl_key key;
-    uint32_t refused; /* since the last allowed request */
-    int64_t tat;      /* 0: empty */
+    int64_t tat; /* 0: empty */
 };
 
 struct set {
@@ -68,8 +67,8 @@ size_t gh_rl_memory_bytes(const void *backend)
     return sizeof(*t) + t->nsets * sizeof(*t->sets);
 }
 
-gh_err gh_rl_memory_take(void *backend, const struct gh_rl_key *key, struct gh_rate rate,
-                         int64_t now, struct gh_rl_verdict *out, uint32_t *refused)
+static gh_err table_check(void *backend, const struct gh_rl_key *key, struct gh_rate rate,
+                          int64_t now, struct gh_rl_verdict *out)
 {
     struct table *t = backend;
     unsigned char h[crypto_shorthash_BYTES];
@@ -95,25 +94,11 @@ gh_err gh_rl_memory_take(void *backend, const struct gh_rl_key *key, struct gh_r
         found = victim;
         found->key = *key;
         found->tat = 0;
-        found->refused = 0;
     }
     int64_t tat = gh_gcra(found->tat, now, rate, out);
-    if (out->allowed) {
-        *refused = found->refused;
-        found->refused = 0;
-    } else if (found->refused < UINT32_MAX) {
-        found->refused++;
-    }
     found->tat = tat > 0 ? tat : 1;
     pthread_mutex_unlock(&s->lock);
     return GH_OK;
-}
-
-static gh_err table_check(void *backend, const struct gh_rl_key *key, struct gh_rate rate,
-                          int64_t now, struct gh_rl_verdict *out)
-{
-    uint32_t refused = 0;
-    return gh_rl_memory_take(backend, key, rate, now, out, &refused);
 }
 
 const struct gh_rl_ops gh_rl_memory_ops = {

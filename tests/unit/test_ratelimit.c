@@ -139,16 +139,9 @@ static void table_limits_per_key(void **state)
     assert_true(v.allowed); /* another address */
     assert_int_equal(gh_rl_memory_ops.check(t, &a_auth, r, T0, &v), GH_OK);
     assert_true(v.allowed); /* another class of the same address */
-    /* The refusals are counted for the next allowed request (audit aggregation). */
-    uint32_t refused = 99;
-    assert_int_equal(gh_rl_memory_take(t, &a, r, T0, &v, &refused), GH_OK);
-    assert_false(v.allowed);
-    assert_int_equal(refused, 99); /* untouched on a refusal */
-    assert_int_equal(gh_rl_memory_take(t, &a, r, T0 + 20 * S, &v, &refused), GH_OK);
+    /* 20 s later one more passes (3 a minute). */
+    assert_int_equal(gh_rl_memory_ops.check(t, &a, r, T0 + 20 * S, &v), GH_OK);
     assert_true(v.allowed);
-    assert_int_equal(refused, 2);
-    assert_int_equal(gh_rl_memory_take(t, &a, r, T0 + 60 * S, &v, &refused), GH_OK);
-    assert_int_equal(refused, 0);
     gh_rl_memory_ops.free(t);
 }
 
