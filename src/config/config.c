@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "authz/perm.h"
 #include "authz/rules.h"
 #include "core/buf.h"
 
@@ -136,6 +137,9 @@ static const struct key KEYS[] = {
     DUR("login.backoff_max", "15m", backoff_max, 1, DAYS(1)),
 
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
+
+    STR("authz.permissions", "file:read file:write file:delete", app_permissions, 0),
+    STR("authz.member_permissions", "file:read file:write org:read", member_permissions, 0),
 
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),
@@ -936,6 +940,39 @@ static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *o
     return GH_ERR_INVALID;
 }
 
+/* A space-separated permission list; wild: wildcards and ":own" allowed (a role's list),
+ * else each item must be one concrete permission (a declaration). */
+static int colons(const char *p, size_t n)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == ':';
+    return k;
+}
+
+/* A space-separated permission list; wild: wildcards and ":own" allowed (a role's list),
+ * else each item must be one concrete permission (a declaration). */
+static gh_err perm_list_key(const char *text, const char *key, int wild, char *err,
+                            size_t err_size)
+{
+    for (const char *p = text; *p != '\0';) {
+        size_t n = strcspn(p, " ");
+        int ok = gh_perm_valid(p, n) && (wild || (memchr(p, '*', n) == NULL && colons(p, n) == 1));
+        if (n > 0 && !ok) {
+            char got[GOT_MAX * 4 + 8];
+            quote(got, sizeof(got), p, n);
+            fail(err, err_size,
+                 "%s: expected permissions resource:action%s separated by spaces, got \"%s\"",
+                 key, wild ? "" : " without wildcards", got);
+            return GH_ERR_INVALID;
+        }
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return GH_OK;
+}
+
 gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 {
     gh_err ret = GH_ERR_INVALID;
@@ -979,6 +1016,10 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
                       err_size)) != GH_OK ||
         (e = cidr_key(t->metrics_allow, "metrics.allow", &t->metrics_allowed, err, err_size)) !=
             GH_OK)
+        goto out;
+    if ((e = perm_list_key(t->app_permissions, "authz.permissions", 0, err, err_size)) != GH_OK ||
+        (e = perm_list_key(t->member_permissions, "authz.member_permissions", 1, err,
+                           err_size)) != GH_OK)
         goto out;
     struct gh_rules rules;
     char why[200];

@@ -79,6 +79,10 @@ struct gh_config {
     char metrics_allow[1024];    /* metrics.allow: addresses that may read /metrics without a credential (127.0.0.0/8, ::1/128) */
     struct gh_cidr_list metrics_allowed; /* the same, parsed by gh_config_finish */
 
+    /* authz.* */
+    char app_permissions[4096];    /* authz.permissions: the apps' permissions, space-separated (file:read file:write file:delete) */
+    char member_permissions[2048]; /* authz.member_permissions: the member role of new orgs (file:read file:write org:read) */
+
     /* forward_auth.* */
     char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */
     char forward_default[16];    /* forward_auth.default_policy: authenticated | deny (authenticated) */
