@@ -128,6 +128,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
                     gh_err_name(err));
         return 1;
     }
+    if ((err = gh_rbac_new(cfg, &app->store, app->auth, &app->rbac)) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the authorization service: %s\n",
+                gh_err_name(err));
+        return 1;
+    }
     if (mode == GH_APP_ADMIN)
         return 0;
     if (gh_pool_new("hash", cfg->hash_threads, cfg->hash_queue, &app->hash_pool) != GH_OK ||
@@ -161,6 +166,8 @@ void gh_app_close(struct gh_app *app)
     /* The pools first: their jobs (audit records, last key uses) still need the store. */
     gh_pool_free(app->hash_pool);
     gh_pool_free(app->io_pool);
+    gh_rbac_free(app->rbac);
+    app->rbac = NULL;
     gh_auth_free(app->auth);
     gh_rules_clear(&app->rules);
     gh_backoff_free(app->backoff);

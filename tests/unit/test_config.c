@@ -600,10 +600,10 @@ static void file_structure(void **state)
                  "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, login, metrics, forward_auth, workers, log");
+                                 "storage, auth, password, login, metrics, authz, forward_auth, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "login, metrics, forward_auth, workers, log");
+                                          "login, metrics, authz, forward_auth, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
     yaml_rejects("auth:\n  access_ttl: 5m\nlog:\n  level: info\nauth:\n  audience: x\n",
@@ -780,6 +780,21 @@ static void finish_cross_checks(void **state)
     char *env5[] = {"GATEHOUSE_AUTH_KEY_ROTATION=9s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
                     "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
     assert_int_equal(load(&c, NULL, env5, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    /* Declared permissions are concrete; a role's may use wildcards and ":own". */
+    char *env7[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=file:read doc:*", NULL};
+    assert_int_equal(load(&c, NULL, env7, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "authz.permissions: expected permissions resource:action without "
+                             "wildcards separated by spaces, got \"doc:*\"");
+    char *env8[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=file:read:own", NULL};
+    assert_int_equal(load(&c, NULL, env8, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    char *env9[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:* doc:read:own  org:read", NULL};
+    assert_int_equal(load(&c, NULL, env9, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
+    char *env10[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=File:read", NULL};
+    assert_int_equal(load(&c, NULL, env10, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
     char *env6[] = {"GATEHOUSE_AUTH_KEY_ROTATION=10s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
                     "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
