@@ -7,6 +7,7 @@
 
 #include "api/app.h"
 #include "api/handlers.h"
+#include "authz/rbac.h"
 #include "authz/perm.h"
 
 static double ratio(uint64_t hits, uint64_t misses)
@@ -31,7 +32,7 @@ static int may_read(struct gh_req *req, struct gh_app *app)
             return 0;
         }
         const struct gh_identity *who = gh_api_identity(req);
-        if (gh_perms_allow(who->perms, "metrics:read", 12))
+        if (gh_authz_decide(who, who->perms, "metrics:read", NULL, NULL))
             return 1;
     }
     gh_reply_error(req, 403, "ip_not_allowed",

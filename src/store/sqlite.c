@@ -1003,17 +1003,15 @@ static gh_err role_update(struct gh_store *st, const char *org_id, const char *r
         sqlite3_bind_text(s, 4, permissions, -1, SQLITE_STATIC);
     if ((err = run(c, s, "role_update")) == GH_OK && sqlite3_changes64(c->db) == 0)
         err = GH_ERR_NOT_FOUND;
-    if (err == GH_OK && permissions != NULL) {
-        /* Its members' permissions changed: every cached view of them goes. */
+    if (err == GH_OK) {
+        /* Its members' permissions or role name changed: every cached view of them goes,
+         * here through affected and on other nodes through the feed. */
         s = stmt(c, ST_ROLE_FEED);
         sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, role_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, now);
         if ((err = run(c, s, "role_feed")) == GH_OK)
             err = tell(c, ST_ROLE_MEMBERS, org_id, role_id, affected, arg);
-    } else if (err == GH_OK) {
-        /* A new name shows in their tokens' roles. */
-        err = tell(c, ST_ROLE_MEMBERS, org_id, role_id, affected, arg);
     }
     err = finish(c, err);
 out:
