@@ -240,5 +240,16 @@ def allows(perms, wanted, owner_is_caller=False):
     return any(covers(g, wanted, owner_is_caller) for g in perms)
 
 
+def allows_grant(perms, wanted):
+    """What a role author must hold to hand out wanted (a grant, ":own" or not): an
+    unqualified grant covers its ":own" form, never the reverse."""
+    w = split_perm(wanted)
+    for granted in perms:
+        g = split_perm(granted)
+        if g and w and part_covers(g[0], w[0]) and part_covers(g[1], w[1]) and (not g[2] or w[2]):
+            return True
+    return False
+
+
 def new_id():
     return str(uuid.uuid4())
