@@ -16,6 +16,8 @@ static const char usage[] =
     "  keygen    write a new signing key, or rotate the key set (keygen --rotate)\n"
     "  user      create, list, set-password, disable, enable users\n"
     "  apikey    create, list, revoke API keys\n"
+    "  org       create, list orgs, add members\n"
+    "  role      list, create, delete roles of an org, set a member's role\n"
     "  version   print the version\n"
     "\n"
     "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
@@ -39,6 +41,10 @@ int main(int argc, char **argv)
         return gh_cmd_user(argc - 1, argv + 1);
     if (strcmp(cmd, "apikey") == 0)
         return gh_cmd_apikey(argc - 1, argv + 1);
+    if (strcmp(cmd, "org") == 0)
+        return gh_cmd_org(argc - 1, argv + 1);
+    if (strcmp(cmd, "role") == 0)
+        return gh_cmd_role(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("gatehouse %s\n", GH_VERSION);
         return 0;

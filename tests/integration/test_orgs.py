@@ -309,3 +309,43 @@ def test_api_key_acts_in_its_org_only(srv):
     assert len(items) == 1 and items[0]["name"] == "default"
     assert_error(srv.get(f"{ORGS}/{org['id']}", headers=hk), 404, "not_found")
     assert_error(srv.post(ORGS, {"name": unique_name("o")}, headers=hk), 403, "forbidden")
+
+
+def test_cli_org_and_role_reach_a_running_server(srv):
+    import time
+    from conftest import run_cli
+    a = person(srv)
+    name = unique_name("cli")
+    r = run_cli(["org", "create", "--name", name, "--owner", a["username"]], srv.data_dir)
+    assert r.returncode == 0, r.stderr
+    assert name in run_cli(["org", "list", "--user", a["username"]], srv.data_dir).stdout
+    m = person(srv)
+    r = run_cli(["org", "add-member", "--org", name, "--user", m["username"], "--role", "admin"],
+                srv.data_dir)
+    assert r.returncode == 0, r.stderr
+    org = [o for o in srv.get(ORGS, headers=m["h"]).json()["items"] if o["name"] == name][0]
+    hm = bearer(login(srv, m, org["id"])["access_token"])
+    assert srv.get(VERIFY, headers=hm).headers["X-Auth-Roles"] == "admin"
+    r = run_cli(["role", "create", "--org", name, "--name", "viewer", "--perm", "file:read"],
+                srv.data_dir)
+    assert r.returncode == 0, r.stderr
+    assert run_cli(["role", "set", "--org", name, "--user", m["username"], "--role", "viewer"],
+                   srv.data_dir).returncode == 0
+    deadline = time.monotonic() + 2
+    while srv.get(VERIFY, headers=hm).headers.get("X-Auth-Roles") != "viewer":
+        assert time.monotonic() < deadline, "the CLI's change did not reach the server"
+        time.sleep(0.05)
+    assert "viewer" in run_cli(["role", "list", "--org", org["id"]], srv.data_dir).stdout
+    assert run_cli(["role", "delete", "--org", name, "--name", "viewer"],
+                   srv.data_dir).returncode == 1  # held
+    assert run_cli(["role", "delete", "--org", name, "--name", "admin"],
+                   srv.data_dir).returncode == 1
+    assert run_cli(["role", "create", "--org", name, "--name", "x", "--perm", "nope:x"],
+                   srv.data_dir).returncode == 1
+    assert run_cli(["org", "create", "--name", name, "--owner", a["username"]],
+                   srv.data_dir).returncode == 1  # taken
+    for cmd in (["org"], ["role"], ["org", "frob"], ["role", "create", "--org", name]):
+        assert run_cli(cmd, srv.data_dir).returncode == 2
+    for cmd in (["org", "--help"], ["role", "--help"], ["org", "create", "--help"]):
+        r = run_cli(cmd)
+        assert r.returncode == 0 and "usage" in r.stdout
