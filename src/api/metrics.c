@@ -4,6 +4,7 @@
  * 403 ip_not_allowed.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
@@ -32,7 +33,10 @@ static int may_read(struct gh_req *req, struct gh_app *app)
             return 0;
         }
         const struct gh_identity *who = gh_api_identity(req);
-        if (gh_authz_decide(who, who->perms, "metrics:read", NULL, NULL))
+        /* The metrics cover every org: an org's own admin (*:*) does not read them, only
+         * a superadmin or a holder of metrics:read in the default org. */
+        if (gh_authz_decide(who, who->perms, "metrics:read", NULL, NULL) &&
+            (who->superadmin || strcmp(who->org_id, gh_auth_default_org(app->auth)) == 0))
             return 1;
     }
     gh_reply_error(req, 403, "ip_not_allowed",

@@ -347,6 +347,11 @@ const char *gh_cred_name(enum gh_cred cred)
     return "unknown";
 }
 
+const char *gh_auth_default_org(const struct gh_auth *a)
+{
+    return a->default_org;
+}
+
 const struct gh_store_handle *gh_auth_store(const struct gh_auth *a)
 {
     return a->store;

@@ -178,6 +178,9 @@ gh_err gh_auth_member(struct gh_auth *auth, const char *user_id, const char *org
  */
 void gh_auth_user_forget(struct gh_auth *auth, const char *user_id) GH_NONNULL(1, 2);
 
+/** The id of the "default" org (registration joins it; its admins operate Gatehouse). */
+const char *gh_auth_default_org(const struct gh_auth *auth) GH_NONNULL(1);
+
 /** Makes org_id the caller's primary org. GH_ERR_NOT_FOUND when not a member. */
 gh_err gh_auth_set_primary_org(struct gh_auth *auth, const struct gh_identity *who,
                                const char *org_id) GH_WUR GH_NONNULL(1, 2, 3);

@@ -349,3 +349,12 @@ def test_cli_org_and_role_reach_a_running_server(srv):
     for cmd in (["org", "--help"], ["role", "--help"], ["org", "create", "--help"]):
         r = run_cli(cmd)
         assert r.returncode == 0 and "usage" in r.stdout
+
+
+def test_an_org_admin_does_not_read_gatehouse_wide_metrics(make_server):
+    s = make_server(env={**FAST, "GATEHOUSE_METRICS_ALLOW": ""})
+    a = person(s)
+    org = new_org(s, a["h"])
+    h = bearer(login(s, a, org["id"])["access_token"])  # admin (*:*) of its own org
+    assert_error(s.get("/metrics", headers=h), 403, "ip_not_allowed")
+    assert s.get("/metrics", headers=admin(s)).status_code == 200
