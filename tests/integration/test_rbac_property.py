@@ -10,8 +10,9 @@ import random
 import pytest
 
 from conftest import Server, unique_name
-from rbac_support import (APP_PERMISSIONS, ORGS, ME, add_member, allows, allows_grant, call, check,
-                          create_org, create_role, new_actor, new_id, split_perm, superadmin)
+from rbac_support import (APP_PERMISSIONS, CHECK, KEYS, ME, ORGS, add_member, allows,
+                          allows_grant, call, check, create_org, create_role, key_h, new_actor,
+                          new_id, split_perm, superadmin)
 
 SEEDS = (1, 7, 2026)
 STEPS = 40
@@ -104,6 +105,7 @@ class World:
         self.outcomes = {True: 0, False: 0}
         self.reasons = set()
         self.model = Model()
+        self.keys = []  # {"h", "uid", "org", "scopes" (None: unscoped), "alive"}
         self.root = superadmin(server)
         me = server.get(ME, headers=self.root.h).json()
         self.default_org = me["primary_org_id"]
@@ -159,6 +161,8 @@ class World:
         a = self.an_admin(org)
         self.expect(call(self.s, "DELETE", f"{ORGS}/{org.id}", a.h), 204,
                     f"{a.username} deletes org {org.id}")
+        for uid in list(org.members):
+            self.member_gone(org, uid)
         del self.model.orgs[org.id]
         self.model.gone.append(org.id)
 
@@ -201,7 +205,37 @@ class World:
         r = call(self.s, "DELETE", f"{ORGS}/{org.id}/members/{u.id}", a.h)
         self.expect(r, 409 if last else 204, f"{a.username} removes {u.username} from {org.id}")
         if not last:
-            del org.members[u.id]
+            self.member_gone(org, u.id)
+
+    def member_gone(self, org, uid):
+        """uid leaves org: its API keys for org are revoked with the membership."""
+        del org.members[uid]
+        for k in self.keys:
+            if k["uid"] == uid and k["org"] == org.id:
+                k["alive"] = False
+
+    def op_make_key(self):
+        if len(self.keys) >= 12:
+            return
+        u = self.rng.choice(self.users)
+        org = self.model.orgs[self.rng.choice([o for o, x in self.model.orgs.items()
+                                               if u.id in x.members])]
+        scopes = None if self.rng.random() < 0.3 else \
+            set(self.rng.sample(GRANTABLE, self.rng.randint(1, 3)))
+        body = {"name": unique_name("pk"), "org_id": org.id}
+        if scopes is not None:
+            body["scopes"] = sorted(scopes)
+        held = org.roles[org.members[u.id]]
+        fits = scopes is None or all(allows_grant(held, x) for x in scopes)
+        r = call(self.s, "POST", KEYS, u.h, body)
+        self.expect(r, 201 if fits else 422,
+                    f"{u.username} makes a key for {org.id} scopes {body.get('scopes')} "
+                    f"holding {sorted(held)}")
+        if fits:
+            self.keys.append({"h": key_h(r.json()["key"]), "uid": u.id, "org": org.id,
+                              "scopes": scopes, "alive": True, "name": body["name"]})
+        else:
+            assert r.json()["error"]["code"] == "invalid_scope", self.fail(r.text)
 
     def random_perms(self):
         return set(self.rng.sample(GRANTABLE, self.rng.randint(1, 4)))
@@ -340,7 +374,7 @@ class World:
         elif want == 200 and kind == "set":
             org.members[target.id] = role
         elif want == 204 and kind == "remove":
-            del org.members[target.id]
+            self.member_gone(org, target.id)
         elif want == 201:
             org.roles[req[2]["name"]] = perms
             org.role_ids[req[2]["name"]] = r.json()["id"]
@@ -350,7 +384,7 @@ class World:
             del org.roles[role]
             del org.role_ids[role]
 
-    OPS = (("op_attempt", 6), ("op_add_member", 5), ("op_set_role", 4), ("op_remove_member", 3),
+    OPS = (("op_make_key", 3), ("op_attempt", 6), ("op_add_member", 5), ("op_set_role", 4), ("op_remove_member", 3),
            ("op_create_role", 3), ("op_grant", 4), ("op_revoke", 3), ("op_delete_role", 2),
            ("op_create_org", 1), ("op_delete_org", 1))
 
@@ -368,6 +402,35 @@ class World:
             org_id = self.rng.choice(orgs)
             owner = self.rng.choice([None, u.id, self.rng.choice(self.users).id])
             self.assert_check(u, wanted, org_id, owner)
+        for _ in range(min(2, len(self.keys))):
+            self.assert_key_check(self.rng.choice(self.keys), self.rng.choice(WANTED),
+                                  self.rng.choice([None, None, self.rng.choice(orgs)]),
+                                  self.rng.choice([None, self.rng.choice(self.users).id]))
+
+    def assert_key_check(self, k, wanted, org_id, owner):
+        """Through an API key: the intersection of its scopes with its owner's role now."""
+        body = {"permission": wanted}
+        if org_id is not None:
+            body["org_id"] = org_id
+        if owner is not None:
+            body["owner_id"] = owner
+        r = call(self.s, "POST", CHECK, k["h"], body)
+        ctx = f"key {k['name']} of {k['uid']} for {k['org']} scopes {k['scopes']}: {body}"
+        if not k["alive"]:
+            assert r.status_code == 401, self.fail(f"{ctx}: revoked key answered {r.text}")
+            return
+        assert r.status_code == 200, self.fail(f"{ctx}: {r.status_code} {r.text}")
+        mine = owner == k["uid"]
+        if org_id not in (None, k["org"]):
+            want = False
+        else:
+            want = self.model.allowed(k["uid"], wanted, k["org"], owner) and \
+                (k["scopes"] is None or allows(k["scopes"], wanted, mine))
+        org = self.model.orgs[k["org"]]
+        got = r.json()["allowed"]
+        assert got is want, self.fail(f"{ctx}: role {sorted(org.roles[org.members[k['uid']]])}"
+                                      f" model {want}, server {r.json()}")
+        self.outcomes[want] += 1
 
     def assert_check(self, u, wanted, org_id, owner):
         want = self.model.allowed(u.id, wanted, org_id, owner)
