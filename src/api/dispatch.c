@@ -18,6 +18,7 @@ enum route_flags {
     AUTH = 1 << 1,      /* a valid credential is required */
     ANY_METHOD = 1 << 2,
     LONG_STRINGS = 1 << 3, /* JSON strings up to GH_SQL_MAX + 1, not server.max_field_length */
+    SELF = 1 << 4, /* the caller's own account: a user's token may, an API key needs perm */
 };
 
 enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL };
@@ -28,7 +29,8 @@ struct route {
     void (*handler)(struct gh_req *req);
     unsigned flags;
     enum route_pool pool;
-    const char *perm; /* with AUTH: a permission needed in the credential's org, or NULL */
+    const char *perm; /* with AUTH: a permission needed in the credential's org (with SELF:
+                       * needed by API keys only), or NULL */
 };
 
 /* Every route of the product. A route not listed here is a 404. */
@@ -41,17 +43,23 @@ static const struct route routes[] = {
     {"/api/v1/auth/login", GH_POST, gh_h_login, JSON_BODY, ON_HASH_POOL, NULL},
     {"/api/v1/auth/refresh", GH_POST, gh_h_refresh, JSON_BODY, ON_IO_POOL, NULL},
     {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL, NULL},
-    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH,
-     ON_HASH_POOL, NULL},
+    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | SELF, ON_IO_POOL,
+     "user:write"},
+    {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | SELF,
+     ON_HASH_POOL, "user:write"},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},
     /* ForwardAuth: proxies ask with the method of the original request. The handler
      * proves the caller itself: a route rule may make the original request public. */
     {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD, ON_LOOP, NULL},
-    {"/api/v1/api-keys", GH_POST, gh_h_apikey_create, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH, ON_IO_POOL, NULL},
+    /* A user's token may always manage that user's keys; a key needs apikey:<action>, so
+     * a narrow key cannot mint or revoke others. */
+    {"/api/v1/api-keys", GH_POST, gh_h_apikey_create, JSON_BODY | AUTH | SELF, ON_IO_POOL,
+     "apikey:write"},
+    {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH | SELF, ON_IO_POOL, "apikey:read"},
+    {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH | SELF, ON_IO_POOL,
+     "apikey:delete"},
+    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH | SELF, ON_IO_POOL,
+     "apikey:delete"},
     {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
      ON_IO_POOL, NULL},
     /* Authorization and tenancy. Org routes decide in the service, which takes the org
@@ -59,9 +67,11 @@ static const struct route routes[] = {
     {"/api/v1/authz/check", GH_POST, gh_h_authz_check, JSON_BODY | AUTH, ON_LOOP, NULL},
     {"/api/v1/permissions", GH_GET, gh_h_perm_list, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/permissions", GH_POST, gh_h_perm_add, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/auth/me/primary-org", GH_PUT, gh_h_primary_org, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/auth/me/primary-org", GH_PUT, gh_h_primary_org, JSON_BODY | AUTH | SELF,
+     ON_IO_POOL, "user:write"},
     {"/api/v1/orgs", GH_GET, gh_h_org_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs", GH_POST, gh_h_org_create, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs", GH_POST, gh_h_org_create, JSON_BODY | AUTH | SELF, ON_IO_POOL,
+     "org:write"},
     {"/api/v1/orgs/*", GH_GET, gh_h_org_get, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*", GH_PATCH, gh_h_org_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*", GH_DELETE, gh_h_org_delete, AUTH, ON_IO_POOL, NULL},
@@ -444,7 +454,9 @@ void gh_api_dispatch(struct gh_req *req)
         return;
     if ((route->flags & AUTH) && authenticate(req) != 0)
         return;
-    if (route->perm != NULL && !gh_api_allowed(req, route->perm))
+    if (route->perm != NULL &&
+        (!(route->flags & SELF) || gh_api_identity(req)->cred == GH_CRED_API_KEY) &&
+        !gh_api_allowed(req, route->perm))
         return;
 
     switch (route->pool) {

@@ -39,6 +39,14 @@ static int may_read(struct gh_req *req, struct gh_app *app)
             (who->superadmin || strcmp(who->org_id, gh_auth_default_org(app->auth)) == 0))
             return 1;
     }
+    /* Audited like every 403, with the caller when one was proven. */
+    const struct gh_identity *who = req->user != NULL ? gh_api_identity(req) : NULL;
+    struct gh_audit_subject subject = {who ? who->user_id : NULL, who ? who->username : NULL,
+                                       who ? who->org_id : NULL};
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_audit_record_async(app->io_pool, &app->store, "PERMISSION_DENIED", &meta, &subject, 403,
+                          "{\"permission\":\"metrics:read\"}");
     gh_reply_error(req, 403, "ip_not_allowed",
                    "metrics are served to allowed addresses or callers with metrics:read", NULL);
     return 0;

@@ -226,9 +226,8 @@ void gh_h_org_create(struct gh_req *req)
     const struct gh_identity *who = gh_api_identity(req);
     const char *name;
     size_t len;
-    /* A user may always make an org; a key acting for one needs org:write. */
-    if ((who->cred == GH_CRED_API_KEY && !gh_api_allowed(req, "org:write")) ||
-        gh_api_string_field(req, "name", 1, &name, &len))
+    /* A user may always make an org; a key acting for one needs org:write (the route). */
+    if (gh_api_string_field(req, "name", 1, &name, &len))
         return;
     struct gh_reqmeta meta;
     struct gh_org org;

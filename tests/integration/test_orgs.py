@@ -358,3 +358,28 @@ def test_an_org_admin_does_not_read_gatehouse_wide_metrics(make_server):
     h = bearer(login(s, a, org["id"])["access_token"])  # admin (*:*) of its own org
     assert_error(s.get("/metrics", headers=h), 403, "ip_not_allowed")
     assert s.get("/metrics", headers=admin(s)).status_code == 200
+
+
+def test_a_narrow_key_cannot_act_on_its_owners_account(srv):
+    a = person(srv)
+    org = new_org(srv, a["h"])
+    key = srv.post("/api/v1/api-keys", {"name": "narrow", "scopes": ["org:read"]},
+                   headers=a["h"]).json()["key"]
+    hk = {"X-API-Key": key}
+    for method, path, body in [
+        ("PUT", "/api/v1/auth/me/primary-org", {"org_id": org["id"]}),
+        ("POST", "/api/v1/auth/logout-all", None),
+        ("POST", "/api/v1/auth/change-password",
+         {"current_password": a["password"], "new_password": "Another-long-pass-9!"}),
+        ("POST", "/api/v1/api-keys", {"name": "child"}),
+    ]:
+        assert_error(srv.request(method, path, json=body, headers=hk), 403, "forbidden")
+    # the user's own token may; so may a key that holds user:write (an org admin's, *:*)
+    ha = bearer(login(srv, a, org["id"])["access_token"])
+    wide = srv.post("/api/v1/api-keys", {"name": "wide"}, headers=ha).json()["key"]
+    r = srv.request("PUT", "/api/v1/auth/me/primary-org", json={"org_id": org["id"]},
+                    headers={"X-API-Key": wide})
+    assert r.status_code == 204
+    r = srv.request("PUT", "/api/v1/auth/me/primary-org", json={"org_id": org["id"]},
+                    headers=a["h"])
+    assert r.status_code == 204

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "authz/perm.h"
+#include "authz/rbac.h"
 #include "authz/rules.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -292,6 +293,33 @@ static void perm_known_catalog(void **state)
     assert_false(gh_perm_known("", "*:*", 3));
     /* A malformed catalog item stands for nothing. */
     assert_false(gh_perm_known("BAD:x", "*:*", 3));
+}
+
+/* The one decision every check uses: superadmin, granted, owner, or not. */
+static void authz_decide_reasons(void **state)
+{
+    (void)state;
+    struct gh_identity who;
+    enum gh_authz_reason why;
+    memset(&who, 0, sizeof(who));
+    memcpy(who.user_id, "01a23cd7-d13e-7bad-9527-35a935d81420", 37);
+    const char *perms = "file:read doc:write:own";
+    assert_true(gh_authz_decide(&who, perms, "file:read", NULL, &why));
+    assert_int_equal(why, GH_AUTHZ_GRANTED);
+    assert_false(gh_authz_decide(&who, perms, "doc:write", NULL, &why));
+    assert_int_equal(why, GH_AUTHZ_NOT_GRANTED);
+    assert_false(gh_authz_decide(&who, perms, "doc:write", "someone-else", &why));
+    assert_true(gh_authz_decide(&who, perms, "doc:write", who.user_id, &why));
+    assert_int_equal(why, GH_AUTHZ_OWNER);
+    assert_true(gh_authz_decide(&who, perms, "file:read", who.user_id, &why));
+    assert_int_equal(why, GH_AUTHZ_GRANTED); /* the plain grant wins */
+    assert_false(gh_authz_decide(&who, perms, "doc:write:own:own", who.user_id, NULL));
+    assert_false(gh_authz_decide(&who, "", "file:read", who.user_id, NULL));
+    who.superadmin = 1;
+    assert_true(gh_authz_decide(&who, "", "anything:at_all", NULL, &why));
+    assert_int_equal(why, GH_AUTHZ_SUPERADMIN);
+    assert_string_equal(gh_authz_reason_name(GH_AUTHZ_OWNER), "owner");
+    assert_string_equal(gh_authz_reason_name(GH_AUTHZ_UNKNOWN_PERMISSION), "unknown_permission");
 }
 
 static void perms_intersect_bounds(void **state)
@@ -1007,6 +1035,7 @@ int main(void)
         cmocka_unit_test(perms_intersect_table),
         cmocka_unit_test(perm_own_qualifier),
         cmocka_unit_test(perm_known_catalog),
+        cmocka_unit_test(authz_decide_reasons),
         cmocka_unit_test(perms_intersect_bounds),
         cmocka_unit_test(rules_parse_basic),
         cmocka_unit_test(rules_parse_layout),
