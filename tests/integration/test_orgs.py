@@ -383,3 +383,42 @@ def test_a_narrow_key_cannot_act_on_its_owners_account(srv):
     r = srv.request("PUT", "/api/v1/auth/me/primary-org", json={"org_id": org["id"]},
                     headers=a["h"])
     assert r.status_code == 204
+
+
+def test_concurrent_demotions_keep_one_admin(srv):
+    import threading
+    a, b = person(srv), person(srv)
+    org = new_org(srv, a["h"])
+    add(srv, a["h"], org["id"], b["id"], role="admin")
+    base = f"{ORGS}/{org['id']}/members"
+    results = []
+    go = threading.Barrier(2)
+    op = admin(srv)  # an operator demotes both admins at once: one demotion must lose
+
+    def demote(target):
+        go.wait()
+        r = srv.request("PATCH", f"{base}/{target}", json={"role": "member"}, headers=op)
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=demote, args=(u,)) for u in (a["id"], b["id"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 409], results
+    roles = [m["role"] for m in srv.get(base, headers=admin(srv)).json()["items"]]
+    assert roles.count("admin") == 1
+
+
+def test_members_list_pages(srv):
+    a = person(srv)
+    org = new_org(srv, a["h"])
+    for _ in range(3):
+        add(srv, a["h"], org["id"], person(srv)["id"])
+    base = f"{ORGS}/{org['id']}/members"
+    first = srv.get(f"{base}?limit=3", headers=a["h"]).json()
+    assert len(first["items"]) == 3 and first["next_offset"] == 3
+    last = srv.get(f"{base}?limit=3&offset=3", headers=a["h"]).json()
+    assert len(last["items"]) == 1 and last["next_offset"] is None
+    names = [m["username"] for m in first["items"] + last["items"]]
+    assert names == sorted(names, key=str.lower)

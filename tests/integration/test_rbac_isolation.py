@@ -3,6 +3,9 @@ members, roles or API keys (another org's things answer 404, exactly like things
 not exist); a token cannot be switched into an org its user is not in; demotion, removal
 and org deletion take effect on the very next /verify and protected request, for cached
 tokens, refresh tokens and API keys alike."""
+import concurrent.futures
+import time
+
 import pytest
 
 from conftest import Server, assert_error, bearer, unique_name
@@ -410,6 +413,63 @@ def test_delegated_admin_cannot_escalate(t):
     ok(call(s, "POST", f"{ORGS}/{A}/members", d.h, {"user_id": u.id, "role": small["name"]}), 201)
     assert check(s, d.h, "file:write")["allowed"] is False
     assert check(s, u.h, "file:read", org_id=A)["allowed"] is True
+
+
+@pytest.mark.parametrize("race", ["demote each other", "both leave", "demote and leave"])
+def test_last_admin_survives_concurrent_changes(iso, race):
+    """Two admins at once each taking away the other's (or their own) admin role: one
+    wins, the org keeps an admin."""
+    for _ in range(5):
+        a = new_actor(iso, prefix="ira")
+        A = create_org(iso, a.h)["id"]
+        b = new_actor(iso, prefix="irb")
+        add_member(iso, a.h, A, b.id, "admin")
+        reqs = {
+            "demote each other": [("PATCH", f"{ORGS}/{A}/members/{b.id}", a.h, {"role": "member"}),
+                                  ("PATCH", f"{ORGS}/{A}/members/{a.id}", b.h, {"role": "member"})],
+            "both leave": [("DELETE", f"{ORGS}/{A}/members/{a.id}", a.h, None),
+                           ("DELETE", f"{ORGS}/{A}/members/{b.id}", b.h, None)],
+            "demote and leave": [("PATCH", f"{ORGS}/{A}/members/{a.id}", a.h, {"role": "member"}),
+                                 ("DELETE", f"{ORGS}/{A}/members/{b.id}", b.h, None)],
+        }[race]
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            codes = sorted(ex.map(lambda q: call(iso, *q).status_code, reqs))
+        assert codes[0] in (200, 204) and codes[1] in (403, 409), codes
+        admins = [m for m in list_all(iso, superadmin(iso).h, f"{ORGS}/{A}/members")
+                  if m["role"] == "admin"]
+        assert len(admins) == 1, (race, codes, admins)
+
+
+def poll(fn, timeout=5.0):
+    """fn() until truthy or the deadline (bounded); returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(0.02)
+
+
+def test_demotion_reaches_another_server_on_the_same_database(iso, t):
+    """A second process sharing the data dir (another node) sees the demotion through the
+    revocation feed: within a bounded time, for a token it has cached."""
+    s2 = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256",
+                     "GATEHOUSE_AUTHZ_PERMISSIONS": " ".join(APP_PERMISSIONS),
+                     "GATEHOUSE_FORWARD_AUTH_RULES": RULES}, data_dir=iso.data_dir)
+    try:
+        s2.start()
+        A = t.A["id"]
+        ok(call(iso, "PATCH", f"{ORGS}/{A}/members/{t.m.id}", t.a.h, {"role": "admin"}), 200)
+        t.m.relogin(A)
+        warm(s2, t.m.h, "/admin/x", "POST")
+        ok(call(iso, "PATCH", f"{ORGS}/{A}/members/{t.m.id}", t.a.h, {"role": "member"}), 200)
+        assert poll(lambda: verify(s2, t.m.h, "/admin/x", "POST").status_code == 403, 2.0)
+        assert check(s2, t.m.h, "org:write")["allowed"] is False
+        # Removal too: the token dies there.
+        ok(call(iso, "DELETE", f"{ORGS}/{A}/members/{t.m.id}", t.a.h), 204)
+        assert poll(lambda: verify(s2, t.m.h).status_code == 401, 2.0)
+    finally:
+        s2.cleanup()
 
 
 def test_superadmin_reaches_every_org(iso, t):
