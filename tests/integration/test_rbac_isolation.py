@@ -455,7 +455,9 @@ def test_demotion_reaches_another_server_on_the_same_database(iso, t):
     revocation feed: within a bounded time, for a token it has cached."""
     s2 = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256",
                      "GATEHOUSE_AUTHZ_PERMISSIONS": " ".join(APP_PERMISSIONS),
-                     "GATEHOUSE_FORWARD_AUTH_RULES": RULES}, data_dir=iso.data_dir)
+                     "GATEHOUSE_FORWARD_AUTH_RULES": RULES,
+                     "GATEHOUSE_PUBLIC_URL": iso.base},  # the same issuer
+                data_dir=iso.data_dir)
     try:
         s2.start()
         A = t.A["id"]
