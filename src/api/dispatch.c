@@ -397,8 +397,11 @@ void gh_api_reply_page(struct gh_req *req, json_t *items, size_t seen, size_t li
 int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1])
 {
     const char *p = req->path;
-    for (size_t i = 0; i <= index && p != NULL; i++)
-        p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL;
+    for (size_t i = 0; i <= index && p != NULL; i++) {
+        p = strchr(p, '/');
+        if (p != NULL)
+            p++;
+    }
     size_t n = p != NULL ? strcspn(p, "/") : 0;
     if (n != GH_UUID_LEN || !gh_uuid_valid(p, n)) {
         gh_reply_error(req, 404, "not_found", "no such resource", NULL);

@@ -28,7 +28,9 @@ static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const c
         (void)snprintf(message, sizeof(message), "no such %s", what);
         gh_reply_error(req, 404, "not_found", message, NULL);
         return;
-    case GH_ERR_PERM: gh_api_deny(req, perm); return;
+    case GH_ERR_PERM:
+        gh_api_deny(req, perm);
+        return;
     case GH_ERR_POLICY:
         gh_reply_error(req, 409, "immutable", "this is a system role or the default org", NULL);
         return;
@@ -37,7 +39,9 @@ static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const c
                        "the name is taken, the role is held, or the org would lose its last admin",
                        NULL);
         return;
-    default: gh_api_reply_failure(req, err); return;
+    default:
+        gh_api_reply_failure(req, err);
+        return;
     }
 }
 
@@ -135,14 +139,14 @@ void gh_h_authz_check(struct gh_req *req)
     }
     int allowed = 0;
     enum gh_authz_reason why = GH_AUTHZ_NOT_GRANTED;
-    gh_err err = gh_rbac_check(app->rbac, gh_api_identity(req), perm, org_id, owner_id, &allowed,
-                               &why);
+    gh_err err =
+        gh_rbac_check(app->rbac, gh_api_identity(req), perm, org_id, owner_id, &allowed, &why);
     if (err != GH_OK) {
         gh_api_reply_failure(req, err);
         return;
     }
-    gh_reply_json(req, 200, json_pack("{s:b, s:s}", "allowed", allowed, "reason",
-                                      gh_authz_reason_name(why)));
+    gh_reply_json(req, 200,
+                  json_pack("{s:b, s:s}", "allowed", allowed, "reason", gh_authz_reason_name(why)));
 }
 
 /* ---- declared permissions ---- */
@@ -183,11 +187,15 @@ void gh_h_perm_add(struct gh_req *req)
     case GH_ERR_INVALID:
         reply_value(req, "name", "expected one resource:action without wildcards");
         return;
-    case GH_ERR_TOO_LARGE: reply_value(req, "name", "too many declared permissions"); return;
+    case GH_ERR_TOO_LARGE:
+        reply_value(req, "name", "too many declared permissions");
+        return;
     case GH_ERR_CONFLICT:
         gh_reply_error(req, 409, "conflict", "the permission is already declared", NULL);
         return;
-    default: reply_rbac(req, err, "superadmin", "permission"); return;
+    default:
+        reply_rbac(req, err, "superadmin", "permission");
+        return;
     }
 }
 
@@ -387,8 +395,8 @@ void gh_h_role_list(struct gh_req *req)
     if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_page(req, &limit, &offset))
         return;
     struct page p = {json_array(), limit, 0};
-    gh_err err = gh_rbac_role_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
-                                   add_role, &p);
+    gh_err err =
+        gh_rbac_role_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset, add_role, &p);
     reply_listed(req, err, &p, offset, "role:read", "organization");
 }
 
@@ -424,9 +432,8 @@ static void reply_role(struct gh_req *req, gh_err err, int status, const struct 
         if (strcmp(field, "permissions") == 0 && refusal->permission[0] != '\0')
             json_object_set_new(details, "permission", json_string(refusal->permission));
         gh_reply_error(req, 422, "invalid_value",
-                       strcmp(field, "name") == 0
-                           ? "a role name is 1-64 of a-z 0-9 '_' '.' '-'"
-                           : "a permission is malformed or not declared",
+                       strcmp(field, "name") == 0 ? "a role name is 1-64 of a-z 0-9 '_' '.' '-'"
+                                                  : "a permission is malformed or not declared",
                        details);
         return;
     }

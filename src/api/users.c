@@ -1,5 +1,6 @@
 /* /api/v1/users: user administration (superadmins, or user:admin within the caller's org). */
 #include <string.h>
+#include <sodium.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
@@ -73,7 +74,7 @@ void gh_h_user_get(struct gh_req *req)
     gh_err err = gh_rbac_user_access(app->rbac, gh_api_identity(req), id, 0);
     if (err == GH_OK)
         err = app->store.ops->user_get(app->store.st, id, &u);
-    memset(u.password_hash, 0, sizeof(u.password_hash));
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK) {
         reply_err(req, err);
         return;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
 #include <jansson.h>
 
@@ -28,7 +29,7 @@ struct gh_rbac {
     const struct gh_config *cfg;
     const struct gh_store_handle *store;
     struct gh_auth *auth;
-    pthread_rwlock_t lock; /* guards catalog, api, napi, loaded_at */
+    pthread_rwlock_t lock;     /* guards catalog, api, napi, loaded_at */
     char catalog[CATALOG_MAX]; /* builtin + config + api */
     char api[CATALOG_MAX];     /* declared through the API */
     size_t napi;
@@ -43,12 +44,18 @@ static int64_t now_s(void)
 const char *gh_authz_reason_name(enum gh_authz_reason why)
 {
     switch (why) {
-    case GH_AUTHZ_GRANTED: return "granted";
-    case GH_AUTHZ_OWNER: return "owner";
-    case GH_AUTHZ_SUPERADMIN: return "superadmin";
-    case GH_AUTHZ_NOT_GRANTED: return "not_granted";
-    case GH_AUTHZ_NOT_A_MEMBER: return "not_a_member";
-    case GH_AUTHZ_UNKNOWN_PERMISSION: return "unknown_permission";
+    case GH_AUTHZ_GRANTED:
+        return "granted";
+    case GH_AUTHZ_OWNER:
+        return "owner";
+    case GH_AUTHZ_SUPERADMIN:
+        return "superadmin";
+    case GH_AUTHZ_NOT_GRANTED:
+        return "not_granted";
+    case GH_AUTHZ_NOT_A_MEMBER:
+        return "not_a_member";
+    case GH_AUTHZ_UNKNOWN_PERMISSION:
+        return "unknown_permission";
     }
     return "not_granted";
 }
@@ -416,8 +423,7 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     if (strcmp(org.name, DEFAULT_ORG) == 0)
         return GH_ERR_POLICY;
-    if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->auth)) !=
-        GH_OK)
+    if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->auth)) != GH_OK)
         return err;
     audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
     return GH_OK;
@@ -494,7 +500,7 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     if (err != GH_OK)
         return err;
     err = r->store->ops->user_get(r->store->st, user_id, &u);
-    memset(u.password_hash, 0, sizeof(u.password_hash));
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
     if ((err = r->store->ops->member_add(r->store->st, org_id, user_id, role, now_s())) != GH_OK)
@@ -508,9 +514,9 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     return GH_OK;
 }
 
-gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
-                               const char *org_id, const char *user_id, const char *role,
-                               const struct gh_reqmeta *meta, struct gh_member *out)
+gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                               const char *user_id, const char *role, const struct gh_reqmeta *meta,
+                               struct gh_member *out)
 {
     static __thread struct gh_role rl;
     static __thread struct gh_user u;
@@ -523,7 +529,7 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
     gh_auth_user_forget(r->auth, user_id);
     audit_member(r, meta, who, org_id, "role", user_id, role, 200);
     err = r->store->ops->user_get(r->store->st, user_id, &u);
-    memset(u.password_hash, 0, sizeof(u.password_hash));
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
     memset(out, 0, sizeof(*out));
@@ -565,8 +571,7 @@ static int role_name_ok(const char *s)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
             return 0;
     }
     return 1;
@@ -671,9 +676,9 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
             return GH_ERR_PERM;
     }
     refusal->field = NULL;
-    if ((err = r->store->ops->role_update(r->store->st, org_id, role_id,
-                                          renames ? in->name : NULL, in->has_perms ? next : NULL,
-                                          now_s(), forget, r->auth)) != GH_OK)
+    if ((err = r->store->ops->role_update(r->store->st, org_id, role_id, renames ? in->name : NULL,
+                                          in->has_perms ? next : NULL, now_s(), forget, r->auth)) !=
+        GH_OK)
         return err;
     if (renames)
         memcpy(role.name, in->name, strlen(in->name) + 1);
@@ -703,8 +708,8 @@ gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, con
 
 /* ---- users ---- */
 
-gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who,
-                           const char *target_id, int write)
+gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, const char *target_id,
+                           int write)
 {
     static __thread struct gh_user u;
     static __thread struct gh_membership orgs[2];
@@ -714,7 +719,7 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who,
         if (target_id == NULL)
             return GH_OK;
         err = r->store->ops->user_get(r->store->st, target_id, &u);
-        memset(u.password_hash, 0, sizeof(u.password_hash));
+        sodium_memzero(u.password_hash, sizeof(u.password_hash));
         return err;
     }
     if (!gh_authz_decide(who, who->perms, "user:admin", NULL, NULL))
@@ -729,7 +734,7 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who,
     if ((err = r->store->ops->user_get(r->store->st, target_id, &u)) != GH_OK ||
         (err = r->store->ops->member_list_user(r->store->st, target_id, orgs, 2, &n)) != GH_OK)
         return err;
-    memset(u.password_hash, 0, sizeof(u.password_hash));
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return u.superadmin || n > 1 ? GH_ERR_PERM : GH_OK;
 }
 

@@ -67,7 +67,8 @@ gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const ch
 /* ---- declared permissions ---- */
 
 /** Calls fn with each declared permission and where it comes from ("builtin", "config", "api"). */
-gh_err gh_rbac_perm_list(struct gh_rbac *r, int (*fn)(void *arg, const char *name, const char *source),
+gh_err gh_rbac_perm_list(struct gh_rbac *r,
+                         int (*fn)(void *arg, const char *name, const char *source),
                          void *arg) GH_WUR GH_NONNULL(1, 2);
 /** Declares an app permission (superadmins only: GH_ERR_PERM). GH_ERR_INVALID not one
  * concrete resource:action; GH_ERR_CONFLICT already declared; GH_ERR_TOO_LARGE too many. */
@@ -86,8 +87,8 @@ gh_err gh_rbac_org_list(struct gh_rbac *r, const struct gh_identity *who, size_t
 gh_err gh_rbac_org_get(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                        struct gh_org *out) GH_WUR GH_NONNULL(1, 2, 3, 4);
 gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
-                          const char *name, const struct gh_reqmeta *meta, struct gh_org *out)
-    GH_WUR GH_NONNULL(1, 2, 3, 4, 6);
+                          const char *name, const struct gh_reqmeta *meta,
+                          struct gh_org *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 6);
 /** Deletes the org with its roles and memberships; its members' credentials there fail at once. */
 gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                           const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3);
@@ -105,10 +106,9 @@ gh_err gh_rbac_member_list(struct gh_rbac *r, const struct gh_identity *who, con
 gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                           const char *user_id, const char *role, const struct gh_reqmeta *meta,
                           struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
-gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
-                               const char *org_id, const char *user_id, const char *role,
-                               const struct gh_reqmeta *meta, struct gh_member *out) GH_WUR
-    GH_NONNULL(1, 2, 3, 4, 5, 7);
+gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                               const char *user_id, const char *role, const struct gh_reqmeta *meta,
+                               struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
 /** Removes a member (a member may always leave, unless the last admin). */
 gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                              const char *user_id, const struct gh_reqmeta *meta) GH_WUR
@@ -157,11 +157,10 @@ gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, con
  * (write != 0) by a non-superadmin, the target must belong to no other org and not be a
  * superadmin (GH_ERR_PERM). target_id NULL: may who list users at all.
  */
-gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who,
-                           const char *target_id, int write) GH_WUR GH_NONNULL(1, 2);
+gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, const char *target_id,
+                           int write) GH_WUR GH_NONNULL(1, 2);
 /** The users who may see: every user for a superadmin, else the members of its org. */
 gh_err gh_rbac_user_list(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
-                         size_t offset, gh_user_visit_fn fn, void *arg) GH_WUR
-    GH_NONNULL(1, 2, 5);
+                         size_t offset, gh_user_visit_fn fn, void *arg) GH_WUR GH_NONNULL(1, 2, 5);
 
 #endif

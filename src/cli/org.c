@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "authn/apikey.h"
 #include "authz/rbac.h"
@@ -54,20 +55,22 @@ static const struct gh_reqmeta cli_meta = {NULL, NULL, "gatehouse-cli", NULL, NU
 /* The org named by id or name. */
 static int find_org(struct gh_app *app, const char *ref, struct gh_org *out)
 {
-    gh_err err = gh_uuid_valid(ref, strlen(ref)) ? app->store.ops->org_get(app->store.st, ref, out)
-                                                  : app->store.ops->org_find_name(app->store.st,
-                                                                                  ref, out);
+    gh_err err = gh_uuid_valid(ref, strlen(ref))
+                     ? app->store.ops->org_get(app->store.st, ref, out)
+                     : app->store.ops->org_find_name(app->store.st, ref, out);
     if (err != GH_OK)
-        fprintf(stderr, "gatehouse: %s\n", err == GH_ERR_NOT_FOUND ? "no such org" : gh_err_name(err));
+        fprintf(stderr, "gatehouse: %s\n",
+                err == GH_ERR_NOT_FOUND ? "no such org" : gh_err_name(err));
     return err == GH_OK ? 0 : 1;
 }
 
 static int find_user(struct gh_app *app, const char *login, struct gh_user *out)
 {
     gh_err err = app->store.ops->user_find_login(app->store.st, login, out);
-    memset(out->password_hash, 0, sizeof(out->password_hash));
+    sodium_memzero(out->password_hash, sizeof(out->password_hash));
     if (err != GH_OK)
-        fprintf(stderr, "gatehouse: %s\n", err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));
+        fprintf(stderr, "gatehouse: %s\n",
+                err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));
     return err == GH_OK ? 0 : 1;
 }
 
@@ -76,11 +79,21 @@ static int failed(gh_err err)
 {
     const char *why;
     switch (err) {
-    case GH_ERR_NOT_FOUND: why = "no such org, user, member or role"; break;
-    case GH_ERR_INVALID: why = "an unacceptable name, role or permission"; break;
-    case GH_ERR_CONFLICT: why = "the name is taken, the role is held, or the org would lose its last admin"; break;
-    case GH_ERR_POLICY: why = "system roles and the default org cannot change that way"; break;
-    default: why = gh_err_name(err); break;
+    case GH_ERR_NOT_FOUND:
+        why = "no such org, user, member or role";
+        break;
+    case GH_ERR_INVALID:
+        why = "an unacceptable name, role or permission";
+        break;
+    case GH_ERR_CONFLICT:
+        why = "the name is taken, the role is held, or the org would lose its last admin";
+        break;
+    case GH_ERR_POLICY:
+        why = "system roles and the default org cannot change that way";
+        break;
+    default:
+        why = gh_err_name(err);
+        break;
     }
     fprintf(stderr, "gatehouse: %s\n", why);
     return 1;
@@ -208,7 +221,8 @@ static int role_cmd(struct gh_app *app, const char *verb, const struct args *a)
         memset(&refusal, 0, sizeof(refusal));
         err = gh_rbac_role_create(app->rbac, &who, org.id, &in, &cli_meta, &role, &refusal);
         if (err == GH_ERR_INVALID && refusal.permission[0] != '\0') {
-            fprintf(stderr, "gatehouse: --perm %s: malformed or not declared\n", refusal.permission);
+            fprintf(stderr, "gatehouse: --perm %s: malformed or not declared\n",
+                    refusal.permission);
             return 1;
         }
         if (err != GH_OK)
@@ -231,27 +245,32 @@ static int role_cmd(struct gh_app *app, const char *verb, const struct args *a)
 /* Parses the options of both commands; usage is the command's. */
 static int parse(int argc, char **argv, const char *usage, struct args *a)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-                                         {"owner", required_argument, NULL, 'w'},
-                                         {"user", required_argument, NULL, 'u'},
-                                         {"org", required_argument, NULL, 'o'},
-                                         {"role", required_argument, NULL, 'r'},
-                                         {"perm", required_argument, NULL, 'p'},
-                                         {"limit", required_argument, NULL, 'L'},
-                                         {"offset", required_argument, NULL, 'O'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"name", required_argument, NULL, 'n'},   {"owner", required_argument, NULL, 'w'},
+        {"user", required_argument, NULL, 'u'},   {"org", required_argument, NULL, 'o'},
+        {"role", required_argument, NULL, 'r'},   {"perm", required_argument, NULL, 'p'},
+        {"limit", required_argument, NULL, 'L'},  {"offset", required_argument, NULL, 'O'},
+        {"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
     optind = 2;
     while ((c = getopt_long(argc, argv, "n:w:u:o:r:p:L:O:c:d:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': a->name = optarg; break;
-        case 'w': a->owner = optarg; break;
-        case 'u': a->user = optarg; break;
-        case 'o': a->org = optarg; break;
-        case 'r': a->role = optarg; break;
+        case 'n':
+            a->name = optarg;
+            break;
+        case 'w':
+            a->owner = optarg;
+            break;
+        case 'u':
+            a->user = optarg;
+            break;
+        case 'o':
+            a->org = optarg;
+            break;
+        case 'r':
+            a->role = optarg;
+            break;
         case 'p':
             if (a->nperms == PERMS_MAX) {
                 fprintf(stderr, "gatehouse: at most %d permissions\n", PERMS_MAX);
@@ -259,12 +278,24 @@ static int parse(int argc, char **argv, const char *usage, struct args *a)
             }
             a->perms[a->nperms++] = optarg;
             break;
-        case 'L': a->limit = optarg; break;
-        case 'O': a->offset = optarg; break;
-        case 'c': a->common.config = optarg; break;
-        case 'd': a->common.data_dir = optarg; break;
-        case 'h': fputs(usage, stdout); return 1;
-        default: fputs(usage, stderr); return 2;
+        case 'L':
+            a->limit = optarg;
+            break;
+        case 'O':
+            a->offset = optarg;
+            break;
+        case 'c':
+            a->common.config = optarg;
+            break;
+        case 'd':
+            a->common.data_dir = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 1;
+        default:
+            fputs(usage, stderr);
+            return 2;
         }
     }
     if (optind != argc) {
