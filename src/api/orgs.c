@@ -437,6 +437,11 @@ static void reply_role(struct gh_req *req, gh_err err, int status, const struct 
                        details);
         return;
     }
+    if (err == GH_ERR_TOO_LARGE) {
+        gh_reply_error(req, 422, "invalid_value", "the organization has 256 roles already",
+                       json_pack("{s:s}", "field", "name"));
+        return;
+    }
     reply_rbac(req, err, "role:write", "role");
 }
 

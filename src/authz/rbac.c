@@ -17,6 +17,7 @@
 #define CATALOG_MAX 65536 /* declared permissions, joined with ' ' */
 #define API_PERMS_MAX 1024
 #define RELOAD_EVERY 1 /* seconds between reloads of the declared permissions on a miss */
+#define ROLES_MAX 256  /* roles of one org, system roles included */
 
 /* Gatehouse's own resources, with every action that applies. */
 static const char builtin[] =
@@ -456,6 +457,13 @@ static int match_role(void *arg, const struct gh_role *role)
     return 1;
 }
 
+static int count_role(void *arg, const struct gh_role *role)
+{
+    (void)role;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
 /* The org's role called name: GH_ERR_INVALID when there is none. */
 static gh_err role_by_name(struct gh_rbac *r, const char *org_id, const char *name,
                            struct gh_role *out)
@@ -640,6 +648,12 @@ gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, con
         return err;
     if (!holds_all(who, perms, role.permissions))
         return GH_ERR_PERM; /* a role never grants more than its author holds */
+    size_t n = 0;
+    if ((err = r->store->ops->role_list(r->store->st, org_id, ROLES_MAX, 0, count_role, &n)) !=
+        GH_OK)
+        return err;
+    if (n >= ROLES_MAX)
+        return GH_ERR_TOO_LARGE;
     gh_uuid_v7(role.id);
     memcpy(role.org_id, org_id, strlen(org_id) + 1);
     memcpy(role.name, in->name, strlen(in->name) + 1);

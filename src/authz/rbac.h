@@ -135,7 +135,8 @@ struct gh_role_refusal {
 gh_err gh_rbac_role_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                          size_t limit, size_t offset, gh_role_visit_fn fn, void *arg) GH_WUR
     GH_NONNULL(1, 2, 3, 6);
-/** GH_ERR_INVALID with refusal (bad name, malformed or unknown permission, too many). */
+/** GH_ERR_INVALID with refusal (bad name, malformed or unknown permission, too many);
+ * GH_ERR_TOO_LARGE when the org has 256 roles already. */
 gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                            const struct gh_role_input *in, const struct gh_reqmeta *meta,
                            struct gh_role *out, struct gh_role_refusal *refusal) GH_WUR

@@ -199,3 +199,14 @@ def test_member_role_cannot_read_roles(srv):
              headers=a["h"])
     hm = login_into(srv, m, org["id"])
     assert_error(srv.get(f"{ORGS}/{org['id']}/roles", headers=hm), 403, "forbidden")
+
+
+def test_roles_per_org_are_bounded(srv):
+    a, org = setup_org(srv)
+    for i in range(254):  # with admin and member: 256
+        create_role(srv, a["h"], org, f"r{i}", ["file:read"])
+    r = srv.post(f"{ORGS}/{org['id']}/roles", {"name": "one-more", "permissions": ["file:read"]},
+                 headers=a["h"])
+    assert_error(r, 422, "invalid_value")
+    page = srv.get(f"{ORGS}/{org['id']}/roles?limit=1000", headers=a["h"]).json()
+    assert len(page["items"]) == 256 and page["next_offset"] is None
