@@ -45,12 +45,11 @@ struct gh_auth {
     int64_t feed_purged_at; /* when old feed entries were last deleted */
 };
 
-/* What the token cache keeps of a verified token. */
+/* What the token cache keeps of a verified token: who, in which org, until when, under
+ * which epoch. What it may do comes from the membership (below), never from its claims. */
 struct cached_token {
     char sub[GH_UUID_LEN + 1];
     char org[GH_UUID_LEN + 1];
-    char roles[GH_ROLES_MAX];
-    char perms[GH_PERMS_MAX];
     int64_t exp;
     int64_t epoch;
 };
@@ -900,8 +899,6 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         if (copy_field(ct.sub, sizeof(ct.sub), c.sub) != GH_OK ||
             copy_field(ct.org, sizeof(ct.org), c.org) != GH_OK)
             return GH_ERR_AUTH;
-        memcpy(ct.roles, c.roles, sizeof(ct.roles));
-        memcpy(ct.perms, c.perms, sizeof(ct.perms));
         ct.exp = c.exp;
         ct.epoch = c.epoch;
         if (a->cfg->token_cache_size > 0)
