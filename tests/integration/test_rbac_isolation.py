@@ -385,6 +385,35 @@ def test_org_admin_cannot_write_users_shared_with_other_orgs(t):
     assert verify(s, t.n.h).status_code == 200
 
 
+@pytest.mark.xfail(strict=True, reason="GET /api/v1/users[/{id}] shows an org admin the "
+                   "user's primary_org_id even when it is another org's (existence leak)")
+def test_users_api_shows_no_other_orgs_ids(t):
+    """B's admin, after adding a user of A to B, administers that user within B; what it
+    reads of the user names no org of A's (the primary org is A here)."""
+    s = t.s
+    v = new_actor(s, prefix="iv")
+    add_member(s, t.a.h, t.A["id"], v.id, "member")
+    assert call(s, "PUT", PRIMARY, v.h, {"org_id": t.A["id"]}).status_code == 204
+    add_member(s, t.b.h, t.B["id"], v.id, "member")
+    r = call(s, "GET", f"{USERS}/{v.id}", t.b.h)
+    assert r.status_code == 200, r.text
+    assert t.A["id"] not in r.text, r.text
+    listed = [u for u in list_all(s, t.b.h, USERS) if u["id"] == v.id]
+    assert listed and t.A["id"] not in str(listed), listed
+    # The operator sees it all.
+    root = superadmin(s)
+    assert ok(call(s, "GET", f"{USERS}/{v.id}", root.h), 200)["primary_org_id"] == t.A["id"]
+
+
+def test_org_admin_cannot_make_operators(t):
+    s = t.s
+    excl = new_actor(s, prefix="iop")
+    add_member(s, t.a.h, t.A["id"], excl.id, "member")
+    for who in (excl.id, t.a.id):
+        assert_error(call(s, "PATCH", f"{USERS}/{who}", t.a.h, {"superadmin": True}), 403)
+    assert ok(call(s, "GET", ME, t.a.h), 200)["superadmin"] is False
+
+
 def test_delegated_admin_cannot_escalate(t):
     """A custom role with org:admin and role:write but little else cannot hand out, or
     give itself, more than it holds."""

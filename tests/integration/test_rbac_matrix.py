@@ -278,3 +278,54 @@ def test_cell(ms, shared_world, method, route, kind):
         assert rows, (method, path, kind, "403 not audited as PERMISSION_DENIED")
     elif want == 404:
         assert_error(resp, 404, code="not_found")
+
+
+# -- dead credentials and HEAD, over every row -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def dead(ms):
+    """Credentials that were good once: revoked by logout-all, a revoked key, a token and a
+    key of a deleted org, and garbage."""
+    w = World(ms)
+    out = {"garbage jwt": {"Authorization": "Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln"},
+           "garbage key": {"X-API-Key": "ak_" + "x" * 43}}
+    u = new_actor(ms, prefix="mdead")
+    old = dict(u.h)
+    assert call(ms, "POST", "/api/v1/auth/logout-all", u.h).status_code == 204
+    out["jwt after logout-all"] = old
+    k = make_key(ms, w.admin.h, org_id=w.A)
+    assert call(ms, "DELETE", f"{KEYS}/{k['id']}", w.admin.h).status_code == 204
+    out["revoked key"] = key_h(k)
+    g = new_actor(ms, prefix="mgone")
+    G = create_org(ms, g.h)["id"]
+    g.relogin(G)
+    gk = make_key(ms, g.h, org_id=G)
+    assert call(ms, "DELETE", f"{ORGS}/{G}", g.h).status_code == 204
+    out["jwt of a deleted org"] = g.h
+    out["key of a deleted org"] = key_h(gk)
+    return w, out
+
+
+@pytest.mark.parametrize("method,route", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
+def test_dead_credentials_are_401_on_every_row(ms, dead, method, route):
+    w, creds = dead
+    r = MATRIX[(method, route)]
+    for name, h in creds.items():
+        body = body_for(r, w, w.admin)
+        resp = call(ms, "GET" if method == "*" else method, r["path"](w), h, body)
+        assert resp.status_code == 401, (name, resp.status_code, resp.text)
+        assert_error(resp, 401)
+        assert resp.headers.get("WWW-Authenticate", "").startswith("Bearer"), resp.headers
+
+
+GET_ROWS = [(m, p) for m, p in MATRIX if m == "GET"]
+
+
+@pytest.mark.parametrize("method,route", GET_ROWS, ids=[p for _, p in GET_ROWS])
+def test_head_answers_as_get_for_every_kind(ms, shared_world, method, route):
+    r = MATRIX[(method, route)]
+    for kind in KINDS:
+        _, headers = shared_world.caller(kind)
+        resp = ms.head(r["path"](shared_world), headers=headers)
+        assert resp.status_code == r["expect"][kind], (kind, resp.status_code)
+        assert resp.content == b""
