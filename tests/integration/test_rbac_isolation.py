@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Server, assert_error, bearer, unique_name
+from conftest import Server, assert_error, bearer, unique_name, wait_audit
 from rbac_support import (APP_PERMISSIONS, CHECK, KEYS, ME, ORGS, PRIMARY, REFRESH, USERS,
                           VERIFY, add_member, call, check, create_org, create_role, key_h,
                           list_all, login, make_key, new_actor, new_id, ok, superadmin)
@@ -216,6 +216,36 @@ def test_users_admin_api_does_not_cross_orgs(t):
         assert r.status_code in (403, 404), (method, r.status_code, r.text)
     # m is untouched.
     assert verify(s, t.m.h).status_code == 200
+
+
+def test_changes_in_an_org_are_audited_in_that_org(t):
+    """A's admin acting with a token of the default org: the audit rows are A's."""
+    s, A = t.s, t.A["id"]
+    tok = login(s, t.a.username, t.a.password)  # the default org's token
+    h = bearer(tok["access_token"])
+    u = new_actor(s, prefix="iau")
+    add_member(s, h, A, u.id, "member")
+    role = create_role(s, h, A, ["file:read"])
+    ok(call(s, "PATCH", f"{ORGS}/{A}/members/{u.id}", h, {"role": role["name"]}), 200)
+    ok(call(s, "DELETE", f"{ORGS}/{A}/members/{u.id}", h), 204)
+    def about_u():
+        rows = wait_audit(s, "MEMBERSHIP_CHANGE", user_id=t.a.id)
+        return [r for r in rows if u.id in (r["metadata"] or "")]
+    rows = poll(lambda: len(about_u()) == 3 and about_u())
+    assert rows and {r["org_id"] for r in rows} == {A}, rows
+    rows = wait_audit(s, "ROLE_CHANGE", user_id=t.a.id)
+    assert rows and {r["org_id"] for r in rows} == {A}, rows
+
+
+@pytest.mark.xfail(strict=True, reason="a 403 on an org route is audited with the org of the "
+                   "caller's token, not the org in the path where it was refused")
+def test_denials_in_an_org_are_audited_in_that_org(t):
+    s, A = t.s, t.A["id"]
+    tok = login(s, t.m.username, t.m.password)  # m is a plain member of A; default token
+    h = bearer(tok["access_token"])
+    assert_error(call(s, "PATCH", f"{ORGS}/{A}", h, {"name": unique_name("x")}), 403)
+    rows = wait_audit(s, "PERMISSION_DENIED", user_id=t.m.id, path=f"{ORGS}/{A}")
+    assert rows and rows[-1]["org_id"] == A, rows
 
 
 # -- token org switching ----------------------------------------------------------------------
