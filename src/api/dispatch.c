@@ -285,11 +285,17 @@ int gh_api_allowed(struct gh_req *req, const char *permission)
 
 void gh_api_deny(struct gh_req *req, const char *permission)
 {
+    gh_api_deny_in(req, permission, NULL);
+}
+
+void gh_api_deny_in(struct gh_req *req, const char *permission, const char *org_id)
+{
     const struct gh_identity *who = gh_api_identity(req);
     struct gh_app *app = req->app;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
-    struct gh_audit_subject subject = {who->user_id, who->username, who->org_id};
+    struct gh_audit_subject subject = {who->user_id, who->username,
+                                       org_id != NULL ? org_id : who->org_id};
     char metadata[GH_PERM_MAX + 32];
     (void)snprintf(metadata, sizeof(metadata), "{\"permission\":\"%s\"}", permission);
     gh_audit_record_async(app->io_pool, &app->store, "PERMISSION_DENIED", &meta, &subject, 403,

@@ -51,6 +51,10 @@ int gh_api_allowed(struct gh_req *req, const char *permission) GH_NONNULL(1, 2);
 /** Answers 403 forbidden for a permission the caller lacks, audited as PERMISSION_DENIED. */
 void gh_api_deny(struct gh_req *req, const char *permission) GH_NONNULL(1, 2);
 
+/** The same, for a refusal in org_id (the org of the path, recorded as the audit's org). */
+void gh_api_deny_in(struct gh_req *req, const char *permission, const char *org_id)
+    GH_NONNULL(1, 2);
+
 /** 1 when route (segments, "*" for any one non-empty segment) matches path. */
 int gh_api_path_matches(const char *route, const char *path) GH_NONNULL(1, 2);
 

@@ -17,10 +17,11 @@
 #define SEG_SUB 5
 
 /*
- * Maps a service answer that is not GH_OK. perm names what a 403 lacked (audited);
- * what names the missing thing of a 404.
+ * Maps a service answer that is not GH_OK. perm names what a 403 lacked, audited in org
+ * in (the org of the path; NULL: the caller's); what names the missing thing of a 404.
  */
-static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const char *what)
+static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const char *what,
+                       const char *in)
 {
     char message[96];
     switch (err) {
@@ -29,7 +30,7 @@ static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const c
         gh_reply_error(req, 404, "not_found", message, NULL);
         return;
     case GH_ERR_PERM:
-        gh_api_deny(req, perm);
+        gh_api_deny_in(req, perm, in);
         return;
     case GH_ERR_POLICY:
         gh_reply_error(req, 409, "immutable", "this is a system role or the default org", NULL);
@@ -113,11 +114,11 @@ static int add_role(void *arg, const struct gh_role *r)
 }
 
 static void reply_listed(struct gh_req *req, gh_err err, struct page *p, size_t offset,
-                         const char *perm, const char *what)
+                         const char *perm, const char *what, const char *org_id)
 {
     if (err != GH_OK) {
         json_decref(p->items);
-        reply_rbac(req, err, perm, what);
+        reply_rbac(req, err, perm, what, org_id);
         return;
     }
     gh_api_reply_page(req, p->items, p->seen, p->limit, offset);
@@ -194,7 +195,7 @@ void gh_h_perm_add(struct gh_req *req)
         gh_reply_error(req, 409, "conflict", "the permission is already declared", NULL);
         return;
     default:
-        reply_rbac(req, err, "superadmin", "permission");
+        reply_rbac(req, err, "superadmin", "permission", NULL);
         return;
     }
 }
@@ -209,7 +210,7 @@ void gh_h_primary_org(struct gh_req *req)
         return;
     gh_err err = gh_auth_set_primary_org(app->auth, gh_api_identity(req), org_id);
     if (err != GH_OK) {
-        reply_rbac(req, err, "org:read", "organization");
+        reply_rbac(req, err, "org:read", "organization", NULL);
         return;
     }
     gh_reply_json(req, 204, NULL);
@@ -225,7 +226,7 @@ void gh_h_org_list(struct gh_req *req)
         return;
     struct page p = {json_array(), limit, 0};
     gh_err err = gh_rbac_org_list(app->rbac, gh_api_identity(req), limit + 1, offset, add_org, &p);
-    reply_listed(req, err, &p, offset, "org:read", "organization");
+    reply_listed(req, err, &p, offset, "org:read", "organization", NULL);
 }
 
 void gh_h_org_create(struct gh_req *req)
@@ -246,7 +247,7 @@ void gh_h_org_create(struct gh_req *req)
         return;
     }
     if (err != GH_OK) {
-        reply_rbac(req, err, "org:write", "organization");
+        reply_rbac(req, err, "org:write", "organization", NULL);
         return;
     }
     gh_reply_json(req, 201, org_json(&org));
@@ -261,7 +262,7 @@ void gh_h_org_get(struct gh_req *req)
         return;
     gh_err err = gh_rbac_org_get(app->rbac, gh_api_identity(req), org_id, &org);
     if (err != GH_OK) {
-        reply_rbac(req, err, "org:read", "organization");
+        reply_rbac(req, err, "org:read", "organization", org_id);
         return;
     }
     gh_reply_json(req, 200, org_json(&org));
@@ -284,7 +285,7 @@ void gh_h_org_update(struct gh_req *req)
         return;
     }
     if (err != GH_OK) {
-        reply_rbac(req, err, "org:write", "organization");
+        reply_rbac(req, err, "org:write", "organization", org_id);
         return;
     }
     gh_reply_json(req, 200, org_json(&org));
@@ -300,7 +301,7 @@ void gh_h_org_delete(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_org_delete(app->rbac, gh_api_identity(req), org_id, &meta);
     if (err != GH_OK) {
-        reply_rbac(req, err, "org:delete", "organization");
+        reply_rbac(req, err, "org:delete", "organization", org_id);
         return;
     }
     gh_reply_json(req, 204, NULL);
@@ -318,11 +319,12 @@ void gh_h_member_list(struct gh_req *req)
     struct page p = {json_array(), limit, 0};
     gh_err err = gh_rbac_member_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
                                      add_member, &p);
-    reply_listed(req, err, &p, offset, "org:read", "organization");
+    reply_listed(req, err, &p, offset, "org:read", "organization", org_id);
 }
 
 /* The answer to a member write (add, role change). */
-static void reply_member(struct gh_req *req, gh_err err, int status, const struct gh_member *m)
+static void reply_member(struct gh_req *req, gh_err err, int status, const struct gh_member *m,
+                         const char *org_id)
 {
     if (err == GH_OK) {
         gh_reply_json(req, status, member_json(m));
@@ -332,7 +334,7 @@ static void reply_member(struct gh_req *req, gh_err err, int status, const struc
         reply_value(req, "role", "no such role in this organization");
         return;
     }
-    reply_rbac(req, err, "org:admin", status == 201 ? "organization or user" : "member");
+    reply_rbac(req, err, "org:admin", status == 201 ? "organization or user" : "member", org_id);
 }
 
 void gh_h_member_add(struct gh_req *req)
@@ -349,7 +351,7 @@ void gh_h_member_add(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err =
         gh_rbac_member_add(app->rbac, gh_api_identity(req), org_id, user_id, role, &meta, &m);
-    reply_member(req, err, 201, &m);
+    reply_member(req, err, 201, &m, org_id);
 }
 
 void gh_h_member_update(struct gh_req *req)
@@ -366,7 +368,7 @@ void gh_h_member_update(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err =
         gh_rbac_member_set_role(app->rbac, gh_api_identity(req), org_id, user_id, role, &meta, &m);
-    reply_member(req, err, 200, &m);
+    reply_member(req, err, 200, &m, org_id);
 }
 
 void gh_h_member_remove(struct gh_req *req)
@@ -379,7 +381,7 @@ void gh_h_member_remove(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_member_remove(app->rbac, gh_api_identity(req), org_id, user_id, &meta);
     if (err != GH_OK) {
-        reply_rbac(req, err, "org:admin", "member");
+        reply_rbac(req, err, "org:admin", "member", org_id);
         return;
     }
     gh_reply_json(req, 204, NULL);
@@ -397,7 +399,7 @@ void gh_h_role_list(struct gh_req *req)
     struct page p = {json_array(), limit, 0};
     gh_err err =
         gh_rbac_role_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset, add_role, &p);
-    reply_listed(req, err, &p, offset, "role:read", "organization");
+    reply_listed(req, err, &p, offset, "role:read", "organization", org_id);
 }
 
 /* Reads a role body; name required when creating. */
@@ -420,7 +422,7 @@ static int role_input(struct gh_req *req, int creating, struct gh_role_input *in
 }
 
 static void reply_role(struct gh_req *req, gh_err err, int status, const struct gh_role *role,
-                       const struct gh_role_refusal *refusal)
+                       const struct gh_role_refusal *refusal, const char *org_id)
 {
     if (err == GH_OK) {
         gh_reply_json(req, status, role_json(role));
@@ -442,7 +444,7 @@ static void reply_role(struct gh_req *req, gh_err err, int status, const struct 
                        json_pack("{s:s}", "field", "name"));
         return;
     }
-    reply_rbac(req, err, "role:write", "role");
+    reply_rbac(req, err, "role:write", "role", org_id);
 }
 
 void gh_h_role_create(struct gh_req *req)
@@ -460,7 +462,7 @@ void gh_h_role_create(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err =
         gh_rbac_role_create(app->rbac, gh_api_identity(req), org_id, &in, &meta, &role, &refusal);
-    reply_role(req, err, 201, &role, &refusal);
+    reply_role(req, err, 201, &role, &refusal, org_id);
 }
 
 void gh_h_role_update(struct gh_req *req)
@@ -479,7 +481,7 @@ void gh_h_role_update(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_role_update(app->rbac, gh_api_identity(req), org_id, role_id, &in, &meta,
                                      &role, &refusal);
-    reply_role(req, err, 200, &role, &refusal);
+    reply_role(req, err, 200, &role, &refusal, org_id);
 }
 
 void gh_h_role_delete(struct gh_req *req)
@@ -492,7 +494,7 @@ void gh_h_role_delete(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_role_delete(app->rbac, gh_api_identity(req), org_id, role_id, &meta);
     if (err != GH_OK) {
-        reply_rbac(req, err, "role:delete", "role");
+        reply_rbac(req, err, "role:delete", "role", org_id);
         return;
     }
     gh_reply_json(req, 204, NULL);

@@ -9,13 +9,16 @@
 
 #define SEG_USER 3 /* /api(0)/v1(1)/users(2)/{id}(3) */
 
-static json_t *user_json(const struct gh_user *u)
+/* A user as who may see it: the primary org is shown to an org's admin only when it is
+ * that org (another org's id would tell that org exists); superadmins see it always. */
+static json_t *user_json(const struct gh_user *u, const struct gh_identity *who)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "id", u->id, "username",
+    int shown = who->superadmin || strcmp(u->primary_org_id, who->org_id) == 0;
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:o}", "id", u->id, "username",
                      u->username, "email", u->email, "full_name", u->full_name, "primary_org_id",
-                     u->primary_org_id, "disabled", u->disabled, "superadmin", u->superadmin,
-                     "created_at", gh_json_time(u->created_at), "updated_at",
-                     gh_json_time(u->updated_at));
+                     shown && u->primary_org_id[0] ? json_string(u->primary_org_id) : json_null(),
+                     "disabled", u->disabled, "superadmin", u->superadmin, "created_at",
+                     gh_json_time(u->created_at), "updated_at", gh_json_time(u->updated_at));
 }
 
 static void reply_err(struct gh_req *req, gh_err err)
@@ -36,6 +39,7 @@ static void reply_err(struct gh_req *req, gh_err err)
 struct listing {
     json_t *items;
     size_t limit, seen;
+    const struct gh_identity *who;
 };
 
 static int add_user(void *arg, const struct gh_user *u)
@@ -43,7 +47,7 @@ static int add_user(void *arg, const struct gh_user *u)
     struct listing *l = arg;
     if (++l->seen > l->limit)
         return 1;
-    json_array_append_new(l->items, user_json(u));
+    json_array_append_new(l->items, user_json(u, l->who));
     return 0;
 }
 
@@ -53,7 +57,7 @@ void gh_h_user_list(struct gh_req *req)
     size_t limit, offset;
     if (gh_api_page(req, &limit, &offset))
         return;
-    struct listing l = {json_array(), limit, 0};
+    struct listing l = {json_array(), limit, 0, gh_api_identity(req)};
     gh_err err =
         gh_rbac_user_list(app->rbac, gh_api_identity(req), limit + 1, offset, add_user, &l);
     if (err != GH_OK) {
@@ -79,7 +83,7 @@ void gh_h_user_get(struct gh_req *req)
         reply_err(req, err);
         return;
     }
-    gh_reply_json(req, 200, user_json(&u));
+    gh_reply_json(req, 200, user_json(&u, gh_api_identity(req)));
 }
 
 /* Reads an optional boolean into *out (-1 when absent); answers 400 for another type. */
@@ -130,7 +134,7 @@ void gh_h_user_update(struct gh_req *req)
         reply_err(req, err);
         return;
     }
-    gh_reply_json(req, 200, user_json(&u));
+    gh_reply_json(req, 200, user_json(&u, who));
 }
 
 void gh_h_user_delete(struct gh_req *req)

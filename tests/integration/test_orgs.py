@@ -422,3 +422,13 @@ def test_members_list_pages(srv):
     assert len(last["items"]) == 1 and last["next_offset"] is None
     names = [m["username"] for m in first["items"] + last["items"]]
     assert names == sorted(names, key=str.lower)
+
+
+def test_a_denial_is_audited_in_the_org_of_the_path(srv):
+    a, m = person(srv), person(srv)
+    org = new_org(srv, a["h"])
+    add(srv, a["h"], org["id"], m["id"])
+    # m's token is for the default org; the refusal happens in org
+    assert_error(srv.request("DELETE", f"{ORGS}/{org['id']}", headers=m["h"]), 403)
+    rows = wait_audit(srv, "PERMISSION_DENIED", user_id=m["id"], path=f"{ORGS}/{org['id']}")
+    assert rows and rows[-1]["org_id"] == org["id"], rows

@@ -161,3 +161,17 @@ def test_org_user_admin_sees_its_members_only(srv, root):
                              headers=ha), 403, "forbidden")
     assert_error(srv.request("PATCH", f"{USERS}/{a['id']}", json={"superadmin": True},
                              headers=ha), 403, "forbidden")
+
+
+def test_org_admin_never_reads_another_orgs_id(srv, root):
+    a = person(srv)
+    org = srv.post(ORGS, {"name": unique_name("o")}, headers=a["h"]).json()
+    ha = bearer(srv.post("/api/v1/auth/login", {"username": a["username"],
+                                                "password": a["password"],
+                                                "org_id": org["id"]}).json()["access_token"])
+    m = person(srv)  # primary org: default
+    srv.post(f"{ORGS}/{org['id']}/members", {"user_id": m["id"], "role": "member"}, headers=ha)
+    assert srv.get(f"{USERS}/{m['id']}", headers=ha).json()["primary_org_id"] is None
+    listed = [u for u in srv.get(USERS, headers=ha).json()["items"] if u["id"] == m["id"]]
+    assert listed and listed[0]["primary_org_id"] is None
+    assert srv.get(f"{USERS}/{m['id']}", headers=root["h"]).json()["primary_org_id"]
