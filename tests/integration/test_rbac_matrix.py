@@ -21,7 +21,8 @@ import pytest
 
 from conftest import Server, assert_error, strong_password, unique_name, wait_audit
 from rbac_support import (APP_PERMISSIONS, KEYS, ORGS, USERS, add_member, call, create_org,
-                          create_role, key_h, make_key, new_actor, route_table, superadmin)
+                          create_role, key_h, make_key, new_actor, new_id, route_table,
+                          superadmin)
 
 KINDS = ("super", "admin", "member", "custom", "other", "key", "admin_key", "anon")
 
@@ -329,3 +330,29 @@ def test_head_answers_as_get_for_every_kind(ms, shared_world, method, route):
         resp = ms.head(r["path"](shared_world), headers=headers)
         assert resp.status_code == r["expect"][kind], (kind, resp.status_code)
         assert resp.content == b""
+
+
+ID_ROWS = [(m, p) for m, p in MATRIX if "*" in p.split("/")]
+ODD_IDS = ("x", "..%2F", "a" * 300, "%C3%A9", "*", "%00", "%2e%2e")
+
+
+@pytest.mark.parametrize("method,route", ID_ROWS, ids=[f"{m} {p}" for m, p in ID_ROWS])
+def test_odd_and_foreign_ids_are_404(ms, method, route):
+    """Each id of a path, replaced by an id of nothing, a near miss, another case, garbage
+    or another org's (the admin only): 404 for the operator and the admin (400 for NUL),
+    never a 2xx, 403 or 5xx. A fresh world per row: nothing may change."""
+    w = World(ms)
+    r = MATRIX[(method, route)]
+    real = r["path"](w).split("/")
+    tmpl = route.split("/")
+    near = [w.A.upper(), w.A[:-1], w.A + "0", new_id(), w.B, w.other.id]
+    for who in ("super", "admin"):
+        h = w.caller(who)[1]
+        for i in [i for i, part in enumerate(tmpl) if part == "*"]:
+            for odd in ODD_IDS + tuple(near):
+                if odd == real[i] or (who == "super" and odd in (w.B, w.other.id)):
+                    continue
+                path = "/".join(real[:i] + [odd] + real[i + 1:])
+                resp = call(ms, method, path, h, body_for(r, w, w.admin))
+                want = 400 if odd == "%00" else 404
+                assert resp.status_code == want, (who, path, resp.status_code, resp.text)

@@ -9,10 +9,10 @@ import random
 
 import pytest
 
-from conftest import Server, unique_name
-from rbac_support import (APP_PERMISSIONS, CHECK, KEYS, ME, ORGS, add_member, allows,
-                          allows_grant, call, check, create_org, create_role, key_h, new_actor,
-                          new_id, split_perm, superadmin)
+from conftest import Server, bearer, unique_name
+from rbac_support import (APP_PERMISSIONS, CHECK, KEYS, ME, ORGS, VERIFY, add_member, allows,
+                          allows_grant, call, check, create_org, create_role, key_h, login,
+                          new_actor, new_id, split_perm, superadmin)
 
 SEEDS = (1, 7, 2026)
 STEPS = 40
@@ -50,8 +50,12 @@ def known(perm):
                for c in CATALOG)
 
 
+CONCRETE_ASKS = ("file:read", "file:write", "file:delete", "doc:read", "doc:write", "org:read")
+# /verify rules, one path per permission: /p/file/read needs file:read, and so on.
+RULES = "; ".join(f"* /p/{a.replace(':', '/')}/** {a}" for a in CONCRETE_ASKS)
 SERVER_ENV = {"GATEHOUSE_AUTH_ALGORITHM": "ES256",
-              "GATEHOUSE_AUTHZ_PERMISSIONS": " ".join(APP_PERMISSIONS)}
+              "GATEHOUSE_AUTHZ_PERMISSIONS": " ".join(APP_PERMISSIONS),
+              "GATEHOUSE_FORWARD_AUTH_RULES": RULES}
 
 
 @pytest.fixture(scope="module")
@@ -496,6 +500,22 @@ def test_wildcard_matching_through_api(rs, one_perm_users, grant):
             want = known(ask) and allows({grant}, ask, owner_id == u.id)
             got = check(rs, u.h, ask, org_id=org_id, owner_id=owner_id)
             assert got["allowed"] is want, (grant, ask, who, got)
+
+
+@pytest.mark.parametrize("grant", GRANTS)
+def test_wildcard_matching_in_verify_rules(rs, one_perm_users, grant):
+    """/verify's route rules decide with the same code: a token for the org, each rule's
+    permission against the single grant (":own" never counts: a route has no owner)."""
+    org_id, users, _ = one_perm_users
+    u = users[grant]
+    tok = login(rs, u.username, u.password, org_id=org_id)
+    for ask in CONCRETE_ASKS:
+        r = rs.get(VERIFY, headers={**bearer(tok["access_token"]),
+                                    "X-Forwarded-Method": "GET",
+                                    "X-Forwarded-Uri": f"/p/{ask.replace(':', '/')}/x",
+                                    "X-Forwarded-Host": "app.example.test"})
+        want = 200 if allows({grant}, ask) else 403
+        assert r.status_code == want, (grant, ask, r.status_code, r.text)
 
 
 def test_specific_grant_never_covers_wildcard_ask(rs, one_perm_users):
