@@ -237,8 +237,6 @@ def test_changes_in_an_org_are_audited_in_that_org(t):
     assert rows and {r["org_id"] for r in rows} == {A}, rows
 
 
-@pytest.mark.xfail(strict=True, reason="a 403 on an org route is audited with the org of the "
-                   "caller's token, not the org in the path where it was refused")
 def test_denials_in_an_org_are_audited_in_that_org(t):
     s, A = t.s, t.A["id"]
     tok = login(s, t.m.username, t.m.password)  # m is a plain member of A; default token
@@ -415,8 +413,6 @@ def test_org_admin_cannot_write_users_shared_with_other_orgs(t):
     assert verify(s, t.n.h).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="GET /api/v1/users[/{id}] shows an org admin the "
-                   "user's primary_org_id even when it is another org's (existence leak)")
 def test_users_api_shows_no_other_orgs_ids(t):
     """B's admin, after adding a user of A to B, administers that user within B; what it
     reads of the user names no org of A's (the primary org is A here)."""
