@@ -268,16 +268,32 @@ def test_login_into_own_org_scopes_the_token(t):
 
 
 def test_refresh_cannot_switch_into_foreign_org(t):
+    """A foreign or unknown org_id on refresh: 404 alike, and the refresh token is not
+    spent by the refusal (it was only looked at)."""
     tok = login(t.s, t.b.username, t.b.password)
+    bodies = []
     for org in (t.A["id"], new_id()):
         r = t.s.post(REFRESH, {"refresh_token": tok["refresh_token"], "org_id": org})
-        assert r.status_code in (401, 404), r.text
-        assert "access_token" not in r.text
-    # Whatever the refusal, the user's own orgs still work with a fresh login.
-    tok = login(t.s, t.b.username, t.b.password)
+        assert_404(r)
+        bodies.append(r.json()["error"]["message"])
+    assert bodies[0] == bodies[1]
     r = t.s.post(REFRESH, {"refresh_token": tok["refresh_token"], "org_id": t.B["id"]})
     assert r.status_code == 200, r.text
-    assert verify(t.s, bearer(r.json()["access_token"])).headers["X-Auth-Org-Id"] == t.B["id"]
+    h = bearer(r.json()["access_token"])
+    assert verify(t.s, h).headers["X-Auth-Org-Id"] == t.B["id"]
+    # And back into the default org with the next one: the family goes on.
+    default = ok(call(t.s, "GET", ME, h), 200)["primary_org_id"]
+    r = t.s.post(REFRESH, {"refresh_token": r.json()["refresh_token"], "org_id": default})
+    assert r.status_code == 200, r.text
+    assert verify(t.s, bearer(r.json()["access_token"])).headers["X-Auth-Org-Id"] == default
+
+
+def test_refresh_into_an_org_left_is_404(t):
+    s, A = t.s, t.A["id"]
+    tok = login(s, t.c.username, t.c.password)  # the default org's
+    ok(call(s, "DELETE", f"{ORGS}/{A}/members/{t.c.id}", t.c.h), 204)  # c leaves A
+    assert_404(s.post(REFRESH, {"refresh_token": tok["refresh_token"], "org_id": A}))
+    assert_404(login(s, t.c.username, t.c.password, org_id=A, expect=None))
 
 
 def test_primary_org_must_be_own(t):
@@ -506,8 +522,9 @@ def poll(fn, timeout=5.0):
 
 
 def test_demotion_reaches_another_server_on_the_same_database(iso, t):
-    """A second process sharing the data dir (another node) sees the demotion through the
-    revocation feed: within a bounded time, for a token it has cached."""
+    """A second process sharing the data dir (another node) sees demotion, removal, a role
+    edit and org deletion through the revocation feed: within a bounded time (2 s; the
+    promise is 100 ms), for credentials it has cached."""
     s2 = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256",
                      "GATEHOUSE_AUTHZ_PERMISSIONS": " ".join(APP_PERMISSIONS),
                      "GATEHOUSE_FORWARD_AUTH_RULES": RULES,
@@ -525,6 +542,16 @@ def test_demotion_reaches_another_server_on_the_same_database(iso, t):
         # Removal too: the token dies there.
         ok(call(iso, "DELETE", f"{ORGS}/{A}/members/{t.m.id}", t.a.h), 204)
         assert poll(lambda: verify(s2, t.m.h).status_code == 401, 2.0)
+        # A role edit: c's custom role loses doc:write.
+        warm(s2, t.c.h, "/docs/x", "POST")
+        ok(call(iso, "PATCH", f"{ORGS}/{A}/roles/{t.role_a['id']}", t.a.h,
+                {"permissions": ["org:read"]}), 200)
+        assert poll(lambda: verify(s2, t.c.h, "/docs/x", "POST").status_code == 403, 2.0)
+        # Deleting the org: its tokens and keys die there too.
+        warm(s2, key_h(t.key_a))
+        ok(call(iso, "DELETE", f"{ORGS}/{A}", t.a.h), 204)
+        for cred in (t.c.h, t.a.h, key_h(t.key_a)):
+            assert poll(lambda: verify(s2, cred).status_code == 401, 2.0)
     finally:
         s2.cleanup()
 

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from conftest import Server, bearer, unique_name
+from conftest import Server, assert_error, bearer, unique_name
 from rbac_support import (APP_PERMISSIONS, CHECK, KEYS, ME, ORGS, VERIFY, add_member, allows,
                           allows_grant, call, check, create_org, create_role, key_h, login,
                           new_actor, new_id, split_perm, superadmin)
@@ -554,5 +554,32 @@ def test_unknown_permissions_refused_in_roles(rs, perm):
     a = new_actor(rs, prefix="ur")
     org = create_org(rs, a.h)
     r = call(rs, "POST", f"{ORGS}/{org['id']}/roles", a.h,
+             {"name": unique_name("r"), "permissions": ["file:read", perm]})
+    err = assert_error(r, 422, code="invalid_value")
+    assert err.get("details") == {"field": "permissions", "permission": perm}, err
+    role = create_role(rs, a.h, org["id"], ["file:read"])
+    r = call(rs, "PATCH", f"{ORGS}/{org['id']}/roles/{role['id']}", a.h,
+             {"permissions": [perm, "doc:read"]})
+    err = assert_error(r, 422, code="invalid_value")
+    assert err.get("details") == {"field": "permissions", "permission": perm}, err
+    roles = {x["id"]: x for x in call(rs, "GET", f"{ORGS}/{org['id']}/roles", a.h).json()["items"]}
+    assert roles[role["id"]]["permissions"] == ["file:read"]
+
+
+def test_declared_permission_becomes_grantable_and_checkable(rs):
+    """A permission declared through the API is known at once: grantable and checkable."""
+    root = superadmin(rs)
+    perm = f"{unique_name('app')}:run"
+    a = new_actor(rs, prefix="dp")
+    org = create_org(rs, a.h)
+    assert check(rs, a.h, perm, org_id=org["id"])["reason"] == "unknown_permission"
+    r = call(rs, "POST", f"{ORGS}/{org['id']}/roles", a.h,
              {"name": unique_name("r"), "permissions": [perm]})
-    assert r.status_code == 422, (perm, r.status_code, r.text)
+    assert r.status_code == 422, r.text
+    assert call(rs, "POST", "/api/v1/permissions", root.h, {"name": perm}).status_code == 201
+    role = create_role(rs, a.h, org["id"], [perm])
+    u = new_actor(rs, prefix="dpu")
+    add_member(rs, a.h, org["id"], u.id, role["name"])
+    got = check(rs, u.h, perm, org_id=org["id"])
+    assert got == {"allowed": True, "reason": "granted"}, got
+    assert check(rs, a.h, perm.split(":")[0] + ":*", org_id=org["id"])["allowed"] is True
