@@ -1,8 +1,12 @@
-"""RBAC property tests: seeded random sequences of member adds and removals, role changes,
-role creations, edits ("grants" and "revokes"), deletions and org creations and
-deletions; after each step POST /api/v1/authz/check, asked with each user's long-lived
-token, must agree with a reference model written here.  Also wildcard and ":own"
-matching checked through the API, and the catalog (unknown permissions denied).
+"""RBAC property tests: seeded random sequences (3 seeds x 40 steps, each on a fresh
+server) of member adds and removals, role changes, role creations, edits ("grants" and
+"revokes"), deletions, org creations and deletions, API keys with random scopes, and
+management requests by anyone (whose answer, 2xx/403/404/409, the model predicts);
+after each step POST /api/v1/authz/check, asked with each user's long-lived token and
+with the keys, must agree with a reference model written here (wildcards, admin = *:*,
+non-members and unknown orgs denied, ":own" with owner_id, the declared-permission
+catalog, key scopes intersected with the owner's role now).  Also wildcard and ":own"
+matching through authz/check and /verify rules, and the catalog.
 
 Reproduce a failure with its seed: the assertion message carries the seed and the steps."""
 import random
@@ -388,9 +392,9 @@ class World:
             del org.roles[role]
             del org.role_ids[role]
 
-    OPS = (("op_make_key", 3), ("op_attempt", 6), ("op_add_member", 5), ("op_set_role", 4), ("op_remove_member", 3),
-           ("op_create_role", 3), ("op_grant", 4), ("op_revoke", 3), ("op_delete_role", 2),
-           ("op_create_org", 1), ("op_delete_org", 1))
+    OPS = (("op_make_key", 3), ("op_attempt", 6), ("op_add_member", 5), ("op_set_role", 4),
+           ("op_remove_member", 3), ("op_create_role", 3), ("op_grant", 4), ("op_revoke", 3),
+           ("op_delete_role", 2), ("op_create_org", 1), ("op_delete_org", 1))
 
     def step(self):
         names = [n for n, _ in self.OPS]
