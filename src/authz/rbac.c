@@ -551,8 +551,9 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
                              const char *user_id, const struct gh_reqmeta *meta)
 {
     gh_err err;
-    if (strcmp(user_id, who->user_id) == 0) {
-        /* Leaving needs no permission, only membership. */
+    if (strcmp(user_id, who->user_id) == 0 && who->cred != GH_CRED_API_KEY) {
+        /* Leaving needs no permission, only membership (and the user's own token: a key
+         * acting for the user needs org:admin like for anyone). */
         static __thread struct gh_member_view mv;
         err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
         if (err == GH_ERR_PERM)

@@ -432,3 +432,16 @@ def test_a_denial_is_audited_in_the_org_of_the_path(srv):
     assert_error(srv.request("DELETE", f"{ORGS}/{org['id']}", headers=m["h"]), 403)
     rows = wait_audit(srv, "PERMISSION_DENIED", user_id=m["id"], path=f"{ORGS}/{org['id']}")
     assert rows and rows[-1]["org_id"] == org["id"], rows
+
+
+def test_a_key_cannot_make_its_owner_leave(srv):
+    a, m = person(srv), person(srv)
+    org = new_org(srv, a["h"])
+    add(srv, a["h"], org["id"], m["id"])
+    hm = bearer(login(srv, m, org["id"])["access_token"])
+    key = srv.post("/api/v1/api-keys", {"name": "k"}, headers=hm).json()["key"]
+    r = srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}",
+                    headers={"X-API-Key": key})
+    assert_error(r, 403, "forbidden")
+    assert srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}",
+                       headers=hm).status_code == 204
