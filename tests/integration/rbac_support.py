@@ -172,12 +172,13 @@ ROUTE_RE = re.compile(
     r'\s*(?P<flags>[A-Z_| 0-9]+?)\s*,', re.S)
 
 
-def route_table():
-    """(method, path) for every route of src/api/dispatch.c's routes[] array.
+def route_table(text=None):
+    """(method, path) for every route of src/api/dispatch.c's routes[] array (or of text).
 
     A route with ANY_METHOD (or methods 0) is listed once with method "*"; a route taking
     several methods is listed once per method. Path templates keep the table's "*"."""
-    text = (REPO / "src" / "api" / "dispatch.c").read_text()
+    if text is None:
+        text = (REPO / "src" / "api" / "dispatch.c").read_text()
     start = text.index("routes[] = {")
     end = text.index("};", start)
     # Drop comments, not a "/*" inside a string such as "/api/v1/api-keys/*".

@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, assert_error, strong_password, unique_name, wait_audit
+from conftest import REPO, Server, assert_error, strong_password, unique_name, wait_audit
 from rbac_support import (APP_PERMISSIONS, KEYS, ORGS, USERS, add_member, call, create_org,
                           create_role, key_h, make_key, new_actor, new_id, route_table,
                           superadmin)
@@ -213,12 +213,27 @@ PUBLIC = {
 }
 
 
+def missing_rows(routes):
+    return sorted(set(routes) - set(MATRIX) - PUBLIC)
+
+
 def test_every_route_has_a_row():
     routes = set(route_table())
-    missing = sorted(routes - set(MATRIX) - PUBLIC)
+    missing = missing_rows(routes)
     assert not missing, f"routes without a matrix row (add them to MATRIX or PUBLIC): {missing}"
     stale = sorted(set(MATRIX) - routes)
     assert not stale, f"matrix rows for routes the server does not have: {stale}"
+
+
+def test_a_new_route_without_a_row_is_caught():
+    """The guard itself: a row added to dispatch.c's table (any layout) shows up missing."""
+    text = (REPO / "src" / "api" / "dispatch.c").read_text()
+    new = ('    {"/api/v1/orgs/*/secrets", GH_GET | GH_POST,\n     gh_h_secrets, AUTH,'
+           ' ON_IO_POOL, "org:read"}, /* a comment */\n')
+    at = text.index("routes[] = {") + len("routes[] = {\n")
+    routes = route_table(text[:at] + new + text[at:])
+    assert missing_rows(routes) == [("GET", "/api/v1/orgs/*/secrets"),
+                                    ("POST", "/api/v1/orgs/*/secrets")]
 
 
 def test_matrix_is_complete():
