@@ -686,16 +686,16 @@ out:
     return err;
 }
 
-/* Before a refresh that switches org: the token's owner must be a member there. Only a
- * live token is looked at further; anything else is left to the rotation to refuse. */
+/* Before a refresh that switches org: the owner of a live token must be a member there.
+ * A dead or unknown token passes to the rotation, which refuses it (and detects reuse). */
 static gh_err may_switch(struct gh_auth *a, const unsigned char hash[GH_HASH_LEN],
                          const char *org_id)
 {
     struct gh_refresh_token t;
     struct gh_membership m;
-    gh_err err = a->store->ops->refresh_get(a->store->st, hash, &t);
+    gh_err err = a->store->ops->refresh_get(a->store->st, hash, now_s(), &t);
     if (err == GH_ERR_NOT_FOUND)
-        return GH_ERR_AUTH;
+        return GH_OK;
     if (err != GH_OK)
         return err;
     return a->store->ops->member_get(a->store->st, org_id, t.user_id, &m);

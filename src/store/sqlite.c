@@ -1220,7 +1220,7 @@ static gh_err perm_list(struct gh_store *st, gh_name_visit_fn fn, void *arg)
 }
 
 static gh_err refresh_get(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
-                          struct gh_refresh_token *out)
+                          int64_t now, struct gh_refresh_token *out)
 {
     struct gh_refresh_token t;
     int spent = 0, revoked = 0;
@@ -1230,6 +1230,8 @@ static gh_err refresh_get(struct gh_store *st, const unsigned char hash[GH_HASH_
         return err;
     err = get_refresh(c, hash, &t, &spent, &revoked);
     checkin(st, c);
+    if (err == GH_OK && (spent || revoked || t.expires_at <= now))
+        err = GH_ERR_NOT_FOUND;
     if (err == GH_OK)
         *out = t;
     return err;

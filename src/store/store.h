@@ -225,10 +225,11 @@ struct gh_store_ops {
     gh_err (*perm_list)(struct gh_store *st, gh_name_visit_fn fn, void *arg);
 
     /* refresh tokens */
-    /* The token's record and state, without changing it (peeking before a refresh that
-     * switches org). GH_ERR_NOT_FOUND unknown. */
+    /* The record of a live token (not spent, revoked or past expires_at at now), without
+     * changing it: a peek before a refresh that switches org. GH_ERR_NOT_FOUND for an
+     * unknown or dead token (the rotation then refuses it, detecting reuse). */
     gh_err (*refresh_get)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
-                          struct gh_refresh_token *out);
+                          int64_t now, struct gh_refresh_token *out);
     gh_err (*refresh_insert)(struct gh_store *st, const struct gh_refresh_token *t);
     /*
      * Spends the token with hash old_hash and inserts next, atomically: exactly one of

@@ -445,3 +445,18 @@ def test_a_key_cannot_make_its_owner_leave(srv):
     assert_error(r, 403, "forbidden")
     assert srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}",
                        headers=hm).status_code == 204
+
+
+def test_a_spent_refresh_token_with_org_id_is_still_reuse(srv):
+    a = person(srv)
+    other = new_org(srv, person(srv)["h"])
+    t = login(srv, a)
+    r = srv.post("/api/v1/auth/refresh", {"refresh_token": t["refresh_token"]})
+    assert r.status_code == 200
+    nxt = r.json()["refresh_token"]
+    # the spent token again, aimed at an org the user is not in: reuse, not 404
+    r = srv.post("/api/v1/auth/refresh", {"refresh_token": t["refresh_token"],
+                                          "org_id": other["id"]})
+    assert_error(r, 401, "invalid_token")
+    assert wait_audit(srv, "TOKEN_REUSE_DETECTED", user_id=a["id"])
+    assert_error(srv.post("/api/v1/auth/refresh", {"refresh_token": nxt}), 401, "invalid_token")

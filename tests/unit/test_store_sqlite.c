@@ -859,13 +859,15 @@ static void rbac_removal_and_org_delete_revoke(void **state)
     fresh_token(&t, v.id, a.id, 1000000);
     assert_int_equal(ops->refresh_insert(f->st, &t), GH_OK);
     struct gh_refresh_token peek;
-    assert_int_equal(ops->refresh_get(f->st, t.hash, &peek), GH_OK);
+    assert_int_equal(ops->refresh_get(f->st, t.hash, 100, &peek), GH_OK);
     assert_string_equal(peek.org_id, a.id);
+    assert_int_equal(ops->refresh_get(f->st, t.hash, 1000000, &peek), GH_ERR_NOT_FOUND);
 
     /* removal: the refresh token for that org is revoked, the primary org moves */
     assert_int_equal(ops->member_remove(f->st, a.id, v.id, 7), GH_OK);
     assert_int_equal(raw_int(f, "SELECT count(*) FROM refresh_tokens WHERE user_id = ?1 AND "
                                 "revoked_at IS NOT NULL", v.id), 1);
+    assert_int_equal(ops->refresh_get(f->st, t.hash, 100, &peek), GH_ERR_NOT_FOUND);
     struct gh_user got;
     assert_int_equal(ops->user_get(f->st, v.id, &got), GH_OK);
     assert_string_equal(got.primary_org_id, f->org.id);
