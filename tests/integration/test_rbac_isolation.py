@@ -447,6 +447,26 @@ def test_users_api_shows_no_other_orgs_ids(t):
     assert ok(call(s, "GET", f"{USERS}/{v.id}", root.h), 200)["primary_org_id"] == t.A["id"]
 
 
+def test_org_admin_disabling_its_own_user_reaches_cached_credentials(t):
+    """A user of A only (it left the default org) disabled by A's admin: its cached token
+    and key fail at once; A's other members do not notice."""
+    s, A = t.s, t.A["id"]
+    x = new_actor(s, prefix="ix")
+    add_member(s, t.a.h, A, x.id, "member")
+    default = ok(call(s, "GET", ME, x.h), 200)["primary_org_id"]
+    ok(call(s, "DELETE", f"{ORGS}/{default}/members/{x.id}", x.h), 204)
+    x.relogin(A)
+    key = make_key(s, x.h, org_id=A)
+    for cred in (x.h, key_h(key)):
+        warm(s, cred)
+    ok(call(s, "PATCH", f"{USERS}/{x.id}", t.a.h, {"disabled": True}), 200)
+    for cred in (x.h, key_h(key)):
+        assert verify(s, cred).status_code == 401
+        assert_error(call(s, "GET", f"{ORGS}/{A}", cred), 401)
+    assert verify(s, t.m.h).status_code == 200
+    login(s, x.username, x.password, org_id=A, expect=401)
+
+
 def test_org_admin_cannot_make_operators(t):
     s = t.s
     excl = new_actor(s, prefix="iop")
