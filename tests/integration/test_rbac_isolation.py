@@ -7,6 +7,7 @@ import concurrent.futures
 import time
 
 import pytest
+import requests
 
 from conftest import Server, assert_error, bearer, unique_name, wait_audit
 from rbac_support import (APP_PERMISSIONS, CHECK, KEYS, ME, ORGS, PRIMARY, REFRESH, USERS,
@@ -346,6 +347,40 @@ def test_demotion_reaches_cached_token_and_key(t):
         assert verify(s, h, "/files/x").status_code == 200
     # The token's roles reflect the change too.
     assert verify(s, t.m.h).headers["X-Auth-Roles"] == "member"
+
+
+def test_no_stale_answer_after_a_demotion_returns(t):
+    """Requests hammering /verify with a cached token while the admin demotes: every
+    request sent after the demotion's answer arrived is refused (no stale cache)."""
+    s, A = t.s, t.A["id"]
+    ok(call(s, "PATCH", f"{ORGS}/{A}/members/{t.m.id}", t.a.h, {"role": "admin"}), 200)
+    t.m.relogin(A)
+    warm(s, t.m.h, "/admin/x", "POST")
+    done = time.monotonic() + 60  # replaced by the demotion's end
+    seen = []
+    stop = time.monotonic() + 10
+
+    def hammer():
+        with requests.Session() as sess:
+            h = {**t.m.h, **fwd("/admin/x", "POST")}
+            while time.monotonic() < stop and len(seen) < 4000:
+                t0 = time.monotonic()
+                code = sess.get(s.url(VERIFY), headers=h, timeout=15).status_code
+                seen.append((t0, code))
+                if t0 > done + 0.3:
+                    return
+
+    with concurrent.futures.ThreadPoolExecutor(3) as ex:
+        futs = [ex.submit(hammer) for _ in range(3)]
+        poll(lambda: len(seen) > 30, 5.0)
+        ok(call(s, "PATCH", f"{ORGS}/{A}/members/{t.m.id}", t.a.h, {"role": "member"}), 200)
+        done = time.monotonic()
+        for f in futs:
+            f.result(timeout=30)
+    after = [c for t0, c in seen if t0 > done]
+    before = [c for t0, c in seen if t0 < done - 1.0]
+    assert len(after) >= 3 and set(after) == {403}, (len(after), sorted(set(after)))
+    assert set(before) <= {200}, sorted(set(before))
 
 
 def test_role_edit_reaches_cached_token(t):
