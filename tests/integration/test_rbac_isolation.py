@@ -349,9 +349,11 @@ def test_demotion_reaches_cached_token_and_key(t):
     assert verify(s, t.m.h).headers["X-Auth-Roles"] == "member"
 
 
-def test_no_stale_answer_after_a_demotion_returns(t):
-    """Requests hammering /verify with a cached token while the admin demotes: every
-    request sent after the demotion's answer arrived is refused (no stale cache)."""
+@pytest.mark.parametrize("via", ["verify", "authz/check", "route"])
+def test_no_stale_answer_after_a_demotion_returns(t, via):
+    """Requests hammering with a cached token while the admin demotes: every request sent
+    after the demotion's answer arrived is refused (no stale cache), through /verify with
+    a rule, authz/check, and a route needing role:read."""
     s, A = t.s, t.A["id"]
     ok(call(s, "PATCH", f"{ORGS}/{A}/members/{t.m.id}", t.a.h, {"role": "admin"}), 200)
     t.m.relogin(A)
@@ -365,7 +367,15 @@ def test_no_stale_answer_after_a_demotion_returns(t):
             h = {**t.m.h, **fwd("/admin/x", "POST")}
             while time.monotonic() < stop and len(seen) < 4000:
                 t0 = time.monotonic()
-                code = sess.get(s.url(VERIFY), headers=h, timeout=15).status_code
+                if via == "verify":
+                    code = sess.get(s.url(VERIFY), headers=h, timeout=15).status_code
+                elif via == "route":
+                    code = sess.get(s.url(f"{ORGS}/{A}/roles"), headers=t.m.h,
+                                    timeout=15).status_code
+                else:
+                    r = sess.post(s.url(CHECK), json={"permission": "org:write"},
+                                  headers=t.m.h, timeout=15)
+                    code = 200 if r.json().get("allowed") is True else 403
                 seen.append((t0, code))
                 if t0 > done + 0.3:
                     return
