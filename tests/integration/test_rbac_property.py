@@ -410,6 +410,11 @@ class World:
             org_id = self.rng.choice(orgs)
             owner = self.rng.choice([None, u.id, self.rng.choice(self.users).id])
             self.assert_check(u, wanted, org_id, owner)
+        # The operator: every declared permission in every existing org, nothing else.
+        wanted, org_id = self.rng.choice(WANTED), self.rng.choice(orgs)
+        got = check(self.s, self.root.h, wanted, org_id=org_id)
+        want = known(wanted) and org_id in self.model.orgs
+        assert got["allowed"] is want, self.fail(f"superadmin {wanted} {org_id}: {got}")
         for _ in range(min(2, len(self.keys))):
             self.assert_key_check(self.rng.choice(self.keys), self.rng.choice(WANTED),
                                   self.rng.choice([None, None, self.rng.choice(orgs)]),
