@@ -12,6 +12,13 @@
  * as tokens carry them. Pure functions, safe from any thread.
  */
 
+/** Gatehouse's own resources with every action that applies: always declared. */
+#define GH_PERM_BUILTIN                                                                            \
+    "user:read user:write user:delete user:admin org:read org:write org:delete org:admin "        \
+    "role:read role:write role:delete role:admin apikey:read apikey:write apikey:delete "         \
+    "apikey:admin audit:read audit:write audit:delete audit:admin metrics:read metrics:write "   \
+    "metrics:delete metrics:admin"
+
 #define GH_PERM_MAX 134 /* longest permission text: 64 + ':' + 64 + ":own", with its NUL */
 
 /** 1 when perm (len bytes) is a well-formed permission, wildcards allowed. */

@@ -19,12 +19,7 @@
 #define RELOAD_EVERY 1 /* seconds between reloads of the declared permissions on a miss */
 #define ROLES_MAX 256  /* roles of one org, system roles included */
 
-/* Gatehouse's own resources, with every action that applies. */
-static const char builtin[] =
-    "user:read user:write user:delete user:admin org:read org:write org:delete org:admin "
-    "role:read role:write role:delete role:admin apikey:read apikey:write apikey:delete "
-    "apikey:admin audit:read audit:write audit:delete audit:admin metrics:read metrics:write "
-    "metrics:delete metrics:admin";
+static const char builtin[] = GH_PERM_BUILTIN;
 
 struct gh_rbac {
     const struct gh_config *cfg;

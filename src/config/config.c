@@ -950,20 +950,24 @@ static int colons(const char *p, size_t n)
     return k;
 }
 
-/* A space-separated permission list; wild: wildcards and ":own" allowed (a role's list),
- * else each item must be one concrete permission (a declaration). */
-static gh_err perm_list_key(const char *text, const char *key, int wild, char *err,
+/* A space-separated permission list. catalog NULL: each item must be one concrete
+ * permission (a declaration); else wildcards and ":own" are allowed, and each item must
+ * stand for a permission of catalog (a role's list). */
+static gh_err perm_list_key(const char *text, const char *key, const char *catalog, char *err,
                             size_t err_size)
 {
+    int wild = catalog != NULL;
     for (const char *p = text; *p != '\0';) {
         size_t n = strcspn(p, " ");
-        int ok = gh_perm_valid(p, n) && (wild || (memchr(p, '*', n) == NULL && colons(p, n) == 1));
+        int ok = wild ? gh_perm_known(catalog, p, n)
+                      : gh_perm_valid(p, n) && memchr(p, '*', n) == NULL && colons(p, n) == 1;
         if (n > 0 && !ok) {
             char got[GOT_MAX * 4 + 8];
             quote(got, sizeof(got), p, n);
             fail(err, err_size,
                  "%s: expected permissions resource:action%s separated by spaces, got \"%s\"",
-                 key, wild ? "" : " without wildcards", got);
+                 key, wild ? " declared in authz.permissions or by Gatehouse" : " without wildcards",
+                 got);
             return GH_ERR_INVALID;
         }
         p += n;
@@ -1017,8 +1021,11 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         (e = cidr_key(t->metrics_allow, "metrics.allow", &t->metrics_allowed, err, err_size)) !=
             GH_OK)
         goto out;
-    if ((e = perm_list_key(t->app_permissions, "authz.permissions", 0, err, err_size)) != GH_OK ||
-        (e = perm_list_key(t->member_permissions, "authz.member_permissions", 1, err,
+    char catalog[sizeof(GH_PERM_BUILTIN) + sizeof(t->app_permissions) + 1];
+    (void)snprintf(catalog, sizeof(catalog), "%s %s", GH_PERM_BUILTIN, t->app_permissions);
+    if ((e = perm_list_key(t->app_permissions, "authz.permissions", NULL, err, err_size)) !=
+            GH_OK ||
+        (e = perm_list_key(t->member_permissions, "authz.member_permissions", catalog, err,
                            err_size)) != GH_OK)
         goto out;
     struct gh_rules rules;

@@ -790,12 +790,23 @@ static void finish_cross_checks(void **state)
     char *env8[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=file:read:own", NULL};
     assert_int_equal(load(&c, NULL, env8, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
-    char *env9[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:* doc:read:own  org:read", NULL};
+    char *env9[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:* file:delete:own  org:read", NULL};
     assert_int_equal(load(&c, NULL, env9, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
     char *env10[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=File:read", NULL};
     assert_int_equal(load(&c, NULL, env10, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    /* The member role may only hold what is declared. */
+    char *env11[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:read billing:read", NULL};
+    assert_int_equal(load(&c, NULL, env11, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "authz.member_permissions: expected permissions resource:action "
+                             "declared in authz.permissions or by Gatehouse separated by spaces, "
+                             "got \"billing:read\"");
+    char *env12[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=billing:read",
+                     "GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=billing:* org:read", NULL};
+    assert_int_equal(load(&c, NULL, env12, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
     char *env6[] = {"GATEHOUSE_AUTH_KEY_ROTATION=10s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
                     "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
     assert_int_equal(load(&c, NULL, env6, err, sizeof(err)), GH_OK);
