@@ -483,6 +483,19 @@ static gh_err may_assign(struct gh_rbac *r, const struct gh_identity *who, const
     return holds_all(who, perms, out->permissions) ? GH_OK : GH_ERR_PERM;
 }
 
+/* What changing or removing a member needs: org:admin, and holding what the member's role
+ * grants now (a delegated admin cannot demote or remove one who holds more). */
+static gh_err may_touch(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                        const char *user_id)
+{
+    static __thread char perms[GH_PERMS_MAX];
+    static __thread struct gh_member_view mv;
+    gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
+    if (err != GH_OK || (err = gh_auth_member(r->auth, user_id, org_id, &mv)) != GH_OK)
+        return err;
+    return holds_all(who, perms, mv.perms) ? GH_OK : GH_ERR_PERM;
+}
+
 static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
                          const struct gh_identity *who, const char *org_id, const char *change,
                          const char *user_id, const char *role, int status)
@@ -523,7 +536,9 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
 {
     static __thread struct gh_role rl;
     static __thread struct gh_user u;
-    gh_err err = may_assign(r, who, org_id, role, &rl);
+    gh_err err = may_touch(r, who, org_id, user_id);
+    if (err == GH_OK)
+        err = may_assign(r, who, org_id, role, &rl);
     if (err != GH_OK)
         return err;
     if ((err = r->store->ops->member_set_role(r->store->st, org_id, user_id, role, now_s())) !=
@@ -554,7 +569,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
         if (err == GH_ERR_PERM)
             err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
     } else {
-        err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
+        err = may_touch(r, who, org_id, user_id);
     }
     if (err != GH_OK)
         return err;

@@ -106,10 +106,13 @@ gh_err gh_rbac_member_list(struct gh_rbac *r, const struct gh_identity *who, con
 gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                           const char *user_id, const char *role, const struct gh_reqmeta *meta,
                           struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
+/** GH_ERR_PERM also when the member's current role, or the new one, grants more than the
+ * caller holds. */
 gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                                const char *user_id, const char *role, const struct gh_reqmeta *meta,
                                struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
-/** Removes a member (a member may always leave with its own token, unless the last admin). */
+/** Removes a member (a member may always leave with its own token, unless the last admin);
+ * GH_ERR_PERM when the member's role grants more than the caller holds. */
 gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                              const char *user_id, const struct gh_reqmeta *meta) GH_WUR
     GH_NONNULL(1, 2, 3, 4);

@@ -210,3 +210,23 @@ def test_roles_per_org_are_bounded(srv):
     assert_error(r, 422, "invalid_value")
     page = srv.get(f"{ORGS}/{org['id']}/roles?limit=1000", headers=a["h"]).json()
     assert len(page["items"]) == 256 and page["next_offset"] is None
+
+
+def test_a_delegated_admin_cannot_touch_stronger_members(srv):
+    a, org = setup_org(srv)
+    create_role(srv, a["h"], org, "deputy", ["org:admin", "org:read"])
+    d, a2, m = person(srv), person(srv), person(srv)
+    base = f"{ORGS}/{org['id']}/members"
+    for u, role in ((d, "deputy"), (a2, "admin"), (m, "member")):
+        assert srv.post(base, {"user_id": u["id"], "role": role}, headers=a["h"]).status_code == 201
+    hd = login_into(srv, d, org["id"])
+    for method, target, body in (("PATCH", a2["id"], {"role": "member"}),
+                                 ("DELETE", a2["id"], None),
+                                 ("PATCH", m["id"], {"role": "deputy"}),  # member has file:read
+                                 ("DELETE", m["id"], None)):
+        assert_error(srv.request(method, f"{base}/{target}", json=body, headers=hd), 403,
+                     "forbidden")
+    # one it could have made itself: allowed
+    v = person(srv)
+    assert srv.post(base, {"user_id": v["id"], "role": "deputy"}, headers=a["h"]).status_code == 201
+    assert srv.request("DELETE", f"{base}/{v['id']}", headers=hd).status_code == 204
