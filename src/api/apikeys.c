@@ -9,52 +9,6 @@
 #include "api/json.h"
 #include "authn/apikey.h"
 
-#define LIST_DEFAULT 100
-#define LIST_MAX 1000
-
-/*
- * Users manage their own keys without a permission; a key acting for them needs
- * apikey:<action> among its permissions, so a narrow key cannot mint or revoke others.
- */
-static int may_manage(struct gh_req *req, const char *permission)
-{
-    const struct gh_identity *who = gh_api_identity(req);
-    return who->cred != GH_CRED_API_KEY || gh_api_allowed(req, permission);
-}
-
-static void reply_invalid(struct gh_req *req, const char *field, const char *why)
-{
-    gh_reply_error(req, 400, "invalid_request", why, json_pack("{s:s}", "field", field));
-}
-
-/* Reads an optional array of strings (at most max) into items; answers 400 on a bad one. */
-static int string_array(struct gh_req *req, const char *field, const char **items, size_t max,
-                        size_t *n, int *present)
-{
-    json_t *a = json_object_get(req->json, field);
-    *n = 0;
-    *present = a != NULL && !json_is_null(a);
-    if (!*present)
-        return 0;
-    if (!json_is_array(a) || json_array_size(a) > max) {
-        reply_invalid(req, field, json_is_array(a) ? "too many items" : "expected an array");
-        return -1;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        const char *s = json_string_value(v);
-        if (s == NULL || strlen(s) != json_string_length(v)) {
-            reply_invalid(req, field, "expected an array of strings");
-            return -1;
-        }
-        items[i] = s;
-    }
-    *n = json_array_size(a);
-    return 0;
-}
-
 static json_t *key_json(const struct gh_api_key *k)
 {
     json_t *ips = gh_json_words(k->allowed_ips, ',');
@@ -76,12 +30,12 @@ void gh_h_apikey_create(struct gh_req *req)
     size_t len = 0;
     int has_ips = 0;
     memset(&in, 0, sizeof(in));
-    if (!may_manage(req, "apikey:write") || gh_api_string_field(req, "name", 1, &in.name, &len) ||
+    if (gh_api_string_field(req, "name", 1, &in.name, &len) ||
         gh_api_string_field(req, "expires_at", 0, &expires, &len) ||
         gh_api_string_field(req, "org_id", 0, &in.org_id, &len) ||
-        string_array(req, "scopes", in.scopes, GH_APIKEY_SCOPES_MAX, &in.nscopes,
+        gh_api_string_array(req, "scopes", in.scopes, GH_APIKEY_SCOPES_MAX, &in.nscopes,
                      &in.has_scopes) ||
-        string_array(req, "allowed_ips", in.allowed_ips, GH_APIKEY_IPS_MAX, &in.nips, &has_ips))
+        gh_api_string_array(req, "allowed_ips", in.allowed_ips, GH_APIKEY_IPS_MAX, &in.nips, &has_ips))
         return;
     /* 0 would read as "never": a time at or before the epoch is simply in the past. */
     if (expires != NULL &&
@@ -142,30 +96,11 @@ static int add_item(void *arg, const struct gh_api_key *k)
     return 0;
 }
 
-/* Reads a non-negative integer query argument; answers 400 on a bad one. */
-static int query_count(struct gh_req *req, const char *name, size_t def, size_t max, size_t *out)
-{
-    const char *v = gh_req_query(req, name);
-    *out = def;
-    if (v == NULL)
-        return 0;
-    char *end = NULL;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (v[0] < '0' || v[0] > '9' || *end != '\0' || n > max || (n == 0 && max == LIST_MAX)) {
-        reply_invalid(req, name, "expected a whole number in range");
-        return -1;
-    }
-    *out = (size_t)n;
-    return 0;
-}
-
 void gh_h_apikey_list(struct gh_req *req)
 {
     struct gh_app *app = req->app;
     size_t limit, offset;
-    if (!may_manage(req, "apikey:read") ||
-        query_count(req, "limit", LIST_DEFAULT, LIST_MAX, &limit) ||
-        query_count(req, "offset", 0, (size_t)1 << 40, &offset))
+    if (gh_api_page(req, &limit, &offset))
         return;
     struct listing l = {json_array(), limit, 0};
     gh_err err = gh_apikey_list(app->auth, gh_api_identity(req)->user_id, limit + 1, offset,
@@ -175,16 +110,13 @@ void gh_h_apikey_list(struct gh_req *req)
         gh_api_reply_failure(req, err);
         return;
     }
-    json_t *next = l.seen > limit ? json_integer((json_int_t)(offset + limit)) : json_null();
-    gh_reply_json(req, 200, json_pack("{s:o, s:o}", "items", l.items, "next_offset", next));
+    gh_api_reply_page(req, l.items, l.seen, limit, offset);
 }
 
 static void revoke(struct gh_req *req, const char *id)
 {
     struct gh_app *app = req->app;
     const struct gh_identity *who = gh_api_identity(req);
-    if (!may_manage(req, "apikey:delete"))
-        return;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_apikey_revoke(app->auth, who->user_id, who->username, id, &meta);

@@ -4,6 +4,7 @@
 #include "audit/alerts.h"
 #include "audit/metrics.h"
 #include "authn/service.h"
+#include "authz/rbac.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
 #include "edge/ratelimit.h"
@@ -18,6 +19,7 @@ struct gh_app {
     struct gh_store_handle store;
     struct gh_keyring *ring;   /* reloaded in place when keyring.json changes (cli/keys.c) */
     struct gh_auth *auth;
+    struct gh_rbac *rbac;      /* orgs, roles, members, the permission check */
     struct gh_pool *hash_pool; /* password hashing: bounded, half the cores */
     struct gh_pool *io_pool;   /* storage writes and token signing */
     struct gh_rules rules;     /* ForwardAuth route rules */

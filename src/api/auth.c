@@ -177,19 +177,29 @@ void gh_h_login(struct gh_req *req)
 void gh_h_refresh(struct gh_req *req)
 {
     struct gh_app *app = req->app;
-    const char *token;
-    size_t len;
-    if (gh_api_string_field(req, "refresh_token", 1, &token, &len))
+    const char *token, *org_id;
+    size_t len, olen;
+    if (gh_api_string_field(req, "refresh_token", 1, &token, &len) ||
+        gh_api_string_field(req, "org_id", 0, &org_id, &olen))
         return;
+    if (org_id != NULL && !gh_uuid_valid(org_id, olen)) {
+        gh_reply_error(req, 422, "invalid_value", "org_id is not an id",
+                       json_pack("{s:s}", "field", "org_id"));
+        return;
+    }
 
     struct gh_reqmeta meta;
     struct gh_token_pair pair;
     gh_api_meta(req, &meta);
-    gh_err err = gh_auth_refresh(app->auth, token, &meta, &pair);
+    gh_err err = gh_auth_refresh(app->auth, token, org_id, &meta, &pair);
     if (err == GH_ERR_AUTH || err == GH_OK)
         gh_metrics_count(app->metrics, err == GH_OK ? GH_REFRESH_SUCCESS : GH_REFRESH_FAILURE);
     if (err == GH_ERR_AUTH) {
         gh_reply_error(req, 401, "invalid_token", "the refresh token is not valid", NULL);
+        return;
+    }
+    if (err == GH_ERR_NOT_FOUND) {
+        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
         return;
     }
     if (err != GH_OK) {

@@ -10,7 +10,9 @@
 #include "api/handlers.h"
 #include "api/json.h"
 #include "authz/perm.h"
+#include "authz/rbac.h"
 #include "core/log.h"
+#include "core/uuid.h"
 #include "edge/forward.h"
 #include "edge/sqlcheck.h"
 
@@ -19,6 +21,7 @@ enum route_flags {
     AUTH = 1 << 1,      /* a valid credential is required */
     ANY_METHOD = 1 << 2,
     LONG_STRINGS = 1 << 3, /* JSON strings up to GH_SQL_MAX + 1, not server.max_field_length */
+    SELF = 1 << 4, /* the caller's own account: a user's token may, an API key needs perm */
 };
 
 enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL };
@@ -29,35 +32,70 @@ struct route {
     void (*handler)(struct gh_req *req);
     unsigned flags;
     enum route_pool pool;
+    const char *perm; /* with AUTH: a permission needed in the credential's org (with SELF:
+                       * needed by API keys only), or NULL */
 };
 
 /* Every route of the product. A route not listed here is a 404. */
 static const struct route routes[] = {
-    {"/healthz", GH_GET, gh_h_healthz, 0, ON_LOOP},
-    {"/readyz", GH_GET, gh_h_readyz, 0, ON_IO_POOL},
-    {"/.well-known/jwks.json", GH_GET, gh_h_jwks, 0, ON_LOOP},
-    {"/.well-known/openid-configuration", GH_GET, gh_h_openid, 0, ON_LOOP},
-    {"/api/v1/auth/register", GH_POST, gh_h_register, JSON_BODY, ON_HASH_POOL},
-    {"/api/v1/auth/login", GH_POST, gh_h_login, JSON_BODY, ON_HASH_POOL},
-    {"/api/v1/auth/refresh", GH_POST, gh_h_refresh, JSON_BODY, ON_IO_POOL},
-    {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL},
-    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH, ON_IO_POOL},
-    {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH,
-     ON_HASH_POOL},
-    {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL},
+    {"/healthz", GH_GET, gh_h_healthz, 0, ON_LOOP, NULL},
+    {"/readyz", GH_GET, gh_h_readyz, 0, ON_IO_POOL, NULL},
+    {"/.well-known/jwks.json", GH_GET, gh_h_jwks, 0, ON_LOOP, NULL},
+    {"/.well-known/openid-configuration", GH_GET, gh_h_openid, 0, ON_LOOP, NULL},
+    {"/api/v1/auth/register", GH_POST, gh_h_register, JSON_BODY, ON_HASH_POOL, NULL},
+    {"/api/v1/auth/login", GH_POST, gh_h_login, JSON_BODY, ON_HASH_POOL, NULL},
+    {"/api/v1/auth/refresh", GH_POST, gh_h_refresh, JSON_BODY, ON_IO_POOL, NULL},
+    {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL, NULL},
+    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | SELF, ON_IO_POOL,
+     "user:write"},
+    {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | SELF,
+     ON_HASH_POOL, "user:write"},
+    {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},
     /* ForwardAuth: proxies ask with the method of the original request. The handler
      * proves the caller itself: a route rule may make the original request public. */
-    {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD, ON_LOOP},
-    {"/api/v1/api-keys", GH_POST, gh_h_apikey_create, JSON_BODY | AUTH, ON_IO_POOL},
-    {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH, ON_IO_POOL},
-    {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH, ON_IO_POOL},
-    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH, ON_IO_POOL},
+    {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD, ON_LOOP, NULL},
+    /* A user's token may always manage that user's keys; a key needs apikey:<action>, so
+     * a narrow key cannot mint or revoke others. */
+    {"/api/v1/api-keys", GH_POST, gh_h_apikey_create, JSON_BODY | AUTH | SELF, ON_IO_POOL,
+     "apikey:write"},
+    {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH | SELF, ON_IO_POOL, "apikey:read"},
+    {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH | SELF, ON_IO_POOL,
+     "apikey:delete"},
+    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH | SELF, ON_IO_POOL,
+     "apikey:delete"},
     {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
-     ON_IO_POOL},
-    {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL},
-    {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL},
+     ON_IO_POOL, NULL},
+    /* Authorization and tenancy. Org routes decide in the service, which takes the org
+     * from the path and checks the caller's membership there (404 for another org). */
+    {"/api/v1/authz/check", GH_POST, gh_h_authz_check, JSON_BODY | AUTH, ON_LOOP, NULL},
+    {"/api/v1/permissions", GH_GET, gh_h_perm_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/permissions", GH_POST, gh_h_perm_add, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/auth/me/primary-org", GH_PUT, gh_h_primary_org, JSON_BODY | AUTH | SELF,
+     ON_IO_POOL, "user:write"},
+    {"/api/v1/orgs", GH_GET, gh_h_org_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs", GH_POST, gh_h_org_create, JSON_BODY | AUTH | SELF, ON_IO_POOL,
+     "org:write"},
+    {"/api/v1/orgs/*", GH_GET, gh_h_org_get, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*", GH_PATCH, gh_h_org_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*", GH_DELETE, gh_h_org_delete, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/members", GH_GET, gh_h_member_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/members", GH_POST, gh_h_member_add, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/members/*", GH_PATCH, gh_h_member_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/members/*", GH_DELETE, gh_h_member_remove, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/roles", GH_GET, gh_h_role_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/roles", GH_POST, gh_h_role_create, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/roles/*", GH_PATCH, gh_h_role_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/roles/*", GH_DELETE, gh_h_role_delete, AUTH, ON_IO_POOL, NULL},
+    /* Superadmins, or user:admin for the members of the caller's org (the service). */
+    {"/api/v1/users", GH_GET, gh_h_user_list, AUTH, ON_IO_POOL, "user:admin"},
+    {"/api/v1/users/*", GH_GET, gh_h_user_get, AUTH, ON_IO_POOL, "user:admin"},
+    {"/api/v1/users/*", GH_PATCH, gh_h_user_update, JSON_BODY | AUTH, ON_IO_POOL, "user:admin"},
+    {"/api/v1/users/*", GH_DELETE, gh_h_user_delete, AUTH, ON_IO_POOL, "user:admin"},
+    /* audit:read, within the caller's org unless a superadmin: the handler decides. */
+    {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
-    {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL},
+    {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL, NULL},
 };
 
 /*
@@ -89,14 +127,31 @@ enum rl_class {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* A route path matches exactly, or, ending in a "*" segment, one more non-empty segment. */
-static int path_matches(const char *route, const char *path)
+/*
+ * A route path matches segment by segment: a "*" segment stands for exactly one non-empty
+ * segment of the path (route "/api/v1/orgs/{*}/members" written with a bare star), any
+ * other segment for itself. Both
+ * must have the same number of segments; "//" and a trailing "/" are empty segments and
+ * match nothing but themselves.
+ */
+int gh_api_path_matches(const char *route, const char *path)
 {
-    size_t n = strlen(route);
-    if (n >= 2 && route[n - 1] == '*' && route[n - 2] == '/')
-        return strncmp(route, path, n - 1) == 0 && path[n - 1] != '\0' &&
-               strchr(path + n - 1, '/') == NULL;
-    return strcmp(route, path) == 0;
+    while (*route != '\0' && *path != '\0') {
+        if (*route != '/' || *path != '/')
+            return 0;
+        route++;
+        path++;
+        size_t rn = strcspn(route, "/"), pn = strcspn(path, "/");
+        if (rn == 1 && route[0] == '*') {
+            if (pn == 0)
+                return 0;
+        } else if (rn != pn || memcmp(route, path, rn) != 0) {
+            return 0;
+        }
+        route += rn;
+        path += pn;
+    }
+    return *route == '\0' && *path == '\0';
 }
 
 static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
@@ -255,18 +310,30 @@ static int authenticate(struct gh_req *req)
 int gh_api_allowed(struct gh_req *req, const char *permission)
 {
     const struct gh_identity *who = gh_api_identity(req);
-    if (gh_perms_allow(who->perms, permission, strlen(permission)))
+    if (gh_authz_decide(who, who->perms, permission, NULL, NULL))
         return 1;
+    gh_api_deny(req, permission);
+    return 0;
+}
+
+void gh_api_deny(struct gh_req *req, const char *permission)
+{
+    gh_api_deny_in(req, permission, NULL);
+}
+
+void gh_api_deny_in(struct gh_req *req, const char *permission, const char *org_id)
+{
+    const struct gh_identity *who = gh_api_identity(req);
     struct gh_app *app = req->app;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
-    struct gh_audit_subject subject = {who->user_id, who->username, who->org_id};
+    struct gh_audit_subject subject = {who->user_id, who->username,
+                                       org_id != NULL ? org_id : who->org_id};
     char metadata[GH_PERM_MAX + 32];
     (void)snprintf(metadata, sizeof(metadata), "{\"permission\":\"%s\"}", permission);
     gh_audit_record_async(app->io_pool, &app->store, "PERMISSION_DENIED", &meta, &subject, 403,
                           metadata);
     gh_reply_error(req, 403, "forbidden", "the caller lacks a permission this needs", NULL);
-    return 0;
 }
 
 const struct gh_identity *gh_api_identity(const struct gh_req *req)
@@ -300,6 +367,88 @@ int gh_api_string_field(struct gh_req *req, const char *key, int required, const
                                            : "a field has the wrong type",
                    details);
     return -1;
+}
+
+static void reply_invalid(struct gh_req *req, const char *field, const char *why)
+{
+    gh_reply_error(req, 400, "invalid_request", why, json_pack("{s:s}", "field", field));
+}
+
+int gh_api_string_array(struct gh_req *req, const char *field, const char **items, size_t max,
+                        size_t *n, int *present)
+{
+    json_t *a = json_object_get(req->json, field);
+    *n = 0;
+    *present = a != NULL && !json_is_null(a);
+    if (!*present)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        reply_invalid(req, field, json_is_array(a) ? "too many items" : "expected an array");
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (s == NULL || strlen(s) != json_string_length(v)) {
+            reply_invalid(req, field, "expected an array of strings");
+            return -1;
+        }
+        items[i] = s;
+    }
+    *n = json_array_size(a);
+    return 0;
+}
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+
+/* Reads a non-negative integer query argument; answers 400 on a bad one. */
+static int query_count(struct gh_req *req, const char *name, size_t def, size_t max, size_t *out)
+{
+    const char *v = gh_req_query(req, name);
+    *out = def;
+    if (v == NULL)
+        return 0;
+    char *end = NULL;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || *end != '\0' || n > max || (n == 0 && max == LIST_MAX)) {
+        reply_invalid(req, name, "expected a whole number in range");
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+int gh_api_page(struct gh_req *req, size_t *limit, size_t *offset)
+{
+    return query_count(req, "limit", LIST_DEFAULT, LIST_MAX, limit) ||
+           query_count(req, "offset", 0, (size_t)1 << 40, offset);
+}
+
+void gh_api_reply_page(struct gh_req *req, json_t *items, size_t seen, size_t limit, size_t offset)
+{
+    json_t *next = seen > limit ? json_integer((json_int_t)(offset + limit)) : json_null();
+    gh_reply_json(req, 200, json_pack("{s:o, s:o}", "items", items, "next_offset", next));
+}
+
+int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1])
+{
+    const char *p = req->path;
+    for (size_t i = 0; i <= index && p != NULL; i++) {
+        p = strchr(p, '/');
+        if (p != NULL)
+            p++;
+    }
+    size_t n = p != NULL ? strcspn(p, "/") : 0;
+    if (n != GH_UUID_LEN || !gh_uuid_valid(p, n)) {
+        gh_reply_error(req, 404, "not_found", "no such resource", NULL);
+        return -1;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
 }
 
 void gh_api_reply_failure(struct gh_req *req, gh_err err)
@@ -380,8 +529,11 @@ static int refused_by_allowlist(struct gh_req *req)
                 gh_api_reply_unproven(req, err, 1, 0);
                 return 1;
             }
+            /* The group's permission covers all of Gatehouse: an org's own admin (*:*)
+             * does not hold it, only a superadmin or a holder in the default org. */
             const struct gh_identity *who = gh_api_identity(req);
-            if (gh_perms_allow(who->perms, g->or_permission, strlen(g->or_permission)))
+            if (gh_authz_decide(who, who->perms, g->or_permission, NULL, NULL) &&
+                (who->superadmin || strcmp(who->org_id, gh_auth_default_org(app->auth)) == 0))
                 return 0;
         }
         audit_denial(req, "PERMISSION_DENIED", 403,
@@ -492,7 +644,7 @@ void gh_api_dispatch(struct gh_req *req)
 
     gh_forward_client_ip(req, &app->cfg.trusted);
     for (size_t i = 0; i < NROUTES; i++) {
-        if (!path_matches(routes[i].path, req->path))
+        if (!gh_api_path_matches(routes[i].path, req->path))
             continue;
         unsigned methods = routes[i].methods;
         if (methods & GH_GET)
@@ -522,6 +674,10 @@ void gh_api_dispatch(struct gh_req *req)
     if ((route->flags & JSON_BODY) && read_json_body(req, &app->cfg, max_string) != 0)
         return;
     if ((route->flags & AUTH) && authenticate(req) != 0)
+        return;
+    if (route->perm != NULL &&
+        (!(route->flags & SELF) || gh_api_identity(req)->cred == GH_CRED_API_KEY) &&
+        !gh_api_allowed(req, route->perm))
         return;
 
     switch (route->pool) {

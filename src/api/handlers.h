@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "authn/service.h"
 #include "http/http.h"
+#include <jansson.h>
 
 /*
  * Route handlers: parse and validate input, call a service, map the result to a status.
@@ -47,6 +48,44 @@ void gh_api_reply_unproven(struct gh_req *req, gh_err err, int had_credential,
  */
 int gh_api_allowed(struct gh_req *req, const char *permission) GH_NONNULL(1, 2);
 
+/** Answers 403 forbidden for a permission the caller lacks, audited as PERMISSION_DENIED. */
+void gh_api_deny(struct gh_req *req, const char *permission) GH_NONNULL(1, 2);
+
+/** The same, for a refusal in org_id (the org of the path, recorded as the audit's org). */
+void gh_api_deny_in(struct gh_req *req, const char *permission, const char *org_id)
+    GH_NONNULL(1, 2);
+
+/** 1 when route (segments, "*" for any one non-empty segment) matches path. */
+int gh_api_path_matches(const char *route, const char *path) GH_NONNULL(1, 2);
+
+/**
+ * Reads ?limit= (1..1000, default 100) and ?offset= (default 0); answers 400 and returns
+ * non-zero on a bad one.
+ */
+int gh_api_page(struct gh_req *req, size_t *limit, size_t *offset) GH_NONNULL(1, 2, 3);
+
+/**
+ * Answers 200 {"items": items, "next_offset": n|null} for a page listed with limit + 1
+ * rows asked for, of which seen were visited (more than limit: there is a next page).
+ * Takes items.
+ */
+void gh_api_reply_page(struct gh_req *req, json_t *items, size_t seen, size_t limit,
+                       size_t offset) GH_NONNULL(1, 2);
+
+/**
+ * Reads an optional array of at most max strings at field into items (pointing into the
+ * body); *present says whether it was there. Answers 400 and returns non-zero otherwise.
+ */
+int gh_api_string_array(struct gh_req *req, const char *field, const char **items, size_t max,
+                        size_t *n, int *present) GH_NONNULL(1, 2, 3, 5, 6);
+
+/**
+ * Copies path segment index (0 = "api") into out when it is an id (a UUID); otherwise
+ * answers 404 not_found (an id that cannot exist names nothing) and returns non-zero.
+ */
+int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1])
+    GH_NONNULL(1, 3);
+
 /** Answers an unexpected service error: 503 for storage or busy, else 500. */
 void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);
 
@@ -73,6 +112,27 @@ void gh_h_sql_validate(struct gh_req *req);
 
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);
+void gh_h_authz_check(struct gh_req *req);
+void gh_h_perm_list(struct gh_req *req);
+void gh_h_perm_add(struct gh_req *req);
+void gh_h_primary_org(struct gh_req *req);
+void gh_h_org_list(struct gh_req *req);
+void gh_h_org_create(struct gh_req *req);
+void gh_h_org_get(struct gh_req *req);
+void gh_h_org_update(struct gh_req *req);
+void gh_h_org_delete(struct gh_req *req);
+void gh_h_member_list(struct gh_req *req);
+void gh_h_member_add(struct gh_req *req);
+void gh_h_member_update(struct gh_req *req);
+void gh_h_member_remove(struct gh_req *req);
+void gh_h_role_list(struct gh_req *req);
+void gh_h_role_create(struct gh_req *req);
+void gh_h_role_update(struct gh_req *req);
+void gh_h_role_delete(struct gh_req *req);
+void gh_h_user_list(struct gh_req *req);
+void gh_h_user_get(struct gh_req *req);
+void gh_h_user_update(struct gh_req *req);
+void gh_h_user_delete(struct gh_req *req);
 
 /** Labels of the routes ("POST /api/v1/auth/login"), in route order, for the metrics. */
 const char *const *gh_api_route_labels(size_t *n) GH_NONNULL(1);

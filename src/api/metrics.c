@@ -4,6 +4,7 @@
  * others get 403 ip_not_allowed there.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "api/app.h"
 #include "api/handlers.h"

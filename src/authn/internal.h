@@ -14,6 +14,7 @@ struct gh_user_view {
     int64_t epoch;
     int disabled;
     uint64_t gen; /* differs each time the view is loaded: dependants reload with it */
+    int superadmin;
     char username[65];
 };
 
@@ -21,8 +22,6 @@ struct gh_user_view {
 gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
                          struct gh_user_view *out) GH_WUR GH_NONNULL(1, 2, 4);
 
-/** Drops the user's cached view: the next check reloads it and whatever depends on it. */
-void gh_auth_user_forget(struct gh_auth *a, const char *user_id) GH_NONNULL(1, 2);
 
 const struct gh_store_handle *gh_auth_store(const struct gh_auth *a) GH_NONNULL(1);
 struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a) GH_NONNULL(1);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <openssl/sha.h>
 #include <sodium.h>
+#include <jansson.h>
 
 #include "authn/apikey.h"
 #include "authn/internal.h"
@@ -17,7 +18,6 @@
 
 #define DEFAULT_ORG "default"
 #define ADMIN_PERMISSIONS "*:*"
-#define MEMBER_PERMISSIONS "file:read file:write org:read"
 /*
  * How long the token check trusts its copy of a user's revocation state. Revocations made
  * through this process apply at once, those made elsewhere arrive through the revocation
@@ -34,6 +34,7 @@ struct gh_auth {
     const struct gh_keyring *ring;
     struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
     struct gh_cache *user_state; /* user id -> struct gh_user_view */
+    struct gh_cache *members;    /* SHA-256(user id, org id) -> struct cached_member */
     struct gh_apikeys *keys;
     struct gh_pool *audit_pool;  /* for records of failed credentials; NULL: write at once */
     struct gh_pwhash_params pw;
@@ -44,14 +45,19 @@ struct gh_auth {
     int64_t feed_purged_at; /* when old feed entries were last deleted */
 };
 
-/* What the token cache keeps of a verified token. */
+/* What the token cache keeps of a verified token: who, in which org, until when, under
+ * which epoch. What it may do comes from the membership (below), never from its claims. */
 struct cached_token {
     char sub[GH_UUID_LEN + 1];
     char org[GH_UUID_LEN + 1];
-    char roles[GH_ROLES_MAX];
-    char perms[GH_PERMS_MAX];
     int64_t exp;
     int64_t epoch;
+};
+
+/* A membership as the checks use it, valid while the user's view has generation gen. */
+struct cached_member {
+    uint64_t gen;
+    struct gh_member_view m;
 };
 
 /* Numbers each loaded user view (see gh_user_view.gen). */
@@ -93,6 +99,7 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
     size_t users = cfg->token_cache_size ? cfg->token_cache_size : USER_STATE_DEFAULT;
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
         (err = gh_cache_new(users, &a->user_state)) != GH_OK ||
+        (err = gh_cache_new(users, &a->members)) != GH_OK ||
         (err = gh_apikeys_new(cfg, &a->keys)) != GH_OK)
         goto out;
 
@@ -130,6 +137,7 @@ void gh_auth_free(struct gh_auth *a)
     gh_apikeys_free(a->keys);
     gh_cache_free(a->tokens);
     gh_cache_free(a->user_state);
+    gh_cache_free(a->members);
     free(a);
 }
 
@@ -309,6 +317,7 @@ static void remember_user(struct gh_auth *a, const struct gh_user *u, struct gh_
     s.epoch = u->token_epoch;
     s.disabled = u->disabled;
     s.gen = atomic_fetch_add(&view_gen, 1) + 1;
+    s.superadmin = u->superadmin;
     memcpy(s.username, u->username, sizeof(s.username));
     (void)gh_cache_put(a->user_state, u->id, strlen(u->id), &s, sizeof(s),
                        now_s() + USER_STATE_TTL);
@@ -340,6 +349,11 @@ const char *gh_cred_name(enum gh_cred cred)
     case GH_CRED_OPERATOR: return "operator";
     }
     return "unknown";
+}
+
+const char *gh_auth_default_org(const struct gh_auth *a)
+{
+    return a->default_org;
 }
 
 const struct gh_store_handle *gh_auth_store(const struct gh_auth *a)
@@ -405,6 +419,120 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
     return GH_OK;
 }
 
+/* The cache key of a membership: SHA-256 of the two ids (64 bytes would not fit a key). */
+static void member_key(const char *user_id, const char *org_id, unsigned char key[32])
+{
+    char both[2 * (GH_UUID_LEN + 1)];
+    size_t u = strnlen(user_id, GH_UUID_LEN), o = strnlen(org_id, GH_UUID_LEN);
+    memcpy(both, user_id, u);
+    both[u] = '\0';
+    memcpy(both + u + 1, org_id, o);
+    SHA256((const unsigned char *)both, u + 1 + o, key);
+}
+
+/* The membership of user in org valid for view's generation, loaded when missing or stale. */
+static gh_err member_view(struct gh_auth *a, const char *user_id, const char *org_id,
+                          const struct gh_user_view *view, int64_t now, struct cached_member *out)
+{
+    unsigned char key[32];
+    size_t len = 0;
+    member_key(user_id, org_id, key);
+    if (gh_cache_get(a->members, key, sizeof(key), now, out, sizeof(*out), &len) == GH_OK &&
+        len == sizeof(*out) && out->gen == view->gen)
+        return GH_OK;
+    static __thread struct gh_membership m;
+    gh_err err = a->store->ops->member_get(a->store->st, org_id, user_id, &m);
+    if (err != GH_OK)
+        return err;
+    memset(out, 0, sizeof(*out));
+    out->gen = view->gen;
+    if (copy_field(out->m.role, sizeof(out->m.role), m.role_name) != GH_OK ||
+        copy_field(out->m.perms, sizeof(out->m.perms), m.permissions) != GH_OK)
+        return GH_ERR_INTERNAL;
+    (void)gh_cache_put(a->members, key, sizeof(key), out, sizeof(*out), now + USER_STATE_TTL);
+    return GH_OK;
+}
+
+gh_err gh_auth_member(struct gh_auth *a, const char *user_id, const char *org_id,
+                      struct gh_member_view *out)
+{
+    struct gh_user_view view;
+    static __thread struct cached_member cm;
+    int64_t now = now_s();
+    gh_err err = gh_auth_user_view(a, user_id, now, &view);
+    if (err == GH_ERR_REVOKED)
+        return GH_ERR_NOT_FOUND;
+    if (err != GH_OK || (err = member_view(a, user_id, org_id, &view, now, &cm)) != GH_OK)
+        return err;
+    *out = cm.m;
+    return GH_OK;
+}
+
+gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who,
+                               const char *org_id)
+{
+    return a->store->ops->user_set_primary_org(a->store->st, who->user_id, org_id);
+}
+
+gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
+                           const struct gh_user_patch *p, const struct gh_identity *by,
+                           const struct gh_reqmeta *meta, struct gh_user *out,
+                           struct gh_refusal *refusal)
+{
+    struct gh_user u;
+    gh_err err = a->store->ops->user_get(a->store->st, user_id, &u);
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err != GH_OK)
+        return err;
+    refusal->field = "full_name";
+    if (p->full_name != NULL && (!valid_text(p->full_name, 256) ||
+                                 copy_field(u.full_name, sizeof(u.full_name), p->full_name)))
+        return GH_ERR_INVALID;
+    refusal->field = "email";
+    if (p->email != NULL &&
+        (!valid_email(p->email) || copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
+        return GH_ERR_INVALID;
+    refusal->field = NULL;
+    /* An operator cannot lock itself out nor drop its own flag by mistake. */
+    int self = strcmp(user_id, by->user_id) == 0;
+    if (self && ((p->disabled == 1) || (p->superadmin == 0 && u.superadmin)))
+        return GH_ERR_CONFLICT;
+    int disabling = p->disabled == 1 && !u.disabled;
+    if (p->disabled >= 0)
+        u.disabled = p->disabled;
+    if (p->superadmin >= 0)
+        u.superadmin = p->superadmin;
+    err = a->store->ops->user_update(a->store->st, &u, disabling, now_s());
+    forget_user(a, user_id);
+    if (err != GH_OK)
+        return err;
+    json_t *md = json_pack("{s:s, s:b, s:b}", "target_id", u.id, "disabled", u.disabled,
+                           "superadmin", u.superadmin);
+    char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
+    struct gh_audit_subject s = {by->user_id, by->username, by->org_id};
+    (void)gh_audit_record(a->store, "USER_UPDATE", meta, &s, 200, text);
+    free(text);
+    json_decref(md);
+    *out = u;
+    return GH_OK;
+}
+
+gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct gh_identity *by,
+                           const struct gh_reqmeta *meta)
+{
+    if (strcmp(user_id, by->user_id) == 0)
+        return GH_ERR_CONFLICT;
+    gh_err err = a->store->ops->user_delete(a->store->st, user_id, now_s());
+    forget_user(a, user_id);
+    if (err != GH_OK)
+        return err;
+    char md[80];
+    (void)snprintf(md, sizeof(md), "{\"target_id\":\"%s\"}", user_id);
+    struct gh_audit_subject s = {by->user_id, by->username, by->org_id};
+    (void)gh_audit_record(a->store, "USER_DELETE", meta, &s, 204, md);
+    return GH_OK;
+}
+
 /* ---- bootstrap and users ---- */
 
 static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in, int superadmin,
@@ -467,7 +595,7 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
         memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
         org.created_at = now_s();
         err = a->store->ops->org_create(a->store->st, &org, ADMIN_PERMISSIONS,
-                                        MEMBER_PERMISSIONS);
+                                        a->cfg->member_permissions);
         if (err != GH_OK)
             return err;
         memcpy(a->default_org, org.id, sizeof(a->default_org));
@@ -569,8 +697,23 @@ out:
     return err;
 }
 
-gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const struct gh_reqmeta *meta,
-                       struct gh_token_pair *out)
+/* Before a refresh that switches org: the owner of a live token must be a member there.
+ * A dead or unknown token passes to the rotation, which refuses it (and detects reuse). */
+static gh_err may_switch(struct gh_auth *a, const unsigned char hash[GH_HASH_LEN],
+                         const char *org_id)
+{
+    struct gh_refresh_token t;
+    struct gh_membership m;
+    gh_err err = a->store->ops->refresh_get(a->store->st, hash, now_s(), &t);
+    if (err == GH_ERR_NOT_FOUND)
+        return GH_OK;
+    if (err != GH_OK)
+        return err;
+    return a->store->ops->member_get(a->store->st, org_id, t.user_id, &m);
+}
+
+gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char *org_id,
+                       const struct gh_reqmeta *meta, struct gh_token_pair *out)
 {
     struct gh_token_pair pair;
     struct gh_refresh_token next, spent;
@@ -583,8 +726,14 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const struc
     if (strlen(refresh_token) != GH_REFRESH_TEXT - 1)
         return GH_ERR_AUTH;
     refresh_hash(refresh_token, old_hash);
-    gh_err err = new_refresh_token(pair.refresh_token, next.hash);
-    if (err != GH_OK)
+    gh_err err = GH_OK;
+    if (org_id != NULL) {
+        if ((err = may_switch(a, old_hash, org_id)) != GH_OK)
+            return err;
+        if ((err = copy_field(next.org_id, sizeof(next.org_id), org_id)) != GH_OK)
+            return GH_ERR_NOT_FOUND;
+    }
+    if ((err = new_refresh_token(pair.refresh_token, next.hash)) != GH_OK)
         goto out;
     int64_t now = now_s();
     gh_uuid_v7(next.id);
@@ -613,9 +762,9 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const struc
         err = GH_ERR_AUTH;
         goto out;
     }
-    if ((err = issue_access(a, &u, spent.org_id, &pair)) != GH_OK)
+    if ((err = issue_access(a, &u, next.org_id, &pair)) != GH_OK)
         goto out;
-    struct gh_audit_subject who = {u.id, u.username, spent.org_id};
+    struct gh_audit_subject who = {u.id, u.username, next.org_id};
     if ((err = gh_audit_record(a->store, "TOKEN_REFRESH", meta, &who, 200, NULL)) != GH_OK) {
         /* Never handed out without its record: the new refresh token dies unused. */
         struct gh_refresh_token dead;
@@ -765,8 +914,6 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         if (copy_field(ct.sub, sizeof(ct.sub), c.sub) != GH_OK ||
             copy_field(ct.org, sizeof(ct.org), c.org) != GH_OK)
             return GH_ERR_AUTH;
-        memcpy(ct.roles, c.roles, sizeof(ct.roles));
-        memcpy(ct.perms, c.perms, sizeof(ct.perms));
         ct.exp = c.exp;
         ct.epoch = c.epoch;
         if (a->cfg->token_cache_size > 0)
@@ -781,16 +928,22 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         return err;
     if (st.disabled || st.epoch != ct.epoch)
         return GH_ERR_REVOKED;
+    /* What the token may do is the user's role in its org now, not when it was signed:
+     * a demotion, a role edit or a removal applies to every live token at once. */
+    static __thread struct cached_member cm;
+    if ((err = member_view(a, ct.sub, ct.org, &st, now, &cm)) != GH_OK)
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
 
     memcpy(out->user_id, ct.sub, sizeof(out->user_id));
     memcpy(out->username, st.username, sizeof(out->username));
     memcpy(out->org_id, ct.org, sizeof(out->org_id));
-    memcpy(out->roles, ct.roles, sizeof(out->roles));
-    memcpy(out->perms, ct.perms, sizeof(out->perms));
+    memcpy(out->roles, cm.m.role, sizeof(cm.m.role));
+    memcpy(out->perms, cm.m.perms, sizeof(out->perms));
     out->expires_at = ct.exp;
     out->cred = GH_CRED_JWT;
     out->key_id[0] = '\0';
     out->scoped = 0;
+    out->superadmin = st.superadmin;
     return GH_OK;
 }
 

@@ -51,6 +51,13 @@ struct gh_identity {
     enum gh_cred cred;
     char key_id[GH_UUID_LEN + 1]; /* the API key, for GH_CRED_API_KEY */
     int scoped;                 /* an API key limited to scopes: perms is their intersection */
+    int superadmin;             /* the user is an operator; never set for API keys */
+};
+
+/** A user's current place in one org, as the credential checks see it (cached). */
+struct gh_member_view {
+    char role[65];
+    char perms[GH_PERMS_MAX];
 };
 
 struct gh_register_input {
@@ -97,10 +104,15 @@ gh_err gh_auth_login(struct gh_auth *auth, const char *login, const char *passwo
                      const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
     GH_WUR GH_NONNULL(1, 2, 3, 7);
 
-/** Spends a refresh token and issues a new pair. GH_ERR_AUTH for anything but a live token. */
-gh_err gh_auth_refresh(struct gh_auth *auth, const char *refresh_token,
+/**
+ * Spends a refresh token and issues a new pair, for org_id when given (another org of the
+ * user: the family continues there), else for the token's org. GH_ERR_AUTH for anything
+ * but a live token; GH_ERR_NOT_FOUND when the user is not a member of org_id (the
+ * refresh token is then left unspent).
+ */
+gh_err gh_auth_refresh(struct gh_auth *auth, const char *refresh_token, const char *org_id,
                        const struct gh_reqmeta *meta, struct gh_token_pair *out) GH_WUR
-    GH_NONNULL(1, 2, 4);
+    GH_NONNULL(1, 2, 5);
 
 /** Revokes a refresh token; unknown tokens are not an error (no oracle). */
 gh_err gh_auth_logout(struct gh_auth *auth, const char *refresh_token,
@@ -150,6 +162,54 @@ void gh_auth_set_audit_pool(struct gh_auth *auth, struct gh_pool *pool) GH_NONNU
 gh_err gh_auth_me(struct gh_auth *auth, const struct gh_identity *who, struct gh_user *user,
                   struct gh_membership *orgs, size_t max, size_t *n) GH_WUR
     GH_NONNULL(1, 2, 3, 4, 6);
+
+/**
+ * The user's current role and permissions in org_id, from a cache that every change of
+ * the user's memberships or roles invalidates (gh_auth_user_forget and the revocation
+ * feed): no database read on a hit. GH_ERR_NOT_FOUND when the user is not a member.
+ */
+gh_err gh_auth_member(struct gh_auth *auth, const char *user_id, const char *org_id,
+                      struct gh_member_view *out) GH_WUR GH_NONNULL(1, 2, 3, 4);
+
+/**
+ * Drops the user's cached view: the next check of any of the user's tokens or keys
+ * reloads the user and the membership it acts in. Call after every change of what the
+ * user may do (the store ops also append it to the revocation feed for other nodes).
+ */
+void gh_auth_user_forget(struct gh_auth *auth, const char *user_id) GH_NONNULL(1, 2);
+
+/** The id of the "default" org (registration joins it; its admins operate Gatehouse). */
+const char *gh_auth_default_org(const struct gh_auth *auth) GH_NONNULL(1);
+
+/** Makes org_id the caller's primary org. GH_ERR_NOT_FOUND when not a member. */
+gh_err gh_auth_set_primary_org(struct gh_auth *auth, const struct gh_identity *who,
+                               const char *org_id) GH_WUR GH_NONNULL(1, 2, 3);
+
+/** An admin's change to a user: NULL / -1 leave a field as it is. */
+struct gh_user_patch {
+    const char *full_name;
+    const char *email;
+    int disabled;
+    int superadmin;
+};
+
+/**
+ * Applies patch to user_id for by (authorization is the caller's: gh_rbac_user_access).
+ * Disabling revokes every token and key of the user at once; any change reloads the
+ * user's cached view. GH_ERR_INVALID (refusal->field), GH_ERR_CONFLICT email taken or
+ * by acting on its own disabled/superadmin flag, GH_ERR_NOT_FOUND. Audited USER_UPDATE.
+ */
+gh_err gh_auth_user_update(struct gh_auth *auth, const char *user_id,
+                           const struct gh_user_patch *patch, const struct gh_identity *by,
+                           const struct gh_reqmeta *meta, struct gh_user *out,
+                           struct gh_refusal *refusal) GH_WUR GH_NONNULL(1, 2, 3, 4, 6, 7);
+
+/**
+ * Deletes user_id with every token, key and membership; its credentials fail at once.
+ * GH_ERR_CONFLICT for by itself or the only admin of an org. Audited USER_DELETE.
+ */
+gh_err gh_auth_user_delete(struct gh_auth *auth, const char *user_id, const struct gh_identity *by,
+                           const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3);
 
 /** Wipes and frees the pair's contents. Accepts NULL. */
 void gh_token_pair_clear(struct gh_token_pair *pair);

@@ -4,10 +4,14 @@
 
 #define PART_MAX 64
 
+#define OWN ":own"
+#define OWN_LEN 4
+
 /* A permission split at its colon; parts are not NUL-terminated. */
 struct perm {
     const char *res, *act;
     size_t res_len, act_len;
+    int own; /* qualified ":own" */
 };
 
 static int part_ok(const char *s, size_t n)
@@ -34,6 +38,15 @@ static int split(const char *s, size_t n, struct perm *p)
     p->res_len = (size_t)(colon - s);
     p->act = colon + 1;
     p->act_len = n - p->res_len - 1;
+    p->own = 0;
+    const char *second = memchr(p->act, ':', p->act_len);
+    if (second != NULL) {
+        /* The only third part there is: ":own". */
+        if ((size_t)(s + n - second) != OWN_LEN || memcmp(second, OWN, OWN_LEN) != 0)
+            return 0;
+        p->own = 1;
+        p->act_len -= OWN_LEN;
+    }
     return part_ok(p->res, p->res_len) && part_ok(p->act, p->act_len);
 }
 
@@ -59,7 +72,7 @@ int gh_perm_covers(const char *granted, size_t glen, const char *wanted, size_t 
     if (!split(granted, glen, &g) || !split(wanted, wlen, &w))
         return 0;
     return part_covers(g.res, g.res_len, w.res, w.res_len) &&
-           part_covers(g.act, g.act_len, w.act, w.act_len);
+           part_covers(g.act, g.act_len, w.act, w.act_len) && (!g.own || w.own);
 }
 
 /* Visits each space-separated item of list; stops when fn returns non-zero. */
@@ -94,6 +107,26 @@ int gh_perms_allow(const char *list, const char *wanted, size_t wlen)
     return each(list, covers_want, &w);
 }
 
+struct known {
+    struct perm base; /* the permission asked about, without ":own" */
+};
+
+static int covers_item(void *arg, const char *s, size_t n)
+{
+    const struct known *k = arg;
+    struct perm item;
+    return split(s, n, &item) && part_covers(k->base.res, k->base.res_len, item.res, item.res_len) &&
+           part_covers(k->base.act, k->base.act_len, item.act, item.act_len);
+}
+
+int gh_perm_known(const char *catalog, const char *perm, size_t len)
+{
+    struct known k;
+    if (!split(perm, len, &k.base))
+        return 0;
+    return each(catalog, covers_item, &k);
+}
+
 /* The narrower of two parts, or NULL when they share nothing. */
 static const char *meet(const char *a, size_t an, const char *b, size_t bn, size_t *n)
 {
@@ -117,13 +150,18 @@ struct intersect {
     int overflow;
 };
 
-static int append(struct intersect *x, const char *res, size_t rn, const char *act, size_t an)
+static int append(struct intersect *x, const char *res, size_t rn, const char *act, size_t an,
+                  int own)
 {
     char perm[GH_PERM_MAX];
     size_t n = rn + 1 + an;
     memcpy(perm, res, rn);
     perm[rn] = ':';
     memcpy(perm + rn + 1, act, an);
+    if (own) {
+        memcpy(perm + n, OWN, OWN_LEN);
+        n += OWN_LEN;
+    }
     /* Skip what the list already grants (also drops exact duplicates). */
     x->out[x->used] = '\0';
     if (gh_perms_allow(x->out, perm, n))
@@ -151,7 +189,7 @@ static int meet_with_b(void *arg, const char *s, size_t n)
     const char *act = meet(pa.act, pa.act_len, pb.act, pb.act_len, &an);
     if (res == NULL || act == NULL)
         return 0;
-    return append(x, res, rn, act, an);
+    return append(x, res, rn, act, an, pa.own || pb.own);
 }
 
 static int meet_with_all_b(void *arg, const char *s, size_t n)

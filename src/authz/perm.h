@@ -6,11 +6,20 @@
 
 /*
  * Permissions: "resource:action" where each part is 1-64 of [a-z0-9_.-] or the wildcard
- * "*" (file:read, file:*, *:read, *:*). A permission list is permissions joined with
- * single spaces, as tokens carry them. Pure functions, safe from any thread.
+ * "*" (file:read, file:*, *:read, *:*), optionally qualified ":own" (file:read:own): the
+ * same, only on resources the caller owns. An unqualified permission covers its ":own"
+ * form, never the reverse. A permission list is permissions joined with single spaces,
+ * as tokens carry them. Pure functions, safe from any thread.
  */
 
-#define GH_PERM_MAX 130 /* longest permission text: 64 + ':' + 64, with its NUL */
+/** Gatehouse's own resources with every action that applies: always declared. */
+#define GH_PERM_BUILTIN                                                                            \
+    "user:read user:write user:delete user:admin org:read org:write org:delete org:admin "        \
+    "role:read role:write role:delete role:admin apikey:read apikey:write apikey:delete "         \
+    "apikey:admin audit:read audit:write audit:delete audit:admin metrics:read metrics:write "   \
+    "metrics:delete metrics:admin"
+
+#define GH_PERM_MAX 134 /* longest permission text: 64 + ':' + 64 + ":own", with its NUL */
 
 /** 1 when perm (len bytes) is a well-formed permission, wildcards allowed. */
 int gh_perm_valid(const char *perm, size_t len) GH_NONNULL(1);
@@ -25,6 +34,14 @@ int gh_perm_covers(const char *granted, size_t glen, const char *wanted, size_t 
 
 /** 1 when some permission of the space-separated list covers wanted. */
 int gh_perms_allow(const char *list, const char *wanted, size_t wlen) GH_NONNULL(1, 2);
+
+/**
+ * 1 when perm is well formed and stands for at least one permission of catalog (a list of
+ * concrete permissions): file:read when catalog holds it, file:* when it holds some
+ * file:<action>, *:* always for a non-empty catalog. The ":own" qualifier is ignored.
+ * This is how role writes and authz/check refuse permissions nobody declared.
+ */
+int gh_perm_known(const char *catalog, const char *perm, size_t len) GH_NONNULL(1, 2);
 
 /**
  * The intersection of two permission lists, as a list: what both a and b grant (the

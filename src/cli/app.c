@@ -211,6 +211,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
                     gh_err_name(err));
         return 1;
     }
+    if ((err = gh_rbac_new(cfg, &app->store, app->auth, &app->rbac)) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the authorization service: %s\n",
+                gh_err_name(err));
+        return 1;
+    }
     if (mode == GH_APP_ADMIN)
         return audit_open(app, NULL);
     if (gh_pool_new("hash", cfg->hash_threads, cfg->hash_queue, &app->hash_pool) != GH_OK ||
@@ -255,6 +260,8 @@ void gh_app_close(struct gh_app *app)
     gh_audit_set_observer(NULL, NULL);
     gh_alerts_free(app->alerts, app->cfg.shutdown_timeout);
     app->alerts = NULL;
+    gh_rbac_free(app->rbac);
+    app->rbac = NULL;
     gh_auth_free(app->auth);
     gh_rules_clear(&app->rules);
     gh_backoff_free(app->backoff);

@@ -10,6 +10,8 @@ int gh_cmd_keygen(int argc, char **argv);
 int gh_cmd_user(int argc, char **argv);
 int gh_cmd_apikey(int argc, char **argv);
 int gh_cmd_audit(int argc, char **argv);
+int gh_cmd_org(int argc, char **argv);
+int gh_cmd_role(int argc, char **argv);
 
 /** Options every command shares. */
 struct gh_cli_common {

@@ -17,6 +17,8 @@ static const char usage[] =
     "  user      create, list, set-password, disable, enable users\n"
     "  apikey    create, list, revoke API keys\n"
     "  audit     verify the audit chain, export the records as JSON Lines\n"
+    "  org       create, list orgs, add members\n"
+    "  role      list, create, delete roles of an org, set a member's role\n"
     "  version   print the version\n"
     "\n"
     "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
@@ -42,6 +44,10 @@ int main(int argc, char **argv)
         return gh_cmd_apikey(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return gh_cmd_audit(argc - 1, argv + 1);
+    if (strcmp(cmd, "org") == 0)
+        return gh_cmd_org(argc - 1, argv + 1);
+    if (strcmp(cmd, "role") == 0)
+        return gh_cmd_role(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("gatehouse %s\n", GH_VERSION);
         return 0;

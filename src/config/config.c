@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "audit/alert_rules.h"
+#include "authz/perm.h"
 #include "authz/rules.h"
 #include "core/buf.h"
 
@@ -156,6 +157,9 @@ static const struct key KEYS[] = {
     STR("rate_limit.redis_failure", "open", rl_redis_failure, 1),
 
     STR("admin.allow", "0.0.0.0/0, ::/0", admin_allow, 0),
+
+    STR("authz.permissions", "file:read file:write file:delete", app_permissions, 0),
+    STR("authz.member_permissions", "file:read file:write org:read", member_permissions, 0),
 
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),
@@ -978,6 +982,42 @@ static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *o
 
 static gh_err parse_hostport(const char *value, char *host, size_t size, uint16_t *port_out);
 
+/* How many ':' the n bytes at p hold. */
+static int colons(const char *p, size_t n)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == ':';
+    return k;
+}
+
+/* A space-separated permission list. catalog NULL: each item must be one concrete
+ * permission (a declaration); else wildcards and ":own" are allowed, and each item must
+ * stand for a permission of catalog (a role's list). */
+static gh_err perm_list_key(const char *text, const char *key, const char *catalog, char *err,
+                            size_t err_size)
+{
+    int wild = catalog != NULL;
+    for (const char *p = text; *p != '\0';) {
+        size_t n = strcspn(p, " ");
+        int ok = wild ? gh_perm_known(catalog, p, n)
+                      : gh_perm_valid(p, n) && memchr(p, '*', n) == NULL && colons(p, n) == 1;
+        if (n > 0 && !ok) {
+            char got[GOT_MAX * 4 + 8];
+            quote(got, sizeof(got), p, n);
+            fail(err, err_size,
+                 "%s: expected permissions resource:action%s separated by spaces, got \"%s\"",
+                 key, wild ? " declared in authz.permissions or by Gatehouse" : " without wildcards",
+                 got);
+            return GH_ERR_INVALID;
+        }
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return GH_OK;
+}
+
 gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 {
     gh_err ret = GH_ERR_INVALID;
@@ -1049,6 +1089,13 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         fail(err, err_size, "rate_limit.redis: expected IPV4:PORT or [IPV6]:PORT");
         goto out;
     }
+    char catalog[sizeof(GH_PERM_BUILTIN) + sizeof(t->app_permissions) + 1];
+    (void)snprintf(catalog, sizeof(catalog), "%s %s", GH_PERM_BUILTIN, t->app_permissions);
+    if ((e = perm_list_key(t->app_permissions, "authz.permissions", NULL, err, err_size)) !=
+            GH_OK ||
+        (e = perm_list_key(t->member_permissions, "authz.member_permissions", catalog, err,
+                           err_size)) != GH_OK)
+        goto out;
     struct gh_rules rules;
     char why[200];
     if ((e = gh_rules_parse(t->forward_rules, t->forward_default, &rules, why, sizeof(why))) !=

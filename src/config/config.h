@@ -105,6 +105,9 @@ struct gh_config {
     /* admin.* */
     char admin_allow[1024];      /* admin.allow: addresses that may call the admin API (0.0.0.0/0, ::/0: any) */
     struct gh_cidr_list admin_allowed; /* the same, parsed by gh_config_finish */
+    /* authz.* */
+    char app_permissions[4096];    /* authz.permissions: the apps' permissions, space-separated (file:read file:write file:delete) */
+    char member_permissions[2048]; /* authz.member_permissions: the member role of new orgs (file:read file:write org:read) */
 
     /* forward_auth.* */
     char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */

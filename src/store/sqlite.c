@@ -678,6 +678,566 @@ static gh_err rotate_refused(struct conn *c, const unsigned char *hash, int64_t 
     return GH_ERR_INTERNAL; /* the UPDATE's conditions all held: cannot happen */
 }
 
+/* ---- RBAC: orgs, roles, members ---- */
+
+static gh_err read_org(sqlite3_stmt *s, struct gh_org *o)
+{
+    gh_err err;
+    memset(o, 0, sizeof(*o));
+    if ((err = COL_TEXT(s, 0, o->id)) != GH_OK || (err = COL_TEXT(s, 1, o->name)) != GH_OK)
+        return err;
+    o->created_at = sqlite3_column_int64(s, 2);
+    return GH_OK;
+}
+
+static gh_err read_role(sqlite3_stmt *s, struct gh_role *r)
+{
+    gh_err err;
+    memset(r, 0, sizeof(*r));
+    if ((err = COL_TEXT(s, 0, r->id)) != GH_OK || (err = COL_TEXT(s, 1, r->org_id)) != GH_OK ||
+        (err = COL_TEXT(s, 2, r->name)) != GH_OK ||
+        (err = COL_TEXT(s, 3, r->permissions)) != GH_OK)
+        return err;
+    r->system = sqlite3_column_int(s, 4);
+    return GH_OK;
+}
+
+static gh_err read_member(sqlite3_stmt *s, struct gh_member *m)
+{
+    gh_err err;
+    memset(m, 0, sizeof(*m));
+    if ((err = COL_TEXT(s, 0, m->user_id)) != GH_OK ||
+        (err = COL_TEXT(s, 1, m->username)) != GH_OK ||
+        (err = COL_TEXT(s, 2, m->role_name)) != GH_OK)
+        return err;
+    return GH_OK;
+}
+
+static sqlite3_int64 clamp64(size_t n)
+{
+    return n > INT64_MAX ? INT64_MAX : (sqlite3_int64)n;
+}
+
+/* A listing: binds key (when not NULL) as ?1, then limit and offset; calls visit per row. */
+typedef gh_err (*row_visit)(sqlite3_stmt *s, void *fn, void *arg, int *stop);
+
+static gh_err list_rows(struct gh_store *st, enum gh_sqlite_stmt id, const char *key, int paged,
+                        size_t limit, size_t offset, row_visit visit, void *fn, void *arg)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, id);
+    int i = 1;
+    if (key != NULL)
+        sqlite3_bind_text(s, i++, key, -1, SQLITE_STATIC);
+    if (paged) {
+        sqlite3_bind_int64(s, i++, clamp64(limit));
+        sqlite3_bind_int64(s, i, clamp64(offset));
+    }
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        if ((err = visit(s, fn, arg, &stop)) != GH_OK)
+            break;
+    if (err == GH_OK && !stop && rc != SQLITE_DONE)
+        err = fail(c, "list");
+    sqlite3_reset(s);
+    checkin(st, c);
+    return err;
+}
+
+static gh_err visit_org(sqlite3_stmt *s, void *fn, void *arg, int *stop)
+{
+    struct gh_org o;
+    gh_err err = read_org(s, &o);
+    if (err == GH_OK)
+        *stop = ((gh_org_visit_fn)fn)(arg, &o);
+    return err;
+}
+
+static gh_err visit_role(sqlite3_stmt *s, void *fn, void *arg, int *stop)
+{
+    static __thread struct gh_role r;
+    gh_err err = read_role(s, &r);
+    if (err == GH_OK)
+        *stop = ((gh_role_visit_fn)fn)(arg, &r);
+    return err;
+}
+
+static gh_err visit_member(sqlite3_stmt *s, void *fn, void *arg, int *stop)
+{
+    struct gh_member m;
+    gh_err err = read_member(s, &m);
+    if (err == GH_OK)
+        *stop = ((gh_member_visit_fn)fn)(arg, &m);
+    return err;
+}
+
+static gh_err visit_user(sqlite3_stmt *s, void *fn, void *arg, int *stop)
+{
+    static __thread struct gh_user u;
+    gh_err err = read_user(s, &u);
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err == GH_OK)
+        *stop = ((gh_user_visit_fn)fn)(arg, &u);
+    return err;
+}
+
+static gh_err visit_name(sqlite3_stmt *s, void *fn, void *arg, int *stop)
+{
+    const char *name = (const char *)sqlite3_column_text(s, 0);
+    if (name == NULL)
+        return GH_ERR_NOMEM;
+    *stop = ((gh_name_visit_fn)fn)(arg, name);
+    return GH_OK;
+}
+
+/* The functions behind the generic visitors are cast back to their own types above. */
+#define FN(f) ((void *)(uintptr_t)(f))
+
+static gh_err org_get(struct gh_store *st, const char *id, struct gh_org *out)
+{
+    struct gh_org o;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_ORG_GET);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if ((err = step_row(c, s, "org_get")) == GH_OK) {
+        err = read_org(s, &o);
+        sqlite3_reset(s);
+    }
+    checkin(st, c);
+    if (err == GH_OK)
+        *out = o;
+    return err;
+}
+
+static gh_err org_list(struct gh_store *st, const char *user_id, size_t limit, size_t offset,
+                       gh_org_visit_fn fn, void *arg)
+{
+    return list_rows(st, user_id ? ST_ORG_LIST_USER : ST_ORG_LIST_ALL, user_id, 1, limit, offset,
+                     visit_org, FN(fn), arg);
+}
+
+/* Runs a statement with text parameters a, b (b may be NULL: not bound); *changed gets
+ * how many rows it changed. */
+static gh_err run2(struct conn *c, enum gh_sqlite_stmt id, const char *a, const char *b,
+                   int64_t *changed)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    if (b != NULL)
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+    gh_err err = run(c, s, "rbac");
+    if (err == GH_OK && changed != NULL)
+        *changed = sqlite3_changes64(c->db);
+    return err;
+}
+
+/* Runs a statement whose ?1, ?2 are text and ?3 (or ?2 when b is NULL) is now. */
+static gh_err run_at(struct conn *c, enum gh_sqlite_stmt id, const char *a, const char *b,
+                     int64_t now)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    if (b != NULL)
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, b != NULL ? 3 : 2, now);
+    return run(c, s, "rbac");
+}
+
+/* Tells affected about each user_id a statement with text parameters a, b selects. */
+static gh_err tell(struct conn *c, enum gh_sqlite_stmt id, const char *a, const char *b,
+                   gh_affected_fn affected, void *arg)
+{
+    if (affected == NULL)
+        return GH_OK;
+    sqlite3_stmt *s = stmt(c, id);
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    if (b != NULL)
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *user_id = (const char *)sqlite3_column_text(s, 0);
+        if (user_id != NULL)
+            affected(arg, user_id);
+    }
+    gh_err err = rc == SQLITE_DONE ? GH_OK : fail(c, "affected");
+    sqlite3_reset(s);
+    return err;
+}
+
+/* Appends one user to the revocation feed. */
+static gh_err feed(struct conn *c, const char *user_id, int64_t now)
+{
+    sqlite3_stmt *s = stmt(c, ST_REVOCATION_INSERT);
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    return run(c, s, "revocation_insert");
+}
+
+/* One count(*) with text parameters a, b. */
+static gh_err count2(struct conn *c, enum gh_sqlite_stmt id, const char *a, const char *b,
+                     int64_t *out)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    if (b != NULL)
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+    gh_err err = step_row(c, s, "count");
+    if (err == GH_OK) {
+        *out = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+    }
+    return err == GH_ERR_NOT_FOUND ? GH_ERR_INTERNAL : err;
+}
+
+static gh_err org_rename(struct gh_store *st, const char *id, const char *name)
+{
+    if (strnlen(name, sizeof(((struct gh_org *)0)->name)) >= sizeof(((struct gh_org *)0)->name))
+        return GH_ERR_TOO_LARGE;
+    int64_t n = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    err = run2(c, ST_ORG_RENAME, id, name, &n);
+    checkin(st, c);
+    return err == GH_OK && n == 0 ? GH_ERR_NOT_FOUND : err;
+}
+
+static gh_err org_delete(struct gh_store *st, const char *id, int64_t now, gh_affected_fn affected,
+                         void *arg)
+{
+    int64_t n = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    if ((err = tell(c, ST_ORG_MEMBERS, id, NULL, affected, arg)) == GH_OK &&
+        (err = run_at(c, ST_ORG_FEED, id, NULL, now)) == GH_OK &&
+        (err = run_at(c, ST_ORG_REVOKE_REFRESH, id, NULL, now)) == GH_OK &&
+        (err = run2(c, ST_PRIMARY_REASSIGN, id, NULL, NULL)) == GH_OK &&
+        (err = run2(c, ST_ORG_DELETE, id, NULL, &n)) == GH_OK && n == 0)
+        err = GH_ERR_NOT_FOUND;
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
+static gh_err role_list(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                        gh_role_visit_fn fn, void *arg)
+{
+    return list_rows(st, ST_ROLE_LIST, org_id, 1, limit, offset, visit_role, FN(fn), arg);
+}
+
+static gh_err get_role(struct conn *c, const char *org_id, const char *role_id, struct gh_role *r)
+{
+    sqlite3_stmt *s = stmt(c, ST_ROLE_GET);
+    sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, role_id, -1, SQLITE_STATIC);
+    gh_err err = step_row(c, s, "role_get");
+    if (err == GH_OK) {
+        err = read_role(s, r);
+        sqlite3_reset(s);
+    }
+    return err;
+}
+
+static gh_err role_get(struct gh_store *st, const char *org_id, const char *role_id,
+                       struct gh_role *out)
+{
+    static __thread struct gh_role r;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    err = get_role(c, org_id, role_id, &r);
+    checkin(st, c);
+    if (err == GH_OK)
+        *out = r;
+    return err;
+}
+
+static gh_err role_create(struct gh_store *st, const struct gh_role *r)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_ROLE_INSERT_CUSTOM);
+    if (BIND_FIELD(s, 1, r->id) | BIND_FIELD(s, 2, r->org_id) | BIND_FIELD(s, 3, r->name) |
+        BIND_FIELD(s, 4, r->permissions))
+        err = GH_ERR_INVALID;
+    else
+        err = run(c, s, "role_create");
+    checkin(st, c);
+    return err;
+}
+
+static gh_err role_update(struct gh_store *st, const char *org_id, const char *role_id,
+                          const char *name, const char *permissions, int64_t now,
+                          gh_affected_fn affected, void *arg)
+{
+    const size_t max = sizeof(((struct gh_role *)0)->permissions);
+    if ((name != NULL && strnlen(name, 65) >= 65) ||
+        (permissions != NULL && strnlen(permissions, max) >= max))
+        return GH_ERR_TOO_LARGE;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    sqlite3_stmt *s = stmt(c, ST_ROLE_UPDATE);
+    sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, role_id, -1, SQLITE_STATIC);
+    if (name != NULL)
+        sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+    if (permissions != NULL)
+        sqlite3_bind_text(s, 4, permissions, -1, SQLITE_STATIC);
+    if ((err = run(c, s, "role_update")) == GH_OK && sqlite3_changes64(c->db) == 0)
+        err = GH_ERR_NOT_FOUND;
+    if (err == GH_OK) {
+        /* Its members' permissions or role name changed: every cached view of them goes,
+         * here through affected and on other nodes through the feed. */
+        s = stmt(c, ST_ROLE_FEED);
+        sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, role_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, now);
+        if ((err = run(c, s, "role_feed")) == GH_OK)
+            err = tell(c, ST_ROLE_MEMBERS, org_id, role_id, affected, arg);
+    }
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
+static gh_err role_delete(struct gh_store *st, const char *org_id, const char *role_id)
+{
+    int64_t used = 0, n = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    if ((err = count2(c, ST_ROLE_IN_USE, org_id, role_id, &used)) == GH_OK) {
+        if (used > 0)
+            err = GH_ERR_CONFLICT;
+        else if ((err = run2(c, ST_ROLE_DELETE, org_id, role_id, &n)) == GH_OK && n == 0)
+            err = GH_ERR_NOT_FOUND;
+    }
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
+static gh_err member_list_org(struct gh_store *st, const char *org_id, size_t limit,
+                              size_t offset, gh_member_visit_fn fn, void *arg)
+{
+    return list_rows(st, ST_MEMBER_LIST_ORG, org_id, 1, limit, offset, visit_member, FN(fn), arg);
+}
+
+/* Inside a transaction: the role a member holds now (GH_ERR_NOT_FOUND not a member), and
+ * whether taking it away leaves the org without an admin. */
+static gh_err admin_guard(struct conn *c, const char *org_id, const char *user_id,
+                          const char *next_role, int *last_admin)
+{
+    sqlite3_stmt *s = stmt(c, ST_MEMBER_GET);
+    sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    gh_err err = step_row(c, s, "member_get");
+    if (err != GH_OK)
+        return err;
+    const unsigned char *role = sqlite3_column_text(s, 2);
+    int is_admin = role != NULL && strcmp((const char *)role, "admin") == 0;
+    sqlite3_reset(s);
+    *last_admin = 0;
+    if (!is_admin || (next_role != NULL && strcmp(next_role, "admin") == 0))
+        return GH_OK;
+    int64_t admins = 0;
+    if ((err = count2(c, ST_ADMIN_COUNT, org_id, NULL, &admins)) != GH_OK)
+        return err;
+    *last_admin = admins <= 1;
+    return GH_OK;
+}
+
+static gh_err member_set_role(struct gh_store *st, const char *org_id, const char *user_id,
+                              const char *role_name, int64_t now)
+{
+    char role_id[GH_UUID_LEN + 1];
+    int last = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    if ((err = admin_guard(c, org_id, user_id, role_name, &last)) != GH_OK)
+        goto done;
+    if (last) {
+        err = GH_ERR_CONFLICT;
+        goto done;
+    }
+    sqlite3_stmt *s = stmt(c, ST_ROLE_FIND_NAME);
+    sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, role_name, -1, SQLITE_STATIC);
+    if ((err = step_row(c, s, "role_find")) == GH_OK) {
+        err = COL_TEXT(s, 0, role_id);
+        sqlite3_reset(s);
+    } else if (err == GH_ERR_NOT_FOUND) {
+        err = GH_ERR_INVALID;
+    }
+    if (err == GH_OK) {
+        s = stmt(c, ST_MEMBER_SET_ROLE);
+        sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, role_id, -1, SQLITE_STATIC);
+        err = run(c, s, "member_set_role");
+        sqlite3_clear_bindings(s);
+    }
+    if (err == GH_OK)
+        err = feed(c, user_id, now);
+done:
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
+static gh_err member_remove(struct gh_store *st, const char *org_id, const char *user_id,
+                            int64_t now)
+{
+    int last = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    if ((err = admin_guard(c, org_id, user_id, NULL, &last)) == GH_OK && last)
+        err = GH_ERR_CONFLICT;
+    if (err == GH_OK && (err = run2(c, ST_MEMBER_DELETE, org_id, user_id, NULL)) == GH_OK &&
+        (err = run_at(c, ST_MEMBER_REVOKE_REFRESH, org_id, user_id, now)) == GH_OK &&
+        (err = run_at(c, ST_MEMBER_REVOKE_KEYS, org_id, user_id, now)) == GH_OK &&
+        (err = run2(c, ST_PRIMARY_REASSIGN, org_id, user_id, NULL)) == GH_OK)
+        err = feed(c, user_id, now);
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
+static gh_err user_set_primary_org(struct gh_store *st, const char *user_id, const char *org_id)
+{
+    int64_t n = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    err = run2(c, ST_USER_SET_PRIMARY, user_id, org_id, &n);
+    checkin(st, c);
+    return err == GH_OK && n == 0 ? GH_ERR_NOT_FOUND : err;
+}
+
+static gh_err user_list_org(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                            gh_user_visit_fn fn, void *arg)
+{
+    return list_rows(st, ST_USER_LIST_ORG, org_id, 1, limit, offset, visit_user, FN(fn), arg);
+}
+
+static gh_err user_update(struct gh_store *st, const struct gh_user *u, int revoke, int64_t now)
+{
+    int64_t epoch = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    sqlite3_stmt *s = stmt(c, ST_USER_UPDATE);
+    if (BIND_FIELD(s, 1, u->id) | BIND_FIELD(s, 2, u->full_name) | BIND_FIELD(s, 3, u->email) |
+        sqlite3_bind_int(s, 4, u->disabled != 0) | sqlite3_bind_int(s, 5, u->superadmin != 0) |
+        sqlite3_bind_int64(s, 6, now))
+        err = GH_ERR_INVALID;
+    else if ((err = run(c, s, "user_update")) == GH_OK && sqlite3_changes64(c->db) == 0)
+        err = GH_ERR_NOT_FOUND;
+    sqlite3_clear_bindings(s);
+    if (err == GH_OK)
+        err = revoke ? revoke_user(c, u->id, now, &epoch) : feed(c, u->id, now);
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
+static gh_err user_delete(struct gh_store *st, const char *id, int64_t now)
+{
+    int64_t sole = 0, n = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    if ((err = count2(c, ST_USER_SOLE_ADMIN, id, NULL, &sole)) == GH_OK && sole > 0)
+        err = GH_ERR_CONFLICT;
+    if (err == GH_OK && (err = run2(c, ST_USER_DELETE, id, NULL, &n)) == GH_OK && n == 0)
+        err = GH_ERR_NOT_FOUND;
+    if (err == GH_OK)
+        err = feed(c, id, now);
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    return err;
+}
+
+static gh_err perm_add(struct gh_store *st, const char *name, int64_t now)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_PERM_INSERT);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    err = run(c, s, "perm_add");
+    checkin(st, c);
+    return err;
+}
+
+static gh_err perm_list(struct gh_store *st, gh_name_visit_fn fn, void *arg)
+{
+    return list_rows(st, ST_PERM_LIST, NULL, 0, 0, 0, visit_name, FN(fn), arg);
+}
+
+static gh_err refresh_get(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                          int64_t now, struct gh_refresh_token *out)
+{
+    struct gh_refresh_token t;
+    int spent = 0, revoked = 0;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    err = get_refresh(c, hash, &t, &spent, &revoked);
+    checkin(st, c);
+    if (err == GH_OK && (spent || revoked || t.expires_at <= now))
+        err = GH_ERR_NOT_FOUND;
+    if (err == GH_OK)
+        *out = t;
+    return err;
+}
+
 static gh_err refresh_rotate(struct gh_store *st, const unsigned char old_hash[GH_HASH_LEN],
                              struct gh_refresh_token *next, int64_t now,
                              struct gh_refresh_token *spent)
@@ -702,7 +1262,8 @@ static gh_err refresh_rotate(struct gh_store *st, const unsigned char old_hash[G
             ins = *next;
             memcpy(ins.user_id, old.user_id, sizeof(ins.user_id));
             memcpy(ins.family_id, old.family_id, sizeof(ins.family_id));
-            memcpy(ins.org_id, old.org_id, sizeof(ins.org_id));
+            if (ins.org_id[0] == '\0')
+                memcpy(ins.org_id, old.org_id, sizeof(ins.org_id));
             err = insert_refresh(c, &ins);
         }
     } else if (err == GH_ERR_NOT_FOUND) {
@@ -1198,6 +1759,25 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .member_add = member_add,
     .member_get = member_get,
     .member_list_user = member_list_user,
+    .org_get = org_get,
+    .org_list = org_list,
+    .org_rename = org_rename,
+    .org_delete = org_delete,
+    .role_list = role_list,
+    .role_get = role_get,
+    .role_create = role_create,
+    .role_update = role_update,
+    .role_delete = role_delete,
+    .member_list_org = member_list_org,
+    .member_set_role = member_set_role,
+    .member_remove = member_remove,
+    .user_set_primary_org = user_set_primary_org,
+    .user_list_org = user_list_org,
+    .user_update = user_update,
+    .user_delete = user_delete,
+    .perm_add = perm_add,
+    .perm_list = perm_list,
+    .refresh_get = refresh_get,
     .refresh_insert = refresh_insert,
     .refresh_rotate = refresh_rotate,
     .refresh_revoke = refresh_revoke,

@@ -123,6 +123,14 @@ static const char *const migrations[] = {
     "  key_id TEXT NOT NULL);"
     "CREATE INDEX audit_events_org ON audit_events(org_id, id);"
     "CREATE INDEX audit_events_resource ON audit_events(resource_type, resource_id);",
+    /* 5: RBAC: a role's members, what is scoped to an org (for deleting it), and the
+     * permissions declared through the API */
+    "CREATE INDEX memberships_role ON memberships(role_id);"
+    "CREATE INDEX refresh_tokens_org ON refresh_tokens(org_id);"
+    "CREATE INDEX api_keys_org ON api_keys(org_id);"
+    "CREATE TABLE permissions ("
+    "  name TEXT PRIMARY KEY,"
+    "  created_at INTEGER NOT NULL);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -229,6 +237,64 @@ static const char *const sql[ST_COUNT] = {
                              "WHERE user_id = ?2 AND revoked_at IS NULL",
     [ST_APIKEY_TOUCH] = "UPDATE api_keys SET last_used_at = ?1, last_used_ip = ?2 "
                         "WHERE id = ?3 AND coalesce(last_used_at, 0) <= ?1",
+    [ST_ORG_GET] = "SELECT id, name, created_at FROM orgs WHERE id = ?",
+    [ST_ORG_LIST_ALL] = "SELECT id, name, created_at FROM orgs ORDER BY lower(name), id "
+                        "LIMIT ? OFFSET ?",
+    [ST_ORG_LIST_USER] = "SELECT o.id, o.name, o.created_at FROM memberships m "
+                         "JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? "
+                         "ORDER BY lower(o.name), o.id LIMIT ? OFFSET ?",
+    [ST_ORG_RENAME] = "UPDATE orgs SET name = ?2 WHERE id = ?1",
+    [ST_ORG_DELETE] = "DELETE FROM orgs WHERE id = ?",
+    [ST_ORG_MEMBERS] = "SELECT user_id FROM memberships WHERE org_id = ?",
+    [ST_ORG_FEED] = "INSERT INTO revocations (user_id, at) "
+                    "SELECT user_id, ?2 FROM memberships WHERE org_id = ?1",
+    [ST_ORG_REVOKE_REFRESH] = "UPDATE refresh_tokens SET revoked_at = ?2 "
+                              "WHERE org_id = ?1 AND revoked_at IS NULL",
+    /* Users whose primary org is ?1 (only ?2 when given) move to their oldest other one. */
+    [ST_PRIMARY_REASSIGN] = "UPDATE users SET primary_org_id = (SELECT m.org_id FROM memberships m "
+                            "WHERE m.user_id = users.id AND m.org_id <> ?1 "
+                            "ORDER BY m.created_at, m.org_id LIMIT 1) "
+                            "WHERE primary_org_id = ?1 AND (?2 IS NULL OR id = ?2)",
+    [ST_ROLE_LIST] = "SELECT id, org_id, name, permissions, system FROM roles WHERE org_id = ? "
+                     "ORDER BY system DESC, name LIMIT ? OFFSET ?",
+    [ST_ROLE_GET] = "SELECT id, org_id, name, permissions, system FROM roles "
+                    "WHERE org_id = ? AND id = ?",
+    [ST_ROLE_FIND_NAME] = "SELECT id FROM roles WHERE org_id = ? AND name = ?",
+    [ST_ROLE_INSERT_CUSTOM] = "INSERT INTO roles (id, org_id, name, permissions, system) "
+                              "VALUES (?, ?, ?, ?, 0)",
+    [ST_ROLE_UPDATE] = "UPDATE roles SET name = coalesce(?3, name), "
+                       "permissions = coalesce(?4, permissions) WHERE org_id = ?1 AND id = ?2",
+    [ST_ROLE_DELETE] = "DELETE FROM roles WHERE org_id = ? AND id = ? AND system = 0",
+    [ST_ROLE_MEMBERS] = "SELECT user_id FROM memberships WHERE org_id = ? AND role_id = ?",
+    [ST_ROLE_FEED] = "INSERT INTO revocations (user_id, at) "
+                     "SELECT user_id, ?3 FROM memberships WHERE org_id = ?1 AND role_id = ?2",
+    [ST_ROLE_IN_USE] = "SELECT count(*) FROM memberships WHERE org_id = ? AND role_id = ?",
+    [ST_MEMBER_LIST_ORG] = "SELECT m.user_id, u.username, r.name FROM memberships m "
+                           "JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id "
+                           "WHERE m.org_id = ? ORDER BY lower(u.username), u.id LIMIT ? OFFSET ?",
+    [ST_MEMBER_SET_ROLE] = "UPDATE memberships SET role_id = ?3 WHERE org_id = ?1 AND user_id = ?2",
+    [ST_MEMBER_DELETE] = "DELETE FROM memberships WHERE org_id = ? AND user_id = ?",
+    [ST_ADMIN_COUNT] = "SELECT count(*) FROM memberships m JOIN roles r ON r.id = m.role_id "
+                       "WHERE m.org_id = ? AND r.system = 1 AND r.name = 'admin'",
+    [ST_MEMBER_REVOKE_REFRESH] = "UPDATE refresh_tokens SET revoked_at = ?3 "
+                                 "WHERE org_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+    [ST_MEMBER_REVOKE_KEYS] = "UPDATE api_keys SET revoked_at = ?3 "
+                              "WHERE org_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+    [ST_USER_SET_PRIMARY] = "UPDATE users SET primary_org_id = ?2 WHERE id = ?1 AND EXISTS "
+                            "(SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?1)",
+    [ST_USER_LIST_ORG] = "SELECT " USER_COLS " FROM users WHERE id IN "
+                         "(SELECT user_id FROM memberships WHERE org_id = ?) "
+                         "ORDER BY created_at, id LIMIT ? OFFSET ?",
+    [ST_USER_UPDATE] = "UPDATE users SET full_name = ?2, email = ?3, disabled = ?4, "
+                       "superadmin = ?5, updated_at = ?6 WHERE id = ?1",
+    [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?",
+    /* The orgs where the user is the one admin. */
+    [ST_USER_SOLE_ADMIN] = "SELECT count(*) FROM memberships m JOIN roles r ON r.id = m.role_id "
+                           "WHERE m.user_id = ?1 AND r.system = 1 AND r.name = 'admin' AND "
+                           "(SELECT count(*) FROM memberships o WHERE o.org_id = m.org_id "
+                           "AND o.role_id = m.role_id) = 1",
+    [ST_PERM_INSERT] = "INSERT INTO permissions (name, created_at) VALUES (?, ?)",
+    [ST_PERM_LIST] = "SELECT name FROM permissions ORDER BY name",
 };
 
 /* Logs one line: what failed and SQLite's message. */

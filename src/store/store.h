@@ -45,6 +45,22 @@ struct gh_membership {
     char permissions[2048];
 };
 
+/** A role of one org; system roles ("admin", "member") are made with the org. */
+struct gh_role {
+    char id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1];
+    char name[65];
+    char permissions[2048]; /* joined with ' ' */
+    int system;
+};
+
+/** One member of an org, as the org's member list shows it. */
+struct gh_member {
+    char user_id[GH_UUID_LEN + 1];
+    char username[65];
+    char role_name[65];
+};
+
 struct gh_refresh_token {
     char id[GH_UUID_LEN + 1];
     unsigned char hash[GH_HASH_LEN]; /* SHA-256 of the token; the token is never stored */
@@ -145,6 +161,12 @@ typedef int (*gh_user_visit_fn)(void *arg, const struct gh_user *user);
 typedef int (*gh_api_key_visit_fn)(void *arg, const struct gh_api_key *key);
 typedef int (*gh_audit_visit_fn)(void *arg, const struct gh_audit_row *row);
 typedef int (*gh_checkpoint_visit_fn)(void *arg, const struct gh_audit_checkpoint *cp);
+typedef int (*gh_org_visit_fn)(void *arg, const struct gh_org *org);
+typedef int (*gh_role_visit_fn)(void *arg, const struct gh_role *role);
+typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
+typedef int (*gh_name_visit_fn)(void *arg, const char *name);
+/** Told each user whose access a change altered (the change is also in the revocation feed). */
+typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 
 struct gh_store_ops {
     const char *name; /* "sqlite" */
@@ -189,14 +211,74 @@ struct gh_store_ops {
     gh_err (*member_list_user)(struct gh_store *st, const char *user_id,
                                struct gh_membership *out, size_t max, size_t *n);
 
+    /*
+     * RBAC. Every op on an org-owned row takes the org id and matches it in SQL, so a row
+     * of another org is GH_ERR_NOT_FOUND. Every change that alters what a user may do
+     * appends the user to the revocation feed in the same transaction and tells affected
+     * (which may be NULL) about the user, so callers drop cached views at once.
+     */
+    gh_err (*org_get)(struct gh_store *st, const char *id, struct gh_org *out);
+    /* The orgs of user_id (NULL: every org), by name. */
+    gh_err (*org_list)(struct gh_store *st, const char *user_id, size_t limit, size_t offset,
+                       gh_org_visit_fn fn, void *arg);
+    /* GH_ERR_CONFLICT for a name taken (without regard to case). */
+    gh_err (*org_rename)(struct gh_store *st, const char *id, const char *name);
+    /* Deletes the org, its roles, memberships and API keys, revokes the refresh tokens
+     * scoped to it and moves members whose primary org it was to another of theirs. */
+    gh_err (*org_delete)(struct gh_store *st, const char *id, int64_t now, gh_affected_fn affected,
+                         void *arg);
+    gh_err (*role_list)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                        gh_role_visit_fn fn, void *arg);
+    gh_err (*role_get)(struct gh_store *st, const char *org_id, const char *role_id,
+                       struct gh_role *out);
+    /* A custom role (role->system is ignored: always 0). GH_ERR_CONFLICT name taken in org;
+     * GH_ERR_NOT_FOUND no such org. */
+    gh_err (*role_create)(struct gh_store *st, const struct gh_role *role);
+    /* Sets name and/or permissions (NULL: unchanged); the role's members are affected. */
+    gh_err (*role_update)(struct gh_store *st, const char *org_id, const char *role_id,
+                          const char *name, const char *permissions, int64_t now,
+                          gh_affected_fn affected, void *arg);
+    /* GH_ERR_CONFLICT while members hold the role. */
+    gh_err (*role_delete)(struct gh_store *st, const char *org_id, const char *role_id);
+    /* The org's members by username. */
+    gh_err (*member_list_org)(struct gh_store *st, const char *org_id, size_t limit,
+                              size_t offset, gh_member_visit_fn fn, void *arg);
+    /* GH_ERR_NOT_FOUND not a member; GH_ERR_INVALID no such role in the org;
+     * GH_ERR_CONFLICT when it would leave the org without an admin. */
+    gh_err (*member_set_role)(struct gh_store *st, const char *org_id, const char *user_id,
+                              const char *role_name, int64_t now);
+    /* Also revokes the user's refresh tokens and API keys scoped to the org and moves a
+     * primary org away from it. GH_ERR_NOT_FOUND, GH_ERR_CONFLICT (last admin). */
+    gh_err (*member_remove)(struct gh_store *st, const char *org_id, const char *user_id,
+                            int64_t now);
+    /* GH_ERR_NOT_FOUND when user_id is not a member of org_id. */
+    gh_err (*user_set_primary_org)(struct gh_store *st, const char *user_id, const char *org_id);
+    /* The users who are members of org_id, like user_list. */
+    gh_err (*user_list_org)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                            gh_user_visit_fn fn, void *arg);
+    /* Writes full_name, email, disabled and superadmin of u (by u->id); when revoke, also
+     * what user_revoke_all does. GH_ERR_CONFLICT email taken. */
+    gh_err (*user_update)(struct gh_store *st, const struct gh_user *u, int revoke, int64_t now);
+    /* Deletes the user with every token, key and membership. GH_ERR_CONFLICT when the user
+     * is the only admin of an org. */
+    gh_err (*user_delete)(struct gh_store *st, const char *id, int64_t now);
+    /* Permissions declared through the API. GH_ERR_CONFLICT when already declared. */
+    gh_err (*perm_add)(struct gh_store *st, const char *name, int64_t now);
+    gh_err (*perm_list)(struct gh_store *st, gh_name_visit_fn fn, void *arg);
+
     /* refresh tokens */
+    /* The record of a live token (not spent, revoked or past expires_at at now), without
+     * changing it: a peek before a refresh that switches org. GH_ERR_NOT_FOUND for an
+     * unknown or dead token (the rotation then refuses it, detecting reuse). */
+    gh_err (*refresh_get)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                          int64_t now, struct gh_refresh_token *out);
     gh_err (*refresh_insert)(struct gh_store *st, const struct gh_refresh_token *t);
     /*
      * Spends the token with hash old_hash and inserts next, atomically: exactly one of
      * several concurrent callers with the same old_hash succeeds. The caller fills next's
      * id, hash and times (it cannot know the rest); the backend fills next->user_id,
-     * family_id and org_id from the spent token before inserting it (next is written on
-     * GH_OK only).
+     * family_id and (unless the caller set it: a switch of org) org_id from the spent
+     * token before inserting it (next is written on GH_OK only).
      * On GH_OK *spent gets the spent token's record. Errors:
      * GH_ERR_NOT_FOUND unknown hash; GH_ERR_EXPIRED past expires_at; GH_ERR_REVOKED
      * revoked (family or user); GH_ERR_REUSED already spent: the whole family is then

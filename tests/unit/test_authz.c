@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "authz/perm.h"
+#include "authz/rbac.h"
 #include "authz/rules.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -103,6 +104,8 @@ static void perm_part_lengths(void **state)
     p[64] = ':';
     memset(p + 65, 'a', 64);
     p[129] = '\0';
+    assert_true(gh_perm_valid(p, strlen(p)));
+    memcpy(p + 129, ":own", 5);
     assert_true(gh_perm_valid(p, strlen(p)));
     assert_int_equal(strlen(p) + 1, GH_PERM_MAX);
 }
@@ -225,6 +228,98 @@ static void perms_intersect_table(void **state)
             fail_msg("intersect(\"%s\", \"%s\") = %d \"%s\", expected \"%s\"", c->a, c->b, e,
                      e == GH_OK ? out : "", c->want);
     }
+}
+
+/* The ":own" qualifier: narrower than the plain permission, and only ever "own". */
+static void perm_own_qualifier(void **state)
+{
+    (void)state;
+    static const struct perm_case valid[] = {
+        {"file:read:own", 0, 1}, {"file:*:own", 0, 1},  {"*:*:own", 0, 1},
+        {"file:read:own:own", 0, 0}, {"file:read:OWN", 0, 0}, {"file:read:ow", 0, 0},
+        {"file:read:", 0, 0}, {"file::own", 0, 0},     {":read:own", 0, 0},
+        {"file:read:owner", 0, 0}, {"file:own", 0, 1},
+    };
+    for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+        if (gh_perm_valid(valid[i].s, strlen(valid[i].s)) != valid[i].valid)
+            fail_msg("gh_perm_valid(\"%s\") != %d", valid[i].s, valid[i].valid);
+    static const struct allow_case cases[] = {
+        {"file:read", "file:read:own", 1},
+        {"file:*", "file:read:own", 1},
+        {"*:*", "file:read:own", 1},
+        {"file:read:own", "file:read:own", 1},
+        {"file:*:own", "file:delete:own", 1},
+        {"file:read:own", "file:read", 0},
+        {"*:*:own", "file:read", 0},
+        {"file:read:own", "file:write:own", 0},
+        {"file:read:own", "user:read:own", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct allow_case *c = &cases[i];
+        if (gh_perms_allow(c->list, c->wanted, strlen(c->wanted)) != c->allow)
+            fail_msg("allow(\"%s\", \"%s\") != %d", c->list, c->wanted, c->allow);
+    }
+    static const struct meet_case meets[] = {
+        {"file:*", "*:read:own", "file:read:own"},
+        {"file:read:own", "*:*", "file:read:own"},
+        {"file:read:own", "file:read", "file:read:own"},
+        {"file:read file:read:own", "*:*", "file:read"},
+        {"file:write:own", "file:read", ""},
+    };
+    for (size_t i = 0; i < sizeof(meets) / sizeof(meets[0]); i++) {
+        char out[256];
+        assert_int_equal(gh_perms_intersect(meets[i].a, meets[i].b, out, sizeof(out)), GH_OK);
+        if (strcmp(out, meets[i].want) != 0)
+            fail_msg("intersect(\"%s\", \"%s\") = \"%s\", expected \"%s\"", meets[i].a,
+                     meets[i].b, out, meets[i].want);
+    }
+}
+
+/* Declared permissions: a role may name only what some declared permission stands for. */
+static void perm_known_catalog(void **state)
+{
+    (void)state;
+    const char *catalog = "user:read user:admin file:read file:write";
+    static const struct allow_case cases[] = {
+        {NULL, "file:read", 1},     {NULL, "file:write:own", 1}, {NULL, "file:*", 1},
+        {NULL, "*:read", 1},        {NULL, "*:*", 1},            {NULL, "*:admin", 1},
+        {NULL, "file:delete", 0},   {NULL, "billing:*", 0},      {NULL, "*:delete", 0},
+        {NULL, "file:delete:own", 0}, {NULL, "file read", 0},    {NULL, "", 0},
+        {NULL, "FILE:read", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (gh_perm_known(catalog, cases[i].wanted, strlen(cases[i].wanted)) != cases[i].allow)
+            fail_msg("known(\"%s\") != %d", cases[i].wanted, cases[i].allow);
+    assert_false(gh_perm_known("", "*:*", 3));
+    /* A malformed catalog item stands for nothing. */
+    assert_false(gh_perm_known("BAD:x", "*:*", 3));
+}
+
+/* The one decision every check uses: superadmin, granted, owner, or not. */
+static void authz_decide_reasons(void **state)
+{
+    (void)state;
+    struct gh_identity who;
+    enum gh_authz_reason why;
+    memset(&who, 0, sizeof(who));
+    memcpy(who.user_id, "01a23cd7-d13e-7bad-9527-35a935d81420", 37);
+    const char *perms = "file:read doc:write:own";
+    assert_true(gh_authz_decide(&who, perms, "file:read", NULL, &why));
+    assert_int_equal(why, GH_AUTHZ_GRANTED);
+    assert_false(gh_authz_decide(&who, perms, "doc:write", NULL, &why));
+    assert_int_equal(why, GH_AUTHZ_NOT_GRANTED);
+    assert_false(gh_authz_decide(&who, perms, "doc:write", "someone-else", &why));
+    assert_true(gh_authz_decide(&who, perms, "doc:write", who.user_id, &why));
+    assert_int_equal(why, GH_AUTHZ_OWNER);
+    assert_true(gh_authz_decide(&who, perms, "file:read", who.user_id, &why));
+    assert_int_equal(why, GH_AUTHZ_GRANTED); /* the plain grant wins */
+    assert_false(gh_authz_decide(&who, perms, "doc:write:own:own", who.user_id, NULL));
+    assert_false(gh_authz_decide(&who, "", "file:read", who.user_id, NULL));
+    who.superadmin = 1;
+    assert_true(gh_authz_decide(&who, "", "anything:at_all", NULL, &why));
+    assert_int_equal(why, GH_AUTHZ_SUPERADMIN);
+    assert_string_equal(gh_authz_reason_name(GH_AUTHZ_OWNER), "owner");
+    assert_string_equal(gh_authz_reason_name(GH_AUTHZ_UNKNOWN_PERMISSION), "unknown_permission");
 }
 
 static void perms_intersect_bounds(void **state)
@@ -938,6 +1033,9 @@ int main(void)
         cmocka_unit_test(perm_covers_every_wildcard),
         cmocka_unit_test(perms_allow_lists),
         cmocka_unit_test(perms_intersect_table),
+        cmocka_unit_test(perm_own_qualifier),
+        cmocka_unit_test(perm_known_catalog),
+        cmocka_unit_test(authz_decide_reasons),
         cmocka_unit_test(perms_intersect_bounds),
         cmocka_unit_test(rules_parse_basic),
         cmocka_unit_test(rules_parse_layout),

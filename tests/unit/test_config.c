@@ -605,10 +605,11 @@ static void file_structure(void **state)
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
                                  "storage, auth, password, login, audit, metrics, rate_limit, admin, "
-                                 "forward_auth, alerts, workers, log");
+                                 "authz, forward_auth, alerts, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
-                                          "login, audit, metrics, rate_limit, admin, forward_auth, "
+                                          "login, audit, metrics, rate_limit, admin, authz, "
+                                          "forward_auth, "
                                           "alerts, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
@@ -822,22 +823,22 @@ static void finish_cross_checks(void **state)
     assert_string_equal(err, "auth.refresh_ttl: expected at least auth.access_ttl (7200s), got "
                              "3600s");
     /* Alert rules and webhooks are parsed at start; a webhook URL is never shown. */
-    char *env7[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET",
+    char *alert1[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET",
                     "GATEHOUSE_ALERTS_RULES=a LOGIN_FAILED by ip >= 10 in 5m -> ops\n"
                     "b LOGIN_FAILED by ip >= 10 5m -> ops",
                     NULL};
-    assert_int_equal(load(&c, NULL, env7, err, sizeof(err)), GH_OK);
+    assert_int_equal(load(&c, NULL, alert1, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "alerts.rules: rule 2 (\"b LOGIN_FAILED by ip >= 10 5m -> ops\"): "
                              "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")");
-    char *env8[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slak https://hooks.example.com/T/B/SECRET", NULL};
-    assert_int_equal(load(&c, NULL, env8, err, sizeof(err)), GH_OK);
+    char *alert2[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slak https://hooks.example.com/T/B/SECRET", NULL};
+    assert_int_equal(load(&c, NULL, alert2, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "alerts.webhooks: webhook 1 (\"ops\"): expected FORMAT slack, discord "
                              "or json after NAME");
-    char *env9[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET\x01",
+    char *alert3[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET\x01",
                     NULL};
-    assert_int_equal(load(&c, NULL, env9, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(load(&c, NULL, alert3, err, sizeof(err)), GH_ERR_INVALID);
     assert_null(strstr(err, "SECRET"));
     assert_non_null(strstr(err, "GATEHOUSE_ALERTS_WEBHOOKS: expected"));
     yaml_rejects("alerts:\n  webhooks: \"ops slack https://h.example.com/SECRET\\x01\"\n",
@@ -853,6 +854,32 @@ static void finish_cross_checks(void **state)
                     "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
     assert_int_equal(load(&c, NULL, env5, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    /* Declared permissions are concrete; a role's may use wildcards and ":own". */
+    char *env7[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=file:read doc:*", NULL};
+    assert_int_equal(load(&c, NULL, env7, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "authz.permissions: expected permissions resource:action without "
+                             "wildcards separated by spaces, got \"doc:*\"");
+    char *env8[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=file:read:own", NULL};
+    assert_int_equal(load(&c, NULL, env8, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    char *env9[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:* file:delete:own  org:read", NULL};
+    assert_int_equal(load(&c, NULL, env9, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
+    char *env10[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=File:read", NULL};
+    assert_int_equal(load(&c, NULL, env10, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    /* The member role may only hold what is declared. */
+    char *env11[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:read billing:read", NULL};
+    assert_int_equal(load(&c, NULL, env11, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "authz.member_permissions: expected permissions resource:action "
+                             "declared in authz.permissions or by Gatehouse separated by spaces, "
+                             "got \"billing:read\"");
+    char *env12[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=billing:read",
+                     "GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=billing:* org:read", NULL};
+    assert_int_equal(load(&c, NULL, env12, err, sizeof(err)), GH_OK);
+    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
     char *env6[] = {"GATEHOUSE_AUTH_KEY_ROTATION=10s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
                     "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
     assert_int_equal(load(&c, NULL, env6, err, sizeof(err)), GH_OK);

@@ -687,6 +687,226 @@ static void revocation_feed_sees_other_writers(void **state)
 
 /* ---- audit ---- */
 
+/* ---- RBAC ---- */
+
+static int count_org(void *arg, const struct gh_org *o)
+{
+    (void)o;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int count_member(void *arg, const struct gh_member *m)
+{
+    (void)m;
+    (*(int *)arg)++;
+    return 0;
+}
+
+struct role_pick {
+    const char *name;
+    struct gh_role role;
+    int n;
+};
+
+static int pick_role(void *arg, const struct gh_role *r)
+{
+    struct role_pick *p = arg;
+    p->n++;
+    if (strcmp(r->name, p->name) == 0)
+        p->role = *r;
+    return 0;
+}
+
+/* A new org with u as its admin. */
+static void org_with_admin(const struct fixture *f, const char *name, const struct gh_user *u,
+                           struct gh_org *org)
+{
+    memset(org, 0, sizeof(*org));
+    gh_uuid_v7(org->id);
+    snprintf(org->name, sizeof(org->name), "%s", name);
+    org->created_at = 3;
+    assert_int_equal(ops->org_create(f->st, org, "*:*", "file:read"), GH_OK);
+    assert_int_equal(ops->member_add(f->st, org->id, u->id, "admin", 4), GH_OK);
+}
+
+static void rbac_orgs_are_scoped(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a, b, got;
+    add_user(f, "erin", "erin@x.io", &u);
+    add_user(f, "fred", "fred@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    org_with_admin(f, "Beta", &v, &b);
+    assert_int_equal(ops->org_get(f->st, a.id, &got), GH_OK);
+    assert_string_equal(got.name, "Alpha");
+    int n = 0;
+    assert_int_equal(ops->org_list(f->st, u.id, 100, 0, count_org, &n), GH_OK);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(ops->org_list(f->st, NULL, 100, 0, count_org, &n), GH_OK);
+    assert_int_equal(n, 3);
+    n = 0;
+    assert_int_equal(ops->org_list(f->st, NULL, 1, 1, count_org, &n), GH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ops->org_rename(f->st, a.id, "BETA"), GH_ERR_CONFLICT);
+    assert_int_equal(ops->org_rename(f->st, a.id, "Gamma"), GH_OK);
+    assert_int_equal(ops->org_rename(f->st, "no-such-org", "Delta"), GH_ERR_NOT_FOUND);
+
+    /* A role of org b is not found through org a. */
+    struct role_pick p;
+    memset(&p, 0, sizeof(p));
+    p.name = "admin";
+    assert_int_equal(ops->role_list(f->st, b.id, 100, 0, pick_role, &p), GH_OK);
+    assert_int_equal(p.n, 2);
+    struct gh_role r;
+    assert_int_equal(ops->role_get(f->st, b.id, p.role.id, &r), GH_OK);
+    assert_true(r.system);
+    assert_int_equal(ops->role_get(f->st, a.id, p.role.id, &r), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->role_update(f->st, a.id, p.role.id, "x", NULL, 5, NULL, NULL),
+                     GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->role_delete(f->st, a.id, p.role.id), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->member_remove(f->st, a.id, v.id, 5), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->member_set_role(f->st, a.id, v.id, "member", 5), GH_ERR_NOT_FOUND);
+}
+
+static void rbac_custom_roles(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    add_user(f, "gina", "gina@x.io", &u);
+    add_user(f, "hank", "hank@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    struct gh_role r;
+    memset(&r, 0, sizeof(r));
+    gh_uuid_v7(r.id);
+    memcpy(r.org_id, a.id, sizeof(r.org_id));
+    snprintf(r.name, sizeof(r.name), "editor");
+    snprintf(r.permissions, sizeof(r.permissions), "file:*");
+    r.system = 1; /* ignored: custom roles are never system roles */
+    assert_int_equal(ops->role_create(f->st, &r), GH_OK);
+    struct gh_role dup = r;
+    gh_uuid_v7(dup.id);
+    assert_int_equal(ops->role_create(f->st, &dup), GH_ERR_CONFLICT);
+    struct gh_role got;
+    assert_int_equal(ops->role_get(f->st, a.id, r.id, &got), GH_OK);
+    assert_false(got.system);
+
+    assert_int_equal(ops->member_add(f->st, a.id, v.id, "editor", 6), GH_OK);
+    int64_t feed = raw_int(f, "SELECT count(*) FROM revocations WHERE user_id = ?1", v.id);
+    char seen[256] = "";
+    assert_int_equal(ops->role_update(f->st, a.id, r.id, NULL, "file:read", 7, collect, seen),
+                     GH_OK);
+    assert_non_null(strstr(seen, v.id));
+    assert_null(strstr(seen, u.id));
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM revocations WHERE user_id = ?1", v.id),
+                     feed + 1);
+    struct gh_membership m;
+    assert_int_equal(ops->member_get(f->st, a.id, v.id, &m), GH_OK);
+    assert_string_equal(m.permissions, "file:read");
+    assert_string_equal(m.role_name, "editor");
+
+    /* held: not deletable; once nobody holds it, gone */
+    assert_int_equal(ops->role_delete(f->st, a.id, r.id), GH_ERR_CONFLICT);
+    assert_int_equal(ops->member_set_role(f->st, a.id, v.id, "member", 8), GH_OK);
+    assert_int_equal(ops->member_set_role(f->st, a.id, v.id, "nope", 8), GH_ERR_INVALID);
+    assert_int_equal(ops->role_delete(f->st, a.id, r.id), GH_OK);
+    assert_int_equal(ops->role_get(f->st, a.id, r.id, &got), GH_ERR_NOT_FOUND);
+    /* system roles are not deleted by the store either */
+    struct role_pick p;
+    memset(&p, 0, sizeof(p));
+    p.name = "member";
+    assert_int_equal(ops->role_list(f->st, a.id, 100, 0, pick_role, &p), GH_OK);
+    assert_int_equal(ops->role_delete(f->st, a.id, p.role.id), GH_ERR_CONFLICT);
+}
+
+static void rbac_last_admin(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    add_user(f, "ivan", "ivan@x.io", &u);
+    add_user(f, "jane", "jane@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    assert_int_equal(ops->member_set_role(f->st, a.id, u.id, "member", 5), GH_ERR_CONFLICT);
+    assert_int_equal(ops->member_remove(f->st, a.id, u.id, 5), GH_ERR_CONFLICT);
+    assert_int_equal(ops->user_delete(f->st, u.id, 5), GH_ERR_CONFLICT);
+    assert_int_equal(ops->member_set_role(f->st, a.id, u.id, "admin", 5), GH_OK);
+    assert_int_equal(ops->member_add(f->st, a.id, v.id, "admin", 5), GH_OK);
+    assert_int_equal(ops->member_set_role(f->st, a.id, u.id, "member", 5), GH_OK);
+    assert_int_equal(ops->member_remove(f->st, a.id, v.id, 5), GH_ERR_CONFLICT);
+    assert_int_equal(ops->member_remove(f->st, a.id, u.id, 5), GH_OK);
+    int n = 0;
+    assert_int_equal(ops->member_list_org(f->st, a.id, 100, 0, count_member, &n), GH_OK);
+    assert_int_equal(n, 1);
+}
+
+static void rbac_removal_and_org_delete_revoke(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    add_user(f, "kate", "kate@x.io", &u);
+    add_user(f, "liam", "liam@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    assert_int_equal(ops->member_add(f->st, f->org.id, v.id, "member", 5), GH_OK);
+    assert_int_equal(ops->member_add(f->st, a.id, v.id, "member", 6), GH_OK);
+    assert_int_equal(ops->user_set_primary_org(f->st, v.id, a.id), GH_OK);
+    assert_int_equal(ops->user_set_primary_org(f->st, u.id, f->org.id), GH_ERR_NOT_FOUND);
+    struct gh_refresh_token t;
+    fresh_token(&t, v.id, a.id, 1000000);
+    assert_int_equal(ops->refresh_insert(f->st, &t), GH_OK);
+    struct gh_refresh_token peek;
+    assert_int_equal(ops->refresh_get(f->st, t.hash, 100, &peek), GH_OK);
+    assert_string_equal(peek.org_id, a.id);
+    assert_int_equal(ops->refresh_get(f->st, t.hash, 1000000, &peek), GH_ERR_NOT_FOUND);
+
+    /* removal: the refresh token for that org is revoked, the primary org moves */
+    assert_int_equal(ops->member_remove(f->st, a.id, v.id, 7), GH_OK);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM refresh_tokens WHERE user_id = ?1 AND "
+                                "revoked_at IS NOT NULL", v.id), 1);
+    assert_int_equal(ops->refresh_get(f->st, t.hash, 100, &peek), GH_ERR_NOT_FOUND);
+    struct gh_user got;
+    assert_int_equal(ops->user_get(f->st, v.id, &got), GH_OK);
+    assert_string_equal(got.primary_org_id, f->org.id);
+
+    /* org delete: every member told, roles and memberships gone */
+    assert_int_equal(ops->member_add(f->st, a.id, v.id, "member", 8), GH_OK);
+    char seen[256] = "";
+    assert_int_equal(ops->org_delete(f->st, a.id, 9, collect, seen), GH_OK);
+    assert_non_null(strstr(seen, u.id));
+    assert_non_null(strstr(seen, v.id));
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM roles WHERE org_id = ?1", a.id), 0);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM memberships WHERE org_id = ?1", a.id), 0);
+    assert_int_equal(ops->org_delete(f->st, a.id, 9, NULL, NULL), GH_ERR_NOT_FOUND);
+}
+
+static void rbac_user_update_delete_and_permissions(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, other;
+    add_user(f, "mona", "mona@x.io", &u);
+    add_user(f, "nick", "nick@x.io", &other);
+    snprintf(u.email, sizeof(u.email), "NICK@x.io");
+    assert_int_equal(ops->user_update(f->st, &u, 0, 5), GH_ERR_CONFLICT);
+    snprintf(u.email, sizeof(u.email), "mona2@x.io");
+    u.superadmin = 1;
+    assert_int_equal(ops->user_update(f->st, &u, 1, 5), GH_OK);
+    struct gh_user got;
+    assert_int_equal(ops->user_get(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.email, "mona2@x.io");
+    assert_true(got.superadmin);
+    assert_int_equal(got.token_epoch, 1); /* revoke bumped the epoch */
+    assert_int_equal(ops->user_delete(f->st, u.id, 6), GH_OK);
+    assert_int_equal(ops->user_get(f->st, u.id, &got), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->user_delete(f->st, u.id, 6), GH_ERR_NOT_FOUND);
+
+    assert_int_equal(ops->perm_add(f->st, "doc:read", 1), GH_OK);
+    assert_int_equal(ops->perm_add(f->st, "doc:read", 1), GH_ERR_CONFLICT);
+}
+
 static void audit_append_writes_a_row(void **state)
 {
     struct fixture *f = *state;
@@ -770,6 +990,11 @@ int main(void)
         T(set_password_bumps_epoch_and_revokes),
         T(revocation_feed_sees_other_writers),
         T(audit_append_writes_a_row),
+        T(rbac_orgs_are_scoped),
+        T(rbac_custom_roles),
+        T(rbac_last_admin),
+        T(rbac_removal_and_org_delete_revoke),
+        T(rbac_user_update_delete_and_permissions),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

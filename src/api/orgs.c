@@ -1,0 +1,501 @@
+/*
+ * Authorization and tenancy: /api/v1/orgs..., /api/v1/authz/check, /api/v1/permissions,
+ * /api/v1/auth/me/primary-org. The org always comes from the path and the verified
+ * caller; the service decides access (authz/rbac.h) and these handlers map its answer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "authz/rbac.h"
+#include "core/uuid.h"
+
+/* Path segments: /api(0)/v1(1)/orgs(2)/{org}(3)/members|roles(4)/{id}(5) */
+#define SEG_ORG 3
+#define SEG_SUB 5
+
+/*
+ * Maps a service answer that is not GH_OK. perm names what a 403 lacked, audited in org
+ * in (the org of the path; NULL: the caller's); what names the missing thing of a 404.
+ */
+static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const char *what,
+                       const char *in)
+{
+    char message[96];
+    switch (err) {
+    case GH_ERR_NOT_FOUND:
+        (void)snprintf(message, sizeof(message), "no such %s", what);
+        gh_reply_error(req, 404, "not_found", message, NULL);
+        return;
+    case GH_ERR_PERM:
+        gh_api_deny_in(req, perm, in);
+        return;
+    case GH_ERR_POLICY:
+        gh_reply_error(req, 409, "immutable", "this is a system role or the default org", NULL);
+        return;
+    case GH_ERR_CONFLICT:
+        gh_reply_error(req, 409, "conflict",
+                       "the name is taken, the role is held, or the org would lose its last admin",
+                       NULL);
+        return;
+    default:
+        gh_api_reply_failure(req, err);
+        return;
+    }
+}
+
+static void reply_value(struct gh_req *req, const char *field, const char *message)
+{
+    gh_reply_error(req, 422, "invalid_value", message, json_pack("{s:s}", "field", field));
+}
+
+/* Reads an optional id field; answers 422 for one that is not an id. */
+static int id_field(struct gh_req *req, const char *field, int required, const char **out)
+{
+    size_t len = 0;
+    if (gh_api_string_field(req, field, required, out, &len))
+        return -1;
+    if (*out != NULL && !gh_uuid_valid(*out, len)) {
+        reply_value(req, field, "not an id");
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *org_json(const struct gh_org *o)
+{
+    return json_pack("{s:s, s:s, s:o}", "id", o->id, "name", o->name, "created_at",
+                     gh_json_time(o->created_at));
+}
+
+static json_t *member_json(const struct gh_member *m)
+{
+    return json_pack("{s:s, s:s, s:s}", "user_id", m->user_id, "username", m->username, "role",
+                     m->role_name);
+}
+
+static json_t *role_json(const struct gh_role *r)
+{
+    return json_pack("{s:s, s:s, s:o, s:b}", "id", r->id, "name", r->name, "permissions",
+                     gh_json_words(r->permissions, ' '), "system", r->system);
+}
+
+/* A page being listed: limit + 1 rows are asked for, the last only tells there are more. */
+struct page {
+    json_t *items;
+    size_t limit, seen;
+};
+
+static int page_add(struct page *p, json_t *item)
+{
+    if (++p->seen > p->limit) {
+        json_decref(item);
+        return 1;
+    }
+    json_array_append_new(p->items, item);
+    return 0;
+}
+
+static int add_org(void *arg, const struct gh_org *o)
+{
+    return page_add(arg, org_json(o));
+}
+
+static int add_member(void *arg, const struct gh_member *m)
+{
+    return page_add(arg, member_json(m));
+}
+
+static int add_role(void *arg, const struct gh_role *r)
+{
+    return page_add(arg, role_json(r));
+}
+
+static void reply_listed(struct gh_req *req, gh_err err, struct page *p, size_t offset,
+                         const char *perm, const char *what, const char *org_id)
+{
+    if (err != GH_OK) {
+        json_decref(p->items);
+        reply_rbac(req, err, perm, what, org_id);
+        return;
+    }
+    gh_api_reply_page(req, p->items, p->seen, p->limit, offset);
+}
+
+/* ---- authz/check ---- */
+
+void gh_h_authz_check(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *perm, *org_id, *owner_id;
+    size_t len;
+    if (gh_api_string_field(req, "permission", 1, &perm, &len) ||
+        id_field(req, "org_id", 0, &org_id) || id_field(req, "owner_id", 0, &owner_id))
+        return;
+    if (!gh_perm_valid(perm, len)) {
+        reply_value(req, "permission", "expected resource:action");
+        return;
+    }
+    int allowed = 0;
+    enum gh_authz_reason why = GH_AUTHZ_NOT_GRANTED;
+    gh_err err =
+        gh_rbac_check(app->rbac, gh_api_identity(req), perm, org_id, owner_id, &allowed, &why);
+    if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    gh_reply_json(req, 200,
+                  json_pack("{s:b, s:s}", "allowed", allowed, "reason", gh_authz_reason_name(why)));
+}
+
+/* ---- declared permissions ---- */
+
+static int add_perm(void *arg, const char *name, const char *source)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:s}", "name", name, "source", source));
+    return 0;
+}
+
+void gh_h_perm_list(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    json_t *items = json_array();
+    gh_err err = gh_rbac_perm_list(app->rbac, add_perm, items);
+    if (err != GH_OK) {
+        json_decref(items);
+        gh_api_reply_failure(req, err);
+        return;
+    }
+    gh_reply_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_offset"));
+}
+
+void gh_h_perm_add(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *name;
+    size_t len;
+    if (gh_api_string_field(req, "name", 1, &name, &len))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_perm_add(app->rbac, gh_api_identity(req), name, &meta);
+    switch (err) {
+    case GH_OK:
+        gh_reply_json(req, 201, json_pack("{s:s, s:s}", "name", name, "source", "api"));
+        return;
+    case GH_ERR_INVALID:
+        reply_value(req, "name", "expected one resource:action without wildcards");
+        return;
+    case GH_ERR_TOO_LARGE:
+        reply_value(req, "name", "too many declared permissions");
+        return;
+    case GH_ERR_CONFLICT:
+        gh_reply_error(req, 409, "conflict", "the permission is already declared", NULL);
+        return;
+    default:
+        reply_rbac(req, err, "superadmin", "permission", NULL);
+        return;
+    }
+}
+
+/* ---- primary org ---- */
+
+void gh_h_primary_org(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *org_id;
+    if (id_field(req, "org_id", 1, &org_id))
+        return;
+    gh_err err = gh_auth_set_primary_org(app->auth, gh_api_identity(req), org_id);
+    if (err != GH_OK) {
+        reply_rbac(req, err, "org:read", "organization", NULL);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}
+
+/* ---- orgs ---- */
+
+void gh_h_org_list(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    size_t limit, offset;
+    if (gh_api_page(req, &limit, &offset))
+        return;
+    struct page p = {json_array(), limit, 0};
+    gh_err err = gh_rbac_org_list(app->rbac, gh_api_identity(req), limit + 1, offset, add_org, &p);
+    reply_listed(req, err, &p, offset, "org:read", "organization", NULL);
+}
+
+void gh_h_org_create(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const struct gh_identity *who = gh_api_identity(req);
+    const char *name;
+    size_t len;
+    /* A user may always make an org; a key acting for one needs org:write (the route). */
+    if (gh_api_string_field(req, "name", 1, &name, &len))
+        return;
+    struct gh_reqmeta meta;
+    struct gh_org org;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_org_create(app->rbac, who, name, &meta, &org);
+    if (err == GH_ERR_INVALID) {
+        reply_value(req, "name", "1-64 letters, digits, spaces, '.', '_' or '-'");
+        return;
+    }
+    if (err != GH_OK) {
+        reply_rbac(req, err, "org:write", "organization", NULL);
+        return;
+    }
+    gh_reply_json(req, 201, org_json(&org));
+}
+
+void gh_h_org_get(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    struct gh_org org;
+    if (gh_api_path_id(req, SEG_ORG, org_id))
+        return;
+    gh_err err = gh_rbac_org_get(app->rbac, gh_api_identity(req), org_id, &org);
+    if (err != GH_OK) {
+        reply_rbac(req, err, "org:read", "organization", org_id);
+        return;
+    }
+    gh_reply_json(req, 200, org_json(&org));
+}
+
+void gh_h_org_update(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    const char *name;
+    size_t len;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_string_field(req, "name", 1, &name, &len))
+        return;
+    struct gh_reqmeta meta;
+    struct gh_org org;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_org_rename(app->rbac, gh_api_identity(req), org_id, name, &meta, &org);
+    if (err == GH_ERR_INVALID) {
+        reply_value(req, "name", "1-64 letters, digits, spaces, '.', '_' or '-'");
+        return;
+    }
+    if (err != GH_OK) {
+        reply_rbac(req, err, "org:write", "organization", org_id);
+        return;
+    }
+    gh_reply_json(req, 200, org_json(&org));
+}
+
+void gh_h_org_delete(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    if (gh_api_path_id(req, SEG_ORG, org_id))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_org_delete(app->rbac, gh_api_identity(req), org_id, &meta);
+    if (err != GH_OK) {
+        reply_rbac(req, err, "org:delete", "organization", org_id);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}
+
+/* ---- members ---- */
+
+void gh_h_member_list(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    size_t limit, offset;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_page(req, &limit, &offset))
+        return;
+    struct page p = {json_array(), limit, 0};
+    gh_err err = gh_rbac_member_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
+                                     add_member, &p);
+    reply_listed(req, err, &p, offset, "org:read", "organization", org_id);
+}
+
+/* The answer to a member write (add, role change). */
+static void reply_member(struct gh_req *req, gh_err err, int status, const struct gh_member *m,
+                         const char *org_id)
+{
+    if (err == GH_OK) {
+        gh_reply_json(req, status, member_json(m));
+        return;
+    }
+    if (err == GH_ERR_INVALID) {
+        reply_value(req, "role", "no such role in this organization");
+        return;
+    }
+    reply_rbac(req, err, "org:admin", status == 201 ? "organization or user" : "member", org_id);
+}
+
+void gh_h_member_add(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    const char *user_id, *role;
+    size_t len;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || id_field(req, "user_id", 1, &user_id) ||
+        gh_api_string_field(req, "role", 1, &role, &len))
+        return;
+    struct gh_reqmeta meta;
+    struct gh_member m;
+    gh_api_meta(req, &meta);
+    gh_err err =
+        gh_rbac_member_add(app->rbac, gh_api_identity(req), org_id, user_id, role, &meta, &m);
+    reply_member(req, err, 201, &m, org_id);
+}
+
+void gh_h_member_update(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1], user_id[GH_UUID_LEN + 1];
+    const char *role;
+    size_t len;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, user_id) ||
+        gh_api_string_field(req, "role", 1, &role, &len))
+        return;
+    struct gh_reqmeta meta;
+    struct gh_member m;
+    gh_api_meta(req, &meta);
+    gh_err err =
+        gh_rbac_member_set_role(app->rbac, gh_api_identity(req), org_id, user_id, role, &meta, &m);
+    reply_member(req, err, 200, &m, org_id);
+}
+
+void gh_h_member_remove(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1], user_id[GH_UUID_LEN + 1];
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, user_id))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_member_remove(app->rbac, gh_api_identity(req), org_id, user_id, &meta);
+    if (err != GH_OK) {
+        reply_rbac(req, err, "org:admin", "member", org_id);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}
+
+/* ---- roles ---- */
+
+void gh_h_role_list(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    size_t limit, offset;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_page(req, &limit, &offset))
+        return;
+    struct page p = {json_array(), limit, 0};
+    gh_err err =
+        gh_rbac_role_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset, add_role, &p);
+    reply_listed(req, err, &p, offset, "role:read", "organization", org_id);
+}
+
+/* Reads a role body; name required when creating. */
+static int role_input(struct gh_req *req, int creating, struct gh_role_input *in,
+                      const char **perms)
+{
+    size_t len;
+    memset(in, 0, sizeof(*in));
+    if (gh_api_string_field(req, "name", creating, &in->name, &len) ||
+        gh_api_string_array(req, "permissions", perms, GH_ROLE_PERMS_MAX, &in->nperms,
+                            &in->has_perms))
+        return -1;
+    in->perms = perms;
+    if (creating && !in->has_perms) {
+        gh_reply_error(req, 400, "invalid_request", "a required field is missing",
+                       json_pack("{s:s}", "field", "permissions"));
+        return -1;
+    }
+    return 0;
+}
+
+static void reply_role(struct gh_req *req, gh_err err, int status, const struct gh_role *role,
+                       const struct gh_role_refusal *refusal, const char *org_id)
+{
+    if (err == GH_OK) {
+        gh_reply_json(req, status, role_json(role));
+        return;
+    }
+    if (err == GH_ERR_INVALID) {
+        const char *field = refusal->field ? refusal->field : "permissions";
+        json_t *details = json_pack("{s:s}", "field", field);
+        if (strcmp(field, "permissions") == 0 && refusal->permission[0] != '\0')
+            json_object_set_new(details, "permission", json_string(refusal->permission));
+        gh_reply_error(req, 422, "invalid_value",
+                       strcmp(field, "name") == 0 ? "a role name is 1-64 of a-z 0-9 '_' '.' '-'"
+                                                  : "a permission is malformed or not declared",
+                       details);
+        return;
+    }
+    if (err == GH_ERR_TOO_LARGE) {
+        gh_reply_error(req, 422, "invalid_value", "the organization has 256 roles already",
+                       json_pack("{s:s}", "field", "name"));
+        return;
+    }
+    reply_rbac(req, err, "role:write", "role", org_id);
+}
+
+void gh_h_role_create(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    const char *perms[GH_ROLE_PERMS_MAX];
+    struct gh_role_input in;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || role_input(req, 1, &in, perms))
+        return;
+    struct gh_reqmeta meta;
+    static __thread struct gh_role role;
+    struct gh_role_refusal refusal;
+    memset(&refusal, 0, sizeof(refusal));
+    gh_api_meta(req, &meta);
+    gh_err err =
+        gh_rbac_role_create(app->rbac, gh_api_identity(req), org_id, &in, &meta, &role, &refusal);
+    reply_role(req, err, 201, &role, &refusal, org_id);
+}
+
+void gh_h_role_update(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1], role_id[GH_UUID_LEN + 1];
+    const char *perms[GH_ROLE_PERMS_MAX];
+    struct gh_role_input in;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, role_id) ||
+        role_input(req, 0, &in, perms))
+        return;
+    struct gh_reqmeta meta;
+    static __thread struct gh_role role;
+    struct gh_role_refusal refusal;
+    memset(&refusal, 0, sizeof(refusal));
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_role_update(app->rbac, gh_api_identity(req), org_id, role_id, &in, &meta,
+                                     &role, &refusal);
+    reply_role(req, err, 200, &role, &refusal, org_id);
+}
+
+void gh_h_role_delete(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1], role_id[GH_UUID_LEN + 1];
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, role_id))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_role_delete(app->rbac, gh_api_identity(req), org_id, role_id, &meta);
+    if (err != GH_OK) {
+        reply_rbac(req, err, "role:delete", "role", org_id);
+        return;
+    }
+    gh_reply_json(req, 204, NULL);
+}

@@ -1,0 +1,775 @@
+#include "authz/rbac.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "authz/perm.h"
+#include "core/log.h"
+#include "core/uuid.h"
+
+#define ADMIN_PERMISSIONS "*:*"
+#define DEFAULT_ORG "default"
+#define CATALOG_MAX 65536 /* declared permissions, joined with ' ' */
+#define API_PERMS_MAX 1024
+#define RELOAD_EVERY 1 /* seconds between reloads of the declared permissions on a miss */
+#define ROLES_MAX 256  /* roles of one org, system roles included */
+
+static const char builtin[] = GH_PERM_BUILTIN;
+
+struct gh_rbac {
+    const struct gh_config *cfg;
+    const struct gh_store_handle *store;
+    struct gh_auth *auth;
+    pthread_rwlock_t lock;     /* guards catalog, api, napi, loaded_at */
+    char catalog[CATALOG_MAX]; /* builtin + config + api */
+    char api[CATALOG_MAX];     /* declared through the API */
+    size_t napi;
+    int64_t loaded_at;
+};
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+const char *gh_authz_reason_name(enum gh_authz_reason why)
+{
+    switch (why) {
+    case GH_AUTHZ_GRANTED:
+        return "granted";
+    case GH_AUTHZ_OWNER:
+        return "owner";
+    case GH_AUTHZ_SUPERADMIN:
+        return "superadmin";
+    case GH_AUTHZ_NOT_GRANTED:
+        return "not_granted";
+    case GH_AUTHZ_NOT_A_MEMBER:
+        return "not_a_member";
+    case GH_AUTHZ_UNKNOWN_PERMISSION:
+        return "unknown_permission";
+    }
+    return "not_granted";
+}
+
+int gh_authz_decide(const struct gh_identity *who, const char *perms, const char *perm,
+                    const char *owner_id, enum gh_authz_reason *why)
+{
+    enum gh_authz_reason r = GH_AUTHZ_NOT_GRANTED;
+    size_t len = strlen(perm);
+    char own[GH_PERM_MAX];
+    if (who->superadmin)
+        r = GH_AUTHZ_SUPERADMIN;
+    else if (gh_perms_allow(perms, perm, len))
+        r = GH_AUTHZ_GRANTED;
+    else if (owner_id != NULL && strcmp(owner_id, who->user_id) == 0 &&
+             snprintf(own, sizeof(own), "%s:own", perm) < (int)sizeof(own) &&
+             gh_perms_allow(perms, own, len + 4))
+        r = GH_AUTHZ_OWNER;
+    if (why != NULL)
+        *why = r;
+    return r != GH_AUTHZ_NOT_GRANTED;
+}
+
+/* ---- declared permissions ---- */
+
+struct appender {
+    char *out;
+    size_t size, used, n;
+    int full;
+};
+
+static int append_name(void *arg, const char *name)
+{
+    struct appender *ap = arg;
+    size_t len = strlen(name);
+    if (ap->n >= API_PERMS_MAX || ap->used + len + 2 > ap->size) {
+        ap->full = 1;
+        return 1;
+    }
+    if (ap->used > 0)
+        ap->out[ap->used++] = ' ';
+    memcpy(ap->out + ap->used, name, len + 1);
+    ap->used += len;
+    ap->n++;
+    return 0;
+}
+
+/* Rebuilds the catalog from the store's declared permissions; under the write lock. */
+static gh_err reload(struct gh_rbac *r)
+{
+    struct appender ap = {r->api, sizeof(r->api), 0, 0, 0};
+    r->api[0] = '\0';
+    gh_err err = r->store->ops->perm_list(r->store->st, append_name, &ap);
+    if (err != GH_OK)
+        return err;
+    r->napi = ap.n;
+    r->loaded_at = now_s();
+    int n = snprintf(r->catalog, sizeof(r->catalog), "%s %s %s", builtin, r->cfg->app_permissions,
+                     r->api);
+    return n >= 0 && (size_t)n < sizeof(r->catalog) ? GH_OK : GH_ERR_TOO_LARGE;
+}
+
+/* 1 when perm stands for a declared permission; a miss reloads the declarations (another
+ * node may have added one), at most once a second. */
+static int known(struct gh_rbac *r, const char *perm)
+{
+    pthread_rwlock_rdlock(&r->lock);
+    int k = gh_perm_known(r->catalog, perm, strlen(perm));
+    int stale = !k && now_s() - r->loaded_at >= RELOAD_EVERY;
+    pthread_rwlock_unlock(&r->lock);
+    if (!stale)
+        return k;
+    pthread_rwlock_wrlock(&r->lock);
+    if (reload(r) != GH_OK)
+        gh_log(GH_LOG_WARN, "authz: the declared permissions could not be reloaded");
+    k = gh_perm_known(r->catalog, perm, strlen(perm));
+    pthread_rwlock_unlock(&r->lock);
+    return k;
+}
+
+gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+                   struct gh_auth *auth, struct gh_rbac **out)
+{
+    struct gh_rbac *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return GH_ERR_NOMEM;
+    r->cfg = cfg;
+    r->store = store;
+    r->auth = auth;
+    pthread_rwlock_init(&r->lock, NULL);
+    gh_err err = reload(r);
+    if (err != GH_OK) {
+        gh_rbac_free(r);
+        return err;
+    }
+    *out = r;
+    return GH_OK;
+}
+
+void gh_rbac_free(struct gh_rbac *r)
+{
+    if (r == NULL)
+        return;
+    pthread_rwlock_destroy(&r->lock);
+    free(r);
+}
+
+/* Calls fn for each word of list with source; stops when it returns non-zero. */
+static int each_word(const char *list, const char *source,
+                     int (*fn)(void *arg, const char *name, const char *source), void *arg)
+{
+    char word[GH_PERM_MAX];
+    while (*list != '\0') {
+        size_t n = strcspn(list, " ");
+        if (n > 0 && n < sizeof(word)) {
+            memcpy(word, list, n);
+            word[n] = '\0';
+            if (fn(arg, word, source))
+                return 1;
+        }
+        list += n;
+        while (*list == ' ')
+            list++;
+    }
+    return 0;
+}
+
+gh_err gh_rbac_perm_list(struct gh_rbac *r,
+                         int (*fn)(void *arg, const char *name, const char *source), void *arg)
+{
+    pthread_rwlock_wrlock(&r->lock);
+    gh_err err = reload(r);
+    if (err == GH_OK && !each_word(builtin, "builtin", fn, arg) &&
+        !each_word(r->cfg->app_permissions, "config", fn, arg))
+        (void)each_word(r->api, "api", fn, arg);
+    pthread_rwlock_unlock(&r->lock);
+    return err;
+}
+
+static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta *meta,
+                  const struct gh_identity *who, const char *org_id, int status, json_t *md)
+{
+    char *text = md != NULL ? json_dumps(md, JSON_COMPACT) : NULL;
+    struct gh_audit_subject s = {who->user_id, who->username, org_id};
+    (void)gh_audit_record(r->store, action, meta, &s, status, text);
+    free(text);
+    json_decref(md);
+}
+
+gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const char *name,
+                        const struct gh_reqmeta *meta)
+{
+    size_t len = strlen(name);
+    if (!who->superadmin)
+        return GH_ERR_PERM;
+    if (!gh_perm_valid(name, len) || strchr(name, '*') != NULL || strstr(name, ":own") != NULL)
+        return GH_ERR_INVALID;
+    pthread_rwlock_wrlock(&r->lock);
+    gh_err err = reload(r);
+    if (err == GH_OK && r->napi >= API_PERMS_MAX)
+        err = GH_ERR_TOO_LARGE;
+    if (err == GH_OK) {
+        /* A permission Gatehouse or the config already declares is declared. */
+        if (gh_perm_known(r->catalog, name, len))
+            err = GH_ERR_CONFLICT;
+    }
+    if (err == GH_OK && (err = r->store->ops->perm_add(r->store->st, name, now_s())) == GH_OK)
+        err = reload(r);
+    pthread_rwlock_unlock(&r->lock);
+    if (err == GH_OK)
+        audit(r, "PERMISSION_CREATE", meta, who, who->org_id, 201,
+              json_pack("{s:s}", "permission", name));
+    return err;
+}
+
+/* ---- access ---- */
+
+gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                      const char *perm, char *perms)
+{
+    static __thread struct gh_member_view mv;
+    const char *have = NULL;
+    if (strcmp(org_id, who->org_id) == 0) {
+        have = who->perms; /* the credential's org: its permissions are current */
+    } else if (who->cred == GH_CRED_API_KEY) {
+        return GH_ERR_NOT_FOUND; /* a key acts in its own org only */
+    } else {
+        gh_err err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
+        if (err == GH_OK) {
+            have = mv.perms;
+        } else if (err == GH_ERR_NOT_FOUND && who->superadmin) {
+            struct gh_org o;
+            if ((err = r->store->ops->org_get(r->store->st, org_id, &o)) != GH_OK)
+                return err;
+            have = "";
+        } else {
+            return err;
+        }
+    }
+    if (!gh_authz_decide(who, have, perm, NULL, NULL))
+        return GH_ERR_PERM;
+    if (perms != NULL)
+        (void)snprintf(perms, GH_PERMS_MAX, "%s", who->superadmin ? ADMIN_PERMISSIONS : have);
+    return GH_OK;
+}
+
+gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const char *perm,
+                     const char *org_id, const char *owner_id, int *allowed,
+                     enum gh_authz_reason *why)
+{
+    static __thread struct gh_member_view mv;
+    const char *have = who->perms;
+    if (!known(r, perm)) {
+        *allowed = 0;
+        *why = GH_AUTHZ_UNKNOWN_PERMISSION;
+        return GH_OK;
+    }
+    if (org_id != NULL && strcmp(org_id, who->org_id) != 0) {
+        gh_err err = who->cred == GH_CRED_API_KEY
+                         ? GH_ERR_NOT_FOUND
+                         : gh_auth_member(r->auth, who->user_id, org_id, &mv);
+        if (err == GH_ERR_NOT_FOUND && who->superadmin) {
+            struct gh_org o;
+            err = r->store->ops->org_get(r->store->st, org_id, &o);
+            have = "";
+        } else {
+            have = mv.perms;
+        }
+        if (err == GH_ERR_NOT_FOUND) {
+            *allowed = 0;
+            *why = GH_AUTHZ_NOT_A_MEMBER;
+            return GH_OK;
+        }
+        if (err != GH_OK)
+            return err;
+    }
+    *allowed = gh_authz_decide(who, have, perm, owner_id, why);
+    return GH_OK;
+}
+
+/* 1 when holder (a permission list) covers every permission of list; superadmins hold all. */
+static int holds_all(const struct gh_identity *who, const char *holder, const char *list)
+{
+    if (who->superadmin)
+        return 1;
+    char word[GH_PERM_MAX];
+    while (*list != '\0') {
+        size_t n = strcspn(list, " ");
+        if (n >= sizeof(word))
+            return 0;
+        memcpy(word, list, n);
+        word[n] = '\0';
+        if (n > 0 && !gh_perms_allow(holder, word, n))
+            return 0;
+        list += n;
+        while (*list == ' ')
+            list++;
+    }
+    return 1;
+}
+
+/* ---- orgs ---- */
+
+/* 1-64 characters of letters, digits, ' ', '.', '_', '-', not starting or ending with ' '. */
+static int org_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || s[0] == ' ' || s[n - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == ' ' || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, const char *name,
+                          const struct gh_reqmeta *meta, struct gh_org *out)
+{
+    struct gh_org org;
+    if (!org_name_ok(name))
+        return GH_ERR_INVALID;
+    memset(&org, 0, sizeof(org));
+    gh_uuid_v7(org.id);
+    memcpy(org.name, name, strlen(name) + 1);
+    org.created_at = now_s();
+    gh_err err = r->store->ops->org_create(r->store->st, &org, ADMIN_PERMISSIONS,
+                                           r->cfg->member_permissions);
+    if (err != GH_OK)
+        return err;
+    err = r->store->ops->member_add(r->store->st, org.id, who->user_id, "admin", org.created_at);
+    if (err != GH_OK) {
+        /* An org without its creator as admin would be nobody's: take it back. */
+        if (r->store->ops->org_delete(r->store->st, org.id, org.created_at, NULL, NULL) != GH_OK)
+            gh_log(GH_LOG_WARN, "orgs: could not remove org %s after a failed create", org.id);
+        return err;
+    }
+    gh_auth_user_forget(r->auth, who->user_id);
+    audit(r, "ORG_CREATE", meta, who, org.id, 201, json_pack("{s:s}", "name", org.name));
+    *out = org;
+    return GH_OK;
+}
+
+gh_err gh_rbac_org_list(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
+                        size_t offset, gh_org_visit_fn fn, void *arg)
+{
+    if (who->cred == GH_CRED_API_KEY) {
+        /* A key sees the one org it acts in. */
+        struct gh_org o;
+        gh_err err = r->store->ops->org_get(r->store->st, who->org_id, &o);
+        if (err == GH_OK && offset == 0 && limit > 0)
+            (void)fn(arg, &o);
+        return err;
+    }
+    return r->store->ops->org_list(r->store->st, who->superadmin ? NULL : who->user_id, limit,
+                                   offset, fn, arg);
+}
+
+gh_err gh_rbac_org_get(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                       struct gh_org *out)
+{
+    gh_err err = gh_rbac_access(r, who, org_id, "org:read", NULL);
+    if (err != GH_OK)
+        return err;
+    return r->store->ops->org_get(r->store->st, org_id, out);
+}
+
+gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                          const char *name, const struct gh_reqmeta *meta, struct gh_org *out)
+{
+    struct gh_org org;
+    gh_err err = gh_rbac_access(r, who, org_id, "org:write", NULL);
+    if (err != GH_OK)
+        return err;
+    if (!org_name_ok(name))
+        return GH_ERR_INVALID;
+    if ((err = r->store->ops->org_get(r->store->st, org_id, &org)) != GH_OK)
+        return err;
+    if (strcmp(org.name, DEFAULT_ORG) == 0 && strcmp(name, DEFAULT_ORG) != 0)
+        return GH_ERR_POLICY; /* registration joins the org by this name */
+    if ((err = r->store->ops->org_rename(r->store->st, org_id, name)) != GH_OK)
+        return err;
+    audit(r, "ORG_UPDATE", meta, who, org_id, 200,
+          json_pack("{s:s, s:s}", "name", name, "previous_name", org.name));
+    memcpy(org.name, name, strlen(name) + 1);
+    *out = org;
+    return GH_OK;
+}
+
+static void forget(void *arg, const char *user_id)
+{
+    gh_auth_user_forget(arg, user_id);
+}
+
+gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                          const struct gh_reqmeta *meta)
+{
+    struct gh_org org;
+    gh_err err = gh_rbac_access(r, who, org_id, "org:delete", NULL);
+    if (err != GH_OK)
+        return err;
+    if ((err = r->store->ops->org_get(r->store->st, org_id, &org)) != GH_OK)
+        return err;
+    if (strcmp(org.name, DEFAULT_ORG) == 0)
+        return GH_ERR_POLICY;
+    if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->auth)) != GH_OK)
+        return err;
+    audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
+    return GH_OK;
+}
+
+/* ---- members ---- */
+
+gh_err gh_rbac_member_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           size_t limit, size_t offset, gh_member_visit_fn fn, void *arg)
+{
+    gh_err err = gh_rbac_access(r, who, org_id, "org:read", NULL);
+    if (err != GH_OK)
+        return err;
+    return r->store->ops->member_list_org(r->store->st, org_id, limit, offset, fn, arg);
+}
+
+struct find_role {
+    const char *name;
+    struct gh_role *out;
+    int found;
+};
+
+static int match_role(void *arg, const struct gh_role *role)
+{
+    struct find_role *f = arg;
+    if (strcmp(role->name, f->name) != 0)
+        return 0;
+    *f->out = *role;
+    f->found = 1;
+    return 1;
+}
+
+static int count_role(void *arg, const struct gh_role *role)
+{
+    (void)role;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+/* The org's role called name: GH_ERR_INVALID when there is none. */
+static gh_err role_by_name(struct gh_rbac *r, const char *org_id, const char *name,
+                           struct gh_role *out)
+{
+    struct find_role f = {name, out, 0};
+    gh_err err = r->store->ops->role_list(r->store->st, org_id, SIZE_MAX, 0, match_role, &f);
+    if (err != GH_OK)
+        return err;
+    return f.found ? GH_OK : GH_ERR_INVALID;
+}
+
+/* What a member write needs: org:admin there, and holding what the role grants. */
+static gh_err may_assign(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                         const char *role, struct gh_role *out)
+{
+    static __thread char perms[GH_PERMS_MAX];
+    gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
+    if (err != GH_OK)
+        return err;
+    if ((err = role_by_name(r, org_id, role, out)) != GH_OK)
+        return err;
+    return holds_all(who, perms, out->permissions) ? GH_OK : GH_ERR_PERM;
+}
+
+/* What changing or removing a member needs: org:admin, and holding what the member's role
+ * grants now (a delegated admin cannot demote or remove one who holds more). */
+static gh_err may_touch(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                        const char *user_id)
+{
+    static __thread char perms[GH_PERMS_MAX];
+    static __thread struct gh_member_view mv;
+    gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
+    if (err != GH_OK || (err = gh_auth_member(r->auth, user_id, org_id, &mv)) != GH_OK)
+        return err;
+    return holds_all(who, perms, mv.perms) ? GH_OK : GH_ERR_PERM;
+}
+
+static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
+                         const struct gh_identity *who, const char *org_id, const char *change,
+                         const char *user_id, const char *role, int status)
+{
+    json_t *md = json_pack("{s:s, s:s}", "change", change, "member_id", user_id);
+    if (md != NULL && role != NULL)
+        json_object_set_new(md, "role", json_string(role));
+    audit(r, "MEMBERSHIP_CHANGE", meta, who, org_id, status, md);
+}
+
+gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                          const char *user_id, const char *role, const struct gh_reqmeta *meta,
+                          struct gh_member *out)
+{
+    static __thread struct gh_role rl;
+    static __thread struct gh_user u;
+    gh_err err = may_assign(r, who, org_id, role, &rl);
+    if (err != GH_OK)
+        return err;
+    err = r->store->ops->user_get(r->store->st, user_id, &u);
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err != GH_OK)
+        return err;
+    if ((err = r->store->ops->member_add(r->store->st, org_id, user_id, role, now_s())) != GH_OK)
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
+    gh_auth_user_forget(r->auth, user_id);
+    audit_member(r, meta, who, org_id, "add", user_id, role, 201);
+    memset(out, 0, sizeof(*out));
+    memcpy(out->user_id, u.id, sizeof(out->user_id));
+    memcpy(out->username, u.username, sizeof(out->username));
+    memcpy(out->role_name, rl.name, sizeof(out->role_name));
+    return GH_OK;
+}
+
+gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                               const char *user_id, const char *role, const struct gh_reqmeta *meta,
+                               struct gh_member *out)
+{
+    static __thread struct gh_role rl;
+    static __thread struct gh_user u;
+    gh_err err = may_touch(r, who, org_id, user_id);
+    if (err == GH_OK)
+        err = may_assign(r, who, org_id, role, &rl);
+    if (err != GH_OK)
+        return err;
+    if ((err = r->store->ops->member_set_role(r->store->st, org_id, user_id, role, now_s())) !=
+        GH_OK)
+        return err;
+    gh_auth_user_forget(r->auth, user_id);
+    audit_member(r, meta, who, org_id, "role", user_id, role, 200);
+    err = r->store->ops->user_get(r->store->st, user_id, &u);
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err != GH_OK)
+        return err;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->user_id, u.id, sizeof(out->user_id));
+    memcpy(out->username, u.username, sizeof(out->username));
+    memcpy(out->role_name, rl.name, sizeof(out->role_name));
+    return GH_OK;
+}
+
+gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                             const char *user_id, const struct gh_reqmeta *meta)
+{
+    gh_err err;
+    if (strcmp(user_id, who->user_id) == 0 && who->cred != GH_CRED_API_KEY) {
+        /* Leaving needs no permission, only membership (and the user's own token: a key
+         * acting for the user needs org:admin like for anyone). */
+        static __thread struct gh_member_view mv;
+        err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
+        if (err == GH_ERR_PERM)
+            err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
+    } else {
+        err = may_touch(r, who, org_id, user_id);
+    }
+    if (err != GH_OK)
+        return err;
+    if ((err = r->store->ops->member_remove(r->store->st, org_id, user_id, now_s())) != GH_OK)
+        return err;
+    gh_auth_user_forget(r->auth, user_id);
+    audit_member(r, meta, who, org_id, "remove", user_id, NULL, 204);
+    return GH_OK;
+}
+
+/* ---- roles ---- */
+
+/* 1-64 of [a-z0-9_.-]: role names travel in X-Auth-Roles, comma-separated. */
+static int role_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Checks and joins a role's permissions into out (2048 bytes). */
+static gh_err role_perms(struct gh_rbac *r, const struct gh_role_input *in, char *out, size_t size,
+                         struct gh_role_refusal *refusal)
+{
+    size_t used = 0;
+    refusal->field = "permissions";
+    out[0] = '\0';
+    if (in->nperms > GH_ROLE_PERMS_MAX)
+        return GH_ERR_INVALID;
+    for (size_t i = 0; i < in->nperms; i++) {
+        const char *p = in->perms[i];
+        size_t n = strlen(p);
+        if (!gh_perm_valid(p, n) || !known(r, p)) {
+            (void)snprintf(refusal->permission, sizeof(refusal->permission), "%.*s",
+                           (int)(n < GH_PERM_MAX - 1 ? n : GH_PERM_MAX - 1), p);
+            return GH_ERR_INVALID;
+        }
+        if (used + (used > 0) + n + 1 > size)
+            return GH_ERR_INVALID;
+        if (used > 0)
+            out[used++] = ' ';
+        memcpy(out + used, p, n + 1);
+        used += n;
+    }
+    refusal->field = NULL;
+    return GH_OK;
+}
+
+gh_err gh_rbac_role_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                         size_t limit, size_t offset, gh_role_visit_fn fn, void *arg)
+{
+    gh_err err = gh_rbac_access(r, who, org_id, "role:read", NULL);
+    if (err != GH_OK)
+        return err;
+    return r->store->ops->role_list(r->store->st, org_id, limit, offset, fn, arg);
+}
+
+static void audit_role(struct gh_rbac *r, const struct gh_reqmeta *meta,
+                       const struct gh_identity *who, const struct gh_role *role,
+                       const char *change, int status)
+{
+    audit(r, "ROLE_CHANGE", meta, who, role->org_id, status,
+          json_pack("{s:s, s:s, s:s, s:s}", "change", change, "role_id", role->id, "name",
+                    role->name, "permissions", role->permissions));
+}
+
+gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           const struct gh_role_input *in, const struct gh_reqmeta *meta,
+                           struct gh_role *out, struct gh_role_refusal *refusal)
+{
+    static __thread struct gh_role role;
+    static __thread char perms[GH_PERMS_MAX];
+    gh_err err = gh_rbac_access(r, who, org_id, "role:write", perms);
+    if (err != GH_OK)
+        return err;
+    memset(&role, 0, sizeof(role));
+    refusal->field = "name";
+    if (in->name == NULL || !role_name_ok(in->name))
+        return GH_ERR_INVALID;
+    if ((err = role_perms(r, in, role.permissions, sizeof(role.permissions), refusal)) != GH_OK)
+        return err;
+    if (!holds_all(who, perms, role.permissions))
+        return GH_ERR_PERM; /* a role never grants more than its author holds */
+    size_t n = 0;
+    if ((err = r->store->ops->role_list(r->store->st, org_id, ROLES_MAX, 0, count_role, &n)) !=
+        GH_OK)
+        return err;
+    if (n >= ROLES_MAX)
+        return GH_ERR_TOO_LARGE;
+    gh_uuid_v7(role.id);
+    memcpy(role.org_id, org_id, strlen(org_id) + 1);
+    memcpy(role.name, in->name, strlen(in->name) + 1);
+    if ((err = r->store->ops->role_create(r->store->st, &role)) != GH_OK)
+        return err;
+    audit_role(r, meta, who, &role, "create", 201);
+    *out = role;
+    return GH_OK;
+}
+
+gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           const char *role_id, const struct gh_role_input *in,
+                           const struct gh_reqmeta *meta, struct gh_role *out,
+                           struct gh_role_refusal *refusal)
+{
+    static __thread struct gh_role role;
+    static __thread char perms[GH_PERMS_MAX], next[GH_PERMS_MAX];
+    gh_err err = gh_rbac_access(r, who, org_id, "role:write", perms);
+    if (err != GH_OK)
+        return err;
+    if ((err = r->store->ops->role_get(r->store->st, org_id, role_id, &role)) != GH_OK)
+        return err;
+    refusal->field = "name";
+    if (in->name != NULL && !role_name_ok(in->name))
+        return GH_ERR_INVALID;
+    int renames = in->name != NULL && strcmp(in->name, role.name) != 0;
+    if (role.system && (renames || (strcmp(role.name, "admin") == 0 && in->has_perms)))
+        return GH_ERR_POLICY;
+    if (in->has_perms) {
+        if ((err = role_perms(r, in, next, sizeof(next), refusal)) != GH_OK)
+            return err;
+        /* Neither what it grants now nor what it will grant may exceed the author. */
+        if (!holds_all(who, perms, next) || !holds_all(who, perms, role.permissions))
+            return GH_ERR_PERM;
+    }
+    refusal->field = NULL;
+    if ((err = r->store->ops->role_update(r->store->st, org_id, role_id, renames ? in->name : NULL,
+                                          in->has_perms ? next : NULL, now_s(), forget, r->auth)) !=
+        GH_OK)
+        return err;
+    if (renames)
+        memcpy(role.name, in->name, strlen(in->name) + 1);
+    if (in->has_perms)
+        memcpy(role.permissions, next, sizeof(role.permissions));
+    audit_role(r, meta, who, &role, "update", 200);
+    *out = role;
+    return GH_OK;
+}
+
+gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           const char *role_id, const struct gh_reqmeta *meta)
+{
+    static __thread struct gh_role role;
+    gh_err err = gh_rbac_access(r, who, org_id, "role:delete", NULL);
+    if (err != GH_OK)
+        return err;
+    if ((err = r->store->ops->role_get(r->store->st, org_id, role_id, &role)) != GH_OK)
+        return err;
+    if (role.system)
+        return GH_ERR_POLICY;
+    if ((err = r->store->ops->role_delete(r->store->st, org_id, role_id)) != GH_OK)
+        return err;
+    audit_role(r, meta, who, &role, "delete", 204);
+    return GH_OK;
+}
+
+/* ---- users ---- */
+
+gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, const char *target_id,
+                           int write)
+{
+    static __thread struct gh_user u;
+    static __thread struct gh_membership orgs[2];
+    static __thread struct gh_member_view mv;
+    gh_err err;
+    if (who->superadmin) {
+        if (target_id == NULL)
+            return GH_OK;
+        err = r->store->ops->user_get(r->store->st, target_id, &u);
+        sodium_memzero(u.password_hash, sizeof(u.password_hash));
+        return err;
+    }
+    if (!gh_authz_decide(who, who->perms, "user:admin", NULL, NULL))
+        return GH_ERR_PERM;
+    if (target_id == NULL)
+        return GH_OK;
+    if ((err = gh_auth_member(r->auth, target_id, who->org_id, &mv)) != GH_OK)
+        return err; /* not in the caller's org: not there at all */
+    if (!write)
+        return GH_OK;
+    size_t n = 0;
+    if ((err = r->store->ops->user_get(r->store->st, target_id, &u)) != GH_OK ||
+        (err = r->store->ops->member_list_user(r->store->st, target_id, orgs, 2, &n)) != GH_OK)
+        return err;
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    return u.superadmin || n > 1 ? GH_ERR_PERM : GH_OK;
+}
+
+gh_err gh_rbac_user_list(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
+                         size_t offset, gh_user_visit_fn fn, void *arg)
+{
+    gh_err err = gh_rbac_user_access(r, who, NULL, 0);
+    if (err != GH_OK)
+        return err;
+    if (who->superadmin)
+        return r->store->ops->user_list(r->store->st, limit, offset, fn, arg);
+    return r->store->ops->user_list_org(r->store->st, who->org_id, limit, offset, fn, arg);
+}

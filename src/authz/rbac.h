@@ -1,0 +1,170 @@
+#ifndef GH_AUTHZ_RBAC_H
+#define GH_AUTHZ_RBAC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "audit/audit.h"
+#include "authn/service.h"
+#include "authz/perm.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "store/store.h"
+
+/*
+ * Organizations, roles, memberships and the permission check (API.md "Authorization and
+ * tenancy"). Knows nothing of HTTP. Every operation takes the verified caller and the org
+ * it acts in, and decides access itself, the same way for every route:
+ *   - GH_ERR_NOT_FOUND: the org (or the row in it) does not exist, or the caller is not a
+ *     member of the org (no existence leaks: another org's resources are simply absent);
+ *   - GH_ERR_PERM: a member without the permission the operation needs (callers answer
+ *     403 and audit PERMISSION_DENIED, see denied below);
+ *   - GH_ERR_POLICY: the row is immutable (a system role, the default org);
+ *   - GH_ERR_CONFLICT: a name taken, the last admin, a role still held.
+ * A superadmin (the flag on a user, carried by access tokens only, never by API keys)
+ * acts in every org as its admin. An API key acts only in its own org.
+ */
+
+struct gh_rbac;
+
+/** Why a check answered as it did (authz/check's "reason"). */
+enum gh_authz_reason {
+    GH_AUTHZ_GRANTED,            /* a permission of the caller's role covers it */
+    GH_AUTHZ_OWNER,              /* only its ":own" form is granted, and the caller owns it */
+    GH_AUTHZ_SUPERADMIN,         /* the caller is a superadmin */
+    GH_AUTHZ_NOT_GRANTED,        /* a member whose role does not cover it */
+    GH_AUTHZ_NOT_A_MEMBER,       /* the org is unknown or the caller is not in it */
+    GH_AUTHZ_UNKNOWN_PERMISSION, /* nobody declared a permission it stands for */
+};
+
+/** "granted", "owner", "superadmin", "not_granted", "not_a_member", "unknown_permission". */
+const char *gh_authz_reason_name(enum gh_authz_reason why);
+
+/**
+ * The decision on permissions already at hand (the hot path: no lock, no allocation):
+ * 1 when who is a superadmin, when perms cover perm, or when owner_id is who's own id and
+ * perms cover perm's ":own" form. *why (may be NULL) gets the reason.
+ */
+int gh_authz_decide(const struct gh_identity *who, const char *perms, const char *perm,
+                    const char *owner_id, enum gh_authz_reason *why) GH_NONNULL(1, 2, 3);
+
+/** Takes no ownership; loads the permissions declared through the API. */
+gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+                   struct gh_auth *auth, struct gh_rbac **out) GH_WUR GH_NONNULL(1, 2, 3, 4);
+void gh_rbac_free(struct gh_rbac *r);
+
+/** authz/check: may who do perm in org_id (NULL: the credential's org) on owner_id's resource. */
+gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const char *perm,
+                     const char *org_id, const char *owner_id, int *allowed,
+                     enum gh_authz_reason *why) GH_WUR GH_NONNULL(1, 2, 3, 6, 7);
+
+/**
+ * The caller's access to org_id for perm: GH_OK, GH_ERR_NOT_FOUND or GH_ERR_PERM as above.
+ * perms (may be NULL, GH_PERMS_MAX bytes) gets the caller's permissions there.
+ */
+gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                      const char *perm, char *perms) GH_WUR GH_NONNULL(1, 2, 3, 4);
+
+/* ---- declared permissions ---- */
+
+/** Calls fn with each declared permission and where it comes from ("builtin", "config", "api"). */
+gh_err gh_rbac_perm_list(struct gh_rbac *r,
+                         int (*fn)(void *arg, const char *name, const char *source),
+                         void *arg) GH_WUR GH_NONNULL(1, 2);
+/** Declares an app permission (superadmins only: GH_ERR_PERM). GH_ERR_INVALID not one
+ * concrete resource:action; GH_ERR_CONFLICT already declared; GH_ERR_TOO_LARGE too many. */
+gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const char *name,
+                        const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3);
+
+/* ---- orgs ---- */
+
+/** Creates an org with its system roles; who becomes its admin. GH_ERR_INVALID bad name. */
+gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, const char *name,
+                          const struct gh_reqmeta *meta, struct gh_org *out) GH_WUR
+    GH_NONNULL(1, 2, 3, 5);
+/** who's orgs (a superadmin: every org), by name. */
+gh_err gh_rbac_org_list(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
+                        size_t offset, gh_org_visit_fn fn, void *arg) GH_WUR GH_NONNULL(1, 2, 5);
+gh_err gh_rbac_org_get(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                       struct gh_org *out) GH_WUR GH_NONNULL(1, 2, 3, 4);
+gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                          const char *name, const struct gh_reqmeta *meta,
+                          struct gh_org *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 6);
+/** Deletes the org with its roles and memberships; its members' credentials there fail at once. */
+gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                          const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3);
+
+/* ---- members ---- */
+
+gh_err gh_rbac_member_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           size_t limit, size_t offset, gh_member_visit_fn fn, void *arg) GH_WUR
+    GH_NONNULL(1, 2, 3, 6);
+/**
+ * Adds user_id with role (a role name of the org). GH_ERR_INVALID no such role (refusal:
+ * "role"); GH_ERR_NOT_FOUND also for an unknown user; GH_ERR_CONFLICT already a member;
+ * GH_ERR_PERM also when the role grants more than the caller holds.
+ */
+gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                          const char *user_id, const char *role, const struct gh_reqmeta *meta,
+                          struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
+/** GH_ERR_PERM also when the member's current role, or the new one, grants more than the
+ * caller holds. */
+gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                               const char *user_id, const char *role, const struct gh_reqmeta *meta,
+                               struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
+/** Removes a member (a member may always leave with its own token, unless the last admin);
+ * GH_ERR_PERM when the member's role grants more than the caller holds. */
+gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                             const char *user_id, const struct gh_reqmeta *meta) GH_WUR
+    GH_NONNULL(1, 2, 3, 4);
+
+/* ---- roles ---- */
+
+#define GH_ROLE_PERMS_MAX 64 /* permissions in one role */
+
+/** A role write: name and/or permissions (NULL / has_perms 0: unchanged). */
+struct gh_role_input {
+    const char *name;
+    const char *const *perms;
+    size_t nperms;
+    int has_perms;
+};
+
+/** Why a role write was refused: the field, and an unknown permission when that was it. */
+struct gh_role_refusal {
+    const char *field;
+    char permission[GH_PERM_MAX];
+};
+
+gh_err gh_rbac_role_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                         size_t limit, size_t offset, gh_role_visit_fn fn, void *arg) GH_WUR
+    GH_NONNULL(1, 2, 3, 6);
+/** GH_ERR_INVALID with refusal (bad name, malformed or unknown permission, too many);
+ * GH_ERR_TOO_LARGE when the org has 256 roles already. */
+gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           const struct gh_role_input *in, const struct gh_reqmeta *meta,
+                           struct gh_role *out, struct gh_role_refusal *refusal) GH_WUR
+    GH_NONNULL(1, 2, 3, 4, 6, 7);
+/** GH_ERR_POLICY: renaming a system role, or any change to admin. */
+gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           const char *role_id, const struct gh_role_input *in,
+                           const struct gh_reqmeta *meta, struct gh_role *out,
+                           struct gh_role_refusal *refusal) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7, 8);
+gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                           const char *role_id, const struct gh_reqmeta *meta) GH_WUR
+    GH_NONNULL(1, 2, 3, 4);
+
+/* ---- users (admin) ---- */
+
+/**
+ * May who administer users: a superadmin every user; a holder of user:admin in its
+ * current org the members of that org (others are GH_ERR_NOT_FOUND). For a write
+ * (write != 0) by a non-superadmin, the target must belong to no other org and not be a
+ * superadmin (GH_ERR_PERM). target_id NULL: may who list users at all.
+ */
+gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, const char *target_id,
+                           int write) GH_WUR GH_NONNULL(1, 2);
+/** The users who may see: every user for a superadmin, else the members of its org. */
+gh_err gh_rbac_user_list(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
+                         size_t offset, gh_user_visit_fn fn, void *arg) GH_WUR GH_NONNULL(1, 2, 5);
+
+#endif
