@@ -529,11 +529,9 @@ static int refused_by_allowlist(struct gh_req *req)
                 gh_api_reply_unproven(req, err, 1, 0);
                 return 1;
             }
-            /* The group's permission covers all of Gatehouse: an org's own admin (*:*)
-             * does not hold it, only a superadmin or a holder in the default org. */
-            const struct gh_identity *who = gh_api_identity(req);
-            if (gh_authz_decide(who, who->perms, g->or_permission, NULL, NULL) &&
-                (who->superadmin || strcmp(who->org_id, gh_auth_default_org(app->auth)) == 0))
+            /* The group's permission covers all of Gatehouse, not one org. */
+            if (gh_authz_global(gh_api_identity(req), g->or_permission,
+                                gh_auth_default_org(app->auth)))
                 return 0;
         }
         audit_denial(req, "PERMISSION_DENIED", 403,

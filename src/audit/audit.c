@@ -18,6 +18,7 @@
 #define AGG_BUDGET 1000  /* windows opened per window length, beyond: one summary per action */
 #define AGG_ACTIONS 8    /* actions summarised past the budget */
 #define AGG_METADATA 256 /* bytes of a denial's metadata kept for its summary */
+#define AGG_PATH 256     /* bytes of a denial's path, and of its user agent, kept */
 #define PURGE_EVERY 600  /* seconds between retention purges */
 
 /* ---- the trail's state: set by gh_audit_open before any thread, cleared by close ---- */
@@ -357,6 +358,7 @@ struct slot {
     const struct gh_store_handle *store;
     int status;
     char action[48], ip[64], user_id[GH_UUID_LEN + 1], username[65], org_id[GH_UUID_LEN + 1];
+    char method[16], path[AGG_PATH], user_agent[AGG_PATH];
     char metadata[AGG_METADATA]; /* the first record's, when it fits; else "" */
 };
 
@@ -383,27 +385,29 @@ static void copy_text(char *dst, size_t size, const char *s)
     (void)snprintf(dst, size, "%s", s != NULL ? s : "");
 }
 
-/* A summary of n suppressed repeats (of a record with metadata first, a JSON object or
- * ""), queued like any deferred record. */
-static void summarise(struct gh_pool *pool, const struct gh_store_handle *store, const char *action,
-                      const char *ip, const char *user_id, const char *username, const char *org_id,
-                      int status, const char *first, uint64_t n, int many)
+/* A summary of the n repeats a window of s suppressed (many: of many sources, s holds only
+ * the action), queued like any deferred record. */
+static void summarise(struct gh_pool *pool, const struct slot *s, uint64_t n, int many)
 {
     char md[AGG_METADATA + 96];
     (void)snprintf(md, sizeof(md), "{\"suppressed\":%llu,\"window\":%lld%s%s%s}",
                    (unsigned long long)n, (long long)trail.opts.aggregate_window,
-                   many ? ",\"sources\":\"many\"" : "", *first ? ",\"of\":" : "", first);
+                   many ? ",\"sources\":\"many\"" : "", *s->metadata ? ",\"of\":" : "",
+                   s->metadata);
     struct gh_audit_event ev = {
         .ts = (int64_t)time(NULL),
-        .action = action,
-        .ip_address = ip,
-        .user_id = user_id,
-        .username = username,
-        .org_id = org_id,
-        .status = status,
+        .action = s->action,
+        .ip_address = s->ip,
+        .user_id = s->user_id,
+        .username = s->username,
+        .org_id = s->org_id,
+        .method = s->method,
+        .path = s->path,
+        .user_agent = s->user_agent,
+        .status = s->status,
         .metadata_json = md,
     };
-    enqueue(pool, store, &ev);
+    enqueue(pool, s->store, &ev);
 }
 
 /* Counts a repeat of ev: 1 when it is folded into a window (not to be written now). */
@@ -421,13 +425,15 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
         randombytes_buf(agg.hash_key, sizeof(agg.hash_key));
         agg.keyed = 1;
     }
-    /* The key: action, address, user and what the denial says (the permission, the
-     * reason), each with its NUL so that fields cannot shift. */
-    char material[48 + 64 + GH_UUID_LEN + 1 + AGG_METADATA];
+    /* The key: action, address, user agent and user, the route asked for and what the
+     * denial says (the permission, the reason), each with its NUL so that fields cannot
+     * shift. A flood that varies them opens windows only up to the budget below. */
+    char material[48 + 64 + AGG_PATH + GH_UUID_LEN + 1 + 16 + AGG_PATH + AGG_METADATA];
     size_t at = 0;
-    const char *parts[4] = {ev->action, ev->ip_address, ev->user_id, ev->metadata_json};
-    size_t caps[4] = {48, 64, GH_UUID_LEN + 1, AGG_METADATA};
-    for (int i = 0; i < 4; i++) {
+    const char *parts[7] = {ev->action, ev->ip_address, ev->user_agent, ev->user_id,
+                            ev->method, ev->path,       ev->metadata_json};
+    size_t caps[7] = {48, 64, AGG_PATH, GH_UUID_LEN + 1, 16, AGG_PATH, AGG_METADATA};
+    for (int i = 0; i < 7; i++) {
         size_t n = parts[i] ? strnlen(parts[i], caps[i] - 1) : 0;
         memcpy(material + at, parts[i] ? parts[i] : "", n);
         material[at + n] = '\0';
@@ -488,6 +494,9 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
             copy_text(s->user_id, sizeof(s->user_id), ev->user_id);
             copy_text(s->username, sizeof(s->username), ev->username);
             copy_text(s->org_id, sizeof(s->org_id), ev->org_id);
+            copy_text(s->method, sizeof(s->method), ev->method);
+            copy_text(s->path, sizeof(s->path), ev->path);
+            copy_text(s->user_agent, sizeof(s->user_agent), ev->user_agent);
             if (ev->metadata_json != NULL && strlen(ev->metadata_json) < sizeof(s->metadata))
                 copy_text(s->metadata, sizeof(s->metadata), ev->metadata_json);
             agg.opened++;
@@ -495,9 +504,7 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
     }
     pthread_mutex_unlock(&agg.lock);
     if (have_evicted)
-        summarise(pool, evicted.store, evicted.action, evicted.ip, evicted.user_id,
-                  evicted.username, evicted.org_id, evicted.status, evicted.metadata,
-                  evicted.suppressed, 0);
+        summarise(pool, &evicted, evicted.suppressed, 0);
     return suppressed;
 }
 
@@ -510,17 +517,18 @@ static void sweep(struct gh_pool *pool, int64_t now, int flush)
         if (!s->used || (!flush && now < s->window_end))
             continue;
         if (s->suppressed > 0)
-            summarise(pool, s->store, s->action, s->ip, s->user_id, s->username, s->org_id,
-                      s->status, s->metadata, s->suppressed, 0);
+            summarise(pool, s, s->suppressed, 0);
         memset(s, 0, sizeof(*s));
         agg.live--;
     }
     if (flush || now >= agg.budget_end)
         for (size_t i = 0; i < AGG_ACTIONS; i++) {
             struct overflow *o = &agg.over[i];
-            if (o->suppressed > 0)
-                summarise(pool, o->store, o->action, NULL, NULL, NULL, NULL, o->status, "",
-                          o->suppressed, 1);
+            if (o->suppressed > 0) {
+                struct slot many = {.store = o->store, .status = o->status};
+                copy_text(many.action, sizeof(many.action), o->action);
+                summarise(pool, &many, o->suppressed, 1);
+            }
             memset(o, 0, sizeof(*o));
         }
     pthread_mutex_unlock(&agg.lock);

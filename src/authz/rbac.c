@@ -75,6 +75,12 @@ int gh_authz_decide(const struct gh_identity *who, const char *perms, const char
     return r != GH_AUTHZ_NOT_GRANTED;
 }
 
+int gh_authz_global(const struct gh_identity *who, const char *perm, const char *default_org)
+{
+    return gh_authz_decide(who, who->perms, perm, NULL, NULL) &&
+           (who->superadmin || strcmp(who->org_id, default_org) == 0);
+}
+
 /* ---- declared permissions ---- */
 
 struct appender {

@@ -47,6 +47,14 @@ const char *gh_authz_reason_name(enum gh_authz_reason why);
 int gh_authz_decide(const struct gh_identity *who, const char *perms, const char *perm,
                     const char *owner_id, enum gh_authz_reason *why) GH_NONNULL(1, 2, 3);
 
+/**
+ * The decision for a permission over all of Gatehouse rather than one org (the metrics,
+ * the audit chain's proof): 1 for a superadmin, or when who acts in default_org and its
+ * permissions cover perm there. An org's own admin (*:*) holds it only in the default org.
+ */
+int gh_authz_global(const struct gh_identity *who, const char *perm, const char *default_org)
+    GH_NONNULL(1, 2, 3);
+
 /** Takes no ownership; loads the permissions declared through the API. */
 gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *store,
                    struct gh_auth *auth, struct gh_rbac **out) GH_WUR GH_NONNULL(1, 2, 3, 4);

@@ -199,6 +199,11 @@ MATRIX = {
             **st(404, admin=204, key=403)),
     ("POST", "/api/v1/sql/validate"):
         row(lambda w: "/api/v1/sql/validate", lambda w: {"sql": "SELECT 1"}, **st(200)),
+    # An org's own records for its admins; the chain's proof covers every org: operators.
+    ("GET", "/api/v1/audit/logs"):
+        row(lambda w: "/api/v1/audit/logs", **st(200, member=403, custom=403, key=403)),
+    ("GET", "/api/v1/audit/verify"):
+        row(lambda w: "/api/v1/audit/verify", **st(403, super=200)),
     ("GET", "/metrics"):
         # Gatehouse-wide figures: an org's own admin (*:* there) is no operator.
         row(lambda w: "/metrics", **st(403, super=200, anon=403)),
