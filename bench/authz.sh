@@ -4,8 +4,8 @@
 # Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/authz.sh                 (DURATION=10 s per load by default)
 #   DURATION=2 bench/authz.sh      a quick smoke run
-#   ONLY="h i" bench/authz.sh      some figures only (h i j)
-#   ROUNDS=5 bench/authz.sh        rounds of figures h/i (median reported; default 3)
+#   ONLY="l m" bench/authz.sh      some figures only (l m n)
+#   ROUNDS=5 bench/authz.sh        rounds of figures l/m (median reported; default 3)
 #   GATEHOUSE_BIN=build-t/gatehouse bench/authz.sh   another binary (no build then)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +51,7 @@ post() { curl -fsS "$1" -H 'Content-Type: application/json' ${3:+-H "Authorizati
 token() { post "$1/api/v1/auth/login" "{\"username\":\"$2\",\"password\":\"$3\"${4:+,\"org_id\":\"$4\"}}" | json '["access_token"]'; }
 
 # ---- h/i: authz/check and /verify with a permission rule vs plain /verify ----
-if want h || want i; then
+if want l || want m; then
 start main "$WORK/main"
 BASE="http://127.0.0.1:$PORT"
 post "$BASE/api/v1/auth/register" \
@@ -67,15 +67,15 @@ for r in $(seq 1 "$ROUNDS"); do
   run_wrk "$WORK/plain-$r.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
     "$BASE/api/v1/auth/verify"
   P_RPS=$(rps "$WORK/plain-$r.txt")
-  LINE="== h/i round $r (wrk -t1 -c64 -d${D}s): plain verify $P_RPS req/s (p99 $(p99 "$WORK/plain-$r.txt"), non-2xx $(non2xx "$WORK/plain-$r.txt"))"
-  if want h; then
+  LINE="== l/m round $r (wrk -t1 -c64 -d${D}s): plain verify $P_RPS req/s (p99 $(p99 "$WORK/plain-$r.txt"), non-2xx $(non2xx "$WORK/plain-$r.txt"))"
+  if want l; then
     GH_BODY=$CHECK_BODY run_wrk "$WORK/check-$r.txt" -t1 -c64 -d"${D}s" --latency -s bench/authz.lua \
       -H "Authorization: Bearer $ACCESS" "$BASE/api/v1/authz/check"
     C_RPS=$(rps "$WORK/check-$r.txt")
     LINE="$LINE; authz/check $C_RPS (p99 $(p99 "$WORK/check-$r.txt"), non-2xx $(non2xx "$WORK/check-$r.txt")) ratio $(ratio "$C_RPS" "$P_RPS")"
     RH="$RH $(ratio "$C_RPS" "$P_RPS")"
   fi
-  if want i; then
+  if want m; then
     run_wrk "$WORK/rule-$r.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
       -H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Uri: /files/report.pdf' \
       -H 'X-Forwarded-Host: app.test' "$BASE/api/v1/auth/verify"
@@ -85,8 +85,8 @@ for r in $(seq 1 "$ROUNDS"); do
   fi
   echo "$LINE"
 done
-want h && echo "== h. authz/check / plain verify: median ratio $(median <<<"$RH") (rounds:$RH; target >= 0.90)"
-want i && echo "== i. verify with a file:read rule / plain verify: median ratio $(median <<<"$RI") (rounds:$RI; target >= 0.90)"
+want l && echo "== l. authz/check / plain verify: median ratio $(median <<<"$RH") (rounds:$RH; target >= 0.90)"
+want m && echo "== m. verify with a file:read rule / plain verify: median ratio $(median <<<"$RI") (rounds:$RI; target >= 0.90)"
 stop "$SERVER_PID"
 fi
 
@@ -97,7 +97,7 @@ fi
 # (bench/seed_orgs.py), and the server starts again. Both servers then run side by side and
 # are measured alternately, ROUNDS times; the median of the per-round ratios is reported.
 # The check asks about one of the user's orgs other than the token's (a membership lookup).
-if want j; then
+if want n; then
 declare -A JBASE JTOKEN JBODY
 for N in 10 10000; do
   start "scale$N" "$WORK/scale$N"
@@ -120,7 +120,7 @@ for N in 10 10000; do
 done
 RL=""; RC=""
 for r in $(seq 1 "$ROUNDS"); do
-  LINE="== j round $r (wrk -t1 -c32 -d${D}s)"
+  LINE="== n round $r (wrk -t1 -c32 -d${D}s)"
   declare -A L C
   for N in 10 10000; do
     run_wrk "$WORK/orgs$N-$r.txt" -t1 -c32 -d"${D}s" --latency \
@@ -133,5 +133,5 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "$LINE"
   RL="$RL $(ratio "${L[10000]}" "${L[10]}")"; RC="$RC $(ratio "${C[10000]}" "${C[10]}")"
 done
-echo "== j. 10,000 orgs / 10 orgs (x 10 members): org list median ratio $(median <<<"$RL") (rounds:$RL), authz/check median ratio $(median <<<"$RC") (rounds:$RC) (target: no growth, ~1.00)"
+echo "== n. 10,000 orgs / 10 orgs (x 10 members): org list median ratio $(median <<<"$RL") (rounds:$RL), authz/check median ratio $(median <<<"$RC") (rounds:$RC) (target: no growth, ~1.00)"
 fi
