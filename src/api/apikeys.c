@@ -82,18 +82,9 @@ void gh_h_apikey_create(struct gh_req *req)
     gh_reply_json(req, 201, body);
 }
 
-struct listing {
-    json_t *items;
-    size_t limit, seen;
-};
-
 static int add_item(void *arg, const struct gh_api_key *k)
 {
-    struct listing *l = arg;
-    if (++l->seen > l->limit)
-        return 1; /* the one past the page: there is a next page */
-    json_array_append_new(l->items, key_json(k));
-    return 0;
+    return gh_api_list_add(arg, key_json(k));
 }
 
 void gh_h_apikey_list(struct gh_req *req)
@@ -102,7 +93,7 @@ void gh_h_apikey_list(struct gh_req *req)
     size_t limit, offset;
     if (gh_api_page(req, &limit, &offset))
         return;
-    struct listing l = {json_array(), limit, 0};
+    struct gh_api_list l = {json_array(), limit, 0};
     gh_err err = gh_apikey_list(app->auth, gh_api_identity(req)->user_id, limit + 1, offset,
                                 add_item, &l);
     if (err != GH_OK) {

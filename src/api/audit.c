@@ -191,18 +191,9 @@ static const char *query_arg(void *arg, const char *name)
     return gh_req_query(arg, name);
 }
 
-struct page {
-    json_t *items;
-    size_t limit, seen;
-};
-
 static int add_item(void *arg, const struct gh_audit_row *row)
 {
-    struct page *p = arg;
-    if (++p->seen > p->limit)
-        return 1; /* the one past the page: there is a next page */
-    json_array_append_new(p->items, gh_api_audit_item(row, 0));
-    return 0;
+    return gh_api_list_add(arg, gh_api_audit_item(row, 0));
 }
 
 void gh_h_audit_logs(struct gh_req *req)
@@ -232,7 +223,7 @@ void gh_h_audit_logs(struct gh_req *req)
         }
         q.filter.org_id = who->org_id;
     }
-    struct page p = {json_array(), q.limit, 0};
+    struct gh_api_list p = {json_array(), q.limit, 0};
     gh_err err =
         app->store.ops->audit_list(app->store.st, &q.filter, q.limit + 1, q.offset, add_item, &p);
     if (err != GH_OK) {
@@ -240,8 +231,7 @@ void gh_h_audit_logs(struct gh_req *req)
         gh_api_reply_failure(req, err);
         return;
     }
-    json_t *next = p.seen > q.limit ? json_integer((json_int_t)(q.offset + q.limit)) : json_null();
-    gh_reply_json(req, 200, json_pack("{s:o, s:o}", "items", p.items, "next_offset", next));
+    gh_api_reply_page(req, p.items, p.seen, q.limit, q.offset);
 }
 
 void gh_h_audit_verify(struct gh_req *req)

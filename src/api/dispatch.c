@@ -427,6 +427,16 @@ int gh_api_page(struct gh_req *req, size_t *limit, size_t *offset)
            query_count(req, "offset", 0, (size_t)1 << 40, offset);
 }
 
+int gh_api_list_add(struct gh_api_list *l, json_t *item)
+{
+    if (++l->seen > l->limit) {
+        json_decref(item);
+        return 1;
+    }
+    json_array_append_new(l->items, item);
+    return 0;
+}
+
 void gh_api_reply_page(struct gh_req *req, json_t *items, size_t seen, size_t limit, size_t offset)
 {
     json_t *next = seen > limit ? json_integer((json_int_t)(offset + limit)) : json_null();

@@ -64,6 +64,18 @@ int gh_api_path_matches(const char *route, const char *path) GH_NONNULL(1, 2);
  */
 int gh_api_page(struct gh_req *req, size_t *limit, size_t *offset) GH_NONNULL(1, 2, 3);
 
+/** A page being listed: limit + 1 rows are asked for, the last only tells there are more. */
+struct gh_api_list {
+    json_t *items; /* a JSON array */
+    size_t limit, seen;
+};
+
+/**
+ * Counts a visited row: appends item (taking it) while the page has room and returns 0;
+ * past the limit drops item and returns 1 (stop: there is a next page).
+ */
+int gh_api_list_add(struct gh_api_list *l, json_t *item) GH_NONNULL(1);
+
 /**
  * Answers 200 {"items": items, "next_offset": n|null} for a page listed with limit + 1
  * rows asked for, of which seen were visited (more than limit: there is a next page).

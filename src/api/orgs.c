@@ -51,6 +51,16 @@ static void reply_value(struct gh_req *req, const char *field, const char *messa
     gh_reply_error(req, 422, "invalid_value", message, json_pack("{s:s}", "field", field));
 }
 
+/* The answer to a write with nothing to show (a delete, the primary org): 204, or why not. */
+static void reply_empty(struct gh_req *req, gh_err err, const char *perm, const char *what,
+                        const char *in)
+{
+    if (err != GH_OK)
+        reply_rbac(req, err, perm, what, in);
+    else
+        gh_reply_json(req, 204, NULL);
+}
+
 /* Reads an optional id field; answers 422 for one that is not an id. */
 static int id_field(struct gh_req *req, const char *field, int required, const char **out)
 {
@@ -82,38 +92,22 @@ static json_t *role_json(const struct gh_role *r)
                      gh_json_words(r->permissions, ' '), "system", r->system);
 }
 
-/* A page being listed: limit + 1 rows are asked for, the last only tells there are more. */
-struct page {
-    json_t *items;
-    size_t limit, seen;
-};
-
-static int page_add(struct page *p, json_t *item)
-{
-    if (++p->seen > p->limit) {
-        json_decref(item);
-        return 1;
-    }
-    json_array_append_new(p->items, item);
-    return 0;
-}
-
 static int add_org(void *arg, const struct gh_org *o)
 {
-    return page_add(arg, org_json(o));
+    return gh_api_list_add(arg, org_json(o));
 }
 
 static int add_member(void *arg, const struct gh_member *m)
 {
-    return page_add(arg, member_json(m));
+    return gh_api_list_add(arg, member_json(m));
 }
 
 static int add_role(void *arg, const struct gh_role *r)
 {
-    return page_add(arg, role_json(r));
+    return gh_api_list_add(arg, role_json(r));
 }
 
-static void reply_listed(struct gh_req *req, gh_err err, struct page *p, size_t offset,
+static void reply_listed(struct gh_req *req, gh_err err, struct gh_api_list *p, size_t offset,
                          const char *perm, const char *what, const char *org_id)
 {
     if (err != GH_OK) {
@@ -209,11 +203,7 @@ void gh_h_primary_org(struct gh_req *req)
     if (id_field(req, "org_id", 1, &org_id))
         return;
     gh_err err = gh_auth_set_primary_org(app->auth, gh_api_identity(req), org_id);
-    if (err != GH_OK) {
-        reply_rbac(req, err, "org:read", "organization", NULL);
-        return;
-    }
-    gh_reply_json(req, 204, NULL);
+    reply_empty(req, err, "org:read", "organization", NULL);
 }
 
 /* ---- orgs ---- */
@@ -224,9 +214,24 @@ void gh_h_org_list(struct gh_req *req)
     size_t limit, offset;
     if (gh_api_page(req, &limit, &offset))
         return;
-    struct page p = {json_array(), limit, 0};
+    struct gh_api_list p = {json_array(), limit, 0};
     gh_err err = gh_rbac_org_list(app->rbac, gh_api_identity(req), limit + 1, offset, add_org, &p);
     reply_listed(req, err, &p, offset, "org:read", "organization", NULL);
+}
+
+/* The answer to an org write (create, rename). */
+static void reply_org(struct gh_req *req, gh_err err, int status, const struct gh_org *o,
+                      const char *org_id)
+{
+    if (err == GH_OK) {
+        gh_reply_json(req, status, org_json(o));
+        return;
+    }
+    if (err == GH_ERR_INVALID) {
+        reply_value(req, "name", "1-64 letters, digits, spaces, '.', '_' or '-'");
+        return;
+    }
+    reply_rbac(req, err, "org:write", "organization", org_id);
 }
 
 void gh_h_org_create(struct gh_req *req)
@@ -242,15 +247,7 @@ void gh_h_org_create(struct gh_req *req)
     struct gh_org org;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_org_create(app->rbac, who, name, &meta, &org);
-    if (err == GH_ERR_INVALID) {
-        reply_value(req, "name", "1-64 letters, digits, spaces, '.', '_' or '-'");
-        return;
-    }
-    if (err != GH_OK) {
-        reply_rbac(req, err, "org:write", "organization", NULL);
-        return;
-    }
-    gh_reply_json(req, 201, org_json(&org));
+    reply_org(req, err, 201, &org, NULL);
 }
 
 void gh_h_org_get(struct gh_req *req)
@@ -280,15 +277,7 @@ void gh_h_org_update(struct gh_req *req)
     struct gh_org org;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_org_rename(app->rbac, gh_api_identity(req), org_id, name, &meta, &org);
-    if (err == GH_ERR_INVALID) {
-        reply_value(req, "name", "1-64 letters, digits, spaces, '.', '_' or '-'");
-        return;
-    }
-    if (err != GH_OK) {
-        reply_rbac(req, err, "org:write", "organization", org_id);
-        return;
-    }
-    gh_reply_json(req, 200, org_json(&org));
+    reply_org(req, err, 200, &org, org_id);
 }
 
 void gh_h_org_delete(struct gh_req *req)
@@ -300,11 +289,7 @@ void gh_h_org_delete(struct gh_req *req)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_org_delete(app->rbac, gh_api_identity(req), org_id, &meta);
-    if (err != GH_OK) {
-        reply_rbac(req, err, "org:delete", "organization", org_id);
-        return;
-    }
-    gh_reply_json(req, 204, NULL);
+    reply_empty(req, err, "org:delete", "organization", org_id);
 }
 
 /* ---- members ---- */
@@ -316,7 +301,7 @@ void gh_h_member_list(struct gh_req *req)
     size_t limit, offset;
     if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_page(req, &limit, &offset))
         return;
-    struct page p = {json_array(), limit, 0};
+    struct gh_api_list p = {json_array(), limit, 0};
     gh_err err = gh_rbac_member_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
                                      add_member, &p);
     reply_listed(req, err, &p, offset, "org:read", "organization", org_id);
@@ -380,11 +365,7 @@ void gh_h_member_remove(struct gh_req *req)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_member_remove(app->rbac, gh_api_identity(req), org_id, user_id, &meta);
-    if (err != GH_OK) {
-        reply_rbac(req, err, "org:admin", "member", org_id);
-        return;
-    }
-    gh_reply_json(req, 204, NULL);
+    reply_empty(req, err, "org:admin", "member", org_id);
 }
 
 /* ---- roles ---- */
@@ -396,7 +377,7 @@ void gh_h_role_list(struct gh_req *req)
     size_t limit, offset;
     if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_page(req, &limit, &offset))
         return;
-    struct page p = {json_array(), limit, 0};
+    struct gh_api_list p = {json_array(), limit, 0};
     gh_err err =
         gh_rbac_role_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset, add_role, &p);
     reply_listed(req, err, &p, offset, "role:read", "organization", org_id);
@@ -493,9 +474,5 @@ void gh_h_role_delete(struct gh_req *req)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_role_delete(app->rbac, gh_api_identity(req), org_id, role_id, &meta);
-    if (err != GH_OK) {
-        reply_rbac(req, err, "role:delete", "role", org_id);
-        return;
-    }
-    gh_reply_json(req, 204, NULL);
+    reply_empty(req, err, "role:delete", "role", org_id);
 }

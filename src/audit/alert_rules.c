@@ -5,65 +5,19 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "core/words.h"
+
 #define LINE_MAX_LEN 1024
 
-static int is_blank(char c)
+/* The next rule line, trailing blanks dropped too (the length limits and the quoted line
+ * in a message count neither). */
+static int next_line(struct gh_lines *it, const char **line, const char **end)
 {
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* Splits the next blank-separated word off *p (within end); 0 (and an empty word) when
- * there is none. */
-static int next_word(const char **p, const char *end, const char **w, size_t *n)
-{
-    const char *s = *p;
-    while (s < end && is_blank(*s))
-        s++;
-    if (s == end) {
-        *w = end;
-        *n = 0;
+    if (!gh_line_next(it, line, end))
         return 0;
-    }
-    const char *e = s;
-    while (e < end && !is_blank(*e))
-        e++;
-    *w = s;
-    *n = (size_t)(e - s);
-    *p = e;
+    while (*end > *line && gh_is_blank((*end)[-1]))
+        (*end)--;
     return 1;
-}
-
-static int word_is(const char *w, size_t n, const char *lit)
-{
-    return strlen(lit) == n && memcmp(w, lit, n) == 0;
-}
-
-/* Walks the lines of a text ('\n' or ';' ends one), skipping blank ones and '#' comments. */
-struct lines {
-    const char *p;
-    size_t number; /* of the line last returned, counting only rules */
-};
-
-static int next_line(struct lines *it, const char **line, const char **end)
-{
-    while (*it->p != '\0') {
-        size_t len = strcspn(it->p, "\n;");
-        const char *s = it->p, *e = it->p + len;
-        while (s < e && is_blank(*s))
-            s++;
-        if (s < e && *s == '#') /* a comment runs to the end of its line, ';' or not */
-            e = s + strcspn(s, "\n");
-        it->p = *e != '\0' ? e + 1 : e;
-        while (e > s && is_blank(e[-1]))
-            e--;
-        if (s == e || *s == '#')
-            continue;
-        it->number++;
-        *line = s;
-        *end = e;
-        return 1;
-    }
-    return 0;
 }
 
 /* A name: 1 to 32 of a-z, 0-9, '_' and '-' (safe as a Prometheus label and in a log). */
@@ -112,11 +66,11 @@ static int parse_actions(const char *w, size_t n, struct gh_alert_rule *r)
 
 static int parse_group(const char *w, size_t n, enum gh_alert_group *out)
 {
-    if (word_is(w, n, "ip"))
+    if (gh_word_is(w, n, "ip"))
         *out = GH_ALERT_BY_IP;
-    else if (word_is(w, n, "user"))
+    else if (gh_word_is(w, n, "user"))
         *out = GH_ALERT_BY_USER;
-    else if (word_is(w, n, "org"))
+    else if (gh_word_is(w, n, "org"))
         *out = GH_ALERT_BY_ORG;
     else
         return -1;
@@ -204,38 +158,38 @@ static const char *parse_rule(const char *s, const char *end, const struct gh_al
     size_t n;
     uint64_t v = 0;
     memset(r, 0, sizeof(*r));
-    if (!next_word(&s, end, &w, &n) || parse_name(w, n, r->name) != 0)
+    if (!gh_word_next(&s, end, &w, &n) || parse_name(w, n, r->name) != 0)
         return "expected a NAME of 1 to 32 characters a-z, 0-9, _ or -";
     for (size_t i = 0; i < rs->nrules; i++)
         if (strcmp(rs->rules[i].name, r->name) == 0)
             return "another rule has this NAME";
-    if (!next_word(&s, end, &w, &n) || parse_actions(w, n, r) != 0)
+    if (!gh_word_next(&s, end, &w, &n) || parse_actions(w, n, r) != 0)
         return "expected ACTIONS: a comma list such as LOGIN_FAILED,ORG_* (at most 16) or *";
-    if (next_word(&s, end, &w, &n) && word_is(w, n, "by")) {
-        if (!next_word(&s, end, &w, &n) || parse_group(w, n, &r->group) != 0)
+    if (gh_word_next(&s, end, &w, &n) && gh_word_is(w, n, "by")) {
+        if (!gh_word_next(&s, end, &w, &n) || parse_group(w, n, &r->group) != 0)
             return "expected ip, user or org after \"by\"";
-        (void)next_word(&s, end, &w, &n);
+        (void)gh_word_next(&s, end, &w, &n);
     }
-    if (!word_is(w, n, ">="))
+    if (!gh_word_is(w, n, ">="))
         return "expected \">= N\" after ACTIONS (or after \"by GROUP\")";
-    if (!next_word(&s, end, &w, &n) || parse_number(w, n, 1, GH_ALERT_THRESHOLD_MAX, &v) != 0)
+    if (!gh_word_next(&s, end, &w, &n) || parse_number(w, n, 1, GH_ALERT_THRESHOLD_MAX, &v) != 0)
         return "expected N from 1 to 1000000 after \">=\"";
     r->threshold = (uint32_t)v;
-    if (next_word(&s, end, &w, &n) && word_is(w, n, "in")) {
-        if (!next_word(&s, end, &w, &n) || parse_window(w, n, &r->window) != 0)
+    if (gh_word_next(&s, end, &w, &n) && gh_word_is(w, n, "in")) {
+        if (!gh_word_next(&s, end, &w, &n) || parse_window(w, n, &r->window) != 0)
             return "expected a WINDOW from 1s to 7d after \"in\", such as 90s, 5m, 1h or 1d";
-        (void)next_word(&s, end, &w, &n);
+        (void)gh_word_next(&s, end, &w, &n);
     }
-    if (!word_is(w, n, "->"))
+    if (!gh_word_is(w, n, "->"))
         return "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")";
     if (r->window == 0 && r->threshold > 1)
         return "N above 1 needs a window: \"in 5m\"";
-    if (!next_word(&s, end, &w, &n))
+    if (!gh_word_next(&s, end, &w, &n))
         return "expected WEBHOOK names after \"->\", comma-separated (at most 4)";
     const char *why = parse_targets(w, n, rs, r);
     if (why != NULL)
         return why;
-    if (next_word(&s, end, &w, &n))
+    if (gh_word_next(&s, end, &w, &n))
         return "too many words";
     return NULL;
 }
@@ -261,25 +215,25 @@ static const char *parse_webhook(const char *s, const char *end, const struct gh
     const char *w;
     size_t n;
     memset(h, 0, sizeof(*h));
-    if (!next_word(&s, end, &w, &n) || parse_name(w, n, h->name) != 0)
+    if (!gh_word_next(&s, end, &w, &n) || parse_name(w, n, h->name) != 0)
         return "expected a NAME of 1 to 32 characters a-z, 0-9, _ or -, then FORMAT and URL";
     if (find_webhook(rs, h->name, NULL) != NULL)
         return "another webhook has this NAME";
-    if (!next_word(&s, end, &w, &n))
+    if (!gh_word_next(&s, end, &w, &n))
         return "expected FORMAT slack, discord or json after NAME";
-    if (word_is(w, n, "slack"))
+    if (gh_word_is(w, n, "slack"))
         h->format = GH_WEBHOOK_SLACK;
-    else if (word_is(w, n, "discord"))
+    else if (gh_word_is(w, n, "discord"))
         h->format = GH_WEBHOOK_DISCORD;
-    else if (word_is(w, n, "json"))
+    else if (gh_word_is(w, n, "json"))
         h->format = GH_WEBHOOK_JSON;
     else
         return "expected FORMAT slack, discord or json after NAME";
-    if (!next_word(&s, end, &w, &n) || !url_ok(w, n))
+    if (!gh_word_next(&s, end, &w, &n) || !url_ok(w, n))
         return "expected an http or https URL of printable ASCII after FORMAT";
     memcpy(h->url, w, n);
     h->url[n] = '\0';
-    if (next_word(&s, end, &w, &n))
+    if (gh_word_next(&s, end, &w, &n))
         return "too many words after the URL";
     return NULL;
 }
@@ -290,14 +244,14 @@ static void shown_name(const char *s, const char *end, char *out)
     const char *w;
     size_t n;
     out[0] = '\0';
-    if (next_word(&s, end, &w, &n) && parse_name(w, n, out) != 0)
+    if (gh_word_next(&s, end, &w, &n) && parse_name(w, n, out) != 0)
         out[0] = '\0';
 }
 
 static gh_err parse_webhooks(const char *text, struct gh_alert_rules *rs, char *err,
                              size_t err_size)
 {
-    struct lines it = {text, 0};
+    struct gh_lines it = {text, 0};
     const char *line, *end;
     while (next_line(&it, &line, &end)) {
         char name[GH_ALERT_NAME_MAX];
@@ -324,7 +278,7 @@ static gh_err parse_webhooks(const char *text, struct gh_alert_rules *rs, char *
 
 static gh_err parse_rules(const char *text, struct gh_alert_rules *rs, char *err, size_t err_size)
 {
-    struct lines it = {text, 0};
+    struct gh_lines it = {text, 0};
     const char *line, *end;
     while (next_line(&it, &line, &end)) {
         const char *why = NULL;

@@ -5,30 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/words.h"
+
 #define RULES_MAX 256
 #define LINE_MAX_LEN 1024
-
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* Splits the next blank-separated word off *p (within end). */
-static int next_word(const char **p, const char *end, const char **w, size_t *n)
-{
-    const char *s = *p;
-    while (s < end && is_blank(*s))
-        s++;
-    if (s == end)
-        return 0;
-    const char *e = s;
-    while (e < end && !is_blank(*e))
-        e++;
-    *w = s;
-    *n = (size_t)(e - s);
-    *p = e;
-    return 1;
-}
 
 static int parse_methods(const char *w, size_t n, struct gh_rule *r)
 {
@@ -91,20 +71,20 @@ static const char *parse_rule(const char *s, const char *end, struct gh_rule *r)
     const char *w;
     size_t n;
     memset(r, 0, sizeof(*r));
-    if (!next_word(&s, end, &w, &n) || parse_methods(w, n, r) != 0)
+    if (!gh_word_next(&s, end, &w, &n) || parse_methods(w, n, r) != 0)
         return "expected METHODS: * or a comma list such as GET,HEAD";
-    if (!next_word(&s, end, &w, &n) || parse_pattern(w, n, r) != 0)
+    if (!gh_word_next(&s, end, &w, &n) || parse_pattern(w, n, r) != 0)
         return "expected a PATTERN: an absolute path with * (one segment) or a final /**";
-    if (!next_word(&s, end, &w, &n) || parse_access(w, n, r) != 0)
+    if (!gh_word_next(&s, end, &w, &n) || parse_access(w, n, r) != 0)
         return "expected ACCESS: public, authenticated or a permission such as file:read";
-    if (next_word(&s, end, &w, &n)) {
+    if (gh_word_next(&s, end, &w, &n)) {
         if (n != 5 || memcmp(w, "media", 5) != 0)
             return "expected nothing or \"media\" after ACCESS";
         if (r->access == GH_ACCESS_PUBLIC)
             return "a public path needs no media token";
         r->media = 1;
     }
-    if (next_word(&s, end, &w, &n))
+    if (gh_word_next(&s, end, &w, &n))
         return "too many words";
     return NULL;
 }
@@ -120,21 +100,12 @@ gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_ru
         (void)snprintf(err, err_size, "default policy: expected authenticated or deny");
         goto out;
     }
-    size_t number = 0;
-    for (const char *p = text; *p != '\0';) {
-        size_t len = strcspn(p, "\n;");
-        const char *line = p, *end = p + len;
-        while (line < end && is_blank(*line))
-            line++;
-        if (line < end && *line == '#') /* a comment runs to the end of its line, ';' or not */
-            end = line + strcspn(line, "\n");
-        p = *end ? end + 1 : end;
-        if (line == end || *line == '#')
-            continue;
-        number++;
+    struct gh_lines it = {text, 0};
+    const char *line, *end;
+    while (gh_line_next(&it, &line, &end)) {
         if ((size_t)(end - line) > LINE_MAX_LEN || rules.n == RULES_MAX) {
             (void)snprintf(err, err_size, "rule %zu: too long or too many rules (at most %d)",
-                           number, RULES_MAX);
+                           it.number, RULES_MAX);
             goto out;
         }
         struct gh_rule *grown = realloc(rules.items, (rules.n + 1) * sizeof(*grown));
@@ -145,7 +116,7 @@ gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_ru
         rules.items = grown;
         const char *why = parse_rule(line, end, &rules.items[rules.n]);
         if (why != NULL) {
-            (void)snprintf(err, err_size, "rule %zu (\"%.*s\"): %s", number,
+            (void)snprintf(err, err_size, "rule %zu (\"%.*s\"): %s", it.number,
                            (int)(end - line > 60 ? 60 : end - line), line, why);
             goto out;
         }

@@ -154,20 +154,17 @@ int gh_cmd_apikey(int argc, char **argv)
                                          {"all", no_argument, NULL, 'a'},
                                          {"limit", required_argument, NULL, 'L'},
                                          {"offset", required_argument, NULL, 'O'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+                                         GH_CLI_COMMON_OPTIONS};
     static struct apikey_args a;
     memset(&a, 0, sizeof(a));
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int status = gh_cli_help(argc, argv, usage);
+    if (status >= 0)
+        return status;
     const char *verb = argv[1];
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "u:n:s:e:i:o:aL:O:c:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:n:s:e:i:o:aL:O:" GH_CLI_COMMON_SHORT, opts, NULL)) !=
+           -1) {
         switch (c) {
         case 'u': a.user = optarg; break;
         case 'n': a.name = optarg; break;
@@ -191,10 +188,9 @@ int gh_cmd_apikey(int argc, char **argv)
         case 'a': a.all = 1; break;
         case 'L': a.limit = optarg; break;
         case 'O': a.offset = optarg; break;
-        case 'c': a.common.config = optarg; break;
-        case 'd': a.common.data_dir = optarg; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        default:
+            if ((status = gh_cli_option(c, usage, &a.common)) >= 0)
+                return status;
         }
     }
     int revoke = strcmp(verb, "revoke") == 0;
@@ -206,13 +202,8 @@ int gh_cmd_apikey(int argc, char **argv)
     }
 
     static struct gh_app app;
-    if (gh_cli_config(&app.cfg, &a.common) != 0)
+    if (gh_cli_open(&app, &a.common) != 0)
         return 1;
-    if (gh_app_open(&app, GH_APP_ADMIN) != 0) {
-        gh_app_close(&app);
-        return 1;
-    }
-    int status;
     if (strcmp(verb, "create") == 0)
         status = cmd_create(&app, &a);
     else if (strcmp(verb, "list") == 0)

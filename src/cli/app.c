@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,32 @@ static int open_ratelimit(struct gh_app *app)
         return 1;
     }
     return 0;
+}
+
+int gh_cli_help(int argc, char **argv, const char *usage)
+{
+    if (argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0)
+        return -1;
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+}
+
+int gh_cli_option(int c, const char *usage, struct gh_cli_common *common)
+{
+    switch (c) {
+    case 'c':
+        common->config = optarg;
+        return -1;
+    case 'd':
+        common->data_dir = optarg;
+        return -1;
+    case 'h':
+        fputs(usage, stdout);
+        return 0;
+    default:
+        fputs(usage, stderr);
+        return 2;
+    }
 }
 
 int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
@@ -248,6 +275,17 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     return open_alerts(app);
+}
+
+int gh_cli_open(struct gh_app *app, const struct gh_cli_common *common)
+{
+    if (gh_cli_config(&app->cfg, common) != 0)
+        return 1;
+    if (gh_app_open(app, GH_APP_ADMIN) != 0) {
+        gh_app_close(app);
+        return 1;
+    }
+    return 0;
 }
 
 void gh_app_close(struct gh_app *app)

@@ -111,28 +111,23 @@ int gh_cmd_audit(int argc, char **argv)
     static const struct option opts[] = {{"public-key", required_argument, NULL, 'k'},
                                          {"since", required_argument, NULL, 's'},
                                          {"until", required_argument, NULL, 'u'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+                                         GH_CLI_COMMON_OPTIONS};
     struct audit_args a;
     memset(&a, 0, sizeof(a));
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int status = gh_cli_help(argc, argv, usage);
+    if (status >= 0)
+        return status;
     const char *verb = argv[1];
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "k:s:u:c:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:s:u:" GH_CLI_COMMON_SHORT, opts, NULL)) != -1) {
         switch (c) {
         case 'k': a.public_key = optarg; break;
         case 's': a.since = optarg; break;
         case 'u': a.until = optarg; break;
-        case 'c': a.common.config = optarg; break;
-        case 'd': a.common.data_dir = optarg; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        default:
+            if ((status = gh_cli_option(c, usage, &a.common)) >= 0)
+                return status;
         }
     }
     int verify = strcmp(verb, "verify") == 0, export = strcmp(verb, "export") == 0;
@@ -142,13 +137,9 @@ int gh_cmd_audit(int argc, char **argv)
         return 2;
     }
     static struct gh_app app;
-    if (gh_cli_config(&app.cfg, &a.common) != 0)
+    if (gh_cli_open(&app, &a.common) != 0)
         return 1;
-    if (gh_app_open(&app, GH_APP_ADMIN) != 0) {
-        gh_app_close(&app);
-        return 1;
-    }
-    int status = verify ? cmd_verify(&app, &a) : cmd_export(&app, &a);
+    status = verify ? cmd_verify(&app, &a) : cmd_export(&app, &a);
     gh_app_close(&app);
     return status;
 }

@@ -1,6 +1,8 @@
 #ifndef GH_CLI_CLI_H
 #define GH_CLI_CLI_H
 
+#include <getopt.h>
+
 #include "api/app.h"
 #include "core/err.h"
 
@@ -20,6 +22,28 @@ struct gh_cli_common {
     const char *listen;   /* --listen HOST:PORT (serve) */
 };
 
+/* The options every command takes, to end its getopt_long table and its option string. */
+/* clang-format off */
+#define GH_CLI_COMMON_OPTIONS                                                              \
+    {"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 'd'}, \
+    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}
+/* clang-format on */
+#define GH_CLI_COMMON_SHORT "c:d:h"
+
+/**
+ * The start of `gatehouse CMD VERB [options]`: returns -1 when argv[1] is a verb to run;
+ * else prints usage and returns the exit status, 2 (on stderr) without a verb, 0 (on
+ * stdout) for --help or -h.
+ */
+int gh_cli_help(int argc, char **argv, const char *usage) GH_NONNULL(2, 3);
+
+/**
+ * Handles an option getopt_long returned that no command-specific case took: --config
+ * and --data-dir go to common (returns -1: go on); --help prints usage on stdout (returns
+ * 0), anything else prints it on stderr (returns 2): the exit status.
+ */
+int gh_cli_option(int c, const char *usage, struct gh_cli_common *common) GH_NONNULL(2, 3);
+
 /**
  * Builds the configuration: defaults, then the YAML file, then GATEHOUSE_* variables,
  * then the command line. Prints what is wrong on stderr and returns non-zero.
@@ -36,6 +60,11 @@ enum gh_app_mode {
 
 /** Opens what mode needs; on failure prints why on stderr and returns non-zero. */
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode) GH_NONNULL(1);
+/**
+ * gh_cli_config then gh_app_open(GH_APP_ADMIN): what a CLI command on the store needs.
+ * Returns 0, or 1 after printing why and releasing what was opened.
+ */
+int gh_cli_open(struct gh_app *app, const struct gh_cli_common *common) GH_NONNULL(1, 2);
 /** Releases everything gh_app_open made (in-flight pool jobs finish first). */
 void gh_app_close(struct gh_app *app) GH_NONNULL(1);
 

@@ -91,25 +91,21 @@ int gh_cmd_keygen(int argc, char **argv)
     static const struct option opts[] = {{"alg", required_argument, NULL, 'a'},
                                          {"bits", required_argument, NULL, 'b'},
                                          {"out", required_argument, NULL, 'o'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"data-dir", required_argument, NULL, 'd'},
                                          {"rotate", no_argument, NULL, 'r'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+                                         GH_CLI_COMMON_OPTIONS};
     struct gh_cli_common common = {NULL, NULL, NULL};
     const char *alg_name = NULL, *bits_text = NULL, *out = NULL;
-    int c, rotating = 0;
+    int c, rotating = 0, status;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "a:b:o:c:d:rh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:b:o:r" GH_CLI_COMMON_SHORT, opts, NULL)) != -1) {
         switch (c) {
         case 'r': rotating = 1; break;
         case 'a': alg_name = optarg; break;
         case 'b': bits_text = optarg; break;
         case 'o': out = optarg; break;
-        case 'c': common.config = optarg; break;
-        case 'd': common.data_dir = optarg; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        default:
+            if ((status = gh_cli_option(c, usage, &common)) >= 0)
+                return status;
         }
     }
     if (optind != argc || (rotating && out != NULL)) {
@@ -136,7 +132,7 @@ int gh_cmd_keygen(int argc, char **argv)
         bits = (unsigned)v;
     }
     if (rotating) {
-        int status = 1;
+        status = 1;
         if (gh_app_open(&app, GH_APP_ADMIN) == 0)
             status = rotate(&app, alg, bits);
         gh_app_close(&app);

@@ -242,19 +242,20 @@ static int role_cmd(struct gh_app *app, const char *verb, const struct args *a)
     return 0;
 }
 
-/* Parses the options of both commands; usage is the command's. */
+/* Parses the options of both commands (usage is the command's): -1 when they are good,
+ * else the exit status. */
 static int parse(int argc, char **argv, const char *usage, struct args *a)
 {
     static const struct option opts[] = {
-        {"name", required_argument, NULL, 'n'},   {"owner", required_argument, NULL, 'w'},
-        {"user", required_argument, NULL, 'u'},   {"org", required_argument, NULL, 'o'},
-        {"role", required_argument, NULL, 'r'},   {"perm", required_argument, NULL, 'p'},
-        {"limit", required_argument, NULL, 'L'},  {"offset", required_argument, NULL, 'O'},
-        {"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int c;
+        {"name", required_argument, NULL, 'n'},  {"owner", required_argument, NULL, 'w'},
+        {"user", required_argument, NULL, 'u'},  {"org", required_argument, NULL, 'o'},
+        {"role", required_argument, NULL, 'r'},  {"perm", required_argument, NULL, 'p'},
+        {"limit", required_argument, NULL, 'L'}, {"offset", required_argument, NULL, 'O'},
+        GH_CLI_COMMON_OPTIONS};
+    int c, status;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "n:w:u:o:r:p:L:O:c:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:w:u:o:r:p:L:O:" GH_CLI_COMMON_SHORT, opts, NULL)) !=
+           -1) {
         switch (c) {
         case 'n':
             a->name = optarg;
@@ -284,25 +285,16 @@ static int parse(int argc, char **argv, const char *usage, struct args *a)
         case 'O':
             a->offset = optarg;
             break;
-        case 'c':
-            a->common.config = optarg;
-            break;
-        case 'd':
-            a->common.data_dir = optarg;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 1;
         default:
-            fputs(usage, stderr);
-            return 2;
+            if ((status = gh_cli_option(c, usage, &a->common)) >= 0)
+                return status;
         }
     }
     if (optind != argc) {
         fputs(usage, stderr);
         return 2;
     }
-    return 0;
+    return -1;
 }
 
 /* Runs verb (one of verbs, NULL-terminated) of a command. */
@@ -310,10 +302,9 @@ static int run(int argc, char **argv, const char *usage, const char *const *verb
 {
     static struct args a;
     memset(&a, 0, sizeof(a));
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int status = gh_cli_help(argc, argv, usage);
+    if (status >= 0)
+        return status;
     const char *verb = argv[1];
     int known = 0;
     for (size_t i = 0; verbs[i] != NULL; i++)
@@ -322,18 +313,12 @@ static int run(int argc, char **argv, const char *usage, const char *const *verb
         fputs(usage, stderr);
         return 2;
     }
-    int p = parse(argc, argv, usage, &a);
-    if (p != 0)
-        return p == 1 ? 0 : p;
+    if ((status = parse(argc, argv, usage, &a)) >= 0)
+        return status;
 
     static struct gh_app app;
-    if (gh_cli_config(&app.cfg, &a.common) != 0)
+    if (gh_cli_open(&app, &a.common) != 0)
         return 1;
-    if (gh_app_open(&app, GH_APP_ADMIN) != 0) {
-        gh_app_close(&app);
-        return 1;
-    }
-    int status;
     if (!is_org)
         status = role_cmd(&app, verb, &a);
     else if (strcmp(verb, "create") == 0)

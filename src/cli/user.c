@@ -160,20 +160,16 @@ int gh_cmd_user(int argc, char **argv)
                                          {"password-stdin", no_argument, NULL, 'p'},
                                          {"limit", required_argument, NULL, 'L'},
                                          {"offset", required_argument, NULL, 'O'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+                                         GH_CLI_COMMON_OPTIONS};
     struct user_args a;
     memset(&a, 0, sizeof(a));
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int status = gh_cli_help(argc, argv, usage);
+    if (status >= 0)
+        return status;
     const char *verb = argv[1];
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "u:e:f:spL:O:c:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:e:f:spL:O:" GH_CLI_COMMON_SHORT, opts, NULL)) != -1) {
         switch (c) {
         case 'u': a.username = optarg; break;
         case 'e': a.email = optarg; break;
@@ -182,10 +178,9 @@ int gh_cmd_user(int argc, char **argv)
         case 'p': a.password_stdin = 1; break;
         case 'L': a.limit = optarg; break;
         case 'O': a.offset = optarg; break;
-        case 'c': a.common.config = optarg; break;
-        case 'd': a.common.data_dir = optarg; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        default:
+            if ((status = gh_cli_option(c, usage, &a.common)) >= 0)
+                return status;
         }
     }
     int needs_name = strcmp(verb, "set-password") == 0 || strcmp(verb, "disable") == 0 ||
@@ -196,23 +191,14 @@ int gh_cmd_user(int argc, char **argv)
             return 2;
         }
         a.username = argv[optind];
-    } else if (optind != argc) {
+    } else if (optind != argc || (strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0)) {
         fputs(usage, stderr);
         return 2;
     }
 
     static struct gh_app app;
-    if (gh_cli_config(&app.cfg, &a.common) != 0)
+    if (gh_cli_open(&app, &a.common) != 0)
         return 1;
-    int status = 2;
-    if (strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0 && !needs_name) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    if (gh_app_open(&app, GH_APP_ADMIN) != 0) {
-        gh_app_close(&app);
-        return 1;
-    }
     if (strcmp(verb, "create") == 0)
         status = cmd_create(&app, &a);
     else if (strcmp(verb, "list") == 0)

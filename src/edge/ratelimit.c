@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/words.h"
+
 #define US 1000000
 
 struct gh_ratelimit {
@@ -126,18 +128,6 @@ static int path_ok(const char *s, size_t n)
     return 1;
 }
 
-/* The next blank-separated word of line [*at, end); 0 when there is none. */
-static size_t word(const char *s, size_t end, size_t *at, const char **w)
-{
-    while (*at < end && (s[*at] == ' ' || s[*at] == '\t'))
-        (*at)++;
-    size_t start = *at;
-    while (*at < end && s[*at] != ' ' && s[*at] != '\t')
-        (*at)++;
-    *w = s + start;
-    return *at - start;
-}
-
 gh_err gh_rl_routes_parse(const char *text, struct gh_rl_route out[GH_RL_ROUTES_MAX], size_t *n,
                           char *why, size_t why_size)
 {
@@ -145,14 +135,13 @@ gh_err gh_rl_routes_parse(const char *text, struct gh_rl_route out[GH_RL_ROUTES_
     for (const char *line = text; *line != '\0';) {
         size_t len = strcspn(line, "\n;");
         lineno++;
-        size_t at = 0;
-        const char *m, *p, *r, *extra;
-        size_t ml = word(line, len, &at, &m);
-        if (ml == 0 || m[0] == '#')
+        const char *at = line, *end = line + len, *m, *p, *r, *extra;
+        size_t ml, pl, rl, el;
+        if (!gh_word_next(&at, end, &m, &ml) || m[0] == '#')
             goto next;
-        size_t pl = word(line, len, &at, &p);
-        size_t rl = word(line, len, &at, &r);
-        size_t el = word(line, len, &at, &extra);
+        (void)gh_word_next(&at, end, &p, &pl);
+        (void)gh_word_next(&at, end, &r, &rl);
+        (void)gh_word_next(&at, end, &extra, &el);
         const char *slash = rl > 0 ? memchr(r, '/', rl) : NULL;
         struct gh_rl_route route;
         if (el != 0 || !method_ok(m, ml) || !path_ok(p, pl) || slash == NULL ||

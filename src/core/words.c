@@ -1,0 +1,52 @@
+#include "core/words.h"
+
+#include <string.h>
+
+int gh_is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+int gh_word_next(const char **p, const char *end, const char **w, size_t *n)
+{
+    const char *s = *p;
+    while (s < end && gh_is_blank(*s))
+        s++;
+    if (s == end) {
+        *w = end;
+        *n = 0;
+        return 0;
+    }
+    const char *e = s;
+    while (e < end && !gh_is_blank(*e))
+        e++;
+    *w = s;
+    *n = (size_t)(e - s);
+    *p = e;
+    return 1;
+}
+
+int gh_word_is(const char *w, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(w, lit, n) == 0;
+}
+
+int gh_line_next(struct gh_lines *it, const char **line, const char **end)
+{
+    while (*it->p != '\0') {
+        size_t len = strcspn(it->p, "\n;");
+        const char *s = it->p, *e = it->p + len;
+        while (s < e && gh_is_blank(*s))
+            s++;
+        if (s < e && *s == '#') /* a comment runs to the end of its line, ';' or not */
+            e = s + strcspn(s, "\n");
+        it->p = *e != '\0' ? e + 1 : e;
+        if (s == e || *s == '#')
+            continue;
+        it->number++;
+        *line = s;
+        *end = e;
+        return 1;
+    }
+    return 0;
+}
