@@ -26,7 +26,8 @@ ADMIN_PERMS = {"*:*"}
 MEMBER_PERMS = {"file:read", "file:write", "org:read"}
 
 # What custom roles are made of: app and Gatehouse permissions, wildcards, ":own" forms.
-# org:admin, role:* and org:* make delegated admins, who manage only within what they hold.
+# org:admin (listed twice: drawn more often), role:* and org:* make delegated admins, who
+# manage only within what they hold.
 GRANTABLE = ("file:read", "file:write", "file:delete", "doc:read", "doc:write", "org:read",
              "role:read", "user:read", "file:*", "*:read", "doc:*", "*:write", "*:*",
              "file:read:own", "file:write:own", "file:*:own", "doc:write:own",
