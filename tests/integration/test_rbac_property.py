@@ -343,9 +343,7 @@ class World:
             req = ("POST", f"{base}/roles", {"name": unique_name("pa"),
                                              "permissions": sorted(perms)})
         else:
-            if not custom:
-                return
-            role = self.rng.choice(custom)
+            role = self.rng.choice(custom + ["member", "admin"])  # system roles too
             need = "role:write" if kind == "edit" else "role:delete"
             perms = self.random_perms()
             req = ("PATCH", f"{base}/roles/{org.role_ids[role]}",
@@ -377,6 +375,8 @@ class World:
             want = 409 if last else 204
         elif kind == "create":
             want = 201 if self.holds(org, u.id, perms) else 403
+        elif role == "admin" or (kind == "delete" and role == "member"):
+            want = 409  # immutable: admin's permissions, and both system roles' existence
         elif kind == "edit":
             ok_perms = self.holds(org, u.id, perms) and self.holds(org, u.id, org.roles[role])
             want = 200 if ok_perms else 403
