@@ -26,9 +26,12 @@ ADMIN_PERMS = {"*:*"}
 MEMBER_PERMS = {"file:read", "file:write", "org:read"}
 
 # What custom roles are made of: app and Gatehouse permissions, wildcards, ":own" forms.
+# org:admin (listed twice: drawn more often), role:* and org:* make delegated admins, who
+# manage only within what they hold.
 GRANTABLE = ("file:read", "file:write", "file:delete", "doc:read", "doc:write", "org:read",
              "role:read", "user:read", "file:*", "*:read", "doc:*", "*:write", "*:*",
-             "file:read:own", "file:write:own", "file:*:own", "doc:write:own")
+             "file:read:own", "file:write:own", "file:*:own", "doc:write:own",
+             "org:admin", "org:admin", "role:write", "role:delete", "role:*", "org:*")
 # What checks ask about: known, wildcard and unknown permissions (the last ones never allowed).
 WANTED = ("file:read", "file:write", "file:delete", "doc:read", "doc:write", "org:read",
           "org:write", "role:read", "user:read", "apikey:read", "audit:read", "file:*",
@@ -340,9 +343,7 @@ class World:
             req = ("POST", f"{base}/roles", {"name": unique_name("pa"),
                                              "permissions": sorted(perms)})
         else:
-            if not custom:
-                return
-            role = self.rng.choice(custom)
+            role = self.rng.choice(custom + ["member", "admin"])  # system roles too
             need = "role:write" if kind == "edit" else "role:delete"
             perms = self.random_perms()
             req = ("PATCH", f"{base}/roles/{org.role_ids[role]}",
@@ -359,16 +360,23 @@ class World:
         elif kind == "add":
             want = (403 if not self.holds(org, u.id, org.roles[role]) else
                     409 if target.id in org.members else 201)
+        elif kind in ("set", "remove") and target.id not in org.members:
+            want = 404
+        elif kind in ("set", "remove") and \
+                not self.holds(org, u.id, org.roles[org.members[target.id]]):
+            want = 403  # touching a member needs holding what its role grants now
         elif kind == "set":
-            last = (org.members.get(target.id) == "admin" and role != "admin"
+            last = (org.members[target.id] == "admin" and role != "admin"
                     and len(org.admins()) == 1)
             want = (403 if not self.holds(org, u.id, org.roles[role]) else
-                    404 if target.id not in org.members else 409 if last else 200)
+                    409 if last else 200)
         elif kind == "remove":
-            last = org.members.get(target.id) == "admin" and len(org.admins()) == 1
-            want = 404 if target.id not in org.members else 409 if last else 204
+            last = org.members[target.id] == "admin" and len(org.admins()) == 1
+            want = 409 if last else 204
         elif kind == "create":
             want = 201 if self.holds(org, u.id, perms) else 403
+        elif role == "admin" or (kind == "delete" and role == "member"):
+            want = 409  # immutable: admin's permissions, and both system roles' existence
         elif kind == "edit":
             ok_perms = self.holds(org, u.id, perms) and self.holds(org, u.id, org.roles[role])
             want = 200 if ok_perms else 403
