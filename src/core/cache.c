@@ -7,6 +7,9 @@
 #include <sodium.h>
 
 #define WAYS 8
+/* Locks striped over the sets (set i under locks[i % LOCKS]): a lock per set would be
+ * written at start and make the whole table resident however empty it is. */
+#define LOCKS 256
 
 struct entry {
     uint64_t hash;
@@ -17,13 +20,13 @@ struct entry {
 };
 
 struct set {
-    pthread_mutex_t lock;
     struct entry *ways[WAYS];
 };
 
 struct gh_cache {
     struct set *sets;
     size_t nsets; /* a power of two */
+    pthread_mutex_t locks[LOCKS];
     unsigned char sipkey[crypto_shorthash_KEYBYTES];
     atomic_uint_fast64_t hits;
     atomic_uint_fast64_t misses;
@@ -43,8 +46,8 @@ gh_err gh_cache_new(size_t capacity, struct gh_cache **out)
         return GH_ERR_NOMEM;
     }
     c->nsets = nsets;
-    for (size_t i = 0; i < nsets; i++)
-        pthread_mutex_init(&c->sets[i].lock, NULL);
+    for (size_t i = 0; i < LOCKS; i++)
+        pthread_mutex_init(&c->locks[i], NULL);
     crypto_shorthash_keygen(c->sipkey);
     *out = c;
     return GH_OK;
@@ -63,8 +66,8 @@ void gh_cache_free(struct gh_cache *c)
     if (c == NULL)
         return;
     gh_cache_clear(c);
-    for (size_t i = 0; i < c->nsets; i++)
-        pthread_mutex_destroy(&c->sets[i].lock);
+    for (size_t i = 0; i < LOCKS; i++)
+        pthread_mutex_destroy(&c->locks[i]);
     free(c->sets);
     free(c);
 }
@@ -78,7 +81,7 @@ static uint64_t key_hash(const struct gh_cache *c, const void *key, size_t klen)
     return v;
 }
 
-/* Index of key in set s, or -1. Caller holds the set lock. Keys are digests and ids,
+/* Index of key in set s, or -1. Caller holds the set's lock. Keys are digests and ids,
  * not secrets, so an ordinary comparison is fine here. */
 static int find(const struct set *s, uint64_t hash, const void *key, size_t klen)
 {
@@ -105,8 +108,10 @@ gh_err gh_cache_put(struct gh_cache *c, const void *key, size_t klen, const void
     memcpy(e->data, key, klen);
     memcpy(e->data + klen, val, vlen);
 
-    struct set *s = &c->sets[e->hash & (c->nsets - 1)];
-    pthread_mutex_lock(&s->lock);
+    size_t index = e->hash & (c->nsets - 1);
+    struct set *s = &c->sets[index];
+    pthread_mutex_t *lock = &c->locks[index % LOCKS];
+    pthread_mutex_lock(lock);
     int slot = find(s, e->hash, key, klen);
     if (slot < 0) {
         /* An empty way, else the one that expires first. */
@@ -122,7 +127,7 @@ gh_err gh_cache_put(struct gh_cache *c, const void *key, size_t klen, const void
     }
     struct entry *old = s->ways[slot];
     s->ways[slot] = e;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(lock);
     entry_free(old);
     return GH_OK;
 }
@@ -133,10 +138,12 @@ gh_err gh_cache_get(struct gh_cache *c, const void *key, size_t klen, int64_t no
     if (klen > GH_CACHE_KEY_MAX)
         return GH_ERR_NOT_FOUND;
     uint64_t hash = key_hash(c, key, klen);
-    struct set *s = &c->sets[hash & (c->nsets - 1)];
+    size_t index = hash & (c->nsets - 1);
+    struct set *s = &c->sets[index];
+    pthread_mutex_t *lock = &c->locks[index % LOCKS];
     gh_err err = GH_ERR_NOT_FOUND;
 
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(lock);
     int slot = find(s, hash, key, klen);
     if (slot >= 0) {
         const struct entry *e = s->ways[slot];
@@ -150,7 +157,7 @@ gh_err gh_cache_get(struct gh_cache *c, const void *key, size_t klen, int64_t no
             err = GH_OK;
         }
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(lock);
     atomic_fetch_add(err == GH_OK ? &c->hits : &c->misses, 1);
     return err;
 }
@@ -160,16 +167,18 @@ void gh_cache_del(struct gh_cache *c, const void *key, size_t klen)
     if (klen > GH_CACHE_KEY_MAX)
         return;
     uint64_t hash = key_hash(c, key, klen);
-    struct set *s = &c->sets[hash & (c->nsets - 1)];
+    size_t index = hash & (c->nsets - 1);
+    struct set *s = &c->sets[index];
+    pthread_mutex_t *lock = &c->locks[index % LOCKS];
     struct entry *old = NULL;
 
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(lock);
     int slot = find(s, hash, key, klen);
     if (slot >= 0) {
         old = s->ways[slot];
         s->ways[slot] = NULL;
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(lock);
     entry_free(old);
 }
 
@@ -177,12 +186,12 @@ void gh_cache_clear(struct gh_cache *c)
 {
     for (size_t i = 0; i < c->nsets; i++) {
         struct set *s = &c->sets[i];
-        pthread_mutex_lock(&s->lock);
+        pthread_mutex_lock(&c->locks[i % LOCKS]);
         for (int w = 0; w < WAYS; w++) {
             entry_free(s->ways[w]);
             s->ways[w] = NULL;
         }
-        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&c->locks[i % LOCKS]);
     }
 }
 

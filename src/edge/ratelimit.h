@@ -69,7 +69,7 @@ struct gh_rl_ops {
 /*
  * In-process: a preallocated set-associative table of capacity entries (32 bytes each),
  * keys placed by a keyed SipHash (random key per process) so that no one can aim clients
- * at one set, a lock per set of 8. A full set evicts the entry whose arrival time is
+ * at one set, 256 locks striped over the sets. A full set evicts the entry whose arrival time is
  * soonest: the client closest to "no recent requests", so a flood of new addresses pushes
  * out idle clients first and a client at its limit last. Never allocates after creation.
  */

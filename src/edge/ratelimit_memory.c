@@ -2,7 +2,7 @@
  * The in-process rate-limit backend (ratelimit.h). Not core/cache.c: that cache copies a
  * value into a fresh allocation on every put and reads and writes under separate locks;
  * a limiter updates its number on every request, so here the entries are fixed-size
- * slots allocated once and read-modify-written under the lock of their set.
+ * slots allocated once and read-modify-written under the lock of their set's stripe.
  */
 #include "edge/ratelimit.h"
 
@@ -12,6 +12,10 @@
 #include <sodium.h>
 
 #define WAYS 8
+/* Locks striped over the sets: a lock per set would be written at start and make the
+ * whole table resident; with stripes a set's memory is touched only when a client lands
+ * in it. 256 is far more than the polling threads that contend. */
+#define LOCKS 256
 
 struct slot {
     struct gh_rl_key key;
@@ -19,13 +23,13 @@ struct slot {
 };
 
 struct set {
-    pthread_mutex_t lock;
     struct slot ways[WAYS];
 };
 
 struct table {
     struct set *sets;
     size_t nsets; /* a power of two */
+    pthread_mutex_t locks[LOCKS]; /* set i under locks[i % LOCKS] */
     unsigned char sipkey[crypto_shorthash_KEYBYTES];
 };
 
@@ -43,8 +47,8 @@ gh_err gh_rl_memory_new(size_t capacity, void **out)
         return GH_ERR_NOMEM;
     }
     t->nsets = nsets;
-    for (size_t i = 0; i < nsets; i++)
-        pthread_mutex_init(&t->sets[i].lock, NULL);
+    for (size_t i = 0; i < LOCKS; i++)
+        pthread_mutex_init(&t->locks[i], NULL);
     crypto_shorthash_keygen(t->sipkey);
     *out = t;
     return GH_OK;
@@ -55,8 +59,8 @@ static void table_free(void *backend)
     struct table *t = backend;
     if (t == NULL)
         return;
-    for (size_t i = 0; i < t->nsets; i++)
-        pthread_mutex_destroy(&t->sets[i].lock);
+    for (size_t i = 0; i < LOCKS; i++)
+        pthread_mutex_destroy(&t->locks[i]);
     free(t->sets);
     free(t);
 }
@@ -76,9 +80,11 @@ static gh_err table_check(void *backend, const struct gh_rl_key *key, struct gh_
     /* The key has no padding (16 + 4 bytes), so its bytes are its value. */
     crypto_shorthash(h, (const unsigned char *)key, sizeof(*key), t->sipkey);
     memcpy(&hash, h, sizeof(hash));
-    struct set *s = &t->sets[hash & (t->nsets - 1)];
+    size_t index = hash & (t->nsets - 1);
+    struct set *s = &t->sets[index];
+    pthread_mutex_t *lock = &t->locks[index % LOCKS];
 
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(lock);
     struct slot *found = NULL, *victim = &s->ways[0];
     for (int i = 0; i < WAYS; i++) {
         struct slot *w = &s->ways[i];
@@ -97,7 +103,7 @@ static gh_err table_check(void *backend, const struct gh_rl_key *key, struct gh_
     }
     int64_t tat = gh_gcra(found->tat, now, rate, out);
     found->tat = tat > 0 ? tat : 1;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(lock);
     return GH_OK;
 }
 
