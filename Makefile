@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += -lmicrohttpd -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
-           -lzxcvbn -lhiredis -lcurl -lm -lpthread
+           -lzxcvbn -lhiredis -lm -lpthread
 
 SRC     := $(shell find src -name '*.c' ! -path src/cli/main.c | sort)
 OBJ     := $(SRC:%.c=$(BUILD)/%.o)

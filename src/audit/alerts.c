@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include "audit/webhook.h"
@@ -378,7 +377,7 @@ static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
 static void *delivery_thread(void *arg)
 {
     struct gh_alerts *al = arg;
-    CURL *curl = curl_easy_init();
+    void *curl = gh_webhook_handle_new();
     if (curl == NULL)
         gh_log(GH_LOG_ERROR, "alerts: libcurl did not start: alerts are dropped");
     struct gh_alert a;
@@ -392,7 +391,7 @@ static void *delivery_thread(void *arg)
             break;
         deliver(al, curl, &a);
     }
-    curl_easy_cleanup(curl);
+    gh_webhook_handle_free(curl);
     return NULL;
 }
 
@@ -445,10 +444,11 @@ gh_err gh_alerts_start(struct gh_alerts *al)
 {
     if (al->running)
         return GH_ERR_INTERNAL;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return GH_ERR_IO;
+    gh_err err = gh_webhook_open();
+    if (err != GH_OK)
+        return err;
     if (pthread_create(&al->thread, NULL, delivery_thread, al) != 0) {
-        curl_global_cleanup();
+        gh_webhook_close();
         return GH_ERR_NOMEM;
     }
     al->running = 1;
@@ -466,7 +466,7 @@ void gh_alerts_free(struct gh_alerts *al, unsigned drain_seconds)
     pthread_mutex_unlock(&al->lock);
     if (al->running) {
         pthread_join(al->thread, NULL);
-        curl_global_cleanup();
+        gh_webhook_close();
     }
     if (al->len > 0) {
         atomic_fetch_add(&al->dropped, al->len);

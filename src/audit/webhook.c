@@ -1,5 +1,6 @@
 #include "audit/webhook.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,75 @@
 
 #include "api/json.h"
 #include "core/buf.h"
+#include "core/log.h"
+
+/*
+ * libcurl is opened when the alerts start, not linked: it brings some 30 libraries
+ * (GnuTLS, Kerberos, LDAP, SSH, RTMP...) and about 4 MB of resident memory into every
+ * process, for a feature that is off unless alerts.rules is set. Its calls go through
+ * this table, filled by gh_webhook_open before the delivery thread starts and read-only
+ * after; only its types and constants come from the header.
+ */
+static struct {
+    void *handle;
+    CURLcode (*global_init)(long flags);
+    void (*global_cleanup)(void);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *c);
+    void (*easy_reset)(CURL *c);
+    CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *c);
+    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+    const char *(*easy_strerror)(CURLcode rc);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+    void (*slist_free_all)(struct curl_slist *list);
+} lib;
+
+#define LOAD(field, name) ((lib.field = (__typeof__(lib.field))dlsym(lib.handle, name)) != NULL)
+
+gh_err gh_webhook_open(void)
+{
+    if (lib.handle != NULL)
+        return GH_ERR_INTERNAL;
+    lib.handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (lib.handle == NULL) {
+        gh_log(GH_LOG_ERROR, "alerts: cannot load libcurl.so.4: %s", dlerror());
+        return GH_ERR_IO;
+    }
+    if (!LOAD(global_init, "curl_global_init") || !LOAD(global_cleanup, "curl_global_cleanup") ||
+        !LOAD(easy_init, "curl_easy_init") || !LOAD(easy_cleanup, "curl_easy_cleanup") ||
+        !LOAD(easy_reset, "curl_easy_reset") || !LOAD(easy_setopt, "curl_easy_setopt") ||
+        !LOAD(easy_perform, "curl_easy_perform") || !LOAD(easy_getinfo, "curl_easy_getinfo") ||
+        !LOAD(easy_strerror, "curl_easy_strerror") || !LOAD(slist_append, "curl_slist_append") ||
+        !LOAD(slist_free_all, "curl_slist_free_all") ||
+        lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        gh_log(GH_LOG_ERROR, "alerts: libcurl.so.4 lacks a function or did not start");
+        dlclose(lib.handle);
+        memset(&lib, 0, sizeof(lib));
+        return GH_ERR_IO;
+    }
+    return GH_OK;
+}
+
+void gh_webhook_close(void)
+{
+    if (lib.handle == NULL)
+        return;
+    lib.global_cleanup();
+    dlclose(lib.handle);
+    memset(&lib, 0, sizeof(lib));
+}
+
+void *gh_webhook_handle_new(void)
+{
+    return lib.easy_init();
+}
+
+void gh_webhook_handle_free(void *curl)
+{
+    if (curl != NULL)
+        lib.easy_cleanup(curl);
+}
 
 static const char *group_name(enum gh_alert_group g)
 {
@@ -162,41 +232,41 @@ gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *bo
 {
     struct cancel stop = {cancel, cancel_arg};
     CURL *c = curl;
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    struct curl_slist *more = headers ? curl_slist_append(headers, "Expect:") : NULL;
+    struct curl_slist *headers = lib.slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *more = headers ? lib.slist_append(headers, "Expect:") : NULL;
     if (more == NULL) {
-        curl_slist_free_all(headers);
+        lib.slist_free_all(headers);
         (void)snprintf(why, why_size, "out of memory");
         return GH_ERR_NOMEM;
     }
     headers = more;
-    curl_easy_reset(c);
+    lib.easy_reset(c);
     CURLcode rc = CURLE_OK;
     /* Each option is checked: an unknown one (an older libcurl) must not pass silently. */
-    if ((rc = curl_easy_setopt(c, CURLOPT_URL, hook->url)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_USERAGENT, "gatehouse")) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body))) !=
+    if ((rc = lib.easy_setopt(c, CURLOPT_URL, hook->url)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_HTTPHEADER, headers)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_USERAGENT, "gatehouse")) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body))) !=
             CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_XFERINFODATA, &stop)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L)) != CURLE_OK ||
-        (rc = curl_easy_perform(c)) != CURLE_OK) {
-        curl_slist_free_all(headers);
-        /* curl_easy_strerror is a fixed text: the URL (a secret) never reaches the log. */
-        (void)snprintf(why, why_size, "%s", curl_easy_strerror(rc));
+        (rc = lib.easy_setopt(c, CURLOPT_WRITEFUNCTION, discard)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_XFERINFODATA, &stop)) != CURLE_OK ||
+        (rc = lib.easy_setopt(c, CURLOPT_NOPROGRESS, 0L)) != CURLE_OK ||
+        (rc = lib.easy_perform(c)) != CURLE_OK) {
+        lib.slist_free_all(headers);
+        /* libcurl's error text is fixed: the URL (a secret) never reaches the log. */
+        (void)snprintf(why, why_size, "%s", lib.easy_strerror(rc));
         return GH_ERR_IO;
     }
     long status = 0;
-    (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
+    (void)lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    lib.slist_free_all(headers);
     if (status < 200 || status > 299) {
         (void)snprintf(why, why_size, "HTTP %ld", status);
         return GH_ERR_IO;

@@ -28,7 +28,22 @@ gh_err gh_webhook_payload(const struct gh_alert *a, char **out) GH_WUR GH_NONNUL
 typedef int (*gh_webhook_cancel)(void *arg);
 
 /**
- * Posts body (JSON) to hook->url through curl (a CURL * easy handle the caller owns and
+ * Loads libcurl (libcurl.so.4, opened at run time: see webhook.c) and initialises it;
+ * once, before the delivery thread starts. GH_ERR_IO, logged, when it cannot be loaded.
+ */
+gh_err gh_webhook_open(void) GH_WUR;
+
+/** Undoes gh_webhook_open once the delivery thread has ended; accepts no open. */
+void gh_webhook_close(void);
+
+/** A new libcurl easy handle for gh_webhook_post (NULL on failure); after gh_webhook_open. */
+void *gh_webhook_handle_new(void) GH_WUR;
+
+/** Frees a handle of gh_webhook_handle_new; accepts NULL. */
+void gh_webhook_handle_free(void *curl);
+
+/**
+ * Posts body (JSON) to hook->url through curl (a handle of gh_webhook_handle_new the caller owns and
  * reuses) within timeout_ms: http and https only, no redirect followed, the answer's
  * body discarded; cancel(cancel_arg) may cut it short. GH_OK on a 2xx answer; otherwise
  * GH_ERR_IO with a short reason in why ("HTTP 500", "Timeout was reached"), which never
