@@ -38,10 +38,12 @@ USER_PASSWORD='Gh-7f3e9a1c2b-Pw!'
 RULES='GET /files/** file:read'
 
 # start NAME DATA_DIR: a Gatehouse with its defaults (RS256-4096, bcrypt 12, access log on)
+# but the request rate limits: wrk from one address is exactly what they refuse.
 # and one route rule; sets PORT and the pid in SERVER_PID.
 start() {
   PORT=$(free_port)
   GATEHOUSE_ADMIN_PASSWORD=$PASSWORD GATEHOUSE_FORWARD_AUTH_RULES=$RULES \
+    GATEHOUSE_RATE_LIMIT_GLOBAL=0 GATEHOUSE_RATE_LIMIT_AUTH=0 \
     "$GATEHOUSE_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$2" \
     > "$WORK/$1.log" 2> "$WORK/$1.err" & SERVER_PID=$!; PIDS+=($SERVER_PID)
   wait_http "http://127.0.0.1:$PORT/healthz"
@@ -50,7 +52,7 @@ stop() { kill "$1"; for _ in $(seq 1 300); do kill -0 "$1" 2>/dev/null || return
 post() { curl -fsS "$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
 token() { post "$1/api/v1/auth/login" "{\"username\":\"$2\",\"password\":\"$3\"${4:+,\"org_id\":\"$4\"}}" | json '["access_token"]'; }
 
-# ---- h/i: authz/check and /verify with a permission rule vs plain /verify ----
+# ---- l/m: authz/check and /verify with a permission rule vs plain /verify ----
 if want l || want m; then
 start main "$WORK/main"
 BASE="http://127.0.0.1:$PORT"
@@ -90,7 +92,7 @@ want m && echo "== m. verify with a file:read rule / plain verify: median ratio 
 stop "$SERVER_PID"
 fi
 
-# ---- j: a user's org list and authz/check at 10 orgs and at 10,000 orgs (x 10 members) ----
+# ---- n: a user's org list and authz/check at 10 orgs and at 10,000 orgs (x 10 members) ----
 # Each size gets its own data dir: started once (fresh database, bootstrap admin), the
 # measured user registers and makes 3 orgs through the API, the server stops, N orgs x 10
 # members (each a fresh user) are inserted with plain SQL into its SQLite database
