@@ -153,6 +153,12 @@ class Server:
         self.proc = None
         return self.returncode
 
+    def stop_ok(self):
+        """Stop, and assert a clean exit; a crash shows the server's stderr (an abort from
+        libmicrohttpd, a sanitizer report) in the failure."""
+        rc = self.stop()
+        assert rc == 0, f"server exited with {rc}; stderr:\n{self.stderr_text()[-4000:]}"
+
     def _close(self):
         for f in (self._out, self._err):
             try:

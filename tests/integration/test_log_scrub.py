@@ -49,7 +49,7 @@ def secrets_of(s):
 
 
 def assert_clean(s, secrets, extra=()):
-    assert s.stop() == 0
+    s.stop_ok()
     log = s.log_text()
     assert log.strip(), "no log at all"
     vals = [secrets["password"], secrets["access"], secrets["refresh"], secrets["key"],
