@@ -16,14 +16,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
-rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
-p99() { awk '$1=="99%" {print $2}' "$1"; }
-non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-run_wrk() { local out=$1; shift; timeout $((D + 30)) wrk "$@" > "$out" 2>&1; }
-want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
+. bench/lib.sh
 
 # ---- baseline: nginx return 200, one worker (as in the HTTP-library bake-off) ----
 NPORT=$(free_port)
@@ -70,7 +63,6 @@ if want a || want a2; then
 # This machine's figures drift between runs: ROUNDS rounds of nginx, JWT and API key back to
 # back, and the median of the per-round ratios.
 ROUNDS=${ROUNDS:-3}
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 RA=""; RK=""
 for r in $(seq 1 "$ROUNDS"); do
   run_wrk "$WORK/nginx-$r.txt" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$NPORT/"
@@ -203,7 +195,6 @@ if want h || want i; then
 # Rounds as for a/a2; the limited servers share the data dir and public URL, so the
 # token is theirs too.
 ROUNDS=${ROUNDS:-3}
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 limited() { # port, then extra NAME=value settings
   local port=$1; shift
   env "$@" GATEHOUSE_RATE_LIMIT_GLOBAL=1000000 GATEHOUSE_RATE_LIMIT_AUTH=1000000 \
