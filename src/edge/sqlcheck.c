@@ -144,14 +144,16 @@ static int in_list(const struct tok *t, const char *const *list)
 /* Statements that only read. */
 static const char *const first_words[] = {"SELECT", "WITH",     "VALUES", "EXPLAIN",
                                           "SHOW",   "DESCRIBE", "DESC",   NULL};
-/* Words that make a read query write, lock, or run something, wherever they stand. */
+/* Words that make a read query write, lock, or run something, wherever they stand (T-SQL
+ * runs a second statement without a ';': "SELECT 1 BACKUP DATABASE ..."). */
 static const char *const forbidden[] = {
-    "INSERT",  "UPDATE",   "DELETE",   "MERGE",   "UPSERT",   "CREATE",     "ALTER",
-    "DROP",    "TRUNCATE", "RENAME",   "GRANT",   "REVOKE",   "SHUTDOWN",   "KILL",
-    "EXECUTE", "EXEC",     "CALL",     "PREPARE", "DEALLOCATE", "LOCK",     "UNLOCK",
-    "ATTACH",  "DETACH",   "PRAGMA",   "VACUUM",  "ANALYZE",  "ANALYSE",    "REINDEX",
-    "INTO",    "OUTFILE",  "DUMPFILE", "HANDLER", "SAVEPOINT", "ROLLBACK",  "COMMIT",
-    "WAITFOR", NULL};
+    "INSERT",  "UPDATE",     "DELETE",   "MERGE",   "UPSERT",     "CREATE",      "ALTER",
+    "DROP",    "TRUNCATE",   "RENAME",   "GRANT",   "REVOKE",     "SHUTDOWN",    "KILL",
+    "EXECUTE", "EXEC",       "CALL",     "PREPARE", "DEALLOCATE", "LOCK",        "UNLOCK",
+    "ATTACH",  "DETACH",     "PRAGMA",   "VACUUM",  "ANALYZE",    "ANALYSE",     "REINDEX",
+    "INTO",    "OUTFILE",    "DUMPFILE", "HANDLER", "SAVEPOINT",  "ROLLBACK",    "COMMIT",
+    "WAITFOR", "BACKUP",     "RESTORE",  "DBCC",    "DENY",       "RECONFIGURE", "WHILE",
+    "BULK",    "CHECKPOINT", "GOTO",     NULL};
 /* After FOR, these make a locking read (FOR UPDATE is caught by UPDATE). */
 static const char *const lock_words[] = {"SHARE", "NO", "KEY", NULL};
 /*
