@@ -1,6 +1,7 @@
 /*
  * Unit tests for edge/sqlcheck: the labelled corpus tests/unit/sql_corpus.tsv (one
- * "allow|block<TAB>SQL" per line, \n \t \\ \0 escapes), then the limits built here.
+ * "allow|block<TAB>SQL" per line, \n \t \\ \0 escapes), then the limits built here and
+ * the function tables (the .c is included to reach them).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "edge/sqlcheck.h"
+#include "edge/sqlcheck.c"
 
 #define CORPUS "tests/unit/sql_corpus.tsv"
 
@@ -158,6 +159,67 @@ static void dialect_traps(void **state)
             fail_msg("refused: %s", allowed[i]);
 }
 
+/* bsearch needs each table sorted, in upper case as name_cmp folds the text it looks up. */
+static void sorted(const char *const *table, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strspn(table[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(table[i]))
+            fail_msg("not upper case: %s", table[i]);
+        if (i > 0 && strcmp(table[i - 1], table[i]) >= 0)
+            fail_msg("out of order: %s, %s", table[i - 1], table[i]);
+    }
+}
+
+static void tables(void **state)
+{
+    (void)state;
+    sorted(functions, COUNT(functions));
+    sorted(paren_keywords, COUNT(paren_keywords));
+    sorted(denied_calls, COUNT(denied_calls));
+    for (size_t i = 0; i < COUNT(functions); i++) {
+        struct tok t = {T_WORD, functions[i], strlen(functions[i])};
+        if (denied(&t) || in_table(&t, paren_keywords, COUNT(paren_keywords)))
+            fail_msg("allowed and denied, or a keyword: %s", functions[i]);
+    }
+    for (size_t i = 0; i < COUNT(paren_keywords); i++) {
+        struct tok t = {T_WORD, paren_keywords[i], strlen(paren_keywords[i])};
+        if (denied(&t))
+            fail_msg("keyword denied: %s", paren_keywords[i]);
+    }
+    /* Every entry is found, in any case. */
+    struct tok t = {T_WORD, "percentile_CONT", 15};
+    assert_true(in_table(&t, functions, COUNT(functions)));
+    t = (struct tok){T_WORD, "ABSX", 4};
+    assert_false(in_table(&t, functions, COUNT(functions)));
+    t = (struct tok){T_WORD, "AB", 2};
+    assert_false(in_table(&t, functions, COUNT(functions)));
+}
+
+static const char *reason(const char *sql)
+{
+    struct gh_sql_verdict v;
+    assert_int_equal(gh_sql_check(sql, strlen(sql), &v), GH_OK);
+    assert_false(v.allowed);
+    return v.reason;
+}
+
+static void call_reasons(void **state)
+{
+    (void)state;
+    assert_string_equal(reason("SELECT my_func(1)"), unknown_call);
+    assert_string_equal(reason("SELECT myschema.lower(name) FROM t"), unknown_call);
+    assert_string_equal(reason("SELECT \"lower\"(name) FROM t"), quoted_call);
+    assert_string_equal(reason("SELECT [dbo].[f](1)"), quoted_call);
+    assert_string_equal(reason("SELECT `SLEEP`(5)"), refused_call);
+    assert_string_equal(reason("SELECT [xp_cmdshell]('dir')"), refused_call);
+    assert_string_equal(reason("SELECT \"pg_catalog\".\"pg_read_file\"('/etc/passwd')"),
+                        refused_call);
+    assert_string_equal(reason("SELECT dblink_connect('host=evil')"), refused_call);
+    assert_string_equal(reason("SELECT * FROM pg_ls_logdir()"), refused_call);
+    assert_non_null(strstr(unknown_call, "unknown function"));
+    assert_non_null(strstr(quoted_call, "unknown function"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +227,8 @@ int main(void)
         cmocka_unit_test(length_limit),
         cmocka_unit_test(depth_limit),
         cmocka_unit_test(dialect_traps),
+        cmocka_unit_test(tables),
+        cmocka_unit_test(call_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
