@@ -1,9 +1,10 @@
 /*
  * libFuzzer target: gh_path_normalize, the normalization of an original request path that
- * ForwardAuth rules are matched against. On success the output must be a canonical
- * absolute path: it starts with '/', has no "//" and no "." or ".." segment, holds no
- * control character or '\', is terminated within its buffer, is at most one byte longer
- * than the input, and normalizes to itself.
+ * ForwardAuth rules are matched against. On success the output is the path as sent,
+ * segment for segment (the same number of '/', a plain path unchanged): it starts with
+ * '/', has no "//" and no "." or ".." segment, holds no ';', control character, '\' or
+ * '%' but from a re-encoded ";?#", is terminated within its buffer, is at most one byte
+ * longer than the input, and normalizes to itself. The input held no raw dot segment.
 
  * A refused byte anywhere in the path part, ";params" included, refuses it all.
  */
@@ -37,9 +38,31 @@ static int refusable(const char *s, size_t n)
                 return 1;
             char hex[3] = {s[i + 1], s[i + 2], 0};
             long v = strtol(hex, NULL, 16);
-            if (v == '/' || v == '\\' || v == 0 || v < 0x20 || v == 0x7f)
+            if (v == '/' || v == '\\' || v == '%' || v < 0x20 || v == 0x7f)
                 return 1;
         }
+    }
+    return 0;
+}
+
+static size_t count(const char *s, size_t n, char c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == c ? 1 : 0;
+    return k;
+}
+
+/* 1 when s (n bytes, '/'-separated) has a segment "." or "..", raw. */
+static int dot_segment(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && s[j] != '/')
+            j++;
+        if ((j - i == 1 && s[i] == '.') || (j - i == 2 && s[i] == '.' && s[i + 1] == '.'))
+            return 1;
+        i = j + 1;
     }
     return 0;
 }
@@ -67,12 +90,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(n >= 1 && out[0] == '/'); /* absolute */
     check(n <= size + 1);
     check(strstr(out, "//") == NULL);
-    check(strstr(out, "/./") == NULL && strstr(out, "/../") == NULL);
-    check(!(n >= 2 && memcmp(out + n - 2, "/.", 2) == 0));
-    check(!(n >= 3 && memcmp(out + n - 3, "/..", 3) == 0));
+    check(!dot_segment(out, n) && !dot_segment(in, plen));
+    /* Nothing resolved, merged or dropped: as many segments as sent. */
+    check(count(out, n, '/') == count(in, plen, '/'));
+    /* A path with nothing to decode or strip is judged exactly as sent. */
+    if (memchr(in, '%', plen) == NULL && memchr(in, ';', plen) == NULL)
+        check(n == plen && memcmp(out, in, n) == 0);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)out[i];
-        check(c >= 0x20 && c != 0x7f && c != '\\');
+        check(c >= 0x20 && c != 0x7f && c != '\\' && c != ';');
+        if (c == '%')
+            check(i + 2 < n && (memcmp(out + i, "%3B", 3) == 0 || memcmp(out + i, "%3F", 3) == 0 ||
+                                memcmp(out + i, "%23", 3) == 0));
     }
     /* A trailing slash in the input's path part is kept (a lone "/" stays "/"). */
     if (plen > 0 && in[plen - 1] == '/')

@@ -200,13 +200,15 @@ static int hex(char c)
 
 /*
  * Decodes one raw segment onto out, without its ";params" (which are still checked: a
- * server behind the proxy may read them). Decoded '%', ';', '?' and '#' are written back
- * encoded, so that normalizing the output again changes nothing. -1 when ambiguous.
+ * server behind the proxy may read them). Decoded ';', '?' and '#' are written back
+ * encoded, so that normalizing the output again changes nothing. -1 when ambiguous, and
+ * when the name (what comes before a ';', raw or decoded) is "", "." or "..": servers
+ * resolve or merge those, so the path the app routes on would not be the one judged.
  */
 static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
 {
-    size_t o = 0;
-    int params = 0;
+    size_t o = 0, name = 0, dots = 0;
+    int params = 0, named = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *raw = s + i;
@@ -220,14 +222,22 @@ static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
                 return -1;
             c = (unsigned char)(hi * 16 + lo);
             i += 2;
-            if (c == '/' || c == '\\' || c == 0)
+            /* '%': double encoding, which an app that decodes twice reads as another
+             * character ("%252e" is '.'). */
+            if (c == '/' || c == '\\' || c == 0 || c == '%')
                 return -1;
         }
         if (c < 0x20 || c == 0x7f || c == '\\')
             return -1;
+        if (c == ';')
+            named = 1;
+        if (!named) {
+            name++;
+            dots += c == '.' ? 1 : 0;
+        }
         if (params)
             continue;
-        if (raw[0] == '%' && strchr("%;?#", c) != NULL) {
+        if (raw[0] == '%' && strchr(";?#", c) != NULL) {
             static const char digits[] = "0123456789ABCDEF";
             out[o++] = '%';
             out[o++] = digits[c >> 4];
@@ -236,6 +246,8 @@ static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
             out[o++] = (char)c;
         }
     }
+    if (name == dots && name <= 2)
+        return -1;
     *outn = o;
     return 0;
 }
@@ -252,34 +264,21 @@ gh_err gh_path_normalize(const char *uri, size_t len, char *out, size_t size)
     if (size < plen + 2)
         return GH_ERR_TOO_LARGE;
 
-    size_t used = 0; /* out holds "/seg/seg" so far, without a trailing slash */
-    int trailing = 0;
+    /* Segment for segment as sent: nothing is resolved, merged or dropped. */
+    size_t used = 0;
     for (size_t i = 1; i <= plen;) {
         size_t j = i;
         while (j < plen && uri[j] != '/')
             j++;
-        char *seg = out + used + 1;
+        out[used++] = '/';
+        if (i == plen)
+            break; /* a trailing slash ("/", "/a/") */
         size_t n = 0;
-        if (decode_segment(uri + i, j - i, seg, &n) != 0)
+        if (decode_segment(uri + i, j - i, out + used, &n) != 0)
             return GH_ERR_INVALID;
-        /* "/a/", "/a/." and "/b/.." all end in a directory: keep the slash. */
-        trailing = 1;
-        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-            if (used == 0)
-                return GH_ERR_INVALID;
-            size_t k = used;
-            while (out[k - 1] != '/')
-                k--;
-            used = k - 1;
-        } else if (n > 0 && !(n == 1 && seg[0] == '.')) {
-            out[used] = '/';
-            used += n + 1;
-            trailing = 0;
-        }
+        used += n;
         i = j + 1;
     }
-    if (used == 0 || trailing)
-        out[used++] = '/';
     out[used] = '\0';
     return GH_OK;
 }

@@ -59,11 +59,15 @@ const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *m
                                      char *path) GH_NONNULL(1, 2, 3);
 
 /**
- * Normalizes the path of an original request URI (len bytes; the query is cut off) into out (size bytes, at least len + 2): percent-decoded, ";params"
- * removed from each segment, "." and ".." resolved, empty segments dropped, a trailing
- * slash kept. GH_ERR_INVALID for what a server behind the proxy could read another way:
- * not starting with '/', a raw '#' anywhere, an encoded '/' or '\' or NUL, a raw '\' or control character,
- * a bad escape, ".." above the root. GH_ERR_TOO_LARGE when out is too small.
+ * Normalizes the path of an original request URI (len bytes; the query is cut off) into
+ * out (size bytes, at least len + 2): each segment percent-decoded and without its
+ * ";params", and nothing else changed, so that the rules judge the segments the app
+ * behind the proxy routes on. GH_ERR_INVALID for what a server behind the proxy could
+ * read another way: not starting with '/'; a raw '#' anywhere; an encoded '/', '\', '%'
+ * (double encoding) or NUL; a raw '\' or control character; a bad escape; a segment
+ * that is empty (but a trailing slash), "." or "..", raw, encoded or before ";params"
+ * ("//", "%2e%2e", "..;x", ";x"). Byte checks cover ";params" too. GH_ERR_TOO_LARGE
+ * when out is too small.
  */
 gh_err gh_path_normalize(const char *uri, size_t len, char *out, size_t size) GH_WUR
     GH_NONNULL(1, 3);

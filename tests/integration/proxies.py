@@ -5,6 +5,11 @@ only their addresses replaced by free local ports, so the shipped files are the 
 ones.  Behind them an echo upstream answers every request with what it received and
 counts the hits: a denied request must leave the count unchanged.
 
+The upstream routes on the raw path, as Node, Go's ServeMux, Express and most Python
+stacks do: each record names the handler that would run ("admin" when the raw path, or
+what a URL parser makes of it, starts with /admin), so a test sees a path trick that
+Gatehouse judged as one path reach another.
+
 Requests are sent with http.client (never requests/urllib3, which remove dot segments
 from the path and so would hide the path tricks under test).
 """
@@ -20,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 
 from conftest import REPO, free_port
 
@@ -36,6 +42,19 @@ START_TIMEOUT = 15
 
 # -- the echo upstream ---------------------------------------------------------------
 
+def raw_handler(target):
+    """The handler an app routing on the raw request target runs: "admin" when the raw
+    path starts with /admin (req.url.startsWith) or when a URL parser resolving it
+    against the site does ("//public/admin/x" is host "public", path "/admin/x");
+    "public" likewise for /public; else "app"."""
+    raw = target.split("?", 1)[0]
+    parsed = urllib.parse.urlsplit(urllib.parse.urljoin("http://app.example.test/", raw)).path
+    for name in ("admin", "public"):
+        if raw.startswith("/" + name) or parsed.startswith("/" + name):
+            return name
+    return "app"
+
+
 class _EchoHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -45,8 +64,10 @@ class _EchoHandler(http.server.BaseHTTPRequestHandler):
         headers = {}
         for k, v in self.headers.items():
             headers.setdefault(k.lower(), []).append(v)
-        record = {"method": self.command, "path": self.path, "headers": headers,
-                  "body_length": len(body)}
+        # From the request line: http.server turns a leading "//" of self.path into "/".
+        target = self.requestline.split()[1]
+        record = {"method": self.command, "path": target, "headers": headers,
+                  "body_length": len(body), "handler": raw_handler(target)}
         self.server.upstream._record(record)
         body = json.dumps(record).encode()
         self.send_response(200)
@@ -70,7 +91,8 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 class EchoUpstream:
-    """An HTTP server in a thread: 200 + JSON {method, path (raw), headers}; counts hits."""
+    """An HTTP server in a thread: 200 + JSON {method, path (raw), headers, handler};
+    counts hits."""
 
     def __init__(self):
         self.port = free_port()

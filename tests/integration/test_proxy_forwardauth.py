@@ -569,6 +569,40 @@ def test_path_tricks_do_not_reach_protected_paths(stack, member, path):
     assert r.status in (400, 403, 404), (stack.kind, path, r)
 
 
+# REGRESSION (authz/rules.c): Gatehouse resolved dot segments (after stripping ;params
+# and decoding %2e) and merged empty segments, so it judged these as /public/x or as an
+# unmatched path, while both proxies pass the raw request line on and an app routing on
+# the raw path runs its /admin handler: 200 anonymously, or with a plain member's token.
+# Each must now stop at the proxy with Gatehouse's 403, whoever asks.
+OUT_OF_ADMIN = ["/admin/..;/public/x", "/admin/..;x/public/x", "/admin/..;/x",
+                "/admin/../public/x", "/admin/../x", "/admin/x/../../public/x",
+                "/admin/%2e%2e/public/x", "/admin/%2E%2E/public/x", "/admin/.%2e/public/x",
+                "/admin/%2e./public/x", "/admin/%2e%2e;x/public/x", "/admin;x/../public/x",
+                "/admin/./../public/x", "/admin/..%3b/public/x", "/admin/%252e%252e/public/x",
+                "/admin/./x", "/admin/%2e/x", "/admin/.;/x", "/admin//x", "//public/admin/x",
+                "//admin/x", "/public/./x", "/public/x/..", "/public//x", "/;x/admin/x"]
+
+
+@pytest.mark.parametrize("path", OUT_OF_ADMIN)
+def test_dot_segments_never_reach_the_raw_admin_handler(stack, member, path):
+    for who, headers in (("anonymous", None), ("member", bearer(member["access"]))):
+        r, seen = stack.call(path, headers)
+        assert [e["handler"] for e in seen] == [], (stack.kind, path, who, r.status, seen)
+        assert r.status == 403, (stack.kind, path, who, r)
+
+
+def test_raw_routing_upstream_still_reached(stack, member, admin):
+    """What a browser sends still reaches the handler the app would pick."""
+    for path in ("/public/x", "/public/x/", "/public/a;v=1", "/public/caf%C3%A9",
+                 "/public/.well-known/x..y"):
+        assert stack.passes(path)["handler"] == "public", (stack.kind, path)
+    assert stack.passes("/app/x", bearer(member["access"]))["handler"] == "app"
+    for path in ("/admin/x", "/admin/x/", "/admin;jsessionid=1/x"):
+        assert stack.passes(path, bearer(admin["access"]))["handler"] == "admin", path
+        stack.denied(path, bearer(member["access"]), status=403)
+        stack.denied(path)
+
+
 # -- Gatehouse directly: trusted proxies and the original URI ------------------------
 
 def test_forwarded_headers_from_trusted_peer(gh):

@@ -815,37 +815,20 @@ static const struct norm_case norm_cases[] = {
     OK("/a/b/", "/a/b/"),
     OK("/a/...", "/a/..."),
     OK("/a/.b/..c/c..", "/a/.b/..c/c.."),
-    /* duplicate slashes */
-    OK("//", "/"),
-    OK("//a//b", "/a/b"),
-    OK("/a//", "/a/"),
-    OK("/a///b///", "/a/b/"),
-    /* dot segments */
-    OK("/.", "/"),
-    OK("/./", "/"),
-    OK("/a/./b", "/a/b"),
-    OK("/a/.", "/a/"),
-    OK("/a/../b", "/b"),
-    OK("/a/b/..", "/a/"),
-    OK("/a/b/../", "/a/"),
-    OK("/a/..", "/"),
-    OK("/a/b/../../c/./d/", "/c/d/"),
-    OK("/a/b/c/../../../d", "/d"),
-    /* encoded dots */
-    OK("/a/%2e%2e/b", "/b"),
-    OK("/a/%2E%2E/b", "/b"),
-    OK("/a/.%2e/b", "/b"),
-    OK("/a/%2e./b", "/b"),
-    OK("/a/%2e/b", "/a/b"),
-    OK("/a/b/%2e%2e", "/a/"),
-    /* ";params" removed from each segment */
+    /* ";params" removed from each segment, nothing else */
     OK("/a;jsessionid=x/b", "/a/b"),
     OK("/a/b;jsessionid=x", "/a/b"),
-    OK("/a/;x", "/a/"),
-    OK("/;x/a", "/a"),
-    OK("/public/..;/admin", "/admin"),
-    OK("/a/..;jsessionid=1/b", "/b"),
-    OK("/a/.;x/b", "/a/b"),
+    OK("/a/b;", "/a/b"),
+    OK("/a;x;y=/b/", "/a/b/"),
+    /* dots that do not make a whole segment */
+    OK("/a/%2e%2e%2e", "/a/..."),
+    OK("/a/.x;y", "/a/.x"),
+    OK("/a/x.;y", "/a/x."),
+    OK("/a/%2ex", "/a/.x"),
+    /* decoded ';', '?' and '#' are written back encoded */
+    OK("/a%3bb/c", "/a%3Bb/c"),
+    OK("/a%3F", "/a%3F"),
+    OK("/a%23", "/a%23"),
     /* query and fragment cut off */
     OK("/a?x=1", "/a"),
     OK("/a?x=/../../..", "/a"),
@@ -893,7 +876,7 @@ static const struct norm_case norm_cases[] = {
     BAD("/a%0g"),
     BAD("/%%41"),
     BAD("/a%+1"),
-    /* ".." above the root */
+    /* ".." at the root */
     BAD("/.."),
     BAD("/../"),
     BAD("/../a"),
@@ -939,6 +922,66 @@ static const struct norm_case norm_param_bug_cases[] = {
     BAD("/a;%zz"),
     BAD("/a;%2"),
     {"/a;\0", 4, GH_ERR_INVALID, NULL},
+};
+
+/*
+ * REGRESSION (rules.c, gh_path_normalize): dot segments were resolved after ";params"
+ * were stripped and "%2e" decoded, so "/admin/..;/public/x" was judged as "/public/x"
+ * while an app routing on the raw path (Node, Go's ServeMux, Express, most Python stacks)
+ * runs its /admin handler; empty segments were merged ("//public/admin/x" judged as
+ * "/public/admin/x", which Node's URL parser reads as host "public", path "/admin/x").
+ * Expected: GH_ERR_INVALID for each input below. Was: GH_OK ("/public/x", "/a/b", ...).
+ */
+static const struct norm_case norm_dot_bug_cases[] = {
+    /* raw */
+    BAD("/."),
+    BAD("/./"),
+    BAD("/a/."),
+    BAD("/a/./b"),
+    BAD("/a/.."),
+    BAD("/a/../"),
+    BAD("/a/../b"),
+    BAD("/admin/../public/x"),
+    BAD("/a/b/../../c/./d/"),
+    /* encoded, whole or in part, either case */
+    BAD("/a/%2e"),
+    BAD("/a/%2E/b"),
+    BAD("/admin/%2e%2e/public/x"),
+    BAD("/admin/%2E%2E/public/x"),
+    BAD("/admin/%2e%2E/public/x"),
+    BAD("/admin/.%2e/public/x"),
+    BAD("/admin/%2e./public/x"),
+    BAD("/admin/.%2E/public/x"),
+    /* before ";params", raw or encoded ';' */
+    BAD("/admin/..;/public/x"),
+    BAD("/admin/..;x/public/x"),
+    BAD("/admin/..;jsessionid=1/public/x"),
+    BAD("/admin/.;/x"),
+    BAD("/admin/.;x/x"),
+    BAD("/admin/%2e%2e;x/public/x"),
+    BAD("/admin/.%2e;/public/x"),
+    BAD("/admin/..%3b/public/x"),
+    BAD("/admin/..%3Bx/public/x"),
+    BAD("/admin/%2e%3B/x"),
+    BAD("/admin;x/../public/x"),
+    /* double encoding: "%252e" is "%2e" decoded once, '.' decoded twice */
+    BAD("/admin/%252e%252e/public/x"),
+    BAD("/admin/%252E%252E/public/x"),
+    BAD("/admin/%252e./public/x"),
+    BAD("/admin/..%252f/public/x"),
+    BAD("/a%25"),
+    BAD("/a;%2525"),
+    /* empty segments, also once ";params" are gone; a trailing slash is not one */
+    BAD("//"),
+    BAD("//a"),
+    BAD("//public/admin/x"),
+    BAD("/a//b"),
+    BAD("/a//"),
+    BAD("/a///b///"),
+    BAD("/;x/a"),
+    BAD("/a/;x"),
+    BAD("/a/;"),
+    BAD("/a/%3Bx/b"),
 };
 
 static int run_norm_cases(const struct norm_case *cases, size_t n)
@@ -1006,21 +1049,36 @@ static void path_normalize_bounds(void **state)
                      GH_ERR_TOO_LARGE);
 }
 
-/* A normalized path feeds rules: "/public/..;/admin" is judged as "/admin". */
+static void path_normalize_dot_segments_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(run_norm_cases(norm_dot_bug_cases,
+                                    sizeof(norm_dot_bug_cases) / sizeof(norm_dot_bug_cases[0])),
+                     0);
+}
+
+/* A normalized path feeds rules: what still passes is judged by the segments sent. */
 static void path_then_rules(void **state)
 {
     (void)state;
     struct gh_rules r;
     rules_ok("GET /public/** public\n* /admin/** admin:*", "deny", &r);
-    static const char *const admin[] = {"/public/../admin",      "/public/..;/admin/x",
-                                        "/public/%2e%2e/admin",  "//admin",
-                                        "/public/./../admin/",   "/admin;x=1/users"};
+    static const char *const admin[] = {"/admin/x", "/%61dmin/x", "/admin;x=1/users",
+                                        "/admin/",  "/admin;x",   "/admin/public/x"};
     for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++) {
         char out[128];
         assert_int_equal(gh_path_normalize(admin[i], strlen(admin[i]), out, sizeof(out)), GH_OK);
         const struct gh_rule *m = gh_rules_match(&r, "GET", out);
         if (m == NULL || m->access != GH_ACCESS_PERMISSION)
             fail_msg("%s -> %s not judged as /admin", admin[i], out);
+    }
+    static const char *const public[] = {"/public/x", "/public/a;v=1", "/public/%41/"};
+    for (size_t i = 0; i < sizeof(public) / sizeof(public[0]); i++) {
+        char out[128];
+        assert_int_equal(gh_path_normalize(public[i], strlen(public[i]), out, sizeof(out)), GH_OK);
+        const struct gh_rule *m = gh_rules_match(&r, "GET", out);
+        if (m == NULL || m->access != GH_ACCESS_PUBLIC)
+            fail_msg("%s -> %s not judged public", public[i], out);
     }
     gh_rules_clear(&r);
 }
@@ -1049,6 +1107,7 @@ int main(void)
         cmocka_unit_test(rules_match_odd_methods),
         cmocka_unit_test(path_normalize_table),
         cmocka_unit_test(path_normalize_params_checked),
+        cmocka_unit_test(path_normalize_dot_segments_refused),
         cmocka_unit_test(path_normalize_bounds),
         cmocka_unit_test(path_then_rules),
     };
