@@ -11,6 +11,7 @@
 
 #include "audit/webhook.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 #define WAYS 8   /* counters per set of the table */
 #define STEPS 10 /* a window is counted in this many steps */
@@ -55,25 +56,13 @@ struct gh_alerts {
     atomic_uint_fast64_t *failed; /* per webhook */
 };
 
-/* The length of the valid UTF-8 character at u (not a control character), or 0. */
+/* The length of the valid UTF-8 character at u (not a control character), or 0. A NUL
+ * ends a sequence early, so reading a terminated string this way stays inside it. */
 static size_t utf8_len(const unsigned char *u)
 {
-    if (u[0] < 0x80)
-        return u[0] >= 0x20 && u[0] != 0x7f ? 1 : 0;
-    size_t len = (u[0] & 0xe0) == 0xc0   ? 2
-                 : (u[0] & 0xf0) == 0xe0 ? 3
-                 : (u[0] & 0xf8) == 0xf0 ? 4
-                                         : 0;
-    if (len == 0 || u[0] == 0xc0 || u[0] == 0xc1 || u[0] >= 0xf5)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((u[i] & 0xc0) != 0x80)
-            return 0;
-    /* No overlong forms, no surrogates, nothing past U+10FFFF. */
-    if ((u[0] == 0xe0 && u[1] < 0xa0) || (u[0] == 0xed && u[1] >= 0xa0) ||
-        (u[0] == 0xf0 && u[1] < 0x90) || (u[0] == 0xf4 && u[1] >= 0x90))
-        return 0;
-    return len;
+    uint32_t cp;
+    size_t len = gh_utf8_next(u, 4, &cp);
+    return len > 0 && cp >= 0x20 && cp != 0x7f ? len : 0;
 }
 
 /*

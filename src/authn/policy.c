@@ -5,6 +5,8 @@
 #include <sodium.h>
 #include <zxcvbn.h>
 
+#include "core/utf8.h"
+
 /* User words (and their parts) shorter than this are too common to forbid inside passwords. */
 #define USER_WORD_MIN 4
 
@@ -38,48 +40,6 @@ struct scan {
     int upper, lower, digit, symbol;
 };
 
-/* 0x80..0xBF */
-static int continuation(unsigned char c)
-{
-    return (c & 0xc0) == 0x80;
-}
-
-/*
- * Decodes one well-formed UTF-8 sequence at s (n > 0 bytes left): no overlongs, no
- * surrogates, nothing past U+10FFFF. Sets *cp and returns its length, or 0 when malformed.
- */
-static size_t utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
-{
-    unsigned char c = s[0];
-    size_t extra;
-    unsigned long v, min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        extra = 1, v = c & 0x1fu, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        extra = 2, v = c & 0x0fu, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        extra = 3, v = c & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n <= extra)
-        return 0;
-    for (size_t k = 1; k <= extra; k++) {
-        if (!continuation(s[k]))
-            return 0;
-        v = v << 6 | (s[k] & 0x3fu);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return extra + 1;
-}
-
 /*
  * Character classes are ASCII: A-Z, a-z, 0-9; a symbol is ASCII punctuation, the space,
  * or any non-ASCII character (telling a non-ASCII letter from a symbol needs Unicode
@@ -90,8 +50,8 @@ static void scan_password(const unsigned char *s, size_t len, struct scan *out)
 {
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < len;) {
-        unsigned long cp = 0;
-        size_t n = utf8_next(s + i, len - i, &cp);
+        uint32_t cp = 0;
+        size_t n = gh_utf8_next(s + i, len - i, &cp);
         out->chars++;
         if (n == 0) {
             out->bad = 1;

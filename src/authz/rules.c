@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "core/words.h"
 
 #define RULES_MAX 256
@@ -203,7 +204,8 @@ static int hex(char c)
  * server behind the proxy may read them). Decoded ';', '?' and '#' are written back
  * encoded, so that normalizing the output again changes nothing. -1 when ambiguous, and
  * when the name (what comes before a ';', raw or decoded) is "", "." or "..": servers
- * resolve or merge those, so the path the app routes on would not be the one judged.
+ * resolve or merge those, so the path the app routes on would not be the one judged;
+ * and when the decoded bytes are not well-formed UTF-8.
  */
 static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
 {
@@ -247,6 +249,9 @@ static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
         }
     }
     if (name == dots && name <= 2)
+        return -1;
+    /* Overlong forms such as %C0%AE read as '.' to a lax decoder: only UTF-8 passes. */
+    if (!gh_utf8_valid((const unsigned char *)out, o))
         return -1;
     *outn = o;
     return 0;

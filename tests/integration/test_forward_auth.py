@@ -440,6 +440,11 @@ DOT_SEGMENTS = [
     # ';' encoded: an app that decodes before it strips ;params reads '..'
     "/admin/..%3b/public/x",
     "/admin/..%3Bx/public/x",
+    # overlong UTF-8 for '.', which a lax decoder reads as '..'
+    "/admin/%c0%ae%c0%ae/public/x",
+    "/admin/%e0%80%ae%e0%80%ae/public/x",
+    "/admin/%C0%AE/x",
+    "/public/%c0%ae%c0%ae/admin/x",
     # back out of /admin into the catch-all rule
     "/admin/..;/x",
     "/admin/../x",

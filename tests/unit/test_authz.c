@@ -847,6 +847,17 @@ static const struct norm_case norm_cases[] = {
     OK("/caf\xc3\xa9", "/caf\xc3\xa9"),
     OK("/caf%C3%A9", "/caf\xc3\xa9"),
     OK("/\xe2\x82\xac/\xf0\x9f\x94\x91", "/\xe2\x82\xac/\xf0\x9f\x94\x91"),
+    /* anything else that is not UTF-8 refused: overlong dots read as '.' by lax decoders */
+    BAD("/admin/%c0%ae%c0%ae/public/x"),
+    BAD("/admin/%C0%AE/x"),
+    BAD("/admin/%e0%80%ae%e0%80%ae/public/x"),
+    BAD("/admin/%f0%80%80%ae/x"),
+    BAD("/a\xc0\xae"),
+    BAD("/a%80"),
+    BAD("/a%c3"),
+    BAD("/a%ed%a0%80"),
+    BAD("/a%f4%90%80%80"),
+    BAD("/a%ff"),
     /* encoded separators and NUL refused */
     BAD("/a%2Fb"),
     BAD("/a%2fb"),

@@ -1,4 +1,4 @@
-/* Unit tests for core/: capped buffer, URI scrubbing, cache, pool, UUIDs, JSON limits. */
+/* Unit tests for core/: capped buffer, URI scrubbing, cache, pool, UUIDs, UTF-8, JSON limits. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "core/utf8.h"
 #include "core/uuid.h"
 
 static void buf_respects_cap(void **state)
@@ -163,6 +164,53 @@ static void uuid_v7_shape(void **state)
     assert_false(gh_uuid_valid("0190e4a2-1c2b-7d3e-8f40-12345678901g", 36));
 }
 
+/* Well-formed UTF-8 only: the boundaries of each length, and every malformation class. */
+static void utf8_well_formed(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        size_t len;   /* of the first sequence, 0 = malformed */
+        uint32_t cp;
+    } cases[] = {
+        {"a", 1, 'a'},
+        {"\x7f", 1, 0x7f},
+        {"\xc2\x80", 2, 0x80},
+        {"\xdf\xbf", 2, 0x7ff},
+        {"\xe0\xa0\x80", 3, 0x800},
+        {"\xed\x9f\xbf", 3, 0xd7ff},
+        {"\xef\xbf\xbf", 3, 0xffff},
+        {"\xf0\x90\x80\x80", 4, 0x10000},
+        {"\xf4\x8f\xbf\xbf", 4, 0x10ffff},
+        {"\xc0\xae", 0, 0},         /* overlong '.' */
+        {"\xc1\xbf", 0, 0},         /* overlong */
+        {"\xe0\x80\xae", 0, 0},     /* overlong '.' */
+        {"\xf0\x80\x80\xae", 0, 0}, /* overlong '.' */
+        {"\xed\xa0\x80", 0, 0},     /* surrogate */
+        {"\xf4\x90\x80\x80", 0, 0}, /* past U+10FFFF */
+        {"\xf5\x80\x80\x80", 0, 0},
+        {"\x80", 0, 0},             /* stray continuation */
+        {"\xc3", 0, 0},             /* truncated */
+        {"\xe2\x82", 0, 0},
+        {"\xe2\x82" "a", 0, 0},
+        {"\xff", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const unsigned char *s = (const unsigned char *)cases[i].s;
+        size_t n = strlen(cases[i].s);
+        uint32_t cp = 0;
+        size_t len = gh_utf8_next(s, n, &cp);
+        if (len != cases[i].len || (len > 0 && cp != cases[i].cp))
+            fail_msg("case %zu: length %zu code point %x", i, len, (unsigned)cp);
+        assert_int_equal(gh_utf8_valid(s, n), cases[i].len == n);
+    }
+    /* The length bounds the read: a 4-byte lead with 3 bytes left is malformed. */
+    uint32_t cp;
+    assert_int_equal(gh_utf8_next((const unsigned char *)"\xf0\x90\x80\x80", 3, &cp), 0);
+    assert_true(gh_utf8_valid((const unsigned char *)"caf\xc3\xa9 \xe2\x82\xac", 9));
+    assert_true(gh_utf8_valid((const unsigned char *)"", 0));
+}
+
 static void json_limits(void **state)
 {
     (void)state;
@@ -201,6 +249,7 @@ int main(void)
         cmocka_unit_test(scrub_redacts_credentials), cmocka_unit_test(cache_put_get_expire),
         cmocka_unit_test(cache_stays_bounded),      cmocka_unit_test(pool_runs_and_bounds),
         cmocka_unit_test(uuid_v7_shape),            cmocka_unit_test(json_limits),
+        cmocka_unit_test(utf8_well_formed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
