@@ -82,6 +82,16 @@ static const struct route routes[] = {
     {"/api/v1/orgs/*/members", GH_POST, gh_h_member_add, JSON_BODY | AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*/members/*", GH_PATCH, gh_h_member_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*/members/*", GH_DELETE, gh_h_member_remove, AUTH, ON_IO_POOL, NULL},
+    /* Invitations: an org's admins see them without their invitees; the invitee answers
+     * with its own account (a key needs user:read / user:write, like primary-org). */
+    {"/api/v1/orgs/*/invitations", GH_GET, gh_h_invitation_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/invitations/*", GH_DELETE, gh_h_invitation_revoke, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/auth/me/invitations", GH_GET, gh_h_my_invitations, AUTH | SELF, ON_IO_POOL,
+     "user:read"},
+    {"/api/v1/auth/me/invitations/*/accept", GH_POST, gh_h_invitation_accept, AUTH | SELF,
+     ON_IO_POOL, "user:write"},
+    {"/api/v1/auth/me/invitations/*/decline", GH_POST, gh_h_invitation_decline, AUTH | SELF,
+     ON_IO_POOL, "user:write"},
     {"/api/v1/orgs/*/roles", GH_GET, gh_h_role_list, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*/roles", GH_POST, gh_h_role_create, JSON_BODY | AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*/roles/*", GH_PATCH, gh_h_role_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},

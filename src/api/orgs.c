@@ -1,7 +1,8 @@
 /*
  * Authorization and tenancy: /api/v1/orgs..., /api/v1/authz/check, /api/v1/permissions,
- * /api/v1/auth/me/primary-org. The org always comes from the path and the verified
- * caller; the service decides access (authz/rbac.h) and these handlers map its answer.
+ * /api/v1/auth/me/primary-org, /api/v1/auth/me/invitations... The org always comes from
+ * the path and the verified caller; the service decides access (authz/rbac.h) and these
+ * handlers map its answer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 #include "authz/rbac.h"
 #include "core/uuid.h"
 
-/* Path segments: /api(0)/v1(1)/orgs(2)/{org}(3)/members|roles(4)/{id}(5) */
+/* Path segments: /api(0)/v1(1)/orgs(2)/{org}(3)/members|roles|invitations(4)/{id}(5), and
+ * /api(0)/v1(1)/auth(2)/me(3)/invitations(4)/{id}(5)/accept|decline(6) */
 #define SEG_ORG 3
 #define SEG_SUB 5
 
@@ -86,6 +88,23 @@ static json_t *member_json(const struct gh_member *m)
                      m->role_name);
 }
 
+/* An invitation as its org sees it: nothing of the invitee. */
+static json_t *org_invitation_json(const struct gh_invitation *inv)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", inv->id, "org_id", inv->org_id, "role",
+                     inv->role_name, "status", "pending", "created_at",
+                     gh_json_time(inv->created_at), "expires_at", gh_json_time(inv->expires_at));
+}
+
+/* An invitation as its invitee sees it. */
+static json_t *my_invitation_json(const struct gh_invitation *inv)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", inv->id, "org_id", inv->org_id,
+                     "org_name", inv->org_name, "role", inv->role_name, "invited_by_username",
+                     inv->invited_by[0] ? json_string(inv->invited_by) : json_null(), "created_at",
+                     gh_json_time(inv->created_at), "expires_at", gh_json_time(inv->expires_at));
+}
+
 static json_t *role_json(const struct gh_role *r)
 {
     return json_pack("{s:s, s:s, s:o, s:b}", "id", r->id, "name", r->name, "permissions",
@@ -105,6 +124,16 @@ static int add_member(void *arg, const struct gh_member *m)
 static int add_role(void *arg, const struct gh_role *r)
 {
     return gh_api_list_add(arg, role_json(r));
+}
+
+static int add_org_invitation(void *arg, const struct gh_invitation *inv)
+{
+    return gh_api_list_add(arg, org_invitation_json(inv));
+}
+
+static int add_my_invitation(void *arg, const struct gh_invitation *inv)
+{
+    return gh_api_list_add(arg, my_invitation_json(inv));
 }
 
 static void reply_listed(struct gh_req *req, gh_err err, struct gh_api_list *p, size_t offset,
@@ -304,7 +333,8 @@ void gh_h_member_list(struct gh_req *req)
     struct gh_api_list p = {json_array(), limit, 0};
     gh_err err = gh_rbac_member_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
                                      add_member, &p);
-    reply_listed(req, err, &p, offset, "org:read", "organization", org_id);
+    reply_listed(req, err, &p, offset, gh_rbac_members_perm(app->rbac, org_id), "organization",
+                 org_id);
 }
 
 /* The answer to a member write (add, role change). */
@@ -322,21 +352,66 @@ static void reply_member(struct gh_req *req, gh_err err, int status, const struc
     reply_rbac(req, err, "org:admin", status == 201 ? "organization or user" : "member", org_id);
 }
 
+/*
+ * Reads whom a member add names: exactly one of user_id, username (1-64 bytes) or email
+ * (3-320 bytes with an '@'), the sizes the store keeps; answers 400 or 422 otherwise. The
+ * checks look at the input only, never at who exists.
+ */
+static int invitee_fields(struct gh_req *req, struct gh_invitee *to)
+{
+    size_t ulen = 0, elen = 0;
+    memset(to, 0, sizeof(*to));
+    if (id_field(req, "user_id", 0, &to->user_id) ||
+        gh_api_string_field(req, "username", 0, &to->username, &ulen) ||
+        gh_api_string_field(req, "email", 0, &to->email, &elen))
+        return -1;
+    if ((to->user_id != NULL) + (to->username != NULL) + (to->email != NULL) != 1) {
+        gh_reply_error(req, 400, "invalid_request", "name exactly one of user_id, username, email",
+                       json_pack("{s:s}", "field", "user_id"));
+        return -1;
+    }
+    if (to->username != NULL && (ulen == 0 || ulen > 64)) {
+        reply_value(req, "username", "1-64 characters");
+        return -1;
+    }
+    if (to->email != NULL && (elen < 3 || elen > 320 || memchr(to->email, '@', elen) == NULL)) {
+        reply_value(req, "email", "an email address of at most 320 bytes");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * A superadmin adds at once (201, the member); anyone else invites (202, the invitation),
+ * with the same answer whoever the body names.
+ */
 void gh_h_member_add(struct gh_req *req)
 {
     struct gh_app *app = req->app;
+    const struct gh_identity *who = gh_api_identity(req);
     char org_id[GH_UUID_LEN + 1];
-    const char *user_id, *role;
+    struct gh_invitee to;
+    const char *role;
     size_t len;
-    if (gh_api_path_id(req, SEG_ORG, org_id) || id_field(req, "user_id", 1, &user_id) ||
+    if (gh_api_path_id(req, SEG_ORG, org_id) || invitee_fields(req, &to) ||
         gh_api_string_field(req, "role", 1, &role, &len))
         return;
     struct gh_reqmeta meta;
-    struct gh_member m;
     gh_api_meta(req, &meta);
-    gh_err err =
-        gh_rbac_member_add(app->rbac, gh_api_identity(req), org_id, user_id, role, &meta, &m);
-    reply_member(req, err, 201, &m, org_id);
+    if (gh_rbac_adds_directly(app->rbac, who)) {
+        struct gh_member m;
+        gh_err err = gh_rbac_member_add(app->rbac, who, org_id, &to, role, &meta, &m);
+        reply_member(req, err, 201, &m, org_id);
+        return;
+    }
+    struct gh_invitation inv;
+    gh_err err = gh_rbac_member_invite(app->rbac, who, org_id, &to, role, &meta, &inv);
+    if (err == GH_OK)
+        gh_reply_json(req, 202, json_pack("{s:o}", "invitation", org_invitation_json(&inv)));
+    else if (err == GH_ERR_INVALID)
+        reply_value(req, "role", "no such role in this organization");
+    else
+        reply_rbac(req, err, "org:admin", "organization", org_id);
 }
 
 void gh_h_member_update(struct gh_req *req)
@@ -366,6 +441,91 @@ void gh_h_member_remove(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_member_remove(app->rbac, gh_api_identity(req), org_id, user_id, &meta);
     reply_empty(req, err, "org:admin", "member", org_id);
+}
+
+/* ---- invitations ---- */
+
+void gh_h_invitation_list(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1];
+    size_t limit, offset;
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_page(req, &limit, &offset))
+        return;
+    struct gh_api_list p = {json_array(), limit, 0};
+    gh_err err = gh_rbac_invitation_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
+                                         add_org_invitation, &p);
+    reply_listed(req, err, &p, offset, "org:admin", "organization", org_id);
+}
+
+void gh_h_invitation_revoke(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char org_id[GH_UUID_LEN + 1], id[GH_UUID_LEN + 1];
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, id))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_invitation_revoke(app->rbac, gh_api_identity(req), org_id, id, &meta);
+    reply_empty(req, err, "org:admin", "invitation", org_id);
+}
+
+void gh_h_my_invitations(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    size_t limit, offset;
+    if (gh_api_page(req, &limit, &offset))
+        return;
+    struct gh_api_list p = {json_array(), limit, 0};
+    gh_err err = gh_rbac_my_invitations(app->rbac, gh_api_identity(req), limit + 1, offset,
+                                        add_my_invitation, &p);
+    reply_listed(req, err, &p, offset, "user:read", "invitation", NULL);
+}
+
+/* The answer to an invitee's accept or decline that failed. */
+static void reply_answer(struct gh_req *req, gh_err err)
+{
+    if (err == GH_ERR_EXPIRED)
+        gh_reply_error(req, 410, "expired", "the invitation has expired", NULL);
+    else if (err == GH_ERR_CONFLICT)
+        gh_reply_error(req, 409, "conflict", "already a member of this organization", NULL);
+    else
+        reply_rbac(req, err, "user:write", "invitation", NULL);
+}
+
+void gh_h_invitation_accept(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char id[GH_UUID_LEN + 1];
+    if (gh_api_path_id(req, SEG_SUB, id))
+        return;
+    struct gh_reqmeta meta;
+    struct gh_invitation inv;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_invitation_accept(app->rbac, gh_api_identity(req), id, &meta, &inv);
+    if (err != GH_OK) {
+        reply_answer(req, err);
+        return;
+    }
+    /* The new membership, as /api/v1/auth/me lists it. */
+    gh_reply_json(req, 200,
+                  json_pack("{s:s, s:s, s:s}", "id", inv.org_id, "name", inv.org_name, "role",
+                            inv.role_name));
+}
+
+void gh_h_invitation_decline(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char id[GH_UUID_LEN + 1];
+    if (gh_api_path_id(req, SEG_SUB, id))
+        return;
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_rbac_invitation_decline(app->rbac, gh_api_identity(req), id, &meta);
+    if (err != GH_OK)
+        reply_answer(req, err);
+    else
+        gh_reply_json(req, 204, NULL);
 }
 
 /* ---- roles ---- */

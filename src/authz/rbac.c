@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 #include <time.h>
 #include <jansson.h>
@@ -433,10 +434,15 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
 
 /* ---- members ---- */
 
+const char *gh_rbac_members_perm(struct gh_rbac *r, const char *org_id)
+{
+    return strcmp(org_id, gh_auth_default_org(r->auth)) == 0 ? "org:admin" : "org:read";
+}
+
 gh_err gh_rbac_member_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                            size_t limit, size_t offset, gh_member_visit_fn fn, void *arg)
 {
-    gh_err err = gh_rbac_access(r, who, org_id, "org:read", NULL);
+    gh_err err = gh_rbac_access(r, who, org_id, gh_rbac_members_perm(r, org_id), NULL);
     if (err != GH_OK)
         return err;
     return r->store->ops->member_list_org(r->store->st, org_id, limit, offset, fn, arg);
@@ -512,23 +518,56 @@ static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
     audit(r, "MEMBERSHIP_CHANGE", meta, who, org_id, status, md);
 }
 
+int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who)
+{
+    return who->cred == GH_CRED_OPERATOR ||
+           (who->superadmin && who->cred == GH_CRED_JWT && r->cfg->superadmin_direct_add);
+}
+
+/* The id of the user to names into id, "" when it names none (a username or email that
+ * matches nobody, or matches the other field of a user). A user_id is taken as it is. */
+static gh_err resolve(struct gh_rbac *r, const struct gh_invitee *to, char id[GH_UUID_LEN + 1])
+{
+    static __thread struct gh_user u;
+    id[0] = '\0';
+    if (to->user_id != NULL) {
+        (void)snprintf(id, GH_UUID_LEN + 1, "%s", to->user_id);
+        return GH_OK;
+    }
+    const char *login = to->username != NULL ? to->username : to->email;
+    if (login == NULL)
+        return GH_ERR_INVALID;
+    gh_err err = r->store->ops->user_find_login(r->store->st, login, &u);
+    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    if (err == GH_ERR_NOT_FOUND)
+        return GH_OK;
+    if (err != GH_OK)
+        return err;
+    if (strcasecmp(to->username != NULL ? u.username : u.email, login) == 0)
+        memcpy(id, u.id, GH_UUID_LEN + 1);
+    return GH_OK;
+}
+
 gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
-                          const char *user_id, const char *role, const struct gh_reqmeta *meta,
-                          struct gh_member *out)
+                          const struct gh_invitee *to, const char *role,
+                          const struct gh_reqmeta *meta, struct gh_member *out)
 {
     static __thread struct gh_role rl;
     static __thread struct gh_user u;
+    char user_id[GH_UUID_LEN + 1];
+    if (!gh_rbac_adds_directly(r, who))
+        return GH_ERR_PERM;
     gh_err err = may_assign(r, who, org_id, role, &rl);
-    if (err != GH_OK)
+    if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
     err = r->store->ops->user_get(r->store->st, user_id, &u);
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->member_add(r->store->st, org_id, user_id, role, now_s())) != GH_OK)
+    if ((err = r->store->ops->member_add(r->store->st, org_id, u.id, role, now_s())) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
-    gh_auth_user_forget(r->auth, user_id);
-    audit_member(r, meta, who, org_id, "add", user_id, role, 201);
+    gh_auth_user_forget(r->auth, u.id);
+    audit_member(r, meta, who, org_id, "add", u.id, role, 201);
     memset(out, 0, sizeof(*out));
     memcpy(out->user_id, u.id, sizeof(out->user_id));
     memcpy(out->username, u.username, sizeof(out->username));
@@ -583,6 +622,94 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
         return err;
     gh_auth_user_forget(r->auth, user_id);
     audit_member(r, meta, who, org_id, "remove", user_id, NULL, 204);
+    return GH_OK;
+}
+
+/* ---- invitations ---- */
+
+static void audit_invitation(struct gh_rbac *r, const char *action, const struct gh_reqmeta *meta,
+                             const struct gh_identity *who, const char *org_id, int status,
+                             const char *id, const char *role)
+{
+    json_t *md = json_pack("{s:s}", "invitation_id", id);
+    if (md != NULL && role != NULL)
+        json_object_set_new(md, "role", json_string(role));
+    audit(r, action, meta, who, org_id, status, md);
+}
+
+gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                             const struct gh_invitee *to, const char *role,
+                             const struct gh_reqmeta *meta, struct gh_invitation *out)
+{
+    static __thread struct gh_role rl;
+    struct gh_invitation inv;
+    char user_id[GH_UUID_LEN + 1];
+    gh_err err = may_assign(r, who, org_id, role, &rl);
+    if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
+        return err;
+    memset(&inv, 0, sizeof(inv));
+    gh_uuid_v7(inv.id);
+    memcpy(inv.org_id, org_id, strlen(org_id) + 1);
+    memcpy(inv.role_name, rl.name, sizeof(inv.role_name));
+    inv.created_at = now_s();
+    inv.expires_at = inv.created_at + r->cfg->invitation_ttl;
+    err = r->store->ops->invitation_create(r->store->st, &inv, user_id, who->user_id);
+    if (err != GH_OK)
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
+    /* Never the invitee: the org's admins read this record. */
+    audit_invitation(r, "MEMBER_INVITED", meta, who, org_id, 202, inv.id, rl.name);
+    *out = inv;
+    return GH_OK;
+}
+
+gh_err gh_rbac_invitation_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                               size_t limit, size_t offset, gh_invitation_visit_fn fn, void *arg)
+{
+    gh_err err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
+    if (err != GH_OK)
+        return err;
+    return r->store->ops->invitation_list_org(r->store->st, org_id, now_s(), limit, offset, fn,
+                                              arg);
+}
+
+gh_err gh_rbac_invitation_revoke(struct gh_rbac *r, const struct gh_identity *who,
+                                 const char *org_id, const char *id, const struct gh_reqmeta *meta)
+{
+    gh_err err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
+    if (err != GH_OK ||
+        (err = r->store->ops->invitation_revoke(r->store->st, org_id, id, now_s())) != GH_OK)
+        return err;
+    audit_invitation(r, "INVITATION_REVOKED", meta, who, org_id, 204, id, NULL);
+    return GH_OK;
+}
+
+gh_err gh_rbac_my_invitations(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
+                              size_t offset, gh_invitation_visit_fn fn, void *arg)
+{
+    return r->store->ops->invitation_list_user(r->store->st, who->user_id, now_s(), limit, offset,
+                                               fn, arg);
+}
+
+gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *who, const char *id,
+                                 const struct gh_reqmeta *meta, struct gh_invitation *out)
+{
+    struct gh_invitation inv;
+    gh_err err = r->store->ops->invitation_accept(r->store->st, who->user_id, id, now_s(), &inv);
+    if (err != GH_OK)
+        return err;
+    gh_auth_user_forget(r->auth, who->user_id);
+    audit_invitation(r, "INVITATION_ACCEPTED", meta, who, inv.org_id, 200, id, inv.role_name);
+    *out = inv;
+    return GH_OK;
+}
+
+gh_err gh_rbac_invitation_decline(struct gh_rbac *r, const struct gh_identity *who, const char *id,
+                                  const struct gh_reqmeta *meta)
+{
+    gh_err err = r->store->ops->invitation_decline(r->store->st, who->user_id, id, now_s());
+    if (err != GH_OK)
+        return err;
+    audit_invitation(r, "INVITATION_DECLINED", meta, who, NULL, 204, id, NULL);
     return GH_OK;
 }
 

@@ -103,17 +103,78 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
 
 /* ---- members ---- */
 
+/** The permission reading org_id's member list needs: org:read, but org:admin in the default
+ * org, which every registered user joins (its list would be the whole user base). */
+const char *gh_rbac_members_perm(struct gh_rbac *r, const char *org_id) GH_NONNULL(1, 2);
 gh_err gh_rbac_member_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                            size_t limit, size_t offset, gh_member_visit_fn fn, void *arg) GH_WUR
     GH_NONNULL(1, 2, 3, 6);
+
+/** Whom a member add names: exactly one of the three (the others NULL). A username matches
+ * usernames only, an email emails only, both without regard to case. */
+struct gh_invitee {
+    const char *user_id;
+    const char *username;
+    const char *email;
+};
+
 /**
- * Adds user_id with role (a role name of the org). GH_ERR_INVALID no such role (refusal:
- * "role"); GH_ERR_NOT_FOUND also for an unknown user; GH_ERR_CONFLICT already a member;
- * GH_ERR_PERM also when the role grants more than the caller holds.
+ * 1 when who's member adds take effect at once (gh_rbac_member_add): the operator at the
+ * CLI, or a superadmin's token while orgs.superadmin_direct_add is on. Anyone else invites
+ * (gh_rbac_member_invite): nobody is made a member of an org without consenting.
+ */
+int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who) GH_NONNULL(1, 2);
+/**
+ * Adds the user to with role (a role name of the org), for those gh_rbac_adds_directly
+ * allows (else GH_ERR_PERM). GH_ERR_INVALID no such role (refusal: "role");
+ * GH_ERR_NOT_FOUND also for an unknown user; GH_ERR_CONFLICT already a member; GH_ERR_PERM
+ * also when the role grants more than the caller holds.
  */
 gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
-                          const char *user_id, const char *role, const struct gh_reqmeta *meta,
-                          struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
+                          const struct gh_invitee *to, const char *role,
+                          const struct gh_reqmeta *meta, struct gh_member *out) GH_WUR
+    GH_NONNULL(1, 2, 3, 4, 5, 7);
+
+/* ---- invitations ---- */
+
+/**
+ * Invites the user to to org_id with role; the same checks as gh_rbac_member_add (org:admin,
+ * the role exists and grants nothing the caller lacks). *out gets the invitation as the
+ * org sees it, valid for orgs.invitation_ttl. Whether to names a user, a member or one
+ * already invited changes nothing the caller can see (such an invitation can never be
+ * accepted). Audited MEMBER_INVITED without the invitee.
+ */
+gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                             const struct gh_invitee *to, const char *role,
+                             const struct gh_reqmeta *meta, struct gh_invitation *out) GH_WUR
+    GH_NONNULL(1, 2, 3, 4, 5, 7);
+/** The org's live invitations (org:admin), without their invitees. */
+gh_err gh_rbac_invitation_list(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
+                               size_t limit, size_t offset, gh_invitation_visit_fn fn,
+                               void *arg) GH_WUR GH_NONNULL(1, 2, 3, 6);
+/** Revokes a pending invitation of the org (org:admin); GH_ERR_NOT_FOUND none pending. */
+gh_err gh_rbac_invitation_revoke(struct gh_rbac *r, const struct gh_identity *who,
+                                 const char *org_id, const char *id,
+                                 const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3, 4);
+/** The live invitations addressed to who. */
+gh_err gh_rbac_my_invitations(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
+                              size_t offset, gh_invitation_visit_fn fn, void *arg) GH_WUR
+    GH_NONNULL(1, 2, 5);
+/**
+ * who accepts invitation id: a member of its org with its role at once (cached views
+ * dropped). *out gets the invitation. GH_ERR_NOT_FOUND not a pending invitation of who's;
+ * GH_ERR_EXPIRED dead; GH_ERR_CONFLICT who is a member already. Audited INVITATION_ACCEPTED.
+ */
+gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *who, const char *id,
+                                 const struct gh_reqmeta *meta, struct gh_invitation *out) GH_WUR
+    GH_NONNULL(1, 2, 3, 5);
+/**
+ * who declines invitation id; errors as gh_rbac_invitation_accept. Audited
+ * INVITATION_DECLINED outside any org: the inviting org's admins must not learn who
+ * declined (an invitation left unanswered looks like one to nobody).
+ */
+gh_err gh_rbac_invitation_decline(struct gh_rbac *r, const struct gh_identity *who, const char *id,
+                                  const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3);
 /** GH_ERR_PERM also when the member's current role, or the new one, grants more than the
  * caller holds. */
 gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,

@@ -154,7 +154,9 @@ static int org_add_member(struct gh_app *app, const struct args *a)
         return 1;
     operator_identity(&who);
     const char *role = a->role ? a->role : "member";
-    gh_err err = gh_rbac_member_add(app->rbac, &who, org.id, u.id, role, &cli_meta, &m);
+    const struct gh_invitee to = {u.id, NULL, NULL};
+    /* The operator adds at once: no invitation to accept. */
+    gh_err err = gh_rbac_member_add(app->rbac, &who, org.id, &to, role, &cli_meta, &m);
     if (err != GH_OK)
         return failed(err);
     printf("%s is now %s in %s\n", m.username, m.role_name, org.name);

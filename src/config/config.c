@@ -161,6 +161,9 @@ static const struct key KEYS[] = {
     STR("authz.permissions", "file:read file:write file:delete", app_permissions, 0),
     STR("authz.member_permissions", "file:read file:write org:read", member_permissions, 0),
 
+    DUR("orgs.invitation_ttl", "7d", invitation_ttl, 1, DAYS(365)),
+    BOOL("orgs.superadmin_direct_add", "true", superadmin_direct_add),
+
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),
 

@@ -109,6 +109,10 @@ struct gh_config {
     char app_permissions[4096];    /* authz.permissions: the apps' permissions, space-separated (file:read file:write file:delete) */
     char member_permissions[2048]; /* authz.member_permissions: the member role of new orgs (file:read file:write org:read) */
 
+    /* orgs.* */
+    int64_t invitation_ttl;        /* orgs.invitation_ttl: how long an invitation to an org may be accepted, seconds (7d) */
+    int superadmin_direct_add;     /* orgs.superadmin_direct_add: a superadmin's member add takes effect at once, without an invitation (true) */
+
     /* forward_auth.* */
     char forward_rules[16384];   /* forward_auth.rules: route rules, one per line or ';'-separated (none) */
     char forward_default[16];    /* forward_auth.default_policy: authenticated | deny (authenticated) */

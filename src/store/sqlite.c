@@ -718,11 +718,13 @@ static sqlite3_int64 clamp64(size_t n)
     return n > INT64_MAX ? INT64_MAX : (sqlite3_int64)n;
 }
 
-/* A listing: binds key (when not NULL) as ?1, then limit and offset; calls visit per row. */
+/* A listing: binds key (when not NULL) as ?1, then limit and offset, then *at (when not
+ * NULL); calls visit per row. */
 typedef gh_err (*row_visit)(sqlite3_stmt *s, void *fn, void *arg, int *stop);
 
 static gh_err list_rows(struct gh_store *st, enum gh_sqlite_stmt id, const char *key, int paged,
-                        size_t limit, size_t offset, row_visit visit, void *fn, void *arg)
+                        size_t limit, size_t offset, const int64_t *at, row_visit visit, void *fn,
+                        void *arg)
 {
     struct conn *c;
     gh_err err = checkout(st, &c);
@@ -734,8 +736,10 @@ static gh_err list_rows(struct gh_store *st, enum gh_sqlite_stmt id, const char 
         sqlite3_bind_text(s, i++, key, -1, SQLITE_STATIC);
     if (paged) {
         sqlite3_bind_int64(s, i++, clamp64(limit));
-        sqlite3_bind_int64(s, i, clamp64(offset));
+        sqlite3_bind_int64(s, i++, clamp64(offset));
     }
+    if (at != NULL)
+        sqlite3_bind_int64(s, i, *at);
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
         if ((err = visit(s, fn, arg, &stop)) != GH_OK)
@@ -819,7 +823,7 @@ static gh_err org_list(struct gh_store *st, const char *user_id, size_t limit, s
                        gh_org_visit_fn fn, void *arg)
 {
     return list_rows(st, user_id ? ST_ORG_LIST_USER : ST_ORG_LIST_ALL, user_id, 1, limit, offset,
-                     visit_org, FN(fn), arg);
+                     NULL, visit_org, FN(fn), arg);
 }
 
 /* Runs a statement with text parameters a, b (b may be NULL: not bound); *changed gets
@@ -934,7 +938,7 @@ out:
 static gh_err role_list(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
                         gh_role_visit_fn fn, void *arg)
 {
-    return list_rows(st, ST_ROLE_LIST, org_id, 1, limit, offset, visit_role, FN(fn), arg);
+    return list_rows(st, ST_ROLE_LIST, org_id, 1, limit, offset, NULL, visit_role, FN(fn), arg);
 }
 
 static gh_err get_role(struct conn *c, const char *org_id, const char *role_id, struct gh_role *r)
@@ -1044,7 +1048,8 @@ out:
 static gh_err member_list_org(struct gh_store *st, const char *org_id, size_t limit,
                               size_t offset, gh_member_visit_fn fn, void *arg)
 {
-    return list_rows(st, ST_MEMBER_LIST_ORG, org_id, 1, limit, offset, visit_member, FN(fn), arg);
+    return list_rows(st, ST_MEMBER_LIST_ORG, org_id, 1, limit, offset, NULL, visit_member, FN(fn),
+                     arg);
 }
 
 /* Inside a transaction: the role a member holds now (GH_ERR_NOT_FOUND not a member), and
@@ -1152,7 +1157,7 @@ static gh_err user_set_primary_org(struct gh_store *st, const char *user_id, con
 static gh_err user_list_org(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
                             gh_user_visit_fn fn, void *arg)
 {
-    return list_rows(st, ST_USER_LIST_ORG, org_id, 1, limit, offset, visit_user, FN(fn), arg);
+    return list_rows(st, ST_USER_LIST_ORG, org_id, 1, limit, offset, NULL, visit_user, FN(fn), arg);
 }
 
 static gh_err user_update(struct gh_store *st, const struct gh_user *u, int revoke, int64_t now)
@@ -1217,7 +1222,158 @@ static gh_err perm_add(struct gh_store *st, const char *name, int64_t now)
 
 static gh_err perm_list(struct gh_store *st, gh_name_visit_fn fn, void *arg)
 {
-    return list_rows(st, ST_PERM_LIST, NULL, 0, 0, 0, visit_name, FN(fn), arg);
+    return list_rows(st, ST_PERM_LIST, NULL, 0, 0, 0, NULL, visit_name, FN(fn), arg);
+}
+
+/* ---- invitations ---- */
+
+static gh_err read_invitation(sqlite3_stmt *s, struct gh_invitation *inv)
+{
+    gh_err err;
+    memset(inv, 0, sizeof(*inv));
+    if ((err = COL_TEXT(s, 0, inv->id)) != GH_OK || (err = COL_TEXT(s, 1, inv->org_id)) != GH_OK ||
+        (err = COL_TEXT(s, 2, inv->org_name)) != GH_OK ||
+        (err = COL_TEXT(s, 3, inv->role_name)) != GH_OK ||
+        (err = COL_TEXT(s, 4, inv->invited_by)) != GH_OK)
+        return err;
+    inv->created_at = sqlite3_column_int64(s, 5);
+    inv->expires_at = sqlite3_column_int64(s, 6);
+    return GH_OK;
+}
+
+static gh_err visit_invitation(sqlite3_stmt *s, void *fn, void *arg, int *stop)
+{
+    struct gh_invitation inv;
+    gh_err err = read_invitation(s, &inv);
+    if (err == GH_OK)
+        *stop = ((gh_invitation_visit_fn)fn)(arg, &inv);
+    return err;
+}
+
+static gh_err invitation_create(struct gh_store *st, const struct gh_invitation *inv,
+                                const char *user_id, const char *invited_by)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    sqlite3_stmt *s = stmt(c, ST_INVITATION_INSERT);
+    if (BIND_FIELD(s, 1, inv->id) | BIND_FIELD(s, 2, inv->org_id) | bind_opt(s, 3, user_id) |
+        BIND_FIELD(s, 4, inv->role_name) | bind_opt(s, 5, invited_by) |
+        sqlite3_bind_int64(s, 6, inv->created_at) | sqlite3_bind_int64(s, 7, inv->expires_at))
+        err = GH_ERR_INVALID;
+    else
+        err = run(c, s, "invitation_create");
+    if (err == GH_OK && sqlite3_changes(c->db) == 0)
+        err = GH_ERR_NOT_FOUND; /* no such org, or no such role in it */
+    checkin(st, c);
+    return err;
+}
+
+static gh_err invitation_list_org(struct gh_store *st, const char *org_id, int64_t now,
+                                  size_t limit, size_t offset, gh_invitation_visit_fn fn, void *arg)
+{
+    return list_rows(st, ST_INVITATION_LIST_ORG, org_id, 1, limit, offset, &now, visit_invitation,
+                     FN(fn), arg);
+}
+
+static gh_err invitation_list_user(struct gh_store *st, const char *user_id, int64_t now,
+                                   size_t limit, size_t offset, gh_invitation_visit_fn fn,
+                                   void *arg)
+{
+    return list_rows(st, ST_INVITATION_LIST_USER, user_id, 1, limit, offset, &now, visit_invitation,
+                     FN(fn), arg);
+}
+
+/* Moves invitation id addressed to user_id from pending to status (its invitee's answer):
+ * GH_ERR_EXPIRED when it is pending but dead at now, GH_ERR_NOT_FOUND when it is not
+ * pending or not addressed to user_id. */
+static gh_err answer(struct conn *c, const char *user_id, const char *id, const char *status,
+                     int64_t now)
+{
+    sqlite3_stmt *s = stmt(c, ST_INVITATION_ANSWER);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_text(s, 4, status, -1, SQLITE_STATIC);
+    gh_err err = run(c, s, "invitation_answer");
+    if (err != GH_OK || sqlite3_changes(c->db) > 0)
+        return err;
+    s = stmt(c, ST_INVITATION_DEAD);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    if ((err = step_row(c, s, "invitation_dead")) == GH_OK) {
+        err = sqlite3_column_int(s, 0) ? GH_ERR_EXPIRED : GH_ERR_NOT_FOUND;
+        sqlite3_reset(s);
+    }
+    return err;
+}
+
+static gh_err invitation_accept(struct gh_store *st, const char *user_id, const char *id,
+                                int64_t now, struct gh_invitation *out)
+{
+    struct gh_invitation inv;
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(c)) != GH_OK)
+        goto out;
+    if ((err = answer(c, user_id, id, "accepted", now)) != GH_OK)
+        goto done;
+    /* Read back through the org and the role: both must still be there. */
+    sqlite3_stmt *s = stmt(c, ST_INVITATION_GET);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    if ((err = step_row(c, s, "invitation_get")) != GH_OK)
+        goto done;
+    err = read_invitation(s, &inv);
+    sqlite3_reset(s);
+    if (err != GH_OK)
+        goto done;
+    s = stmt(c, ST_MEMBER_ADD);
+    sqlite3_bind_text(s, 1, inv.org_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, inv.role_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now);
+    if ((err = run(c, s, "member_add")) == GH_OK && sqlite3_changes(c->db) == 0)
+        err = GH_ERR_NOT_FOUND;
+    if (err == GH_OK)
+        err = feed(c, user_id, now);
+done:
+    err = finish(c, err);
+out:
+    checkin(st, c);
+    if (err == GH_OK && out != NULL)
+        *out = inv;
+    return err;
+}
+
+static gh_err invitation_decline(struct gh_store *st, const char *user_id, const char *id,
+                                 int64_t now)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    err = answer(c, user_id, id, "declined", now);
+    checkin(st, c);
+    return err;
+}
+
+static gh_err invitation_revoke(struct gh_store *st, const char *org_id, const char *id,
+                                int64_t now)
+{
+    struct conn *c;
+    gh_err err = checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = run_at(c, ST_INVITATION_REVOKE, org_id, id, now)) == GH_OK &&
+        sqlite3_changes(c->db) == 0)
+        err = GH_ERR_NOT_FOUND;
+    checkin(st, c);
+    return err;
 }
 
 static gh_err refresh_get(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
@@ -1777,6 +1933,12 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .user_delete = user_delete,
     .perm_add = perm_add,
     .perm_list = perm_list,
+    .invitation_create = invitation_create,
+    .invitation_list_org = invitation_list_org,
+    .invitation_list_user = invitation_list_user,
+    .invitation_accept = invitation_accept,
+    .invitation_decline = invitation_decline,
+    .invitation_revoke = invitation_revoke,
     .refresh_get = refresh_get,
     .refresh_insert = refresh_insert,
     .refresh_rotate = refresh_rotate,

@@ -131,6 +131,23 @@ static const char *const migrations[] = {
     "CREATE TABLE permissions ("
     "  name TEXT PRIMARY KEY,"
     "  created_at INTEGER NOT NULL);",
+    /* 6: invitations to an org. user_id NULL: addressed to nobody (an unknown user, a
+     * member, one already invited), so that the org sees the same row either way; a
+     * deleted invitee leaves such a row too rather than a gap the org could notice. */
+    "CREATE TABLE org_invitations ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    "  role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,"
+    "  invited_by TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'revoked')),"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  answered_at INTEGER);"
+    "CREATE INDEX org_invitations_org ON org_invitations(org_id, status, expires_at);"
+    "CREATE INDEX org_invitations_user ON org_invitations(user_id, status, expires_at);"
+    "CREATE INDEX org_invitations_role ON org_invitations(role_id);"
+    "CREATE INDEX org_invitations_by ON org_invitations(invited_by);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -146,6 +163,11 @@ static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0])
 #define APIKEY_COLS                                                                                \
     "id, key_hash, prefix, user_id, org_id, name, scopes, allowed_ips, coalesce(expires_at, 0), "  \
     "created_at, coalesce(last_used_at, 0), coalesce(last_used_ip, ''), coalesce(revoked_at, 0)"
+/* An invitation as its invitee sees it (struct gh_invitation's order). */
+#define INVITATION_SELECT                                                                          \
+    "SELECT i.id, i.org_id, o.name, r.name, coalesce(u.username, ''), i.created_at, "              \
+    "i.expires_at FROM org_invitations i JOIN orgs o ON o.id = i.org_id "                          \
+    "JOIN roles r ON r.id = i.role_id LEFT JOIN users u ON u.id = i.invited_by "
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
@@ -295,6 +317,32 @@ static const char *const sql[ST_COUNT] = {
                            "AND o.role_id = m.role_id) = 1",
     [ST_PERM_INSERT] = "INSERT INTO permissions (name, created_at) VALUES (?, ?)",
     [ST_PERM_LIST] = "SELECT name FROM permissions ORDER BY name",
+    /* ?3 is the invitee only when it is a user, not a member and without a live
+     * invitation to the org; the inviter only when it is a user (not the CLI). */
+    [ST_INVITATION_INSERT] =
+        "INSERT INTO org_invitations (id, org_id, user_id, role_id, invited_by, status, "
+        "created_at, expires_at) SELECT ?1, ?2, CASE WHEN EXISTS (SELECT 1 FROM users "
+        "WHERE id = ?3) AND NOT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND "
+        "user_id = ?3) AND NOT EXISTS (SELECT 1 FROM org_invitations WHERE org_id = ?2 AND "
+        "user_id = ?3 AND status = 'pending' AND expires_at > ?6) THEN ?3 END, r.id, "
+        "(SELECT id FROM users WHERE id = ?5), 'pending', ?6, ?7 "
+        "FROM roles r WHERE r.org_id = ?2 AND r.name = ?4",
+    /* The org's view: no invitee, no inviter. */
+    [ST_INVITATION_LIST_ORG] = "SELECT i.id, i.org_id, '', r.name, '', i.created_at, i.expires_at "
+                               "FROM org_invitations i JOIN roles r ON r.id = i.role_id "
+                               "WHERE i.org_id = ?1 AND i.status = 'pending' AND i.expires_at > ?4 "
+                               "ORDER BY i.created_at, i.id LIMIT ?2 OFFSET ?3",
+    [ST_INVITATION_LIST_USER] =
+        INVITATION_SELECT "WHERE i.user_id = ?1 AND i.status = 'pending' AND i.expires_at > ?4 "
+                          "ORDER BY i.created_at, i.id LIMIT ?2 OFFSET ?3",
+    [ST_INVITATION_GET] = INVITATION_SELECT "WHERE i.id = ?1 AND i.user_id = ?2",
+    [ST_INVITATION_ANSWER] = "UPDATE org_invitations SET status = ?4, answered_at = ?3 "
+                             "WHERE id = ?1 AND user_id = ?2 AND status = 'pending' "
+                             "AND expires_at > ?3",
+    [ST_INVITATION_DEAD] = "SELECT expires_at <= ?3 FROM org_invitations "
+                           "WHERE id = ?1 AND user_id = ?2 AND status = 'pending'",
+    [ST_INVITATION_REVOKE] = "UPDATE org_invitations SET status = 'revoked', answered_at = ?3 "
+                             "WHERE org_id = ?1 AND id = ?2 AND status = 'pending'",
 };
 
 /* Logs one line: what failed and SQLite's message. */

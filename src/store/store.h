@@ -61,6 +61,20 @@ struct gh_member {
     char role_name[65];
 };
 
+/**
+ * An invitation to an org, as its admins or its invitee see it. Which user it is addressed
+ * to never leaves the store: an org's admins must not learn whether a user exists.
+ */
+struct gh_invitation {
+    char id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1];
+    char org_name[129]; /* the invitee's view only ("" in the org's) */
+    char role_name[65];
+    char invited_by[65]; /* the inviter's username, the invitee's view only ("": gone) */
+    int64_t created_at;
+    int64_t expires_at;
+};
+
 struct gh_refresh_token {
     char id[GH_UUID_LEN + 1];
     unsigned char hash[GH_HASH_LEN]; /* SHA-256 of the token; the token is never stored */
@@ -165,6 +179,7 @@ typedef int (*gh_org_visit_fn)(void *arg, const struct gh_org *org);
 typedef int (*gh_role_visit_fn)(void *arg, const struct gh_role *role);
 typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
 typedef int (*gh_name_visit_fn)(void *arg, const char *name);
+typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 
@@ -262,6 +277,47 @@ struct gh_store_ops {
     /* Deletes the user with every token, key and membership. GH_ERR_CONFLICT when the user
      * is the only admin of an org. */
     gh_err (*user_delete)(struct gh_store *st, const char *id, int64_t now);
+
+    /*
+     * Invitations to an org (pending -> accepted | declined | revoked). A pending one past
+     * its expires_at is dead: it is listed nowhere and can only be revoked.
+     *
+     * invitation_create stores inv (its id, org_id, role_name, created_at and expires_at;
+     * the rest is ignored) for user_id, made by invited_by (a user id, or NULL). It is stored
+     * addressed to nobody, so that it can never be accepted, when user_id is NULL or not a
+     * user, is already a member of the org, or already has a live invitation there: it
+     * looks the same to the org either way. GH_ERR_NOT_FOUND no such org or no such role in
+     * it; GH_ERR_CONFLICT inv->id taken.
+     */
+    gh_err (*invitation_create)(struct gh_store *st, const struct gh_invitation *inv,
+                                const char *user_id, const char *invited_by);
+    /* The live invitations of org_id, oldest first, as its admins see them (no invitee). */
+    gh_err (*invitation_list_org)(struct gh_store *st, const char *org_id, int64_t now,
+                                  size_t limit, size_t offset, gh_invitation_visit_fn fn,
+                                  void *arg);
+    /* The live invitations addressed to user_id, oldest first, with org name and inviter. */
+    gh_err (*invitation_list_user)(struct gh_store *st, const char *user_id, int64_t now,
+                                   size_t limit, size_t offset, gh_invitation_visit_fn fn,
+                                   void *arg);
+    /*
+     * Consumes invitation id addressed to user_id and makes the user a member of its org
+     * with its role, appending the user to the revocation feed, in one transaction: of
+     * several concurrent accepts exactly one succeeds. *out (may be NULL) gets the
+     * invitee's view of it. GH_ERR_NOT_FOUND no pending invitation id addressed to
+     * user_id (another's, already answered, revoked, or its org or role gone);
+     * GH_ERR_EXPIRED pending but dead at now; GH_ERR_CONFLICT already a member (nothing
+     * changes).
+     */
+    gh_err (*invitation_accept)(struct gh_store *st, const char *user_id, const char *id,
+                                int64_t now, struct gh_invitation *out);
+    /* Marks invitation id addressed to user_id declined; errors as invitation_accept. */
+    gh_err (*invitation_decline)(struct gh_store *st, const char *user_id, const char *id,
+                                 int64_t now);
+    /* Marks pending invitation id of org_id revoked (a dead one too). GH_ERR_NOT_FOUND
+     * none pending in that org. */
+    gh_err (*invitation_revoke)(struct gh_store *st, const char *org_id, const char *id,
+                                int64_t now);
+
     /* Permissions declared through the API. GH_ERR_CONFLICT when already declared. */
     gh_err (*perm_add)(struct gh_store *st, const char *name, int64_t now);
     gh_err (*perm_list)(struct gh_store *st, gh_name_visit_fn fn, void *arg);

@@ -23,6 +23,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("GATEHOUSE_BIN") or str(REPO / "build" / "gatehouse")
 ADMIN_PASSWORD = "Tq8-vexing-Walrus-51!"
 TIMEOUT = 15  # seconds, for every HTTP call
+MY_INVITATIONS = "/api/v1/auth/me/invitations"
 
 # Environment given to every server unless a test overrides it.
 BASE_ENV = {
@@ -258,6 +259,27 @@ class Server:
 
     def tokens(self, username, password):
         return self.login(username, password).json()
+
+    def accept_invitation(self, invitee_headers, org_id):
+        """The invitee (its credential headers) accepts its one live invitation to org_id;
+        returns the new membership ({id, name, role})."""
+        r = self.get(MY_INVITATIONS, headers=invitee_headers, params={"limit": 1000})
+        assert r.status_code == 200, (r.status_code, r.text)
+        ids = [i["id"] for i in r.json()["items"] if i["org_id"] == org_id]
+        assert len(ids) == 1, (org_id, r.text)
+        r = self.post(f"{MY_INVITATIONS}/{ids[0]}/accept", headers=invitee_headers)
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()
+
+    def join(self, headers, org_id, user, role="member"):
+        """Makes user (a dict with id, username, password and maybe "h") a member of
+        org_id with role the way an org admin (headers) must: an invitation (202) that the
+        user accepts with its own token. Returns the membership."""
+        r = self.post(f"/api/v1/orgs/{org_id}/members", {"user_id": user["id"], "role": role},
+                      headers=headers)
+        assert r.status_code == 202, (r.status_code, r.text)
+        h = user.get("h") or bearer(self.tokens(user["username"], user["password"])["access_token"])
+        return self.accept_invitation(h, org_id)
 
     def jwks(self):
         r = self.get("/.well-known/jwks.json")

@@ -17,6 +17,7 @@ USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
 PRIMARY = "/api/v1/auth/me/primary-org"
+MY_INVITATIONS = "/api/v1/auth/me/invitations"
 
 # Permissions the RBAC servers declare for their apps (config), beyond Gatehouse's own.
 APP_PERMISSIONS = ("file:read", "file:write", "file:delete", "doc:read", "doc:write")
@@ -98,9 +99,16 @@ def create_org(server, headers, name=None, expect=201):
     return ok(r, expect)
 
 
-def add_member(server, headers, org_id, user_id, role="member", expect=201):
+def add_member(server, headers, org_id, invitee, role="member", expect=201):
+    """Makes invitee (an Actor) a member of org_id with role as the caller (headers) may:
+    a superadmin's add takes effect at once (201); anyone else's is an invitation (202)
+    that invitee accepts here, and the member is returned as a 201 would show it. Another
+    expect (403, 404, 422...) is the status of the add itself."""
     r = call(server, "POST", f"{ORGS}/{org_id}/members", headers,
-             {"user_id": user_id, "role": role})
+             {"user_id": invitee.id, "role": role})
+    if r.status_code == 202 and expect == 201:
+        server.accept_invitation(invitee.h, org_id)
+        return {"user_id": invitee.id, "username": invitee.username, "role": role}
     return ok(r, expect)
 
 

@@ -92,7 +92,7 @@ def test_ownership(srv):
                     headers=a["h"]).json()
     assert role["permissions"] == ["file:delete:own", "file:read"]
     m = person(srv)
-    srv.post(f"{base}/members", {"user_id": m["id"], "role": "self"}, headers=a["h"])
+    srv.join(a["h"], org["id"], m, "self")
     hm = bearer(srv.post("/api/v1/auth/login", {"username": m["username"],
                                                 "password": m["password"],
                                                 "org_id": org["id"]}).json()["access_token"])

@@ -54,10 +54,9 @@ def new_org(s, h, name=None):
     return r.json()
 
 
-def add(s, h, org, user_id, role="member", expect=201):
-    r = s.post(f"{ORGS}/{org}/members", {"user_id": user_id, "role": role}, headers=h)
-    assert r.status_code == expect, r.text
-    return r
+def add(s, h, org, user, role="member"):
+    """Makes user (a person) a member of org as its admin (h) must: invited, then accepted."""
+    return s.join(h, org, user, role)
 
 
 def test_create_makes_creator_admin(srv):
@@ -132,7 +131,7 @@ def test_other_orgs_answer_404_never_403(srv):
 def test_member_without_permission_gets_403_audited(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
-    add(srv, a["h"], org["id"], m["id"])
+    add(srv, a["h"], org["id"], m)
     hm = bearer(login(srv, m, org["id"])["access_token"])
     assert srv.get(f"{ORGS}/{org['id']}", headers=hm).status_code == 200  # org:read
     assert_error(srv.request("PATCH", f"{ORGS}/{org['id']}", json={"name": "mine"}, headers=hm),
@@ -166,11 +165,16 @@ def test_members_add_change_remove_and_bad_inputs(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
     base = f"{ORGS}/{org['id']}/members"
-    r = add(srv, a["h"], org["id"], m["id"])
-    assert r.json() == {"user_id": m["id"], "username": m["username"], "role": "member"}
-    add(srv, a["h"], org["id"], m["id"], expect=409)
-    assert_error(srv.post(base, {"user_id": str(uuid.uuid4()), "role": "member"}, headers=a["h"]),
-                 404, "not_found")
+    r = add(srv, a["h"], org["id"], m)
+    assert r == {"id": org["id"], "name": org["name"], "role": "member"}
+    listed = srv.get(base, headers=a["h"]).json()["items"]
+    assert {"user_id": m["id"], "username": m["username"], "role": "member"} in listed
+    # A member again, or nobody at all: an invitation like any other, and nothing changes.
+    for who in (m["id"], str(uuid.uuid4())):
+        r = srv.post(base, {"user_id": who, "role": "admin"}, headers=a["h"])
+        assert r.status_code == 202, r.text
+    assert srv.get("/api/v1/auth/me/invitations", headers=m["h"]).json()["items"] == []
+    assert srv.get(base, headers=a["h"]).json()["items"] == listed
     o = person(srv)
     assert_error(srv.post(base, {"user_id": o["id"], "role": "nope"}, headers=a["h"]),
                  422, "invalid_value")
@@ -193,7 +197,7 @@ def test_last_admin_cannot_leave_or_be_demoted(srv):
     assert_error(srv.request("PATCH", f"{base}/{a['id']}", json={"role": "member"},
                              headers=a["h"]), 409, "conflict")
     assert_error(srv.request("DELETE", f"{base}/{a['id']}", headers=a["h"]), 409, "conflict")
-    add(srv, a["h"], org["id"], m["id"], role="admin")
+    add(srv, a["h"], org["id"], m, role="admin")
     r = srv.request("PATCH", f"{base}/{a['id']}", json={"role": "member"}, headers=a["h"])
     assert r.status_code == 200
 
@@ -201,7 +205,7 @@ def test_last_admin_cannot_leave_or_be_demoted(srv):
 def test_member_may_leave(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
-    add(srv, a["h"], org["id"], m["id"])
+    add(srv, a["h"], org["id"], m)
     r = srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}", headers=m["h"])
     assert r.status_code == 204
 
@@ -255,7 +259,7 @@ def test_primary_org(srv):
 def test_demotion_and_removal_apply_at_once(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
-    add(srv, a["h"], org["id"], m["id"], role="admin")
+    add(srv, a["h"], org["id"], m, role="admin")
     hm = bearer(login(srv, m, org["id"])["access_token"])
     # warm every cache, then demote
     for _ in range(3):
@@ -280,7 +284,7 @@ def test_demotion_and_removal_apply_at_once(srv):
 def test_org_delete_revokes_tokens_scoped_to_it(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
-    add(srv, a["h"], org["id"], m["id"])
+    add(srv, a["h"], org["id"], m)
     tm = login(srv, m, org["id"])
     hm = bearer(tm["access_token"])
     assert srv.get(VERIFY, headers=hm).status_code == 200
@@ -389,7 +393,7 @@ def test_concurrent_demotions_keep_one_admin(srv):
     import threading
     a, b = person(srv), person(srv)
     org = new_org(srv, a["h"])
-    add(srv, a["h"], org["id"], b["id"], role="admin")
+    add(srv, a["h"], org["id"], b, role="admin")
     base = f"{ORGS}/{org['id']}/members"
     results = []
     go = threading.Barrier(2)
@@ -414,7 +418,7 @@ def test_members_list_pages(srv):
     a = person(srv)
     org = new_org(srv, a["h"])
     for _ in range(3):
-        add(srv, a["h"], org["id"], person(srv)["id"])
+        add(srv, a["h"], org["id"], person(srv))
     base = f"{ORGS}/{org['id']}/members"
     first = srv.get(f"{base}?limit=3", headers=a["h"]).json()
     assert len(first["items"]) == 3 and first["next_offset"] == 3
@@ -427,7 +431,7 @@ def test_members_list_pages(srv):
 def test_a_denial_is_audited_in_the_org_of_the_path(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
-    add(srv, a["h"], org["id"], m["id"])
+    add(srv, a["h"], org["id"], m)
     # m's token is for the default org; the refusal happens in org
     assert_error(srv.request("DELETE", f"{ORGS}/{org['id']}", headers=m["h"]), 403)
     rows = wait_audit(srv, "PERMISSION_DENIED", user_id=m["id"], path=f"{ORGS}/{org['id']}")
@@ -437,7 +441,7 @@ def test_a_denial_is_audited_in_the_org_of_the_path(srv):
 def test_a_key_cannot_make_its_owner_leave(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
-    add(srv, a["h"], org["id"], m["id"])
+    add(srv, a["h"], org["id"], m)
     hm = bearer(login(srv, m, org["id"])["access_token"])
     key = srv.post("/api/v1/api-keys", {"name": "k"}, headers=hm).json()["key"]
     r = srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}",

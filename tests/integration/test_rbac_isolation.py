@@ -48,9 +48,9 @@ class Tenants:
         self.c = new_actor(s, prefix="ic")
         self.role_a = create_role(s, self.a.h, self.A["id"], ["doc:write", "org:read"])
         self.role_b = create_role(s, self.b.h, self.B["id"], ["doc:read"])
-        add_member(s, self.a.h, self.A["id"], self.m.id, "member")
-        add_member(s, self.a.h, self.A["id"], self.c.id, self.role_a["name"])
-        add_member(s, self.b.h, self.B["id"], self.n.id, "member")
+        add_member(s, self.a.h, self.A["id"], self.m, "member")
+        add_member(s, self.a.h, self.A["id"], self.c, self.role_a["name"])
+        add_member(s, self.b.h, self.B["id"], self.n, "member")
         self.m.relogin(self.A["id"])
         self.c.relogin(self.A["id"])
         self.n.relogin(self.B["id"])
@@ -225,15 +225,19 @@ def test_changes_in_an_org_are_audited_in_that_org(t):
     tok = login(s, t.a.username, t.a.password)  # the default org's token
     h = bearer(tok["access_token"])
     u = new_actor(s, prefix="iau")
-    add_member(s, h, A, u.id, "member")
+    add_member(s, h, A, u, "member")
     role = create_role(s, h, A, ["file:read"])
     ok(call(s, "PATCH", f"{ORGS}/{A}/members/{u.id}", h, {"role": role["name"]}), 200)
     ok(call(s, "DELETE", f"{ORGS}/{A}/members/{u.id}", h), 204)
     def about_u():
         rows = wait_audit(s, "MEMBERSHIP_CHANGE", user_id=t.a.id)
         return [r for r in rows if u.id in (r["metadata"] or "")]
-    rows = poll(lambda: len(about_u()) == 3 and about_u())
+    rows = poll(lambda: len(about_u()) == 2 and about_u())
     assert rows and {r["org_id"] for r in rows} == {A}, rows
+    # The add was an invitation (by the admin) and its acceptance (by u): both A's too.
+    for action, who in (("MEMBER_INVITED", t.a.id), ("INVITATION_ACCEPTED", u.id)):
+        rows = wait_audit(s, action, user_id=who)
+        assert rows and {r["org_id"] for r in rows} == {A}, (action, rows)
     rows = wait_audit(s, "ROLE_CHANGE", user_id=t.a.id)
     assert rows and {r["org_id"] for r in rows} == {A}, rows
 
@@ -466,7 +470,7 @@ def test_org_admin_cannot_write_users_shared_with_other_orgs(t):
     """n is in B and the default org: A's admin, after n joins A too, sees n, but may not
     disable, change or delete a user other orgs share."""
     s = t.s
-    add_member(s, t.a.h, t.A["id"], t.n.id, "member")
+    add_member(s, t.a.h, t.A["id"], t.n, "member")
     assert ok(call(s, "GET", f"{USERS}/{t.n.id}", t.a.h), 200)["id"] == t.n.id
     for method, body in (("PATCH", {"disabled": True}), ("PATCH", {"full_name": "x"}),
                          ("DELETE", None)):
@@ -479,9 +483,9 @@ def test_users_api_shows_no_other_orgs_ids(t):
     reads of the user names no org of A's (the primary org is A here)."""
     s = t.s
     v = new_actor(s, prefix="iv")
-    add_member(s, t.a.h, t.A["id"], v.id, "member")
+    add_member(s, t.a.h, t.A["id"], v, "member")
     assert call(s, "PUT", PRIMARY, v.h, {"org_id": t.A["id"]}).status_code == 204
-    add_member(s, t.b.h, t.B["id"], v.id, "member")
+    add_member(s, t.b.h, t.B["id"], v, "member")
     r = call(s, "GET", f"{USERS}/{v.id}", t.b.h)
     assert r.status_code == 200, r.text
     assert t.A["id"] not in r.text, r.text
@@ -497,7 +501,7 @@ def test_org_admin_disabling_its_own_user_reaches_cached_credentials(t):
     and key fail at once; A's other members do not notice."""
     s, A = t.s, t.A["id"]
     x = new_actor(s, prefix="ix")
-    add_member(s, t.a.h, A, x.id, "member")
+    add_member(s, t.a.h, A, x, "member")
     default = ok(call(s, "GET", ME, x.h), 200)["primary_org_id"]
     ok(call(s, "DELETE", f"{ORGS}/{default}/members/{x.id}", x.h), 204)
     x.relogin(A)
@@ -515,7 +519,7 @@ def test_org_admin_disabling_its_own_user_reaches_cached_credentials(t):
 def test_org_admin_cannot_make_operators(t):
     s = t.s
     excl = new_actor(s, prefix="iop")
-    add_member(s, t.a.h, t.A["id"], excl.id, "member")
+    add_member(s, t.a.h, t.A["id"], excl, "member")
     for who in (excl.id, t.a.id):
         assert_error(call(s, "PATCH", f"{USERS}/{who}", t.a.h, {"superadmin": True}), 403)
     assert ok(call(s, "GET", ME, t.a.h), 200)["superadmin"] is False
@@ -528,7 +532,7 @@ def test_delegated_admin_cannot_escalate(t):
     deleg = create_role(s, t.a.h, A, ["org:admin", "org:read", "role:read", "role:write",
                                       "file:read"])
     d = new_actor(s, prefix="idl")
-    add_member(s, t.a.h, A, d.id, deleg["name"])
+    add_member(s, t.a.h, A, d, deleg["name"])
     d.relogin(A)
     u = new_actor(s, prefix="idu")
     for method, path, body in (
@@ -546,7 +550,7 @@ def test_delegated_admin_cannot_escalate(t):
     # Within what it holds it may act.
     small = ok(call(s, "POST", f"{ORGS}/{A}/roles", d.h,
                     {"name": unique_name("r"), "permissions": ["file:read"]}), 201)
-    ok(call(s, "POST", f"{ORGS}/{A}/members", d.h, {"user_id": u.id, "role": small["name"]}), 201)
+    add_member(s, d.h, A, u, small["name"])
     assert check(s, d.h, "file:write")["allowed"] is False
     assert check(s, u.h, "file:read", org_id=A)["allowed"] is True
 
@@ -559,7 +563,7 @@ def test_last_admin_survives_concurrent_changes(iso, race):
         a = new_actor(iso, prefix="ira")
         A = create_org(iso, a.h)["id"]
         b = new_actor(iso, prefix="irb")
-        add_member(iso, a.h, A, b.id, "admin")
+        add_member(iso, a.h, A, b, "admin")
         reqs = {
             "demote each other": [("PATCH", f"{ORGS}/{A}/members/{b.id}", a.h, {"role": "member"}),
                                   ("PATCH", f"{ORGS}/{A}/members/{a.id}", b.h, {"role": "member"})],

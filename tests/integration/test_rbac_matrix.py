@@ -58,11 +58,16 @@ class World:
         self.custom = new_actor(s, prefix="mcus")
         self.target = new_actor(s, prefix="mtgt")    # a member of A to change or remove
         self.outsider = new_actor(s, prefix="mout")  # nobody's member but the default org's
-        add_member(s, self.admin.h, self.A, self.member.id, "member")
-        add_member(s, self.admin.h, self.A, self.custom.id, self.reader["name"])
-        add_member(s, self.admin.h, self.A, self.target.id, "member")
+        add_member(s, self.admin.h, self.A, self.member, "member")
+        add_member(s, self.admin.h, self.A, self.custom, self.reader["name"])
+        add_member(s, self.admin.h, self.A, self.target, "member")
         self.member.relogin(self.A)
         self.custom.relogin(self.A)
+        # A pending invitation to A, addressed to B's admin (who may accept or decline it).
+        r = call(s, "POST", f"{ORGS}/{self.A}/members", self.admin.h,
+                 {"user_id": self.other.id, "role": "member"})
+        assert r.status_code == 202, r.text
+        self.invitation = r.json()["invitation"]["id"]
         self.victim_role = create_role(s, self.admin.h, self.A, ["doc:read"])
         self.key = make_key(s, self.admin.h, scopes=["org:read"], org_id=self.A)
         self.admin_key = make_key(s, self.admin.h, org_id=self.A)  # one to revoke
@@ -134,10 +139,26 @@ MATRIX = {
             **st(204, member=403, custom=403, other=404, key=403)),
     ("GET", "/api/v1/orgs/*/members"):
         row(lambda w: f"{ORGS}/{w.A}/members", **st(200, other=404)),
+    # An operator adds at once; an org's admin (or its key) invites.
     ("POST", "/api/v1/orgs/*/members"):
         row(lambda w: f"{ORGS}/{w.A}/members",
             lambda w: {"user_id": w.outsider.id, "role": "member"}, mut=True,
-            **st(201, member=403, custom=403, other=404, key=403)),
+            **st(202, super=201, member=403, custom=403, other=404, key=403)),
+    ("GET", "/api/v1/orgs/*/invitations"):
+        row(lambda w: f"{ORGS}/{w.A}/invitations",
+            **st(200, member=403, custom=403, other=404, key=403)),
+    ("DELETE", "/api/v1/orgs/*/invitations/*"):
+        row(lambda w: f"{ORGS}/{w.A}/invitations/{w.invitation}", mut=True,
+            **st(204, member=403, custom=403, other=404, key=403)),
+    # The invitee's own: only B's admin is invited; anyone else's answer is 404.
+    ("GET", "/api/v1/auth/me/invitations"):
+        row(lambda w: "/api/v1/auth/me/invitations", **st(200, key=403)),
+    ("POST", "/api/v1/auth/me/invitations/*/accept"):
+        row(lambda w: f"/api/v1/auth/me/invitations/{w.invitation}/accept", mut=True,
+            **st(404, other=200, key=403)),
+    ("POST", "/api/v1/auth/me/invitations/*/decline"):
+        row(lambda w: f"/api/v1/auth/me/invitations/{w.invitation}/decline", mut=True,
+            **st(404, other=204, key=403)),
     ("PATCH", "/api/v1/orgs/*/members/*"):
         row(lambda w: f"{ORGS}/{w.A}/members/{w.target.id}", lambda w: {"role": "admin"},
             mut=True, **st(200, member=403, custom=403, other=404, key=403)),

@@ -187,7 +187,9 @@ class World:
         a = self.an_admin(org)
         r = call(self.s, "POST", f"{ORGS}/{org.id}/members", a.h,
                  {"user_id": u.id, "role": role})
-        self.expect(r, 201, f"{a.username} adds {u.username} to {org.id} as {role}")
+        self.expect(r, 202, f"{a.username} invites {u.username} to {org.id} as {role}")
+        self.s.accept_invitation(u.h, org.id)
+        self.log.append(f"{u.username} accepts")
         org.members[u.id] = role
 
     def op_set_role(self):
@@ -358,8 +360,8 @@ class World:
         elif not may:
             want = 403
         elif kind == "add":
-            want = (403 if not self.holds(org, u.id, org.roles[role]) else
-                    409 if target.id in org.members else 201)
+            # An invitation, whether the target is a member already or not (no telling).
+            want = 403 if not self.holds(org, u.id, org.roles[role]) else 202
         elif kind in ("set", "remove") and target.id not in org.members:
             want = 404
         elif kind in ("set", "remove") and \
@@ -385,7 +387,9 @@ class World:
         r = call(self.s, req[0], req[1], u.h, req[2])
         self.expect(r, want, f"attempt by {u.username} ({org.members.get(u.id, 'outsider')}): "
                              f"{req[0]} {req[1]} {req[2]}")
-        if want == 201 and kind == "add":
+        if want == 202 and target.id not in org.members:
+            self.s.accept_invitation(target.h, org.id)
+            self.log.append(f"{target.username} accepts")
             org.members[target.id] = role
         elif want == 200 and kind == "set":
             org.members[target.id] = role
@@ -503,7 +507,7 @@ def one_perm_users(rs):
     for g in GRANTS:
         role = create_role(rs, owner.h, org["id"], [g])
         u = new_actor(rs, prefix="wu")
-        add_member(rs, owner.h, org["id"], u.id, role["name"])
+        add_member(rs, owner.h, org["id"], u, role["name"])
         users[g] = u
     return org["id"], users, owner
 
@@ -547,7 +551,7 @@ def test_check_defaults_to_token_org(rs):
     org = create_org(rs, owner.h)
     role = create_role(rs, owner.h, org["id"], ["doc:write"])
     u = new_actor(rs, prefix="tdu")
-    add_member(rs, owner.h, org["id"], u.id, role["name"])
+    add_member(rs, owner.h, org["id"], u, role["name"])
     # The token of the default org: the member role there has no doc:write.
     assert check(rs, u.h, "doc:write")["allowed"] is False
     assert check(rs, u.h, "doc:write", org_id=org["id"])["allowed"] is True
@@ -596,7 +600,7 @@ def test_declared_permission_becomes_grantable_and_checkable(rs):
     assert call(rs, "POST", "/api/v1/permissions", root.h, {"name": perm}).status_code == 201
     role = create_role(rs, a.h, org["id"], [perm])
     u = new_actor(rs, prefix="dpu")
-    add_member(rs, a.h, org["id"], u.id, role["name"])
+    add_member(rs, a.h, org["id"], u, role["name"])
     got = check(rs, u.h, perm, org_id=org["id"])
     assert got == {"allowed": True, "reason": "granted"}, got
     assert check(rs, a.h, perm.split(":")[0] + ":*", org_id=org["id"])["allowed"] is True

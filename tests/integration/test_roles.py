@@ -143,9 +143,7 @@ def test_no_escalation_through_roles(srv):
     a, org = setup_org(srv)
     lead = create_role(srv, a["h"], org, "lead", ["role:read", "role:write", "file:read"])
     m = person(srv)
-    r = srv.post(f"{ORGS}/{org['id']}/members", {"user_id": m["id"], "role": "lead"},
-                 headers=a["h"])
-    assert r.status_code == 201
+    srv.join(a["h"], org["id"], m, "lead")
     hm = login_into(srv, m, org["id"])
     # may write roles within what it holds
     create_role(srv, hm, org, "viewer", ["file:read"])
@@ -162,7 +160,7 @@ def test_role_in_use_cannot_be_deleted(srv):
     a, org = setup_org(srv)
     role = create_role(srv, a["h"], org, "ops", ["file:read"])
     m = person(srv)
-    srv.post(f"{ORGS}/{org['id']}/members", {"user_id": m["id"], "role": "ops"}, headers=a["h"])
+    srv.join(a["h"], org["id"], m, "ops")
     assert_error(srv.request("DELETE", f"{ORGS}/{org['id']}/roles/{role['id']}", headers=a["h"]),
                  409, "conflict")
 
@@ -171,8 +169,7 @@ def test_role_edit_reaches_live_tokens_and_keys(srv):
     a, org = setup_org(srv)
     role = create_role(srv, a["h"], org, "uploader", ["file:read", "file:write"])
     m = person(srv)
-    srv.post(f"{ORGS}/{org['id']}/members", {"user_id": m["id"], "role": "uploader"},
-             headers=a["h"])
+    srv.join(a["h"], org["id"], m, "uploader")
     hm = login_into(srv, m, org["id"])
     key = srv.post("/api/v1/api-keys", {"name": "k"}, headers=hm).json()["key"]
     hk = {"X-API-Key": key}
@@ -195,8 +192,7 @@ def test_role_edit_reaches_live_tokens_and_keys(srv):
 def test_member_role_cannot_read_roles(srv):
     a, org = setup_org(srv)
     m = person(srv)
-    srv.post(f"{ORGS}/{org['id']}/members", {"user_id": m["id"], "role": "member"},
-             headers=a["h"])
+    srv.join(a["h"], org["id"], m)
     hm = login_into(srv, m, org["id"])
     assert_error(srv.get(f"{ORGS}/{org['id']}/roles", headers=hm), 403, "forbidden")
 
@@ -218,7 +214,7 @@ def test_a_delegated_admin_cannot_touch_stronger_members(srv):
     d, a2, m = person(srv), person(srv), person(srv)
     base = f"{ORGS}/{org['id']}/members"
     for u, role in ((d, "deputy"), (a2, "admin"), (m, "member")):
-        assert srv.post(base, {"user_id": u["id"], "role": role}, headers=a["h"]).status_code == 201
+        srv.join(a["h"], org["id"], u, role)
     hd = login_into(srv, d, org["id"])
     for method, target, body in (("PATCH", a2["id"], {"role": "member"}),
                                  ("DELETE", a2["id"], None),
@@ -228,5 +224,5 @@ def test_a_delegated_admin_cannot_touch_stronger_members(srv):
                      "forbidden")
     # one it could have made itself: allowed
     v = person(srv)
-    assert srv.post(base, {"user_id": v["id"], "role": "deputy"}, headers=a["h"]).status_code == 201
+    srv.join(a["h"], org["id"], v, "deputy")
     assert srv.request("DELETE", f"{base}/{v['id']}", headers=hd).status_code == 204

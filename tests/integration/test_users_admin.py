@@ -151,7 +151,7 @@ def test_org_user_admin_sees_its_members_only(srv, root):
                                                 "password": a["password"],
                                                 "org_id": org["id"]}).json()["access_token"])
     m, outsider = person(srv), person(srv)
-    srv.post(f"{ORGS}/{org['id']}/members", {"user_id": m["id"], "role": "member"}, headers=ha)
+    srv.join(ha, org["id"], m)
     ids = {u["id"] for u in srv.get(USERS, headers=ha).json()["items"]}
     assert ids == {a["id"], m["id"]}
     assert srv.get(f"{USERS}/{m['id']}", headers=ha).status_code == 200
@@ -170,7 +170,7 @@ def test_org_admin_never_reads_another_orgs_id(srv, root):
                                                 "password": a["password"],
                                                 "org_id": org["id"]}).json()["access_token"])
     m = person(srv)  # primary org: default
-    srv.post(f"{ORGS}/{org['id']}/members", {"user_id": m["id"], "role": "member"}, headers=ha)
+    srv.join(ha, org["id"], m)
     assert srv.get(f"{USERS}/{m['id']}", headers=ha).json()["primary_org_id"] is None
     listed = [u for u in srv.get(USERS, headers=ha).json()["items"] if u["id"] == m["id"]]
     assert listed and listed[0]["primary_org_id"] is None

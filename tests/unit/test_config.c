@@ -133,6 +133,8 @@ static void defaults(void **state)
     assert_int_equal(c.require_symbol, 0);
     assert_int_equal(c.reject_common, 1);
     assert_int_equal(c.min_entropy_bits, 20);
+    assert_int_equal(c.invitation_ttl, 7 * 86400);
+    assert_int_equal(c.superadmin_direct_add, 1);
     assert_int_equal(c.hash_threads, 0);
     assert_int_equal(c.hash_queue, 64);
     assert_int_equal(c.io_threads, 2);
@@ -367,6 +369,14 @@ static void durations(void **state)
                 "GATEHOUSE_AUTH_REFRESH_TTL: expected a duration from 10s to 365d, got \"366d\"");
     env_rejects("GATEHOUSE_SERVER_CONNECTION_TIMEOUT=0",
                 "GATEHOUSE_SERVER_CONNECTION_TIMEOUT: expected a duration from 1s to 1h, got \"0\"");
+    env_rejects("GATEHOUSE_ORGS_INVITATION_TTL=0",
+                "GATEHOUSE_ORGS_INVITATION_TTL: expected a duration from 1s to 365d, got \"0\"");
+    env_rejects("GATEHOUSE_ORGS_INVITATION_TTL=366d",
+                "GATEHOUSE_ORGS_INVITATION_TTL: expected a duration from 1s to 365d, got \"366d\"");
+    env_accepts("GATEHOUSE_ORGS_INVITATION_TTL=36h", &c);
+    assert_int_equal(c.invitation_ttl, 36 * 3600);
+    env_accepts("GATEHOUSE_ORGS_SUPERADMIN_DIRECT_ADD=off", &c);
+    assert_int_equal(c.superadmin_direct_add, 0);
     /* The example from the contract, from a file. */
     yaml_rejects("# c\nauth:\n  issuer: x\n  access_ttl: soon\n",
                  ":4: auth.access_ttl: expected a duration like 15m, got \"soon\"");
@@ -605,11 +615,11 @@ static void file_structure(void **state)
                  "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
                                  "storage, auth, password, login, audit, metrics, rate_limit, admin, "
-                                 "authz, forward_auth, alerts, workers, log");
+                                 "authz, orgs, forward_auth, alerts, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
                                           "login, audit, metrics, rate_limit, admin, authz, "
-                                          "forward_auth, "
+                                          "orgs, forward_auth, "
                                           "alerts, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");

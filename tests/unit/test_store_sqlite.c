@@ -968,6 +968,250 @@ static void audit_append_writes_a_row(void **state)
     sqlite3_close(db);
 }
 
+/* ---- invitations ---- */
+
+struct inv_seen {
+    int n;
+    struct gh_invitation last;
+};
+
+static int see_invitation(void *arg, const struct gh_invitation *inv)
+{
+    struct inv_seen *v = arg;
+    v->n++;
+    v->last = *inv;
+    return 0;
+}
+
+/* Invites user_id (may be NULL) to org with role, live from 100 to 200; id gets its id. */
+static gh_err invite(const struct fixture *f, const char *org_id, const char *user_id,
+                     const char *role, const char *by, char id[GH_UUID_LEN + 1])
+{
+    struct gh_invitation inv;
+    memset(&inv, 0, sizeof(inv));
+    gh_uuid_v7(inv.id);
+    snprintf(inv.org_id, sizeof(inv.org_id), "%s", org_id);
+    snprintf(inv.role_name, sizeof(inv.role_name), "%s", role);
+    inv.created_at = 100;
+    inv.expires_at = 200;
+    memcpy(id, inv.id, sizeof(inv.id));
+    return ops->invitation_create(f->st, &inv, user_id, by);
+}
+
+static int list_user(const struct fixture *f, const char *user_id, int64_t now, struct inv_seen *v)
+{
+    memset(v, 0, sizeof(*v));
+    assert_int_equal(ops->invitation_list_user(f->st, user_id, now, 100, 0, see_invitation, v),
+                     GH_OK);
+    return v->n;
+}
+
+static int list_org(const struct fixture *f, const char *org_id, int64_t now, struct inv_seen *v)
+{
+    memset(v, 0, sizeof(*v));
+    assert_int_equal(ops->invitation_list_org(f->st, org_id, now, 100, 0, see_invitation, v),
+                     GH_OK);
+    return v->n;
+}
+
+static void invitations_accept_makes_a_member_once(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    struct inv_seen seen;
+    char id[GH_UUID_LEN + 1];
+    add_user(f, "kate", "kate@x.io", &u);
+    add_user(f, "liam", "liam@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, id), GH_OK);
+
+    /* The invitee's view names org and inviter; the org's names neither invitee nor inviter. */
+    assert_int_equal(list_user(f, v.id, 150, &seen), 1);
+    assert_string_equal(seen.last.id, id);
+    assert_string_equal(seen.last.org_name, "Alpha");
+    assert_string_equal(seen.last.role_name, "member");
+    assert_string_equal(seen.last.invited_by, "kate");
+    assert_int_equal(seen.last.expires_at, 200);
+    assert_int_equal(list_org(f, a.id, 150, &seen), 1);
+    assert_string_equal(seen.last.role_name, "member");
+    assert_string_equal(seen.last.org_name, "");
+    assert_string_equal(seen.last.invited_by, "");
+    assert_int_equal(list_user(f, u.id, 150, &seen), 0);
+    struct gh_membership m;
+    assert_int_equal(ops->member_get(f->st, a.id, v.id, &m), GH_ERR_NOT_FOUND);
+
+    /* Another user, another org, an unknown id: not found, and nothing changes. */
+    assert_int_equal(ops->invitation_accept(f->st, u.id, id, 150, NULL), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->invitation_revoke(f->st, f->org.id, id, 150), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, "no-such-id", 150, NULL),
+                     GH_ERR_NOT_FOUND);
+
+    int64_t feed = raw_int(f, "SELECT count(*) FROM revocations WHERE user_id = ?1", v.id);
+    struct gh_invitation got;
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id, 150, &got), GH_OK);
+    assert_string_equal(got.org_id, a.id);
+    assert_string_equal(got.role_name, "member");
+    assert_int_equal(ops->member_get(f->st, a.id, v.id, &m), GH_OK);
+    assert_string_equal(m.role_name, "member");
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM revocations WHERE user_id = ?1", v.id),
+                     feed + 1);
+    /* Consumed: a second answer of any kind finds nothing. */
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id, 150, NULL), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->invitation_decline(f->st, v.id, id, 150), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->invitation_revoke(f->st, a.id, id, 150), GH_ERR_NOT_FOUND);
+    assert_int_equal(list_user(f, v.id, 150, &seen), 0);
+    assert_int_equal(list_org(f, a.id, 150, &seen), 0);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM memberships WHERE user_id = ?1", v.id), 1);
+}
+
+static void invitations_addressed_to_nobody(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    struct inv_seen seen;
+    char id[GH_UUID_LEN + 1], id2[GH_UUID_LEN + 1], none[GH_UUID_LEN + 1];
+    add_user(f, "mona", "mona@x.io", &u);
+    add_user(f, "nick", "nick@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    /* Unknown user, no user, a member, one invited twice: each is stored and listed alike. */
+    gh_uuid_v7(none);
+    assert_int_equal(invite(f, a.id, none, "member", u.id, id), GH_OK);
+    assert_int_equal(invite(f, a.id, NULL, "member", NULL, id), GH_OK);
+    assert_int_equal(invite(f, a.id, u.id, "member", u.id, id), GH_OK);
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, id), GH_OK);
+    assert_int_equal(invite(f, a.id, v.id, "admin", u.id, id2), GH_OK);
+    assert_int_equal(list_org(f, a.id, 150, &seen), 5);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM org_invitations WHERE user_id IS NULL", NULL),
+                     4);
+    /* the one live invitation of v is the first; the second can never be accepted */
+    assert_int_equal(list_user(f, v.id, 150, &seen), 1);
+    assert_string_equal(seen.last.id, id);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id2, 150, NULL), GH_ERR_NOT_FOUND);
+    assert_int_equal(list_user(f, u.id, 150, &seen), 0);
+    /* no such role in the org, no such org */
+    assert_int_equal(invite(f, a.id, v.id, "nope", u.id, id2), GH_ERR_NOT_FOUND);
+    assert_int_equal(invite(f, "no-such-org", v.id, "member", u.id, id2), GH_ERR_NOT_FOUND);
+    /* a dead invitation no longer blocks a new one */
+    assert_int_equal(list_user(f, v.id, 250, &seen), 0);
+    struct gh_invitation inv;
+    memset(&inv, 0, sizeof(inv));
+    gh_uuid_v7(inv.id);
+    memcpy(inv.org_id, a.id, sizeof(inv.org_id));
+    snprintf(inv.role_name, sizeof(inv.role_name), "admin");
+    inv.created_at = 250;
+    inv.expires_at = 300;
+    assert_int_equal(ops->invitation_create(f->st, &inv, v.id, u.id), GH_OK);
+    assert_int_equal(list_user(f, v.id, 260, &seen), 1);
+    assert_string_equal(seen.last.role_name, "admin");
+    /* a taken id */
+    assert_int_equal(ops->invitation_create(f->st, &inv, v.id, u.id), GH_ERR_CONFLICT);
+    /* a deleted invitee or inviter leaves the row, addressed to nobody */
+    assert_int_equal(ops->user_delete(f->st, v.id, 270), GH_OK);
+    assert_int_equal(list_org(f, a.id, 270, &seen), 1);
+    assert_string_equal(seen.last.id, inv.id);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM org_invitations WHERE user_id IS NULL", NULL),
+                     6);
+}
+
+static void invitations_decline_expire_revoke(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    struct inv_seen seen;
+    char id[GH_UUID_LEN + 1];
+    add_user(f, "olga", "olga@x.io", &u);
+    add_user(f, "pete", "pete@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, id), GH_OK);
+    assert_int_equal(ops->invitation_decline(f->st, u.id, id, 150), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->invitation_decline(f->st, v.id, id, 150), GH_OK);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id, 150, NULL), GH_ERR_NOT_FOUND);
+    assert_int_equal(list_org(f, a.id, 150, &seen), 0);
+
+    /* dead at 200: expired for its invitee, still revocable by the org */
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, id), GH_OK);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id, 200, NULL), GH_ERR_EXPIRED);
+    assert_int_equal(ops->invitation_decline(f->st, v.id, id, 250), GH_ERR_EXPIRED);
+    assert_int_equal(ops->invitation_accept(f->st, u.id, id, 250, NULL), GH_ERR_NOT_FOUND);
+    struct gh_membership m;
+    assert_int_equal(ops->member_get(f->st, a.id, v.id, &m), GH_ERR_NOT_FOUND);
+    assert_int_equal(list_org(f, a.id, 200, &seen), 0);
+    assert_int_equal(ops->invitation_revoke(f->st, a.id, id, 250), GH_OK);
+    assert_int_equal(ops->invitation_revoke(f->st, a.id, id, 250), GH_ERR_NOT_FOUND);
+
+    /* revoked before an answer */
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, id), GH_OK);
+    assert_int_equal(ops->invitation_revoke(f->st, f->org.id, id, 150), GH_ERR_NOT_FOUND);
+    assert_int_equal(ops->invitation_revoke(f->st, a.id, id, 150), GH_OK);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id, 150, NULL), GH_ERR_NOT_FOUND);
+
+    /* a member by other means meanwhile: accepting conflicts and changes nothing */
+    assert_int_equal(invite(f, a.id, v.id, "admin", u.id, id), GH_OK);
+    assert_int_equal(ops->member_add(f->st, a.id, v.id, "member", 150), GH_OK);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id, 160, NULL), GH_ERR_CONFLICT);
+    assert_int_equal(ops->member_get(f->st, a.id, v.id, &m), GH_OK);
+    assert_string_equal(m.role_name, "member");
+    assert_int_equal(list_user(f, v.id, 160, &seen), 1);
+
+    /* the org's deletion takes its invitations */
+    assert_int_equal(ops->member_remove(f->st, a.id, v.id, 170), GH_OK);
+    assert_int_equal(ops->org_delete(f->st, a.id, 170, NULL, NULL), GH_OK);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, id, 170, NULL), GH_ERR_NOT_FOUND);
+    assert_int_equal(list_user(f, v.id, 170, &seen), 0);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM org_invitations", NULL), 0);
+}
+
+struct accepter {
+    struct gh_store *st;
+    const char *user_id, *id;
+    pthread_barrier_t *start;
+    gh_err result;
+};
+
+static void *accept_once(void *arg)
+{
+    struct accepter *r = arg;
+    pthread_barrier_wait(r->start);
+    r->result = ops->invitation_accept(r->st, r->user_id, r->id, 150, NULL);
+    return NULL;
+}
+
+static void invitations_concurrent_accept_has_one_winner(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    add_user(f, "quin", "quin@x.io", &u);
+    add_user(f, "rosa", "rosa@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    char id[GH_UUID_LEN + 1];
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, id), GH_OK);
+    int64_t feed = raw_int(f, "SELECT count(*) FROM revocations WHERE user_id = ?1", v.id);
+    pthread_t th[RACERS];
+    struct accepter r[RACERS];
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (struct accepter){f->st, v.id, id, &start, GH_ERR_INTERNAL};
+        assert_int_equal(pthread_create(&th[i], NULL, accept_once, &r[i]), 0);
+    }
+    int ok = 0, gone = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(th[i], NULL);
+        ok += r[i].result == GH_OK;
+        gone += r[i].result == GH_ERR_NOT_FOUND;
+    }
+    pthread_barrier_destroy(&start);
+    assert_int_equal(ok, 1);
+    assert_int_equal(gone, RACERS - 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM revocations WHERE user_id = ?1", v.id),
+                     feed + 1);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -995,6 +1239,10 @@ int main(void)
         T(rbac_last_admin),
         T(rbac_removal_and_org_delete_revoke),
         T(rbac_user_update_delete_and_permissions),
+        T(invitations_accept_makes_a_member_once),
+        T(invitations_addressed_to_nobody),
+        T(invitations_decline_expire_revoke),
+        T(invitations_concurrent_accept_has_one_winner),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
