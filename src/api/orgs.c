@@ -410,6 +410,11 @@ void gh_h_member_add(struct gh_req *req)
         gh_reply_json(req, 202, json_pack("{s:o}", "invitation", org_invitation_json(&inv)));
     else if (err == GH_ERR_INVALID)
         reply_value(req, "role", "no such role in this organization");
+    else if (err == GH_ERR_TOO_LARGE)
+        gh_reply_error(req, 409, "conflict",
+                       "the organization holds as many pending invitations as it may "
+                       "(orgs.max_pending_invitations): revoke some or let them expire",
+                       NULL);
     else
         reply_rbac(req, err, "org:admin", "organization", org_id);
 }

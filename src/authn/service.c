@@ -387,12 +387,14 @@ gh_err gh_auth_watch_revocations(struct gh_auth *a)
     int64_t now = now_s();
     int64_t purge_before = 0;
     if (now - a->feed_purged_at > 600) {
-        /* Every ten minutes: old feed entries, and refresh tokens a day past expiry
-         * (kept that long so a late reuse is still recognised as reuse). */
+        /* Every ten minutes: old feed entries, refresh tokens a day past expiry (kept that
+         * long so a late reuse is still recognised as reuse) and dead invitations. */
         int64_t purged = 0;
         purge_before = now - REVOCATION_FEED_KEEP;
         a->feed_purged_at = now;
         gh_err err = a->store->ops->refresh_purge(a->store->st, now - 24 * 3600, &purged);
+        if (err == GH_OK) /* answered or expired invitations, likewise a day late */
+            err = a->store->ops->invitation_purge(a->store->st, now - 24 * 3600, &purged);
         if (err != GH_OK)
             return err;
     }

@@ -637,6 +637,13 @@ static void audit_invitation(struct gh_rbac *r, const char *action, const struct
     audit(r, action, meta, who, org_id, status, md);
 }
 
+static int count_invitation(void *arg, const struct gh_invitation *inv)
+{
+    (void)inv;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
 gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                              const struct gh_invitee *to, const char *role,
                              const struct gh_reqmeta *meta, struct gh_invitation *out)
@@ -644,9 +651,18 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     static __thread struct gh_role rl;
     struct gh_invitation inv;
     char user_id[GH_UUID_LEN + 1];
+    size_t live = 0;
     gh_err err = may_assign(r, who, org_id, role, &rl);
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
+    /* Bounded, as roles are: an org cannot grow the table without end. */
+    err = r->store->ops->invitation_list_org(r->store->st, org_id, now_s(),
+                                             r->cfg->max_pending_invitations, 0,
+                                             count_invitation, &live);
+    if (err != GH_OK)
+        return err;
+    if (live >= r->cfg->max_pending_invitations)
+        return GH_ERR_TOO_LARGE;
     memset(&inv, 0, sizeof(inv));
     gh_uuid_v7(inv.id);
     memcpy(inv.org_id, org_id, strlen(org_id) + 1);

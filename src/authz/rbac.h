@@ -142,7 +142,8 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
  * the role exists and grants nothing the caller lacks). *out gets the invitation as the
  * org sees it, valid for orgs.invitation_ttl. Whether to names a user, a member or one
  * already invited changes nothing the caller can see (such an invitation can never be
- * accepted). Audited MEMBER_INVITED without the invitee.
+ * accepted). Audited MEMBER_INVITED without the invitee. GH_ERR_TOO_LARGE when the org
+ * already holds orgs.max_pending_invitations live invitations.
  */
 gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                              const struct gh_invitee *to, const char *role,

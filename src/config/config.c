@@ -163,6 +163,7 @@ static const struct key KEYS[] = {
 
     DUR("orgs.invitation_ttl", "7d", invitation_ttl, 1, DAYS(365)),
     BOOL("orgs.superadmin_direct_add", "true", superadmin_direct_add),
+    UINT("orgs.max_pending_invitations", "1000", max_pending_invitations, 1, 100000, 1),
 
     LINES("forward_auth.rules", "", forward_rules),
     STR("forward_auth.default_policy", "authenticated", forward_default, 1),

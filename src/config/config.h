@@ -111,6 +111,7 @@ struct gh_config {
 
     /* orgs.* */
     int64_t invitation_ttl;        /* orgs.invitation_ttl: how long an invitation to an org may be accepted, seconds (7d) */
+    unsigned max_pending_invitations; /* orgs.max_pending_invitations: live invitations one org may hold at once (1000) */
     int superadmin_direct_add;     /* orgs.superadmin_direct_add: a superadmin's member add takes effect at once, without an invitation (true) */
 
     /* forward_auth.* */

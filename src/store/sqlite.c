@@ -1460,19 +1460,31 @@ out:
     return err;
 }
 
-static gh_err refresh_purge(struct gh_store *st, int64_t cutoff, int64_t *n)
+/* Runs one DELETE whose only parameter is a time cutoff; *n the rows it deleted. */
+static gh_err purge_before(struct gh_store *st, enum gh_sqlite_stmt id, const char *what, int64_t cutoff,
+                           int64_t *n)
 {
     struct conn *c;
     gh_err err = checkout(st, &c);
     if (err != GH_OK)
         return err;
-    sqlite3_stmt *s = stmt(c, ST_REFRESH_PURGE);
+    sqlite3_stmt *s = stmt(c, id);
     sqlite3_bind_int64(s, 1, cutoff);
-    err = run(c, s, "refresh_purge");
+    err = run(c, s, what);
     if (err == GH_OK)
         *n = sqlite3_changes64(c->db);
     checkin(st, c);
     return err;
+}
+
+static gh_err refresh_purge(struct gh_store *st, int64_t cutoff, int64_t *n)
+{
+    return purge_before(st, ST_REFRESH_PURGE, "refresh_purge", cutoff, n);
+}
+
+static gh_err invitation_purge(struct gh_store *st, int64_t cutoff, int64_t *n)
+{
+    return purge_before(st, ST_INVITATION_PURGE, "invitation_purge", cutoff, n);
 }
 
 /* ---- API keys ---- */
@@ -1851,17 +1863,7 @@ static gh_err checkpoint_list(struct gh_store *st, gh_checkpoint_visit_fn fn, vo
 
 static gh_err audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n)
 {
-    struct conn *c;
-    gh_err err = checkout(st, &c);
-    if (err != GH_OK)
-        return err;
-    sqlite3_stmt *s = stmt(c, ST_AUDIT_PURGE);
-    sqlite3_bind_int64(s, 1, cutoff);
-    err = run(c, s, "audit_purge");
-    if (err == GH_OK)
-        *n = sqlite3_changes64(c->db);
-    checkin(st, c);
-    return err;
+    return purge_before(st, ST_AUDIT_PURGE, "audit_purge", cutoff, n);
 }
 
 /* ---- revocation feed ---- */
@@ -1939,6 +1941,7 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .invitation_accept = invitation_accept,
     .invitation_decline = invitation_decline,
     .invitation_revoke = invitation_revoke,
+    .invitation_purge = invitation_purge,
     .refresh_get = refresh_get,
     .refresh_insert = refresh_insert,
     .refresh_rotate = refresh_rotate,

@@ -343,6 +343,8 @@ static const char *const sql[ST_COUNT] = {
                            "WHERE id = ?1 AND user_id = ?2 AND status = 'pending'",
     [ST_INVITATION_REVOKE] = "UPDATE org_invitations SET status = 'revoked', answered_at = ?3 "
                              "WHERE org_id = ?1 AND id = ?2 AND status = 'pending'",
+    [ST_INVITATION_PURGE] = "DELETE FROM org_invitations WHERE expires_at < ?1 OR "
+                            "(status <> 'pending' AND answered_at < ?1)",
 };
 
 /* Logs one line: what failed and SQLite's message. */

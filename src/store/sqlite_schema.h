@@ -92,6 +92,7 @@ enum gh_sqlite_stmt {
     ST_INVITATION_ANSWER,
     ST_INVITATION_DEAD,
     ST_INVITATION_REVOKE,
+    ST_INVITATION_PURGE,
     ST_COUNT
 };
 

@@ -317,6 +317,8 @@ struct gh_store_ops {
      * none pending in that org. */
     gh_err (*invitation_revoke)(struct gh_store *st, const char *org_id, const char *id,
                                 int64_t now);
+    /* Deletes the invitations answered, revoked or expired before cutoff; *n how many. */
+    gh_err (*invitation_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
 
     /* Permissions declared through the API. GH_ERR_CONFLICT when already declared. */
     gh_err (*perm_add)(struct gh_store *st, const char *name, int64_t now);

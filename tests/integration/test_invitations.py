@@ -492,6 +492,25 @@ def test_expired_invitation(make_server):
     assert r.status_code == 204, r.text
 
 
+def test_pending_invitations_per_org_are_bounded(make_server):
+    s = make_server(env={**FAST, "GATEHOUSE_ORGS_MAX_PENDING_INVITATIONS": "3"})
+    a, b = person(s), person(s)
+    org = new_org(s, a["h"])
+    made = [invite(s, a["h"], org["id"], user_id=str(uuid.uuid4())) for _ in range(3)]
+    # one more is refused, whoever it names, until one is gone
+    for who in ({"user_id": b["id"]}, {"user_id": str(uuid.uuid4())}):
+        r = s.post(f"{ORGS}/{org['id']}/members", {**who, "role": "member"}, headers=a["h"])
+        assert_error(r, 409, "conflict")
+    assert mine(s, b["h"]) == []
+    r = s.request("DELETE", f"{ORGS}/{org['id']}/invitations/{made[0]['id']}", headers=a["h"])
+    assert r.status_code == 204, r.text
+    inv = invite(s, a["h"], org["id"], user_id=b["id"])
+    assert [i["id"] for i in mine(s, b["h"])] == [inv["id"]]
+    # the bound is per org: another org of the same admin is not held back
+    other = new_org(s, a["h"])
+    invite(s, a["h"], other["id"], user_id=str(uuid.uuid4()))
+
+
 @pytest.mark.parametrize("value", ["0", "-1s", "soon", "400d"])
 def test_invitation_ttl_is_validated(make_server, value):
     s = make_server(env={**FAST, "GATEHOUSE_ORGS_INVITATION_TTL": value}, start=False)

@@ -135,6 +135,7 @@ static void defaults(void **state)
     assert_int_equal(c.min_entropy_bits, 20);
     assert_int_equal(c.invitation_ttl, 7 * 86400);
     assert_int_equal(c.superadmin_direct_add, 1);
+    assert_int_equal(c.max_pending_invitations, 1000);
     assert_int_equal(c.hash_threads, 0);
     assert_int_equal(c.hash_queue, 64);
     assert_int_equal(c.io_threads, 2);
@@ -375,6 +376,8 @@ static void durations(void **state)
                 "GATEHOUSE_ORGS_INVITATION_TTL: expected a duration from 1s to 365d, got \"366d\"");
     env_accepts("GATEHOUSE_ORGS_INVITATION_TTL=36h", &c);
     assert_int_equal(c.invitation_ttl, 36 * 3600);
+    env_rejects("GATEHOUSE_ORGS_MAX_PENDING_INVITATIONS=0",
+                "GATEHOUSE_ORGS_MAX_PENDING_INVITATIONS: expected an integer from 1 to 100000, got \"0\"");
     env_accepts("GATEHOUSE_ORGS_SUPERADMIN_DIRECT_ADD=off", &c);
     assert_int_equal(c.superadmin_direct_add, 0);
     /* The example from the contract, from a file. */

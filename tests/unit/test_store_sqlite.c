@@ -1165,6 +1165,41 @@ static void invitations_decline_expire_revoke(void **state)
     assert_int_equal(raw_int(f, "SELECT count(*) FROM org_invitations", NULL), 0);
 }
 
+/* Answered, revoked and expired invitations go once past the cutoff; live ones stay. */
+static void invitations_purged_when_dead(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u, v;
+    struct gh_org a;
+    struct inv_seen seen;
+    char live[GH_UUID_LEN + 1], declined[GH_UUID_LEN + 1], revoked[GH_UUID_LEN + 1];
+    char expired[GH_UUID_LEN + 1];
+    int64_t n = -1;
+    add_user(f, "quin", "quin@x.io", &u);
+    add_user(f, "rosa", "rosa@x.io", &v);
+    org_with_admin(f, "Alpha", &u, &a);
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, declined), GH_OK);
+    assert_int_equal(ops->invitation_decline(f->st, v.id, declined, 120), GH_OK);
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, revoked), GH_OK);
+    assert_int_equal(ops->invitation_revoke(f->st, a.id, revoked, 130), GH_OK);
+    assert_int_equal(invite(f, a.id, NULL, "member", u.id, expired), GH_OK); /* dead at 200 */
+    assert_int_equal(invite(f, a.id, v.id, "member", u.id, live), GH_OK);
+    assert_int_equal(raw_int(f, "UPDATE org_invitations SET expires_at = 900 WHERE id = ?1 "
+                                "RETURNING expires_at", live), 900);
+
+    assert_int_equal(ops->invitation_purge(f->st, 125, &n), GH_OK);
+    assert_int_equal(n, 1); /* the declined one */
+    assert_int_equal(ops->invitation_purge(f->st, 201, &n), GH_OK);
+    assert_int_equal(n, 2); /* the revoked and the expired one */
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM org_invitations", NULL), 1);
+    assert_int_equal(list_user(f, v.id, 300, &seen), 1);
+    assert_string_equal(seen.last.id, live);
+    assert_int_equal(ops->invitation_accept(f->st, v.id, live, 300, NULL), GH_OK);
+    assert_int_equal(ops->invitation_purge(f->st, 301, &n), GH_OK);
+    assert_int_equal(n, 1); /* accepted is answered */
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM org_invitations", NULL), 0);
+}
+
 struct accepter {
     struct gh_store *st;
     const char *user_id, *id;
@@ -1242,6 +1277,7 @@ int main(void)
         T(invitations_accept_makes_a_member_once),
         T(invitations_addressed_to_nobody),
         T(invitations_decline_expire_revoke),
+        T(invitations_purged_when_dead),
         T(invitations_concurrent_accept_has_one_winner),
     };
 #undef T
