@@ -20,6 +20,13 @@ struct gh_forwarded {
     int conflict;       /* both forms sent, with different values: nothing can be believed */
 };
 
+/**
+ * req->client_ip of a client that a trusted proxy forwards for without naming it
+ * readably. Never parses as an address: it matches no allowlist or key binding, and
+ * such clients share a rate-limit counter of their own, apart from the proxy's.
+ */
+#define GH_CLIENT_UNKNOWN "unknown"
+
 /** 1 when the request's TCP peer is in trusted. */
 int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list *trusted)
     GH_NONNULL(1, 2);
@@ -36,7 +43,9 @@ void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_f
 /**
  * Sets req->client_ip when the peer is trusted: the right-most X-Forwarded-For address
  * that is not itself a trusted proxy (what a client prepends is never believed), or else
- * X-Real-IP. Written in canonical form; unparsable values leave the peer address.
+ * X-Real-IP; each as "ADDR", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT", written in canonical
+ * form. Neither header: the peer stays the client. Either sent twice, empty, or with an
+ * unreadable address where the walk stops: GH_CLIENT_UNKNOWN, never the peer's.
  */
 void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted) GH_NONNULL(1, 2);
 
