@@ -8,19 +8,21 @@ int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list 
     return gh_cidr_list_match_text(trusted, req->ip);
 }
 
-/* The value of a header sent exactly once, or NULL. */
-static const char *once(const struct gh_req *req, const char *name)
-{
-    return gh_req_header_count(req, name) == 1 ? gh_req_header(req, name) : NULL;
-}
-
-/* The single value of one of two header names, or NULL; *conflict when both are sent
- * and differ (a client may add one of them through a proxy that sets the other). */
+/*
+ * The value of one of two header names that mean the same, or NULL when neither is sent.
+ * *conflict when either is sent more than once, even twice alike (a proxy sets it once: a
+ * second copy is a client's passed through), or both are sent and differ (a client may
+ * add one of them through a proxy that sets the other).
+ */
 static const char *one_of(const struct gh_req *req, const char *name, const char *alt,
                           int *conflict)
 {
-    const char *a = once(req, name);
-    const char *b = alt != NULL ? once(req, alt) : NULL;
+    if (gh_req_header_count(req, name) > 1 || gh_req_header_count(req, alt) > 1) {
+        *conflict = 1;
+        return NULL;
+    }
+    const char *a = gh_req_header(req, name);
+    const char *b = gh_req_header(req, alt);
     if (a != NULL && b != NULL && strcmp(a, b) != 0)
         *conflict = 1;
     return a != NULL ? a : b;

@@ -17,7 +17,8 @@
 struct gh_forwarded {
     const char *method; /* X-Forwarded-Method, or X-Original-Method */
     const char *uri;    /* X-Forwarded-Uri, or X-Original-URI: path and query, raw */
-    int conflict;       /* both forms sent, with different values: nothing can be believed */
+    int conflict;       /* a header sent twice, or both forms with different values:
+                           nothing can be believed */
 };
 
 /**
@@ -33,9 +34,9 @@ int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list 
 
 /**
  * Fills *out from the request's headers when the peer is trusted, else leaves every
- * field NULL. Two of the same header make it unusable (NULL): no guessing which one
+ * field NULL. A header sent twice (even alike) sets conflict: no guessing which one
  * counts. The Traefik/Caddy form wins over nginx's; both present and different sets
- * conflict.
+ * conflict. An empty value is a value, not an absence.
  */
 void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_forwarded *out)
     GH_NONNULL(1, 3);
