@@ -134,6 +134,7 @@ enum rl_class {
     RL_AUTH,        /* rate_limit.auth: login, registration, MFA, refresh, together */
     RL_ROUTE,       /* RL_ROUTE + i: override i of rate_limit.routes, per route */
 };
+#define RL_UNKNOWN_CLIENT 0x80000000u /* or'ed in: the client's address is unknown */
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -488,14 +489,16 @@ static int under(const char *path, const char *prefix)
     return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* The limiter key of the request's client. client_ip is always an address the server
- * or forward.c wrote; were one ever not, those clients would share the all-zero key. */
+/* The limiter key of the request's client. Clients without an address (GH_CLIENT_UNKNOWN)
+ * share one counter per class, kept apart from "::" (the all-zero address) by the class. */
 static void client_key(const struct gh_req *req, uint32_t cls, struct gh_rl_key *key)
 {
     memset(key, 0, sizeof(*key));
-    if (gh_ip_parse(req->client_ip, strlen(req->client_ip), key->addr) != GH_OK)
-        memset(key->addr, 0, sizeof(key->addr));
     key->cls = cls;
+    if (gh_ip_parse(req->client_ip, strlen(req->client_ip), key->addr) != GH_OK) {
+        memset(key->addr, 0, sizeof(key->addr));
+        key->cls |= RL_UNKNOWN_CLIENT;
+    }
 }
 
 static int64_t now_us(void)

@@ -143,7 +143,7 @@ void gh_h_verify(struct gh_req *req)
     struct gh_forwarded fw;
     gh_forward_original(req, gh_forward_peer_trusted(req, &app->cfg.trusted), &fw);
     if (fw.conflict) {
-        deny(req, "conflicting_headers", "X-Forwarded-* and X-Original-* disagree");
+        deny(req, "conflicting_headers", "the forwarded headers are repeated or disagree");
         return;
     }
     if (fw.uri == NULL) {

@@ -230,11 +230,27 @@ static void audit_failure(struct gh_auth *a, const struct gh_api_key *key,
                               metadata);
 }
 
-/* Reads the key's record and proves it (the cache missed or went stale); *until is how
- * long the result may be cached, *view the owner's view it was proven against. */
+/* The record of the key whose HMAC is hash; GH_ERR_AUTH when there is none. */
+static gh_err find_key(const struct gh_store_handle *store, const unsigned char hash[GH_HASH_LEN],
+                       struct gh_api_key *rec)
+{
+    gh_err err = store->ops->apikey_find_hash(store->st, hash, rec);
+    if (err != GH_OK)
+        return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
+    return CRYPTO_memcmp(rec->hash, hash, GH_HASH_LEN) == 0 ? GH_OK : GH_ERR_AUTH;
+}
+
+/*
+ * Reads the key's record and proves it (the cache missed or went stale); *until is how
+ * long the result may be cached. The owner's view is taken before the record that counts
+ * is read, as the token check does: a revocation writes the record, then drops the view,
+ * so that record either shows the revocation or is cached under a view already dropped.
+ * *view is taken here when have_view is 0 (a first read only names the owner), else it
+ * is the owner's, taken by the caller.
+ */
 static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t now,
-                       const struct gh_reqmeta *meta, struct cached_key *out, int64_t *until,
-                       struct gh_user_view *view)
+                       const struct gh_reqmeta *meta, int have_view, struct cached_key *out,
+                       int64_t *until, struct gh_user_view *view)
 {
     struct gh_apikeys *k = gh_auth_apikeys(a);
     const struct gh_store_handle *store = gh_auth_store(a);
@@ -244,10 +260,11 @@ static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t n
     gh_err err = key_hash(k, key, len, hash);
     if (err != GH_OK)
         return err;
-    if ((err = store->ops->apikey_find_hash(store->st, hash, &rec)) != GH_OK)
-        return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
-    if (CRYPTO_memcmp(rec.hash, hash, GH_HASH_LEN) != 0)
-        return GH_ERR_AUTH;
+    if (!have_view && ((err = find_key(store, hash, &rec)) != GH_OK ||
+                       (err = gh_auth_user_view(a, rec.user_id, now, view)) != GH_OK))
+        return err;
+    if ((err = find_key(store, hash, &rec)) != GH_OK)
+        return err;
     if (rec.revoked_at != 0) {
         audit_failure(a, &rec, meta, "revoked");
         return GH_ERR_REVOKED;
@@ -256,8 +273,6 @@ static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t n
         audit_failure(a, &rec, meta, "expired");
         return GH_ERR_EXPIRED;
     }
-    if ((err = gh_auth_user_view(a, rec.user_id, now, view)) != GH_OK)
-        return err;
     err = store->ops->member_get(store->st, rec.org_id, rec.user_id, &m);
     if (err == GH_ERR_NOT_FOUND) {
         audit_failure(a, &rec, meta, "not_a_member");
@@ -319,6 +334,7 @@ gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
         return GH_ERR_AUTH;
     int cached = gh_cache_get(k->cache, digest, 32, now, &ck, sizeof(ck), &got) == GH_OK &&
                  got == sizeof(ck);
+    int have_view = cached;
     if (cached) {
         if ((err = gh_auth_user_view(a, ck.user_id, now, &view)) != GH_OK)
             return err;
@@ -326,7 +342,7 @@ gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
     }
     if (!cached) {
         int64_t until = 0;
-        if ((err = load_key(a, key, len, now, meta, &ck, &until, &view)) != GH_OK)
+        if ((err = load_key(a, key, len, now, meta, have_view, &ck, &until, &view)) != GH_OK)
             return err;
         (void)gh_cache_put(k->cache, digest, 32, &ck, sizeof(ck), until);
     }

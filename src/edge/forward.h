@@ -17,8 +17,16 @@
 struct gh_forwarded {
     const char *method; /* X-Forwarded-Method, or X-Original-Method */
     const char *uri;    /* X-Forwarded-Uri, or X-Original-URI: path and query, raw */
-    int conflict;       /* both forms sent, with different values: nothing can be believed */
+    int conflict;       /* a header sent twice, or both forms with different values:
+                           nothing can be believed */
 };
+
+/**
+ * req->client_ip of a client that a trusted proxy forwards for without naming it
+ * readably. Never parses as an address: it matches no allowlist or key binding, and
+ * such clients share a rate-limit counter of their own, apart from the proxy's.
+ */
+#define GH_CLIENT_UNKNOWN "unknown"
 
 /** 1 when the request's TCP peer is in trusted. */
 int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list *trusted)
@@ -26,9 +34,9 @@ int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list 
 
 /**
  * Fills *out from the request's headers when the peer is trusted, else leaves every
- * field NULL. Two of the same header make it unusable (NULL): no guessing which one
+ * field NULL. A header sent twice (even alike) sets conflict: no guessing which one
  * counts. The Traefik/Caddy form wins over nginx's; both present and different sets
- * conflict.
+ * conflict. An empty value is a value, not an absence.
  */
 void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_forwarded *out)
     GH_NONNULL(1, 3);
@@ -36,7 +44,9 @@ void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_f
 /**
  * Sets req->client_ip when the peer is trusted: the right-most X-Forwarded-For address
  * that is not itself a trusted proxy (what a client prepends is never believed), or else
- * X-Real-IP. Written in canonical form; unparsable values leave the peer address.
+ * X-Real-IP; each as "ADDR", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT", written in canonical
+ * form. Neither header: the peer stays the client. Either sent twice, empty, or with an
+ * unreadable address where the walk stops: GH_CLIENT_UNKNOWN, never the peer's.
  */
 void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted) GH_NONNULL(1, 2);
 

@@ -107,3 +107,17 @@ def test_metrics_group_keeps_its_rules(make_server):
     assert s.get("/metrics", headers=bearer(tok)).status_code == 200
     assert_error(s.get("/metrics", headers=bearer("x.y.z")), 401, "invalid_token")
     assert wait_audit(s, "PERMISSION_DENIED", ip_address="127.0.0.1")
+
+
+
+def test_unreadable_forwarded_client_is_not_loopback(make_server):
+    # metrics.allow lets loopback in by default; a client the loopback proxy forwards for
+    # without a readable address is unknown, not the proxy
+    s = make_server({"GATEHOUSE_AUTH_ALGORITHM": "ES256"})
+    assert s.get("/metrics").status_code == 200
+    for xff in ("junk", "127.0.0.1, junk", "127.0.0.1:99999", "[127.0.0.1]", ""):
+        assert_error(s.get("/metrics", headers=fwd(xff)), 403, "ip_not_allowed")
+    assert wait_audit(s, "PERMISSION_DENIED", ip_address="unknown")
+    # the forms a proxy writes with a port or brackets are read
+    assert s.get("/metrics", headers=fwd("127.0.0.1:5000")).status_code == 200
+    assert s.get("/metrics", headers=fwd("[::1]:5000")).status_code == 200

@@ -747,6 +747,62 @@ def test_forwarded_for_two_headers_not_a_bypass(server):
     assert status != 200
 
 
+@pytest.mark.parametrize("headers", [
+    [("X-Forwarded-For", "9.9.9.9")],
+    [("X-Forwarded-For", "9.9.9.9, junk")],
+    [("X-Forwarded-For", "junk")],
+    [("X-Forwarded-For", "unknown")],
+    [("X-Forwarded-For", "9.9.9.9:80")],
+    [("X-Forwarded-For", "[2001:db8::1]")],
+    [("X-Forwarded-For", "[2001:db8::1]:443")],
+    [("X-Forwarded-For", "9.9.9.9,")],
+    [("X-Forwarded-For", "127.0.0.1:99999")],
+    [("X-Forwarded-For", "[127.0.0.1]")],
+    [("X-Forwarded-For", "fe80::1%eth0")],
+    [("X-Forwarded-For", "")],
+    [("X-Forwarded-For", "9.9.9.9"), ("X-Forwarded-For", "9.9.9.9")],
+    [("X-Forwarded-For", "127.0.0.1"), ("X-Forwarded-For", "127.0.0.1")],
+    [("X-Real-IP", "junk")],
+    [("X-Real-IP", "9.9.9.9:80")],
+    [("X-Real-IP", "")],
+    [("X-Real-IP", "127.0.0.1"), ("X-Real-IP", "127.0.0.1")],
+], ids=lambda h: " + ".join(f"{k}={v!r}" for k, v in h))
+def test_unreadable_forwarded_client_is_not_the_proxy(server, headers):
+    """A key bound to the proxy's own address (loopback) must not pass for a client the
+    proxy forwards for but does not name readably: that client is unknown, not the peer."""
+    k = create(server, admin_h(server), allowed_ips=["127.0.0.1/32"])
+    assert server.get(ME, headers=xkey(k["key"])).status_code == 200
+    status, body = raw_get(server, ME, [("X-API-Key", k["key"])] + headers)
+    assert status == 401, (status, body)
+
+
+def test_unknown_client_audited_as_unknown(server):
+    k = create(server, admin_h(server), allowed_ips=["127.0.0.1/32"])
+    assert_error(server.get(ME, headers={**xkey(k["key"]), "X-Forwarded-For": "junk"}), 401)
+    rows = poll(lambda: [r for r in server.query(
+        "SELECT * FROM audit_events WHERE action = 'API_KEY_USE_FAILED' AND metadata LIKE ?",
+        (f"%{k['id']}%",))], timeout=5)
+    assert rows and rows[0]["ip_address"] == "unknown", rows
+    assert "ip_not_allowed" in rows[0]["metadata"]
+
+
+@pytest.mark.parametrize("xff,bound", [
+    ("203.0.113.7:8080", "203.0.113.7"),
+    ("198.51.100.1, 203.0.113.7:1234", "203.0.113.7"),
+    ("198.51.100.1 ,\t 203.0.113.7", "203.0.113.7"),
+    ("203.0.113.7:8080, 127.0.0.1:5000", "203.0.113.7"),
+    ("2001:db8::1", "2001:db8::1"),
+    ("[2001:db8::1]", "2001:db8::1"),
+    ("[2001:db8::1]:443", "2001:db8::1"),
+    ("2001:db8::1:443", "2001:db8::1:443"),
+    ("[::ffff:203.0.113.7]:80", "203.0.113.7"),
+])
+def test_forwarded_for_with_port_or_brackets(server, xff, bound):
+    k = create(server, admin_h(server), allowed_ips=[bound])
+    assert server.get(ME, headers={**xkey(k["key"]), "X-Forwarded-For": xff}).status_code == 200
+    assert_error(server.get(ME, headers=xkey(k["key"])), 401)
+
+
 def test_forwarded_for_ignored_from_untrusted_peer(make_server):
     s = make_server({**FAST, "GATEHOUSE_SERVER_TRUSTED_PROXIES": "10.0.0.0/8"})
     h = admin_h(s)

@@ -1,6 +1,8 @@
 """ForwardAuth /api/v1/auth/verify called directly with the headers a proxy sends:
 route rules, media tokens, path normalization, trusted proxies, rule config errors."""
 import datetime
+import http.client
+import json
 import time
 import uuid
 
@@ -66,6 +68,20 @@ def verify(s, uri=None, method="GET", headers=None, style="traefik", verb="GET")
     if uri is not None:
         h.update(fwd(uri, method, style))
     return s.request(verb, VERIFY, headers=h)
+
+
+def raw_verify(s, headers):
+    """/verify with a list of (name, value) headers, repeats allowed: (status, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=15)
+    try:
+        c.putrequest("GET", VERIFY, skip_accept_encoding=True)
+        for k, v in headers:
+            c.putheader(k, v)
+        c.endheaders()
+        resp = c.getresponse()
+        return resp.status, resp.read()
+    finally:
+        c.close()
 
 
 def assert_401(r):
@@ -498,6 +514,71 @@ def test_dot_segment_refusal_audited(fa):
     while fa.query(sql)[0]["n"] == before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert fa.query(sql)[0]["n"] == before + 1
+# -- repeated and empty forwarded headers ------------------------------------------------------
+
+def forbidden(status_body):
+    status, body = status_body
+    assert status == 403, (status, body)
+    assert json.loads(body)["error"]["code"] == "forbidden", body
+
+
+@pytest.mark.parametrize("values", [("/admin/x", "/admin/x"), ("/admin/x", "/public/x"),
+                                    ("/public/x", "/admin/x")])
+@pytest.mark.parametrize("name", ["X-Forwarded-Uri", "X-Original-URI"])
+def test_uri_sent_twice_403_not_no_rule(fa, name, values):
+    """Twice, even alike, the URI must not fall back to "no original request" (any
+    credential passes): the member is refused on /admin/x once, and so twice."""
+    u = member(fa)
+    cred = ("Authorization", "Bearer " + u["at"])
+    assert raw_verify(fa, [cred, (name, "/admin/x")])[0] == 403
+    forbidden(raw_verify(fa, [cred] + [(name, v) for v in values]))
+    forbidden(raw_verify(fa, [(name, v) for v in values]))
+
+
+@pytest.mark.parametrize("name,uri", [("X-Forwarded-Method", "X-Forwarded-Uri"),
+                                      ("X-Original-Method", "X-Original-URI")])
+def test_method_sent_twice_403(fa, name, uri):
+    # POST /public/x is org:admin; a method that went missing would make it GET (public)
+    assert_401(verify(fa, "/public/x", method="POST",
+                      style="traefik" if name.startswith("X-F") else "nginx"))
+    for values in (("POST", "POST"), ("POST", "GET"), ("GET", "POST")):
+        forbidden(raw_verify(fa, [(uri, "/public/x")] + [(name, v) for v in values]))
+    # without a URI the method picks nothing, but twice it is still refused
+    forbidden(raw_verify(fa, [(name, "GET"), (name, "GET"), ("Authorization",
+                                                              "Bearer " + member(fa)["at"])]))
+
+
+def test_empty_forwarded_headers_403(fa):
+    u = member(fa)
+    cred = ("Authorization", "Bearer " + u["at"])
+    for name in ("X-Forwarded-Uri", "X-Original-URI"):
+        forbidden(raw_verify(fa, [cred, (name, "")]))
+        forbidden(raw_verify(fa, [cred, (name, ""), (name, "/admin/x")]))
+    # an empty form beside a set one disagrees with it
+    forbidden(raw_verify(fa, [cred, ("X-Forwarded-Uri", ""), ("X-Original-URI", "/admin/x")]))
+    forbidden(raw_verify(fa, [cred, ("X-Forwarded-Uri", "/public/x"),
+                              ("X-Forwarded-Method", "")]))
+
+
+def test_repeated_headers_under_default_deny_403_audited(make_server):
+    s = make_server({**FAST, "GATEHOUSE_FORWARD_AUTH_RULES": "GET /public/** public; "
+                     "GET /app/** authenticated",
+                     "GATEHOUSE_FORWARD_AUTH_DEFAULT_POLICY": "deny"})
+    u = member(s)
+    cred = ("Authorization", "Bearer " + u["at"])
+    assert raw_verify(s, [cred, ("X-Forwarded-Uri", "/other")])[0] == 403
+    forbidden(raw_verify(s, [cred, ("X-Forwarded-Uri", "/other"), ("X-Forwarded-Uri", "/other")]))
+    forbidden(raw_verify(s, [cred, ("X-Original-URI", "/app/x"), ("X-Original-URI", "/other")]))
+    # audited like any refusal before credentials (repeats aggregate into one record)
+    deadline = time.monotonic() + 5
+    while True:
+        rows = [r for r in s.query("SELECT * FROM audit_events WHERE action = "
+                                   "'PERMISSION_DENIED'")
+                if "conflicting_headers" in (r["metadata"] or "")]
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert rows and rows[0]["status"] == 403 and rows[0]["path"] == VERIFY, rows
 
 
 # -- trusted proxies ---------------------------------------------------------------------------

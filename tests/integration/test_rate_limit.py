@@ -184,6 +184,21 @@ def test_forwarded_for_only_from_trusted_proxies(make_server):
     assert_error(t.get("/healthz", headers=client(40)), 429, "rate_limited")
 
 
+def test_unreadable_forwarded_for_counts_apart(make_server):
+    """A client the proxy forwards for without a readable address has a counter of its
+    own: not the proxy's (which would let it spend the proxy's allowance, or pass with it
+    when the proxy's ran out), and not the all-zero address "::"."""
+    s = make_server(limits("10", "0"))
+    proxy = int(s.get("/healthz").headers["X-RateLimit-Remaining"])
+    shapes = ["junk", "9.9.9.9, junk", "unknown", "9.9.9.9:99999", "[9.9.9.9]"]
+    for i, xff in enumerate(shapes):
+        r = s.get("/healthz", headers={"X-Forwarded-For": xff})
+        assert r.headers["X-RateLimit-Remaining"] == str(9 - i), (xff, r.headers)
+    assert int(s.get("/healthz").headers["X-RateLimit-Remaining"]) == proxy - 1
+    r = s.get("/healthz", headers={"X-Forwarded-For": "::"})
+    assert r.headers["X-RateLimit-Remaining"] == "9", r.headers
+
+
 def test_verify_limited_by_the_original_client(make_server):
     s = make_server(limits("2", "0"))
     tok = s.tokens("admin", ADMIN_PASSWORD)["access_token"]

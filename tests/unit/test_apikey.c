@@ -1,0 +1,180 @@
+/*
+ * Unit tests for the API-key check (src/authn/apikey.c) against a real SQLite store.
+ * The store's ops table is wrapped by a copy whose key read revokes the key right after
+ * the real read: the revocation a concurrent request could land between the check's
+ * reads, forced at each read in turn, with no hook in the code under test.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "authn/apikey.h"
+#include "authn/service.h"
+#include "config/config.h"
+#include "core/uuid.h"
+#include "crypto/jwt.h"
+#include "store/store.h"
+#include "tmpdir.h"
+
+#define READS_MAX 8 /* key reads one check may do, at most: bounds the loop below */
+
+struct fixture {
+    char dir[64];
+    struct gh_config cfg;
+    struct gh_store_ops ops; /* gh_store_sqlite_ops with a racing apikey_find_hash */
+    struct gh_store_handle store;
+    struct gh_keyring *ring;
+    struct gh_auth *auth;
+    struct gh_identity admin;
+};
+
+/* The race to force: revoke the key after the trigger-th read of it (0: never). */
+static struct {
+    struct gh_auth *auth;
+    unsigned reads, trigger;
+    int fired;
+} race;
+
+static gh_err racing_find(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                          struct gh_api_key *out)
+{
+    gh_err err = gh_store_sqlite_ops.apikey_find_hash(st, hash, out);
+    if (err == GH_OK && race.trigger != 0 && ++race.reads == race.trigger) {
+        /* As DELETE /api-keys/{id} does: the store (and its feed), then the local view. */
+        assert_int_equal(gh_apikey_revoke(race.auth, out->user_id, NULL, out->id, NULL), GH_OK);
+        race.fired = 1;
+    }
+    return err;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char path[96], generated[32];
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/gh-test-apikey-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    gh_config_defaults(&f->cfg);
+    f->cfg.bcrypt_cost = 4;
+    snprintf(f->cfg.api_key_pepper, sizeof(f->cfg.api_key_pepper), "%s/pepper", f->dir);
+    snprintf(path, sizeof(path), "%s/gh.db", f->dir);
+    f->ops = gh_store_sqlite_ops;
+    f->ops.apikey_find_hash = racing_find;
+    f->store.ops = &f->ops;
+    if (gh_store_sqlite_ops.open(path, 5000, &f->store.st) != GH_OK ||
+        gh_keyring_new(&f->ring) != GH_OK ||
+        gh_auth_new(&f->cfg, &f->store, f->ring, &f->auth) != GH_OK ||
+        gh_auth_bootstrap(f->auth, NULL, generated) != GH_OK ||
+        gh_apikey_operator(f->auth, "admin", NULL, &f->admin) != GH_OK)
+        return -1;
+    sodium_memzero(generated, sizeof(generated));
+    memset(&race, 0, sizeof(race));
+    race.auth = f->auth;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    gh_auth_free(f->auth);
+    gh_keyring_free(f->ring);
+    gh_store_sqlite_ops.close(f->store.st);
+    int r = remove_tree(f->dir);
+    free(f);
+    return r;
+}
+
+static void new_key(struct fixture *f, char key[GH_APIKEY_TEXT])
+{
+    char name[32];
+    static unsigned n;
+    snprintf(name, sizeof(name), "k%u", ++n);
+    struct gh_apikey_input in = {.name = name};
+    struct gh_api_key rec;
+    struct gh_refusal refusal = {NULL, 0};
+    assert_int_equal(gh_apikey_create(f->auth, &f->admin, &in, NULL, &rec, key, &refusal), GH_OK);
+}
+
+static gh_err check(struct fixture *f, const char *key)
+{
+    struct gh_reqmeta meta = {"req", "127.0.0.1", NULL, "GET", "/api/v1/auth/me"};
+    struct gh_identity who;
+    return gh_auth_verify_bearer(f->auth, key, strlen(key), &meta, &who);
+}
+
+/* No race: a revocation applies at once to a key proven and cached before it. */
+static void revoked_after_cached_use(void **state)
+{
+    struct fixture *f = *state;
+    char key[GH_APIKEY_TEXT];
+    new_key(f, key);
+    assert_int_equal(check(f, key), GH_OK);
+    assert_int_equal(check(f, key), GH_OK);
+    assert_int_equal(gh_apikey_revoke(f->auth, f->admin.user_id, NULL, NULL, NULL), GH_OK);
+    assert_int_equal(check(f, key), GH_ERR_REVOKED);
+    sodium_memzero(key, sizeof(key));
+}
+
+/*
+ * A revocation that lands right after any one key read of a check may let that check
+ * pass (they overlapped), but never a check that starts after it: the cached record
+ * must not outlive the revocation. first_ok: the key was proven and cached beforehand,
+ * and its owner's view then reloaded (the stale-cache path), else it is read cold.
+ */
+static void race_at_every_read(struct fixture *f, int first_ok)
+{
+    unsigned fired = 0;
+    for (unsigned trigger = 1; trigger <= READS_MAX; trigger++) {
+        char key[GH_APIKEY_TEXT];
+        new_key(f, key);
+        if (first_ok) {
+            assert_int_equal(check(f, key), GH_OK);
+            gh_auth_user_forget(f->auth, f->admin.user_id); /* e.g. a feed entry */
+        }
+        race.trigger = trigger;
+        race.reads = 0;
+        race.fired = 0;
+        gh_err first = check(f, key);
+        race.trigger = 0;
+        if (!race.fired)
+            break; /* the check reads the key fewer times than trigger */
+        fired++;
+        assert_true(first == GH_OK || first == GH_ERR_REVOKED);
+        if (check(f, key) != GH_ERR_REVOKED)
+            fail_msg("revoked after read %u of a %s check, the key still works", trigger,
+                     first_ok ? "stale-cache" : "cold");
+        sodium_memzero(key, sizeof(key));
+    }
+    assert_true(fired >= 1);
+}
+
+static void revocation_between_reads_cold(void **state)
+{
+    race_at_every_read(*state, 0);
+}
+
+static void revocation_between_reads_stale_cache(void **state)
+{
+    race_at_every_read(*state, 1);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(revoked_after_cached_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(revocation_between_reads_cold, setup, teardown),
+        cmocka_unit_test_setup_teardown(revocation_between_reads_stale_cache, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
