@@ -62,6 +62,9 @@ struct cached_member {
 
 /* Numbers each loaded user view (see gh_user_view.gen). */
 static atomic_uint_fast64_t view_gen;
+/* Counts the views dropped (forget_user): a view read from the store while one was dropped
+ * may predate that revocation, so it is not left in the cache. */
+static atomic_uint_fast64_t view_drops;
 
 static int64_t now_s(void)
 {
@@ -328,6 +331,7 @@ static void remember_user(struct gh_auth *a, const struct gh_user *u, struct gh_
 /* After a revocation: the next check reloads the user, and no cached token survives it. */
 static void forget_user(struct gh_auth *a, const char *user_id)
 {
+    atomic_fetch_add(&view_drops, 1);
     gh_cache_del(a->user_state, user_id, strlen(user_id));
 }
 
@@ -411,6 +415,7 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
         len == sizeof(*out))
         return GH_OK;
     struct gh_user u;
+    uint_fast64_t drops = atomic_load(&view_drops);
     gh_err err = a->store->ops->user_get(a->store->st, user_id, &u);
     if (err == GH_ERR_NOT_FOUND)
         return GH_ERR_REVOKED; /* deleted */
@@ -418,6 +423,14 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
         return err;
     remember_user(a, &u, out);
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    /*
+     * A revocation writes the store, then drops the view. If one dropped a view between
+     * the read above and now, the view just cached may be older than it: drop it again.
+     * Either this sees that drop's count, or the drop comes after the put and removes it.
+     * (This request may still pass on what it read: it overlapped the revocation.)
+     */
+    if (atomic_load(&view_drops) != drops)
+        gh_cache_del(a->user_state, user_id, strlen(user_id));
     return GH_OK;
 }
 
