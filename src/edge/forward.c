@@ -62,11 +62,9 @@ static int port_ok(const char *p, size_t n)
     return v <= 65535;
 }
 
-/*
- * One address as proxies write it: "ADDR", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT". A bare
- * IPv6 address has two colons at least, so a single colon can only start IPv4's port.
- */
-static gh_err hop_parse(const char *s, size_t n, uint8_t addr[16])
+/* A bare IPv6 address has two colons at least, so a single colon can only start IPv4's
+ * port. */
+gh_err gh_forward_hop_parse(const char *s, size_t n, uint8_t addr[16])
 {
     const char *host = s;
     size_t hlen = n;
@@ -92,8 +90,8 @@ static gh_err hop_parse(const char *s, size_t n, uint8_t addr[16])
     return gh_ip_parse(host, hlen, addr);
 }
 
-/* The right-most address of xff that is not a trusted proxy (or else the left-most). */
-static gh_err xff_client(const char *xff, const struct gh_cidr_list *trusted, uint8_t addr[16])
+gh_err gh_forward_xff_client(const char *xff, const struct gh_cidr_list *trusted,
+                             uint8_t addr[16])
 {
     /* Walk from the right: each hop appends the address it saw. */
     size_t end = strlen(xff);
@@ -106,7 +104,7 @@ static gh_err xff_client(const char *xff, const struct gh_cidr_list *trusted, ui
             a++;
         while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
             b--;
-        gh_err err = hop_parse(xff + a, b - a, addr);
+        gh_err err = gh_forward_hop_parse(xff + a, b - a, addr);
         if (err != GH_OK || !gh_cidr_list_match(trusted, addr) || start == 0)
             return err; /* a hop we cannot read hides who is left of it */
         end = start - 1;
@@ -122,11 +120,11 @@ void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted
     /* Sent twice, a header cannot say which copy the proxy wrote. */
     unsigned n = gh_req_header_count(req, "X-Forwarded-For");
     if (n > 0) {
-        err = n == 1 ? xff_client(gh_req_header(req, "X-Forwarded-For"), trusted, addr)
+        err = n == 1 ? gh_forward_xff_client(gh_req_header(req, "X-Forwarded-For"), trusted, addr)
                      : GH_ERR_INVALID;
     } else if ((n = gh_req_header_count(req, "X-Real-IP")) > 0) {
         const char *real = gh_req_header(req, "X-Real-IP");
-        err = n == 1 ? hop_parse(real, strlen(real), addr) : GH_ERR_INVALID;
+        err = n == 1 ? gh_forward_hop_parse(real, strlen(real), addr) : GH_ERR_INVALID;
     } else {
         return; /* the proxy's own request */
     }

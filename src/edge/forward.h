@@ -50,4 +50,19 @@ void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_f
  */
 void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted) GH_NONNULL(1, 2);
 
+/**
+ * Parses one address as proxies write it, the n bytes at s: "ADDR", "IPv4:PORT",
+ * "[IPv6]" or "[IPv6]:PORT" (a port of 1-5 digits, at most 65535). addr gets it as 16
+ * bytes, IPv4 mapped. GH_ERR_INVALID for anything else.
+ */
+gh_err gh_forward_hop_parse(const char *s, size_t n, uint8_t addr[16]) GH_WUR GH_NONNULL(3);
+
+/**
+ * The client an X-Forwarded-For value names: walking from the right, the first address
+ * that is not in trusted, or the left-most. GH_ERR_INVALID when an entry the walk reaches
+ * is unreadable (it hides who is left of it).
+ */
+gh_err gh_forward_xff_client(const char *xff, const struct gh_cidr_list *trusted,
+                             uint8_t addr[16]) GH_WUR GH_NONNULL(1, 2, 3);
+
 #endif
