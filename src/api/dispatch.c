@@ -9,7 +9,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "authz/rbac.h"
 #include "core/log.h"
 #include "core/uuid.h"

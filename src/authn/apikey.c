@@ -12,12 +12,12 @@
 #include <sodium.h>
 
 #include "authn/internal.h"
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/uuid.h"
-#include "edge/cidr.h"
+#include "core/cidr.h"
 
 #define KEY_PREFIX "ak_"
 #define KEY_DIGITS 43 /* 62^43 > 2^256 */

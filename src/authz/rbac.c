@@ -9,7 +9,7 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "core/log.h"
 #include "core/uuid.h"
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "audit/audit.h"
 #include "authn/service.h"
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "config/config.h"
 #include "core/err.h"
 #include "store/store.h"

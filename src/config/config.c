@@ -16,7 +16,7 @@
 #include <yaml.h>
 
 #include "audit/alert_rules.h"
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "authz/rules.h"
 #include "core/buf.h"
 

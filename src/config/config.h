@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include "core/err.h"
 #include "crypto/sigkey.h"
-#include "edge/cidr.h"
+#include "core/cidr.h"
 #include "edge/ratelimit.h"
 
 enum gh_pwhash_alg {
