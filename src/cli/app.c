@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "core/fs.h"
 #include "core/log.h"
 
 extern char **environ;
@@ -114,39 +115,6 @@ int gh_cli_count(const char *text, size_t fallback, size_t *out)
     }
     *out = (size_t)v;
     return 0;
-}
-
-gh_err gh_mkdir_parent(const char *path, unsigned mode)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL || slash == path)
-        return GH_OK; /* the current directory or the root */
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof(dir))
-        return GH_ERR_INVALID;
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    return gh_mkdir_p(dir, mode);
-}
-
-gh_err gh_mkdir_p(const char *path, unsigned mode)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof(buf))
-        return GH_ERR_INVALID;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
-            return GH_ERR_IO;
-        buf[i] = saved;
-    }
-    return GH_OK;
 }
 
 /* Alerts: counted on every stored audit event, delivered by their own thread. */

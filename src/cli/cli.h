@@ -68,9 +68,4 @@ int gh_cli_open(struct gh_app *app, const struct gh_cli_common *common) GH_NONNU
 /** Releases everything gh_app_open made (in-flight pool jobs finish first). */
 void gh_app_close(struct gh_app *app) GH_NONNULL(1);
 
-/** mkdir -p with mode for each created directory. */
-gh_err gh_mkdir_p(const char *path, unsigned mode) GH_WUR GH_NONNULL(1);
-/** mkdir -p of the directory that holds the file path. */
-gh_err gh_mkdir_parent(const char *path, unsigned mode) GH_WUR GH_NONNULL(1);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "core/fs.h"
 
 static const char usage[] =
     "usage: gatehouse keygen [--alg RS256|ES256|EdDSA] [--bits N] [--out FILE]\n"

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "core/fs.h"
 #include "core/log.h"
 
 #define MSG_MAX 1024
