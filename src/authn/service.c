@@ -1,6 +1,5 @@
 #include "authn/service.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,7 @@
 #include <jansson.h>
 
 #include "authn/apikey.h"
-#include "authn/internal.h"
+#include "authn/views.h"
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/uuid.h"
@@ -18,31 +17,19 @@
 
 #define DEFAULT_ORG "default"
 #define ADMIN_PERMISSIONS "*:*"
-/*
- * How long the token check trusts its copy of a user's revocation state. Revocations made
- * through this process apply at once, those made elsewhere arrive through the revocation
- * feed within its poll interval; the TTL is only a backstop.
- */
-#define USER_STATE_TTL 60
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
-/* Feed entries are kept long enough for any node that polls to have seen them. */
-#define REVOCATION_FEED_KEEP (24 * 3600)
 
 struct gh_auth {
     const struct gh_config *cfg;
     const struct gh_store_handle *store;
     const struct gh_keyring *ring;
     struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
-    struct gh_cache *user_state; /* user id -> struct gh_user_view */
-    struct gh_cache *members;    /* SHA-256(user id, org id) -> struct cached_member */
+    struct gh_views *views;      /* users' revocation state and memberships */
     struct gh_apikeys *keys;
-    struct gh_pool *audit_pool;  /* for records of failed credentials; NULL: write at once */
     struct gh_pwhash_params pw;
     struct gh_policy policy;
     char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
     char default_org[GH_UUID_LEN + 1];
-    int64_t feed_seq;       /* last revocation feed entry seen */
-    int64_t feed_purged_at; /* when old feed entries were last deleted */
 };
 
 /* What the token cache keeps of a verified token: who, in which org, until when, under
@@ -53,18 +40,6 @@ struct cached_token {
     int64_t exp;
     int64_t epoch;
 };
-
-/* A membership as the checks use it, valid while the user's view has generation gen. */
-struct cached_member {
-    uint64_t gen;
-    struct gh_member_view m;
-};
-
-/* Numbers each loaded user view (see gh_user_view.gen). */
-static atomic_uint_fast64_t view_gen;
-/* Counts the views dropped (forget_user): a view read from the store while one was dropped
- * may predate that revocation, so it is not left in the cache. */
-static atomic_uint_fast64_t view_drops;
 
 static int64_t now_s(void)
 {
@@ -101,9 +76,8 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
     size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
     size_t users = cfg->token_cache_size ? cfg->token_cache_size : USER_STATE_DEFAULT;
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
-        (err = gh_cache_new(users, &a->user_state)) != GH_OK ||
-        (err = gh_cache_new(users, &a->members)) != GH_OK ||
-        (err = gh_apikeys_new(cfg, &a->keys)) != GH_OK)
+        (err = gh_views_new(store, users, &a->views)) != GH_OK ||
+        (err = gh_apikeys_new(cfg, store, a->views, &a->keys)) != GH_OK)
         goto out;
 
     /* A hash of random bytes with the configured parameters: unknown users cost the same. */
@@ -114,8 +88,6 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
     if (err != GH_OK)
         goto out;
 
-    if ((err = store->ops->revocation_feed(store->st, -1, 0, NULL, NULL, &a->feed_seq)) != GH_OK)
-        goto out;
     struct gh_org org;
     err = store->ops->org_find_name(store->st, DEFAULT_ORG, &org);
     if (err == GH_OK)
@@ -135,12 +107,11 @@ void gh_auth_free(struct gh_auth *a)
 {
     if (a == NULL)
         return;
-    if (a->keys != NULL && gh_apikey_flush(a) != GH_OK)
+    if (a->keys != NULL && gh_apikey_flush(a->keys) != GH_OK)
         gh_log(GH_LOG_WARN, "api keys: the last uses could not be saved");
     gh_apikeys_free(a->keys);
     gh_cache_free(a->tokens);
-    gh_cache_free(a->user_state);
-    gh_cache_free(a->members);
+    gh_views_free(a->views);
     free(a);
 }
 
@@ -311,58 +282,9 @@ out:
     return GH_OK;
 }
 
-/* ---- user state (revocation epochs) ---- */
-
-static void remember_user(struct gh_auth *a, const struct gh_user *u, struct gh_user_view *out)
-{
-    struct gh_user_view s;
-    memset(&s, 0, sizeof(s));
-    s.epoch = u->token_epoch;
-    s.disabled = u->disabled;
-    s.gen = atomic_fetch_add(&view_gen, 1) + 1;
-    s.superadmin = u->superadmin;
-    memcpy(s.username, u->username, sizeof(s.username));
-    (void)gh_cache_put(a->user_state, u->id, strlen(u->id), &s, sizeof(s),
-                       now_s() + USER_STATE_TTL);
-    if (out != NULL)
-        *out = s;
-}
-
-/* After a revocation: the next check reloads the user, and no cached token survives it. */
-static void forget_user(struct gh_auth *a, const char *user_id)
-{
-    atomic_fetch_add(&view_drops, 1);
-    gh_cache_del(a->user_state, user_id, strlen(user_id));
-}
-
-static void forget_user_cb(void *arg, const char *user_id)
-{
-    forget_user(arg, user_id);
-}
-
-void gh_auth_user_forget(struct gh_auth *a, const char *user_id)
-{
-    forget_user(a, user_id);
-}
-
-const char *gh_cred_name(enum gh_cred cred)
-{
-    switch (cred) {
-    case GH_CRED_JWT: return "jwt";
-    case GH_CRED_API_KEY: return "api_key";
-    case GH_CRED_OPERATOR: return "operator";
-    }
-    return "unknown";
-}
-
 const char *gh_auth_default_org(const struct gh_auth *a)
 {
     return a->default_org;
-}
-
-const struct gh_store_handle *gh_auth_store(const struct gh_auth *a)
-{
-    return a->store;
 }
 
 struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a)
@@ -370,9 +292,9 @@ struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a)
     return a->keys;
 }
 
-struct gh_pool *gh_auth_audit_pool(const struct gh_auth *a)
+struct gh_views *gh_auth_views(const struct gh_auth *a)
 {
-    return a->audit_pool;
+    return a->views;
 }
 
 void gh_auth_cache_stats(struct gh_auth *a, uint64_t tokens[2], uint64_t keys[2])
@@ -383,104 +305,7 @@ void gh_auth_cache_stats(struct gh_auth *a, uint64_t tokens[2], uint64_t keys[2]
 
 void gh_auth_set_audit_pool(struct gh_auth *a, struct gh_pool *pool)
 {
-    a->audit_pool = pool;
-}
-
-gh_err gh_auth_watch_revocations(struct gh_auth *a)
-{
-    int64_t now = now_s();
-    int64_t purge_before = 0;
-    if (now - a->feed_purged_at > 600) {
-        /* Every ten minutes: old feed entries, refresh tokens a day past expiry (kept that
-         * long so a late reuse is still recognised as reuse) and dead invitations. */
-        int64_t purged = 0;
-        purge_before = now - REVOCATION_FEED_KEEP;
-        a->feed_purged_at = now;
-        gh_err err = a->store->ops->refresh_purge(a->store->st, now - 24 * 3600, &purged);
-        if (err == GH_OK) /* answered or expired invitations, likewise a day late */
-            err = a->store->ops->invitation_purge(a->store->st, now - 24 * 3600, &purged);
-        if (err != GH_OK)
-            return err;
-    }
-    return a->store->ops->revocation_feed(a->store->st, a->feed_seq, purge_before, forget_user_cb,
-                                          a, &a->feed_seq);
-}
-
-gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
-                         struct gh_user_view *out)
-{
-    size_t len = 0;
-    if (gh_cache_get(a->user_state, user_id, strlen(user_id), now, out, sizeof(*out), &len) ==
-            GH_OK &&
-        len == sizeof(*out))
-        return GH_OK;
-    struct gh_user u;
-    uint_fast64_t drops = atomic_load(&view_drops);
-    gh_err err = a->store->ops->user_get(a->store->st, user_id, &u);
-    if (err == GH_ERR_NOT_FOUND)
-        return GH_ERR_REVOKED; /* deleted */
-    if (err != GH_OK)
-        return err;
-    remember_user(a, &u, out);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
-    /*
-     * A revocation writes the store, then drops the view. If one dropped a view between
-     * the read above and now, the view just cached may be older than it: drop it again.
-     * Either this sees that drop's count, or the drop comes after the put and removes it.
-     * (This request may still pass on what it read: it overlapped the revocation.)
-     */
-    if (atomic_load(&view_drops) != drops)
-        gh_cache_del(a->user_state, user_id, strlen(user_id));
-    return GH_OK;
-}
-
-/* The cache key of a membership: SHA-256 of the two ids (64 bytes would not fit a key). */
-static void member_key(const char *user_id, const char *org_id, unsigned char key[32])
-{
-    char both[2 * (GH_UUID_LEN + 1)];
-    size_t u = strnlen(user_id, GH_UUID_LEN), o = strnlen(org_id, GH_UUID_LEN);
-    memcpy(both, user_id, u);
-    both[u] = '\0';
-    memcpy(both + u + 1, org_id, o);
-    SHA256((const unsigned char *)both, u + 1 + o, key);
-}
-
-/* The membership of user in org valid for view's generation, loaded when missing or stale. */
-static gh_err member_view(struct gh_auth *a, const char *user_id, const char *org_id,
-                          const struct gh_user_view *view, int64_t now, struct cached_member *out)
-{
-    unsigned char key[32];
-    size_t len = 0;
-    member_key(user_id, org_id, key);
-    if (gh_cache_get(a->members, key, sizeof(key), now, out, sizeof(*out), &len) == GH_OK &&
-        len == sizeof(*out) && out->gen == view->gen)
-        return GH_OK;
-    static __thread struct gh_membership m;
-    gh_err err = a->store->ops->member_get(a->store->st, org_id, user_id, &m);
-    if (err != GH_OK)
-        return err;
-    memset(out, 0, sizeof(*out));
-    out->gen = view->gen;
-    if (copy_field(out->m.role, sizeof(out->m.role), m.role_name) != GH_OK ||
-        copy_field(out->m.perms, sizeof(out->m.perms), m.permissions) != GH_OK)
-        return GH_ERR_INTERNAL;
-    (void)gh_cache_put(a->members, key, sizeof(key), out, sizeof(*out), now + USER_STATE_TTL);
-    return GH_OK;
-}
-
-gh_err gh_auth_member(struct gh_auth *a, const char *user_id, const char *org_id,
-                      struct gh_member_view *out)
-{
-    struct gh_user_view view;
-    static __thread struct cached_member cm;
-    int64_t now = now_s();
-    gh_err err = gh_auth_user_view(a, user_id, now, &view);
-    if (err == GH_ERR_REVOKED)
-        return GH_ERR_NOT_FOUND;
-    if (err != GH_OK || (err = member_view(a, user_id, org_id, &view, now, &cm)) != GH_OK)
-        return err;
-    *out = cm.m;
-    return GH_OK;
+    gh_apikeys_set_audit_pool(a->keys, pool);
 }
 
 gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who,
@@ -518,7 +343,7 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     if (p->superadmin >= 0)
         u.superadmin = p->superadmin;
     err = a->store->ops->user_update(a->store->st, &u, disabling, now_s());
-    forget_user(a, user_id);
+    gh_views_forget(a->views, user_id);
     if (err != GH_OK)
         return err;
     json_t *md = json_pack("{s:s, s:b, s:b}", "target_id", u.id, "disabled", u.disabled,
@@ -538,7 +363,7 @@ gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct 
     if (strcmp(user_id, by->user_id) == 0)
         return GH_ERR_CONFLICT;
     gh_err err = a->store->ops->user_delete(a->store->st, user_id, now_s());
-    forget_user(a, user_id);
+    gh_views_forget(a->views, user_id);
     if (err != GH_OK)
         return err;
     char md[80];
@@ -706,7 +531,7 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     const char *org = org_id != NULL ? org_id : u.primary_org_id;
     err = issue_pair(a, &u, org, meta, out);
     if (err == GH_OK)
-        remember_user(a, &u, NULL);
+        gh_views_remember(a->views, &u, NULL);
 out:
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return err;
@@ -821,7 +646,7 @@ gh_err gh_auth_logout_all(struct gh_auth *a, const struct gh_identity *who,
     if (err != GH_OK)
         return err;
     err = a->store->ops->user_revoke_all(a->store->st, who->user_id, now_s(), &epoch);
-    forget_user(a, who->user_id);
+    gh_views_forget(a->views, who->user_id);
     return err;
 }
 
@@ -854,7 +679,7 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
     if ((err = gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL)) != GH_OK)
         goto out; /* the record first: no change the trail does not show */
     err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
-    forget_user(a, u.id);
+    gh_views_forget(a->views, u.id);
 out:
     sodium_memzero(hash, sizeof(hash));
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
@@ -878,7 +703,7 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
         (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0,
                                "{\"by\":\"cli\"}")) == GH_OK)
         err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
-    forget_user(a, u.id);
+    gh_views_forget(a->views, u.id);
     sodium_memzero(hash, sizeof(hash));
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return err;
@@ -898,7 +723,7 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
     if (err != GH_OK)
         return err; /* the record first: no change the trail does not show */
     err = a->store->ops->user_set_disabled(a->store->st, u.id, disabled, now_s(), &epoch);
-    forget_user(a, u.id);
+    gh_views_forget(a->views, u.id);
     return err;
 }
 
@@ -916,7 +741,7 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         return GH_ERR_AUTH;
     SHA256((const unsigned char *)token, len, key);
     if (len > 3 && memcmp(token, "ak_", 3) == 0)
-        return gh_apikey_check(a, token, len, key, meta, out);
+        return gh_apikey_check(a->keys, token, len, key, meta, out);
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
         ct_len != sizeof(ct)) {
         struct gh_claims c;
@@ -938,22 +763,22 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         return GH_ERR_EXPIRED;
 
     struct gh_user_view st;
-    gh_err err = gh_auth_user_view(a, ct.sub, now, &st);
+    gh_err err = gh_views_user(a->views, ct.sub, now, &st);
     if (err != GH_OK)
         return err;
     if (st.disabled || st.epoch != ct.epoch)
         return GH_ERR_REVOKED;
     /* What the token may do is the user's role in its org now, not when it was signed:
      * a demotion, a role edit or a removal applies to every live token at once. */
-    static __thread struct cached_member cm;
-    if ((err = member_view(a, ct.sub, ct.org, &st, now, &cm)) != GH_OK)
+    static __thread struct gh_member_view mv;
+    if ((err = gh_views_member(a->views, ct.sub, ct.org, &st, now, &mv)) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
 
     memcpy(out->user_id, ct.sub, sizeof(out->user_id));
     memcpy(out->username, st.username, sizeof(out->username));
     memcpy(out->org_id, ct.org, sizeof(out->org_id));
-    memcpy(out->roles, cm.m.role, sizeof(cm.m.role));
-    memcpy(out->perms, cm.m.perms, sizeof(out->perms));
+    memcpy(out->roles, mv.role, sizeof(mv.role));
+    memcpy(out->perms, mv.perms, sizeof(out->perms));
     out->expires_at = ct.exp;
     out->cred = GH_CRED_JWT;
     out->key_id[0] = '\0';

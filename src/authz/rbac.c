@@ -25,7 +25,8 @@ static const char builtin[] = GH_PERM_BUILTIN;
 struct gh_rbac {
     const struct gh_config *cfg;
     const struct gh_store_handle *store;
-    struct gh_auth *auth;
+    struct gh_auth *auth;       /* the default org's id */
+    struct gh_views *views;     /* members' cached permissions, dropped on every change */
     pthread_rwlock_t lock;     /* guards catalog, api, napi, loaded_at */
     char catalog[CATALOG_MAX]; /* builtin + config + api */
     char api[CATALOG_MAX];     /* declared through the API */
@@ -148,6 +149,7 @@ gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *st
     r->cfg = cfg;
     r->store = store;
     r->auth = auth;
+    r->views = gh_auth_views(auth);
     pthread_rwlock_init(&r->lock, NULL);
     gh_err err = reload(r);
     if (err != GH_OK) {
@@ -246,7 +248,7 @@ gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const ch
     } else if (who->cred == GH_CRED_API_KEY) {
         return GH_ERR_NOT_FOUND; /* a key acts in its own org only */
     } else {
-        gh_err err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
+        gh_err err = gh_views_membership(r->views, who->user_id, org_id, &mv);
         if (err == GH_OK) {
             have = mv.perms;
         } else if (err == GH_ERR_NOT_FOUND && who->superadmin) {
@@ -279,7 +281,7 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
     if (org_id != NULL && strcmp(org_id, who->org_id) != 0) {
         gh_err err = who->cred == GH_CRED_API_KEY
                          ? GH_ERR_NOT_FOUND
-                         : gh_auth_member(r->auth, who->user_id, org_id, &mv);
+                         : gh_views_membership(r->views, who->user_id, org_id, &mv);
         if (err == GH_ERR_NOT_FOUND && who->superadmin) {
             struct gh_org o;
             err = r->store->ops->org_get(r->store->st, org_id, &o);
@@ -358,7 +360,7 @@ gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, cons
             gh_log(GH_LOG_WARN, "orgs: could not remove org %s after a failed create", org.id);
         return err;
     }
-    gh_auth_user_forget(r->auth, who->user_id);
+    gh_views_forget(r->views, who->user_id);
     audit(r, "ORG_CREATE", meta, who, org.id, 201, json_pack("{s:s}", "name", org.name));
     *out = org;
     return GH_OK;
@@ -412,7 +414,7 @@ gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, cons
 
 static void forget(void *arg, const char *user_id)
 {
-    gh_auth_user_forget(arg, user_id);
+    gh_views_forget(arg, user_id);
 }
 
 gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
@@ -426,7 +428,7 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     if (strcmp(org.name, DEFAULT_ORG) == 0)
         return GH_ERR_POLICY;
-    if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->auth)) != GH_OK)
+    if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->views)) != GH_OK)
         return err;
     audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
     return GH_OK;
@@ -503,7 +505,7 @@ static gh_err may_touch(struct gh_rbac *r, const struct gh_identity *who, const 
     static __thread char perms[GH_PERMS_MAX];
     static __thread struct gh_member_view mv;
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
-    if (err != GH_OK || (err = gh_auth_member(r->auth, user_id, org_id, &mv)) != GH_OK)
+    if (err != GH_OK || (err = gh_views_membership(r->views, user_id, org_id, &mv)) != GH_OK)
         return err;
     return holds_all(who, perms, mv.perms) ? GH_OK : GH_ERR_PERM;
 }
@@ -566,7 +568,7 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     if ((err = r->store->ops->member_add(r->store->st, org_id, u.id, role, now_s())) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
-    gh_auth_user_forget(r->auth, u.id);
+    gh_views_forget(r->views, u.id);
     audit_member(r, meta, who, org_id, "add", u.id, role, 201);
     memset(out, 0, sizeof(*out));
     memcpy(out->user_id, u.id, sizeof(out->user_id));
@@ -589,7 +591,7 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
     if ((err = r->store->ops->member_set_role(r->store->st, org_id, user_id, role, now_s())) !=
         GH_OK)
         return err;
-    gh_auth_user_forget(r->auth, user_id);
+    gh_views_forget(r->views, user_id);
     audit_member(r, meta, who, org_id, "role", user_id, role, 200);
     err = r->store->ops->user_get(r->store->st, user_id, &u);
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
@@ -612,7 +614,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
         static __thread struct gh_member_view mv;
         err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
         if (err == GH_ERR_PERM)
-            err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
+            err = gh_views_membership(r->views, who->user_id, org_id, &mv);
     } else {
         err = may_touch(r, who, org_id, user_id);
     }
@@ -620,7 +622,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
         return err;
     if ((err = r->store->ops->member_remove(r->store->st, org_id, user_id, now_s())) != GH_OK)
         return err;
-    gh_auth_user_forget(r->auth, user_id);
+    gh_views_forget(r->views, user_id);
     audit_member(r, meta, who, org_id, "remove", user_id, NULL, 204);
     return GH_OK;
 }
@@ -713,7 +715,7 @@ gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *wh
     gh_err err = r->store->ops->invitation_accept(r->store->st, who->user_id, id, now_s(), &inv);
     if (err != GH_OK)
         return err;
-    gh_auth_user_forget(r->auth, who->user_id);
+    gh_views_forget(r->views, who->user_id);
     audit_invitation(r, "INVITATION_ACCEPTED", meta, who, inv.org_id, 200, id, inv.role_name);
     *out = inv;
     return GH_OK;
@@ -851,7 +853,7 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
     }
     refusal->field = NULL;
     if ((err = r->store->ops->role_update(r->store->st, org_id, role_id, renames ? in->name : NULL,
-                                          in->has_perms ? next : NULL, now_s(), forget, r->auth)) !=
+                                          in->has_perms ? next : NULL, now_s(), forget, r->views)) !=
         GH_OK)
         return err;
     if (renames)
@@ -900,7 +902,7 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
         return GH_ERR_PERM;
     if (target_id == NULL)
         return GH_OK;
-    if ((err = gh_auth_member(r->auth, target_id, who->org_id, &mv)) != GH_OK)
+    if ((err = gh_views_membership(r->views, target_id, who->org_id, &mv)) != GH_OK)
         return err; /* not in the caller's org: not there at all */
     if (!write)
         return GH_OK;
