@@ -19,6 +19,7 @@
 #include "core/perm.h"
 #include "authz/rules.h"
 #include "core/buf.h"
+#include "core/words.h"
 
 #define KIB ((uint64_t)1024)
 #define MIB (1024 * KIB)
@@ -29,7 +30,6 @@
 
 #define ENV_PREFIX "GATEHOUSE_"
 #define PATH_TEXT_MAX 64 /* longest key path or environment name, with its NUL */
-#define GOT_MAX 48       /* bytes of an offending value quoted back in a message */
 
 /* What text a key accepts. */
 enum kind {
@@ -212,27 +212,6 @@ static void append(char *out, size_t size, size_t *at, const char *fmt, ...)
     if (n < 0)
         return;
     *at = (size_t)n >= size - *at ? size : *at + (size_t)n;
-}
-
-/*
- * Writes s (n bytes) as text safe to print between double quotes: printable ASCII is
- * kept, anything else becomes \xHH, and only the first GOT_MAX bytes are shown.
- */
-static void quote(char *out, size_t size, const char *s, size_t n)
-{
-    size_t at = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && i < GOT_MAX; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            append(out, size, &at, "\\%c", ch);
-        else if (ch >= 0x20 && ch < 0x7f)
-            append(out, size, &at, "%c", ch);
-        else
-            append(out, size, &at, "\\x%02x", ch);
-    }
-    if (n > GOT_MAX)
-        append(out, size, &at, "...");
 }
 
 /* Parses a plain decimal number that starts at s; *end is left after its digits. */
@@ -431,7 +410,7 @@ static void quote_value(const struct key *k, char *out, size_t size, const char 
     if (k->kind == K_SECRET_LINES)
         (void)snprintf(out, size, "(hidden: it may hold a secret)");
     else
-        quote(out, size, v, n);
+        gh_word_quote(out, size, v, n);
 }
 
 static void *member(struct gh_config *c, const struct key *k)
@@ -706,7 +685,7 @@ out:
 /* Reads the value event of key k (already positioned on it) and applies it. */
 static gh_err read_value(struct reader *r, struct gh_config *c, const struct key *k)
 {
-    char why[160], got[GOT_MAX * 4 + 8];
+    char why[160], got[GH_QUOTE_TEXT];
     size_t idx = (size_t)(k - KEYS);
     if ((k->kind == K_LINES || k->kind == K_SECRET_LINES) &&
         r->ev.type == YAML_SEQUENCE_START_EVENT) {
@@ -750,7 +729,7 @@ static gh_err read_value(struct reader *r, struct gh_config *c, const struct key
 /* Reads the body of section name (positioned on its value event) up to its MAPPING_END. */
 static gh_err read_section(struct reader *r, struct gh_config *c, const char *name)
 {
-    char path[PATH_TEXT_MAX], shown[GOT_MAX * 4 + 8], keys[400];
+    char path[PATH_TEXT_MAX], shown[GH_QUOTE_TEXT], keys[400];
     gh_err e;
     if (r->ev.type == YAML_SCALAR_EVENT) {
         size_t len = 0;
@@ -780,7 +759,7 @@ static gh_err read_section(struct reader *r, struct gh_config *c, const char *na
         if (n > 0 && (size_t)n < sizeof(path) && strlen(kname) == klen)
             k = find_key(path);
         if (k == NULL) {
-            quote(shown, sizeof(shown), kname, klen);
+            gh_word_quote(shown, sizeof(shown), kname, klen);
             list_keys(name, keys, sizeof(keys));
             fail(r->err, r->err_size, "%s:%zu: %s.%s: unknown key, expected one of %s", r->path,
                  ev_line(r), name, shown, keys);
@@ -794,7 +773,7 @@ static gh_err read_section(struct reader *r, struct gh_config *c, const char *na
 /* Reads the top-level mapping (positioned on its MAPPING_START) up to its MAPPING_END. */
 static gh_err read_top(struct reader *r, struct gh_config *c)
 {
-    char name[PATH_TEXT_MAX], shown[GOT_MAX * 4 + 8], keys[200];
+    char name[PATH_TEXT_MAX], shown[GH_QUOTE_TEXT], keys[200];
     gh_err e;
     for (;;) {
         if ((e = next_event(r)) != GH_OK)
@@ -816,7 +795,7 @@ static gh_err read_top(struct reader *r, struct gh_config *c)
             section = k == NULL && is_section(name, klen);
         }
         if (k == NULL && !section) {
-            quote(shown, sizeof(shown), kname, klen);
+            gh_word_quote(shown, sizeof(shown), kname, klen);
             list_keys(NULL, keys, sizeof(keys));
             fail(r->err, r->err_size, "%s:%zu: %s: unknown key, expected one of %s", r->path,
                  ev_line(r), shown, keys);
@@ -919,7 +898,7 @@ static const char *env_find(char *const *envp, const char *name)
 /* Only names in KEYS are read: other GATEHOUSE_* variables belong to other modules. */
 static gh_err load_env(struct gh_config *c, char *const *envp, char *err, size_t err_size)
 {
-    char name[PATH_TEXT_MAX], why[160], got[GOT_MAX * 4 + 8];
+    char name[PATH_TEXT_MAX], why[160], got[GH_QUOTE_TEXT];
     for (size_t i = 0; i < NKEYS; i++) {
         env_name(KEYS[i].path, name, sizeof(name));
         const char *v = env_find(envp, name);
@@ -975,8 +954,8 @@ static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *o
     size_t bad = 0;
     if (gh_cidr_list_parse(text, out, &bad) == GH_OK)
         return GH_OK;
-    char got[GOT_MAX * 4 + 8];
-    quote(got, sizeof(got), text + bad, strcspn(text + bad, " ,\t\n"));
+    char got[GH_QUOTE_TEXT];
+    gh_word_quote(got, sizeof(got), text + bad, strcspn(text + bad, " ,\t\n"));
     fail(err, err_size,
          "%s: expected at most %d addresses or CIDR ranges (10.0.0.0/8, ::1/128) separated by "
          "commas, got \"%s\"",
@@ -1007,8 +986,8 @@ static gh_err perm_list_key(const char *text, const char *key, const char *catal
         int ok = wild ? gh_perm_known(catalog, p, n)
                       : gh_perm_valid(p, n) && memchr(p, '*', n) == NULL && colons(p, n) == 1;
         if (n > 0 && !ok) {
-            char got[GOT_MAX * 4 + 8];
-            quote(got, sizeof(got), p, n);
+            char got[GH_QUOTE_TEXT];
+            gh_word_quote(got, sizeof(got), p, n);
             fail(err, err_size,
                  "%s: expected permissions resource:action%s separated by spaces, got \"%s\"",
                  key, wild ? " declared in authz.permissions or by Gatehouse" : " without wildcards",
