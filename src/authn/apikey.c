@@ -64,17 +64,18 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-gh_err gh_apikeys_new(const struct gh_config *cfg, const struct gh_store_handle *store,
-                      struct gh_views *views, struct gh_apikeys **out)
+gh_err gh_apikeys_new(const char *pepper_file, size_t token_cache_size,
+                      const struct gh_store_handle *store, struct gh_views *views,
+                      struct gh_apikeys **out)
 {
     struct gh_apikeys *k = calloc(1, sizeof(*k));
     if (k == NULL)
         return GH_ERR_NOMEM;
     k->store = store;
     k->views = views;
-    gh_err err = gh_secret_file_load(cfg->api_key_pepper, k->pepper, sizeof(k->pepper));
+    gh_err err = gh_secret_file_load(pepper_file, k->pepper, sizeof(k->pepper));
     if (err != GH_OK) {
-        gh_log(GH_LOG_ERROR, "api keys: cannot use the pepper file %s: %s%s", cfg->api_key_pepper,
+        gh_log(GH_LOG_ERROR, "api keys: cannot use the pepper file %s: %s%s", pepper_file,
                gh_err_name(err),
                err == GH_ERR_PERM ? " (readable by group or others: chmod 600)" : "");
         goto out;
@@ -85,7 +86,7 @@ gh_err gh_apikeys_new(const struct gh_config *cfg, const struct gh_store_handle 
         err = GH_ERR_NOMEM;
         goto out;
     }
-    size_t size = cfg->token_cache_size ? cfg->token_cache_size / 16 + 64 : 1;
+    size_t size = token_cache_size ? token_cache_size / 16 + 64 : 1;
     if ((err = gh_cache_new(size, &k->cache)) != GH_OK)
         goto out;
     pthread_mutex_init(&k->lock, NULL);

@@ -8,7 +8,6 @@
 #include "authn/views.h"
 #include "core/pool.h"
 #include "store/store.h"
-#include "config/config.h"
 
 /*
  * API keys for services: "ak_" + 32 random bytes in base62, shown once. Stored as
@@ -24,12 +23,14 @@
 struct gh_apikeys;
 
 /**
- * The API-key state: the pepper (read from cfg's auth.api_key_pepper, created 0600 on
- * first use; GH_ERR_PERM when readable by group or others), the cache of proven keys, the
- * last-use table. Takes no ownership: store and views must outlive it.
+ * The API-key state: the pepper (read from pepper_file, created 0600 on first use;
+ * GH_ERR_PERM when readable by group or others), the cache of proven keys (sized from
+ * token_cache_size, the token cache's entries), the last-use table. Takes no ownership:
+ * store and views must outlive it.
  */
-gh_err gh_apikeys_new(const struct gh_config *cfg, const struct gh_store_handle *store,
-                      struct gh_views *views, struct gh_apikeys **out) GH_WUR GH_NONNULL(1, 2, 3, 4);
+gh_err gh_apikeys_new(const char *pepper_file, size_t token_cache_size,
+                      const struct gh_store_handle *store, struct gh_views *views,
+                      struct gh_apikeys **out) GH_WUR GH_NONNULL(1, 3, 4, 5);
 /** Frees it; flush first (gh_apikey_flush) to keep the last uses. Accepts NULL. */
 void gh_apikeys_free(struct gh_apikeys *keys);
 /** Lets failed uses be recorded on pool (see gh_audit_record_async) rather than at once. */

@@ -20,14 +20,12 @@
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
 
 struct gh_auth {
-    const struct gh_config *cfg;
+    struct gh_auth_opts o;
     const struct gh_store_handle *store;
     const struct gh_keyring *ring;
     struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
     struct gh_views *views;      /* users' revocation state and memberships */
     struct gh_apikeys *keys;
-    struct gh_pwhash_params pw;
-    struct gh_policy policy;
     char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
     char default_org[GH_UUID_LEN + 1];
 };
@@ -56,34 +54,30 @@ static gh_err copy_field(char *dst, size_t size, const char *src)
     return GH_OK;
 }
 
-gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle *store,
                    const struct gh_keyring *ring, struct gh_auth **out)
 {
     gh_err err = GH_ERR_NOMEM;
     struct gh_auth *a = calloc(1, sizeof(*a));
     if (a == NULL)
         return GH_ERR_NOMEM;
-    a->cfg = cfg;
+    a->o = *opts;
     a->store = store;
     a->ring = ring;
-    a->pw = (struct gh_pwhash_params){cfg->hash, cfg->bcrypt_cost, cfg->argon2_ops,
-                                      cfg->argon2_memory};
-    a->policy = (struct gh_policy){cfg->min_length,    cfg->max_length,   cfg->require_upper,
-                                   cfg->require_lower, cfg->require_digit, cfg->require_symbol,
-                                   cfg->reject_common, cfg->min_entropy_bits};
     /* With the token cache off every token is verified, but the users' revocation state
      * stays cached: it is what keeps the check off the database. */
-    size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
-    size_t users = cfg->token_cache_size ? cfg->token_cache_size : USER_STATE_DEFAULT;
+    size_t tokens = opts->token_cache_size ? opts->token_cache_size : 1;
+    size_t users = opts->token_cache_size ? opts->token_cache_size : USER_STATE_DEFAULT;
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
         (err = gh_views_new(store, users, &a->views)) != GH_OK ||
-        (err = gh_apikeys_new(cfg, store, a->views, &a->keys)) != GH_OK)
+        (err = gh_apikeys_new(opts->api_key_pepper, opts->token_cache_size, store, a->views,
+                                     &a->keys)) != GH_OK)
         goto out;
 
     /* A hash of random bytes with the configured parameters: unknown users cost the same. */
     unsigned char rnd[24];
     randombytes_buf(rnd, sizeof(rnd));
-    err = gh_password_hash(&a->pw, (const char *)rnd, sizeof(rnd), a->dummy_hash);
+    err = gh_password_hash(&a->o.pw, (const char *)rnd, sizeof(rnd), a->dummy_hash);
     sodium_memzero(rnd, sizeof(rnd));
     if (err != GH_OK)
         goto out;
@@ -179,7 +173,7 @@ static gh_err check_password(struct gh_auth *a, const char *pw, size_t len, cons
 {
     const char *words[4] = {username, email, full_name && *full_name ? full_name : NULL, NULL};
     unsigned failed = 0;
-    gh_err err = gh_policy_check(&a->policy, pw, len, words, &failed);
+    gh_err err = gh_policy_check(&a->o.policy, pw, len, words, &failed);
     if (err == GH_ERR_POLICY) {
         refusal->field = "password";
         refusal->policy_failed = failed;
@@ -232,18 +226,18 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
     if (err != GH_OK)
         return err;
     int64_t now = now_s();
-    if (copy_field(c.iss, sizeof(c.iss), a->cfg->issuer) != GH_OK ||
-        copy_field(c.aud, sizeof(c.aud), a->cfg->audience) != GH_OK ||
+    if (copy_field(c.iss, sizeof(c.iss), a->o.issuer) != GH_OK ||
+        copy_field(c.aud, sizeof(c.aud), a->o.audience) != GH_OK ||
         copy_field(c.sub, sizeof(c.sub), u->id) != GH_OK)
         return GH_ERR_INTERNAL;
     gh_uuid_v7(c.jti);
     c.iat = now;
     c.nbf = now;
-    c.exp = now + a->cfg->access_ttl;
+    c.exp = now + a->o.access_ttl;
     c.epoch = u->token_epoch;
     err = gh_jwt_sign(a->ring, &c, &pair->access_token);
     if (err == GH_OK)
-        pair->expires_in = a->cfg->access_ttl;
+        pair->expires_in = a->o.access_ttl;
     return err;
 }
 
@@ -271,7 +265,7 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memcpy(rt.user_id, u->id, sizeof(rt.user_id));
     memcpy(rt.org_id, org_id, GH_UUID_LEN + 1);
     rt.created_at = now_s();
-    rt.expires_at = rt.created_at + a->cfg->refresh_ttl;
+    rt.expires_at = rt.created_at + a->o.refresh_ttl;
     err = a->store->ops->refresh_insert(a->store->st, &rt);
 out:
     if (err != GH_OK) {
@@ -409,7 +403,7 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
     memcpy(u.primary_org_id, a->default_org, sizeof(u.primary_org_id));
     u.superadmin = superadmin;
     u.created_at = u.updated_at = now_s();
-    if ((err = gh_password_hash(&a->pw, in->password, in->password_len, u.password_hash)) != GH_OK)
+    if ((err = gh_password_hash(&a->o.pw, in->password, in->password_len, u.password_hash)) != GH_OK)
         goto out;
     if ((err = a->store->ops->user_create(a->store->st, &u)) != GH_OK)
         goto out;
@@ -435,7 +429,7 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
         memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
         org.created_at = now_s();
         err = a->store->ops->org_create(a->store->st, &org, ADMIN_PERMISSIONS,
-                                        a->cfg->member_permissions);
+                                        a->o.member_permissions);
         if (err != GH_OK)
             return err;
         memcpy(a->default_org, org.id, sizeof(a->default_org));
@@ -520,10 +514,10 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
                                  err != GH_OK ? "bad_password" : "disabled");
         goto out;
     }
-    if (gh_password_needs_rehash(&a->pw, u.password_hash)) {
+    if (gh_password_needs_rehash(&a->o.pw, u.password_hash)) {
         char hash[GH_PWHASH_MAX];
         int64_t epoch = 0;
-        if (gh_password_hash(&a->pw, password, len, hash) == GH_OK &&
+        if (gh_password_hash(&a->o.pw, password, len, hash) == GH_OK &&
             a->store->ops->user_set_password(a->store->st, u.id, hash, 0, now_s(), &epoch) != GH_OK)
             gh_log(GH_LOG_WARN, "login: could not upgrade a password hash");
         sodium_memzero(hash, sizeof(hash));
@@ -578,7 +572,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     int64_t now = now_s();
     gh_uuid_v7(next.id);
     next.created_at = now;
-    next.expires_at = now + a->cfg->refresh_ttl;
+    next.expires_at = now + a->o.refresh_ttl;
 
     err = a->store->ops->refresh_rotate(a->store->st, old_hash, &next, now, &spent);
     if (err == GH_ERR_REUSED) {
@@ -673,7 +667,7 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
     if ((err = check_password(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
         GH_OK)
         goto out;
-    if ((err = gh_password_hash(&a->pw, next, next_len, hash)) != GH_OK)
+    if ((err = gh_password_hash(&a->o.pw, next, next_len, hash)) != GH_OK)
         goto out;
     struct gh_audit_subject s = {u.id, u.username, who->org_id};
     if ((err = gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL)) != GH_OK)
@@ -699,7 +693,7 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
     struct gh_audit_subject s = {u.id, u.username, NULL};
     if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
             GH_OK &&
-        (err = gh_password_hash(&a->pw, password, len, hash)) == GH_OK &&
+        (err = gh_password_hash(&a->o.pw, password, len, hash)) == GH_OK &&
         (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0,
                                "{\"by\":\"cli\"}")) == GH_OK)
         err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
@@ -745,8 +739,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
         ct_len != sizeof(ct)) {
         struct gh_claims c;
-        struct gh_jwt_expect expect = {a->cfg->issuer, a->cfg->audience, now,
-                                       a->cfg->clock_leeway};
+        struct gh_jwt_expect expect = {a->o.issuer, a->o.audience, now,
+                                       a->o.clock_leeway};
         gh_err err = gh_jwt_verify(a->ring, token, len, &expect, &c);
         if (err != GH_OK)
             return err == GH_ERR_EXPIRED ? GH_ERR_EXPIRED : GH_ERR_AUTH;
@@ -756,10 +750,10 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
             return GH_ERR_AUTH;
         ct.exp = c.exp;
         ct.epoch = c.epoch;
-        if (a->cfg->token_cache_size > 0)
+        if (a->o.token_cache_size > 0)
             (void)gh_cache_put(a->tokens, key, sizeof(key), &ct, sizeof(ct), c.exp);
     }
-    if (ct.exp <= now - a->cfg->clock_leeway)
+    if (ct.exp <= now - a->o.clock_leeway)
         return GH_ERR_EXPIRED;
 
     struct gh_user_view st;

@@ -11,6 +11,7 @@
 
 #include "core/perm.h"
 #include "core/log.h"
+#include "core/words.h"
 #include "core/uuid.h"
 
 #define ADMIN_PERMISSIONS "*:*"
@@ -23,7 +24,7 @@
 static const char builtin[] = GH_PERM_BUILTIN;
 
 struct gh_rbac {
-    const struct gh_config *cfg;
+    struct gh_rbac_opts o;
     const struct gh_store_handle *store;
     struct gh_auth *auth;       /* the default org's id */
     struct gh_views *views;     /* members' cached permissions, dropped on every change */
@@ -117,7 +118,7 @@ static gh_err reload(struct gh_rbac *r)
         return err;
     r->napi = ap.n;
     r->loaded_at = now_s();
-    int n = snprintf(r->catalog, sizeof(r->catalog), "%s %s %s", builtin, r->cfg->app_permissions,
+    int n = snprintf(r->catalog, sizeof(r->catalog), "%s %s %s", builtin, r->o.app_permissions,
                      r->api);
     return n >= 0 && (size_t)n < sizeof(r->catalog) ? GH_OK : GH_ERR_TOO_LARGE;
 }
@@ -140,13 +141,70 @@ static int known(struct gh_rbac *r, const char *perm)
     return k;
 }
 
-gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+/* How many ':' the n bytes at p hold. */
+static int colons(const char *p, size_t n)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == ':';
+    return k;
+}
+
+/* A space-separated permission list. catalog NULL: each item must be one concrete
+ * permission (a declaration); else wildcards and ":own" are allowed, and each item must
+ * stand for a permission of catalog (a role's list). */
+static gh_err perm_list_check(const char *text, const char *key, const char *catalog, char *err,
+                              size_t err_size)
+{
+    int wild = catalog != NULL;
+    for (const char *p = text; *p != '\0';) {
+        size_t n = strcspn(p, " ");
+        int ok = wild ? gh_perm_known(catalog, p, n)
+                      : gh_perm_valid(p, n) && memchr(p, '*', n) == NULL && colons(p, n) == 1;
+        if (n > 0 && !ok) {
+            char got[GH_QUOTE_TEXT];
+            gh_word_quote(got, sizeof(got), p, n);
+            (void)snprintf(err, err_size,
+                           "%s: expected permissions resource:action%s separated by spaces, got "
+                           "\"%s\"",
+                           key,
+                           wild ? " declared in authz.permissions or by Gatehouse"
+                                : " without wildcards",
+                           got);
+            return GH_ERR_INVALID;
+        }
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return GH_OK;
+}
+
+gh_err gh_rbac_opts_check(const struct gh_rbac_opts *o, char *err, size_t err_size)
+{
+    gh_err e = perm_list_check(o->app_permissions, "authz.permissions", NULL, err, err_size);
+    if (e != GH_OK)
+        return e;
+    size_t size = sizeof(GH_PERM_BUILTIN) + strlen(o->app_permissions) + 1;
+    char *catalog = malloc(size);
+    if (catalog == NULL) {
+        (void)snprintf(err, err_size, "out of memory");
+        return GH_ERR_NOMEM;
+    }
+    (void)snprintf(catalog, size, "%s %s", GH_PERM_BUILTIN, o->app_permissions);
+    e = perm_list_check(o->member_permissions, "authz.member_permissions", catalog, err,
+                        err_size);
+    free(catalog);
+    return e;
+}
+
+gh_err gh_rbac_new(const struct gh_rbac_opts *opts, const struct gh_store_handle *store,
                    struct gh_auth *auth, struct gh_rbac **out)
 {
     struct gh_rbac *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return GH_ERR_NOMEM;
-    r->cfg = cfg;
+    r->o = *opts;
     r->store = store;
     r->auth = auth;
     r->views = gh_auth_views(auth);
@@ -194,7 +252,7 @@ gh_err gh_rbac_perm_list(struct gh_rbac *r,
     pthread_rwlock_wrlock(&r->lock);
     gh_err err = reload(r);
     if (err == GH_OK && !each_word(builtin, "builtin", fn, arg) &&
-        !each_word(r->cfg->app_permissions, "config", fn, arg))
+        !each_word(r->o.app_permissions, "config", fn, arg))
         (void)each_word(r->api, "api", fn, arg);
     pthread_rwlock_unlock(&r->lock);
     return err;
@@ -350,7 +408,7 @@ gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, cons
     memcpy(org.name, name, strlen(name) + 1);
     org.created_at = now_s();
     gh_err err = r->store->ops->org_create(r->store->st, &org, ADMIN_PERMISSIONS,
-                                           r->cfg->member_permissions);
+                                           r->o.member_permissions);
     if (err != GH_OK)
         return err;
     err = r->store->ops->member_add(r->store->st, org.id, who->user_id, "admin", org.created_at);
@@ -523,7 +581,7 @@ static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
 int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who)
 {
     return who->cred == GH_CRED_OPERATOR ||
-           (who->superadmin && who->cred == GH_CRED_JWT && r->cfg->superadmin_direct_add);
+           (who->superadmin && who->cred == GH_CRED_JWT && r->o.superadmin_direct_add);
 }
 
 /* The id of the user to names into id, "" when it names none (a username or email that
@@ -659,18 +717,18 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
         return err;
     /* Bounded, as roles are: an org cannot grow the table without end. */
     err = r->store->ops->invitation_list_org(r->store->st, org_id, now_s(),
-                                             r->cfg->max_pending_invitations, 0,
+                                             r->o.max_pending_invitations, 0,
                                              count_invitation, &live);
     if (err != GH_OK)
         return err;
-    if (live >= r->cfg->max_pending_invitations)
+    if (live >= r->o.max_pending_invitations)
         return GH_ERR_TOO_LARGE;
     memset(&inv, 0, sizeof(inv));
     gh_uuid_v7(inv.id);
     memcpy(inv.org_id, org_id, strlen(org_id) + 1);
     memcpy(inv.role_name, rl.name, sizeof(inv.role_name));
     inv.created_at = now_s();
-    inv.expires_at = inv.created_at + r->cfg->invitation_ttl;
+    inv.expires_at = inv.created_at + r->o.invitation_ttl;
     err = r->store->ops->invitation_create(r->store->st, &inv, user_id, who->user_id);
     if (err != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */

@@ -6,7 +6,6 @@
 #include "audit/audit.h"
 #include "authn/service.h"
 #include "core/perm.h"
-#include "config/config.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -55,8 +54,27 @@ int gh_authz_decide(const struct gh_identity *who, const char *perms, const char
 int gh_authz_global(const struct gh_identity *who, const char *perm, const char *default_org)
     GH_NONNULL(1, 2, 3);
 
+/** The options of the service (the authz.* and orgs.* keys). Strings are borrowed. */
+struct gh_rbac_opts {
+    const char *app_permissions;      /* authz.permissions: the apps' own, space-separated */
+    const char *member_permissions;   /* authz.member_permissions: the member role of new orgs */
+    int64_t invitation_ttl;           /* orgs.invitation_ttl seconds */
+    unsigned max_pending_invitations; /* orgs.max_pending_invitations */
+    int superadmin_direct_add;        /* orgs.superadmin_direct_add */
+};
+
+/**
+ * Checks the permission lists of opts: authz.permissions must hold concrete permissions
+ * (resource:action, no wildcard), authz.member_permissions permissions that Gatehouse or
+ * authz.permissions declare (wildcards and ":own" allowed). GH_ERR_INVALID with err
+ * naming the key and the first bad item, e.g. "authz.permissions: expected permissions
+ * resource:action without wildcards separated by spaces, got \"file:*\"".
+ */
+gh_err gh_rbac_opts_check(const struct gh_rbac_opts *opts, char *err, size_t err_size) GH_WUR
+    GH_NONNULL(1, 2);
+
 /** Takes no ownership; loads the permissions declared through the API. */
-gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+gh_err gh_rbac_new(const struct gh_rbac_opts *opts, const struct gh_store_handle *store,
                    struct gh_auth *auth, struct gh_rbac **out) GH_WUR GH_NONNULL(1, 2, 3, 4);
 void gh_rbac_free(struct gh_rbac *r);
 

@@ -100,7 +100,7 @@ int gh_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     static struct gh_app app;
-    if (gh_cli_config(&app.cfg, &common) != 0)
+    if (gh_cli_config(&app, &common) != 0)
         return 1;
     int status = 1;
     struct gh_http *http = NULL;

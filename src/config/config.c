@@ -15,9 +15,6 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "audit/alert_rules.h"
-#include "core/perm.h"
-#include "authz/rules.h"
 #include "core/buf.h"
 #include "core/words.h"
 
@@ -29,6 +26,7 @@
 #define DAYS(n) ((uint64_t)(n) * 86400)
 
 #define ENV_PREFIX "GATEHOUSE_"
+#define RL_LIMIT_MAX 1000000 /* GH_RL_LIMIT_MAX of edge/ratelimit.h (cli/options.c checks they agree) */
 #define PATH_TEXT_MAX 64 /* longest key path or environment name, with its NUL */
 
 /* What text a key accepts. */
@@ -41,9 +39,7 @@ enum kind {
     K_SIZE,     /* bytes: "512", "64KiB", "16MiB", "1GiB" */
     K_DURATION, /* seconds: "90", "90s", "15m", "168h", "7d" */
     K_BOOL,     /* true/false on/off yes/no 1/0, any case */
-    K_ALG,      /* RS256 | ES256 | EdDSA */
-    K_PWHASH,   /* bcrypt | argon2id */
-    K_LOGLEVEL, /* debug | info | warn | error -> 0..3 */
+    K_CHOICE,   /* one of the names of choices -> its index */
     K_LISTEN,   /* HOST:PORT, [v6]:PORT -> listen_host, listen_port */
 };
 
@@ -55,8 +51,6 @@ enum store {
     ST_SIZE,   /* size_t */
     ST_I64,    /* int64_t */
     ST_INT,    /* int */
-    ST_ALG,    /* enum gh_alg */
-    ST_PWHASH, /* enum gh_pwhash_alg */
 };
 
 struct key {
@@ -68,6 +62,7 @@ struct key {
     size_t size;   /* of the member */
     uint64_t min, max, step;
     unsigned scale; /* the member holds value * scale (busy_timeout: ms) */
+    const char *const *choices; /* K_CHOICE: the names, NULL-terminated */
 };
 
 /*
@@ -79,20 +74,26 @@ struct key {
 #define AT(m, T)                                                                                   \
     (offsetof(struct gh_config, m) + 0 * sizeof(char[_Generic(MEMBER(m), T: 1, default: -1)]))
 
-#define STR(p, d, m, lo) {p, d, K_STRING, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1}
-#define LINES(p, d, m) {p, d, K_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
-#define SECRET_LINES(p, d, m) {p, d, K_SECRET_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
-#define URL(p, d, m) {p, d, K_URL, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1}
-#define UINT(p, d, m, lo, hi, st) {p, d, K_UNSIGNED, ST_UINT, AT(m, unsigned), sizeof MEMBER(m), lo, hi, st, 1}
-#define COUNT(p, d, m, lo, hi) {p, d, K_UNSIGNED, ST_SIZE, AT(m, size_t), sizeof MEMBER(m), lo, hi, 1, 1}
-#define SIZE(p, d, m, lo, hi) {p, d, K_SIZE, ST_SIZE, AT(m, size_t), sizeof MEMBER(m), lo, hi, 1, 1}
-#define DUR(p, d, m, lo, hi) {p, d, K_DURATION, ST_I64, AT(m, int64_t), sizeof MEMBER(m), lo, hi, 1, 1}
-#define DURU(p, d, m, lo, hi, sc) {p, d, K_DURATION, ST_UINT, AT(m, unsigned), sizeof MEMBER(m), lo, hi, 1, sc}
-#define BOOL(p, d, m) {p, d, K_BOOL, ST_INT, AT(m, int), sizeof MEMBER(m), 0, 1, 1, 1}
+#define STR(p, d, m, lo) {p, d, K_STRING, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1, NULL}
+#define LINES(p, d, m) {p, d, K_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL}
+#define SECRET_LINES(p, d, m) {p, d, K_SECRET_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL}
+#define URL(p, d, m) {p, d, K_URL, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL}
+#define UINT(p, d, m, lo, hi, st) {p, d, K_UNSIGNED, ST_UINT, AT(m, unsigned), sizeof MEMBER(m), lo, hi, st, 1, NULL}
+#define COUNT(p, d, m, lo, hi) {p, d, K_UNSIGNED, ST_SIZE, AT(m, size_t), sizeof MEMBER(m), lo, hi, 1, 1, NULL}
+#define SIZE(p, d, m, lo, hi) {p, d, K_SIZE, ST_SIZE, AT(m, size_t), sizeof MEMBER(m), lo, hi, 1, 1, NULL}
+#define DUR(p, d, m, lo, hi) {p, d, K_DURATION, ST_I64, AT(m, int64_t), sizeof MEMBER(m), lo, hi, 1, 1, NULL}
+#define DURU(p, d, m, lo, hi, sc) {p, d, K_DURATION, ST_UINT, AT(m, unsigned), sizeof MEMBER(m), lo, hi, 1, sc, NULL}
+#define BOOL(p, d, m) {p, d, K_BOOL, ST_INT, AT(m, int), sizeof MEMBER(m), 0, 1, 1, 1, NULL}
+#define CHOICE(p, d, m, names) {p, d, K_CHOICE, ST_UINT, AT(m, unsigned), sizeof MEMBER(m), 0, sizeof(names) / sizeof(names[0]) - 2, 1, 1, names}
+
+/* The names of K_CHOICE keys, in the order of the enum of the module that owns the key. */
+static const char *const ALGORITHMS[] = {"RS256", "ES256", "EdDSA", NULL}; /* enum gh_alg */
+static const char *const PWHASHES[] = {"bcrypt", "argon2id", NULL};        /* enum gh_pwhash_alg */
+static const char *const LOG_LEVELS[] = {"debug", "info", "warn", "error", NULL}; /* enum gh_log_level */
 
 /* Every key, in documentation order. Bounds are in seconds for durations, bytes for sizes. */
 static const struct key KEYS[] = {
-    {"server.listen", "127.0.0.1:8080", K_LISTEN, ST_NONE, 0, 0, 0, 0, 1, 1},
+    {"server.listen", "127.0.0.1:8080", K_LISTEN, ST_NONE, 0, 0, 0, 0, 1, 1, NULL},
     URL("public_url", "", public_url),
     UINT("server.threads", "0", http_threads, 0, 1024, 1),
     SIZE("server.max_body", "64KiB", max_body, KIB, 16 * MIB),
@@ -110,7 +111,7 @@ static const struct key KEYS[] = {
 
     STR("auth.issuer", "", issuer, 0),
     STR("auth.audience", "gatehouse", audience, 1),
-    {"auth.algorithm", "RS256", K_ALG, ST_ALG, AT(algorithm, enum gh_alg), sizeof MEMBER(algorithm), 0, 0, 1, 1},
+    CHOICE("auth.algorithm", "RS256", algorithm, ALGORITHMS),
     UINT("auth.rsa_bits", "4096", rsa_bits, 2048, 8192, 1024),
     STR("auth.signing_key", "", signing_key, 0),
     STR("auth.keys_dir", "", keys_dir, 0),
@@ -122,7 +123,7 @@ static const struct key KEYS[] = {
     BOOL("auth.registration", "true", registration),
     STR("auth.api_key_pepper", "", api_key_pepper, 0),
 
-    {"password.hash", "bcrypt", K_PWHASH, ST_PWHASH, AT(hash, enum gh_pwhash_alg), sizeof MEMBER(hash), 0, 0, 1, 1},
+    CHOICE("password.hash", "bcrypt", hash, PWHASHES),
     UINT("password.bcrypt_cost", "12", bcrypt_cost, 4, 31, 1),
     UINT("password.argon2_ops", "3", argon2_ops, 1, 64, 1),
     SIZE("password.argon2_memory", "64MiB", argon2_memory, 8 * MIB, GIB),
@@ -147,8 +148,8 @@ static const struct key KEYS[] = {
 
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
 
-    UINT("rate_limit.global", "100", rl_global, 0, GH_RL_LIMIT_MAX, 1),
-    UINT("rate_limit.auth", "5", rl_auth, 0, GH_RL_LIMIT_MAX, 1),
+    UINT("rate_limit.global", "100", rl_global, 0, RL_LIMIT_MAX, 1),
+    UINT("rate_limit.auth", "5", rl_auth, 0, RL_LIMIT_MAX, 1),
     LINES("rate_limit.routes", "", rl_routes),
     STR("rate_limit.backend", "memory", rl_backend, 1),
     COUNT("rate_limit.max_clients", "65536", rl_max_clients, 8, 16u * 1024 * 1024),
@@ -182,7 +183,7 @@ static const struct key KEYS[] = {
     UINT("workers.io_queue", "1024", io_queue, 1, 1048576, 1),
 
     BOOL("log.access", "true", access_log),
-    {"log.level", "info", K_LOGLEVEL, ST_INT, AT(log_level, int), sizeof MEMBER(log_level), 0, 3, 1, 1},
+    {"log.level", "info", K_CHOICE, ST_INT, AT(log_level, int), sizeof MEMBER(log_level), 0, 3, 1, 1, LOG_LEVELS},
 };
 
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
@@ -360,9 +361,14 @@ static void expectation(const struct key *k, int range, char *out, size_t size)
         (void)snprintf(out, size, "a duration from %s to %s", lo, hi);
         return;
     case K_BOOL: (void)snprintf(out, size, "true or false (or on/off, yes/no, 1/0)"); return;
-    case K_ALG: (void)snprintf(out, size, "RS256, ES256 or EdDSA"); return;
-    case K_PWHASH: (void)snprintf(out, size, "bcrypt or argon2id"); return;
-    case K_LOGLEVEL: (void)snprintf(out, size, "debug, info, warn or error"); return;
+    case K_CHOICE: {
+        size_t at = 0;
+        out[0] = '\0';
+        for (size_t i = 0; k->choices[i] != NULL; i++)
+            append(out, size, &at, "%s%s", i == 0 ? "" : k->choices[i + 1] != NULL ? ", " : " or ",
+                   k->choices[i]);
+        return;
+    }
     case K_LISTEN:
         (void)snprintf(out, size, "IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535");
         return;
@@ -448,37 +454,20 @@ static gh_err set_value(struct gh_config *c, const struct key *k, const char *v,
     case K_SIZE: bad = parse_size(v, &n) != 0; break;
     case K_DURATION: bad = parse_duration(v, &n) != 0; break;
     case K_BOOL: bad = parse_bool(v, &n) != 0; break;
-    case K_ALG: {
-        enum gh_alg alg;
-        bad = gh_alg_parse(v, &alg) != GH_OK;
-        if (!bad)
-            *(enum gh_alg *)member(c, k) = alg;
-        break;
-    }
-    case K_PWHASH:
-        if (strcmp(v, "bcrypt") == 0)
-            *(enum gh_pwhash_alg *)member(c, k) = GH_PWHASH_BCRYPT;
-        else if (strcmp(v, "argon2id") == 0)
-            *(enum gh_pwhash_alg *)member(c, k) = GH_PWHASH_ARGON2ID;
-        else
-            bad = 1;
-        break;
-    case K_LOGLEVEL: {
-        static const char *const names[] = {"debug", "info", "warn", "error"};
+    case K_CHOICE:
         bad = 1;
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-            if (strcmp(v, names[i]) == 0) {
+        for (size_t i = 0; k->choices[i] != NULL; i++) {
+            if (strcmp(v, k->choices[i]) == 0) {
                 n = i;
                 bad = 0;
             }
         }
         break;
-    }
     case K_LISTEN: bad = gh_config_set_listen(c, v) != GH_OK; break;
     }
 
     if (!bad && (k->kind == K_UNSIGNED || k->kind == K_SIZE || k->kind == K_DURATION ||
-                 k->kind == K_LOGLEVEL)) {
+                 k->kind == K_CHOICE)) {
         range = n < k->min || n > k->max || n % k->step != 0 || n > UINT64_MAX / k->scale;
         bad = range;
         n *= k->scale;
@@ -511,9 +500,7 @@ static gh_err set_value(struct gh_config *c, const struct key *k, const char *v,
             goto internal;
         *(int *)p = (int)n;
         break;
-    case ST_NONE:
-    case ST_ALG:
-    case ST_PWHASH: break; /* written above */
+    case ST_NONE: break; /* written above */
     }
     return GH_OK;
 
@@ -965,42 +952,6 @@ static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *o
 
 static gh_err parse_hostport(const char *value, char *host, size_t size, uint16_t *port_out);
 
-/* How many ':' the n bytes at p hold. */
-static int colons(const char *p, size_t n)
-{
-    int k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += p[i] == ':';
-    return k;
-}
-
-/* A space-separated permission list. catalog NULL: each item must be one concrete
- * permission (a declaration); else wildcards and ":own" are allowed, and each item must
- * stand for a permission of catalog (a role's list). */
-static gh_err perm_list_key(const char *text, const char *key, const char *catalog, char *err,
-                            size_t err_size)
-{
-    int wild = catalog != NULL;
-    for (const char *p = text; *p != '\0';) {
-        size_t n = strcspn(p, " ");
-        int ok = wild ? gh_perm_known(catalog, p, n)
-                      : gh_perm_valid(p, n) && memchr(p, '*', n) == NULL && colons(p, n) == 1;
-        if (n > 0 && !ok) {
-            char got[GH_QUOTE_TEXT];
-            gh_word_quote(got, sizeof(got), p, n);
-            fail(err, err_size,
-                 "%s: expected permissions resource:action%s separated by spaces, got \"%s\"",
-                 key, wild ? " declared in authz.permissions or by Gatehouse" : " without wildcards",
-                 got);
-            return GH_ERR_INVALID;
-        }
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    return GH_OK;
-}
-
 gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 {
     gh_err ret = GH_ERR_INVALID;
@@ -1052,12 +1003,6 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
             GH_OK ||
         (e = cidr_key(t->admin_allow, "admin.allow", &t->admin_allowed, err, err_size)) != GH_OK)
         goto out;
-    char rwhy[200];
-    if (gh_rl_routes_parse(t->rl_routes, t->rl_route, &t->rl_nroutes, rwhy, sizeof(rwhy)) !=
-        GH_OK) {
-        fail(err, err_size, "rate_limit.routes: %s", rwhy);
-        goto out;
-    }
     if (strcmp(t->rl_backend, "memory") != 0 && strcmp(t->rl_backend, "redis") != 0) {
         fail(err, err_size, "rate_limit.backend: expected memory or redis");
         goto out;
@@ -1072,29 +1017,6 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         fail(err, err_size, "rate_limit.redis: expected IPV4:PORT or [IPV6]:PORT");
         goto out;
     }
-    char catalog[sizeof(GH_PERM_BUILTIN) + sizeof(t->app_permissions) + 1];
-    (void)snprintf(catalog, sizeof(catalog), "%s %s", GH_PERM_BUILTIN, t->app_permissions);
-    if ((e = perm_list_key(t->app_permissions, "authz.permissions", NULL, err, err_size)) !=
-            GH_OK ||
-        (e = perm_list_key(t->member_permissions, "authz.member_permissions", catalog, err,
-                           err_size)) != GH_OK)
-        goto out;
-    struct gh_rules rules;
-    char why[200];
-    if ((e = gh_rules_parse(t->forward_rules, t->forward_default, &rules, why, sizeof(why))) !=
-        GH_OK) {
-        fail(err, err_size, "forward_auth: %s", e == GH_ERR_NOMEM ? "out of memory" : why);
-        goto out;
-    }
-    gh_rules_clear(&rules);
-    struct gh_alert_rules alerts;
-    if ((e = gh_alert_rules_parse(t->alerts_rules, t->alerts_webhooks, &alerts, why,
-                                  sizeof(why))) != GH_OK) {
-        fail(err, err_size, "%s: %s", strncmp(why, "webhook", 7) == 0 ? "alerts.webhooks" : "alerts.rules",
-             e == GH_ERR_NOMEM ? "out of memory" : why);
-        goto out;
-    }
-    gh_alert_rules_clear(&alerts);
     if (t->public_url[0] == '\0') {
         int v6 = strchr(t->listen_host, ':') != NULL;
         int n = snprintf(t->public_url, sizeof(t->public_url), "http://%s%s%s:%u", v6 ? "[" : "",

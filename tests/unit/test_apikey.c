@@ -16,6 +16,7 @@
 
 #include "authn/apikey.h"
 #include "authn/service.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "core/uuid.h"
 #include "crypto/jwt.h"
@@ -65,13 +66,15 @@ static int setup(void **state)
     gh_config_defaults(&f->cfg);
     f->cfg.bcrypt_cost = 4;
     snprintf(f->cfg.api_key_pepper, sizeof(f->cfg.api_key_pepper), "%s/pepper", f->dir);
+    struct gh_auth_opts auth;
+    gh_cli_auth_opts(&f->cfg, &auth); /* the strings stay in f->cfg */
     snprintf(path, sizeof(path), "%s/gh.db", f->dir);
     f->ops = gh_store_sqlite_ops;
     f->ops.apikey_find_hash = racing_find;
     f->store.ops = &f->ops;
     if (gh_store_sqlite_ops.open(path, 5000, &f->store.st) != GH_OK ||
         gh_keyring_new(&f->ring) != GH_OK ||
-        gh_auth_new(&f->cfg, &f->store, f->ring, &f->auth) != GH_OK ||
+        gh_auth_new(&auth, &f->store, f->ring, &f->auth) != GH_OK ||
         gh_auth_bootstrap(f->auth, NULL, generated) != GH_OK ||
         gh_apikey_operator(gh_auth_apikeys(f->auth), "admin", NULL, &f->admin) != GH_OK)
         return -1;

@@ -17,6 +17,7 @@
 
 #include "authn/service.h"
 #include "authn/views.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "crypto/jwt.h"
 #include "store/store.h"
@@ -69,13 +70,15 @@ static int setup(void **state)
     gh_config_defaults(&f->cfg);
     f->cfg.bcrypt_cost = 4;
     snprintf(f->cfg.api_key_pepper, sizeof(f->cfg.api_key_pepper), "%s/pepper", f->dir);
+    struct gh_auth_opts auth;
+    gh_cli_auth_opts(&f->cfg, &auth); /* the strings stay in f->cfg */
     snprintf(path, sizeof(path), "%s/gh.db", f->dir);
     f->ops = gh_store_sqlite_ops;
     f->ops.user_get = racing_user_get;
     f->store.ops = &f->ops;
     if (gh_store_sqlite_ops.open(path, 5000, &f->store.st) != GH_OK ||
         gh_keyring_new(&f->ring) != GH_OK ||
-        gh_auth_new(&f->cfg, &f->store, f->ring, &f->auth) != GH_OK ||
+        gh_auth_new(&auth, &f->store, f->ring, &f->auth) != GH_OK ||
         gh_auth_bootstrap(f->auth, NULL, generated) != GH_OK ||
         gh_store_sqlite_ops.user_list(f->store.st, 100, 0, find_admin, f->admin_id) != GH_OK ||
         f->admin_id[0] == '\0')
