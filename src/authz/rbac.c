@@ -1,6 +1,5 @@
 #include "authz/rbac.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "authz/catalog.h"
 #include "core/perm.h"
 #include "core/log.h"
 #include "core/words.h"
@@ -16,23 +16,14 @@
 
 #define ADMIN_PERMISSIONS "*:*"
 #define DEFAULT_ORG "default"
-#define CATALOG_MAX 65536 /* declared permissions, joined with ' ' */
-#define API_PERMS_MAX 1024
-#define RELOAD_EVERY 1 /* seconds between reloads of the declared permissions on a miss */
 #define ROLES_MAX 256  /* roles of one org, system roles included */
-
-static const char builtin[] = GH_PERM_BUILTIN;
 
 struct gh_rbac {
     struct gh_rbac_opts o;
     const struct gh_store_handle *store;
     struct gh_auth *auth;       /* the default org's id */
     struct gh_views *views;     /* members' cached permissions, dropped on every change */
-    pthread_rwlock_t lock;     /* guards catalog, api, napi, loaded_at */
-    char catalog[CATALOG_MAX]; /* builtin + config + api */
-    char api[CATALOG_MAX];     /* declared through the API */
-    size_t napi;
-    int64_t loaded_at;
+    struct gh_catalog *catalog; /* the declared permissions */
 };
 
 static int64_t now_s(void)
@@ -40,162 +31,11 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-const char *gh_authz_reason_name(enum gh_authz_reason why)
-{
-    switch (why) {
-    case GH_AUTHZ_GRANTED:
-        return "granted";
-    case GH_AUTHZ_OWNER:
-        return "owner";
-    case GH_AUTHZ_SUPERADMIN:
-        return "superadmin";
-    case GH_AUTHZ_NOT_GRANTED:
-        return "not_granted";
-    case GH_AUTHZ_NOT_A_MEMBER:
-        return "not_a_member";
-    case GH_AUTHZ_UNKNOWN_PERMISSION:
-        return "unknown_permission";
-    }
-    return "not_granted";
-}
-
-int gh_authz_decide(const struct gh_identity *who, const char *perms, const char *perm,
-                    const char *owner_id, enum gh_authz_reason *why)
-{
-    enum gh_authz_reason r = GH_AUTHZ_NOT_GRANTED;
-    size_t len = strlen(perm);
-    char own[GH_PERM_MAX];
-    if (who->superadmin)
-        r = GH_AUTHZ_SUPERADMIN;
-    else if (gh_perms_allow(perms, perm, len))
-        r = GH_AUTHZ_GRANTED;
-    else if (owner_id != NULL && strcmp(owner_id, who->user_id) == 0 &&
-             snprintf(own, sizeof(own), "%s:own", perm) < (int)sizeof(own) &&
-             gh_perms_allow(perms, own, len + 4))
-        r = GH_AUTHZ_OWNER;
-    if (why != NULL)
-        *why = r;
-    return r != GH_AUTHZ_NOT_GRANTED;
-}
-
-int gh_authz_global(const struct gh_identity *who, const char *perm, const char *default_org)
-{
-    return gh_authz_decide(who, who->perms, perm, NULL, NULL) &&
-           (who->superadmin || strcmp(who->org_id, default_org) == 0);
-}
-
 /* ---- declared permissions ---- */
-
-struct appender {
-    char *out;
-    size_t size, used, n;
-    int full;
-};
-
-static int append_name(void *arg, const char *name)
-{
-    struct appender *ap = arg;
-    size_t len = strlen(name);
-    if (ap->n >= API_PERMS_MAX || ap->used + len + 2 > ap->size) {
-        ap->full = 1;
-        return 1;
-    }
-    if (ap->used > 0)
-        ap->out[ap->used++] = ' ';
-    memcpy(ap->out + ap->used, name, len + 1);
-    ap->used += len;
-    ap->n++;
-    return 0;
-}
-
-/* Rebuilds the catalog from the store's declared permissions; under the write lock. */
-static gh_err reload(struct gh_rbac *r)
-{
-    struct appender ap = {r->api, sizeof(r->api), 0, 0, 0};
-    r->api[0] = '\0';
-    gh_err err = r->store->ops->perm_list(r->store->st, append_name, &ap);
-    if (err != GH_OK)
-        return err;
-    r->napi = ap.n;
-    r->loaded_at = now_s();
-    int n = snprintf(r->catalog, sizeof(r->catalog), "%s %s %s", builtin, r->o.app_permissions,
-                     r->api);
-    return n >= 0 && (size_t)n < sizeof(r->catalog) ? GH_OK : GH_ERR_TOO_LARGE;
-}
-
-/* 1 when perm stands for a declared permission; a miss reloads the declarations (another
- * node may have added one), at most once a second. */
-static int known(struct gh_rbac *r, const char *perm)
-{
-    pthread_rwlock_rdlock(&r->lock);
-    int k = gh_perm_known(r->catalog, perm, strlen(perm));
-    int stale = !k && now_s() - r->loaded_at >= RELOAD_EVERY;
-    pthread_rwlock_unlock(&r->lock);
-    if (!stale)
-        return k;
-    pthread_rwlock_wrlock(&r->lock);
-    if (reload(r) != GH_OK)
-        gh_log(GH_LOG_WARN, "authz: the declared permissions could not be reloaded");
-    k = gh_perm_known(r->catalog, perm, strlen(perm));
-    pthread_rwlock_unlock(&r->lock);
-    return k;
-}
-
-/* How many ':' the n bytes at p hold. */
-static int colons(const char *p, size_t n)
-{
-    int k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += p[i] == ':';
-    return k;
-}
-
-/* A space-separated permission list. catalog NULL: each item must be one concrete
- * permission (a declaration); else wildcards and ":own" are allowed, and each item must
- * stand for a permission of catalog (a role's list). */
-static gh_err perm_list_check(const char *text, const char *key, const char *catalog, char *err,
-                              size_t err_size)
-{
-    int wild = catalog != NULL;
-    for (const char *p = text; *p != '\0';) {
-        size_t n = strcspn(p, " ");
-        int ok = wild ? gh_perm_known(catalog, p, n)
-                      : gh_perm_valid(p, n) && memchr(p, '*', n) == NULL && colons(p, n) == 1;
-        if (n > 0 && !ok) {
-            char got[GH_QUOTE_TEXT];
-            gh_word_quote(got, sizeof(got), p, n);
-            (void)snprintf(err, err_size,
-                           "%s: expected permissions resource:action%s separated by spaces, got "
-                           "\"%s\"",
-                           key,
-                           wild ? " declared in authz.permissions or by Gatehouse"
-                                : " without wildcards",
-                           got);
-            return GH_ERR_INVALID;
-        }
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    return GH_OK;
-}
 
 gh_err gh_rbac_opts_check(const struct gh_rbac_opts *o, char *err, size_t err_size)
 {
-    gh_err e = perm_list_check(o->app_permissions, "authz.permissions", NULL, err, err_size);
-    if (e != GH_OK)
-        return e;
-    size_t size = sizeof(GH_PERM_BUILTIN) + strlen(o->app_permissions) + 1;
-    char *catalog = malloc(size);
-    if (catalog == NULL) {
-        (void)snprintf(err, err_size, "out of memory");
-        return GH_ERR_NOMEM;
-    }
-    (void)snprintf(catalog, size, "%s %s", GH_PERM_BUILTIN, o->app_permissions);
-    e = perm_list_check(o->member_permissions, "authz.member_permissions", catalog, err,
-                        err_size);
-    free(catalog);
-    return e;
+    return gh_catalog_check_config(o->app_permissions, o->member_permissions, err, err_size);
 }
 
 gh_err gh_rbac_new(const struct gh_rbac_opts *opts, const struct gh_store_handle *store,
@@ -208,8 +48,7 @@ gh_err gh_rbac_new(const struct gh_rbac_opts *opts, const struct gh_store_handle
     r->store = store;
     r->auth = auth;
     r->views = gh_auth_views(auth);
-    pthread_rwlock_init(&r->lock, NULL);
-    gh_err err = reload(r);
+    gh_err err = gh_catalog_new(opts->app_permissions, store, &r->catalog);
     if (err != GH_OK) {
         gh_rbac_free(r);
         return err;
@@ -222,40 +61,14 @@ void gh_rbac_free(struct gh_rbac *r)
 {
     if (r == NULL)
         return;
-    pthread_rwlock_destroy(&r->lock);
+    gh_catalog_free(r->catalog);
     free(r);
-}
-
-/* Calls fn for each word of list with source; stops when it returns non-zero. */
-static int each_word(const char *list, const char *source,
-                     int (*fn)(void *arg, const char *name, const char *source), void *arg)
-{
-    char word[GH_PERM_MAX];
-    while (*list != '\0') {
-        size_t n = strcspn(list, " ");
-        if (n > 0 && n < sizeof(word)) {
-            memcpy(word, list, n);
-            word[n] = '\0';
-            if (fn(arg, word, source))
-                return 1;
-        }
-        list += n;
-        while (*list == ' ')
-            list++;
-    }
-    return 0;
 }
 
 gh_err gh_rbac_perm_list(struct gh_rbac *r,
                          int (*fn)(void *arg, const char *name, const char *source), void *arg)
 {
-    pthread_rwlock_wrlock(&r->lock);
-    gh_err err = reload(r);
-    if (err == GH_OK && !each_word(builtin, "builtin", fn, arg) &&
-        !each_word(r->o.app_permissions, "config", fn, arg))
-        (void)each_word(r->api, "api", fn, arg);
-    pthread_rwlock_unlock(&r->lock);
-    return err;
+    return gh_catalog_list(r->catalog, fn, arg);
 }
 
 static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta *meta,
@@ -271,23 +84,9 @@ static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta
 gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const char *name,
                         const struct gh_reqmeta *meta)
 {
-    size_t len = strlen(name);
     if (!who->superadmin)
         return GH_ERR_PERM;
-    if (!gh_perm_valid(name, len) || strchr(name, '*') != NULL || strstr(name, ":own") != NULL)
-        return GH_ERR_INVALID;
-    pthread_rwlock_wrlock(&r->lock);
-    gh_err err = reload(r);
-    if (err == GH_OK && r->napi >= API_PERMS_MAX)
-        err = GH_ERR_TOO_LARGE;
-    if (err == GH_OK) {
-        /* A permission Gatehouse or the config already declares is declared. */
-        if (gh_perm_known(r->catalog, name, len))
-            err = GH_ERR_CONFLICT;
-    }
-    if (err == GH_OK && (err = r->store->ops->perm_add(r->store->st, name, now_s())) == GH_OK)
-        err = reload(r);
-    pthread_rwlock_unlock(&r->lock);
+    gh_err err = gh_catalog_add(r->catalog, name);
     if (err == GH_OK)
         audit(r, "PERMISSION_CREATE", meta, who, who->org_id, 201,
               json_pack("{s:s}", "permission", name));
@@ -331,7 +130,7 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
 {
     static __thread struct gh_member_view mv;
     const char *have = who->perms;
-    if (!known(r, perm)) {
+    if (!gh_catalog_known(r->catalog, perm)) {
         *allowed = 0;
         *why = GH_AUTHZ_UNKNOWN_PERMISSION;
         return GH_OK;
@@ -817,7 +616,7 @@ static gh_err role_perms(struct gh_rbac *r, const struct gh_role_input *in, char
     for (size_t i = 0; i < in->nperms; i++) {
         const char *p = in->perms[i];
         size_t n = strlen(p);
-        if (!gh_perm_valid(p, n) || !known(r, p)) {
+        if (!gh_perm_valid(p, n) || !gh_catalog_known(r->catalog, p)) {
             (void)snprintf(refusal->permission, sizeof(refusal->permission), "%.*s",
                            (int)(n < GH_PERM_MAX - 1 ? n : GH_PERM_MAX - 1), p);
             return GH_ERR_INVALID;
