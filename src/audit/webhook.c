@@ -159,8 +159,8 @@ static json_t *time_json(int64_t t)
 
 static json_t *event_json(const struct gh_alert_event *e)
 {
-    return json_pack("{s:o, s:I, s:s, s:o, s:o, s:o, s:o, s:i}", "time", time_json(e->ts),
-                     "ts", (json_int_t)e->ts, "action", e->action, "user", text_or_null(e->user),
+    return json_pack("{s:o, s:I, s:s, s:o, s:o, s:o, s:o, s:i}", "time", time_json(e->ts), "ts",
+                     (json_int_t)e->ts, "action", e->action, "user", text_or_null(e->user),
                      "user_id", text_or_null(e->user_id), "ip", text_or_null(e->ip), "org",
                      text_or_null(e->org), "status", e->status);
 }

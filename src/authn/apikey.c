@@ -233,11 +233,9 @@ static void audit_failure(struct gh_apikeys *k, const struct gh_api_key *key,
     struct gh_audit_subject subject = {key->user_id, NULL, key->org_id};
     struct gh_pool *pool = k->audit_pool;
     if (pool != NULL)
-        gh_audit_record_async(pool, k->store, "API_KEY_USE_FAILED", meta, &subject, 401,
-                              metadata);
+        gh_audit_record_async(pool, k->store, "API_KEY_USE_FAILED", meta, &subject, 401, metadata);
     else
-        (void)gh_audit_record(k->store, "API_KEY_USE_FAILED", meta, &subject, 401,
-                              metadata);
+        (void)gh_audit_record(k->store, "API_KEY_USE_FAILED", meta, &subject, 401, metadata);
 }
 
 /* The record of the key whose HMAC is hash; GH_ERR_AUTH when there is none. */

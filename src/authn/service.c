@@ -71,7 +71,7 @@ gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
         (err = gh_views_new(store, users, &a->views)) != GH_OK ||
         (err = gh_apikeys_new(opts->api_key_pepper, opts->token_cache_size, store, a->views,
-                                     &a->keys)) != GH_OK)
+                              &a->keys)) != GH_OK)
         goto out;
 
     /* A hash of random bytes with the configured parameters: unknown users cost the same. */
@@ -403,7 +403,8 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
     memcpy(u.primary_org_id, a->default_org, sizeof(u.primary_org_id));
     u.superadmin = superadmin;
     u.created_at = u.updated_at = now_s();
-    if ((err = gh_password_hash(&a->o.pw, in->password, in->password_len, u.password_hash)) != GH_OK)
+    if ((err = gh_password_hash(&a->o.pw, in->password, in->password_len, u.password_hash)) !=
+        GH_OK)
         goto out;
     if ((err = a->store->ops->user_create(a->store->st, &u)) != GH_OK)
         goto out;
@@ -694,8 +695,8 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
     if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
             GH_OK &&
         (err = gh_password_hash(&a->o.pw, password, len, hash)) == GH_OK &&
-        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0,
-                               "{\"by\":\"cli\"}")) == GH_OK)
+        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}")) ==
+            GH_OK)
         err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
     gh_views_forget(a->views, u.id);
     sodium_memzero(hash, sizeof(hash));
@@ -739,8 +740,7 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
         ct_len != sizeof(ct)) {
         struct gh_claims c;
-        struct gh_jwt_expect expect = {a->o.issuer, a->o.audience, now,
-                                       a->o.clock_leeway};
+        struct gh_jwt_expect expect = {a->o.issuer, a->o.audience, now, a->o.clock_leeway};
         gh_err err = gh_jwt_verify(a->ring, token, len, &expect, &c);
         if (err != GH_OK)
             return err == GH_ERR_EXPIRED ? GH_ERR_EXPIRED : GH_ERR_AUTH;

@@ -40,21 +40,23 @@ struct gh_register_input {
 
 /** The options of the service (the auth.* and password.* keys). Strings are borrowed. */
 struct gh_auth_opts {
-    const char *issuer;             /* auth.issuer: iss of the tokens made and checked */
-    const char *audience;           /* auth.audience: aud likewise */
-    int64_t access_ttl;             /* auth.access_ttl seconds */
-    int64_t refresh_ttl;            /* auth.refresh_ttl seconds */
-    int64_t clock_leeway;           /* auth.clock_leeway seconds */
-    size_t token_cache_size;        /* auth.token_cache_size entries, 0 = off */
-    const char *api_key_pepper;     /* auth.api_key_pepper: the file of the API-key HMAC key */
-    const char *member_permissions; /* authz.member_permissions: the member role of the default org */
-    struct gh_pwhash_params pw;     /* password.hash and its costs */
-    struct gh_policy policy;        /* password.* rules */
+    const char *issuer;         /* auth.issuer: iss of the tokens made and checked */
+    const char *audience;       /* auth.audience: aud likewise */
+    int64_t access_ttl;         /* auth.access_ttl seconds */
+    int64_t refresh_ttl;        /* auth.refresh_ttl seconds */
+    int64_t clock_leeway;       /* auth.clock_leeway seconds */
+    size_t token_cache_size;    /* auth.token_cache_size entries, 0 = off */
+    const char *api_key_pepper; /* auth.api_key_pepper: the file of the API-key HMAC key */
+    const char
+        *member_permissions;    /* authz.member_permissions: the member role of the default org */
+    struct gh_pwhash_params pw; /* password.hash and its costs */
+    struct gh_policy policy;    /* password.* rules */
 };
 
 /** Takes no ownership: the strings of opts, store and ring must outlive the service. */
 gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle *store,
-                   const struct gh_keyring *ring, struct gh_auth **out) GH_WUR GH_NONNULL(1, 2, 3, 4);
+                   const struct gh_keyring *ring, struct gh_auth **out) GH_WUR
+    GH_NONNULL(1, 2, 3, 4);
 void gh_auth_free(struct gh_auth *auth);
 
 /**

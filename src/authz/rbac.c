@@ -206,8 +206,8 @@ gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, cons
     gh_uuid_v7(org.id);
     memcpy(org.name, name, strlen(name) + 1);
     org.created_at = now_s();
-    gh_err err = r->store->ops->org_create(r->store->st, &org, ADMIN_PERMISSIONS,
-                                           r->o.member_permissions);
+    gh_err err =
+        r->store->ops->org_create(r->store->st, &org, ADMIN_PERMISSIONS, r->o.member_permissions);
     if (err != GH_OK)
         return err;
     err = r->store->ops->member_add(r->store->st, org.id, who->user_id, "admin", org.created_at);
@@ -515,9 +515,8 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
     /* Bounded, as roles are: an org cannot grow the table without end. */
-    err = r->store->ops->invitation_list_org(r->store->st, org_id, now_s(),
-                                             r->o.max_pending_invitations, 0,
-                                             count_invitation, &live);
+    err = r->store->ops->invitation_list_org(
+        r->store->st, org_id, now_s(), r->o.max_pending_invitations, 0, count_invitation, &live);
     if (err != GH_OK)
         return err;
     if (live >= r->o.max_pending_invitations)
@@ -710,8 +709,8 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
     }
     refusal->field = NULL;
     if ((err = r->store->ops->role_update(r->store->st, org_id, role_id, renames ? in->name : NULL,
-                                          in->has_perms ? next : NULL, now_s(), forget, r->views)) !=
-        GH_OK)
+                                          in->has_perms ? next : NULL, now_s(), forget,
+                                          r->views)) != GH_OK)
         return err;
     if (renames)
         memcpy(role.name, in->name, strlen(in->name) + 1);

@@ -117,7 +117,8 @@ static int cmd_list(struct gh_app *app, const struct apikey_args *a)
     gh_err err = gh_apikey_operator(gh_auth_apikeys(app->auth), a->user, NULL, &who);
     if (err == GH_OK) {
         printf("id\tprefix\tname\tscopes\texpires\tlast_used\tstate\n");
-        err = gh_apikey_list(gh_auth_apikeys(app->auth), who.user_id, limit, offset, print_key, NULL);
+        err =
+            gh_apikey_list(gh_auth_apikeys(app->auth), who.user_id, limit, offset, print_key, NULL);
     }
     if (err != GH_OK)
         fprintf(stderr, "gatehouse: %s\n", err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));

@@ -72,8 +72,9 @@ int gh_keys_open(struct gh_app *app)
     ring = NULL;
     const struct gh_keyset_key *active = gh_keyset_active(set);
     if (active->alg != gh_cli_alg(cfg))
-        fprintf(stderr, "gatehouse: note: the signing key is %s, auth.algorithm says %s; "
-                        "the key decides\n",
+        fprintf(stderr,
+                "gatehouse: note: the signing key is %s, auth.algorithm says %s; "
+                "the key decides\n",
                 gh_alg_name(active->alg), gh_alg_name(gh_cli_alg(cfg)));
     status = 0;
 out:

@@ -16,7 +16,8 @@
 #include "config/source.h"
 #include "core/words.h"
 
-#define RL_LIMIT_MAX 1000000 /* GH_RL_LIMIT_MAX of edge/ratelimit.h (cli/options.c checks they agree) */
+/* GH_RL_LIMIT_MAX of edge/ratelimit.h (cli/options.c checks that they agree). */
+#define RL_LIMIT_MAX 1000000
 
 /*
  * AT(m, T) is offsetof(struct gh_config, m), and fails to compile unless member m has
@@ -27,6 +28,8 @@
 #define AT(m, T)                                                                                   \
     (offsetof(struct gh_config, m) + 0 * sizeof(char[_Generic(MEMBER(m), T: 1, default: -1)]))
 
+/* One descriptor per line reads as the table it is. */
+/* clang-format off */
 #define STR(p, d, m, lo) {p, d, K_STRING, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define LINES(p, d, m) {p, d, K_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define SECRET_LINES(p, d, m) {p, d, K_SECRET_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
@@ -145,6 +148,8 @@ static const struct gh_conf_key KEYS[] = {
     {"log.level", "info", K_CHOICE, ST_INT, AT(log_level, int), sizeof MEMBER(log_level), 0, 3, 1, 1, LOG_LEVELS, NULL, NULL},
 };
 
+/* clang-format on */
+
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
 static const struct gh_conf_table TABLE = {KEYS, NKEYS};
@@ -201,10 +206,11 @@ static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *o
         return GH_OK;
     char got[GH_QUOTE_TEXT];
     gh_word_quote(got, sizeof(got), text + bad, strcspn(text + bad, " ,\t\n"));
-    gh_conf_fail(err, err_size,
-         "%s: expected at most %d addresses or CIDR ranges (10.0.0.0/8, ::1/128) separated by "
-         "commas, got \"%s\"",
-         key, GH_CIDR_LIST_MAX, got);
+    gh_conf_fail(
+        err, err_size,
+        "%s: expected at most %d addresses or CIDR ranges (10.0.0.0/8, ::1/128) separated by "
+        "commas, got \"%s\"",
+        key, GH_CIDR_LIST_MAX, got);
     return GH_ERR_INVALID;
 }
 
@@ -228,13 +234,15 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
     /* An empty path or URL means "not set": derive it. */
     if (t->database[0] == '\0' &&
         join_path(t->database, sizeof(t->database), t->data_dir, "gatehouse.db") != GH_OK) {
-        gh_conf_fail(err, err_size, "storage.database: <storage.data_dir>/gatehouse.db is too long");
+        gh_conf_fail(err, err_size,
+                     "storage.database: <storage.data_dir>/gatehouse.db is too long");
         goto out;
     }
     if (t->signing_key[0] == '\0' &&
         join_path(t->signing_key, sizeof(t->signing_key), t->data_dir, "keys/signing.pem") !=
             GH_OK) {
-        gh_conf_fail(err, err_size, "auth.signing_key: <storage.data_dir>/keys/signing.pem is too long");
+        gh_conf_fail(err, err_size,
+                     "auth.signing_key: <storage.data_dir>/keys/signing.pem is too long");
         goto out;
     }
     if (t->keys_dir[0] == '\0' &&
@@ -245,13 +253,16 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
     if (t->api_key_pepper[0] == '\0' &&
         join_path(t->api_key_pepper, sizeof(t->api_key_pepper), t->data_dir,
                   "keys/api_key.pepper") != GH_OK) {
-        gh_conf_fail(err, err_size, "auth.api_key_pepper: <storage.data_dir>/keys/api_key.pepper is too long");
+        gh_conf_fail(err, err_size,
+                     "auth.api_key_pepper: <storage.data_dir>/keys/api_key.pepper is too long");
         goto out;
     }
     if (t->audit_key[0] == '\0' &&
         join_path(t->audit_key, sizeof(t->audit_key), t->data_dir,
                   "keys/audit_checkpoint.key") != GH_OK) {
-        gh_conf_fail(err, err_size, "audit.checkpoint_key: <storage.data_dir>/keys/audit_checkpoint.key is too long");
+        gh_conf_fail(
+            err, err_size,
+            "audit.checkpoint_key: <storage.data_dir>/keys/audit_checkpoint.key is too long");
         goto out;
     }
     gh_err e;
@@ -290,9 +301,10 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
     if (t->issuer[0] == '\0') {
         size_t n = strlen(t->public_url);
         if (n >= sizeof(t->issuer)) {
-            gh_conf_fail(err, err_size,
-                 "auth.issuer: public_url is longer than %zu bytes, so auth.issuer must be set",
-                 sizeof(t->issuer) - 1);
+            gh_conf_fail(
+                err, err_size,
+                "auth.issuer: public_url is longer than %zu bytes, so auth.issuer must be set",
+                sizeof(t->issuer) - 1);
             goto out;
         }
         memcpy(t->issuer, t->public_url, n + 1);
@@ -310,24 +322,25 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 
     if (t->max_length < t->min_length) {
         gh_conf_fail(err, err_size,
-             "password.max_length: expected at least password.min_length (%u), got %u",
-             t->min_length, t->max_length);
+                     "password.max_length: expected at least password.min_length (%u), got %u",
+                     t->min_length, t->max_length);
         goto out;
     }
     if (t->refresh_ttl < t->access_ttl) {
         gh_conf_fail(err, err_size,
-             "auth.refresh_ttl: expected at least auth.access_ttl (%llds), got %llds",
-             (long long)t->access_ttl, (long long)t->refresh_ttl);
+                     "auth.refresh_ttl: expected at least auth.access_ttl (%llds), got %llds",
+                     (long long)t->access_ttl, (long long)t->refresh_ttl);
         goto out;
     }
     /* Each rotation leaves a key retiring for access_ttl + clock_leeway: rotating faster
      * would pile up published keys. */
     if (t->key_rotation != 0 &&
         (t->key_rotation < 10 || t->key_rotation < t->access_ttl + t->clock_leeway)) {
-        gh_conf_fail(err, err_size,
-             "auth.key_rotation: expected 0 (off) or at least 10s and at least auth.access_ttl + "
-             "auth.clock_leeway (%llds), got %llds",
-             (long long)(t->access_ttl + t->clock_leeway), (long long)t->key_rotation);
+        gh_conf_fail(
+            err, err_size,
+            "auth.key_rotation: expected 0 (off) or at least 10s and at least auth.access_ttl + "
+            "auth.clock_leeway (%llds), got %llds",
+            (long long)(t->access_ttl + t->clock_leeway), (long long)t->key_rotation);
         goto out;
     }
     *c = *t;
@@ -394,4 +407,3 @@ gh_err gh_config_set_listen(struct gh_config *c, const char *value)
     c->listen_port = port;
     return GH_OK;
 }
-

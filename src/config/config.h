@@ -46,7 +46,7 @@ struct gh_config {
     /* auth.* */
     char issuer[256];            /* auth.issuer, default public_url */
     char audience[256];          /* auth.audience ("gatehouse") */
-    unsigned algorithm;          /* auth.algorithm RS256|ES256|EdDSA (RS256), as 0|1|2: enum gh_alg's order */
+    unsigned algorithm;          /* auth.algorithm RS256|ES256|EdDSA (RS256): 0|1|2, enum gh_alg */
     unsigned rsa_bits;           /* auth.rsa_bits (4096) */
     char signing_key[PATH_MAX];  /* auth.signing_key, default <data_dir>/keys/signing.pem */
     char keys_dir[PATH_MAX];     /* auth.keys_dir: key set and keyring.json, default <data_dir>/keys */
@@ -59,7 +59,7 @@ struct gh_config {
     char api_key_pepper[PATH_MAX]; /* auth.api_key_pepper: file of the API-key HMAC key, default <data_dir>/keys/api_key.pepper */
 
     /* password.* */
-    unsigned hash;               /* password.hash bcrypt|argon2id (bcrypt), as 0|1: enum gh_pwhash_alg's order */
+    unsigned hash;               /* password.hash bcrypt|argon2id (bcrypt): 0|1, gh_pwhash_alg */
     unsigned bcrypt_cost;        /* password.bcrypt_cost 4..31 (12) */
     unsigned argon2_ops;         /* password.argon2_ops (3) */
     size_t argon2_memory;        /* password.argon2_memory bytes (64MiB) */

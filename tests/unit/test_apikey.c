@@ -48,7 +48,8 @@ static gh_err racing_find(struct gh_store *st, const unsigned char hash[GH_HASH_
     gh_err err = gh_store_sqlite_ops.apikey_find_hash(st, hash, out);
     if (err == GH_OK && race.trigger != 0 && ++race.reads == race.trigger) {
         /* As DELETE /api-keys/{id} does: the store (and its feed), then the local view. */
-        assert_int_equal(gh_apikey_revoke(gh_auth_apikeys(race.auth), out->user_id, NULL, out->id, NULL), GH_OK);
+        assert_int_equal(
+            gh_apikey_revoke(gh_auth_apikeys(race.auth), out->user_id, NULL, out->id, NULL), GH_OK);
         race.fired = 1;
     }
     return err;
@@ -104,7 +105,9 @@ static void new_key(struct fixture *f, char key[GH_APIKEY_TEXT])
     struct gh_apikey_input in = {.name = name};
     struct gh_api_key rec;
     struct gh_refusal refusal = {NULL, 0};
-    assert_int_equal(gh_apikey_create(gh_auth_apikeys(f->auth), &f->admin, &in, NULL, &rec, key, &refusal), GH_OK);
+    assert_int_equal(
+        gh_apikey_create(gh_auth_apikeys(f->auth), &f->admin, &in, NULL, &rec, key, &refusal),
+        GH_OK);
 }
 
 static gh_err check(struct fixture *f, const char *key)
@@ -122,7 +125,8 @@ static void revoked_after_cached_use(void **state)
     new_key(f, key);
     assert_int_equal(check(f, key), GH_OK);
     assert_int_equal(check(f, key), GH_OK);
-    assert_int_equal(gh_apikey_revoke(gh_auth_apikeys(f->auth), f->admin.user_id, NULL, NULL, NULL), GH_OK);
+    assert_int_equal(gh_apikey_revoke(gh_auth_apikeys(f->auth), f->admin.user_id, NULL, NULL, NULL),
+                     GH_OK);
     assert_int_equal(check(f, key), GH_ERR_REVOKED);
     sodium_memzero(key, sizeof(key));
 }
