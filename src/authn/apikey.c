@@ -16,6 +16,7 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/secure_json.h"
 #include "core/uuid.h"
 #include "edge/cidr.h"
 
@@ -542,7 +543,7 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject subject = {who->user_id, who->username, rec.org_id};
     err = gh_audit_record(store, "API_KEY_CREATE", meta, &subject, 201, text);
-    free(text);
+    gh_secure_json_free(text);
     json_decref(md);
     if (err != GH_OK) {
         /* No key without its record: revoked before anyone has seen it. */

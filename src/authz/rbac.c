@@ -11,6 +11,7 @@
 
 #include "authz/perm.h"
 #include "core/log.h"
+#include "core/secure_json.h"
 #include "core/uuid.h"
 
 #define ADMIN_PERMISSIONS "*:*"
@@ -204,7 +205,7 @@ static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta
     char *text = md != NULL ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject s = {who->user_id, who->username, org_id};
     (void)gh_audit_record(r->store, action, meta, &s, status, text);
-    free(text);
+    gh_secure_json_free(text);
     json_decref(md);
 }
 

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/secure_json.h"
+
 #define MANIFEST_MAX (256 * 1024) /* 64 records are ~20 KiB */
 #define LOCK_WAIT_MS 10000
 #define TMP_SUFFIX ".tmp"
@@ -288,7 +290,7 @@ gh_err gh_keyset_render(const struct gh_keyset *set, char **out)
     with_nl = NULL;
     ret = GH_OK;
 out:
-    free(text);
+    gh_secure_json_free(text);
     free(with_nl);
     json_decref(doc);
     json_decref(arr);
