@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "cli/privs.h"
 #include "core/log.h"
 
 extern char **environ;
@@ -97,6 +98,10 @@ int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
         return 1;
     }
     gh_log_set_level((enum gh_log_level)cfg->log_level);
+    if (!cfg->allow_core_dumps && gh_privs_no_core_dumps() != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot turn core dumps off (server.allow_core_dumps)\n");
+        return 1;
+    }
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "authn/apikey.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "cli/privs.h"
 #include "core/log.h"
 #include "http/http.h"
 
@@ -139,6 +140,13 @@ int gh_cmd_serve(int argc, char **argv)
     if ((err = gh_http_start(&hopts, gh_api_dispatch, &app, &http)) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot listen on %s:%u\n", app.cfg.listen_host,
                 (unsigned)app.cfg.listen_port);
+        goto out;
+    }
+    char why[512];
+    if (app.cfg.user[0] != '\0' &&
+        gh_privs_drop(app.cfg.user, app.cfg.data_dir, app.cfg.allow_core_dumps, why, sizeof(why)) !=
+            GH_OK) {
+        fprintf(stderr, "gatehouse: %s\n", why);
         goto out;
     }
     struct watcher watcher = {.auth = app.auth};
