@@ -113,17 +113,19 @@ int gh_cmd_serve(int argc, char **argv)
     if (gh_audit_purge((int64_t)time(NULL), &purged) != GH_OK)
         gh_log(GH_LOG_WARN, "audit: retention purge at start failed");
     char generated[32];
-    gh_err err = gh_auth_bootstrap(app.auth, getenv("GATEHOUSE_ADMIN_PASSWORD"), generated);
-    if (err != GH_OK) {
-        fprintf(stderr, "gatehouse: bootstrap failed: %s\n", gh_err_name(err));
-        goto out;
-    }
-    if (generated[0] != '\0') {
+    char *admin_password = getenv("GATEHOUSE_ADMIN_PASSWORD");
+    gh_err err = gh_auth_bootstrap(app.auth, admin_password, generated);
+    if (admin_password != NULL) /* in place (environ is shared): gone from /proc/PID/environ */
+        sodium_memzero(admin_password, strlen(admin_password));
+    if (err == GH_OK && generated[0] != '\0')
         fprintf(stderr,
                 "gatehouse: bootstrap admin created: username \"admin\", password \"%s\"\n"
                 "gatehouse: this password is shown once and not stored in clear; change it.\n",
                 generated);
-        sodium_memzero(generated, sizeof(generated));
+    sodium_memzero(generated, sizeof(generated));
+    if (err != GH_OK) {
+        fprintf(stderr, "gatehouse: bootstrap failed: %s\n", gh_err_name(err));
+        goto out;
     }
 
     struct gh_http_opts hopts = {

@@ -230,6 +230,14 @@ def test_core_dumps_off_by_default(server):
     assert core_limits(server.proc.pid) == ("0", "0")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="a non-dumpable process's environ is root's")
+def test_admin_password_wiped_from_environ(server):
+    with open(f"/proc/{server.proc.pid}/environ", "rb") as f:
+        environ = f.read()
+    assert b"GATEHOUSE_ADMIN_PASSWORD=" in environ  # the name stays, the value is wiped
+    assert ADMIN_PASSWORD.encode() not in environ
+
+
 def test_core_dumps_allowed_when_configured(make_server):
     import resource
     s = make_server(env={"GATEHOUSE_SERVER_ALLOW_CORE_DUMPS": "true",
