@@ -197,7 +197,7 @@ static int audit_open(struct gh_app *app, struct gh_pool *pool)
         return 1;
     }
     gh_err err = gh_audit_open(&o, &app->store, pool);
-    if (err == GH_ERR_PERM)
+    if (err == GH_ERR_FILE_MODE)
         fprintf(stderr,
                 "gatehouse: refusing %s: a secret must not be readable by group or others "
                 "(fix the permissions: chmod 600)\n",
@@ -233,7 +233,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     if ((err = gh_auth_new(cfg, &app->store, app->ring, &app->auth)) != GH_OK) {
-        if (err == GH_ERR_PERM)
+        if (err == GH_ERR_FILE_MODE)
             fprintf(stderr,
                     "gatehouse: refusing %s: a secret must not be readable by group or others "
                     "(fix the permissions: chmod 600)\n",
