@@ -60,6 +60,36 @@ static void *watch_revocations(void *arg)
     return NULL;
 }
 
+/*
+ * With server.user the socket is open and the polling threads run before privileges are
+ * dropped: a request that arrives meanwhile waits here, so no handler runs as root. A
+ * failed drop answers the waiting requests 500 (nothing dispatched) while the server stops.
+ */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int state; /* 0 closed, 1 open, -1 failed */
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+static void gate_set(int state)
+{
+    pthread_mutex_lock(&gate.lock);
+    gate.state = state;
+    pthread_cond_broadcast(&gate.changed);
+    pthread_mutex_unlock(&gate.lock);
+}
+
+static void dispatch_after_drop(struct gh_req *req)
+{
+    pthread_mutex_lock(&gate.lock);
+    while (gate.state == 0)
+        pthread_cond_wait(&gate.changed, &gate.lock);
+    int open = gate.state == 1;
+    pthread_mutex_unlock(&gate.lock);
+    if (open)
+        gh_api_dispatch(req);
+}
+
 static int parse_args(int argc, char **argv, struct gh_cli_common *common)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -139,17 +169,22 @@ int gh_cmd_serve(int argc, char **argv)
         .access_log = app.cfg.access_log,
         .observe = gh_api_observe,
     };
-    if ((err = gh_http_start(&hopts, gh_api_dispatch, &app, &http)) != GH_OK) {
+    int drop = app.cfg.user[0] != '\0';
+    if ((err = gh_http_start(&hopts, drop ? dispatch_after_drop : gh_api_dispatch, &app, &http)) !=
+        GH_OK) {
         fprintf(stderr, "gatehouse: cannot listen on %s:%u\n", app.cfg.listen_host,
                 (unsigned)app.cfg.listen_port);
         goto out;
     }
-    char why[512];
-    if (app.cfg.user[0] != '\0' &&
-        gh_privs_drop(app.cfg.user, app.cfg.data_dir, app.cfg.allow_core_dumps, why, sizeof(why)) !=
-            GH_OK) {
-        fprintf(stderr, "gatehouse: %s\n", why);
-        goto out;
+    if (drop) {
+        char why[512];
+        err = gh_privs_drop(app.cfg.user, app.cfg.data_dir, app.cfg.allow_core_dumps, why,
+                            sizeof(why));
+        gate_set(err == GH_OK ? 1 : -1);
+        if (err != GH_OK) {
+            fprintf(stderr, "gatehouse: %s\n", why);
+            goto out;
+        }
     }
     struct watcher watcher = {.auth = app.auth};
     if (gh_keys_watch_new(&app, &keys) != GH_OK) {
