@@ -77,7 +77,8 @@ gh_err gh_privs_drop(const char *user, const char *data_dir, int dumpable, char 
         snprintf(why, why_size, "server.user: \"%s\" is root", user);
         return GH_ERR_INVALID;
     }
-    int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* The configured path may be a symlink (the operator's); nothing below it is followed. */
+    int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || give_dir(dfd, uid, gid, 0) != GH_OK) {
         snprintf(why, why_size, "cannot give %s to %s: %s", data_dir, user, strerror(errno));
         if (dfd >= 0)
