@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/secure_json.h"
 #include "core/time.h"
 
 /*
@@ -204,9 +205,11 @@ gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
     gh_buf_clear(&esc);
     char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (s == NULL)
+    char *copy = s != NULL ? strdup(s) : NULL; /* the caller frees with free() */
+    gh_secure_json_free(s);
+    if (copy == NULL)
         return GH_ERR_NOMEM;
-    *out = s;
+    *out = copy;
     return GH_OK;
 }
 

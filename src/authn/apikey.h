@@ -24,7 +24,7 @@ struct gh_apikeys;
 
 /**
  * The API-key state: the pepper (read from pepper_file, created 0600 on first use;
- * GH_ERR_PERM when readable by group or others), the cache of proven keys (sized from
+ * GH_ERR_FILE_MODE when readable by group or others), the cache of proven keys (sized from
  * token_cache_size, the token cache's entries), the last-use table. Takes no ownership:
  * store and views must outlive it.
  */
@@ -42,7 +42,7 @@ void gh_apikeys_cache_stats(struct gh_apikeys *keys, uint64_t *hits, uint64_t *m
 /**
  * Proves an "ak_" key (digest: SHA-256 of it, the cache key). Fills out like a token check
  * as GH_CRED_API_KEY. GH_ERR_AUTH unknown or malformed, GH_ERR_EXPIRED, GH_ERR_REVOKED
- * (revoked key, disabled owner, owner left the org), GH_ERR_PERM (address not allowed).
+ * (revoked key, disabled owner, owner left the org), GH_ERR_ADDRESS (address not allowed).
  * Failures of known keys are audited as API_KEY_USE_FAILED.
  */
 gh_err gh_apikey_check(struct gh_apikeys *keys, const char *key, size_t len,
@@ -65,7 +65,7 @@ struct gh_apikey_input {
  * gh_apikey_operator). Scopes must be well-formed and within both the owner's current
  * permissions in the org and who->perms: a credential never mints a stronger one.
  * GH_ERR_INVALID (refusal->field: name, scopes, expires_at, allowed_ips),
- * GH_ERR_POLICY for scopes beyond the caller's permissions (refusal->field "scopes"),
+ * GH_ERR_FORBIDDEN for scopes beyond the caller's permissions (refusal->field "scopes"),
  * GH_ERR_NOT_FOUND when who is not a member of org_id, GH_ERR_CONFLICT for a live key of
  * the same name. On GH_OK, *out is the stored record and key the key text (wipe it).
  */
