@@ -104,6 +104,8 @@ static const struct key KEYS[] = {
     BOOL("server.hsts", "false", hsts),
     STR("server.trusted_proxies", "127.0.0.0/8, ::1/128", trusted_proxies, 0),
 
+    STR("storage.backend", "sqlite", storage_backend, 1),
+    STR("storage.dsn", "", storage_dsn, 0),
     STR("storage.data_dir", "./var", data_dir, 1),
     STR("storage.database", "", database, 0),
     DURU("storage.busy_timeout", "5s", busy_timeout_ms, 0, MINUTES(10), 1000),

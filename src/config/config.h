@@ -38,6 +38,8 @@ struct gh_config {
     struct gh_cidr_list trusted; /* the same, parsed by gh_config_finish */
 
     /* storage.* */
+    char storage_backend[32];    /* storage.backend: the store backend by name (sqlite) */
+    char storage_dsn[1024];      /* storage.dsn: where a server backend is ("": unused by sqlite) */
     char data_dir[PATH_MAX];     /* storage.data_dir (./var); --data-dir overrides */
     char database[PATH_MAX];     /* storage.database, default <data_dir>/gatehouse.db */
     unsigned busy_timeout_ms;    /* storage.busy_timeout (5s, stored in ms) */
