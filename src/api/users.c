@@ -78,7 +78,6 @@ void gh_h_user_get(struct gh_req *req)
     gh_err err = gh_rbac_user_access(app->rbac, gh_api_identity(req), id, 0);
     if (err == GH_OK)
         err = app->store.ops->user_get(app->store.st, id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK) {
         reply_err(req, err);
         return;

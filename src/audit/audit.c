@@ -129,7 +129,7 @@ static gh_err write_records(const struct gh_store_handle *store, const struct gh
                             size_t n)
 {
     struct gh_audit_head head;
-    gh_err err = store->ops->audit_append(store->st, evs, n, &head);
+    gh_err err = store->ops->audit_append(store->st, evs, n, gh_audit_hash, &head);
     if (err != GH_OK)
         return err;
     atomic_store(&trail.appended, 1);

@@ -586,7 +586,6 @@ gh_err gh_apikey_operator(struct gh_auth *a, const char *username, const char *o
     static __thread struct gh_user u;
     static __thread struct gh_membership m;
     gh_err err = store->ops->user_find_login(store->st, username, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
     const char *org = org_id != NULL ? org_id : u.primary_org_id;

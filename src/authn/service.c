@@ -422,7 +422,6 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
     if (err != GH_OK)
         return err;
     remember_user(a, &u, out);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     /*
      * A revocation writes the store, then drops the view. If one dropped a view between
      * the read above and now, the view just cached may be older than it: drop it again.
@@ -496,7 +495,6 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
 {
     struct gh_user u;
     gh_err err = a->store->ops->user_get(a->store->st, user_id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
     refusal->field = "full_name";
@@ -532,12 +530,77 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     return GH_OK;
 }
 
+/* The org ids of one user, collected from org_list. */
+struct org_ids {
+    char (*id)[GH_UUID_LEN + 1];
+    size_t n, cap;
+    int nomem;
+};
+
+static int collect_org(void *arg, const struct gh_org *o)
+{
+    struct org_ids *ids = arg;
+    if (ids->n == ids->cap) {
+        size_t cap = ids->cap ? ids->cap * 2 : 16;
+        void *p = realloc(ids->id, cap * sizeof(*ids->id));
+        if (p == NULL) {
+            ids->nomem = 1;
+            return 1;
+        }
+        ids->id = p;
+        ids->cap = cap;
+    }
+    memcpy(ids->id[ids->n++], o->id, sizeof(o->id));
+    return 0;
+}
+
+/* Inside tx: *sole = whether user_id is the only admin of one of its orgs. */
+static gh_err sole_admin(const struct gh_store_handle *tx, const char *user_id, int *sole)
+{
+    struct org_ids ids = {NULL, 0, 0, 0};
+    struct gh_membership m;
+    const size_t page = 256;
+    gh_err err;
+    for (;;) {
+        size_t before = ids.n;
+        if ((err = gh_store_org_list(tx, user_id, page, before, collect_org, &ids)) != GH_OK)
+            break;
+        if (ids.nomem) {
+            err = GH_ERR_NOMEM;
+            break;
+        }
+        if (ids.n - before < page)
+            break; /* the last page */
+    }
+    *sole = 0;
+    for (size_t i = 0; i < ids.n && err == GH_OK && !*sole; i++) {
+        int64_t admins = 0;
+        if ((err = gh_store_member_get(tx, ids.id[i], user_id, &m)) != GH_OK ||
+            strcmp(m.role_name, "admin") != 0)
+            continue;
+        if ((err = gh_store_member_count_admins(tx, ids.id[i], &admins)) == GH_OK)
+            *sole = admins <= 1;
+    }
+    free(ids.id);
+    return err;
+}
+
 gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct gh_identity *by,
                            const struct gh_reqmeta *meta)
 {
     if (strcmp(user_id, by->user_id) == 0)
         return GH_ERR_CONFLICT;
-    gh_err err = a->store->ops->user_delete(a->store->st, user_id, now_s());
+    /* The check and the delete in one transaction: no admin joins or leaves in between. */
+    struct gh_store_handle tx;
+    int sole = 0;
+    gh_err err = gh_store_tx_begin(a->store, &tx);
+    if (err != GH_OK)
+        return err;
+    if ((err = sole_admin(&tx, user_id, &sole)) == GH_OK && sole)
+        err = GH_ERR_CONFLICT; /* an org keeps an admin */
+    if (err == GH_OK)
+        err = gh_store_user_delete(&tx, user_id, now_s());
+    err = gh_store_tx_end(&tx, err);
     forget_user(a, user_id);
     if (err != GH_OK)
         return err;
@@ -554,7 +617,9 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
                           const char *role, struct gh_user *out, struct gh_refusal *refusal)
 {
     struct gh_user u;
+    char hash[GH_PWHASH_MAX];
     memset(&u, 0, sizeof(u));
+    memset(hash, 0, sizeof(hash));
     const char *full_name = in->full_name ? in->full_name : "";
 
     if (!valid_username(in->username)) {
@@ -584,16 +649,16 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
     memcpy(u.primary_org_id, a->default_org, sizeof(u.primary_org_id));
     u.superadmin = superadmin;
     u.created_at = u.updated_at = now_s();
-    if ((err = gh_password_hash(&a->pw, in->password, in->password_len, u.password_hash)) != GH_OK)
+    if ((err = gh_password_hash(&a->pw, in->password, in->password_len, hash)) != GH_OK)
         goto out;
-    if ((err = a->store->ops->user_create(a->store->st, &u)) != GH_OK)
+    if ((err = a->store->ops->user_create(a->store->st, &u, hash)) != GH_OK)
         goto out;
     if ((err = a->store->ops->member_add(a->store->st, a->default_org, u.id, role, u.created_at)) !=
         GH_OK)
         goto out;
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     *out = u;
 out:
+    sodium_memzero(hash, sizeof(hash));
     sodium_memzero(&u, sizeof(u));
     return err;
 }
@@ -677,7 +742,9 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
                      const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
 {
     struct gh_user u;
+    struct gh_credentials cr;
     char safe_login[65];
+    memset(&cr, 0, sizeof(cr));
     snprintf(safe_login, sizeof(safe_login), "%s", login); /* bounded copy for the audit */
 
     gh_err err = a->store->ops->user_find_login(a->store->st, login, &u);
@@ -688,14 +755,23 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     }
     if (err != GH_OK)
         return err;
+    /* The one read of the hash, apart from the display read above. */
+    err = a->store->ops->user_get_credentials(a->store->st, u.id, &cr);
+    if (err == GH_ERR_NOT_FOUND) { /* deleted in between: as if unknown */
+        gh_err same_work = gh_password_verify(a->dummy_hash, password, len);
+        (void)same_work;
+        return audit_login_failed(a, meta, safe_login, NULL, "unknown_user");
+    }
+    if (err != GH_OK)
+        return err;
 
-    err = gh_password_verify(u.password_hash, password, len);
+    err = gh_password_verify(cr.password_hash, password, len);
     if (err != GH_OK || u.disabled) {
         err = audit_login_failed(a, meta, safe_login, &u,
                                  err != GH_OK ? "bad_password" : "disabled");
         goto out;
     }
-    if (gh_password_needs_rehash(&a->pw, u.password_hash)) {
+    if (gh_password_needs_rehash(&a->pw, cr.password_hash)) {
         char hash[GH_PWHASH_MAX];
         int64_t epoch = 0;
         if (gh_password_hash(&a->pw, password, len, hash) == GH_OK &&
@@ -708,7 +784,7 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     if (err == GH_OK)
         remember_user(a, &u, NULL);
 out:
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    sodium_memzero(&cr, sizeof(cr));
     return err;
 }
 
@@ -786,7 +862,6 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
         (void)a->store->ops->refresh_revoke(a->store->st, next.hash, now, &dead);
     }
 out:
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK) {
         gh_token_pair_clear(&pair);
         return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
@@ -831,14 +906,18 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
                                struct gh_refusal *refusal)
 {
     struct gh_user u;
+    struct gh_credentials cr;
     char hash[GH_PWHASH_MAX];
     int64_t epoch = 0;
     memset(hash, 0, sizeof(hash));
+    memset(&cr, 0, sizeof(cr));
 
     gh_err err = a->store->ops->user_get(a->store->st, who->user_id, &u);
+    if (err == GH_OK)
+        err = a->store->ops->user_get_credentials(a->store->st, u.id, &cr);
     if (err != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
-    if (gh_password_verify(u.password_hash, current, current_len) != GH_OK) {
+    if (gh_password_verify(cr.password_hash, current, current_len) != GH_OK) {
         struct gh_audit_subject s = {u.id, u.username, who->org_id};
         err = gh_audit_record(a->store, "PASSWORD_CHANGE_FAILED", meta, &s, 401, NULL);
         if (err == GH_OK)
@@ -857,7 +936,7 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
     forget_user(a, u.id);
 out:
     sodium_memzero(hash, sizeof(hash));
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    sodium_memzero(&cr, sizeof(cr));
     return err;
 }
 
@@ -880,7 +959,6 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
         err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
     forget_user(a, u.id);
     sodium_memzero(hash, sizeof(hash));
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return err;
 }
 
@@ -889,7 +967,6 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
     struct gh_user u;
     int64_t epoch = 0;
     gh_err err = a->store->ops->user_find_login(a->store->st, username, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
     struct gh_audit_subject s = {u.id, u.username, NULL};
@@ -970,7 +1047,6 @@ gh_err gh_auth_me(struct gh_auth *a, const struct gh_identity *who, struct gh_us
     gh_err err = a->store->ops->user_get(a->store->st, who->user_id, &u);
     if (err != GH_OK)
         return err;
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if ((err = a->store->ops->member_list_user(a->store->st, u.id, orgs, max, &count)) != GH_OK)
         return err;
     *user = u;

@@ -426,7 +426,17 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     if (strcmp(org.name, DEFAULT_ORG) == 0)
         return GH_ERR_POLICY;
-    if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->auth)) != GH_OK)
+    /* What an org's deletion takes with it, in one transaction: the refresh tokens scoped
+     * to it, the primary org of its members (moved to another of theirs), then the org
+     * with its roles, memberships, invitations and keys. */
+    struct gh_store_handle tx;
+    int64_t now = now_s();
+    if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
+        return err;
+    if ((err = gh_store_refresh_revoke_org(&tx, org_id, NULL, now)) == GH_OK &&
+        (err = gh_store_user_primary_reassign(&tx, org_id, NULL)) == GH_OK)
+        err = gh_store_org_delete(&tx, org_id, now, forget, r->auth);
+    if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
     return GH_OK;
@@ -538,7 +548,6 @@ static gh_err resolve(struct gh_rbac *r, const struct gh_invitee *to, char id[GH
     if (login == NULL)
         return GH_ERR_INVALID;
     gh_err err = r->store->ops->user_find_login(r->store->st, login, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err == GH_ERR_NOT_FOUND)
         return GH_OK;
     if (err != GH_OK)
@@ -561,7 +570,6 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
     err = r->store->ops->user_get(r->store->st, user_id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
     if ((err = r->store->ops->member_add(r->store->st, org_id, u.id, role, now_s())) != GH_OK)
@@ -575,6 +583,25 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     return GH_OK;
 }
 
+/*
+ * Inside tx: whether user_id's move from its role in org_id to next_role (NULL: leaving the
+ * org) leaves the org without an admin. GH_ERR_NOT_FOUND not a member.
+ */
+static gh_err leaves_no_admin(const struct gh_store_handle *tx, const char *org_id,
+                              const char *user_id, const char *next_role, int *last)
+{
+    struct gh_membership m;
+    int64_t admins = 0;
+    *last = 0;
+    gh_err err = gh_store_member_get(tx, org_id, user_id, &m);
+    if (err != GH_OK || strcmp(m.role_name, "admin") != 0 ||
+        (next_role != NULL && strcmp(next_role, "admin") == 0))
+        return err;
+    if ((err = gh_store_member_count_admins(tx, org_id, &admins)) == GH_OK)
+        *last = admins <= 1;
+    return err;
+}
+
 gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                                const char *user_id, const char *role, const struct gh_reqmeta *meta,
                                struct gh_member *out)
@@ -586,13 +613,21 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
         err = may_assign(r, who, org_id, role, &rl);
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->member_set_role(r->store->st, org_id, user_id, role, now_s())) !=
-        GH_OK)
+    /* The check and the change in one transaction: of two concurrent demotions of an org's
+     * last two admins, the second sees the first. */
+    struct gh_store_handle tx;
+    int last = 0;
+    if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
+        return err;
+    if ((err = leaves_no_admin(&tx, org_id, user_id, role, &last)) == GH_OK && last)
+        err = GH_ERR_CONFLICT; /* an org keeps an admin */
+    if (err == GH_OK)
+        err = gh_store_member_set_role(&tx, org_id, user_id, role, now_s());
+    if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     gh_auth_user_forget(r->auth, user_id);
     audit_member(r, meta, who, org_id, "role", user_id, role, 200);
     err = r->store->ops->user_get(r->store->st, user_id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK)
         return err;
     memset(out, 0, sizeof(*out));
@@ -618,7 +653,20 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
     }
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->member_remove(r->store->st, org_id, user_id, now_s())) != GH_OK)
+    /* The check, the removal and what the membership granted (refresh tokens and keys
+     * scoped to the org, the org as primary), in one transaction. */
+    struct gh_store_handle tx;
+    int last = 0;
+    int64_t now = now_s();
+    if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
+        return err;
+    if ((err = leaves_no_admin(&tx, org_id, user_id, NULL, &last)) == GH_OK && last)
+        err = GH_ERR_CONFLICT; /* an org keeps an admin */
+    if (err == GH_OK && (err = gh_store_member_remove(&tx, org_id, user_id, now)) == GH_OK &&
+        (err = gh_store_refresh_revoke_org(&tx, org_id, user_id, now)) == GH_OK &&
+        (err = gh_store_apikey_revoke_org(&tx, org_id, user_id, now)) == GH_OK)
+        err = gh_store_user_primary_reassign(&tx, org_id, user_id);
+    if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     gh_auth_user_forget(r->auth, user_id);
     audit_member(r, meta, who, org_id, "remove", user_id, NULL, 204);
@@ -893,7 +941,6 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
         if (target_id == NULL)
             return GH_OK;
         err = r->store->ops->user_get(r->store->st, target_id, &u);
-        sodium_memzero(u.password_hash, sizeof(u.password_hash));
         return err;
     }
     if (!gh_authz_decide(who, who->perms, "user:admin", NULL, NULL))
@@ -908,7 +955,6 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
     if ((err = r->store->ops->user_get(r->store->st, target_id, &u)) != GH_OK ||
         (err = r->store->ops->member_list_user(r->store->st, target_id, orgs, 2, &n)) != GH_OK)
         return err;
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return u.superadmin || n > 1 ? GH_ERR_PERM : GH_OK;
 }
 

@@ -67,7 +67,6 @@ static int find_org(struct gh_app *app, const char *ref, struct gh_org *out)
 static int find_user(struct gh_app *app, const char *login, struct gh_user *out)
 {
     gh_err err = app->store.ops->user_find_login(app->store.st, login, out);
-    sodium_memzero(out->password_hash, sizeof(out->password_hash));
     if (err != GH_OK)
         fprintf(stderr, "gatehouse: %s\n",
                 err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));
