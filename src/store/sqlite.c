@@ -98,7 +98,7 @@ static gh_err run(struct conn *c, sqlite3_stmt *s, const char *what)
     return err;
 }
 
-gh_err sq_begin(struct gh_store *st, struct conn *c)
+static gh_err begin(struct gh_store *st, struct conn *c)
 {
     return st->pinned != NULL ? GH_OK : run(c, stmt(c, ST_BEGIN), "begin");
 }
@@ -118,9 +118,26 @@ static gh_err end(struct conn *c, gh_err err)
     return err;
 }
 
-gh_err sq_finish(struct gh_store *st, struct conn *c, gh_err err)
+gh_err sq_enter(struct gh_store *st, struct conn **out)
 {
-    return st->pinned != NULL ? err : end(c, err);
+    struct conn *c;
+    gh_err err = sq_checkout(st, &c);
+    if (err != GH_OK)
+        return err;
+    if ((err = begin(st, c)) != GH_OK) {
+        sq_checkin(st, c);
+        return err;
+    }
+    *out = c;
+    return GH_OK;
+}
+
+gh_err sq_leave(struct gh_store *st, struct conn *c, gh_err err)
+{
+    if (st->pinned == NULL)
+        err = end(c, err);
+    sq_checkin(st, c);
+    return err;
 }
 
 gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx)
@@ -129,9 +146,7 @@ gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx)
     struct gh_store *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return GH_ERR_NOMEM;
-    gh_err err = sq_checkout(st, &c);
-    if (err == GH_OK && (err = sq_begin(st, c)) != GH_OK)
-        sq_checkin(st, c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK) {
         free(t);
         return err;
@@ -301,32 +316,11 @@ gh_err sq_run(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args,
     return err;
 }
 
-gh_err sq_one(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args, size_t n,
-              const struct sq_row *row, void *out)
-{
-    sqlite3_stmt *s;
-    /* Read aside: out is written on GH_OK only. */
-    void *buf = malloc(row->size);
-    if (buf == NULL)
-        return GH_ERR_NOMEM;
-    gh_err err = bind(c, id, args, n, &s);
-    if (err == GH_OK) {
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW)
-            err = read_row(s, row, buf);
-        else
-            err = rc == SQLITE_DONE ? GH_ERR_NOT_FOUND : sq_fail(c, row->what);
-        done(s);
-    }
-    if (err == GH_OK)
-        memcpy(out, buf, row->size);
-    sodium_memzero(buf, row->size); /* a password hash passes here */
-    free(buf);
-    return err;
-}
-
-gh_err sq_each(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args, size_t n,
-               const struct sq_row *row, void *fn, void *arg)
+/* Binds args and calls call(fn, arg, row) for each row mapped as row says, until it returns
+ * non-zero. */
+static gh_err each(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args, size_t n,
+                   const struct sq_row *row, int (*call)(void *, void *, const void *), void *fn,
+                   void *arg)
 {
     sqlite3_stmt *s;
     /* Rows of several KiB (roles, keys) stay off the worker's stack. */
@@ -339,15 +333,45 @@ gh_err sq_each(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args
         while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
             if ((err = read_row(s, row, buf)) != GH_OK)
                 break;
-            stop = row->call(fn, arg, buf);
+            stop = call(fn, arg, buf);
         }
         if (err == GH_OK && !stop && rc != SQLITE_DONE)
             err = sq_fail(c, row->what);
         done(s);
     }
-    sodium_memzero(buf, row->size);
+    sodium_memzero(buf, row->size); /* a password hash passes here */
     free(buf);
     return err;
+}
+
+gh_err sq_each(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args, size_t n,
+               const struct sq_row *row, void *fn, void *arg)
+{
+    return each(c, id, args, n, row, row->call, fn, arg);
+}
+
+struct first {
+    void *out;
+    size_t size;
+    int found;
+};
+
+/* Copies the first row out (only a row read whole reaches here) and stops. */
+static int take_first(void *fn, void *arg, const void *row)
+{
+    struct first *f = arg;
+    (void)fn;
+    memcpy(f->out, row, f->size);
+    f->found = 1;
+    return 1;
+}
+
+gh_err sq_one(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args, size_t n,
+              const struct sq_row *row, void *out)
+{
+    struct first f = {out, row->size, 0};
+    gh_err err = each(c, id, args, n, row, take_first, NULL, &f);
+    return err == GH_OK && !f.found ? GH_ERR_NOT_FOUND : err;
 }
 
 gh_err sq_int(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args, size_t n,

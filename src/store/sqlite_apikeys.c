@@ -18,10 +18,7 @@ static const struct sq_col api_key_cols[] = {
     SQ_COL(SQ_COL_TEXT, 11, struct gh_api_key, last_used_ip),
     SQ_COL(SQ_COL_I64, 12, struct gh_api_key, revoked_at),
 };
-static int call_api_key(void *fn, void *arg, const void *row)
-{
-    return ((gh_api_key_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_api_key, gh_api_key_visit_fn)
 const struct sq_row sq_row_api_key =
     SQ_ROW("an API key", struct gh_api_key, api_key_cols, call_api_key);
 
@@ -54,11 +51,9 @@ gh_err sq_apikey_revoke(struct gh_store *st, const char *user_id, const char *id
 {
     int64_t revoked = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     if (id != NULL) /* answers whether it was revoked now (0: already) */
         err = sq_one(c, ST_APIKEY_REVOKE_ONE, SQ_ARGS(SQ_I(now), SQ_T(id), SQ_T(user_id)),
                      &sq_row_int64, &revoked);
@@ -67,9 +62,7 @@ gh_err sq_apikey_revoke(struct gh_store *st, const char *user_id, const char *id
     /* Every node drops its cached view of the user's keys through the feed. */
     if (err == GH_OK && revoked > 0)
         err = sq_feed(c, user_id, now);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     if (err == GH_OK)
         *n = revoked;
     return err;
@@ -85,16 +78,12 @@ gh_err sq_apikey_revoke_org(struct gh_store *st, const char *org_id, const char 
 gh_err sq_apikey_touch(struct gh_store *st, const struct gh_api_key_use *uses, size_t n)
 {
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     for (size_t i = 0; i < n && err == GH_OK; i++)
         err = sq_run(c, ST_APIKEY_TOUCH,
                      SQ_ARGS(SQ_I(uses[i].at), SQ_F(uses[i].ip), SQ_F(uses[i].id)), NULL);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }

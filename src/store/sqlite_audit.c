@@ -29,10 +29,7 @@ static gh_err read_audit(sqlite3_stmt *s, void *out)
     }
     return GH_OK;
 }
-static int call_audit(void *fn, void *arg, const void *row)
-{
-    return ((gh_audit_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_audit, gh_audit_visit_fn)
 const struct sq_row sq_row_audit = {
     "audit record", sizeof(struct gh_audit_row), NULL, 0, read_audit, call_audit};
 
@@ -56,10 +53,7 @@ static gh_err read_checkpoint(sqlite3_stmt *s, void *out)
         memcpy(cp->key_id, id, (size_t)sqlite3_column_bytes(s, 4));
     return GH_OK;
 }
-static int call_checkpoint(void *fn, void *arg, const void *row)
-{
-    return ((gh_checkpoint_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_checkpoint, gh_checkpoint_visit_fn)
 const struct sq_row sq_row_checkpoint = {
     "checkpoint", sizeof(struct gh_audit_checkpoint), NULL, 0, read_checkpoint, call_checkpoint};
 
@@ -109,12 +103,10 @@ gh_err sq_audit_append(struct gh_store *st, const struct gh_audit_event *evs, si
         if (evs[i].action == NULL || evs[i].action[0] == '\0')
             return GH_ERR_INVALID;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    /* BEGIN IMMEDIATE: the write lock first, so no other appender reads the same end. */
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    /* BEGIN IMMEDIATE: the write lock first, so no other appender reads the same end. */
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     err = head(c, &h);
     for (size_t i = 0; i < n && err == GH_OK; i++) {
         unsigned char hash[GH_HASH_LEN];
@@ -124,9 +116,7 @@ gh_err sq_audit_append(struct gh_store *st, const struct gh_audit_event *evs, si
             memcpy(h.hash, hash, GH_HASH_LEN);
         }
     }
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     if (err == GH_OK)
         *out = h;
     return err;

@@ -42,12 +42,13 @@ struct gh_store {
 gh_err sq_checkout(struct gh_store *st, struct conn **out);
 /** Gives c back to st's pool (nothing in a transaction). */
 void sq_checkin(struct gh_store *st, struct conn *c);
-/** BEGIN IMMEDIATE, or nothing when st is a transaction (the op joins it). */
-gh_err sq_begin(struct gh_store *st, struct conn *c);
-/** Ends what sq_begin began: commits when err is GH_OK or GH_ERR_REUSED (a detected reuse
- * must persist the family's revocation), else rolls back; in a transaction returns err
- * and leaves the ending to tx_end. Returns err, or the commit's own failure. */
-gh_err sq_finish(struct gh_store *st, struct conn *c, gh_err err);
+/** A connection of st in a transaction: checked out, then BEGIN IMMEDIATE (st a
+ * transaction: its connection, and the op joins its transaction). */
+gh_err sq_enter(struct gh_store *st, struct conn **out);
+/** Ends what sq_enter began: commits when err is GH_OK or GH_ERR_REUSED (a detected reuse
+ * must persist the family's revocation), else rolls back (st a transaction: tx_end
+ * decides), then checks c back in. Returns err, or the commit's own failure. */
+gh_err sq_leave(struct gh_store *st, struct conn *c, gh_err err);
 /** Maps c's last error; unexpected ones are logged (never sent to a client). */
 gh_err sq_fail(struct conn *c, const char *what);
 
@@ -120,6 +121,13 @@ struct sq_row {
 extern const struct sq_row sq_row_user, sq_row_credentials, sq_row_org, sq_row_membership,
     sq_row_role, sq_row_member, sq_row_name, sq_row_invitation, sq_row_refresh, sq_row_api_key,
     sq_row_audit, sq_row_checkpoint, sq_row_int64;
+
+/* Defines name, the sq_row.call of rows visited by a fn_type. */
+#define SQ_CALL(name, fn_type)                                                                     \
+    static int name(void *fn, void *arg, const void *row)                                          \
+    {                                                                                              \
+        return ((fn_type)fn)(arg, row);                                                            \
+    }
 
 /* A visit function through a void pointer (list ops take typed ones; sq_row.call casts
  * back). */

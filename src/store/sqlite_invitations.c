@@ -10,10 +10,7 @@ static const struct sq_col invitation_cols[] = {
     SQ_COL(SQ_COL_I64, 5, struct gh_invitation, created_at),
     SQ_COL(SQ_COL_I64, 6, struct gh_invitation, expires_at),
 };
-static int call_invitation(void *fn, void *arg, const void *row)
-{
-    return ((gh_invitation_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_invitation, gh_invitation_visit_fn)
 const struct sq_row sq_row_invitation =
     SQ_ROW("invitation", struct gh_invitation, invitation_cols, call_invitation);
 
@@ -72,11 +69,9 @@ gh_err sq_invitation_accept(struct gh_store *st, const char *user_id, const char
     struct gh_invitation inv;
     int64_t n = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     if ((err = answer(c, user_id, id, "accepted", now)) != GH_OK)
         goto done;
     /* Read back through the org and the role: both must still be there. */
@@ -89,9 +84,7 @@ gh_err sq_invitation_accept(struct gh_store *st, const char *user_id, const char
     if (err == GH_OK)
         err = sq_feed(c, user_id, now);
 done:
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     if (err == GH_OK && out != NULL)
         *out = inv;
     return err;

@@ -9,10 +9,7 @@ static const struct sq_col org_cols[] = {
     SQ_COL(SQ_COL_TEXT, 1, struct gh_org, name),
     SQ_COL(SQ_COL_I64, 2, struct gh_org, created_at),
 };
-static int call_org(void *fn, void *arg, const void *row)
-{
-    return ((gh_org_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_org, gh_org_visit_fn)
 const struct sq_row sq_row_org = SQ_ROW("org", struct gh_org, org_cols, call_org);
 
 static const struct sq_col membership_cols[] = {
@@ -31,10 +28,7 @@ static const struct sq_col role_cols[] = {
     SQ_COL(SQ_COL_TEXT, 3, struct gh_role, permissions),
     SQ_COL(SQ_COL_INT, 4, struct gh_role, system),
 };
-static int call_role(void *fn, void *arg, const void *row)
-{
-    return ((gh_role_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_role, gh_role_visit_fn)
 const struct sq_row sq_row_role = SQ_ROW("role", struct gh_role, role_cols, call_role);
 
 static const struct sq_col member_cols[] = {
@@ -42,10 +36,7 @@ static const struct sq_col member_cols[] = {
     SQ_COL(SQ_COL_TEXT, 1, struct gh_member, username),
     SQ_COL(SQ_COL_TEXT, 2, struct gh_member, role_name),
 };
-static int call_member(void *fn, void *arg, const void *row)
-{
-    return ((gh_member_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_member, gh_member_visit_fn)
 const struct sq_row sq_row_member = SQ_ROW("member", struct gh_member, member_cols, call_member);
 
 /* A user id column, for the affected callbacks. */
@@ -98,20 +89,16 @@ gh_err sq_org_create(struct gh_store *st, const struct gh_org *org, const char *
     if (strnlen(admin_permissions, max) >= max || strnlen(member_permissions, max) >= max)
         return GH_ERR_TOO_LARGE; /* member_get could not read them back */
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     err = sq_run(c, ST_ORG_INSERT, SQ_ARGS(SQ_F(org->id), SQ_F(org->name), SQ_I(org->created_at)),
                  NULL);
     if (err == GH_OK)
         err = insert_role(c, org->id, "admin", admin_permissions);
     if (err == GH_OK)
         err = insert_role(c, org->id, "member", member_permissions);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
 
@@ -151,18 +138,14 @@ gh_err sq_org_delete(struct gh_store *st, const char *id, int64_t now, gh_affect
 {
     int64_t n = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     if ((err = tell(c, ST_ORG_MEMBERS, SQ_ARGS(SQ_T(id)), affected, arg)) == GH_OK &&
         (err = sq_run(c, ST_ORG_FEED, SQ_ARGS(SQ_T(id), SQ_I(now)), NULL)) == GH_OK &&
         (err = sq_run(c, ST_ORG_DELETE, SQ_ARGS(SQ_T(id)), &n)) == GH_OK && n == 0)
         err = GH_ERR_NOT_FOUND;
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
 
@@ -199,11 +182,9 @@ gh_err sq_role_update(struct gh_store *st, const char *org_id, const char *role_
         return GH_ERR_TOO_LARGE;
     int64_t n = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     err = sq_run(c, ST_ROLE_UPDATE,
                  SQ_ARGS(SQ_T(org_id), SQ_T(role_id), SQ_T(name), SQ_T(permissions)), &n);
     if (err == GH_OK && n == 0)
@@ -214,9 +195,7 @@ gh_err sq_role_update(struct gh_store *st, const char *org_id, const char *role_
         err = sq_run(c, ST_ROLE_FEED, SQ_ARGS(SQ_T(org_id), SQ_T(role_id), SQ_I(now)), NULL);
     if (err == GH_OK)
         err = tell(c, ST_ROLE_MEMBERS, SQ_ARGS(SQ_T(org_id), SQ_T(role_id)), affected, arg);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
 
@@ -224,11 +203,9 @@ gh_err sq_role_delete(struct gh_store *st, const char *org_id, const char *role_
 {
     int64_t used = 0, n = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     if ((err = sq_int(c, ST_ROLE_IN_USE, SQ_ARGS(SQ_T(org_id), SQ_T(role_id)), &used)) == GH_OK) {
         if (used > 0)
             err = GH_ERR_CONFLICT;
@@ -237,9 +214,7 @@ gh_err sq_role_delete(struct gh_store *st, const char *org_id, const char *role_
                  n == 0)
             err = GH_ERR_NOT_FOUND;
     }
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
 
@@ -321,11 +296,9 @@ gh_err sq_member_set_role(struct gh_store *st, const char *org_id, const char *u
     struct gh_membership m;
     struct role_ref role;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     /* Not a member (GH_ERR_NOT_FOUND) is said before no such role (GH_ERR_INVALID). */
     err = sq_one(c, ST_MEMBER_GET, SQ_ARGS(SQ_T(org_id), SQ_T(user_id)), &sq_row_membership, &m);
     if (err == GH_OK) {
@@ -339,9 +312,7 @@ gh_err sq_member_set_role(struct gh_store *st, const char *org_id, const char *u
                      NULL);
     if (err == GH_OK)
         err = sq_feed(c, user_id, now);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
 
@@ -349,19 +320,15 @@ gh_err sq_member_remove(struct gh_store *st, const char *org_id, const char *use
 {
     int64_t n = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     err = sq_run(c, ST_MEMBER_DELETE, SQ_ARGS(SQ_T(org_id), SQ_T(user_id)), &n);
     if (err == GH_OK && n == 0)
         err = GH_ERR_NOT_FOUND;
     if (err == GH_OK)
         err = sq_feed(c, user_id, now);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
 

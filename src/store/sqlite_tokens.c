@@ -95,11 +95,9 @@ gh_err sq_refresh_rotate(struct gh_store *st, const unsigned char old_hash[GH_HA
     struct gh_refresh_token old, ins;
     memset(&old, 0, sizeof(old));
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     /* The conditional UPDATE decides: of concurrent rotations only one changes the row. */
     err = sq_one(c, ST_REFRESH_SPEND, SQ_ARGS(SQ_I(now), SQ_B(old_hash, GH_HASH_LEN)),
                  &sq_row_refresh, &old);
@@ -113,9 +111,7 @@ gh_err sq_refresh_rotate(struct gh_store *st, const unsigned char old_hash[GH_HA
     } else if (err == GH_ERR_NOT_FOUND) {
         err = rotate_refused(c, old_hash, now, &old);
     }
-    err = sq_finish(st, c, err); /* commits on GH_OK and on GH_ERR_REUSED */
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err); /* commits on GH_OK and on GH_ERR_REUSED */
     if (err == GH_OK)
         *next = ins;
     if (err == GH_OK || err == GH_ERR_REUSED)
@@ -128,16 +124,12 @@ gh_err sq_refresh_revoke(struct gh_store *st, const unsigned char hash[GH_HASH_L
 {
     struct refresh_state r;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     if ((err = get(c, hash, &r)) == GH_OK)
         err = sq_run(c, ST_REFRESH_REVOKE, SQ_ARGS(SQ_I(now), SQ_B(hash, GH_HASH_LEN)), NULL);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     if (err == GH_OK)
         *out = r.t;
     return err;

@@ -16,10 +16,7 @@ static const struct sq_col user_cols[] = {
     SQ_COL(SQ_COL_I64, 8, struct gh_user, created_at),
     SQ_COL(SQ_COL_I64, 9, struct gh_user, updated_at),
 };
-static int call_user(void *fn, void *arg, const void *row)
-{
-    return ((gh_user_visit_fn)fn)(arg, row);
-}
+SQ_CALL(call_user, gh_user_visit_fn)
 const struct sq_row sq_row_user = SQ_ROW("user", struct gh_user, user_cols, call_user);
 
 static const struct sq_col credentials_cols[] = {
@@ -91,18 +88,14 @@ static gh_err user_change(struct gh_store *st, enum gh_sqlite_stmt id, struct sq
 {
     int64_t e = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     if (id != ST_COUNT) /* GH_ERR_NOT_FOUND: no such user */
         err = sq_one(c, id, SQ_ARGS(value, SQ_I(now), SQ_T(user_id)), &sq_row_int64, &e);
     if (err == GH_OK && revoke)
         err = sq_revoke_user(c, user_id, now, &e);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     if (err == GH_OK)
         *epoch = e;
     return err;
@@ -131,11 +124,9 @@ gh_err sq_user_update(struct gh_store *st, const struct gh_user *u, int revoke, 
 {
     int64_t epoch = 0, n = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     err = sq_run(c, ST_USER_UPDATE,
                  SQ_ARGS(SQ_F(u->id), SQ_F(u->full_name), SQ_F(u->email), SQ_I(u->disabled != 0),
                          SQ_I(u->superadmin != 0), SQ_I(now)),
@@ -144,9 +135,7 @@ gh_err sq_user_update(struct gh_store *st, const struct gh_user *u, int revoke, 
         err = GH_ERR_NOT_FOUND;
     if (err == GH_OK)
         err = revoke ? sq_revoke_user(c, u->id, now, &epoch) : sq_feed(c, u->id, now);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
 
@@ -166,17 +155,13 @@ gh_err sq_user_delete(struct gh_store *st, const char *id, int64_t now)
 {
     int64_t n = 0;
     struct conn *c;
-    gh_err err = sq_checkout(st, &c);
+    gh_err err = sq_enter(st, &c);
     if (err != GH_OK)
         return err;
-    if ((err = sq_begin(st, c)) != GH_OK)
-        goto out;
     if ((err = sq_run(c, ST_USER_DELETE, SQ_ARGS(SQ_T(id)), &n)) == GH_OK && n == 0)
         err = GH_ERR_NOT_FOUND;
     if (err == GH_OK)
         err = sq_feed(c, id, now);
-    err = sq_finish(st, c, err);
-out:
-    sq_checkin(st, c);
+    err = sq_leave(st, c, err);
     return err;
 }
