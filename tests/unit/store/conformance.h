@@ -185,6 +185,7 @@ static int pick_role(void *arg, const struct gh_role *r)
 #include "store/conformance_users.h"
 #include "store/conformance_orgs.h"
 
+/* The suite, as entries of a CMUnitTest array (T(fn) is the runner's setup/teardown). */
 #define GH_STORE_CONFORMANCE_TESTS(T)                                                              \
     T(users_found_without_regard_to_case), T(users_username_differing_in_case_conflicts),          \
         T(users_duplicate_email_conflicts), T(users_list_with_limit_and_offset),                   \

@@ -719,6 +719,4 @@ static void invitations_concurrent_accept_has_one_winner(void **state)
     assert_int_equal(feed_count(f, v.id), feed + 1);
 }
 
-/* The suite, as entries of a CMUnitTest array (T(fn) is the runner's setup/teardown). */
-
 #endif
