@@ -103,6 +103,8 @@ static const struct key KEYS[] = {
     DURU("server.connection_timeout", "30s", connection_timeout, 1, HOURS(1), 1),
     BOOL("server.hsts", "false", hsts),
     STR("server.trusted_proxies", "127.0.0.0/8, ::1/128", trusted_proxies, 0),
+    BOOL("server.allow_core_dumps", "false", allow_core_dumps),
+    STR("server.user", "", user, 0),
 
     STR("storage.backend", "sqlite", storage_backend, 1),
     STR("storage.dsn", "", storage_dsn, 0),

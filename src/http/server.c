@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/secure_json.h"
 
 /*
  * Per-connection memory for MHD's request head and buffers. It must hold headers up to
@@ -113,7 +114,7 @@ void gh_reply_json(struct gh_req *req, unsigned status, json_t *body)
         return;
     }
     gh_reply_raw(req, status, "application/json", text, strlen(text));
-    free(text);
+    gh_secure_json_free(text);
 }
 
 void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const char *message,
@@ -301,21 +302,32 @@ static void early_reply(struct gh_req *req)
         gh_reply_error(req, 413, "payload_too_large", "request body is too large", NULL);
 }
 
+/* MHD releases a response body through this: a body may carry tokens. */
+static void free_body(void *cls)
+{
+    struct gh_buf *body = cls;
+    gh_buf_clear(body);
+    free(body);
+}
+
 static enum MHD_Result send_reply(struct gh_req *req)
 {
     struct gh_http *srv = req->srv;
     if (req->status == 0)
         gh_reply_error(req, 500, "internal", "internal error", NULL);
 
-    size_t len = req->out.len;
-    char *body = gh_buf_take(&req->out);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct gh_buf *body = malloc(sizeof(*body));
+    if (body == NULL)
+        return MHD_NO;
+    *body = req->out; /* the body moves to the response */
+    gh_buf_init(&req->out, req->out.max);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+        body->len, body->ptr, free_body, body);
     if (resp == NULL) {
-        free(body);
+        free_body(body);
         return MHD_NO;
     }
-    if (req->content_type != NULL && len > 0)
+    if (req->content_type != NULL && body->len > 0)
         MHD_add_response_header(resp, "Content-Type", req->content_type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     for (size_t i = 0; i < sizeof(security_headers) / sizeof(security_headers[0]); i++)

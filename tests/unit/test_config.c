@@ -106,6 +106,8 @@ static void defaults(void **state)
     assert_int_equal(c.shutdown_timeout, 10);
     assert_int_equal(c.connection_timeout, 30);
     assert_int_equal(c.hsts, 0);
+    assert_int_equal(c.allow_core_dumps, 0);
+    assert_string_equal(c.user, "");
     assert_string_equal(c.storage_backend, "sqlite");
     assert_string_equal(c.storage_dsn, "");
     assert_string_equal(c.data_dir, "./var");
@@ -166,6 +168,8 @@ static const char FULL[] = "# every key, none at its default\n"
                            "  shutdown_timeout: 1m\n"
                            "  connection_timeout: 45\n"
                            "  hsts: yes\n"
+                           "  allow_core_dumps: true\n"
+                           "  user: gatehouse\n"
                            "storage:\n"
                            "  backend: sqlite\n"
                            "  dsn: 'host=db dbname=gh'\n"
@@ -222,6 +226,8 @@ static void full_file(void **state)
     assert_int_equal(c.shutdown_timeout, 60);
     assert_int_equal(c.connection_timeout, 45);
     assert_int_equal(c.hsts, 1);
+    assert_int_equal(c.allow_core_dumps, 1);
+    assert_string_equal(c.user, "gatehouse");
     assert_string_equal(c.storage_backend, "sqlite");
     assert_string_equal(c.storage_dsn, "host=db dbname=gh");
     assert_string_equal(c.data_dir, "/srv/gh");
