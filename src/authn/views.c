@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 #include <openssl/sha.h>
-#include <sodium.h>
 
 #include "core/cache.h"
 
@@ -75,7 +74,7 @@ gh_err gh_views_new(const struct gh_store_handle *store, size_t users, struct gh
     gh_err err;
     if ((err = gh_cache_new(users, &v->user_state)) != GH_OK ||
         (err = gh_cache_new(users, &v->members)) != GH_OK ||
-        (err = store->ops->revocation_feed(store->st, -1, 0, NULL, NULL, &v->feed_seq)) != GH_OK) {
+        (err = gh_store_revocation_feed(store, -1, 0, NULL, NULL, &v->feed_seq)) != GH_OK) {
         gh_views_free(v);
         return err;
     }
@@ -130,13 +129,13 @@ gh_err gh_views_watch(struct gh_views *v)
         int64_t purged = 0;
         purge_before = now - REVOCATION_FEED_KEEP;
         v->feed_purged_at = now;
-        gh_err err = store->ops->refresh_purge(store->st, now - 24 * 3600, &purged);
+        gh_err err = gh_store_refresh_purge(store, now - 24 * 3600, &purged);
         if (err == GH_OK) /* answered or expired invitations, likewise a day late */
-            err = store->ops->invitation_purge(store->st, now - 24 * 3600, &purged);
+            err = gh_store_invitation_purge(store, now - 24 * 3600, &purged);
         if (err != GH_OK)
             return err;
     }
-    return store->ops->revocation_feed(store->st, v->feed_seq, purge_before, forget_cb, v,
+    return gh_store_revocation_feed(store, v->feed_seq, purge_before, forget_cb, v,
                                        &v->feed_seq);
 }
 
@@ -149,13 +148,12 @@ gh_err gh_views_user(struct gh_views *v, const char *user_id, int64_t now, struc
         return GH_OK;
     struct gh_user u;
     uint_fast64_t drops = atomic_load(&view_drops);
-    gh_err err = v->store->ops->user_get(v->store->st, user_id, &u);
+    gh_err err = gh_store_user_get(v->store, user_id, &u);
     if (err == GH_ERR_NOT_FOUND)
         return GH_ERR_REVOKED; /* deleted */
     if (err != GH_OK)
         return err;
     gh_views_remember(v, &u, out);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     /*
      * A revocation writes the store, then drops the view. If one dropped a view between
      * the read above and now, the view just cached may be older than it: drop it again.
@@ -191,7 +189,7 @@ gh_err gh_views_member(struct gh_views *v, const char *user_id, const char *org_
         *out = cm.m;
         return GH_OK;
     }
-    gh_err err = v->store->ops->member_get(v->store->st, org_id, user_id, &m);
+    gh_err err = gh_store_member_get(v->store, org_id, user_id, &m);
     if (err != GH_OK)
         return err;
     memset(&cm, 0, sizeof(cm));

@@ -63,7 +63,7 @@ static gh_err reload(struct gh_catalog *r)
 {
     struct appender ap = {r->api, sizeof(r->api), 0, 0, 0};
     r->api[0] = '\0';
-    gh_err err = r->store->ops->perm_list(r->store->st, append_name, &ap);
+    gh_err err = gh_store_perm_list(r->store, append_name, &ap);
     if (err != GH_OK)
         return err;
     r->napi = ap.n;
@@ -191,7 +191,7 @@ gh_err gh_catalog_add(struct gh_catalog *r, const char *name)
         if (gh_perm_known(r->catalog, name, len))
             err = GH_ERR_CONFLICT;
     }
-    if (err == GH_OK && (err = r->store->ops->perm_add(r->store->st, name, now_s())) == GH_OK)
+    if (err == GH_OK && (err = gh_store_perm_add(r->store, name, now_s())) == GH_OK)
         err = reload(r);
     pthread_rwlock_unlock(&r->lock);
     return err;

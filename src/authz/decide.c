@@ -48,3 +48,23 @@ int gh_authz_global(const struct gh_identity *who, const char *perm, const char 
     return gh_authz_decide(who, who->perms, perm, NULL, NULL) &&
            (who->superadmin || strcmp(who->org_id, default_org) == 0);
 }
+
+int gh_authz_holds_all(const struct gh_identity *who, const char *holder, const char *list)
+{
+    if (who->superadmin)
+        return 1;
+    char word[GH_PERM_MAX];
+    while (*list != '\0') {
+        size_t n = strcspn(list, " ");
+        if (n >= sizeof(word))
+            return 0;
+        memcpy(word, list, n);
+        word[n] = '\0';
+        if (n > 0 && !gh_perms_allow(holder, word, n))
+            return 0;
+        list += n;
+        while (*list == ' ')
+            list++;
+    }
+    return 1;
+}

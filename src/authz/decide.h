@@ -38,4 +38,11 @@ int gh_authz_decide(const struct gh_identity *who, const char *perms, const char
 int gh_authz_global(const struct gh_identity *who, const char *perm, const char *default_org)
     GH_NONNULL(1, 2, 3);
 
+/**
+ * 1 when holder (a permission list) covers every permission of list (space-separated), or
+ * who is a superadmin: a caller never grants, through a role, more than it holds.
+ */
+int gh_authz_holds_all(const struct gh_identity *who, const char *holder, const char *list)
+    GH_NONNULL(1, 2, 3);
+
 #endif
