@@ -9,6 +9,8 @@
 #include <jansson.h>
 
 #include "authn/apikey.h"
+#include "authn/admins.h"
+#include "authn/fields.h"
 #include "authn/views.h"
 #include "core/cache.h"
 #include "core/log.h"
@@ -123,51 +125,6 @@ void gh_token_pair_clear(struct gh_token_pair *pair)
 
 
 /* ---- validation ---- */
-
-static int valid_username(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 3 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-/* A pragmatic address check: one '@', a non-empty local part, a non-empty
- * domain, no spaces or control characters. Deliverability is the mail system's business. */
-static int valid_email(const char *s)
-{
-    size_t n = strlen(s);
-    const char *at = strchr(s, '@');
-    if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
-            return 0;
-    }
-    /* Single-label domains (localhost, intranet hosts) are allowed. */
-    const char *domain = at + 1;
-    return *domain != '\0' && *domain != '.' && domain[strlen(domain) - 1] != '.';
-}
-
-static int valid_text(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n > max)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
 
 static gh_err check_password(struct gh_auth *a, const char *pw, size_t len, const char *username,
                              const char *email, const char *full_name, struct gh_refusal *refusal)
@@ -319,12 +276,12 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     if (err != GH_OK)
         return err;
     refusal->field = "full_name";
-    if (p->full_name != NULL && (!valid_text(p->full_name, 256) ||
+    if (p->full_name != NULL && (!gh_field_text_ok(p->full_name, 256) ||
                                  copy_field(u.full_name, sizeof(u.full_name), p->full_name)))
         return GH_ERR_INVALID;
     refusal->field = "email";
     if (p->email != NULL &&
-        (!valid_email(p->email) || copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
+        (!gh_field_email_ok(p->email) || copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
         return GH_ERR_INVALID;
     refusal->field = NULL;
     /* An operator cannot lock itself out nor drop its own flag by mistake. */
@@ -351,61 +308,6 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     return GH_OK;
 }
 
-/* The org ids of one user, collected from org_list. */
-struct org_ids {
-    char (*id)[GH_UUID_LEN + 1];
-    size_t n, cap;
-    int nomem;
-};
-
-static int collect_org(void *arg, const struct gh_org *o)
-{
-    struct org_ids *ids = arg;
-    if (ids->n == ids->cap) {
-        size_t cap = ids->cap ? ids->cap * 2 : 16;
-        void *p = realloc(ids->id, cap * sizeof(*ids->id));
-        if (p == NULL) {
-            ids->nomem = 1;
-            return 1;
-        }
-        ids->id = p;
-        ids->cap = cap;
-    }
-    memcpy(ids->id[ids->n++], o->id, sizeof(o->id));
-    return 0;
-}
-
-/* Inside tx: *sole = whether user_id is the only admin of one of its orgs. */
-static gh_err sole_admin(const struct gh_store_handle *tx, const char *user_id, int *sole)
-{
-    struct org_ids ids = {NULL, 0, 0, 0};
-    struct gh_membership m;
-    const size_t page = 256;
-    gh_err err;
-    for (;;) {
-        size_t before = ids.n;
-        if ((err = gh_store_org_list(tx, user_id, page, before, collect_org, &ids)) != GH_OK)
-            break;
-        if (ids.nomem) {
-            err = GH_ERR_NOMEM;
-            break;
-        }
-        if (ids.n - before < page)
-            break; /* the last page */
-    }
-    *sole = 0;
-    for (size_t i = 0; i < ids.n && err == GH_OK && !*sole; i++) {
-        int64_t admins = 0;
-        if ((err = gh_store_member_get(tx, ids.id[i], user_id, &m)) != GH_OK ||
-            strcmp(m.role_name, "admin") != 0)
-            continue;
-        if ((err = gh_store_member_count_admins(tx, ids.id[i], &admins)) == GH_OK)
-            *sole = admins <= 1;
-    }
-    free(ids.id);
-    return err;
-}
-
 gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct gh_identity *by,
                            const struct gh_reqmeta *meta)
 {
@@ -417,7 +319,7 @@ gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct 
     gh_err err = gh_store_tx_begin(a->store, &tx);
     if (err != GH_OK)
         return err;
-    if ((err = sole_admin(&tx, user_id, &sole)) == GH_OK && sole)
+    if ((err = gh_admins_sole(&tx, user_id, &sole)) == GH_OK && sole)
         err = GH_ERR_CONFLICT; /* an org keeps an admin */
     if (err == GH_OK)
         err = gh_store_user_delete(&tx, user_id, now_s());
@@ -443,15 +345,15 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
     memset(hash, 0, sizeof(hash));
     const char *full_name = in->full_name ? in->full_name : "";
 
-    if (!valid_username(in->username)) {
+    if (!gh_field_username_ok(in->username)) {
         refusal->field = "username";
         return GH_ERR_INVALID;
     }
-    if (!valid_email(in->email)) {
+    if (!gh_field_email_ok(in->email)) {
         refusal->field = "email";
         return GH_ERR_INVALID;
     }
-    if (!valid_text(full_name, 256)) {
+    if (!gh_field_text_ok(full_name, 256)) {
         refusal->field = "full_name";
         return GH_ERR_INVALID;
     }
