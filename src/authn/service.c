@@ -675,8 +675,8 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
     if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
             GH_OK &&
         (err = gh_password_hash(&a->o.pw, password, len, hash)) == GH_OK &&
-        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0,
-                               "{\"by\":\"cli\"}")) == GH_OK)
+        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}")) ==
+            GH_OK)
         err = gh_store_user_set_password(a->store, u.id, hash, 1, now_s(), &epoch);
     gh_views_forget(a->views, u.id);
     sodium_memzero(hash, sizeof(hash));
@@ -718,8 +718,7 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
         ct_len != sizeof(ct)) {
         struct gh_claims c;
-        struct gh_jwt_expect expect = {a->o.issuer, a->o.audience, now,
-                                       a->o.clock_leeway};
+        struct gh_jwt_expect expect = {a->o.issuer, a->o.audience, now, a->o.clock_leeway};
         gh_err err = gh_jwt_verify(a->ring, token, len, &expect, &c);
         if (err != GH_OK)
             return err == GH_ERR_EXPIRED ? GH_ERR_EXPIRED : GH_ERR_AUTH;

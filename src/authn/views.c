@@ -135,8 +135,7 @@ gh_err gh_views_watch(struct gh_views *v)
         if (err != GH_OK)
             return err;
     }
-    return gh_store_revocation_feed(store, v->feed_seq, purge_before, forget_cb, v,
-                                       &v->feed_seq);
+    return gh_store_revocation_feed(store, v->feed_seq, purge_before, forget_cb, v, &v->feed_seq);
 }
 
 gh_err gh_views_user(struct gh_views *v, const char *user_id, int64_t now, struct gh_user_view *out)

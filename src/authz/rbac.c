@@ -527,8 +527,8 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
     /* Bounded, as roles are: an org cannot grow the table without end. */
-    err = gh_store_invitation_list_org(r->store, org_id, now_s(), r->o.max_pending_invitations,
-                                       0, count_invitation, &live);
+    err = gh_store_invitation_list_org(r->store, org_id, now_s(), r->o.max_pending_invitations, 0,
+                                       count_invitation, &live);
     if (err != GH_OK)
         return err;
     if (live >= r->o.max_pending_invitations)
@@ -698,7 +698,8 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
         if ((err = role_perms(r, in, next, sizeof(next), refusal)) != GH_OK)
             return err;
         /* Neither what it grants now nor what it will grant may exceed the author. */
-        if (!gh_authz_holds_all(who, perms, next) || !gh_authz_holds_all(who, perms, role.permissions))
+        if (!gh_authz_holds_all(who, perms, next) ||
+            !gh_authz_holds_all(who, perms, role.permissions))
             return GH_ERR_FORBIDDEN;
     }
     refusal->field = NULL;
