@@ -59,15 +59,22 @@ static int finish(struct gh_conn *c)
 {
     struct gh_req *req = c->req;
     c->req = NULL;
-    /* The head buffer goes back to the connection when it is small and nothing is buffered. */
+    /* The head buffer goes back to the connection when it is small and nothing is buffered;
+     * the access log still reads the head, so it is wiped only after the request ends. */
+    char *head = NULL;
+    size_t cap = 0;
     if (c->in == NULL && req->head != NULL && req->head_cap <= IN_KEEP) {
-        sodium_memzero(req->head, req->head_cap);
-        c->in = req->head;
-        c->in_cap = req->head_cap;
-        c->in_len = 0;
+        head = req->head;
+        cap = req->head_cap;
         req->head = NULL;
     }
     gh_req_end(req, 0);
+    if (head != NULL) {
+        sodium_memzero(head, cap);
+        c->in = head;
+        c->in_cap = cap;
+        c->in_len = 0;
+    }
     if (!c->keep_alive || stopping(c))
         return linger(c);
     c->state = GH_CONN_HEAD;

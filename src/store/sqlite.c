@@ -25,10 +25,13 @@
 
 /* Enough for a 2-core host: WAL lets the readers run side by side, writers serialise. */
 #define POOL_SIZE 4
+/* A failed write (disk full, I/O error) keeps the store unready this long. */
+#define WRITE_FAIL_WINDOW 10
 
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
+    _Atomic int64_t *write_failed; /* the store's */
 };
 
 struct gh_store {
@@ -38,9 +41,17 @@ struct gh_store {
     int nidle;
     int idle[POOL_SIZE]; /* stack of idle connection indexes */
     struct conn conns[POOL_SIZE];
+    _Atomic int64_t write_failed; /* monotonic seconds of the last failed write, 0: none */
 };
 
 /* ---- errors, connections, statements ---- */
+
+static int64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec + 1; /* never 0 */
+}
 
 /* Maps the connection's last error; unexpected ones are logged (never sent to a client). */
 static gh_err fail(struct conn *c, const char *what)
@@ -58,6 +69,17 @@ static gh_err fail(struct conn *c, const char *what)
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
         return GH_ERR_BUSY; /* the busy timeout has already been waited */
     fprintf(stderr, "store: %s: %s\n", what, sqlite3_errmsg(c->db));
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+        *c->write_failed = now_s(); /* /readyz reports it (st_ping) */
+        break;
+    default:
+        break;
+    }
     return (code & 0xff) == SQLITE_NOMEM ? GH_ERR_NOMEM : GH_ERR_IO;
 }
 
@@ -279,6 +301,7 @@ static gh_err st_open(const char *path, unsigned busy_ms, struct gh_store **out)
     pthread_condattr_destroy(&attr);
     /* The first connection migrates before any statement is prepared against the schema. */
     for (int i = 0; i < POOL_SIZE && err == GH_OK; i++) {
+        st->conns[i].write_failed = &st->write_failed;
         err = gh_sqlite_conn_open(path, busy_ms, i == 0, &st->conns[i].db, st->conns[i].stmts);
         st->idle[st->nidle++] = i;
     }
@@ -298,6 +321,13 @@ static gh_err st_ping(struct gh_store *st)
         return err;
     err = run(c, stmt(c, ST_PING), "ping");
     checkin(st, c);
+    /* Readiness means writes work: a write that failed with an I/O error (disk full,
+     * read-only file) in the last WRITE_FAIL_WINDOW seconds answers GH_ERR_IO, without
+     * writing on every probe. A small write may still fit where a larger one failed, so a
+     * success does not clear it: only time does. */
+    int64_t failed = st->write_failed;
+    if (err == GH_OK && failed != 0 && now_s() - failed < WRITE_FAIL_WINDOW)
+        err = GH_ERR_IO;
     return err;
 }
 
