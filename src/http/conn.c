@@ -99,8 +99,10 @@ static int write_out(struct gh_conn *c)
             return -1;
         }
         c->active_ms = c->loop->now_ms;
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2 && w > 0; i++) {
             size_t take = (size_t)w < c->iov[i].iov_len ? (size_t)w : c->iov[i].iov_len;
+            if (take == 0)
+                continue; /* an empty body may have no buffer at all */
             c->iov[i].iov_base = (char *)c->iov[i].iov_base + take;
             c->iov[i].iov_len -= take;
             w -= (ssize_t)take;
