@@ -7,12 +7,21 @@
 #define CL_DIGITS_MAX 18 /* below 2^63: no overflow, far above any body cap */
 #define CHUNK_DIGITS_MAX 15
 
-/* RFC 9110 5.6.2 tchar. */
+/* RFC 9110 5.6.2 tchar, as a bitmap over the 128 ASCII codes (one test per byte). */
+static const uint64_t tchar_map[2] = {
+    /* ! # $ % & ' * + - . 0-9 */
+    (1ull << '!') | (1ull << '#') | (1ull << '$') | (1ull << '%') | (1ull << '&') |
+        (1ull << '\'') | (1ull << '*') | (1ull << '+') | (1ull << '-') | (1ull << '.') |
+        (0x3ffull << '0'),
+    /* A-Z ^ _ ` a-z | ~ */
+    (0x3ffffffull << ('A' - 64)) | (1ull << ('^' - 64)) | (1ull << ('_' - 64)) |
+        (1ull << ('`' - 64)) | (0x3ffffffull << ('a' - 64)) | (1ull << ('|' - 64)) |
+        (1ull << ('~' - 64)),
+};
+
 static int is_tchar(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return c < 128 && (tchar_map[c >> 6] >> (c & 63)) & 1;
 }
 
 /* A request target byte: visible ASCII (RFC 3986 characters and the few clients send raw). */
@@ -264,6 +273,9 @@ static enum gh_h1_status semantics(struct gh_h1_head *head)
     for (size_t i = 0; i < head->nfields; i++) {
         const struct gh_h1_field *f = &head->fields[i];
         enum gh_h1_status st = GH_H1_OK;
+        char c = (char)(f->name[0] | 0x20);
+        if (c != 'h' && c != 'c' && c != 't' && c != 'e')
+            continue; /* none of the fields below: skip the comparisons */
         if (strcasecmp(f->name, "Host") == 0)
             nhost++;
         else if (strcasecmp(f->name, "Content-Length") == 0 && ncl++ == 0)

@@ -78,6 +78,9 @@ struct gh_loop {
     time_t date_sec;
     struct gh_req *spare; /* freed requests kept for reuse */
     unsigned nspare;
+    struct gh_buf log_line;  /* the access-log line being built */
+    char log_batch[4096];    /* access-log lines not yet written (PIPE_BUF) */
+    size_t log_len;
 };
 
 struct gh_peers;
@@ -122,6 +125,8 @@ int gh_conn_tick(struct gh_conn *c, uint64_t now_ms);
 /* server.c */
 /** A request for c, or NULL (out of memory). */
 struct gh_req *gh_req_new(struct gh_conn *c);
+/** Writes the access-log lines the loop batched. */
+void gh_loop_flush_log(struct gh_loop *loop);
 /** Ends a request: access log, observe, frees it (wiping its answer). */
 void gh_req_end(struct gh_req *req, int aborted);
 /** Fills req from a parsed head (path, query, request id, headers). GH_ERR_INVALID: 400. */

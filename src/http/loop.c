@@ -317,6 +317,7 @@ static void *loop_main(void *arg)
         int stopping = atomic_load(&srv->stopping);
         if (stopping && stop_step(loop))
             break;
+        gh_loop_flush_log(loop);
         int n = epoll_wait(loop->epfd, ev, MAX_EVENTS, stopping ? TICK_MS / 4 : TICK_MS);
         update_clock(loop);
         for (int i = 0; i < n; i++) {
@@ -339,6 +340,7 @@ static void *loop_main(void *arg)
             next_tick = loop->now_ms + TICK_MS;
         }
     }
+    gh_loop_flush_log(loop);
     return NULL;
 }
 
@@ -428,6 +430,8 @@ static void loops_free(struct gh_http *srv)
         if (loop->evfd >= 0)
             close(loop->evfd);
         free(loop->scratch);
+        gh_loop_flush_log(loop);
+        gh_buf_clear(&loop->log_line);
         pthread_mutex_destroy(&loop->lock);
     }
     free(srv->loops);
@@ -439,6 +443,7 @@ static gh_err loop_init(struct gh_http *srv, struct gh_loop *loop)
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     loop->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     loop->scratch = malloc(SCRATCH_SIZE);
+    gh_buf_init(&loop->log_line, 8192);
     loop->now_ms = gh_loop_now_ms();
     update_clock(loop);
     if (loop->epfd < 0 || loop->evfd < 0 || loop->scratch == NULL)
