@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 #include <jansson.h>
@@ -33,6 +34,7 @@ struct gh_auth {
     const struct gh_store_handle *store;
     const struct gh_keyring *ring;
     struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
+    EVP_MD *sha256;              /* fetched once: SHA256() fetches it on every call */
     struct gh_cache *user_state; /* user id -> struct gh_user_view */
     struct gh_cache *members;    /* SHA-256(user id, org id) -> struct cached_member */
     struct gh_apikeys *keys;
@@ -100,6 +102,10 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
      * stays cached: it is what keeps the check off the database. */
     size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
     size_t users = cfg->token_cache_size ? cfg->token_cache_size : USER_STATE_DEFAULT;
+    if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+        err = GH_ERR_CRYPTO;
+        goto out;
+    }
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
         (err = gh_cache_new(users, &a->user_state)) != GH_OK ||
         (err = gh_cache_new(users, &a->members)) != GH_OK ||
@@ -141,6 +147,7 @@ void gh_auth_free(struct gh_auth *a)
     gh_cache_free(a->tokens);
     gh_cache_free(a->user_state);
     gh_cache_free(a->members);
+    EVP_MD_free(a->sha256);
     free(a);
 }
 
@@ -914,7 +921,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
 
     if (len == 0 || len > GH_JWT_MAX)
         return GH_ERR_AUTH;
-    SHA256((const unsigned char *)token, len, key);
+    if (EVP_Digest(token, len, key, NULL, a->sha256, NULL) != 1)
+        return GH_ERR_CRYPTO;
     if (len > 3 && memcmp(token, "ak_", 3) == 0)
         return gh_apikey_check(a, token, len, key, meta, out);
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||

@@ -174,6 +174,26 @@ static enum gh_h1_status target_form(char *t, size_t n, struct gh_h1_head *head)
     return GH_H1_OK;
 }
 
+/*
+ * Index of the first byte below 0x20 or equal to 0x7f in p[0..n), or n. Eight bytes at a
+ * time (a token is 1 KiB of plain text): a word with such a byte is looked at bytewise.
+ */
+static size_t first_ctl(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, del;
+        memcpy(&x, p + i, 8);
+        del = x ^ (0x7f * ones);
+        if ((((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & highs)
+            break;
+    }
+    while (i < n && (unsigned char)p[i] >= 0x20 && p[i] != 0x7f)
+        i++;
+    return i;
+}
+
 /* Parses one field line buf[0..n) (without its CRLF) into f, writing NULs. */
 static enum gh_h1_status parse_field(char *buf, size_t n, struct gh_h1_field *f)
 {
@@ -185,14 +205,14 @@ static enum gh_h1_status parse_field(char *buf, size_t n, struct gh_h1_field *f)
     buf[i++] = '\0';
     while (i < n && is_ows(buf[i]))
         i++;
-    size_t start = i, end = i;
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (is_value_char(c))
-            end = i + 1;
-        else if (!is_ows((char)c))
-            return GH_H1_BAD; /* NUL, CR, DEL and every other control character */
+    size_t start = i, end;
+    while ((i += first_ctl(buf + i, n - i)) < n) {
+        if (buf[i] != '\t')
+            return GH_H1_BAD; /* NUL, CR, DEL and every other control character but HTAB */
+        i++;
     }
+    for (end = n; end > start && is_ows(buf[end - 1]); end--)
+        ;
     buf[end] = '\0';
     f->name = buf;
     f->value = buf + start;
