@@ -442,14 +442,16 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
 }
 
 /* The cache key of a membership: SHA-256 of the two ids (64 bytes would not fit a key). */
-static void member_key(const char *user_id, const char *org_id, unsigned char key[32])
+static void member_key(const struct gh_auth *a, const char *user_id, const char *org_id,
+                       unsigned char key[32])
 {
     char both[2 * (GH_UUID_LEN + 1)];
     size_t u = strnlen(user_id, GH_UUID_LEN), o = strnlen(org_id, GH_UUID_LEN);
     memcpy(both, user_id, u);
     both[u] = '\0';
     memcpy(both + u + 1, org_id, o);
-    SHA256((const unsigned char *)both, u + 1 + o, key);
+    if (EVP_Digest(both, u + 1 + o, key, NULL, a->sha256, NULL) != 1)
+        randombytes_buf(key, 32); /* a key nothing was stored under: a cache miss */
 }
 
 /* The membership of user in org valid for view's generation, loaded when missing or stale. */
@@ -458,7 +460,7 @@ static gh_err member_view(struct gh_auth *a, const char *user_id, const char *or
 {
     unsigned char key[32];
     size_t len = 0;
-    member_key(user_id, org_id, key);
+    member_key(a, user_id, org_id, key);
     if (gh_cache_get(a->members, key, sizeof(key), now, out, sizeof(*out), &len) == GH_OK &&
         len == sizeof(*out) && out->gen == view->gen)
         return GH_OK;
