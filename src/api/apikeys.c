@@ -54,7 +54,7 @@ void gh_h_apikey_create(struct gh_req *req)
                                   &refusal);
     switch (err) {
     case GH_OK: break;
-    case GH_ERR_POLICY:
+    case GH_ERR_FORBIDDEN:
         gh_reply_error(req, 422, "invalid_scope", "a scope exceeds the caller's permissions",
                        json_pack("{s:s}", "field", "scopes"));
         return;

@@ -31,10 +31,10 @@ static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const c
         (void)snprintf(message, sizeof(message), "no such %s", what);
         gh_reply_error(req, 404, "not_found", message, NULL);
         return;
-    case GH_ERR_PERM:
+    case GH_ERR_FORBIDDEN:
         gh_api_deny_in(req, perm, in);
         return;
-    case GH_ERR_POLICY:
+    case GH_ERR_IMMUTABLE:
         gh_reply_error(req, 409, "immutable", "this is a system role or the default org", NULL);
         return;
     case GH_ERR_CONFLICT:

@@ -5,6 +5,7 @@
 
 #include "api/app.h"
 #include "api/handlers.h"
+#include "core/secure_json.h"
 
 void gh_h_healthz(struct gh_req *req)
 {
@@ -70,6 +71,6 @@ void gh_h_openid(struct gh_req *req)
         return;
     }
     gh_reply_raw(req, 200, "application/json", text, strlen(text));
-    free(text);
+    gh_secure_json_free(text);
     document_headers(req);
 }

@@ -25,7 +25,7 @@ static void reply_err(struct gh_req *req, gh_err err)
 {
     if (err == GH_ERR_NOT_FOUND)
         gh_reply_error(req, 404, "not_found", "no such user", NULL);
-    else if (err == GH_ERR_PERM)
+    else if (err == GH_ERR_FORBIDDEN)
         gh_api_deny(req, "user:admin");
     else if (err == GH_ERR_CONFLICT)
         gh_reply_error(req, 409, "conflict",

@@ -555,7 +555,7 @@ gh_err gh_audit_open(const struct gh_audit_opts *opts, const struct gh_store_han
     if (err != GH_OK) {
         gh_log(GH_LOG_ERROR, "audit: cannot use the checkpoint key %s: %s%s", opts->seal_key,
                gh_err_name(err),
-               err == GH_ERR_PERM ? " (readable by group or others: chmod 600)" : "");
+               err == GH_ERR_FILE_MODE ? " (readable by group or others: chmod 600)" : "");
         return err;
     }
     crypto_sign_seed_keypair(trail.pk, trail.sk, seed);

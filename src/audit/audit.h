@@ -40,7 +40,7 @@ struct gh_audit_opts {
 
 /**
  * Starts the trail for store: loads (or creates) the checkpoint key. Deferred records go
- * to pool (NULL: a process that writes at once, like the CLI). GH_ERR_PERM for a key file
+ * to pool (NULL: a process that writes at once, like the CLI). GH_ERR_FILE_MODE for a key file
  * readable by group or others, GH_ERR_IO / GH_ERR_INVALID for an unusable one.
  */
 gh_err gh_audit_open(const struct gh_audit_opts *opts, const struct gh_store_handle *store,

@@ -10,6 +10,7 @@
 #include "api/json.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/secure_json.h"
 
 /*
  * libcurl is opened when the alerts start, not linked: it brings some 30 libraries
@@ -197,9 +198,11 @@ gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
     gh_buf_clear(&esc);
     char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (s == NULL)
+    char *copy = s != NULL ? strdup(s) : NULL; /* the caller frees with free() */
+    gh_secure_json_free(s);
+    if (copy == NULL)
         return GH_ERR_NOMEM;
-    *out = s;
+    *out = copy;
     return GH_OK;
 }
 

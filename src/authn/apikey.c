@@ -16,6 +16,7 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/secure_json.h"
 #include "core/uuid.h"
 #include "edge/cidr.h"
 
@@ -71,7 +72,7 @@ gh_err gh_apikeys_new(const struct gh_config *cfg, struct gh_apikeys **out)
     if (err != GH_OK) {
         gh_log(GH_LOG_ERROR, "api keys: cannot use the pepper file %s: %s%s", cfg->api_key_pepper,
                gh_err_name(err),
-               err == GH_ERR_PERM ? " (readable by group or others: chmod 600)" : "");
+               err == GH_ERR_FILE_MODE ? " (readable by group or others: chmod 600)" : "");
         goto out;
     }
     k->current = calloc(1, sizeof(struct uses));
@@ -352,7 +353,7 @@ gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
         return refuse_cached(a, &ck, meta, "owner_disabled", GH_ERR_REVOKED);
     const char *ip = meta != NULL && meta->ip != NULL ? meta->ip : "";
     if (ck.ips.n > 0 && !gh_cidr_list_match_text(&ck.ips, ip))
-        return refuse_cached(a, &ck, meta, "ip_not_allowed", GH_ERR_PERM);
+        return refuse_cached(a, &ck, meta, "ip_not_allowed", GH_ERR_ADDRESS);
 
     memset(out, 0, sizeof(*out));
     memcpy(out->user_id, ck.user_id, sizeof(out->user_id));
@@ -460,7 +461,7 @@ static gh_err check_scopes(const struct gh_apikey_input *in, const char *ceiling
             return GH_ERR_INVALID;
     for (size_t i = 0; i < in->nscopes; i++)
         if (!gh_perms_allow(ceiling_perms, in->scopes[i], strlen(in->scopes[i])))
-            return GH_ERR_POLICY;
+            return GH_ERR_FORBIDDEN;
     refusal->field = NULL;
     return GH_OK;
 }
@@ -542,7 +543,7 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject subject = {who->user_id, who->username, rec.org_id};
     err = gh_audit_record(store, "API_KEY_CREATE", meta, &subject, 201, text);
-    free(text);
+    gh_secure_json_free(text);
     json_decref(md);
     if (err != GH_OK) {
         /* No key without its record: revoked before anyone has seen it. */

@@ -34,7 +34,7 @@ struct gh_apikey_input {
  * gh_apikey_operator). Scopes must be well-formed and within both the owner's current
  * permissions in the org and who->perms: a credential never mints a stronger one.
  * GH_ERR_INVALID (refusal->field: name, scopes, expires_at, allowed_ips),
- * GH_ERR_POLICY for scopes beyond the caller's permissions (refusal->field "scopes"),
+ * GH_ERR_FORBIDDEN for scopes beyond the caller's permissions (refusal->field "scopes"),
  * GH_ERR_NOT_FOUND when who is not a member of org_id, GH_ERR_CONFLICT for a live key of
  * the same name. On GH_OK, *out is the stored record and key the key text (wipe it).
  */

@@ -39,7 +39,7 @@ void gh_apikeys_free(struct gh_apikeys *keys);
 /**
  * Proves an "ak_" key (digest: SHA-256 of it, the cache key). Fills out like a token check
  * as GH_CRED_API_KEY. GH_ERR_AUTH unknown or malformed, GH_ERR_EXPIRED, GH_ERR_REVOKED
- * (revoked key, disabled owner, owner left the org), GH_ERR_PERM (address not allowed).
+ * (revoked key, disabled owner, owner left the org), GH_ERR_ADDRESS (address not allowed).
  * Failures of known keys are audited as API_KEY_USE_FAILED.
  */
 gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,

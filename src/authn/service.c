@@ -14,6 +14,7 @@
 #include "authn/internal.h"
 #include "core/cache.h"
 #include "core/log.h"
+#include "core/secure_json.h"
 #include "core/uuid.h"
 #include "crypto/b64url.h"
 
@@ -535,7 +536,7 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject s = {by->user_id, by->username, by->org_id};
     (void)gh_audit_record(a->store, "USER_UPDATE", meta, &s, 200, text);
-    free(text);
+    gh_secure_json_free(text);
     json_decref(md);
     *out = u;
     return GH_OK;

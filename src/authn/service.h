@@ -143,7 +143,7 @@ gh_err gh_auth_set_disabled(struct gh_auth *auth, const char *username, int disa
  * The credential check, for access JWTs and "ak_" API keys. GH_OK fills *out;
  * GH_ERR_EXPIRED for an expired credential; GH_ERR_AUTH for a forged, malformed or
  * unknown one; GH_ERR_REVOKED when the key was revoked, or the user logged out
- * everywhere, changed password or was disabled after the token was made; GH_ERR_PERM for
+ * everywhere, changed password or was disabled after the token was made; GH_ERR_ADDRESS for
  * an API key used from an address it is not bound to; GH_ERR_IO when storage failed.
  * meta (the client address above all) serves API-key binding and the audit trail.
  */

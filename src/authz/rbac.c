@@ -11,6 +11,7 @@
 
 #include "authz/perm.h"
 #include "core/log.h"
+#include "core/secure_json.h"
 #include "core/uuid.h"
 
 #define ADMIN_PERMISSIONS "*:*"
@@ -204,7 +205,7 @@ static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta
     char *text = md != NULL ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject s = {who->user_id, who->username, org_id};
     (void)gh_audit_record(r->store, action, meta, &s, status, text);
-    free(text);
+    gh_secure_json_free(text);
     json_decref(md);
 }
 
@@ -213,7 +214,7 @@ gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const 
 {
     size_t len = strlen(name);
     if (!who->superadmin)
-        return GH_ERR_PERM;
+        return GH_ERR_FORBIDDEN;
     if (!gh_perm_valid(name, len) || strchr(name, '*') != NULL || strstr(name, ":own") != NULL)
         return GH_ERR_INVALID;
     pthread_rwlock_wrlock(&r->lock);
@@ -259,7 +260,7 @@ gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const ch
         }
     }
     if (!gh_authz_decide(who, have, perm, NULL, NULL))
-        return GH_ERR_PERM;
+        return GH_ERR_FORBIDDEN;
     if (perms != NULL)
         (void)snprintf(perms, GH_PERMS_MAX, "%s", who->superadmin ? ADMIN_PERMISSIONS : have);
     return GH_OK;
@@ -400,7 +401,7 @@ gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, cons
     if ((err = r->store->ops->org_get(r->store->st, org_id, &org)) != GH_OK)
         return err;
     if (strcmp(org.name, DEFAULT_ORG) == 0 && strcmp(name, DEFAULT_ORG) != 0)
-        return GH_ERR_POLICY; /* registration joins the org by this name */
+        return GH_ERR_IMMUTABLE; /* registration joins the org by this name */
     if ((err = r->store->ops->org_rename(r->store->st, org_id, name)) != GH_OK)
         return err;
     audit(r, "ORG_UPDATE", meta, who, org_id, 200,
@@ -425,7 +426,7 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
     if ((err = r->store->ops->org_get(r->store->st, org_id, &org)) != GH_OK)
         return err;
     if (strcmp(org.name, DEFAULT_ORG) == 0)
-        return GH_ERR_POLICY;
+        return GH_ERR_IMMUTABLE;
     if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->auth)) != GH_OK)
         return err;
     audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
@@ -492,7 +493,7 @@ static gh_err may_assign(struct gh_rbac *r, const struct gh_identity *who, const
         return err;
     if ((err = role_by_name(r, org_id, role, out)) != GH_OK)
         return err;
-    return holds_all(who, perms, out->permissions) ? GH_OK : GH_ERR_PERM;
+    return holds_all(who, perms, out->permissions) ? GH_OK : GH_ERR_FORBIDDEN;
 }
 
 /* What changing or removing a member needs: org:admin, and holding what the member's role
@@ -505,7 +506,7 @@ static gh_err may_touch(struct gh_rbac *r, const struct gh_identity *who, const 
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
     if (err != GH_OK || (err = gh_auth_member(r->auth, user_id, org_id, &mv)) != GH_OK)
         return err;
-    return holds_all(who, perms, mv.perms) ? GH_OK : GH_ERR_PERM;
+    return holds_all(who, perms, mv.perms) ? GH_OK : GH_ERR_FORBIDDEN;
 }
 
 static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
@@ -556,7 +557,7 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     static __thread struct gh_user u;
     char user_id[GH_UUID_LEN + 1];
     if (!gh_rbac_adds_directly(r, who))
-        return GH_ERR_PERM;
+        return GH_ERR_FORBIDDEN;
     gh_err err = may_assign(r, who, org_id, role, &rl);
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
@@ -611,7 +612,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
          * acting for the user needs org:admin like for anyone). */
         static __thread struct gh_member_view mv;
         err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
-        if (err == GH_ERR_PERM)
+        if (err == GH_ERR_FORBIDDEN)
             err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
     } else {
         err = may_touch(r, who, org_id, user_id);
@@ -807,7 +808,7 @@ gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, con
     if ((err = role_perms(r, in, role.permissions, sizeof(role.permissions), refusal)) != GH_OK)
         return err;
     if (!holds_all(who, perms, role.permissions))
-        return GH_ERR_PERM; /* a role never grants more than its author holds */
+        return GH_ERR_FORBIDDEN; /* a role never grants more than its author holds */
     size_t n = 0;
     if ((err = r->store->ops->role_list(r->store->st, org_id, ROLES_MAX, 0, count_role, &n)) !=
         GH_OK)
@@ -841,13 +842,13 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
         return GH_ERR_INVALID;
     int renames = in->name != NULL && strcmp(in->name, role.name) != 0;
     if (role.system && (renames || (strcmp(role.name, "admin") == 0 && in->has_perms)))
-        return GH_ERR_POLICY;
+        return GH_ERR_IMMUTABLE;
     if (in->has_perms) {
         if ((err = role_perms(r, in, next, sizeof(next), refusal)) != GH_OK)
             return err;
         /* Neither what it grants now nor what it will grant may exceed the author. */
         if (!holds_all(who, perms, next) || !holds_all(who, perms, role.permissions))
-            return GH_ERR_PERM;
+            return GH_ERR_FORBIDDEN;
     }
     refusal->field = NULL;
     if ((err = r->store->ops->role_update(r->store->st, org_id, role_id, renames ? in->name : NULL,
@@ -873,7 +874,7 @@ gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, con
     if ((err = r->store->ops->role_get(r->store->st, org_id, role_id, &role)) != GH_OK)
         return err;
     if (role.system)
-        return GH_ERR_POLICY;
+        return GH_ERR_IMMUTABLE;
     if ((err = r->store->ops->role_delete(r->store->st, org_id, role_id)) != GH_OK)
         return err;
     audit_role(r, meta, who, &role, "delete", 204);
@@ -897,7 +898,7 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
         return err;
     }
     if (!gh_authz_decide(who, who->perms, "user:admin", NULL, NULL))
-        return GH_ERR_PERM;
+        return GH_ERR_FORBIDDEN;
     if (target_id == NULL)
         return GH_OK;
     if ((err = gh_auth_member(r->auth, target_id, who->org_id, &mv)) != GH_OK)
@@ -909,7 +910,7 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
         (err = r->store->ops->member_list_user(r->store->st, target_id, orgs, 2, &n)) != GH_OK)
         return err;
     sodium_memzero(u.password_hash, sizeof(u.password_hash));
-    return u.superadmin || n > 1 ? GH_ERR_PERM : GH_OK;
+    return u.superadmin || n > 1 ? GH_ERR_FORBIDDEN : GH_OK;
 }
 
 gh_err gh_rbac_user_list(struct gh_rbac *r, const struct gh_identity *who, size_t limit,

@@ -16,9 +16,9 @@
  * it acts in, and decides access itself, the same way for every route:
  *   - GH_ERR_NOT_FOUND: the org (or the row in it) does not exist, or the caller is not a
  *     member of the org (no existence leaks: another org's resources are simply absent);
- *   - GH_ERR_PERM: a member without the permission the operation needs (callers answer
+ *   - GH_ERR_FORBIDDEN: a member without the permission the operation needs (callers answer
  *     403 and audit PERMISSION_DENIED, see denied below);
- *   - GH_ERR_POLICY: the row is immutable (a system role, the default org);
+ *   - GH_ERR_IMMUTABLE: the row is immutable (a system role, the default org);
  *   - GH_ERR_CONFLICT: a name taken, the last admin, a role still held.
  * A superadmin (the flag on a user, carried by access tokens only, never by API keys)
  * acts in every org as its admin. An API key acts only in its own org.
@@ -66,7 +66,7 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
                      enum gh_authz_reason *why) GH_WUR GH_NONNULL(1, 2, 3, 6, 7);
 
 /**
- * The caller's access to org_id for perm: GH_OK, GH_ERR_NOT_FOUND or GH_ERR_PERM as above.
+ * The caller's access to org_id for perm: GH_OK, GH_ERR_NOT_FOUND or GH_ERR_FORBIDDEN as above.
  * perms (may be NULL, GH_PERMS_MAX bytes) gets the caller's permissions there.
  */
 gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
@@ -78,7 +78,7 @@ gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const ch
 gh_err gh_rbac_perm_list(struct gh_rbac *r,
                          int (*fn)(void *arg, const char *name, const char *source),
                          void *arg) GH_WUR GH_NONNULL(1, 2);
-/** Declares an app permission (superadmins only: GH_ERR_PERM). GH_ERR_INVALID not one
+/** Declares an app permission (superadmins only: GH_ERR_FORBIDDEN). GH_ERR_INVALID not one
  * concrete resource:action; GH_ERR_CONFLICT already declared; GH_ERR_TOO_LARGE too many. */
 gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const char *name,
                         const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3);
@@ -126,8 +126,8 @@ struct gh_invitee {
 int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who) GH_NONNULL(1, 2);
 /**
  * Adds the user to with role (a role name of the org), for those gh_rbac_adds_directly
- * allows (else GH_ERR_PERM). GH_ERR_INVALID no such role (refusal: "role");
- * GH_ERR_NOT_FOUND also for an unknown user; GH_ERR_CONFLICT already a member; GH_ERR_PERM
+ * allows (else GH_ERR_FORBIDDEN). GH_ERR_INVALID no such role (refusal: "role");
+ * GH_ERR_NOT_FOUND also for an unknown user; GH_ERR_CONFLICT already a member; GH_ERR_FORBIDDEN
  * also when the role grants more than the caller holds.
  */
 gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
@@ -176,13 +176,13 @@ gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *wh
  */
 gh_err gh_rbac_invitation_decline(struct gh_rbac *r, const struct gh_identity *who, const char *id,
                                   const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2, 3);
-/** GH_ERR_PERM also when the member's current role, or the new one, grants more than the
+/** GH_ERR_FORBIDDEN also when the member's current role, or the new one, grants more than the
  * caller holds. */
 gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                                const char *user_id, const char *role, const struct gh_reqmeta *meta,
                                struct gh_member *out) GH_WUR GH_NONNULL(1, 2, 3, 4, 5, 7);
 /** Removes a member (a member may always leave with its own token, unless the last admin);
- * GH_ERR_PERM when the member's role grants more than the caller holds. */
+ * GH_ERR_FORBIDDEN when the member's role grants more than the caller holds. */
 gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                              const char *user_id, const struct gh_reqmeta *meta) GH_WUR
     GH_NONNULL(1, 2, 3, 4);
@@ -214,7 +214,7 @@ gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, con
                            const struct gh_role_input *in, const struct gh_reqmeta *meta,
                            struct gh_role *out, struct gh_role_refusal *refusal) GH_WUR
     GH_NONNULL(1, 2, 3, 4, 6, 7);
-/** GH_ERR_POLICY: renaming a system role, or any change to admin. */
+/** GH_ERR_IMMUTABLE: renaming a system role, or any change to admin. */
 gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                            const char *role_id, const struct gh_role_input *in,
                            const struct gh_reqmeta *meta, struct gh_role *out,
@@ -229,7 +229,7 @@ gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, con
  * May who administer users: a superadmin every user; a holder of user:admin in its
  * current org the members of that org (others are GH_ERR_NOT_FOUND). For a write
  * (write != 0) by a non-superadmin, the target must belong to no other org and not be a
- * superadmin (GH_ERR_PERM). target_id NULL: may who list users at all.
+ * superadmin (GH_ERR_FORBIDDEN). target_id NULL: may who list users at all.
  */
 gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, const char *target_id,
                            int write) GH_WUR GH_NONNULL(1, 2);

@@ -77,7 +77,7 @@ static int cmd_create(struct gh_app *app, struct apikey_args *a)
         sodium_memzero(text, sizeof(text));
         return 0;
     }
-    if (err == GH_ERR_POLICY)
+    if (err == GH_ERR_FORBIDDEN)
         fprintf(stderr, "gatehouse: a scope exceeds the user's permissions in the org\n");
     else if (err == GH_ERR_INVALID)
         fprintf(stderr, "gatehouse: unacceptable %s\n", refusal.field ? refusal.field : "value");

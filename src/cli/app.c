@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "cli/privs.h"
 #include "core/log.h"
 
 extern char **environ;
@@ -97,6 +98,10 @@ int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
         return 1;
     }
     gh_log_set_level((enum gh_log_level)cfg->log_level);
+    if (!cfg->allow_core_dumps && gh_privs_no_core_dumps() != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot turn core dumps off (server.allow_core_dumps)\n");
+        return 1;
+    }
     return 0;
 }
 
@@ -192,7 +197,7 @@ static int audit_open(struct gh_app *app, struct gh_pool *pool)
         return 1;
     }
     gh_err err = gh_audit_open(&o, &app->store, pool);
-    if (err == GH_ERR_PERM)
+    if (err == GH_ERR_FILE_MODE)
         fprintf(stderr,
                 "gatehouse: refusing %s: a secret must not be readable by group or others "
                 "(fix the permissions: chmod 600)\n",
@@ -228,7 +233,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     if ((err = gh_auth_new(cfg, &app->store, app->ring, &app->auth)) != GH_OK) {
-        if (err == GH_ERR_PERM)
+        if (err == GH_ERR_FILE_MODE)
             fprintf(stderr,
                     "gatehouse: refusing %s: a secret must not be readable by group or others "
                     "(fix the permissions: chmod 600)\n",

@@ -8,6 +8,7 @@
 #include "api/json.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "core/secure_json.h"
 
 static const char usage[] =
     "usage: gatehouse audit verify [--public-key HEX]\n"
@@ -80,10 +81,10 @@ static int export_row(void *arg, const struct gh_audit_row *row)
     json_decref(item);
     if (line == NULL || printf("%s\n", line) < 0) {
         e->failed = 1;
-        free(line);
+        gh_secure_json_free(line);
         return 1;
     }
-    free(line);
+    gh_secure_json_free(line);
     return 0;
 }
 

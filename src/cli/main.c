@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "core/secure_json.h"
 
 #ifndef GH_VERSION
 #define GH_VERSION "0.1.0"
@@ -29,6 +30,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "gatehouse: libsodium failed to initialise\n");
         return 1;
     }
+    gh_secure_json_install(); /* before any jansson value exists */
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

@@ -88,7 +88,7 @@ static int failed(gh_err err)
     case GH_ERR_CONFLICT:
         why = "the name is taken, the role is held, or the org would lose its last admin";
         break;
-    case GH_ERR_POLICY:
+    case GH_ERR_IMMUTABLE:
         why = "system roles and the default org cannot change that way";
         break;
     default:

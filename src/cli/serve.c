@@ -13,6 +13,7 @@
 #include "authn/apikey.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "cli/privs.h"
 #include "core/log.h"
 #include "http/http.h"
 
@@ -57,6 +58,36 @@ static void *watch_revocations(void *arg)
         usleep(WATCH_INTERVAL_US);
     }
     return NULL;
+}
+
+/*
+ * With server.user the socket is open and the polling threads run before privileges are
+ * dropped: a request that arrives meanwhile waits here, so no handler runs as root. A
+ * failed drop answers the waiting requests 500 (nothing dispatched) while the server stops.
+ */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int state; /* 0 closed, 1 open, -1 failed */
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+static void gate_set(int state)
+{
+    pthread_mutex_lock(&gate.lock);
+    gate.state = state;
+    pthread_cond_broadcast(&gate.changed);
+    pthread_mutex_unlock(&gate.lock);
+}
+
+static void dispatch_after_drop(struct gh_req *req)
+{
+    pthread_mutex_lock(&gate.lock);
+    while (gate.state == 0)
+        pthread_cond_wait(&gate.changed, &gate.lock);
+    int open = gate.state == 1;
+    pthread_mutex_unlock(&gate.lock);
+    if (open)
+        gh_api_dispatch(req);
 }
 
 static int parse_args(int argc, char **argv, struct gh_cli_common *common)
@@ -112,17 +143,19 @@ int gh_cmd_serve(int argc, char **argv)
     if (gh_audit_purge((int64_t)time(NULL), &purged) != GH_OK)
         gh_log(GH_LOG_WARN, "audit: retention purge at start failed");
     char generated[32];
-    gh_err err = gh_auth_bootstrap(app.auth, getenv("GATEHOUSE_ADMIN_PASSWORD"), generated);
-    if (err != GH_OK) {
-        fprintf(stderr, "gatehouse: bootstrap failed: %s\n", gh_err_name(err));
-        goto out;
-    }
-    if (generated[0] != '\0') {
+    char *admin_password = getenv("GATEHOUSE_ADMIN_PASSWORD");
+    gh_err err = gh_auth_bootstrap(app.auth, admin_password, generated);
+    if (admin_password != NULL) /* in place (environ is shared): gone from /proc/PID/environ */
+        sodium_memzero(admin_password, strlen(admin_password));
+    if (err == GH_OK && generated[0] != '\0')
         fprintf(stderr,
                 "gatehouse: bootstrap admin created: username \"admin\", password \"%s\"\n"
                 "gatehouse: this password is shown once and not stored in clear; change it.\n",
                 generated);
-        sodium_memzero(generated, sizeof(generated));
+    sodium_memzero(generated, sizeof(generated));
+    if (err != GH_OK) {
+        fprintf(stderr, "gatehouse: bootstrap failed: %s\n", gh_err_name(err));
+        goto out;
     }
 
     struct gh_http_opts hopts = {
@@ -138,10 +171,22 @@ int gh_cmd_serve(int argc, char **argv)
         .access_log = app.cfg.access_log,
         .observe = gh_api_observe,
     };
-    if ((err = gh_http_start(&hopts, gh_api_dispatch, &app, &http)) != GH_OK) {
+    int drop = app.cfg.user[0] != '\0';
+    if ((err = gh_http_start(&hopts, drop ? dispatch_after_drop : gh_api_dispatch, &app, &http)) !=
+        GH_OK) {
         fprintf(stderr, "gatehouse: cannot listen on %s:%u\n", app.cfg.listen_host,
                 (unsigned)app.cfg.listen_port);
         goto out;
+    }
+    if (drop) {
+        char why[512];
+        err = gh_privs_drop(app.cfg.user, app.cfg.data_dir, app.cfg.allow_core_dumps, why,
+                            sizeof(why));
+        gate_set(err == GH_OK ? 1 : -1);
+        if (err != GH_OK) {
+            fprintf(stderr, "gatehouse: %s\n", why);
+            goto out;
+        }
     }
     struct watcher watcher = {.auth = app.auth};
     if (gh_keys_watch_new(&app, &keys) != GH_OK) {

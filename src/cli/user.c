@@ -28,12 +28,18 @@ struct user_args {
     int superadmin, password_stdin;
 };
 
-/* Reads one line from stdin (without the newline) or generates a password. */
+/*
+ * Reads one line from stdin (without the newline) or generates a password. stdin is
+ * unbuffered, so the password is in out only, which the caller wipes; out is wiped here
+ * on failure.
+ */
 static int obtain_password(int from_stdin, char out[PASSWORD_MAX], int *generated)
 {
     *generated = 0;
     if (from_stdin) {
+        setvbuf(stdin, NULL, _IONBF, 0);
         if (fgets(out, PASSWORD_MAX, stdin) == NULL) {
+            sodium_memzero(out, PASSWORD_MAX);
             fprintf(stderr, "gatehouse: no password on standard input\n");
             return 1;
         }
@@ -45,8 +51,12 @@ static int obtain_password(int from_stdin, char out[PASSWORD_MAX], int *generate
     randombytes_buf(raw, sizeof(raw));
     gh_err err = gh_b64url_encode(raw, sizeof(raw), out, PASSWORD_MAX, &len);
     sodium_memzero(raw, sizeof(raw));
+    if (err != GH_OK) {
+        sodium_memzero(out, PASSWORD_MAX);
+        return 1;
+    }
     *generated = 1;
-    return err != GH_OK;
+    return 0;
 }
 
 static void print_refusal(gh_err err, const struct gh_refusal *r)

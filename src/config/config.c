@@ -105,6 +105,8 @@ static const struct key KEYS[] = {
     UINT("server.max_connections_per_ip", "256", max_connections_per_ip, 1, 1000000, 1),
     BOOL("server.hsts", "false", hsts),
     STR("server.trusted_proxies", "127.0.0.0/8, ::1/128", trusted_proxies, 0),
+    BOOL("server.allow_core_dumps", "false", allow_core_dumps),
+    STR("server.user", "", user, 0),
 
     STR("storage.data_dir", "./var", data_dir, 1),
     STR("storage.database", "", database, 0),

@@ -38,6 +38,8 @@ struct gh_config {
     int hsts;                    /* server.hsts: send Strict-Transport-Security (false; true when TLS) */
     char trusted_proxies[1024];  /* server.trusted_proxies: CIDRs whose X-Forwarded-* headers count (127.0.0.0/8, ::1/128) */
     struct gh_cidr_list trusted; /* the same, parsed by gh_config_finish */
+    int allow_core_dumps;        /* server.allow_core_dumps: leave core dumps on (false) */
+    char user[64];               /* server.user: serve as this user after set-up ("": stay) */
 
     /* storage.* */
     char data_dir[PATH_MAX];     /* storage.data_dir (./var); --data-dir overrides */

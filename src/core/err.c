@@ -18,7 +18,14 @@ const char *gh_err_name(gh_err err)
     case GH_ERR_BUSY: return "busy";
     case GH_ERR_IO: return "io";
     case GH_ERR_CRYPTO: return "crypto";
-    case GH_ERR_PERM: return "perm";
+    case GH_ERR_FILE_MODE:
+        return "file_mode";
+    case GH_ERR_FORBIDDEN:
+        return "forbidden";
+    case GH_ERR_ADDRESS:
+        return "address";
+    case GH_ERR_IMMUTABLE:
+        return "immutable";
     case GH_ERR_INTERNAL: return "internal";
     }
     return "unknown";

@@ -12,7 +12,7 @@ static gh_err secret_read(int fd, unsigned char *out, size_t len)
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
         return GH_ERR_IO;
     if ((sb.st_mode & 077) != 0)
-        return GH_ERR_PERM;
+        return GH_ERR_FILE_MODE;
     if ((size_t)sb.st_size != len || read(fd, out, len) != (ssize_t)len)
         return GH_ERR_INVALID;
     return GH_OK;

@@ -8,7 +8,7 @@
  * Reads the secret of exactly len bytes kept in the file path, creating the file on first
  * use (O_EXCL, mode 0600, len random bytes, fsync'd; when another process creates it at the
  * same moment, its secret is read instead). A symlink or non-regular file is GH_ERR_IO, a
- * file readable or writable by group or others GH_ERR_PERM, one of another size
+ * file readable or writable by group or others GH_ERR_FILE_MODE, one of another size
  * GH_ERR_INVALID. out is written only on GH_OK; the caller wipes it.
  */
 gh_err gh_secret_file_load(const char *path, unsigned char *out, size_t len) GH_WUR

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "core/buf.h"
+#include "core/secure_json.h"
 #include "crypto/b64url.h"
 
 #define RING_MAX 16
@@ -98,9 +99,11 @@ static gh_err render_jwks(struct gh_sigkey *const *keys, size_t n, char **out)
     json_t *doc = json_pack("{s:o}", "keys", arr);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
-    if (text == NULL)
+    char *copy = text != NULL ? strdup(text) : NULL; /* freed with free(), as strdup's copies */
+    gh_secure_json_free(text);
+    if (copy == NULL)
         return GH_ERR_NOMEM;
-    *out = text;
+    *out = copy;
     return GH_OK;
 }
 
@@ -310,8 +313,8 @@ gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char *
     *out = gh_buf_take(&b);
 out:
     unlock(r);
-    free(htext);
-    free(claims);
+    gh_secure_json_free(htext);
+    gh_secure_json_free(claims);
     json_decref(header);
     json_decref(body);
     json_decref(roles);

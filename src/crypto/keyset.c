@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/secure_json.h"
+
 #define MANIFEST_MAX (256 * 1024) /* 64 records are ~20 KiB */
 #define LOCK_WAIT_MS 10000
 #define TMP_SUFFIX ".tmp"
@@ -288,7 +290,7 @@ gh_err gh_keyset_render(const struct gh_keyset *set, char **out)
     with_nl = NULL;
     ret = GH_OK;
 out:
-    free(text);
+    gh_secure_json_free(text);
     free(with_nl);
     json_decref(doc);
     json_decref(arr);
@@ -320,7 +322,7 @@ gh_err gh_keyset_read(const char *dir, struct gh_keyset *out, char *err, size_t 
     /* The manifest decides which key signs: nobody else may be able to change it. */
     if ((st.st_mode & 022) != 0) {
         fail(err, err_size, "refusing %s: it is writable by group or others (chmod 600)", path);
-        ret = GH_ERR_PERM;
+        ret = GH_ERR_FILE_MODE;
         goto out;
     }
     if (st.st_size > MANIFEST_MAX) {
@@ -550,7 +552,7 @@ static gh_err first_key(const struct gh_keyset_opts *o, int64_t now, struct gh_k
     memset(set, 0, sizeof(*set));
     if (access(o->legacy_key, F_OK) == 0) {
         if ((ret = gh_sigkey_load(o->legacy_key, &key)) != GH_OK) {
-            if (ret == GH_ERR_PERM)
+            if (ret == GH_ERR_FILE_MODE)
                 refuse_perm(o->legacy_key, err, err_size);
             else
                 fail(err, err_size, "cannot load the signing key %s: %s", o->legacy_key,
@@ -770,7 +772,7 @@ gh_err gh_keyset_load_ring(const char *dir, const struct gh_keyset *set, int64_t
             goto out;
         }
         if ((ret = gh_sigkey_load(path, &key)) != GH_OK) {
-            if (ret == GH_ERR_PERM)
+            if (ret == GH_ERR_FILE_MODE)
                 refuse_perm(path, err, err_size);
             else
                 fail(err, err_size, "cannot load the %s key %s from %s: %s",

@@ -82,7 +82,7 @@ gh_err gh_keyset_parse(const char *text, size_t len, struct gh_keyset *out, char
 gh_err gh_keyset_render(const struct gh_keyset *set, char **out) GH_WUR GH_NONNULL(1, 2);
 
 /**
- * Reads and parses <dir>/keyring.json. GH_ERR_NOT_FOUND when there is none, GH_ERR_PERM
+ * Reads and parses <dir>/keyring.json. GH_ERR_NOT_FOUND when there is none, GH_ERR_FILE_MODE
  * when it is writable by group or others, GH_ERR_IO, or GH_ERR_INVALID (reason in err).
  */
 gh_err gh_keyset_read(const char *dir, struct gh_keyset *out, char *err, size_t err_size)
@@ -110,7 +110,7 @@ gh_err gh_keyset_path(const char *dir, const struct gh_keyset_key *key, char *ou
  * o->legacy_key is imported as the active key when it exists, or a new key (o->alg,
  * o->bits) is written there (mode 0600) and recorded; retiring keys whose retire_at has
  * passed become retired and their files are deleted; every key not retired must have
- * its file. *out is the manifest as written. Errors: GH_ERR_PERM (a key file readable by
+ * its file. *out is the manifest as written. Errors: GH_ERR_FILE_MODE (a key file readable by
  * group or others; the path is in err), GH_ERR_INVALID, GH_ERR_IO, GH_ERR_BUSY, and
  * those of key generation, each with a message in err.
  */
@@ -142,7 +142,7 @@ gh_err gh_keyset_rotate(const struct gh_keyset_opts *o, const struct gh_sigkey *
 /**
  * Loads the live keys of set (the active one, and retiring ones with retire_at > now)
  * from dir into a new ring, checking that each file holds the key the manifest names
- * (kid and algorithm). GH_ERR_PERM for a file readable by group or others; messages in err.
+ * (kid and algorithm). GH_ERR_FILE_MODE for a file readable by group or others; messages in err.
  */
 gh_err gh_keyset_load_ring(const char *dir, const struct gh_keyset *set, int64_t now,
                            struct gh_keyring **out, char *err, size_t err_size) GH_WUR

@@ -218,7 +218,7 @@ gh_err gh_sigkey_load(const char *path, struct gh_sigkey **out)
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > PEM_MAX)
         goto out;
     if (st.st_mode & 077) {
-        err = GH_ERR_PERM;
+        err = GH_ERR_FILE_MODE;
         goto out;
     }
     pem = OPENSSL_malloc((size_t)st.st_size + 1);

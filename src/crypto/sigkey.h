@@ -33,7 +33,7 @@ gh_err gh_sigkey_generate(enum gh_alg alg, unsigned bits, struct gh_sigkey **out
 /**
  * Loads a PEM private key (PKCS#8 or traditional). The algorithm follows from the key
  * type (RSA -> RS256, EC P-256 -> ES256, Ed25519 -> EdDSA; anything else GH_ERR_INVALID).
- * Refuses with GH_ERR_PERM a file readable or writable by group or others.
+ * Refuses with GH_ERR_FILE_MODE a file readable or writable by group or others.
  * GH_ERR_IO when the file cannot be read.
  */
 gh_err gh_sigkey_load(const char *path, struct gh_sigkey **out) GH_WUR GH_NONNULL(1, 2);

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/secure_json.h"
 
 /*
  * The request life cycle seen from a handler: accessors over the parsed head, the
@@ -192,10 +193,8 @@ void gh_reply_json(struct gh_req *req, unsigned status, json_t *body)
         gh_reply_raw(req, 500, "application/json", NULL, 0);
         return;
     }
-    size_t len = strlen(text);
-    gh_reply_raw(req, status, "application/json", text, len);
-    sodium_memzero(text, len); /* token answers pass through here */
-    free(text);
+    gh_reply_raw(req, status, "application/json", text, strlen(text));
+    gh_secure_json_free(text); /* wiped: token answers pass through here */
 }
 
 void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const char *message,

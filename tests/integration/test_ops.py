@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from conftest import (BASE_ENV, BIN, Server, bearer, clean_environ, strong_password,
-                      unique_name)
+from conftest import (ADMIN_PASSWORD, BASE_ENV, BIN, Server, bearer, clean_environ,
+                      strong_password, unique_name)
 
 VERIFY = "/api/v1/auth/verify"
 
@@ -97,7 +97,7 @@ def test_stderr_startup_message(server):
 
 
 def test_generated_admin_password(make_server):
-    s = make_server({"GATEHOUSE_ADMIN_PASSWORD": None, "GATEHOUSE_AUTH_ALGORITHM": "EdDSA"})
+    s = make_server({"GATEHOUSE_ADMIN_PASSWORD": None, "GATEHOUSE_AUTH_ALGORITHM": "ES256"})
     err = s.stderr_text()
     lines = [l for l in err.splitlines() if "password" in l.lower()]
     assert lines, err
@@ -127,7 +127,7 @@ def test_key_file_mode_0600(server):
 
 
 def test_key_not_world_readable_refuses_start(make_server):
-    s = make_server({"GATEHOUSE_AUTH_ALGORITHM": "EdDSA"})
+    s = make_server({"GATEHOUSE_AUTH_ALGORITHM": "ES256"})
     s.stop_ok()
     os.chmod(s.key_path, 0o644)
     with pytest.raises(RuntimeError) as ei:
@@ -202,3 +202,83 @@ def test_env_overrides_file(make_server, tmp_path):
     s = make_server(config=cf, env={"GATEHOUSE_AUTH_ACCESS_TTL": "7m"})
     u = s.register()
     assert s.tokens(u["username"], u["password"])["expires_in"] == 420
+
+
+# -- core dumps and privileges -------------------------------------------------
+
+def core_limits(pid):
+    """(soft, hard) of "Max core file size" in /proc/PID/limits, as text."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max core file size"):
+                return tuple(line[len("Max core file size"):].split()[:2])
+    raise AssertionError("no core limit line")
+
+
+def proc_ids(pid):
+    """The real, effective, saved and fs uids and gids of /proc/PID/status."""
+    ids = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid"):
+                ids[key] = [int(v) for v in value.split()]
+    return ids
+
+
+def test_core_dumps_off_by_default(server):
+    assert core_limits(server.proc.pid) == ("0", "0")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a non-dumpable process's environ is root's")
+def test_admin_password_wiped_from_environ(server):
+    with open(f"/proc/{server.proc.pid}/environ", "rb") as f:
+        environ = f.read()
+    assert b"GATEHOUSE_ADMIN_PASSWORD=" in environ  # the name stays, the value is wiped
+    assert ADMIN_PASSWORD.encode() not in environ
+
+
+def test_core_dumps_allowed_when_configured(make_server):
+    import resource
+    s = make_server(env={"GATEHOUSE_SERVER_ALLOW_CORE_DUMPS": "true",
+                         "GATEHOUSE_AUTH_ALGORITHM": "ES256"})
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    expected = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    assert core_limits(s.proc.pid)[1] == expected
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_server_user_drops_privileges(make_server):
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    s = make_server(env={"GATEHOUSE_SERVER_USER": "nobody",
+                         "GATEHOUSE_AUTH_ALGORITHM": "ES256"}, start=False)
+    os.chmod(s.root, 0o755)  # the user must be able to reach its data directory
+    for start in range(2):  # the first start makes the data directory, the second reuses it
+        if start:
+            s.restart()
+        else:
+            s.start()
+        # Every thread, the pools started before the drop included.
+        for task in os.listdir(f"/proc/{s.proc.pid}/task"):
+            ids = proc_ids(f"{s.proc.pid}/task/{task}")
+            assert ids["Uid"] == [nobody.pw_uid] * 4, task
+            assert ids["Gid"] == [nobody.pw_gid] * 4, task
+        # Not dumpable: the kernel keeps /proc/PID files root's.
+        assert os.stat(f"/proc/{s.proc.pid}/status").st_uid == 0
+        assert core_limits(s.proc.pid) == ("0", "0")
+        assert s.get("/healthz").status_code == 200
+        s.login("admin", ADMIN_PASSWORD)
+        s.register()  # a write to the database
+        for dirpath, dirnames, filenames in os.walk(s.data_dir):
+            for name in dirnames + filenames + ["."]:
+                st = os.lstat(os.path.join(dirpath, name))
+                assert st.st_uid == nobody.pw_uid, os.path.join(dirpath, name)
+
+
+def test_server_user_unknown_refused(make_server):
+    s = make_server(env={"GATEHOUSE_SERVER_USER": "no-such-user-gh",
+                         "GATEHOUSE_AUTH_ALGORITHM": "ES256"}, start=False)
+    s.start(wait=False)
+    assert s.proc.wait(timeout=30) == 1
+    assert 'no user "no-such-user-gh"' in s.stderr_text()

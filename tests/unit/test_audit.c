@@ -160,7 +160,7 @@ static void loose_key_file_is_refused(void **state)
     gh_audit_close();
     assert_int_equal(chmod(f->key, 0640), 0);
     struct gh_audit_opts o = {f->key, 3, 300, 0, 60};
-    assert_int_equal(gh_audit_open(&o, &f->store, f->pool), GH_ERR_PERM);
+    assert_int_equal(gh_audit_open(&o, &f->store, f->pool), GH_ERR_FILE_MODE);
     assert_int_equal(chmod(f->key, 0600), 0);
     assert_int_equal(gh_audit_open(&o, &f->store, f->pool), GH_OK);
 }

@@ -106,6 +106,8 @@ static void defaults(void **state)
     assert_int_equal(c.shutdown_timeout, 10);
     assert_int_equal(c.connection_timeout, 30);
     assert_int_equal(c.hsts, 0);
+    assert_int_equal(c.allow_core_dumps, 0);
+    assert_string_equal(c.user, "");
     assert_string_equal(c.data_dir, "./var");
     assert_string_equal(c.database, "");
     assert_int_equal(c.busy_timeout_ms, 5000);
@@ -164,6 +166,8 @@ static const char FULL[] = "# every key, none at its default\n"
                            "  shutdown_timeout: 1m\n"
                            "  connection_timeout: 45\n"
                            "  hsts: yes\n"
+                           "  allow_core_dumps: true\n"
+                           "  user: gatehouse\n"
                            "storage:\n"
                            "  data_dir: /srv/gh\n"
                            "  database: /db/gh.db\n"
@@ -218,6 +222,8 @@ static void full_file(void **state)
     assert_int_equal(c.shutdown_timeout, 60);
     assert_int_equal(c.connection_timeout, 45);
     assert_int_equal(c.hsts, 1);
+    assert_int_equal(c.allow_core_dumps, 1);
+    assert_string_equal(c.user, "gatehouse");
     assert_string_equal(c.data_dir, "/srv/gh");
     assert_string_equal(c.database, "/db/gh.db");
     assert_int_equal(c.busy_timeout_ms, 2000);

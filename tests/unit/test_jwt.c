@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include "core/secure_json.h"
 #include "crypto/b64url.h"
 #include "crypto/jwt.h"
 #include "crypto/sigkey.h"
@@ -373,7 +374,7 @@ static void rejects_hs256_with_jwk_secret(void **state)
         free(t);
     }
     free(jwks);
-    free(text);
+    gh_secure_json_free(text);
     json_decref(jwk);
 }
 

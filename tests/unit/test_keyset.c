@@ -227,7 +227,7 @@ static void group_readable_key_is_refused(void **state)
     gh_sigkey_free(k);
     assert_int_equal(chmod(legacy, 0640), 0);
     struct gh_keyset_opts o = opts();
-    assert_int_equal(gh_keyset_open(&o, NOW, &set, err, sizeof(err)), GH_ERR_PERM);
+    assert_int_equal(gh_keyset_open(&o, NOW, &set, err, sizeof(err)), GH_ERR_FILE_MODE);
     assert_non_null(strstr(err, legacy));
     assert_non_null(strstr(err, "chmod 600"));
     assert_int_equal(access(in_dir(GH_KEYSET_MANIFEST), F_OK), -1);
@@ -236,11 +236,12 @@ static void group_readable_key_is_refused(void **state)
     assert_int_equal(gh_keyset_open(&o, NOW, &set, err, sizeof(err)), GH_OK);
     assert_int_equal(chmod(legacy, 0640), 0);
     struct gh_keyring *ring = NULL;
-    assert_int_equal(gh_keyset_load_ring(dir, &set, NOW, &ring, err, sizeof(err)), GH_ERR_PERM);
+    assert_int_equal(gh_keyset_load_ring(dir, &set, NOW, &ring, err, sizeof(err)),
+                     GH_ERR_FILE_MODE);
     assert_non_null(strstr(err, "chmod 600"));
     /* and a manifest others can write */
     assert_int_equal(chmod(in_dir(GH_KEYSET_MANIFEST), 0620), 0);
-    assert_int_equal(gh_keyset_read(dir, &set, err, sizeof(err)), GH_ERR_PERM);
+    assert_int_equal(gh_keyset_read(dir, &set, err, sizeof(err)), GH_ERR_FILE_MODE);
 }
 
 static void rotation_and_retirement(void **state)

@@ -350,7 +350,7 @@ static void load_refuses_loose_permissions(void **state)
     for (size_t i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
         struct gh_sigkey *k = NULL;
         assert_int_equal(gh_sigkey_load(write_file("loose.pem", ED_PEM, loose[i]), &k),
-                         GH_ERR_PERM);
+                         GH_ERR_FILE_MODE);
         assert_null(k);
     }
     struct gh_sigkey *k = NULL;
