@@ -15,10 +15,10 @@
  * close the connection returns -1 when it did (c is freed), 0 otherwise.
  */
 
-#define IN_START 2048        /* a new head buffer */
-#define IN_KEEP 4096         /* a buffer at most this big stays with a kept-alive connection */
-#define IDLE_FREE_MS 1000    /* an idle connection gives its buffer back after this */
-#define LINGER_MS 2000       /* reading what a client still sends after a closing answer */
+#define IN_START 2048     /* a new head buffer */
+#define IN_KEEP 4096      /* a buffer at most this big stays with a kept-alive connection */
+#define IDLE_FREE_MS 1000 /* an idle connection gives its buffer back after this */
+#define LINGER_MS 2000    /* reading what a client still sends after a closing answer */
 #define LINGER_BYTES (1u << 20)
 
 enum body_result { BODY_MORE, BODY_DONE, BODY_FAILED };
@@ -162,8 +162,8 @@ static enum body_result body_feed(struct gh_conn *c, const char *p, size_t n, si
         *used = take;
         return c->body_left == 0 ? BODY_DONE : BODY_MORE;
     }
-    gh_err err = gh_chunked_feed(&c->chunk, p, n, c->loop->srv->opts.max_header_bytes, body_sink,
-                                 req, used);
+    gh_err err =
+        gh_chunked_feed(&c->chunk, p, n, c->loop->srv->opts.max_header_bytes, body_sink, req, used);
     if (err == GH_ERR_TOO_LARGE)
         return BODY_FAILED;
     if (err != GH_OK) {
@@ -294,8 +294,7 @@ static int parse_buffered(struct gh_conn *c)
     size_t end = gh_h1_head_end(c->in, c->in_len, &c->scanned);
     if (end > 0)
         return start_request(c, end);
-    enum gh_h1_status st =
-        gh_h1_check_line(c->in, c->in_len, c->loop->srv->opts.max_header_bytes);
+    enum gh_h1_status st = gh_h1_check_line(c->in, c->in_len, c->loop->srv->opts.max_header_bytes);
     return st == GH_H1_OK ? 0 : refuse(c, st);
 }
 

@@ -10,9 +10,8 @@
 /* RFC 9110 5.6.2 tchar, as a bitmap over the 128 ASCII codes (one test per byte). */
 static const uint64_t tchar_map[2] = {
     /* ! # $ % & ' * + - . 0-9 */
-    (1ull << '!') | (1ull << '#') | (1ull << '$') | (1ull << '%') | (1ull << '&') |
-        (1ull << '\'') | (1ull << '*') | (1ull << '+') | (1ull << '-') | (1ull << '.') |
-        (0x3ffull << '0'),
+    (1ull << '!') | (1ull << '#') | (1ull << '$') | (1ull << '%') | (1ull << '&') | (1ull << '\'') |
+        (1ull << '*') | (1ull << '+') | (1ull << '-') | (1ull << '.') | (0x3ffull << '0'),
     /* A-Z ^ _ ` a-z | ~ */
     (0x3ffffffull << ('A' - 64)) | (1ull << ('^' - 64)) | (1ull << ('_' - 64)) |
         (1ull << ('`' - 64)) | (0x3ffffffull << ('a' - 64)) | (1ull << ('|' - 64)) |
@@ -97,8 +96,7 @@ struct line {
     int done;
 };
 
-static enum gh_h1_status scan_line(const char *buf, size_t len, size_t max_target,
-                                   struct line *l)
+static enum gh_h1_status scan_line(const char *buf, size_t len, size_t max_target, struct line *l)
 {
     static const char proto[] = "HTTP/";
     memset(l, 0, sizeof(*l));
@@ -127,10 +125,11 @@ static enum gh_h1_status scan_line(const char *buf, size_t len, size_t max_targe
     /* "HTTP/" DIGIT "." DIGIT CR LF */
     for (size_t k = 0; i < len && k < 10; i++, k++) {
         char c = buf[i];
-        int ok = k < 5 ? c == proto[k] : (k == 5 || k == 7) ? (c >= '0' && c <= '9')
-                                     : k == 6                ? c == '.'
-                                     : k == 8                ? c == '\r'
-                                                             : c == '\n';
+        int ok = k < 5                ? c == proto[k]
+                 : (k == 5 || k == 7) ? (c >= '0' && c <= '9')
+                 : k == 6             ? c == '.'
+                 : k == 8             ? c == '\r'
+                                      : c == '\n';
         if (!ok)
             return GH_H1_BAD;
         if (k == 9) {
@@ -160,7 +159,9 @@ static enum gh_h1_status target_form(char *t, size_t n, struct gh_h1_head *head)
         head->target_len = 1;
         return GH_H1_OK;
     }
-    size_t skip = strncasecmp(t, "http://", 7) == 0 ? 7 : strncasecmp(t, "https://", 8) == 0 ? 8 : 0;
+    size_t skip = strncasecmp(t, "http://", 7) == 0    ? 7
+                  : strncasecmp(t, "https://", 8) == 0 ? 8
+                                                       : 0;
     if (skip == 0 || skip == n)
         return GH_H1_BAD;
     char *slash = memchr(t + skip, '/', n - skip);

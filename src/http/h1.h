@@ -20,15 +20,15 @@
 /** What the parser concluded; each refusal maps to one status the server answers. */
 enum gh_h1_status {
     GH_H1_OK = 0,
-    GH_H1_BAD = 400,           /* malformed request line or field */
-    GH_H1_URI_TOO_LONG = 414,  /* request target past its bound */
-    GH_H1_HEAD_TOO_LARGE = 431, /* fields past their bound */
+    GH_H1_BAD = 400,             /* malformed request line or field */
+    GH_H1_URI_TOO_LONG = 414,    /* request target past its bound */
+    GH_H1_HEAD_TOO_LARGE = 431,  /* fields past their bound */
     GH_H1_NOT_IMPLEMENTED = 501, /* a transfer coding we do not decode (before chunked) */
-    GH_H1_BAD_VERSION = 505,   /* HTTP/x.y other than 1.0 and 1.1 */
+    GH_H1_BAD_VERSION = 505,     /* HTTP/x.y other than 1.0 and 1.1 */
 };
 
 struct gh_h1_field {
-    const char *name; /* NUL-terminated, as sent */
+    const char *name;  /* NUL-terminated, as sent */
     const char *value; /* NUL-terminated, without leading and trailing SP/HTAB */
     size_t value_len;
 };
@@ -37,16 +37,17 @@ struct gh_h1_head {
     const char *method;
     const char *target;
     size_t target_len;
-    unsigned minor;          /* HTTP/1.minor: 0 or 1 */
+    unsigned minor;             /* HTTP/1.minor: 0 or 1 */
     struct gh_h1_field *fields; /* caller-provided array */
     size_t nfields;
-    size_t fields_max;       /* its size */
-    size_t field_bytes;      /* sum of name + value + 4 per field (the server.max_header_bytes measure) */
-    int keep_alive;          /* after Connection and the version */
-    int chunked;             /* Transfer-Encoding: chunked */
-    int has_length;          /* Content-Length present */
+    size_t fields_max; /* its size */
+    size_t
+        field_bytes; /* sum of name + value + 4 per field (the server.max_header_bytes measure) */
+    int keep_alive;  /* after Connection and the version */
+    int chunked;     /* Transfer-Encoding: chunked */
+    int has_length;  /* Content-Length present */
     uint64_t content_length;
-    int expect_continue;     /* Expect: 100-continue */
+    int expect_continue; /* Expect: 100-continue */
 };
 
 /**
@@ -60,8 +61,7 @@ size_t gh_h1_head_end(const char *buf, size_t len, size_t *scanned) GH_NONNULL(1
  * Checks the request line in buf[0..len) as far as it arrived: GH_H1_OK while it may still
  * become valid, otherwise the refusal. Lets garbage be answered before a blank line comes.
  */
-enum gh_h1_status gh_h1_check_line(const char *buf, size_t len, size_t max_target)
-    GH_NONNULL(1);
+enum gh_h1_status gh_h1_check_line(const char *buf, size_t len, size_t max_target) GH_NONNULL(1);
 
 /**
  * Parses the complete head buf[0..len) (len from gh_h1_head_end), writing NULs into buf.
@@ -81,7 +81,7 @@ enum gh_chunk_state {
     GH_CHUNK_DATA,
     GH_CHUNK_DATA_CR,
     GH_CHUNK_DATA_LF,
-    GH_CHUNK_TRAILER,     /* at the start of a trailer line */
+    GH_CHUNK_TRAILER,      /* at the start of a trailer line */
     GH_CHUNK_TRAILER_LINE, /* inside a trailer line */
     GH_CHUNK_TRAILER_LF,
     GH_CHUNK_END_LF,
@@ -91,10 +91,10 @@ enum gh_chunk_state {
 /** A chunked body being decoded. Zero it to start. */
 struct gh_chunked {
     enum gh_chunk_state state;
-    uint64_t remaining;      /* of the current chunk's data */
-    unsigned digits;         /* of the current size */
-    size_t trailer_bytes;    /* bounded like a head */
-    int last;                /* the size was 0 */
+    uint64_t remaining;   /* of the current chunk's data */
+    unsigned digits;      /* of the current size */
+    size_t trailer_bytes; /* bounded like a head */
+    int last;             /* the size was 0 */
 };
 
 /** Called with each piece of decoded body data. A non-zero return stops decoding. */

@@ -27,7 +27,7 @@ enum gh_method {
     GH_METHOD_OTHER = 1 << 7,
 };
 
-#define GH_REQ_MAX_HEADERS_OUT 64     /* response headers a handler may add */
+#define GH_REQ_MAX_HEADERS_OUT 64      /* response headers a handler may add */
 #define GH_REQ_HEADERS_OUT_BYTES 16384 /* and their text */
 #define GH_REPLY_MAX (16u << 20)       /* the largest response body */
 #define GH_REQUEST_ID_MAX 65
@@ -41,21 +41,21 @@ typedef void (*gh_req_job_fn)(struct gh_req *req);
 
 /** One request and its answer. Owned by the server; valid until the answer is sent. */
 struct gh_req {
-    void *app;                /* the dispatch context given to gh_http_start */
+    void *app; /* the dispatch context given to gh_http_start */
     enum gh_method method;
-    const char *method_name;  /* as sent */
-    const char *path;         /* decoded path without query */
+    const char *method_name; /* as sent */
+    const char *path;        /* decoded path without query */
     char request_id[GH_REQUEST_ID_MAX];
-    char ip[64];              /* the TCP peer */
-    char client_ip[64];       /* the client: the peer, or who a trusted proxy says it serves */
-    struct gh_buf body;       /* raw request body (capped at max_body) */
-    json_t *json;             /* parsed body, set by the dispatcher for JSON routes */
-    void *user;               /* dispatcher's per-request data (an identity...) */
+    char ip[64];        /* the TCP peer */
+    char client_ip[64]; /* the client: the peer, or who a trusted proxy says it serves */
+    struct gh_buf body; /* raw request body (capped at max_body) */
+    json_t *json;       /* parsed body, set by the dispatcher for JSON routes */
+    void *user;         /* dispatcher's per-request data (an identity...) */
     void (*user_free)(void *user);
 
     /* the answer */
-    unsigned status;          /* 0 until a reply is set */
-    struct gh_buf out;        /* response body, wiped when freed */
+    unsigned status;   /* 0 until a reply is set */
+    struct gh_buf out; /* response body, wiped when freed */
     const char *content_type;
     const char *(*headers_out)[2]; /* in the arena */
     unsigned nheaders_out;
@@ -65,16 +65,16 @@ struct gh_req {
     /* server-private state */
     struct gh_http *srv;
     struct gh_conn *conn;
-    struct gh_req *next;           /* in a loop's completion or spare list */
+    struct gh_req *next; /* in a loop's completion or spare list */
     struct timespec started;
-    char *head;                    /* the request head, owned; fields point into it */
+    char *head; /* the request head, owned; fields point into it */
     size_t head_cap;
     struct gh_h1_field *fields;
     size_t nfields;
-    const char *query;             /* the raw query (after '?'), or NULL */
+    const char *query; /* the raw query (after '?'), or NULL */
     unsigned headers_out_cap;
     size_t headers_out_bytes;
-    int headers_overflow;          /* a header past the caps: answered 500 */
+    int headers_overflow; /* a header past the caps: answered 500 */
     struct gh_pool *defer_pool;
     gh_req_job_fn defer_fn;
     char *log_uri;                 /* scrubbed URI for the access log, in the arena */
@@ -96,7 +96,8 @@ void gh_reply_json(struct gh_req *req, unsigned status, json_t *body) GH_NONNULL
 /** Sets an answer whose body is already JSON text. */
 void gh_reply_raw(struct gh_req *req, unsigned status, const char *content_type, const char *body,
                   size_t len) GH_NONNULL(1, 3);
-/** Sets the uniform error answer {"error":{"code","message","request_id"[,"details"]}}; takes details. */
+/** Sets the uniform error answer {"error":{"code","message","request_id"[,"details"]}}; takes
+ * details. */
 void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const char *message,
                     json_t *details) GH_NONNULL(1, 3, 4);
 /**
@@ -127,8 +128,8 @@ struct gh_http_opts {
     unsigned threads;
     size_t max_body;
     size_t max_header_bytes;
-    unsigned connection_timeout;   /* idle and inactivity, seconds */
-    unsigned header_timeout;       /* a whole request head, seconds */
+    unsigned connection_timeout; /* idle and inactivity, seconds */
+    unsigned header_timeout;     /* a whole request head, seconds */
     unsigned max_connections_per_ip;
     int hsts;
     int access_log;

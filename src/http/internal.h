@@ -78,8 +78,8 @@ struct gh_loop {
     time_t date_sec;
     struct gh_req *spare; /* freed requests kept for reuse */
     unsigned nspare;
-    struct gh_buf log_line;  /* the access-log line being built */
-    char log_batch[4096];    /* access-log lines not yet written (PIPE_BUF) */
+    struct gh_buf log_line; /* the access-log line being built */
+    char log_batch[4096];   /* access-log lines not yet written (PIPE_BUF) */
     size_t log_len;
 };
 
@@ -95,8 +95,8 @@ struct gh_http {
     struct gh_loop *loops;
     struct gh_peers *peers;
     atomic_uint_fast64_t next_id;
-    atomic_uint conns;     /* open connections, all loops */
-    unsigned max_conns;    /* sized from RLIMIT_NOFILE */
+    atomic_uint conns;  /* open connections, all loops */
+    unsigned max_conns; /* sized from RLIMIT_NOFILE */
     atomic_int stopping;
     uint64_t stop_deadline_ms;
     char id_prefix[13];

@@ -300,8 +300,8 @@ static enum gh_method parse_method(const char *m)
     static const struct {
         const char *name;
         enum gh_method method;
-    } methods[] = {{"GET", GH_GET},     {"HEAD", GH_HEAD},     {"POST", GH_POST},
-                   {"PUT", GH_PUT},     {"PATCH", GH_PATCH},   {"DELETE", GH_DELETE},
+    } methods[] = {{"GET", GH_GET},        {"HEAD", GH_HEAD},   {"POST", GH_POST},
+                   {"PUT", GH_PUT},        {"PATCH", GH_PATCH}, {"DELETE", GH_DELETE},
                    {"OPTIONS", GH_OPTIONS}};
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
         if (strcmp(m, methods[i].name) == 0)
@@ -414,31 +414,56 @@ int gh_req_dispatch(struct gh_req *req)
 static const char *reason(unsigned status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Status";
     }
 }
 
@@ -585,8 +610,7 @@ static gh_err access_line(struct gh_req *req, int aborted, int64_t us, struct gh
     if (err == GH_OK && strcmp(req->client_ip, req->ip) != 0)
         err = log_escaped(b, ",\"client_ip\":\"", req->client_ip, sizeof(req->client_ip));
     if (err == GH_OK && req->user_id_for_log[0] != '\0')
-        err = log_escaped(b, ",\"user_id\":\"", req->user_id_for_log,
-                          sizeof(req->user_id_for_log));
+        err = log_escaped(b, ",\"user_id\":\"", req->user_id_for_log, sizeof(req->user_id_for_log));
     if (err == GH_OK && ua != NULL)
         err = log_escaped(b, ",\"user_agent\":\"", ua, 256);
     if (err == GH_OK && aborted)

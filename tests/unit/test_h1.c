@@ -74,14 +74,14 @@ static void malformed_lines(void **state)
         "GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
         "GET / HTTP/1.1 \r\nHost: x\r\n\r\n",
         "GET / http/1.1\r\nHost: x\r\n\r\n",
-        "GET / HTTP/1.1\nHost: x\r\n\r\n",           /* bare LF */
-        "GET / HTTP/1.1\r\nHost: x\n\r\n",           /* bare LF */
-        "GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n",     /* NUL: strlen stops, the line is cut */
+        "GET / HTTP/1.1\nHost: x\r\n\r\n",       /* bare LF */
+        "GET / HTTP/1.1\r\nHost: x\n\r\n",       /* bare LF */
+        "GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n", /* NUL: strlen stops, the line is cut */
         "GET /a\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
         "GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n",
-        "GET x HTTP/1.1\r\nHost: x\r\n\r\n",          /* not a target form */
+        "GET x HTTP/1.1\r\nHost: x\r\n\r\n", /* not a target form */
         "G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost : x\r\n\r\n",         /* whitespace before the colon */
+        "GET / HTTP/1.1\r\nHost : x\r\n\r\n",           /* whitespace before the colon */
         "GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", /* obs-fold */
         "GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n",
@@ -120,7 +120,8 @@ static void framing(void **state)
 {
     (void)state;
     struct gh_h1_head h;
-    assert_int_equal(parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n", &h), GH_H1_OK);
+    assert_int_equal(parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n", &h),
+                     GH_H1_OK);
     assert_true(h.has_length);
     assert_int_equal(h.content_length, 12);
     assert_int_equal(parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n", &h),
@@ -141,15 +142,17 @@ static void framing(void **state)
         "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
         "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n",
         "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked;q=1\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n",
         "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (status_of(bad[i]) != GH_H1_BAD)
             fail_msg("accepted: %s", bad[i]);
     }
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
-                     GH_H1_NOT_IMPLEMENTED);
+    assert_int_equal(
+        status_of("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+        GH_H1_NOT_IMPLEMENTED);
 }
 
 static void bounds(void **state)
@@ -179,7 +182,8 @@ static void absolute_form(void **state)
 {
     (void)state;
     struct gh_h1_head h;
-    assert_int_equal(parse("GET http://example.test/p?q HTTP/1.1\r\nHost: e\r\n\r\n", &h), GH_H1_OK);
+    assert_int_equal(parse("GET http://example.test/p?q HTTP/1.1\r\nHost: e\r\n\r\n", &h),
+                     GH_H1_OK);
     assert_string_equal(h.target, "/p?q");
     assert_int_equal(parse("GET http://example.test HTTP/1.1\r\nHost: e\r\n\r\n", &h), GH_H1_OK);
     assert_string_equal(h.target, "/");
@@ -237,16 +241,21 @@ static void chunked_bodies(void **state)
     struct sink s;
     size_t rest;
     for (size_t step = 1; step < 40; step += 7) {
-        assert_int_equal(feed("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-T: v\r\n\r\nGET", step, &s,
-                              100, &rest),
-                         GH_OK);
+        assert_int_equal(
+            feed("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-T: v\r\n\r\nGET", step, &s, 100, &rest),
+            GH_OK);
         assert_int_equal(s.b.len, 11);
         assert_memory_equal(s.b.ptr, "hello world", 11);
         assert_int_equal(rest, 3);
         gh_buf_clear(&s.b);
     }
-    const char *bad[] = {"x\r\n", "5\r\nhelloX\r\n", "5\nhello\r\n", "-1\r\n",
-                         "ffffffffffffffffff\r\n", "0\r\n folded\r\n\r\n", "0\r\nX: \x01\r\n\r\n",
+    const char *bad[] = {"x\r\n",
+                         "5\r\nhelloX\r\n",
+                         "5\nhello\r\n",
+                         "-1\r\n",
+                         "ffffffffffffffffff\r\n",
+                         "0\r\n folded\r\n\r\n",
+                         "0\r\nX: \x01\r\n\r\n",
                          "\r\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         gh_err err = feed(bad[i], 3, &s, 100, &rest);
@@ -263,11 +272,16 @@ static void chunked_bodies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(simple_get),        cmocka_unit_test(versions_and_connection),
-        cmocka_unit_test(malformed_lines),   cmocka_unit_test(nul_in_value),
-        cmocka_unit_test(htab_allowed_in_values), cmocka_unit_test(framing),
-        cmocka_unit_test(bounds),            cmocka_unit_test(absolute_form),
-        cmocka_unit_test(head_end),          cmocka_unit_test(chunked_bodies),
+        cmocka_unit_test(simple_get),
+        cmocka_unit_test(versions_and_connection),
+        cmocka_unit_test(malformed_lines),
+        cmocka_unit_test(nul_in_value),
+        cmocka_unit_test(htab_allowed_in_values),
+        cmocka_unit_test(framing),
+        cmocka_unit_test(bounds),
+        cmocka_unit_test(absolute_form),
+        cmocka_unit_test(head_end),
+        cmocka_unit_test(chunked_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
