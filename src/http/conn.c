@@ -415,8 +415,14 @@ int gh_conn_tick(struct gh_conn *c, uint64_t now)
                 gh_loop_close(c);
                 return 1;
             }
-            if (c->in_len == 0 && c->in != NULL && now - c->active_ms >= IDLE_FREE_MS)
-                free_in(c);
+            if (now - c->active_ms >= IDLE_FREE_MS && c->in_len == 0 &&
+                (c->in != NULL || c->head_out != NULL)) {
+                c->loop->idle_freed += c->in_cap + c->head_out_cap;
+                free_in(c); /* an idle connection keeps no buffer */
+                free(c->head_out);
+                c->head_out = NULL;
+                c->head_out_cap = 0;
+            }
             return 0;
         }
         /* The whole head has a deadline, whatever the trickle; silence has a shorter one. */

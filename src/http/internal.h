@@ -81,6 +81,7 @@ struct gh_loop {
     struct gh_buf log_line; /* the access-log line being built */
     char log_batch[4096];   /* access-log lines not yet written (PIPE_BUF) */
     size_t log_len;
+    size_t idle_freed; /* buffer bytes idle connections gave back since the last trim */
 };
 
 struct gh_peers;

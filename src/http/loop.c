@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #define PEER_BUCKETS 4096
 #define FD_RESERVE 64 /* descriptors kept for the store, logs, keys, outbound calls */
 #define BACKLOG 4096
+#define TRIM_BYTES (1u << 20)
 
 /* ---- connections per peer address ---- */
 
@@ -286,6 +288,12 @@ static void tick(struct gh_loop *loop)
     for (struct gh_conn *c = loop->conns, *next; c != NULL; c = next) {
         next = c->next;
         gh_conn_tick(c, loop->now_ms);
+    }
+    /* Thousands of connections going idle leave their buffers in malloc's free lists:
+     * give those pages back, so that idle connections cost their struct only. */
+    if (loop->idle_freed >= TRIM_BYTES) {
+        malloc_trim(0);
+        loop->idle_freed = 0;
     }
 }
 
