@@ -1,6 +1,6 @@
 # Gatehouse build. `make` builds build/gatehouse; `make test` runs every test.
 # Every src/**/*.c except src/cli/main.c goes into build/libgh.a, which the binary,
-# the unit tests (tests/unit/test_*.c) and the fuzz targets link against.
+# the unit tests (tests/unit/**/test_*.c) and the fuzz targets link against.
 
 BUILD   ?= build
 CC      ?= cc
@@ -16,7 +16,7 @@ LDLIBS  += -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
 
 SRC     := $(shell find src -name '*.c' ! -path src/cli/main.c | sort)
 OBJ     := $(SRC:%.c=$(BUILD)/%.o)
-UNIT    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT    := $(sort $(shell find tests/unit -name 'test_*.c'))
 UNITBIN := $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all unit integration test asan clean format
@@ -35,7 +35,7 @@ $(BUILD)/gatehouse: $(BUILD)/src/cli/main.o $(BUILD)/libgh.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgh.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -lcmocka -o $@
 
 # Micro-benchmarks on the library (bench/*.c), run by bench/run.sh.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libgh.a

@@ -224,8 +224,7 @@ void gh_h_audit_logs(struct gh_req *req)
         q.filter.org_id = who->org_id;
     }
     struct gh_api_list p = {json_array(), q.limit, 0};
-    gh_err err =
-        app->store.ops->audit_list(app->store.st, &q.filter, q.limit + 1, q.offset, add_item, &p);
+    gh_err err = gh_store_audit_list(&app->store, &q.filter, q.limit + 1, q.offset, add_item, &p);
     if (err != GH_OK) {
         json_decref(p.items);
         gh_api_reply_failure(req, err);

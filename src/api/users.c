@@ -77,8 +77,7 @@ void gh_h_user_get(struct gh_req *req)
         return;
     gh_err err = gh_rbac_user_access(app->rbac, gh_api_identity(req), id, 0);
     if (err == GH_OK)
-        err = app->store.ops->user_get(app->store.st, id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+        err = gh_store_user_get(&app->store, id, &u);
     if (err != GH_OK) {
         reply_err(req, err);
         return;

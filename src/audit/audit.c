@@ -71,12 +71,12 @@ static gh_err verify_tail(const struct gh_store_handle *store, const struct gh_a
     struct gh_audit_check check;
     struct gh_audit_verdict v;
     memset(&newest, 0, sizeof(newest));
-    gh_err err = store->ops->checkpoint_list(store->st, keep_newest, &newest);
+    gh_err err = gh_store_checkpoint_list(store, keep_newest, &newest);
     if (err != GH_OK)
         return err;
     size_t ncps = newest.seq > h->start ? 1 : 0;
     gh_audit_check_init(&check, h->start, trail.pk, &newest, ncps);
-    err = store->ops->audit_scan(store->st, ncps ? newest.seq - 1 : 0, check_row, &check);
+    err = gh_store_audit_scan(store, ncps ? newest.seq - 1 : 0, check_row, &check);
     if (err != GH_OK)
         return err;
     gh_audit_check_finish(&check, h->seq, &v);
@@ -101,7 +101,7 @@ static void checkpoint(const struct gh_store_handle *store, const struct gh_audi
     cp.ts = now;
     memcpy(cp.hash, h->hash, GH_HASH_LEN);
     gh_audit_checkpoint_sign(&cp, trail.sk);
-    gh_err err = store->ops->checkpoint_add(store->st, &cp);
+    gh_err err = gh_store_checkpoint_add(store, &cp);
     if (err != GH_OK)
         gh_log(GH_LOG_WARN, "audit: checkpoint at %lld not written: %s", (long long)cp.seq,
                gh_err_name(err));
@@ -129,7 +129,7 @@ static gh_err write_records(const struct gh_store_handle *store, const struct gh
                             size_t n)
 {
     struct gh_audit_head head;
-    gh_err err = store->ops->audit_append(store->st, evs, n, &head);
+    gh_err err = gh_store_audit_append(store, evs, n, gh_audit_hash, &head);
     if (err != GH_OK)
         return err;
     atomic_store(&trail.appended, 1);
@@ -582,9 +582,8 @@ void gh_audit_close(void)
     sweep(NULL, 0, 1);
     drain();
     /* A process that only read (audit verify, export) leaves the trail as it found it. */
-    if (atomic_load(&trail.appended) &&
-        trail.store->ops->audit_head(trail.store->st, &h) == GH_OK && h.seq > h.checkpoint_seq &&
-        h.seq > h.start)
+    if (atomic_load(&trail.appended) && gh_store_audit_head(trail.store, &h) == GH_OK &&
+        h.seq > h.checkpoint_seq && h.seq > h.start)
         checkpoint(trail.store, &h, (int64_t)time(NULL));
     sodium_memzero(trail.sk, sizeof(trail.sk));
     trail.open = 0;
@@ -599,8 +598,7 @@ gh_err gh_audit_purge(int64_t now, int64_t *n)
         return GH_ERR_NOT_FOUND;
     trail.last_purge = now;
     if (trail.opts.retention > 0) {
-        gh_err err =
-            trail.store->ops->audit_purge(trail.store->st, now - trail.opts.retention, &purged);
+        gh_err err = gh_store_audit_purge(trail.store, now - trail.opts.retention, &purged);
         if (err != GH_OK)
             return err;
         if (purged > 0)
@@ -618,7 +616,7 @@ void gh_audit_tick(int64_t now)
         return;
     sweep(NULL, now, 0);
     drain();
-    if (trail.store->ops->audit_head(trail.store->st, &h) == GH_OK)
+    if (gh_store_audit_head(trail.store, &h) == GH_OK)
         checkpoint_if_due(trail.store, &h, now, 1);
     if (trail.opts.retention > 0 && now - trail.last_purge >= PURGE_EVERY) {
         gh_err err = gh_audit_purge(now, &purged);
@@ -670,15 +668,15 @@ gh_err gh_audit_verify(const struct gh_store_handle *store, const unsigned char 
     if (pk == NULL && !trail.open)
         return GH_ERR_NOT_FOUND;
     /* The head first: whatever is appended while the rest is read only adds to it. */
-    gh_err err = store->ops->audit_head(store->st, &head);
+    gh_err err = gh_store_audit_head(store, &head);
     if (err == GH_OK)
-        err = store->ops->checkpoint_list(store->st, add_checkpoint, &cps);
+        err = gh_store_checkpoint_list(store, add_checkpoint, &cps);
     if (err == GH_OK && cps.nomem)
         err = GH_ERR_NOMEM;
     if (err != GH_OK)
         goto out;
     gh_audit_check_init(&check, head.start, pk != NULL ? pk : trail.pk, cps.v, cps.n);
-    if ((err = store->ops->audit_scan(store->st, 0, check_row, &check)) != GH_OK)
+    if ((err = gh_store_audit_scan(store, 0, check_row, &check)) != GH_OK)
         goto out;
     gh_audit_check_finish(&check, head.seq, out);
 out:

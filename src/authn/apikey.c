@@ -208,7 +208,7 @@ gh_err gh_apikey_flush(struct gh_auth *a)
         if (full->slot[i].id[0] != '\0')
             batch[n++] = full->slot[i];
     memset(full, 0, sizeof(*full));
-    gh_err err = n > 0 ? store->ops->apikey_touch(store->st, batch, n) : GH_OK;
+    gh_err err = n > 0 ? gh_store_apikey_touch(store, batch, n) : GH_OK;
     pthread_mutex_unlock(&k->flushing);
     return err;
 }
@@ -235,7 +235,7 @@ static void audit_failure(struct gh_auth *a, const struct gh_api_key *key,
 static gh_err find_key(const struct gh_store_handle *store, const unsigned char hash[GH_HASH_LEN],
                        struct gh_api_key *rec)
 {
-    gh_err err = store->ops->apikey_find_hash(store->st, hash, rec);
+    gh_err err = gh_store_apikey_find_hash(store, hash, rec);
     if (err != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
     return CRYPTO_memcmp(rec->hash, hash, GH_HASH_LEN) == 0 ? GH_OK : GH_ERR_AUTH;
@@ -274,7 +274,7 @@ static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t n
         audit_failure(a, &rec, meta, "expired");
         return GH_ERR_EXPIRED;
     }
-    err = store->ops->member_get(store->st, rec.org_id, rec.user_id, &m);
+    err = gh_store_member_get(store, rec.org_id, rec.user_id, &m);
     if (err == GH_ERR_NOT_FOUND) {
         audit_failure(a, &rec, meta, "not_a_member");
         return GH_ERR_REVOKED;
@@ -442,7 +442,7 @@ static gh_err ceiling(struct gh_auth *a, const struct gh_identity *who, const ch
     const struct gh_store_handle *store = gh_auth_store(a);
     if (who->cred == GH_CRED_API_KEY && strcmp(org_id, who->org_id) != 0)
         return GH_ERR_NOT_FOUND; /* a key acts in its own org only */
-    gh_err err = store->ops->member_get(store->st, org_id, who->user_id, m);
+    gh_err err = gh_store_member_get(store, org_id, who->user_id, m);
     if (err != GH_OK)
         return err;
     if (who->cred == GH_CRED_API_KEY)
@@ -531,7 +531,7 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     memcpy(rec.prefix, key, GH_APIKEY_PREFIX_LEN);
     rec.prefix[GH_APIKEY_PREFIX_LEN] = '\0';
     if ((err = key_hash(gh_auth_apikeys(a), key, KEY_LEN, rec.hash)) != GH_OK ||
-        (err = store->ops->apikey_create(store->st, &rec)) != GH_OK) {
+        (err = gh_store_apikey_create(store, &rec)) != GH_OK) {
         sodium_memzero(key, GH_APIKEY_TEXT);
         if (err == GH_ERR_CONFLICT)
             refusal->field = "name";
@@ -548,7 +548,7 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     if (err != GH_OK) {
         /* No key without its record: revoked before anyone has seen it. */
         int64_t n = 0;
-        (void)store->ops->apikey_revoke(store->st, rec.user_id, rec.id, now_s(), &n);
+        (void)gh_store_apikey_revoke(store, rec.user_id, rec.id, now_s(), &n);
         return err;
     }
     *out = rec;
@@ -559,7 +559,7 @@ gh_err gh_apikey_list(struct gh_auth *a, const char *user_id, size_t limit, size
                       gh_api_key_visit_fn fn, void *arg)
 {
     const struct gh_store_handle *store = gh_auth_store(a);
-    return store->ops->apikey_list_user(store->st, user_id, limit, offset, fn, arg);
+    return gh_store_apikey_list_user(store, user_id, limit, offset, fn, arg);
 }
 
 gh_err gh_apikey_revoke(struct gh_auth *a, const char *user_id, const char *username,
@@ -567,7 +567,7 @@ gh_err gh_apikey_revoke(struct gh_auth *a, const char *user_id, const char *user
 {
     const struct gh_store_handle *store = gh_auth_store(a);
     int64_t n = 0;
-    gh_err err = store->ops->apikey_revoke(store->st, user_id, id, now_s(), &n);
+    gh_err err = gh_store_apikey_revoke(store, user_id, id, now_s(), &n);
     if (err != GH_OK)
         return err;
     /* The owner's view is reloaded at the next check, and with it every cached key. */
@@ -586,12 +586,11 @@ gh_err gh_apikey_operator(struct gh_auth *a, const char *username, const char *o
     const struct gh_store_handle *store = gh_auth_store(a);
     static __thread struct gh_user u;
     static __thread struct gh_membership m;
-    gh_err err = store->ops->user_find_login(store->st, username, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    gh_err err = gh_store_user_find_login(store, username, &u);
     if (err != GH_OK)
         return err;
     const char *org = org_id != NULL ? org_id : u.primary_org_id;
-    if ((err = store->ops->member_get(store->st, org, u.id, &m)) != GH_OK)
+    if ((err = gh_store_member_get(store, org, u.id, &m)) != GH_OK)
         return err;
     memset(out, 0, sizeof(*out));
     memcpy(out->user_id, u.id, sizeof(out->user_id));

@@ -121,10 +121,10 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
     if (err != GH_OK)
         goto out;
 
-    if ((err = store->ops->revocation_feed(store->st, -1, 0, NULL, NULL, &a->feed_seq)) != GH_OK)
+    if ((err = gh_store_revocation_feed(store, -1, 0, NULL, NULL, &a->feed_seq)) != GH_OK)
         goto out;
     struct gh_org org;
-    err = store->ops->org_find_name(store->st, DEFAULT_ORG, &org);
+    err = gh_store_org_find_name(store, DEFAULT_ORG, &org);
     if (err == GH_OK)
         memcpy(a->default_org, org.id, sizeof(a->default_org));
     else if (err == GH_ERR_NOT_FOUND)
@@ -249,7 +249,7 @@ static gh_err membership_claims(struct gh_auth *a, const char *user_id, const ch
                                 struct gh_claims *c)
 {
     struct gh_membership m;
-    gh_err err = a->store->ops->member_get(a->store->st, org_id, user_id, &m);
+    gh_err err = gh_store_member_get(a->store, org_id, user_id, &m);
     if (err != GH_OK)
         return err;
     if (copy_field(c->org, sizeof(c->org), org_id) != GH_OK ||
@@ -309,7 +309,7 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memcpy(rt.org_id, org_id, GH_UUID_LEN + 1);
     rt.created_at = now_s();
     rt.expires_at = rt.created_at + a->cfg->refresh_ttl;
-    err = a->store->ops->refresh_insert(a->store->st, &rt);
+    err = gh_store_refresh_insert(a->store, &rt);
 out:
     if (err != GH_OK) {
         gh_token_pair_clear(&pair);
@@ -404,14 +404,14 @@ gh_err gh_auth_watch_revocations(struct gh_auth *a)
         int64_t purged = 0;
         purge_before = now - REVOCATION_FEED_KEEP;
         a->feed_purged_at = now;
-        gh_err err = a->store->ops->refresh_purge(a->store->st, now - 24 * 3600, &purged);
+        gh_err err = gh_store_refresh_purge(a->store, now - 24 * 3600, &purged);
         if (err == GH_OK) /* answered or expired invitations, likewise a day late */
-            err = a->store->ops->invitation_purge(a->store->st, now - 24 * 3600, &purged);
+            err = gh_store_invitation_purge(a->store, now - 24 * 3600, &purged);
         if (err != GH_OK)
             return err;
     }
-    return a->store->ops->revocation_feed(a->store->st, a->feed_seq, purge_before, forget_user_cb,
-                                          a, &a->feed_seq);
+    return gh_store_revocation_feed(a->store, a->feed_seq, purge_before, forget_user_cb, a,
+                                    &a->feed_seq);
 }
 
 gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
@@ -424,13 +424,12 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
         return GH_OK;
     struct gh_user u;
     uint_fast64_t drops = atomic_load(&view_drops);
-    gh_err err = a->store->ops->user_get(a->store->st, user_id, &u);
+    gh_err err = gh_store_user_get(a->store, user_id, &u);
     if (err == GH_ERR_NOT_FOUND)
         return GH_ERR_REVOKED; /* deleted */
     if (err != GH_OK)
         return err;
     remember_user(a, &u, out);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     /*
      * A revocation writes the store, then drops the view. If one dropped a view between
      * the read above and now, the view just cached may be older than it: drop it again.
@@ -466,7 +465,7 @@ static gh_err member_view(struct gh_auth *a, const char *user_id, const char *or
         len == sizeof(*out) && out->gen == view->gen)
         return GH_OK;
     static __thread struct gh_membership m;
-    gh_err err = a->store->ops->member_get(a->store->st, org_id, user_id, &m);
+    gh_err err = gh_store_member_get(a->store, org_id, user_id, &m);
     if (err != GH_OK)
         return err;
     memset(out, 0, sizeof(*out));
@@ -496,7 +495,7 @@ gh_err gh_auth_member(struct gh_auth *a, const char *user_id, const char *org_id
 gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who,
                                const char *org_id)
 {
-    return a->store->ops->user_set_primary_org(a->store->st, who->user_id, org_id);
+    return gh_store_user_set_primary_org(a->store, who->user_id, org_id);
 }
 
 gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
@@ -505,8 +504,7 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
                            struct gh_refusal *refusal)
 {
     struct gh_user u;
-    gh_err err = a->store->ops->user_get(a->store->st, user_id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    gh_err err = gh_store_user_get(a->store, user_id, &u);
     if (err != GH_OK)
         return err;
     refusal->field = "full_name";
@@ -527,7 +525,7 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
         u.disabled = p->disabled;
     if (p->superadmin >= 0)
         u.superadmin = p->superadmin;
-    err = a->store->ops->user_update(a->store->st, &u, disabling, now_s());
+    err = gh_store_user_update(a->store, &u, disabling, now_s());
     forget_user(a, user_id);
     if (err != GH_OK)
         return err;
@@ -542,12 +540,77 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     return GH_OK;
 }
 
+/* The org ids of one user, collected from org_list. */
+struct org_ids {
+    char (*id)[GH_UUID_LEN + 1];
+    size_t n, cap;
+    int nomem;
+};
+
+static int collect_org(void *arg, const struct gh_org *o)
+{
+    struct org_ids *ids = arg;
+    if (ids->n == ids->cap) {
+        size_t cap = ids->cap ? ids->cap * 2 : 16;
+        void *p = realloc(ids->id, cap * sizeof(*ids->id));
+        if (p == NULL) {
+            ids->nomem = 1;
+            return 1;
+        }
+        ids->id = p;
+        ids->cap = cap;
+    }
+    memcpy(ids->id[ids->n++], o->id, sizeof(o->id));
+    return 0;
+}
+
+/* Inside tx: *sole = whether user_id is the only admin of one of its orgs. */
+static gh_err sole_admin(const struct gh_store_handle *tx, const char *user_id, int *sole)
+{
+    struct org_ids ids = {NULL, 0, 0, 0};
+    struct gh_membership m;
+    const size_t page = 256;
+    gh_err err;
+    for (;;) {
+        size_t before = ids.n;
+        if ((err = gh_store_org_list(tx, user_id, page, before, collect_org, &ids)) != GH_OK)
+            break;
+        if (ids.nomem) {
+            err = GH_ERR_NOMEM;
+            break;
+        }
+        if (ids.n - before < page)
+            break; /* the last page */
+    }
+    *sole = 0;
+    for (size_t i = 0; i < ids.n && err == GH_OK && !*sole; i++) {
+        int64_t admins = 0;
+        if ((err = gh_store_member_get(tx, ids.id[i], user_id, &m)) != GH_OK ||
+            strcmp(m.role_name, "admin") != 0)
+            continue;
+        if ((err = gh_store_member_count_admins(tx, ids.id[i], &admins)) == GH_OK)
+            *sole = admins <= 1;
+    }
+    free(ids.id);
+    return err;
+}
+
 gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct gh_identity *by,
                            const struct gh_reqmeta *meta)
 {
     if (strcmp(user_id, by->user_id) == 0)
         return GH_ERR_CONFLICT;
-    gh_err err = a->store->ops->user_delete(a->store->st, user_id, now_s());
+    /* The check and the delete in one transaction: no admin joins or leaves in between. */
+    struct gh_store_handle tx;
+    int sole = 0;
+    gh_err err = gh_store_tx_begin(a->store, &tx);
+    if (err != GH_OK)
+        return err;
+    if ((err = sole_admin(&tx, user_id, &sole)) == GH_OK && sole)
+        err = GH_ERR_CONFLICT; /* an org keeps an admin */
+    if (err == GH_OK)
+        err = gh_store_user_delete(&tx, user_id, now_s());
+    err = gh_store_tx_end(&tx, err);
     forget_user(a, user_id);
     if (err != GH_OK)
         return err;
@@ -564,7 +627,9 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
                           const char *role, struct gh_user *out, struct gh_refusal *refusal)
 {
     struct gh_user u;
+    char hash[GH_PWHASH_MAX];
     memset(&u, 0, sizeof(u));
+    memset(hash, 0, sizeof(hash));
     const char *full_name = in->full_name ? in->full_name : "";
 
     if (!valid_username(in->username)) {
@@ -594,16 +659,15 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
     memcpy(u.primary_org_id, a->default_org, sizeof(u.primary_org_id));
     u.superadmin = superadmin;
     u.created_at = u.updated_at = now_s();
-    if ((err = gh_password_hash(&a->pw, in->password, in->password_len, u.password_hash)) != GH_OK)
+    if ((err = gh_password_hash(&a->pw, in->password, in->password_len, hash)) != GH_OK)
         goto out;
-    if ((err = a->store->ops->user_create(a->store->st, &u)) != GH_OK)
+    if ((err = gh_store_user_create(a->store, &u, hash)) != GH_OK)
         goto out;
-    if ((err = a->store->ops->member_add(a->store->st, a->default_org, u.id, role, u.created_at)) !=
-        GH_OK)
+    if ((err = gh_store_member_add(a->store, a->default_org, u.id, role, u.created_at)) != GH_OK)
         goto out;
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     *out = u;
 out:
+    sodium_memzero(hash, sizeof(hash));
     sodium_memzero(&u, sizeof(u));
     return err;
 }
@@ -619,13 +683,12 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
         gh_uuid_v7(org.id);
         memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
         org.created_at = now_s();
-        err = a->store->ops->org_create(a->store->st, &org, ADMIN_PERMISSIONS,
-                                        a->cfg->member_permissions);
+        err = gh_store_org_create(a->store, &org, ADMIN_PERMISSIONS, a->cfg->member_permissions);
         if (err != GH_OK)
             return err;
         memcpy(a->default_org, org.id, sizeof(a->default_org));
     }
-    if ((err = a->store->ops->user_count(a->store->st, &users)) != GH_OK || users > 0)
+    if ((err = gh_store_user_count(a->store, &users)) != GH_OK || users > 0)
         return err;
 
     if (password == NULL || *password == '\0') {
@@ -662,7 +725,7 @@ gh_err gh_auth_register(struct gh_auth *a, const struct gh_register_input *in, i
     if ((err = gh_audit_record(a->store, "REGISTER", meta, &who, 201, NULL)) != GH_OK) {
         /* No account without its record: the new one is disabled before it is ever used. */
         int64_t epoch = 0;
-        (void)a->store->ops->user_set_disabled(a->store->st, u.id, 1, now_s(), &epoch);
+        (void)gh_store_user_set_disabled(a->store, u.id, 1, now_s(), &epoch);
         return err;
     }
     *out = u;
@@ -687,10 +750,12 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
                      const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
 {
     struct gh_user u;
+    struct gh_credentials cr;
     char safe_login[65];
+    memset(&cr, 0, sizeof(cr));
     snprintf(safe_login, sizeof(safe_login), "%s", login); /* bounded copy for the audit */
 
-    gh_err err = a->store->ops->user_find_login(a->store->st, login, &u);
+    gh_err err = gh_store_user_find_login(a->store, login, &u);
     if (err == GH_ERR_NOT_FOUND) {
         gh_err same_work = gh_password_verify(a->dummy_hash, password, len);
         (void)same_work;
@@ -698,18 +763,27 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     }
     if (err != GH_OK)
         return err;
+    /* The one read of the hash, apart from the display read above. */
+    err = gh_store_user_get_credentials(a->store, u.id, &cr);
+    if (err == GH_ERR_NOT_FOUND) { /* deleted in between: as if unknown */
+        gh_err same_work = gh_password_verify(a->dummy_hash, password, len);
+        (void)same_work;
+        return audit_login_failed(a, meta, safe_login, NULL, "unknown_user");
+    }
+    if (err != GH_OK)
+        return err;
 
-    err = gh_password_verify(u.password_hash, password, len);
+    err = gh_password_verify(cr.password_hash, password, len);
     if (err != GH_OK || u.disabled) {
         err = audit_login_failed(a, meta, safe_login, &u,
                                  err != GH_OK ? "bad_password" : "disabled");
         goto out;
     }
-    if (gh_password_needs_rehash(&a->pw, u.password_hash)) {
+    if (gh_password_needs_rehash(&a->pw, cr.password_hash)) {
         char hash[GH_PWHASH_MAX];
         int64_t epoch = 0;
         if (gh_password_hash(&a->pw, password, len, hash) == GH_OK &&
-            a->store->ops->user_set_password(a->store->st, u.id, hash, 0, now_s(), &epoch) != GH_OK)
+            gh_store_user_set_password(a->store, u.id, hash, 0, now_s(), &epoch) != GH_OK)
             gh_log(GH_LOG_WARN, "login: could not upgrade a password hash");
         sodium_memzero(hash, sizeof(hash));
     }
@@ -718,7 +792,7 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     if (err == GH_OK)
         remember_user(a, &u, NULL);
 out:
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    sodium_memzero(&cr, sizeof(cr));
     return err;
 }
 
@@ -729,12 +803,12 @@ static gh_err may_switch(struct gh_auth *a, const unsigned char hash[GH_HASH_LEN
 {
     struct gh_refresh_token t;
     struct gh_membership m;
-    gh_err err = a->store->ops->refresh_get(a->store->st, hash, now_s(), &t);
+    gh_err err = gh_store_refresh_get(a->store, hash, now_s(), &t);
     if (err == GH_ERR_NOT_FOUND)
         return GH_OK;
     if (err != GH_OK)
         return err;
-    return a->store->ops->member_get(a->store->st, org_id, t.user_id, &m);
+    return gh_store_member_get(a->store, org_id, t.user_id, &m);
 }
 
 gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char *org_id,
@@ -765,7 +839,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     next.created_at = now;
     next.expires_at = now + a->cfg->refresh_ttl;
 
-    err = a->store->ops->refresh_rotate(a->store->st, old_hash, &next, now, &spent);
+    err = gh_store_refresh_rotate(a->store, old_hash, &next, now, &spent);
     if (err == GH_ERR_REUSED) {
         char md[96];
         snprintf(md, sizeof(md), "{\"family_id\":\"%s\"}", spent.family_id);
@@ -781,7 +855,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     }
     if (err != GH_OK)
         goto out;
-    if ((err = a->store->ops->user_get(a->store->st, spent.user_id, &u)) != GH_OK)
+    if ((err = gh_store_user_get(a->store, spent.user_id, &u)) != GH_OK)
         goto out;
     if (u.disabled) {
         err = GH_ERR_AUTH;
@@ -793,10 +867,9 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     if ((err = gh_audit_record(a->store, "TOKEN_REFRESH", meta, &who, 200, NULL)) != GH_OK) {
         /* Never handed out without its record: the new refresh token dies unused. */
         struct gh_refresh_token dead;
-        (void)a->store->ops->refresh_revoke(a->store->st, next.hash, now, &dead);
+        (void)gh_store_refresh_revoke(a->store, next.hash, now, &dead);
     }
 out:
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     if (err != GH_OK) {
         gh_token_pair_clear(&pair);
         return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
@@ -812,7 +885,7 @@ gh_err gh_auth_logout(struct gh_auth *a, const char *refresh_token, const struct
     if (strlen(refresh_token) != GH_REFRESH_TEXT - 1)
         return GH_OK;
     refresh_hash(refresh_token, hash);
-    gh_err err = a->store->ops->refresh_revoke(a->store->st, hash, now_s(), &t);
+    gh_err err = gh_store_refresh_revoke(a->store, hash, now_s(), &t);
     if (err == GH_ERR_NOT_FOUND)
         return GH_OK;
     if (err == GH_OK) {
@@ -830,7 +903,7 @@ gh_err gh_auth_logout_all(struct gh_auth *a, const struct gh_identity *who,
     gh_err err = gh_audit_record(a->store, "LOGOUT", meta, &s, 204, "{\"all\":true}");
     if (err != GH_OK)
         return err;
-    err = a->store->ops->user_revoke_all(a->store->st, who->user_id, now_s(), &epoch);
+    err = gh_store_user_revoke_all(a->store, who->user_id, now_s(), &epoch);
     forget_user(a, who->user_id);
     return err;
 }
@@ -841,14 +914,18 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
                                struct gh_refusal *refusal)
 {
     struct gh_user u;
+    struct gh_credentials cr;
     char hash[GH_PWHASH_MAX];
     int64_t epoch = 0;
     memset(hash, 0, sizeof(hash));
+    memset(&cr, 0, sizeof(cr));
 
-    gh_err err = a->store->ops->user_get(a->store->st, who->user_id, &u);
+    gh_err err = gh_store_user_get(a->store, who->user_id, &u);
+    if (err == GH_OK)
+        err = gh_store_user_get_credentials(a->store, u.id, &cr);
     if (err != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
-    if (gh_password_verify(u.password_hash, current, current_len) != GH_OK) {
+    if (gh_password_verify(cr.password_hash, current, current_len) != GH_OK) {
         struct gh_audit_subject s = {u.id, u.username, who->org_id};
         err = gh_audit_record(a->store, "PASSWORD_CHANGE_FAILED", meta, &s, 401, NULL);
         if (err == GH_OK)
@@ -863,11 +940,11 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
     struct gh_audit_subject s = {u.id, u.username, who->org_id};
     if ((err = gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL)) != GH_OK)
         goto out; /* the record first: no change the trail does not show */
-    err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
+    err = gh_store_user_set_password(a->store, u.id, hash, 1, now_s(), &epoch);
     forget_user(a, u.id);
 out:
     sodium_memzero(hash, sizeof(hash));
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    sodium_memzero(&cr, sizeof(cr));
     return err;
 }
 
@@ -878,7 +955,7 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
     char hash[GH_PWHASH_MAX];
     int64_t epoch = 0;
     memset(hash, 0, sizeof(hash));
-    gh_err err = a->store->ops->user_find_login(a->store->st, username, &u);
+    gh_err err = gh_store_user_find_login(a->store, username, &u);
     if (err != GH_OK)
         return err;
     struct gh_audit_subject s = {u.id, u.username, NULL};
@@ -887,10 +964,9 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
         (err = gh_password_hash(&a->pw, password, len, hash)) == GH_OK &&
         (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0,
                                "{\"by\":\"cli\"}")) == GH_OK)
-        err = a->store->ops->user_set_password(a->store->st, u.id, hash, 1, now_s(), &epoch);
+        err = gh_store_user_set_password(a->store, u.id, hash, 1, now_s(), &epoch);
     forget_user(a, u.id);
     sodium_memzero(hash, sizeof(hash));
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return err;
 }
 
@@ -898,8 +974,7 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
 {
     struct gh_user u;
     int64_t epoch = 0;
-    gh_err err = a->store->ops->user_find_login(a->store->st, username, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    gh_err err = gh_store_user_find_login(a->store, username, &u);
     if (err != GH_OK)
         return err;
     struct gh_audit_subject s = {u.id, u.username, NULL};
@@ -907,7 +982,7 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
                           "{\"by\":\"cli\"}");
     if (err != GH_OK)
         return err; /* the record first: no change the trail does not show */
-    err = a->store->ops->user_set_disabled(a->store->st, u.id, disabled, now_s(), &epoch);
+    err = gh_store_user_set_disabled(a->store, u.id, disabled, now_s(), &epoch);
     forget_user(a, u.id);
     return err;
 }
@@ -978,11 +1053,10 @@ gh_err gh_auth_me(struct gh_auth *a, const struct gh_identity *who, struct gh_us
 {
     struct gh_user u;
     size_t count = 0;
-    gh_err err = a->store->ops->user_get(a->store->st, who->user_id, &u);
+    gh_err err = gh_store_user_get(a->store, who->user_id, &u);
     if (err != GH_OK)
         return err;
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
-    if ((err = a->store->ops->member_list_user(a->store->st, u.id, orgs, max, &count)) != GH_OK)
+    if ((err = gh_store_member_list_user(a->store, u.id, orgs, max, &count)) != GH_OK)
         return err;
     *user = u;
     *n = count;

@@ -112,7 +112,7 @@ static gh_err reload(struct gh_rbac *r)
 {
     struct appender ap = {r->api, sizeof(r->api), 0, 0, 0};
     r->api[0] = '\0';
-    gh_err err = r->store->ops->perm_list(r->store->st, append_name, &ap);
+    gh_err err = gh_store_perm_list(r->store, append_name, &ap);
     if (err != GH_OK)
         return err;
     r->napi = ap.n;
@@ -226,7 +226,7 @@ gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const 
         if (gh_perm_known(r->catalog, name, len))
             err = GH_ERR_CONFLICT;
     }
-    if (err == GH_OK && (err = r->store->ops->perm_add(r->store->st, name, now_s())) == GH_OK)
+    if (err == GH_OK && (err = gh_store_perm_add(r->store, name, now_s())) == GH_OK)
         err = reload(r);
     pthread_rwlock_unlock(&r->lock);
     if (err == GH_OK)
@@ -252,7 +252,7 @@ gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const ch
             have = mv.perms;
         } else if (err == GH_ERR_NOT_FOUND && who->superadmin) {
             struct gh_org o;
-            if ((err = r->store->ops->org_get(r->store->st, org_id, &o)) != GH_OK)
+            if ((err = gh_store_org_get(r->store, org_id, &o)) != GH_OK)
                 return err;
             have = "";
         } else {
@@ -283,7 +283,7 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
                          : gh_auth_member(r->auth, who->user_id, org_id, &mv);
         if (err == GH_ERR_NOT_FOUND && who->superadmin) {
             struct gh_org o;
-            err = r->store->ops->org_get(r->store->st, org_id, &o);
+            err = gh_store_org_get(r->store, org_id, &o);
             have = "";
         } else {
             have = mv.perms;
@@ -348,14 +348,13 @@ gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, cons
     gh_uuid_v7(org.id);
     memcpy(org.name, name, strlen(name) + 1);
     org.created_at = now_s();
-    gh_err err = r->store->ops->org_create(r->store->st, &org, ADMIN_PERMISSIONS,
-                                           r->cfg->member_permissions);
+    gh_err err = gh_store_org_create(r->store, &org, ADMIN_PERMISSIONS, r->cfg->member_permissions);
     if (err != GH_OK)
         return err;
-    err = r->store->ops->member_add(r->store->st, org.id, who->user_id, "admin", org.created_at);
+    err = gh_store_member_add(r->store, org.id, who->user_id, "admin", org.created_at);
     if (err != GH_OK) {
         /* An org without its creator as admin would be nobody's: take it back. */
-        if (r->store->ops->org_delete(r->store->st, org.id, org.created_at, NULL, NULL) != GH_OK)
+        if (gh_store_org_delete(r->store, org.id, org.created_at, NULL, NULL) != GH_OK)
             gh_log(GH_LOG_WARN, "orgs: could not remove org %s after a failed create", org.id);
         return err;
     }
@@ -371,13 +370,13 @@ gh_err gh_rbac_org_list(struct gh_rbac *r, const struct gh_identity *who, size_t
     if (who->cred == GH_CRED_API_KEY) {
         /* A key sees the one org it acts in. */
         struct gh_org o;
-        gh_err err = r->store->ops->org_get(r->store->st, who->org_id, &o);
+        gh_err err = gh_store_org_get(r->store, who->org_id, &o);
         if (err == GH_OK && offset == 0 && limit > 0)
             (void)fn(arg, &o);
         return err;
     }
-    return r->store->ops->org_list(r->store->st, who->superadmin ? NULL : who->user_id, limit,
-                                   offset, fn, arg);
+    return gh_store_org_list(r->store, who->superadmin ? NULL : who->user_id, limit, offset, fn,
+                             arg);
 }
 
 gh_err gh_rbac_org_get(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
@@ -386,7 +385,7 @@ gh_err gh_rbac_org_get(struct gh_rbac *r, const struct gh_identity *who, const c
     gh_err err = gh_rbac_access(r, who, org_id, "org:read", NULL);
     if (err != GH_OK)
         return err;
-    return r->store->ops->org_get(r->store->st, org_id, out);
+    return gh_store_org_get(r->store, org_id, out);
 }
 
 gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
@@ -398,11 +397,11 @@ gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     if (!org_name_ok(name))
         return GH_ERR_INVALID;
-    if ((err = r->store->ops->org_get(r->store->st, org_id, &org)) != GH_OK)
+    if ((err = gh_store_org_get(r->store, org_id, &org)) != GH_OK)
         return err;
     if (strcmp(org.name, DEFAULT_ORG) == 0 && strcmp(name, DEFAULT_ORG) != 0)
         return GH_ERR_IMMUTABLE; /* registration joins the org by this name */
-    if ((err = r->store->ops->org_rename(r->store->st, org_id, name)) != GH_OK)
+    if ((err = gh_store_org_rename(r->store, org_id, name)) != GH_OK)
         return err;
     audit(r, "ORG_UPDATE", meta, who, org_id, 200,
           json_pack("{s:s, s:s}", "name", name, "previous_name", org.name));
@@ -423,11 +422,21 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
     gh_err err = gh_rbac_access(r, who, org_id, "org:delete", NULL);
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->org_get(r->store->st, org_id, &org)) != GH_OK)
+    if ((err = gh_store_org_get(r->store, org_id, &org)) != GH_OK)
         return err;
     if (strcmp(org.name, DEFAULT_ORG) == 0)
         return GH_ERR_IMMUTABLE;
-    if ((err = r->store->ops->org_delete(r->store->st, org_id, now_s(), forget, r->auth)) != GH_OK)
+    /* What an org's deletion takes with it, in one transaction: the refresh tokens scoped
+     * to it, the primary org of its members (moved to another of theirs), then the org
+     * with its roles, memberships, invitations and keys. */
+    struct gh_store_handle tx;
+    int64_t now = now_s();
+    if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
+        return err;
+    if ((err = gh_store_refresh_revoke_org(&tx, org_id, NULL, now)) == GH_OK &&
+        (err = gh_store_user_primary_reassign(&tx, org_id, NULL)) == GH_OK)
+        err = gh_store_org_delete(&tx, org_id, now, forget, r->auth);
+    if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
     return GH_OK;
@@ -446,7 +455,7 @@ gh_err gh_rbac_member_list(struct gh_rbac *r, const struct gh_identity *who, con
     gh_err err = gh_rbac_access(r, who, org_id, gh_rbac_members_perm(r, org_id), NULL);
     if (err != GH_OK)
         return err;
-    return r->store->ops->member_list_org(r->store->st, org_id, limit, offset, fn, arg);
+    return gh_store_member_list_org(r->store, org_id, limit, offset, fn, arg);
 }
 
 struct find_role {
@@ -477,7 +486,7 @@ static gh_err role_by_name(struct gh_rbac *r, const char *org_id, const char *na
                            struct gh_role *out)
 {
     struct find_role f = {name, out, 0};
-    gh_err err = r->store->ops->role_list(r->store->st, org_id, SIZE_MAX, 0, match_role, &f);
+    gh_err err = gh_store_role_list(r->store, org_id, SIZE_MAX, 0, match_role, &f);
     if (err != GH_OK)
         return err;
     return f.found ? GH_OK : GH_ERR_INVALID;
@@ -538,8 +547,7 @@ static gh_err resolve(struct gh_rbac *r, const struct gh_invitee *to, char id[GH
     const char *login = to->username != NULL ? to->username : to->email;
     if (login == NULL)
         return GH_ERR_INVALID;
-    gh_err err = r->store->ops->user_find_login(r->store->st, login, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    gh_err err = gh_store_user_find_login(r->store, login, &u);
     if (err == GH_ERR_NOT_FOUND)
         return GH_OK;
     if (err != GH_OK)
@@ -561,11 +569,10 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     gh_err err = may_assign(r, who, org_id, role, &rl);
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
-    err = r->store->ops->user_get(r->store->st, user_id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    err = gh_store_user_get(r->store, user_id, &u);
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->member_add(r->store->st, org_id, u.id, role, now_s())) != GH_OK)
+    if ((err = gh_store_member_add(r->store, org_id, u.id, role, now_s())) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
     gh_auth_user_forget(r->auth, u.id);
     audit_member(r, meta, who, org_id, "add", u.id, role, 201);
@@ -574,6 +581,25 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     memcpy(out->username, u.username, sizeof(out->username));
     memcpy(out->role_name, rl.name, sizeof(out->role_name));
     return GH_OK;
+}
+
+/*
+ * Inside tx: whether user_id's move from its role in org_id to next_role (NULL: leaving the
+ * org) leaves the org without an admin. GH_ERR_NOT_FOUND not a member.
+ */
+static gh_err leaves_no_admin(const struct gh_store_handle *tx, const char *org_id,
+                              const char *user_id, const char *next_role, int *last)
+{
+    struct gh_membership m;
+    int64_t admins = 0;
+    *last = 0;
+    gh_err err = gh_store_member_get(tx, org_id, user_id, &m);
+    if (err != GH_OK || strcmp(m.role_name, "admin") != 0 ||
+        (next_role != NULL && strcmp(next_role, "admin") == 0))
+        return err;
+    if ((err = gh_store_member_count_admins(tx, org_id, &admins)) == GH_OK)
+        *last = admins <= 1;
+    return err;
 }
 
 gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
@@ -587,13 +613,21 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
         err = may_assign(r, who, org_id, role, &rl);
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->member_set_role(r->store->st, org_id, user_id, role, now_s())) !=
-        GH_OK)
+    /* The check and the change in one transaction: of two concurrent demotions of an org's
+     * last two admins, the second sees the first. */
+    struct gh_store_handle tx;
+    int last = 0;
+    if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
+        return err;
+    if ((err = leaves_no_admin(&tx, org_id, user_id, role, &last)) == GH_OK && last)
+        err = GH_ERR_CONFLICT; /* an org keeps an admin */
+    if (err == GH_OK)
+        err = gh_store_member_set_role(&tx, org_id, user_id, role, now_s());
+    if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     gh_auth_user_forget(r->auth, user_id);
     audit_member(r, meta, who, org_id, "role", user_id, role, 200);
-    err = r->store->ops->user_get(r->store->st, user_id, &u);
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
+    err = gh_store_user_get(r->store, user_id, &u);
     if (err != GH_OK)
         return err;
     memset(out, 0, sizeof(*out));
@@ -619,7 +653,20 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
     }
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->member_remove(r->store->st, org_id, user_id, now_s())) != GH_OK)
+    /* The check, the removal and what the membership granted (refresh tokens and keys
+     * scoped to the org, the org as primary), in one transaction. */
+    struct gh_store_handle tx;
+    int last = 0;
+    int64_t now = now_s();
+    if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
+        return err;
+    if ((err = leaves_no_admin(&tx, org_id, user_id, NULL, &last)) == GH_OK && last)
+        err = GH_ERR_CONFLICT; /* an org keeps an admin */
+    if (err == GH_OK && (err = gh_store_member_remove(&tx, org_id, user_id, now)) == GH_OK &&
+        (err = gh_store_refresh_revoke_org(&tx, org_id, user_id, now)) == GH_OK &&
+        (err = gh_store_apikey_revoke_org(&tx, org_id, user_id, now)) == GH_OK)
+        err = gh_store_user_primary_reassign(&tx, org_id, user_id);
+    if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     gh_auth_user_forget(r->auth, user_id);
     audit_member(r, meta, who, org_id, "remove", user_id, NULL, 204);
@@ -657,9 +704,8 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
     /* Bounded, as roles are: an org cannot grow the table without end. */
-    err = r->store->ops->invitation_list_org(r->store->st, org_id, now_s(),
-                                             r->cfg->max_pending_invitations, 0,
-                                             count_invitation, &live);
+    err = gh_store_invitation_list_org(r->store, org_id, now_s(), r->cfg->max_pending_invitations,
+                                       0, count_invitation, &live);
     if (err != GH_OK)
         return err;
     if (live >= r->cfg->max_pending_invitations)
@@ -670,7 +716,7 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     memcpy(inv.role_name, rl.name, sizeof(inv.role_name));
     inv.created_at = now_s();
     inv.expires_at = inv.created_at + r->cfg->invitation_ttl;
-    err = r->store->ops->invitation_create(r->store->st, &inv, user_id, who->user_id);
+    err = gh_store_invitation_create(r->store, &inv, user_id, who->user_id);
     if (err != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
     /* Never the invitee: the org's admins read this record. */
@@ -685,16 +731,14 @@ gh_err gh_rbac_invitation_list(struct gh_rbac *r, const struct gh_identity *who,
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
     if (err != GH_OK)
         return err;
-    return r->store->ops->invitation_list_org(r->store->st, org_id, now_s(), limit, offset, fn,
-                                              arg);
+    return gh_store_invitation_list_org(r->store, org_id, now_s(), limit, offset, fn, arg);
 }
 
 gh_err gh_rbac_invitation_revoke(struct gh_rbac *r, const struct gh_identity *who,
                                  const char *org_id, const char *id, const struct gh_reqmeta *meta)
 {
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
-    if (err != GH_OK ||
-        (err = r->store->ops->invitation_revoke(r->store->st, org_id, id, now_s())) != GH_OK)
+    if (err != GH_OK || (err = gh_store_invitation_revoke(r->store, org_id, id, now_s())) != GH_OK)
         return err;
     audit_invitation(r, "INVITATION_REVOKED", meta, who, org_id, 204, id, NULL);
     return GH_OK;
@@ -703,15 +747,14 @@ gh_err gh_rbac_invitation_revoke(struct gh_rbac *r, const struct gh_identity *wh
 gh_err gh_rbac_my_invitations(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
                               size_t offset, gh_invitation_visit_fn fn, void *arg)
 {
-    return r->store->ops->invitation_list_user(r->store->st, who->user_id, now_s(), limit, offset,
-                                               fn, arg);
+    return gh_store_invitation_list_user(r->store, who->user_id, now_s(), limit, offset, fn, arg);
 }
 
 gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *who, const char *id,
                                  const struct gh_reqmeta *meta, struct gh_invitation *out)
 {
     struct gh_invitation inv;
-    gh_err err = r->store->ops->invitation_accept(r->store->st, who->user_id, id, now_s(), &inv);
+    gh_err err = gh_store_invitation_accept(r->store, who->user_id, id, now_s(), &inv);
     if (err != GH_OK)
         return err;
     gh_auth_user_forget(r->auth, who->user_id);
@@ -723,7 +766,7 @@ gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *wh
 gh_err gh_rbac_invitation_decline(struct gh_rbac *r, const struct gh_identity *who, const char *id,
                                   const struct gh_reqmeta *meta)
 {
-    gh_err err = r->store->ops->invitation_decline(r->store->st, who->user_id, id, now_s());
+    gh_err err = gh_store_invitation_decline(r->store, who->user_id, id, now_s());
     if (err != GH_OK)
         return err;
     audit_invitation(r, "INVITATION_DECLINED", meta, who, NULL, 204, id, NULL);
@@ -780,7 +823,7 @@ gh_err gh_rbac_role_list(struct gh_rbac *r, const struct gh_identity *who, const
     gh_err err = gh_rbac_access(r, who, org_id, "role:read", NULL);
     if (err != GH_OK)
         return err;
-    return r->store->ops->role_list(r->store->st, org_id, limit, offset, fn, arg);
+    return gh_store_role_list(r->store, org_id, limit, offset, fn, arg);
 }
 
 static void audit_role(struct gh_rbac *r, const struct gh_reqmeta *meta,
@@ -810,15 +853,14 @@ gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, con
     if (!holds_all(who, perms, role.permissions))
         return GH_ERR_FORBIDDEN; /* a role never grants more than its author holds */
     size_t n = 0;
-    if ((err = r->store->ops->role_list(r->store->st, org_id, ROLES_MAX, 0, count_role, &n)) !=
-        GH_OK)
+    if ((err = gh_store_role_list(r->store, org_id, ROLES_MAX, 0, count_role, &n)) != GH_OK)
         return err;
     if (n >= ROLES_MAX)
         return GH_ERR_TOO_LARGE;
     gh_uuid_v7(role.id);
     memcpy(role.org_id, org_id, strlen(org_id) + 1);
     memcpy(role.name, in->name, strlen(in->name) + 1);
-    if ((err = r->store->ops->role_create(r->store->st, &role)) != GH_OK)
+    if ((err = gh_store_role_create(r->store, &role)) != GH_OK)
         return err;
     audit_role(r, meta, who, &role, "create", 201);
     *out = role;
@@ -835,7 +877,7 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
     gh_err err = gh_rbac_access(r, who, org_id, "role:write", perms);
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->role_get(r->store->st, org_id, role_id, &role)) != GH_OK)
+    if ((err = gh_store_role_get(r->store, org_id, role_id, &role)) != GH_OK)
         return err;
     refusal->field = "name";
     if (in->name != NULL && !role_name_ok(in->name))
@@ -851,8 +893,8 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
             return GH_ERR_FORBIDDEN;
     }
     refusal->field = NULL;
-    if ((err = r->store->ops->role_update(r->store->st, org_id, role_id, renames ? in->name : NULL,
-                                          in->has_perms ? next : NULL, now_s(), forget, r->auth)) !=
+    if ((err = gh_store_role_update(r->store, org_id, role_id, renames ? in->name : NULL,
+                                    in->has_perms ? next : NULL, now_s(), forget, r->auth)) !=
         GH_OK)
         return err;
     if (renames)
@@ -871,11 +913,11 @@ gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, con
     gh_err err = gh_rbac_access(r, who, org_id, "role:delete", NULL);
     if (err != GH_OK)
         return err;
-    if ((err = r->store->ops->role_get(r->store->st, org_id, role_id, &role)) != GH_OK)
+    if ((err = gh_store_role_get(r->store, org_id, role_id, &role)) != GH_OK)
         return err;
     if (role.system)
         return GH_ERR_IMMUTABLE;
-    if ((err = r->store->ops->role_delete(r->store->st, org_id, role_id)) != GH_OK)
+    if ((err = gh_store_role_delete(r->store, org_id, role_id)) != GH_OK)
         return err;
     audit_role(r, meta, who, &role, "delete", 204);
     return GH_OK;
@@ -893,8 +935,7 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
     if (who->superadmin) {
         if (target_id == NULL)
             return GH_OK;
-        err = r->store->ops->user_get(r->store->st, target_id, &u);
-        sodium_memzero(u.password_hash, sizeof(u.password_hash));
+        err = gh_store_user_get(r->store, target_id, &u);
         return err;
     }
     if (!gh_authz_decide(who, who->perms, "user:admin", NULL, NULL))
@@ -906,10 +947,9 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
     if (!write)
         return GH_OK;
     size_t n = 0;
-    if ((err = r->store->ops->user_get(r->store->st, target_id, &u)) != GH_OK ||
-        (err = r->store->ops->member_list_user(r->store->st, target_id, orgs, 2, &n)) != GH_OK)
+    if ((err = gh_store_user_get(r->store, target_id, &u)) != GH_OK ||
+        (err = gh_store_member_list_user(r->store, target_id, orgs, 2, &n)) != GH_OK)
         return err;
-    sodium_memzero(u.password_hash, sizeof(u.password_hash));
     return u.superadmin || n > 1 ? GH_ERR_FORBIDDEN : GH_OK;
 }
 
@@ -920,6 +960,6 @@ gh_err gh_rbac_user_list(struct gh_rbac *r, const struct gh_identity *who, size_
     if (err != GH_OK)
         return err;
     if (who->superadmin)
-        return r->store->ops->user_list(r->store->st, limit, offset, fn, arg);
-    return r->store->ops->user_list_org(r->store->st, who->org_id, limit, offset, fn, arg);
+        return gh_store_user_list(r->store, limit, offset, fn, arg);
+    return gh_store_user_list_org(r->store, who->org_id, limit, offset, fn, arg);
 }

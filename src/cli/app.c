@@ -217,9 +217,15 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: cannot create the data directory %s\n", cfg->data_dir);
         return 1;
     }
-    app->store.ops = &gh_store_sqlite_ops;
-    if ((err = app->store.ops->open(cfg->database, cfg->busy_timeout_ms, &app->store.st)) !=
-        GH_OK) {
+    if (gh_store_backend(cfg->storage_backend) == NULL) {
+        fprintf(stderr, "gatehouse: storage.backend: no backend \"%s\" (known: sqlite)\n",
+                cfg->storage_backend);
+        return 1;
+    }
+    /* sqlite: the file storage.database (<data_dir>/gatehouse.db); storage.dsn is for
+     * server backends. */
+    if ((err = gh_store_open(cfg->storage_backend, cfg->database, cfg->busy_timeout_ms,
+                             &app->store)) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot open the database %s: %s\n", cfg->database,
                 gh_err_name(err));
         return 1;
@@ -314,8 +320,7 @@ void gh_app_close(struct gh_app *app)
     gh_ratelimit_free(app->ratelimit);
     app->ratelimit = NULL;
     gh_keyring_free(app->ring);
-    if (app->store.st != NULL)
-        app->store.ops->close(app->store.st);
+    gh_store_close(&app->store);
     app->hash_pool = app->io_pool = NULL;
     app->auth = NULL;
     app->ring = NULL;

@@ -96,7 +96,7 @@ static int cmd_export(struct gh_app *app, const struct audit_args *a)
         fprintf(stderr, "gatehouse: --since/--until: expected an RFC 3339 date-time\n");
         return 2;
     }
-    gh_err err = app->store.ops->audit_scan(app->store.st, 0, export_row, &e);
+    gh_err err = gh_store_audit_scan(&app->store, 0, export_row, &e);
     if (fflush(stdout) != 0)
         e.failed = 1;
     if (err != GH_OK || e.failed) {

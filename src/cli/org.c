@@ -55,9 +55,8 @@ static const struct gh_reqmeta cli_meta = {NULL, NULL, "gatehouse-cli", NULL, NU
 /* The org named by id or name. */
 static int find_org(struct gh_app *app, const char *ref, struct gh_org *out)
 {
-    gh_err err = gh_uuid_valid(ref, strlen(ref))
-                     ? app->store.ops->org_get(app->store.st, ref, out)
-                     : app->store.ops->org_find_name(app->store.st, ref, out);
+    gh_err err = gh_uuid_valid(ref, strlen(ref)) ? gh_store_org_get(&app->store, ref, out)
+                                                 : gh_store_org_find_name(&app->store, ref, out);
     if (err != GH_OK)
         fprintf(stderr, "gatehouse: %s\n",
                 err == GH_ERR_NOT_FOUND ? "no such org" : gh_err_name(err));
@@ -66,8 +65,7 @@ static int find_org(struct gh_app *app, const char *ref, struct gh_org *out)
 
 static int find_user(struct gh_app *app, const char *login, struct gh_user *out)
 {
-    gh_err err = app->store.ops->user_find_login(app->store.st, login, out);
-    sodium_memzero(out->password_hash, sizeof(out->password_hash));
+    gh_err err = gh_store_user_find_login(&app->store, login, out);
     if (err != GH_OK)
         fprintf(stderr, "gatehouse: %s\n",
                 err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));
@@ -135,8 +133,8 @@ static int org_list(struct gh_app *app, const struct args *a)
     if (a->user != NULL && find_user(app, a->user, &u) != 0)
         return 1;
     printf("id\tname\n");
-    gh_err err = app->store.ops->org_list(app->store.st, a->user ? u.id : NULL, limit, offset,
-                                          print_org, NULL);
+    gh_err err =
+        gh_store_org_list(&app->store, a->user ? u.id : NULL, limit, offset, print_org, NULL);
     return err == GH_OK ? 0 : failed(err);
 }
 

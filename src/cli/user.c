@@ -126,7 +126,7 @@ static int cmd_list(struct gh_app *app, const struct user_args *a)
     if (gh_cli_count(a->limit, 100, &limit) || gh_cli_count(a->offset, 0, &offset))
         return 2;
     printf("id\tusername\temail\tstatus\n");
-    gh_err err = app->store.ops->user_list(app->store.st, limit, offset, print_user, NULL);
+    gh_err err = gh_store_user_list(&app->store, limit, offset, print_user, NULL);
     if (err != GH_OK)
         print_refusal(err, NULL);
     return err == GH_OK ? 0 : 1;

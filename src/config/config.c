@@ -108,6 +108,8 @@ static const struct key KEYS[] = {
     BOOL("server.allow_core_dumps", "false", allow_core_dumps),
     STR("server.user", "", user, 0),
 
+    STR("storage.backend", "sqlite", storage_backend, 1),
+    STR("storage.dsn", "", storage_dsn, 0),
     STR("storage.data_dir", "./var", data_dir, 1),
     STR("storage.database", "", database, 0),
     DURU("storage.busy_timeout", "5s", busy_timeout_ms, 0, MINUTES(10), 1000),

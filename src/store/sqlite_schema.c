@@ -154,11 +154,11 @@ static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0])
 
 /* Every statement of the backend, by the names sqlite.c uses. */
 #define AUDIT_COLS                                                                                 \
-    "id, ts, action, user_id, username, org_id, resource_type, resource_id, ip_address, "         \
+    "id, ts, action, user_id, username, org_id, resource_type, resource_id, ip_address, "          \
     "user_agent, method, path, status, metadata, prev_hash, hash"
 #define USER_COLS                                                                                  \
-    "id, username, email, full_name, password_hash, coalesce(primary_org_id, ''), disabled, "      \
-    "superadmin, token_epoch, created_at, updated_at"
+    "id, username, email, full_name, coalesce(primary_org_id, ''), disabled, superadmin, "         \
+    "token_epoch, created_at, updated_at"
 #define REFRESH_COLS "id, token_hash, user_id, family_id, org_id, created_at, expires_at"
 #define APIKEY_COLS                                                                                \
     "id, key_hash, prefix, user_id, org_id, name, scopes, allowed_ips, coalesce(expires_at, 0), "  \
@@ -186,6 +186,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_USER_FIND] = "SELECT " USER_COLS " FROM users "
                      "WHERE lower(username) = lower(?1) OR lower(email) = lower(?1) "
                      "ORDER BY lower(username) = lower(?1) DESC LIMIT 1",
+    /* The one read of a password hash: the credential check's. */
+    [ST_USER_CREDENTIALS] = "SELECT id, password_hash FROM users WHERE id = ?",
     [ST_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY created_at, id LIMIT ? OFFSET ?",
     [ST_USER_COUNT] = "SELECT count(*) FROM users",
     [ST_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3 "
@@ -222,12 +224,11 @@ static const char *const sql[ST_COUNT] = {
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     /* The chain's end: the highest id ever given (deleted rows included), the newest
      * record's hash, the newest checkpoint. */
-    [ST_AUDIT_HEAD] =
-        "SELECT (SELECT start FROM audit_chain),"
-        " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'), 0),"
-        " (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1),"
-        " coalesce((SELECT max(seq) FROM audit_checkpoints), 0),"
-        " coalesce((SELECT ts FROM audit_checkpoints ORDER BY seq DESC LIMIT 1), 0)",
+    [ST_AUDIT_HEAD] = "SELECT (SELECT start FROM audit_chain),"
+                      " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'), 0),"
+                      " (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1),"
+                      " coalesce((SELECT max(seq) FROM audit_checkpoints), 0),"
+                      " coalesce((SELECT ts FROM audit_checkpoints ORDER BY seq DESC LIMIT 1), 0)",
     [ST_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events "
                       "WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR action = ?2) "
                       "AND (?3 IS NULL OR resource_type = ?3) "
@@ -270,8 +271,9 @@ static const char *const sql[ST_COUNT] = {
     [ST_ORG_MEMBERS] = "SELECT user_id FROM memberships WHERE org_id = ?",
     [ST_ORG_FEED] = "INSERT INTO revocations (user_id, at) "
                     "SELECT user_id, ?2 FROM memberships WHERE org_id = ?1",
-    [ST_ORG_REVOKE_REFRESH] = "UPDATE refresh_tokens SET revoked_at = ?2 "
-                              "WHERE org_id = ?1 AND revoked_at IS NULL",
+    /* The live refresh tokens scoped to org ?1 (only user ?2's when given). */
+    [ST_REFRESH_REVOKE_ORG] = "UPDATE refresh_tokens SET revoked_at = ?3 WHERE org_id = ?1 "
+                              "AND (?2 IS NULL OR user_id = ?2) AND revoked_at IS NULL",
     /* Users whose primary org is ?1 (only ?2 when given) move to their oldest other one. */
     [ST_PRIMARY_REASSIGN] = "UPDATE users SET primary_org_id = (SELECT m.org_id FROM memberships m "
                             "WHERE m.user_id = users.id AND m.org_id <> ?1 "
@@ -298,10 +300,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_MEMBER_DELETE] = "DELETE FROM memberships WHERE org_id = ? AND user_id = ?",
     [ST_ADMIN_COUNT] = "SELECT count(*) FROM memberships m JOIN roles r ON r.id = m.role_id "
                        "WHERE m.org_id = ? AND r.system = 1 AND r.name = 'admin'",
-    [ST_MEMBER_REVOKE_REFRESH] = "UPDATE refresh_tokens SET revoked_at = ?3 "
-                                 "WHERE org_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
-    [ST_MEMBER_REVOKE_KEYS] = "UPDATE api_keys SET revoked_at = ?3 "
-                              "WHERE org_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+    [ST_APIKEY_REVOKE_ORG] = "UPDATE api_keys SET revoked_at = ?3 "
+                             "WHERE org_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
     [ST_USER_SET_PRIMARY] = "UPDATE users SET primary_org_id = ?2 WHERE id = ?1 AND EXISTS "
                             "(SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?1)",
     [ST_USER_LIST_ORG] = "SELECT " USER_COLS " FROM users WHERE id IN "
@@ -310,11 +310,6 @@ static const char *const sql[ST_COUNT] = {
     [ST_USER_UPDATE] = "UPDATE users SET full_name = ?2, email = ?3, disabled = ?4, "
                        "superadmin = ?5, updated_at = ?6 WHERE id = ?1",
     [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?",
-    /* The orgs where the user is the one admin. */
-    [ST_USER_SOLE_ADMIN] = "SELECT count(*) FROM memberships m JOIN roles r ON r.id = m.role_id "
-                           "WHERE m.user_id = ?1 AND r.system = 1 AND r.name = 'admin' AND "
-                           "(SELECT count(*) FROM memberships o WHERE o.org_id = m.org_id "
-                           "AND o.role_id = m.role_id) = 1",
     [ST_PERM_INSERT] = "INSERT INTO permissions (name, created_at) VALUES (?, ?)",
     [ST_PERM_LIST] = "SELECT name FROM permissions ORDER BY name",
     /* ?3 is the invitee only when it is a user, not a member and without a live

@@ -7,7 +7,8 @@
 /*
  * Private to the SQLite backend: what the database file holds and what every connection
  * is told before sqlite.c uses it. sqlite_schema.c keeps the migrations and the text of
- * every statement (constants with ? placeholders); sqlite.c runs them by these names.
+ * every statement (constants with ? placeholders); the backend's files (sqlite_int.h) run them by
+ * these names.
  */
 
 /** The backend's statements; each connection holds all of them prepared. */
@@ -19,6 +20,7 @@ enum gh_sqlite_stmt {
     ST_USER_INSERT,
     ST_USER_GET,
     ST_USER_FIND,
+    ST_USER_CREDENTIALS,
     ST_USER_LIST,
     ST_USER_COUNT,
     ST_USER_SET_PASSWORD,
@@ -61,7 +63,7 @@ enum gh_sqlite_stmt {
     ST_ORG_DELETE,
     ST_ORG_MEMBERS,
     ST_ORG_FEED,
-    ST_ORG_REVOKE_REFRESH,
+    ST_REFRESH_REVOKE_ORG,
     ST_PRIMARY_REASSIGN,
     ST_ROLE_LIST,
     ST_ROLE_GET,
@@ -76,13 +78,11 @@ enum gh_sqlite_stmt {
     ST_MEMBER_SET_ROLE,
     ST_MEMBER_DELETE,
     ST_ADMIN_COUNT,
-    ST_MEMBER_REVOKE_REFRESH,
-    ST_MEMBER_REVOKE_KEYS,
+    ST_APIKEY_REVOKE_ORG,
     ST_USER_SET_PRIMARY,
     ST_USER_LIST_ORG,
     ST_USER_UPDATE,
     ST_USER_DELETE,
-    ST_USER_SOLE_ADMIN,
     ST_PERM_INSERT,
     ST_PERM_LIST,
     ST_INVITATION_INSERT,

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/err.h"
+#include "store/records.h"
 
 /*
  * The storage interface. Services see only these typed records and the ops table;
@@ -13,160 +14,6 @@
  * a lock or a free connection was not had within the busy timeout, and GH_ERR_NOT_FOUND
  * when a record refers to a user, org or role that does not exist.
  */
-
-#define GH_UUID_LEN 36
-#define GH_HASH_LEN 32 /* SHA-256 of a refresh token */
-
-struct gh_user {
-    char id[GH_UUID_LEN + 1];
-    char username[65];
-    char email[321];
-    char full_name[257];
-    char password_hash[256];   /* PHC / crypt(3) string, never a password */
-    char primary_org_id[GH_UUID_LEN + 1];
-    int disabled;
-    int superadmin;
-    int64_t token_epoch;       /* bumped to revoke every access token of the user */
-    int64_t created_at;
-    int64_t updated_at;
-};
-
-struct gh_org {
-    char id[GH_UUID_LEN + 1];
-    char name[129];
-    int64_t created_at;
-};
-
-/** A user's place in one org: the role's name and its permissions joined with ' '. */
-struct gh_membership {
-    char org_id[GH_UUID_LEN + 1];
-    char org_name[129];
-    char role_name[65];
-    char permissions[2048];
-};
-
-/** A role of one org; system roles ("admin", "member") are made with the org. */
-struct gh_role {
-    char id[GH_UUID_LEN + 1];
-    char org_id[GH_UUID_LEN + 1];
-    char name[65];
-    char permissions[2048]; /* joined with ' ' */
-    int system;
-};
-
-/** One member of an org, as the org's member list shows it. */
-struct gh_member {
-    char user_id[GH_UUID_LEN + 1];
-    char username[65];
-    char role_name[65];
-};
-
-/**
- * An invitation to an org, as its admins or its invitee see it. Which user it is addressed
- * to never leaves the store: an org's admins must not learn whether a user exists.
- */
-struct gh_invitation {
-    char id[GH_UUID_LEN + 1];
-    char org_id[GH_UUID_LEN + 1];
-    char org_name[129]; /* the invitee's view only ("" in the org's) */
-    char role_name[65];
-    char invited_by[65]; /* the inviter's username, the invitee's view only ("": gone) */
-    int64_t created_at;
-    int64_t expires_at;
-};
-
-struct gh_refresh_token {
-    char id[GH_UUID_LEN + 1];
-    unsigned char hash[GH_HASH_LEN]; /* SHA-256 of the token; the token is never stored */
-    char user_id[GH_UUID_LEN + 1];
-    char family_id[GH_UUID_LEN + 1]; /* every token rotated from one login shares it */
-    char org_id[GH_UUID_LEN + 1];    /* the org the access tokens of this family carry */
-    int64_t created_at;
-    int64_t expires_at;
-};
-
-/** One audit record (API.md "Audit"); empty strings are stored as NULL. */
-struct gh_audit_event {
-    int64_t ts;
-    const char *action;        /* LOGIN, LOGIN_FAILED, ... */
-    const char *user_id;
-    const char *username;
-    const char *org_id;
-    const char *resource_type;
-    const char *resource_id;
-    const char *ip_address;
-    const char *user_agent;
-    const char *method;
-    const char *path;
-    int status;
-    const char *metadata_json; /* a JSON object as text, or NULL */
-};
-
-/** One stored audit record: its place in the chain and its hashes (audit/chain.h). */
-struct gh_audit_row {
-    int64_t seq;                          /* the record's id, 1, 2, ... never reused */
-    struct gh_audit_event ev;             /* strings valid during the visit only */
-    int hashed;                           /* 0: prev_hash or hash is missing or not 32 bytes */
-    unsigned char prev_hash[GH_HASH_LEN]; /* the previous record's hash */
-    unsigned char hash[GH_HASH_LEN];      /* SHA-256 of this record's canonical encoding */
-};
-
-/** A signed statement that the chain's record seq had hash at ts. */
-#define GH_AUDIT_SIG_LEN 64    /* Ed25519 */
-#define GH_AUDIT_KEY_ID_LEN 16 /* hex of the first 8 bytes of SHA-256(public key) */
-struct gh_audit_checkpoint {
-    int64_t seq;
-    unsigned char hash[GH_HASH_LEN];
-    int64_t ts;
-    unsigned char signature[GH_AUDIT_SIG_LEN];
-    char key_id[GH_AUDIT_KEY_ID_LEN + 1];
-};
-
-/** The end of the chain, as audit_append and audit_head see it. */
-struct gh_audit_head {
-    int64_t start;                   /* records up to start predate the chain (legacy) */
-    int64_t seq;                     /* the newest record (start when none) */
-    unsigned char hash[GH_HASH_LEN]; /* its hash (zeros when none) */
-    int64_t checkpoint_seq;          /* the newest checkpoint (0: none) */
-    int64_t checkpoint_ts;
-};
-
-/** What audit_list selects; NULL strings and 0 times do not filter. */
-struct gh_audit_filter {
-    const char *user_id;
-    const char *action;
-    const char *resource_type;
-    const char *resource_id;
-    const char *org_id;
-    int64_t since, until; /* inclusive unix seconds, when has_since / has_until */
-    int has_since, has_until;
-};
-
-/** An API key as stored: never the key, only its keyed hash and display prefix. */
-#define GH_APIKEY_PREFIX_LEN 11 /* "ak_" + 8 characters */
-struct gh_api_key {
-    char id[GH_UUID_LEN + 1];
-    unsigned char hash[GH_HASH_LEN]; /* HMAC-SHA256(pepper, key) */
-    char prefix[GH_APIKEY_PREFIX_LEN + 1];
-    char user_id[GH_UUID_LEN + 1];
-    char org_id[GH_UUID_LEN + 1]; /* the org the key acts in */
-    char name[257];               /* 1-64 characters of UTF-8 */
-    int has_scopes;               /* 0: the owner's permissions at each use */
-    char scopes[2048];            /* permissions joined with ' ' */
-    char allowed_ips[1024];       /* CIDRs joined with ',', "" = any address */
-    int64_t expires_at;           /* 0 = never */
-    int64_t created_at;
-    int64_t last_used_at;         /* 0 = never */
-    char last_used_ip[64];
-    int64_t revoked_at;           /* 0 = live */
-};
-
-/** One coalesced use of an API key, for apikey_touch. */
-struct gh_api_key_use {
-    char id[GH_UUID_LEN + 1];
-    int64_t at;
-    char ip[64];
-};
 
 struct gh_store;
 
@@ -182,9 +29,26 @@ typedef int (*gh_name_visit_fn)(void *arg, const char *name);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
+/**
+ * The audit chain's record hash (audit/chain.h gh_audit_hash): out = the hash of record seq
+ * ev chained after prev. The store calls it inside audit_append's transaction, where the
+ * chain's end is known; the encoding belongs to the audit module, not to a backend.
+ */
+typedef void (*gh_audit_hash_fn)(int64_t seq, const struct gh_audit_event *ev,
+                                 const unsigned char prev[GH_HASH_LEN],
+                                 unsigned char out[GH_HASH_LEN]);
 
+/*
+ * The ops of a backend, grouped by domain. Callers use the gh_store_* wrappers below, never
+ * the table. The ops hold data rules (uniqueness, references, the revocation feed) and no
+ * business rule: who may be removed, what an org's deletion revokes, the last admin of an
+ * org are decided by the services (authz/rbac.c, authn/service.c), inside a transaction
+ * (tx_begin) where the check and the write must not be separated.
+ */
 struct gh_store_ops {
     const char *name; /* "sqlite" */
+
+    /* ---- core ---- */
 
     /* Opens (creating if needed) and applies pending migrations. dsn: a file path for
      * sqlite. busy_timeout_ms bounds waits for locks. */
@@ -194,15 +58,42 @@ struct gh_store_ops {
      * error (disk full, read-only, I/O) in the last 10 s: readiness reflects that writes
      * fail, without writing on every probe. */
     gh_err (*ping)(struct gh_store *st);
+    /*
+     * Starts a transaction on one connection of st and gives it as *tx: a store every op
+     * accepts, whose ops all run in that transaction (ops that are atomic on their own
+     * join it rather than nest). The write lock is taken at the start (SQLite: BEGIN
+     * IMMEDIATE; PostgreSQL: the rows' locks), so two transactions that read then write
+     * serialise: a check made in one holds until its tx_end. The holder calls tx_end
+     * exactly once and makes no call on st meanwhile (the pool is not reentrant).
+     * GH_ERR_BUSY no connection or lock within the busy timeout.
+     */
+    gh_err (*tx_begin)(struct gh_store *st, struct gh_store **tx);
+    /* Commits tx when err is GH_OK, else rolls it back (an op that failed inside may have
+     * left part of its effect: only the rollback undoes it); frees tx. Returns err, or
+     * the commit's own failure. */
+    gh_err (*tx_end)(struct gh_store *tx, gh_err err);
 
-    /* users. Unique username / email (case-insensitive) violations -> GH_ERR_CONFLICT. */
-    gh_err (*user_create)(struct gh_store *st, const struct gh_user *u);
+    /* ---- users ---- */
+
+    /* Unique username / email (case-insensitive) violations -> GH_ERR_CONFLICT.
+     * password_hash: the PHC / crypt(3) string (GH_ERR_TOO_LARGE past GH_PASSWORD_HASH_LEN). */
+    gh_err (*user_create)(struct gh_store *st, const struct gh_user *u, const char *password_hash);
+    /* The display reads: never the password hash. */
     gh_err (*user_get)(struct gh_store *st, const char *id, struct gh_user *out);
     /* login is a username or an email, matched without regard to case. */
     gh_err (*user_find_login)(struct gh_store *st, const char *login, struct gh_user *out);
+    /* The credential check's read: user id's password hash. GH_ERR_NOT_FOUND unknown id. */
+    gh_err (*user_get_credentials)(struct gh_store *st, const char *id, struct gh_credentials *out);
     gh_err (*user_list)(struct gh_store *st, size_t limit, size_t offset, gh_user_visit_fn fn,
                         void *arg);
+    /* The users who are members of org_id, like user_list. */
+    gh_err (*user_list_org)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                            gh_user_visit_fn fn, void *arg);
     gh_err (*user_count)(struct gh_store *st, int64_t *out);
+    /* Writes full_name, email, disabled and superadmin of u (by u->id); when revoke, also
+     * what user_revoke_all does, else appends the user to the revocation feed.
+     * GH_ERR_CONFLICT email taken, GH_ERR_NOT_FOUND unknown id. */
+    gh_err (*user_update)(struct gh_store *st, const struct gh_user *u, int revoke, int64_t now);
     /* Replaces the hash; when bump_epoch, also increments token_epoch and revokes every
      * refresh token of the user, in one transaction; *new_epoch gets the user's epoch
      * (unchanged when !bump_epoch). GH_ERR_NOT_FOUND unknown id. */
@@ -212,38 +103,43 @@ struct gh_store_ops {
     gh_err (*user_set_disabled)(struct gh_store *st, const char *id, int disabled, int64_t now,
                                 int64_t *new_epoch);
     /* Increments token_epoch and revokes every refresh token (logout-all). */
-    gh_err (*user_revoke_all)(struct gh_store *st, const char *id, int64_t now,
-                              int64_t *new_epoch);
+    gh_err (*user_revoke_all)(struct gh_store *st, const char *id, int64_t now, int64_t *new_epoch);
+    /* GH_ERR_NOT_FOUND when user_id is not a member of org_id. */
+    gh_err (*user_set_primary_org)(struct gh_store *st, const char *user_id, const char *org_id);
+    /* Users whose primary org is org_id (only user_id when not NULL) get their oldest other
+     * membership's org as primary (none: no primary org). */
+    gh_err (*user_primary_reassign)(struct gh_store *st, const char *org_id, const char *user_id);
+    /* Deletes the user row and the rows that cannot outlive it (tokens, keys, memberships)
+     * and appends the user to the revocation feed, in one transaction. GH_ERR_NOT_FOUND. */
+    gh_err (*user_delete)(struct gh_store *st, const char *id, int64_t now);
 
-    /* orgs and memberships (the minimum the foundation needs; RBAC extends it). */
+    /* ---- orgs ---- */
+
+    /* The org and its system roles "admin" and "member" with these permissions, atomically. */
     gh_err (*org_create)(struct gh_store *st, const struct gh_org *org,
                          const char *admin_permissions, const char *member_permissions);
-    gh_err (*org_find_name)(struct gh_store *st, const char *name, struct gh_org *out);
-    /* Adds user to org with the org's system role role_name ("admin" or "member"). */
-    gh_err (*member_add)(struct gh_store *st, const char *org_id, const char *user_id,
-                         const char *role_name, int64_t now);
-    gh_err (*member_get)(struct gh_store *st, const char *org_id, const char *user_id,
-                         struct gh_membership *out);
-    /* Fills up to max memberships of user, ordered by org name; *n gets the count. */
-    gh_err (*member_list_user)(struct gh_store *st, const char *user_id,
-                               struct gh_membership *out, size_t max, size_t *n);
-
-    /*
-     * RBAC. Every op on an org-owned row takes the org id and matches it in SQL, so a row
-     * of another org is GH_ERR_NOT_FOUND. Every change that alters what a user may do
-     * appends the user to the revocation feed in the same transaction and tells affected
-     * (which may be NULL) about the user, so callers drop cached views at once.
-     */
     gh_err (*org_get)(struct gh_store *st, const char *id, struct gh_org *out);
+    gh_err (*org_find_name)(struct gh_store *st, const char *name, struct gh_org *out);
     /* The orgs of user_id (NULL: every org), by name. */
     gh_err (*org_list)(struct gh_store *st, const char *user_id, size_t limit, size_t offset,
                        gh_org_visit_fn fn, void *arg);
     /* GH_ERR_CONFLICT for a name taken (without regard to case). */
     gh_err (*org_rename)(struct gh_store *st, const char *id, const char *name);
-    /* Deletes the org, its roles, memberships and API keys, revokes the refresh tokens
-     * scoped to it and moves members whose primary org it was to another of theirs. */
+    /* Deletes the org row and the rows that cannot outlive it (its roles, memberships,
+     * invitations and API keys), appending its members to the revocation feed and telling
+     * affected (may be NULL) about each, in one transaction. What else the deletion
+     * revokes is the caller's to do (refresh_revoke_org, user_primary_reassign).
+     * GH_ERR_NOT_FOUND. */
     gh_err (*org_delete)(struct gh_store *st, const char *id, int64_t now, gh_affected_fn affected,
                          void *arg);
+
+    /*
+     * ---- roles and memberships ----
+     * Every op on an org-owned row takes the org id and matches it in the backend, so a row
+     * of another org is GH_ERR_NOT_FOUND. Every change that alters what a user may do
+     * appends the user to the revocation feed in the same transaction and tells affected
+     * (which may be NULL) about the user, so callers drop cached views at once.
+     */
     gh_err (*role_list)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
                         gh_role_visit_fn fn, void *arg);
     gh_err (*role_get)(struct gh_store *st, const char *org_id, const char *role_id,
@@ -255,33 +151,32 @@ struct gh_store_ops {
     gh_err (*role_update)(struct gh_store *st, const char *org_id, const char *role_id,
                           const char *name, const char *permissions, int64_t now,
                           gh_affected_fn affected, void *arg);
-    /* GH_ERR_CONFLICT while members hold the role. */
+    /* GH_ERR_CONFLICT while members hold the role (they refer to it). */
     gh_err (*role_delete)(struct gh_store *st, const char *org_id, const char *role_id);
+    /* Adds user to org with the org's system role role_name ("admin" or "member"). */
+    gh_err (*member_add)(struct gh_store *st, const char *org_id, const char *user_id,
+                         const char *role_name, int64_t now);
+    gh_err (*member_get)(struct gh_store *st, const char *org_id, const char *user_id,
+                         struct gh_membership *out);
+    /* Fills up to max memberships of user, ordered by org name; *n gets the count. */
+    gh_err (*member_list_user)(struct gh_store *st, const char *user_id, struct gh_membership *out,
+                               size_t max, size_t *n);
     /* The org's members by username. */
-    gh_err (*member_list_org)(struct gh_store *st, const char *org_id, size_t limit,
-                              size_t offset, gh_member_visit_fn fn, void *arg);
-    /* GH_ERR_NOT_FOUND not a member; GH_ERR_INVALID no such role in the org;
-     * GH_ERR_CONFLICT when it would leave the org without an admin. */
+    gh_err (*member_list_org)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                              gh_member_visit_fn fn, void *arg);
+    /* *n: how many members of org_id hold its system role "admin". */
+    gh_err (*member_count_admins)(struct gh_store *st, const char *org_id, int64_t *n);
+    /* Gives the member the org's role role_name. GH_ERR_NOT_FOUND not a member;
+     * GH_ERR_INVALID no such role in the org. */
     gh_err (*member_set_role)(struct gh_store *st, const char *org_id, const char *user_id,
                               const char *role_name, int64_t now);
-    /* Also revokes the user's refresh tokens and API keys scoped to the org and moves a
-     * primary org away from it. GH_ERR_NOT_FOUND, GH_ERR_CONFLICT (last admin). */
+    /* Deletes the membership. GH_ERR_NOT_FOUND not a member. What it granted (tokens and
+     * keys scoped to the org, the primary org) is the caller's to revoke. */
     gh_err (*member_remove)(struct gh_store *st, const char *org_id, const char *user_id,
                             int64_t now);
-    /* GH_ERR_NOT_FOUND when user_id is not a member of org_id. */
-    gh_err (*user_set_primary_org)(struct gh_store *st, const char *user_id, const char *org_id);
-    /* The users who are members of org_id, like user_list. */
-    gh_err (*user_list_org)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
-                            gh_user_visit_fn fn, void *arg);
-    /* Writes full_name, email, disabled and superadmin of u (by u->id); when revoke, also
-     * what user_revoke_all does. GH_ERR_CONFLICT email taken. */
-    gh_err (*user_update)(struct gh_store *st, const struct gh_user *u, int revoke, int64_t now);
-    /* Deletes the user with every token, key and membership. GH_ERR_CONFLICT when the user
-     * is the only admin of an org. */
-    gh_err (*user_delete)(struct gh_store *st, const char *id, int64_t now);
 
     /*
-     * Invitations to an org (pending -> accepted | declined | revoked). A pending one past
+     * ---- invitations ---- (pending -> accepted | declined | revoked). A pending one past
      * its expires_at is dead: it is listed nowhere and can only be revoked.
      *
      * invitation_create stores inv (its id, org_id, role_name, created_at and expires_at;
@@ -322,16 +217,17 @@ struct gh_store_ops {
     /* Deletes the invitations answered, revoked or expired before cutoff; *n how many. */
     gh_err (*invitation_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
 
-    /* Permissions declared through the API. GH_ERR_CONFLICT when already declared. */
+    /* ---- permissions declared through the API ---- GH_ERR_CONFLICT already declared. */
     gh_err (*perm_add)(struct gh_store *st, const char *name, int64_t now);
     gh_err (*perm_list)(struct gh_store *st, gh_name_visit_fn fn, void *arg);
 
-    /* refresh tokens */
+    /* ---- refresh tokens ---- */
+
     /* The record of a live token (not spent, revoked or past expires_at at now), without
      * changing it: a peek before a refresh that switches org. GH_ERR_NOT_FOUND for an
      * unknown or dead token (the rotation then refuses it, detecting reuse). */
-    gh_err (*refresh_get)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
-                          int64_t now, struct gh_refresh_token *out);
+    gh_err (*refresh_get)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN], int64_t now,
+                          struct gh_refresh_token *out);
     gh_err (*refresh_insert)(struct gh_store *st, const struct gh_refresh_token *t);
     /*
      * Spends the token with hash old_hash and inserts next, atomically: exactly one of
@@ -350,21 +246,16 @@ struct gh_store_ops {
     /* Revokes one token by hash; GH_ERR_NOT_FOUND if unknown. *out gets the record. */
     gh_err (*refresh_revoke)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
                              int64_t now, struct gh_refresh_token *out);
+    /* Revokes the live tokens scoped to org_id (only user_id's when not NULL). */
+    gh_err (*refresh_revoke_org)(struct gh_store *st, const char *org_id, const char *user_id,
+                                 int64_t now);
     /* Deletes tokens expired before cutoff; *n gets the count. */
     gh_err (*refresh_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
 
-    /*
-     * The revocation feed: every epoch increment above also appends (seq, user_id).
-     * Calls fn for each entry with seq > after, in order (at most 1000 per call), and sets
-     * *last to the highest seq seen (or the current highest when after < 0, without
-     * calling fn). Entries older than purge_before are deleted.
-     */
-    gh_err (*revocation_feed)(struct gh_store *st, int64_t after, int64_t purge_before,
-                              void (*fn)(void *arg, const char *user_id), void *arg,
-                              int64_t *last);
+    /* ---- API keys ---- */
 
-    /* API keys. create: GH_ERR_CONFLICT when the user has a live key of that name,
-     * GH_ERR_NOT_FOUND for an unknown user or org. */
+    /* GH_ERR_CONFLICT when the user has a live key of that name, GH_ERR_NOT_FOUND for an
+     * unknown user or org. */
     gh_err (*apikey_create)(struct gh_store *st, const struct gh_api_key *key);
     gh_err (*apikey_find_hash)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
                                struct gh_api_key *out);
@@ -376,20 +267,33 @@ struct gh_store_ops {
      * to the revocation feed, in one transaction; *n gets how many keys were revoked now.
      * GH_ERR_NOT_FOUND when id is not a key of that user (revoking a revoked key is GH_OK).
      */
-    gh_err (*apikey_revoke)(struct gh_store *st, const char *user_id, const char *id,
-                            int64_t now, int64_t *n);
+    gh_err (*apikey_revoke)(struct gh_store *st, const char *user_id, const char *id, int64_t now,
+                            int64_t *n);
+    /* Revokes user_id's live keys that act in org_id (no feed entry: the caller's change
+     * that made them go appends it). */
+    gh_err (*apikey_revoke_org)(struct gh_store *st, const char *org_id, const char *user_id,
+                                int64_t now);
     /* Records last uses (one transaction); unknown ids are skipped. */
     gh_err (*apikey_touch)(struct gh_store *st, const struct gh_api_key_use *uses, size_t n);
 
     /*
-     * The audit chain (audit/chain.h). audit_append appends n records in one transaction
-     * that holds the database's write lock from the start (so that processes and
-     * threads appending at once serialise): each gets the next sequence number, the
-     * hash of the record before it and its own hash. *head gets the chain's end after
-     * the append. Nothing is written on failure.
+     * ---- the revocation feed ---- every epoch increment and access change above also
+     * appends (seq, user_id). Calls fn for each entry with seq > after, in order (at most
+     * 1000 per call), and sets *last to the highest seq seen (or the current highest when
+     * after < 0, without calling fn). Entries older than purge_before are deleted.
+     */
+    gh_err (*revocation_feed)(struct gh_store *st, int64_t after, int64_t purge_before,
+                              void (*fn)(void *arg, const char *user_id), void *arg, int64_t *last);
+
+    /*
+     * ---- the audit chain ---- (audit/chain.h). audit_append appends n records in one
+     * transaction that holds the database's write lock from the start (so that processes
+     * and threads appending at once serialise): each gets the next sequence number, the
+     * hash of the record before it and its own hash, computed by hash. *head gets the
+     * chain's end after the append. Nothing is written on failure.
      */
     gh_err (*audit_append)(struct gh_store *st, const struct gh_audit_event *evs, size_t n,
-                           struct gh_audit_head *head);
+                           gh_audit_hash_fn hash, struct gh_audit_head *head);
     gh_err (*audit_head)(struct gh_store *st, struct gh_audit_head *out);
     /* Records matching f, newest first. */
     gh_err (*audit_list)(struct gh_store *st, const struct gh_audit_filter *f, size_t limit,
@@ -405,12 +309,445 @@ struct gh_store_ops {
     gh_err (*audit_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
 };
 
-/** A store: a backend's ops and its state. */
+/** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
 struct gh_store_handle {
     const struct gh_store_ops *ops;
     struct gh_store *st;
 };
 
 extern const struct gh_store_ops gh_store_sqlite_ops;
+
+/**
+ * The backend named name ("sqlite"), or NULL when there is none by that name. The one
+ * registry of backends (store.c); storage.backend names one.
+ */
+const struct gh_store_ops *gh_store_backend(const char *name) GH_NONNULL(1);
+
+/**
+ * Opens the backend named backend on dsn (sqlite: the database file) into *out.
+ * GH_ERR_INVALID no backend by that name (nothing is opened); otherwise the backend's open.
+ * *out is written on GH_OK only; gh_store_close releases it.
+ */
+gh_err gh_store_open(const char *backend, const char *dsn, unsigned busy_timeout_ms,
+                     struct gh_store_handle *out) GH_WUR GH_NONNULL(1, 2, 4);
+
+/** Closes what gh_store_open opened and clears h; h NULL or closed is a no-op. */
+void gh_store_close(struct gh_store_handle *h);
+
+/*
+ * The wrappers: one per op, gh_store_<op>(h, ...) calls h->ops-><op>(h->st, ...), as
+ * Redis's connWrite() wraps its ConnectionType. The op's contract above is theirs.
+ */
+/** Starts a transaction on h (tx_begin): on GH_OK *tx is a handle every wrapper takes,
+ * until gh_store_tx_end (tx->st is NULL on failure: nothing to end). */
+static inline gh_err gh_store_tx_begin(const struct gh_store_handle *h, struct gh_store_handle *tx)
+{
+    struct gh_store *t = NULL;
+    gh_err err = h->ops->tx_begin(h->st, &t);
+    tx->ops = h->ops;
+    tx->st = err == GH_OK ? t : NULL;
+    return err;
+}
+
+/** Commits tx when err is GH_OK, else rolls back (tx_end); tx is spent. */
+static inline gh_err gh_store_tx_end(struct gh_store_handle *tx, gh_err err)
+{
+    err = tx->ops->tx_end(tx->st, err);
+    tx->st = NULL;
+    return err;
+}
+
+static inline gh_err gh_store_ping(const struct gh_store_handle *h)
+{
+    return h->ops->ping(h->st);
+}
+
+static inline gh_err gh_store_user_create(const struct gh_store_handle *h, const struct gh_user *u,
+                                          const char *password_hash)
+{
+    return h->ops->user_create(h->st, u, password_hash);
+}
+
+static inline gh_err gh_store_user_get(const struct gh_store_handle *h, const char *id,
+                                       struct gh_user *out)
+{
+    return h->ops->user_get(h->st, id, out);
+}
+
+static inline gh_err gh_store_user_find_login(const struct gh_store_handle *h, const char *login,
+                                              struct gh_user *out)
+{
+    return h->ops->user_find_login(h->st, login, out);
+}
+
+static inline gh_err gh_store_user_get_credentials(const struct gh_store_handle *h, const char *id,
+                                                   struct gh_credentials *out)
+{
+    return h->ops->user_get_credentials(h->st, id, out);
+}
+
+static inline gh_err gh_store_user_list(const struct gh_store_handle *h, size_t limit,
+                                        size_t offset, gh_user_visit_fn fn, void *arg)
+{
+    return h->ops->user_list(h->st, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_user_list_org(const struct gh_store_handle *h, const char *org_id,
+                                            size_t limit, size_t offset, gh_user_visit_fn fn,
+                                            void *arg)
+{
+    return h->ops->user_list_org(h->st, org_id, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_user_count(const struct gh_store_handle *h, int64_t *out)
+{
+    return h->ops->user_count(h->st, out);
+}
+
+static inline gh_err gh_store_user_update(const struct gh_store_handle *h, const struct gh_user *u,
+                                          int revoke, int64_t now)
+{
+    return h->ops->user_update(h->st, u, revoke, now);
+}
+
+static inline gh_err gh_store_user_set_password(const struct gh_store_handle *h, const char *id,
+                                                const char *hash, int bump_epoch, int64_t now,
+                                                int64_t *new_epoch)
+{
+    return h->ops->user_set_password(h->st, id, hash, bump_epoch, now, new_epoch);
+}
+
+static inline gh_err gh_store_user_set_disabled(const struct gh_store_handle *h, const char *id,
+                                                int disabled, int64_t now, int64_t *new_epoch)
+{
+    return h->ops->user_set_disabled(h->st, id, disabled, now, new_epoch);
+}
+
+static inline gh_err gh_store_user_revoke_all(const struct gh_store_handle *h, const char *id,
+                                              int64_t now, int64_t *new_epoch)
+{
+    return h->ops->user_revoke_all(h->st, id, now, new_epoch);
+}
+
+static inline gh_err gh_store_user_set_primary_org(const struct gh_store_handle *h,
+                                                   const char *user_id, const char *org_id)
+{
+    return h->ops->user_set_primary_org(h->st, user_id, org_id);
+}
+
+static inline gh_err gh_store_user_primary_reassign(const struct gh_store_handle *h,
+                                                    const char *org_id, const char *user_id)
+{
+    return h->ops->user_primary_reassign(h->st, org_id, user_id);
+}
+
+static inline gh_err gh_store_user_delete(const struct gh_store_handle *h, const char *id,
+                                          int64_t now)
+{
+    return h->ops->user_delete(h->st, id, now);
+}
+
+static inline gh_err gh_store_org_create(const struct gh_store_handle *h, const struct gh_org *org,
+                                         const char *admin_permissions,
+                                         const char *member_permissions)
+{
+    return h->ops->org_create(h->st, org, admin_permissions, member_permissions);
+}
+
+static inline gh_err gh_store_org_get(const struct gh_store_handle *h, const char *id,
+                                      struct gh_org *out)
+{
+    return h->ops->org_get(h->st, id, out);
+}
+
+static inline gh_err gh_store_org_find_name(const struct gh_store_handle *h, const char *name,
+                                            struct gh_org *out)
+{
+    return h->ops->org_find_name(h->st, name, out);
+}
+
+static inline gh_err gh_store_org_list(const struct gh_store_handle *h, const char *user_id,
+                                       size_t limit, size_t offset, gh_org_visit_fn fn, void *arg)
+{
+    return h->ops->org_list(h->st, user_id, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_org_rename(const struct gh_store_handle *h, const char *id,
+                                         const char *name)
+{
+    return h->ops->org_rename(h->st, id, name);
+}
+
+static inline gh_err gh_store_org_delete(const struct gh_store_handle *h, const char *id,
+                                         int64_t now, gh_affected_fn affected, void *arg)
+{
+    return h->ops->org_delete(h->st, id, now, affected, arg);
+}
+
+static inline gh_err gh_store_role_list(const struct gh_store_handle *h, const char *org_id,
+                                        size_t limit, size_t offset, gh_role_visit_fn fn, void *arg)
+{
+    return h->ops->role_list(h->st, org_id, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_role_get(const struct gh_store_handle *h, const char *org_id,
+                                       const char *role_id, struct gh_role *out)
+{
+    return h->ops->role_get(h->st, org_id, role_id, out);
+}
+
+static inline gh_err gh_store_role_create(const struct gh_store_handle *h,
+                                          const struct gh_role *role)
+{
+    return h->ops->role_create(h->st, role);
+}
+
+static inline gh_err gh_store_role_update(const struct gh_store_handle *h, const char *org_id,
+                                          const char *role_id, const char *name,
+                                          const char *permissions, int64_t now,
+                                          gh_affected_fn affected, void *arg)
+{
+    return h->ops->role_update(h->st, org_id, role_id, name, permissions, now, affected, arg);
+}
+
+static inline gh_err gh_store_role_delete(const struct gh_store_handle *h, const char *org_id,
+                                          const char *role_id)
+{
+    return h->ops->role_delete(h->st, org_id, role_id);
+}
+
+static inline gh_err gh_store_member_add(const struct gh_store_handle *h, const char *org_id,
+                                         const char *user_id, const char *role_name, int64_t now)
+{
+    return h->ops->member_add(h->st, org_id, user_id, role_name, now);
+}
+
+static inline gh_err gh_store_member_get(const struct gh_store_handle *h, const char *org_id,
+                                         const char *user_id, struct gh_membership *out)
+{
+    return h->ops->member_get(h->st, org_id, user_id, out);
+}
+
+static inline gh_err gh_store_member_list_user(const struct gh_store_handle *h, const char *user_id,
+                                               struct gh_membership *out, size_t max, size_t *n)
+{
+    return h->ops->member_list_user(h->st, user_id, out, max, n);
+}
+
+static inline gh_err gh_store_member_list_org(const struct gh_store_handle *h, const char *org_id,
+                                              size_t limit, size_t offset, gh_member_visit_fn fn,
+                                              void *arg)
+{
+    return h->ops->member_list_org(h->st, org_id, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_member_count_admins(const struct gh_store_handle *h,
+                                                  const char *org_id, int64_t *n)
+{
+    return h->ops->member_count_admins(h->st, org_id, n);
+}
+
+static inline gh_err gh_store_member_set_role(const struct gh_store_handle *h, const char *org_id,
+                                              const char *user_id, const char *role_name,
+                                              int64_t now)
+{
+    return h->ops->member_set_role(h->st, org_id, user_id, role_name, now);
+}
+
+static inline gh_err gh_store_member_remove(const struct gh_store_handle *h, const char *org_id,
+                                            const char *user_id, int64_t now)
+{
+    return h->ops->member_remove(h->st, org_id, user_id, now);
+}
+
+static inline gh_err gh_store_invitation_create(const struct gh_store_handle *h,
+                                                const struct gh_invitation *inv,
+                                                const char *user_id, const char *invited_by)
+{
+    return h->ops->invitation_create(h->st, inv, user_id, invited_by);
+}
+
+static inline gh_err gh_store_invitation_list_org(const struct gh_store_handle *h,
+                                                  const char *org_id, int64_t now, size_t limit,
+                                                  size_t offset, gh_invitation_visit_fn fn,
+                                                  void *arg)
+{
+    return h->ops->invitation_list_org(h->st, org_id, now, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_invitation_list_user(const struct gh_store_handle *h,
+                                                   const char *user_id, int64_t now, size_t limit,
+                                                   size_t offset, gh_invitation_visit_fn fn,
+                                                   void *arg)
+{
+    return h->ops->invitation_list_user(h->st, user_id, now, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_invitation_accept(const struct gh_store_handle *h,
+                                                const char *user_id, const char *id, int64_t now,
+                                                struct gh_invitation *out)
+{
+    return h->ops->invitation_accept(h->st, user_id, id, now, out);
+}
+
+static inline gh_err gh_store_invitation_decline(const struct gh_store_handle *h,
+                                                 const char *user_id, const char *id, int64_t now)
+{
+    return h->ops->invitation_decline(h->st, user_id, id, now);
+}
+
+static inline gh_err gh_store_invitation_revoke(const struct gh_store_handle *h, const char *org_id,
+                                                const char *id, int64_t now)
+{
+    return h->ops->invitation_revoke(h->st, org_id, id, now);
+}
+
+static inline gh_err gh_store_invitation_purge(const struct gh_store_handle *h, int64_t cutoff,
+                                               int64_t *n)
+{
+    return h->ops->invitation_purge(h->st, cutoff, n);
+}
+
+static inline gh_err gh_store_perm_add(const struct gh_store_handle *h, const char *name,
+                                       int64_t now)
+{
+    return h->ops->perm_add(h->st, name, now);
+}
+
+static inline gh_err gh_store_perm_list(const struct gh_store_handle *h, gh_name_visit_fn fn,
+                                        void *arg)
+{
+    return h->ops->perm_list(h->st, fn, arg);
+}
+
+static inline gh_err gh_store_refresh_get(const struct gh_store_handle *h,
+                                          const unsigned char hash[GH_HASH_LEN], int64_t now,
+                                          struct gh_refresh_token *out)
+{
+    return h->ops->refresh_get(h->st, hash, now, out);
+}
+
+static inline gh_err gh_store_refresh_insert(const struct gh_store_handle *h,
+                                             const struct gh_refresh_token *t)
+{
+    return h->ops->refresh_insert(h->st, t);
+}
+
+static inline gh_err gh_store_refresh_rotate(const struct gh_store_handle *h,
+                                             const unsigned char old_hash[GH_HASH_LEN],
+                                             struct gh_refresh_token *next, int64_t now,
+                                             struct gh_refresh_token *spent)
+{
+    return h->ops->refresh_rotate(h->st, old_hash, next, now, spent);
+}
+
+static inline gh_err gh_store_refresh_revoke(const struct gh_store_handle *h,
+                                             const unsigned char hash[GH_HASH_LEN], int64_t now,
+                                             struct gh_refresh_token *out)
+{
+    return h->ops->refresh_revoke(h->st, hash, now, out);
+}
+
+static inline gh_err gh_store_refresh_revoke_org(const struct gh_store_handle *h,
+                                                 const char *org_id, const char *user_id,
+                                                 int64_t now)
+{
+    return h->ops->refresh_revoke_org(h->st, org_id, user_id, now);
+}
+
+static inline gh_err gh_store_refresh_purge(const struct gh_store_handle *h, int64_t cutoff,
+                                            int64_t *n)
+{
+    return h->ops->refresh_purge(h->st, cutoff, n);
+}
+
+static inline gh_err gh_store_apikey_create(const struct gh_store_handle *h,
+                                            const struct gh_api_key *key)
+{
+    return h->ops->apikey_create(h->st, key);
+}
+
+static inline gh_err gh_store_apikey_find_hash(const struct gh_store_handle *h,
+                                               const unsigned char hash[GH_HASH_LEN],
+                                               struct gh_api_key *out)
+{
+    return h->ops->apikey_find_hash(h->st, hash, out);
+}
+
+static inline gh_err gh_store_apikey_list_user(const struct gh_store_handle *h, const char *user_id,
+                                               size_t limit, size_t offset, gh_api_key_visit_fn fn,
+                                               void *arg)
+{
+    return h->ops->apikey_list_user(h->st, user_id, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_apikey_revoke(const struct gh_store_handle *h, const char *user_id,
+                                            const char *id, int64_t now, int64_t *n)
+{
+    return h->ops->apikey_revoke(h->st, user_id, id, now, n);
+}
+
+static inline gh_err gh_store_apikey_revoke_org(const struct gh_store_handle *h, const char *org_id,
+                                                const char *user_id, int64_t now)
+{
+    return h->ops->apikey_revoke_org(h->st, org_id, user_id, now);
+}
+
+static inline gh_err gh_store_apikey_touch(const struct gh_store_handle *h,
+                                           const struct gh_api_key_use *uses, size_t n)
+{
+    return h->ops->apikey_touch(h->st, uses, n);
+}
+
+static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, int64_t after,
+                                              int64_t purge_before,
+                                              void (*fn)(void *arg, const char *user_id), void *arg,
+                                              int64_t *last)
+{
+    return h->ops->revocation_feed(h->st, after, purge_before, fn, arg, last);
+}
+
+static inline gh_err gh_store_audit_append(const struct gh_store_handle *h,
+                                           const struct gh_audit_event *evs, size_t n,
+                                           gh_audit_hash_fn hash, struct gh_audit_head *head)
+{
+    return h->ops->audit_append(h->st, evs, n, hash, head);
+}
+
+static inline gh_err gh_store_audit_head(const struct gh_store_handle *h, struct gh_audit_head *out)
+{
+    return h->ops->audit_head(h->st, out);
+}
+
+static inline gh_err gh_store_audit_list(const struct gh_store_handle *h,
+                                         const struct gh_audit_filter *f, size_t limit,
+                                         size_t offset, gh_audit_visit_fn fn, void *arg)
+{
+    return h->ops->audit_list(h->st, f, limit, offset, fn, arg);
+}
+
+static inline gh_err gh_store_audit_scan(const struct gh_store_handle *h, int64_t after,
+                                         gh_audit_visit_fn fn, void *arg)
+{
+    return h->ops->audit_scan(h->st, after, fn, arg);
+}
+
+static inline gh_err gh_store_checkpoint_add(const struct gh_store_handle *h,
+                                             const struct gh_audit_checkpoint *cp)
+{
+    return h->ops->checkpoint_add(h->st, cp);
+}
+
+static inline gh_err gh_store_checkpoint_list(const struct gh_store_handle *h,
+                                              gh_checkpoint_visit_fn fn, void *arg)
+{
+    return h->ops->checkpoint_list(h->st, fn, arg);
+}
+
+static inline gh_err gh_store_audit_purge(const struct gh_store_handle *h, int64_t cutoff,
+                                          int64_t *n)
+{
+    return h->ops->audit_purge(h->st, cutoff, n);
+}
 
 #endif

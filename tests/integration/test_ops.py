@@ -186,6 +186,19 @@ def test_env_bad_bool(tmp_path):
     assert "GATEHOUSE_AUTH_REGISTRATION" in msg, msg
 
 
+def test_storage_backend_unknown(tmp_path):
+    # A well-formed configuration naming a backend this build does not have: the start
+    # stops before anything listens, naming the key.
+    e = clean_environ()
+    e.update(BASE_ENV)
+    e["GATEHOUSE_STORAGE_BACKEND"] = "postgres"
+    p = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:1", "--data-dir",
+                        str(tmp_path / "data")], capture_output=True, text=True, env=e,
+                       timeout=20)
+    assert p.returncode != 0, (p.stdout, p.stderr)
+    assert "storage.backend" in p.stderr and "postgres" in p.stderr, p.stderr
+
+
 def test_config_file_good(make_server, tmp_path):
     cf = tmp_path / "good.yaml"
     cf.write_text("auth:\n  algorithm: ES256\n  access_ttl: 5m\n"

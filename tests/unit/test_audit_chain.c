@@ -371,14 +371,14 @@ static void store_chains_appends_and_purges_behind_a_checkpoint(void **state)
                                     {.ts = 11, .action = "B"},
                                     {.ts = 12, .action = "C", .user_id = "u"}};
     struct gh_audit_head h;
-    assert_int_equal(ops->audit_append(st, evs, 2, &h), GH_OK);
+    assert_int_equal(ops->audit_append(st, evs, 2, gh_audit_hash, &h), GH_OK);
     assert_int_equal(h.seq, 2);
     struct gh_audit_checkpoint cp = {.seq = h.seq, .ts = 50};
     memcpy(cp.hash, h.hash, GH_HASH_LEN);
     gh_audit_checkpoint_sign(&cp, c.sk);
     assert_int_equal(ops->checkpoint_add(st, &cp), GH_OK);
     assert_int_equal(ops->checkpoint_add(st, &cp), GH_OK); /* again: ignored */
-    assert_int_equal(ops->audit_append(st, &evs[2], 1, &h), GH_OK);
+    assert_int_equal(ops->audit_append(st, &evs[2], 1, gh_audit_hash, &h), GH_OK);
     assert_int_equal(h.seq, 3);
     assert_int_equal(h.checkpoint_seq, 2);
     assert_int_equal(h.checkpoint_ts, 50);

@@ -108,6 +108,8 @@ static void defaults(void **state)
     assert_int_equal(c.hsts, 0);
     assert_int_equal(c.allow_core_dumps, 0);
     assert_string_equal(c.user, "");
+    assert_string_equal(c.storage_backend, "sqlite");
+    assert_string_equal(c.storage_dsn, "");
     assert_string_equal(c.data_dir, "./var");
     assert_string_equal(c.database, "");
     assert_int_equal(c.busy_timeout_ms, 5000);
@@ -169,6 +171,8 @@ static const char FULL[] = "# every key, none at its default\n"
                            "  allow_core_dumps: true\n"
                            "  user: gatehouse\n"
                            "storage:\n"
+                           "  backend: sqlite\n"
+                           "  dsn: 'host=db dbname=gh'\n"
                            "  data_dir: /srv/gh\n"
                            "  database: /db/gh.db\n"
                            "  busy_timeout: 2s\n"
@@ -224,6 +228,8 @@ static void full_file(void **state)
     assert_int_equal(c.hsts, 1);
     assert_int_equal(c.allow_core_dumps, 1);
     assert_string_equal(c.user, "gatehouse");
+    assert_string_equal(c.storage_backend, "sqlite");
+    assert_string_equal(c.storage_dsn, "host=db dbname=gh");
     assert_string_equal(c.data_dir, "/srv/gh");
     assert_string_equal(c.database, "/db/gh.db");
     assert_int_equal(c.busy_timeout_ms, 2000);

@@ -1,0 +1,174 @@
+#ifndef GH_STORE_RECORDS_H
+#define GH_STORE_RECORDS_H
+
+#include <stdint.h>
+
+/*
+ * The typed records of the store interface (store.h): what services read and write, the
+ * same for every backend. All times are unix seconds (UTC).
+ */
+
+#define GH_UUID_LEN 36
+#define GH_HASH_LEN 32 /* SHA-256 of a refresh token */
+
+struct gh_user {
+    char id[GH_UUID_LEN + 1];
+    char username[65];
+    char email[321];
+    char full_name[257];
+    char primary_org_id[GH_UUID_LEN + 1];
+    int disabled;
+    int superadmin;
+    int64_t token_epoch; /* bumped to revoke every access token of the user */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/**
+ * What the credential check reads, and only it: display reads (user_get, user_find_login,
+ * the lists) never select the password hash. The holder wipes it (sodium_memzero).
+ */
+#define GH_PASSWORD_HASH_LEN 256 /* PHC / crypt(3) string and its NUL */
+struct gh_credentials {
+    char user_id[GH_UUID_LEN + 1];
+    char password_hash[GH_PASSWORD_HASH_LEN]; /* never a password */
+};
+
+struct gh_org {
+    char id[GH_UUID_LEN + 1];
+    char name[129];
+    int64_t created_at;
+};
+
+/** A user's place in one org: the role's name and its permissions joined with ' '. */
+struct gh_membership {
+    char org_id[GH_UUID_LEN + 1];
+    char org_name[129];
+    char role_name[65];
+    char permissions[2048];
+};
+
+/** A role of one org; system roles ("admin", "member") are made with the org. */
+struct gh_role {
+    char id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1];
+    char name[65];
+    char permissions[2048]; /* joined with ' ' */
+    int system;
+};
+
+/** One member of an org, as the org's member list shows it. */
+struct gh_member {
+    char user_id[GH_UUID_LEN + 1];
+    char username[65];
+    char role_name[65];
+};
+
+/**
+ * An invitation to an org, as its admins or its invitee see it. Which user it is addressed
+ * to never leaves the store: an org's admins must not learn whether a user exists.
+ */
+struct gh_invitation {
+    char id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1];
+    char org_name[129]; /* the invitee's view only ("" in the org's) */
+    char role_name[65];
+    char invited_by[65]; /* the inviter's username, the invitee's view only ("": gone) */
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+struct gh_refresh_token {
+    char id[GH_UUID_LEN + 1];
+    unsigned char hash[GH_HASH_LEN]; /* SHA-256 of the token; the token is never stored */
+    char user_id[GH_UUID_LEN + 1];
+    char family_id[GH_UUID_LEN + 1]; /* every token rotated from one login shares it */
+    char org_id[GH_UUID_LEN + 1];    /* the org the access tokens of this family carry */
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+/** One audit record (API.md "Audit"); empty strings are stored as NULL. */
+struct gh_audit_event {
+    int64_t ts;
+    const char *action; /* LOGIN, LOGIN_FAILED, ... */
+    const char *user_id;
+    const char *username;
+    const char *org_id;
+    const char *resource_type;
+    const char *resource_id;
+    const char *ip_address;
+    const char *user_agent;
+    const char *method;
+    const char *path;
+    int status;
+    const char *metadata_json; /* a JSON object as text, or NULL */
+};
+
+/** One stored audit record: its place in the chain and its hashes (audit/chain.h). */
+struct gh_audit_row {
+    int64_t seq;                          /* the record's id, 1, 2, ... never reused */
+    struct gh_audit_event ev;             /* strings valid during the visit only */
+    int hashed;                           /* 0: prev_hash or hash is missing or not 32 bytes */
+    unsigned char prev_hash[GH_HASH_LEN]; /* the previous record's hash */
+    unsigned char hash[GH_HASH_LEN];      /* SHA-256 of this record's canonical encoding */
+};
+
+/** A signed statement that the chain's record seq had hash at ts. */
+#define GH_AUDIT_SIG_LEN 64    /* Ed25519 */
+#define GH_AUDIT_KEY_ID_LEN 16 /* hex of the first 8 bytes of SHA-256(public key) */
+struct gh_audit_checkpoint {
+    int64_t seq;
+    unsigned char hash[GH_HASH_LEN];
+    int64_t ts;
+    unsigned char signature[GH_AUDIT_SIG_LEN];
+    char key_id[GH_AUDIT_KEY_ID_LEN + 1];
+};
+
+/** The end of the chain, as audit_append and audit_head see it. */
+struct gh_audit_head {
+    int64_t start;                   /* records up to start predate the chain (legacy) */
+    int64_t seq;                     /* the newest record (start when none) */
+    unsigned char hash[GH_HASH_LEN]; /* its hash (zeros when none) */
+    int64_t checkpoint_seq;          /* the newest checkpoint (0: none) */
+    int64_t checkpoint_ts;
+};
+
+/** What audit_list selects; NULL strings and 0 times do not filter. */
+struct gh_audit_filter {
+    const char *user_id;
+    const char *action;
+    const char *resource_type;
+    const char *resource_id;
+    const char *org_id;
+    int64_t since, until; /* inclusive unix seconds, when has_since / has_until */
+    int has_since, has_until;
+};
+
+/** An API key as stored: never the key, only its keyed hash and display prefix. */
+#define GH_APIKEY_PREFIX_LEN 11 /* "ak_" + 8 characters */
+struct gh_api_key {
+    char id[GH_UUID_LEN + 1];
+    unsigned char hash[GH_HASH_LEN]; /* HMAC-SHA256(pepper, key) */
+    char prefix[GH_APIKEY_PREFIX_LEN + 1];
+    char user_id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1]; /* the org the key acts in */
+    char name[257];               /* 1-64 characters of UTF-8 */
+    int has_scopes;               /* 0: the owner's permissions at each use */
+    char scopes[2048];            /* permissions joined with ' ' */
+    char allowed_ips[1024];       /* CIDRs joined with ',', "" = any address */
+    int64_t expires_at;           /* 0 = never */
+    int64_t created_at;
+    int64_t last_used_at; /* 0 = never */
+    char last_used_ip[64];
+    int64_t revoked_at; /* 0 = live */
+};
+
+/** One coalesced use of an API key, for apikey_touch. */
+struct gh_api_key_use {
+    char id[GH_UUID_LEN + 1];
+    int64_t at;
+    char ip[64];
+};
+
+#endif
