@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 #include <jansson.h>
@@ -34,6 +35,7 @@ struct gh_auth {
     const struct gh_store_handle *store;
     const struct gh_keyring *ring;
     struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
+    EVP_MD *sha256;              /* fetched once: SHA256() fetches it on every call */
     struct gh_cache *user_state; /* user id -> struct gh_user_view */
     struct gh_cache *members;    /* SHA-256(user id, org id) -> struct cached_member */
     struct gh_apikeys *keys;
@@ -101,6 +103,10 @@ gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *st
      * stays cached: it is what keeps the check off the database. */
     size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
     size_t users = cfg->token_cache_size ? cfg->token_cache_size : USER_STATE_DEFAULT;
+    if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+        err = GH_ERR_CRYPTO;
+        goto out;
+    }
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
         (err = gh_cache_new(users, &a->user_state)) != GH_OK ||
         (err = gh_cache_new(users, &a->members)) != GH_OK ||
@@ -142,6 +148,7 @@ void gh_auth_free(struct gh_auth *a)
     gh_cache_free(a->tokens);
     gh_cache_free(a->user_state);
     gh_cache_free(a->members);
+    EVP_MD_free(a->sha256);
     free(a);
 }
 
@@ -435,14 +442,16 @@ gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
 }
 
 /* The cache key of a membership: SHA-256 of the two ids (64 bytes would not fit a key). */
-static void member_key(const char *user_id, const char *org_id, unsigned char key[32])
+static void member_key(const struct gh_auth *a, const char *user_id, const char *org_id,
+                       unsigned char key[32])
 {
     char both[2 * (GH_UUID_LEN + 1)];
     size_t u = strnlen(user_id, GH_UUID_LEN), o = strnlen(org_id, GH_UUID_LEN);
     memcpy(both, user_id, u);
     both[u] = '\0';
     memcpy(both + u + 1, org_id, o);
-    SHA256((const unsigned char *)both, u + 1 + o, key);
+    if (EVP_Digest(both, u + 1 + o, key, NULL, a->sha256, NULL) != 1)
+        randombytes_buf(key, 32); /* a key nothing was stored under: a cache miss */
 }
 
 /* The membership of user in org valid for view's generation, loaded when missing or stale. */
@@ -451,7 +460,7 @@ static gh_err member_view(struct gh_auth *a, const char *user_id, const char *or
 {
     unsigned char key[32];
     size_t len = 0;
-    member_key(user_id, org_id, key);
+    member_key(a, user_id, org_id, key);
     if (gh_cache_get(a->members, key, sizeof(key), now, out, sizeof(*out), &len) == GH_OK &&
         len == sizeof(*out) && out->gen == view->gen)
         return GH_OK;
@@ -990,7 +999,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
 
     if (len == 0 || len > GH_JWT_MAX)
         return GH_ERR_AUTH;
-    SHA256((const unsigned char *)token, len, key);
+    if (EVP_Digest(token, len, key, NULL, a->sha256, NULL) != 1)
+        return GH_ERR_CRYPTO;
     if (len > 3 && memcmp(token, "ak_", 3) == 0)
         return gh_apikey_check(a, token, len, key, meta, out);
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
