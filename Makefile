@@ -4,14 +4,14 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium libcrypt openssl sqlite3 yaml-0.1
+PKGS    := jansson libsodium libcrypt openssl sqlite3 yaml-0.1
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
            -Wstrict-prototypes -Wmissing-prototypes -Werror
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS  += -lmicrohttpd -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
+LDLIBS  += -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
            -lzxcvbn -lhiredis -lm -lpthread
 
 SRC     := $(shell find src -name '*.c' ! -path src/cli/main.c | sort)

@@ -9,3 +9,16 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 run_wrk() { local out=$1; shift; timeout $((D + 30)) wrk "$@" > "$out" 2>&1; }
 want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# CPU seconds (user + system) a process has used so far: fields 14 and 15 of /proc/PID/stat,
+# counted after the ")" that ends the command name.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+requests() { awk '/requests in/ {print $1}' "$1"; }
+# run_wrk_cpu OUT PID wrk-args...: run_wrk, and write the server's CPU seconds to OUT.cpu.
+run_wrk_cpu() {
+  local out=$1 pid=$2; shift 2
+  local c0; c0=$(cpu_s "$pid")
+  run_wrk "$out" "$@"
+  awk -v a="$c0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f\n", b - a }' > "$out.cpu"
+}
+# Requests per server CPU-second of a run_wrk_cpu output.
+per_cpu() { awk -v n="$(requests "$1")" -v c="$(cat "$1.cpu")" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }'; }

@@ -2,7 +2,7 @@
 # Gatehouse benchmarks, each against a baseline measured in the same run, printed as
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
-#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j k)
+#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j k o)
 #   ROUNDS=5 bench/run.sh       rounds of figures a/a2 and h/i (median reported; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +18,13 @@ trap cleanup EXIT
 
 . bench/lib.sh
 
-# ---- baseline: nginx return 200, one worker (as in the HTTP-library bake-off) ----
+# ---- baseline: nginx return 200, one process (master_process off: the worker is the
+# process we measure the CPU time of) ----
 NPORT=$(free_port)
 mkdir -p "$WORK/nginx"
 cat > "$WORK/nginx/nginx.conf" <<CONF
 worker_processes 1;
+master_process off;
 daemon off;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log;
@@ -34,7 +36,7 @@ http {
   server { listen 127.0.0.1:$NPORT; location / { return 200 "ok"; } }
 }
 CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" & PIDS+=($!)
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" & NGPID=$!; PIDS+=($NGPID)
 wait_http "http://127.0.0.1:$NPORT/"
 
 # ---- gatehouse with its defaults (RS256-4096, bcrypt 12, access log on) ----
@@ -61,21 +63,24 @@ curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "X-API-Key: $APIKEY"
 
 if want a || want a2; then
 # This machine's figures drift between runs: ROUNDS rounds of nginx, JWT and API key back to
-# back, and the median of the per-round ratios.
+# back, and the median of the per-round ratios, in req/s and in requests per server
+# CPU-second (utime + stime of the server process around each wrk run).
 ROUNDS=${ROUNDS:-3}
-RA=""; RK=""
+RA=""; RK=""; CA=""; CK=""
 for r in $(seq 1 "$ROUNDS"); do
-  run_wrk "$WORK/nginx-$r.txt" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$NPORT/"
-  run_wrk "$WORK/verify-$r.txt" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
+  run_wrk_cpu "$WORK/nginx-$r.txt" "$NGPID" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$NPORT/"
+  run_wrk_cpu "$WORK/verify-$r.txt" "$GPID" -t1 -c64 -d"${D}s" --latency -H "Authorization: Bearer $ACCESS" \
     "$BASE/api/v1/auth/verify"
-  run_wrk "$WORK/verify_key-$r.txt" -t1 -c64 -d"${D}s" --latency -H "X-API-Key: $APIKEY" \
+  run_wrk_cpu "$WORK/verify_key-$r.txt" "$GPID" -t1 -c64 -d"${D}s" --latency -H "X-API-Key: $APIKEY" \
     "$BASE/api/v1/auth/verify"
   N_RPS=$(rps "$WORK/nginx-$r.txt"); V_RPS=$(rps "$WORK/verify-$r.txt"); K_RPS=$(rps "$WORK/verify_key-$r.txt")
-  echo "== a/a2 round $r (wrk -t1 -c64 -d${D}s): nginx return 200 $N_RPS req/s (p99 $(p99 "$WORK/nginx-$r.txt")); verify JWT $V_RPS (p99 $(p99 "$WORK/verify-$r.txt"), non-2xx $(non2xx "$WORK/verify-$r.txt")) ratio $(ratio "$V_RPS" "$N_RPS"); verify API key $K_RPS (p99 $(p99 "$WORK/verify_key-$r.txt"), non-2xx $(non2xx "$WORK/verify_key-$r.txt")) ratio $(ratio "$K_RPS" "$N_RPS")"
+  N_CPU=$(per_cpu "$WORK/nginx-$r.txt"); V_CPU=$(per_cpu "$WORK/verify-$r.txt"); K_CPU=$(per_cpu "$WORK/verify_key-$r.txt")
+  echo "== a/a2 round $r (wrk -t1 -c64 -d${D}s): nginx return 200 $N_RPS req/s, $N_CPU req/CPU-s (p99 $(p99 "$WORK/nginx-$r.txt")); verify JWT $V_RPS req/s, $V_CPU req/CPU-s (p99 $(p99 "$WORK/verify-$r.txt"), non-2xx $(non2xx "$WORK/verify-$r.txt")) ratios $(ratio "$V_RPS" "$N_RPS") / $(ratio "$V_CPU" "$N_CPU"); verify API key $K_RPS req/s, $K_CPU req/CPU-s (p99 $(p99 "$WORK/verify_key-$r.txt"), non-2xx $(non2xx "$WORK/verify_key-$r.txt")) ratios $(ratio "$K_RPS" "$N_RPS") / $(ratio "$K_CPU" "$N_CPU")"
   RA="$RA $(ratio "$V_RPS" "$N_RPS")"; RK="$RK $(ratio "$K_RPS" "$N_RPS")"
+  CA="$CA $(ratio "$V_CPU" "$N_CPU")"; CK="$CK $(ratio "$K_CPU" "$N_CPU")"
 done
-echo "== a. verify (cached JWT) / nginx: median ratio $(median <<<"$RA") (rounds:$RA)"
-echo "== a2. verify (API key) / nginx: median ratio $(median <<<"$RK") (rounds:$RK)"
+echo "== a. verify (cached JWT) / nginx: median ratio req/s $(median <<<"$RA") (rounds:$RA); per server CPU-second $(median <<<"$CA") (rounds:$CA)"
+echo "== a2. verify (API key) / nginx: median ratio req/s $(median <<<"$RK") (rounds:$RK); per server CPU-second $(median <<<"$CK") (rounds:$CK)"
 fi
 
 if want f; then
@@ -253,6 +258,16 @@ echo "== k. audit record cost on the calling thread (batched writer), bench/audi
 make -j"$(nproc)" build/bench/audit_cost >/dev/null
 mkdir -p "$WORK/audit"
 timeout 120 build/bench/audit_cost "$WORK/audit"
+fi
+
+if want o; then
+echo "== o. 10,000 idle keep-alive connections: RSS and a normal client meanwhile (bench/idle_conns.py)"
+ulimit -n "$(ulimit -Hn)"
+OPORT=$(free_port)
+GATEHOUSE_LOG_ACCESS=false build/gatehouse serve --listen "127.0.0.1:$OPORT" \
+  --data-dir "$WORK/data" > "$WORK/idle-server.log" 2>&1 & OPID=$!; PIDS+=($OPID)
+wait_http "http://127.0.0.1:$OPORT/healthz"
+timeout 300 /usr/bin/python3 bench/idle_conns.py "$OPORT" "$OPID" 10000
 fi
 
 RSS_AFTER=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$GPID/status")

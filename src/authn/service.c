@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 #include <jansson.h>
@@ -27,6 +28,7 @@ struct gh_auth {
     const struct gh_store_handle *store;
     const struct gh_keyring *ring;
     struct gh_cache *tokens; /* SHA-256(token) -> struct cached_token */
+    EVP_MD *sha256;          /* fetched once: SHA256() fetches it on every call */
     struct gh_views *views;  /* users' revocation state and memberships */
     struct gh_apikeys *keys;
     char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
@@ -71,6 +73,10 @@ gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle
      * stays cached: it is what keeps the check off the database. */
     size_t tokens = opts->token_cache_size ? opts->token_cache_size : 1;
     size_t users = opts->token_cache_size ? opts->token_cache_size : USER_STATE_DEFAULT;
+    if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+        err = GH_ERR_CRYPTO;
+        goto out;
+    }
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
         (err = gh_views_new(store, users, &a->views)) != GH_OK ||
         (err = gh_apikeys_new(opts->api_key_pepper, opts->token_cache_size, store, a->views,
@@ -109,6 +115,7 @@ void gh_auth_free(struct gh_auth *a)
     gh_apikeys_free(a->keys);
     gh_cache_free(a->tokens);
     gh_views_free(a->views);
+    EVP_MD_free(a->sha256);
     free(a);
 }
 
@@ -712,7 +719,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
 
     if (len == 0 || len > GH_JWT_MAX)
         return GH_ERR_AUTH;
-    SHA256((const unsigned char *)token, len, key);
+    if (EVP_Digest(token, len, key, NULL, a->sha256, NULL) != 1)
+        return GH_ERR_CRYPTO;
     if (len > 3 && memcmp(token, "ak_", 3) == 0)
         return gh_apikey_check(a->keys, token, len, key, meta, out);
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||

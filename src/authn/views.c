@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+#include <sodium.h>
 
 #include "core/cache.h"
 
@@ -19,6 +20,7 @@
 
 struct gh_views {
     const struct gh_store_handle *store;
+    EVP_MD *sha256;              /* fetched once: SHA256() fetches it on every call */
     struct gh_cache *user_state; /* user id -> struct gh_user_view */
     struct gh_cache *members;    /* SHA-256(user id, org id) -> struct cached_member */
     int64_t feed_seq;            /* last revocation feed entry seen */
@@ -71,8 +73,9 @@ gh_err gh_views_new(const struct gh_store_handle *store, size_t users, struct gh
     if (v == NULL)
         return GH_ERR_NOMEM;
     v->store = store;
-    gh_err err;
-    if ((err = gh_cache_new(users, &v->user_state)) != GH_OK ||
+    gh_err err = GH_ERR_CRYPTO;
+    if ((v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+        (err = gh_cache_new(users, &v->user_state)) != GH_OK ||
         (err = gh_cache_new(users, &v->members)) != GH_OK ||
         (err = gh_store_revocation_feed(store, -1, 0, NULL, NULL, &v->feed_seq)) != GH_OK) {
         gh_views_free(v);
@@ -88,6 +91,7 @@ void gh_views_free(struct gh_views *v)
         return;
     gh_cache_free(v->user_state);
     gh_cache_free(v->members);
+    EVP_MD_free(v->sha256);
     free(v);
 }
 
@@ -165,14 +169,16 @@ gh_err gh_views_user(struct gh_views *v, const char *user_id, int64_t now, struc
 }
 
 /* The cache key of a membership: SHA-256 of the two ids (64 bytes would not fit a key). */
-static void member_key(const char *user_id, const char *org_id, unsigned char key[32])
+static void member_key(const struct gh_views *v, const char *user_id, const char *org_id,
+                       unsigned char key[32])
 {
     char both[2 * (GH_UUID_LEN + 1)];
     size_t u = strnlen(user_id, GH_UUID_LEN), o = strnlen(org_id, GH_UUID_LEN);
     memcpy(both, user_id, u);
     both[u] = '\0';
     memcpy(both + u + 1, org_id, o);
-    SHA256((const unsigned char *)both, u + 1 + o, key);
+    if (EVP_Digest(both, u + 1 + o, key, NULL, v->sha256, NULL) != 1)
+        randombytes_buf(key, 32); /* a key nothing was stored under: a cache miss */
 }
 
 gh_err gh_views_member(struct gh_views *v, const char *user_id, const char *org_id,
@@ -182,7 +188,7 @@ gh_err gh_views_member(struct gh_views *v, const char *user_id, const char *org_
     static __thread struct gh_membership m;
     unsigned char key[32];
     size_t len = 0;
-    member_key(user_id, org_id, key);
+    member_key(v, user_id, org_id, key);
     if (gh_cache_get(v->members, key, sizeof(key), now, &cm, sizeof(cm), &len) == GH_OK &&
         len == sizeof(cm) && cm.gen == view->gen) {
         *out = cm.m;

@@ -165,6 +165,8 @@ int gh_cmd_serve(int argc, char **argv)
         .max_body = app.cfg.max_body,
         .max_header_bytes = app.cfg.max_header_bytes,
         .connection_timeout = app.cfg.connection_timeout,
+        .header_timeout = app.cfg.header_timeout,
+        .max_connections_per_ip = app.cfg.max_connections_per_ip,
         .hsts = app.cfg.hsts,
         .access_log = app.cfg.access_log,
         .observe = gh_api_observe,

@@ -64,6 +64,8 @@ static const struct gh_conf_key KEYS[] = {
     SIZE("server.max_field_length", "4096", max_field_length, 64, 16 * MIB),
     DURU("server.shutdown_timeout", "10s", shutdown_timeout, 0, MINUTES(10), 1),
     DURU("server.connection_timeout", "30s", connection_timeout, 1, HOURS(1), 1),
+    DURU("server.header_timeout", "10s", header_timeout, 1, HOURS(1), 1),
+    UINT("server.max_connections_per_ip", "256", max_connections_per_ip, 1, 1000000, 1),
     BOOL("server.hsts", "false", hsts),
     STR("server.trusted_proxies", "127.0.0.0/8, ::1/128", trusted_proxies, 0),
     BOOL("server.allow_core_dumps", "false", allow_core_dumps),

@@ -34,6 +34,8 @@ struct gh_config {
     size_t max_field_length;     /* server.max_field_length: any JSON string value (4096) */
     unsigned shutdown_timeout;   /* server.shutdown_timeout seconds to finish in-flight requests (10s) */
     unsigned connection_timeout; /* server.connection_timeout idle/slow-client timeout seconds (30s) */
+    unsigned header_timeout;     /* server.header_timeout: a whole request head, seconds (10s) */
+    unsigned max_connections_per_ip; /* server.max_connections_per_ip per TCP peer (256) */
     int hsts;                    /* server.hsts: send Strict-Transport-Security (false; true when TLS) */
     char trusted_proxies[1024];  /* server.trusted_proxies: CIDRs whose X-Forwarded-* headers count (127.0.0.0/8, ::1/128) */
     struct gh_cidr_list trusted; /* the same, parsed by gh_config_finish */

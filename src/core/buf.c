@@ -91,10 +91,11 @@ gh_err gh_buf_printf(struct gh_buf *b, const char *fmt, ...)
 gh_err gh_buf_json_escape(struct gh_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t run = 0; /* start of the bytes that need no escape, appended in one go */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t len = 0;
+        size_t len;
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)c;
@@ -105,14 +106,16 @@ gh_err gh_buf_json_escape(struct gh_buf *b, const char *s, size_t n)
             esc[5] = hex[c & 15];
             len = 6;
         } else {
-            esc[0] = (char)c;
-            len = 1;
+            continue;
         }
-        gh_err err = gh_buf_append(b, esc, len);
+        gh_err err = i > run ? gh_buf_append(b, s + run, i - run) : GH_OK;
+        if (err == GH_OK)
+            err = gh_buf_append(b, esc, len);
         if (err != GH_OK)
             return err;
+        run = i + 1;
     }
-    return GH_OK;
+    return n > run ? gh_buf_append(b, s + run, n - run) : GH_OK;
 }
 
 char *gh_buf_take(struct gh_buf *b)

@@ -60,6 +60,17 @@ void gh_log_json_line(const char *json, size_t len)
     }
 }
 
+void gh_log_json_lines(const char *text, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(STDOUT_FILENO, text, len);
+        if (w <= 0)
+            return;
+        text += w;
+        len -= (size_t)w;
+    }
+}
+
 void gh_log(enum gh_log_level level, const char *fmt, ...)
 {
     if (level < min_level)

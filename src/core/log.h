@@ -22,6 +22,11 @@ void gh_log(enum gh_log_level level, const char *fmt, ...) GH_PRINTF(2, 3);
 /** Writes a complete, already-formatted JSON object (without newline) as one line. */
 void gh_log_json_line(const char *json, size_t len) GH_NONNULL(1);
 
+/**
+ * Writes complete lines (each a JSON object ending in '\n'), at most PIPE_BUF bytes
+ * together, with one write(2): batched lines stay whole even on a pipe.
+ */
+void gh_log_json_lines(const char *text, size_t len) GH_NONNULL(1);
 /** Appends "YYYY-MM-DDTHH:MM:SS.mmmZ" for the current time. */
 gh_err gh_log_timestamp(struct gh_buf *b) GH_WUR GH_NONNULL(1);
 

@@ -10,10 +10,10 @@
 #include "core/pool.h"
 
 /*
- * The HTTP server: libmicrohttpd with one epoll polling thread per core. A request is
- * read fully (bounded), handed to the dispatch function, and answered either at once on
- * the polling thread or, when the handler defers, from a worker pool: the connection is
- * suspended meanwhile so the polling thread serves others.
+ * The HTTP server: Gatehouse's own HTTP/1.1 server (docs/ARCHITECTURE.md, "The HTTP core"),
+ * one epoll event loop per thread. A request is read fully (bounded), handed to the
+ * dispatch function, and answered either at once on its loop or, when the handler defers,
+ * from a worker pool: the connection is parked meanwhile and the loop serves others.
  */
 
 enum gh_method {
@@ -27,49 +27,61 @@ enum gh_method {
     GH_METHOD_OTHER = 1 << 7,
 };
 
-#define GH_REQ_MAX_HEADERS_OUT 12
+#define GH_REQ_MAX_HEADERS_OUT 64      /* response headers a handler may add */
+#define GH_REQ_HEADERS_OUT_BYTES 16384 /* and their text */
+#define GH_REPLY_MAX (16u << 20)       /* the largest response body */
 #define GH_REQUEST_ID_MAX 65
+#define GH_REQ_ARENA_INLINE 2048
 
 struct gh_req;
+struct gh_conn;
+struct gh_h1_field;
+struct gh_arena_block;
 typedef void (*gh_req_job_fn)(struct gh_req *req);
 
 /** One request and its answer. Owned by the server; valid until the answer is sent. */
 struct gh_req {
-    void *app;                /* the dispatch context given to gh_http_start */
+    void *app; /* the dispatch context given to gh_http_start */
     enum gh_method method;
-    const char *method_name;  /* as sent */
-    const char *path;         /* decoded path without query */
+    const char *method_name; /* as sent */
+    const char *path;        /* decoded path without query */
     char request_id[GH_REQUEST_ID_MAX];
-    char ip[64];              /* the TCP peer */
-    char client_ip[64];       /* the client: the peer, or who a trusted proxy says it serves */
-    struct gh_buf body;       /* raw request body (capped at max_body) */
-    json_t *json;             /* parsed body, set by the dispatcher for JSON routes */
-    void *user;               /* dispatcher's per-request data (an identity...) */
+    char ip[64];        /* the TCP peer */
+    char client_ip[64]; /* the client: the peer, or who a trusted proxy says it serves */
+    struct gh_buf body; /* raw request body (capped at max_body) */
+    json_t *json;       /* parsed body, set by the dispatcher for JSON routes */
+    void *user;         /* dispatcher's per-request data (an identity...) */
     void (*user_free)(void *user);
 
     /* the answer */
-    unsigned status;          /* 0 until a reply is set */
-    struct gh_buf out;        /* response body */
+    unsigned status;   /* 0 until a reply is set */
+    struct gh_buf out; /* response body, wiped when freed */
     const char *content_type;
-    const char *headers_out[GH_REQ_MAX_HEADERS_OUT][2]; /* point into headers_arena */
+    const char *(*headers_out)[2]; /* in the arena */
     unsigned nheaders_out;
-    char headers_arena[2048];
-    size_t arena_used;
     char user_id_for_log[40]; /* set by authentication, logged with the request */
     size_t route;             /* the dispatcher's route index, SIZE_MAX until matched */
 
     /* server-private state */
     struct gh_http *srv;
-    struct MHD_Connection *conn;
+    struct gh_conn *conn;
+    struct gh_req *next; /* in a loop's completion or spare list */
     struct timespec started;
-    unsigned calls;
-    int early_status;         /* 400/413/431 decided from the request head */
-    int bad_path;             /* the raw URI holds an encoded NUL */
-    size_t discarded;         /* body bytes drained after a 413 */
+    char *head; /* the request head, owned; fields point into it */
+    size_t head_cap;
+    struct gh_h1_field *fields;
+    size_t nfields;
+    const char *query; /* the raw query (after '?'), or NULL */
+    unsigned headers_out_cap;
+    size_t headers_out_bytes;
+    int headers_overflow; /* a header past the caps: answered 500 */
     struct gh_pool *defer_pool;
     gh_req_job_fn defer_fn;
-    int resumed;
-    char *log_uri;            /* scrubbed URI for the access log */
+    char *log_uri;                 /* scrubbed URI for the access log, in the arena */
+    struct gh_arena_block *blocks; /* the arena beyond the inline part */
+    size_t arena_used;             /* of arena_inline */
+    /* kept last: not cleared between requests */
+    _Alignas(16) char arena_inline[GH_REQ_ARENA_INLINE];
 };
 
 /** Value of request header name (case-insensitive), or NULL. The first when repeated. */
@@ -84,14 +96,22 @@ void gh_reply_json(struct gh_req *req, unsigned status, json_t *body) GH_NONNULL
 /** Sets an answer whose body is already JSON text. */
 void gh_reply_raw(struct gh_req *req, unsigned status, const char *content_type, const char *body,
                   size_t len) GH_NONNULL(1, 3);
-/** Sets the uniform error answer {"error":{"code","message","request_id"[,"details"]}}; takes details. */
+/** Sets the uniform error answer {"error":{"code","message","request_id"[,"details"]}}; takes
+ * details. */
 void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const char *message,
                     json_t *details) GH_NONNULL(1, 3, 4);
 /**
- * Adds a response header (both strings copied into the request). Ignored past
- * GH_REQ_MAX_HEADERS_OUT headers or 2 KiB of header text, which no handler comes near.
+ * Adds a response header (both strings copied into the request). Past
+ * GH_REQ_MAX_HEADERS_OUT headers or GH_REQ_HEADERS_OUT_BYTES of text the request is
+ * answered 500 instead: a header is never dropped silently.
  */
 void gh_reply_header(struct gh_req *req, const char *name, const char *value) GH_NONNULL(1, 2, 3);
+
+/**
+ * Memory that lives until the request ends (16-byte aligned), or NULL when out of memory.
+ * Freed in one go with the request.
+ */
+void *gh_req_alloc(struct gh_req *req, size_t size) GH_NONNULL(1);
 
 /**
  * Asks the server to run fn(req) on pool after the dispatcher returns; fn must set the
@@ -108,7 +128,9 @@ struct gh_http_opts {
     unsigned threads;
     size_t max_body;
     size_t max_header_bytes;
-    unsigned connection_timeout;
+    unsigned connection_timeout; /* idle and inactivity, seconds */
+    unsigned header_timeout;     /* a whole request head, seconds */
+    unsigned max_connections_per_ip;
     int hsts;
     int access_log;
     /* Called once per answered request with its duration, from a polling thread (may be NULL). */
@@ -125,8 +147,10 @@ gh_err gh_http_start(const struct gh_http_opts *opts, gh_dispatch_fn dispatch, v
 uint16_t gh_http_port(const struct gh_http *srv) GH_NONNULL(1);
 
 /**
- * Stops accepting, lets in-flight requests finish for up to timeout_s seconds, then
- * closes every connection and frees the server. Accepts NULL.
+ * Stops accepting and closes idle connections; requests being read or run are answered
+ * with Connection: close, requests reaching a pool from now on get 503. After timeout_s
+ * seconds every connection is closed; requests already on a pool are still waited for
+ * (their memory is in use). Then frees the server. Accepts NULL.
  */
 void gh_http_stop(struct gh_http *srv, unsigned timeout_s);
 

@@ -1,83 +1,163 @@
-#include "http/http.h"
+#include "http/internal.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
-#include <stdatomic.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <sodium.h>
 
 #include "core/log.h"
 #include "core/secure_json.h"
 
 /*
- * Per-connection memory for MHD's request head and buffers. It must hold headers up to
- * server.max_header_bytes (16 KiB by default) so that we, not MHD, refuse larger ones;
- * MHD clears it between requests, so bigger costs throughput.
+ * The request life cycle seen from a handler: accessors over the parsed head, the
+ * per-request arena, answers, deferral to a pool, the response head and the access log.
  */
-#define CONNECTION_MEMORY 32768
+
+#define ARENA_BLOCK 4096
+#define SPARE_MAX 64 /* freed requests a loop keeps for reuse */
 #define LOG_URI_MAX 2048
 
-struct gh_http {
-    struct MHD_Daemon *daemon;
-    gh_dispatch_fn dispatch;
-    void *app;
-    struct gh_http_opts opts;
-    atomic_uint_fast64_t next_id;
-    atomic_int in_flight;
-    char id_prefix[13];
-    uint16_t port;
+struct gh_arena_block {
+    struct gh_arena_block *next;
+    size_t cap, used;
+    size_t pad; /* keeps data 16-byte aligned after malloc's 16 */
+    char data[];
 };
 
-static const char *const security_headers[][2] = {
-    {"X-Content-Type-Options", "nosniff"},
-    {"X-Frame-Options", "DENY"},
-    {"Referrer-Policy", "no-referrer"},
-    {"Content-Security-Policy",
-     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
-    {"Permissions-Policy",
-     "accelerometer=(), camera=(), geolocation=(), microphone=(), payment=(), usb=()"},
-    {"Cross-Origin-Opener-Policy", "same-origin"},
-};
+_Static_assert(offsetof(struct gh_arena_block, data) % 16 == 0, "arena alignment");
+
+/* ---- the arena ---- */
+
+void *gh_req_alloc(struct gh_req *req, size_t size)
+{
+    if (size > SIZE_MAX / 2)
+        return NULL;
+    size = (size + 15) & ~(size_t)15;
+    if (size <= sizeof(req->arena_inline) - req->arena_used) {
+        void *p = req->arena_inline + req->arena_used;
+        req->arena_used += size;
+        return p;
+    }
+    struct gh_arena_block *b = req->blocks;
+    if (b == NULL || size > b->cap - b->used) {
+        size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            return NULL;
+        b->cap = cap;
+        b->used = 0;
+        b->next = req->blocks;
+        req->blocks = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+static char *arena_strndup(struct gh_req *req, const char *s, size_t n)
+{
+    char *p = gh_req_alloc(req, n + 1);
+    if (p != NULL) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+/* Wiped: decoded queries and headers may carry credentials. */
+static void arena_free(struct gh_req *req)
+{
+    for (struct gh_arena_block *b = req->blocks, *next; b != NULL; b = next) {
+        next = b->next;
+        sodium_memzero(b->data, b->used);
+        free(b);
+    }
+    sodium_memzero(req->arena_inline, req->arena_used);
+}
 
 /* ---- request accessors ---- */
 
-const char *gh_req_header(const struct gh_req *req, const char *name)
+/* Case-insensitive name match, the first byte compared before the call. */
+static int same_name(const char *a, const char *b)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    return (a[0] | 0x20) == (b[0] | 0x20) && strcasecmp(a, b) == 0;
 }
 
-struct count_ctx {
-    const char *name;
-    unsigned n;
-};
-
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+const char *gh_req_header(const struct gh_req *req, const char *name)
 {
-    (void)kind;
-    (void)value;
-    struct count_ctx *c = cls;
-    if (strcasecmp(key, c->name) == 0)
-        c->n++;
-    return MHD_YES;
+    for (size_t i = 0; i < req->nfields; i++) {
+        if (same_name(req->fields[i].name, name))
+            return req->fields[i].value;
+    }
+    return NULL;
 }
 
 unsigned gh_req_header_count(const struct gh_req *req, const char *name)
 {
-    struct count_ctx c = {name, 0};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &c);
-    return c.n;
+    unsigned n = 0;
+    for (size_t i = 0; i < req->nfields; i++)
+        n += same_name(req->fields[i].name, name);
+    return n;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Percent-decodes s[0..n) into out (n + 1 bytes); a malformed escape stays as sent. '+'
+ * becomes a space when plus is set (query components). Returns the length; *nul is set
+ * when an escape decoded to NUL.
+ */
+static size_t percent_decode(const char *s, size_t n, int plus, char *out, int *nul)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hex_digit(s[i + 1])) >= 0 &&
+            (lo = hex_digit(s[i + 2])) >= 0) {
+            out[o] = (char)(hi * 16 + lo);
+            *nul |= out[o] == '\0';
+            o++;
+            i += 2;
+        } else {
+            out[o++] = plus && s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[o] = '\0';
+    return o;
 }
 
 const char *gh_req_query(const struct gh_req *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    struct gh_req *r = (struct gh_req *)(uintptr_t)req; /* decoding uses the arena */
+    size_t nlen = strlen(name);
+    for (const char *p = req->query; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '&');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        if (eq != NULL) {
+            size_t klen = (size_t)(eq - p);
+            char *key = gh_req_alloc(r, klen + 1);
+            int nul = 0;
+            if (key == NULL)
+                return NULL;
+            if (percent_decode(p, klen, 1, key, &nul) == nlen && memcmp(key, name, nlen) == 0) {
+                size_t vlen = n - klen - 1;
+                char *v = gh_req_alloc(r, vlen + 1);
+                if (v != NULL)
+                    percent_decode(eq + 1, vlen, 1, v, &nul);
+                return v;
+            }
+        }
+        p = end ? end + 1 : p + n;
+    }
+    return NULL;
 }
 
 /* ---- replies ---- */
@@ -85,7 +165,7 @@ const char *gh_req_query(const struct gh_req *req, const char *name)
 static void reset_reply(struct gh_req *req)
 {
     gh_buf_clear(&req->out);
-    gh_buf_init(&req->out, SIZE_MAX / 2);
+    gh_buf_init(&req->out, GH_REPLY_MAX);
     req->content_type = NULL;
 }
 
@@ -96,7 +176,7 @@ void gh_reply_raw(struct gh_req *req, unsigned status, const char *content_type,
     req->status = status;
     req->content_type = content_type;
     if (body != NULL && gh_buf_append(&req->out, body, len) != GH_OK) {
-        req->status = 500; /* out of memory: empty 500 rather than a partial body */
+        req->status = 500; /* too large or out of memory: empty 500 rather than a partial body */
         req->content_type = NULL;
     }
 }
@@ -114,7 +194,7 @@ void gh_reply_json(struct gh_req *req, unsigned status, json_t *body)
         return;
     }
     gh_reply_raw(req, status, "application/json", text, strlen(text));
-    gh_secure_json_free(text);
+    gh_secure_json_free(text); /* wiped: token answers pass through here */
 }
 
 void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const char *message,
@@ -129,20 +209,48 @@ void gh_reply_error(struct gh_req *req, unsigned status, const char *code, const
     gh_reply_json(req, status, err ? json_pack("{s:o}", "error", err) : NULL);
 }
 
+static int header_text_ok(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
 void gh_reply_header(struct gh_req *req, const char *name, const char *value)
 {
-    /* Copied into the request's own arena: no allocation on the hot path. */
     size_t n = strlen(name) + 1, v = strlen(value) + 1;
     if (req->nheaders_out >= GH_REQ_MAX_HEADERS_OUT ||
-        n + v > sizeof(req->headers_arena) - req->arena_used)
+        req->headers_out_bytes + n + v > GH_REQ_HEADERS_OUT_BYTES || !header_text_ok(name) ||
+        !header_text_ok(value)) {
+        req->headers_overflow = 1;
         return;
-    char *dst = req->headers_arena + req->arena_used;
+    }
+    if (req->nheaders_out == req->headers_out_cap) {
+        unsigned cap = req->headers_out_cap ? req->headers_out_cap * 2 : 8;
+        const char *(*grown)[2] = gh_req_alloc(req, cap * sizeof(*grown));
+        if (grown == NULL) {
+            req->headers_overflow = 1;
+            return;
+        }
+        if (req->nheaders_out > 0)
+            memcpy(grown, req->headers_out, req->nheaders_out * sizeof(*grown));
+        req->headers_out = grown;
+        req->headers_out_cap = cap;
+    }
+    char *dst = gh_req_alloc(req, n + v);
+    if (dst == NULL) {
+        req->headers_overflow = 1;
+        return;
+    }
     memcpy(dst, name, n);
     memcpy(dst + n, value, v);
     req->headers_out[req->nheaders_out][0] = dst;
     req->headers_out[req->nheaders_out][1] = dst + n;
     req->nheaders_out++;
-    req->arena_used += n + v;
+    req->headers_out_bytes += n + v;
 }
 
 void gh_req_defer(struct gh_req *req, struct gh_pool *pool, gh_req_job_fn fn)
@@ -153,49 +261,37 @@ void gh_req_defer(struct gh_req *req, struct gh_pool *pool, gh_req_job_fn fn)
 
 /* ---- request life cycle ---- */
 
-static void req_free(struct gh_req *req)
+static void request_id(struct gh_req *req)
 {
-    if (req == NULL)
-        return;
-    gh_buf_clear(&req->body);
-    gh_buf_clear(&req->out);
-    json_decref(req->json);
-    if (req->user_free != NULL)
-        req->user_free(req->user);
-    free(req->log_uri);
-    free(req);
+    static const char hex[] = "0123456789abcdef";
+    uint64_t id = atomic_fetch_add(&req->srv->next_id, 1);
+    memcpy(req->request_id, req->srv->id_prefix, 12);
+    for (int i = 23; i >= 12; i--, id >>= 4)
+        req->request_id[i] = hex[id & 15];
+    req->request_id[24] = '\0';
 }
 
-/* Called by MHD with the raw request line URI before anything else: our request starts here. */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+struct gh_req *gh_req_new(struct gh_conn *c)
 {
-    struct gh_http *srv = cls;
-    struct gh_req *req = calloc(1, sizeof(*req));
-    if (req == NULL)
+    struct gh_loop *loop = c->loop;
+    struct gh_req *req = loop->spare;
+    if (req != NULL) {
+        loop->spare = req->next;
+        loop->nspare--;
+    } else if ((req = malloc(sizeof(*req))) == NULL) {
         return NULL;
-    req->srv = srv;
-    req->conn = conn;
-    req->app = srv->app;
+    }
+    memset(req, 0, offsetof(struct gh_req, arena_inline));
+    req->srv = loop->srv;
+    req->conn = c;
+    req->app = loop->srv->app;
     req->route = SIZE_MAX;
     clock_gettime(CLOCK_MONOTONIC, &req->started);
-    gh_buf_init(&req->body, srv->opts.max_body);
-    gh_buf_init(&req->out, SIZE_MAX / 2);
-
-    uint64_t id = atomic_fetch_add(&srv->next_id, 1);
-    snprintf(req->request_id, sizeof(req->request_id), "%s%012llx", srv->id_prefix,
-             (unsigned long long)id);
-
-    /* MHD decodes %00 into a NUL that would silently shorten the path: refuse it. */
-    req->bad_path = strcasestr(uri, "%00") != NULL;
-    if (srv->opts.access_log) {
-        struct gh_buf b;
-        gh_buf_init(&b, LOG_URI_MAX);
-        size_t len = strnlen(uri, LOG_URI_MAX);
-        if (gh_log_scrub_uri(&b, uri, len) == GH_OK)
-            req->log_uri = gh_buf_take(&b);
-        gh_buf_clear(&b);
-    }
-    atomic_fetch_add(&srv->in_flight, 1);
+    gh_buf_init(&req->body, loop->srv->opts.max_body);
+    gh_buf_init(&req->out, GH_REPLY_MAX);
+    memcpy(req->ip, c->ip, sizeof(c->ip));
+    memcpy(req->client_ip, c->ip, sizeof(c->ip));
+    request_id(req);
     return req;
 }
 
@@ -204,28 +300,14 @@ static enum gh_method parse_method(const char *m)
     static const struct {
         const char *name;
         enum gh_method method;
-    } methods[] = {{"GET", GH_GET},     {"HEAD", GH_HEAD},     {"POST", GH_POST},
-                   {"PUT", GH_PUT},     {"PATCH", GH_PATCH},   {"DELETE", GH_DELETE},
+    } methods[] = {{"GET", GH_GET},        {"HEAD", GH_HEAD},   {"POST", GH_POST},
+                   {"PUT", GH_PUT},        {"PATCH", GH_PATCH}, {"DELETE", GH_DELETE},
                    {"OPTIONS", GH_OPTIONS}};
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
         if (strcmp(m, methods[i].name) == 0)
             return methods[i].method;
     }
     return GH_METHOD_OTHER;
-}
-
-struct header_sum {
-    size_t total;
-    const char *request_id;
-};
-
-static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *value)
-{
-    (void)kind;
-    struct header_sum *s = cls;
-    s->total += strlen(key) + (value ? strlen(value) : 0) + 4;
-    return MHD_YES;
 }
 
 /* Incoming X-Request-Id is kept when it is short and plain, so traces span proxies. */
@@ -243,174 +325,243 @@ static int acceptable_request_id(const char *id)
     return 1;
 }
 
-static void client_ip(struct gh_req *req)
+static void scrub_for_log(struct gh_req *req, const char *uri, size_t len)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    memcpy(req->ip, "-", 2);
-    if (ci == NULL || ci->client_addr == NULL)
-        return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, req->ip,
-                  sizeof(req->ip));
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, req->ip,
-                  sizeof(req->ip));
+    struct gh_buf b;
+    gh_buf_init(&b, LOG_URI_MAX);
+    if (len > LOG_URI_MAX)
+        len = LOG_URI_MAX;
+    if (gh_log_scrub_uri(&b, uri, len) == GH_OK && b.ptr != NULL)
+        req->log_uri = arena_strndup(req, b.ptr, b.len);
+    gh_buf_clear(&b);
 }
 
-/* First call of the access handler: look at the request head. */
-static void begin(struct gh_req *req, const char *url, const char *method)
+gh_err gh_req_begin(struct gh_req *req, const struct gh_h1_head *head)
 {
-    struct gh_http *srv = req->srv;
-    req->method_name = method;
-    req->method = parse_method(method);
-    req->path = url;
-    client_ip(req);
-    memcpy(req->client_ip, req->ip, sizeof(req->client_ip));
-
-    if (req->bad_path) {
-        req->early_status = 400;
-        return;
-    }
+    req->fields = head->fields;
+    req->nfields = head->nfields;
+    req->method_name = head->method;
+    req->method = parse_method(head->method);
     const char *rid = gh_req_header(req, "X-Request-Id");
     if (rid != NULL && acceptable_request_id(rid))
-        snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
+        memcpy(req->request_id, rid, strlen(rid) + 1);
+    if (req->srv->opts.access_log)
+        scrub_for_log(req, head->target, head->target_len);
 
-    struct header_sum sum = {0, NULL};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &sum);
-    if (sum.total > srv->opts.max_header_bytes) {
-        req->early_status = 431;
-        return;
-    }
-    const char *cl = gh_req_header(req, "Content-Length");
-    if (cl != NULL) {
-        char *end = NULL;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (end == cl || *end != '\0' || n > srv->opts.max_body)
-            req->early_status = 413;
-    }
+    const char *q = memchr(head->target, '?', head->target_len);
+    size_t plen = q ? (size_t)(q - head->target) : head->target_len;
+    char *path = gh_req_alloc(req, plen + 1);
+    if (path == NULL)
+        return GH_ERR_NOMEM;
+    int nul = 0;
+    percent_decode(head->target, plen, 0, path, &nul);
+    req->path = path;
+    if (q != NULL)
+        req->query = q + 1;
+    return nul ? GH_ERR_INVALID : GH_OK; /* a decoded NUL would shorten the path */
 }
 
-static void early_reply(struct gh_req *req)
+void gh_req_refuse(struct gh_req *req, unsigned status)
 {
-    if (req->early_status == 431)
-        gh_reply_error(req, 431, "headers_too_large", "request headers are too large", NULL);
-    else if (req->early_status == 400)
-        gh_reply_error(req, 400, "invalid_request", "the path contains a NUL byte", NULL);
-    else
-        gh_reply_error(req, 413, "payload_too_large", "request body is too large", NULL);
-}
-
-/* MHD releases a response body through this: a body may carry tokens. */
-static void free_body(void *cls)
-{
-    struct gh_buf *body = cls;
-    gh_buf_clear(body);
-    free(body);
-}
-
-static enum MHD_Result send_reply(struct gh_req *req)
-{
-    struct gh_http *srv = req->srv;
-    if (req->status == 0)
-        gh_reply_error(req, 500, "internal", "internal error", NULL);
-
-    struct gh_buf *body = malloc(sizeof(*body));
-    if (body == NULL)
-        return MHD_NO;
-    *body = req->out; /* the body moves to the response */
-    gh_buf_init(&req->out, req->out.max);
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
-        body->len, body->ptr, free_body, body);
-    if (resp == NULL) {
-        free_body(body);
-        return MHD_NO;
+    static const struct {
+        unsigned status;
+        const char *code, *message;
+    } refusals[] = {
+        {400, "invalid_request", "malformed request"},
+        {408, "request_timeout", "the request did not arrive in time"},
+        {413, "payload_too_large", "request body is too large"},
+        {414, "uri_too_long", "the request target is too long"},
+        {431, "headers_too_large", "request headers are too large"},
+        {501, "not_implemented", "the transfer coding is not supported"},
+        {503, "unavailable", "server is busy, retry shortly"},
+        {505, "http_version_not_supported", "only HTTP/1.1 and HTTP/1.0 are served"},
+    };
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        if (refusals[i].status == status) {
+            gh_reply_error(req, status, refusals[i].code, refusals[i].message, NULL);
+            if (status == 503)
+                gh_reply_header(req, "Retry-After", "1");
+            return;
+        }
     }
-    if (req->content_type != NULL && body->len > 0)
-        MHD_add_response_header(resp, "Content-Type", req->content_type);
-    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    for (size_t i = 0; i < sizeof(security_headers) / sizeof(security_headers[0]); i++)
-        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
-    if (srv->opts.hsts)
-        MHD_add_response_header(resp, "Strict-Transport-Security",
-                                "max-age=63072000; includeSubDomains; preload");
-    int cache_set = 0;
-    for (unsigned i = 0; i < req->nheaders_out; i++) {
-        MHD_add_response_header(resp, req->headers_out[i][0], req->headers_out[i][1]);
-        cache_set |= strcasecmp(req->headers_out[i][0], "Cache-Control") == 0;
-    }
-    if (!cache_set)
-        MHD_add_response_header(resp, "Cache-Control", "no-store");
-    enum MHD_Result r = MHD_queue_response(req->conn, req->status, resp);
-    MHD_destroy_response(resp);
-    return r;
+    gh_reply_error(req, 500, "internal", "internal error", NULL);
 }
 
 static void run_deferred(void *arg)
 {
     struct gh_req *req = arg;
     req->defer_fn(req);
-    req->resumed = 1;
-    MHD_resume_connection(req->conn);
+    gh_loop_post(req->conn->loop, req);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+int gh_req_dispatch(struct gh_req *req)
 {
-    (void)version;
-    struct gh_http *srv = cls;
-    struct gh_req *req = *con_cls;
-    (void)conn;
-    if (req == NULL)
-        return MHD_NO; /* out of memory in on_uri */
-
-    if (req->resumed)
-        return send_reply(req);
-
-    /*
-     * MHD 0.9.75 closes keep-alive connections answered on the first call, so requests are
-     * answered on a later one; refusals made from the head alone (413 by Content-Length,
-     * 431) are the exception: closing is what they want, and MHD accepts an answer only
-     * before the body starts or after it ends.
-     */
-    if (req->calls++ == 0) {
-        begin(req, url, method);
-        if (req->early_status == 0)
-            return MHD_YES;
-        early_reply(req);
-        return send_reply(req);
-    }
-    if (*upload_size > 0) {
-        if (req->early_status == 0 &&
-            gh_buf_append(&req->body, upload_data, *upload_size) != GH_OK)
-            req->early_status = 413;
-        /* A chunked body past the cap is drained, not stored; a flood is cut off. */
-        req->discarded += req->early_status ? *upload_size : 0;
-        *upload_size = 0;
-        return req->discarded > 16 * srv->opts.max_body ? MHD_NO : MHD_YES;
-    }
-    if (req->early_status != 0) {
-        early_reply(req);
-        return send_reply(req);
-    }
-
-    srv->dispatch(req);
+    req->srv->dispatch(req);
     if (req->defer_fn == NULL)
-        return send_reply(req);
-
-    MHD_suspend_connection(conn);
-    if (gh_pool_submit(req->defer_pool, run_deferred, req) != GH_OK) {
-        gh_reply_error(req, 503, "unavailable", "server is busy, retry shortly", NULL);
-        gh_reply_header(req, "Retry-After", "1");
-        req->resumed = 1;
-        MHD_resume_connection(conn);
+        return 0;
+    /* Once stopping, nothing more is queued: the pools are about to drain. */
+    if (atomic_load(&req->srv->stopping) ||
+        gh_pool_submit(req->defer_pool, run_deferred, req) != GH_OK) {
+        gh_req_refuse(req, 503);
+        return 0;
     }
-    return MHD_YES;
+    req->conn->loop->deferred++;
+    return 1;
 }
 
-/* Microseconds since the request line arrived. */
+/* ---- the response head ---- */
+
+static const char *reason(unsigned status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Status";
+    }
+}
+
+static char *put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    return put(p, s, strlen(s));
+}
+
+static char *put_uint(char *p, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static size_t head_size(const struct gh_req *req)
+{
+    size_t n = 128 + strlen(reason(req->status)) + sizeof(req->conn->loop->date) +
+               req->srv->fixed_len + strlen(req->request_id);
+    if (req->content_type != NULL)
+        n += strlen(req->content_type) + 16;
+    for (unsigned i = 0; i < req->nheaders_out; i++)
+        n += strlen(req->headers_out[i][0]) + strlen(req->headers_out[i][1]) + 4;
+    return n;
+}
+
+size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
+{
+    if (req->headers_overflow) {
+        req->nheaders_out = 0;
+        gh_reply_error(req, 500, "internal", "internal error", NULL);
+    } else if (req->status == 0) {
+        gh_reply_error(req, 500, "internal", "internal error", NULL);
+    }
+    int bodiless = req->status == 204 || req->status == 304;
+    if (bodiless)
+        reset_reply(req);
+    size_t need = head_size(req);
+    if (need > *cap) {
+        char *grown = realloc(*buf, need);
+        if (grown == NULL)
+            return 0;
+        *buf = grown;
+        *cap = need;
+    }
+    char *p = put(*buf, "HTTP/1.1 ", 9);
+    p = put_uint(p, req->status);
+    *p++ = ' ';
+    p = put_str(p, reason(req->status));
+    p = put(p, "\r\n", 2);
+    p = put_str(p, req->conn->loop->date);
+    if (!bodiless) {
+        p = put(p, "Content-Length: ", 16);
+        p = put_uint(p, req->out.len);
+        p = put(p, "\r\n", 2);
+    }
+    if (req->content_type != NULL && req->out.len > 0) {
+        p = put(p, "Content-Type: ", 14);
+        p = put_str(p, req->content_type);
+        p = put(p, "\r\n", 2);
+    }
+    p = put(p, "X-Request-Id: ", 14);
+    p = put_str(p, req->request_id);
+    p = put(p, "\r\n", 2);
+    p = put(p, req->srv->fixed_headers, req->srv->fixed_len);
+    int cache_set = 0;
+    for (unsigned i = 0; i < req->nheaders_out; i++) {
+        p = put_str(p, req->headers_out[i][0]);
+        p = put(p, ": ", 2);
+        p = put_str(p, req->headers_out[i][1]);
+        p = put(p, "\r\n", 2);
+        cache_set |= strcasecmp(req->headers_out[i][0], "Cache-Control") == 0;
+    }
+    if (!cache_set)
+        p = put_str(p, "Cache-Control: no-store\r\n");
+    if (keep_alive == 0)
+        p = put_str(p, "Connection: close\r\n");
+    else if (keep_alive == 2)
+        p = put_str(p, "Connection: keep-alive\r\n");
+    p = put(p, "\r\n", 2);
+    return (size_t)(p - *buf);
+}
+
+/* ---- the end of a request ---- */
+
+/* Microseconds since the request started. */
 static int64_t elapsed_us(const struct gh_req *req)
 {
     struct timespec now;
@@ -420,147 +571,108 @@ static int64_t elapsed_us(const struct gh_req *req)
     return us < 0 ? 0 : us;
 }
 
-static void access_log(struct gh_req *req, enum MHD_RequestTerminationCode toe, int64_t us)
+static gh_err log_escaped(struct gh_buf *b, const char *key, const char *v, size_t max)
 {
-    const char *ua = req->calls > 0 ? gh_req_header(req, "User-Agent") : NULL;
-
-    struct gh_buf b;
-    gh_buf_init(&b, 8192);
-    gh_err err = gh_buf_puts(&b, "{\"ts\":\"");
+    gh_err err = gh_buf_puts(b, key);
     if (err == GH_OK)
-        err = gh_log_timestamp(&b);
-    if (err == GH_OK)
-        err = gh_buf_printf(&b, "\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\","
-                                "\"method\":\"",
-                            req->request_id);
-    if (err == GH_OK && req->method_name != NULL)
-        err = gh_buf_json_escape(&b, req->method_name, strnlen(req->method_name, 16));
-    if (err == GH_OK)
-        err = gh_buf_puts(&b, "\",\"path\":\"");
-    if (err == GH_OK && req->log_uri != NULL)
-        err = gh_buf_json_escape(&b, req->log_uri, strlen(req->log_uri));
-    if (err == GH_OK)
-        err = gh_buf_printf(&b, "\",\"status\":%u,\"duration_ms\":%lld.%03lld,\"ip\":\"%s\"",
-                            req->status, (long long)(us / 1000), (long long)(us % 1000), req->ip);
-    if (err == GH_OK && strcmp(req->client_ip, req->ip) != 0)
-        err = gh_buf_printf(&b, ",\"client_ip\":\"%s\"", req->client_ip);
-    if (err == GH_OK && req->user_id_for_log[0] != '\0')
-        err = gh_buf_printf(&b, ",\"user_id\":\"%s\"", req->user_id_for_log);
-    if (err == GH_OK && ua != NULL) {
-        err = gh_buf_puts(&b, ",\"user_agent\":\"");
-        if (err == GH_OK)
-            err = gh_buf_json_escape(&b, ua, strnlen(ua, 256));
-        if (err == GH_OK)
-            err = gh_buf_puts(&b, "\"");
-    }
-    if (err == GH_OK && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        err = gh_buf_puts(&b, ",\"aborted\":true");
-    if (err == GH_OK)
-        err = gh_buf_puts(&b, "}");
-    if (err == GH_OK)
-        gh_log_json_line(b.ptr, b.len);
-    gh_buf_clear(&b);
+        err = gh_buf_json_escape(b, v, strnlen(v, max));
+    return err == GH_OK ? gh_buf_append(b, "\"", 1) : err;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+/* One JSON line per request, built without printf into the loop's line buffer. */
+static gh_err access_line(struct gh_req *req, int aborted, int64_t us, struct gh_buf *b)
 {
-    (void)conn;
-    struct gh_http *srv = cls;
-    struct gh_req *req = *con_cls;
-    if (req == NULL)
+    const char *ua = gh_req_header(req, "User-Agent");
+    char num[64], *p;
+    gh_err err = gh_buf_puts(b, "{\"ts\":\"");
+    if (err == GH_OK)
+        err = gh_log_timestamp(b);
+    if (err == GH_OK)
+        err = log_escaped(b, "\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"",
+                          req->request_id, GH_REQUEST_ID_MAX);
+    if (err == GH_OK)
+        err = log_escaped(b, ",\"method\":\"", req->method_name ? req->method_name : "", 16);
+    if (err == GH_OK)
+        err = log_escaped(b, ",\"path\":\"", req->log_uri ? req->log_uri : "", LOG_URI_MAX * 4);
+    if (err == GH_OK) {
+        p = put(num, ",\"status\":", 10);
+        p = put_uint(p, req->status);
+        p = put(p, ",\"duration_ms\":", 15);
+        p = put_uint(p, (uint64_t)(us / 1000));
+        *p++ = '.';
+        *p++ = (char)('0' + us % 1000 / 100);
+        *p++ = (char)('0' + us % 100 / 10);
+        *p++ = (char)('0' + us % 10);
+        err = gh_buf_append(b, num, (size_t)(p - num));
+    }
+    if (err == GH_OK)
+        err = log_escaped(b, ",\"ip\":\"", req->ip, sizeof(req->ip));
+    if (err == GH_OK && strcmp(req->client_ip, req->ip) != 0)
+        err = log_escaped(b, ",\"client_ip\":\"", req->client_ip, sizeof(req->client_ip));
+    if (err == GH_OK && req->user_id_for_log[0] != '\0')
+        err = log_escaped(b, ",\"user_id\":\"", req->user_id_for_log, sizeof(req->user_id_for_log));
+    if (err == GH_OK && ua != NULL)
+        err = log_escaped(b, ",\"user_agent\":\"", ua, 256);
+    if (err == GH_OK && aborted)
+        err = gh_buf_puts(b, ",\"aborted\":true");
+    return err == GH_OK ? gh_buf_puts(b, "}\n") : err;
+}
+
+void gh_loop_flush_log(struct gh_loop *loop)
+{
+    if (loop->log_len > 0)
+        gh_log_json_lines(loop->log_batch, loop->log_len);
+    loop->log_len = 0;
+}
+
+/*
+ * Lines are batched per loop and written when the batch is full or the loop is about to
+ * wait: one write(2) per batch instead of one per request. A batch never passes
+ * PIPE_BUF, so lines stay whole on a pipe too.
+ */
+static void access_log(struct gh_req *req, int aborted, int64_t us)
+{
+    struct gh_loop *loop = req->conn->loop;
+    struct gh_buf *b = &loop->log_line;
+    b->len = 0;
+    if (access_line(req, aborted, us, b) != GH_OK)
         return;
+    if (b->len > sizeof(loop->log_batch) - loop->log_len)
+        gh_loop_flush_log(loop);
+    if (b->len > sizeof(loop->log_batch)) {
+        gh_log_json_lines(b->ptr, b->len);
+        return;
+    }
+    memcpy(loop->log_batch + loop->log_len, b->ptr, b->len);
+    loop->log_len += b->len;
+}
+
+void gh_req_end(struct gh_req *req, int aborted)
+{
+    struct gh_http *srv = req->srv;
     if (srv->opts.access_log || srv->opts.observe != NULL) {
         int64_t us = elapsed_us(req);
         if (srv->opts.observe != NULL && req->status != 0)
             srv->opts.observe(req, (uint64_t)us);
         if (srv->opts.access_log)
-            access_log(req, toe, us);
+            access_log(req, aborted, us);
     }
-    req_free(req);
-    *con_cls = NULL;
-    atomic_fetch_sub(&srv->in_flight, 1);
-}
-
-GH_PRINTF(2, 0) static void on_mhd_error(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    gh_log(GH_LOG_WARN, "http: %s", msg);
-}
-
-gh_err gh_http_start(const struct gh_http_opts *opts, gh_dispatch_fn dispatch, void *app,
-                     struct gh_http **out)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof(ss));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, opts->host, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(opts->port);
-    } else if (inet_pton(AF_INET6, opts->host, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(opts->port);
-        flags |= MHD_USE_IPv6;
+    gh_buf_clear(&req->body);
+    gh_buf_clear(&req->out); /* wiped: answers carry tokens */
+    json_decref(req->json);
+    if (req->user_free != NULL)
+        req->user_free(req->user);
+    if (req->head != NULL) {
+        sodium_memzero(req->head, req->head_cap);
+        free(req->head);
+    }
+    arena_free(req);
+    struct gh_loop *loop = req->conn->loop;
+    if (loop->nspare < SPARE_MAX) {
+        req->next = loop->spare;
+        loop->spare = req;
+        loop->nspare++;
     } else {
-        return GH_ERR_INVALID;
+        free(req);
     }
-
-    struct gh_http *srv = calloc(1, sizeof(*srv));
-    if (srv == NULL)
-        return GH_ERR_NOMEM;
-    srv->dispatch = dispatch;
-    srv->app = app;
-    srv->opts = *opts;
-    uint8_t rnd[6];
-    randombytes_buf(rnd, sizeof(rnd));
-    snprintf(srv->id_prefix, sizeof(srv->id_prefix), "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-             rnd[2], rnd[3], rnd[4], rnd[5]);
-
-    unsigned threads = opts->threads ? opts->threads : 1;
-    srv->daemon = MHD_start_daemon(
-        /* The logger first: MHD warns about options it reads before one is set. */
-        flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error,
-        NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
-    if (srv->daemon == NULL) {
-        free(srv);
-        return GH_ERR_IO;
-    }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = di ? di->port : opts->port;
-    *out = srv;
-    return GH_OK;
-}
-
-uint16_t gh_http_port(const struct gh_http *srv)
-{
-    return srv->port;
-}
-
-void gh_http_stop(struct gh_http *srv, unsigned timeout_s)
-{
-    if (srv == NULL)
-        return;
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
-    /* In-flight requests (including those suspended on a pool) finish; idle keep-alive
-     * connections do not hold the stop. */
-    for (unsigned waited = 0; waited < timeout_s * 100u; waited++) {
-        if (atomic_load(&srv->in_flight) == 0)
-            break;
-        usleep(10000);
-    }
-    MHD_stop_daemon(srv->daemon);
-    free(srv);
 }

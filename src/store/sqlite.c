@@ -23,6 +23,13 @@
 
 /* ---- errors, connections, transactions ---- */
 
+static int64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec + 1; /* never 0 */
+}
+
 gh_err sq_fail(struct conn *c, const char *what)
 {
     int code = sqlite3_extended_errcode(c->db);
@@ -38,6 +45,18 @@ gh_err sq_fail(struct conn *c, const char *what)
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
         return GH_ERR_BUSY; /* the busy timeout has already been waited */
     fprintf(stderr, "store: %s: %s\n", what, sqlite3_errmsg(c->db));
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+        if (c->write_failed != NULL)
+            *c->write_failed = now_s(); /* /readyz reports it (sq_ping) */
+        break;
+    default:
+        break;
+    }
     return (code & 0xff) == SQLITE_NOMEM ? GH_ERR_NOMEM : GH_ERR_IO;
 }
 
@@ -501,6 +520,7 @@ gh_err sq_open(const char *path, unsigned busy_ms, struct gh_store **out)
     pthread_condattr_destroy(&attr);
     /* The first connection migrates before any statement is prepared against the schema. */
     for (int i = 0; i < POOL_SIZE && err == GH_OK; i++) {
+        st->conns[i].write_failed = &st->write_failed;
         err = gh_sqlite_conn_open(path, busy_ms, i == 0, &st->conns[i].db, st->conns[i].stmts);
         st->idle[st->nidle++] = i;
     }
@@ -512,9 +532,20 @@ gh_err sq_open(const char *path, unsigned busy_ms, struct gh_store **out)
     return GH_OK;
 }
 
+/*
+ * Readiness means writes work: a write that failed with an I/O error (disk full, read-only
+ * file) in the last WRITE_FAIL_WINDOW seconds answers GH_ERR_IO, without writing on every
+ * probe. A small write may still fit where a larger one failed, so a success does not clear
+ * it: only time does.
+ */
 gh_err sq_ping(struct gh_store *st)
 {
-    return sq_st_run(st, ST_PING, SQ_NOARGS, NULL);
+    gh_err err = sq_st_run(st, ST_PING, SQ_NOARGS, NULL);
+    const struct gh_store *pool = st->owner != NULL ? st->owner : st;
+    int64_t failed = pool->write_failed;
+    if (err == GH_OK && failed != 0 && now_s() - failed < WRITE_FAIL_WINDOW)
+        err = GH_ERR_IO;
+    return err;
 }
 
 const struct gh_store_ops gh_store_sqlite_ops = {

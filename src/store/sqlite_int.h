@@ -18,10 +18,13 @@
 
 /* Enough for a 2-core host: WAL lets the readers run side by side, writers serialise. */
 #define POOL_SIZE 4
+/* A failed write (disk full, I/O error) keeps the store unready this long (sq_ping). */
+#define WRITE_FAIL_WINDOW 10
 
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
+    _Atomic int64_t *write_failed; /* the pool's: when a write last failed with an I/O error */
 };
 
 struct gh_store {
@@ -33,6 +36,7 @@ struct gh_store {
     int nidle;
     int idle[POOL_SIZE]; /* stack of idle connection indexes */
     struct conn conns[POOL_SIZE];
+    _Atomic int64_t write_failed; /* monotonic seconds of the last failed write, 0: none */
 };
 
 /* ---- connections and transactions ---- */

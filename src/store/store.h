@@ -54,7 +54,9 @@ struct gh_store_ops {
      * sqlite. busy_timeout_ms bounds waits for locks. */
     gh_err (*open)(const char *dsn, unsigned busy_timeout_ms, struct gh_store **out);
     void (*close)(struct gh_store *st);
-    /* GH_OK when the backend answers a trivial query. */
+    /* GH_OK when the backend answers a trivial query and no write failed with an I/O
+     * error (disk full, read-only, I/O) in the last 10 s: readiness reflects that writes
+     * fail, without writing on every probe. */
     gh_err (*ping)(struct gh_store *st);
     /*
      * Starts a transaction on one connection of st and gives it as *tx: a store every op

@@ -156,7 +156,7 @@ class Server:
 
     def stop_ok(self):
         """Stop, and assert a clean exit; a crash shows the server's stderr (an abort from
-        libmicrohttpd, a sanitizer report) in the failure."""
+        a sanitizer report) in the failure."""
         rc = self.stop()
         assert rc == 0, f"server exited with {rc}; stderr:\n{self.stderr_text()[-4000:]}"
 

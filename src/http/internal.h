@@ -1,0 +1,145 @@
+#ifndef GH_HTTP_INTERNAL_H
+#define GH_HTTP_INTERNAL_H
+
+/*
+ * Shared between the http/ modules only: loop.c (threads, epoll, accept, limits, timers,
+ * completions), conn.c (the HTTP/1.1 protocol on a connection) and server.c (the request:
+ * accessors, answers, the response head, the access log). Nothing outside http/ includes it.
+ */
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include "http/h1.h"
+#include "http/http.h"
+
+struct gh_conn;
+struct gh_loop;
+
+/*
+ * How bytes move on a connection. Plain sockets now; a TLS transport (OpenSSL) provides
+ * the same two calls later, and the protocol above (HTTP/1.1 now, HTTP/2 later) does not
+ * change. Both return what read(2)/writev(2) return, with errno EAGAIN when they would block.
+ */
+struct gh_transport {
+    ssize_t (*read)(struct gh_conn *c, void *buf, size_t n);
+    ssize_t (*writev)(struct gh_conn *c, const struct iovec *iov, int n);
+};
+
+enum gh_conn_state {
+    GH_CONN_HEAD,    /* reading a request head (or idle between requests) */
+    GH_CONN_BODY,    /* reading a request body */
+    GH_CONN_HANDLER, /* the request is on a worker pool */
+    GH_CONN_WRITE,   /* writing an answer */
+    GH_CONN_LINGER,  /* answered and closing: reading what the client still sends */
+};
+
+struct gh_conn {
+    struct gh_loop *loop;
+    struct gh_conn *prev, *next; /* the loop's connections */
+    const struct gh_transport *tr;
+    int fd;
+    enum gh_conn_state state;
+    unsigned events; /* registered with epoll */
+    int keep_alive;  /* the current request allows another after it */
+    char ip[INET6_ADDRSTRLEN];
+    uint8_t peer[16]; /* the peer address, IPv4 mapped, for the per-address limit */
+
+    char *in; /* bytes read and not yet consumed; NULL when idle */
+    size_t in_len, in_cap, scanned;
+    uint64_t head_ms;   /* when the current head's first byte came (0: none yet) */
+    uint64_t active_ms; /* the last read or write */
+
+    struct gh_req *req;
+    uint64_t body_left; /* of a Content-Length body */
+    struct gh_chunked chunk;
+
+    struct iovec iov[2]; /* the answer being written */
+    char *head_out;
+    size_t head_out_cap;
+};
+
+struct gh_loop {
+    struct gh_http *srv;
+    pthread_t thread;
+    int epfd;
+    int evfd; /* completions and stop wake-ups */
+    pthread_mutex_t lock;
+    struct gh_req *done; /* requests back from pools, under lock */
+    struct gh_conn *conns;
+    unsigned nconns;
+    unsigned deferred; /* requests out on pools */
+    int listening;
+    uint64_t now_ms;
+    char *scratch; /* body reads */
+    char date[40]; /* "Date: ...\r\n" for this second */
+    time_t date_sec;
+    struct gh_req *spare; /* freed requests kept for reuse */
+    unsigned nspare;
+    struct gh_buf log_line; /* the access-log line being built */
+    char log_batch[4096];   /* access-log lines not yet written (PIPE_BUF) */
+    size_t log_len;
+    size_t idle_freed; /* buffer bytes idle connections gave back since the last trim */
+};
+
+struct gh_peers;
+
+struct gh_http {
+    gh_dispatch_fn dispatch;
+    void *app;
+    struct gh_http_opts opts;
+    int listen_fd;
+    uint16_t port;
+    unsigned nloops;
+    struct gh_loop *loops;
+    struct gh_peers *peers;
+    atomic_uint_fast64_t next_id;
+    atomic_uint conns;  /* open connections, all loops */
+    unsigned max_conns; /* sized from RLIMIT_NOFILE */
+    atomic_int stopping;
+    uint64_t stop_deadline_ms;
+    char id_prefix[13];
+    char fixed_headers[1024]; /* security headers (+HSTS), ready to copy */
+    size_t fixed_len;
+    size_t head_max; /* the most a request head may take */
+};
+
+/* loop.c */
+uint64_t gh_loop_now_ms(void);
+/** Sets the epoll interest of c (EPOLLIN, EPOLLOUT or 0). */
+void gh_loop_watch(struct gh_conn *c, unsigned events);
+/** Closes and frees c. */
+void gh_loop_close(struct gh_conn *c);
+/** Called from a pool thread when a deferred request is answered. */
+void gh_loop_post(struct gh_loop *loop, struct gh_req *req);
+
+/* conn.c */
+void gh_conn_readable(struct gh_conn *c);
+void gh_conn_writable(struct gh_conn *c);
+/** A deferred request came back: write its answer. */
+void gh_conn_resume(struct gh_conn *c);
+/** The timer: acts on deadlines; returns 1 when c was closed. */
+int gh_conn_tick(struct gh_conn *c, uint64_t now_ms);
+
+/* server.c */
+/** A request for c, or NULL (out of memory). */
+struct gh_req *gh_req_new(struct gh_conn *c);
+/** Writes the access-log lines the loop batched. */
+void gh_loop_flush_log(struct gh_loop *loop);
+/** Ends a request: access log, observe, frees it (wiping its answer). */
+void gh_req_end(struct gh_req *req, int aborted);
+/** Fills req from a parsed head (path, query, request id, headers). GH_ERR_INVALID: 400. */
+gh_err gh_req_begin(struct gh_req *req, const struct gh_h1_head *head) GH_WUR;
+/** Sets the error answer for a refusal the server makes itself (400, 408, 413, 414, ...). */
+void gh_req_refuse(struct gh_req *req, unsigned status);
+/** Runs the dispatcher; returns 1 when the request went to a pool (answer comes later). */
+int gh_req_dispatch(struct gh_req *req);
+/**
+ * Builds the status line and headers of req's answer into *buf (grown as needed); returns
+ * the length, or 0 when out of memory.
+ */
+size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap);
+
+#endif
