@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: permission lists (authz/perm.c). The input is two lists separated by
+ * libFuzzer target: permission lists (core/perm.c). The input is two lists separated by
  * the first newline. Properties: a valid permission covers itself; every item of the
  * intersection of the lists is a valid permission both lists allow (the intersection
  * never grants more than either side, ":own" included); a permission known to a catalog
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authz/perm.h"
+#include "core/perm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: unit (cmocka) and integration (pytest against the real binary),
+# Runs every test: the include graph (scripts/check-layers.sh, and its own test), unit
+# (cmocka) and integration (pytest against the real binary),
 # then both again under AddressSanitizer + UndefinedBehaviorSanitizer, then each libFuzzer
 # target for FUZZ_SECONDS (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/check-layers.sh
+tests/scripts/test_check_layers.sh
 scripts/deps.sh test
 make -j"$(nproc)" all
 make -j"$(nproc)" build/libgh.a

@@ -50,8 +50,8 @@ void gh_h_apikey_create(struct gh_req *req)
     static __thread struct gh_api_key key;
     char text[GH_APIKEY_TEXT];
     gh_api_meta(req, &meta);
-    gh_err err = gh_apikey_create(app->auth, gh_api_identity(req), &in, &meta, &key, text,
-                                  &refusal);
+    gh_err err = gh_apikey_create(gh_auth_apikeys(app->auth), gh_api_identity(req), &in, &meta,
+                                  &key, text, &refusal);
     switch (err) {
     case GH_OK: break;
     case GH_ERR_FORBIDDEN:
@@ -94,8 +94,8 @@ void gh_h_apikey_list(struct gh_req *req)
     if (gh_api_page(req, &limit, &offset))
         return;
     struct gh_api_list l = {json_array(), limit, 0};
-    gh_err err = gh_apikey_list(app->auth, gh_api_identity(req)->user_id, limit + 1, offset,
-                                add_item, &l);
+    gh_err err = gh_apikey_list(gh_auth_apikeys(app->auth), gh_api_identity(req)->user_id,
+                                limit + 1, offset, add_item, &l);
     if (err != GH_OK) {
         json_decref(l.items);
         gh_api_reply_failure(req, err);
@@ -110,7 +110,8 @@ static void revoke(struct gh_req *req, const char *id)
     const struct gh_identity *who = gh_api_identity(req);
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
-    gh_err err = gh_apikey_revoke(app->auth, who->user_id, who->username, id, &meta);
+    gh_err err =
+        gh_apikey_revoke(gh_auth_apikeys(app->auth), who->user_id, who->username, id, &meta);
     if (err == GH_ERR_NOT_FOUND) {
         gh_reply_error(req, 404, "not_found", "no such API key", NULL);
         return;

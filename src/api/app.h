@@ -23,6 +23,9 @@ struct gh_app {
     struct gh_pool *hash_pool; /* password hashing: bounded, half the cores */
     struct gh_pool *io_pool;   /* storage writes and token signing */
     struct gh_rules rules;     /* ForwardAuth route rules */
+    struct gh_rl_route rl_route[GH_RL_ROUTES_MAX]; /* rate_limit.routes */
+    size_t rl_nroutes;
+    struct gh_alert_rules alert_rules; /* alerts.*, until the alerts take them at start */
     struct gh_backoff *backoff; /* failed-login backoff, NULL when login.backoff is off */
     struct gh_metrics *metrics; /* NULL for CLI commands */
     struct gh_alerts *alerts;   /* audit observer and webhook queue; NULL without alerts.rules */

@@ -9,7 +9,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "authz/rbac.h"
 #include "core/log.h"
 #include "core/uuid.h"
@@ -609,9 +609,9 @@ static int refused_by_rate_limit(struct gh_req *req)
     struct gh_rate rate = {cfg->rl_global, 60};
     uint32_t cls = RL_GLOBAL;
     const char *which = "global";
-    int o = gh_rl_routes_find(cfg->rl_route, cfg->rl_nroutes, req->method_name, req->path);
+    int o = gh_rl_routes_find(app->rl_route, app->rl_nroutes, req->method_name, req->path);
     if (o >= 0) {
-        rate = cfg->rl_route[o].rate;
+        rate = app->rl_route[o].rate;
         cls = RL_ROUTE + (uint32_t)o;
         which = "route";
     } else if (is_auth_path(req->path)) {

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/time.h"
+
 /* Depth-first walk, never deeper than max_depth + 1 frames. */
 static gh_err check_limits(const json_t *j, unsigned depth, unsigned max_depth, size_t max_string)
 {
@@ -73,10 +75,8 @@ gh_err gh_json_string(const json_t *obj, const char *key, const char **out, size
 
 json_t *gh_json_time(int64_t t)
 {
-    char text[32];
-    struct tm tm;
-    time_t tt = (time_t)t;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    char text[GH_TIME_TEXT];
+    if (gh_time_format(t, text) != GH_OK)
         return json_null();
     return json_string(text);
 }

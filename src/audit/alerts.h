@@ -19,27 +19,6 @@
  * groups evicts from (least recently seen first), never grows.
  */
 
-/** The fields of an audit event an alert shows (cut to fit; "" when absent). */
-struct gh_alert_event {
-    int64_t ts;
-    int status;
-    char action[GH_ALERT_ACTION_MAX];
-    char user[GH_ALERT_GROUP_MAX];
-    char user_id[40];
-    char ip[46];
-    char org[40];
-};
-
-/** One fired rule on its way to one webhook. */
-struct gh_alert {
-    const struct gh_alert_rule *rule;
-    const struct gh_webhook *webhook;
-    char group[GH_ALERT_GROUP_MAX]; /* "" for rules without "by" */
-    uint32_t count;                 /* events counted when it fired */
-    struct gh_alert_event first;    /* the first event of the count */
-    struct gh_alert_event last;     /* the one that reached the threshold */
-};
-
 /** How the alerts are delivered (the alerts.* keys). */
 struct gh_alerts_opts {
     size_t max_groups;    /* entries of the count table */

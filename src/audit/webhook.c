@@ -7,10 +7,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "api/json.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/secure_json.h"
+#include "core/time.h"
 
 /*
  * libcurl is opened when the alerts start, not linked: it brings some 30 libraries
@@ -151,10 +151,17 @@ static json_t *text_or_null(const char *s)
     return s[0] != '\0' ? json_string(s) : json_null();
 }
 
+/* t as an RFC 3339 string, or null when it cannot be written. */
+static json_t *time_json(int64_t t)
+{
+    char text[GH_TIME_TEXT];
+    return gh_time_format(t, text) == GH_OK ? json_string(text) : json_null();
+}
+
 static json_t *event_json(const struct gh_alert_event *e)
 {
-    return json_pack("{s:o, s:I, s:s, s:o, s:o, s:o, s:o, s:i}", "time", gh_json_time(e->ts),
-                     "ts", (json_int_t)e->ts, "action", e->action, "user", text_or_null(e->user),
+    return json_pack("{s:o, s:I, s:s, s:o, s:o, s:o, s:o, s:i}", "time", time_json(e->ts), "ts",
+                     (json_int_t)e->ts, "action", e->action, "user", text_or_null(e->user),
                      "user_id", text_or_null(e->user_id), "ip", text_or_null(e->ip), "org",
                      text_or_null(e->org), "status", e->status);
 }

@@ -2,7 +2,7 @@
 #define GH_AUDIT_WEBHOOK_H
 
 #include <stddef.h>
-#include "audit/alerts.h"
+#include "audit/alert_rules.h"
 #include "core/err.h"
 
 /*

@@ -11,14 +11,13 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
-#include "authn/internal.h"
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/secure_json.h"
 #include "core/uuid.h"
-#include "edge/cidr.h"
+#include "core/cidr.h"
 
 #define KEY_PREFIX "ak_"
 #define KEY_DIGITS 43 /* 62^43 > 2^256 */
@@ -51,6 +50,9 @@ struct uses {
 };
 
 struct gh_apikeys {
+    const struct gh_store_handle *store;
+    struct gh_views *views;     /* the owners' views: revocations reach cached keys through them */
+    struct gh_pool *audit_pool; /* for records of failed uses; NULL: write at once */
     unsigned char pepper[PEPPER_LEN];
     struct gh_cache *cache; /* SHA-256(key) -> struct cached_key */
     pthread_mutex_t lock;   /* guards current */
@@ -63,14 +65,18 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-gh_err gh_apikeys_new(const struct gh_config *cfg, struct gh_apikeys **out)
+gh_err gh_apikeys_new(const char *pepper_file, size_t token_cache_size,
+                      const struct gh_store_handle *store, struct gh_views *views,
+                      struct gh_apikeys **out)
 {
     struct gh_apikeys *k = calloc(1, sizeof(*k));
     if (k == NULL)
         return GH_ERR_NOMEM;
-    gh_err err = gh_secret_file_load(cfg->api_key_pepper, k->pepper, sizeof(k->pepper));
+    k->store = store;
+    k->views = views;
+    gh_err err = gh_secret_file_load(pepper_file, k->pepper, sizeof(k->pepper));
     if (err != GH_OK) {
-        gh_log(GH_LOG_ERROR, "api keys: cannot use the pepper file %s: %s%s", cfg->api_key_pepper,
+        gh_log(GH_LOG_ERROR, "api keys: cannot use the pepper file %s: %s%s", pepper_file,
                gh_err_name(err),
                err == GH_ERR_FILE_MODE ? " (readable by group or others: chmod 600)" : "");
         goto out;
@@ -81,7 +87,7 @@ gh_err gh_apikeys_new(const struct gh_config *cfg, struct gh_apikeys **out)
         err = GH_ERR_NOMEM;
         goto out;
     }
-    size_t size = cfg->token_cache_size ? cfg->token_cache_size / 16 + 64 : 1;
+    size_t size = token_cache_size ? token_cache_size / 16 + 64 : 1;
     if ((err = gh_cache_new(size, &k->cache)) != GH_OK)
         goto out;
     pthread_mutex_init(&k->lock, NULL);
@@ -96,6 +102,11 @@ out:
     }
     *out = k;
     return GH_OK;
+}
+
+void gh_apikeys_set_audit_pool(struct gh_apikeys *k, struct gh_pool *pool)
+{
+    k->audit_pool = pool;
 }
 
 void gh_apikeys_cache_stats(struct gh_apikeys *k, uint64_t *hits, uint64_t *misses)
@@ -192,10 +203,9 @@ static void use_record(struct gh_apikeys *k, const char *id, const char *ip, int
     pthread_mutex_unlock(&k->lock);
 }
 
-gh_err gh_apikey_flush(struct gh_auth *a)
+gh_err gh_apikey_flush(struct gh_apikeys *k)
 {
-    struct gh_apikeys *k = gh_auth_apikeys(a);
-    const struct gh_store_handle *store = gh_auth_store(a);
+    const struct gh_store_handle *store = k->store;
     static __thread struct gh_api_key_use batch[USES_SLOTS];
     pthread_mutex_lock(&k->flushing);
     pthread_mutex_lock(&k->lock);
@@ -215,20 +225,18 @@ gh_err gh_apikey_flush(struct gh_auth *a)
 
 /* ---- the check ---- */
 
-static void audit_failure(struct gh_auth *a, const struct gh_api_key *key,
+static void audit_failure(struct gh_apikeys *k, const struct gh_api_key *key,
                           const struct gh_reqmeta *meta, const char *reason)
 {
     char metadata[160];
     (void)snprintf(metadata, sizeof(metadata), "{\"key_id\":\"%s\",\"prefix\":\"%s\",\"reason\":\"%s\"}",
                    key->id, key->prefix, reason);
     struct gh_audit_subject subject = {key->user_id, NULL, key->org_id};
-    struct gh_pool *pool = gh_auth_audit_pool(a);
+    struct gh_pool *pool = k->audit_pool;
     if (pool != NULL)
-        gh_audit_record_async(pool, gh_auth_store(a), "API_KEY_USE_FAILED", meta, &subject, 401,
-                              metadata);
+        gh_audit_record_async(pool, k->store, "API_KEY_USE_FAILED", meta, &subject, 401, metadata);
     else
-        (void)gh_audit_record(gh_auth_store(a), "API_KEY_USE_FAILED", meta, &subject, 401,
-                              metadata);
+        (void)gh_audit_record(k->store, "API_KEY_USE_FAILED", meta, &subject, 401, metadata);
 }
 
 /* The record of the key whose HMAC is hash; GH_ERR_AUTH when there is none. */
@@ -249,12 +257,11 @@ static gh_err find_key(const struct gh_store_handle *store, const unsigned char 
  * *view is taken here when have_view is 0 (a first read only names the owner), else it
  * is the owner's, taken by the caller.
  */
-static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t now,
+static gh_err load_key(struct gh_apikeys *k, const char *key, size_t len, int64_t now,
                        const struct gh_reqmeta *meta, int have_view, struct cached_key *out,
                        int64_t *until, struct gh_user_view *view)
 {
-    struct gh_apikeys *k = gh_auth_apikeys(a);
-    const struct gh_store_handle *store = gh_auth_store(a);
+    const struct gh_store_handle *store = k->store;
     unsigned char hash[GH_HASH_LEN];
     static __thread struct gh_api_key rec;
     static __thread struct gh_membership m;
@@ -262,21 +269,21 @@ static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t n
     if (err != GH_OK)
         return err;
     if (!have_view && ((err = find_key(store, hash, &rec)) != GH_OK ||
-                       (err = gh_auth_user_view(a, rec.user_id, now, view)) != GH_OK))
+                       (err = gh_views_user(k->views, rec.user_id, now, view)) != GH_OK))
         return err;
     if ((err = find_key(store, hash, &rec)) != GH_OK)
         return err;
     if (rec.revoked_at != 0) {
-        audit_failure(a, &rec, meta, "revoked");
+        audit_failure(k, &rec, meta, "revoked");
         return GH_ERR_REVOKED;
     }
     if (rec.expires_at != 0 && rec.expires_at <= now) {
-        audit_failure(a, &rec, meta, "expired");
+        audit_failure(k, &rec, meta, "expired");
         return GH_ERR_EXPIRED;
     }
     err = gh_store_member_get(store, rec.org_id, rec.user_id, &m);
     if (err == GH_ERR_NOT_FOUND) {
-        audit_failure(a, &rec, meta, "not_a_member");
+        audit_failure(k, &rec, meta, "not_a_member");
         return GH_ERR_REVOKED;
     }
     if (err != GH_OK)
@@ -308,7 +315,7 @@ static gh_err load_key(struct gh_auth *a, const char *key, size_t len, int64_t n
 }
 
 /* The failure of a cached key, audited like the others: only its ids are at hand. */
-static gh_err refuse_cached(struct gh_auth *a, const struct cached_key *ck,
+static gh_err refuse_cached(struct gh_apikeys *k, const struct cached_key *ck,
                             const struct gh_reqmeta *meta, const char *reason, gh_err err)
 {
     struct gh_api_key rec;
@@ -316,15 +323,14 @@ static gh_err refuse_cached(struct gh_auth *a, const struct cached_key *ck,
     memcpy(rec.id, ck->id, sizeof(rec.id));
     memcpy(rec.user_id, ck->user_id, sizeof(rec.user_id));
     memcpy(rec.org_id, ck->org_id, sizeof(rec.org_id));
-    audit_failure(a, &rec, meta, reason);
+    audit_failure(k, &rec, meta, reason);
     return err;
 }
 
-gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
+gh_err gh_apikey_check(struct gh_apikeys *k, const char *key, size_t len,
                        const unsigned char digest[32], const struct gh_reqmeta *meta,
                        struct gh_identity *out)
 {
-    struct gh_apikeys *k = gh_auth_apikeys(a);
     static __thread struct cached_key ck;
     struct gh_user_view view;
     size_t got = 0;
@@ -337,23 +343,23 @@ gh_err gh_apikey_check(struct gh_auth *a, const char *key, size_t len,
                  got == sizeof(ck);
     int have_view = cached;
     if (cached) {
-        if ((err = gh_auth_user_view(a, ck.user_id, now, &view)) != GH_OK)
+        if ((err = gh_views_user(k->views, ck.user_id, now, &view)) != GH_OK)
             return err;
         cached = view.gen == ck.gen; /* the owner was revoked or reloaded since */
     }
     if (!cached) {
         int64_t until = 0;
-        if ((err = load_key(a, key, len, now, meta, have_view, &ck, &until, &view)) != GH_OK)
+        if ((err = load_key(k, key, len, now, meta, have_view, &ck, &until, &view)) != GH_OK)
             return err;
         (void)gh_cache_put(k->cache, digest, 32, &ck, sizeof(ck), until);
     }
     if (ck.expires_at != 0 && ck.expires_at <= now)
-        return refuse_cached(a, &ck, meta, "expired", GH_ERR_EXPIRED);
+        return refuse_cached(k, &ck, meta, "expired", GH_ERR_EXPIRED);
     if (view.disabled)
-        return refuse_cached(a, &ck, meta, "owner_disabled", GH_ERR_REVOKED);
+        return refuse_cached(k, &ck, meta, "owner_disabled", GH_ERR_REVOKED);
     const char *ip = meta != NULL && meta->ip != NULL ? meta->ip : "";
     if (ck.ips.n > 0 && !gh_cidr_list_match_text(&ck.ips, ip))
-        return refuse_cached(a, &ck, meta, "ip_not_allowed", GH_ERR_ADDRESS);
+        return refuse_cached(k, &ck, meta, "ip_not_allowed", GH_ERR_ADDRESS);
 
     memset(out, 0, sizeof(*out));
     memcpy(out->user_id, ck.user_id, sizeof(out->user_id));
@@ -436,10 +442,10 @@ static gh_err join(const char *const *items, size_t n, char sep, char *out, size
 
 /* What the key may carry at most: the owner's permissions in the org, and for a key made
  * by another key, that key's own (which are already cut to the owner's). */
-static gh_err ceiling(struct gh_auth *a, const struct gh_identity *who, const char *org_id,
+static gh_err ceiling(struct gh_apikeys *k, const struct gh_identity *who, const char *org_id,
                       struct gh_membership *m)
 {
-    const struct gh_store_handle *store = gh_auth_store(a);
+    const struct gh_store_handle *store = k->store;
     if (who->cred == GH_CRED_API_KEY && strcmp(org_id, who->org_id) != 0)
         return GH_ERR_NOT_FOUND; /* a key acts in its own org only */
     gh_err err = gh_store_member_get(store, org_id, who->user_id, m);
@@ -466,12 +472,12 @@ static gh_err check_scopes(const struct gh_apikey_input *in, const char *ceiling
     return GH_OK;
 }
 
-gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
+gh_err gh_apikey_create(struct gh_apikeys *k, const struct gh_identity *who,
                         const struct gh_apikey_input *in, const struct gh_reqmeta *meta,
                         struct gh_api_key *out, char key[GH_APIKEY_TEXT],
                         struct gh_refusal *refusal)
 {
-    const struct gh_store_handle *store = gh_auth_store(a);
+    const struct gh_store_handle *store = k->store;
     static __thread struct gh_api_key rec;
     static __thread struct gh_membership m;
     int64_t now = now_s();
@@ -494,7 +500,7 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     refusal->field = NULL;
 
     const char *org_id = in->org_id != NULL ? in->org_id : who->org_id;
-    if ((err = ceiling(a, who, org_id, &m)) != GH_OK)
+    if ((err = ceiling(k, who, org_id, &m)) != GH_OK)
         return err;
     if (in->has_scopes && (err = check_scopes(in, m.permissions, refusal)) != GH_OK)
         return err;
@@ -530,7 +536,7 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     key_generate(key);
     memcpy(rec.prefix, key, GH_APIKEY_PREFIX_LEN);
     rec.prefix[GH_APIKEY_PREFIX_LEN] = '\0';
-    if ((err = key_hash(gh_auth_apikeys(a), key, KEY_LEN, rec.hash)) != GH_OK ||
+    if ((err = key_hash(k, key, KEY_LEN, rec.hash)) != GH_OK ||
         (err = gh_store_apikey_create(store, &rec)) != GH_OK) {
         sodium_memzero(key, GH_APIKEY_TEXT);
         if (err == GH_ERR_CONFLICT)
@@ -555,23 +561,23 @@ gh_err gh_apikey_create(struct gh_auth *a, const struct gh_identity *who,
     return GH_OK;
 }
 
-gh_err gh_apikey_list(struct gh_auth *a, const char *user_id, size_t limit, size_t offset,
+gh_err gh_apikey_list(struct gh_apikeys *k, const char *user_id, size_t limit, size_t offset,
                       gh_api_key_visit_fn fn, void *arg)
 {
-    const struct gh_store_handle *store = gh_auth_store(a);
+    const struct gh_store_handle *store = k->store;
     return gh_store_apikey_list_user(store, user_id, limit, offset, fn, arg);
 }
 
-gh_err gh_apikey_revoke(struct gh_auth *a, const char *user_id, const char *username,
+gh_err gh_apikey_revoke(struct gh_apikeys *k, const char *user_id, const char *username,
                         const char *id, const struct gh_reqmeta *meta)
 {
-    const struct gh_store_handle *store = gh_auth_store(a);
+    const struct gh_store_handle *store = k->store;
     int64_t n = 0;
     gh_err err = gh_store_apikey_revoke(store, user_id, id, now_s(), &n);
     if (err != GH_OK)
         return err;
     /* The owner's view is reloaded at the next check, and with it every cached key. */
-    gh_auth_user_forget(a, user_id);
+    gh_views_forget(k->views, user_id);
     char metadata[128];
     (void)snprintf(metadata, sizeof(metadata), "{\"key_id\":\"%s\",\"revoked\":%lld}",
                    id != NULL ? id : "*", (long long)n);
@@ -580,10 +586,10 @@ gh_err gh_apikey_revoke(struct gh_auth *a, const char *user_id, const char *user
     return gh_audit_record(store, "API_KEY_REVOKE", meta, &subject, 204, metadata);
 }
 
-gh_err gh_apikey_operator(struct gh_auth *a, const char *username, const char *org_id,
+gh_err gh_apikey_operator(struct gh_apikeys *k, const char *username, const char *org_id,
                           struct gh_identity *out)
 {
-    const struct gh_store_handle *store = gh_auth_store(a);
+    const struct gh_store_handle *store = k->store;
     static __thread struct gh_user u;
     static __thread struct gh_membership m;
     gh_err err = gh_store_user_find_login(store, username, &u);

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "audit/audit.h"
-#include "authn/service.h"
+#include "authn/policy.h"
+#include "authn/views.h"
+#include "core/pool.h"
 #include "store/store.h"
 
 /*
@@ -17,6 +19,35 @@
 #define GH_APIKEY_TEXT 47      /* "ak_" + 43 base62 characters + NUL */
 #define GH_APIKEY_SCOPES_MAX 64
 #define GH_APIKEY_IPS_MAX 16
+
+struct gh_apikeys;
+
+/**
+ * The API-key state: the pepper (read from pepper_file, created 0600 on first use;
+ * GH_ERR_FILE_MODE when readable by group or others), the cache of proven keys (sized from
+ * token_cache_size, the token cache's entries), the last-use table. Takes no ownership:
+ * store and views must outlive it.
+ */
+gh_err gh_apikeys_new(const char *pepper_file, size_t token_cache_size,
+                      const struct gh_store_handle *store, struct gh_views *views,
+                      struct gh_apikeys **out) GH_WUR GH_NONNULL(1, 3, 4, 5);
+/** Frees it; flush first (gh_apikey_flush) to keep the last uses. Accepts NULL. */
+void gh_apikeys_free(struct gh_apikeys *keys);
+/** Lets failed uses be recorded on pool (see gh_audit_record_async) rather than at once. */
+void gh_apikeys_set_audit_pool(struct gh_apikeys *keys, struct gh_pool *pool) GH_NONNULL(1, 2);
+/** Hits and misses of the API-key cache. */
+void gh_apikeys_cache_stats(struct gh_apikeys *keys, uint64_t *hits, uint64_t *misses)
+    GH_NONNULL(1, 2, 3);
+
+/**
+ * Proves an "ak_" key (digest: SHA-256 of it, the cache key). Fills out like a token check
+ * as GH_CRED_API_KEY. GH_ERR_AUTH unknown or malformed, GH_ERR_EXPIRED, GH_ERR_REVOKED
+ * (revoked key, disabled owner, owner left the org), GH_ERR_ADDRESS (address not allowed).
+ * Failures of known keys are audited as API_KEY_USE_FAILED.
+ */
+gh_err gh_apikey_check(struct gh_apikeys *keys, const char *key, size_t len,
+                       const unsigned char digest[32], const struct gh_reqmeta *meta,
+                       struct gh_identity *out) GH_WUR GH_NONNULL(1, 2, 4, 6);
 
 struct gh_apikey_input {
     const char *name;            /* 1-64 characters of UTF-8, no control or invisible ones */
@@ -38,13 +69,13 @@ struct gh_apikey_input {
  * GH_ERR_NOT_FOUND when who is not a member of org_id, GH_ERR_CONFLICT for a live key of
  * the same name. On GH_OK, *out is the stored record and key the key text (wipe it).
  */
-gh_err gh_apikey_create(struct gh_auth *auth, const struct gh_identity *who,
+gh_err gh_apikey_create(struct gh_apikeys *keys, const struct gh_identity *who,
                         const struct gh_apikey_input *in, const struct gh_reqmeta *meta,
                         struct gh_api_key *out, char key[GH_APIKEY_TEXT],
                         struct gh_refusal *refusal) GH_WUR GH_NONNULL(1, 2, 3, 5, 6, 7);
 
 /** Visits who's keys (revoked ones too), newest first. */
-gh_err gh_apikey_list(struct gh_auth *auth, const char *user_id, size_t limit, size_t offset,
+gh_err gh_apikey_list(struct gh_apikeys *keys, const char *user_id, size_t limit, size_t offset,
                       gh_api_key_visit_fn fn, void *arg) GH_WUR GH_NONNULL(1, 2, 5);
 
 /**
@@ -52,17 +83,17 @@ gh_err gh_apikey_list(struct gh_auth *auth, const char *user_id, size_t limit, s
  * this process at once and in others through the revocation feed. GH_ERR_NOT_FOUND when
  * id is not one of the user's keys.
  */
-gh_err gh_apikey_revoke(struct gh_auth *auth, const char *user_id, const char *username,
+gh_err gh_apikey_revoke(struct gh_apikeys *keys, const char *user_id, const char *username,
                         const char *id, const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2);
 
 /**
  * An identity for an operator acting on username's behalf (CLI): the user's primary org
  * and current permissions there. GH_ERR_NOT_FOUND for an unknown user.
  */
-gh_err gh_apikey_operator(struct gh_auth *auth, const char *username, const char *org_id,
+gh_err gh_apikey_operator(struct gh_apikeys *keys, const char *username, const char *org_id,
                           struct gh_identity *out) GH_WUR GH_NONNULL(1, 2, 4);
 
 /** Writes the coalesced last uses of keys to the store (every few seconds, and at stop). */
-gh_err gh_apikey_flush(struct gh_auth *auth) GH_WUR GH_NONNULL(1);
+gh_err gh_apikey_flush(struct gh_apikeys *keys) GH_WUR GH_NONNULL(1);
 
 #endif

@@ -3,11 +3,16 @@
 
 #include <stddef.h>
 #include "core/err.h"
-#include "config/config.h"
 
 #define GH_PWHASH_MAX 256
 
 /** How new hashes are made. Copied from the config at start. */
+enum gh_pwhash_alg {
+    GH_PWHASH_BCRYPT,   /* bcrypt via libxcrypt, cost = bcrypt_cost */
+    GH_PWHASH_ARGON2ID, /* Argon2id via libsodium */
+};
+
+/** How passwords are hashed (the password.hash, bcrypt_cost, argon2_* keys). */
 struct gh_pwhash_params {
     enum gh_pwhash_alg alg;
     unsigned bcrypt_cost;

@@ -41,4 +41,10 @@ gh_err gh_policy_check(const struct gh_policy *policy, const char *pw, size_t le
                        const char *const *user_words, unsigned *failed) GH_WUR
     GH_NONNULL(1, 2, 5);
 
+/** Why an input was refused: the field, and for passwords the failed policy rules. */
+struct gh_refusal {
+    const char *field;
+    unsigned policy_failed;
+};
+
 #endif

@@ -1,6 +1,5 @@
 #include "authn/service.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,9 @@
 #include <jansson.h>
 
 #include "authn/apikey.h"
-#include "authn/internal.h"
+#include "authn/admins.h"
+#include "authn/fields.h"
+#include "authn/views.h"
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secure_json.h"
@@ -20,32 +21,18 @@
 
 #define DEFAULT_ORG "default"
 #define ADMIN_PERMISSIONS "*:*"
-/*
- * How long the token check trusts its copy of a user's revocation state. Revocations made
- * through this process apply at once, those made elsewhere arrive through the revocation
- * feed within its poll interval; the TTL is only a backstop.
- */
-#define USER_STATE_TTL 60
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
-/* Feed entries are kept long enough for any node that polls to have seen them. */
-#define REVOCATION_FEED_KEEP (24 * 3600)
 
 struct gh_auth {
-    const struct gh_config *cfg;
+    struct gh_auth_opts o;
     const struct gh_store_handle *store;
     const struct gh_keyring *ring;
-    struct gh_cache *tokens;     /* SHA-256(token) -> struct cached_token */
-    EVP_MD *sha256;              /* fetched once: SHA256() fetches it on every call */
-    struct gh_cache *user_state; /* user id -> struct gh_user_view */
-    struct gh_cache *members;    /* SHA-256(user id, org id) -> struct cached_member */
+    struct gh_cache *tokens; /* SHA-256(token) -> struct cached_token */
+    EVP_MD *sha256;          /* fetched once: SHA256() fetches it on every call */
+    struct gh_views *views;  /* users' revocation state and memberships */
     struct gh_apikeys *keys;
-    struct gh_pool *audit_pool;  /* for records of failed credentials; NULL: write at once */
-    struct gh_pwhash_params pw;
-    struct gh_policy policy;
     char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
     char default_org[GH_UUID_LEN + 1];
-    int64_t feed_seq;       /* last revocation feed entry seen */
-    int64_t feed_purged_at; /* when old feed entries were last deleted */
 };
 
 /* What the token cache keeps of a verified token: who, in which org, until when, under
@@ -56,18 +43,6 @@ struct cached_token {
     int64_t exp;
     int64_t epoch;
 };
-
-/* A membership as the checks use it, valid while the user's view has generation gen. */
-struct cached_member {
-    uint64_t gen;
-    struct gh_member_view m;
-};
-
-/* Numbers each loaded user view (see gh_user_view.gen). */
-static atomic_uint_fast64_t view_gen;
-/* Counts the views dropped (forget_user): a view read from the store while one was dropped
- * may predate that revocation, so it is not left in the cache. */
-static atomic_uint_fast64_t view_drops;
 
 static int64_t now_s(void)
 {
@@ -84,45 +59,38 @@ static gh_err copy_field(char *dst, size_t size, const char *src)
     return GH_OK;
 }
 
-gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle *store,
                    const struct gh_keyring *ring, struct gh_auth **out)
 {
     gh_err err = GH_ERR_NOMEM;
     struct gh_auth *a = calloc(1, sizeof(*a));
     if (a == NULL)
         return GH_ERR_NOMEM;
-    a->cfg = cfg;
+    a->o = *opts;
     a->store = store;
     a->ring = ring;
-    a->pw = (struct gh_pwhash_params){cfg->hash, cfg->bcrypt_cost, cfg->argon2_ops,
-                                      cfg->argon2_memory};
-    a->policy = (struct gh_policy){cfg->min_length,    cfg->max_length,   cfg->require_upper,
-                                   cfg->require_lower, cfg->require_digit, cfg->require_symbol,
-                                   cfg->reject_common, cfg->min_entropy_bits};
     /* With the token cache off every token is verified, but the users' revocation state
      * stays cached: it is what keeps the check off the database. */
-    size_t tokens = cfg->token_cache_size ? cfg->token_cache_size : 1;
-    size_t users = cfg->token_cache_size ? cfg->token_cache_size : USER_STATE_DEFAULT;
+    size_t tokens = opts->token_cache_size ? opts->token_cache_size : 1;
+    size_t users = opts->token_cache_size ? opts->token_cache_size : USER_STATE_DEFAULT;
     if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
         err = GH_ERR_CRYPTO;
         goto out;
     }
     if ((err = gh_cache_new(tokens, &a->tokens)) != GH_OK ||
-        (err = gh_cache_new(users, &a->user_state)) != GH_OK ||
-        (err = gh_cache_new(users, &a->members)) != GH_OK ||
-        (err = gh_apikeys_new(cfg, &a->keys)) != GH_OK)
+        (err = gh_views_new(store, users, &a->views)) != GH_OK ||
+        (err = gh_apikeys_new(opts->api_key_pepper, opts->token_cache_size, store, a->views,
+                              &a->keys)) != GH_OK)
         goto out;
 
     /* A hash of random bytes with the configured parameters: unknown users cost the same. */
     unsigned char rnd[24];
     randombytes_buf(rnd, sizeof(rnd));
-    err = gh_password_hash(&a->pw, (const char *)rnd, sizeof(rnd), a->dummy_hash);
+    err = gh_password_hash(&a->o.pw, (const char *)rnd, sizeof(rnd), a->dummy_hash);
     sodium_memzero(rnd, sizeof(rnd));
     if (err != GH_OK)
         goto out;
 
-    if ((err = gh_store_revocation_feed(store, -1, 0, NULL, NULL, &a->feed_seq)) != GH_OK)
-        goto out;
     struct gh_org org;
     err = gh_store_org_find_name(store, DEFAULT_ORG, &org);
     if (err == GH_OK)
@@ -142,12 +110,11 @@ void gh_auth_free(struct gh_auth *a)
 {
     if (a == NULL)
         return;
-    if (a->keys != NULL && gh_apikey_flush(a) != GH_OK)
+    if (a->keys != NULL && gh_apikey_flush(a->keys) != GH_OK)
         gh_log(GH_LOG_WARN, "api keys: the last uses could not be saved");
     gh_apikeys_free(a->keys);
     gh_cache_free(a->tokens);
-    gh_cache_free(a->user_state);
-    gh_cache_free(a->members);
+    gh_views_free(a->views);
     EVP_MD_free(a->sha256);
     free(a);
 }
@@ -166,57 +133,12 @@ void gh_token_pair_clear(struct gh_token_pair *pair)
 
 /* ---- validation ---- */
 
-static int valid_username(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 3 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-/* A pragmatic address check: one '@', a non-empty local part, a non-empty
- * domain, no spaces or control characters. Deliverability is the mail system's business. */
-static int valid_email(const char *s)
-{
-    size_t n = strlen(s);
-    const char *at = strchr(s, '@');
-    if (n < 3 || n > 254 || at == NULL || at == s || strchr(at + 1, '@') != NULL)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
-            return 0;
-    }
-    /* Single-label domains (localhost, intranet hosts) are allowed. */
-    const char *domain = at + 1;
-    return *domain != '\0' && *domain != '.' && domain[strlen(domain) - 1] != '.';
-}
-
-static int valid_text(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n > max)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
 static gh_err check_password(struct gh_auth *a, const char *pw, size_t len, const char *username,
                              const char *email, const char *full_name, struct gh_refusal *refusal)
 {
     const char *words[4] = {username, email, full_name && *full_name ? full_name : NULL, NULL};
     unsigned failed = 0;
-    gh_err err = gh_policy_check(&a->policy, pw, len, words, &failed);
+    gh_err err = gh_policy_check(&a->o.policy, pw, len, words, &failed);
     if (err == GH_ERR_POLICY) {
         refusal->field = "password";
         refusal->policy_failed = failed;
@@ -269,18 +191,18 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
     if (err != GH_OK)
         return err;
     int64_t now = now_s();
-    if (copy_field(c.iss, sizeof(c.iss), a->cfg->issuer) != GH_OK ||
-        copy_field(c.aud, sizeof(c.aud), a->cfg->audience) != GH_OK ||
+    if (copy_field(c.iss, sizeof(c.iss), a->o.issuer) != GH_OK ||
+        copy_field(c.aud, sizeof(c.aud), a->o.audience) != GH_OK ||
         copy_field(c.sub, sizeof(c.sub), u->id) != GH_OK)
         return GH_ERR_INTERNAL;
     gh_uuid_v7(c.jti);
     c.iat = now;
     c.nbf = now;
-    c.exp = now + a->cfg->access_ttl;
+    c.exp = now + a->o.access_ttl;
     c.epoch = u->token_epoch;
     err = gh_jwt_sign(a->ring, &c, &pair->access_token);
     if (err == GH_OK)
-        pair->expires_in = a->cfg->access_ttl;
+        pair->expires_in = a->o.access_ttl;
     return err;
 }
 
@@ -308,7 +230,7 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memcpy(rt.user_id, u->id, sizeof(rt.user_id));
     memcpy(rt.org_id, org_id, GH_UUID_LEN + 1);
     rt.created_at = now_s();
-    rt.expires_at = rt.created_at + a->cfg->refresh_ttl;
+    rt.expires_at = rt.created_at + a->o.refresh_ttl;
     err = gh_store_refresh_insert(a->store, &rt);
 out:
     if (err != GH_OK) {
@@ -319,58 +241,9 @@ out:
     return GH_OK;
 }
 
-/* ---- user state (revocation epochs) ---- */
-
-static void remember_user(struct gh_auth *a, const struct gh_user *u, struct gh_user_view *out)
-{
-    struct gh_user_view s;
-    memset(&s, 0, sizeof(s));
-    s.epoch = u->token_epoch;
-    s.disabled = u->disabled;
-    s.gen = atomic_fetch_add(&view_gen, 1) + 1;
-    s.superadmin = u->superadmin;
-    memcpy(s.username, u->username, sizeof(s.username));
-    (void)gh_cache_put(a->user_state, u->id, strlen(u->id), &s, sizeof(s),
-                       now_s() + USER_STATE_TTL);
-    if (out != NULL)
-        *out = s;
-}
-
-/* After a revocation: the next check reloads the user, and no cached token survives it. */
-static void forget_user(struct gh_auth *a, const char *user_id)
-{
-    atomic_fetch_add(&view_drops, 1);
-    gh_cache_del(a->user_state, user_id, strlen(user_id));
-}
-
-static void forget_user_cb(void *arg, const char *user_id)
-{
-    forget_user(arg, user_id);
-}
-
-void gh_auth_user_forget(struct gh_auth *a, const char *user_id)
-{
-    forget_user(a, user_id);
-}
-
-const char *gh_cred_name(enum gh_cred cred)
-{
-    switch (cred) {
-    case GH_CRED_JWT: return "jwt";
-    case GH_CRED_API_KEY: return "api_key";
-    case GH_CRED_OPERATOR: return "operator";
-    }
-    return "unknown";
-}
-
 const char *gh_auth_default_org(const struct gh_auth *a)
 {
     return a->default_org;
-}
-
-const struct gh_store_handle *gh_auth_store(const struct gh_auth *a)
-{
-    return a->store;
 }
 
 struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a)
@@ -378,9 +251,9 @@ struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *a)
     return a->keys;
 }
 
-struct gh_pool *gh_auth_audit_pool(const struct gh_auth *a)
+struct gh_views *gh_auth_views(const struct gh_auth *a)
 {
-    return a->audit_pool;
+    return a->views;
 }
 
 void gh_auth_cache_stats(struct gh_auth *a, uint64_t tokens[2], uint64_t keys[2])
@@ -391,105 +264,7 @@ void gh_auth_cache_stats(struct gh_auth *a, uint64_t tokens[2], uint64_t keys[2]
 
 void gh_auth_set_audit_pool(struct gh_auth *a, struct gh_pool *pool)
 {
-    a->audit_pool = pool;
-}
-
-gh_err gh_auth_watch_revocations(struct gh_auth *a)
-{
-    int64_t now = now_s();
-    int64_t purge_before = 0;
-    if (now - a->feed_purged_at > 600) {
-        /* Every ten minutes: old feed entries, refresh tokens a day past expiry (kept that
-         * long so a late reuse is still recognised as reuse) and dead invitations. */
-        int64_t purged = 0;
-        purge_before = now - REVOCATION_FEED_KEEP;
-        a->feed_purged_at = now;
-        gh_err err = gh_store_refresh_purge(a->store, now - 24 * 3600, &purged);
-        if (err == GH_OK) /* answered or expired invitations, likewise a day late */
-            err = gh_store_invitation_purge(a->store, now - 24 * 3600, &purged);
-        if (err != GH_OK)
-            return err;
-    }
-    return gh_store_revocation_feed(a->store, a->feed_seq, purge_before, forget_user_cb, a,
-                                    &a->feed_seq);
-}
-
-gh_err gh_auth_user_view(struct gh_auth *a, const char *user_id, int64_t now,
-                         struct gh_user_view *out)
-{
-    size_t len = 0;
-    if (gh_cache_get(a->user_state, user_id, strlen(user_id), now, out, sizeof(*out), &len) ==
-            GH_OK &&
-        len == sizeof(*out))
-        return GH_OK;
-    struct gh_user u;
-    uint_fast64_t drops = atomic_load(&view_drops);
-    gh_err err = gh_store_user_get(a->store, user_id, &u);
-    if (err == GH_ERR_NOT_FOUND)
-        return GH_ERR_REVOKED; /* deleted */
-    if (err != GH_OK)
-        return err;
-    remember_user(a, &u, out);
-    /*
-     * A revocation writes the store, then drops the view. If one dropped a view between
-     * the read above and now, the view just cached may be older than it: drop it again.
-     * Either this sees that drop's count, or the drop comes after the put and removes it.
-     * (This request may still pass on what it read: it overlapped the revocation.)
-     */
-    if (atomic_load(&view_drops) != drops)
-        gh_cache_del(a->user_state, user_id, strlen(user_id));
-    return GH_OK;
-}
-
-/* The cache key of a membership: SHA-256 of the two ids (64 bytes would not fit a key). */
-static void member_key(const struct gh_auth *a, const char *user_id, const char *org_id,
-                       unsigned char key[32])
-{
-    char both[2 * (GH_UUID_LEN + 1)];
-    size_t u = strnlen(user_id, GH_UUID_LEN), o = strnlen(org_id, GH_UUID_LEN);
-    memcpy(both, user_id, u);
-    both[u] = '\0';
-    memcpy(both + u + 1, org_id, o);
-    if (EVP_Digest(both, u + 1 + o, key, NULL, a->sha256, NULL) != 1)
-        randombytes_buf(key, 32); /* a key nothing was stored under: a cache miss */
-}
-
-/* The membership of user in org valid for view's generation, loaded when missing or stale. */
-static gh_err member_view(struct gh_auth *a, const char *user_id, const char *org_id,
-                          const struct gh_user_view *view, int64_t now, struct cached_member *out)
-{
-    unsigned char key[32];
-    size_t len = 0;
-    member_key(a, user_id, org_id, key);
-    if (gh_cache_get(a->members, key, sizeof(key), now, out, sizeof(*out), &len) == GH_OK &&
-        len == sizeof(*out) && out->gen == view->gen)
-        return GH_OK;
-    static __thread struct gh_membership m;
-    gh_err err = gh_store_member_get(a->store, org_id, user_id, &m);
-    if (err != GH_OK)
-        return err;
-    memset(out, 0, sizeof(*out));
-    out->gen = view->gen;
-    if (copy_field(out->m.role, sizeof(out->m.role), m.role_name) != GH_OK ||
-        copy_field(out->m.perms, sizeof(out->m.perms), m.permissions) != GH_OK)
-        return GH_ERR_INTERNAL;
-    (void)gh_cache_put(a->members, key, sizeof(key), out, sizeof(*out), now + USER_STATE_TTL);
-    return GH_OK;
-}
-
-gh_err gh_auth_member(struct gh_auth *a, const char *user_id, const char *org_id,
-                      struct gh_member_view *out)
-{
-    struct gh_user_view view;
-    static __thread struct cached_member cm;
-    int64_t now = now_s();
-    gh_err err = gh_auth_user_view(a, user_id, now, &view);
-    if (err == GH_ERR_REVOKED)
-        return GH_ERR_NOT_FOUND;
-    if (err != GH_OK || (err = member_view(a, user_id, org_id, &view, now, &cm)) != GH_OK)
-        return err;
-    *out = cm.m;
-    return GH_OK;
+    gh_apikeys_set_audit_pool(a->keys, pool);
 }
 
 gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who,
@@ -508,12 +283,12 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     if (err != GH_OK)
         return err;
     refusal->field = "full_name";
-    if (p->full_name != NULL && (!valid_text(p->full_name, 256) ||
+    if (p->full_name != NULL && (!gh_field_text_ok(p->full_name, 256) ||
                                  copy_field(u.full_name, sizeof(u.full_name), p->full_name)))
         return GH_ERR_INVALID;
     refusal->field = "email";
     if (p->email != NULL &&
-        (!valid_email(p->email) || copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
+        (!gh_field_email_ok(p->email) || copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
         return GH_ERR_INVALID;
     refusal->field = NULL;
     /* An operator cannot lock itself out nor drop its own flag by mistake. */
@@ -526,7 +301,7 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     if (p->superadmin >= 0)
         u.superadmin = p->superadmin;
     err = gh_store_user_update(a->store, &u, disabling, now_s());
-    forget_user(a, user_id);
+    gh_views_forget(a->views, user_id);
     if (err != GH_OK)
         return err;
     json_t *md = json_pack("{s:s, s:b, s:b}", "target_id", u.id, "disabled", u.disabled,
@@ -540,61 +315,6 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
     return GH_OK;
 }
 
-/* The org ids of one user, collected from org_list. */
-struct org_ids {
-    char (*id)[GH_UUID_LEN + 1];
-    size_t n, cap;
-    int nomem;
-};
-
-static int collect_org(void *arg, const struct gh_org *o)
-{
-    struct org_ids *ids = arg;
-    if (ids->n == ids->cap) {
-        size_t cap = ids->cap ? ids->cap * 2 : 16;
-        void *p = realloc(ids->id, cap * sizeof(*ids->id));
-        if (p == NULL) {
-            ids->nomem = 1;
-            return 1;
-        }
-        ids->id = p;
-        ids->cap = cap;
-    }
-    memcpy(ids->id[ids->n++], o->id, sizeof(o->id));
-    return 0;
-}
-
-/* Inside tx: *sole = whether user_id is the only admin of one of its orgs. */
-static gh_err sole_admin(const struct gh_store_handle *tx, const char *user_id, int *sole)
-{
-    struct org_ids ids = {NULL, 0, 0, 0};
-    struct gh_membership m;
-    const size_t page = 256;
-    gh_err err;
-    for (;;) {
-        size_t before = ids.n;
-        if ((err = gh_store_org_list(tx, user_id, page, before, collect_org, &ids)) != GH_OK)
-            break;
-        if (ids.nomem) {
-            err = GH_ERR_NOMEM;
-            break;
-        }
-        if (ids.n - before < page)
-            break; /* the last page */
-    }
-    *sole = 0;
-    for (size_t i = 0; i < ids.n && err == GH_OK && !*sole; i++) {
-        int64_t admins = 0;
-        if ((err = gh_store_member_get(tx, ids.id[i], user_id, &m)) != GH_OK ||
-            strcmp(m.role_name, "admin") != 0)
-            continue;
-        if ((err = gh_store_member_count_admins(tx, ids.id[i], &admins)) == GH_OK)
-            *sole = admins <= 1;
-    }
-    free(ids.id);
-    return err;
-}
-
 gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct gh_identity *by,
                            const struct gh_reqmeta *meta)
 {
@@ -606,12 +326,12 @@ gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct 
     gh_err err = gh_store_tx_begin(a->store, &tx);
     if (err != GH_OK)
         return err;
-    if ((err = sole_admin(&tx, user_id, &sole)) == GH_OK && sole)
+    if ((err = gh_admins_sole(&tx, user_id, &sole)) == GH_OK && sole)
         err = GH_ERR_CONFLICT; /* an org keeps an admin */
     if (err == GH_OK)
         err = gh_store_user_delete(&tx, user_id, now_s());
     err = gh_store_tx_end(&tx, err);
-    forget_user(a, user_id);
+    gh_views_forget(a->views, user_id);
     if (err != GH_OK)
         return err;
     char md[80];
@@ -632,15 +352,15 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
     memset(hash, 0, sizeof(hash));
     const char *full_name = in->full_name ? in->full_name : "";
 
-    if (!valid_username(in->username)) {
+    if (!gh_field_username_ok(in->username)) {
         refusal->field = "username";
         return GH_ERR_INVALID;
     }
-    if (!valid_email(in->email)) {
+    if (!gh_field_email_ok(in->email)) {
         refusal->field = "email";
         return GH_ERR_INVALID;
     }
-    if (!valid_text(full_name, 256)) {
+    if (!gh_field_text_ok(full_name, 256)) {
         refusal->field = "full_name";
         return GH_ERR_INVALID;
     }
@@ -659,7 +379,7 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
     memcpy(u.primary_org_id, a->default_org, sizeof(u.primary_org_id));
     u.superadmin = superadmin;
     u.created_at = u.updated_at = now_s();
-    if ((err = gh_password_hash(&a->pw, in->password, in->password_len, hash)) != GH_OK)
+    if ((err = gh_password_hash(&a->o.pw, in->password, in->password_len, hash)) != GH_OK)
         goto out;
     if ((err = gh_store_user_create(a->store, &u, hash)) != GH_OK)
         goto out;
@@ -683,7 +403,7 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
         gh_uuid_v7(org.id);
         memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
         org.created_at = now_s();
-        err = gh_store_org_create(a->store, &org, ADMIN_PERMISSIONS, a->cfg->member_permissions);
+        err = gh_store_org_create(a->store, &org, ADMIN_PERMISSIONS, a->o.member_permissions);
         if (err != GH_OK)
             return err;
         memcpy(a->default_org, org.id, sizeof(a->default_org));
@@ -779,10 +499,10 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
                                  err != GH_OK ? "bad_password" : "disabled");
         goto out;
     }
-    if (gh_password_needs_rehash(&a->pw, cr.password_hash)) {
+    if (gh_password_needs_rehash(&a->o.pw, cr.password_hash)) {
         char hash[GH_PWHASH_MAX];
         int64_t epoch = 0;
-        if (gh_password_hash(&a->pw, password, len, hash) == GH_OK &&
+        if (gh_password_hash(&a->o.pw, password, len, hash) == GH_OK &&
             gh_store_user_set_password(a->store, u.id, hash, 0, now_s(), &epoch) != GH_OK)
             gh_log(GH_LOG_WARN, "login: could not upgrade a password hash");
         sodium_memzero(hash, sizeof(hash));
@@ -790,7 +510,7 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
     const char *org = org_id != NULL ? org_id : u.primary_org_id;
     err = issue_pair(a, &u, org, meta, out);
     if (err == GH_OK)
-        remember_user(a, &u, NULL);
+        gh_views_remember(a->views, &u, NULL);
 out:
     sodium_memzero(&cr, sizeof(cr));
     return err;
@@ -837,7 +557,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     int64_t now = now_s();
     gh_uuid_v7(next.id);
     next.created_at = now;
-    next.expires_at = now + a->cfg->refresh_ttl;
+    next.expires_at = now + a->o.refresh_ttl;
 
     err = gh_store_refresh_rotate(a->store, old_hash, &next, now, &spent);
     if (err == GH_ERR_REUSED) {
@@ -904,7 +624,7 @@ gh_err gh_auth_logout_all(struct gh_auth *a, const struct gh_identity *who,
     if (err != GH_OK)
         return err;
     err = gh_store_user_revoke_all(a->store, who->user_id, now_s(), &epoch);
-    forget_user(a, who->user_id);
+    gh_views_forget(a->views, who->user_id);
     return err;
 }
 
@@ -935,13 +655,13 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
     if ((err = check_password(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
         GH_OK)
         goto out;
-    if ((err = gh_password_hash(&a->pw, next, next_len, hash)) != GH_OK)
+    if ((err = gh_password_hash(&a->o.pw, next, next_len, hash)) != GH_OK)
         goto out;
     struct gh_audit_subject s = {u.id, u.username, who->org_id};
     if ((err = gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL)) != GH_OK)
         goto out; /* the record first: no change the trail does not show */
     err = gh_store_user_set_password(a->store, u.id, hash, 1, now_s(), &epoch);
-    forget_user(a, u.id);
+    gh_views_forget(a->views, u.id);
 out:
     sodium_memzero(hash, sizeof(hash));
     sodium_memzero(&cr, sizeof(cr));
@@ -961,11 +681,11 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
     struct gh_audit_subject s = {u.id, u.username, NULL};
     if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
             GH_OK &&
-        (err = gh_password_hash(&a->pw, password, len, hash)) == GH_OK &&
-        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0,
-                               "{\"by\":\"cli\"}")) == GH_OK)
+        (err = gh_password_hash(&a->o.pw, password, len, hash)) == GH_OK &&
+        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}")) ==
+            GH_OK)
         err = gh_store_user_set_password(a->store, u.id, hash, 1, now_s(), &epoch);
-    forget_user(a, u.id);
+    gh_views_forget(a->views, u.id);
     sodium_memzero(hash, sizeof(hash));
     return err;
 }
@@ -983,7 +703,7 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
     if (err != GH_OK)
         return err; /* the record first: no change the trail does not show */
     err = gh_store_user_set_disabled(a->store, u.id, disabled, now_s(), &epoch);
-    forget_user(a, u.id);
+    gh_views_forget(a->views, u.id);
     return err;
 }
 
@@ -1002,12 +722,11 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     if (EVP_Digest(token, len, key, NULL, a->sha256, NULL) != 1)
         return GH_ERR_CRYPTO;
     if (len > 3 && memcmp(token, "ak_", 3) == 0)
-        return gh_apikey_check(a, token, len, key, meta, out);
+        return gh_apikey_check(a->keys, token, len, key, meta, out);
     if (gh_cache_get(a->tokens, key, sizeof(key), now, &ct, sizeof(ct), &ct_len) != GH_OK ||
         ct_len != sizeof(ct)) {
         struct gh_claims c;
-        struct gh_jwt_expect expect = {a->cfg->issuer, a->cfg->audience, now,
-                                       a->cfg->clock_leeway};
+        struct gh_jwt_expect expect = {a->o.issuer, a->o.audience, now, a->o.clock_leeway};
         gh_err err = gh_jwt_verify(a->ring, token, len, &expect, &c);
         if (err != GH_OK)
             return err == GH_ERR_EXPIRED ? GH_ERR_EXPIRED : GH_ERR_AUTH;
@@ -1017,29 +736,29 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
             return GH_ERR_AUTH;
         ct.exp = c.exp;
         ct.epoch = c.epoch;
-        if (a->cfg->token_cache_size > 0)
+        if (a->o.token_cache_size > 0)
             (void)gh_cache_put(a->tokens, key, sizeof(key), &ct, sizeof(ct), c.exp);
     }
-    if (ct.exp <= now - a->cfg->clock_leeway)
+    if (ct.exp <= now - a->o.clock_leeway)
         return GH_ERR_EXPIRED;
 
     struct gh_user_view st;
-    gh_err err = gh_auth_user_view(a, ct.sub, now, &st);
+    gh_err err = gh_views_user(a->views, ct.sub, now, &st);
     if (err != GH_OK)
         return err;
     if (st.disabled || st.epoch != ct.epoch)
         return GH_ERR_REVOKED;
     /* What the token may do is the user's role in its org now, not when it was signed:
      * a demotion, a role edit or a removal applies to every live token at once. */
-    static __thread struct cached_member cm;
-    if ((err = member_view(a, ct.sub, ct.org, &st, now, &cm)) != GH_OK)
+    static __thread struct gh_member_view mv;
+    if ((err = gh_views_member(a->views, ct.sub, ct.org, &st, now, &mv)) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
 
     memcpy(out->user_id, ct.sub, sizeof(out->user_id));
     memcpy(out->username, st.username, sizeof(out->username));
     memcpy(out->org_id, ct.org, sizeof(out->org_id));
-    memcpy(out->roles, cm.m.role, sizeof(cm.m.role));
-    memcpy(out->perms, cm.m.perms, sizeof(out->perms));
+    memcpy(out->roles, mv.role, sizeof(mv.role));
+    memcpy(out->perms, mv.perms, sizeof(out->perms));
     out->expires_at = ct.exp;
     out->cred = GH_CRED_JWT;
     out->key_id[0] = '\0';

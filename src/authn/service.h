@@ -6,7 +6,7 @@
 #include "audit/audit.h"
 #include "authn/password.h"
 #include "authn/policy.h"
-#include "config/config.h"
+#include "authn/views.h"
 #include "core/err.h"
 #include "core/pool.h"
 #include "crypto/jwt.h"
@@ -30,36 +30,6 @@ struct gh_token_pair {
     int64_t expires_in;
 };
 
-/** What proved a caller. */
-enum gh_cred {
-    GH_CRED_JWT,      /* an access token */
-    GH_CRED_API_KEY,  /* an "ak_" key */
-    GH_CRED_OPERATOR, /* the CLI, acting for a user */
-};
-
-/** "jwt", "api_key" or "operator", as X-Auth-Method shows it. */
-const char *gh_cred_name(enum gh_cred cred);
-
-/** A caller proven by a credential. */
-struct gh_identity {
-    char user_id[GH_UUID_LEN + 1];
-    char username[65];
-    char org_id[GH_UUID_LEN + 1];
-    char roles[GH_ROLES_MAX];
-    char perms[GH_PERMS_MAX];   /* what the credential may do now */
-    int64_t expires_at;         /* 0: no expiry (an API key without one) */
-    enum gh_cred cred;
-    char key_id[GH_UUID_LEN + 1]; /* the API key, for GH_CRED_API_KEY */
-    int scoped;                 /* an API key limited to scopes: perms is their intersection */
-    int superadmin;             /* the user is an operator; never set for API keys */
-};
-
-/** A user's current place in one org, as the credential checks see it (cached). */
-struct gh_member_view {
-    char role[65];
-    char perms[GH_PERMS_MAX];
-};
-
 struct gh_register_input {
     const char *username;
     const char *email;
@@ -68,15 +38,25 @@ struct gh_register_input {
     size_t password_len;
 };
 
-/** Why an input was refused: the field, and for passwords the failed policy rules. */
-struct gh_refusal {
-    const char *field;
-    unsigned policy_failed;
+/** The options of the service (the auth.* and password.* keys). Strings are borrowed. */
+struct gh_auth_opts {
+    const char *issuer;         /* auth.issuer: iss of the tokens made and checked */
+    const char *audience;       /* auth.audience: aud likewise */
+    int64_t access_ttl;         /* auth.access_ttl seconds */
+    int64_t refresh_ttl;        /* auth.refresh_ttl seconds */
+    int64_t clock_leeway;       /* auth.clock_leeway seconds */
+    size_t token_cache_size;    /* auth.token_cache_size entries, 0 = off */
+    const char *api_key_pepper; /* auth.api_key_pepper: the file of the API-key HMAC key */
+    const char
+        *member_permissions;    /* authz.member_permissions: the member role of the default org */
+    struct gh_pwhash_params pw; /* password.hash and its costs */
+    struct gh_policy policy;    /* password.* rules */
 };
 
-/** Takes no ownership: cfg, store and ring must outlive the service. */
-gh_err gh_auth_new(const struct gh_config *cfg, const struct gh_store_handle *store,
-                   const struct gh_keyring *ring, struct gh_auth **out) GH_WUR GH_NONNULL(1, 2, 3, 4);
+/** Takes no ownership: the strings of opts, store and ring must outlive the service. */
+gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle *store,
+                   const struct gh_keyring *ring, struct gh_auth **out) GH_WUR
+    GH_NONNULL(1, 2, 3, 4);
 void gh_auth_free(struct gh_auth *auth);
 
 /**
@@ -155,6 +135,12 @@ gh_err gh_auth_verify_bearer(struct gh_auth *auth, const char *token, size_t len
 void gh_auth_cache_stats(struct gh_auth *auth, uint64_t tokens[2], uint64_t keys[2])
     GH_NONNULL(1, 2, 3);
 
+/** The API keys (authn/apikey.h) whose checks gh_auth_verify_bearer makes; owned by auth. */
+struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *auth) GH_NONNULL(1);
+
+/** The views of users and memberships the checks read (authn/views.h); owned by auth. */
+struct gh_views *gh_auth_views(const struct gh_auth *auth) GH_NONNULL(1);
+
 /** Lets the service write audit records of failed credentials on pool (see gh_audit_record_async). */
 void gh_auth_set_audit_pool(struct gh_auth *auth, struct gh_pool *pool) GH_NONNULL(1, 2);
 
@@ -162,21 +148,6 @@ void gh_auth_set_audit_pool(struct gh_auth *auth, struct gh_pool *pool) GH_NONNU
 gh_err gh_auth_me(struct gh_auth *auth, const struct gh_identity *who, struct gh_user *user,
                   struct gh_membership *orgs, size_t max, size_t *n) GH_WUR
     GH_NONNULL(1, 2, 3, 4, 6);
-
-/**
- * The user's current role and permissions in org_id, from a cache that every change of
- * the user's memberships or roles invalidates (gh_auth_user_forget and the revocation
- * feed): no database read on a hit. GH_ERR_NOT_FOUND when the user is not a member.
- */
-gh_err gh_auth_member(struct gh_auth *auth, const char *user_id, const char *org_id,
-                      struct gh_member_view *out) GH_WUR GH_NONNULL(1, 2, 3, 4);
-
-/**
- * Drops the user's cached view: the next check of any of the user's tokens or keys
- * reloads the user and the membership it acts in. Call after every change of what the
- * user may do (the store ops also append it to the revocation feed for other nodes).
- */
-void gh_auth_user_forget(struct gh_auth *auth, const char *user_id) GH_NONNULL(1, 2);
 
 /** The id of the "default" org (registration joins it; its admins operate Gatehouse). */
 const char *gh_auth_default_org(const struct gh_auth *auth) GH_NONNULL(1);
@@ -213,13 +184,5 @@ gh_err gh_auth_user_delete(struct gh_auth *auth, const char *user_id, const stru
 
 /** Wipes and frees the pair's contents. Accepts NULL. */
 void gh_token_pair_clear(struct gh_token_pair *pair);
-
-/**
- * Reads revocations made by any process or node on the shared store since the last call
- * and drops the cached state of those users, so their tokens fail at the next check;
- * every ten minutes also deletes old feed entries and long-expired refresh tokens.
- * The server calls it every 100 ms from a background thread. Not thread-safe with itself.
- */
-gh_err gh_auth_watch_revocations(struct gh_auth *auth) GH_WUR GH_NONNULL(1);
 
 #endif

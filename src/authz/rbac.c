@@ -1,6 +1,5 @@
 #include "authz/rbac.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,29 +8,23 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "authz/perm.h"
+#include "authz/catalog.h"
+#include "authz/names.h"
+#include "core/perm.h"
 #include "core/log.h"
 #include "core/secure_json.h"
 #include "core/uuid.h"
 
 #define ADMIN_PERMISSIONS "*:*"
 #define DEFAULT_ORG "default"
-#define CATALOG_MAX 65536 /* declared permissions, joined with ' ' */
-#define API_PERMS_MAX 1024
-#define RELOAD_EVERY 1 /* seconds between reloads of the declared permissions on a miss */
 #define ROLES_MAX 256  /* roles of one org, system roles included */
 
-static const char builtin[] = GH_PERM_BUILTIN;
-
 struct gh_rbac {
-    const struct gh_config *cfg;
+    struct gh_rbac_opts o;
     const struct gh_store_handle *store;
-    struct gh_auth *auth;
-    pthread_rwlock_t lock;     /* guards catalog, api, napi, loaded_at */
-    char catalog[CATALOG_MAX]; /* builtin + config + api */
-    char api[CATALOG_MAX];     /* declared through the API */
-    size_t napi;
-    int64_t loaded_at;
+    struct gh_auth *auth;       /* the default org's id */
+    struct gh_views *views;     /* members' cached permissions, dropped on every change */
+    struct gh_catalog *catalog; /* the declared permissions */
 };
 
 static int64_t now_s(void)
@@ -39,118 +32,24 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-const char *gh_authz_reason_name(enum gh_authz_reason why)
-{
-    switch (why) {
-    case GH_AUTHZ_GRANTED:
-        return "granted";
-    case GH_AUTHZ_OWNER:
-        return "owner";
-    case GH_AUTHZ_SUPERADMIN:
-        return "superadmin";
-    case GH_AUTHZ_NOT_GRANTED:
-        return "not_granted";
-    case GH_AUTHZ_NOT_A_MEMBER:
-        return "not_a_member";
-    case GH_AUTHZ_UNKNOWN_PERMISSION:
-        return "unknown_permission";
-    }
-    return "not_granted";
-}
-
-int gh_authz_decide(const struct gh_identity *who, const char *perms, const char *perm,
-                    const char *owner_id, enum gh_authz_reason *why)
-{
-    enum gh_authz_reason r = GH_AUTHZ_NOT_GRANTED;
-    size_t len = strlen(perm);
-    char own[GH_PERM_MAX];
-    if (who->superadmin)
-        r = GH_AUTHZ_SUPERADMIN;
-    else if (gh_perms_allow(perms, perm, len))
-        r = GH_AUTHZ_GRANTED;
-    else if (owner_id != NULL && strcmp(owner_id, who->user_id) == 0 &&
-             snprintf(own, sizeof(own), "%s:own", perm) < (int)sizeof(own) &&
-             gh_perms_allow(perms, own, len + 4))
-        r = GH_AUTHZ_OWNER;
-    if (why != NULL)
-        *why = r;
-    return r != GH_AUTHZ_NOT_GRANTED;
-}
-
-int gh_authz_global(const struct gh_identity *who, const char *perm, const char *default_org)
-{
-    return gh_authz_decide(who, who->perms, perm, NULL, NULL) &&
-           (who->superadmin || strcmp(who->org_id, default_org) == 0);
-}
-
 /* ---- declared permissions ---- */
 
-struct appender {
-    char *out;
-    size_t size, used, n;
-    int full;
-};
-
-static int append_name(void *arg, const char *name)
+gh_err gh_rbac_opts_check(const struct gh_rbac_opts *o, char *err, size_t err_size)
 {
-    struct appender *ap = arg;
-    size_t len = strlen(name);
-    if (ap->n >= API_PERMS_MAX || ap->used + len + 2 > ap->size) {
-        ap->full = 1;
-        return 1;
-    }
-    if (ap->used > 0)
-        ap->out[ap->used++] = ' ';
-    memcpy(ap->out + ap->used, name, len + 1);
-    ap->used += len;
-    ap->n++;
-    return 0;
+    return gh_catalog_check_config(o->app_permissions, o->member_permissions, err, err_size);
 }
 
-/* Rebuilds the catalog from the store's declared permissions; under the write lock. */
-static gh_err reload(struct gh_rbac *r)
-{
-    struct appender ap = {r->api, sizeof(r->api), 0, 0, 0};
-    r->api[0] = '\0';
-    gh_err err = gh_store_perm_list(r->store, append_name, &ap);
-    if (err != GH_OK)
-        return err;
-    r->napi = ap.n;
-    r->loaded_at = now_s();
-    int n = snprintf(r->catalog, sizeof(r->catalog), "%s %s %s", builtin, r->cfg->app_permissions,
-                     r->api);
-    return n >= 0 && (size_t)n < sizeof(r->catalog) ? GH_OK : GH_ERR_TOO_LARGE;
-}
-
-/* 1 when perm stands for a declared permission; a miss reloads the declarations (another
- * node may have added one), at most once a second. */
-static int known(struct gh_rbac *r, const char *perm)
-{
-    pthread_rwlock_rdlock(&r->lock);
-    int k = gh_perm_known(r->catalog, perm, strlen(perm));
-    int stale = !k && now_s() - r->loaded_at >= RELOAD_EVERY;
-    pthread_rwlock_unlock(&r->lock);
-    if (!stale)
-        return k;
-    pthread_rwlock_wrlock(&r->lock);
-    if (reload(r) != GH_OK)
-        gh_log(GH_LOG_WARN, "authz: the declared permissions could not be reloaded");
-    k = gh_perm_known(r->catalog, perm, strlen(perm));
-    pthread_rwlock_unlock(&r->lock);
-    return k;
-}
-
-gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+gh_err gh_rbac_new(const struct gh_rbac_opts *opts, const struct gh_store_handle *store,
                    struct gh_auth *auth, struct gh_rbac **out)
 {
     struct gh_rbac *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return GH_ERR_NOMEM;
-    r->cfg = cfg;
+    r->o = *opts;
     r->store = store;
     r->auth = auth;
-    pthread_rwlock_init(&r->lock, NULL);
-    gh_err err = reload(r);
+    r->views = gh_auth_views(auth);
+    gh_err err = gh_catalog_new(opts->app_permissions, store, &r->catalog);
     if (err != GH_OK) {
         gh_rbac_free(r);
         return err;
@@ -163,40 +62,14 @@ void gh_rbac_free(struct gh_rbac *r)
 {
     if (r == NULL)
         return;
-    pthread_rwlock_destroy(&r->lock);
+    gh_catalog_free(r->catalog);
     free(r);
-}
-
-/* Calls fn for each word of list with source; stops when it returns non-zero. */
-static int each_word(const char *list, const char *source,
-                     int (*fn)(void *arg, const char *name, const char *source), void *arg)
-{
-    char word[GH_PERM_MAX];
-    while (*list != '\0') {
-        size_t n = strcspn(list, " ");
-        if (n > 0 && n < sizeof(word)) {
-            memcpy(word, list, n);
-            word[n] = '\0';
-            if (fn(arg, word, source))
-                return 1;
-        }
-        list += n;
-        while (*list == ' ')
-            list++;
-    }
-    return 0;
 }
 
 gh_err gh_rbac_perm_list(struct gh_rbac *r,
                          int (*fn)(void *arg, const char *name, const char *source), void *arg)
 {
-    pthread_rwlock_wrlock(&r->lock);
-    gh_err err = reload(r);
-    if (err == GH_OK && !each_word(builtin, "builtin", fn, arg) &&
-        !each_word(r->cfg->app_permissions, "config", fn, arg))
-        (void)each_word(r->api, "api", fn, arg);
-    pthread_rwlock_unlock(&r->lock);
-    return err;
+    return gh_catalog_list(r->catalog, fn, arg);
 }
 
 static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta *meta,
@@ -212,23 +85,9 @@ static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta
 gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const char *name,
                         const struct gh_reqmeta *meta)
 {
-    size_t len = strlen(name);
     if (!who->superadmin)
         return GH_ERR_FORBIDDEN;
-    if (!gh_perm_valid(name, len) || strchr(name, '*') != NULL || strstr(name, ":own") != NULL)
-        return GH_ERR_INVALID;
-    pthread_rwlock_wrlock(&r->lock);
-    gh_err err = reload(r);
-    if (err == GH_OK && r->napi >= API_PERMS_MAX)
-        err = GH_ERR_TOO_LARGE;
-    if (err == GH_OK) {
-        /* A permission Gatehouse or the config already declares is declared. */
-        if (gh_perm_known(r->catalog, name, len))
-            err = GH_ERR_CONFLICT;
-    }
-    if (err == GH_OK && (err = gh_store_perm_add(r->store, name, now_s())) == GH_OK)
-        err = reload(r);
-    pthread_rwlock_unlock(&r->lock);
+    gh_err err = gh_catalog_add(r->catalog, name);
     if (err == GH_OK)
         audit(r, "PERMISSION_CREATE", meta, who, who->org_id, 201,
               json_pack("{s:s}", "permission", name));
@@ -247,7 +106,7 @@ gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const ch
     } else if (who->cred == GH_CRED_API_KEY) {
         return GH_ERR_NOT_FOUND; /* a key acts in its own org only */
     } else {
-        gh_err err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
+        gh_err err = gh_views_membership(r->views, who->user_id, org_id, &mv);
         if (err == GH_OK) {
             have = mv.perms;
         } else if (err == GH_ERR_NOT_FOUND && who->superadmin) {
@@ -272,7 +131,7 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
 {
     static __thread struct gh_member_view mv;
     const char *have = who->perms;
-    if (!known(r, perm)) {
+    if (!gh_catalog_known(r->catalog, perm)) {
         *allowed = 0;
         *why = GH_AUTHZ_UNKNOWN_PERMISSION;
         return GH_OK;
@@ -280,7 +139,7 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
     if (org_id != NULL && strcmp(org_id, who->org_id) != 0) {
         gh_err err = who->cred == GH_CRED_API_KEY
                          ? GH_ERR_NOT_FOUND
-                         : gh_auth_member(r->auth, who->user_id, org_id, &mv);
+                         : gh_views_membership(r->views, who->user_id, org_id, &mv);
         if (err == GH_ERR_NOT_FOUND && who->superadmin) {
             struct gh_org o;
             err = gh_store_org_get(r->store, org_id, &o);
@@ -300,55 +159,19 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
     return GH_OK;
 }
 
-/* 1 when holder (a permission list) covers every permission of list; superadmins hold all. */
-static int holds_all(const struct gh_identity *who, const char *holder, const char *list)
-{
-    if (who->superadmin)
-        return 1;
-    char word[GH_PERM_MAX];
-    while (*list != '\0') {
-        size_t n = strcspn(list, " ");
-        if (n >= sizeof(word))
-            return 0;
-        memcpy(word, list, n);
-        word[n] = '\0';
-        if (n > 0 && !gh_perms_allow(holder, word, n))
-            return 0;
-        list += n;
-        while (*list == ' ')
-            list++;
-    }
-    return 1;
-}
-
 /* ---- orgs ---- */
-
-/* 1-64 characters of letters, digits, ' ', '.', '_', '-', not starting or ending with ' '. */
-static int org_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64 || s[0] == ' ' || s[n - 1] == ' ')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == ' ' || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
 
 gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, const char *name,
                           const struct gh_reqmeta *meta, struct gh_org *out)
 {
     struct gh_org org;
-    if (!org_name_ok(name))
+    if (!gh_authz_org_name_ok(name))
         return GH_ERR_INVALID;
     memset(&org, 0, sizeof(org));
     gh_uuid_v7(org.id);
     memcpy(org.name, name, strlen(name) + 1);
     org.created_at = now_s();
-    gh_err err = gh_store_org_create(r->store, &org, ADMIN_PERMISSIONS, r->cfg->member_permissions);
+    gh_err err = gh_store_org_create(r->store, &org, ADMIN_PERMISSIONS, r->o.member_permissions);
     if (err != GH_OK)
         return err;
     err = gh_store_member_add(r->store, org.id, who->user_id, "admin", org.created_at);
@@ -358,7 +181,7 @@ gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, cons
             gh_log(GH_LOG_WARN, "orgs: could not remove org %s after a failed create", org.id);
         return err;
     }
-    gh_auth_user_forget(r->auth, who->user_id);
+    gh_views_forget(r->views, who->user_id);
     audit(r, "ORG_CREATE", meta, who, org.id, 201, json_pack("{s:s}", "name", org.name));
     *out = org;
     return GH_OK;
@@ -395,7 +218,7 @@ gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, cons
     gh_err err = gh_rbac_access(r, who, org_id, "org:write", NULL);
     if (err != GH_OK)
         return err;
-    if (!org_name_ok(name))
+    if (!gh_authz_org_name_ok(name))
         return GH_ERR_INVALID;
     if ((err = gh_store_org_get(r->store, org_id, &org)) != GH_OK)
         return err;
@@ -412,7 +235,7 @@ gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, cons
 
 static void forget(void *arg, const char *user_id)
 {
-    gh_auth_user_forget(arg, user_id);
+    gh_views_forget(arg, user_id);
 }
 
 gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
@@ -435,7 +258,7 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     if ((err = gh_store_refresh_revoke_org(&tx, org_id, NULL, now)) == GH_OK &&
         (err = gh_store_user_primary_reassign(&tx, org_id, NULL)) == GH_OK)
-        err = gh_store_org_delete(&tx, org_id, now, forget, r->auth);
+        err = gh_store_org_delete(&tx, org_id, now, forget, r->views);
     if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
@@ -502,7 +325,7 @@ static gh_err may_assign(struct gh_rbac *r, const struct gh_identity *who, const
         return err;
     if ((err = role_by_name(r, org_id, role, out)) != GH_OK)
         return err;
-    return holds_all(who, perms, out->permissions) ? GH_OK : GH_ERR_FORBIDDEN;
+    return gh_authz_holds_all(who, perms, out->permissions) ? GH_OK : GH_ERR_FORBIDDEN;
 }
 
 /* What changing or removing a member needs: org:admin, and holding what the member's role
@@ -513,9 +336,9 @@ static gh_err may_touch(struct gh_rbac *r, const struct gh_identity *who, const 
     static __thread char perms[GH_PERMS_MAX];
     static __thread struct gh_member_view mv;
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
-    if (err != GH_OK || (err = gh_auth_member(r->auth, user_id, org_id, &mv)) != GH_OK)
+    if (err != GH_OK || (err = gh_views_membership(r->views, user_id, org_id, &mv)) != GH_OK)
         return err;
-    return holds_all(who, perms, mv.perms) ? GH_OK : GH_ERR_FORBIDDEN;
+    return gh_authz_holds_all(who, perms, mv.perms) ? GH_OK : GH_ERR_FORBIDDEN;
 }
 
 static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
@@ -531,7 +354,7 @@ static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
 int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who)
 {
     return who->cred == GH_CRED_OPERATOR ||
-           (who->superadmin && who->cred == GH_CRED_JWT && r->cfg->superadmin_direct_add);
+           (who->superadmin && who->cred == GH_CRED_JWT && r->o.superadmin_direct_add);
 }
 
 /* The id of the user to names into id, "" when it names none (a username or email that
@@ -574,7 +397,7 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     if ((err = gh_store_member_add(r->store, org_id, u.id, role, now_s())) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
-    gh_auth_user_forget(r->auth, u.id);
+    gh_views_forget(r->views, u.id);
     audit_member(r, meta, who, org_id, "add", u.id, role, 201);
     memset(out, 0, sizeof(*out));
     memcpy(out->user_id, u.id, sizeof(out->user_id));
@@ -625,7 +448,7 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
         err = gh_store_member_set_role(&tx, org_id, user_id, role, now_s());
     if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
-    gh_auth_user_forget(r->auth, user_id);
+    gh_views_forget(r->views, user_id);
     audit_member(r, meta, who, org_id, "role", user_id, role, 200);
     err = gh_store_user_get(r->store, user_id, &u);
     if (err != GH_OK)
@@ -647,7 +470,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
         static __thread struct gh_member_view mv;
         err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
         if (err == GH_ERR_FORBIDDEN)
-            err = gh_auth_member(r->auth, who->user_id, org_id, &mv);
+            err = gh_views_membership(r->views, who->user_id, org_id, &mv);
     } else {
         err = may_touch(r, who, org_id, user_id);
     }
@@ -668,7 +491,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
         err = gh_store_user_primary_reassign(&tx, org_id, user_id);
     if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
-    gh_auth_user_forget(r->auth, user_id);
+    gh_views_forget(r->views, user_id);
     audit_member(r, meta, who, org_id, "remove", user_id, NULL, 204);
     return GH_OK;
 }
@@ -704,18 +527,18 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
     /* Bounded, as roles are: an org cannot grow the table without end. */
-    err = gh_store_invitation_list_org(r->store, org_id, now_s(), r->cfg->max_pending_invitations,
-                                       0, count_invitation, &live);
+    err = gh_store_invitation_list_org(r->store, org_id, now_s(), r->o.max_pending_invitations, 0,
+                                       count_invitation, &live);
     if (err != GH_OK)
         return err;
-    if (live >= r->cfg->max_pending_invitations)
+    if (live >= r->o.max_pending_invitations)
         return GH_ERR_TOO_LARGE;
     memset(&inv, 0, sizeof(inv));
     gh_uuid_v7(inv.id);
     memcpy(inv.org_id, org_id, strlen(org_id) + 1);
     memcpy(inv.role_name, rl.name, sizeof(inv.role_name));
     inv.created_at = now_s();
-    inv.expires_at = inv.created_at + r->cfg->invitation_ttl;
+    inv.expires_at = inv.created_at + r->o.invitation_ttl;
     err = gh_store_invitation_create(r->store, &inv, user_id, who->user_id);
     if (err != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
@@ -757,7 +580,7 @@ gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *wh
     gh_err err = gh_store_invitation_accept(r->store, who->user_id, id, now_s(), &inv);
     if (err != GH_OK)
         return err;
-    gh_auth_user_forget(r->auth, who->user_id);
+    gh_views_forget(r->views, who->user_id);
     audit_invitation(r, "INVITATION_ACCEPTED", meta, who, inv.org_id, 200, id, inv.role_name);
     *out = inv;
     return GH_OK;
@@ -775,20 +598,6 @@ gh_err gh_rbac_invitation_decline(struct gh_rbac *r, const struct gh_identity *w
 
 /* ---- roles ---- */
 
-/* 1-64 of [a-z0-9_.-]: role names travel in X-Auth-Roles, comma-separated. */
-static int role_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 /* Checks and joins a role's permissions into out (2048 bytes). */
 static gh_err role_perms(struct gh_rbac *r, const struct gh_role_input *in, char *out, size_t size,
                          struct gh_role_refusal *refusal)
@@ -801,7 +610,7 @@ static gh_err role_perms(struct gh_rbac *r, const struct gh_role_input *in, char
     for (size_t i = 0; i < in->nperms; i++) {
         const char *p = in->perms[i];
         size_t n = strlen(p);
-        if (!gh_perm_valid(p, n) || !known(r, p)) {
+        if (!gh_perm_valid(p, n) || !gh_catalog_known(r->catalog, p)) {
             (void)snprintf(refusal->permission, sizeof(refusal->permission), "%.*s",
                            (int)(n < GH_PERM_MAX - 1 ? n : GH_PERM_MAX - 1), p);
             return GH_ERR_INVALID;
@@ -846,11 +655,11 @@ gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, con
         return err;
     memset(&role, 0, sizeof(role));
     refusal->field = "name";
-    if (in->name == NULL || !role_name_ok(in->name))
+    if (in->name == NULL || !gh_authz_role_name_ok(in->name))
         return GH_ERR_INVALID;
     if ((err = role_perms(r, in, role.permissions, sizeof(role.permissions), refusal)) != GH_OK)
         return err;
-    if (!holds_all(who, perms, role.permissions))
+    if (!gh_authz_holds_all(who, perms, role.permissions))
         return GH_ERR_FORBIDDEN; /* a role never grants more than its author holds */
     size_t n = 0;
     if ((err = gh_store_role_list(r->store, org_id, ROLES_MAX, 0, count_role, &n)) != GH_OK)
@@ -880,7 +689,7 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
     if ((err = gh_store_role_get(r->store, org_id, role_id, &role)) != GH_OK)
         return err;
     refusal->field = "name";
-    if (in->name != NULL && !role_name_ok(in->name))
+    if (in->name != NULL && !gh_authz_role_name_ok(in->name))
         return GH_ERR_INVALID;
     int renames = in->name != NULL && strcmp(in->name, role.name) != 0;
     if (role.system && (renames || (strcmp(role.name, "admin") == 0 && in->has_perms)))
@@ -889,12 +698,13 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
         if ((err = role_perms(r, in, next, sizeof(next), refusal)) != GH_OK)
             return err;
         /* Neither what it grants now nor what it will grant may exceed the author. */
-        if (!holds_all(who, perms, next) || !holds_all(who, perms, role.permissions))
+        if (!gh_authz_holds_all(who, perms, next) ||
+            !gh_authz_holds_all(who, perms, role.permissions))
             return GH_ERR_FORBIDDEN;
     }
     refusal->field = NULL;
     if ((err = gh_store_role_update(r->store, org_id, role_id, renames ? in->name : NULL,
-                                    in->has_perms ? next : NULL, now_s(), forget, r->auth)) !=
+                                    in->has_perms ? next : NULL, now_s(), forget, r->views)) !=
         GH_OK)
         return err;
     if (renames)
@@ -942,7 +752,7 @@ gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, con
         return GH_ERR_FORBIDDEN;
     if (target_id == NULL)
         return GH_OK;
-    if ((err = gh_auth_member(r->auth, target_id, who->org_id, &mv)) != GH_OK)
+    if ((err = gh_views_membership(r->views, target_id, who->org_id, &mv)) != GH_OK)
         return err; /* not in the caller's org: not there at all */
     if (!write)
         return GH_OK;

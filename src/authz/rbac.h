@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include "audit/audit.h"
 #include "authn/service.h"
-#include "authz/perm.h"
-#include "config/config.h"
+#include "authz/decide.h"
+#include "core/perm.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -26,37 +26,27 @@
 
 struct gh_rbac;
 
-/** Why a check answered as it did (authz/check's "reason"). */
-enum gh_authz_reason {
-    GH_AUTHZ_GRANTED,            /* a permission of the caller's role covers it */
-    GH_AUTHZ_OWNER,              /* only its ":own" form is granted, and the caller owns it */
-    GH_AUTHZ_SUPERADMIN,         /* the caller is a superadmin */
-    GH_AUTHZ_NOT_GRANTED,        /* a member whose role does not cover it */
-    GH_AUTHZ_NOT_A_MEMBER,       /* the org is unknown or the caller is not in it */
-    GH_AUTHZ_UNKNOWN_PERMISSION, /* nobody declared a permission it stands for */
+/** The options of the service (the authz.* and orgs.* keys). Strings are borrowed. */
+struct gh_rbac_opts {
+    const char *app_permissions;      /* authz.permissions: the apps' own, space-separated */
+    const char *member_permissions;   /* authz.member_permissions: the member role of new orgs */
+    int64_t invitation_ttl;           /* orgs.invitation_ttl seconds */
+    unsigned max_pending_invitations; /* orgs.max_pending_invitations */
+    int superadmin_direct_add;        /* orgs.superadmin_direct_add */
 };
 
-/** "granted", "owner", "superadmin", "not_granted", "not_a_member", "unknown_permission". */
-const char *gh_authz_reason_name(enum gh_authz_reason why);
-
 /**
- * The decision on permissions already at hand (the hot path: no lock, no allocation):
- * 1 when who is a superadmin, when perms cover perm, or when owner_id is who's own id and
- * perms cover perm's ":own" form. *why (may be NULL) gets the reason.
+ * Checks the permission lists of opts: authz.permissions must hold concrete permissions
+ * (resource:action, no wildcard), authz.member_permissions permissions that Gatehouse or
+ * authz.permissions declare (wildcards and ":own" allowed). GH_ERR_INVALID with err
+ * naming the key and the first bad item, e.g. "authz.permissions: expected permissions
+ * resource:action without wildcards separated by spaces, got \"file:*\"".
  */
-int gh_authz_decide(const struct gh_identity *who, const char *perms, const char *perm,
-                    const char *owner_id, enum gh_authz_reason *why) GH_NONNULL(1, 2, 3);
-
-/**
- * The decision for a permission over all of Gatehouse rather than one org (the metrics,
- * the audit chain's proof): 1 for a superadmin, or when who acts in default_org and its
- * permissions cover perm there. An org's own admin (*:*) holds it only in the default org.
- */
-int gh_authz_global(const struct gh_identity *who, const char *perm, const char *default_org)
-    GH_NONNULL(1, 2, 3);
+gh_err gh_rbac_opts_check(const struct gh_rbac_opts *opts, char *err, size_t err_size) GH_WUR
+    GH_NONNULL(1, 2);
 
 /** Takes no ownership; loads the permissions declared through the API. */
-gh_err gh_rbac_new(const struct gh_config *cfg, const struct gh_store_handle *store,
+gh_err gh_rbac_new(const struct gh_rbac_opts *opts, const struct gh_store_handle *store,
                    struct gh_auth *auth, struct gh_rbac **out) GH_WUR GH_NONNULL(1, 2, 3, 4);
 void gh_rbac_free(struct gh_rbac *r);
 

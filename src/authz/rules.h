@@ -2,7 +2,7 @@
 #define GH_AUTHZ_RULES_H
 
 #include <stddef.h>
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "core/err.h"
 
 /*

@@ -57,7 +57,7 @@ static int cmd_create(struct gh_app *app, struct apikey_args *a)
         return 2;
     }
     struct gh_identity who;
-    gh_err err = gh_apikey_operator(app->auth, a->user, a->org, &who);
+    gh_err err = gh_apikey_operator(gh_auth_apikeys(app->auth), a->user, a->org, &who);
     if (err != GH_OK) {
         fprintf(stderr, "gatehouse: %s\n",
                 err == GH_ERR_NOT_FOUND ? "no such user, or not a member of that org"
@@ -70,7 +70,7 @@ static int cmd_create(struct gh_app *app, struct apikey_args *a)
     struct gh_refusal refusal = {NULL, 0};
     struct gh_reqmeta meta = {NULL, NULL, "gatehouse-cli", NULL, NULL};
     char text[GH_APIKEY_TEXT];
-    err = gh_apikey_create(app->auth, &who, &a->in, &meta, &key, text, &refusal);
+    err = gh_apikey_create(gh_auth_apikeys(app->auth), &who, &a->in, &meta, &key, text, &refusal);
     if (err == GH_OK) {
         printf("created API key %s (%s) for %s\nkey: %s (shown once)\n", key.id, key.prefix,
                who.username, text);
@@ -114,10 +114,11 @@ static int cmd_list(struct gh_app *app, const struct apikey_args *a)
     if (gh_cli_count(a->limit, 100, &limit) || gh_cli_count(a->offset, 0, &offset))
         return 2;
     struct gh_identity who;
-    gh_err err = gh_apikey_operator(app->auth, a->user, NULL, &who);
+    gh_err err = gh_apikey_operator(gh_auth_apikeys(app->auth), a->user, NULL, &who);
     if (err == GH_OK) {
         printf("id\tprefix\tname\tscopes\texpires\tlast_used\tstate\n");
-        err = gh_apikey_list(app->auth, who.user_id, limit, offset, print_key, NULL);
+        err =
+            gh_apikey_list(gh_auth_apikeys(app->auth), who.user_id, limit, offset, print_key, NULL);
     }
     if (err != GH_OK)
         fprintf(stderr, "gatehouse: %s\n", err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));
@@ -132,9 +133,9 @@ static int cmd_revoke(struct gh_app *app, const struct apikey_args *a, const cha
     }
     struct gh_identity who;
     struct gh_reqmeta meta = {NULL, NULL, "gatehouse-cli", NULL, NULL};
-    gh_err err = gh_apikey_operator(app->auth, a->user, NULL, &who);
+    gh_err err = gh_apikey_operator(gh_auth_apikeys(app->auth), a->user, NULL, &who);
     if (err == GH_OK)
-        err = gh_apikey_revoke(app->auth, who.user_id, who.username, id, &meta);
+        err = gh_apikey_revoke(gh_auth_apikeys(app->auth), who.user_id, who.username, id, &meta);
     if (err != GH_OK)
         fprintf(stderr, "gatehouse: %s\n",
                 err == GH_ERR_NOT_FOUND ? "no such user or key" : gh_err_name(err));

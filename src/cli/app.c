@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/keys.h"
 #include "cli/privs.h"
+#include "core/fs.h"
 #include "core/log.h"
 
 extern char **environ;
@@ -26,7 +27,7 @@ static int open_ratelimit(struct gh_app *app)
     void *backend = NULL;
     const struct gh_rl_ops *ops = &gh_rl_memory_ops;
     gh_err err;
-    if (cfg->rl_global == 0 && cfg->rl_auth == 0 && cfg->rl_nroutes == 0)
+    if (cfg->rl_global == 0 && cfg->rl_auth == 0 && app->rl_nroutes == 0)
         return 0;
     if (strcmp(cfg->rl_backend, "redis") == 0) {
         ops = &gh_rl_redis_ops;
@@ -73,8 +74,9 @@ int gh_cli_option(int c, const char *usage, struct gh_cli_common *common)
     }
 }
 
-int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
+int gh_cli_config(struct gh_app *app, const struct gh_cli_common *common)
 {
+    struct gh_config *cfg = &app->cfg;
     char err[512];
     gh_config_defaults(cfg);
     if (gh_config_load(cfg, common->config, environ, err, sizeof(err)) != GH_OK) {
@@ -93,7 +95,8 @@ int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common)
         fprintf(stderr, "gatehouse: --listen: expected HOST:PORT, got \"%s\"\n", common->listen);
         return 1;
     }
-    if (gh_config_finish(cfg, err, sizeof(err)) != GH_OK) {
+    if (gh_config_finish(cfg, err, sizeof(err)) != GH_OK ||
+        gh_cli_options(app, err, sizeof(err)) != GH_OK) {
         fprintf(stderr, "gatehouse: config: %s\n", err);
         return 1;
     }
@@ -121,54 +124,12 @@ int gh_cli_count(const char *text, size_t fallback, size_t *out)
     return 0;
 }
 
-gh_err gh_mkdir_parent(const char *path, unsigned mode)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL || slash == path)
-        return GH_OK; /* the current directory or the root */
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof(dir))
-        return GH_ERR_INVALID;
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    return gh_mkdir_p(dir, mode);
-}
-
-gh_err gh_mkdir_p(const char *path, unsigned mode)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof(buf))
-        return GH_ERR_INVALID;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
-            return GH_ERR_IO;
-        buf[i] = saved;
-    }
-    return GH_OK;
-}
-
 /* Alerts: counted on every stored audit event, delivered by their own thread. */
 static int open_alerts(struct gh_app *app)
 {
     const struct gh_config *cfg = &app->cfg;
-    struct gh_alert_rules rules;
-    char why[256];
-    if (gh_alert_rules_parse(cfg->alerts_rules, cfg->alerts_webhooks, &rules, why, sizeof(why)) !=
-        GH_OK) {
-        fprintf(stderr, "gatehouse: alerts: %s\n", why);
-        return 1;
-    }
-    if (rules.nrules == 0) {
-        gh_alert_rules_clear(&rules);
+    if (app->alert_rules.nrules == 0)
         return 0;
-    }
     const struct gh_alerts_opts opts = {
         .max_groups = cfg->alerts_max_groups,
         .queue = cfg->alerts_queue,
@@ -176,8 +137,7 @@ static int open_alerts(struct gh_app *app)
         .tries = cfg->alerts_tries,
         .retry_ms = cfg->alerts_retry_ms,
     };
-    gh_err err = gh_alerts_new(&rules, &opts, &app->alerts);
-    gh_alert_rules_clear(&rules);
+    gh_err err = gh_alerts_new(&app->alert_rules, &opts, &app->alerts);
     if (err != GH_OK || (err = gh_alerts_start(app->alerts)) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the alerts: %s\n", gh_err_name(err));
         return 1;
@@ -238,7 +198,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
         return 1;
     }
-    if ((err = gh_auth_new(cfg, &app->store, app->ring, &app->auth)) != GH_OK) {
+    struct gh_auth_opts auth;
+    struct gh_rbac_opts rbac;
+    gh_cli_auth_opts(cfg, &auth);
+    gh_cli_rbac_opts(cfg, &rbac);
+    if ((err = gh_auth_new(&auth, &app->store, app->ring, &app->auth)) != GH_OK) {
         if (err == GH_ERR_FILE_MODE)
             fprintf(stderr,
                     "gatehouse: refusing %s: a secret must not be readable by group or others "
@@ -249,7 +213,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
                     gh_err_name(err));
         return 1;
     }
-    if ((err = gh_rbac_new(cfg, &app->store, app->auth, &app->rbac)) != GH_OK) {
+    if ((err = gh_rbac_new(&rbac, &app->store, app->auth, &app->rbac)) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the authorization service: %s\n",
                 gh_err_name(err));
         return 1;
@@ -279,18 +243,12 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: cannot start the rate limiter\n");
         return 1;
     }
-    char why[256];
-    if (gh_rules_parse(cfg->forward_rules, cfg->forward_default, &app->rules, why, sizeof(why)) !=
-        GH_OK) {
-        fprintf(stderr, "gatehouse: forward_auth: %s\n", why);
-        return 1;
-    }
     return open_alerts(app);
 }
 
 int gh_cli_open(struct gh_app *app, const struct gh_cli_common *common)
 {
-    if (gh_cli_config(&app->cfg, common) != 0)
+    if (gh_cli_config(app, common) != 0)
         return 1;
     if (gh_app_open(app, GH_APP_ADMIN) != 0) {
         gh_app_close(app);
@@ -312,7 +270,7 @@ void gh_app_close(struct gh_app *app)
     gh_rbac_free(app->rbac);
     app->rbac = NULL;
     gh_auth_free(app->auth);
-    gh_rules_clear(&app->rules);
+    gh_cli_options_clear(app);
     gh_backoff_free(app->backoff);
     app->backoff = NULL;
     gh_metrics_free(app->metrics);

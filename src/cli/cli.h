@@ -45,10 +45,31 @@ int gh_cli_help(int argc, char **argv, const char *usage) GH_NONNULL(2, 3);
 int gh_cli_option(int c, const char *usage, struct gh_cli_common *common) GH_NONNULL(2, 3);
 
 /**
- * Builds the configuration: defaults, then the YAML file, then GATEHOUSE_* variables,
- * then the command line. Prints what is wrong on stderr and returns non-zero.
+ * Builds app->cfg: defaults, then the YAML file, then GATEHOUSE_* variables, then the
+ * command line; then the modules' own syntaxes (gh_cli_options). Prints what is wrong on
+ * stderr and returns non-zero.
  */
-int gh_cli_config(struct gh_config *cfg, const struct gh_cli_common *common) GH_NONNULL(1, 2);
+int gh_cli_config(struct gh_app *app, const struct gh_cli_common *common) GH_NONNULL(1, 2);
+
+/* ---- each module's options, from the configuration (cli/options.c) ---- */
+
+/** auth.algorithm as the enum of crypto/sigkey.h. */
+enum gh_alg gh_cli_alg(const struct gh_config *cfg) GH_NONNULL(1);
+/** The authentication service's options; strings point into cfg. */
+void gh_cli_auth_opts(const struct gh_config *cfg, struct gh_auth_opts *out) GH_NONNULL(1, 2);
+/** The authorization service's options; strings point into cfg. */
+void gh_cli_rbac_opts(const struct gh_config *cfg, struct gh_rbac_opts *out) GH_NONNULL(1, 2);
+
+/**
+ * Lets the modules check and parse, once, the keys with a syntax of their own, from
+ * app->cfg (after gh_config_finish): rate_limit.routes into app->rl_route, the authz.*
+ * permission lists (checked), forward_auth.* into app->rules, alerts.* into
+ * app->alert_rules. GH_ERR_INVALID with err naming the key, e.g. "rate_limit.routes: line
+ * 2: ..."; nothing is left to clear then.
+ */
+gh_err gh_cli_options(struct gh_app *app, char *err, size_t err_size) GH_WUR GH_NONNULL(1, 2);
+/** Frees what gh_cli_options parsed (and the alerts did not take). */
+void gh_cli_options_clear(struct gh_app *app) GH_NONNULL(1);
 
 /** Parses a --limit/--offset style count (NULL: fallback); prints why and returns 1 if bad. */
 int gh_cli_count(const char *text, size_t fallback, size_t *out) GH_NONNULL(3);
@@ -67,10 +88,5 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode) GH_NONNULL(1);
 int gh_cli_open(struct gh_app *app, const struct gh_cli_common *common) GH_NONNULL(1, 2);
 /** Releases everything gh_app_open made (in-flight pool jobs finish first). */
 void gh_app_close(struct gh_app *app) GH_NONNULL(1);
-
-/** mkdir -p with mode for each created directory. */
-gh_err gh_mkdir_p(const char *path, unsigned mode) GH_WUR GH_NONNULL(1);
-/** mkdir -p of the directory that holds the file path. */
-gh_err gh_mkdir_parent(const char *path, unsigned mode) GH_WUR GH_NONNULL(1);
 
 #endif

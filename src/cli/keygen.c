@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "core/fs.h"
 
 static const char usage[] =
     "usage: gatehouse keygen [--alg RS256|ES256|EdDSA] [--bits N] [--out FILE]\n"
@@ -114,9 +115,9 @@ int gh_cmd_keygen(int argc, char **argv)
     }
     static struct gh_app app; /* the store, for --rotate's audit record */
     const struct gh_config *cfg = &app.cfg;
-    if (gh_cli_config(&app.cfg, &common) != 0)
+    if (gh_cli_config(&app, &common) != 0)
         return 1;
-    enum gh_alg alg = cfg->algorithm;
+    enum gh_alg alg = gh_cli_alg(cfg);
     if (alg_name != NULL && gh_alg_parse(alg_name, &alg) != GH_OK) {
         fprintf(stderr, "gatehouse: --alg: expected RS256, ES256 or EdDSA\n");
         return 2;

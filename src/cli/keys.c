@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/fs.h"
 #include "core/log.h"
 
 #define MSG_MAX 1024
@@ -21,7 +22,7 @@ void gh_keys_opts(const struct gh_config *cfg, struct gh_keyset_opts *out)
 {
     out->dir = cfg->keys_dir;
     out->legacy_key = cfg->signing_key;
-    out->alg = cfg->algorithm;
+    out->alg = gh_cli_alg(cfg);
     out->bits = cfg->rsa_bits;
     out->retire_after = cfg->access_ttl + cfg->clock_leeway;
 }
@@ -56,7 +57,7 @@ int gh_keys_open(struct gh_app *app)
             goto out;
         }
         fprintf(stderr, "gatehouse: generating a %s signing key in %s\n",
-                gh_alg_name(cfg->algorithm), cfg->signing_key);
+                gh_alg_name(gh_cli_alg(cfg)), cfg->signing_key);
     }
     int64_t now = (int64_t)time(NULL);
     if ((err = gh_keyset_open(&o, now, set, msg, sizeof(msg))) != GH_OK ||
@@ -70,10 +71,11 @@ int gh_keys_open(struct gh_app *app)
     }
     ring = NULL;
     const struct gh_keyset_key *active = gh_keyset_active(set);
-    if (active->alg != cfg->algorithm)
-        fprintf(stderr, "gatehouse: note: the signing key is %s, auth.algorithm says %s; "
-                        "the key decides\n",
-                gh_alg_name(active->alg), gh_alg_name(cfg->algorithm));
+    if (active->alg != gh_cli_alg(cfg))
+        fprintf(stderr,
+                "gatehouse: note: the signing key is %s, auth.algorithm says %s; "
+                "the key decides\n",
+                gh_alg_name(active->alg), gh_alg_name(gh_cli_alg(cfg)));
     status = 0;
 out:
     gh_keyring_free(ring);
@@ -167,7 +169,7 @@ static void *rotate_main(void *arg)
     gh_err err = GH_ERR_NOMEM;
     if (set == NULL)
         goto out;
-    if ((err = gh_sigkey_generate(cfg->algorithm, cfg->rsa_bits, &key)) != GH_OK) {
+    if ((err = gh_sigkey_generate(gh_cli_alg(cfg), cfg->rsa_bits, &key)) != GH_OK) {
         snprintf(msg, sizeof(msg), "key generation failed: %s", gh_err_name(err));
         goto out;
     }

@@ -46,11 +46,11 @@ static void *watch_revocations(void *arg)
     struct watcher *w = arg;
     int failing = 0;
     for (unsigned tick = 1; !atomic_load(&w->stop); tick++) {
-        gh_err err = gh_auth_watch_revocations(w->auth);
+        gh_err err = gh_views_watch(gh_auth_views(w->auth));
         if (err != GH_OK && !failing)
             gh_log(GH_LOG_WARN, "revocation feed: %s", gh_err_name(err));
         failing = err != GH_OK;
-        if (tick % FLUSH_EVERY == 0 && (err = gh_apikey_flush(w->auth)) != GH_OK)
+        if (tick % FLUSH_EVERY == 0 && (err = gh_apikey_flush(gh_auth_apikeys(w->auth))) != GH_OK)
             gh_log(GH_LOG_WARN, "api keys: last uses not saved: %s", gh_err_name(err));
         gh_keys_watch_poll(w->keys);
         if (tick % AUDIT_EVERY == 0)
@@ -131,7 +131,7 @@ int gh_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     static struct gh_app app;
-    if (gh_cli_config(&app.cfg, &common) != 0)
+    if (gh_cli_config(&app, &common) != 0)
         return 1;
     int status = 1;
     struct gh_http *http = NULL;

@@ -4,15 +4,16 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/cidr.h"
 #include "core/err.h"
-#include "crypto/sigkey.h"
-#include "edge/cidr.h"
-#include "edge/ratelimit.h"
 
-enum gh_pwhash_alg {
-    GH_PWHASH_BCRYPT,   /* bcrypt via libxcrypt, cost = password.bcrypt_cost */
-    GH_PWHASH_ARGON2ID, /* Argon2id via libsodium */
-};
+/*
+ * config/ is a leaf: it includes only core/. It reads the values of every key; what a
+ * value means is the business of the module that owns the key, which cli/ hands its own
+ * options struct (docs/ARCHITECTURE.md "Configuration"). The syntaxes of rule lists
+ * (forward_auth.rules, alerts.*, rate_limit.routes, authz.*permissions) are checked by
+ * their modules, once, when cli/ builds the application (gh_cli_options).
+ */
 
 /**
  * The whole configuration, typed. Every field has a YAML key (shown beside it) and an
@@ -51,7 +52,7 @@ struct gh_config {
     /* auth.* */
     char issuer[256];            /* auth.issuer, default public_url */
     char audience[256];          /* auth.audience ("gatehouse") */
-    enum gh_alg algorithm;       /* auth.algorithm RS256|ES256|EdDSA (RS256) */
+    unsigned algorithm;          /* auth.algorithm RS256|ES256|EdDSA (RS256): 0|1|2, enum gh_alg */
     unsigned rsa_bits;           /* auth.rsa_bits (4096) */
     char signing_key[PATH_MAX];  /* auth.signing_key, default <data_dir>/keys/signing.pem */
     char keys_dir[PATH_MAX];     /* auth.keys_dir: key set and keyring.json, default <data_dir>/keys */
@@ -64,7 +65,7 @@ struct gh_config {
     char api_key_pepper[PATH_MAX]; /* auth.api_key_pepper: file of the API-key HMAC key, default <data_dir>/keys/api_key.pepper */
 
     /* password.* */
-    enum gh_pwhash_alg hash;     /* password.hash bcrypt|argon2id (bcrypt) */
+    unsigned hash;               /* password.hash bcrypt|argon2id (bcrypt): 0|1, gh_pwhash_alg */
     unsigned bcrypt_cost;        /* password.bcrypt_cost 4..31 (12) */
     unsigned argon2_ops;         /* password.argon2_ops (3) */
     size_t argon2_memory;        /* password.argon2_memory bytes (64MiB) */
@@ -97,8 +98,6 @@ struct gh_config {
     unsigned rl_global;          /* rate_limit.global: requests per minute per client, every route (100; 0 = off) */
     unsigned rl_auth;            /* rate_limit.auth: per minute per client on login, register, MFA, refresh (5; 0 = off) */
     char rl_routes[4096];        /* rate_limit.routes: overrides "METHOD PATH LIMIT/PERIOD", one per line (none) */
-    struct gh_rl_route rl_route[GH_RL_ROUTES_MAX]; /* the same, parsed by gh_config_finish */
-    size_t rl_nroutes;
     char rl_backend[16];         /* rate_limit.backend: memory | redis (memory) */
     size_t rl_max_clients;       /* rate_limit.max_clients: entries of the in-process table (65536) */
     char rl_redis[300];          /* rate_limit.redis: HOST:PORT of the Redis server (127.0.0.1:6379) */

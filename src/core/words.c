@@ -1,5 +1,6 @@
 #include "core/words.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int gh_is_blank(char c)
@@ -49,4 +50,36 @@ int gh_line_next(struct gh_lines *it, const char **line, const char **end)
         return 1;
     }
     return 0;
+}
+
+/* Appends piece at at in out (size bytes); returns the new end, size once out is full. */
+static size_t put(char *out, size_t size, size_t at, const char *piece)
+{
+    if (at >= size)
+        return at;
+    int n = snprintf(out + at, size - at, "%s", piece);
+    if (n < 0)
+        return at;
+    return (size_t)n >= size - at ? size : at + (size_t)n;
+}
+
+void gh_word_quote(char *out, size_t size, const char *s, size_t n)
+{
+    size_t at = 0;
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < GH_QUOTE_MAX; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        char piece[8];
+        if (ch == '"' || ch == '\\')
+            (void)snprintf(piece, sizeof(piece), "\\%c", ch);
+        else if (ch >= 0x20 && ch < 0x7f)
+            (void)snprintf(piece, sizeof(piece), "%c", ch);
+        else
+            (void)snprintf(piece, sizeof(piece), "\\x%02x", ch);
+        at = put(out, size, at, piece);
+    }
+    if (n > GH_QUOTE_MAX)
+        (void)put(out, size, at, "...");
 }

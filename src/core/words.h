@@ -39,4 +39,14 @@ struct gh_lines {
  */
 int gh_line_next(struct gh_lines *it, const char **line, const char **end) GH_NONNULL(1, 2, 3);
 
+#define GH_QUOTE_MAX 48                      /* bytes of a value quoted back in a message */
+#define GH_QUOTE_TEXT (GH_QUOTE_MAX * 4 + 8) /* room for its quoted form, with "..." */
+
+/**
+ * Writes the n bytes at s into out (size bytes, cut to fit) as text safe to print between
+ * double quotes in an error message: printable ASCII is kept (with '"' and '\\' escaped),
+ * anything else becomes \xHH, and only the first GH_QUOTE_MAX bytes are shown, then "...".
+ */
+void gh_word_quote(char *out, size_t size, const char *s, size_t n) GH_NONNULL(1);
+
 #endif

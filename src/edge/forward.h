@@ -1,7 +1,7 @@
 #ifndef GH_EDGE_FORWARD_H
 #define GH_EDGE_FORWARD_H
 
-#include "edge/cidr.h"
+#include "core/cidr.h"
 #include "http/http.h"
 
 /*

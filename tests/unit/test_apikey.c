@@ -16,6 +16,7 @@
 
 #include "authn/apikey.h"
 #include "authn/service.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "core/uuid.h"
 #include "crypto/jwt.h"
@@ -47,7 +48,8 @@ static gh_err racing_find(struct gh_store *st, const unsigned char hash[GH_HASH_
     gh_err err = gh_store_sqlite_ops.apikey_find_hash(st, hash, out);
     if (err == GH_OK && race.trigger != 0 && ++race.reads == race.trigger) {
         /* As DELETE /api-keys/{id} does: the store (and its feed), then the local view. */
-        assert_int_equal(gh_apikey_revoke(race.auth, out->user_id, NULL, out->id, NULL), GH_OK);
+        assert_int_equal(
+            gh_apikey_revoke(gh_auth_apikeys(race.auth), out->user_id, NULL, out->id, NULL), GH_OK);
         race.fired = 1;
     }
     return err;
@@ -65,15 +67,17 @@ static int setup(void **state)
     gh_config_defaults(&f->cfg);
     f->cfg.bcrypt_cost = 4;
     snprintf(f->cfg.api_key_pepper, sizeof(f->cfg.api_key_pepper), "%s/pepper", f->dir);
+    struct gh_auth_opts auth;
+    gh_cli_auth_opts(&f->cfg, &auth); /* the strings stay in f->cfg */
     snprintf(path, sizeof(path), "%s/gh.db", f->dir);
     f->ops = gh_store_sqlite_ops;
     f->ops.apikey_find_hash = racing_find;
     f->store.ops = &f->ops;
     if (gh_store_sqlite_ops.open(path, 5000, &f->store.st) != GH_OK ||
         gh_keyring_new(&f->ring) != GH_OK ||
-        gh_auth_new(&f->cfg, &f->store, f->ring, &f->auth) != GH_OK ||
+        gh_auth_new(&auth, &f->store, f->ring, &f->auth) != GH_OK ||
         gh_auth_bootstrap(f->auth, NULL, generated) != GH_OK ||
-        gh_apikey_operator(f->auth, "admin", NULL, &f->admin) != GH_OK)
+        gh_apikey_operator(gh_auth_apikeys(f->auth), "admin", NULL, &f->admin) != GH_OK)
         return -1;
     sodium_memzero(generated, sizeof(generated));
     memset(&race, 0, sizeof(race));
@@ -101,7 +105,9 @@ static void new_key(struct fixture *f, char key[GH_APIKEY_TEXT])
     struct gh_apikey_input in = {.name = name};
     struct gh_api_key rec;
     struct gh_refusal refusal = {NULL, 0};
-    assert_int_equal(gh_apikey_create(f->auth, &f->admin, &in, NULL, &rec, key, &refusal), GH_OK);
+    assert_int_equal(
+        gh_apikey_create(gh_auth_apikeys(f->auth), &f->admin, &in, NULL, &rec, key, &refusal),
+        GH_OK);
 }
 
 static gh_err check(struct fixture *f, const char *key)
@@ -119,7 +125,8 @@ static void revoked_after_cached_use(void **state)
     new_key(f, key);
     assert_int_equal(check(f, key), GH_OK);
     assert_int_equal(check(f, key), GH_OK);
-    assert_int_equal(gh_apikey_revoke(f->auth, f->admin.user_id, NULL, NULL, NULL), GH_OK);
+    assert_int_equal(gh_apikey_revoke(gh_auth_apikeys(f->auth), f->admin.user_id, NULL, NULL, NULL),
+                     GH_OK);
     assert_int_equal(check(f, key), GH_ERR_REVOKED);
     sodium_memzero(key, sizeof(key));
 }
@@ -138,7 +145,7 @@ static void race_at_every_read(struct fixture *f, int first_ok)
         new_key(f, key);
         if (first_ok) {
             assert_int_equal(check(f, key), GH_OK);
-            gh_auth_user_forget(f->auth, f->admin.user_id); /* e.g. a feed entry */
+            gh_views_forget(gh_auth_views(f->auth), f->admin.user_id); /* e.g. a feed entry */
         }
         race.trigger = trigger;
         race.reads = 0;

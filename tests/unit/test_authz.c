@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "authz/perm.h"
+#include "core/perm.h"
 #include "authz/rbac.h"
 #include "authz/rules.h"
 

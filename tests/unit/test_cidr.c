@@ -1,5 +1,5 @@
 /*
- * Unit tests for edge/cidr: addresses, CIDR ranges and lists (trusted proxies, API-key IP
+ * Unit tests for core/cidr: addresses, CIDR ranges and lists (trusted proxies, API-key IP
  * binding). IPv4 is kept as IPv4-mapped IPv6, so both spellings of a peer must match.
  *
  * Cases marked REGRESSION pin bugs this suite found (now fixed).
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "edge/cidr.h"
+#include "core/cidr.h"
 
 static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "authn/password.h"
+#include "cli/cli.h"
 #include "config/config.h"
 
 #ifdef GH_TEST_SIGKEY_STUB
@@ -689,12 +691,29 @@ static void failed_load_changes_nothing(void **state)
     assert_string_equal(small, "GATEHOU");
 }
 
+/*
+ * gh_config_finish, then what cli/ makes of the keys whose syntax their modules check
+ * (gh_cli_options: rate_limit.routes, authz.*permissions, forward_auth.*, alerts.*) into
+ * the application app; the first error, as the serve command reports it.
+ */
+static struct gh_app app;
+
+static gh_err finish_all(struct gh_config *c, char *err, size_t size)
+{
+    gh_err e = gh_config_finish(c, err, size);
+    if (e != GH_OK)
+        return e;
+    gh_cli_options_clear(&app);
+    app.cfg = *c;
+    return gh_cli_options(&app, err, size);
+}
+
 /* Loads one variable, finishes, and expects err to start with message (or GH_OK for NULL). */
 static void finish_with(const char *assignment, const char *message, struct gh_config *c)
 {
     char err[512] = "";
     env_accepts(assignment, c);
-    gh_err e = gh_config_finish(c, err, sizeof(err));
+    gh_err e = finish_all(c, err, sizeof(err));
     if (message == NULL) {
         if (e != GH_OK)
             fail_msg("%s: %s", assignment, err);
@@ -710,14 +729,14 @@ static void rate_limit_and_allowlist_keys(void **state)
     (void)state;
     struct gh_config c;
     finish_with("GATEHOUSE_RATE_LIMIT_GLOBAL=100", NULL, &c);
-    assert_int_equal(c.rl_nroutes, 0);
+    assert_int_equal(app.rl_nroutes, 0);
     assert_string_equal(c.rl_redis_host, "127.0.0.1");
     assert_int_equal(c.rl_redis_port, 6379);
     assert_int_equal(c.rl_fail_closed, 0);
     assert_int_equal(c.admin_allowed.n, 2); /* any address, v4 and v6 */
     finish_with("GATEHOUSE_RATE_LIMIT_ROUTES=POST /a 2/1m;* /b/* 0/1d", NULL, &c);
-    assert_int_equal(c.rl_nroutes, 2);
-    assert_int_equal(c.rl_route[1].rate.period, 86400);
+    assert_int_equal(app.rl_nroutes, 2);
+    assert_int_equal(app.rl_route[1].rate.period, 86400);
     finish_with("GATEHOUSE_RATE_LIMIT_REDIS=[::1]:7000", NULL, &c);
     assert_string_equal(c.rl_redis_host, "::1");
     assert_int_equal(c.rl_redis_port, 7000);
@@ -838,13 +857,13 @@ static void finish_cross_checks(void **state)
     char *env1[] = {"GATEHOUSE_PASSWORD_MIN_LENGTH=200", NULL};
     assert_int_equal(load(&c, NULL, env1, err, sizeof(err)), GH_OK);
     d = c;
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err,
                         "password.max_length: expected at least password.min_length (200), got 128");
     assert_memory_equal(&c, &d, sizeof(c)); /* unchanged on failure */
     char *env2[] = {"GATEHOUSE_AUTH_ACCESS_TTL=2h", "GATEHOUSE_AUTH_REFRESH_TTL=1h", NULL};
     assert_int_equal(load(&c, NULL, env2, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "auth.refresh_ttl: expected at least auth.access_ttl (7200s), got "
                              "3600s");
     /* Alert rules and webhooks are parsed at start; a webhook URL is never shown. */
@@ -853,12 +872,12 @@ static void finish_cross_checks(void **state)
                     "b LOGIN_FAILED by ip >= 10 5m -> ops",
                     NULL};
     assert_int_equal(load(&c, NULL, alert1, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "alerts.rules: rule 2 (\"b LOGIN_FAILED by ip >= 10 5m -> ops\"): "
                              "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")");
     char *alert2[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slak https://hooks.example.com/T/B/SECRET", NULL};
     assert_int_equal(load(&c, NULL, alert2, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "alerts.webhooks: webhook 1 (\"ops\"): expected FORMAT slack, discord "
                              "or json after NAME");
     char *alert3[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET\x01",
@@ -872,43 +891,43 @@ static void finish_cross_checks(void **state)
     /* Key rotation: off, or no faster than a retiring key lives, and never below 10s. */
     char *env4[] = {"GATEHOUSE_AUTH_KEY_ROTATION=5m", NULL};
     assert_int_equal(load(&c, NULL, env4, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "auth.key_rotation: expected 0 (off) or at least 10s and at least "
                              "auth.access_ttl + auth.clock_leeway (930s), got 300s");
     char *env5[] = {"GATEHOUSE_AUTH_KEY_ROTATION=9s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
                     "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
     assert_int_equal(load(&c, NULL, env5, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     /* Declared permissions are concrete; a role's may use wildcards and ":own". */
     char *env7[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=file:read doc:*", NULL};
     assert_int_equal(load(&c, NULL, env7, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "authz.permissions: expected permissions resource:action without "
                              "wildcards separated by spaces, got \"doc:*\"");
     char *env8[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=file:read:own", NULL};
     assert_int_equal(load(&c, NULL, env8, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     char *env9[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:* file:delete:own  org:read", NULL};
     assert_int_equal(load(&c, NULL, env9, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_OK);
     char *env10[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=File:read", NULL};
     assert_int_equal(load(&c, NULL, env10, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     /* The member role may only hold what is declared. */
     char *env11[] = {"GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=file:read billing:read", NULL};
     assert_int_equal(load(&c, NULL, env11, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "authz.member_permissions: expected permissions resource:action "
                              "declared in authz.permissions or by Gatehouse separated by spaces, "
                              "got \"billing:read\"");
     char *env12[] = {"GATEHOUSE_AUTHZ_PERMISSIONS=billing:read",
                      "GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS=billing:* org:read", NULL};
     assert_int_equal(load(&c, NULL, env12, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_OK);
     char *env6[] = {"GATEHOUSE_AUTH_KEY_ROTATION=10s", "GATEHOUSE_AUTH_ACCESS_TTL=10s",
                     "GATEHOUSE_AUTH_CLOCK_LEEWAY=0s", NULL};
     assert_int_equal(load(&c, NULL, env6, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_OK);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_OK);
     assert_int_equal(c.key_rotation, 10);
     /* An issuer derived from a public_url too long for it. */
     char url[600], assign[640];
@@ -918,14 +937,14 @@ static void finish_cross_checks(void **state)
     snprintf(assign, sizeof(assign), "GATEHOUSE_PUBLIC_URL=%s", url);
     char *env3[] = {assign, NULL};
     assert_int_equal(load(&c, NULL, env3, err, sizeof(err)), GH_OK);
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "auth.issuer: public_url is longer than 255 bytes, so auth.issuer "
                              "must be set");
     /* A data_dir so long that the derived database path does not fit. */
     gh_config_defaults(&c);
     memset(c.data_dir, 'd', sizeof(c.data_dir) - 1);
     c.data_dir[sizeof(c.data_dir) - 1] = '\0';
-    assert_int_equal(gh_config_finish(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "storage.database: <storage.data_dir>/gatehouse.db is too long");
 }
 
@@ -952,5 +971,7 @@ int main(void)
         cmocka_unit_test(finish_derives),
         cmocka_unit_test(finish_cross_checks),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    gh_cli_options_clear(&app);
+    return failed;
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the cached user view of the token check (src/authn/service.c): the
+ * Unit tests for the cached user view of the token check (src/authn/views.c): the
  * revocation state every JWT and API-key check reads. The store's ops table is wrapped by
  * a copy whose user read revokes the user (as logout-all does: the store, then the cached
  * view) right after the real read, so the revocation lands between the check's read and
@@ -15,8 +15,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "authn/internal.h"
 #include "authn/service.h"
+#include "authn/views.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "crypto/jwt.h"
 #include "store/store.h"
@@ -44,7 +45,7 @@ static gh_err racing_user_get(struct gh_store *st, const char *id, struct gh_use
         int64_t epoch = 0;
         race.armed = 0;
         assert_int_equal(gh_store_sqlite_ops.user_revoke_all(st, id, 1, &epoch), GH_OK);
-        gh_auth_user_forget(race.f->auth, id);
+        gh_views_forget(gh_auth_views(race.f->auth), id);
     }
     return err;
 }
@@ -69,13 +70,15 @@ static int setup(void **state)
     gh_config_defaults(&f->cfg);
     f->cfg.bcrypt_cost = 4;
     snprintf(f->cfg.api_key_pepper, sizeof(f->cfg.api_key_pepper), "%s/pepper", f->dir);
+    struct gh_auth_opts auth;
+    gh_cli_auth_opts(&f->cfg, &auth); /* the strings stay in f->cfg */
     snprintf(path, sizeof(path), "%s/gh.db", f->dir);
     f->ops = gh_store_sqlite_ops;
     f->ops.user_get = racing_user_get;
     f->store.ops = &f->ops;
     if (gh_store_sqlite_ops.open(path, 5000, &f->store.st) != GH_OK ||
         gh_keyring_new(&f->ring) != GH_OK ||
-        gh_auth_new(&f->cfg, &f->store, f->ring, &f->auth) != GH_OK ||
+        gh_auth_new(&auth, &f->store, f->ring, &f->auth) != GH_OK ||
         gh_auth_bootstrap(f->auth, NULL, generated) != GH_OK ||
         gh_store_sqlite_ops.user_list(f->store.st, 100, 0, find_admin, f->admin_id) != GH_OK ||
         f->admin_id[0] == '\0')
@@ -104,9 +107,9 @@ static void revocation_between_read_and_cache_fill(void **state)
     struct fixture *f = *state;
     struct gh_user_view first, next;
     race.armed = 1;
-    assert_int_equal(gh_auth_user_view(f->auth, f->admin_id, 100, &first), GH_OK);
+    assert_int_equal(gh_views_user(gh_auth_views(f->auth), f->admin_id, 100, &first), GH_OK);
     assert_int_equal(race.armed, 0);
-    assert_int_equal(gh_auth_user_view(f->auth, f->admin_id, 100, &next), GH_OK);
+    assert_int_equal(gh_views_user(gh_auth_views(f->auth), f->admin_id, 100, &next), GH_OK);
     if (next.epoch == first.epoch)
         fail_msg("the view read before the revocation was cached after it (epoch %lld)",
                  (long long)first.epoch);
@@ -117,9 +120,9 @@ static void view_is_cached(void **state)
 {
     struct fixture *f = *state;
     struct gh_user_view first, next;
-    assert_int_equal(gh_auth_user_view(f->auth, f->admin_id, 100, &first), GH_OK);
+    assert_int_equal(gh_views_user(gh_auth_views(f->auth), f->admin_id, 100, &first), GH_OK);
     race.armed = 1; /* would revoke on a store read */
-    assert_int_equal(gh_auth_user_view(f->auth, f->admin_id, 100, &next), GH_OK);
+    assert_int_equal(gh_views_user(gh_auth_views(f->auth), f->admin_id, 100, &next), GH_OK);
     assert_int_equal(race.armed, 1);
     assert_int_equal(next.gen, first.gen);
     assert_int_equal(next.epoch, first.epoch);

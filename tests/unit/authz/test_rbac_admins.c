@@ -16,6 +16,7 @@
 
 #include "authn/service.h"
 #include "authz/rbac.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "core/uuid.h"
 #include "crypto/jwt.h"
@@ -56,12 +57,16 @@ static int setup(void **state)
     gh_config_defaults(&f->cfg);
     f->cfg.bcrypt_cost = 4;
     snprintf(f->cfg.api_key_pepper, sizeof(f->cfg.api_key_pepper), "%s/pepper", f->dir);
+    struct gh_auth_opts auth;
+    struct gh_rbac_opts rbac;
+    gh_cli_auth_opts(&f->cfg, &auth); /* the strings stay in f->cfg */
+    gh_cli_rbac_opts(&f->cfg, &rbac);
     snprintf(path, sizeof(path), "%s/gh.db", f->dir);
     if (gh_store_open("sqlite", path, 5000, &f->store) != GH_OK ||
         gh_keyring_new(&f->ring) != GH_OK ||
-        gh_auth_new(&f->cfg, &f->store, f->ring, &f->auth) != GH_OK ||
+        gh_auth_new(&auth, &f->store, f->ring, &f->auth) != GH_OK ||
         gh_auth_bootstrap(f->auth, NULL, generated) != GH_OK ||
-        gh_rbac_new(&f->cfg, &f->store, f->auth, &f->rbac) != GH_OK)
+        gh_rbac_new(&rbac, &f->store, f->auth, &f->rbac) != GH_OK)
         return -1;
     sodium_memzero(generated, sizeof(generated));
     struct gh_user admin;

@@ -1,4 +1,4 @@
-#include "edge/cidr.h"
+#include "core/cidr.h"
 
 #include <arpa/inet.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-#ifndef GH_AUTHZ_PERM_H
-#define GH_AUTHZ_PERM_H
+#ifndef GH_CORE_PERM_H
+#define GH_CORE_PERM_H
 
 #include <stddef.h>
 #include "core/err.h"

@@ -1,5 +1,5 @@
-#ifndef GH_EDGE_CIDR_H
-#define GH_EDGE_CIDR_H
+#ifndef GH_CORE_CIDR_H
+#define GH_CORE_CIDR_H
 
 #include <stddef.h>
 #include <stdint.h>

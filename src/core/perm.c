@@ -1,4 +1,4 @@
-#include "authz/perm.h"
+#include "core/perm.h"
 
 #include <string.h>
 

@@ -1,0 +1,221 @@
+#include "authn/views.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "core/cache.h"
+
+/*
+ * How long the token check trusts its copy of a user's revocation state. Revocations made
+ * through this process apply at once, those made elsewhere arrive through the revocation
+ * feed within its poll interval; the TTL is only a backstop.
+ */
+#define USER_STATE_TTL 60
+/* Feed entries are kept long enough for any node that polls to have seen them. */
+#define REVOCATION_FEED_KEEP (24 * 3600)
+
+struct gh_views {
+    const struct gh_store_handle *store;
+    EVP_MD *sha256;              /* fetched once: SHA256() fetches it on every call */
+    struct gh_cache *user_state; /* user id -> struct gh_user_view */
+    struct gh_cache *members;    /* SHA-256(user id, org id) -> struct cached_member */
+    int64_t feed_seq;            /* last revocation feed entry seen */
+    int64_t feed_purged_at;      /* when old feed entries were last deleted */
+};
+
+/* A membership as the checks use it, valid while the user's view has generation gen. */
+struct cached_member {
+    uint64_t gen;
+    struct gh_member_view m;
+};
+
+/* Numbers each loaded user view (see gh_user_view.gen). */
+static atomic_uint_fast64_t view_gen;
+/* Counts the views dropped (gh_views_forget): a view read from the store while one was
+ * dropped may predate that revocation, so it is not left in the cache. */
+static atomic_uint_fast64_t view_drops;
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Copies src into a fixed field; GH_ERR_INVALID when it does not fit. */
+static gh_err copy_field(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        return GH_ERR_INVALID;
+    memcpy(dst, src, n + 1);
+    return GH_OK;
+}
+
+const char *gh_cred_name(enum gh_cred cred)
+{
+    switch (cred) {
+    case GH_CRED_JWT:
+        return "jwt";
+    case GH_CRED_API_KEY:
+        return "api_key";
+    case GH_CRED_OPERATOR:
+        return "operator";
+    }
+    return "unknown";
+}
+
+gh_err gh_views_new(const struct gh_store_handle *store, size_t users, struct gh_views **out)
+{
+    struct gh_views *v = calloc(1, sizeof(*v));
+    if (v == NULL)
+        return GH_ERR_NOMEM;
+    v->store = store;
+    gh_err err = GH_ERR_CRYPTO;
+    if ((v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+        (err = gh_cache_new(users, &v->user_state)) != GH_OK ||
+        (err = gh_cache_new(users, &v->members)) != GH_OK ||
+        (err = gh_store_revocation_feed(store, -1, 0, NULL, NULL, &v->feed_seq)) != GH_OK) {
+        gh_views_free(v);
+        return err;
+    }
+    *out = v;
+    return GH_OK;
+}
+
+void gh_views_free(struct gh_views *v)
+{
+    if (v == NULL)
+        return;
+    gh_cache_free(v->user_state);
+    gh_cache_free(v->members);
+    EVP_MD_free(v->sha256);
+    free(v);
+}
+
+void gh_views_remember(struct gh_views *v, const struct gh_user *u, struct gh_user_view *out)
+{
+    struct gh_user_view s;
+    memset(&s, 0, sizeof(s));
+    s.epoch = u->token_epoch;
+    s.disabled = u->disabled;
+    s.gen = atomic_fetch_add(&view_gen, 1) + 1;
+    s.superadmin = u->superadmin;
+    memcpy(s.username, u->username, sizeof(s.username));
+    (void)gh_cache_put(v->user_state, u->id, strlen(u->id), &s, sizeof(s),
+                       now_s() + USER_STATE_TTL);
+    if (out != NULL)
+        *out = s;
+}
+
+/* After a revocation: the next check reloads the user, and no cached token survives it. */
+void gh_views_forget(struct gh_views *v, const char *user_id)
+{
+    atomic_fetch_add(&view_drops, 1);
+    gh_cache_del(v->user_state, user_id, strlen(user_id));
+}
+
+static void forget_cb(void *arg, const char *user_id)
+{
+    gh_views_forget(arg, user_id);
+}
+
+gh_err gh_views_watch(struct gh_views *v)
+{
+    const struct gh_store_handle *store = v->store;
+    int64_t now = now_s();
+    int64_t purge_before = 0;
+    if (now - v->feed_purged_at > 600) {
+        /* Every ten minutes: old feed entries, refresh tokens a day past expiry (kept that
+         * long so a late reuse is still recognised as reuse) and dead invitations. */
+        int64_t purged = 0;
+        purge_before = now - REVOCATION_FEED_KEEP;
+        v->feed_purged_at = now;
+        gh_err err = gh_store_refresh_purge(store, now - 24 * 3600, &purged);
+        if (err == GH_OK) /* answered or expired invitations, likewise a day late */
+            err = gh_store_invitation_purge(store, now - 24 * 3600, &purged);
+        if (err != GH_OK)
+            return err;
+    }
+    return gh_store_revocation_feed(store, v->feed_seq, purge_before, forget_cb, v, &v->feed_seq);
+}
+
+gh_err gh_views_user(struct gh_views *v, const char *user_id, int64_t now, struct gh_user_view *out)
+{
+    size_t len = 0;
+    if (gh_cache_get(v->user_state, user_id, strlen(user_id), now, out, sizeof(*out), &len) ==
+            GH_OK &&
+        len == sizeof(*out))
+        return GH_OK;
+    struct gh_user u;
+    uint_fast64_t drops = atomic_load(&view_drops);
+    gh_err err = gh_store_user_get(v->store, user_id, &u);
+    if (err == GH_ERR_NOT_FOUND)
+        return GH_ERR_REVOKED; /* deleted */
+    if (err != GH_OK)
+        return err;
+    gh_views_remember(v, &u, out);
+    /*
+     * A revocation writes the store, then drops the view. If one dropped a view between
+     * the read above and now, the view just cached may be older than it: drop it again.
+     * Either this sees that drop's count, or the drop comes after the put and removes it.
+     * (This request may still pass on what it read: it overlapped the revocation.)
+     */
+    if (atomic_load(&view_drops) != drops)
+        gh_cache_del(v->user_state, user_id, strlen(user_id));
+    return GH_OK;
+}
+
+/* The cache key of a membership: SHA-256 of the two ids (64 bytes would not fit a key). */
+static void member_key(const struct gh_views *v, const char *user_id, const char *org_id,
+                       unsigned char key[32])
+{
+    char both[2 * (GH_UUID_LEN + 1)];
+    size_t u = strnlen(user_id, GH_UUID_LEN), o = strnlen(org_id, GH_UUID_LEN);
+    memcpy(both, user_id, u);
+    both[u] = '\0';
+    memcpy(both + u + 1, org_id, o);
+    if (EVP_Digest(both, u + 1 + o, key, NULL, v->sha256, NULL) != 1)
+        randombytes_buf(key, 32); /* a key nothing was stored under: a cache miss */
+}
+
+gh_err gh_views_member(struct gh_views *v, const char *user_id, const char *org_id,
+                       const struct gh_user_view *view, int64_t now, struct gh_member_view *out)
+{
+    static __thread struct cached_member cm;
+    static __thread struct gh_membership m;
+    unsigned char key[32];
+    size_t len = 0;
+    member_key(v, user_id, org_id, key);
+    if (gh_cache_get(v->members, key, sizeof(key), now, &cm, sizeof(cm), &len) == GH_OK &&
+        len == sizeof(cm) && cm.gen == view->gen) {
+        *out = cm.m;
+        return GH_OK;
+    }
+    gh_err err = gh_store_member_get(v->store, org_id, user_id, &m);
+    if (err != GH_OK)
+        return err;
+    memset(&cm, 0, sizeof(cm));
+    cm.gen = view->gen;
+    if (copy_field(cm.m.role, sizeof(cm.m.role), m.role_name) != GH_OK ||
+        copy_field(cm.m.perms, sizeof(cm.m.perms), m.permissions) != GH_OK)
+        return GH_ERR_INTERNAL;
+    (void)gh_cache_put(v->members, key, sizeof(key), &cm, sizeof(cm), now + USER_STATE_TTL);
+    *out = cm.m;
+    return GH_OK;
+}
+
+gh_err gh_views_membership(struct gh_views *v, const char *user_id, const char *org_id,
+                           struct gh_member_view *out)
+{
+    struct gh_user_view view;
+    int64_t now = now_s();
+    gh_err err = gh_views_user(v, user_id, now, &view);
+    if (err == GH_ERR_REVOKED)
+        return GH_ERR_NOT_FOUND;
+    if (err != GH_OK)
+        return err;
+    return gh_views_member(v, user_id, org_id, &view, now, out);
+}
