@@ -12,14 +12,14 @@
 static json_t *key_json(const struct gh_api_key *k)
 {
     json_t *ips = gh_json_words(k->allowed_ips, ',');
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", k->id,
-                     "name", k->name, "prefix", k->prefix, "org_id", k->org_id, "scopes",
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", k->id, "name",
+                     k->name, "prefix", k->prefix, "org_id", k->org_id, "scopes",
                      k->has_scopes ? gh_json_words(k->scopes, ' ') : json_null(), "allowed_ips",
                      ips, "expires_at", k->expires_at ? gh_json_time(k->expires_at) : json_null(),
                      "created_at", gh_json_time(k->created_at), "last_used_at",
-                     k->last_used_at ? gh_json_time(k->last_used_at) : json_null(),
-                     "last_used_ip", k->last_used_ip[0] ? json_string(k->last_used_ip) : json_null(),
-                     "revoked", k->revoked_at != 0);
+                     k->last_used_at ? gh_json_time(k->last_used_at) : json_null(), "last_used_ip",
+                     k->last_used_ip[0] ? json_string(k->last_used_ip) : json_null(), "revoked",
+                     k->revoked_at != 0);
 }
 
 void gh_h_apikey_create(struct gh_req *req)
@@ -34,13 +34,15 @@ void gh_h_apikey_create(struct gh_req *req)
         gh_api_string_field(req, "expires_at", 0, &expires, &len) ||
         gh_api_string_field(req, "org_id", 0, &in.org_id, &len) ||
         gh_api_string_array(req, "scopes", in.scopes, GH_APIKEY_SCOPES_MAX, &in.nscopes,
-                     &in.has_scopes) ||
-        gh_api_string_array(req, "allowed_ips", in.allowed_ips, GH_APIKEY_IPS_MAX, &in.nips, &has_ips))
+                            &in.has_scopes) ||
+        gh_api_string_array(req, "allowed_ips", in.allowed_ips, GH_APIKEY_IPS_MAX, &in.nips,
+                            &has_ips))
         return;
     /* 0 would read as "never": a time at or before the epoch is simply in the past. */
     if (expires != NULL &&
         (gh_json_parse_time(expires, &in.expires_at) != GH_OK || in.expires_at <= 0)) {
-        gh_reply_error(req, 422, "invalid_value", "expires_at must be an RFC 3339 date-time in the future",
+        gh_reply_error(req, 422, "invalid_value",
+                       "expires_at must be an RFC 3339 date-time in the future",
                        json_pack("{s:s}", "field", "expires_at"));
         return;
     }
@@ -53,7 +55,8 @@ void gh_h_apikey_create(struct gh_req *req)
     gh_err err = gh_apikey_create(gh_auth_apikeys(app->auth), gh_api_identity(req), &in, &meta,
                                   &key, text, &refusal);
     switch (err) {
-    case GH_OK: break;
+    case GH_OK:
+        break;
     case GH_ERR_FORBIDDEN:
         gh_reply_error(req, 422, "invalid_scope", "a scope exceeds the caller's permissions",
                        json_pack("{s:s}", "field", "scopes"));
@@ -74,7 +77,9 @@ void gh_h_apikey_create(struct gh_req *req)
     case GH_ERR_NOT_FOUND:
         gh_reply_error(req, 404, "not_found", "no such organization", NULL);
         return;
-    default: gh_api_reply_failure(req, err); return;
+    default:
+        gh_api_reply_failure(req, err);
+        return;
     }
     json_t *body = key_json(&key);
     json_object_set_new(body, "key", json_string(text));

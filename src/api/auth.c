@@ -76,9 +76,9 @@ void gh_h_register(struct gh_req *req)
         gh_api_reply_failure(req, err);
         return;
     }
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", user.id, "username",
-                             user.username, "email", user.email, "full_name", user.full_name,
-                             "created_at", gh_json_time(user.created_at));
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", user.id, "username", user.username,
+                             "email", user.email, "full_name", user.full_name, "created_at",
+                             gh_json_time(user.created_at));
     gh_reply_json(req, 201, body);
 }
 
@@ -251,8 +251,8 @@ void gh_h_change_password(struct gh_req *req)
     struct gh_reqmeta meta;
     struct gh_refusal refusal = {NULL, 0};
     gh_api_meta(req, &meta);
-    gh_err err = gh_auth_change_password(app->auth, gh_api_identity(req), current, clen, next,
-                                         nlen, &meta, &refusal);
+    gh_err err = gh_auth_change_password(app->auth, gh_api_identity(req), current, clen, next, nlen,
+                                         &meta, &refusal);
     if (err == GH_ERR_AUTH) {
         gh_reply_error(req, 401, "invalid_credentials", "the current password is wrong", NULL);
         return;
@@ -289,10 +289,10 @@ void gh_h_me(struct gh_req *req)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", orgs[i].org_id, "name",
                                               orgs[i].org_name, "role", orgs[i].role_name));
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", user.id,
-                             "username", user.username, "email", user.email, "full_name",
-                             user.full_name, "primary_org_id", user.primary_org_id, "orgs", list,
-                             "permissions", gh_json_words(who->perms, ' '), "mfa_enabled", 0,
-                             "superadmin", user.superadmin);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", user.id, "username",
+                  user.username, "email", user.email, "full_name", user.full_name, "primary_org_id",
+                  user.primary_org_id, "orgs", list, "permissions", gh_json_words(who->perms, ' '),
+                  "mfa_enabled", 0, "superadmin", user.superadmin);
     gh_reply_json(req, 200, body);
 }

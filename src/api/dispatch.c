@@ -21,7 +21,7 @@ enum route_flags {
     AUTH = 1 << 1,      /* a valid credential is required */
     ANY_METHOD = 1 << 2,
     LONG_STRINGS = 1 << 3, /* JSON strings up to GH_SQL_MAX + 1, not server.max_field_length */
-    SELF = 1 << 4, /* the caller's own account: a user's token may, an API key needs perm */
+    SELF = 1 << 4,         /* the caller's own account: a user's token may, an API key needs perm */
 };
 
 enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL };
@@ -46,8 +46,7 @@ static const struct route routes[] = {
     {"/api/v1/auth/login", GH_POST, gh_h_login, JSON_BODY, ON_HASH_POOL, NULL},
     {"/api/v1/auth/refresh", GH_POST, gh_h_refresh, JSON_BODY, ON_IO_POOL, NULL},
     {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL, NULL},
-    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | SELF, ON_IO_POOL,
-     "user:write"},
+    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | SELF, ON_IO_POOL, "user:write"},
     {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | SELF,
      ON_HASH_POOL, "user:write"},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},
@@ -61,8 +60,7 @@ static const struct route routes[] = {
     {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH | SELF, ON_IO_POOL, "apikey:read"},
     {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH | SELF, ON_IO_POOL,
      "apikey:delete"},
-    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH | SELF, ON_IO_POOL,
-     "apikey:delete"},
+    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH | SELF, ON_IO_POOL, "apikey:delete"},
     {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
      ON_IO_POOL, NULL},
     /* Authorization and tenancy. Org routes decide in the service, which takes the org
@@ -70,11 +68,10 @@ static const struct route routes[] = {
     {"/api/v1/authz/check", GH_POST, gh_h_authz_check, JSON_BODY | AUTH, ON_LOOP, NULL},
     {"/api/v1/permissions", GH_GET, gh_h_perm_list, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/permissions", GH_POST, gh_h_perm_add, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/auth/me/primary-org", GH_PUT, gh_h_primary_org, JSON_BODY | AUTH | SELF,
-     ON_IO_POOL, "user:write"},
+    {"/api/v1/auth/me/primary-org", GH_PUT, gh_h_primary_org, JSON_BODY | AUTH | SELF, ON_IO_POOL,
+     "user:write"},
     {"/api/v1/orgs", GH_GET, gh_h_org_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs", GH_POST, gh_h_org_create, JSON_BODY | AUTH | SELF, ON_IO_POOL,
-     "org:write"},
+    {"/api/v1/orgs", GH_POST, gh_h_org_create, JSON_BODY | AUTH | SELF, ON_IO_POOL, "org:write"},
     {"/api/v1/orgs/*", GH_GET, gh_h_org_get, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*", GH_PATCH, gh_h_org_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*", GH_DELETE, gh_h_org_delete, AUTH, ON_IO_POOL, NULL},
@@ -130,9 +127,9 @@ static const struct route_group {
 
 /* Rate-limit classes: which of a client's counters a request counts against. */
 enum rl_class {
-    RL_GLOBAL,      /* rate_limit.global: every route without a stricter limit */
-    RL_AUTH,        /* rate_limit.auth: login, registration, MFA, refresh, together */
-    RL_ROUTE,       /* RL_ROUTE + i: override i of rate_limit.routes, per route */
+    RL_GLOBAL, /* rate_limit.global: every route without a stricter limit */
+    RL_AUTH,   /* rate_limit.auth: login, registration, MFA, refresh, together */
+    RL_ROUTE,  /* RL_ROUTE + i: override i of rate_limit.routes, per route */
 };
 #define RL_UNKNOWN_CLIENT 0x80000000u /* or'ed in: the client's address is unknown */
 
@@ -165,8 +162,8 @@ int gh_api_path_matches(const char *route, const char *path)
     return *route == '\0' && *path == '\0';
 }
 
-static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                           "OPTIONS"};
+static const char *const method_names[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                           "PATCH", "DELETE", "OPTIONS"};
 
 static void reply_not_allowed(struct gh_req *req, unsigned methods)
 {
@@ -211,8 +208,8 @@ static int read_json_body(struct gh_req *req, const struct gh_config *cfg, size_
         gh_reply_error(req, 400, "invalid_json", "a JSON object body is required", NULL);
         return -1;
     }
-    gh_err err = gh_json_parse_object(req->body.ptr, req->body.len, cfg->max_json_depth,
-                                      max_string, &req->json);
+    gh_err err = gh_json_parse_object(req->body.ptr, req->body.len, cfg->max_json_depth, max_string,
+                                      &req->json);
     if (err == GH_ERR_TOO_LARGE) {
         gh_reply_error(req, 400, "invalid_json", "JSON nesting or a string exceeds the limits",
                        NULL);
@@ -557,8 +554,7 @@ static int refused_by_allowlist(struct gh_req *req)
                                 gh_auth_default_org(app->auth)))
                 return 0;
         }
-        audit_denial(req, "PERMISSION_DENIED", 403,
-                     "\"reason\":\"ip_not_allowed\"");
+        audit_denial(req, "PERMISSION_DENIED", 403, "\"reason\":\"ip_not_allowed\"");
         gh_reply_error(req, 403, "ip_not_allowed", g->message, NULL);
         return 1;
     }
@@ -568,8 +564,7 @@ static int refused_by_allowlist(struct gh_req *req)
 /* Login, registration, refresh and MFA (every path under /api/v1/auth/mfa). */
 static int is_auth_path(const char *path)
 {
-    return strcmp(path, "/api/v1/auth/login") == 0 ||
-           strcmp(path, "/api/v1/auth/register") == 0 ||
+    return strcmp(path, "/api/v1/auth/login") == 0 || strcmp(path, "/api/v1/auth/register") == 0 ||
            strcmp(path, "/api/v1/auth/refresh") == 0 || under(path, "/api/v1/auth/mfa");
 }
 
@@ -737,6 +732,6 @@ void gh_api_observe(struct gh_req *req, uint64_t micros)
 {
     struct gh_app *app = req->app;
     if (app->metrics != NULL)
-        gh_metrics_observe(app->metrics, req->route == SIZE_MAX ? NROUTES : req->route,
-                           req->status, micros);
+        gh_metrics_observe(app->metrics, req->route == SIZE_MAX ? NROUTES : req->route, req->status,
+                           micros);
 }

@@ -81,8 +81,8 @@ int gh_api_list_add(struct gh_api_list *l, json_t *item) GH_NONNULL(1);
  * rows asked for, of which seen were visited (more than limit: there is a next page).
  * Takes items.
  */
-void gh_api_reply_page(struct gh_req *req, json_t *items, size_t seen, size_t limit,
-                       size_t offset) GH_NONNULL(1, 2);
+void gh_api_reply_page(struct gh_req *req, json_t *items, size_t seen, size_t limit, size_t offset)
+    GH_NONNULL(1, 2);
 
 /**
  * Reads an optional array of at most max strings at field into items (pointing into the
@@ -95,8 +95,7 @@ int gh_api_string_array(struct gh_req *req, const char *field, const char **item
  * Copies path segment index (0 = "api") into out when it is an id (a UUID); otherwise
  * answers 404 not_found (an id that cannot exist names nothing) and returns non-zero.
  */
-int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1])
-    GH_NONNULL(1, 3);
+int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1]) GH_NONNULL(1, 3);
 
 /** Answers an unexpected service error: 503 for storage or busy, else 500. */
 void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);

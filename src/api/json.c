@@ -43,7 +43,7 @@ gh_err gh_json_parse_object(const char *text, size_t len, unsigned max_depth, si
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (j == NULL)
         return json_error_code(&jerr) == json_error_stack_overflow ? GH_ERR_TOO_LARGE
-                                                                    : GH_ERR_INVALID;
+                                                                   : GH_ERR_INVALID;
     if (!json_is_object(j)) {
         json_decref(j);
         return GH_ERR_INVALID;
@@ -134,8 +134,12 @@ gh_err gh_json_parse_time(const char *text, int64_t *out)
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
         return GH_ERR_INVALID;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s > 59 ? 59 : s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s > 59 ? 59 : s};
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
         return GH_ERR_INVALID;

@@ -59,11 +59,11 @@ void gh_h_openid(struct gh_req *req)
     json_t *list = json_array();
     for (size_t i = 0; list != NULL && i < n; i++)
         json_array_append_new(list, json_string(gh_alg_name(algs[i])));
-    json_t *doc = list ? json_pack("{s:s, s:s, s:o, s:[s], s:[s]}", "issuer", app->cfg.issuer,
-                                   "jwks_uri", jwks_uri, "id_token_signing_alg_values_supported",
-                                   list, "response_types_supported", "token",
-                                   "subject_types_supported", "public")
-                       : NULL;
+    json_t *doc =
+        list ? json_pack("{s:s, s:s, s:o, s:[s], s:[s]}", "issuer", app->cfg.issuer, "jwks_uri",
+                         jwks_uri, "id_token_signing_alg_values_supported", list,
+                         "response_types_supported", "token", "subject_types_supported", "public")
+             : NULL;
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (text == NULL) {

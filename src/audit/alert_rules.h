@@ -24,14 +24,14 @@
  * it is never logged nor quoted in an error, only the webhook's name is.
  */
 
-#define GH_ALERT_NAME_MAX 33     /* rule and webhook names, with the NUL */
-#define GH_ALERT_ACTIONS_MAX 16  /* actions in one rule */
-#define GH_ALERT_ACTION_MAX 48   /* one action or pattern, with the NUL */
-#define GH_ALERT_TARGETS_MAX 4   /* webhooks of one rule */
+#define GH_ALERT_NAME_MAX 33    /* rule and webhook names, with the NUL */
+#define GH_ALERT_ACTIONS_MAX 16 /* actions in one rule */
+#define GH_ALERT_ACTION_MAX 48  /* one action or pattern, with the NUL */
+#define GH_ALERT_TARGETS_MAX 4  /* webhooks of one rule */
 #define GH_ALERT_RULES_MAX 64
 #define GH_ALERT_WEBHOOKS_MAX 16
 #define GH_WEBHOOK_URL_MAX 1024
-#define GH_ALERT_GROUP_MAX 72    /* a group value (longer ones are cut), with the NUL */
+#define GH_ALERT_GROUP_MAX 72 /* a group value (longer ones are cut), with the NUL */
 #define GH_ALERT_WINDOW_MAX (7 * 86400)
 #define GH_ALERT_THRESHOLD_MAX 1000000
 
@@ -54,7 +54,7 @@ struct gh_alert_rule {
     size_t nactions;
     enum gh_alert_group group;
     uint32_t threshold;
-    uint32_t window; /* seconds; 0 only with threshold 1: every event alerts */
+    uint32_t window;                      /* seconds; 0 only with threshold 1: every event alerts */
     size_t targets[GH_ALERT_TARGETS_MAX]; /* indexes into the webhooks */
     size_t ntargets;
 };

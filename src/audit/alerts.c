@@ -104,12 +104,17 @@ static const char *group_of(enum gh_alert_group g, const struct gh_audit_event *
 {
     const char *v = "";
     switch (g) {
-    case GH_ALERT_BY_NONE: return "";
-    case GH_ALERT_BY_IP: v = ev->ip_address; break;
+    case GH_ALERT_BY_NONE:
+        return "";
+    case GH_ALERT_BY_IP:
+        v = ev->ip_address;
+        break;
     case GH_ALERT_BY_USER:
         v = ev->username != NULL && ev->username[0] != '\0' ? ev->username : ev->user_id;
         break;
-    case GH_ALERT_BY_ORG: v = ev->org_id; break;
+    case GH_ALERT_BY_ORG:
+        v = ev->org_id;
+        break;
     }
     return v != NULL && v[0] != '\0' ? v : NULL;
 }
@@ -127,8 +132,7 @@ static uint64_t group_hash(const struct gh_alerts *al, uint32_t rule, const char
 }
 
 /* The counter of (rule, group) in s, taken over when new: a free way, else the stalest. */
-static struct counter *counter_for(struct cset *s, uint64_t hash, uint32_t rule,
-                                   const char *group)
+static struct counter *counter_for(struct cset *s, uint64_t hash, uint32_t rule, const char *group)
 {
     struct counter *victim = &s->ways[0];
     for (int i = 0; i < WAYS; i++) {

@@ -21,11 +21,11 @@
 
 /** How the alerts are delivered (the alerts.* keys). */
 struct gh_alerts_opts {
-    size_t max_groups;    /* entries of the count table */
-    size_t queue;         /* alerts waiting for delivery; more are dropped and counted */
-    unsigned timeout_ms;  /* one webhook call, connection included */
-    unsigned tries;       /* calls per alert before giving up, at least 1 */
-    unsigned retry_ms;    /* wait after the first failed call, doubled after each */
+    size_t max_groups;   /* entries of the count table */
+    size_t queue;        /* alerts waiting for delivery; more are dropped and counted */
+    unsigned timeout_ms; /* one webhook call, connection included */
+    unsigned tries;      /* calls per alert before giving up, at least 1 */
+    unsigned retry_ms;   /* wait after the first failed call, doubled after each */
 };
 
 struct gh_alerts;

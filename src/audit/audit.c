@@ -430,7 +430,7 @@ static int aggregate(struct gh_pool *pool, const struct gh_store_handle *store,
      * shift. A flood that varies them opens windows only up to the budget below. */
     char material[48 + 64 + AGG_PATH + GH_UUID_LEN + 1 + 16 + AGG_PATH + AGG_METADATA];
     size_t at = 0;
-    const char *parts[7] = {ev->action, ev->ip_address, ev->user_agent, ev->user_id,
+    const char *parts[7] = {ev->action, ev->ip_address, ev->user_agent,   ev->user_id,
                             ev->method, ev->path,       ev->metadata_json};
     size_t caps[7] = {48, 64, AGG_PATH, GH_UUID_LEN + 1, 16, AGG_PATH, AGG_METADATA};
     for (int i = 0; i < 7; i++) {

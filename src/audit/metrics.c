@@ -6,13 +6,13 @@
 #include <string.h>
 
 /* Upper bounds of the latency buckets, in microseconds (+Inf is implied). */
-static const uint64_t bounds_us[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
-                                     100000, 250000, 500000, 1000000, 2500000};
+static const uint64_t bounds_us[] = {100,   250,   500,    1000,   2500,   5000,    10000,
+                                     25000, 50000, 100000, 250000, 500000, 1000000, 2500000};
 #define NBOUNDS (sizeof(bounds_us) / sizeof(bounds_us[0]))
 
 /* The statuses Gatehouse answers with; anything else is counted as "other". */
-static const unsigned statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
-                                    413, 415, 422, 429, 431, 500, 503};
+static const unsigned statuses[] = {200, 201, 204, 400, 401, 403, 404, 405,
+                                    409, 413, 415, 422, 429, 431, 500, 503};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1)
 
 struct series {
@@ -22,8 +22,8 @@ struct series {
 
 struct gh_metrics {
     const char *const *routes;
-    size_t nroutes;              /* one more series row for unmatched requests */
-    struct series *series;       /* (nroutes + 1) * NSTATUS */
+    size_t nroutes;        /* one more series row for unmatched requests */
+    struct series *series; /* (nroutes + 1) * NSTATUS */
     atomic_uint_fast64_t counters[GH_COUNTER_COUNT];
 };
 
@@ -91,7 +91,8 @@ static gh_err counter(struct gh_buf *out, const char *name, const char *help,
 
 static gh_err status_label(char *text, size_t size, size_t i)
 {
-    int n = i < NSTATUS - 1 ? snprintf(text, size, "%u", statuses[i]) : snprintf(text, size, "other");
+    int n =
+        i < NSTATUS - 1 ? snprintf(text, size, "%u", statuses[i]) : snprintf(text, size, "other");
     return n > 0 && (size_t)n < size ? GH_OK : GH_ERR_INTERNAL;
 }
 
@@ -153,15 +154,14 @@ gh_err gh_metrics_render(struct gh_metrics *m, struct gh_buf *out)
 {
     static const char *const auth_labels[] = {"status=\"success\"", "status=\"failure\"",
                                               "status=\"rate_limited\""};
-    static const enum gh_counter auth[] = {GH_AUTH_SUCCESS, GH_AUTH_FAILURE,
-                                           GH_AUTH_RATE_LIMITED};
+    static const enum gh_counter auth[] = {GH_AUTH_SUCCESS, GH_AUTH_FAILURE, GH_AUTH_RATE_LIMITED};
     static const char *const two_labels[] = {"status=\"success\"", "status=\"failure\""};
     static const enum gh_counter refresh[] = {GH_REFRESH_SUCCESS, GH_REFRESH_FAILURE};
     static const enum gh_counter keys[] = {GH_API_KEY_SUCCESS, GH_API_KEY_FAILURE};
     static const enum gh_counter hits[] = {GH_RATE_LIMIT_HITS};
     static const enum gh_counter backend[] = {GH_RATE_LIMIT_BACKEND_ERRORS};
-    gh_err err = counter(out, "gatehouse_auth_attempts_total", "Password logins, by outcome.",
-                         m, auth_labels, auth, 3);
+    gh_err err = counter(out, "gatehouse_auth_attempts_total", "Password logins, by outcome.", m,
+                         auth_labels, auth, 3);
     if (err == GH_OK)
         err = counter(out, "gatehouse_rate_limit_hits_total",
                       "Requests refused because a limit or backoff applied.", m, NULL, hits, 1);
@@ -170,8 +170,8 @@ gh_err gh_metrics_render(struct gh_metrics *m, struct gh_buf *out)
                       "Requests decided without the rate-limit backend (it did not answer).", m,
                       NULL, backend, 1);
     if (err == GH_OK)
-        err = counter(out, "gatehouse_token_refreshes_total", "Refresh-token exchanges, by outcome.",
-                      m, two_labels, refresh, 2);
+        err = counter(out, "gatehouse_token_refreshes_total",
+                      "Refresh-token exchanges, by outcome.", m, two_labels, refresh, 2);
     if (err == GH_OK)
         err = counter(out, "gatehouse_api_key_usage_total", "API-key checks, by outcome.", m,
                       two_labels, keys, 2);

@@ -14,23 +14,23 @@
 
 /** Counters with a fixed label set, named after what they count. */
 enum gh_counter {
-    GH_AUTH_SUCCESS,        /* gatehouse_auth_attempts_total{status="success"} */
-    GH_AUTH_FAILURE,        /* ...{status="failure"} */
-    GH_AUTH_RATE_LIMITED,   /* ...{status="rate_limited"} */
-    GH_RATE_LIMIT_HITS,     /* gatehouse_rate_limit_hits_total: request limits and login backoff */
+    GH_AUTH_SUCCESS,      /* gatehouse_auth_attempts_total{status="success"} */
+    GH_AUTH_FAILURE,      /* ...{status="failure"} */
+    GH_AUTH_RATE_LIMITED, /* ...{status="rate_limited"} */
+    GH_RATE_LIMIT_HITS,   /* gatehouse_rate_limit_hits_total: request limits and login backoff */
     GH_RATE_LIMIT_BACKEND_ERRORS, /* gatehouse_rate_limit_backend_errors_total */
-    GH_REFRESH_SUCCESS,     /* gatehouse_token_refreshes_total{status="success"} */
-    GH_REFRESH_FAILURE,     /* ...{status="failure"} */
-    GH_API_KEY_SUCCESS,     /* gatehouse_api_key_usage_total{status="success"} */
-    GH_API_KEY_FAILURE,     /* ...{status="failure"} */
+    GH_REFRESH_SUCCESS,           /* gatehouse_token_refreshes_total{status="success"} */
+    GH_REFRESH_FAILURE,           /* ...{status="failure"} */
+    GH_API_KEY_SUCCESS,           /* gatehouse_api_key_usage_total{status="success"} */
+    GH_API_KEY_FAILURE,           /* ...{status="failure"} */
     GH_COUNTER_COUNT
 };
 
 struct gh_metrics;
 
 /** route_names (nroutes, borrowed, must outlive m) label the request metrics. */
-gh_err gh_metrics_new(const char *const *route_names, size_t nroutes, struct gh_metrics **out)
-    GH_WUR GH_NONNULL(1, 3);
+gh_err gh_metrics_new(const char *const *route_names, size_t nroutes,
+                      struct gh_metrics **out) GH_WUR GH_NONNULL(1, 3);
 void gh_metrics_free(struct gh_metrics *m);
 
 void gh_metrics_count(struct gh_metrics *m, enum gh_counter c) GH_NONNULL(1);

@@ -83,10 +83,14 @@ void gh_webhook_handle_free(void *curl)
 static const char *group_name(enum gh_alert_group g)
 {
     switch (g) {
-    case GH_ALERT_BY_IP: return "ip";
-    case GH_ALERT_BY_USER: return "user";
-    case GH_ALERT_BY_ORG: return "org";
-    case GH_ALERT_BY_NONE: break;
+    case GH_ALERT_BY_IP:
+        return "ip";
+    case GH_ALERT_BY_USER:
+        return "user";
+    case GH_ALERT_BY_ORG:
+        return "org";
+    case GH_ALERT_BY_NONE:
+        break;
     }
     return NULL;
 }
@@ -180,9 +184,8 @@ static json_t *alert_json(const struct gh_alert *a, const char *text)
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:s}", "source",
                      "gatehouse", "rule", r->name, "webhook", a->webhook->name, "actions", actions,
                      "action", a->last.action, "group", group, "count", (json_int_t)a->count,
-                     "threshold", (json_int_t)r->threshold, "window_seconds",
-                     (json_int_t)r->window, "first", event_json(&a->first), "last",
-                     event_json(&a->last), "text", text);
+                     "threshold", (json_int_t)r->threshold, "window_seconds", (json_int_t)r->window,
+                     "first", event_json(&a->first), "last", event_json(&a->last), "text", text);
 }
 
 gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
@@ -200,7 +203,9 @@ gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
     case GH_WEBHOOK_DISCORD:
         o = json_pack("{s:s, s:{s:[]}}", "content", text, "allowed_mentions", "parse");
         break;
-    case GH_WEBHOOK_JSON: o = alert_json(a, text); break;
+    case GH_WEBHOOK_JSON:
+        o = alert_json(a, text);
+        break;
     }
     gh_buf_clear(&esc);
     char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -236,9 +241,8 @@ static int progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t 
     return c->fn(c->arg);
 }
 
-gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body,
-                       long timeout_ms, gh_webhook_cancel cancel, void *cancel_arg, char *why,
-                       size_t why_size)
+gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body, long timeout_ms,
+                       gh_webhook_cancel cancel, void *cancel_arg, char *why, size_t why_size)
 {
     struct cancel stop = {cancel, cancel_arg};
     CURL *c = curl;

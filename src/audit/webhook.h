@@ -43,14 +43,13 @@ void *gh_webhook_handle_new(void) GH_WUR;
 void gh_webhook_handle_free(void *curl);
 
 /**
- * Posts body (JSON) to hook->url through curl (a handle of gh_webhook_handle_new the caller owns and
- * reuses) within timeout_ms: http and https only, no redirect followed, the answer's
- * body discarded; cancel(cancel_arg) may cut it short. GH_OK on a 2xx answer; otherwise
- * GH_ERR_IO with a short reason in why ("HTTP 500", "Timeout was reached"), which never
- * contains the URL.
+ * Posts body (JSON) to hook->url through curl (a handle of gh_webhook_handle_new the caller owns
+ * and reuses) within timeout_ms: http and https only, no redirect followed, the answer's body
+ * discarded; cancel(cancel_arg) may cut it short. GH_OK on a 2xx answer; otherwise GH_ERR_IO with a
+ * short reason in why ("HTTP 500", "Timeout was reached"), which never contains the URL.
  */
-gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body,
-                       long timeout_ms, gh_webhook_cancel cancel, void *cancel_arg, char *why,
+gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body, long timeout_ms,
+                       gh_webhook_cancel cancel, void *cancel_arg, char *why,
                        size_t why_size) GH_WUR GH_NONNULL(1, 2, 3, 5, 7);
 
 #endif

@@ -229,8 +229,9 @@ static void audit_failure(struct gh_apikeys *k, const struct gh_api_key *key,
                           const struct gh_reqmeta *meta, const char *reason)
 {
     char metadata[160];
-    (void)snprintf(metadata, sizeof(metadata), "{\"key_id\":\"%s\",\"prefix\":\"%s\",\"reason\":\"%s\"}",
-                   key->id, key->prefix, reason);
+    (void)snprintf(metadata, sizeof(metadata),
+                   "{\"key_id\":\"%s\",\"prefix\":\"%s\",\"reason\":\"%s\"}", key->id, key->prefix,
+                   reason);
     struct gh_audit_subject subject = {key->user_id, NULL, key->org_id};
     struct gh_pool *pool = k->audit_pool;
     if (pool != NULL)
@@ -299,10 +300,10 @@ static gh_err load_key(struct gh_apikeys *k, const char *key, size_t len, int64_
     if (rec.has_scopes)
         err = gh_perms_intersect(rec.scopes, m.permissions, out->perms, sizeof(out->perms));
     else
-        err = snprintf(out->perms, sizeof(out->perms), "%s", m.permissions) <
-                      (int)sizeof(out->perms)
-                  ? GH_OK
-                  : GH_ERR_TOO_LARGE;
+        err =
+            snprintf(out->perms, sizeof(out->perms), "%s", m.permissions) < (int)sizeof(out->perms)
+                ? GH_OK
+                : GH_ERR_TOO_LARGE;
     size_t bad = 0;
     if (err != GH_OK || gh_cidr_list_parse(rec.allowed_ips, &out->ips, &bad) != GH_OK)
         return GH_ERR_INTERNAL;
@@ -544,8 +545,8 @@ gh_err gh_apikey_create(struct gh_apikeys *k, const struct gh_identity *who,
         return err;
     }
 
-    json_t *md = json_pack("{s:s, s:s, s:s}", "key_id", rec.id, "name", rec.name, "prefix",
-                           rec.prefix);
+    json_t *md =
+        json_pack("{s:s, s:s, s:s}", "key_id", rec.id, "name", rec.name, "prefix", rec.prefix);
     char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject subject = {who->user_id, who->username, rec.org_id};
     err = gh_audit_record(store, "API_KEY_CREATE", meta, &subject, 201, text);

@@ -16,7 +16,7 @@
  * owner's permissions there at each use, or with scopes cut down to those.
  */
 
-#define GH_APIKEY_TEXT 47      /* "ak_" + 43 base62 characters + NUL */
+#define GH_APIKEY_TEXT 47 /* "ak_" + 43 base62 characters + NUL */
 #define GH_APIKEY_SCOPES_MAX 64
 #define GH_APIKEY_IPS_MAX 16
 
@@ -50,14 +50,14 @@ gh_err gh_apikey_check(struct gh_apikeys *keys, const char *key, size_t len,
                        struct gh_identity *out) GH_WUR GH_NONNULL(1, 2, 4, 6);
 
 struct gh_apikey_input {
-    const char *name;            /* 1-64 characters of UTF-8, no control or invisible ones */
-    int has_scopes;              /* 0: inherit (an API-key creator's own scopes, if any) */
+    const char *name; /* 1-64 characters of UTF-8, no control or invisible ones */
+    int has_scopes;   /* 0: inherit (an API-key creator's own scopes, if any) */
     const char *scopes[GH_APIKEY_SCOPES_MAX];
     size_t nscopes;
-    int64_t expires_at;          /* 0 = never; else must be in the future */
+    int64_t expires_at; /* 0 = never; else must be in the future */
     const char *allowed_ips[GH_APIKEY_IPS_MAX];
     size_t nips;
-    const char *org_id;          /* NULL: the creator's current org */
+    const char *org_id; /* NULL: the creator's current org */
 };
 
 /**

@@ -6,7 +6,7 @@
 
 /** Password policy (ASVS 5 V6): length first, composition rules only when configured. */
 struct gh_policy {
-    unsigned min_length;       /* Unicode code points */
+    unsigned min_length; /* Unicode code points */
     unsigned max_length;
     int require_upper;
     int require_lower;
@@ -38,8 +38,7 @@ const char *gh_policy_rule_name(enum gh_policy_rule rule);
  * GH_OK when every rule passes, else GH_ERR_POLICY with *failed = the OR of failed rules.
  */
 gh_err gh_policy_check(const struct gh_policy *policy, const char *pw, size_t len,
-                       const char *const *user_words, unsigned *failed) GH_WUR
-    GH_NONNULL(1, 2, 5);
+                       const char *const *user_words, unsigned *failed) GH_WUR GH_NONNULL(1, 2, 5);
 
 /** Why an input was refused: the field, and for passwords the failed policy rules. */
 struct gh_refusal {

@@ -130,7 +130,6 @@ void gh_token_pair_clear(struct gh_token_pair *pair)
     sodium_memzero(pair, sizeof(*pair));
 }
 
-
 /* ---- validation ---- */
 
 static gh_err check_password(struct gh_auth *a, const char *pw, size_t len, const char *username,
@@ -267,16 +266,14 @@ void gh_auth_set_audit_pool(struct gh_auth *a, struct gh_pool *pool)
     gh_apikeys_set_audit_pool(a->keys, pool);
 }
 
-gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who,
-                               const char *org_id)
+gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who, const char *org_id)
 {
     return gh_store_user_set_primary_org(a->store, who->user_id, org_id);
 }
 
-gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id,
-                           const struct gh_user_patch *p, const struct gh_identity *by,
-                           const struct gh_reqmeta *meta, struct gh_user *out,
-                           struct gh_refusal *refusal)
+gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id, const struct gh_user_patch *p,
+                           const struct gh_identity *by, const struct gh_reqmeta *meta,
+                           struct gh_user *out, struct gh_refusal *refusal)
 {
     struct gh_user u;
     gh_err err = gh_store_user_get(a->store, user_id, &u);
@@ -495,8 +492,8 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
 
     err = gh_password_verify(cr.password_hash, password, len);
     if (err != GH_OK || u.disabled) {
-        err = audit_login_failed(a, meta, safe_login, &u,
-                                 err != GH_OK ? "bad_password" : "disabled");
+        err =
+            audit_login_failed(a, meta, safe_login, &u, err != GH_OK ? "bad_password" : "disabled");
         goto out;
     }
     if (gh_password_needs_rehash(&a->o.pw, cr.password_hash)) {

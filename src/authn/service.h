@@ -81,8 +81,8 @@ gh_err gh_auth_register(struct gh_auth *auth, const struct gh_register_input *in
  * and in time. GH_ERR_NOT_FOUND when the user is not a member of org_id.
  */
 gh_err gh_auth_login(struct gh_auth *auth, const char *login, const char *password, size_t len,
-                     const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
-    GH_WUR GH_NONNULL(1, 2, 3, 7);
+                     const char *org_id, const struct gh_reqmeta *meta,
+                     struct gh_token_pair *out) GH_WUR GH_NONNULL(1, 2, 3, 7);
 
 /**
  * Spends a refresh token and issues a new pair, for org_id when given (another org of the
@@ -141,7 +141,8 @@ struct gh_apikeys *gh_auth_apikeys(const struct gh_auth *auth) GH_NONNULL(1);
 /** The views of users and memberships the checks read (authn/views.h); owned by auth. */
 struct gh_views *gh_auth_views(const struct gh_auth *auth) GH_NONNULL(1);
 
-/** Lets the service write audit records of failed credentials on pool (see gh_audit_record_async). */
+/** Lets the service write audit records of failed credentials on pool (see gh_audit_record_async).
+ */
 void gh_auth_set_audit_pool(struct gh_auth *auth, struct gh_pool *pool) GH_NONNULL(1, 2);
 
 /** The caller's user record and memberships (at most max, *n set). */

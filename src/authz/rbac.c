@@ -17,7 +17,7 @@
 
 #define ADMIN_PERMISSIONS "*:*"
 #define DEFAULT_ORG "default"
-#define ROLES_MAX 256  /* roles of one org, system roles included */
+#define ROLES_MAX 256 /* roles of one org, system roles included */
 
 struct gh_rbac {
     struct gh_rbac_opts o;

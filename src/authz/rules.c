@@ -90,8 +90,8 @@ static const char *parse_rule(const char *s, const char *end, struct gh_rule *r)
     return NULL;
 }
 
-gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_rules *out,
-                      char *err, size_t err_size)
+gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_rules *out, char *err,
+                      size_t err_size)
 {
     struct gh_rules rules = {NULL, 0, GH_ACCESS_AUTHENTICATED};
     gh_err ret = GH_ERR_INVALID;
@@ -157,7 +157,8 @@ static int method_matches(const struct gh_rule *r, const char *method)
     return 0;
 }
 
-/* path matches pattern followed by a "**" segment: some prefix of path ending at a '/' or its end matches. */
+/* path matches pattern followed by a "**" segment: some prefix of path ending at a '/' or its end
+ * matches. */
 static int prefix_matches(const char *pattern, char *path)
 {
     size_t len = strlen(path);
@@ -174,8 +175,7 @@ static int prefix_matches(const char *pattern, char *path)
     return 0;
 }
 
-const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *method,
-                                     char *path)
+const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *method, char *path)
 {
     for (size_t i = 0; i < rules->n; i++) {
         const struct gh_rule *r = &rules->items[i];

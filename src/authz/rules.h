@@ -47,16 +47,16 @@ struct gh_rules {
  * default_policy is "authenticated" or "deny". On GH_ERR_INVALID err names the rule
  * number and what is wrong. Free with gh_rules_clear.
  */
-gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_rules *out,
-                      char *err, size_t err_size) GH_WUR GH_NONNULL(1, 2, 3, 4);
+gh_err gh_rules_parse(const char *text, const char *default_policy, struct gh_rules *out, char *err,
+                      size_t err_size) GH_WUR GH_NONNULL(1, 2, 3, 4);
 void gh_rules_clear(struct gh_rules *rules);
 
 /**
  * The first rule matching method and a normalized path, or NULL. path is written to
  * while matching and restored before returning (no allocation on the hot path).
  */
-const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *method,
-                                     char *path) GH_NONNULL(1, 2, 3);
+const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *method, char *path)
+    GH_NONNULL(1, 2, 3);
 
 /**
  * Normalizes the path of an original request URI (len bytes; the query is cut off) into

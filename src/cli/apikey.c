@@ -121,7 +121,8 @@ static int cmd_list(struct gh_app *app, const struct apikey_args *a)
             gh_apikey_list(gh_auth_apikeys(app->auth), who.user_id, limit, offset, print_key, NULL);
     }
     if (err != GH_OK)
-        fprintf(stderr, "gatehouse: %s\n", err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));
+        fprintf(stderr, "gatehouse: %s\n",
+                err == GH_ERR_NOT_FOUND ? "no such user" : gh_err_name(err));
     return err == GH_OK ? 0 : 1;
 }
 
@@ -167,8 +168,12 @@ int gh_cmd_apikey(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "u:n:s:e:i:o:aL:O:" GH_CLI_COMMON_SHORT, opts, NULL)) !=
            -1) {
         switch (c) {
-        case 'u': a.user = optarg; break;
-        case 'n': a.name = optarg; break;
+        case 'u':
+            a.user = optarg;
+            break;
+        case 'n':
+            a.name = optarg;
+            break;
         case 's':
             if (a.in.nscopes == GH_APIKEY_SCOPES_MAX) {
                 fprintf(stderr, "gatehouse: at most %d scopes\n", GH_APIKEY_SCOPES_MAX);
@@ -177,7 +182,9 @@ int gh_cmd_apikey(int argc, char **argv)
             a.in.has_scopes = 1;
             a.in.scopes[a.in.nscopes++] = optarg;
             break;
-        case 'e': a.expires = optarg; break;
+        case 'e':
+            a.expires = optarg;
+            break;
         case 'i':
             if (a.in.nips == GH_APIKEY_IPS_MAX) {
                 fprintf(stderr, "gatehouse: at most %d addresses\n", GH_APIKEY_IPS_MAX);
@@ -185,10 +192,18 @@ int gh_cmd_apikey(int argc, char **argv)
             }
             a.in.allowed_ips[a.in.nips++] = optarg;
             break;
-        case 'o': a.org = optarg; break;
-        case 'a': a.all = 1; break;
-        case 'L': a.limit = optarg; break;
-        case 'O': a.offset = optarg; break;
+        case 'o':
+            a.org = optarg;
+            break;
+        case 'a':
+            a.all = 1;
+            break;
+        case 'L':
+            a.limit = optarg;
+            break;
+        case 'O':
+            a.offset = optarg;
+            break;
         default:
             if ((status = gh_cli_option(c, usage, &a.common)) >= 0)
                 return status;

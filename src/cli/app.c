@@ -163,8 +163,8 @@ static int audit_open(struct gh_app *app, struct gh_pool *pool)
                 "(fix the permissions: chmod 600)\n",
                 cfg->audit_key);
     else if (err != GH_OK)
-        fprintf(stderr, "gatehouse: cannot use the audit checkpoint key %s: %s\n",
-                cfg->audit_key, gh_err_name(err));
+        fprintf(stderr, "gatehouse: cannot use the audit checkpoint key %s: %s\n", cfg->audit_key,
+                gh_err_name(err));
     return err != GH_OK;
 }
 

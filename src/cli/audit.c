@@ -31,8 +31,8 @@ static int cmd_verify(struct gh_app *app, const struct audit_args *a)
     char key_id[GH_AUDIT_KEY_ID_LEN + 1];
     size_t n = 0;
     if (a->public_key != NULL) {
-        if (sodium_hex2bin(pk, sizeof(pk), a->public_key, strlen(a->public_key), NULL, &n,
-                           NULL) != 0 ||
+        if (sodium_hex2bin(pk, sizeof(pk), a->public_key, strlen(a->public_key), NULL, &n, NULL) !=
+                0 ||
             n != sizeof(pk) || strlen(a->public_key) != 2 * sizeof(pk)) {
             fprintf(stderr, "gatehouse: --public-key: expected 64 hex digits\n");
             return 2;
@@ -66,7 +66,8 @@ static int cmd_verify(struct gh_app *app, const struct audit_args *a)
     return 0;
 }
 
-struct export {
+struct export
+{
     int64_t since, until;
     int has_since, has_until, failed;
 };
@@ -123,9 +124,15 @@ int gh_cmd_audit(int argc, char **argv)
     optind = 2;
     while ((c = getopt_long(argc, argv, "k:s:u:" GH_CLI_COMMON_SHORT, opts, NULL)) != -1) {
         switch (c) {
-        case 'k': a.public_key = optarg; break;
-        case 's': a.since = optarg; break;
-        case 'u': a.until = optarg; break;
+        case 'k':
+            a.public_key = optarg;
+            break;
+        case 's':
+            a.since = optarg;
+            break;
+        case 'u':
+            a.until = optarg;
+            break;
         default:
             if ((status = gh_cli_option(c, usage, &a.common)) >= 0)
                 return status;

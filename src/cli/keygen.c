@@ -75,7 +75,8 @@ static int rotate(struct gh_app *app, enum gh_alg alg, unsigned bits)
     if (old != NULL) {
         time_t t = (time_t)old->retire_at;
         struct tm tm;
-        if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        if (gmtime_r(&t, &tm) == NULL ||
+            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
             when[0] = '\0';
         printf("retiring %s %s until %s (%lld)\n", old->kid, gh_alg_name(old->alg), when,
                (long long)old->retire_at);
@@ -100,10 +101,18 @@ int gh_cmd_keygen(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "a:b:o:r" GH_CLI_COMMON_SHORT, opts, NULL)) != -1) {
         switch (c) {
-        case 'r': rotating = 1; break;
-        case 'a': alg_name = optarg; break;
-        case 'b': bits_text = optarg; break;
-        case 'o': out = optarg; break;
+        case 'r':
+            rotating = 1;
+            break;
+        case 'a':
+            alg_name = optarg;
+            break;
+        case 'b':
+            bits_text = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
         default:
             if ((status = gh_cli_option(c, usage, &common)) >= 0)
                 return status;

@@ -173,8 +173,8 @@ static void *rotate_main(void *arg)
         snprintf(msg, sizeof(msg), "key generation failed: %s", gh_err_name(err));
         goto out;
     }
-    err = gh_keyset_rotate(&w->opts, key, w->expect_kid, (int64_t)time(NULL), set, msg,
-                           sizeof(msg));
+    err =
+        gh_keyset_rotate(&w->opts, key, w->expect_kid, (int64_t)time(NULL), set, msg, sizeof(msg));
 out:
     if (err == GH_OK) {
         gh_log(GH_LOG_INFO, "signing keys: rotated automatically, %s active, %s retiring",
@@ -184,8 +184,7 @@ out:
         (void)snprintf(md, sizeof(md), "{\"by\":\"schedule\",\"kid\":\"%s\",\"retiring\":\"%s\"}",
                        gh_sigkey_kid(key), w->expect_kid);
         (void)gh_audit_record(&w->app->store, "KEY_ROTATION", NULL, NULL, 0, md);
-    }
-    else if (err == GH_ERR_CONFLICT)
+    } else if (err == GH_ERR_CONFLICT)
         gh_log(GH_LOG_INFO, "signing keys: rotation skipped: %s", msg);
     else
         gh_log(GH_LOG_ERROR, "signing keys: automatic rotation failed: %s", msg);

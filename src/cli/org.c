@@ -246,12 +246,15 @@ static int role_cmd(struct gh_app *app, const char *verb, const struct args *a)
  * else the exit status. */
 static int parse(int argc, char **argv, const char *usage, struct args *a)
 {
-    static const struct option opts[] = {
-        {"name", required_argument, NULL, 'n'},  {"owner", required_argument, NULL, 'w'},
-        {"user", required_argument, NULL, 'u'},  {"org", required_argument, NULL, 'o'},
-        {"role", required_argument, NULL, 'r'},  {"perm", required_argument, NULL, 'p'},
-        {"limit", required_argument, NULL, 'L'}, {"offset", required_argument, NULL, 'O'},
-        GH_CLI_COMMON_OPTIONS};
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                         {"owner", required_argument, NULL, 'w'},
+                                         {"user", required_argument, NULL, 'u'},
+                                         {"org", required_argument, NULL, 'o'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"perm", required_argument, NULL, 'p'},
+                                         {"limit", required_argument, NULL, 'L'},
+                                         {"offset", required_argument, NULL, 'O'},
+                                         GH_CLI_COMMON_OPTIONS};
     int c, status;
     optind = 2;
     while ((c = getopt_long(argc, argv, "n:w:u:o:r:p:L:O:" GH_CLI_COMMON_SHORT, opts, NULL)) !=

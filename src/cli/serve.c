@@ -101,11 +101,21 @@ static int parse_args(int argc, char **argv, struct gh_cli_common *common)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:l:d:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': common->config = optarg; break;
-        case 'l': common->listen = optarg; break;
-        case 'd': common->data_dir = optarg; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'c':
+            common->config = optarg;
+            break;
+        case 'l':
+            common->listen = optarg;
+            break;
+        case 'd':
+            common->data_dir = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
         }
     }
     if (optind != argc) {
@@ -198,8 +208,7 @@ int gh_cmd_serve(int argc, char **argv)
         fprintf(stderr, "gatehouse: cannot start the revocation watcher\n");
         goto out;
     }
-    fprintf(stderr, "gatehouse: listening on %s (issuer %s)\n", app.cfg.public_url,
-            app.cfg.issuer);
+    fprintf(stderr, "gatehouse: listening on %s (issuer %s)\n", app.cfg.public_url, app.cfg.issuer);
     gh_log(GH_LOG_INFO, "listening on %s:%u with %u polling threads", app.cfg.listen_host,
            (unsigned)gh_http_port(http), app.cfg.http_threads);
 

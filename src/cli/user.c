@@ -115,8 +115,8 @@ static int cmd_create(struct gh_app *app, const struct user_args *a)
 static int print_user(void *arg, const struct gh_user *u)
 {
     (void)arg;
-    printf("%s\t%s\t%s\t%s%s\n", u->id, u->username, u->email,
-           u->disabled ? "disabled" : "active", u->superadmin ? ",superadmin" : "");
+    printf("%s\t%s\t%s\t%s%s\n", u->id, u->username, u->email, u->disabled ? "disabled" : "active",
+           u->superadmin ? ",superadmin" : "");
     return 0;
 }
 
@@ -163,14 +163,11 @@ static int cmd_set_disabled(struct gh_app *app, const struct user_args *a, int d
 
 int gh_cmd_user(int argc, char **argv)
 {
-    static const struct option opts[] = {{"username", required_argument, NULL, 'u'},
-                                         {"email", required_argument, NULL, 'e'},
-                                         {"full-name", required_argument, NULL, 'f'},
-                                         {"superadmin", no_argument, NULL, 's'},
-                                         {"password-stdin", no_argument, NULL, 'p'},
-                                         {"limit", required_argument, NULL, 'L'},
-                                         {"offset", required_argument, NULL, 'O'},
-                                         GH_CLI_COMMON_OPTIONS};
+    static const struct option opts[] = {
+        {"username", required_argument, NULL, 'u'},  {"email", required_argument, NULL, 'e'},
+        {"full-name", required_argument, NULL, 'f'}, {"superadmin", no_argument, NULL, 's'},
+        {"password-stdin", no_argument, NULL, 'p'},  {"limit", required_argument, NULL, 'L'},
+        {"offset", required_argument, NULL, 'O'},    GH_CLI_COMMON_OPTIONS};
     struct user_args a;
     memset(&a, 0, sizeof(a));
     int status = gh_cli_help(argc, argv, usage);
@@ -181,13 +178,27 @@ int gh_cmd_user(int argc, char **argv)
     optind = 2;
     while ((c = getopt_long(argc, argv, "u:e:f:spL:O:" GH_CLI_COMMON_SHORT, opts, NULL)) != -1) {
         switch (c) {
-        case 'u': a.username = optarg; break;
-        case 'e': a.email = optarg; break;
-        case 'f': a.full_name = optarg; break;
-        case 's': a.superadmin = 1; break;
-        case 'p': a.password_stdin = 1; break;
-        case 'L': a.limit = optarg; break;
-        case 'O': a.offset = optarg; break;
+        case 'u':
+            a.username = optarg;
+            break;
+        case 'e':
+            a.email = optarg;
+            break;
+        case 'f':
+            a.full_name = optarg;
+            break;
+        case 's':
+            a.superadmin = 1;
+            break;
+        case 'p':
+            a.password_stdin = 1;
+            break;
+        case 'L':
+            a.limit = optarg;
+            break;
+        case 'O':
+            a.offset = optarg;
+            break;
         default:
             if ((status = gh_cli_option(c, usage, &a.common)) >= 0)
                 return status;

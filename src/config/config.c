@@ -26,7 +26,7 @@
  */
 #define MEMBER(m) (((struct gh_config *)0)->m)
 #define AT(m, T)                                                                                   \
-    (offsetof(struct gh_config, m) + 0 * sizeof(char[_Generic(MEMBER(m), T: 1, default: -1)]))
+    (offsetof(struct gh_config, m) + 0 * sizeof(char[_Generic(MEMBER(m), T : 1, default : -1)]))
 
 /* One descriptor per line reads as the table it is. */
 /* clang-format off */
@@ -244,9 +244,8 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
                      "storage.database: <storage.data_dir>/gatehouse.db is too long");
         goto out;
     }
-    if (t->signing_key[0] == '\0' &&
-        join_path(t->signing_key, sizeof(t->signing_key), t->data_dir, "keys/signing.pem") !=
-            GH_OK) {
+    if (t->signing_key[0] == '\0' && join_path(t->signing_key, sizeof(t->signing_key), t->data_dir,
+                                               "keys/signing.pem") != GH_OK) {
         gh_conf_fail(err, err_size,
                      "auth.signing_key: <storage.data_dir>/keys/signing.pem is too long");
         goto out;
@@ -256,24 +255,22 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         gh_conf_fail(err, err_size, "auth.keys_dir: <storage.data_dir>/keys is too long");
         goto out;
     }
-    if (t->api_key_pepper[0] == '\0' &&
-        join_path(t->api_key_pepper, sizeof(t->api_key_pepper), t->data_dir,
-                  "keys/api_key.pepper") != GH_OK) {
+    if (t->api_key_pepper[0] == '\0' && join_path(t->api_key_pepper, sizeof(t->api_key_pepper),
+                                                  t->data_dir, "keys/api_key.pepper") != GH_OK) {
         gh_conf_fail(err, err_size,
                      "auth.api_key_pepper: <storage.data_dir>/keys/api_key.pepper is too long");
         goto out;
     }
-    if (t->audit_key[0] == '\0' &&
-        join_path(t->audit_key, sizeof(t->audit_key), t->data_dir,
-                  "keys/audit_checkpoint.key") != GH_OK) {
+    if (t->audit_key[0] == '\0' && join_path(t->audit_key, sizeof(t->audit_key), t->data_dir,
+                                             "keys/audit_checkpoint.key") != GH_OK) {
         gh_conf_fail(
             err, err_size,
             "audit.checkpoint_key: <storage.data_dir>/keys/audit_checkpoint.key is too long");
         goto out;
     }
     gh_err e;
-    if ((e = cidr_key(t->trusted_proxies, "server.trusted_proxies", &t->trusted, err,
-                      err_size)) != GH_OK ||
+    if ((e = cidr_key(t->trusted_proxies, "server.trusted_proxies", &t->trusted, err, err_size)) !=
+            GH_OK ||
         (e = cidr_key(t->metrics_allow, "metrics.allow", &t->metrics_allowed, err, err_size)) !=
             GH_OK ||
         (e = cidr_key(t->admin_allow, "admin.allow", &t->admin_allowed, err, err_size)) != GH_OK)

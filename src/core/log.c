@@ -100,9 +100,8 @@ void gh_log(enum gh_log_level level, const char *fmt, ...)
  */
 static int is_harmless_param(const char *name, size_t len)
 {
-    static const char *const names[] = {"limit", "offset", "mode",   "since",  "until",
-                                        "action", "org_id", "user_id", "status", "page",
-                                        "sort",  "order"};
+    static const char *const names[] = {"limit",  "offset",  "mode",   "since", "until", "action",
+                                        "org_id", "user_id", "status", "page",  "sort",  "order"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
             return 1;

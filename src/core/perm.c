@@ -22,8 +22,7 @@ static int part_ok(const char *s, size_t n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
             return 0;
     }
     return 1;
@@ -115,7 +114,8 @@ static int covers_item(void *arg, const char *s, size_t n)
 {
     const struct known *k = arg;
     struct perm item;
-    return split(s, n, &item) && part_covers(k->base.res, k->base.res_len, item.res, item.res_len) &&
+    return split(s, n, &item) &&
+           part_covers(k->base.res, k->base.res_len, item.res, item.res_len) &&
            part_covers(k->base.act, k->base.act_len, item.act, item.act_len);
 }
 

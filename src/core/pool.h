@@ -15,8 +15,8 @@ struct gh_pool;
 typedef void (*gh_job_fn)(void *arg);
 
 /** Starts threads workers sharing a queue of at most queue_max waiting jobs. name is for logs. */
-gh_err gh_pool_new(const char *name, unsigned threads, unsigned queue_max, struct gh_pool **out)
-    GH_WUR GH_NONNULL(1, 4);
+gh_err gh_pool_new(const char *name, unsigned threads, unsigned queue_max,
+                   struct gh_pool **out) GH_WUR GH_NONNULL(1, 4);
 
 /** Queues fn(arg). GH_ERR_BUSY when the queue is full or the pool is stopping. */
 gh_err gh_pool_submit(struct gh_pool *pool, gh_job_fn fn, void *arg) GH_WUR GH_NONNULL(1, 2);

@@ -167,8 +167,7 @@ const struct gh_sigkey *gh_keyring_active(const struct gh_keyring *r)
     return r->active >= 0 ? r->keys[r->active] : NULL;
 }
 
-const struct gh_sigkey *gh_keyring_find(const struct gh_keyring *r, const char *kid,
-                                        size_t kid_len)
+const struct gh_sigkey *gh_keyring_find(const struct gh_keyring *r, const char *kid, size_t kid_len)
 {
     return find(r, kid, kid_len);
 }
@@ -292,10 +291,10 @@ gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char *
     header = json_pack("{s:s, s:s, s:s}", "alg", gh_alg_name(gh_sigkey_alg(key)), "kid",
                        gh_sigkey_kid(key), "typ", "at+jwt");
     /* "O" takes new references: roles and perms are released below in every case. */
-    body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:O, s:O, s:I}", "iss", iss,
-                     "sub", sub, "aud", aud, "exp", (json_int_t)c->exp, "iat",
-                     (json_int_t)c->iat, "nbf", (json_int_t)c->nbf, "jti", jti, "org", org,
-                     "roles", roles, "perms", perms, "gh_ep", (json_int_t)c->epoch);
+    body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:O, s:O, s:I}", "iss", iss, "sub",
+                     sub, "aud", aud, "exp", (json_int_t)c->exp, "iat", (json_int_t)c->iat, "nbf",
+                     (json_int_t)c->nbf, "jti", jti, "org", org, "roles", roles, "perms", perms,
+                     "gh_ep", (json_int_t)c->epoch);
     if (header == NULL || body == NULL)
         goto out; /* a string that is not UTF-8 */
     err = GH_ERR_NOMEM;
@@ -492,10 +491,10 @@ gh_err gh_jwt_verify(const struct gh_keyring *r, const char *token, size_t len,
     /* The key is used only under the ring's read lock: a reload may replace it. */
     read_lock(r);
     const struct gh_sigkey *key = find(r, json_string_value(kid), json_string_length(kid));
-    int good = key != NULL &&
-               strcmp(json_string_value(alg), gh_alg_name(gh_sigkey_alg(key))) == 0 &&
-               gh_sigkey_verify(key, (const uint8_t *)token, (size_t)(dot2 - token), sig,
-                                sig_len) == GH_OK;
+    int good =
+        key != NULL && strcmp(json_string_value(alg), gh_alg_name(gh_sigkey_alg(key))) == 0 &&
+        gh_sigkey_verify(key, (const uint8_t *)token, (size_t)(dot2 - token), sig, sig_len) ==
+            GH_OK;
     unlock(r);
     if (!good)
         goto out;

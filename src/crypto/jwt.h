@@ -55,8 +55,7 @@ gh_err gh_keyring_add(struct gh_keyring *ring, struct gh_sigkey *key, int active
  * has been consumed (freed); on error (GH_ERR_INVALID: from has no active key,
  * GH_ERR_NOMEM) both rings are unchanged and the caller still owns from.
  */
-gh_err gh_keyring_replace(struct gh_keyring *ring, struct gh_keyring *from) GH_WUR
-    GH_NONNULL(1, 2);
+gh_err gh_keyring_replace(struct gh_keyring *ring, struct gh_keyring *from) GH_WUR GH_NONNULL(1, 2);
 /**
  * The active key, or NULL. The pointer is only valid while nothing replaces the ring's
  * keys: for start-up code and tests, never on a serving thread.
@@ -79,8 +78,8 @@ size_t gh_keyring_algs(const struct gh_keyring *ring, enum gh_alg *out, size_t m
  * GH_ERR_NOT_FOUND (use not called) while the ring is empty.
  */
 gh_err gh_keyring_read_jwks(const struct gh_keyring *ring,
-                            void (*use)(void *arg, const char *text, size_t len), void *arg)
-    GH_WUR GH_NONNULL(1, 2);
+                            void (*use)(void *arg, const char *text, size_t len), void *arg) GH_WUR
+    GH_NONNULL(1, 2);
 /** A copy of the JWKS text ({"keys":[]} when empty); caller frees. */
 gh_err gh_keyring_jwks(const struct gh_keyring *ring, char **out) GH_WUR GH_NONNULL(1, 2);
 
@@ -88,15 +87,15 @@ gh_err gh_keyring_jwks(const struct gh_keyring *ring, char **out) GH_WUR GH_NONN
  * Signs claims with the ring's active key: header {"alg","kid","typ":"at+jwt"}.
  * *out is a NUL-terminated compact JWS the caller frees.
  */
-gh_err gh_jwt_sign(const struct gh_keyring *ring, const struct gh_claims *claims, char **out)
-    GH_WUR GH_NONNULL(1, 2, 3);
+gh_err gh_jwt_sign(const struct gh_keyring *ring, const struct gh_claims *claims, char **out) GH_WUR
+    GH_NONNULL(1, 2, 3);
 
 /** What a verifier insists on. */
 struct gh_jwt_expect {
-    const char *iss;  /* exact match required */
-    const char *aud;  /* must equal "aud", or be an element of it when it is an array */
-    int64_t now;      /* unix seconds */
-    int64_t leeway;   /* seconds of clock skew allowed on exp / nbf / iat */
+    const char *iss; /* exact match required */
+    const char *aud; /* must equal "aud", or be an element of it when it is an array */
+    int64_t now;     /* unix seconds */
+    int64_t leeway;  /* seconds of clock skew allowed on exp / nbf / iat */
 };
 
 /**
@@ -106,8 +105,8 @@ struct gh_jwt_expect {
  * than "at+jwt" (case-insensitive, "application/" prefix allowed), a bad signature, bad
  * base64url, non-object JSON, duplicate or missing claims (iss sub aud exp iat nbf jti
  * org; roles and perms are optional arrays of strings without their separator, gh_ep an
- * optional integer defaulting to 0) give GH_ERR_AUTH; wrong iss / aud give GH_ERR_AUTH; exp <= now - leeway gives
- * GH_ERR_EXPIRED; nbf > now + leeway (or iat > now + leeway) gives GH_ERR_NOT_YET.
+ * optional integer defaulting to 0) give GH_ERR_AUTH; wrong iss / aud give GH_ERR_AUTH; exp <= now
+ * - leeway gives GH_ERR_EXPIRED; nbf > now + leeway (or iat > now + leeway) gives GH_ERR_NOT_YET.
  * Over-long input gives GH_ERR_TOO_LARGE. "crit" headers are refused (GH_ERR_AUTH).
  */
 gh_err gh_jwt_verify(const struct gh_keyring *ring, const char *token, size_t len,

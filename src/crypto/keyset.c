@@ -23,7 +23,7 @@
 #define TMP_SUFFIX ".tmp"
 
 static const char *const STATE_NAMES[] = {"active", "retiring", "retired"};
-static const char *const KEY_MEMBERS[] = {"kid",   "alg",        "file",         "state",
+static const char *const KEY_MEMBERS[] = {"kid",        "alg",          "file",     "state",
                                           "created_at", "activated_at", "retire_at"};
 
 static void fail(char *err, size_t err_size, const char *fmt, ...) GH_PRINTF(3, 4);
@@ -74,8 +74,7 @@ int64_t gh_keyset_next_retirement(const struct gh_keyset *set)
 {
     int64_t next = 0;
     for (size_t i = 0; i < set->n; i++)
-        if (set->keys[i].state == GH_KEY_RETIRING &&
-            (next == 0 || set->keys[i].retire_at < next))
+        if (set->keys[i].state == GH_KEY_RETIRING && (next == 0 || set->keys[i].retire_at < next))
             next = set->keys[i].retire_at;
     return next;
 }
@@ -109,7 +108,8 @@ static int file_ok(const char *s, size_t n)
     return s[0] == '/' ? strstr(s, "/../") == NULL : s[0] != '.';
 }
 
-/* Copies string member name of o into dst (size with the NUL); 0 if absent, too long or not a string. */
+/* Copies string member name of o into dst (size with the NUL); 0 if absent, too long or not a
+ * string. */
 static int get_string(const json_t *o, const char *name, char *dst, size_t size)
 {
     const json_t *v = json_object_get(o, name);
@@ -141,7 +141,8 @@ static gh_err parse_key(const json_t *o, size_t i, struct gh_keyset_key *k, char
     json_object_foreach((json_t *)o, name, v)
     {
         size_t m = 0;
-        while (m < sizeof(KEY_MEMBERS) / sizeof(KEY_MEMBERS[0]) && strcmp(name, KEY_MEMBERS[m]) != 0)
+        while (m < sizeof(KEY_MEMBERS) / sizeof(KEY_MEMBERS[0]) &&
+               strcmp(name, KEY_MEMBERS[m]) != 0)
             m++;
         if (m == sizeof(KEY_MEMBERS) / sizeof(KEY_MEMBERS[0])) {
             fail(err, err_size, "keys[%zu]: unknown member \"%.40s\"", i, name);
@@ -267,11 +268,11 @@ gh_err gh_keyset_render(const struct gh_keyset *set, char **out)
         goto out;
     for (size_t i = 0; i < set->n; i++) {
         const struct gh_keyset_key *k = &set->keys[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "kid", k->kid, "alg",
-                              gh_alg_name(k->alg), "file", k->file, "state",
-                              gh_key_state_name(k->state), "created_at",
-                              (json_int_t)k->created_at, "activated_at",
-                              (json_int_t)k->activated_at, "retire_at", (json_int_t)k->retire_at);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "kid", k->kid, "alg",
+                      gh_alg_name(k->alg), "file", k->file, "state", gh_key_state_name(k->state),
+                      "created_at", (json_int_t)k->created_at, "activated_at",
+                      (json_int_t)k->activated_at, "retire_at", (json_int_t)k->retire_at);
         if (o == NULL || json_array_append_new(arr, o) != 0) {
             ret = GH_ERR_INVALID; /* a file name that is not UTF-8 */
             goto out;
@@ -474,8 +475,8 @@ static size_t sweep_retired(const char *dir, const struct gh_keyset *set, char *
     for (size_t i = 0; i < set->n; i++) {
         const struct gh_keyset_key *k = &set->keys[i];
         struct gh_sigkey *key = NULL;
-        if (k->state != GH_KEY_RETIRED ||
-            gh_keyset_path(dir, k, path, sizeof(path)) != GH_OK || access(path, F_OK) != 0)
+        if (k->state != GH_KEY_RETIRED || gh_keyset_path(dir, k, path, sizeof(path)) != GH_OK ||
+            access(path, F_OK) != 0)
             continue;
         int ours = gh_sigkey_load(path, &key) == GH_OK && strcmp(gh_sigkey_kid(key), k->kid) == 0;
         gh_sigkey_free(key);
@@ -490,8 +491,7 @@ static size_t sweep_retired(const char *dir, const struct gh_keyset *set, char *
 }
 
 /* Every key not retired has its file. */
-static gh_err check_files(const char *dir, const struct gh_keyset *set, char *err,
-                          size_t err_size)
+static gh_err check_files(const char *dir, const struct gh_keyset *set, char *err, size_t err_size)
 {
     char path[PATH_MAX];
     for (size_t i = 0; i < set->n; i++) {
@@ -525,9 +525,9 @@ static gh_err file_entry(const char *dir, const char *path, char *out, size_t si
     pdir[dlen] = '\0';
     if (realpath(dir, rdir) == NULL || realpath(pdir, rpdir) == NULL)
         return GH_ERR_IO;
-    int w = strcmp(rdir, rpdir) == 0 ? snprintf(out, size, "%s", base)
-                                     : snprintf(out, size, "%s%s%s", rpdir,
-                                                strcmp(rpdir, "/") == 0 ? "" : "/", base);
+    int w = strcmp(rdir, rpdir) == 0
+                ? snprintf(out, size, "%s", base)
+                : snprintf(out, size, "%s%s%s", rpdir, strcmp(rpdir, "/") == 0 ? "" : "/", base);
     if (w < 0 || (size_t)w >= size || !file_ok(out, strlen(out)))
         return GH_ERR_INVALID;
     return GH_OK;
@@ -569,8 +569,7 @@ static gh_err first_key(const struct gh_keyset_opts *o, int64_t now, struct gh_k
         *created = 1;
     }
     if ((ret = file_entry(o->dir, o->legacy_key, k->file, sizeof(k->file))) != GH_OK) {
-        fail(err, err_size, "%s: cannot record this path in %s", o->legacy_key,
-             GH_KEYSET_MANIFEST);
+        fail(err, err_size, "%s: cannot record this path in %s", o->legacy_key, GH_KEYSET_MANIFEST);
         goto out;
     }
     memcpy(k->kid, gh_sigkey_kid(key), strlen(gh_sigkey_kid(key)) + 1);
@@ -596,8 +595,8 @@ static gh_err lock_dir(const char *dir, int *lock, char *err, size_t err_size)
     return ret;
 }
 
-gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_keyset *out,
-                      char *err, size_t err_size)
+gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_keyset *out, char *err,
+                      size_t err_size)
 {
     int lock = -1, created = 0, fresh = 0;
     struct gh_keyset *set = calloc(1, sizeof(*set));
@@ -631,8 +630,8 @@ out:
     return ret;
 }
 
-gh_err gh_keyset_retire_due(const struct gh_keyset_opts *o, int64_t now, size_t *retired,
-                            char *err, size_t err_size)
+gh_err gh_keyset_retire_due(const struct gh_keyset_opts *o, int64_t now, size_t *retired, char *err,
+                            size_t err_size)
 {
     int lock = -1;
     struct gh_keyset *set = calloc(1, sizeof(*set));

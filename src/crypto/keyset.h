@@ -85,8 +85,8 @@ gh_err gh_keyset_render(const struct gh_keyset *set, char **out) GH_WUR GH_NONNU
  * Reads and parses <dir>/keyring.json. GH_ERR_NOT_FOUND when there is none, GH_ERR_FILE_MODE
  * when it is writable by group or others, GH_ERR_IO, or GH_ERR_INVALID (reason in err).
  */
-gh_err gh_keyset_read(const char *dir, struct gh_keyset *out, char *err, size_t err_size)
-    GH_WUR GH_NONNULL(1, 2, 3);
+gh_err gh_keyset_read(const char *dir, struct gh_keyset *out, char *err, size_t err_size) GH_WUR
+    GH_NONNULL(1, 2, 3);
 
 /** Writes set as <dir>/keyring.json atomically (mode 0600). The caller holds the lock. */
 gh_err gh_keyset_write(const char *dir, const struct gh_keyset *set) GH_WUR GH_NONNULL(1, 2);
@@ -114,8 +114,8 @@ gh_err gh_keyset_path(const char *dir, const struct gh_keyset_key *key, char *ou
  * group or others; the path is in err), GH_ERR_INVALID, GH_ERR_IO, GH_ERR_BUSY, and
  * those of key generation, each with a message in err.
  */
-gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_keyset *out,
-                      char *err, size_t err_size) GH_WUR GH_NONNULL(1, 3, 4);
+gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_keyset *out, char *err,
+                      size_t err_size) GH_WUR GH_NONNULL(1, 3, 4);
 
 /**
  * Makes retiring keys whose retire_at <= now retired, deletes their private files (and
@@ -123,8 +123,8 @@ gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_key
  * changed state. A file that cannot be deleted gives GH_ERR_IO after the manifest is
  * written (the deletion is retried next time).
  */
-gh_err gh_keyset_retire_due(const struct gh_keyset_opts *o, int64_t now, size_t *retired,
-                            char *err, size_t err_size) GH_WUR GH_NONNULL(1, 3, 4);
+gh_err gh_keyset_retire_due(const struct gh_keyset_opts *o, int64_t now, size_t *retired, char *err,
+                            size_t err_size) GH_WUR GH_NONNULL(1, 3, 4);
 
 /**
  * Rotation. key (borrowed; generated beforehand, outside the lock, because RSA

@@ -30,9 +30,12 @@ struct gh_sigkey {
 const char *gh_alg_name(enum gh_alg alg)
 {
     switch (alg) {
-    case GH_ALG_RS256: return "RS256";
-    case GH_ALG_ES256: return "ES256";
-    case GH_ALG_EDDSA: return "EdDSA";
+    case GH_ALG_RS256:
+        return "RS256";
+    case GH_ALG_ES256:
+        return "ES256";
+    case GH_ALG_EDDSA:
+        return "EdDSA";
     }
     return "?";
 }
@@ -118,8 +121,7 @@ static gh_err compute_kid(struct gh_sigkey *k)
         n = snprintf(text, sizeof(text),
                      "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", m.a, m.b);
     else
-        n = snprintf(text, sizeof(text), "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}",
-                     m.a);
+        n = snprintf(text, sizeof(text), "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", m.a);
     if (n < 0 || (size_t)n >= sizeof(text))
         return GH_ERR_INTERNAL;
     unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -158,8 +160,8 @@ static gh_err wrap(EVP_PKEY *pkey, struct gh_sigkey **out)
     case EVP_PKEY_EC: {
         char group[64];
         size_t glen = 0;
-        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                           sizeof(group), &glen) != 1 ||
+        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                           &glen) != 1 ||
             strcmp(group, "prime256v1") != 0)
             goto out;
         k->alg = GH_ALG_ES256;
@@ -315,14 +317,14 @@ gh_err gh_sigkey_public_jwk(const struct gh_sigkey *k, json_t **out)
     json_t *jwk = NULL;
     const char *alg = gh_alg_name(k->alg);
     if (k->alg == GH_ALG_RS256)
-        jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "RSA", "kid", k->kid, "use",
-                        "sig", "alg", alg, "n", m.a, "e", m.b);
+        jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "RSA", "kid", k->kid, "use", "sig",
+                        "alg", alg, "n", m.a, "e", m.b);
     else if (k->alg == GH_ALG_ES256)
         jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "kid", k->kid, "use",
                         "sig", "alg", alg, "crv", "P-256", "x", m.a, "y", m.b);
     else
-        jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "OKP", "kid", k->kid, "use",
-                        "sig", "alg", alg, "crv", "Ed25519", "x", m.a);
+        jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "OKP", "kid", k->kid, "use", "sig",
+                        "alg", alg, "crv", "Ed25519", "x", m.a);
     if (jwk == NULL)
         return GH_ERR_NOMEM;
     *out = jwk;
@@ -411,8 +413,8 @@ out:
     return err;
 }
 
-gh_err gh_sigkey_verify(const struct gh_sigkey *k, const uint8_t *msg, size_t n,
-                        const uint8_t *sig, size_t sig_len)
+gh_err gh_sigkey_verify(const struct gh_sigkey *k, const uint8_t *msg, size_t n, const uint8_t *sig,
+                        size_t sig_len)
 {
     uint8_t der[EC_DER_MAX];
     const uint8_t *s = sig;

@@ -18,7 +18,8 @@ enum gh_alg {
 /** kid text: the RFC 7638 JWK thumbprint (SHA-256, base64url) = 43 chars + NUL. */
 #define GH_KID_MAX 44
 
-/** An asymmetric signing key bound to exactly one algorithm. Opaque. Thread-safe for sign/verify. */
+/** An asymmetric signing key bound to exactly one algorithm. Opaque. Thread-safe for sign/verify.
+ */
 struct gh_sigkey;
 
 /** "RS256", "ES256" or "EdDSA". */

@@ -14,8 +14,8 @@
  */
 struct gh_backoff;
 
-gh_err gh_backoff_new(size_t capacity, int64_t base_s, int64_t max_s, struct gh_backoff **out)
-    GH_WUR GH_NONNULL(4);
+gh_err gh_backoff_new(size_t capacity, int64_t base_s, int64_t max_s,
+                      struct gh_backoff **out) GH_WUR GH_NONNULL(4);
 void gh_backoff_free(struct gh_backoff *b);
 
 /** Seconds key must still wait at now (0: it may try). */

@@ -90,8 +90,7 @@ gh_err gh_forward_hop_parse(const char *s, size_t n, uint8_t addr[16])
     return gh_ip_parse(host, hlen, addr);
 }
 
-gh_err gh_forward_xff_client(const char *xff, const struct gh_cidr_list *trusted,
-                             uint8_t addr[16])
+gh_err gh_forward_xff_client(const char *xff, const struct gh_cidr_list *trusted, uint8_t addr[16])
 {
     /* Walk from the right: each hop appends the address it saw. */
     size_t end = strlen(xff);

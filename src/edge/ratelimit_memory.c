@@ -28,7 +28,7 @@ struct set {
 
 struct table {
     struct set *sets;
-    size_t nsets; /* a power of two */
+    size_t nsets;                 /* a power of two */
     pthread_mutex_t locks[LOCKS]; /* set i under locks[i % LOCKS] */
     unsigned char sipkey[crypto_shorthash_KEYBYTES];
 };

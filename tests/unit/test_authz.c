@@ -114,7 +114,7 @@ static void perm_covers_every_wildcard(void **state)
 {
     (void)state;
     static const char *const granted[] = {"file:read", "file:*", "*:read", "*:*"};
-    static const char *const wanted[] = {"file:read", "file:*",    "*:read",   "*:*",
+    static const char *const wanted[] = {"file:read",  "file:*",    "*:read",    "*:*",
                                          "file:write", "user:read", "user:write"};
     /* expect[g][w]: granted covers wanted when every concrete permission wanted stands for
      * is granted. */
@@ -127,8 +127,7 @@ static void perm_covers_every_wildcard(void **state)
     };
     for (size_t g = 0; g < 4; g++)
         for (size_t w = 0; w < 7; w++) {
-            int got =
-                gh_perm_covers(granted[g], strlen(granted[g]), wanted[w], strlen(wanted[w]));
+            int got = gh_perm_covers(granted[g], strlen(granted[g]), wanted[w], strlen(wanted[w]));
             if (got != expect[g][w])
                 fail_msg("covers(%s, %s) = %d, expected %d", granted[g], wanted[w], got,
                          expect[g][w]);
@@ -185,8 +184,7 @@ static void perms_allow_lists(void **state)
         const struct allow_case *c = &cases[i];
         int got = gh_perms_allow(c->list, c->wanted, strlen(c->wanted));
         if (got != c->allow)
-            fail_msg("allow(\"%s\", \"%s\") = %d, expected %d", c->list, c->wanted, got,
-                     c->allow);
+            fail_msg("allow(\"%s\", \"%s\") = %d, expected %d", c->list, c->wanted, got, c->allow);
     }
 }
 
@@ -235,23 +233,19 @@ static void perm_own_qualifier(void **state)
 {
     (void)state;
     static const struct perm_case valid[] = {
-        {"file:read:own", 0, 1}, {"file:*:own", 0, 1},  {"*:*:own", 0, 1},
+        {"file:read:own", 0, 1},     {"file:*:own", 0, 1},    {"*:*:own", 0, 1},
         {"file:read:own:own", 0, 0}, {"file:read:OWN", 0, 0}, {"file:read:ow", 0, 0},
-        {"file:read:", 0, 0}, {"file::own", 0, 0},     {":read:own", 0, 0},
-        {"file:read:owner", 0, 0}, {"file:own", 0, 1},
+        {"file:read:", 0, 0},        {"file::own", 0, 0},     {":read:own", 0, 0},
+        {"file:read:owner", 0, 0},   {"file:own", 0, 1},
     };
     for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
         if (gh_perm_valid(valid[i].s, strlen(valid[i].s)) != valid[i].valid)
             fail_msg("gh_perm_valid(\"%s\") != %d", valid[i].s, valid[i].valid);
     static const struct allow_case cases[] = {
-        {"file:read", "file:read:own", 1},
-        {"file:*", "file:read:own", 1},
-        {"*:*", "file:read:own", 1},
-        {"file:read:own", "file:read:own", 1},
-        {"file:*:own", "file:delete:own", 1},
-        {"file:read:own", "file:read", 0},
-        {"*:*:own", "file:read", 0},
-        {"file:read:own", "file:write:own", 0},
+        {"file:read", "file:read:own", 1},     {"file:*", "file:read:own", 1},
+        {"*:*", "file:read:own", 1},           {"file:read:own", "file:read:own", 1},
+        {"file:*:own", "file:delete:own", 1},  {"file:read:own", "file:read", 0},
+        {"*:*:own", "file:read", 0},           {"file:read:own", "file:write:own", 0},
         {"file:read:own", "user:read:own", 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -270,8 +264,8 @@ static void perm_own_qualifier(void **state)
         char out[256];
         assert_int_equal(gh_perms_intersect(meets[i].a, meets[i].b, out, sizeof(out)), GH_OK);
         if (strcmp(out, meets[i].want) != 0)
-            fail_msg("intersect(\"%s\", \"%s\") = \"%s\", expected \"%s\"", meets[i].a,
-                     meets[i].b, out, meets[i].want);
+            fail_msg("intersect(\"%s\", \"%s\") = \"%s\", expected \"%s\"", meets[i].a, meets[i].b,
+                     out, meets[i].want);
     }
 }
 
@@ -281,10 +275,12 @@ static void perm_known_catalog(void **state)
     (void)state;
     const char *catalog = "user:read user:admin file:read file:write";
     static const struct allow_case cases[] = {
-        {NULL, "file:read", 1},     {NULL, "file:write:own", 1}, {NULL, "file:*", 1},
-        {NULL, "*:read", 1},        {NULL, "*:*", 1},            {NULL, "*:admin", 1},
-        {NULL, "file:delete", 0},   {NULL, "billing:*", 0},      {NULL, "*:delete", 0},
-        {NULL, "file:delete:own", 0}, {NULL, "file read", 0},    {NULL, "", 0},
+        {NULL, "file:read", 1},   {NULL, "file:write:own", 1},
+        {NULL, "file:*", 1},      {NULL, "*:read", 1},
+        {NULL, "*:*", 1},         {NULL, "*:admin", 1},
+        {NULL, "file:delete", 0}, {NULL, "billing:*", 0},
+        {NULL, "*:delete", 0},    {NULL, "file:delete:own", 0},
+        {NULL, "file read", 0},   {NULL, "", 0},
         {NULL, "FILE:read", 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -601,8 +597,8 @@ static void rules_default_policy(void **state)
     rules_ok("GET /a public", "deny", &r);
     assert_int_equal(r.fallback, GH_ACCESS_DENY);
     gh_rules_clear(&r);
-    static const char *const bad[] = {"public", "", "Deny", "deny ", "authenticated\n",
-                                      "permission", "file:read", "*"};
+    static const char *const bad[] = {"public",          "",           "Deny",      "deny ",
+                                      "authenticated\n", "permission", "file:read", "*"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         r.items = NULL;
@@ -636,13 +632,13 @@ static void rules_match_patterns(void **state)
 {
     (void)state;
     struct gh_rules r;
-    rules_ok("* /media/** file:read media\n"   /* 0 */
-             "* /u/* authenticated\n"          /* 1 */
-             "* /api/*/items/** x:read\n"      /* 2 */
-             "* /exact public\n"               /* 3 */
-             "* /dir/ public\n"                /* 4 */
-             "* /f/*.png public\n"             /* 5 */
-             "* / public\n",                   /* 6 */
+    rules_ok("* /media/** file:read media\n" /* 0 */
+             "* /u/* authenticated\n"        /* 1 */
+             "* /api/*/items/** x:read\n"    /* 2 */
+             "* /exact public\n"             /* 3 */
+             "* /dir/ public\n"              /* 4 */
+             "* /f/*.png public\n"           /* 5 */
+             "* / public\n",                 /* 6 */
              "deny", &r);
     static const struct match_case cases[] = {
         /* a final "**" matches the rest, nothing included, on a segment boundary */
@@ -683,8 +679,8 @@ static void rules_match_patterns(void **state)
     /* A lone final "**" segment matches every path. */
     rules_ok("* /** authenticated", "deny", &r);
     static const struct match_case all[] = {
-        {"GET", "/", 0},          {"GET", "/a", 0},       {"POST", "/a/b/c", 0},
-        {"GET", "/a/b/c/", 0},    {"X", "/caf\xc3\xa9", 0},
+        {"GET", "/", 0},       {"GET", "/a", 0},         {"POST", "/a/b/c", 0},
+        {"GET", "/a/b/c/", 0}, {"X", "/caf\xc3\xa9", 0},
     };
     check_matches(&r, all, sizeof(all) / sizeof(all[0]));
     gh_rules_clear(&r);
@@ -700,8 +696,8 @@ static void rules_match_first_wins(void **state)
              "* /** x:y\n",
              "deny", &r);
     static const struct match_case cases[] = {
-        {"GET", "/a/b", 0}, {"POST", "/a/b", 1}, {"POST", "/a/c", 2}, {"POST", "/a", 2},
-        {"GET", "/b", 3},   {"DELETE", "/", 3},
+        {"GET", "/a/b", 0}, {"POST", "/a/b", 1}, {"POST", "/a/c", 2},
+        {"POST", "/a", 2},  {"GET", "/b", 3},    {"DELETE", "/", 3},
     };
     check_matches(&r, cases, sizeof(cases) / sizeof(cases[0]));
     gh_rules_clear(&r);
@@ -716,18 +712,18 @@ static void rules_match_methods(void **state)
 {
     (void)state;
     struct gh_rules r;
-    rules_ok("GET,HEAD /a public\n"  /* 0 */
-             "FORGET /b public\n"    /* 1 */
-             "GETX /c public\n"      /* 2 */
-             "POST,GET /d public\n"  /* 3 */
-             "* /e public\n",        /* 4 */
+    rules_ok("GET,HEAD /a public\n" /* 0 */
+             "FORGET /b public\n"   /* 1 */
+             "GETX /c public\n"     /* 2 */
+             "POST,GET /d public\n" /* 3 */
+             "* /e public\n",       /* 4 */
              "deny", &r);
     static const struct match_case cases[] = {
-        {"GET", "/a", 0},    {"HEAD", "/a", 0},   {"POST", "/a", -1},  {"GETX", "/a", -1},
+        {"GET", "/a", 0},     {"HEAD", "/a", 0},  {"POST", "/a", -1},  {"GETX", "/a", -1},
         {"FORGET", "/a", -1}, {"GE", "/a", -1},   {"ET", "/a", -1},    {"EAD", "/a", -1},
-        {"get", "/a", -1},   {"T,HE", "/a", -1},  {"FORGET", "/b", 1}, {"GET", "/b", -1},
-        {"FOR", "/b", -1},   {"GETX", "/c", 2},   {"GET", "/c", -1},   {"GET", "/d", 3},
-        {"POST", "/d", 3},   {"POS", "/d", -1},   {"OST", "/d", -1},   {"ANYTHING", "/e", 4},
+        {"get", "/a", -1},    {"T,HE", "/a", -1}, {"FORGET", "/b", 1}, {"GET", "/b", -1},
+        {"FOR", "/b", -1},    {"GETX", "/c", 2},  {"GET", "/c", -1},   {"GET", "/d", 3},
+        {"POST", "/d", 3},    {"POS", "/d", -1},  {"OST", "/d", -1},   {"ANYTHING", "/e", 4},
         {"get", "/e", 4},
     };
     check_matches(&r, cases, sizeof(cases) / sizeof(cases[0]));
@@ -804,8 +800,14 @@ struct norm_case {
     const char *out; /* on GH_OK */
 };
 
-#define OK(in, out) {in, 0, GH_OK, out}
-#define BAD(in) {in, 0, GH_ERR_INVALID, NULL}
+#define OK(in, out)                                                                                \
+    {                                                                                              \
+        in, 0, GH_OK, out                                                                          \
+    }
+#define BAD(in)                                                                                    \
+    {                                                                                              \
+        in, 0, GH_ERR_INVALID, NULL                                                                \
+    }
 
 static const struct norm_case norm_cases[] = {
     /* plain paths */
@@ -1005,9 +1007,8 @@ static int run_norm_cases(const struct norm_case *cases, size_t n)
         memset(out, 'X', sizeof(out));
         gh_err e = gh_path_normalize(c->in, len, out, sizeof(out));
         if (e != c->err || (e == GH_OK && strcmp(out, c->out) != 0)) {
-            print_error("gh_path_normalize(\"%.*s\") = %d \"%s\", expected %d \"%s\"\n",
-                        (int)len, c->in, e, e == GH_OK ? out : "", c->err,
-                        c->out ? c->out : "");
+            print_error("gh_path_normalize(\"%.*s\") = %d \"%s\", expected %d \"%s\"\n", (int)len,
+                        c->in, e, e == GH_OK ? out : "", c->err, c->out ? c->out : "");
             failures++;
         }
     }
@@ -1024,8 +1025,8 @@ static void path_normalize_table(void **state)
 static void path_normalize_params_checked(void **state)
 {
     (void)state;
-    assert_int_equal(run_norm_cases(norm_param_bug_cases, sizeof(norm_param_bug_cases) /
-                                                               sizeof(norm_param_bug_cases[0])),
+    assert_int_equal(run_norm_cases(norm_param_bug_cases,
+                                    sizeof(norm_param_bug_cases) / sizeof(norm_param_bug_cases[0])),
                      0);
 }
 
@@ -1056,8 +1057,7 @@ static void path_normalize_bounds(void **state)
     assert_int_equal(gh_path_normalize(in, sizeof(in), big, sizeof(big)), GH_OK);
     assert_int_equal(strlen(big), sizeof(in));
     assert_memory_equal(big, in, sizeof(in));
-    assert_int_equal(gh_path_normalize(in, sizeof(in), big, sizeof(big) - 1),
-                     GH_ERR_TOO_LARGE);
+    assert_int_equal(gh_path_normalize(in, sizeof(in), big, sizeof(big) - 1), GH_ERR_TOO_LARGE);
 }
 
 static void path_normalize_dot_segments_refused(void **state)

@@ -126,7 +126,7 @@ static void encoded_len(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rfc4648_vectors), cmocka_unit_test(url_alphabet),
+        cmocka_unit_test(rfc4648_vectors),   cmocka_unit_test(url_alphabet),
         cmocka_unit_test(strict_rejections), cmocka_unit_test(buffer_too_small),
         cmocka_unit_test(encoded_len),
     };

@@ -206,9 +206,8 @@ static void list_parse_separators(void **state)
     size_t bad = 12345;
     assert_int_equal(gh_cidr_list_parse("10.0.0.0/8,192.168.0.0/16", &l, &bad), GH_OK);
     assert_int_equal(l.n, 2);
-    assert_int_equal(gh_cidr_list_parse(" 10.0.0.0/8 , ::1 ,, \t127.0.0.1\n2001:db8::/32 ,", &l,
-                                        &bad),
-                     GH_OK);
+    assert_int_equal(
+        gh_cidr_list_parse(" 10.0.0.0/8 , ::1 ,, \t127.0.0.1\n2001:db8::/32 ,", &l, &bad), GH_OK);
     assert_int_equal(l.n, 4);
     assert_int_equal(l.items[0].bits, 104);
     assert_int_equal(l.items[1].bits, 128);
@@ -377,16 +376,11 @@ static void list_match_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ip_parse_v4_is_mapped),
-        cmocka_unit_test(ip_parse_v6),
-        cmocka_unit_test(ip_parse_refuses),
-        cmocka_unit_test(ip_parse_embedded_nul),
-        cmocka_unit_test(cidr_parse_table),
-        cmocka_unit_test(list_parse_separators),
-        cmocka_unit_test(list_parse_reports_offset),
-        cmocka_unit_test(list_parse_too_many),
-        cmocka_unit_test(list_match_table),
-        cmocka_unit_test(list_match_bytes),
+        cmocka_unit_test(ip_parse_v4_is_mapped),     cmocka_unit_test(ip_parse_v6),
+        cmocka_unit_test(ip_parse_refuses),          cmocka_unit_test(ip_parse_embedded_nul),
+        cmocka_unit_test(cidr_parse_table),          cmocka_unit_test(list_parse_separators),
+        cmocka_unit_test(list_parse_reports_offset), cmocka_unit_test(list_parse_too_many),
+        cmocka_unit_test(list_match_table),          cmocka_unit_test(list_match_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -367,8 +367,19 @@ static void durations(void **state)
     assert_int_equal(c.busy_timeout_ms, 60000);
 
     const char *syntax = ": expected a duration like 15m, got \"";
-    static const char *const bad[] = {"soon", "-5s", "+5s", " 5s", "5s ", "5 s", "15mm", "1h30m",
-                                      "0x10", "1.5h", "", "5S", "18446744073709551616",
+    static const char *const bad[] = {"soon",
+                                      "-5s",
+                                      "+5s",
+                                      " 5s",
+                                      "5s ",
+                                      "5 s",
+                                      "15mm",
+                                      "1h30m",
+                                      "0x10",
+                                      "1.5h",
+                                      "",
+                                      "5S",
+                                      "18446744073709551616",
                                       "9999999999999999999d"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char assign[128], msg[256];
@@ -382,16 +393,18 @@ static void durations(void **state)
                 "GATEHOUSE_AUTH_ACCESS_TTL: expected a duration from 10s to 24h, got \"25h\"");
     env_rejects("GATEHOUSE_AUTH_REFRESH_TTL=366d",
                 "GATEHOUSE_AUTH_REFRESH_TTL: expected a duration from 10s to 365d, got \"366d\"");
-    env_rejects("GATEHOUSE_SERVER_CONNECTION_TIMEOUT=0",
-                "GATEHOUSE_SERVER_CONNECTION_TIMEOUT: expected a duration from 1s to 1h, got \"0\"");
+    env_rejects(
+        "GATEHOUSE_SERVER_CONNECTION_TIMEOUT=0",
+        "GATEHOUSE_SERVER_CONNECTION_TIMEOUT: expected a duration from 1s to 1h, got \"0\"");
     env_rejects("GATEHOUSE_ORGS_INVITATION_TTL=0",
                 "GATEHOUSE_ORGS_INVITATION_TTL: expected a duration from 1s to 365d, got \"0\"");
     env_rejects("GATEHOUSE_ORGS_INVITATION_TTL=366d",
                 "GATEHOUSE_ORGS_INVITATION_TTL: expected a duration from 1s to 365d, got \"366d\"");
     env_accepts("GATEHOUSE_ORGS_INVITATION_TTL=36h", &c);
     assert_int_equal(c.invitation_ttl, 36 * 3600);
-    env_rejects("GATEHOUSE_ORGS_MAX_PENDING_INVITATIONS=0",
-                "GATEHOUSE_ORGS_MAX_PENDING_INVITATIONS: expected an integer from 1 to 100000, got \"0\"");
+    env_rejects(
+        "GATEHOUSE_ORGS_MAX_PENDING_INVITATIONS=0",
+        "GATEHOUSE_ORGS_MAX_PENDING_INVITATIONS: expected an integer from 1 to 100000, got \"0\"");
     env_accepts("GATEHOUSE_ORGS_SUPERADMIN_DIRECT_ADD=off", &c);
     assert_int_equal(c.superadmin_direct_add, 0);
     /* The example from the contract, from a file. */
@@ -414,8 +427,9 @@ static void sizes(void **state)
     env_accepts("GATEHOUSE_PASSWORD_ARGON2_MEMORY=1GiB", &c);
     assert_int_equal(c.argon2_memory, 1024 * 1024 * 1024);
 
-    static const char *const bad[] = {"big", "64KB", "1MB", "64kib", "64 KiB", "1.5MiB",
-                                      "-1", "64KiBs", "", "99999999999999999999GiB"};
+    static const char *const bad[] = {
+        "big",    "64KB", "1MB",    "64kib", "64 KiB",
+        "1.5MiB", "-1",   "64KiBs", "",      "99999999999999999999GiB"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char assign[128], msg[256];
         snprintf(assign, sizeof(assign), "GATEHOUSE_SERVER_MAX_BODY=%s", bad[i]);
@@ -526,7 +540,7 @@ static void urls(void **state)
     struct gh_config c;
     env_accepts("GATEHOUSE_PUBLIC_URL=http://localhost:8080/auth", &c);
     assert_string_equal(c.public_url, "http://localhost:8080/auth");
-    static const char *const bad[] = {"ftp://x", "example.com", "http://", "https:///x",
+    static const char *const bad[] = {"ftp://x",    "example.com", "http://",     "https:///x",
                                       "http://a b", "http://x/?q", "http://x/#f", "http://x\"y"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char assign[128], msg[256];
@@ -621,18 +635,19 @@ static void file_structure(void **state)
                      GH_OK);
     assert_memory_equal(&c, &d, sizeof(c));
     /* Flow style is YAML too. */
-    assert_int_equal(load(&c, "auth: {access_ttl: 1h, audience: \"x\"}\n", NO_ENV, err,
-                          sizeof(err)),
-                     GH_OK);
+    assert_int_equal(
+        load(&c, "auth: {access_ttl: 1h, audience: \"x\"}\n", NO_ENV, err, sizeof(err)), GH_OK);
     assert_int_equal(c.access_ttl, 3600);
 
-    yaml_rejects("auth:\n  acess_ttl: 5m\n",
-                 ":2: auth.acess_ttl: unknown key, expected one of issuer, audience, algorithm, "
-                 "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
-                 "token_cache_size, registration, api_key_pepper");
-    yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, password, login, audit, metrics, rate_limit, admin, "
-                                 "authz, orgs, forward_auth, alerts, workers, log");
+    yaml_rejects(
+        "auth:\n  acess_ttl: 5m\n",
+        ":2: auth.acess_ttl: unknown key, expected one of issuer, audience, algorithm, "
+        "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
+        "token_cache_size, registration, api_key_pepper");
+    yaml_rejects("\nbogus: 1\n",
+                 ":2: bogus: unknown key, expected one of server, public_url, "
+                 "storage, auth, password, login, audit, metrics, rate_limit, admin, "
+                 "authz, orgs, forward_auth, alerts, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
                                           "login, audit, metrics, rate_limit, admin, authz, "
@@ -659,8 +674,7 @@ static void file_structure(void **state)
     yaml_rejects("auth:\n  access_ttl: &t 5m\n  refresh_ttl: *t\n",
                  ":3: YAML aliases are not supported");
     yaml_rejects("auth:\n  [a]: 1\n", ":2: auth: expected a key name, got a sequence");
-    yaml_rejects("auth:\n  access_ttl: \"5m\n",
-                 ":3: invalid YAML: found unexpected end of stream");
+    yaml_rejects("auth:\n  access_ttl: \"5m\n", ":3: invalid YAML: found unexpected end of stream");
     yaml_rejects("auth:\n  access_ttl:\n", ":2: auth.access_ttl: expected a duration like 15m, "
                                            "got \"\"");
 
@@ -742,7 +756,8 @@ static void rate_limit_and_allowlist_keys(void **state)
     assert_int_equal(c.rl_redis_port, 7000);
     finish_with("GATEHOUSE_RATE_LIMIT_REDIS_FAILURE=closed", NULL, &c);
     assert_int_equal(c.rl_fail_closed, 1);
-    finish_with("GATEHOUSE_RATE_LIMIT_ROUTES=POST /a 2/1m\nGET /b", "rate_limit.routes: line 2:", &c);
+    finish_with("GATEHOUSE_RATE_LIMIT_ROUTES=POST /a 2/1m\nGET /b",
+                "rate_limit.routes: line 2:", &c);
     finish_with("GATEHOUSE_RATE_LIMIT_BACKEND=memcached", "rate_limit.backend: expected", &c);
     finish_with("GATEHOUSE_RATE_LIMIT_REDIS=redis.local:6379", "rate_limit.redis: expected", &c);
     finish_with("GATEHOUSE_RATE_LIMIT_REDIS_FAILURE=sometimes", "rate_limit.redis_failure:", &c);
@@ -771,10 +786,10 @@ static void listen_addresses(void **state)
     assert_int_equal(c.listen_port, 9000);
 
     static const char *const bad[] = {
-        "127.0.0.1",  "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:70000", "127.0.0.1:65536",
-        ":8080",      "[::1]",      "[::1]8080",   "::1:8080",        "[]:8080",
-        "[1.2.3.4]:80", "1.2.3:80", "256.0.0.1:80", "example.com:80", "127.0.0.1:-1",
-        "127.0.0.1:+80", "127.0.0.1:80x", "127.0.0.1:000080", "[::1:8080", "",
+        "127.0.0.1",     "127.0.0.1:",    "127.0.0.1:0",      "127.0.0.1:70000", "127.0.0.1:65536",
+        ":8080",         "[::1]",         "[::1]8080",        "::1:8080",        "[]:8080",
+        "[1.2.3.4]:80",  "1.2.3:80",      "256.0.0.1:80",     "example.com:80",  "127.0.0.1:-1",
+        "127.0.0.1:+80", "127.0.0.1:80x", "127.0.0.1:000080", "[::1:8080",       "",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (gh_config_set_listen(&c, bad[i]) != GH_ERR_INVALID)
@@ -858,8 +873,8 @@ static void finish_cross_checks(void **state)
     assert_int_equal(load(&c, NULL, env1, err, sizeof(err)), GH_OK);
     d = c;
     assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
-    assert_string_equal(err,
-                        "password.max_length: expected at least password.min_length (200), got 128");
+    assert_string_equal(
+        err, "password.max_length: expected at least password.min_length (200), got 128");
     assert_memory_equal(&c, &d, sizeof(c)); /* unchanged on failure */
     char *env2[] = {"GATEHOUSE_AUTH_ACCESS_TTL=2h", "GATEHOUSE_AUTH_REFRESH_TTL=1h", NULL};
     assert_int_equal(load(&c, NULL, env2, err, sizeof(err)), GH_OK);
@@ -868,20 +883,21 @@ static void finish_cross_checks(void **state)
                              "3600s");
     /* Alert rules and webhooks are parsed at start; a webhook URL is never shown. */
     char *alert1[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET",
-                    "GATEHOUSE_ALERTS_RULES=a LOGIN_FAILED by ip >= 10 in 5m -> ops\n"
-                    "b LOGIN_FAILED by ip >= 10 5m -> ops",
-                    NULL};
+                      "GATEHOUSE_ALERTS_RULES=a LOGIN_FAILED by ip >= 10 in 5m -> ops\n"
+                      "b LOGIN_FAILED by ip >= 10 5m -> ops",
+                      NULL};
     assert_int_equal(load(&c, NULL, alert1, err, sizeof(err)), GH_OK);
     assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "alerts.rules: rule 2 (\"b LOGIN_FAILED by ip >= 10 5m -> ops\"): "
                              "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")");
-    char *alert2[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slak https://hooks.example.com/T/B/SECRET", NULL};
+    char *alert2[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slak https://hooks.example.com/T/B/SECRET",
+                      NULL};
     assert_int_equal(load(&c, NULL, alert2, err, sizeof(err)), GH_OK);
     assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "alerts.webhooks: webhook 1 (\"ops\"): expected FORMAT slack, discord "
                              "or json after NAME");
-    char *alert3[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET\x01",
-                    NULL};
+    char *alert3[] = {
+        "GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET\x01", NULL};
     assert_int_equal(load(&c, NULL, alert3, err, sizeof(err)), GH_ERR_INVALID);
     assert_null(strstr(err, "SECRET"));
     assert_non_null(strstr(err, "GATEHOUSE_ALERTS_WEBHOOKS: expected"));

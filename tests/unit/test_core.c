@@ -61,8 +61,7 @@ static void scrub_redacts_credentials(void **state)
     scrub("/v?LIMIT=10&mode=cookie", "/v?LIMIT=10&mode=cookie");
     /* harmless names keep only short plain values */
     scrub("/v?limit=token=abc", "/v?limit=***REDACTED***");
-    scrub("/v?limit=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
-          "/v?limit=***REDACTED***");
+    scrub("/v?limit=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "/v?limit=***REDACTED***");
     /* any other name, an encoded one, an empty one, or none at all */
     scrub("/v?apikey=ak_x&jwt=e&%74oken=t", "/v?apikey=***REDACTED***&jwt=***REDACTED***"
                                             "&%74oken=***REDACTED***");
@@ -170,7 +169,7 @@ static void utf8_well_formed(void **state)
     (void)state;
     static const struct {
         const char *s;
-        size_t len;   /* of the first sequence, 0 = malformed */
+        size_t len; /* of the first sequence, 0 = malformed */
         uint32_t cp;
     } cases[] = {
         {"a", 1, 'a'},
@@ -189,10 +188,12 @@ static void utf8_well_formed(void **state)
         {"\xed\xa0\x80", 0, 0},     /* surrogate */
         {"\xf4\x90\x80\x80", 0, 0}, /* past U+10FFFF */
         {"\xf5\x80\x80\x80", 0, 0},
-        {"\x80", 0, 0},             /* stray continuation */
-        {"\xc3", 0, 0},             /* truncated */
+        {"\x80", 0, 0}, /* stray continuation */
+        {"\xc3", 0, 0}, /* truncated */
         {"\xe2\x82", 0, 0},
-        {"\xe2\x82" "a", 0, 0},
+        {"\xe2\x82"
+         "a",
+         0, 0},
         {"\xff", 0, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -220,8 +221,7 @@ static void json_limits(void **state)
     json_decref(j);
     assert_int_equal(gh_json_parse_object(ok, strlen(ok), 2, 10, &j), GH_ERR_TOO_LARGE);
     const char *long_str = "{\"a\":\"0123456789x\"}";
-    assert_int_equal(gh_json_parse_object(long_str, strlen(long_str), 4, 10, &j),
-                     GH_ERR_TOO_LARGE);
+    assert_int_equal(gh_json_parse_object(long_str, strlen(long_str), 4, 10, &j), GH_ERR_TOO_LARGE);
     const char *dup = "{\"a\":1,\"a\":2}";
     assert_int_equal(gh_json_parse_object(dup, strlen(dup), 4, 10, &j), GH_ERR_INVALID);
     assert_int_equal(gh_json_parse_object("[1]", 3, 4, 10, &j), GH_ERR_INVALID);
@@ -245,10 +245,14 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buf_respects_cap),         cmocka_unit_test(buf_json_escape),
-        cmocka_unit_test(scrub_redacts_credentials), cmocka_unit_test(cache_put_get_expire),
-        cmocka_unit_test(cache_stays_bounded),      cmocka_unit_test(pool_runs_and_bounds),
-        cmocka_unit_test(uuid_v7_shape),            cmocka_unit_test(json_limits),
+        cmocka_unit_test(buf_respects_cap),
+        cmocka_unit_test(buf_json_escape),
+        cmocka_unit_test(scrub_redacts_credentials),
+        cmocka_unit_test(cache_put_get_expire),
+        cmocka_unit_test(cache_stays_bounded),
+        cmocka_unit_test(pool_runs_and_bounds),
+        cmocka_unit_test(uuid_v7_shape),
+        cmocka_unit_test(json_limits),
         cmocka_unit_test(utf8_well_formed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,20 +79,19 @@ static void xff_walk(void **state)
     (void)state;
     struct gh_cidr_list trusted;
     size_t bad = 0;
-    assert_int_equal(gh_cidr_list_parse("127.0.0.0/8, 10.0.0.0/8, ::1/128", &trusted, &bad),
-                     GH_OK);
+    assert_int_equal(gh_cidr_list_parse("127.0.0.0/8, 10.0.0.0/8, ::1/128", &trusted, &bad), GH_OK);
     static const struct {
         const char *xff, *client; /* client NULL: GH_ERR_INVALID */
     } cases[] = {
         {"9.9.9.9", "9.9.9.9"},
-        {"1.1.1.1, 9.9.9.9", "9.9.9.9"},          /* what a client prepends is not believed */
+        {"1.1.1.1, 9.9.9.9", "9.9.9.9"},           /* what a client prepends is not believed */
         {"1.1.1.1, 9.9.9.9, 10.0.0.2", "9.9.9.9"}, /* inner proxies are skipped */
         {"9.9.9.9,10.0.0.2,127.0.0.1", "9.9.9.9"},
-        {"10.0.0.2, 127.0.0.1", "10.0.0.2"},       /* all trusted: the left-most */
+        {"10.0.0.2, 127.0.0.1", "10.0.0.2"}, /* all trusted: the left-most */
         {"\t9.9.9.9 ,  10.0.0.2 ", "9.9.9.9"},
         {"[2001:db8::1]:443, 10.0.0.2:80", "2001:db8::1"},
-        {"junk, 9.9.9.9", "9.9.9.9"},              /* the walk stops before it */
-        {"9.9.9.9, junk", NULL},                   /* never the proxy */
+        {"junk, 9.9.9.9", "9.9.9.9"}, /* the walk stops before it */
+        {"9.9.9.9, junk", NULL},      /* never the proxy */
         {"9.9.9.9, junk, 10.0.0.2", NULL},
         {"9.9.9.9,", NULL},
         {",9.9.9.9", "9.9.9.9"},

@@ -125,19 +125,18 @@ static void strict_parsing(void **state)
     assert_int_equal(parse("{\"version\":1,\"keys\":[" KEY("AAAA", "retiring", "5") "]}"),
                      GH_ERR_INVALID);
     assert_int_equal(parse("{\"version\":1,\"keys\":[" KEY("AAAA", "active", "0") "," KEY(
-                               "BBBB", "active", "0") "]}"),
+                         "BBBB", "active", "0") "]}"),
                      GH_ERR_INVALID);
     /* a retiring key needs retire_at; a kid appears once */
     assert_int_equal(parse("{\"version\":1,\"keys\":[" KEY("AAAA", "active", "0") "," KEY(
-                               "BBBB", "retiring", "0") "]}"),
+                         "BBBB", "retiring", "0") "]}"),
                      GH_ERR_INVALID);
     assert_int_equal(parse("{\"version\":1,\"keys\":[" KEY("AAAA", "active", "0") "," KEY(
-                               "AAAA", "retired", "5") "]}"),
+                         "AAAA", "retired", "5") "]}"),
                      GH_ERR_INVALID);
     /* unknown members are refused, at the top and in a key; so is another version */
-    assert_int_equal(
-        parse("{\"version\":1,\"next\":2,\"keys\":[" KEY("AAAA", "active", "0") "]}"),
-        GH_ERR_INVALID);
+    assert_int_equal(parse("{\"version\":1,\"next\":2,\"keys\":[" KEY("AAAA", "active", "0") "]}"),
+                     GH_ERR_INVALID);
     assert_int_equal(parse("{\"version\":1,\"keys\":[{\"kid\":\"AAAA\",\"alg\":\"ES256\","
                            "\"file\":\"a.pem\",\"state\":\"active\",\"created_at\":1,"
                            "\"activated_at\":1,\"retire_at\":0,\"d\":\"secret\"}]}"),
@@ -282,8 +281,7 @@ static void rotation_and_retirement(void **state)
 
     /* both keys verify until retire_at; the ring signs with the new one */
     struct gh_keyring *ring = NULL;
-    assert_int_equal(gh_keyset_load_ring(dir, &set, retire_at - 1, &ring, err, sizeof(err)),
-                     GH_OK);
+    assert_int_equal(gh_keyset_load_ring(dir, &set, retire_at - 1, &ring, err, sizeof(err)), GH_OK);
     assert_int_equal(gh_keyring_size(ring), 2);
     assert_string_equal(gh_sigkey_kid(gh_keyring_active(ring)), gh_sigkey_kid(k2));
     gh_keyring_free(ring);
@@ -308,8 +306,7 @@ static void rotation_and_retirement(void **state)
     assert_int_equal(mode_of(in_dir(GH_KEYSET_MANIFEST)), 0600);
 
     /* a rotation without expectation always rotates */
-    assert_int_equal(gh_keyset_rotate(&o, k3, NULL, retire_at + 1, &set, err, sizeof(err)),
-                     GH_OK);
+    assert_int_equal(gh_keyset_rotate(&o, k3, NULL, retire_at + 1, &set, err, sizeof(err)), GH_OK);
     assert_int_equal(set.n, 3);
     assert_string_equal(gh_keyset_active(&set)->kid, gh_sigkey_kid(k3));
     gh_sigkey_free(k2);
@@ -349,8 +346,7 @@ static void missing_or_wrong_key_file(void **state)
     assert_int_equal(unlink(legacy), 0);
     assert_int_equal(gh_sigkey_save(other, legacy), GH_OK);
     struct gh_keyring *ring = NULL;
-    assert_int_equal(gh_keyset_load_ring(dir, &set, NOW, &ring, err, sizeof(err)),
-                     GH_ERR_INVALID);
+    assert_int_equal(gh_keyset_load_ring(dir, &set, NOW, &ring, err, sizeof(err)), GH_ERR_INVALID);
     assert_non_null(strstr(err, gh_sigkey_kid(other)));
     /* no file at all */
     assert_int_equal(unlink(legacy), 0);
@@ -376,9 +372,9 @@ static void live_keys_are_bounded(void **state)
     assert_int_equal(gh_keyset_rotate(&o, k, NULL, NOW + 100, &set, err, sizeof(err)),
                      GH_ERR_TOO_LARGE);
     /* once the first retiring key is due, there is room again */
-    assert_int_equal(gh_keyset_rotate(&o, k, NULL, NOW + 1 + TTL + GH_KEYSET_GRACE, &set, err,
-                                      sizeof(err)),
-                     GH_OK);
+    assert_int_equal(
+        gh_keyset_rotate(&o, k, NULL, NOW + 1 + TTL + GH_KEYSET_GRACE, &set, err, sizeof(err)),
+        GH_OK);
     gh_sigkey_free(k);
 }
 

@@ -61,8 +61,7 @@ static void corpus(void **state)
         assert_int_equal(gh_sql_check(tab + 1, len, &v), GH_OK);
         if (v.allowed != want) {
             printf("line %u: want %s, got %s (%s): %.*s\n", number, line,
-                   v.allowed ? "allow" : "block", v.reason, (int)(len > 120 ? 120 : len),
-                   tab + 1);
+                   v.allowed ? "allow" : "block", v.reason, (int)(len > 120 ? 120 : len), tab + 1);
             wrong++;
         }
         want ? allow++ : block++;
@@ -133,11 +132,11 @@ static void dialect_traps(void **state)
     (void)state;
     static const char *const blocked[] = {
         "SELECT 1 --x; DROP TABLE t",      /* MySQL: not a comment without a blank */
-        "SELECT $$; DROP TABLE t; $$",      /* dollar quotes are not strings everywhere */
-        "SELECT a[pg_sleep(10)] FROM t",    /* brackets hide nothing */
-        "SELECT 'a\\'; DROP TABLE t; --'",  /* backslash escapes differ */
-        "SELECT /* /* */ 1 */ 2",           /* nested comments differ */
-        "SELECT 1 /*! ; DROP TABLE t */",   /* MySQL executes these */
+        "SELECT $$; DROP TABLE t; $$",     /* dollar quotes are not strings everywhere */
+        "SELECT a[pg_sleep(10)] FROM t",   /* brackets hide nothing */
+        "SELECT 'a\\'; DROP TABLE t; --'", /* backslash escapes differ */
+        "SELECT /* /* */ 1 */ 2",          /* nested comments differ */
+        "SELECT 1 /*! ; DROP TABLE t */",  /* MySQL executes these */
         "SELECT * FROM t FOR SHARE",
         "SELECT * FROM t FOR NO KEY UPDATE",
         "SELECT query_to_xml('DELETE FROM t RETURNING 1', true, true, '')",
@@ -223,12 +222,9 @@ static void call_reasons(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(corpus),
-        cmocka_unit_test(length_limit),
-        cmocka_unit_test(depth_limit),
-        cmocka_unit_test(dialect_traps),
-        cmocka_unit_test(tables),
-        cmocka_unit_test(call_reasons),
+        cmocka_unit_test(corpus),      cmocka_unit_test(length_limit),
+        cmocka_unit_test(depth_limit), cmocka_unit_test(dialect_traps),
+        cmocka_unit_test(tables),      cmocka_unit_test(call_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
