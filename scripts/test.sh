@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test: the include graph (scripts/check-layers.sh, and its own test), unit
-# (cmocka) and integration (pytest against the real binary),
-# then both again under AddressSanitizer + UndefinedBehaviorSanitizer, then each libFuzzer
-# target for FUZZ_SECONDS (default 10).
+# Runs every test: the include graph (scripts/check-layers.sh) and the style check
+# (scripts/checksrc.sh: banned calls, clang-format, 800 lines a file), each with its own
+# test, unit (cmocka) and integration (pytest against the real binary), then both again
+# under AddressSanitizer + UndefinedBehaviorSanitizer, then each libFuzzer target for
+# FUZZ_SECONDS (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/deps.sh test
 scripts/check-layers.sh
 tests/scripts/test_check_layers.sh
-scripts/deps.sh test
+scripts/checksrc.sh
+tests/scripts/test_checksrc.sh
 make -j"$(nproc)" all
 make -j"$(nproc)" build/libgh.a
 make unit

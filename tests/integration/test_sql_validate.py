@@ -1,6 +1,6 @@
 """POST /api/v1/sql/validate: {sql} -> {allowed, reason}, against the real binary.
 
-The labelled corpus (tests/unit/sql_corpus.tsv) is checked in full by the unit test;
+The labelled corpus (tests/unit/edge/sql_corpus.tsv) is checked in full by the unit test;
 here every line also goes through HTTP, so the endpoint and the module agree.
 """
 import pathlib
@@ -10,7 +10,7 @@ import pytest
 from conftest import ADMIN_PASSWORD, assert_error, bearer
 
 URL = "/api/v1/sql/validate"
-CORPUS = pathlib.Path(__file__).resolve().parents[1] / "unit" / "sql_corpus.tsv"
+CORPUS = pathlib.Path(__file__).resolve().parents[1] / "unit" / "edge" / "sql_corpus.tsv"
 
 
 def unescape(s):

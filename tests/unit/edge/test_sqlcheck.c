@@ -1,5 +1,5 @@
 /*
- * Unit tests for edge/sqlcheck: the labelled corpus tests/unit/sql_corpus.tsv (one
+ * Unit tests for edge/sqlcheck: the labelled corpus tests/unit/edge/sql_corpus.tsv (one
  * "allow|block<TAB>SQL" per line, \n \t \\ \0 escapes), then the limits built here and
  * the function tables (the .c is included to reach them).
  */
@@ -14,7 +14,7 @@
 
 #include "edge/sqlcheck.c"
 
-#define CORPUS "tests/unit/sql_corpus.tsv"
+#define CORPUS "tests/unit/edge/sql_corpus.tsv"
 
 /* Undoes the corpus escapes in place; returns the length. */
 static size_t unescape(char *s)
