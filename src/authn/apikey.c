@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -16,6 +15,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/secure_json.h"
+#include "core/time.h"
 #include "core/uuid.h"
 #include "core/cidr.h"
 
@@ -59,11 +59,6 @@ struct gh_apikeys {
     struct uses *current, *spare;
     pthread_mutex_t flushing;
 };
-
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
 
 gh_err gh_apikeys_new(const char *pepper_file, size_t token_cache_size,
                       const struct gh_store_handle *store, struct gh_views *views,
@@ -335,7 +330,7 @@ gh_err gh_apikey_check(struct gh_apikeys *k, const char *key, size_t len,
     static __thread struct cached_key ck;
     struct gh_user_view view;
     size_t got = 0;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
     gh_err err;
 
     if (!key_well_formed(key, len))
@@ -481,7 +476,7 @@ gh_err gh_apikey_create(struct gh_apikeys *k, const struct gh_identity *who,
     const struct gh_store_handle *store = k->store;
     static __thread struct gh_api_key rec;
     static __thread struct gh_membership m;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
     gh_err err = GH_OK;
 
     refusal->field = "name";
@@ -555,7 +550,7 @@ gh_err gh_apikey_create(struct gh_apikeys *k, const struct gh_identity *who,
     if (err != GH_OK) {
         /* No key without its record: revoked before anyone has seen it. */
         int64_t n = 0;
-        (void)gh_store_apikey_revoke(store, rec.user_id, rec.id, now_s(), &n);
+        (void)gh_store_apikey_revoke(store, rec.user_id, rec.id, gh_time_now(), &n);
         return err;
     }
     *out = rec;
@@ -574,7 +569,7 @@ gh_err gh_apikey_revoke(struct gh_apikeys *k, const char *user_id, const char *u
 {
     const struct gh_store_handle *store = k->store;
     int64_t n = 0;
-    gh_err err = gh_store_apikey_revoke(store, user_id, id, now_s(), &n);
+    gh_err err = gh_store_apikey_revoke(store, user_id, id, gh_time_now(), &n);
     if (err != GH_OK)
         return err;
     /* The owner's view is reloaded at the next check, and with it every cached key. */

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
@@ -16,6 +15,8 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secure_json.h"
+#include "core/text.h"
+#include "core/time.h"
 #include "core/uuid.h"
 #include "crypto/b64url.h"
 
@@ -43,21 +44,6 @@ struct cached_token {
     int64_t exp;
     int64_t epoch;
 };
-
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
-
-/* Copies src into a fixed field; GH_ERR_INVALID when it does not fit. */
-static gh_err copy_field(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size)
-        return GH_ERR_INVALID;
-    memcpy(dst, src, n + 1);
-    return GH_OK;
-}
 
 gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle *store,
                    const struct gh_keyring *ring, struct gh_auth **out)
@@ -173,9 +159,9 @@ static gh_err membership_claims(struct gh_auth *a, const char *user_id, const ch
     gh_err err = gh_store_member_get(a->store, org_id, user_id, &m);
     if (err != GH_OK)
         return err;
-    if (copy_field(c->org, sizeof(c->org), org_id) != GH_OK ||
-        copy_field(c->roles, sizeof(c->roles), m.role_name) != GH_OK ||
-        copy_field(c->perms, sizeof(c->perms), m.permissions) != GH_OK)
+    if (gh_copy_field(c->org, sizeof(c->org), org_id) != GH_OK ||
+        gh_copy_field(c->roles, sizeof(c->roles), m.role_name) != GH_OK ||
+        gh_copy_field(c->perms, sizeof(c->perms), m.permissions) != GH_OK)
         return GH_ERR_INTERNAL;
     return GH_OK;
 }
@@ -189,10 +175,10 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
     gh_err err = membership_claims(a, u->id, org_id, &c);
     if (err != GH_OK)
         return err;
-    int64_t now = now_s();
-    if (copy_field(c.iss, sizeof(c.iss), a->o.issuer) != GH_OK ||
-        copy_field(c.aud, sizeof(c.aud), a->o.audience) != GH_OK ||
-        copy_field(c.sub, sizeof(c.sub), u->id) != GH_OK)
+    int64_t now = gh_time_now();
+    if (gh_copy_field(c.iss, sizeof(c.iss), a->o.issuer) != GH_OK ||
+        gh_copy_field(c.aud, sizeof(c.aud), a->o.audience) != GH_OK ||
+        gh_copy_field(c.sub, sizeof(c.sub), u->id) != GH_OK)
         return GH_ERR_INTERNAL;
     gh_uuid_v7(c.jti);
     c.iat = now;
@@ -228,7 +214,7 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memcpy(rt.family_id, rt.id, sizeof(rt.family_id));
     memcpy(rt.user_id, u->id, sizeof(rt.user_id));
     memcpy(rt.org_id, org_id, GH_UUID_LEN + 1);
-    rt.created_at = now_s();
+    rt.created_at = gh_time_now();
     rt.expires_at = rt.created_at + a->o.refresh_ttl;
     err = gh_store_refresh_insert(a->store, &rt);
 out:
@@ -281,11 +267,11 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id, const struct 
         return err;
     refusal->field = "full_name";
     if (p->full_name != NULL && (!gh_field_text_ok(p->full_name, 256) ||
-                                 copy_field(u.full_name, sizeof(u.full_name), p->full_name)))
+                                 gh_copy_field(u.full_name, sizeof(u.full_name), p->full_name)))
         return GH_ERR_INVALID;
     refusal->field = "email";
-    if (p->email != NULL &&
-        (!gh_field_email_ok(p->email) || copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
+    if (p->email != NULL && (!gh_field_email_ok(p->email) ||
+                             gh_copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
         return GH_ERR_INVALID;
     refusal->field = NULL;
     /* An operator cannot lock itself out nor drop its own flag by mistake. */
@@ -297,7 +283,7 @@ gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id, const struct 
         u.disabled = p->disabled;
     if (p->superadmin >= 0)
         u.superadmin = p->superadmin;
-    err = gh_store_user_update(a->store, &u, disabling, now_s());
+    err = gh_store_user_update(a->store, &u, disabling, gh_time_now());
     gh_views_forget(a->views, user_id);
     if (err != GH_OK)
         return err;
@@ -326,7 +312,7 @@ gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct 
     if ((err = gh_admins_sole(&tx, user_id, &sole)) == GH_OK && sole)
         err = GH_ERR_CONFLICT; /* an org keeps an admin */
     if (err == GH_OK)
-        err = gh_store_user_delete(&tx, user_id, now_s());
+        err = gh_store_user_delete(&tx, user_id, gh_time_now());
     err = gh_store_tx_end(&tx, err);
     gh_views_forget(a->views, user_id);
     if (err != GH_OK)
@@ -367,15 +353,15 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
         return err;
 
     gh_uuid_v7(u.id);
-    if (copy_field(u.username, sizeof(u.username), in->username) != GH_OK ||
-        copy_field(u.email, sizeof(u.email), in->email) != GH_OK ||
-        copy_field(u.full_name, sizeof(u.full_name), full_name) != GH_OK) {
+    if (gh_copy_field(u.username, sizeof(u.username), in->username) != GH_OK ||
+        gh_copy_field(u.email, sizeof(u.email), in->email) != GH_OK ||
+        gh_copy_field(u.full_name, sizeof(u.full_name), full_name) != GH_OK) {
         refusal->field = "email";
         return GH_ERR_INVALID;
     }
     memcpy(u.primary_org_id, a->default_org, sizeof(u.primary_org_id));
     u.superadmin = superadmin;
-    u.created_at = u.updated_at = now_s();
+    u.created_at = u.updated_at = gh_time_now();
     if ((err = gh_password_hash(&a->o.pw, in->password, in->password_len, hash)) != GH_OK)
         goto out;
     if ((err = gh_store_user_create(a->store, &u, hash)) != GH_OK)
@@ -399,7 +385,7 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
         memset(&org, 0, sizeof(org));
         gh_uuid_v7(org.id);
         memcpy(org.name, DEFAULT_ORG, sizeof(DEFAULT_ORG));
-        org.created_at = now_s();
+        org.created_at = gh_time_now();
         err = gh_store_org_create(a->store, &org, ADMIN_PERMISSIONS, a->o.member_permissions);
         if (err != GH_OK)
             return err;
@@ -442,7 +428,7 @@ gh_err gh_auth_register(struct gh_auth *a, const struct gh_register_input *in, i
     if ((err = gh_audit_record(a->store, "REGISTER", meta, &who, 201, NULL)) != GH_OK) {
         /* No account without its record: the new one is disabled before it is ever used. */
         int64_t epoch = 0;
-        (void)gh_store_user_set_disabled(a->store, u.id, 1, now_s(), &epoch);
+        (void)gh_store_user_set_disabled(a->store, u.id, 1, gh_time_now(), &epoch);
         return err;
     }
     *out = u;
@@ -500,7 +486,7 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
         char hash[GH_PWHASH_MAX];
         int64_t epoch = 0;
         if (gh_password_hash(&a->o.pw, password, len, hash) == GH_OK &&
-            gh_store_user_set_password(a->store, u.id, hash, 0, now_s(), &epoch) != GH_OK)
+            gh_store_user_set_password(a->store, u.id, hash, 0, gh_time_now(), &epoch) != GH_OK)
             gh_log(GH_LOG_WARN, "login: could not upgrade a password hash");
         sodium_memzero(hash, sizeof(hash));
     }
@@ -520,7 +506,7 @@ static gh_err may_switch(struct gh_auth *a, const unsigned char hash[GH_HASH_LEN
 {
     struct gh_refresh_token t;
     struct gh_membership m;
-    gh_err err = gh_store_refresh_get(a->store, hash, now_s(), &t);
+    gh_err err = gh_store_refresh_get(a->store, hash, gh_time_now(), &t);
     if (err == GH_ERR_NOT_FOUND)
         return GH_OK;
     if (err != GH_OK)
@@ -546,12 +532,12 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     if (org_id != NULL) {
         if ((err = may_switch(a, old_hash, org_id)) != GH_OK)
             return err;
-        if ((err = copy_field(next.org_id, sizeof(next.org_id), org_id)) != GH_OK)
+        if ((err = gh_copy_field(next.org_id, sizeof(next.org_id), org_id)) != GH_OK)
             return GH_ERR_NOT_FOUND;
     }
     if ((err = new_refresh_token(pair.refresh_token, next.hash)) != GH_OK)
         goto out;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
     gh_uuid_v7(next.id);
     next.created_at = now;
     next.expires_at = now + a->o.refresh_ttl;
@@ -602,7 +588,7 @@ gh_err gh_auth_logout(struct gh_auth *a, const char *refresh_token, const struct
     if (strlen(refresh_token) != GH_REFRESH_TEXT - 1)
         return GH_OK;
     refresh_hash(refresh_token, hash);
-    gh_err err = gh_store_refresh_revoke(a->store, hash, now_s(), &t);
+    gh_err err = gh_store_refresh_revoke(a->store, hash, gh_time_now(), &t);
     if (err == GH_ERR_NOT_FOUND)
         return GH_OK;
     if (err == GH_OK) {
@@ -620,7 +606,7 @@ gh_err gh_auth_logout_all(struct gh_auth *a, const struct gh_identity *who,
     gh_err err = gh_audit_record(a->store, "LOGOUT", meta, &s, 204, "{\"all\":true}");
     if (err != GH_OK)
         return err;
-    err = gh_store_user_revoke_all(a->store, who->user_id, now_s(), &epoch);
+    err = gh_store_user_revoke_all(a->store, who->user_id, gh_time_now(), &epoch);
     gh_views_forget(a->views, who->user_id);
     return err;
 }
@@ -657,7 +643,7 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
     struct gh_audit_subject s = {u.id, u.username, who->org_id};
     if ((err = gh_audit_record(a->store, "PASSWORD_CHANGE", meta, &s, 204, NULL)) != GH_OK)
         goto out; /* the record first: no change the trail does not show */
-    err = gh_store_user_set_password(a->store, u.id, hash, 1, now_s(), &epoch);
+    err = gh_store_user_set_password(a->store, u.id, hash, 1, gh_time_now(), &epoch);
     gh_views_forget(a->views, u.id);
 out:
     sodium_memzero(hash, sizeof(hash));
@@ -681,7 +667,7 @@ gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char 
         (err = gh_password_hash(&a->o.pw, password, len, hash)) == GH_OK &&
         (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}")) ==
             GH_OK)
-        err = gh_store_user_set_password(a->store, u.id, hash, 1, now_s(), &epoch);
+        err = gh_store_user_set_password(a->store, u.id, hash, 1, gh_time_now(), &epoch);
     gh_views_forget(a->views, u.id);
     sodium_memzero(hash, sizeof(hash));
     return err;
@@ -699,7 +685,7 @@ gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disable
                           "{\"by\":\"cli\"}");
     if (err != GH_OK)
         return err; /* the record first: no change the trail does not show */
-    err = gh_store_user_set_disabled(a->store, u.id, disabled, now_s(), &epoch);
+    err = gh_store_user_set_disabled(a->store, u.id, disabled, gh_time_now(), &epoch);
     gh_views_forget(a->views, u.id);
     return err;
 }
@@ -712,7 +698,7 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     unsigned char key[SHA256_DIGEST_LENGTH];
     struct cached_token ct;
     size_t ct_len = 0;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
 
     if (len == 0 || len > GH_JWT_MAX)
         return GH_ERR_AUTH;
@@ -728,8 +714,8 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         if (err != GH_OK)
             return err == GH_ERR_EXPIRED ? GH_ERR_EXPIRED : GH_ERR_AUTH;
         memset(&ct, 0, sizeof(ct));
-        if (copy_field(ct.sub, sizeof(ct.sub), c.sub) != GH_OK ||
-            copy_field(ct.org, sizeof(ct.org), c.org) != GH_OK)
+        if (gh_copy_field(ct.sub, sizeof(ct.sub), c.sub) != GH_OK ||
+            gh_copy_field(ct.org, sizeof(ct.org), c.org) != GH_OK)
             return GH_ERR_AUTH;
         ct.exp = c.exp;
         ct.epoch = c.epoch;

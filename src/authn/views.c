@@ -3,11 +3,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
 #include "core/cache.h"
+#include "core/text.h"
+#include "core/time.h"
 
 /*
  * How long the token check trusts its copy of a user's revocation state. Revocations made
@@ -38,21 +39,6 @@ static atomic_uint_fast64_t view_gen;
 /* Counts the views dropped (gh_views_forget): a view read from the store while one was
  * dropped may predate that revocation, so it is not left in the cache. */
 static atomic_uint_fast64_t view_drops;
-
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
-
-/* Copies src into a fixed field; GH_ERR_INVALID when it does not fit. */
-static gh_err copy_field(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size)
-        return GH_ERR_INVALID;
-    memcpy(dst, src, n + 1);
-    return GH_OK;
-}
 
 const char *gh_cred_name(enum gh_cred cred)
 {
@@ -105,7 +91,7 @@ void gh_views_remember(struct gh_views *v, const struct gh_user *u, struct gh_us
     s.superadmin = u->superadmin;
     memcpy(s.username, u->username, sizeof(s.username));
     (void)gh_cache_put(v->user_state, u->id, strlen(u->id), &s, sizeof(s),
-                       now_s() + USER_STATE_TTL);
+                       gh_time_now() + USER_STATE_TTL);
     if (out != NULL)
         *out = s;
 }
@@ -125,7 +111,7 @@ static void forget_cb(void *arg, const char *user_id)
 gh_err gh_views_watch(struct gh_views *v)
 {
     const struct gh_store_handle *store = v->store;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
     int64_t purge_before = 0;
     if (now - v->feed_purged_at > 600) {
         /* Every ten minutes: old feed entries, refresh tokens a day past expiry (kept that
@@ -199,8 +185,8 @@ gh_err gh_views_member(struct gh_views *v, const char *user_id, const char *org_
         return err;
     memset(&cm, 0, sizeof(cm));
     cm.gen = view->gen;
-    if (copy_field(cm.m.role, sizeof(cm.m.role), m.role_name) != GH_OK ||
-        copy_field(cm.m.perms, sizeof(cm.m.perms), m.permissions) != GH_OK)
+    if (gh_copy_field(cm.m.role, sizeof(cm.m.role), m.role_name) != GH_OK ||
+        gh_copy_field(cm.m.perms, sizeof(cm.m.perms), m.permissions) != GH_OK)
         return GH_ERR_INTERNAL;
     (void)gh_cache_put(v->members, key, sizeof(key), &cm, sizeof(cm), now + USER_STATE_TTL);
     *out = cm.m;
@@ -211,7 +197,7 @@ gh_err gh_views_membership(struct gh_views *v, const char *user_id, const char *
                            struct gh_member_view *out)
 {
     struct gh_user_view view;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
     gh_err err = gh_views_user(v, user_id, now, &view);
     if (err == GH_ERR_REVOKED)
         return GH_ERR_NOT_FOUND;

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "core/perm.h"
+#include "core/time.h"
 #include "core/words.h"
 
 #define CATALOG_MAX 65536 /* declared permissions, joined with ' ' */
@@ -30,11 +30,6 @@ struct gh_catalog {
     size_t napi;
     int64_t loaded_at;
 };
-
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
 
 struct appender {
     char *out;
@@ -67,7 +62,7 @@ static gh_err reload(struct gh_catalog *r)
     if (err != GH_OK)
         return err;
     r->napi = ap.n;
-    r->loaded_at = now_s();
+    r->loaded_at = gh_time_now();
     int n =
         snprintf(r->catalog, sizeof(r->catalog), "%s %s %s", builtin, r->app_permissions, r->api);
     return n >= 0 && (size_t)n < sizeof(r->catalog) ? GH_OK : GH_ERR_TOO_LARGE;
@@ -77,7 +72,7 @@ int gh_catalog_known(struct gh_catalog *r, const char *perm)
 {
     pthread_rwlock_rdlock(&r->lock);
     int k = gh_perm_known(r->catalog, perm, strlen(perm));
-    int stale = !k && now_s() - r->loaded_at >= RELOAD_EVERY;
+    int stale = !k && gh_time_now() - r->loaded_at >= RELOAD_EVERY;
     pthread_rwlock_unlock(&r->lock);
     if (!stale)
         return k;
@@ -191,7 +186,7 @@ gh_err gh_catalog_add(struct gh_catalog *r, const char *name)
         if (gh_perm_known(r->catalog, name, len))
             err = GH_ERR_CONFLICT;
     }
-    if (err == GH_OK && (err = gh_store_perm_add(r->store, name, now_s())) == GH_OK)
+    if (err == GH_OK && (err = gh_store_perm_add(r->store, name, gh_time_now())) == GH_OK)
         err = reload(r);
     pthread_rwlock_unlock(&r->lock);
     return err;

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
-#include <time.h>
 #include <jansson.h>
 
 #include "authz/catalog.h"
@@ -13,6 +12,7 @@
 #include "core/perm.h"
 #include "core/log.h"
 #include "core/secure_json.h"
+#include "core/time.h"
 #include "core/uuid.h"
 
 #define ADMIN_PERMISSIONS "*:*"
@@ -26,11 +26,6 @@ struct gh_rbac {
     struct gh_views *views;     /* members' cached permissions, dropped on every change */
     struct gh_catalog *catalog; /* the declared permissions */
 };
-
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
 
 /* ---- declared permissions ---- */
 
@@ -170,7 +165,7 @@ gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, cons
     memset(&org, 0, sizeof(org));
     gh_uuid_v7(org.id);
     memcpy(org.name, name, strlen(name) + 1);
-    org.created_at = now_s();
+    org.created_at = gh_time_now();
     gh_err err = gh_store_org_create(r->store, &org, ADMIN_PERMISSIONS, r->o.member_permissions);
     if (err != GH_OK)
         return err;
@@ -253,7 +248,7 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
      * to it, the primary org of its members (moved to another of theirs), then the org
      * with its roles, memberships, invitations and keys. */
     struct gh_store_handle tx;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
     if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
         return err;
     if ((err = gh_store_refresh_revoke_org(&tx, org_id, NULL, now)) == GH_OK &&
@@ -395,7 +390,7 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
     err = gh_store_user_get(r->store, user_id, &u);
     if (err != GH_OK)
         return err;
-    if ((err = gh_store_member_add(r->store, org_id, u.id, role, now_s())) != GH_OK)
+    if ((err = gh_store_member_add(r->store, org_id, u.id, role, gh_time_now())) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_INVALID : err; /* the role went meanwhile */
     gh_views_forget(r->views, u.id);
     audit_member(r, meta, who, org_id, "add", u.id, role, 201);
@@ -445,7 +440,7 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
     if ((err = leaves_no_admin(&tx, org_id, user_id, role, &last)) == GH_OK && last)
         err = GH_ERR_CONFLICT; /* an org keeps an admin */
     if (err == GH_OK)
-        err = gh_store_member_set_role(&tx, org_id, user_id, role, now_s());
+        err = gh_store_member_set_role(&tx, org_id, user_id, role, gh_time_now());
     if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     gh_views_forget(r->views, user_id);
@@ -480,7 +475,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
      * scoped to the org, the org as primary), in one transaction. */
     struct gh_store_handle tx;
     int last = 0;
-    int64_t now = now_s();
+    int64_t now = gh_time_now();
     if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
         return err;
     if ((err = leaves_no_admin(&tx, org_id, user_id, NULL, &last)) == GH_OK && last)
@@ -527,8 +522,8 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     if (err != GH_OK || (err = resolve(r, to, user_id)) != GH_OK)
         return err;
     /* Bounded, as roles are: an org cannot grow the table without end. */
-    err = gh_store_invitation_list_org(r->store, org_id, now_s(), r->o.max_pending_invitations, 0,
-                                       count_invitation, &live);
+    err = gh_store_invitation_list_org(r->store, org_id, gh_time_now(),
+                                       r->o.max_pending_invitations, 0, count_invitation, &live);
     if (err != GH_OK)
         return err;
     if (live >= r->o.max_pending_invitations)
@@ -537,7 +532,7 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
     gh_uuid_v7(inv.id);
     memcpy(inv.org_id, org_id, strlen(org_id) + 1);
     memcpy(inv.role_name, rl.name, sizeof(inv.role_name));
-    inv.created_at = now_s();
+    inv.created_at = gh_time_now();
     inv.expires_at = inv.created_at + r->o.invitation_ttl;
     err = gh_store_invitation_create(r->store, &inv, user_id, who->user_id);
     if (err != GH_OK)
@@ -554,14 +549,15 @@ gh_err gh_rbac_invitation_list(struct gh_rbac *r, const struct gh_identity *who,
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
     if (err != GH_OK)
         return err;
-    return gh_store_invitation_list_org(r->store, org_id, now_s(), limit, offset, fn, arg);
+    return gh_store_invitation_list_org(r->store, org_id, gh_time_now(), limit, offset, fn, arg);
 }
 
 gh_err gh_rbac_invitation_revoke(struct gh_rbac *r, const struct gh_identity *who,
                                  const char *org_id, const char *id, const struct gh_reqmeta *meta)
 {
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
-    if (err != GH_OK || (err = gh_store_invitation_revoke(r->store, org_id, id, now_s())) != GH_OK)
+    if (err != GH_OK ||
+        (err = gh_store_invitation_revoke(r->store, org_id, id, gh_time_now())) != GH_OK)
         return err;
     audit_invitation(r, "INVITATION_REVOKED", meta, who, org_id, 204, id, NULL);
     return GH_OK;
@@ -570,14 +566,15 @@ gh_err gh_rbac_invitation_revoke(struct gh_rbac *r, const struct gh_identity *wh
 gh_err gh_rbac_my_invitations(struct gh_rbac *r, const struct gh_identity *who, size_t limit,
                               size_t offset, gh_invitation_visit_fn fn, void *arg)
 {
-    return gh_store_invitation_list_user(r->store, who->user_id, now_s(), limit, offset, fn, arg);
+    return gh_store_invitation_list_user(r->store, who->user_id, gh_time_now(), limit, offset, fn,
+                                         arg);
 }
 
 gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *who, const char *id,
                                  const struct gh_reqmeta *meta, struct gh_invitation *out)
 {
     struct gh_invitation inv;
-    gh_err err = gh_store_invitation_accept(r->store, who->user_id, id, now_s(), &inv);
+    gh_err err = gh_store_invitation_accept(r->store, who->user_id, id, gh_time_now(), &inv);
     if (err != GH_OK)
         return err;
     gh_views_forget(r->views, who->user_id);
@@ -589,7 +586,7 @@ gh_err gh_rbac_invitation_accept(struct gh_rbac *r, const struct gh_identity *wh
 gh_err gh_rbac_invitation_decline(struct gh_rbac *r, const struct gh_identity *who, const char *id,
                                   const struct gh_reqmeta *meta)
 {
-    gh_err err = gh_store_invitation_decline(r->store, who->user_id, id, now_s());
+    gh_err err = gh_store_invitation_decline(r->store, who->user_id, id, gh_time_now());
     if (err != GH_OK)
         return err;
     audit_invitation(r, "INVITATION_DECLINED", meta, who, NULL, 204, id, NULL);
@@ -704,8 +701,8 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
     }
     refusal->field = NULL;
     if ((err = gh_store_role_update(r->store, org_id, role_id, renames ? in->name : NULL,
-                                    in->has_perms ? next : NULL, now_s(), forget, r->views)) !=
-        GH_OK)
+                                    in->has_perms ? next : NULL, gh_time_now(), forget,
+                                    r->views)) != GH_OK)
         return err;
     if (renames)
         memcpy(role.name, in->name, strlen(in->name) + 1);

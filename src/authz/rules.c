@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "core/utf8.h"
 #include "core/words.h"
 
@@ -188,17 +189,6 @@ const struct gh_rule *gh_rules_match(const struct gh_rules *rules, const char *m
     return NULL;
 }
 
-static int hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Decodes one raw segment onto out, without its ";params" (which are still checked: a
  * server behind the proxy may read them). Decoded ';', '?' and '#' are written back
@@ -219,7 +209,7 @@ static int decode_segment(const char *s, size_t n, char *out, size_t *outn)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+            int hi = gh_hex_value(s[i + 1]), lo = gh_hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (unsigned char)(hi * 16 + lo);

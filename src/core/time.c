@@ -13,3 +13,8 @@ gh_err gh_time_format(int64_t t, char out[GH_TIME_TEXT])
     }
     return GH_OK;
 }
+
+int64_t gh_time_now(void)
+{
+    return (int64_t)time(NULL);
+}

@@ -13,4 +13,7 @@
  */
 gh_err gh_time_format(int64_t t, char out[GH_TIME_TEXT]) GH_WUR GH_NONNULL(2);
 
+/** The current time, unix seconds (the wall clock: records, expiries, tokens). */
+int64_t gh_time_now(void);
+
 #endif

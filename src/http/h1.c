@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/text.h"
+
 #define METHOD_MAX 32
 #define CL_DIGITS_MAX 18 /* below 2^63: no overflow, far above any body cap */
 #define CHUNK_DIGITS_MAX 15
@@ -38,17 +40,6 @@ static int is_value_char(unsigned char c)
 static int is_ows(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 size_t gh_h1_head_end(const char *buf, size_t len, size_t *scanned)
@@ -385,7 +376,7 @@ gh_err gh_chunked_feed(struct gh_chunked *c, const char *in, size_t n, size_t ma
         int h;
         switch (c->state) {
         case GH_CHUNK_SIZE:
-            if ((h = hex_value(ch)) >= 0) {
+            if ((h = gh_hex_value(ch)) >= 0) {
                 if (++c->digits > CHUNK_DIGITS_MAX)
                     return GH_ERR_INVALID;
                 c->remaining = c->remaining * 16 + (uint64_t)h;

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/secure_json.h"
+#include "core/text.h"
 
 /*
  * The request life cycle seen from a handler: accessors over the parsed head, the
@@ -101,14 +102,6 @@ unsigned gh_req_header_count(const struct gh_req *req, const char *name)
     return n;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * Percent-decodes s[0..n) into out (n + 1 bytes); a malformed escape stays as sent. '+'
  * becomes a space when plus is set (query components). Returns the length; *nul is set
@@ -119,8 +112,8 @@ static size_t percent_decode(const char *s, size_t n, int plus, char *out, int *
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hex_digit(s[i + 1])) >= 0 &&
-            (lo = hex_digit(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = gh_hex_value(s[i + 1])) >= 0 &&
+            (lo = gh_hex_value(s[i + 2])) >= 0) {
             out[o] = (char)(hi * 16 + lo);
             *nul |= out[o] == '\0';
             o++;

@@ -13,6 +13,7 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "core/uuid.h"
 
@@ -212,6 +213,24 @@ static void utf8_well_formed(void **state)
     assert_true(gh_utf8_valid((const unsigned char *)"", 0));
 }
 
+static void text_helpers(void **state)
+{
+    (void)state;
+    static const char digits[] = "0123456789abcdefABCDEF";
+    for (size_t i = 0; i < sizeof(digits) - 1; i++)
+        assert_int_equal(gh_hex_value(digits[i]), i < 16 ? (int)i : (int)i - 6);
+    for (const char *c = "gG/:@`\x20\x7f"; *c != '\0'; c++)
+        assert_int_equal(gh_hex_value(*c), -1);
+    assert_int_equal(gh_hex_value('\0'), -1);
+    char field[4] = "xyz";
+    assert_int_equal(gh_copy_field(field, sizeof(field), "abcd"), GH_ERR_INVALID);
+    assert_string_equal(field, "xyz"); /* untouched */
+    assert_int_equal(gh_copy_field(field, sizeof(field), "abc"), GH_OK);
+    assert_string_equal(field, "abc");
+    assert_int_equal(gh_copy_field(field, sizeof(field), ""), GH_OK);
+    assert_string_equal(field, "");
+}
+
 static void json_limits(void **state)
 {
     (void)state;
@@ -254,6 +273,7 @@ int main(void)
         cmocka_unit_test(uuid_v7_shape),
         cmocka_unit_test(json_limits),
         cmocka_unit_test(utf8_well_formed),
+        cmocka_unit_test(text_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
