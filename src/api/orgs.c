@@ -436,16 +436,26 @@ void gh_h_member_update(struct gh_req *req)
     reply_member(req, err, 200, &m, org_id);
 }
 
-void gh_h_member_remove(struct gh_req *req)
+/* DELETE /orgs/{id}/<what>/{sub}: one org admin removal of a member or an invitation. */
+typedef gh_err (*org_sub_delete_fn)(struct gh_rbac *r, const struct gh_identity *who,
+                                    const char *org_id, const char *sub_id,
+                                    const struct gh_reqmeta *meta);
+
+static void delete_org_sub(struct gh_req *req, org_sub_delete_fn fn, const char *what)
 {
     struct gh_app *app = req->app;
-    char org_id[GH_UUID_LEN + 1], user_id[GH_UUID_LEN + 1];
-    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, user_id))
+    char org_id[GH_UUID_LEN + 1], sub_id[GH_UUID_LEN + 1];
+    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, sub_id))
         return;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
-    gh_err err = gh_rbac_member_remove(app->rbac, gh_api_identity(req), org_id, user_id, &meta);
-    reply_empty(req, err, "org:admin", "member", org_id);
+    gh_err err = fn(app->rbac, gh_api_identity(req), org_id, sub_id, &meta);
+    reply_empty(req, err, "org:admin", what, org_id);
+}
+
+void gh_h_member_remove(struct gh_req *req)
+{
+    delete_org_sub(req, gh_rbac_member_remove, "member");
 }
 
 /* ---- invitations ---- */
@@ -465,14 +475,7 @@ void gh_h_invitation_list(struct gh_req *req)
 
 void gh_h_invitation_revoke(struct gh_req *req)
 {
-    struct gh_app *app = req->app;
-    char org_id[GH_UUID_LEN + 1], id[GH_UUID_LEN + 1];
-    if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, id))
-        return;
-    struct gh_reqmeta meta;
-    gh_api_meta(req, &meta);
-    gh_err err = gh_rbac_invitation_revoke(app->rbac, gh_api_identity(req), org_id, id, &meta);
-    reply_empty(req, err, "org:admin", "invitation", org_id);
+    delete_org_sub(req, gh_rbac_invitation_revoke, "invitation");
 }
 
 void gh_h_my_invitations(struct gh_req *req)
