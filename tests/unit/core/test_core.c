@@ -13,6 +13,7 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "core/secret.h"
 #include "core/text.h"
 #include "core/utf8.h"
 #include "core/uuid.h"
@@ -231,6 +232,24 @@ static void text_helpers(void **state)
     assert_string_equal(field, "");
 }
 
+static void secret_equal(void **state)
+{
+    (void)state;
+    unsigned char a[1237], b[1237];
+    randombytes_buf(a, sizeof(a));
+    memcpy(b, a, sizeof(b));
+    for (size_t n = 0; n <= sizeof(a); n += n < 20 ? 1 : 97)
+        assert_int_equal(gh_secret_equal(a, b, n), 1);
+    assert_int_equal(gh_secret_equal(a, b, sizeof(a)), 1);
+    /* a difference in any byte, in the 8-byte steps or in the tail, and of any bit */
+    for (size_t i = 0; i < sizeof(a); i++) {
+        b[i] ^= (unsigned char)(1u << (i % 8));
+        assert_int_equal(gh_secret_equal(a, b, sizeof(a)), 0);
+        assert_int_equal(gh_secret_equal(a, b, i), 1);
+        b[i] = a[i];
+    }
+}
+
 static void json_limits(void **state)
 {
     (void)state;
@@ -274,6 +293,7 @@ int main(void)
         cmocka_unit_test(json_limits),
         cmocka_unit_test(utf8_well_formed),
         cmocka_unit_test(text_helpers),
+        cmocka_unit_test(secret_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
