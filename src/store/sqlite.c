@@ -1,7 +1,8 @@
 /*
  * The SQLite backend of the store interface (store.h): the pool, transactions, and the one
  * way of running a statement (sqlite_int.h). The ops live by domain in sqlite_users.c,
- * sqlite_orgs.c, sqlite_invitations.c, sqlite_tokens.c, sqlite_apikeys.c and sqlite_audit.c.
+ * sqlite_orgs.c, sqlite_invitations.c, sqlite_tokens.c, sqlite_apikeys.c, sqlite_audit.c
+ * and sqlite_crypto.c.
  *
  * A fixed pool of connections, each used by one thread at a time (checked out under a
  * mutex, SQLITE_OPEN_NOMUTEX), each with every statement prepared once at open and then
@@ -616,4 +617,6 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .checkpoint_add = sq_checkpoint_add,
     .checkpoint_list = sq_checkpoint_list,
     .audit_purge = sq_audit_purge,
+    .datakey_add = sq_datakey_add,
+    .datakey_list = sq_datakey_list,
 };

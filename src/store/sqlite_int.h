@@ -170,6 +170,8 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
 
 /* ---- the ops, by domain (sqlite_<domain>.c); the table is in sqlite.c ---- */
 
+gh_err sq_datakey_add(struct gh_store *st, const struct gh_data_key *key);
+gh_err sq_datakey_list(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
 gh_err sq_open(const char *dsn, unsigned busy_timeout_ms, struct gh_store **out);
 void sq_close(struct gh_store *st);
 gh_err sq_ping(struct gh_store *st);

@@ -148,6 +148,11 @@ static const char *const migrations[] = {
     "CREATE INDEX org_invitations_user ON org_invitations(user_id, status, expires_at);"
     "CREATE INDEX org_invitations_role ON org_invitations(role_id);"
     "CREATE INDEX org_invitations_by ON org_invitations(invited_by);",
+    /* 7: data keys, wrapped by the master key (crypto/datakeys.c) */
+    "CREATE TABLE data_keys ("
+    "  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647),"
+    "  wrapped BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -174,6 +179,8 @@ static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0])
 
 static const char *const sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+    [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",
