@@ -454,6 +454,8 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
     if (err == GH_OK)
         err = sq_run(c, ST_REFRESH_REVOKE_USER, SQ_ARGS(SQ_I(now), SQ_T(id)), NULL);
     if (err == GH_OK)
+        err = sq_run(c, ST_SESSION_REVOKE_USER, SQ_ARGS(SQ_I(now), SQ_T(id)), NULL);
+    if (err == GH_OK)
         err = sq_feed(c, id, now);
     if (err == GH_OK)
         *epoch = e;
@@ -609,6 +611,22 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .apikey_revoke = sq_apikey_revoke,
     .apikey_revoke_org = sq_apikey_revoke_org,
     .apikey_touch = sq_apikey_touch,
+    .session_create = sq_session_create,
+    .session_get = sq_session_get,
+    .session_list = sq_session_list,
+    .session_touch = sq_session_touch,
+    .session_revoke = sq_session_revoke,
+    .session_revoke_family = sq_session_revoke_family,
+    .session_purge = sq_session_purge,
+    .mfa_get = sq_mfa_get,
+    .mfa_put = sq_mfa_put,
+    .mfa_enable = sq_mfa_enable,
+    .mfa_use_step = sq_mfa_use_step,
+    .mfa_use_backup = sq_mfa_use_backup,
+    .mfa_delete = sq_mfa_delete,
+    .mfa_challenge_add = sq_mfa_challenge_add,
+    .mfa_challenge_get = sq_mfa_challenge_get,
+    .mfa_challenge_spend = sq_mfa_challenge_spend,
     .revocation_feed = sq_revocation_feed,
     .audit_append = sq_audit_append,
     .audit_head = sq_audit_head,

@@ -646,7 +646,7 @@ static void file_structure(void **state)
         "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n",
                  ":2: bogus: unknown key, expected one of server, public_url, "
-                 "storage, auth, password, login, audit, metrics, rate_limit, admin, "
+                 "storage, auth, password, login, audit, crypto, metrics, rate_limit, admin, "
                  "authz, orgs, forward_auth, alerts, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n", ":1: auth.access_ttl: unknown key, expected one of "
                                           "server, public_url, storage, auth, password, "
