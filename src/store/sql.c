@@ -419,6 +419,8 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
     if (err == GH_OK)
         err = sq_run(c, ST_REFRESH_REVOKE_USER, SQ_ARGS(SQ_I(now), SQ_T(id)), NULL);
     if (err == GH_OK)
+        err = sq_run(c, ST_SESSION_REVOKE_USER, SQ_ARGS(SQ_I(now), SQ_T(id)), NULL);
+    if (err == GH_OK)
         err = sq_feed(c, id, now);
     if (err == GH_OK)
         *epoch = e;

@@ -235,8 +235,8 @@ gh_err sq_st_each(struct gh_store *st, enum sq_stmt id, const struct sq_arg *arg
 
 /** Inside a transaction: appends user_id to the revocation feed. */
 gh_err sq_feed(struct conn *c, const char *user_id, int64_t now);
-/** Inside a transaction: increments the user's epoch, revokes every refresh token of the
- * user and appends to the feed. *epoch gets the new epoch. */
+/** Inside a transaction: increments the user's epoch, revokes every refresh token and
+ * session of the user and appends to the feed. *epoch gets the new epoch. */
 gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoch);
 
 /* ---- the ops, by domain (sql_<domain>.c); each backend's table is in its driver ---- */
@@ -327,6 +327,28 @@ gh_err sq_apikey_revoke(struct gh_store *st, const char *user_id, const char *id
 gh_err sq_apikey_revoke_org(struct gh_store *st, const char *org_id, const char *user_id,
                             int64_t now);
 gh_err sq_apikey_touch(struct gh_store *st, const struct gh_api_key_use *uses, size_t n);
+gh_err sq_session_create(struct gh_store *st, const struct gh_session *s);
+gh_err sq_session_get(struct gh_store *st, const unsigned char hash[GH_HASH_LEN], int64_t now,
+                      struct gh_session *out);
+gh_err sq_session_list(struct gh_store *st, const char *user_id, int64_t now, size_t limit,
+                       size_t offset, gh_session_visit_fn fn, void *arg);
+gh_err sq_session_touch(struct gh_store *st, const char *id, int64_t at);
+gh_err sq_session_revoke(struct gh_store *st, const char *user_id, const char *id, int64_t now);
+gh_err sq_session_revoke_family(struct gh_store *st, const char *family_id, int64_t now);
+gh_err sq_session_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
+gh_err sq_mfa_get(struct gh_store *st, const char *user_id, struct gh_mfa *out);
+gh_err sq_mfa_put(struct gh_store *st, const struct gh_mfa *m);
+gh_err sq_mfa_enable(struct gh_store *st, const char *user_id, int64_t step,
+                     const unsigned char codes[GH_BACKUP_CODES][GH_HASH_LEN]);
+gh_err sq_mfa_use_step(struct gh_store *st, const char *user_id, int64_t step);
+gh_err sq_mfa_use_backup(struct gh_store *st, const char *user_id,
+                         const unsigned char hash[GH_HASH_LEN], int64_t now, int64_t *left);
+gh_err sq_mfa_delete(struct gh_store *st, const char *user_id);
+gh_err sq_mfa_challenge_add(struct gh_store *st, const struct gh_mfa_challenge *c);
+gh_err sq_mfa_challenge_get(struct gh_store *st, const unsigned char hash[GH_HASH_LEN], int64_t now,
+                            struct gh_mfa_challenge *out);
+gh_err sq_mfa_challenge_spend(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                              int64_t now);
 gh_err sq_revocation_feed(struct gh_store *st, int64_t after, int64_t purge_before,
                           void (*fn)(void *arg, const char *user_id), void *arg, int64_t *last);
 gh_err sq_audit_append(struct gh_store *st, const struct gh_audit_event *evs, size_t n,
@@ -365,9 +387,16 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .apikey_create = sq_apikey_create, .apikey_find_hash = sq_apikey_find_hash,                    \
     .apikey_list_user = sq_apikey_list_user, .apikey_revoke = sq_apikey_revoke,                    \
     .apikey_revoke_org = sq_apikey_revoke_org, .apikey_touch = sq_apikey_touch,                    \
-    .revocation_feed = sq_revocation_feed, .audit_append = sq_audit_append,                        \
-    .audit_head = sq_audit_head, .audit_list = sq_audit_list, .audit_scan = sq_audit_scan,         \
-    .checkpoint_add = sq_checkpoint_add, .checkpoint_list = sq_checkpoint_list,                    \
-    .audit_purge = sq_audit_purge
+    .session_create = sq_session_create, .session_get = sq_session_get,                            \
+    .session_list = sq_session_list, .session_touch = sq_session_touch,                            \
+    .session_revoke = sq_session_revoke, .session_revoke_family = sq_session_revoke_family,        \
+    .session_purge = sq_session_purge, .mfa_get = sq_mfa_get, .mfa_put = sq_mfa_put,               \
+    .mfa_enable = sq_mfa_enable, .mfa_use_step = sq_mfa_use_step,                                  \
+    .mfa_use_backup = sq_mfa_use_backup, .mfa_delete = sq_mfa_delete,                              \
+    .mfa_challenge_add = sq_mfa_challenge_add, .mfa_challenge_get = sq_mfa_challenge_get,          \
+    .mfa_challenge_spend = sq_mfa_challenge_spend, .revocation_feed = sq_revocation_feed,          \
+    .audit_append = sq_audit_append, .audit_head = sq_audit_head, .audit_list = sq_audit_list,     \
+    .audit_scan = sq_audit_scan, .checkpoint_add = sq_checkpoint_add,                              \
+    .checkpoint_list = sq_checkpoint_list, .audit_purge = sq_audit_purge
 
 #endif
