@@ -10,6 +10,7 @@
 #include "edge/ratelimit.h"
 #include "config/config.h"
 #include "core/pool.h"
+#include "crypto/datakeys.h"
 #include "crypto/jwt.h"
 #include "store/store.h"
 
@@ -51,8 +52,10 @@ struct gh_app {
     struct gh_backoff *backoff;        /* failed-login backoff, NULL when login.backoff is off */
     struct gh_metrics *metrics;        /* NULL for CLI commands */
     struct gh_alerts *alerts; /* audit observer and webhook queue; NULL without alerts.rules */
-    struct gh_ratelimit *ratelimit; /* request limits, NULL when every limit is off */
-    struct gh_session_hooks session;
+    struct gh_ratelimit *ratelimit;  /* request limits, NULL when every limit is off */
+    struct gh_datakeys *datakeys;    /* field encryption and vault keys (crypto/datakeys.h): NULL
+                                        for CLI commands that do not open them */
+    struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
 };
 
 #endif
