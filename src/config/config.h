@@ -100,6 +100,12 @@ struct gh_config {
     int64_t audit_window;    /* audit.aggregate_window: repeated denials make one record per window,
                                 seconds (60s; 0 = off) */
 
+    /* crypto.* */
+    char master_key_file[PATH_MAX]; /* crypto.master_key_file: the master key, 32 raw bytes, mode
+                                       0600, created on first use; GATEHOUSE_MASTER_KEY (64 hex
+                                       digits) is used instead when set. Default
+                                       <data_dir>/keys/master.key */
+
     /* metrics.* */
     char metrics_allow[1024]; /* metrics.allow: addresses that may read /metrics without a
                                  credential (127.0.0.0/8, ::1/128) */
