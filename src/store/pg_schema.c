@@ -167,7 +167,12 @@ static const char *const migrations[] = {
     "  created_at BIGINT NOT NULL,"
     "  expires_at BIGINT NOT NULL,"
     "  spent_at BIGINT);"
-    "CREATE INDEX mfa_challenges_user ON mfa_challenges(user_id);",
+    "CREATE INDEX mfa_challenges_user ON mfa_challenges(user_id);"
+    /* data keys, wrapped by the master key (crypto/datakeys.c) */
+    "CREATE TABLE data_keys ("
+    "  id BIGINT PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647),"
+    "  wrapped BYTEA NOT NULL,"
+    "  created_at BIGINT NOT NULL);",
 };
 
 const char *const *const gh_pg_migrations = migrations;
@@ -175,6 +180,8 @@ const size_t gh_pg_migration_count = sizeof(migrations) / sizeof(migrations[0]);
 
 const char *const gh_pg_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
+    [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES ($1, $2, $3)",
+    [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",
