@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "api/handlers.h"
 #include "audit/audit.h"
@@ -14,6 +15,7 @@
 #include "cli/privs.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/time.h"
 
 extern char **environ;
 
@@ -168,6 +170,52 @@ static int audit_open(struct gh_app *app, struct gh_pool *pool)
     return err != GH_OK;
 }
 
+int gh_app_open_datakeys(struct gh_app *app)
+{
+    const struct gh_config *cfg = &app->cfg;
+    uint8_t master[GH_MASTER_KEY_LEN];
+    char *hex = getenv("GATEHOUSE_MASTER_KEY");
+    const char *from = hex != NULL ? "GATEHOUSE_MASTER_KEY" : cfg->master_key_file;
+    gh_err err = GH_OK;
+    if (hex == NULL && gh_mkdir_parent(cfg->master_key_file, 0700) != GH_OK)
+        err = GH_ERR_IO;
+    if (err == GH_OK)
+        err = gh_master_load(hex, cfg->master_key_file, master);
+    if (hex != NULL) {
+        /* Out of this process's environment (and /proc/self/environ) once read. */
+        sodium_memzero(hex, strlen(hex));
+        unsetenv("GATEHOUSE_MASTER_KEY");
+    }
+    if (err == GH_OK)
+        err = gh_datakeys_open(&app->store, master, gh_time_now(), &app->datakeys);
+    sodium_memzero(master, sizeof(master));
+    switch (err) {
+    case GH_OK:
+        return 0;
+    case GH_ERR_FILE_MODE:
+        fprintf(stderr,
+                "gatehouse: refusing %s: a secret must not be readable by group or others "
+                "(fix the permissions: chmod 600)\n",
+                from);
+        break;
+    case GH_ERR_INVALID:
+        fprintf(stderr, "gatehouse: %s: expected %s\n", from,
+                hex != NULL ? "64 hexadecimal digits" : "a file of 32 bytes");
+        break;
+    case GH_ERR_AUTH:
+        fprintf(stderr,
+                "gatehouse: the master key from %s does not open the stored data keys "
+                "(another master key?)\n",
+                from);
+        break;
+    default:
+        fprintf(stderr, "gatehouse: cannot open the data keys with %s: %s\n", from,
+                gh_err_name(err));
+        break;
+    }
+    return 1;
+}
+
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
 {
     const struct gh_config *cfg = &app->cfg;
@@ -178,21 +226,22 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     if (gh_store_backend(cfg->storage_backend) == NULL) {
-        fprintf(stderr, "gatehouse: storage.backend: no backend \"%s\" (known: sqlite)\n",
+        fprintf(stderr, "gatehouse: storage.backend: no backend \"%s\" (known: sqlite, postgres)\n",
                 cfg->storage_backend);
         return 1;
     }
-    /* sqlite: the file storage.database (<data_dir>/gatehouse.db); storage.dsn is for
-     * server backends. */
-    if ((err = gh_store_open(cfg->storage_backend, cfg->database, cfg->busy_timeout_ms,
-                             &app->store)) != GH_OK) {
-        fprintf(stderr, "gatehouse: cannot open the database %s: %s\n", cfg->database,
-                gh_err_name(err));
+    /* sqlite: the file storage.database (<data_dir>/gatehouse.db); postgres: storage.dsn,
+     * which may hold a password and so is never printed. */
+    int server = strcmp(cfg->storage_backend, "sqlite") != 0;
+    if ((err = gh_store_open(cfg->storage_backend, server ? cfg->storage_dsn : cfg->database,
+                             cfg->busy_timeout_ms, &app->store)) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot open the database %s: %s\n",
+                server ? "named by storage.dsn" : cfg->database, gh_err_name(err));
         return 1;
     }
     if (gh_keyring_new(&app->ring) != GH_OK)
         return 1;
-    if (mode == GH_APP_SERVE && gh_keys_open(app) != 0)
+    if (mode == GH_APP_SERVE && (gh_keys_open(app) != 0 || gh_app_open_datakeys(app) != 0))
         return 1;
     if (gh_mkdir_parent(cfg->api_key_pepper, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
@@ -278,6 +327,8 @@ void gh_app_close(struct gh_app *app)
     gh_ratelimit_free(app->ratelimit);
     app->ratelimit = NULL;
     gh_keyring_free(app->ring);
+    gh_datakeys_free(app->datakeys);
+    app->datakeys = NULL;
     gh_store_close(&app->store);
     app->hash_pool = app->io_pool = NULL;
     app->auth = NULL;

@@ -31,6 +31,7 @@
 /* One descriptor per line reads as the table it is. */
 /* clang-format off */
 #define STR(p, d, m, lo) {p, d, K_STRING, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
+#define SECRET(p, d, m, lo) {p, d, K_SECRET, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define LINES(p, d, m) {p, d, K_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define SECRET_LINES(p, d, m) {p, d, K_SECRET_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define URL(p, d, m) {p, d, K_URL, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
@@ -72,7 +73,7 @@ static const struct gh_conf_key KEYS[] = {
     STR("server.user", "", user, 0),
 
     STR("storage.backend", "sqlite", storage_backend, 1),
-    STR("storage.dsn", "", storage_dsn, 0),
+    SECRET("storage.dsn", "", storage_dsn, 0),
     STR("storage.data_dir", "./var", data_dir, 1),
     STR("storage.database", "", database, 0),
     DURU("storage.busy_timeout", "5s", busy_timeout_ms, 0, MINUTES(10), 1000),
@@ -113,6 +114,8 @@ static const struct gh_conf_key KEYS[] = {
     DUR("audit.checkpoint_interval", "5m", audit_interval, 1, DAYS(1)),
     DUR("audit.retention", "0", audit_retention, 0, DAYS(36500)),
     DUR("audit.aggregate_window", "60s", audit_window, 0, HOURS(1)),
+
+    STR("crypto.master_key_file", "", master_key_file, 0),
 
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
 
@@ -237,6 +240,10 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         gh_conf_fail(err, err_size, "storage.data_dir: expected a directory, got \"\"");
         goto out;
     }
+    if (strcmp(t->storage_backend, "postgres") == 0 && t->storage_dsn[0] == '\0') {
+        gh_conf_fail(err, err_size, "storage.dsn: required by storage.backend postgres");
+        goto out;
+    }
     /* An empty path or URL means "not set": derive it. */
     if (t->database[0] == '\0' &&
         join_path(t->database, sizeof(t->database), t->data_dir, "gatehouse.db") != GH_OK) {
@@ -266,6 +273,12 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         gh_conf_fail(
             err, err_size,
             "audit.checkpoint_key: <storage.data_dir>/keys/audit_checkpoint.key is too long");
+        goto out;
+    }
+    if (t->master_key_file[0] == '\0' && join_path(t->master_key_file, sizeof(t->master_key_file),
+                                                   t->data_dir, "keys/master.key") != GH_OK) {
+        gh_conf_fail(err, err_size,
+                     "crypto.master_key_file: <storage.data_dir>/keys/master.key is too long");
         goto out;
     }
     gh_err e;

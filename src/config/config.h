@@ -47,8 +47,9 @@ struct gh_config {
     char user[64];               /* server.user: serve as this user after set-up ("": stay) */
 
     /* storage.* */
-    char storage_backend[32]; /* storage.backend: the store backend by name (sqlite) */
-    char storage_dsn[1024];   /* storage.dsn: where a server backend is ("": unused by sqlite) */
+    char storage_backend[32]; /* storage.backend: the store backend by name (sqlite, postgres) */
+    char
+        storage_dsn[1024]; /* storage.dsn: the PostgreSQL DSN (may hold a password: never echoed) */
     char data_dir[PATH_MAX];  /* storage.data_dir (./var); --data-dir overrides */
     char database[PATH_MAX];  /* storage.database, default <data_dir>/gatehouse.db */
     unsigned busy_timeout_ms; /* storage.busy_timeout (5s, stored in ms) */
@@ -98,6 +99,12 @@ struct gh_config {
     int64_t audit_retention; /* audit.retention: how long records are kept, seconds (0 = forever) */
     int64_t audit_window;    /* audit.aggregate_window: repeated denials make one record per window,
                                 seconds (60s; 0 = off) */
+
+    /* crypto.* */
+    char master_key_file[PATH_MAX]; /* crypto.master_key_file: the master key, 32 raw bytes, mode
+                                       0600, created on first use; GATEHOUSE_MASTER_KEY (64 hex
+                                       digits) is used instead when set. Default
+                                       <data_dir>/keys/master.key */
 
     /* metrics.* */
     char metrics_allow[1024]; /* metrics.allow: addresses that may read /metrics without a

@@ -171,4 +171,54 @@ struct gh_api_key_use {
     char ip[64];
 };
 
+/**
+ * A browser session (authn/session.c). The gh_sid cookie is never stored, only its
+ * SHA-256; id is the public name a user lists and revokes it by.
+ */
+struct gh_session {
+    char id[GH_UUID_LEN + 1];
+    unsigned char hash[GH_HASH_LEN]; /* SHA-256 of the session cookie */
+    char user_id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1];    /* the org its requests act in */
+    char family_id[GH_UUID_LEN + 1]; /* the refresh family of its refresh cookie */
+    char method[32];                 /* how it signed in: password, password+totp, backup_code */
+    int64_t created_at;
+    int64_t last_seen_at; /* coalesced: written at most about once a minute */
+    int64_t expires_at;   /* the absolute timeout */
+    char ip_address[64];
+    char user_agent[256];
+};
+
+/** A user's TOTP factor; secret is sealed (never the raw secret). */
+struct gh_mfa {
+    char user_id[GH_UUID_LEN + 1];
+    char secret[256];  /* the sealed secret text */
+    int enabled;       /* 0: set up, waiting for its first code */
+    int64_t last_step; /* the newest time step accepted: older and equal ones are replays */
+    int64_t created_at;
+};
+
+#define GH_BACKUP_CODES 10
+
+/** A login waiting for its second factor: the mfa_token, stored as its SHA-256. */
+struct gh_mfa_challenge {
+    unsigned char hash[GH_HASH_LEN];
+    char user_id[GH_UUID_LEN + 1];
+    char org_id[GH_UUID_LEN + 1]; /* "" the primary org */
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+/**
+ * A data key of the field encryption and the vault (crypto/datakeys.h), as stored: wrapped
+ * (AES-256-GCM under a key derived from the master key), never in clear. ids grow: the
+ * highest is the current key.
+ */
+#define GH_WRAPPED_KEY_LEN 60 /* nonce 12 + key 32 + tag 16 */
+struct gh_data_key {
+    int64_t id; /* 1 .. 2^31-1 */
+    unsigned char wrapped[GH_WRAPPED_KEY_LEN];
+    int64_t created_at;
+};
+
 #endif

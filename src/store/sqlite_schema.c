@@ -148,35 +148,62 @@ static const char *const migrations[] = {
     "CREATE INDEX org_invitations_user ON org_invitations(user_id, status, expires_at);"
     "CREATE INDEX org_invitations_role ON org_invitations(role_id);"
     "CREATE INDEX org_invitations_by ON org_invitations(invited_by);",
+    /* 7: browser sessions (the cookie's SHA-256 only), TOTP factors (the secret sealed),
+     * backup codes (SHA-256) and logins waiting for their second factor */
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  session_hash BLOB NOT NULL UNIQUE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  org_id TEXT NOT NULL,"
+    "  family_id TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  ip_address TEXT NOT NULL DEFAULT '',"
+    "  user_agent TEXT NOT NULL DEFAULT '',"
+    "  revoked_at INTEGER);"
+    "CREATE INDEX sessions_user ON sessions(user_id, created_at);"
+    "CREATE INDEX sessions_family ON sessions(family_id);"
+    "CREATE TABLE mfa_totp ("
+    "  user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  secret TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL DEFAULT 0,"
+    "  last_step INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE mfa_backup_codes ("
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  code_hash BLOB NOT NULL,"
+    "  used_at INTEGER,"
+    "  PRIMARY KEY (user_id, code_hash));"
+    "CREATE TABLE mfa_challenges ("
+    "  challenge_hash BLOB PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  org_id TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  spent_at INTEGER);"
+    "CREATE INDEX mfa_challenges_user ON mfa_challenges(user_id);",
+    /* 8: data keys, wrapped by the master key (crypto/datakeys.c) */
+    "CREATE TABLE data_keys ("
+    "  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647),"
+    "  wrapped BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
 
-/* Every statement of the backend, by the names sqlite.c uses. */
-#define AUDIT_COLS                                                                                 \
-    "id, ts, action, user_id, username, org_id, resource_type, resource_id, ip_address, "          \
-    "user_agent, method, path, status, metadata, prev_hash, hash"
-#define USER_COLS                                                                                  \
-    "id, username, email, full_name, coalesce(primary_org_id, ''), disabled, superadmin, "         \
-    "token_epoch, created_at, updated_at"
-#define REFRESH_COLS "id, token_hash, user_id, family_id, org_id, created_at, expires_at"
-#define APIKEY_COLS                                                                                \
-    "id, key_hash, prefix, user_id, org_id, name, scopes, allowed_ips, coalesce(expires_at, 0), "  \
-    "created_at, coalesce(last_used_at, 0), coalesce(last_used_ip, ''), coalesce(revoked_at, 0)"
-/* An invitation as its invitee sees it (struct gh_invitation's order). */
-#define INVITATION_SELECT                                                                          \
-    "SELECT i.id, i.org_id, o.name, r.name, coalesce(u.username, ''), i.created_at, "              \
-    "i.expires_at FROM org_invitations i JOIN orgs o ON o.id = i.org_id "                          \
-    "JOIN roles r ON r.id = i.role_id LEFT JOIN users u ON u.id = i.invited_by "
-#define MEMBER_SELECT                                                                              \
-    "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
-    "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
-
-static const char *const sql[ST_COUNT] = {
+/* Every statement of the backend, by the names of store/sql_stmt.h. */
+const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+    [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",
+    /* BEGIN IMMEDIATE holds the database's one write lock: nothing more to take. */
+    [ST_WRITE_LOCK] = NULL,
+    [ST_AUDIT_LOCK] = NULL,
     [ST_USER_INSERT] = "INSERT INTO users (id, username, email, full_name, password_hash, "
                        "primary_org_id, disabled, superadmin, token_epoch, created_at, "
                        "updated_at) VALUES (?, ?, ?, ?, ?, nullif(?, ''), ?, ?, ?, ?, ?)",
@@ -340,6 +367,49 @@ static const char *const sql[ST_COUNT] = {
                              "WHERE org_id = ?1 AND id = ?2 AND status = 'pending'",
     [ST_INVITATION_PURGE] = "DELETE FROM org_invitations WHERE expires_at < ?1 OR "
                             "(status <> 'pending' AND answered_at < ?1)",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (" SESSION_COLS ") "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE session_hash = ?1 "
+                       "AND revoked_at IS NULL AND expires_at > ?2",
+    [ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE user_id = ?1 "
+                        "AND revoked_at IS NULL AND expires_at > ?2 "
+                        "ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 "
+                         "WHERE id = ?1 AND last_seen_at < ?2",
+    /* Answers the revoked session's refresh family (no row: not a live session of ?2). */
+    [ST_SESSION_REVOKE] = "UPDATE sessions SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 "
+                          "AND revoked_at IS NULL AND expires_at > ?3 RETURNING family_id",
+    [ST_SESSION_REVOKE_FAMILY] = "UPDATE sessions SET revoked_at = ?2 "
+                                 "WHERE family_id = ?1 AND revoked_at IS NULL RETURNING user_id",
+    [ST_SESSION_REVOKE_USER] = "UPDATE sessions SET revoked_at = ? "
+                               "WHERE user_id = ? AND revoked_at IS NULL",
+    [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1",
+    [ST_MFA_GET] = "SELECT user_id, secret, enabled, last_step, created_at "
+                   "FROM mfa_totp WHERE user_id = ?",
+    /* Replaces a factor that waits; an enabled one stays (no row changed: a conflict). */
+    [ST_MFA_PUT] = "INSERT INTO mfa_totp (user_id, secret, enabled, last_step, created_at) "
+                   "VALUES (?1, ?2, 0, 0, ?3) ON CONFLICT (user_id) DO UPDATE SET "
+                   "secret = excluded.secret, last_step = 0, created_at = excluded.created_at "
+                   "WHERE mfa_totp.enabled = 0",
+    [ST_MFA_ENABLE] = "UPDATE mfa_totp SET enabled = 1, last_step = ?2 "
+                      "WHERE user_id = ?1 AND enabled = 0",
+    [ST_MFA_USE_STEP] = "UPDATE mfa_totp SET last_step = ?2 "
+                        "WHERE user_id = ?1 AND enabled = 1 AND last_step < ?2",
+    [ST_MFA_CODES_CLEAR] = "DELETE FROM mfa_backup_codes WHERE user_id = ?",
+    [ST_MFA_CODE_INSERT] = "INSERT INTO mfa_backup_codes (user_id, code_hash) VALUES (?, ?)",
+    [ST_MFA_CODE_USE] = "UPDATE mfa_backup_codes SET used_at = ?3 "
+                        "WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
+    [ST_MFA_CODES_LEFT] = "SELECT count(*) FROM mfa_backup_codes "
+                          "WHERE user_id = ? AND used_at IS NULL",
+    [ST_MFA_DELETE] = "DELETE FROM mfa_totp WHERE user_id = ?",
+    [ST_CHALLENGE_INSERT] = "INSERT INTO mfa_challenges (challenge_hash, user_id, org_id, "
+                            "created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    [ST_CHALLENGE_GET] = "SELECT challenge_hash, user_id, org_id, created_at, expires_at "
+                         "FROM mfa_challenges WHERE challenge_hash = ?1 "
+                         "AND spent_at IS NULL AND expires_at > ?2",
+    [ST_CHALLENGE_SPEND] = "UPDATE mfa_challenges SET spent_at = ?2 WHERE challenge_hash = ?1 "
+                           "AND spent_at IS NULL AND expires_at > ?2",
+    [ST_CHALLENGE_PURGE] = "DELETE FROM mfa_challenges WHERE expires_at < ?",
 };
 
 /* Logs one line: what failed and SQLite's message. */
@@ -477,11 +547,9 @@ out:
     return err;
 }
 
-gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first, sqlite3 **db,
-                           sqlite3_stmt *stmts[ST_COUNT])
+gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first, sqlite3 **db)
 {
     sqlite3 *h = NULL;
-    sqlite3_stmt *prepared[ST_COUNT] = {NULL};
     gh_err err = GH_ERR_IO;
     if (sqlite3_open_v2(path, &h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
@@ -493,23 +561,12 @@ gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first
         goto out;
     if (migrate_first && (err = migrate(h)) != GH_OK)
         goto out;
-    for (int k = 0; k < ST_COUNT; k++) {
-        if (sqlite3_prepare_v3(h, sql[k], -1, SQLITE_PREPARE_PERSISTENT, &prepared[k], NULL) !=
-            SQLITE_OK) {
-            fprintf(stderr, "store: prepare %d: %s\n", k, sqlite3_errmsg(h));
-            err = GH_ERR_IO;
-            goto out;
-        }
-    }
     err = GH_OK;
 out:
     if (err != GH_OK) {
-        for (int k = 0; k < ST_COUNT; k++)
-            sqlite3_finalize(prepared[k]);
         sqlite3_close(h);
         return err;
     }
-    memcpy(stmts, prepared, sizeof(prepared));
     *db = h;
     return GH_OK;
 }

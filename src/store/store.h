@@ -27,6 +27,8 @@ typedef int (*gh_role_visit_fn)(void *arg, const struct gh_role *role);
 typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
 typedef int (*gh_name_visit_fn)(void *arg, const char *name);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
+typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
+typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 /**
@@ -102,7 +104,8 @@ struct gh_store_ops {
     /* Sets disabled, increments token_epoch and revokes refresh tokens (one transaction). */
     gh_err (*user_set_disabled)(struct gh_store *st, const char *id, int disabled, int64_t now,
                                 int64_t *new_epoch);
-    /* Increments token_epoch and revokes every refresh token (logout-all). */
+    /* Increments token_epoch and revokes every refresh token and session (logout-all);
+     * every op here that increments token_epoch revokes the sessions too. */
     gh_err (*user_revoke_all)(struct gh_store *st, const char *id, int64_t now, int64_t *new_epoch);
     /* GH_ERR_NOT_FOUND when user_id is not a member of org_id. */
     gh_err (*user_set_primary_org)(struct gh_store *st, const char *user_id, const char *org_id);
@@ -276,6 +279,53 @@ struct gh_store_ops {
     /* Records last uses (one transaction); unknown ids are skipped. */
     gh_err (*apikey_touch)(struct gh_store *st, const struct gh_api_key_use *uses, size_t n);
 
+    /* ---- browser sessions (and second factors below) ---- */
+
+    /* GH_ERR_CONFLICT id or hash taken, GH_ERR_NOT_FOUND unknown user. */
+    gh_err (*session_create)(struct gh_store *st, const struct gh_session *s);
+    /* The session when live (not revoked, expires_at > now), else GH_ERR_NOT_FOUND. The idle
+     * timeout (last_seen_at) is the caller's rule. */
+    gh_err (*session_get)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN], int64_t now,
+                          struct gh_session *out);
+    /* The user's live sessions, newest first. */
+    gh_err (*session_list)(struct gh_store *st, const char *user_id, int64_t now, size_t limit,
+                           size_t offset, gh_session_visit_fn fn, void *arg);
+    /* Moves last_seen_at of session id forward to at (never back); unknown id: GH_OK. */
+    gh_err (*session_touch)(struct gh_store *st, const char *id, int64_t at);
+    /* Revokes user_id's live session id and its refresh family, appends the user to the
+     * feed (one transaction). GH_ERR_NOT_FOUND not a live session of that user. */
+    gh_err (*session_revoke)(struct gh_store *st, const char *user_id, const char *id, int64_t now);
+    /* Revokes the sessions of refresh family family_id (reuse) and feeds their user. */
+    gh_err (*session_revoke_family)(struct gh_store *st, const char *family_id, int64_t now);
+    /* Deletes sessions and MFA challenges dead before cutoff; *n: how many. */
+    gh_err (*session_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
+    /* The user's TOTP factor; GH_ERR_NOT_FOUND none. */
+    gh_err (*mfa_get)(struct gh_store *st, const char *user_id, struct gh_mfa *out);
+    /* Stores m as the user's factor waiting for its first code (replacing one that waits).
+     * GH_ERR_CONFLICT an enabled factor exists, GH_ERR_NOT_FOUND unknown user. */
+    gh_err (*mfa_put)(struct gh_store *st, const struct gh_mfa *m);
+    /* Enables the waiting factor with last_step step and replaces the backup codes by codes
+     * (SHA-256), one transaction. GH_ERR_NOT_FOUND no waiting factor. */
+    gh_err (*mfa_enable)(struct gh_store *st, const char *user_id, int64_t step,
+                         const unsigned char codes[GH_BACKUP_CODES][GH_HASH_LEN]);
+    /* Accepts time step step of the enabled factor, one caller per step. GH_ERR_REUSED
+     * step <= last_step (replay), GH_ERR_NOT_FOUND no enabled factor. */
+    gh_err (*mfa_use_step)(struct gh_store *st, const char *user_id, int64_t step);
+    /* Spends an unused backup code of the user, one caller per code; GH_ERR_NOT_FOUND
+     * otherwise. *left: the unused codes after. */
+    gh_err (*mfa_use_backup)(struct gh_store *st, const char *user_id,
+                             const unsigned char hash[GH_HASH_LEN], int64_t now, int64_t *left);
+    /* Deletes the user's factor and backup codes; none is GH_OK. */
+    gh_err (*mfa_delete)(struct gh_store *st, const char *user_id);
+    /* A login waiting for its code. GH_ERR_CONFLICT hash taken, GH_ERR_NOT_FOUND unknown user. */
+    gh_err (*mfa_challenge_add)(struct gh_store *st, const struct gh_mfa_challenge *c);
+    /* The challenge when live (not spent, expires_at > now), else GH_ERR_NOT_FOUND. */
+    gh_err (*mfa_challenge_get)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                                int64_t now, struct gh_mfa_challenge *out);
+    /* Spends a live challenge, one caller only; the others get GH_ERR_NOT_FOUND. */
+    gh_err (*mfa_challenge_spend)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                                  int64_t now);
+
     /*
      * ---- the revocation feed ---- every epoch increment and access change above also
      * appends (seq, user_id). Calls fn for each entry with seq > after, in order (at most
@@ -307,6 +357,12 @@ struct gh_store_ops {
     /* Deletes the records before the newest checkpoint made before cutoff (the
      * checkpointed record itself stays, as the anchor of verification); *n: how many. */
     gh_err (*audit_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
+
+    /* ---- data keys ---- (crypto/datakeys.h) stored wrapped; never updated or deleted. */
+    /* GH_ERR_CONFLICT a key with that id exists (two rotations at once: one wins). */
+    gh_err (*datakey_add)(struct gh_store *st, const struct gh_data_key *key);
+    /* Every data key, by id ascending. */
+    gh_err (*datakey_list)(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
@@ -316,15 +372,17 @@ struct gh_store_handle {
 };
 
 extern const struct gh_store_ops gh_store_sqlite_ops;
+extern const struct gh_store_ops gh_store_postgres_ops;
 
 /**
- * The backend named name ("sqlite"), or NULL when there is none by that name. The one
+ * The backend named name ("sqlite", "postgres"), or NULL when there is none by that name. The one
  * registry of backends (store.c); storage.backend names one.
  */
 const struct gh_store_ops *gh_store_backend(const char *name) GH_NONNULL(1);
 
 /**
- * Opens the backend named backend on dsn (sqlite: the database file) into *out.
+ * Opens the backend named backend on dsn (sqlite: the database file; postgres: a libpq
+ * connection string or URI, which may hold a password: never logged) into *out.
  * GH_ERR_INVALID no backend by that name (nothing is opened); otherwise the backend's open.
  * *out is written on GH_OK only; gh_store_close releases it.
  */
@@ -620,47 +678,6 @@ static inline gh_err gh_store_perm_list(const struct gh_store_handle *h, gh_name
     return h->ops->perm_list(h->st, fn, arg);
 }
 
-static inline gh_err gh_store_refresh_get(const struct gh_store_handle *h,
-                                          const unsigned char hash[GH_HASH_LEN], int64_t now,
-                                          struct gh_refresh_token *out)
-{
-    return h->ops->refresh_get(h->st, hash, now, out);
-}
-
-static inline gh_err gh_store_refresh_insert(const struct gh_store_handle *h,
-                                             const struct gh_refresh_token *t)
-{
-    return h->ops->refresh_insert(h->st, t);
-}
-
-static inline gh_err gh_store_refresh_rotate(const struct gh_store_handle *h,
-                                             const unsigned char old_hash[GH_HASH_LEN],
-                                             struct gh_refresh_token *next, int64_t now,
-                                             struct gh_refresh_token *spent)
-{
-    return h->ops->refresh_rotate(h->st, old_hash, next, now, spent);
-}
-
-static inline gh_err gh_store_refresh_revoke(const struct gh_store_handle *h,
-                                             const unsigned char hash[GH_HASH_LEN], int64_t now,
-                                             struct gh_refresh_token *out)
-{
-    return h->ops->refresh_revoke(h->st, hash, now, out);
-}
-
-static inline gh_err gh_store_refresh_revoke_org(const struct gh_store_handle *h,
-                                                 const char *org_id, const char *user_id,
-                                                 int64_t now)
-{
-    return h->ops->refresh_revoke_org(h->st, org_id, user_id, now);
-}
-
-static inline gh_err gh_store_refresh_purge(const struct gh_store_handle *h, int64_t cutoff,
-                                            int64_t *n)
-{
-    return h->ops->refresh_purge(h->st, cutoff, n);
-}
-
 static inline gh_err gh_store_apikey_create(const struct gh_store_handle *h,
                                             const struct gh_api_key *key)
 {
@@ -749,5 +766,8 @@ static inline gh_err gh_store_audit_purge(const struct gh_store_handle *h, int64
 {
     return h->ops->audit_purge(h->st, cutoff, n);
 }
+
+#include "store/store_crypto.h"
+#include "store/store_tokens.h"
 
 #endif

@@ -184,6 +184,8 @@ static int pick_role(void *arg, const struct gh_role *r)
 
 #include "store/conformance_users.h"
 #include "store/conformance_orgs.h"
+#include "store/conformance_sessions.h"
+#include "store/conformance_crypto.h"
 
 /* The suite, as entries of a CMUnitTest array (T(fn) is the runner's setup/teardown). */
 #define GH_STORE_CONFORMANCE_TESTS(T)                                                              \
@@ -198,6 +200,8 @@ static int pick_role(void *arg, const struct gh_role *r)
         T(rbac_removal_and_org_delete_revoke), T(rbac_user_update_delete_and_permissions),         \
         T(invitations_accept_makes_a_member_once), T(invitations_addressed_to_nobody),             \
         T(invitations_decline_expire_revoke), T(invitations_purged_when_dead),                     \
-        T(invitations_concurrent_accept_has_one_winner)
+        T(invitations_concurrent_accept_has_one_winner), T(sessions_create_get_list_touch),        \
+        T(sessions_revoke_one_family_and_user), T(mfa_setup_enable_steps_and_codes),               \
+        T(mfa_challenges_are_single_use), T(datakeys_add_list_and_conflict)
 
 #endif
