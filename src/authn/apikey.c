@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/secure_json.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "core/uuid.h"
 #include "core/cidr.h"
@@ -196,7 +197,8 @@ static void use_record(struct gh_apikeys *k, const char *id, const char *ip, int
             continue;
         }
         s->at = now;
-        (void)snprintf(s->ip, sizeof(s->ip), "%s", ip);
+        if (gh_copy_field(s->ip, sizeof(s->ip), ip) != GH_OK)
+            s->ip[0] = '\0'; /* longer than any address */
         break;
     }
     pthread_mutex_unlock(&k->lock);
@@ -374,14 +376,16 @@ gh_err gh_apikey_check(struct gh_apikeys *k, const char *key, size_t len,
     if (ck.ips.n > 0 && !gh_cidr_list_match_text(&ck.ips, ip))
         return refuse_cached(k, &ck, meta, "ip_not_allowed", GH_ERR_ADDRESS);
 
-    memset(out, 0, sizeof(*out));
+    /* Strings, not their whole arrays: roles and perms take 2.5 KB, their text a few bytes. */
     memcpy(out->user_id, ck.user_id, sizeof(out->user_id));
     memcpy(out->username, view.username, sizeof(out->username));
     memcpy(out->org_id, ck.org_id, sizeof(out->org_id));
-    memcpy(out->roles, ck.roles, sizeof(out->roles));
-    memcpy(out->perms, ck.perms, sizeof(out->perms));
+    if (gh_copy_field(out->roles, sizeof(out->roles), ck.roles) != GH_OK ||
+        gh_copy_field(out->perms, sizeof(out->perms), ck.perms) != GH_OK)
+        return GH_ERR_INTERNAL; /* the same sizes: cannot happen */
     memcpy(out->key_id, ck.id, sizeof(out->key_id));
     out->scoped = ck.scoped;
+    out->superadmin = 0;
     out->expires_at = ck.expires_at;
     out->cred = GH_CRED_API_KEY;
     use_record(k, ck.id, ip, now);

@@ -36,9 +36,8 @@ struct gh_auth {
     char default_org[GH_UUID_LEN + 1];
 };
 
-/* What the token cache keeps of a verified token: who, in which org, until when, under
- * which epoch, and the token. What it may do comes from the membership (below), never from
- * its claims. */
+/* What the token cache keeps of a verified token: who, in which org, until when, under which
+ * epoch, and the token. What it may do comes from the membership, never from its claims. */
 struct cached_token {
     char sub[GH_UUID_LEN + 1];
     char org[GH_UUID_LEN + 1];
@@ -774,8 +773,9 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     memcpy(out->user_id, ct.sub, sizeof(out->user_id));
     memcpy(out->username, st.username, sizeof(out->username));
     memcpy(out->org_id, ct.org, sizeof(out->org_id));
-    memcpy(out->roles, mv.role, sizeof(mv.role));
-    memcpy(out->perms, mv.perms, sizeof(out->perms));
+    if (gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||
+        gh_copy_field(out->perms, sizeof(out->perms), mv.perms) != GH_OK)
+        return GH_ERR_INTERNAL; /* sized alike: cannot happen */
     out->expires_at = ct.exp;
     out->cred = GH_CRED_JWT;
     out->key_id[0] = '\0';

@@ -30,6 +30,7 @@ enum gh_h1_status {
 struct gh_h1_field {
     const char *name;  /* NUL-terminated, as sent */
     const char *value; /* NUL-terminated, without leading and trailing SP/HTAB */
+    size_t name_len;
     size_t value_len;
 };
 

@@ -79,16 +79,18 @@ static void arena_free(struct gh_req *req)
 
 /* ---- request accessors ---- */
 
-/* Case-insensitive name match, the first byte compared before the call. */
-static int same_name(const char *a, const char *b)
+/* Case-insensitive name match: the length and the first byte before the call. */
+static int same_name(const struct gh_h1_field *f, const char *name, size_t n)
 {
-    return (a[0] | 0x20) == (b[0] | 0x20) && strcasecmp(a, b) == 0;
+    return f->name_len == n && (f->name[0] | 0x20) == (name[0] | 0x20) &&
+           strncasecmp(f->name, name, n) == 0;
 }
 
 const char *gh_req_header(const struct gh_req *req, const char *name)
 {
+    size_t n = strlen(name);
     for (size_t i = 0; i < req->nfields; i++) {
-        if (same_name(req->fields[i].name, name))
+        if (same_name(&req->fields[i], name, n))
             return req->fields[i].value;
     }
     return NULL;
@@ -96,10 +98,11 @@ const char *gh_req_header(const struct gh_req *req, const char *name)
 
 unsigned gh_req_header_count(const struct gh_req *req, const char *name)
 {
-    unsigned n = 0;
+    size_t n = strlen(name);
+    unsigned count = 0;
     for (size_t i = 0; i < req->nfields; i++)
-        n += same_name(req->fields[i].name, name);
-    return n;
+        count += same_name(&req->fields[i], name, n);
+    return count;
 }
 
 /*

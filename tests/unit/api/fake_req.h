@@ -47,6 +47,7 @@ static inline void fake_header(struct fake *f, const char *name, const char *val
     assert_true(f->req->nfields < FAKE_FIELDS);
     struct gh_h1_field *h = &f->fields[f->req->nfields++];
     h->name = name;
+    h->name_len = strlen(name);
     h->value = value;
     h->value_len = strlen(value);
 }

@@ -56,8 +56,9 @@ static int teardown(void **state)
 static void arena(void **state)
 {
     struct fixture *f = *state;
-    char *small[64];
-    for (int i = 0; i < 64; i++) { /* past the inline part into blocks */
+    char *small[128];
+    _Static_assert(128 * 112 > GH_REQ_ARENA_INLINE, "the loop reaches the blocks");
+    for (int i = 0; i < 128; i++) { /* past the inline part into blocks */
         small[i] = gh_req_alloc(f->req, 100);
         assert_non_null(small[i]);
         assert_int_equal((uintptr_t)small[i] % 16, 0);
@@ -66,7 +67,7 @@ static void arena(void **state)
     char *big = gh_req_alloc(f->req, 100000); /* a block of its own */
     assert_non_null(big);
     memset(big, 0xee, 100000);
-    for (int i = 0; i < 64; i++)
+    for (int i = 0; i < 128; i++)
         assert_int_equal((unsigned char)small[i][99], i); /* nothing overlapped */
     assert_null(gh_req_alloc(f->req, SIZE_MAX));
 }
