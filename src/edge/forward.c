@@ -5,7 +5,7 @@
 
 int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list *trusted)
 {
-    return gh_cidr_list_match_text(trusted, req->ip);
+    return gh_cidr_list_match(trusted, req->peer);
 }
 
 /*

@@ -49,6 +49,7 @@ struct gh_req {
     const char *path;        /* decoded path without query */
     char request_id[GH_REQUEST_ID_MAX];
     char ip[64];        /* the TCP peer */
+    uint8_t peer[16];   /* the TCP peer's address (IPv4 mapped), for CIDR matches unparsed */
     char client_ip[64]; /* the client: the peer, or who a trusted proxy says it serves */
     struct gh_buf body; /* raw request body (capped at max_body) */
     json_t *json;       /* parsed body, set by the dispatcher for JSON routes */

@@ -288,6 +288,7 @@ struct gh_req *gh_req_new(struct gh_conn *c)
     gh_buf_init(&req->body, loop->srv->opts.max_body);
     gh_buf_init(&req->out, GH_REPLY_MAX);
     memcpy(req->ip, c->ip, sizeof(c->ip));
+    memcpy(req->peer, c->peer, sizeof(req->peer));
     memcpy(req->client_ip, c->ip, sizeof(c->ip));
     request_id(req);
     return req;

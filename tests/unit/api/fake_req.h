@@ -33,6 +33,7 @@ static inline struct fake *fake_new(void *app)
     f->loop.srv = &f->srv;
     f->conn.loop = &f->loop;
     memcpy(f->conn.ip, "127.0.0.1", 10);
+    memcpy(f->conn.peer, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\x01", 16);
     f->req = gh_req_new(&f->conn);
     assert_non_null(f->req);
     f->req->fields = f->fields;
