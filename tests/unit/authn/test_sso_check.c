@@ -231,7 +231,7 @@ static void patch_keeps_identity_and_secret(void **state)
     s.issuer = "https://idp.example.com";
     s.client_id = "gh";
     assert_int_equal(build(&s, &base, &field), GH_OK);
-    strcpy(base.client_secret, "enc:v1:1:abc");
+    snprintf(base.client_secret, sizeof(base.client_secret), "%s", "enc:v1:1:abc");
 
     spec_init(&s, NULL, NULL);
     s.enabled = 0;

@@ -57,7 +57,7 @@ static void config_secrets_sealed_and_opened(void **state)
     assert_int_equal(gh_ssop_secret(r, &p, secret, sizeof(secret)), GH_OK);
     assert_string_equal(secret, "top-secret");
     /* Bound to the name: under another name it does not open. */
-    strcpy(p.name, "other");
+    snprintf(p.name, sizeof(p.name), "%s", "other");
     assert_int_equal(gh_ssop_secret(r, &p, secret, sizeof(secret)), GH_ERR_AUTH);
     assert_int_equal(gh_ssop_find(r, "beta", &p), GH_OK);
     assert_int_equal(gh_ssop_secret(r, &p, secret, sizeof(secret)), GH_ERR_NOT_FOUND);
@@ -92,8 +92,8 @@ static void config_errors_name_line_and_field(void **state)
     /* A name the store holds too cannot come from the config. */
     struct gh_sso_provider p;
     memset(&p, 0, sizeof(p));
-    strcpy(p.name, "corp");
-    strcpy(p.type, "oidc");
+    snprintf(p.name, sizeof(p.name), "%s", "corp");
+    snprintf(p.type, sizeof(p.type), "%s", "oidc");
     assert_int_equal(gh_store_sso_provider_create(&f->s.h, &p), GH_OK);
     assert_int_equal(gh_ssop_new(&f->s.h, f->dk, CORP, 5, err, sizeof(err), &r), GH_ERR_INVALID);
     assert_non_null(strstr(err, "\"corp\" is also kept in the database"));
