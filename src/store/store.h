@@ -364,19 +364,14 @@ struct gh_store_ops {
     gh_err (*datakey_add)(struct gh_store *st, const struct gh_data_key *key);
     /* Every data key, by id ascending. */
     gh_err (*datakey_list)(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
-
-    /* ---- SSO identity providers ---- (authn/sso_providers.h) the values validated by
-     * the service; the client secret arrives sealed. */
-    /* GH_ERR_CONFLICT a provider of that name exists. */
+    /* ---- SSO identity providers ---- (authn/sso_providers.h), secrets sealed. create:
+     * GH_ERR_CONFLICT name taken; list: by name; update: every value but created_at; get,
+     * update, delete: GH_ERR_NOT_FOUND no provider of that name. */
     gh_err (*sso_provider_create)(struct gh_store *st, const struct gh_sso_provider *p);
-    /* GH_ERR_NOT_FOUND none of that name. */
     gh_err (*sso_provider_get)(struct gh_store *st, const char *name, struct gh_sso_provider *out);
-    /* The providers by name. */
     gh_err (*sso_provider_list)(struct gh_store *st, size_t limit, size_t offset,
                                 gh_sso_provider_visit_fn fn, void *arg);
-    /* Replaces every value of provider p->name but its created_at. GH_ERR_NOT_FOUND none. */
     gh_err (*sso_provider_update)(struct gh_store *st, const struct gh_sso_provider *p);
-    /* GH_ERR_NOT_FOUND none of that name. */
     gh_err (*sso_provider_delete)(struct gh_store *st, const char *name);
 };
 
