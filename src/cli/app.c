@@ -35,7 +35,7 @@ static int open_ratelimit(struct gh_app *app)
         ops = &gh_rl_redis_ops;
         /* One connection per polling thread, and one spare. */
         err = gh_rl_redis_new(cfg->rl_redis_host, cfg->rl_redis_port, cfg->rl_redis_timeout_ms,
-                              cfg->http_threads + 1, &backend);
+                              cfg->redis_password, cfg->http_threads + 1, &backend);
     } else {
         err = gh_rl_memory_new(cfg->rl_max_clients, &backend);
     }
