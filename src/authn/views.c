@@ -24,7 +24,9 @@ struct gh_views {
     struct gh_cache *user_state; /* user id -> struct gh_user_view */
     struct gh_cache *members;    /* member_key(user id, org id) -> struct cached_member */
     int64_t feed_seq;            /* last revocation feed entry seen */
-    int64_t feed_purged_at;      /* when old feed entries were last deleted */
+    void (*publish)(void *arg, const char *user_id); /* tells the other nodes (NULL: none) */
+    void *publish_arg;
+    int64_t feed_purged_at; /* when old feed entries were last deleted */
 };
 
 /* A membership as the checks use it, valid while the user's view has generation gen. */
@@ -96,15 +98,29 @@ void gh_views_remember(struct gh_views *v, const struct gh_user *u, struct gh_us
 }
 
 /* After a revocation: the next check reloads the user, and no cached token survives it. */
-void gh_views_forget(struct gh_views *v, const char *user_id)
+void gh_views_drop(struct gh_views *v, const char *user_id)
 {
     atomic_fetch_add(&view_drops, 1);
     gh_cache_del(v->user_state, user_id, strlen(user_id));
 }
 
+void gh_views_forget(struct gh_views *v, const char *user_id)
+{
+    gh_views_drop(v, user_id);
+    if (v->publish != NULL)
+        v->publish(v->publish_arg, user_id);
+}
+
+void gh_views_set_publish(struct gh_views *v, void (*publish)(void *arg, const char *user_id),
+                          void *arg)
+{
+    v->publish = publish;
+    v->publish_arg = arg;
+}
+
 static void forget_cb(void *arg, const char *user_id)
 {
-    gh_views_forget(arg, user_id);
+    gh_views_drop(arg, user_id);
 }
 
 gh_err gh_views_watch(struct gh_views *v)
