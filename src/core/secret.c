@@ -52,21 +52,34 @@ gh_err gh_secret_file_load(const char *path, unsigned char *out, size_t len)
     return err;
 }
 
+static uint64_t word(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
 int gh_secret_equal(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
-    uint64_t d = 0;
+    uint64_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
     size_t i = 0;
+    /* The empty asm statements hide the accumulators from the compiler while looping, so it
+     * cannot turn the loop into one that stops at the first difference. */
+    for (; i + 32 <= n; i += 32) {
+        d0 |= word(x + i) ^ word(y + i);
+        d1 |= word(x + i + 8) ^ word(y + i + 8);
+        d2 |= word(x + i + 16) ^ word(y + i + 16);
+        d3 |= word(x + i + 24) ^ word(y + i + 24);
+        __asm__("" : "+r"(d0), "+r"(d1), "+r"(d2), "+r"(d3));
+    }
     for (; i + 8 <= n; i += 8) {
-        uint64_t u, v;
-        memcpy(&u, x + i, 8);
-        memcpy(&v, y + i, 8);
-        d |= u ^ v;
-        __asm__("" : "+r"(d)); /* no early exit: the compiler cannot see d while looping */
+        d0 |= word(x + i) ^ word(y + i);
+        __asm__("" : "+r"(d0));
     }
     for (; i < n; i++) {
-        d |= (uint64_t)(x[i] ^ y[i]);
-        __asm__("" : "+r"(d));
+        d1 |= (uint64_t)(x[i] ^ y[i]);
+        __asm__("" : "+r"(d1));
     }
-    return d == 0;
+    return (d0 | d1 | d2 | d3) == 0;
 }
