@@ -53,8 +53,10 @@ static void head(const uint8_t *data, size_t size)
             check(!(h.chunked && h.has_length));
             check(h.target[0] == '/' || h.target[0] == '*');
             check(h.minor <= 1);
-            for (size_t i = 0; i < h.nfields; i++)
+            for (size_t i = 0; i < h.nfields; i++) {
                 value_clean(fields[i].value, fields[i].value_len);
+                check(strlen(fields[i].name) == fields[i].name_len);
+            }
         }
     }
     free(buf);
