@@ -172,6 +172,10 @@ struct gh_config {
     unsigned alerts_retry_ms; /* alerts.retry_base: wait after the first failed call, doubled after
                                  each (1s, stored in ms) */
 
+    /* sso.* */
+    char sso_providers[16384]; /* sso.providers: identity providers, one JSON object per line
+                                  (API.md "SSO"; client secrets are secrets) (none) */
+
     /* workers.* */
     unsigned hash_threads; /* workers.hash_threads, 0 = half the cores, at least 1 */
     unsigned hash_queue;   /* workers.hash_queue (64) */

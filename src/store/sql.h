@@ -250,6 +250,12 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
 
 gh_err sq_datakey_add(struct gh_store *st, const struct gh_data_key *key);
 gh_err sq_datakey_list(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
+gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider *p);
+gh_err sq_sso_provider_get(struct gh_store *st, const char *name, struct gh_sso_provider *out);
+gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
+                            gh_sso_provider_visit_fn fn, void *arg);
+gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p);
+gh_err sq_sso_provider_delete(struct gh_store *st, const char *name);
 void sq_close(struct gh_store *st);
 gh_err sq_ping(struct gh_store *st);
 gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx);
@@ -407,6 +413,9 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .audit_append = sq_audit_append, .audit_head = sq_audit_head, .audit_list = sq_audit_list,     \
     .audit_scan = sq_audit_scan, .checkpoint_add = sq_checkpoint_add,                              \
     .checkpoint_list = sq_checkpoint_list, .audit_purge = sq_audit_purge,                          \
-    .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list
+    .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list,                                \
+    .sso_provider_create = sq_sso_provider_create, .sso_provider_get = sq_sso_provider_get,        \
+    .sso_provider_list = sq_sso_provider_list, .sso_provider_update = sq_sso_provider_update,      \
+    .sso_provider_delete = sq_sso_provider_delete
 
 #endif
