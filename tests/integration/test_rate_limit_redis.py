@@ -189,3 +189,30 @@ def test_leases_never_pass_more_than_the_shared_limit(make_server, redis):
     calls = sum(int(line.split("calls=")[1].split(",")[0]) for line in stats.splitlines()
                 if line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")))
     assert calls <= 100, stats
+
+
+def test_redis_over_tls_with_a_password(make_server, tmp_path):
+    """redis.tls with the server's CA and redis.password: the shared limit works; a CA that
+    did not sign the server's certificate is refused (the limiter fails open, logged)."""
+    r = Redis(password="tls-pass-1", tls=True).start()
+    try:
+        env = {"GATEHOUSE_REDIS_TLS": "true",
+               "GATEHOUSE_REDIS_TLS_CA_FILE": r.ca, "GATEHOUSE_REDIS_PASSWORD": "tls-pass-1"}
+        a = node(make_server, r, limit="4")
+        a.restart(env=env)
+        seen = [a.get("/healthz", headers=client(50)).headers.get("X-RateLimit-Remaining")
+                for _ in range(5)]
+        assert seen[:4] == ["3", "2", "1", "0"], seen
+        assert r.command("DBSIZE").startswith(b":")
+        other = Redis(tls=True)  # another CA
+        try:
+            b = node(make_server, r, limit="4")
+            b.restart(env={**env, "GATEHOUSE_REDIS_TLS_CA_FILE": other.ca})
+            resp = b.get("/healthz", headers=client(51))
+            assert resp.status_code == 200 and "X-RateLimit-Remaining" not in resp.headers
+            assert "handshake with 127.0.0.1 failed" in b.stdout_text()
+            assert "tls-pass-1" not in b.stdout_text() + b.stderr_text()
+        finally:
+            other.cleanup()
+    finally:
+        r.cleanup()
