@@ -171,7 +171,7 @@ http {{
             ["nginx", "-e", "stderr", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"),
              "-g", f"daemon off; pid {self.dir}/nginx.pid; error_log stderr;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        for _ in range(200):
+        for _ in range(600):  # 30 s: the machine may be loaded
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
