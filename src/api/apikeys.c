@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "api/app.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "authn/apikey.h"
@@ -54,14 +55,13 @@ void gh_h_apikey_create(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_apikey_create(gh_auth_apikeys(app->auth), gh_api_identity(req), &in, &meta,
                                   &key, text, &refusal);
-    switch (err) {
-    case GH_OK:
-        break;
-    case GH_ERR_FORBIDDEN:
-        gh_reply_error(req, 422, "invalid_scope", "a scope exceeds the caller's permissions",
-                       json_pack("{s:s}", "field", "scopes"));
-        return;
-    case GH_ERR_INVALID: {
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_FORBIDDEN, 422, "invalid_scope", "a scope exceeds the caller's permissions",
+         "scopes"},
+        {GH_ERR_CONFLICT, 409, "conflict", "a live key of this name exists", "name"},
+        {GH_ERR_NOT_FOUND, 404, "not_found", "no such organization", NULL},
+        GH_API_ANSWERS_END};
+    if (err == GH_ERR_INVALID) { /* the refused field is only known here */
         const char *field = refusal.field ? refusal.field : "scopes";
         int scope = strcmp(field, "scopes") == 0;
         gh_reply_error(req, 422, scope ? "invalid_scope" : "invalid_value",
@@ -70,15 +70,8 @@ void gh_h_apikey_create(struct gh_req *req)
                        json_pack("{s:s}", "field", field));
         return;
     }
-    case GH_ERR_CONFLICT:
-        gh_reply_error(req, 409, "conflict", "a live key of this name exists",
-                       json_pack("{s:s}", "field", "name"));
-        return;
-    case GH_ERR_NOT_FOUND:
-        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
-        return;
-    default:
-        gh_api_reply_failure(req, err);
+    if (err != GH_OK) {
+        gh_api_reply_err(req, err, answers);
         return;
     }
     json_t *body = key_json(&key);
@@ -103,7 +96,7 @@ void gh_h_apikey_list(struct gh_req *req)
                                 limit + 1, offset, add_item, &l);
     if (err != GH_OK) {
         json_decref(l.items);
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, NULL);
         return;
     }
     gh_api_reply_page(req, l.items, l.seen, limit, offset);
@@ -117,12 +110,10 @@ static void revoke(struct gh_req *req, const char *id)
     gh_api_meta(req, &meta);
     gh_err err =
         gh_apikey_revoke(gh_auth_apikeys(app->auth), who->user_id, who->username, id, &meta);
-    if (err == GH_ERR_NOT_FOUND) {
-        gh_reply_error(req, 404, "not_found", "no such API key", NULL);
-        return;
-    }
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_NOT_FOUND, 404, "not_found", "no such API key", NULL}, GH_API_ANSWERS_END};
     if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
         return;
     }
     gh_reply_json(req, 204, NULL);

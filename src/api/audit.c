@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "api/app.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "audit/audit.h"
@@ -227,7 +228,7 @@ void gh_h_audit_logs(struct gh_req *req)
     gh_err err = gh_store_audit_list(&app->store, &q.filter, q.limit + 1, q.offset, add_item, &p);
     if (err != GH_OK) {
         json_decref(p.items);
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, NULL);
         return;
     }
     gh_api_reply_page(req, p.items, p.seen, q.limit, q.offset);
@@ -257,7 +258,7 @@ void gh_h_audit_verify(struct gh_req *req)
         }
     }
     if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, NULL);
         return;
     }
     json_t *body =

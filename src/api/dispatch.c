@@ -353,17 +353,6 @@ int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1])
     return 0;
 }
 
-void gh_api_reply_failure(struct gh_req *req, gh_err err)
-{
-    if (err == GH_ERR_IO || err == GH_ERR_BUSY) {
-        gh_reply_error(req, 503, "unavailable", "storage is unavailable, retry shortly", NULL);
-        gh_reply_header(req, "Retry-After", "1");
-        return;
-    }
-    gh_log(GH_LOG_ERROR, "request %s failed: %s", req->request_id, gh_err_name(err));
-    gh_reply_error(req, 500, "internal", "internal error", NULL);
-}
-
 static int under(const char *path, const char *prefix)
 {
     size_t n = strlen(prefix);

@@ -89,9 +89,6 @@ int gh_api_string_array(struct gh_req *req, const char *field, const char **item
  */
 int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1]) GH_NONNULL(1, 3);
 
-/** Answers an unexpected service error: 503 for storage or busy, else 500. */
-void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);
-
 void gh_h_healthz(struct gh_req *req);
 void gh_h_readyz(struct gh_req *req);
 void gh_h_jwks(struct gh_req *req);

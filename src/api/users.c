@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "api/app.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "authz/rbac.h"
@@ -21,19 +22,20 @@ static json_t *user_json(const struct gh_user *u, const struct gh_identity *who)
                      gh_json_time(u->created_at), "updated_at", gh_json_time(u->updated_at));
 }
 
+/* A 403 is the audited denial of user:admin; the rest comes from the answers. */
 static void reply_err(struct gh_req *req, gh_err err)
 {
-    if (err == GH_ERR_NOT_FOUND)
-        gh_reply_error(req, 404, "not_found", "no such user", NULL);
-    else if (err == GH_ERR_FORBIDDEN)
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_NOT_FOUND, 404, "not_found", "no such user", NULL},
+        {GH_ERR_CONFLICT, 409, "conflict",
+         "the email is taken, the change is to the caller itself, or the user is an org's last "
+         "admin",
+         NULL},
+        GH_API_ANSWERS_END};
+    if (err == GH_ERR_FORBIDDEN)
         gh_api_deny(req, "user:admin");
-    else if (err == GH_ERR_CONFLICT)
-        gh_reply_error(req, 409, "conflict",
-                       "the email is taken, the change is to the caller itself, or the user is "
-                       "an org's last admin",
-                       NULL);
     else
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
 }
 
 struct listing {
