@@ -48,7 +48,7 @@ PY
   callgrind_annotate --inclusive=yes "$WORK/cg.$tag" 2>/dev/null |
     awk -v n="$N" -v label="$label" '
       /gh_api_dispatch[^_]/ && !d { gsub(",", "", $1); d = $1 }
-      /find_route|gh_api_path_matches/ && !l { gsub(",", "", $1); l = $1 }
+      /gh_router_match|gh_api_path_matches/ && !l { gsub(",", "", $1); l = $1 }
       END { printf "%-28s dispatch %7.0f Ir/request, route lookup %6.0f Ir/request\n",
             label, d / n, l / n }'
 }

@@ -47,9 +47,6 @@ void gh_api_deny(struct gh_req *req, const char *permission) GH_NONNULL(1, 2);
 void gh_api_deny_in(struct gh_req *req, const char *permission, const char *org_id)
     GH_NONNULL(1, 2);
 
-/** 1 when route (segments, "*" for any one non-empty segment) matches path. */
-int gh_api_path_matches(const char *route, const char *path) GH_NONNULL(1, 2);
-
 /**
  * Reads ?limit= (1..1000, default 100) and ?offset= (default 0); answers 400 and returns
  * non-zero on a bad one.
