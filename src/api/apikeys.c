@@ -50,11 +50,12 @@ void gh_h_apikey_create(struct gh_req *req)
 
     struct gh_reqmeta meta;
     struct gh_refusal refusal = {NULL, 0};
-    static __thread struct gh_api_key key;
+    struct gh_api_key *key = gh_req_alloc(req, sizeof(*key)); /* too big for a stack */
     char text[GH_APIKEY_TEXT];
     gh_api_meta(req, &meta);
-    gh_err err = gh_apikey_create(gh_auth_apikeys(app->auth), gh_api_identity(req), &in, &meta,
-                                  &key, text, &refusal);
+    gh_err err = key == NULL ? GH_ERR_NOMEM
+                             : gh_apikey_create(gh_auth_apikeys(app->auth), gh_api_identity(req),
+                                                &in, &meta, key, text, &refusal);
     static const struct gh_api_answer answers[] = {
         {GH_ERR_FORBIDDEN, 422, "invalid_scope", "a scope exceeds the caller's permissions",
          "scopes"},
@@ -74,7 +75,7 @@ void gh_h_apikey_create(struct gh_req *req)
         gh_api_reply_err(req, err, answers);
         return;
     }
-    json_t *body = key_json(&key);
+    json_t *body = key_json(key);
     json_object_set_new(body, "key", json_string(text));
     sodium_memzero(text, sizeof(text));
     gh_reply_json(req, 201, body);

@@ -264,10 +264,12 @@ void gh_h_me(struct gh_req *req)
     struct gh_app *app = req->app;
     const struct gh_identity *who = gh_api_identity(req);
     struct gh_user user;
-    static __thread struct gh_membership orgs[MAX_ORGS]; /* 150 KB: off the worker's stack */
+    /* 150 KB: off the worker's stack, in the arena (wiped and freed with the request) */
+    struct gh_membership *orgs = gh_req_alloc(req, MAX_ORGS * sizeof(*orgs));
     size_t n = 0;
 
-    gh_err err = gh_auth_me(app->auth, who, &user, orgs, MAX_ORGS, &n);
+    gh_err err =
+        orgs != NULL ? gh_auth_me(app->auth, who, &user, orgs, MAX_ORGS, &n) : GH_ERR_NOMEM;
     static const struct gh_api_answer answers[] = {
         {GH_ERR_NOT_FOUND, 401, "invalid_token", "the token is not valid", NULL}, /* deleted */
         GH_API_ANSWERS_END};

@@ -593,13 +593,14 @@ void gh_h_role_create(struct gh_req *req)
     if (gh_api_path_id(req, SEG_ORG, org_id) || role_input(req, 1, &in, perms))
         return;
     struct gh_reqmeta meta;
-    static __thread struct gh_role role;
+    struct gh_role *role = gh_req_alloc(req, sizeof(*role));
     struct gh_role_refusal refusal;
     memset(&refusal, 0, sizeof(refusal));
     gh_api_meta(req, &meta);
-    gh_err err =
-        gh_rbac_role_create(app->rbac, gh_api_identity(req), org_id, &in, &meta, &role, &refusal);
-    reply_role(req, err, 201, &role, &refusal, org_id);
+    gh_err err = role == NULL ? GH_ERR_NOMEM
+                              : gh_rbac_role_create(app->rbac, gh_api_identity(req), org_id, &in,
+                                                    &meta, role, &refusal);
+    reply_role(req, err, 201, role, &refusal, org_id);
 }
 
 void gh_h_role_update(struct gh_req *req)
@@ -612,13 +613,14 @@ void gh_h_role_update(struct gh_req *req)
         role_input(req, 0, &in, perms))
         return;
     struct gh_reqmeta meta;
-    static __thread struct gh_role role;
+    struct gh_role *role = gh_req_alloc(req, sizeof(*role));
     struct gh_role_refusal refusal;
     memset(&refusal, 0, sizeof(refusal));
     gh_api_meta(req, &meta);
-    gh_err err = gh_rbac_role_update(app->rbac, gh_api_identity(req), org_id, role_id, &in, &meta,
-                                     &role, &refusal);
-    reply_role(req, err, 200, &role, &refusal, org_id);
+    gh_err err = role == NULL ? GH_ERR_NOMEM
+                              : gh_rbac_role_update(app->rbac, gh_api_identity(req), org_id,
+                                                    role_id, &in, &meta, role, &refusal);
+    reply_role(req, err, 200, role, &refusal, org_id);
 }
 
 void gh_h_role_delete(struct gh_req *req)

@@ -74,17 +74,18 @@ void gh_h_user_get(struct gh_req *req)
 {
     struct gh_app *app = req->app;
     char id[GH_UUID_LEN + 1];
-    static __thread struct gh_user u;
     if (gh_api_path_id(req, SEG_USER, id))
         return;
-    gh_err err = gh_rbac_user_access(app->rbac, gh_api_identity(req), id, 0);
+    struct gh_user *u = gh_req_alloc(req, sizeof(*u)); /* with its hash: the arena is wiped */
+    gh_err err =
+        u != NULL ? gh_rbac_user_access(app->rbac, gh_api_identity(req), id, 0) : GH_ERR_NOMEM;
     if (err == GH_OK)
-        err = gh_store_user_get(&app->store, id, &u);
+        err = gh_store_user_get(&app->store, id, u);
     if (err != GH_OK) {
         reply_err(req, err);
         return;
     }
-    gh_reply_json(req, 200, user_json(&u, gh_api_identity(req)));
+    gh_reply_json(req, 200, user_json(u, gh_api_identity(req)));
 }
 
 /* Reads an optional boolean into *out (-1 when absent); answers 400 for another type. */
@@ -121,11 +122,13 @@ void gh_h_user_update(struct gh_req *req)
         return;
     }
     struct gh_reqmeta meta;
-    static __thread struct gh_user u;
+    struct gh_user *u = gh_req_alloc(req, sizeof(*u)); /* with its hash: the arena is wiped */
     struct gh_refusal refusal = {NULL, 0};
     gh_api_meta(req, &meta);
+    if (err == GH_OK && u == NULL)
+        err = GH_ERR_NOMEM;
     if (err == GH_OK)
-        err = gh_auth_user_update(app->auth, id, &p, who, &meta, &u, &refusal);
+        err = gh_auth_user_update(app->auth, id, &p, who, &meta, u, &refusal);
     if (err == GH_ERR_INVALID) {
         gh_reply_error(req, 422, "invalid_value", "a field has an unacceptable value",
                        json_pack("{s:s}", "field", refusal.field ? refusal.field : ""));
@@ -135,7 +138,7 @@ void gh_h_user_update(struct gh_req *req)
         reply_err(req, err);
         return;
     }
-    gh_reply_json(req, 200, user_json(&u, who));
+    gh_reply_json(req, 200, user_json(u, who));
 }
 
 void gh_h_user_delete(struct gh_req *req)
