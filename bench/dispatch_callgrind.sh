@@ -45,6 +45,7 @@ PY
   kill "$GPID"; wait "$GPID" || true
   # The 1 (health check) + login requests dispatched before the N are counted too: a
   # fixed few against N.
+  [ -n "${KEEP:-}" ] && cp "$WORK/cg.$tag" "$KEEP.$tag"
   callgrind_annotate --inclusive=yes "$WORK/cg.$tag" 2>/dev/null |
     awk -v n="$N" -v label="$label" '
       /gh_api_dispatch[^_]/ && !d { gsub(",", "", $1); d = $1 }
