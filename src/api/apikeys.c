@@ -97,7 +97,7 @@ void gh_h_apikey_list(struct gh_req *req)
                                 limit + 1, offset, add_item, &l);
     if (err != GH_OK) {
         json_decref(l.items);
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     gh_api_reply_page(req, l.items, l.seen, limit, offset);

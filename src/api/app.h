@@ -4,6 +4,7 @@
 #include "audit/alerts.h"
 #include "audit/metrics.h"
 #include "authn/service.h"
+#include "authn/sso_providers.h"
 #include "authz/rbac.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
@@ -56,6 +57,7 @@ struct gh_app {
     struct gh_datakeys *datakeys;    /* field encryption and vault keys (crypto/datakeys.h): NULL
                                         for CLI commands that do not open them */
     struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
+    struct gh_ssop *sso;             /* SSO identity providers; NULL for CLI commands */
 };
 
 #endif

@@ -7,7 +7,6 @@
 #include <sodium.h>
 
 #include "api/app.h"
-#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "audit/audit.h"
@@ -228,7 +227,7 @@ void gh_h_audit_logs(struct gh_req *req)
     gh_err err = gh_store_audit_list(&app->store, &q.filter, q.limit + 1, q.offset, add_item, &p);
     if (err != GH_OK) {
         json_decref(p.items);
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     gh_api_reply_page(req, p.items, p.seen, q.limit, q.offset);
@@ -258,7 +257,7 @@ void gh_h_audit_verify(struct gh_req *req)
         }
     }
     if (err != GH_OK) {
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     json_t *body =

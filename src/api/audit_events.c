@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "audit/appevent.h"
@@ -79,7 +78,7 @@ static char *metadata_text(struct gh_req *req, json_int_t duration_ms)
         (duration_ms >= 0 &&
          json_object_set_new(out, "duration_ms", json_integer(duration_ms)) != 0) ||
         (text = json_dumps(out, JSON_COMPACT)) == NULL)
-        gh_api_reply_err(req, GH_ERR_NOMEM, NULL);
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
     json_decref(out);
     return text;
 }
@@ -124,7 +123,7 @@ void gh_h_audit_event_create(struct gh_req *req)
         return;
     }
     if (err != GH_OK) {
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     if (ev.user_id == NULL || strcmp(ev.user_id, who->user_id) == 0) {
@@ -150,7 +149,7 @@ void gh_h_audit_event_create(struct gh_req *req)
                           "of Gatehouse's own actions"
                         : "a field has an unacceptable value");
     else if (err != GH_OK)
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
     else
         gh_reply_json(req, 201, json_pack("{s:I}", "id", (json_int_t)seq));
 }

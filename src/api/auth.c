@@ -212,7 +212,7 @@ void gh_h_logout(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_logout(app->auth, token, &meta);
     if (err != GH_OK) {
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     gh_reply_json(req, 204, NULL);
@@ -225,7 +225,7 @@ void gh_h_logout_all(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_logout_all(app->auth, gh_api_identity(req), &meta);
     if (err != GH_OK) {
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     gh_reply_json(req, 204, NULL);

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/errors.h"
 #include "api/form.h"
 #include "api/handlers.h"
 #include "api/json.h"
@@ -54,7 +53,7 @@ int gh_api_read_form(struct gh_req *req, size_t max_value)
     struct gh_form *form = st != NULL ? gh_req_alloc(req, sizeof(*form)) : NULL;
     char *scratch = form != NULL ? gh_req_alloc(req, GH_FORM_SCRATCH(req->body.len)) : NULL;
     if (scratch == NULL) {
-        gh_api_reply_err(req, GH_ERR_NOMEM, NULL);
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
         return -1;
     }
     gh_err err = gh_form_parse(req->body.ptr, req->body.len, max_value, scratch, form);

@@ -5,7 +5,6 @@
 #include <openssl/crypto.h>
 
 #include "api/app.h"
-#include "api/errors.h"
 #include "api/handlers.h"
 
 #define SID_MAX 256 /* a gh_sid value longer than this is no session of ours */
@@ -221,7 +220,7 @@ void gh_credential_reply_unproven(struct gh_req *req, gh_err err, int had_creden
                                   int invalid_token_always)
 {
     if (err == GH_ERR_IO || err == GH_ERR_BUSY || err == GH_ERR_NOMEM) {
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     const char *code = "unauthenticated", *message = "authentication required";

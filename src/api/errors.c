@@ -1,5 +1,7 @@
 #include "api/errors.h"
 
+#include "api/handlers.h"
+
 #include "core/log.h"
 
 #define UNAVAILABLE "storage is unavailable, retry shortly"
@@ -51,4 +53,9 @@ void gh_api_reply_err(struct gh_req *req, gh_err err, const struct gh_api_answer
                    a->field != NULL ? json_pack("{s:s}", "field", a->field) : NULL);
     if (a->status == 503)
         gh_reply_header(req, "Retry-After", "1");
+}
+
+void gh_api_reply_failure(struct gh_req *req, gh_err err)
+{
+    gh_api_reply_err(req, err, NULL);
 }

@@ -86,6 +86,12 @@ int gh_api_string_array(struct gh_req *req, const char *field, const char **item
  */
 int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1]) GH_NONNULL(1, 3);
 
+/**
+ * Answers an unexpected service error by its default in the error table (api/errors.h:
+ * 503 unavailable with Retry-After for storage or a full queue, else 500, logged).
+ */
+void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);
+
 void gh_h_healthz(struct gh_req *req);
 void gh_h_readyz(struct gh_req *req);
 void gh_h_jwks(struct gh_req *req);
@@ -136,6 +142,11 @@ void gh_h_user_list(struct gh_req *req);
 void gh_h_user_get(struct gh_req *req);
 void gh_h_user_update(struct gh_req *req);
 void gh_h_user_delete(struct gh_req *req);
+void gh_h_sso_provider_list(struct gh_req *req);
+void gh_h_sso_provider_get(struct gh_req *req);
+void gh_h_sso_provider_create(struct gh_req *req);
+void gh_h_sso_provider_update(struct gh_req *req);
+void gh_h_sso_provider_delete(struct gh_req *req);
 
 /** Labels of the routes ("POST /api/v1/auth/login"), in route order, for the metrics. */
 const char *const *gh_api_route_labels(size_t *n) GH_NONNULL(1);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/errors.h"
 #include "api/handlers.h"
 
 static double ratio(uint64_t hits, uint64_t misses)
@@ -52,7 +51,7 @@ void gh_h_metrics(struct gh_req *req)
                             gh_ratelimit_backend_up(app->ratelimit));
     if (err != GH_OK) {
         gh_buf_clear(&out);
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     gh_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.ptr, out.len);

@@ -168,7 +168,7 @@ void gh_h_authz_check(struct gh_req *req)
     gh_err err =
         gh_rbac_check(app->rbac, gh_api_identity(req), perm, org_id, owner_id, &allowed, &why);
     if (err != GH_OK) {
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     gh_reply_json(req, 200,
@@ -190,7 +190,7 @@ void gh_h_perm_list(struct gh_req *req)
     gh_err err = gh_rbac_perm_list(app->rbac, add_perm, items);
     if (err != GH_OK) {
         json_decref(items);
-        gh_api_reply_err(req, err, NULL);
+        gh_api_reply_failure(req, err);
         return;
     }
     gh_reply_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_offset"));

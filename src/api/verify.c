@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/errors.h"
 #include "api/credential.h"
 #include "api/handlers.h"
 #include "edge/forward.h"
@@ -111,7 +110,7 @@ void gh_h_verify(struct gh_req *req)
     size_t need = strlen(fw.uri) + 2;
     char *path = need <= sizeof(stack) ? stack : malloc(need);
     if (path == NULL) {
-        gh_api_reply_err(req, GH_ERR_NOMEM, NULL);
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
         return;
     }
     gh_err err = gh_path_normalize(fw.uri, strlen(fw.uri), path, need);
