@@ -102,6 +102,14 @@ static const struct route routes[] = {
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
+    /* Data protection (issue 14): the org's permission is checked by the handlers. */
+    {"/api/v1/crypto/encrypt", GH_POST, gh_h_crypto_encrypt, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/crypto/decrypt", GH_POST, gh_h_crypto_decrypt, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/crypto/rewrap", GH_POST, gh_h_crypto_rewrap, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+
     {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL, NULL},
 };
 

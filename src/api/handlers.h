@@ -121,6 +121,10 @@ void gh_h_apikey_revoke_all(struct gh_req *req);
 
 void gh_h_sql_validate(struct gh_req *req);
 
+void gh_h_crypto_encrypt(struct gh_req *req);
+void gh_h_crypto_decrypt(struct gh_req *req);
+void gh_h_crypto_rewrap(struct gh_req *req);
+
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);
 void gh_h_authz_check(struct gh_req *req);
