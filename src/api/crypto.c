@@ -176,8 +176,8 @@ void gh_h_crypto_rewrap(struct gh_req *req)
         gh_api_reply_failure(req, GH_ERR_NOMEM);
         return;
     }
-    gh_err err =
-        gh_field_rewrap(app->datakeys, c.org_id, c.field, c.value, c.len, out, size, &len, &changed);
+    gh_err err = gh_field_rewrap(app->datakeys, c.org_id, c.field, c.value, c.len, out, size, &len,
+                                 &changed);
     if (err != GH_OK) {
         reply_crypto(req, err, "ciphertext");
         return;

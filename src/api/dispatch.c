@@ -109,6 +109,11 @@ static const struct route routes[] = {
      ON_IO_POOL, NULL},
     {"/api/v1/crypto/rewrap", GH_POST, gh_h_crypto_rewrap, JSON_BODY | AUTH | LONG_STRINGS,
      ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault", GH_GET, gh_h_vault_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault/*", GH_PUT, gh_h_vault_put, JSON_BODY | AUTH | LONG_STRINGS, ON_IO_POOL,
+     NULL},
+    {"/api/v1/orgs/*/vault/*", GH_GET, gh_h_vault_get, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault/*", GH_DELETE, gh_h_vault_delete, AUTH, ON_IO_POOL, NULL},
 
     {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL, NULL},
 };

@@ -124,6 +124,10 @@ void gh_h_sql_validate(struct gh_req *req);
 void gh_h_crypto_encrypt(struct gh_req *req);
 void gh_h_crypto_decrypt(struct gh_req *req);
 void gh_h_crypto_rewrap(struct gh_req *req);
+void gh_h_vault_put(struct gh_req *req);
+void gh_h_vault_get(struct gh_req *req);
+void gh_h_vault_list(struct gh_req *req);
+void gh_h_vault_delete(struct gh_req *req);
 
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);

@@ -243,6 +243,15 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
 
 gh_err sq_datakey_add(struct gh_store *st, const struct gh_data_key *key);
 gh_err sq_datakey_list(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
+gh_err sq_vault_insert(struct gh_store *st, const struct gh_vault_entry *e);
+gh_err sq_vault_latest(struct gh_store *st, const char *org_id, const char *name,
+                       struct gh_vault_entry *out);
+gh_err sq_vault_list(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                     gh_vault_item_visit_fn fn, void *arg);
+gh_err sq_vault_delete(struct gh_store *st, const char *org_id, const char *name);
+gh_err sq_vault_scan(struct gh_store *st, int64_t key_id, size_t limit, gh_vault_entry_visit_fn fn,
+                     void *arg, int64_t *total);
+gh_err sq_vault_rekey(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
 void sq_close(struct gh_store *st);
 gh_err sq_ping(struct gh_store *st);
 gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx);
@@ -400,6 +409,8 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .audit_append = sq_audit_append, .audit_head = sq_audit_head, .audit_list = sq_audit_list,     \
     .audit_scan = sq_audit_scan, .checkpoint_add = sq_checkpoint_add,                              \
     .checkpoint_list = sq_checkpoint_list, .audit_purge = sq_audit_purge,                          \
-    .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list
+    .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list,                                \
+    .vault_insert = sq_vault_insert, .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, \
+    .vault_delete = sq_vault_delete, .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey
 
 #endif

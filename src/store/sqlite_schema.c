@@ -189,6 +189,16 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647),"
     "  wrapped BLOB NOT NULL,"
     "  created_at INTEGER NOT NULL);",
+    /* 9: the vault: every version of an org's secrets, sealed (crypto/vault.c) */
+    "CREATE TABLE vault_entries ("
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  key_id INTEGER NOT NULL,"
+    "  sealed BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, name, version));"
+    "CREATE INDEX vault_entries_key ON vault_entries(key_id);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -212,6 +222,7 @@ static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0])
     "SELECT i.id, i.org_id, o.name, r.name, coalesce(u.username, ''), i.created_at, "              \
     "i.expires_at FROM org_invitations i JOIN orgs o ON o.id = i.org_id "                          \
     "JOIN roles r ON r.id = i.role_id LEFT JOIN users u ON u.id = i.invited_by "
+#define VAULT_COLS "org_id, name, version, created_at, key_id, sealed"
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
@@ -220,6 +231,21 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
     [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
+    [ST_VAULT_INSERT] = "INSERT INTO vault_entries (org_id, name, version, key_id, sealed, "
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_VAULT_LATEST] = "SELECT " VAULT_COLS " FROM vault_entries WHERE org_id = ? AND name = ? "
+                        "ORDER BY version DESC LIMIT 1",
+    [ST_VAULT_LIST] = "SELECT org_id, name, max(version), "
+                      "(SELECT created_at FROM vault_entries w WHERE w.org_id = v.org_id AND "
+                      "w.name = v.name ORDER BY version DESC LIMIT 1) "
+                      "FROM vault_entries v WHERE org_id = ? GROUP BY org_id, name "
+                      "ORDER BY name LIMIT ? OFFSET ?",
+    [ST_VAULT_DELETE] = "DELETE FROM vault_entries WHERE org_id = ? AND name = ?",
+    [ST_VAULT_SCAN] = "SELECT " VAULT_COLS " FROM vault_entries WHERE key_id < ? "
+                      "ORDER BY org_id, name, version LIMIT ?",
+    [ST_VAULT_COUNT_BELOW] = "SELECT count(*) FROM vault_entries WHERE key_id < ?",
+    [ST_VAULT_REKEY] = "UPDATE vault_entries SET key_id = ?, sealed = ? WHERE org_id = ? AND "
+                       "name = ? AND version = ? AND key_id = ?",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",

@@ -28,6 +28,8 @@ typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
 typedef int (*gh_name_visit_fn)(void *arg, const char *name);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
 typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
+typedef int (*gh_vault_item_visit_fn)(void *arg, const struct gh_vault_item *item);
+typedef int (*gh_vault_entry_visit_fn)(void *arg, const struct gh_vault_entry *e);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
@@ -363,6 +365,30 @@ struct gh_store_ops {
     gh_err (*datakey_add)(struct gh_store *st, const struct gh_data_key *key);
     /* Every data key, by id ascending. */
     gh_err (*datakey_list)(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
+
+    /*
+     * ---- the vault ---- (crypto/vault.h) values sealed by the service; every version kept
+     * until the name is deleted; an org's deletion deletes its vault.
+     * vault_insert: a new version; GH_ERR_CONFLICT that version exists (a concurrent
+     * write: the service retries), GH_ERR_NOT_FOUND no such org.
+     */
+    gh_err (*vault_insert)(struct gh_store *st, const struct gh_vault_entry *e);
+    /* The newest version of (org_id, name) into *out; GH_ERR_NOT_FOUND none. */
+    gh_err (*vault_latest)(struct gh_store *st, const char *org_id, const char *name,
+                           struct gh_vault_entry *out);
+    /* The org's names with their newest version, by name. */
+    gh_err (*vault_list)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                         gh_vault_item_visit_fn fn, void *arg);
+    /* Deletes every version of (org_id, name); GH_ERR_NOT_FOUND none. */
+    gh_err (*vault_delete)(struct gh_store *st, const char *org_id, const char *name);
+    /* At most limit versions (any org) sealed under a key id below key_id, in a stable
+     * order; *total (may be NULL) gets how many there are in all. */
+    gh_err (*vault_scan)(struct gh_store *st, int64_t key_id, size_t limit,
+                         gh_vault_entry_visit_fn fn, void *arg, int64_t *total);
+    /* Replaces the sealed value and key id of version e->item.version of (org, name) if it
+     * is still sealed under old_key_id; GH_ERR_CONFLICT it is not (rewrapped or deleted
+     * meanwhile: nothing changes). */
+    gh_err (*vault_rekey)(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
