@@ -9,46 +9,11 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/credential.h"
 #include "api/handlers.h"
 #include "edge/forward.h"
 
 #define PATH_STACK 1024
-
-/*
- * The value of the one "token" parameter of uri's query. NULL when there is none, or more
- * than one (no guessing which counts), or it is not bare base64url JWT text.
- */
-static const char *query_token(const char *uri, size_t *len)
-{
-    const char *q = strchr(uri, '?');
-    const char *found = NULL;
-    size_t n = 0;
-    if (q == NULL)
-        return NULL;
-    const char *end = q + 1 + strcspn(q + 1, "#");
-    for (const char *p = q + 1; p < end;) {
-        size_t plen = strcspn(p, "&#");
-        if (plen > (size_t)(end - p))
-            plen = (size_t)(end - p);
-        if (plen >= 6 && memcmp(p, "token=", 6) == 0) {
-            if (found != NULL)
-                return NULL;
-            found = p + 6;
-            n = plen - 6;
-        }
-        p += plen + 1;
-    }
-    if (found == NULL || n == 0 || n > GH_JWT_MAX)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = found[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return NULL;
-    }
-    *len = n;
-    return found;
-}
 
 /* An HTTP method token as proxies send it: upper-case letters (RFC 9110 allows more, but
  * no rule can name anything else, and a strange one must not match a looser rule). */
@@ -87,7 +52,7 @@ static void reply_identity(struct gh_req *req)
     gh_reply_header(req, "X-Auth-Username", who->username);
     gh_reply_header(req, "X-Auth-Org-Id", who->org_id);
     gh_reply_header(req, "X-Auth-Roles", who->roles);
-    gh_reply_header(req, "X-Auth-Method", gh_cred_name(who->cred));
+    gh_reply_header(req, "X-Auth-Method", gh_credential_method(req));
 }
 
 /* Decides with a normalized original path (NULL: none given) on the caller's identity. */
@@ -109,27 +74,18 @@ static void decide(struct gh_req *req, const struct gh_forwarded *fw, char *path
         return;
     }
 
-    const char *token = NULL;
-    size_t len = 0;
-    int r = gh_api_credential(req, &token, &len);
+    struct gh_credential cred;
+    const char *media = rule != NULL && rule->media ? fw->uri : NULL;
+    int r = gh_credential_find(req, GH_SOURCES_VERIFY, media, &cred);
     if (r < 0)
         return;
-    int from_query = 0;
-    if (r == 1 && rule != NULL && rule->media && fw->uri != NULL &&
-        (token = query_token(fw->uri, &len)) != NULL) {
-        r = 0;
-        from_query = 1;
-    }
-    gh_err err = GH_ERR_AUTH;
-    /* A media link carries an access token; API keys never travel in URLs. */
-    if (r == 0 && !(from_query && len > 3 && memcmp(token, "ak_", 3) == 0))
-        err = gh_api_prove(req, token, len);
+    gh_err err = r == 0 ? gh_credential_prove(req, &cred) : GH_ERR_AUTH;
     if (err != GH_OK) {
         if (access == GH_ACCESS_PUBLIC) {
             gh_reply_json(req, 200, NULL); /* public: passes, with no identity */
             return;
         }
-        gh_api_reply_unproven(req, err, r == 0, 1);
+        gh_credential_reply_unproven(req, err, r == 0, 1);
         return;
     }
     if (access == GH_ACCESS_PERMISSION && !gh_api_allowed(req, rule->permission))
