@@ -120,6 +120,10 @@ void gh_h_vault_put(struct gh_req *req);
 void gh_h_vault_get(struct gh_req *req);
 void gh_h_vault_list(struct gh_req *req);
 void gh_h_vault_delete(struct gh_req *req);
+void gh_h_unseal(struct gh_req *req);
+
+/** 1 while the server is sealed (crypto.sealed, before the shares arrived). */
+int gh_api_sealed(const struct gh_req *req) GH_NONNULL(1);
 
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);

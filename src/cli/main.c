@@ -20,7 +20,8 @@ static const char usage[] =
     "  audit     verify the audit chain, export the records as JSON Lines\n"
     "  org       create, list orgs, add members\n"
     "  role      list, create, delete roles of an org, set a member's role\n"
-    "  key       rotate the data key, rewrap stored values under the current one\n"
+    "  key       split, unseal, rotate the data key, rewrap stored values\n"
+    "  backup    create a backup of the live database, restore one\n"
     "  version   print the version\n"
     "\n"
     "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
         return gh_cmd_org(argc - 1, argv + 1);
     if (strcmp(cmd, "role") == 0)
         return gh_cmd_role(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0)
+        return gh_cmd_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "key") == 0)
         return gh_cmd_key(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

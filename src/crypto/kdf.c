@@ -37,7 +37,7 @@ gh_err gh_kdf_argon2id(const char *pass, size_t n, const struct gh_kdf_argon2 *p
 {
     size_t mem = (size_t)p->mem_kib * 1024;
     if (p->ops < crypto_pwhash_OPSLIMIT_MIN || mem < crypto_pwhash_MEMLIMIT_MIN || p->ops > 16 ||
-        p->mem_kib > 4u * 1024 * 1024 || len < crypto_pwhash_BYTES_MIN)
+        p->mem_kib > 1024u * 1024 || len < crypto_pwhash_BYTES_MIN)
         return GH_ERR_INVALID;
     if (crypto_pwhash(out, len, pass, n, p->salt, p->ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
         return GH_ERR_NOMEM;

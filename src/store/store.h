@@ -76,6 +76,12 @@ struct gh_store_ops {
      * left part of its effect: only the rollback undoes it); frees tx. Returns err, or
      * the commit's own failure. */
     gh_err (*tx_end)(struct gh_store *tx, gh_err err);
+    /* Backups (cli/backup.c). snapshot writes a consistent copy of the whole database to
+     * the new file path (mode 0600) while others go on reading and writing; restore
+     * replaces the database at dsn with such a copy (GH_ERR_INVALID: path is not one, or
+     * is damaged; nothing changed). NULL where a backend has its own tools (pg_dump). */
+    gh_err (*snapshot)(struct gh_store *st, const char *path);
+    gh_err (*restore)(const char *dsn, const char *path, unsigned busy_timeout_ms);
 
     /* ---- users ---- */
 
@@ -366,12 +372,9 @@ struct gh_store_ops {
     /* Every data key, by id ascending. */
     gh_err (*datakey_list)(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
 
-    /*
-     * ---- the vault ---- (crypto/vault.h) values sealed by the service; every version kept
-     * until the name is deleted; an org's deletion deletes its vault.
-     * vault_insert: a new version; GH_ERR_CONFLICT that version exists (a concurrent
-     * write: the service retries), GH_ERR_NOT_FOUND no such org.
-     */
+    /* ---- the vault ---- (crypto/vault.h) sealed values, every version kept until the name
+     * is deleted, deleted with their org. insert: GH_ERR_CONFLICT that version exists (the
+     * service retries), GH_ERR_NOT_FOUND no such org. */
     gh_err (*vault_insert)(struct gh_store *st, const struct gh_vault_entry *e);
     /* The newest version of (org_id, name) into *out; GH_ERR_NOT_FOUND none. */
     gh_err (*vault_latest)(struct gh_store *st, const char *org_id, const char *name,

@@ -10,6 +10,20 @@
 #error "include store/store.h"
 #endif
 
+/**
+ * Replaces the database of backend at dsn with the copy at path (the backend's restore;
+ * GH_ERR_INVALID none, or path is no sound copy). Stop the servers on dsn first.
+ */
+gh_err gh_store_restore(const char *backend, const char *dsn, const char *path,
+                        unsigned busy_timeout_ms) GH_WUR GH_NONNULL(1, 2, 3);
+
+/** A consistent copy of the database in the file path (snapshot); GH_ERR_INVALID the
+ * backend keeps none. */
+static inline gh_err gh_store_snapshot(const struct gh_store_handle *h, const char *path)
+{
+    return h->ops->snapshot != NULL ? h->ops->snapshot(h->st, path) : GH_ERR_INVALID;
+}
+
 static inline gh_err gh_store_datakey_add(const struct gh_store_handle *h,
                                           const struct gh_data_key *key)
 {
