@@ -22,6 +22,7 @@ static const char usage[] =
     "  role      list, create, delete roles of an org, set a member's role\n"
     "  key       split, unseal, rotate the data key, rewrap stored values\n"
     "  backup    create a backup of the live database, restore one\n"
+    "  security  audit the deployment against OWASP ASVS 5 (security audit [--json] [--fix])\n"
     "  version   print the version\n"
     "\n"
     "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
         return gh_cmd_org(argc - 1, argv + 1);
     if (strcmp(cmd, "role") == 0)
         return gh_cmd_role(argc - 1, argv + 1);
+    if (strcmp(cmd, "security") == 0)
+        return gh_cmd_security(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0)
         return gh_cmd_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "key") == 0)
