@@ -127,6 +127,7 @@ int gh_api_sealed(const struct gh_req *req) GH_NONNULL(1);
 
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);
+void gh_h_audit_event_create(struct gh_req *req);
 void gh_h_authz_check(struct gh_req *req);
 void gh_h_perm_list(struct gh_req *req);
 void gh_h_perm_add(struct gh_req *req);

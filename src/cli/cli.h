@@ -17,6 +17,7 @@ int gh_cmd_role(int argc, char **argv);
 int gh_cmd_key(int argc, char **argv);
 int gh_cmd_backup(int argc, char **argv);
 int gh_cmd_security(int argc, char **argv);
+int gh_cmd_migrate(int argc, char **argv);
 
 /** Options every command shares. */
 struct gh_cli_common {

@@ -128,11 +128,18 @@ struct sq_driver {
      * lock wait GH_ERR_BUSY) and the unexpected ones logged, with what naming the step. */
     gh_err (*exec)(struct conn *c, enum sq_stmt id, const struct sq_val *args, size_t n,
                    sq_row_fn row, void *ctx, int64_t *changes, const char *what);
+    /* Runs sql, a constant text that is not one of sql[] (the copier's, sql_copy.c), as
+     * exec does, without a count of changes. */
+    gh_err (*run_text)(struct conn *c, const char *sql, const struct sq_val *args, size_t n,
+                       sq_row_fn row, void *ctx, const char *what);
+    /* Begins a read-only transaction that sees one snapshot and takes no write lock. */
+    const char *snapshot;
     /* Whether c is inside a transaction (a failure may already have ended it). */
     int (*in_tx)(struct conn *c);
     /* The columns of a row: NULL, an integer (a boolean is 0 or 1), text or a blob
      * (NULL when the value is NULL; text is NUL-terminated), the column's name. */
     int (*col_null)(const struct sq_cursor *cur, int col);
+    enum sq_val_kind (*col_kind)(const struct sq_cursor *cur, int col);
     int64_t (*col_i64)(const struct sq_cursor *cur, int col);
     const char *(*col_text)(const struct sq_cursor *cur, int col, size_t *n);
     const void *(*col_blob)(const struct sq_cursor *cur, int col, size_t *n);

@@ -401,20 +401,38 @@ struct gh_store_handle {
 };
 
 extern const struct gh_store_ops gh_store_sqlite_ops;
+extern const struct gh_store_ops gh_store_postgres_ops;
 
 /**
- * The backend named name ("sqlite"), or NULL when there is none by that name. The one
+ * The backend named name ("sqlite", "postgres"), or NULL when there is none by that name. The one
  * registry of backends (store.c); storage.backend names one.
  */
 const struct gh_store_ops *gh_store_backend(const char *name) GH_NONNULL(1);
 
 /**
- * Opens the backend named backend on dsn (sqlite: the database file) into *out.
+ * Opens the backend named backend on dsn (sqlite: the database file; postgres: a libpq
+ * connection string or URI, which may hold a password: never logged) into *out.
  * GH_ERR_INVALID no backend by that name (nothing is opened); otherwise the backend's open.
  * *out is written on GH_OK only; gh_store_close releases it.
  */
 gh_err gh_store_open(const char *backend, const char *dsn, unsigned busy_timeout_ms,
                      struct gh_store_handle *out) GH_WUR GH_NONNULL(1, 2, 4);
+
+/** Told how far a copy is: done of total rows of table so far. */
+typedef void (*gh_store_copy_fn)(void *arg, const char *table, int64_t done, int64_t total);
+
+/**
+ * Copies every record of from into to (gatehouse migrate): users, orgs, roles,
+ * memberships, invitations, permissions, refresh tokens, API keys, sessions and second
+ * factors, data keys, the audit chain with its sequence numbers, hashes and checkpoints,
+ * as they are. from is read in one snapshot (a running server may go on writing to it);
+ * to is written in one transaction: on failure nothing is left in it. progress (may be
+ * NULL) is told at most every 10,000 rows and at each table's end.
+ * GH_ERR_CONFLICT to holds users or audit records already; GH_ERR_INVALID a store of a
+ * backend that cannot be copied; else the first failure.
+ */
+gh_err gh_store_copy(const struct gh_store_handle *from, const struct gh_store_handle *to,
+                     gh_store_copy_fn progress, void *arg) GH_WUR GH_NONNULL(1, 2);
 
 /** Closes what gh_store_open opened and clears h; h NULL or closed is a no-op. */
 void gh_store_close(struct gh_store_handle *h);
