@@ -1,5 +1,6 @@
 /* The vault's values, sealed per org (crypto/vault.h). */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,16 +47,17 @@ static gh_err prepare(struct gh_datakeys *dk, uint32_t kid, const struct gh_vaul
     return gh_datakeys_derive(dk, kid, "vault", it->org_id, key);
 }
 
-/* Seals value into e (its item filled) under the current key. */
-static gh_err seal(struct gh_datakeys *dk, struct gh_vault_entry *e, const uint8_t *value, size_t n)
+/* Seals value into e (its item filled) under the current key; e->sealed holds cap bytes
+ * (entries of a rewrap batch are allocated to their size). */
+static gh_err seal(struct gh_datakeys *dk, struct gh_vault_entry *e, const uint8_t *value, size_t n,
+                   size_t cap)
 {
     uint8_t key[GH_AEAD_KEY_LEN], ad[AD_MAX];
     size_t ad_len = 0;
     uint32_t kid = gh_datakeys_current(dk);
     gh_err err = prepare(dk, kid, &e->item, key, ad, &ad_len);
     if (err == GH_OK)
-        err = gh_aead_seal(GH_AEAD_XCHACHA, key, ad, ad_len, value, n, e->sealed, sizeof(e->sealed),
-                           &e->len);
+        err = gh_aead_seal(GH_AEAD_XCHACHA, key, ad, ad_len, value, n, e->sealed, cap, &e->len);
     if (err == GH_OK)
         e->key_id = kid;
     sodium_memzero(key, sizeof(key));
@@ -101,7 +103,7 @@ gh_err gh_vault_put(struct gh_datakeys *dk, const struct gh_store_handle *store,
         memcpy(e->item.name, name, strlen(name) + 1);
         e->item.version = next;
         e->item.updated_at = now;
-        if ((err = seal(dk, e, value, n)) == GH_OK)
+        if ((err = seal(dk, e, value, n, sizeof(e->sealed))) == GH_OK)
             err = gh_store_vault_insert(store, e);
     }
     if (err == GH_OK && version != NULL)
@@ -140,9 +142,11 @@ gh_err gh_vault_delete(const struct gh_store_handle *store, const char *org_id, 
     return gh_store_vault_delete(store, org_id, name);
 }
 
-/* A batch read by the scan: copies of the entries, sized to their values. */
+/* A batch read by the scan: copies of the entries, each allocated to its value's size,
+ * and the key id each was under. */
 struct batch {
     struct gh_vault_entry **e;
+    int64_t *old;
     size_t n, cap;
     gh_err err;
 };
@@ -151,34 +155,49 @@ static int collect(void *arg, const struct gh_vault_entry *e)
 {
     struct batch *b = arg;
     size_t size = offsetof(struct gh_vault_entry, sealed) + e->len;
-    struct gh_vault_entry *copy = b->n < b->cap ? malloc(sizeof(*copy)) : NULL;
+    struct gh_vault_entry *copy = b->n < b->cap ? malloc(size) : NULL;
     if (copy == NULL) {
         b->err = GH_ERR_NOMEM;
         return 1;
     }
     memcpy(copy, e, size);
+    b->old[b->n] = e->key_id;
     b->e[b->n++] = copy;
     return 0;
 }
 
-/* Opens e and seals it again under the current key, then swaps it in if it is unchanged. */
-static gh_err rewrap_one(struct gh_datakeys *dk, const struct gh_store_handle *store,
-                         struct gh_vault_entry *e, uint8_t *plain, struct gh_vault_rewrap *out)
+/* Opens e and seals it again under the current key, in memory (the same length). */
+static gh_err reseal(struct gh_datakeys *dk, struct gh_vault_entry *e, uint8_t *plain)
 {
     size_t n = 0;
-    int64_t old = e->key_id;
     gh_err err = open_entry(dk, e, plain, &n);
     if (err == GH_OK)
-        err = seal(dk, e, plain, n);
+        err = seal(dk, e, plain, n, e->len);
     sodium_memzero(plain, n);
-    if (err == GH_OK)
-        err = gh_store_vault_rekey(store, e, old);
-    if (err == GH_ERR_CONFLICT) {
-        out->skipped++;
-        return GH_OK;
+    return err;
+}
+
+/* Swaps the batch's resealed entries in, in one transaction (one commit per batch), each
+ * only if it is still under its old key. */
+static gh_err write_batch(const struct gh_store_handle *store, const struct batch *b,
+                          struct gh_vault_rewrap *r)
+{
+    struct gh_store_handle tx;
+    gh_err err = gh_store_tx_begin(store, &tx);
+    if (err != GH_OK)
+        return err;
+    for (size_t i = 0; err == GH_OK && i < b->n; i++) {
+        err = gh_store_vault_rekey(&tx, b->e[i], b->old[i]);
+        if (err == GH_ERR_CONFLICT) {
+            r->skipped++;
+            err = GH_OK;
+        } else if (err == GH_OK) {
+            r->done++;
+        }
     }
-    if (err == GH_OK)
-        out->done++;
+    err = gh_store_tx_end(&tx, err);
+    if (err != GH_OK)
+        r->done = r->skipped = 0;
     return err;
 }
 
@@ -186,18 +205,22 @@ gh_err gh_vault_rewrap(struct gh_datakeys *dk, const struct gh_store_handle *sto
                        struct gh_vault_rewrap *out)
 {
     struct gh_vault_rewrap r = {0, 0, 0};
-    struct batch b = {calloc(batch ? batch : 1, sizeof(*b.e)), 0, batch, GH_OK};
+    size_t cap = batch ? batch : 1;
+    struct batch b = {calloc(cap, sizeof(*b.e)), calloc(cap, sizeof(*b.old)), 0, batch, GH_OK};
     uint8_t *plain = sodium_malloc(GH_VAULT_VALUE_MAX);
-    gh_err err = b.e == NULL || plain == NULL ? GH_ERR_NOMEM : GH_OK;
+    gh_err err = b.e == NULL || b.old == NULL || plain == NULL ? GH_ERR_NOMEM : GH_OK;
     if (err == GH_OK)
         err = gh_store_vault_scan(store, gh_datakeys_current(dk), batch, collect, &b, &r.before);
     if (err == GH_OK)
         err = b.err;
     for (size_t i = 0; err == GH_OK && i < b.n; i++)
-        err = rewrap_one(dk, store, b.e[i], plain, &r);
+        err = reseal(dk, b.e[i], plain);
+    if (err == GH_OK && b.n > 0)
+        err = write_batch(store, &b, &r);
     for (size_t i = 0; i < b.n; i++)
         free(b.e[i]);
     free(b.e);
+    free(b.old);
     sodium_free(plain);
     if (err == GH_OK)
         *out = r;

@@ -56,10 +56,11 @@ struct gh_vault_rewrap {
 };
 
 /**
- * Moves at most batch stored versions sealed under an older data key to the current one,
- * each in its own compare-and-swap write: a batch killed half-way leaves every version
- * either old or new, and the next batch goes on from there. GH_ERR_AUTH a stored value
- * does not open (nothing more is done; the others stay as they are).
+ * Moves at most batch stored versions sealed under an older data key to the current one:
+ * read, opened and sealed again in memory, then written in one transaction, each as a
+ * compare-and-swap on its old key id (a version changed meanwhile is skipped). A batch
+ * killed half-way leaves every version as it was; the next goes on from there.
+ * GH_ERR_AUTH a stored value does not open (nothing of the batch is written).
  */
 gh_err gh_vault_rewrap(struct gh_datakeys *dk, const struct gh_store_handle *store, size_t batch,
                        struct gh_vault_rewrap *out) GH_WUR GH_NONNULL(1, 2, 4);
