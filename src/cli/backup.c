@@ -252,6 +252,7 @@ struct restore {
     const struct gh_config *cfg;
     gh_err err;
     int database;
+    int plain; /* an unauthenticated file: anyone could have written it */
 };
 
 /* Where a section goes in this data dir; NULL: a name this build does not restore. */
@@ -271,9 +272,13 @@ static int check_section(void *arg, const struct gh_backup_section *s)
 {
     struct restore *r = arg;
     char buf[PATH_MAX];
+    const char *to = NULL;
     if (strcmp(s->name, "database") == 0)
         r->database++;
-    else if (target(r->cfg, s->name, buf, sizeof(buf)) == NULL)
+    /* Key files come only from an authenticated (encrypted) file, never over the master
+     * key: a plain file's digest proves nothing about who wrote it. */
+    else if (r->plain || (to = target(r->cfg, s->name, buf, sizeof(buf))) == NULL ||
+             strcmp(to, r->cfg->master_key_file) == 0)
         r->err = GH_ERR_INVALID;
     return r->err != GH_OK;
 }
@@ -307,7 +312,7 @@ static int cmd_restore(struct gh_app *app, const struct backup_args *a, const ch
     char pass[1024];
     struct gh_backup_header h;
     struct gh_backup_key key = {NULL, NULL};
-    struct restore r = {cfg, GH_OK, 0};
+    struct restore r = {cfg, GH_OK, 0, 0};
     int status = 1;
     gh_err err = read_file(path, MAX_FILE, &file, &len);
     if (err != GH_OK) {
@@ -347,13 +352,18 @@ static int cmd_restore(struct gh_app *app, const struct backup_args *a, const ch
         }
         key.master = master;
     }
+    r.plain = h.mode == GH_BACKUP_PLAIN;
     fprintf(stderr, "restore: checking %s (%zu bytes, %s)\n", path, len,
             h.mode == GH_BACKUP_PLAIN ? "not encrypted" : "encrypted");
     err = gh_backup_read(file, len, &key, &payload, &plen);
-    if (err == GH_OK)
-        err = gh_backup_sections(payload, plen, check_section, &r);
-    if (err == GH_OK && (r.err != GH_OK || r.database != 1))
-        err = GH_ERR_INVALID;
+    if (err == GH_OK && (gh_backup_sections(payload, plen, check_section, &r) != GH_OK ||
+                         r.err != GH_OK || r.database != 1)) {
+        fprintf(stderr,
+                "gatehouse: %s holds what a restore does not write (a plain backup "
+                "holds the database only, once): nothing restored\n",
+                path);
+        goto out;
+    }
     if (err == GH_ERR_AUTH) {
         fprintf(stderr,
                 "gatehouse: %s does not open with this key, or was changed: nothing "

@@ -147,6 +147,19 @@ def test_plain_backup_holds_the_database_only(make_server, tmp_path):
     r = restore(bad, fresh)
     assert r.returncode == 1 and "damaged" in r.stderr
     assert not (fresh / "gatehouse.db").exists()
+    # A plain file is not authenticated: one that carries a key file (a signing key an
+    # attacker chose) is refused whole, whatever its digest says.
+    import struct
+    hdr = raw[:36]
+    payload = raw[36:-32]
+    extra = (struct.pack(">H", 18) + b"keyset/evil-1.pem" + b"x" +
+             struct.pack(">Q", 4) + b"EVIL")
+    forged = hdr + payload[:-2] + extra + payload[-2:]
+    forged += hashlib.sha256(forged).digest()
+    bad.write_bytes(forged)
+    r = restore(bad, fresh)
+    assert r.returncode == 1 and "does not write" in r.stderr, r.stderr
+    assert not (fresh / "gatehouse.db").exists()
     # Restored with the key files kept apart (copied back by the operator).
     shutil.copytree(s.data_dir / "keys", fresh / "keys")
     r = restore(out, fresh)
