@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/fs.h"
 #include "core/time.h"
@@ -231,6 +232,11 @@ static int cmd_create(struct gh_app *app, const struct backup_args *a)
     if (err == GH_OK)
         err = write_file(out, file, len, 1);
     if (err == GH_OK) {
+        static const struct gh_reqmeta meta = {NULL, NULL, "gatehouse-cli", NULL, NULL};
+        static const char *const modes[] = {"{\"mode\":\"plain\"}", "{\"mode\":\"master_key\"}",
+                                            "{\"mode\":\"passphrase\"}"};
+        if (gh_audit_record(&app->store, "BACKUP_CREATED", &meta, NULL, 0, modes[mode]) != GH_OK)
+            fprintf(stderr, "gatehouse: the backup was made but not audited\n");
         printf("%s\n", out);
         if (mode == GH_BACKUP_PLAIN)
             fprintf(stderr, "backup: not encrypted: it holds the database only; keep the key "

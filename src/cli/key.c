@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "crypto/shamir.h"
@@ -28,6 +29,15 @@ static const char usage[] =
     "unseal reads shares from stdin, one per line, and gives them to the running server\n"
     "(server.listen, or --listen) until it is unsealed.\n";
 
+static const struct gh_reqmeta cli_meta = {NULL, NULL, "gatehouse-cli", NULL, NULL};
+
+/* Records an operator's key action (metadata: a JSON object of numbers only). */
+static void record(struct gh_app *app, const char *action, const char *metadata)
+{
+    if (gh_audit_record(&app->store, action, &cli_meta, NULL, 0, metadata) != GH_OK)
+        fprintf(stderr, "gatehouse: %s was done but not audited\n", action);
+}
+
 struct key_args {
     struct gh_cli_common common;
     const char *batch, *shares, *threshold;
@@ -41,6 +51,9 @@ static int cmd_rotate(struct gh_app *app)
         fprintf(stderr, "gatehouse: cannot add a data key: %s\n", gh_err_name(err));
         return 1;
     }
+    char md[64];
+    (void)snprintf(md, sizeof(md), "{\"key_id\":%u}", id);
+    record(app, "DATA_KEY_ROTATED", md);
     printf("data key %u is now the current key (%zu keys); run gatehouse key rewrap to move "
            "stored values to it\n",
            id, gh_datakeys_count(app->datakeys));
@@ -70,6 +83,10 @@ static int cmd_rewrap(struct gh_app *app, size_t batch)
         fprintf(stderr, "rewrap: %zu of %lld values moved to data key %u\n", moved,
                 (long long)total, kid);
     }
+    char md[96];
+    (void)snprintf(md, sizeof(md), "{\"key_id\":%u,\"moved\":%zu,\"skipped\":%zu}", kid, moved,
+                   skipped);
+    record(app, "DATA_KEYS_REWRAPPED", md);
     printf("rewrap: done, %zu values moved to data key %u", moved, kid);
     if (skipped > 0)
         printf(" (%zu changed meanwhile and left to their writer)", skipped);
@@ -113,6 +130,9 @@ static int cmd_split(struct gh_app *app, size_t n, size_t m)
         printf("%s\n", line);
     }
     status = fflush(stdout) == 0 ? 0 : 1;
+    char md[64];
+    (void)snprintf(md, sizeof(md), "{\"shares\":%zu,\"threshold\":%zu}", n, m);
+    record(app, "MASTER_KEY_SPLIT", md);
 out:
     sodium_memzero(master, sizeof(master));
     sodium_memzero(&s, sizeof(s));

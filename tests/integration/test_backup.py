@@ -68,6 +68,8 @@ def test_encrypted_round_trip_with_the_master_key(make_server, tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(out)
     assert oct(os.stat(out).st_mode & 0o777) == "0o600"
+    rows = s.query("SELECT metadata FROM audit_events WHERE action = 'BACKUP_CREATED'")
+    assert [r["metadata"] for r in rows] == ['{"mode":"master_key"}']
     raw = out.read_bytes()
     assert raw[:8] == b"GHBACKUP" and raw[9] == 1
     assert b"sk_live_x" not in raw and b"BEGIN" not in raw

@@ -56,6 +56,10 @@ def test_rotate_then_rewrap_killed_and_resumed(make_server):
     for i in range(N):
         got = ok(call(s, "GET", f"/api/v1/orgs/{org}/vault/item{i}", admin.h), 200)
         assert got["value"] == f"value-{i}" and got["version"] == 1
+    rows = s.query("SELECT action, metadata FROM audit_events WHERE action IN "
+                   "('DATA_KEY_ROTATED', 'DATA_KEYS_REWRAPPED') ORDER BY id")
+    assert rows[0]["action"] == "DATA_KEY_ROTATED" and rows[0]["metadata"] == '{"key_id":2}'
+    assert rows[-1]["action"] == "DATA_KEYS_REWRAPPED" and '"moved":' in rows[-1]["metadata"]
     # Nothing left: a third run moves nothing.
     r = run_cli(["key", "rewrap"], data_dir=s.data_dir)
     assert r.returncode == 0 and "done, 0 values" in r.stdout

@@ -18,6 +18,8 @@ def split(s, n=5, m=3):
     assert len(lines) == n and len(set(lines)) == n
     assert all(x.startswith("ghs1.") for x in lines)
     assert "any %d of which" % m in r.stderr
+    rows = s.query("SELECT metadata FROM audit_events WHERE action = 'MASTER_KEY_SPLIT'")
+    assert rows and rows[-1]["metadata"] == '{"shares":%d,"threshold":%d}' % (n, m)
     return lines
 
 
