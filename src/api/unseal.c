@@ -11,6 +11,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "core/time.h"
+#include "authn/sso_providers.h"
 #include "crypto/share.h"
 
 static void audit(struct gh_req *req, const char *action, int status)
@@ -49,6 +50,8 @@ static void finish(struct gh_req *req, uint8_t master[GH_MASTER_KEY_LEN], unsign
     }
     if (!atomic_compare_exchange_strong(&app->datakeys, &none, dk))
         gh_datakeys_free(dk); /* unsealed meanwhile by another threshold of shares */
+    else if (app->sso != NULL)
+        gh_ssop_set_keys(app->sso, dk);
     audit(req, "UNSEALED", 200);
     gh_reply_json(req, 200,
                   json_pack("{s:b, s:i, s:i}", "sealed", 0, "shares", (int)threshold, "threshold",

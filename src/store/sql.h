@@ -250,6 +250,12 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
 
 gh_err sq_datakey_add(struct gh_store *st, const struct gh_data_key *key);
 gh_err sq_datakey_list(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
+gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider *p);
+gh_err sq_sso_provider_get(struct gh_store *st, const char *name, struct gh_sso_provider *out);
+gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
+                            gh_sso_provider_visit_fn fn, void *arg);
+gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p);
+gh_err sq_sso_provider_delete(struct gh_store *st, const char *name);
 gh_err sq_vault_insert(struct gh_store *st, const struct gh_vault_entry *e);
 gh_err sq_vault_latest(struct gh_store *st, const char *org_id, const char *name,
                        struct gh_vault_entry *out);
@@ -417,7 +423,10 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .audit_scan = sq_audit_scan, .checkpoint_add = sq_checkpoint_add,                              \
     .checkpoint_list = sq_checkpoint_list, .audit_purge = sq_audit_purge,                          \
     .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list,                                \
-    .vault_insert = sq_vault_insert, .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, \
-    .vault_delete = sq_vault_delete, .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey
+    .sso_provider_create = sq_sso_provider_create, .sso_provider_get = sq_sso_provider_get,        \
+    .sso_provider_list = sq_sso_provider_list, .sso_provider_update = sq_sso_provider_update,      \
+    .sso_provider_delete = sq_sso_provider_delete, .vault_insert = sq_vault_insert,                \
+    .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, .vault_delete = sq_vault_delete, \
+    .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey
 
 #endif

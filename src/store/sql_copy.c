@@ -53,9 +53,13 @@ static const struct table tables[] = {
     {"mfa_challenges", "challenge_hash, user_id, org_id, created_at, expires_at, spent_at", 6,
      "challenge_hash"},
     {"data_keys", "id, wrapped, created_at", 3, "id"},
+    {"sso_providers", SSO_PROVIDER_COLS, 23, "name"},
     {"vault_entries", "org_id, name, version, key_id, sealed, created_at", 6,
      "org_id, name, version"},
 };
+
+/* The most columns a table has (the engine's most arguments to one statement). */
+#define COPY_MAX_COLS 24
 
 /* How often (rows) a table's progress is told. */
 #define PROGRESS_EVERY 10000
@@ -75,7 +79,7 @@ struct copy {
 static int copy_row(void *ctx, const struct sq_cursor *cur)
 {
     struct copy *cp = ctx;
-    struct sq_val vals[16];
+    struct sq_val vals[COPY_MAX_COLS];
     for (size_t i = 0; i < cp->ncols; i++) {
         struct sq_val *v = &vals[i];
         int col = (int)i;
@@ -122,7 +126,7 @@ static gh_err copy_table(struct conn *from, struct conn *to, const struct table 
     for (size_t i = 1; i <= t->ncols && n < sizeof(cp.insert); i++)
         n += (size_t)snprintf(cp.insert + n, sizeof(cp.insert) - n, "$%zu%s", i,
                               i < t->ncols ? ", " : ")");
-    if (n >= sizeof(cp.insert) || t->ncols > 16)
+    if (n >= sizeof(cp.insert) || t->ncols > COPY_MAX_COLS)
         return GH_ERR_INTERNAL;
     (void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", t->name);
     gh_err err = one_int(from, sql, &cp.total);

@@ -31,6 +31,7 @@ typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
 typedef int (*gh_vault_item_visit_fn)(void *arg, const struct gh_vault_item *item);
 typedef int (*gh_vault_entry_visit_fn)(void *arg, const struct gh_vault_entry *e);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
+typedef int (*gh_sso_provider_visit_fn)(void *arg, const struct gh_sso_provider *p);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 /**
@@ -371,6 +372,15 @@ struct gh_store_ops {
     gh_err (*datakey_add)(struct gh_store *st, const struct gh_data_key *key);
     /* Every data key, by id ascending. */
     gh_err (*datakey_list)(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
+    /* ---- SSO identity providers ---- (authn/sso_providers.h), secrets sealed. create:
+     * GH_ERR_CONFLICT name taken; list: by name; update: every value but created_at; get,
+     * update, delete: GH_ERR_NOT_FOUND no provider of that name. */
+    gh_err (*sso_provider_create)(struct gh_store *st, const struct gh_sso_provider *p);
+    gh_err (*sso_provider_get)(struct gh_store *st, const char *name, struct gh_sso_provider *out);
+    gh_err (*sso_provider_list)(struct gh_store *st, size_t limit, size_t offset,
+                                gh_sso_provider_visit_fn fn, void *arg);
+    gh_err (*sso_provider_update)(struct gh_store *st, const struct gh_sso_provider *p);
+    gh_err (*sso_provider_delete)(struct gh_store *st, const char *name);
 
     /* ---- the vault ---- (crypto/vault.h) sealed values, every version kept until the name
      * is deleted, deleted with their org. insert: GH_ERR_CONFLICT that version exists (the
@@ -772,5 +782,6 @@ static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, i
 #include "store/store_audit.h"
 #include "store/store_crypto.h"
 #include "store/store_tokens.h"
+#include "store/store_sso.h"
 
 #endif

@@ -5,59 +5,12 @@ in the metrics and audit RATE_LIMIT_BACKEND_DOWN once; when Redis is back on the
 port they recover by themselves (RATE_LIMIT_BACKEND_UP).
 """
 import json
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import assert_error, free_port, wait_audit
-
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class Redis:
-    def __init__(self):
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="gh-redis-")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if self.command("PING") == b"+PONG\r\n":
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def command(self, *args):
-        """One RESP command; the raw first reply line."""
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a.encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as c:
-            c.sendall(out)
-            return c.recv(4096)
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def cleanup(self):
-        self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+from redis_server import Redis
 
 
 @pytest.fixture
@@ -211,3 +164,28 @@ def test_bad_redis_settings_refused(make_server):
         with pytest.raises(Exception):
             s.start(timeout=10)
         assert "RATE_LIMIT" in s.stderr_text().upper()
+
+
+def test_leases_never_pass_more_than_the_shared_limit(make_server, redis):
+    """A limit of 200 a minute: each node takes 10 requests at a time from Redis (a lease);
+    both nodes together still pass 200 at most (plus what the 0.3 s a request arrives
+    every adds back: 1 or 2), the headers count down, and a refusal comes with Retry-After."""
+    a, b = node(make_server, redis, limit="200"), node(make_server, redis, limit="200")
+    codes = []
+    remaining = []
+    for i in range(260):
+        r = (a, b)[i % 2].get("/healthz", headers=client(40))
+        codes.append(r.status_code)
+        if r.status_code == 200 and i % 2 == 0:
+            remaining.append(int(r.headers["X-RateLimit-Remaining"]))
+        if r.status_code == 429:
+            assert int(r.headers["Retry-After"]) >= 1
+    passed = codes.count(200)
+    assert 190 <= passed <= 205, passed
+    assert codes.count(429) == 260 - passed
+    assert remaining[0] >= 180 and remaining == sorted(remaining, reverse=True)
+    # Redis saw the leases (about 20) and the refusals (60), not each request
+    stats = redis.command("INFO", "commandstats").decode()
+    calls = sum(int(line.split("calls=")[1].split(",")[0]) for line in stats.splitlines()
+                if line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")))
+    assert calls <= 100, stats

@@ -217,8 +217,8 @@ static void pg_audit_chain_appended_from_two_nodes(void **state)
     gh_store_close(&other);
 }
 
-/* A SQLite store copied into an empty PostgreSQL one: the same users, tokens and audit
- * chain; a second copy into it is refused and leaves it as it was. */
+/* A SQLite store copied into an empty PostgreSQL one: the same users, tokens, SSO
+ * providers and audit chain; a second copy into it is refused and leaves it as it was. */
 static void pg_copy_from_sqlite(void **state)
 {
     struct fixture *f = *state;
@@ -239,12 +239,17 @@ static void pg_copy_from_sqlite(void **state)
     assert_int_equal(gh_store_refresh_insert(&lite, &t), GH_OK);
     for (int i = 0; i < 3; i++)
         assert_int_equal(gh_store_audit_append(&lite, &ev, 1, chain_hash, &a), GH_OK);
+    struct gh_sso_provider sp, sp_got;
+    make_provider("corp", &sp);
+    assert_int_equal(gh_store_sso_provider_create(&lite, &sp), GH_OK);
 
     /* the fixture's store holds an org already, but no user and no record: empty it */
     assert_int_equal(pg_server_exec(dsn, "DELETE FROM orgs"), 0);
     assert_int_equal(gh_store_copy(&lite, &f->h, NULL, NULL), GH_OK);
     assert_int_equal(gh_store_user_get(&f->h, u.id, &got), GH_OK);
     assert_string_equal(got.username, "copied");
+    assert_int_equal(gh_store_sso_provider_get(&f->h, "corp", &sp_got), GH_OK);
+    assert_memory_equal(&sp_got, &sp, sizeof(sp));
     assert_int_equal(gh_store_refresh_get(&f->h, t.hash, 200, &peek), GH_OK);
     assert_int_equal(gh_store_audit_head(&f->h, &b), GH_OK);
     assert_int_equal(b.seq, a.seq);
