@@ -246,8 +246,10 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     char why[300];
-    if ((err = gh_ssop_new(&app->store, app->datakeys, cfg->sso_providers, gh_time_now(), why,
-                           sizeof(why), &app->sso)) != GH_OK) {
+    const struct gh_ssop_opts sso = {cfg->sso_providers, (long)cfg->sso_timeout_ms,
+                                     cfg->sso_check_on_save};
+    if ((err = gh_ssop_new(&app->store, app->datakeys, &sso, gh_time_now(), why, sizeof(why),
+                           &app->sso)) != GH_OK) {
         fprintf(stderr, "gatehouse: sso.providers: %s\n",
                 err == GH_ERR_NOMEM ? "out of memory" : why);
         return 1;

@@ -147,6 +147,8 @@ static const struct gh_conf_key KEYS[] = {
     SECRET_LINES("alerts.webhooks", "", alerts_webhooks),
 
     SECRET_LINES("sso.providers", "", sso_providers),
+    DURU("sso.timeout", "10s", sso_timeout_ms, 1, MINUTES(1), 1000),
+    BOOL("sso.check_on_save", "true", sso_check_on_save),
     COUNT("alerts.max_groups", "16384", alerts_max_groups, 64, 16u * 1024 * 1024),
     COUNT("alerts.queue", "256", alerts_queue, 1, 65536),
     DURU("alerts.timeout", "5s", alerts_timeout_ms, 1, MINUTES(1), 1000),

@@ -177,6 +177,9 @@ struct gh_config {
     /* sso.* */
     char sso_providers[16384]; /* sso.providers: identity providers, one JSON object per line
                                   (API.md "SSO"; client secrets are secrets) (none) */
+    unsigned sso_timeout_ms;   /* sso.timeout: one call to an identity provider (10s, in ms) */
+    int sso_check_on_save;     /* sso.check_on_save: fetch an OIDC provider's discovery document
+                                  when the API saves it (true) */
 
     /* workers.* */
     unsigned hash_threads; /* workers.hash_threads, 0 = half the cores, at least 1 */
