@@ -10,6 +10,7 @@
 #include "api/handlers.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "edge/redis.h"
 #include "cli/keys.h"
 #include "cli/privs.h"
 #include "core/fs.h"
@@ -33,8 +34,10 @@ static int open_ratelimit(struct gh_app *app)
     if (strcmp(cfg->rl_backend, "redis") == 0) {
         ops = &gh_rl_redis_ops;
         /* One connection per polling thread, and one spare. */
-        err = gh_rl_redis_new(cfg->rl_redis_host, cfg->rl_redis_port, cfg->rl_redis_timeout_ms,
-                              cfg->redis_password, cfg->http_threads + 1, &backend);
+        struct gh_redis_opts o;
+        err = gh_cli_redis_opts(cfg, cfg->rl_redis_host, cfg->rl_redis_port, &o);
+        if (err == GH_OK)
+            err = gh_rl_redis_new(&o, cfg->http_threads + 1, &backend);
     } else {
         err = gh_rl_memory_new(cfg->rl_max_clients, &backend);
     }
@@ -167,6 +170,15 @@ static int audit_open(struct gh_app *app, struct gh_pool *pool)
         fprintf(stderr, "gatehouse: cannot use the audit checkpoint key %s: %s\n", cfg->audit_key,
                 gh_err_name(err));
     return err != GH_OK;
+}
+
+gh_err gh_cli_redis_opts(const struct gh_config *cfg, const char *host, uint16_t port,
+                         struct gh_redis_opts *o)
+{
+    gh_err err = gh_redis_opts(host, port, cfg->rl_redis_timeout_ms, cfg->redis_password, o);
+    if (err == GH_OK && cfg->redis_tls)
+        err = gh_redis_tls(o, cfg->redis_tls_ca_file, cfg->redis_tls_server_name);
+    return err;
 }
 
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode)

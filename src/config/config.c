@@ -129,6 +129,9 @@ static const struct gh_conf_key KEYS[] = {
     UINT("rate_limit.redis_timeout_ms", "100", rl_redis_timeout_ms, 1, 10000, 1),
     STR("rate_limit.redis_failure", "open", rl_redis_failure, 1),
     SECRET("redis.password", "", redis_password, 0),
+    BOOL("redis.tls", "false", redis_tls),
+    STR("redis.tls_ca_file", "", redis_tls_ca_file, 0),
+    STR("redis.tls_server_name", "", redis_tls_server_name, 0),
     STR("revocation.redis", "", rev_redis, 0),
 
     STR("admin.allow", "0.0.0.0/0, ::/0", admin_allow, 0),
