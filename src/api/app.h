@@ -4,6 +4,7 @@
 #include "audit/alerts.h"
 #include "audit/metrics.h"
 #include "authn/service.h"
+#include "authn/signin.h"
 #include "authz/rbac.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
@@ -30,6 +31,7 @@ struct gh_app {
     struct gh_metrics *metrics;        /* NULL for CLI commands */
     struct gh_alerts *alerts; /* audit observer and webhook queue; NULL without alerts.rules */
     struct gh_ratelimit *ratelimit; /* request limits, NULL when every limit is off */
+    struct gh_signin signin;        /* password, second factor, sessions (NULL members: CLI) */
 };
 
 #endif

@@ -195,7 +195,8 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
  * membership is proven and before the refresh token exists: no session without its record,
  * and no record of a login refused for its org. */
 static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char *org_id,
-                         const struct gh_reqmeta *meta, struct gh_token_pair *out)
+                         const char *method, const struct gh_reqmeta *meta,
+                         struct gh_token_pair *out)
 {
     struct gh_token_pair pair;
     struct gh_refresh_token rt;
@@ -206,7 +207,9 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     if (err != GH_OK)
         goto out;
     struct gh_audit_subject who = {u->id, u->username, org_id};
-    if ((err = gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL)) != GH_OK)
+    char md[64];
+    (void)snprintf(md, sizeof(md), "{\"method\":\"%s\"}", method);
+    if ((err = gh_audit_record(a->store, "LOGIN", meta, &who, 200, md)) != GH_OK)
         goto out;
     if ((err = new_refresh_token(pair.refresh_token, rt.hash)) != GH_OK)
         goto out;
@@ -216,6 +219,8 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memcpy(rt.org_id, org_id, GH_UUID_LEN + 1);
     rt.created_at = gh_time_now();
     rt.expires_at = rt.created_at + a->o.refresh_ttl;
+    memcpy(pair.family_id, rt.family_id, sizeof(pair.family_id));
+    memcpy(pair.org_id, rt.org_id, sizeof(pair.org_id));
     err = gh_store_refresh_insert(a->store, &rt);
 out:
     if (err != GH_OK) {
@@ -449,8 +454,8 @@ static gh_err audit_login_failed(struct gh_auth *a, const struct gh_reqmeta *met
     return err == GH_OK ? GH_ERR_AUTH : err;
 }
 
-gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password, size_t len,
-                     const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+gh_err gh_auth_check_password(struct gh_auth *a, const char *login, const char *password,
+                              size_t len, const struct gh_reqmeta *meta, struct gh_user *out)
 {
     struct gh_user u;
     struct gh_credentials cr;
@@ -490,13 +495,27 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
             gh_log(GH_LOG_WARN, "login: could not upgrade a password hash");
         sodium_memzero(hash, sizeof(hash));
     }
-    const char *org = org_id != NULL ? org_id : u.primary_org_id;
-    err = issue_pair(a, &u, org, meta, out);
-    if (err == GH_OK)
-        gh_views_remember(a->views, &u, NULL);
+    *out = u;
 out:
     sodium_memzero(&cr, sizeof(cr));
     return err;
+}
+
+gh_err gh_auth_issue(struct gh_auth *a, const struct gh_user *u, const char *org_id,
+                     const char *method, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+{
+    gh_err err = issue_pair(a, u, org_id != NULL ? org_id : u->primary_org_id, method, meta, out);
+    if (err == GH_OK)
+        gh_views_remember(a->views, u, NULL);
+    return err;
+}
+
+gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password, size_t len,
+                     const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+{
+    struct gh_user u;
+    gh_err err = gh_auth_check_password(a, login, password, len, meta, &u);
+    return err == GH_OK ? gh_auth_issue(a, &u, org_id, "password", meta, out) : err;
 }
 
 /* Before a refresh that switches org: the owner of a live token must be a member there.
@@ -547,6 +566,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
         char md[96];
         snprintf(md, sizeof(md), "{\"family_id\":\"%s\"}", spent.family_id);
         struct gh_audit_subject who = {spent.user_id, NULL, spent.org_id};
+        gh_views_forget(a->views, spent.user_id); /* its session ended with the family */
         err = gh_audit_record(a->store, "TOKEN_REUSE_DETECTED", meta, &who, 401, md);
         if (err == GH_OK)
             err = GH_ERR_AUTH;
@@ -566,6 +586,8 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     }
     if ((err = issue_access(a, &u, next.org_id, &pair)) != GH_OK)
         goto out;
+    memcpy(pair.family_id, next.family_id, sizeof(pair.family_id));
+    memcpy(pair.org_id, next.org_id, sizeof(pair.org_id));
     struct gh_audit_subject who = {u.id, u.username, next.org_id};
     if ((err = gh_audit_record(a->store, "TOKEN_REFRESH", meta, &who, 200, NULL)) != GH_OK) {
         /* Never handed out without its record: the new refresh token dies unused. */

@@ -615,7 +615,6 @@ const struct gh_store_ops gh_store_sqlite_ops = {
     .session_list = sq_session_list,
     .session_touch = sq_session_touch,
     .session_revoke = sq_session_revoke,
-    .session_revoke_family = sq_session_revoke_family,
     .session_purge = sq_session_purge,
     .mfa_get = sq_mfa_get,
     .mfa_put = sq_mfa_put,

@@ -264,7 +264,6 @@ gh_err sq_session_list(struct gh_store *st, const char *user_id, int64_t now, si
                        size_t offset, gh_session_visit_fn fn, void *arg);
 gh_err sq_session_touch(struct gh_store *st, const char *id, int64_t at);
 gh_err sq_session_revoke(struct gh_store *st, const char *user_id, const char *id, int64_t now);
-gh_err sq_session_revoke_family(struct gh_store *st, const char *family_id, int64_t now);
 gh_err sq_session_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
 gh_err sq_mfa_get(struct gh_store *st, const char *user_id, struct gh_mfa *out);
 gh_err sq_mfa_put(struct gh_store *st, const struct gh_mfa *m);
