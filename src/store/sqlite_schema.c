@@ -211,11 +211,14 @@ static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0])
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
 
-static const char *const sql[ST_COUNT] = {
+const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",
+    /* BEGIN IMMEDIATE holds the database's one write lock: nothing more to take. */
+    [ST_WRITE_LOCK] = NULL,
+    [ST_AUDIT_LOCK] = NULL,
     [ST_USER_INSERT] = "INSERT INTO users (id, username, email, full_name, password_hash, "
                        "primary_org_id, disabled, superadmin, token_epoch, created_at, "
                        "updated_at) VALUES (?, ?, ?, ?, ?, nullif(?, ''), ?, ?, ?, ?, ?)",
@@ -559,11 +562,9 @@ out:
     return err;
 }
 
-gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first, sqlite3 **db,
-                           sqlite3_stmt *stmts[ST_COUNT])
+gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first, sqlite3 **db)
 {
     sqlite3 *h = NULL;
-    sqlite3_stmt *prepared[ST_COUNT] = {NULL};
     gh_err err = GH_ERR_IO;
     if (sqlite3_open_v2(path, &h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
@@ -575,23 +576,12 @@ gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first
         goto out;
     if (migrate_first && (err = migrate(h)) != GH_OK)
         goto out;
-    for (int k = 0; k < ST_COUNT; k++) {
-        if (sqlite3_prepare_v3(h, sql[k], -1, SQLITE_PREPARE_PERSISTENT, &prepared[k], NULL) !=
-            SQLITE_OK) {
-            fprintf(stderr, "store: prepare %d: %s\n", k, sqlite3_errmsg(h));
-            err = GH_ERR_IO;
-            goto out;
-        }
-    }
     err = GH_OK;
 out:
     if (err != GH_OK) {
-        for (int k = 0; k < ST_COUNT; k++)
-            sqlite3_finalize(prepared[k]);
         sqlite3_close(h);
         return err;
     }
-    memcpy(stmts, prepared, sizeof(prepared));
     *db = h;
     return GH_OK;
 }

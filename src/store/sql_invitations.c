@@ -1,5 +1,5 @@
-/* The SQLite backend: invitations to an org (store.h "invitations"). */
-#include "store/sqlite_int.h"
+/* The SQL backends: invitations to an org (store.h "invitations"). */
+#include "store/sql.h"
 
 static const struct sq_col invitation_cols[] = {
     SQ_COL(SQ_COL_TEXT, 0, struct gh_invitation, id),
@@ -27,8 +27,8 @@ gh_err sq_invitation_create(struct gh_store *st, const struct gh_invitation *inv
 }
 
 /* A listing's ?1 key, ?2 limit, ?3 offset, ?4 now. */
-static gh_err list(struct gh_store *st, enum gh_sqlite_stmt id, const char *key, int64_t now,
-                   size_t limit, size_t offset, gh_invitation_visit_fn fn, void *arg)
+static gh_err list(struct gh_store *st, enum sq_stmt id, const char *key, int64_t now, size_t limit,
+                   size_t offset, gh_invitation_visit_fn fn, void *arg)
 {
     return sq_st_each(st, id,
                       SQ_ARGS(SQ_T(key), SQ_I(sq_clamp(limit)), SQ_I(sq_clamp(offset)), SQ_I(now)),

@@ -1,7 +1,7 @@
-/* The SQLite backend: refresh tokens (store.h "refresh tokens"). */
+/* The SQL backends: refresh tokens (store.h "refresh tokens"). */
 #include <string.h>
 
-#include "store/sqlite_int.h"
+#include "store/sql.h"
 
 #define REFRESH_COLS(type, t)                                                                      \
     SQ_COL(SQ_COL_TEXT, 0, type, t id), SQ_COL(SQ_COL_HASH, 1, type, t hash),                      \

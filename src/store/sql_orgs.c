@@ -1,8 +1,8 @@
-/* The SQLite backend: orgs, roles, memberships, declared permissions (store.h). */
+/* The SQL backends: orgs, roles, memberships, declared permissions (store.h). */
 #include <string.h>
 
 #include "core/uuid.h"
-#include "store/sqlite_int.h"
+#include "store/sql.h"
 
 static const struct sq_col org_cols[] = {
     SQ_COL(SQ_COL_TEXT, 0, struct gh_org, id),
@@ -64,7 +64,7 @@ static int call_name(void *fn, void *arg, const void *row)
 const struct sq_row sq_row_name = SQ_ROW("permission", struct name, name_cols, call_name);
 
 /* Tells affected (when not NULL) about each user id statement id selects. */
-static gh_err tell(struct conn *c, enum gh_sqlite_stmt id, const struct sq_arg *args, size_t n,
+static gh_err tell(struct conn *c, enum sq_stmt id, const struct sq_arg *args, size_t n,
                    gh_affected_fn affected, void *arg)
 {
     if (affected == NULL)

@@ -1,7 +1,7 @@
-/* The SQLite backend: browser sessions and second factors (store.h "browser sessions"). */
+/* The SQL backends: browser sessions and second factors (store.h "browser sessions"). */
 #include <string.h>
 
-#include "store/sqlite_int.h"
+#include "store/sql.h"
 
 static const struct sq_col session_cols[] = {
     SQ_COL(SQ_COL_TEXT, 0, struct gh_session, id),

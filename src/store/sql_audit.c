@@ -1,56 +1,43 @@
-/* The SQLite backend: the audit chain (store.h "the audit chain"). */
+/* The SQL backends: the audit chain (store.h "the audit chain"). */
 #include <string.h>
 
-#include "store/sqlite_int.h"
+#include "store/sql.h"
 
-/* A record's columns (AUDIT_COLS); its strings point into the statement until it steps,
- * which is what gh_audit_row promises (valid during the visit only). */
-static gh_err read_audit(sqlite3_stmt *s, void *out)
+/* A record's columns (AUDIT_COLS); its strings point into the running statement until its
+ * next row, which is what gh_audit_row promises (valid during the visit only). */
+static gh_err read_audit(const struct sq_cursor *cur, void *out)
 {
     struct gh_audit_row *r = out;
     const char **text[] = {&r->ev.action,     &r->ev.user_id,       &r->ev.username,
                            &r->ev.org_id,     &r->ev.resource_type, &r->ev.resource_id,
                            &r->ev.ip_address, &r->ev.user_agent,    &r->ev.method,
                            &r->ev.path};
-    r->seq = sqlite3_column_int64(s, 0);
-    r->ev.ts = sqlite3_column_int64(s, 1);
+    r->seq = sq_col_i64(cur, 0);
+    r->ev.ts = sq_col_i64(cur, 1);
     for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-        *text[i] = (const char *)sqlite3_column_text(s, (int)i + 2);
-    r->ev.status = sqlite3_column_int(s, 12);
-    r->ev.metadata_json = (const char *)sqlite3_column_text(s, 13);
-    const void *prev = sqlite3_column_blob(s, 14);
-    int nprev = sqlite3_column_bytes(s, 14);
-    const void *hash = sqlite3_column_blob(s, 15);
-    int nhash = sqlite3_column_bytes(s, 15);
-    r->hashed = prev != NULL && hash != NULL && nprev == GH_HASH_LEN && nhash == GH_HASH_LEN;
-    if (r->hashed) {
-        memcpy(r->prev_hash, prev, GH_HASH_LEN);
-        memcpy(r->hash, hash, GH_HASH_LEN);
-    }
+        *text[i] = sq_col_text(cur, (int)i + 2);
+    r->ev.status = (int)sq_col_i64(cur, 12);
+    r->ev.metadata_json = sq_col_text(cur, 13);
+    r->hashed = sq_col_exact(cur, 14, r->prev_hash, GH_HASH_LEN) &&
+                sq_col_exact(cur, 15, r->hash, GH_HASH_LEN);
     return GH_OK;
 }
 SQ_CALL(call_audit, gh_audit_visit_fn)
 const struct sq_row sq_row_audit = {
     "audit record", sizeof(struct gh_audit_row), NULL, 0, read_audit, call_audit};
 
-/* Copies a blob of exactly n bytes; another size leaves zeros (verification names it). */
-static void blob_exact(sqlite3_stmt *s, int i, unsigned char *dst, int n)
-{
-    if (sqlite3_column_bytes(s, i) == n)
-        memcpy(dst, sqlite3_column_blob(s, i), (size_t)n);
-}
-
 /* A damaged checkpoint keeps zeros where it is damaged: its signature fails. */
-static gh_err read_checkpoint(sqlite3_stmt *s, void *out)
+static gh_err read_checkpoint(const struct sq_cursor *cur, void *out)
 {
     struct gh_audit_checkpoint *cp = out;
-    cp->seq = sqlite3_column_int64(s, 0);
-    cp->ts = sqlite3_column_int64(s, 2);
-    blob_exact(s, 1, cp->hash, GH_HASH_LEN);
-    blob_exact(s, 3, cp->signature, GH_AUDIT_SIG_LEN);
-    const unsigned char *id = sqlite3_column_text(s, 4);
-    if (id != NULL && (size_t)sqlite3_column_bytes(s, 4) < sizeof(cp->key_id))
-        memcpy(cp->key_id, id, (size_t)sqlite3_column_bytes(s, 4));
+    size_t n = 0;
+    cp->seq = sq_col_i64(cur, 0);
+    cp->ts = sq_col_i64(cur, 2);
+    (void)sq_col_exact(cur, 1, cp->hash, GH_HASH_LEN);
+    (void)sq_col_exact(cur, 3, cp->signature, GH_AUDIT_SIG_LEN);
+    const char *id = cur->drv->col_text(cur, 4, &n);
+    if (id != NULL && n < sizeof(cp->key_id))
+        memcpy(cp->key_id, id, n);
     return GH_OK;
 }
 SQ_CALL(call_checkpoint, gh_checkpoint_visit_fn)
@@ -59,16 +46,16 @@ const struct sq_row sq_row_checkpoint = {
 
 /* The chain's end (ST_AUDIT_HEAD). A missing or damaged newest hash is chained over as
  * zeros: verification names it. */
-static gh_err read_head(sqlite3_stmt *s, void *out)
+static gh_err read_head(const struct sq_cursor *cur, void *out)
 {
     struct gh_audit_head *h = out;
-    h->start = sqlite3_column_int64(s, 0);
-    h->seq = sqlite3_column_int64(s, 1);
+    h->start = sq_col_i64(cur, 0);
+    h->seq = sq_col_i64(cur, 1);
     if (h->seq < h->start)
         h->seq = h->start;
-    blob_exact(s, 2, h->hash, GH_HASH_LEN);
-    h->checkpoint_seq = sqlite3_column_int64(s, 3);
-    h->checkpoint_ts = sqlite3_column_int64(s, 4);
+    (void)sq_col_exact(cur, 2, h->hash, GH_HASH_LEN);
+    h->checkpoint_seq = sq_col_i64(cur, 3);
+    h->checkpoint_ts = sq_col_i64(cur, 4);
     return GH_OK;
 }
 static const struct sq_row row_head = {
@@ -103,8 +90,8 @@ gh_err sq_audit_append(struct gh_store *st, const struct gh_audit_event *evs, si
         if (evs[i].action == NULL || evs[i].action[0] == '\0')
             return GH_ERR_INVALID;
     struct conn *c;
-    /* BEGIN IMMEDIATE: the write lock first, so no other appender reads the same end. */
-    gh_err err = sq_enter(st, &c);
+    /* The chain's lock first, so that no other appender, on any node, reads the same end. */
+    gh_err err = sq_enter_locked(st, ST_AUDIT_LOCK, &c);
     if (err != GH_OK)
         return err;
     err = head(c, &h);

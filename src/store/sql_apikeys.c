@@ -1,5 +1,5 @@
-/* The SQLite backend: API keys (store.h "API keys"). */
-#include "store/sqlite_int.h"
+/* The SQL backends: API keys (store.h "API keys"). */
+#include "store/sql.h"
 
 /* APIKEY_COLS; scopes NULL means the owner's permissions (has_scopes 0). */
 static const struct sq_col api_key_cols[] = {

@@ -1,7 +1,7 @@
-/* The SQLite backend: users (store.h "users"). */
+/* The SQL backends: users (store.h "users"). */
 #include <string.h>
 
-#include "store/sqlite_int.h"
+#include "store/sql.h"
 
 /* USER_COLS, the display columns: never the password hash. */
 static const struct sq_col user_cols[] = {
@@ -83,7 +83,7 @@ gh_err sq_user_count(struct gh_store *st, int64_t *out)
 /* One transaction: the column update id (?1 value, ?2 now, ?3 user id, RETURNING
  * token_epoch; ST_COUNT: none), then, when revoke is set, the revocation of everything the
  * user holds. *epoch gets the resulting epoch. */
-static gh_err user_change(struct gh_store *st, enum gh_sqlite_stmt id, struct sq_arg value,
+static gh_err user_change(struct gh_store *st, enum sq_stmt id, struct sq_arg value,
                           const char *user_id, int revoke, int64_t now, int64_t *epoch)
 {
     int64_t e = 0;
