@@ -11,6 +11,7 @@
 #include "edge/ratelimit.h"
 #include "config/config.h"
 #include "core/pool.h"
+#include "crypto/datakeys.h"
 #include "crypto/jwt.h"
 #include "store/store.h"
 
@@ -32,6 +33,8 @@ struct gh_app {
     struct gh_alerts *alerts; /* audit observer and webhook queue; NULL without alerts.rules */
     struct gh_ratelimit *ratelimit; /* request limits, NULL when every limit is off */
     struct gh_signin signin;        /* password, second factor, sessions (NULL members: CLI) */
+    struct gh_datakeys *datakeys;   /* field encryption and vault keys (crypto/datakeys.h): NULL
+                                       for CLI commands that do not open them */
 };
 
 #endif

@@ -12,7 +12,7 @@
 #include "core/text.h"
 #include "core/time.h"
 #include "crypto/b64url.h"
-#include "crypto/lseal.h"
+#include "crypto/field.h"
 
 #define ISSUER "Gatehouse"
 #define BACKUP_LEN 10 /* base32 characters of a backup code (50 bits) */
@@ -21,25 +21,27 @@ static const char base32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 struct gh_mfas {
     const struct gh_store_handle *store;
-    unsigned char seal_key[GH_LSEAL_KEY_LEN]; /* seals TOTP secrets */
-    unsigned char code_key[32];               /* HMAC of backup codes */
+    struct gh_datakeys *dk;     /* seals TOTP secrets (enc:v1, field "totp:<user id>") */
+    unsigned char code_key[32]; /* HMAC of backup codes */
 };
 
-gh_err gh_mfas_new(const struct gh_store_handle *store, const unsigned char key[GH_MFA_KEY_LEN],
-                   struct gh_mfas **out)
+gh_err gh_mfas_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
+                   const unsigned char key[GH_MFA_KEY_LEN], struct gh_mfas **out)
 {
     struct gh_mfas *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return GH_ERR_NOMEM;
     m->store = store;
-    /* one key per use, both derived from the server's MFA key */
-    if (crypto_kdf_derive_from_key(m->seal_key, sizeof(m->seal_key), 1, "ghtotp__", key) != 0 ||
-        crypto_kdf_derive_from_key(m->code_key, sizeof(m->code_key), 2, "ghbackup", key) != 0) {
-        gh_mfas_free(m);
-        return GH_ERR_CRYPTO;
-    }
+    m->dk = dk;
+    memcpy(m->code_key, key, sizeof(m->code_key));
     *out = m;
     return GH_OK;
+}
+
+/* The envelope's field name of user_id's TOTP secret (docs/CRYPTO.md). */
+static void secret_field(const char *user_id, char out[GH_UUID_LEN + 6])
+{
+    (void)snprintf(out, GH_UUID_LEN + 6, "totp:%s", user_id);
 }
 
 void gh_mfas_free(struct gh_mfas *m)
@@ -107,12 +109,16 @@ static void backup_hash(const struct gh_mfas *m, const char *user_id, const char
 static gh_err totp_step(const struct gh_mfas *m, const struct gh_mfa *rec, const char *code,
                         int64_t now, int64_t *step)
 {
-    unsigned char key[GH_LSEAL_MAX_PLAIN];
+    unsigned char key[sizeof(rec->secret)];
+    char field[GH_UUID_LEN + 6];
     size_t n = 0;
-    gh_err err = gh_lunseal(m->seal_key, rec->user_id, rec->secret, key, sizeof(key), &n);
+    secret_field(rec->user_id, field);
+    gh_err err = m->dk == NULL ? GH_ERR_IO
+                               : gh_field_open(m->dk, NULL, field, rec->secret, strlen(rec->secret),
+                                               key, sizeof(key), &n);
     if (err == GH_OK)
         err = gh_totp_match(key, n, now, code, step);
-    else
+    else if (err != GH_ERR_IO)
         err = GH_ERR_CRYPTO; /* a secret that does not open is not the user's fault */
     sodium_memzero(key, sizeof(key));
     return err;
@@ -170,12 +176,15 @@ gh_err gh_mfa_setup(struct gh_mfas *m, const struct gh_identity *who, struct gh_
 {
     unsigned char key[GH_TOTP_KEY_LEN];
     struct gh_mfa rec;
+    char field[GH_UUID_LEN + 6];
+    size_t sealed = 0;
     memset(&rec, 0, sizeof(rec));
     randombytes_buf(key, sizeof(key));
-    gh_err err = gh_totp_secret_text(key, out->secret);
+    secret_field(who->user_id, field);
+    gh_err err = m->dk == NULL ? GH_ERR_IO : gh_totp_secret_text(key, out->secret);
     if (err == GH_OK &&
-        (err = gh_lseal(m->seal_key, who->user_id, key, sizeof(key), rec.secret,
-                        sizeof(rec.secret))) == GH_OK &&
+        (err = gh_field_seal(m->dk, NULL, field, key, sizeof(key), rec.secret, sizeof(rec.secret),
+                             &sealed)) == GH_OK &&
         (err = gh_copy_field(rec.user_id, sizeof(rec.user_id), who->user_id)) == GH_OK) {
         rec.created_at = gh_time_now();
         err = gh_store_mfa_put(m->store, &rec);

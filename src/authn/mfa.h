@@ -8,6 +8,7 @@
 #include "authn/views.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "crypto/datakeys.h"
 #include "store/store.h"
 
 /*
@@ -15,8 +16,8 @@
  * ten single-use backup codes), the login's challenge (a single-use mfa_token valid five
  * minutes) and its answer (a TOTP code of the current step or one either side, never a
  * step used before; or a backup code), and disabling (password and code). The TOTP secret
- * is stored sealed (crypto/lseal, bound to the user's id); backup codes as HMACs under a
- * server key. Every failure is audited MFA_FAILED; every state change MFA_ENABLED,
+ * is stored sealed (crypto/field: enc:v1, field "totp:<user id>"); backup codes as HMACs
+ * under a server key. Every failure is audited MFA_FAILED; every state change MFA_ENABLED,
  * MFA_DISABLED, BACKUP_CODE_USED.
  */
 
@@ -27,9 +28,13 @@
 
 struct gh_mfas;
 
-/** store must outlive it; key (the server's MFA key: sealing and code HMACs) is copied. */
-gh_err gh_mfas_new(const struct gh_store_handle *store, const unsigned char key[GH_MFA_KEY_LEN],
-                   struct gh_mfas **out) GH_WUR GH_NONNULL(1, 2, 3);
+/**
+ * store and dk (the data keys that seal TOTP secrets; NULL: none, every TOTP use is
+ * GH_ERR_IO) must outlive it; key (the HMAC key of backup codes) is copied.
+ */
+gh_err gh_mfas_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
+                   const unsigned char key[GH_MFA_KEY_LEN], struct gh_mfas **out) GH_WUR
+    GH_NONNULL(1, 3, 4);
 /** Wipes the keys. Accepts NULL. */
 void gh_mfas_free(struct gh_mfas *m);
 

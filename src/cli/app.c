@@ -16,6 +16,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/time.h"
 
 extern char **environ;
 
@@ -171,7 +172,7 @@ static int audit_open(struct gh_app *app, struct gh_pool *pool)
 }
 
 /* Browser sessions and second factors, keyed by the server's session key: one subkey for
- * CSRF tokens, one for the second factors (sealing, backup codes). */
+ * CSRF tokens, one for backup codes; TOTP secrets are sealed with the data keys. */
 static int open_signin(struct gh_app *app)
 {
     const struct gh_config *cfg = &app->cfg;
@@ -187,7 +188,7 @@ static int open_signin(struct gh_app *app)
         err = gh_sessions_new(&so, &app->store, gh_auth_views(app->auth), csrf,
                               &app->signin.sessions);
     if (err == GH_OK)
-        err = gh_mfas_new(&app->store, mfa, &app->signin.mfas);
+        err = gh_mfas_new(&app->store, app->datakeys, mfa, &app->signin.mfas);
     app->signin.auth = app->auth;
     sodium_memzero(key, sizeof(key));
     sodium_memzero(csrf, sizeof(csrf));
@@ -201,6 +202,52 @@ static int open_signin(struct gh_app *app)
         fprintf(stderr, "gatehouse: cannot use the session key %s: %s\n", cfg->session_key,
                 gh_err_name(err));
     return err != GH_OK;
+}
+
+int gh_app_open_datakeys(struct gh_app *app)
+{
+    const struct gh_config *cfg = &app->cfg;
+    uint8_t master[GH_MASTER_KEY_LEN];
+    char *hex = getenv("GATEHOUSE_MASTER_KEY");
+    const char *from = hex != NULL ? "GATEHOUSE_MASTER_KEY" : cfg->master_key_file;
+    gh_err err = GH_OK;
+    if (hex == NULL && gh_mkdir_parent(cfg->master_key_file, 0700) != GH_OK)
+        err = GH_ERR_IO;
+    if (err == GH_OK)
+        err = gh_master_load(hex, cfg->master_key_file, master);
+    if (hex != NULL) {
+        /* Out of this process's environment (and /proc/self/environ) once read. */
+        sodium_memzero(hex, strlen(hex));
+        unsetenv("GATEHOUSE_MASTER_KEY");
+    }
+    if (err == GH_OK)
+        err = gh_datakeys_open(&app->store, master, gh_time_now(), &app->datakeys);
+    sodium_memzero(master, sizeof(master));
+    switch (err) {
+    case GH_OK:
+        return 0;
+    case GH_ERR_FILE_MODE:
+        fprintf(stderr,
+                "gatehouse: refusing %s: a secret must not be readable by group or others "
+                "(fix the permissions: chmod 600)\n",
+                from);
+        break;
+    case GH_ERR_INVALID:
+        fprintf(stderr, "gatehouse: %s: expected %s\n", from,
+                hex != NULL ? "64 hexadecimal digits" : "a file of 32 bytes");
+        break;
+    case GH_ERR_AUTH:
+        fprintf(stderr,
+                "gatehouse: the master key from %s does not open the stored data keys "
+                "(another master key?)\n",
+                from);
+        break;
+    default:
+        fprintf(stderr, "gatehouse: cannot open the data keys with %s: %s\n", from,
+                gh_err_name(err));
+        break;
+    }
+    return 1;
 }
 
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
@@ -227,7 +274,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (gh_keyring_new(&app->ring) != GH_OK)
         return 1;
-    if (mode == GH_APP_SERVE && gh_keys_open(app) != 0)
+    if (mode == GH_APP_SERVE && (gh_keys_open(app) != 0 || gh_app_open_datakeys(app) != 0))
         return 1;
     if (gh_mkdir_parent(cfg->api_key_pepper, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
@@ -318,6 +365,8 @@ void gh_app_close(struct gh_app *app)
     gh_ratelimit_free(app->ratelimit);
     app->ratelimit = NULL;
     gh_keyring_free(app->ring);
+    gh_datakeys_free(app->datakeys);
+    app->datakeys = NULL;
     gh_store_close(&app->store);
     app->hash_pool = app->io_pool = NULL;
     app->auth = NULL;

@@ -82,6 +82,12 @@ enum gh_app_mode {
 /** Opens what mode needs; on failure prints why on stderr and returns non-zero. */
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode) GH_NONNULL(1);
 /**
+ * Opens app->datakeys under the master key (GATEHOUSE_MASTER_KEY, wiped from the
+ * environment once read, or crypto.master_key_file, created on first use). Serving opens
+ * them; so do the key and backup commands. Prints why and returns non-zero on failure.
+ */
+int gh_app_open_datakeys(struct gh_app *app) GH_NONNULL(1);
+/**
  * gh_cli_config then gh_app_open(GH_APP_ADMIN): what a CLI command on the store needs.
  * Returns 0, or 1 after printing why and releasing what was opened.
  */

@@ -122,6 +122,8 @@ static const struct gh_conf_key KEYS[] = {
     DUR("audit.retention", "0", audit_retention, 0, DAYS(36500)),
     DUR("audit.aggregate_window", "60s", audit_window, 0, HOURS(1)),
 
+    STR("crypto.master_key_file", "", master_key_file, 0),
+
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
 
     UINT("rate_limit.global", "100", rl_global, 0, RL_LIMIT_MAX, 1),
@@ -292,6 +294,12 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         gh_conf_fail(
             err, err_size,
             "audit.checkpoint_key: <storage.data_dir>/keys/audit_checkpoint.key is too long");
+        goto out;
+    }
+    if (t->master_key_file[0] == '\0' && join_path(t->master_key_file, sizeof(t->master_key_file),
+                                                   t->data_dir, "keys/master.key") != GH_OK) {
+        gh_conf_fail(err, err_size,
+                     "crypto.master_key_file: <storage.data_dir>/keys/master.key is too long");
         goto out;
     }
     gh_err e;

@@ -74,8 +74,8 @@ struct gh_config {
     int64_t session_idle;       /* session.idle_timeout seconds (30m) */
     int64_t session_absolute;   /* session.absolute_timeout seconds (12h) */
     char cookie_domain[256];    /* session.cookie_domain: Domain of the cookies ("": host only) */
-    char session_key[PATH_MAX]; /* session.key_file: the server's session key (CSRF tokens, sealed
-                                   TOTP secrets), default <data_dir>/keys/session.key */
+    char session_key[PATH_MAX]; /* session.key_file: the server's session key (CSRF tokens, backup
+                                   codes), default <data_dir>/keys/session.key */
 
     /* portal.* (the sign-in pages) */
     int portal_enabled;        /* portal.enabled: pages and /verify's 302 to /login (true) */
@@ -110,6 +110,12 @@ struct gh_config {
     int64_t audit_retention; /* audit.retention: how long records are kept, seconds (0 = forever) */
     int64_t audit_window;    /* audit.aggregate_window: repeated denials make one record per window,
                                 seconds (60s; 0 = off) */
+
+    /* crypto.* */
+    char master_key_file[PATH_MAX]; /* crypto.master_key_file: the master key, 32 raw bytes, mode
+                                       0600, created on first use; GATEHOUSE_MASTER_KEY (64 hex
+                                       digits) is used instead when set. Default
+                                       <data_dir>/keys/master.key */
 
     /* metrics.* */
     char metrics_allow[1024]; /* metrics.allow: addresses that may read /metrics without a

@@ -209,4 +209,16 @@ struct gh_mfa_challenge {
     int64_t expires_at;
 };
 
+/**
+ * A data key of the field encryption and the vault (crypto/datakeys.h), as stored: wrapped
+ * (AES-256-GCM under a key derived from the master key), never in clear. ids grow: the
+ * highest is the current key.
+ */
+#define GH_WRAPPED_KEY_LEN 60 /* nonce 12 + key 32 + tag 16 */
+struct gh_data_key {
+    int64_t id; /* 1 .. 2^31-1 */
+    unsigned char wrapped[GH_WRAPPED_KEY_LEN];
+    int64_t created_at;
+};
+
 #endif

@@ -241,6 +241,8 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
 
 /* ---- the ops, by domain (sql_<domain>.c); each backend's table is in its driver ---- */
 
+gh_err sq_datakey_add(struct gh_store *st, const struct gh_data_key *key);
+gh_err sq_datakey_list(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
 void sq_close(struct gh_store *st);
 gh_err sq_ping(struct gh_store *st);
 gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx);
@@ -395,6 +397,7 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .mfa_challenge_spend = sq_mfa_challenge_spend, .revocation_feed = sq_revocation_feed,          \
     .audit_append = sq_audit_append, .audit_head = sq_audit_head, .audit_list = sq_audit_list,     \
     .audit_scan = sq_audit_scan, .checkpoint_add = sq_checkpoint_add,                              \
-    .checkpoint_list = sq_checkpoint_list, .audit_purge = sq_audit_purge
+    .checkpoint_list = sq_checkpoint_list, .audit_purge = sq_audit_purge,                          \
+    .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list
 
 #endif

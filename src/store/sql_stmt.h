@@ -111,6 +111,8 @@ enum sq_stmt {
     ST_CHALLENGE_GET,
     ST_CHALLENGE_SPEND,
     ST_CHALLENGE_PURGE,
+    ST_DATAKEY_INSERT,
+    ST_DATAKEY_LIST,
     ST_COUNT
 };
 #endif

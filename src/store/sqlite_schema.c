@@ -184,6 +184,11 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL,"
     "  spent_at INTEGER);"
     "CREATE INDEX mfa_challenges_user ON mfa_challenges(user_id);",
+    /* 8: data keys, wrapped by the master key (crypto/datakeys.c) */
+    "CREATE TABLE data_keys ("
+    "  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647),"
+    "  wrapped BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -213,6 +218,8 @@ static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0])
 
 const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+    [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",

@@ -27,6 +27,7 @@ typedef int (*gh_role_visit_fn)(void *arg, const struct gh_role *role);
 typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
 typedef int (*gh_name_visit_fn)(void *arg, const char *name);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
+typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
@@ -355,6 +356,12 @@ struct gh_store_ops {
     /* Deletes the records before the newest checkpoint made before cutoff (the
      * checkpointed record itself stays, as the anchor of verification); *n: how many. */
     gh_err (*audit_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
+
+    /* ---- data keys ---- (crypto/datakeys.h) stored wrapped; never updated or deleted. */
+    /* GH_ERR_CONFLICT a key with that id exists (two rotations at once: one wins). */
+    gh_err (*datakey_add)(struct gh_store *st, const struct gh_data_key *key);
+    /* Every data key, by id ascending. */
+    gh_err (*datakey_list)(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
@@ -757,6 +764,7 @@ static inline gh_err gh_store_audit_purge(const struct gh_store_handle *h, int64
     return h->ops->audit_purge(h->st, cutoff, n);
 }
 
+#include "store/store_crypto.h"
 #include "store/store_tokens.h"
 
 #endif
