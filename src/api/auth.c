@@ -4,8 +4,10 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/cookies.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/sessions.h"
 #include "core/cache.h"
 #include "core/uuid.h"
 
@@ -89,17 +91,18 @@ struct backoff_keys {
 };
 
 /*
- * Answers 429 when the account or the client must still wait after failed logins. An
- * unknown account backs off exactly like a real one: the answer tells nothing.
+ * Answers 429 (audited RATE_LIMITED) when the account (kind 'u': the login as typed; 'm':
+ * an MFA challenge) or the client must still wait after failed logins. An unknown account
+ * backs off exactly like a real one: the answer tells nothing.
  */
-static int backed_off(struct gh_req *req, struct gh_backoff *b, const char *login,
+static int backed_off(struct gh_req *req, struct gh_backoff *b, char kind, const char *login,
                       struct backoff_keys *keys)
 {
     size_t n = 0;
-    keys->account[n++] = 'u';
+    keys->account[n++] = kind;
     keys->account[n++] = ':';
-    for (; *login != '\0' && n < sizeof(keys->account) - 1; login++)
-        keys->account[n++] = (char)tolower((unsigned char)*login);
+    for (const char *p = login; *p != '\0' && n < sizeof(keys->account) - 1; p++)
+        keys->account[n++] = (char)tolower((unsigned char)*p);
     keys->account[n] = '\0';
     (void)snprintf(keys->client, sizeof(keys->client), "ip:%s", req->client_ip);
     int64_t now = (int64_t)time(NULL);
@@ -109,8 +112,15 @@ static int backed_off(struct gh_req *req, struct gh_backoff *b, const char *logi
         wait = wait_ip;
     if (wait == 0)
         return 0;
-    char after[24];
+    char after[24], md[64];
     (void)snprintf(after, sizeof(after), "%lld", (long long)wait);
+    (void)snprintf(md, sizeof(md), "{\"limit\":\"login_backoff\",\"retry_after\":%lld}",
+                   (long long)wait);
+    struct gh_app *app = req->app;
+    struct gh_reqmeta meta;
+    struct gh_audit_subject who = {NULL, kind == 'u' ? login : NULL, NULL};
+    gh_api_meta(req, &meta);
+    gh_audit_record_async(app->io_pool, &app->store, "RATE_LIMITED", &meta, &who, 429, md);
     gh_reply_error(req, 429, "rate_limited", "too many failed logins; retry later", NULL);
     gh_reply_header(req, "Retry-After", after);
     return 1;
@@ -129,6 +139,37 @@ static void backoff_record(struct gh_backoff *b, const struct backoff_keys *keys
     gh_backoff_fail(b, keys->client, now);
 }
 
+/* ?mode=cookie: a browser login, answered with the session cookies. */
+static int cookie_mode(const struct gh_req *req)
+{
+    const char *mode = gh_req_query(req, "mode");
+    return mode != NULL && strcmp(mode, "cookie") == 0;
+}
+
+/* The answer of a sign-in step: mfa_required, the cookies, or the token pair. */
+static void reply_signin(struct gh_req *req, gh_err err, struct gh_signin_result *r)
+{
+    if (err == GH_ERR_AUTH) {
+        reply_bad_credentials(req);
+    } else if (err == GH_ERR_NOT_FOUND) {
+        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
+    } else if (err != GH_OK) {
+        gh_api_reply_failure(req, err);
+    } else if (r->mfa_required) {
+        gh_reply_json(req, 200,
+                      json_pack("{s:b, s:s, s:[s,s]}", "mfa_required", 1, "mfa_token", r->mfa_token,
+                                "methods", "totp", "backup_code"));
+    } else if (r->session) {
+        gh_api_set_session_cookies(req, r);
+        gh_reply_json(req, 200,
+                      json_pack("{s:s, s:I}", "access_token", r->pair.access_token, "expires_in",
+                                (json_int_t)r->pair.expires_in));
+    } else {
+        reply_pair(req, &r->pair);
+    }
+    gh_signin_result_clear(r);
+}
+
 void gh_h_login(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -145,33 +186,86 @@ void gh_h_login(struct gh_req *req)
     }
 
     struct backoff_keys keys;
-    if (app->backoff != NULL && backed_off(req, app->backoff, login, &keys)) {
+    if (app->backoff != NULL && backed_off(req, app->backoff, 'u', login, &keys)) {
         gh_metrics_count(app->metrics, GH_AUTH_RATE_LIMITED);
         gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
         return;
     }
 
     struct gh_reqmeta meta;
-    struct gh_token_pair pair;
+    struct gh_signin_result r;
     gh_api_meta(req, &meta);
-    gh_err err = gh_auth_login(app->auth, login, password, plen, org_id, &meta, &pair);
-    if (app->backoff != NULL && (err == GH_ERR_AUTH || err == GH_OK))
+    gh_err err = gh_signin_password(&app->signin, login, password, plen, org_id, cookie_mode(req),
+                                    &meta, &r);
+    /* a right password with a second factor to come neither clears nor grows the backoff */
+    if (app->backoff != NULL && (err == GH_ERR_AUTH || (err == GH_OK && !r.mfa_required)))
         backoff_record(app->backoff, &keys, err == GH_OK);
-    if (err == GH_ERR_AUTH || err == GH_OK)
+    if (err == GH_ERR_AUTH || (err == GH_OK && !r.mfa_required))
         gh_metrics_count(app->metrics, err == GH_OK ? GH_AUTH_SUCCESS : GH_AUTH_FAILURE);
-    if (err == GH_ERR_AUTH) {
-        reply_bad_credentials(req);
+    reply_signin(req, err, &r);
+}
+
+void gh_h_mfa_verify(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *token, *code;
+    size_t tlen, clen;
+    if (gh_api_string_field(req, "mfa_token", 1, &token, &tlen) ||
+        gh_api_string_field(req, "code", 1, &code, &clen))
+        return;
+    /* the account here is the challenge: many clients guessing at one wait together */
+    struct backoff_keys keys;
+    if (app->backoff != NULL && backed_off(req, app->backoff, 'm', token, &keys)) {
+        gh_metrics_count(app->metrics, GH_AUTH_RATE_LIMITED);
+        gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
+        return;
+    }
+    struct gh_reqmeta meta;
+    struct gh_signin_result r;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_signin_mfa(&app->signin, token, code, cookie_mode(req), &meta, &r);
+    if (err == GH_ERR_AUTH || err == GH_ERR_REUSED) {
+        /* a wrong code counts like a wrong password: the client waits longer */
+        if (app->backoff != NULL)
+            backoff_record(app->backoff, &keys, 0);
+        gh_metrics_count(app->metrics, GH_AUTH_FAILURE);
+        gh_reply_error(req, 401, "invalid_code", "the code is wrong or was used already", NULL);
         return;
     }
     if (err == GH_ERR_NOT_FOUND) {
-        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
+        gh_reply_error(req, 401, "invalid_token", "the MFA token is unknown, used or expired",
+                       NULL);
         return;
     }
-    if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
-        return;
+    if (err == GH_OK)
+        gh_metrics_count(app->metrics, GH_AUTH_SUCCESS);
+    reply_signin(req, err, &r);
+}
+
+/*
+ * The gh_rid cookie's value (NUL-terminated in the arena) for a refresh or logout without
+ * a refresh_token in the body; NULL after answering: 400 without one, 403 when the CSRF
+ * check fails (a cookie is sent by the browser, whoever made the request).
+ */
+static const char *refresh_cookie(struct gh_req *req)
+{
+    const char *val;
+    size_t len;
+    if (gh_api_cookie(req, "gh_rid", &val, &len) != 0) {
+        gh_reply_error(req, 400, "invalid_request", "refresh_token is required",
+                       json_pack("{s:s}", "field", "refresh_token"));
+        return NULL;
     }
-    reply_pair(req, &pair);
+    if (gh_api_csrf_check_token(req, gh_req_header(req, "X-CSRF-Token")) != 0)
+        return NULL;
+    char *copy = gh_req_alloc(req, len + 1);
+    if (copy == NULL) {
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
+        return NULL;
+    }
+    memcpy(copy, val, len);
+    copy[len] = '\0';
+    return copy;
 }
 
 void gh_h_refresh(struct gh_req *req)
@@ -179,8 +273,11 @@ void gh_h_refresh(struct gh_req *req)
     struct gh_app *app = req->app;
     const char *token, *org_id;
     size_t len, olen;
-    if (gh_api_string_field(req, "refresh_token", 1, &token, &len) ||
+    if (gh_api_string_field(req, "refresh_token", 0, &token, &len) ||
         gh_api_string_field(req, "org_id", 0, &org_id, &olen))
+        return;
+    int from_cookie = token == NULL;
+    if (from_cookie && (token = refresh_cookie(req)) == NULL)
         return;
     if (org_id != NULL && !gh_uuid_valid(org_id, olen)) {
         gh_reply_error(req, 422, "invalid_value", "org_id is not an id",
@@ -206,23 +303,38 @@ void gh_h_refresh(struct gh_req *req)
         gh_api_reply_failure(req, err);
         return;
     }
-    reply_pair(req, &pair);
+    if (!from_cookie) {
+        reply_pair(req, &pair);
+        return;
+    }
+    gh_api_set_refresh_cookie(req, pair.refresh_token);
+    gh_reply_json(req, 200,
+                  json_pack("{s:s, s:I}", "access_token", pair.access_token, "expires_in",
+                            (json_int_t)pair.expires_in));
+    gh_token_pair_clear(&pair);
 }
 
 void gh_h_logout(struct gh_req *req)
 {
     struct gh_app *app = req->app;
-    const char *token;
-    size_t len;
-    if (gh_api_string_field(req, "refresh_token", 1, &token, &len))
+    const char *token, *sid = NULL;
+    size_t len, sid_len = 0;
+    if (gh_api_string_field(req, "refresh_token", 0, &token, &len))
+        return;
+    int from_cookie = token == NULL;
+    if (from_cookie && (token = refresh_cookie(req)) == NULL)
         return;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_logout(app->auth, token, &meta);
+    if (err == GH_OK && from_cookie && gh_api_cookie(req, "gh_sid", &sid, &sid_len) == 0)
+        err = gh_session_logout(app->signin.sessions, sid, sid_len, &meta);
     if (err != GH_OK) {
         gh_api_reply_failure(req, err);
         return;
     }
+    if (from_cookie)
+        gh_api_clear_session_cookies(req);
     gh_reply_json(req, 204, NULL);
 }
 
@@ -276,7 +388,10 @@ void gh_h_me(struct gh_req *req)
     static __thread struct gh_membership orgs[MAX_ORGS]; /* 150 KB: off the worker's stack */
     size_t n = 0;
 
+    int mfa = 0;
     gh_err err = gh_auth_me(app->auth, who, &user, orgs, MAX_ORGS, &n);
+    if (err == GH_OK)
+        err = gh_mfa_enabled(app->signin.mfas, who->user_id, &mfa);
     if (err == GH_ERR_NOT_FOUND) {
         gh_reply_error(req, 401, "invalid_token", "the token is not valid", NULL);
         return;
@@ -293,6 +408,6 @@ void gh_h_me(struct gh_req *req)
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", user.id, "username",
                   user.username, "email", user.email, "full_name", user.full_name, "primary_org_id",
                   user.primary_org_id, "orgs", list, "permissions", gh_json_words(who->perms, ' '),
-                  "mfa_enabled", 0, "superadmin", user.superadmin);
+                  "mfa_enabled", mfa, "superadmin", user.superadmin);
     gh_reply_json(req, 200, body);
 }

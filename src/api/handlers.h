@@ -113,6 +113,12 @@ void gh_h_logout_all(struct gh_req *req);
 void gh_h_change_password(struct gh_req *req);
 void gh_h_me(struct gh_req *req);
 void gh_h_verify(struct gh_req *req);
+void gh_h_mfa_verify(struct gh_req *req);
+void gh_h_mfa_setup(struct gh_req *req);
+void gh_h_mfa_confirm(struct gh_req *req);
+void gh_h_mfa_disable(struct gh_req *req);
+void gh_h_sessions_list(struct gh_req *req);
+void gh_h_session_revoke(struct gh_req *req);
 
 void gh_h_apikey_create(struct gh_req *req);
 void gh_h_apikey_list(struct gh_req *req);
