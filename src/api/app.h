@@ -15,6 +15,28 @@
 #include "crypto/jwt.h"
 #include "store/store.h"
 
+struct gh_req;
+
+/**
+ * The browser-session hooks (issue 13 plugs them in at start). Zeroed, there are no
+ * sessions: the credential chain ignores the gh_sid cookie.
+ */
+struct gh_session_hooks {
+    /**
+     * Proves a gh_sid cookie value (sid[0..len), not NUL-terminated): GH_OK fills *out;
+     * GH_ERR_AUTH, GH_ERR_EXPIRED or GH_ERR_REVOKED answer 401; GH_ERR_IO 503.
+     */
+    gh_err (*prove)(void *ctx, const char *sid, size_t len, const struct gh_reqmeta *meta,
+                    struct gh_identity *out);
+    /**
+     * The CSRF check of a CSRF route whose caller a session proved (API.md "Browser
+     * CSRF"): 0 lets the request pass; otherwise it has answered (403 csrf_failed) and
+     * audited the refusal. NULL with prove set: every such request is refused.
+     */
+    int (*csrf_check)(void *ctx, struct gh_req *req);
+    void *ctx;
+};
+
 /** Everything a running Gatehouse holds, built once at start (cli/app.c). */
 struct gh_app {
     struct gh_config cfg;
@@ -31,10 +53,11 @@ struct gh_app {
     struct gh_backoff *backoff;        /* failed-login backoff, NULL when login.backoff is off */
     struct gh_metrics *metrics;        /* NULL for CLI commands */
     struct gh_alerts *alerts; /* audit observer and webhook queue; NULL without alerts.rules */
-    struct gh_ratelimit *ratelimit; /* request limits, NULL when every limit is off */
-    struct gh_signin signin;        /* password, second factor, sessions (NULL members: CLI) */
-    struct gh_datakeys *datakeys;   /* field encryption and vault keys (crypto/datakeys.h): NULL
-                                       for CLI commands that do not open them */
+    struct gh_ratelimit *ratelimit;  /* request limits, NULL when every limit is off */
+    struct gh_datakeys *datakeys;    /* field encryption and vault keys (crypto/datakeys.h): NULL
+                                        for CLI commands that do not open them */
+    struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
+    struct gh_signin signin;         /* password, second factor, sessions (NULL members: CLI) */
 };
 
 #endif

@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <openssl/crypto.h>
 
 #include "api/app.h"
+#include "api/body.h"
+#include "api/credential.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "core/perm.h"
@@ -17,12 +17,21 @@
 #include "edge/sqlcheck.h"
 
 enum route_flags {
-    JSON_BODY = 1 << 0, /* a JSON object body is required */
-    AUTH = 1 << 1,      /* a valid credential is required */
+    JSON_BODY = 1 << 0, /* a JSON object body is required (req->json) */
+    AUTH = 1 << 1,      /* a valid credential is required (the credential chain) */
     ANY_METHOD = 1 << 2,
     LONG_STRINGS = 1 << 3, /* JSON strings up to GH_SQL_MAX + 1, not server.max_field_length */
     SELF = 1 << 4,         /* the caller's own account: a user's token may, an API key needs perm */
+    FORM_BODY = 1 << 5,    /* an application/x-www-form-urlencoded body (gh_api_form) */
+    CSRF = 1 << 6,         /* changes state: a session caller must pass the CSRF hook */
+    PAGE = 1 << 7,         /* an HTML page: answered with PAGE_CSP instead of the API's policy */
 };
+
+/* Pages: own scripts, styles and images only, forms posting back to Gatehouse, no
+ * inline code, never framed. API answers keep the server's "default-src 'none'". */
+#define PAGE_CSP                                                                                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL };
 
@@ -46,58 +55,76 @@ static const struct route routes[] = {
     {"/api/v1/auth/login", GH_POST, gh_h_login, JSON_BODY, ON_HASH_POOL, NULL},
     {"/api/v1/auth/refresh", GH_POST, gh_h_refresh, JSON_BODY, ON_IO_POOL, NULL},
     {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL, NULL},
-    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | SELF, ON_IO_POOL, "user:write"},
-    {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | SELF,
+    {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | CSRF | SELF, ON_IO_POOL,
+     "user:write"},
+    {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | CSRF | SELF,
      ON_HASH_POOL, "user:write"},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},
+    /* The second factor: the login's second step, and a user's own enrolment. */
+    {"/api/v1/auth/mfa/verify", GH_POST, gh_h_mfa_verify, JSON_BODY, ON_IO_POOL, NULL},
+    {"/api/v1/auth/mfa/totp/setup", GH_POST, gh_h_mfa_setup, AUTH | CSRF | SELF, ON_IO_POOL,
+     "user:write"},
+    {"/api/v1/auth/mfa/totp/confirm", GH_POST, gh_h_mfa_confirm, JSON_BODY | AUTH | CSRF | SELF,
+     ON_IO_POOL, "user:write"},
+    {"/api/v1/auth/mfa/totp", GH_DELETE, gh_h_mfa_disable, JSON_BODY | AUTH | CSRF | SELF,
+     ON_HASH_POOL, "user:write"},
+    {"/api/v1/auth/sessions", GH_GET, gh_h_sessions_list, AUTH | SELF, ON_IO_POOL, "user:read"},
+    {"/api/v1/auth/sessions/*", GH_DELETE, gh_h_session_revoke, AUTH | CSRF | SELF, ON_IO_POOL,
+     "user:write"},
     /* ForwardAuth: proxies ask with the method of the original request. The handler
      * proves the caller itself: a route rule may make the original request public. */
     {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD, ON_LOOP, NULL},
     /* A user's token may always manage that user's keys; a key needs apikey:<action>, so
      * a narrow key cannot mint or revoke others. */
-    {"/api/v1/api-keys", GH_POST, gh_h_apikey_create, JSON_BODY | AUTH | SELF, ON_IO_POOL,
+    {"/api/v1/api-keys", GH_POST, gh_h_apikey_create, JSON_BODY | AUTH | CSRF | SELF, ON_IO_POOL,
      "apikey:write"},
     {"/api/v1/api-keys", GH_GET, gh_h_apikey_list, AUTH | SELF, ON_IO_POOL, "apikey:read"},
-    {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH | SELF, ON_IO_POOL,
+    {"/api/v1/api-keys", GH_DELETE, gh_h_apikey_revoke_all, AUTH | CSRF | SELF, ON_IO_POOL,
      "apikey:delete"},
-    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH | SELF, ON_IO_POOL, "apikey:delete"},
-    {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | LONG_STRINGS,
+    {"/api/v1/api-keys/*", GH_DELETE, gh_h_apikey_revoke, AUTH | CSRF | SELF, ON_IO_POOL,
+     "apikey:delete"},
+    {"/api/v1/sql/validate", GH_POST, gh_h_sql_validate, JSON_BODY | AUTH | CSRF | LONG_STRINGS,
      ON_IO_POOL, NULL},
     /* Authorization and tenancy. Org routes decide in the service, which takes the org
      * from the path and checks the caller's membership there (404 for another org). */
-    {"/api/v1/authz/check", GH_POST, gh_h_authz_check, JSON_BODY | AUTH, ON_LOOP, NULL},
+    {"/api/v1/authz/check", GH_POST, gh_h_authz_check, JSON_BODY | AUTH | CSRF, ON_LOOP, NULL},
     {"/api/v1/permissions", GH_GET, gh_h_perm_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/permissions", GH_POST, gh_h_perm_add, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/auth/me/primary-org", GH_PUT, gh_h_primary_org, JSON_BODY | AUTH | SELF, ON_IO_POOL,
-     "user:write"},
+    {"/api/v1/permissions", GH_POST, gh_h_perm_add, JSON_BODY | AUTH | CSRF, ON_IO_POOL, NULL},
+    {"/api/v1/auth/me/primary-org", GH_PUT, gh_h_primary_org, JSON_BODY | AUTH | CSRF | SELF,
+     ON_IO_POOL, "user:write"},
     {"/api/v1/orgs", GH_GET, gh_h_org_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs", GH_POST, gh_h_org_create, JSON_BODY | AUTH | SELF, ON_IO_POOL, "org:write"},
+    {"/api/v1/orgs", GH_POST, gh_h_org_create, JSON_BODY | AUTH | CSRF | SELF, ON_IO_POOL,
+     "org:write"},
     {"/api/v1/orgs/*", GH_GET, gh_h_org_get, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*", GH_PATCH, gh_h_org_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*", GH_DELETE, gh_h_org_delete, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*", GH_PATCH, gh_h_org_update, JSON_BODY | AUTH | CSRF, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*", GH_DELETE, gh_h_org_delete, AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/orgs/*/members", GH_GET, gh_h_member_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*/members", GH_POST, gh_h_member_add, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*/members/*", GH_PATCH, gh_h_member_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*/members/*", GH_DELETE, gh_h_member_remove, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/members", GH_POST, gh_h_member_add, JSON_BODY | AUTH | CSRF, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/members/*", GH_PATCH, gh_h_member_update, JSON_BODY | AUTH | CSRF, ON_IO_POOL,
+     NULL},
+    {"/api/v1/orgs/*/members/*", GH_DELETE, gh_h_member_remove, AUTH | CSRF, ON_IO_POOL, NULL},
     /* Invitations: an org's admins see them without their invitees; the invitee answers
      * with its own account (a key needs user:read / user:write, like primary-org). */
     {"/api/v1/orgs/*/invitations", GH_GET, gh_h_invitation_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*/invitations/*", GH_DELETE, gh_h_invitation_revoke, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/invitations/*", GH_DELETE, gh_h_invitation_revoke, AUTH | CSRF, ON_IO_POOL,
+     NULL},
     {"/api/v1/auth/me/invitations", GH_GET, gh_h_my_invitations, AUTH | SELF, ON_IO_POOL,
      "user:read"},
-    {"/api/v1/auth/me/invitations/*/accept", GH_POST, gh_h_invitation_accept, AUTH | SELF,
+    {"/api/v1/auth/me/invitations/*/accept", GH_POST, gh_h_invitation_accept, AUTH | CSRF | SELF,
      ON_IO_POOL, "user:write"},
-    {"/api/v1/auth/me/invitations/*/decline", GH_POST, gh_h_invitation_decline, AUTH | SELF,
+    {"/api/v1/auth/me/invitations/*/decline", GH_POST, gh_h_invitation_decline, AUTH | CSRF | SELF,
      ON_IO_POOL, "user:write"},
     {"/api/v1/orgs/*/roles", GH_GET, gh_h_role_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*/roles", GH_POST, gh_h_role_create, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*/roles/*", GH_PATCH, gh_h_role_update, JSON_BODY | AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/orgs/*/roles/*", GH_DELETE, gh_h_role_delete, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/roles", GH_POST, gh_h_role_create, JSON_BODY | AUTH | CSRF, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/roles/*", GH_PATCH, gh_h_role_update, JSON_BODY | AUTH | CSRF, ON_IO_POOL,
+     NULL},
+    {"/api/v1/orgs/*/roles/*", GH_DELETE, gh_h_role_delete, AUTH | CSRF, ON_IO_POOL, NULL},
     /* Superadmins, or user:admin for the members of the caller's org (the service). */
     {"/api/v1/users", GH_GET, gh_h_user_list, AUTH, ON_IO_POOL, "user:admin"},
     {"/api/v1/users/*", GH_GET, gh_h_user_get, AUTH, ON_IO_POOL, "user:admin"},
-    {"/api/v1/users/*", GH_PATCH, gh_h_user_update, JSON_BODY | AUTH, ON_IO_POOL, "user:admin"},
-    {"/api/v1/users/*", GH_DELETE, gh_h_user_delete, AUTH, ON_IO_POOL, "user:admin"},
+    {"/api/v1/users/*", GH_PATCH, gh_h_user_update, JSON_BODY | AUTH | CSRF, ON_IO_POOL,
+     "user:admin"},
+    {"/api/v1/users/*", GH_DELETE, gh_h_user_delete, AUTH | CSRF, ON_IO_POOL, "user:admin"},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -188,133 +215,6 @@ static void reply_not_allowed(struct gh_req *req, unsigned methods)
     gh_reply_header(req, "Allow", allow);
 }
 
-static int is_json_type(const char *ct)
-{
-    static const char want[] = "application/json";
-    if (ct == NULL || strncasecmp(ct, want, sizeof(want) - 1) != 0)
-        return 0;
-    char next = ct[sizeof(want) - 1];
-    return next == '\0' || next == ';' || next == ' ';
-}
-
-/* Parses the body of a JSON route; answers and returns non-zero on failure. */
-static int read_json_body(struct gh_req *req, const struct gh_config *cfg, size_t max_string)
-{
-    if (req->body.len > 0 && !is_json_type(gh_req_header(req, "Content-Type"))) {
-        gh_reply_error(req, 415, "unsupported_media_type", "send application/json", NULL);
-        return -1;
-    }
-    if (req->body.len == 0) {
-        gh_reply_error(req, 400, "invalid_json", "a JSON object body is required", NULL);
-        return -1;
-    }
-    gh_err err = gh_json_parse_object(req->body.ptr, req->body.len, cfg->max_json_depth, max_string,
-                                      &req->json);
-    if (err == GH_ERR_TOO_LARGE) {
-        gh_reply_error(req, 400, "invalid_json", "JSON nesting or a string exceeds the limits",
-                       NULL);
-        return -1;
-    }
-    if (err != GH_OK) {
-        gh_reply_error(req, 400, "invalid_json", "the body is not a JSON object", NULL);
-        return -1;
-    }
-    return 0;
-}
-
-int gh_api_credential(struct gh_req *req, const char **token, size_t *len)
-{
-    unsigned n = gh_req_header_count(req, "Authorization");
-    const char *key = gh_req_header(req, "X-API-Key");
-    if (n > 1 || gh_req_header_count(req, "X-API-Key") > 1) {
-        gh_reply_error(req, 400, "invalid_request", "send one credential", NULL);
-        return -1;
-    }
-    const char *h = gh_req_header(req, "Authorization");
-    if (h == NULL) {
-        if (key == NULL)
-            return 1;
-        *token = key;
-        *len = strlen(key);
-        return 0;
-    }
-    if (strncasecmp(h, "Bearer ", 7) != 0) {
-        *token = ""; /* another scheme: a credential, and not one we take */
-        *len = 0;
-        return 0;
-    }
-    h += 7;
-    while (*h == ' ')
-        h++;
-    *token = h;
-    *len = strlen(h);
-    if (key != NULL && (strlen(key) != *len || CRYPTO_memcmp(key, h, *len) != 0)) {
-        gh_reply_error(req, 400, "invalid_request", "Authorization and X-API-Key disagree", NULL);
-        return -1;
-    }
-    return 0;
-}
-
-static void identity_free(void *p)
-{
-    free(p);
-}
-
-gh_err gh_api_prove(struct gh_req *req, const char *token, size_t len)
-{
-    struct gh_app *app = req->app;
-    struct gh_identity *id = malloc(sizeof(*id));
-    if (id == NULL)
-        return GH_ERR_NOMEM;
-    struct gh_reqmeta meta;
-    gh_api_meta(req, &meta);
-    gh_err err = gh_auth_verify_bearer(app->auth, token, len, &meta, id);
-    if (app->metrics != NULL && len > 3 && memcmp(token, "ak_", 3) == 0)
-        gh_metrics_count(app->metrics, err == GH_OK ? GH_API_KEY_SUCCESS : GH_API_KEY_FAILURE);
-    if (err != GH_OK) {
-        free(id);
-        return err;
-    }
-    req->user = id;
-    req->user_free = identity_free;
-    memcpy(req->user_id_for_log, id->user_id, sizeof(id->user_id));
-    return GH_OK;
-}
-
-void gh_api_reply_unproven(struct gh_req *req, gh_err err, int had_credential,
-                           int invalid_token_always)
-{
-    if (err == GH_ERR_IO || err == GH_ERR_BUSY || err == GH_ERR_NOMEM) {
-        gh_api_reply_failure(req, err);
-        return;
-    }
-    const char *code = "unauthenticated", *message = "authentication required";
-    if (had_credential) {
-        code = err == GH_ERR_EXPIRED ? "token_expired" : "invalid_token";
-        message = err == GH_ERR_EXPIRED ? "the token has expired" : "the token is not valid";
-    }
-    gh_reply_error(req, 401, code, message, NULL);
-    /* RFC 9110: every 401 names the scheme; proxies relay it to the client. */
-    gh_reply_header(req, "WWW-Authenticate",
-                    had_credential || invalid_token_always ? "Bearer error=\"invalid_token\""
-                                                           : "Bearer");
-}
-
-/* Proves the caller; answers 401 and returns non-zero when that fails. */
-static int authenticate(struct gh_req *req)
-{
-    const char *token = NULL;
-    size_t len = 0;
-    int r = gh_api_credential(req, &token, &len);
-    if (r < 0)
-        return -1;
-    gh_err err = r == 0 ? gh_api_prove(req, token, len) : GH_ERR_AUTH;
-    if (err == GH_OK)
-        return 0;
-    gh_api_reply_unproven(req, err, r == 0, 0);
-    return -1;
-}
-
 int gh_api_allowed(struct gh_req *req, const char *permission)
 {
     const struct gh_identity *who = gh_api_identity(req);
@@ -342,11 +242,6 @@ void gh_api_deny_in(struct gh_req *req, const char *permission, const char *org_
     gh_audit_record_async(app->io_pool, &app->store, "PERMISSION_DENIED", &meta, &subject, 403,
                           metadata);
     gh_reply_error(req, 403, "forbidden", "the caller lacks a permission this needs", NULL);
-}
-
-const struct gh_identity *gh_api_identity(const struct gh_req *req)
-{
-    return req->user;
 }
 
 void gh_api_meta(const struct gh_req *req, struct gh_reqmeta *meta)
@@ -538,15 +433,14 @@ static int refused_by_allowlist(struct gh_req *req)
             (const struct gh_cidr_list *)((const char *)&app->cfg + g->list);
         if (gh_cidr_list_match_text(list, req->client_ip))
             return 0;
-        const char *token = NULL;
-        size_t len = 0;
-        int r = g->or_permission != NULL ? gh_api_credential(req, &token, &len) : 1;
+        struct gh_credential cred;
+        int r = g->or_permission != NULL ? gh_credential_find(req, GH_SOURCES_API, NULL, &cred) : 1;
         if (r < 0)
             return 1;
         if (r == 0) {
-            gh_err err = gh_api_prove(req, token, len);
+            gh_err err = gh_credential_prove(req, &cred);
             if (err != GH_OK) {
-                gh_api_reply_unproven(req, err, 1, 0);
+                gh_credential_reply_unproven(req, err, 1, 0);
                 return 1;
             }
             /* The group's permission covers all of Gatehouse, not one org. */
@@ -652,6 +546,18 @@ static int refused_by_rate_limit(struct gh_req *req)
     return 1;
 }
 
+int gh_api_csrf_refused(struct gh_req *req)
+{
+    const struct gh_app *app = req->app;
+    const struct gh_api_req *st = req->user;
+    if (st == NULL || st->who == NULL || st->source != GH_SRC_SESSION)
+        return 0; /* bearer and API-key callers carry no ambient credential */
+    if (app->session.csrf_check != NULL)
+        return app->session.csrf_check(app->session.ctx, req) != 0;
+    gh_reply_error(req, 403, "csrf_failed", "the CSRF check failed", NULL);
+    return 1;
+}
+
 void gh_api_dispatch(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -687,10 +593,16 @@ void gh_api_dispatch(struct gh_req *req)
     size_t max_string = app->cfg.max_field_length;
     if ((route->flags & LONG_STRINGS) && max_string < GH_SQL_MAX + 1)
         max_string = GH_SQL_MAX + 1; /* the validator refuses past GH_SQL_MAX itself */
-    if ((route->flags & JSON_BODY) && read_json_body(req, &app->cfg, max_string) != 0)
+    if ((route->flags & JSON_BODY) && gh_api_read_json(req, app->cfg.max_json_depth, max_string))
         return;
-    if ((route->flags & AUTH) && authenticate(req) != 0)
+    if ((route->flags & FORM_BODY) && gh_api_read_form(req, max_string))
         return;
+    if ((route->flags & AUTH) && gh_credential_authenticate(req) != 0)
+        return;
+    if ((route->flags & CSRF) && gh_api_csrf_refused(req))
+        return;
+    if (route->flags & PAGE)
+        gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
     if (route->perm != NULL &&
         (!(route->flags & SELF) || gh_api_identity(req)->cred == GH_CRED_API_KEY) &&
         !gh_api_allowed(req, route->perm))

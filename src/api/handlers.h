@@ -13,7 +13,7 @@
  * (gh_api_identity). Handlers of routes with a pool run on that pool.
  */
 
-/** The proven caller of a protected route. */
+/** The proven caller of a protected route (NULL before the credential chain proved one). */
 const struct gh_identity *gh_api_identity(const struct gh_req *req) GH_NONNULL(1);
 
 /** The request origin for services and the audit trail. */
@@ -27,20 +27,12 @@ int gh_api_string_field(struct gh_req *req, const char *key, int required, const
                         size_t *len) GH_NONNULL(1, 2, 4, 5);
 
 /**
- * Finds the caller's credential: 0 with *token set (Authorization: Bearer, or X-API-Key),
- * 1 when there is none, -1 after answering 400 for two credentials that disagree.
+ * For a route that changes state (the CSRF flag): when a browser session proved the
+ * caller, runs the session hook's CSRF check (api/app.h; 403 csrf_failed without one).
+ * 1 when the request was refused (and answered), 0 when it may go on; bearer and API-key
+ * callers always pass.
  */
-int gh_api_credential(struct gh_req *req, const char **token, size_t *len) GH_NONNULL(1, 2, 3);
-
-/** Proves a credential and makes it the request's identity (gh_api_identity). */
-gh_err gh_api_prove(struct gh_req *req, const char *token, size_t len) GH_WUR GH_NONNULL(1, 2);
-
-/**
- * Answers a failed proof: 401 with WWW-Authenticate (error="invalid_token" when a
- * credential was sent, or always when invalid_token_always), 503/500 for service errors.
- */
-void gh_api_reply_unproven(struct gh_req *req, gh_err err, int had_credential,
-                           int invalid_token_always) GH_NONNULL(1);
+int gh_api_csrf_refused(struct gh_req *req) GH_NONNULL(1);
 
 /**
  * 1 when the caller's permissions cover permission; otherwise answers 403 forbidden,

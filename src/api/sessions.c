@@ -46,7 +46,7 @@ int gh_api_csrf_check_token(struct gh_req *req, const char *token)
     if (why == NULL)
         return 0;
     struct gh_reqmeta meta;
-    const struct gh_identity *who = req->user != NULL ? gh_api_identity(req) : NULL;
+    const struct gh_identity *who = gh_api_identity(req);
     struct gh_audit_subject subject = {who ? who->user_id : NULL, who ? who->username : NULL,
                                        who ? who->org_id : NULL};
     char md[64];

@@ -7,48 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/app.h"
+#include "api/credential.h"
 #include "api/handlers.h"
+#include "core/text.h"
 #include "edge/forward.h"
 
 #define PATH_STACK 1024
-
-/*
- * The value of the one "token" parameter of uri's query. NULL when there is none, or more
- * than one (no guessing which counts), or it is not bare base64url JWT text.
- */
-static const char *query_token(const char *uri, size_t *len)
-{
-    const char *q = strchr(uri, '?');
-    const char *found = NULL;
-    size_t n = 0;
-    if (q == NULL)
-        return NULL;
-    const char *end = q + 1 + strcspn(q + 1, "#");
-    for (const char *p = q + 1; p < end;) {
-        size_t plen = strcspn(p, "&#");
-        if (plen > (size_t)(end - p))
-            plen = (size_t)(end - p);
-        if (plen >= 6 && memcmp(p, "token=", 6) == 0) {
-            if (found != NULL)
-                return NULL;
-            found = p + 6;
-            n = plen - 6;
-        }
-        p += plen + 1;
-    }
-    if (found == NULL || n == 0 || n > GH_JWT_MAX)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = found[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return NULL;
-    }
-    *len = n;
-    return found;
-}
 
 /* An HTTP method token as proxies send it: upper-case letters (RFC 9110 allows more, but
  * no rule can name anything else, and a strange one must not match a looser rule). */
@@ -87,7 +54,63 @@ static void reply_identity(struct gh_req *req)
     gh_reply_header(req, "X-Auth-Username", who->username);
     gh_reply_header(req, "X-Auth-Org-Id", who->org_id);
     gh_reply_header(req, "X-Auth-Roles", who->roles);
-    gh_reply_header(req, "X-Auth-Method", gh_cred_name(who->cred));
+    gh_reply_header(req, "X-Auth-Method", gh_credential_method(req));
+}
+
+/*
+ * A browser's navigation: the portal is on, the original request is a GET or HEAD (nginx's
+ * auth_request may not say: GET) and its Accept names text/html. API clients keep 401.
+ */
+static int browser_navigation(const struct gh_req *req, const struct gh_forwarded *fw)
+{
+    const struct gh_app *app = req->app;
+    const char *accept = gh_req_header(req, "Accept");
+    const char *m = fw->method != NULL ? fw->method : "GET";
+    return app->cfg.portal_enabled && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) &&
+           accept != NULL && strcasestr(accept, "text/html") != NULL;
+}
+
+/* The original URL from a trusted proxy's X-Forwarded-Proto/-Host and the original URI,
+ * in the arena; NULL when the proxy does not say enough (or says something strange). */
+static char *original_url(struct gh_req *req, const struct gh_forwarded *fw)
+{
+    const struct gh_app *app = req->app;
+    const char *host = gh_req_header(req, "X-Forwarded-Host");
+    const char *proto = gh_req_header(req, "X-Forwarded-Proto");
+    if (fw->uri == NULL || fw->uri[0] != '/' || host == NULL || *host == '\0' ||
+        gh_req_header_count(req, "X-Forwarded-Host") > 1 ||
+        !gh_forward_peer_trusted(req, &app->cfg.trusted) ||
+        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+            strlen(host))
+        return NULL;
+    if (proto == NULL || (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0))
+        proto = strncmp(app->cfg.public_url, "https://", 8) == 0 ? "https" : "http";
+    size_t n = strlen(proto) + 3 + strlen(host) + strlen(fw->uri) + 1;
+    char *url = gh_req_alloc(req, n);
+    if (url != NULL)
+        (void)snprintf(url, n, "%s://%s%s", proto, host, fw->uri);
+    return url;
+}
+
+/* 302 to the sign-in page, with the original URL to come back to when it is known (the
+ * login page follows it only to allowed hosts: edge/origin.h). */
+static void redirect_to_login(struct gh_req *req, const struct gh_forwarded *fw)
+{
+    const struct gh_app *app = req->app;
+    const char *url = original_url(req, fw);
+    size_t cap = url != NULL ? 3 * strlen(url) + 1 : 1;
+    char *rd = gh_req_alloc(req, cap);
+    size_t n = strlen(app->cfg.public_url) + sizeof("/login?rd=") + cap;
+    char *location = gh_req_alloc(req, n);
+    if (rd == NULL || location == NULL) {
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
+        return;
+    }
+    if (url == NULL || gh_percent_encode(url, rd, cap) != GH_OK)
+        rd[0] = '\0';
+    (void)snprintf(location, n, "%s/login%s%s", app->cfg.public_url, rd[0] ? "?rd=" : "", rd);
+    gh_reply_json(req, 302, NULL);
+    gh_reply_header(req, "Location", location);
 }
 
 /* Decides with a normalized original path (NULL: none given) on the caller's identity. */
@@ -109,27 +132,22 @@ static void decide(struct gh_req *req, const struct gh_forwarded *fw, char *path
         return;
     }
 
-    const char *token = NULL;
-    size_t len = 0;
-    int r = gh_api_credential(req, &token, &len);
+    struct gh_credential cred;
+    const char *media = rule != NULL && rule->media ? fw->uri : NULL;
+    int r = gh_credential_find(req, GH_SOURCES_VERIFY, media, &cred);
     if (r < 0)
         return;
-    int from_query = 0;
-    if (r == 1 && rule != NULL && rule->media && fw->uri != NULL &&
-        (token = query_token(fw->uri, &len)) != NULL) {
-        r = 0;
-        from_query = 1;
-    }
-    gh_err err = GH_ERR_AUTH;
-    /* A media link carries an access token; API keys never travel in URLs. */
-    if (r == 0 && !(from_query && len > 3 && memcmp(token, "ak_", 3) == 0))
-        err = gh_api_prove(req, token, len);
+    gh_err err = r == 0 ? gh_credential_prove(req, &cred) : GH_ERR_AUTH;
     if (err != GH_OK) {
         if (access == GH_ACCESS_PUBLIC) {
             gh_reply_json(req, 200, NULL); /* public: passes, with no identity */
             return;
         }
-        gh_api_reply_unproven(req, err, r == 0, 1);
+        if (err != GH_ERR_IO && err != GH_ERR_BUSY && browser_navigation(req, fw)) {
+            redirect_to_login(req, fw);
+            return;
+        }
+        gh_credential_reply_unproven(req, err, r == 0, 1);
         return;
     }
     if (access == GH_ACCESS_PERMISSION && !gh_api_allowed(req, rule->permission))

@@ -63,14 +63,10 @@ gh_err gh_mfa_enabled(struct gh_mfas *m, const char *user_id, int *on)
 {
     struct gh_mfa rec;
     gh_err err = gh_store_mfa_get(m->store, user_id, &rec);
+    if (err == GH_OK || err == GH_ERR_NOT_FOUND)
+        *on = err == GH_OK && rec.enabled;
     sodium_memzero(&rec, sizeof(rec));
-    if (err == GH_ERR_NOT_FOUND) {
-        *on = 0;
-        return GH_OK;
-    }
-    if (err == GH_OK)
-        *on = rec.enabled;
-    return err;
+    return err == GH_ERR_NOT_FOUND ? GH_OK : err;
 }
 
 /* ---- codes ---- */
@@ -257,7 +253,12 @@ gh_err gh_mfa_disable(struct gh_mfas *m, const struct gh_identity *who, const ch
 {
     struct gh_credentials cr;
     const char *method = NULL;
-    gh_err err = gh_store_user_get_credentials(m->store, who->user_id, &cr);
+    int on = 0;
+    gh_err err = gh_mfa_enabled(m, who->user_id, &on);
+    if (err == GH_OK && !on)
+        return GH_ERR_NOT_FOUND; /* the user's own state, which /me shows anyway */
+    if (err == GH_OK)
+        err = gh_store_user_get_credentials(m->store, who->user_id, &cr);
     if (err == GH_OK && gh_password_verify(cr.password_hash, password, len) != GH_OK) {
         audit(m, "MFA_FAILED", meta, who->user_id, who->username, 401,
               "{\"reason\":\"bad_password\"}");

@@ -146,6 +146,14 @@ gh_err gh_session_start(struct gh_sessions *s, const char *user_id, const char *
     return GH_OK;
 }
 
+/* How often a session's last use is written: a minute, or often enough for a short idle
+ * timeout to see every use. */
+static int64_t touch_every(const struct gh_sessions *s)
+{
+    int64_t quarter = s->o.idle_timeout / 4;
+    return quarter < GH_SESSION_TOUCH ? (quarter > 0 ? quarter : 1) : GH_SESSION_TOUCH;
+}
+
 /* When the cache may keep c: until the earlier of the timeouts. */
 static int64_t cached_until(const struct gh_sessions *s, const struct cached *c)
 {
@@ -213,7 +221,7 @@ gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int6
     }
     if (view.disabled)
         return GH_ERR_REVOKED;
-    if (now - c.last_seen_at >= GH_SESSION_TOUCH) {
+    if (now - c.last_seen_at >= touch_every(s)) {
         if ((err = gh_store_session_touch(s->store, c.id, now)) != GH_OK)
             return err;
         c.last_seen_at = now;

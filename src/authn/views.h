@@ -37,10 +37,10 @@ struct gh_identity {
     char perms[GH_PERMS_MAX]; /* what the credential may do now */
     int64_t expires_at;       /* 0: no expiry (an API key without one) */
     enum gh_cred cred;
-    char key_id[GH_UUID_LEN + 1]; /* the API key, for GH_CRED_API_KEY */
+    char key_id[GH_UUID_LEN + 1];     /* the API key, for GH_CRED_API_KEY */
     char session_id[GH_UUID_LEN + 1]; /* the session, for GH_CRED_SESSION */
-    int scoped;                   /* an API key limited to scopes: perms is their intersection */
-    int superadmin;               /* the user is an operator; never set for API keys */
+    int scoped;     /* an API key limited to scopes: perms is their intersection */
+    int superadmin; /* the user is an operator; never set for API keys */
 };
 
 /** A user's current place in one org, as the credential checks see it (cached). */

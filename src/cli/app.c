@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "api/handlers.h"
+#include "api/sessions.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "cli/keys.h"
@@ -190,6 +191,8 @@ static int open_signin(struct gh_app *app)
     if (err == GH_OK)
         err = gh_mfas_new(&app->store, app->datakeys, mfa, &app->signin.mfas);
     app->signin.auth = app->auth;
+    if (err == GH_OK) /* the credential chain takes gh_sid, CSRF routes check its token */
+        app->session = (struct gh_session_hooks){gh_api_session_prove, gh_api_session_csrf, app};
     sodium_memzero(key, sizeof(key));
     sodium_memzero(csrf, sizeof(csrf));
     sodium_memzero(mfa, sizeof(mfa));
@@ -356,6 +359,7 @@ void gh_app_close(struct gh_app *app)
     gh_sessions_free(app->signin.sessions);
     gh_mfas_free(app->signin.mfas);
     memset(&app->signin, 0, sizeof(app->signin));
+    memset(&app->session, 0, sizeof(app->session));
     gh_auth_free(app->auth);
     gh_cli_options_clear(app);
     gh_backoff_free(app->backoff);

@@ -91,8 +91,8 @@ static const struct gh_conf_key KEYS[] = {
     BOOL("auth.registration", "true", registration),
     STR("auth.api_key_pepper", "", api_key_pepper, 0),
 
-    DUR("session.idle_timeout", "30m", session_idle, 60, DAYS(30)),
-    DUR("session.absolute_timeout", "12h", session_absolute, 60, DAYS(365)),
+    DUR("session.idle_timeout", "30m", session_idle, 10, DAYS(30)),
+    DUR("session.absolute_timeout", "12h", session_absolute, 10, DAYS(365)),
     STR("session.cookie_domain", "", cookie_domain, 0),
     STR("session.key_file", "", session_key, 0),
 

@@ -406,8 +406,6 @@ static void fixed_headers(struct gh_http *srv)
         "X-Content-Type-Options: nosniff\r\n"
         "X-Frame-Options: DENY\r\n"
         "Referrer-Policy: no-referrer\r\n"
-        "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'none'\r\n"
         "Permissions-Policy: accelerometer=(), camera=(), geolocation=(), microphone=(), "
         "payment=(), usb=()\r\n"
         "Cross-Origin-Opener-Policy: same-origin\r\n";

@@ -484,10 +484,14 @@ static char *put_uint(char *p, uint64_t v)
     return p;
 }
 
+/* Unless the answer sets its own (an HTML page). */
+static const char default_csp[] = "Content-Security-Policy: default-src 'none'; "
+                                  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n";
+
 static size_t head_size(const struct gh_req *req)
 {
-    size_t n = 128 + strlen(reason(req->status)) + sizeof(req->conn->loop->date) +
-               req->srv->fixed_len + strlen(req->request_id);
+    size_t n = 128 + sizeof(default_csp) + strlen(reason(req->status)) +
+               sizeof(req->conn->loop->date) + req->srv->fixed_len + strlen(req->request_id);
     if (req->content_type != NULL)
         n += strlen(req->content_type) + 16;
     for (unsigned i = 0; i < req->nheaders_out; i++)
@@ -534,16 +538,19 @@ size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
     p = put_str(p, req->request_id);
     p = put(p, "\r\n", 2);
     p = put(p, req->srv->fixed_headers, req->srv->fixed_len);
-    int cache_set = 0;
+    int cache_set = 0, csp_set = 0;
     for (unsigned i = 0; i < req->nheaders_out; i++) {
         p = put_str(p, req->headers_out[i][0]);
         p = put(p, ": ", 2);
         p = put_str(p, req->headers_out[i][1]);
         p = put(p, "\r\n", 2);
         cache_set |= strcasecmp(req->headers_out[i][0], "Cache-Control") == 0;
+        csp_set |= strcasecmp(req->headers_out[i][0], "Content-Security-Policy") == 0;
     }
     if (!cache_set)
         p = put_str(p, "Cache-Control: no-store\r\n");
+    if (!csp_set) /* a page names its own policy (api/dispatch.c); everything else gets this */
+        p = put(p, default_csp, sizeof(default_csp) - 1);
     if (keep_alive == 0)
         p = put_str(p, "Connection: close\r\n");
     else if (keep_alive == 2)

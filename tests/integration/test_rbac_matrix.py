@@ -207,6 +207,19 @@ MATRIX = {
             **st(204, key=403)),
     ("GET", "/api/v1/auth/me"):
         row(lambda w: "/api/v1/auth/me", **st(200)),
+    # A user's own second factor and sessions: a scoped key may not touch them.
+    ("POST", "/api/v1/auth/mfa/totp/setup"):
+        row(lambda w: "/api/v1/auth/mfa/totp/setup", mut=True, **st(200, key=403)),
+    ("POST", "/api/v1/auth/mfa/totp/confirm"):
+        row(lambda w: "/api/v1/auth/mfa/totp/confirm", lambda w: {"code": "000000"}, mut=True,
+            **st(409, key=403)),
+    ("DELETE", "/api/v1/auth/mfa/totp"):
+        row(lambda w: "/api/v1/auth/mfa/totp", lambda w: {"password": "x", "code": "000000"},
+            mut=True, **st(404, key=403)),
+    ("GET", "/api/v1/auth/sessions"):
+        row(lambda w: "/api/v1/auth/sessions", **st(200, key=403)),
+    ("DELETE", "/api/v1/auth/sessions/*"):
+        row(lambda w: f"/api/v1/auth/sessions/{uuid.uuid4()}", mut=True, **st(404, key=403)),
     ("*", "/api/v1/auth/verify"):
         row(lambda w: "/api/v1/auth/verify", **st(200)),
     ("POST", "/api/v1/api-keys"):
@@ -236,6 +249,7 @@ PUBLIC = {
     ("GET", "/.well-known/openid-configuration"), ("POST", "/api/v1/auth/register"),
     ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"), ("GET", "/openapi.json"),
+    ("POST", "/api/v1/auth/mfa/verify"),
 }
 
 
