@@ -4,15 +4,15 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := jansson libsodium libcrypt openssl sqlite3 yaml-0.1
+PKGS    := jansson libsodium libcrypt openssl sqlite3 yaml-0.1 libpq
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
            -Wstrict-prototypes -Wmissing-prototypes -Werror
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT     ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc -MMD -MP
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc $(shell pkg-config --cflags libpq) -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += -loath -lqrencode -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
-           -lzxcvbn -lhiredis -lm -lpthread
+           -lzxcvbn -lhiredis -lpq -lm -lpthread
 
 SRC     := $(shell find src -name '*.c' ! -path src/cli/main.c | sort)
 OBJ     := $(SRC:%.c=$(BUILD)/%.o)

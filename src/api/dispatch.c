@@ -128,6 +128,10 @@ static const struct route routes[] = {
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
+    /* audit:write in the body's org (default: the caller's): the handler decides. Metadata
+     * strings may be as long as the 8 KiB the whole object may take. */
+    {"/api/v1/audit/events", GH_POST, gh_h_audit_event_create,
+     JSON_BODY | AUTH | CSRF | LONG_STRINGS, ON_IO_POOL, NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
     {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL, NULL},
 };

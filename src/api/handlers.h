@@ -121,6 +121,7 @@ void gh_h_sql_validate(struct gh_req *req);
 
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);
+void gh_h_audit_event_create(struct gh_req *req);
 void gh_h_authz_check(struct gh_req *req);
 void gh_h_perm_list(struct gh_req *req);
 void gh_h_perm_add(struct gh_req *req);

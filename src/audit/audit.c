@@ -125,18 +125,106 @@ static void checkpoint_if_due(const struct gh_store_handle *store, const struct 
  * are stored, chained and visible to verification, evs[i] with sequence number
  * head.seq - n + 1 + i, and the observer is told of each.
  */
-static gh_err write_records(const struct gh_store_handle *store, const struct gh_audit_event *evs,
-                            size_t n)
+static gh_err write_records_at(const struct gh_store_handle *store,
+                               const struct gh_audit_event *evs, size_t n, int64_t *last)
 {
     struct gh_audit_head head;
     gh_err err = gh_store_audit_append(store, evs, n, gh_audit_hash, &head);
     if (err != GH_OK)
         return err;
     atomic_store(&trail.appended, 1);
+    *last = head.seq;
     if (observer != NULL)
         for (size_t i = 0; i < n; i++)
             observer(observer_arg, &evs[i]);
     checkpoint_if_due(store, &head, (int64_t)time(NULL), 0);
+    return GH_OK;
+}
+
+static gh_err write_records(const struct gh_store_handle *store, const struct gh_audit_event *evs,
+                            size_t n)
+{
+    int64_t last;
+    return write_records_at(store, evs, n, &last);
+}
+
+/* ---- grouped records: callers that wait, one transaction per batch (group commit) ---- */
+
+struct grouped {
+    struct grouped *next;
+    const struct gh_store_handle *store;
+    const struct gh_audit_event *ev;
+    int64_t seq;
+    gh_err err;
+    int done;
+};
+
+static struct {
+    pthread_mutex_t lock; /* guards the fields below */
+    pthread_cond_t written;
+    struct grouped *head, *tail;
+    int writing; /* a caller is writing a batch: the others wait and may be in the next */
+} grp = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0};
+
+/* Takes up to BATCH waiting records of the head's store off the list; under grp.lock. */
+static size_t take_group(struct grouped **batch, struct gh_audit_event *evs)
+{
+    size_t n = 0;
+    const struct gh_store_handle *store = grp.head->store;
+    struct grouped **at = &grp.head;
+    grp.tail = NULL;
+    while (*at != NULL) {
+        struct grouped *g = *at;
+        if (n < BATCH && g->store == store) {
+            batch[n] = g;
+            evs[n++] = *g->ev;
+            *at = g->next;
+        } else {
+            grp.tail = g;
+            at = &g->next;
+        }
+    }
+    return n;
+}
+
+gh_err gh_audit_append_grouped(const struct gh_store_handle *store, const struct gh_audit_event *ev,
+                               int64_t *seq)
+{
+    struct grouped me = {NULL, store, ev, 0, GH_OK, 0};
+    struct grouped *batch[BATCH];
+    struct gh_audit_event evs[BATCH];
+    pthread_mutex_lock(&grp.lock);
+    if (grp.tail != NULL)
+        grp.tail->next = &me;
+    else
+        grp.head = &me;
+    grp.tail = &me;
+    while (!me.done) {
+        if (grp.writing) {
+            pthread_cond_wait(&grp.written, &grp.lock);
+            continue;
+        }
+        /* The first caller to find no writer writes every waiting record, its own too. */
+        grp.writing = 1;
+        size_t n = take_group(batch, evs);
+        pthread_mutex_unlock(&grp.lock);
+        int64_t last = 0;
+        gh_err err = write_records_at(batch[0]->store, evs, n, &last);
+        pthread_mutex_lock(&grp.lock);
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->err = err;
+            batch[i]->seq = last - (int64_t)(n - 1 - i);
+            batch[i]->done = 1;
+        }
+        grp.writing = 0;
+        pthread_cond_broadcast(&grp.written);
+    }
+    pthread_mutex_unlock(&grp.lock);
+    if (me.err != GH_OK) {
+        gh_log(GH_LOG_ERROR, "audit: could not record %s: %s", ev->action, gh_err_name(me.err));
+        return me.err == GH_ERR_BUSY ? me.err : GH_ERR_IO;
+    }
+    *seq = me.seq;
     return GH_OK;
 }
 

@@ -81,6 +81,16 @@ gh_err gh_audit_record(const struct gh_store_handle *store, const char *action,
                        int status, const char *metadata_json) GH_NONNULL(1, 2);
 
 /**
+ * Appends ev (its ts included, as given) at once and gives its id in *seq, sharing one
+ * transaction with the records other threads append at the same moment (group commit): a
+ * burst from many callers costs one transaction per batch, not one per record. Blocks the
+ * calling thread (a pool worker) until its record is stored; GH_ERR_IO / GH_ERR_BUSY when
+ * storage refuses it.
+ */
+gh_err gh_audit_append_grouped(const struct gh_store_handle *store, const struct gh_audit_event *ev,
+                               int64_t *seq) GH_WUR GH_NONNULL(1, 2, 3);
+
+/**
  * The same for a denial, written later so that the caller (a polling thread answering a
  * failed credential) never waits for storage: every string is copied into a queue that
  * pool drains, many records per transaction. Repeats of one (action, client address,

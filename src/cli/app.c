@@ -263,16 +263,17 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     if (gh_store_backend(cfg->storage_backend) == NULL) {
-        fprintf(stderr, "gatehouse: storage.backend: no backend \"%s\" (known: sqlite)\n",
+        fprintf(stderr, "gatehouse: storage.backend: no backend \"%s\" (known: sqlite, postgres)\n",
                 cfg->storage_backend);
         return 1;
     }
-    /* sqlite: the file storage.database (<data_dir>/gatehouse.db); storage.dsn is for
-     * server backends. */
-    if ((err = gh_store_open(cfg->storage_backend, cfg->database, cfg->busy_timeout_ms,
-                             &app->store)) != GH_OK) {
-        fprintf(stderr, "gatehouse: cannot open the database %s: %s\n", cfg->database,
-                gh_err_name(err));
+    /* sqlite: the file storage.database (<data_dir>/gatehouse.db); postgres: storage.dsn,
+     * which may hold a password and so is never printed. */
+    int server = strcmp(cfg->storage_backend, "sqlite") != 0;
+    if ((err = gh_store_open(cfg->storage_backend, server ? cfg->storage_dsn : cfg->database,
+                             cfg->busy_timeout_ms, &app->store)) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot open the database %s: %s\n",
+                server ? "named by storage.dsn" : cfg->database, gh_err_name(err));
         return 1;
     }
     if (gh_keyring_new(&app->ring) != GH_OK)

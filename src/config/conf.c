@@ -154,6 +154,7 @@ void gh_conf_expect(const struct gh_conf_key *k, int range, char *out, size_t si
     char lo[32], hi[32];
     switch (k->kind) {
     case K_STRING:
+    case K_SECRET:
         (void)snprintf(out, size, "%s of at most %llu bytes without control characters",
                        k->min > 0 ? "a non-empty string" : "a string", (unsigned long long)k->max);
         return;
@@ -251,7 +252,7 @@ static int url_ok(const char *s)
 void gh_conf_quote_value(const struct gh_conf_key *k, char *out, size_t size, const char *v,
                          size_t n)
 {
-    if (k->kind == K_SECRET_LINES)
+    if (k->kind == K_SECRET || k->kind == K_SECRET_LINES)
         (void)snprintf(out, size, "(hidden: it may hold a secret)");
     else
         gh_word_quote(out, size, v, n);
@@ -271,6 +272,7 @@ gh_err gh_conf_set(void *target, const struct gh_conf_key *k, const char *v, cha
 
     switch (k->kind) {
     case K_STRING:
+    case K_SECRET:
         bad = len < k->min || len > k->max || !text_ok(v);
         break;
     case K_LINES:

@@ -21,6 +21,7 @@
 /* What text a key accepts. */
 enum gh_conf_kind {
     K_STRING,       /* text without control characters, min..max bytes */
+    K_SECRET,       /* the same holding a secret (a DSN's password): never quoted back */
     K_LINES,        /* text of lines (tabs and newlines allowed); in YAML also a list of strings */
     K_SECRET_LINES, /* the same holding secrets (webhook URLs): never quoted back in an error */
     K_URL,          /* "" (derive it) or an http:// / https:// URL */

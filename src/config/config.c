@@ -31,6 +31,7 @@
 /* One descriptor per line reads as the table it is. */
 /* clang-format off */
 #define STR(p, d, m, lo) {p, d, K_STRING, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
+#define SECRET(p, d, m, lo) {p, d, K_SECRET, ST_CHARS, AT(m, char *), sizeof MEMBER(m), lo, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define LINES(p, d, m) {p, d, K_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define SECRET_LINES(p, d, m) {p, d, K_SECRET_LINES, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
 #define URL(p, d, m) {p, d, K_URL, ST_CHARS, AT(m, char *), sizeof MEMBER(m), 0, sizeof MEMBER(m) - 1, 1, 1, NULL, NULL, NULL}
@@ -72,7 +73,7 @@ static const struct gh_conf_key KEYS[] = {
     STR("server.user", "", user, 0),
 
     STR("storage.backend", "sqlite", storage_backend, 1),
-    STR("storage.dsn", "", storage_dsn, 0),
+    SECRET("storage.dsn", "", storage_dsn, 0),
     STR("storage.data_dir", "./var", data_dir, 1),
     STR("storage.database", "", database, 0),
     DURU("storage.busy_timeout", "5s", busy_timeout_ms, 0, MINUTES(10), 1000),
@@ -245,6 +246,10 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 
     if (t->data_dir[0] == '\0') {
         gh_conf_fail(err, err_size, "storage.data_dir: expected a directory, got \"\"");
+        goto out;
+    }
+    if (strcmp(t->storage_backend, "postgres") == 0 && t->storage_dsn[0] == '\0') {
+        gh_conf_fail(err, err_size, "storage.dsn: required by storage.backend postgres");
         goto out;
     }
     /* An empty path or URL means "not set": derive it. */

@@ -47,8 +47,9 @@ struct gh_config {
     char user[64];               /* server.user: serve as this user after set-up ("": stay) */
 
     /* storage.* */
-    char storage_backend[32]; /* storage.backend: the store backend by name (sqlite) */
-    char storage_dsn[1024];   /* storage.dsn: where a server backend is ("": unused by sqlite) */
+    char storage_backend[32]; /* storage.backend: the store backend by name (sqlite, postgres) */
+    char
+        storage_dsn[1024]; /* storage.dsn: the PostgreSQL DSN (may hold a password: never echoed) */
     char data_dir[PATH_MAX];  /* storage.data_dir (./var); --data-dir overrides */
     char database[PATH_MAX];  /* storage.database, default <data_dir>/gatehouse.db */
     unsigned busy_timeout_ms; /* storage.busy_timeout (5s, stored in ms) */

@@ -115,4 +115,27 @@ enum sq_stmt {
     ST_DATAKEY_LIST,
     ST_COUNT
 };
+/* The column lists of the row types (sql_<domain>.c), the same in every dialect. */
+#define AUDIT_COLS                                                                                 \
+    "id, ts, action, user_id, username, org_id, resource_type, resource_id, ip_address, "          \
+    "user_agent, method, path, status, metadata, prev_hash, hash"
+#define USER_COLS                                                                                  \
+    "id, username, email, full_name, coalesce(primary_org_id, ''), disabled, superadmin, "         \
+    "token_epoch, created_at, updated_at"
+#define SESSION_COLS                                                                               \
+    "id, session_hash, user_id, org_id, family_id, method, created_at, last_seen_at, expires_at, " \
+    "ip_address, user_agent"
+#define REFRESH_COLS "id, token_hash, user_id, family_id, org_id, created_at, expires_at"
+#define APIKEY_COLS                                                                                \
+    "id, key_hash, prefix, user_id, org_id, name, scopes, allowed_ips, coalesce(expires_at, 0), "  \
+    "created_at, coalesce(last_used_at, 0), coalesce(last_used_ip, ''), coalesce(revoked_at, 0)"
+/* An invitation as its invitee sees it (struct gh_invitation's order). */
+#define INVITATION_SELECT                                                                          \
+    "SELECT i.id, i.org_id, o.name, r.name, coalesce(u.username, ''), i.created_at, "              \
+    "i.expires_at FROM org_invitations i JOIN orgs o ON o.id = i.org_id "                          \
+    "JOIN roles r ON r.id = i.role_id LEFT JOIN users u ON u.id = i.invited_by "
+#define MEMBER_SELECT                                                                              \
+    "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
+    "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
+
 #endif

@@ -3,13 +3,13 @@
 
 #include "store/sql.h"
 
-#define REFRESH_COLS(type, t)                                                                      \
+#define REFRESH_FIELDS(type, t)                                                                    \
     SQ_COL(SQ_COL_TEXT, 0, type, t id), SQ_COL(SQ_COL_HASH, 1, type, t hash),                      \
         SQ_COL(SQ_COL_TEXT, 2, type, t user_id), SQ_COL(SQ_COL_TEXT, 3, type, t family_id),        \
         SQ_COL(SQ_COL_TEXT, 4, type, t org_id), SQ_COL(SQ_COL_I64, 5, type, t created_at),         \
         SQ_COL(SQ_COL_I64, 6, type, t expires_at)
 
-static const struct sq_col refresh_cols[] = {REFRESH_COLS(struct gh_refresh_token, )};
+static const struct sq_col refresh_cols[] = {REFRESH_FIELDS(struct gh_refresh_token, )};
 const struct sq_row sq_row_refresh =
     SQ_ROW("a refresh token", struct gh_refresh_token, refresh_cols, NULL);
 
@@ -19,7 +19,7 @@ struct refresh_state {
     int spent, revoked;
 };
 static const struct sq_col state_cols[] = {
-    REFRESH_COLS(struct refresh_state, t.),
+    REFRESH_FIELDS(struct refresh_state, t.),
     SQ_COL(SQ_COL_INT, 7, struct refresh_state, spent),
     SQ_COL(SQ_COL_INT, 8, struct refresh_state, revoked),
 };

@@ -1,6 +1,6 @@
 /*
- * The registry of store backends: storage.backend names one of them. A later backend
- * (PostgreSQL) adds one row here and passes tests/unit/store/conformance.h unchanged.
+ * The registry of store backends: storage.backend names one of them. Each passes
+ * tests/unit/store/conformance.h unchanged.
  */
 #include <string.h>
 
@@ -8,6 +8,7 @@
 
 static const struct gh_store_ops *const backends[] = {
     &gh_store_sqlite_ops,
+    &gh_store_postgres_ops,
 };
 
 const struct gh_store_ops *gh_store_backend(const char *name)

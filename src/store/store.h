@@ -371,15 +371,17 @@ struct gh_store_handle {
 };
 
 extern const struct gh_store_ops gh_store_sqlite_ops;
+extern const struct gh_store_ops gh_store_postgres_ops;
 
 /**
- * The backend named name ("sqlite"), or NULL when there is none by that name. The one
+ * The backend named name ("sqlite", "postgres"), or NULL when there is none by that name. The one
  * registry of backends (store.c); storage.backend names one.
  */
 const struct gh_store_ops *gh_store_backend(const char *name) GH_NONNULL(1);
 
 /**
- * Opens the backend named backend on dsn (sqlite: the database file) into *out.
+ * Opens the backend named backend on dsn (sqlite: the database file; postgres: a libpq
+ * connection string or URI, which may hold a password: never logged) into *out.
  * GH_ERR_INVALID no backend by that name (nothing is opened); otherwise the backend's open.
  * *out is written on GH_OK only; gh_store_close releases it.
  */

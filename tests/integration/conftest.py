@@ -406,3 +406,14 @@ def wait_audit(server, action, timeout=5.0, **where):
         if rows or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of the tests' own (tests/integration/pg.py) for the session."""
+    from pg import Postgres
+    pg = Postgres()
+    try:
+        yield pg
+    finally:
+        pg.cleanup()

@@ -134,9 +134,10 @@ static void open_sets_wal_and_private_file(void **state)
                      GH_ERR_IO);
     assert_null(bad.st);
     /* and a backend by another name is none */
-    assert_int_equal(gh_store_open("postgres", path_of(f), 100, &bad), GH_ERR_INVALID);
-    assert_null(gh_store_backend("postgres"));
+    assert_int_equal(gh_store_open("oracle", path_of(f), 100, &bad), GH_ERR_INVALID);
+    assert_null(gh_store_backend("oracle"));
     assert_ptr_equal(gh_store_backend("sqlite"), &gh_store_sqlite_ops);
+    assert_ptr_equal(gh_store_backend("postgres"), &gh_store_postgres_ops);
 }
 
 static void sqlite_lookups_use_indexes_and_refuse_long_rows(void **state)
