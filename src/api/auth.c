@@ -7,6 +7,7 @@
 #include "api/cookies.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/loginwait.h"
 #include "api/sessions.h"
 #include "core/cache.h"
 #include "core/uuid.h"
@@ -84,59 +85,13 @@ void gh_h_register(struct gh_req *req)
     gh_reply_json(req, 201, body);
 }
 
-/* The backoff keys of a login attempt: the account name as typed (folded), the client. */
-struct backoff_keys {
-    char account[GH_CACHE_KEY_MAX + 1];
-    char client[72];
-};
-
-/*
- * Answers 429 (audited RATE_LIMITED) when the account (kind 'u': the login as typed; 'm':
- * an MFA challenge) or the client must still wait after failed logins. An unknown account
- * backs off exactly like a real one: the answer tells nothing.
- */
-static int backed_off(struct gh_req *req, struct gh_backoff *b, char kind, const char *login,
-                      struct backoff_keys *keys)
+/* 429 with Retry-After for a login that must wait (gh_api_login_wait said how long). */
+static void reply_wait(struct gh_req *req, int64_t wait)
 {
-    size_t n = 0;
-    keys->account[n++] = kind;
-    keys->account[n++] = ':';
-    for (const char *p = login; *p != '\0' && n < sizeof(keys->account) - 1; p++)
-        keys->account[n++] = (char)tolower((unsigned char)*p);
-    keys->account[n] = '\0';
-    (void)snprintf(keys->client, sizeof(keys->client), "ip:%s", req->client_ip);
-    int64_t now = (int64_t)time(NULL);
-    int64_t wait = gh_backoff_wait(b, keys->account, now);
-    int64_t wait_ip = gh_backoff_wait(b, keys->client, now);
-    if (wait_ip > wait)
-        wait = wait_ip;
-    if (wait == 0)
-        return 0;
-    char after[24], md[64];
+    char after[24];
     (void)snprintf(after, sizeof(after), "%lld", (long long)wait);
-    (void)snprintf(md, sizeof(md), "{\"limit\":\"login_backoff\",\"retry_after\":%lld}",
-                   (long long)wait);
-    struct gh_app *app = req->app;
-    struct gh_reqmeta meta;
-    struct gh_audit_subject who = {NULL, kind == 'u' ? login : NULL, NULL};
-    gh_api_meta(req, &meta);
-    gh_audit_record_async(app->io_pool, &app->store, "RATE_LIMITED", &meta, &who, 429, md);
     gh_reply_error(req, 429, "rate_limited", "too many failed logins; retry later", NULL);
     gh_reply_header(req, "Retry-After", after);
-    return 1;
-}
-
-/* A failure makes both wait longer; a success clears the account (not the client, or one
- * valid account would reset an address that guesses at others). */
-static void backoff_record(struct gh_backoff *b, const struct backoff_keys *keys, int ok)
-{
-    if (ok) {
-        gh_backoff_clear(b, keys->account);
-        return;
-    }
-    int64_t now = (int64_t)time(NULL);
-    gh_backoff_fail(b, keys->account, now);
-    gh_backoff_fail(b, keys->client, now);
 }
 
 /* ?mode=cookie: a browser login, answered with the session cookies. */
@@ -185,10 +140,10 @@ void gh_h_login(struct gh_req *req)
         return;
     }
 
-    struct backoff_keys keys;
-    if (app->backoff != NULL && backed_off(req, app->backoff, 'u', login, &keys)) {
-        gh_metrics_count(app->metrics, GH_AUTH_RATE_LIMITED);
-        gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
+    struct gh_login_keys keys;
+    int64_t wait = gh_api_login_wait(req, 'u', login, &keys);
+    if (wait > 0) {
+        reply_wait(req, wait);
         return;
     }
 
@@ -197,11 +152,7 @@ void gh_h_login(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_signin_password(&app->signin, login, password, plen, org_id, cookie_mode(req),
                                     &meta, &r);
-    /* a right password with a second factor to come neither clears nor grows the backoff */
-    if (app->backoff != NULL && (err == GH_ERR_AUTH || (err == GH_OK && !r.mfa_required)))
-        backoff_record(app->backoff, &keys, err == GH_OK);
-    if (err == GH_ERR_AUTH || (err == GH_OK && !r.mfa_required))
-        gh_metrics_count(app->metrics, err == GH_OK ? GH_AUTH_SUCCESS : GH_AUTH_FAILURE);
+    gh_api_login_result(req, &keys, err, r.mfa_required);
     reply_signin(req, err, &r);
 }
 
@@ -214,21 +165,18 @@ void gh_h_mfa_verify(struct gh_req *req)
         gh_api_string_field(req, "code", 1, &code, &clen))
         return;
     /* the account here is the challenge: many clients guessing at one wait together */
-    struct backoff_keys keys;
-    if (app->backoff != NULL && backed_off(req, app->backoff, 'm', token, &keys)) {
-        gh_metrics_count(app->metrics, GH_AUTH_RATE_LIMITED);
-        gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
+    struct gh_login_keys keys;
+    int64_t wait = gh_api_login_wait(req, 'm', token, &keys);
+    if (wait > 0) {
+        reply_wait(req, wait);
         return;
     }
     struct gh_reqmeta meta;
     struct gh_signin_result r;
     gh_api_meta(req, &meta);
     gh_err err = gh_signin_mfa(&app->signin, token, code, cookie_mode(req), &meta, &r);
+    gh_api_login_result(req, &keys, err, 0);
     if (err == GH_ERR_AUTH || err == GH_ERR_REUSED) {
-        /* a wrong code counts like a wrong password: the client waits longer */
-        if (app->backoff != NULL)
-            backoff_record(app->backoff, &keys, 0);
-        gh_metrics_count(app->metrics, GH_AUTH_FAILURE);
         gh_reply_error(req, 401, "invalid_code", "the code is wrong or was used already", NULL);
         return;
     }
@@ -237,8 +185,6 @@ void gh_h_mfa_verify(struct gh_req *req)
                        NULL);
         return;
     }
-    if (err == GH_OK)
-        gh_metrics_count(app->metrics, GH_AUTH_SUCCESS);
     reply_signin(req, err, &r);
 }
 

@@ -18,18 +18,26 @@ gh_err gh_api_session_prove(void *ctx, const char *sid, size_t len, const struct
     return gh_session_check(app->signin.sessions, sid, len, gh_time_now(), out);
 }
 
-/* Why a request fails the CSRF check, NULL when it passes. */
-static const char *csrf_failure(struct gh_req *req, const char *token)
+static int origin_ok(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    char origin[GH_ORIGIN_MAX];
+    return gh_origin_of(app->cfg.public_url, origin) == GH_OK &&
+           gh_req_header_count(req, "Origin") <= 1 && gh_req_header_count(req, "Referer") <= 1 &&
+           gh_origin_same(origin, gh_req_header(req, "Origin"), gh_req_header(req, "Referer"));
+}
+
+/* Why a request fails the CSRF check (token NULL: an anonymous form, the origin only),
+ * NULL when it passes. */
+static const char *csrf_failure(struct gh_req *req, const char *token, int anonymous)
 {
     struct gh_app *app = req->app;
     const char *sid = NULL;
     size_t sid_len = 0;
-    char origin[GH_ORIGIN_MAX];
-    if (gh_origin_of(app->cfg.public_url, origin) != GH_OK)
-        return "public_url";
-    if (gh_req_header_count(req, "Origin") > 1 || gh_req_header_count(req, "Referer") > 1 ||
-        !gh_origin_same(origin, gh_req_header(req, "Origin"), gh_req_header(req, "Referer")))
+    if (!origin_ok(req))
         return "origin";
+    if (anonymous)
+        return NULL;
     if (gh_api_cookie(req, "gh_sid", &sid, &sid_len) != 0)
         return "session";
     if (token == NULL || gh_req_header_count(req, "X-CSRF-Token") > 1)
@@ -39,12 +47,12 @@ static const char *csrf_failure(struct gh_req *req, const char *token)
     return NULL;
 }
 
-int gh_api_csrf_check_token(struct gh_req *req, const char *token)
+const char *gh_api_csrf_refusal(struct gh_req *req, const char *token, int anonymous)
 {
     struct gh_app *app = req->app;
-    const char *why = csrf_failure(req, token);
+    const char *why = csrf_failure(req, token, anonymous);
     if (why == NULL)
-        return 0;
+        return NULL;
     struct gh_reqmeta meta;
     const struct gh_identity *who = gh_api_identity(req);
     struct gh_audit_subject subject = {who ? who->user_id : NULL, who ? who->username : NULL,
@@ -53,6 +61,13 @@ int gh_api_csrf_check_token(struct gh_req *req, const char *token)
     (void)snprintf(md, sizeof(md), "{\"reason\":\"%s\"}", why);
     gh_api_meta(req, &meta);
     gh_audit_record_async(app->io_pool, &app->store, "CSRF_FAILED", &meta, &subject, 403, md);
+    return why;
+}
+
+int gh_api_csrf_check_token(struct gh_req *req, const char *token)
+{
+    if (gh_api_csrf_refusal(req, token, 0) == NULL)
+        return 0;
     gh_reply_error(req, 403, "csrf_failed", "the CSRF check failed", NULL);
     return 1;
 }

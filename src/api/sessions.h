@@ -22,6 +22,13 @@ gh_err gh_api_session_prove(void *ctx, const char *sid, size_t len, const struct
  */
 int gh_api_csrf_check_token(struct gh_req *req, const char *token) GH_NONNULL(1);
 
+/**
+ * The reason (a constant word) why the request fails the CSRF check with token (a form's
+ * csrf_token; anonymous: a form of no session, whose Origin alone is checked), audited
+ * CSRF_FAILED; NULL when it passes. Nothing is answered.
+ */
+const char *gh_api_csrf_refusal(struct gh_req *req, const char *token, int anonymous) GH_NONNULL(1);
+
 /** The session hook's CSRF check: gh_api_csrf_check_token with the X-CSRF-Token header. */
 int gh_api_session_csrf(void *ctx, struct gh_req *req) GH_NONNULL(2);
 

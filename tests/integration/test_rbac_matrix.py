@@ -250,6 +250,13 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"), ("GET", "/openapi.json"),
     ("POST", "/api/v1/auth/mfa/verify"),
+    # the portal's pages find the session themselves (tests/integration/test_pages.py)
+    ("GET", "/static/gatehouse.css"), ("GET", "/login"), ("POST", "/login"),
+    ("GET", "/login/mfa"), ("POST", "/login/mfa"), ("GET", "/register"), ("POST", "/register"),
+    ("POST", "/logout"), ("GET", "/account"), ("GET", "/admin"), ("POST", "/account/password"),
+    ("POST", "/account/mfa/setup"), ("POST", "/account/mfa/confirm"),
+    ("POST", "/account/mfa/disable"), ("POST", "/account/keys"), ("POST", "/account/keys/revoke"),
+    ("POST", "/account/sessions/revoke"),
 }
 
 
