@@ -125,6 +125,14 @@ static const struct route routes[] = {
     {"/api/v1/users/*", GH_PATCH, gh_h_user_update, JSON_BODY | AUTH | CSRF, ON_IO_POOL,
      "user:admin"},
     {"/api/v1/users/*", GH_DELETE, gh_h_user_delete, AUTH | CSRF, ON_IO_POOL, "user:admin"},
+    /* SSO identity providers: superadmins only (the service). */
+    {"/api/v1/sso/providers", GH_GET, gh_h_sso_provider_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers", GH_POST, gh_h_sso_provider_create, JSON_BODY | AUTH | CSRF,
+     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers/*", GH_GET, gh_h_sso_provider_get, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update, JSON_BODY | AUTH | CSRF,
+     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers/*", GH_DELETE, gh_h_sso_provider_delete, AUTH | CSRF, ON_IO_POOL, NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -175,6 +183,8 @@ static const struct route_group {
      "the admin API is not served to this address"},
     {"/admin", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin pages are not served to this address"},
+    {"/api/v1/sso/providers", offsetof(struct gh_config, admin_allowed), NULL,
+     "the admin API is not served to this address"},
     {"/metrics", offsetof(struct gh_config, metrics_allowed), "metrics:read",
      "metrics are served to allowed addresses or callers with metrics:read"},
 };

@@ -40,14 +40,14 @@ void gh_apikeys_cache_stats(struct gh_apikeys *keys, uint64_t *hits, uint64_t *m
     GH_NONNULL(1, 2, 3);
 
 /**
- * Proves an "ak_" key (digest: SHA-256 of it, the cache key). Fills out like a token check
+ * Proves an "ak_" key. Fills out like a token check
  * as GH_CRED_API_KEY. GH_ERR_AUTH unknown or malformed, GH_ERR_EXPIRED, GH_ERR_REVOKED
  * (revoked key, disabled owner, owner left the org), GH_ERR_ADDRESS (address not allowed).
  * Failures of known keys are audited as API_KEY_USE_FAILED.
  */
 gh_err gh_apikey_check(struct gh_apikeys *keys, const char *key, size_t len,
-                       const unsigned char digest[32], const struct gh_reqmeta *meta,
-                       struct gh_identity *out) GH_WUR GH_NONNULL(1, 2, 4, 6);
+                       const struct gh_reqmeta *meta, struct gh_identity *out) GH_WUR
+    GH_NONNULL(1, 2, 5);
 
 struct gh_apikey_input {
     const char *name; /* 1-64 characters of UTF-8, no control or invisible ones */

@@ -80,9 +80,21 @@ void gh_views_remember(struct gh_views *v, const struct gh_user *u, struct gh_us
 /**
  * Drops the user's cached view: the next check of any of the user's tokens or keys
  * reloads the user and the membership it acts in. Call after every change of what the
- * user may do (the store ops also append it to the revocation feed for other nodes).
+ * user may do (the store ops also append it to the revocation feed for other nodes), and
+ * publishes it on the revocation bus when there is one.
  */
 void gh_views_forget(struct gh_views *v, const char *user_id) GH_NONNULL(1, 2);
+
+/** The same for a change made elsewhere (the revocation feed, the revocation bus): drops
+ * the view without telling anyone. */
+void gh_views_drop(struct gh_views *v, const char *user_id) GH_NONNULL(1, 2);
+
+/**
+ * Has gh_views_forget also call publish(arg, user_id), telling the other nodes at once
+ * (edge/revbus.h); set before serving. NULL: the revocation feed alone tells them.
+ */
+void gh_views_set_publish(struct gh_views *v, void (*publish)(void *arg, const char *user_id),
+                          void *arg) GH_NONNULL(1);
 
 /**
  * The user's role and permissions in org_id valid for view (the user's view, taken by the

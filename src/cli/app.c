@@ -37,7 +37,7 @@ static int open_ratelimit(struct gh_app *app)
         ops = &gh_rl_redis_ops;
         /* One connection per polling thread, and one spare. */
         err = gh_rl_redis_new(cfg->rl_redis_host, cfg->rl_redis_port, cfg->rl_redis_timeout_ms,
-                              cfg->http_threads + 1, &backend);
+                              cfg->redis_password, cfg->http_threads + 1, &backend);
     } else {
         err = gh_rl_memory_new(cfg->rl_max_clients, &backend);
     }
@@ -331,6 +331,13 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         fprintf(stderr, "gatehouse: cannot start the rate limiter\n");
         return 1;
     }
+    char why[300];
+    if ((err = gh_ssop_new(&app->store, app->datakeys, cfg->sso_providers, gh_time_now(), why,
+                           sizeof(why), &app->sso)) != GH_OK) {
+        fprintf(stderr, "gatehouse: sso.providers: %s\n",
+                err == GH_ERR_NOMEM ? "out of memory" : why);
+        return 1;
+    }
     return open_alerts(app);
 }
 
@@ -361,6 +368,8 @@ void gh_app_close(struct gh_app *app)
     gh_mfas_free(app->signin.mfas);
     memset(&app->signin, 0, sizeof(app->signin));
     memset(&app->session, 0, sizeof(app->session));
+    gh_ssop_free(app->sso);
+    app->sso = NULL;
     gh_auth_free(app->auth);
     gh_cli_options_clear(app);
     gh_backoff_free(app->backoff);

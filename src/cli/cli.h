@@ -14,6 +14,7 @@ int gh_cmd_apikey(int argc, char **argv);
 int gh_cmd_audit(int argc, char **argv);
 int gh_cmd_org(int argc, char **argv);
 int gh_cmd_role(int argc, char **argv);
+int gh_cmd_migrate(int argc, char **argv);
 
 /** Options every command shares. */
 struct gh_cli_common {

@@ -18,6 +18,7 @@ static const char usage[] =
     "  user      create, list, set-password, disable, enable users\n"
     "  apikey    create, list, revoke API keys\n"
     "  audit     verify the audit chain, export the records as JSON Lines\n"
+    "  migrate   copy a SQLite database into PostgreSQL (several nodes)\n"
     "  org       create, list orgs, add members\n"
     "  role      list, create, delete roles of an org, set a member's role\n"
     "  version   print the version\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
         return gh_cmd_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "org") == 0)
         return gh_cmd_org(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return gh_cmd_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "role") == 0)
         return gh_cmd_role(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

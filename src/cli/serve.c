@@ -15,6 +15,7 @@
 #include "cli/keys.h"
 #include "cli/privs.h"
 #include "core/log.h"
+#include "edge/revbus.h"
 #include "http/http.h"
 
 static const char usage[] =
@@ -125,6 +126,31 @@ static int parse_args(int argc, char **argv, struct gh_cli_common *common)
     return -1;
 }
 
+static void bus_heard(void *arg, const char *user_id)
+{
+    gh_views_drop(arg, user_id);
+}
+
+static void bus_publish(void *arg, const char *user_id)
+{
+    gh_revbus_publish(arg, user_id);
+}
+
+/* revocation.redis: the revocation bus between the nodes, beside the database feed. */
+static int start_bus(struct gh_app *app, struct gh_revbus **bus)
+{
+    struct gh_redis_opts o;
+    struct gh_views *views = gh_auth_views(app->auth);
+    if (gh_redis_opts(app->cfg.rev_redis_host, app->cfg.rev_redis_port,
+                      app->cfg.rl_redis_timeout_ms, app->cfg.redis_password, &o) != GH_OK ||
+        gh_revbus_start(&o, bus_heard, views, bus) != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot start the revocation bus\n");
+        return 1;
+    }
+    gh_views_set_publish(views, bus_publish, *bus);
+    return 0;
+}
+
 int gh_cmd_serve(int argc, char **argv)
 {
     struct gh_cli_common common = {NULL, NULL, NULL};
@@ -146,6 +172,7 @@ int gh_cmd_serve(int argc, char **argv)
     int status = 1;
     struct gh_http *http = NULL;
     struct gh_keys_watch *keys = NULL;
+    struct gh_revbus *bus = NULL;
     if (gh_app_open(&app, GH_APP_SERVE) != 0)
         goto out;
 
@@ -198,6 +225,8 @@ int gh_cmd_serve(int argc, char **argv)
             goto out;
         }
     }
+    if (app.cfg.rev_redis[0] != '\0' && start_bus(&app, &bus) != 0)
+        goto out;
     struct watcher watcher = {.auth = app.auth};
     if (gh_keys_watch_new(&app, &keys) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the key watch\n");
@@ -222,6 +251,10 @@ int gh_cmd_serve(int argc, char **argv)
     status = 0;
 out:
     gh_http_stop(http, 0);
+    if (bus != NULL) {
+        gh_views_set_publish(gh_auth_views(app.auth), NULL, NULL);
+        gh_revbus_stop(bus);
+    }
     gh_keys_watch_free(keys); /* before the app: a rotation in flight uses its config */
     gh_app_close(&app);
     if (status == 0)

@@ -135,6 +135,8 @@ static const struct gh_conf_key KEYS[] = {
     STR("rate_limit.redis", "127.0.0.1:6379", rl_redis, 1),
     UINT("rate_limit.redis_timeout_ms", "100", rl_redis_timeout_ms, 1, 10000, 1),
     STR("rate_limit.redis_failure", "open", rl_redis_failure, 1),
+    SECRET("redis.password", "", redis_password, 0),
+    STR("revocation.redis", "", rev_redis, 0),
 
     STR("admin.allow", "0.0.0.0/0, ::/0", admin_allow, 0),
 
@@ -150,6 +152,8 @@ static const struct gh_conf_key KEYS[] = {
 
     LINES("alerts.rules", "", alerts_rules),
     SECRET_LINES("alerts.webhooks", "", alerts_webhooks),
+
+    SECRET_LINES("sso.providers", "", sso_providers),
     COUNT("alerts.max_groups", "16384", alerts_max_groups, 64, 16u * 1024 * 1024),
     COUNT("alerts.queue", "256", alerts_queue, 1, 65536),
     DURU("alerts.timeout", "5s", alerts_timeout_ms, 1, MINUTES(1), 1000),
@@ -326,6 +330,12 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
     if (parse_hostport(t->rl_redis, t->rl_redis_host, sizeof(t->rl_redis_host),
                        &t->rl_redis_port) != GH_OK) {
         gh_conf_fail(err, err_size, "rate_limit.redis: expected IPV4:PORT or [IPV6]:PORT");
+        goto out;
+    }
+    if (t->rev_redis[0] != '\0' &&
+        parse_hostport(t->rev_redis, t->rev_redis_host, sizeof(t->rev_redis_host),
+                       &t->rev_redis_port) != GH_OK) {
+        gh_conf_fail(err, err_size, "revocation.redis: expected IPV4:PORT or [IPV6]:PORT");
         goto out;
     }
     if (t->public_url[0] == '\0') {

@@ -141,6 +141,13 @@ struct gh_config {
         rl_redis_failure[16]; /* rate_limit.redis_failure: open | closed, when Redis fails (open) */
     int rl_fail_closed;       /* the same, parsed */
 
+    /* redis.*, revocation.* */
+    char redis_password[256]; /* redis.password: AUTH of every Redis connection ("": none; a
+                                 secret, never echoed) */
+    char rev_redis[300];      /* revocation.redis: HOST:PORT for revocation pub/sub ("": off) */
+    char rev_redis_host[256]; /* the same, split by gh_config_finish */
+    uint16_t rev_redis_port;
+
     /* admin.* */
     char admin_allow[1024]; /* admin.allow: addresses that may call the admin API (0.0.0.0/0, ::/0:
                                any) */
@@ -176,6 +183,10 @@ struct gh_config {
     unsigned alerts_tries;      /* alerts.tries: calls per alert before giving up, 1..10 (4) */
     unsigned alerts_retry_ms; /* alerts.retry_base: wait after the first failed call, doubled after
                                  each (1s, stored in ms) */
+
+    /* sso.* */
+    char sso_providers[16384]; /* sso.providers: identity providers, one JSON object per line
+                                  (API.md "SSO"; client secrets are secrets) (none) */
 
     /* workers.* */
     unsigned hash_threads; /* workers.hash_threads, 0 = half the cores, at least 1 */

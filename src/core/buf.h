@@ -31,8 +31,15 @@ gh_err gh_buf_puts(struct gh_buf *b, const char *s) GH_WUR GH_NONNULL(1, 2);
 /** Appends formatted text. */
 gh_err gh_buf_printf(struct gh_buf *b, const char *fmt, ...) GH_WUR GH_PRINTF(2, 3);
 
+/** Makes room for n more bytes: then up to n bytes may be written at ptr + len. */
+gh_err gh_buf_reserve(struct gh_buf *b, size_t n) GH_WUR GH_NONNULL(1);
+
 /** Appends s as the body of a JSON string (escaped, without the quotes). */
 gh_err gh_buf_json_escape(struct gh_buf *b, const char *s, size_t n) GH_WUR GH_NONNULL(1);
+
+/** Writes s[0..n) escaped like gh_buf_json_escape at dst, which has room for 6n bytes;
+ * returns the end. */
+char *gh_json_escape_to(char *dst, const char *s, size_t n) GH_NONNULL(1);
 
 /** Hands the content to the caller (free() it) and leaves b empty. */
 char *gh_buf_take(struct gh_buf *b) GH_NONNULL(1);

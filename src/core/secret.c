@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -48,4 +50,23 @@ gh_err gh_secret_file_load(const char *path, unsigned char *out, size_t len)
     gh_err err = secret_read(fd, out, len);
     close(fd);
     return err;
+}
+
+int gh_secret_equal(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    uint64_t d = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t u, v;
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        d |= u ^ v;
+        __asm__("" : "+r"(d)); /* no early exit: the compiler cannot see d while looping */
+    }
+    for (; i < n; i++) {
+        d |= (uint64_t)(x[i] ^ y[i]);
+        __asm__("" : "+r"(d));
+    }
+    return d == 0;
 }

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "core/log.h"
+#include "edge/redis.h"
 
 #define KEY_PREFIX "gatehouse:rl:"
 #define BACKOFF_MIN_US 100000
@@ -42,9 +43,7 @@ struct conn {
 };
 
 struct redis {
-    char host[256];
-    uint16_t port;
-    struct timeval timeout;
+    struct gh_redis_opts opts;
     char sha[41];                 /* of SCRIPT, for EVALSHA */
     atomic_int_fast64_t retry_at; /* unix microseconds: nothing is tried before */
     atomic_int_fast64_t backoff;  /* microseconds, the next wait after a failure */
@@ -65,23 +64,21 @@ static gh_err script_sha(char out[41])
     return GH_OK;
 }
 
-gh_err gh_rl_redis_new(const char *host, uint16_t port, unsigned timeout_ms, unsigned conns,
-                       void **out)
+gh_err gh_rl_redis_new(const char *host, uint16_t port, unsigned timeout_ms, const char *password,
+                       unsigned conns, void **out)
 {
-    if (strlen(host) >= sizeof(((struct redis *)0)->host) || conns == 0 || timeout_ms == 0)
+    if (conns == 0)
         return GH_ERR_INVALID;
     struct redis *r = calloc(1, sizeof(*r) + conns * sizeof(struct conn));
     if (r == NULL)
         return GH_ERR_NOMEM;
-    gh_err err = script_sha(r->sha);
+    gh_err err = gh_redis_opts(host, port, timeout_ms, password, &r->opts);
+    if (err == GH_OK)
+        err = script_sha(r->sha);
     if (err != GH_OK) {
         free(r);
         return err;
     }
-    memcpy(r->host, host, strlen(host) + 1);
-    r->port = port;
-    r->timeout.tv_sec = timeout_ms / 1000;
-    r->timeout.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
     atomic_init(&r->retry_at, 0);
     atomic_init(&r->backoff, BACKOFF_MIN_US);
     atomic_init(&r->next, 0);
@@ -145,10 +142,11 @@ static void failed(struct redis *r, struct conn *c, int64_t now)
 
 static int connect_conn(struct redis *r, struct conn *c, unsigned epoch)
 {
-    redisContext *ctx = redisConnectWithTimeout(r->host, r->port, r->timeout);
-    if (ctx == NULL || ctx->err != 0 || redisSetTimeout(ctx, r->timeout) != REDIS_OK) {
-        if (ctx != NULL)
-            redisFree(ctx);
+    const char *why = NULL;
+    redisContext *ctx = gh_redis_connect(&r->opts, &why);
+    if (ctx == NULL) {
+        if (why != NULL && strcmp(why, "cannot connect") != 0)
+            gh_log(GH_LOG_ERROR, "rate limit: redis: %s", why);
         return -1;
     }
     c->ctx = ctx;

@@ -166,11 +166,9 @@ static enum gh_h1_status target_form(char *t, size_t n, struct gh_h1_head *head)
     return GH_H1_OK;
 }
 
-/*
- * Index of the first byte below 0x20 or equal to 0x7f in p[0..n), or n. Eight bytes at a
- * time (a token is 1 KiB of plain text): a word with such a byte is looked at bytewise.
- */
-static size_t first_ctl(const char *p, size_t n)
+/* Eight bytes at a time (a token is 1 KiB of plain text): a word with such a byte is
+ * looked at bytewise. */
+size_t gh_h1_first_ctl(const char *p, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     size_t i = 0;
@@ -198,7 +196,7 @@ static enum gh_h1_status parse_field(char *buf, size_t n, struct gh_h1_field *f)
     while (i < n && is_ows(buf[i]))
         i++;
     size_t start = i, end;
-    while ((i += first_ctl(buf + i, n - i)) < n) {
+    while ((i += gh_h1_first_ctl(buf + i, n - i)) < n) {
         if (buf[i] != '\t')
             return GH_H1_BAD; /* NUL, CR, DEL and every other control character but HTAB */
         i++;

@@ -71,6 +71,9 @@ enum gh_h1_status gh_h1_check_line(const char *buf, size_t len, size_t max_targe
 enum gh_h1_status gh_h1_parse(char *buf, size_t len, size_t max_target, size_t max_field_bytes,
                               struct gh_h1_head *head) GH_NONNULL(1, 5);
 
+/** Index of the first byte below 0x20 or equal to 0x7f in p[0..n), or n. */
+size_t gh_h1_first_ctl(const char *p, size_t n) GH_NONNULL(1);
+
 /** Counts the lines of a complete head: an upper bound for the fields array. */
 size_t gh_h1_count_lines(const char *buf, size_t len) GH_NONNULL(1);
 

@@ -28,9 +28,13 @@
 
 /* Type OIDs of the binary columns read as integers (fixed: src/include/catalog/pg_type.dat). */
 #define BOOLOID 16
+#define BYTEAOID 17
 #define INT8OID 20
 #define INT2OID 21
 #define INT4OID 23
+
+/* At most this many parameters to one statement (sql.c's MAX_ARGS). */
+#define PG_MAX_ARGS 24
 
 struct pg_conn {
     PGconn *pg;
@@ -132,65 +136,88 @@ static gh_err prepare(struct pg_conn *pc, enum sq_stmt id, const char *name)
     return err;
 }
 
-/* At most this many parameters to one statement (sql.c's MAX_ARGS). */
-#define PG_MAX_ARGS 16
+/* The parameters of one statement as libpq takes them: text, blobs in binary. */
+struct pg_params {
+    const char *values[PG_MAX_ARGS];
+    int lengths[PG_MAX_ARGS], formats[PG_MAX_ARGS];
+    char ints[PG_MAX_ARGS][24];
+};
+
+static gh_err params(const struct sq_val *vals, size_t n, struct pg_params *p)
+{
+    if (n > PG_MAX_ARGS)
+        return GH_ERR_INTERNAL;
+    for (size_t k = 0; k < n; k++) {
+        const struct sq_val *v = &vals[k];
+        p->values[k] = NULL;
+        p->lengths[k] = 0;
+        p->formats[k] = 0;
+        switch (v->kind) {
+        case SQ_VAL_NULL:
+            break;
+        case SQ_VAL_TEXT:
+            p->values[k] = v->p; /* NUL-terminated: sql.c checked it */
+            break;
+        case SQ_VAL_INT:
+            (void)snprintf(p->ints[k], sizeof(p->ints[k]), "%" PRId64, v->i);
+            p->values[k] = p->ints[k];
+            break;
+        case SQ_VAL_BLOB:
+            if (v->n > INT32_MAX)
+                return GH_ERR_INVALID;
+            p->values[k] = v->p;
+            p->lengths[k] = (int)v->n;
+            p->formats[k] = 1;
+            break;
+        }
+    }
+    return GH_OK;
+}
+
+/* Hands r's rows to row until it returns non-zero; the failure r reports, mapped. */
+static gh_err take(struct conn *c, const PGresult *r, sq_row_fn row, void *ctx, const char *what)
+{
+    ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_TUPLES_OK) {
+        struct sq_cursor cur = {c->drv, (void *)(uintptr_t)r, 0};
+        int rows = PQntuples(r);
+        for (; cur.row < rows; cur.row++)
+            if (row != NULL && row(ctx, &cur))
+                break;
+        return GH_OK;
+    }
+    return status == PGRES_COMMAND_OK ? GH_OK : fail(conn_of(c), r, what);
+}
+
+/* Outside a transaction a lost connection is re-established here. Inside one the
+ * transaction is gone with it: every statement up to its end fails, so that a COMMIT on a
+ * new session can never report work that was lost. */
+static gh_err usable(struct pg_conn *pc)
+{
+    if (!pc->tx)
+        return alive(pc);
+    return PQstatus(pc->pg) == CONNECTION_OK ? GH_OK : GH_ERR_IO;
+}
 
 static gh_err pg_exec(struct conn *c, enum sq_stmt id, const struct sq_val *vals, size_t n,
                       sq_row_fn row, void *ctx, int64_t *changes, const char *what)
 {
     struct pg_conn *pc = conn_of(c);
-    char name[16], ints[PG_MAX_ARGS][24];
-    const char *values[PG_MAX_ARGS];
-    int lengths[PG_MAX_ARGS], formats[PG_MAX_ARGS];
-    if (n > PG_MAX_ARGS)
-        return GH_ERR_INTERNAL;
-    for (size_t k = 0; k < n; k++) {
-        const struct sq_val *v = &vals[k];
-        values[k] = NULL;
-        lengths[k] = 0;
-        formats[k] = 0;
-        switch (v->kind) {
-        case SQ_VAL_NULL:
-            break;
-        case SQ_VAL_TEXT:
-            values[k] = v->p; /* NUL-terminated: sql.c checked it */
-            break;
-        case SQ_VAL_INT:
-            (void)snprintf(ints[k], sizeof(ints[k]), "%" PRId64, v->i);
-            values[k] = ints[k];
-            break;
-        case SQ_VAL_BLOB:
-            if (v->n > INT32_MAX)
-                return GH_ERR_INVALID;
-            values[k] = v->p;
-            lengths[k] = (int)v->n;
-            formats[k] = 1;
-            break;
-        }
-    }
-    /* Outside a transaction a lost connection is re-established here. Inside one the
-     * transaction is gone with it: every statement up to its end fails, so that a COMMIT
-     * on a new session can never report work that was lost. */
-    int in_tx = pc->tx;
+    struct pg_params p;
+    char name[16];
+    gh_err err = params(vals, n, &p);
+    if (err != GH_OK)
+        return err;
+    err = usable(pc);
     if (id == ST_COMMIT || id == ST_ROLLBACK)
         pc->tx = 0;
-    gh_err err = !in_tx ? alive(pc) : PQstatus(pc->pg) == CONNECTION_OK ? GH_OK : GH_ERR_IO;
     (void)snprintf(name, sizeof(name), "s%d", (int)id);
     if (err == GH_OK)
         err = prepare(pc, id, name);
     if (err != GH_OK)
         return err;
-    PGresult *r = PQexecPrepared(pc->pg, name, (int)n, values, lengths, formats, 1);
-    ExecStatusType status = PQresultStatus(r);
-    if (status == PGRES_TUPLES_OK) {
-        struct sq_cursor cur = {c->drv, r, 0};
-        int rows = PQntuples(r);
-        for (; cur.row < rows; cur.row++)
-            if (row != NULL && row(ctx, &cur))
-                break;
-    } else if (status != PGRES_COMMAND_OK) {
-        err = fail(pc, r, what);
-    }
+    PGresult *r = PQexecPrepared(pc->pg, name, (int)n, p.values, p.lengths, p.formats, 1);
+    err = take(c, r, row, ctx, what);
     /* A COMMIT of a transaction that failed answers "ROLLBACK": nothing was written. */
     if (err == GH_OK && id == ST_COMMIT && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
         log_pg(what, "the transaction was rolled back");
@@ -202,6 +229,22 @@ static gh_err pg_exec(struct conn *c, enum sq_stmt id, const struct sq_val *vals
         const char *t = PQcmdTuples(r);
         *changes = t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
     }
+    PQclear(r);
+    return err;
+}
+
+static gh_err pg_run_text(struct conn *c, const char *sql, const struct sq_val *vals, size_t n,
+                          sq_row_fn row, void *ctx, const char *what)
+{
+    struct pg_params p;
+    gh_err err = params(vals, n, &p);
+    if (err == GH_OK)
+        err = usable(conn_of(c));
+    if (err != GH_OK)
+        return err;
+    PGresult *r =
+        PQexecParams(conn_of(c)->pg, sql, (int)n, NULL, p.values, p.lengths, p.formats, 1);
+    err = take(c, r, row, ctx, what);
     PQclear(r);
     return err;
 }
@@ -219,6 +262,23 @@ static int col_null(const struct sq_cursor *cur, int col)
 }
 
 /* An integer column in binary: big-endian int2, int4, int8, or a bool. */
+static enum sq_val_kind col_kind(const struct sq_cursor *cur, int col)
+{
+    if (col_null(cur, col))
+        return SQ_VAL_NULL;
+    switch (PQftype(cur->impl, col)) {
+    case BOOLOID:
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+        return SQ_VAL_INT;
+    case BYTEAOID:
+        return SQ_VAL_BLOB;
+    default:
+        return SQ_VAL_TEXT;
+    }
+}
+
 static int64_t col_i64(const struct sq_cursor *cur, int col)
 {
     const PGresult *r = cur->impl;
@@ -357,8 +417,11 @@ static const struct sq_driver pg_driver = {
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .exec = pg_exec,
+    .run_text = pg_run_text,
+    .snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     .in_tx = pg_in_tx,
     .col_null = col_null,
+    .col_kind = col_kind,
     .col_i64 = col_i64,
     .col_text = col_text,
     .col_blob = col_blob,

@@ -173,6 +173,32 @@ static const char *const migrations[] = {
     "  id BIGINT PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647),"
     "  wrapped BYTEA NOT NULL,"
     "  created_at BIGINT NOT NULL);",
+    /* 2: SSO identity providers made through the admin API (config's live in memory); the
+     * client secret sealed (enc:v1) */
+    "CREATE TABLE sso_providers ("
+    "  name " T " PRIMARY KEY,"
+    "  type " T " NOT NULL,"
+    "  preset " T " NOT NULL DEFAULT '',"
+    "  tenant " T " NOT NULL DEFAULT '',"
+    "  issuer " T " NOT NULL DEFAULT '',"
+    "  authorization_endpoint " T " NOT NULL DEFAULT '',"
+    "  token_endpoint " T " NOT NULL DEFAULT '',"
+    "  userinfo_endpoint " T " NOT NULL DEFAULT '',"
+    "  client_id " T " NOT NULL DEFAULT '',"
+    "  client_secret " T " NOT NULL DEFAULT '',"
+    "  token_auth " T " NOT NULL DEFAULT '',"
+    "  scopes " T " NOT NULL DEFAULT '',"
+    "  claim_subject " T " NOT NULL DEFAULT '',"
+    "  claim_email " T " NOT NULL DEFAULT '',"
+    "  claim_username " T " NOT NULL DEFAULT '',"
+    "  claim_name " T " NOT NULL DEFAULT '',"
+    "  default_role " T " NOT NULL DEFAULT '',"
+    "  pkce INTEGER NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  auto_create_user INTEGER NOT NULL,"
+    "  link_by_email INTEGER NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);",
 };
 
 const char *const *const gh_pg_migrations = migrations;
@@ -182,6 +208,20 @@ const char *const gh_pg_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
     [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES ($1, $2, $3)",
     [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
+    [ST_SSO_PROVIDER_INSERT] = "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
+                               "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                               "$15, $16, $17, $18, $19, $20, $21, $22, $23)",
+    [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = $1",
+    [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
+                             "ORDER BY name LIMIT $1 OFFSET $2",
+    [ST_SSO_PROVIDER_UPDATE] =
+        "UPDATE sso_providers SET type = $2, preset = $3, tenant = $4, issuer = $5, "
+        "authorization_endpoint = $6, token_endpoint = $7, userinfo_endpoint = $8, "
+        "client_id = $9, client_secret = $10, token_auth = $11, scopes = $12, "
+        "claim_subject = $13, claim_email = $14, claim_username = $15, claim_name = $16, "
+        "default_role = $17, pkce = $18, enabled = $19, auto_create_user = $20, "
+        "link_by_email = $21, updated_at = $22 WHERE name = $1",
+    [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = $1",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",

@@ -221,4 +221,38 @@ struct gh_data_key {
     int64_t created_at;
 };
 
+/**
+ * An identity provider Gatehouse signs users in through (authn/sso_providers.h), as
+ * stored: every value already validated by the service; client_secret is the sealed
+ * enc:v1 text (never the secret itself), "" when there is none. Text fields "" when unset.
+ */
+#define GH_SSO_NAME_MAX 64
+#define GH_SSO_URL_MAX 512
+#define GH_SSO_SEALED_MAX 1024
+struct gh_sso_provider {
+    char name[GH_SSO_NAME_MAX + 1]; /* [a-z0-9_-], the key: never renamed */
+    char type[8];                   /* oidc | oauth2 */
+    char preset[16];                /* "" | google | microsoft | okta */
+    char tenant[256];               /* microsoft: the tenant; okta: the org's domain */
+    char issuer[GH_SSO_URL_MAX + 1];
+    char authorization_endpoint[GH_SSO_URL_MAX + 1];
+    char token_endpoint[GH_SSO_URL_MAX + 1];
+    char userinfo_endpoint[GH_SSO_URL_MAX + 1];
+    char client_id[256];
+    char client_secret[GH_SSO_SEALED_MAX]; /* sealed */
+    char token_auth[24];                   /* client_secret_basic | client_secret_post */
+    char scopes[256];                      /* space-separated */
+    char claim_subject[64];                /* claim paths (a.b.c) of the userinfo answer */
+    char claim_email[64];
+    char claim_username[64];
+    char claim_name[64];
+    char default_role[64];
+    int pkce;
+    int enabled;
+    int auto_create_user;
+    int link_by_email;
+    int64_t created_at;
+    int64_t updated_at;
+};
+
 #endif

@@ -128,11 +128,18 @@ struct sq_driver {
      * lock wait GH_ERR_BUSY) and the unexpected ones logged, with what naming the step. */
     gh_err (*exec)(struct conn *c, enum sq_stmt id, const struct sq_val *args, size_t n,
                    sq_row_fn row, void *ctx, int64_t *changes, const char *what);
+    /* Runs sql, a constant text that is not one of sql[] (the copier's, sql_copy.c), as
+     * exec does, without a count of changes. */
+    gh_err (*run_text)(struct conn *c, const char *sql, const struct sq_val *args, size_t n,
+                       sq_row_fn row, void *ctx, const char *what);
+    /* Begins a read-only transaction that sees one snapshot and takes no write lock. */
+    const char *snapshot;
     /* Whether c is inside a transaction (a failure may already have ended it). */
     int (*in_tx)(struct conn *c);
     /* The columns of a row: NULL, an integer (a boolean is 0 or 1), text or a blob
      * (NULL when the value is NULL; text is NUL-terminated), the column's name. */
     int (*col_null)(const struct sq_cursor *cur, int col);
+    enum sq_val_kind (*col_kind)(const struct sq_cursor *cur, int col);
     int64_t (*col_i64)(const struct sq_cursor *cur, int col);
     const char *(*col_text)(const struct sq_cursor *cur, int col, size_t *n);
     const void *(*col_blob)(const struct sq_cursor *cur, int col, size_t *n);
@@ -243,6 +250,12 @@ gh_err sq_revoke_user(struct conn *c, const char *id, int64_t now, int64_t *epoc
 
 gh_err sq_datakey_add(struct gh_store *st, const struct gh_data_key *key);
 gh_err sq_datakey_list(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
+gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider *p);
+gh_err sq_sso_provider_get(struct gh_store *st, const char *name, struct gh_sso_provider *out);
+gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
+                            gh_sso_provider_visit_fn fn, void *arg);
+gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p);
+gh_err sq_sso_provider_delete(struct gh_store *st, const char *name);
 void sq_close(struct gh_store *st);
 gh_err sq_ping(struct gh_store *st);
 gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx);
@@ -398,6 +411,9 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .audit_append = sq_audit_append, .audit_head = sq_audit_head, .audit_list = sq_audit_list,     \
     .audit_scan = sq_audit_scan, .checkpoint_add = sq_checkpoint_add,                              \
     .checkpoint_list = sq_checkpoint_list, .audit_purge = sq_audit_purge,                          \
-    .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list
+    .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list,                                \
+    .sso_provider_create = sq_sso_provider_create, .sso_provider_get = sq_sso_provider_get,        \
+    .sso_provider_list = sq_sso_provider_list, .sso_provider_update = sq_sso_provider_update,      \
+    .sso_provider_delete = sq_sso_provider_delete
 
 #endif

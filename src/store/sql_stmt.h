@@ -113,6 +113,11 @@ enum sq_stmt {
     ST_CHALLENGE_PURGE,
     ST_DATAKEY_INSERT,
     ST_DATAKEY_LIST,
+    ST_SSO_PROVIDER_INSERT,
+    ST_SSO_PROVIDER_GET,
+    ST_SSO_PROVIDER_LIST,
+    ST_SSO_PROVIDER_UPDATE,
+    ST_SSO_PROVIDER_DELETE,
     ST_COUNT
 };
 /* The column lists of the row types (sql_<domain>.c), the same in every dialect. */
@@ -134,6 +139,11 @@ enum sq_stmt {
     "SELECT i.id, i.org_id, o.name, r.name, coalesce(u.username, ''), i.created_at, "              \
     "i.expires_at FROM org_invitations i JOIN orgs o ON o.id = i.org_id "                          \
     "JOIN roles r ON r.id = i.role_id LEFT JOIN users u ON u.id = i.invited_by "
+#define SSO_PROVIDER_COLS                                                                          \
+    "name, type, preset, tenant, issuer, authorization_endpoint, token_endpoint, "                 \
+    "userinfo_endpoint, client_id, client_secret, token_auth, scopes, claim_subject, "             \
+    "claim_email, claim_username, claim_name, default_role, pkce, enabled, auto_create_user, "     \
+    "link_by_email, created_at, updated_at"
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "

@@ -85,10 +85,10 @@ static gh_err bind(sqlite3_stmt *s, const struct sq_val *vals, size_t n)
     return rc == SQLITE_OK ? GH_OK : GH_ERR_INVALID;
 }
 
-static gh_err sqlite_exec(struct conn *c, enum sq_stmt id, const struct sq_val *vals, size_t n,
-                          sq_row_fn row, void *ctx, int64_t *changes, const char *what)
+/* Binds vals to s, steps it to its end calling row per row, resets it. */
+static gh_err step_all(struct conn *c, sqlite3_stmt *s, const struct sq_val *vals, size_t n,
+                       sq_row_fn row, void *ctx, const char *what)
 {
-    sqlite3_stmt *s = conn_of(c)->stmts[id];
     struct sq_cursor cur = {c->drv, s, 0};
     gh_err err = bind(s, vals, n);
     if (err == GH_OK) {
@@ -103,8 +103,26 @@ static gh_err sqlite_exec(struct conn *c, enum sq_stmt id, const struct sq_val *
     /* Reset, and drop the statement's pointers to the caller's memory (a hash, a key). */
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
+    return err;
+}
+
+static gh_err sqlite_exec(struct conn *c, enum sq_stmt id, const struct sq_val *vals, size_t n,
+                          sq_row_fn row, void *ctx, int64_t *changes, const char *what)
+{
+    gh_err err = step_all(c, conn_of(c)->stmts[id], vals, n, row, ctx, what);
     if (err == GH_OK && changes != NULL)
         *changes = sqlite3_changes64(conn_of(c)->db);
+    return err;
+}
+
+static gh_err sqlite_run_text(struct conn *c, const char *sql, const struct sq_val *vals, size_t n,
+                              sq_row_fn row, void *ctx, const char *what)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(conn_of(c)->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return fail(c, what);
+    gh_err err = step_all(c, s, vals, n, row, ctx, what);
+    sqlite3_finalize(s);
     return err;
 }
 
@@ -116,6 +134,20 @@ static int sqlite_in_tx(struct conn *c)
 static int col_null(const struct sq_cursor *cur, int col)
 {
     return sqlite3_column_type(cur->impl, col) == SQLITE_NULL;
+}
+
+static enum sq_val_kind col_kind(const struct sq_cursor *cur, int col)
+{
+    switch (sqlite3_column_type(cur->impl, col)) {
+    case SQLITE_NULL:
+        return SQ_VAL_NULL;
+    case SQLITE_INTEGER:
+        return SQ_VAL_INT;
+    case SQLITE_BLOB:
+        return SQ_VAL_BLOB;
+    default:
+        return SQ_VAL_TEXT;
+    }
 }
 
 static int64_t col_i64(const struct sq_cursor *cur, int col)
@@ -179,8 +211,13 @@ static const struct sq_driver sqlite_driver = {
     .connect = sqlite_connect,
     .disconnect = sqlite_disconnect,
     .exec = sqlite_exec,
+    .run_text = sqlite_run_text,
+    /* Deferred: a read snapshot from the first read, no write lock (a running server goes
+     * on writing). */
+    .snapshot = "BEGIN",
     .in_tx = sqlite_in_tx,
     .col_null = col_null,
+    .col_kind = col_kind,
     .col_i64 = col_i64,
     .col_text = col_text,
     .col_blob = col_blob,

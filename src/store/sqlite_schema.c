@@ -189,6 +189,32 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647),"
     "  wrapped BLOB NOT NULL,"
     "  created_at INTEGER NOT NULL);",
+    /* 9: SSO identity providers made through the admin API (config's live in memory); the
+     * client secret sealed (enc:v1) */
+    "CREATE TABLE sso_providers ("
+    "  name TEXT PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  preset TEXT NOT NULL DEFAULT '',"
+    "  tenant TEXT NOT NULL DEFAULT '',"
+    "  issuer TEXT NOT NULL DEFAULT '',"
+    "  authorization_endpoint TEXT NOT NULL DEFAULT '',"
+    "  token_endpoint TEXT NOT NULL DEFAULT '',"
+    "  userinfo_endpoint TEXT NOT NULL DEFAULT '',"
+    "  client_id TEXT NOT NULL DEFAULT '',"
+    "  client_secret TEXT NOT NULL DEFAULT '',"
+    "  token_auth TEXT NOT NULL DEFAULT '',"
+    "  scopes TEXT NOT NULL DEFAULT '',"
+    "  claim_subject TEXT NOT NULL DEFAULT '',"
+    "  claim_email TEXT NOT NULL DEFAULT '',"
+    "  claim_username TEXT NOT NULL DEFAULT '',"
+    "  claim_name TEXT NOT NULL DEFAULT '',"
+    "  default_role TEXT NOT NULL DEFAULT '',"
+    "  pkce INTEGER NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  auto_create_user INTEGER NOT NULL,"
+    "  link_by_email INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -198,6 +224,20 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
     [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
+    [ST_SSO_PROVIDER_INSERT] = "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
+                               "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                               "?, ?)",
+    [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = ?1",
+    [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
+                             "ORDER BY name LIMIT ?1 OFFSET ?2",
+    [ST_SSO_PROVIDER_UPDATE] =
+        "UPDATE sso_providers SET type = ?2, preset = ?3, tenant = ?4, issuer = ?5, "
+        "authorization_endpoint = ?6, token_endpoint = ?7, userinfo_endpoint = ?8, "
+        "client_id = ?9, client_secret = ?10, token_auth = ?11, scopes = ?12, "
+        "claim_subject = ?13, claim_email = ?14, claim_username = ?15, claim_name = ?16, "
+        "default_role = ?17, pkce = ?18, enabled = ?19, auto_create_user = ?20, "
+        "link_by_email = ?21, updated_at = ?22 WHERE name = ?1",
+    [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = ?1",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",

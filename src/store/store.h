@@ -29,6 +29,7 @@ typedef int (*gh_name_visit_fn)(void *arg, const char *name);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
 typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
+typedef int (*gh_sso_provider_visit_fn)(void *arg, const struct gh_sso_provider *p);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 /**
@@ -362,6 +363,15 @@ struct gh_store_ops {
     gh_err (*datakey_add)(struct gh_store *st, const struct gh_data_key *key);
     /* Every data key, by id ascending. */
     gh_err (*datakey_list)(struct gh_store *st, gh_data_key_visit_fn fn, void *arg);
+    /* ---- SSO identity providers ---- (authn/sso_providers.h), secrets sealed. create:
+     * GH_ERR_CONFLICT name taken; list: by name; update: every value but created_at; get,
+     * update, delete: GH_ERR_NOT_FOUND no provider of that name. */
+    gh_err (*sso_provider_create)(struct gh_store *st, const struct gh_sso_provider *p);
+    gh_err (*sso_provider_get)(struct gh_store *st, const char *name, struct gh_sso_provider *out);
+    gh_err (*sso_provider_list)(struct gh_store *st, size_t limit, size_t offset,
+                                gh_sso_provider_visit_fn fn, void *arg);
+    gh_err (*sso_provider_update)(struct gh_store *st, const struct gh_sso_provider *p);
+    gh_err (*sso_provider_delete)(struct gh_store *st, const char *name);
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
@@ -387,6 +397,22 @@ const struct gh_store_ops *gh_store_backend(const char *name) GH_NONNULL(1);
  */
 gh_err gh_store_open(const char *backend, const char *dsn, unsigned busy_timeout_ms,
                      struct gh_store_handle *out) GH_WUR GH_NONNULL(1, 2, 4);
+
+/** Told how far a copy is: done of total rows of table so far. */
+typedef void (*gh_store_copy_fn)(void *arg, const char *table, int64_t done, int64_t total);
+
+/**
+ * Copies every record of from into to (gatehouse migrate): users, orgs, roles,
+ * memberships, invitations, permissions, refresh tokens, API keys, sessions and second
+ * factors, data keys, the audit chain with its sequence numbers, hashes and checkpoints,
+ * as they are. from is read in one snapshot (a running server may go on writing to it);
+ * to is written in one transaction: on failure nothing is left in it. progress (may be
+ * NULL) is told at most every 10,000 rows and at each table's end.
+ * GH_ERR_CONFLICT to holds users or audit records already; GH_ERR_INVALID a store of a
+ * backend that cannot be copied; else the first failure.
+ */
+gh_err gh_store_copy(const struct gh_store_handle *from, const struct gh_store_handle *to,
+                     gh_store_copy_fn progress, void *arg) GH_WUR GH_NONNULL(1, 2);
 
 /** Closes what gh_store_open opened and clears h; h NULL or closed is a no-op. */
 void gh_store_close(struct gh_store_handle *h);
@@ -768,5 +794,6 @@ static inline gh_err gh_store_audit_purge(const struct gh_store_handle *h, int64
 
 #include "store/store_crypto.h"
 #include "store/store_tokens.h"
+#include "store/store_sso.h"
 
 #endif

@@ -5,59 +5,12 @@ in the metrics and audit RATE_LIMIT_BACKEND_DOWN once; when Redis is back on the
 port they recover by themselves (RATE_LIMIT_BACKEND_UP).
 """
 import json
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import assert_error, free_port, wait_audit
-
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class Redis:
-    def __init__(self):
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="gh-redis-")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if self.command("PING") == b"+PONG\r\n":
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def command(self, *args):
-        """One RESP command; the raw first reply line."""
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a.encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as c:
-            c.sendall(out)
-            return c.recv(4096)
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def cleanup(self):
-        self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+from redis_server import Redis
 
 
 @pytest.fixture

@@ -208,6 +208,40 @@ static void forged_tokens_refused(void **state)
     gh_token_pair_clear(&pair);
 }
 
+/* The token cache finds a token by its tail: a token that shares the tail of a cached one
+ * but differs before it (a payload byte, a header byte) must not get its answer. */
+static void cached_tail_does_not_prove(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user u;
+    struct gh_token_pair pair;
+    struct gh_identity who;
+    assert_int_equal(register_user(f, "grace", PASSWORD, &u), GH_OK);
+    assert_int_equal(login(f, "grace", PASSWORD, &pair), GH_OK);
+    char *t = pair.access_token;
+    size_t n = strlen(t);
+    assert_true(n > 2 * 64);
+    assert_int_equal(check(f, t, &who), GH_OK); /* now cached */
+    size_t at[] = {1, strchr(t, '.') - t + 5, n - 65};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        char was = t[at[i]];
+        t[at[i]] = was == 'A' ? 'B' : 'A';
+        assert_int_equal(check(f, t, &who), GH_ERR_AUTH);
+        t[at[i]] = was;
+    }
+    assert_int_equal(check(f, t, &who), GH_OK);
+    assert_string_equal(who.user_id, u.id);
+    /* longer and shorter tokens with the same tail */
+    char *longer = calloc(1, n + 2);
+    assert_non_null(longer);
+    longer[0] = 'e';
+    memcpy(longer + 1, t, n + 1);
+    assert_int_equal(check(f, longer, &who), GH_ERR_AUTH);
+    assert_int_equal(check(f, t + 1, &who), GH_ERR_AUTH);
+    free(longer);
+    gh_token_pair_clear(&pair);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -219,6 +253,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(revocations_reach_live_access_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(forged_tokens_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(cached_tail_does_not_prove, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

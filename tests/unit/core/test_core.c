@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -13,6 +14,7 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "core/secret.h"
 #include "core/text.h"
 #include "core/utf8.h"
 #include "core/uuid.h"
@@ -37,6 +39,37 @@ static void buf_json_escape(void **state)
     gh_buf_init(&b, 100);
     assert_int_equal(gh_buf_json_escape(&b, "a\"b\\c\n\x01", 7), GH_OK);
     assert_string_equal(b.ptr, "a\\\"b\\\\c\\u000a\\u0001");
+    gh_buf_clear(&b);
+
+    /* Each byte that needs an escape, at every place of a run scanned eight at a time,
+     * gives the same text through the buffer and through gh_json_escape_to. */
+    static const char special[] = {'"', '\\', '\0', '\t', '\n', 0x1f, 0x7f};
+    static const char *const want[] = {"\\\"",    "\\\\",    "\\u0000", "\\u0009",
+                                       "\\u000a", "\\u001f", "\\u007f"};
+    for (size_t k = 0; k < sizeof(special); k++) {
+        for (size_t at = 0; at < 19; at++) {
+            char in[19], expect[64], out[6 * 19 + 1];
+            memset(in, 'x', sizeof(in));
+            in[at] = special[k];
+            snprintf(expect, sizeof(expect), "%.*s%s%.*s", (int)at, in, want[k],
+                     (int)(sizeof(in) - at - 1), in + at + 1);
+            gh_buf_init(&b, 200);
+            assert_int_equal(gh_buf_json_escape(&b, in, sizeof(in)), GH_OK);
+            assert_string_equal(b.ptr, expect);
+            gh_buf_clear(&b);
+            *gh_json_escape_to(out, in, sizeof(in)) = '\0';
+            assert_string_equal(out, expect);
+        }
+    }
+    /* bytes above 0x7f are not escaped (UTF-8 passes as sent) */
+    gh_buf_init(&b, 100);
+    assert_int_equal(gh_buf_json_escape(&b,
+                                        "\xc3\xa9\x80\xff"
+                                        "0123456789",
+                                        14),
+                     GH_OK);
+    assert_string_equal(b.ptr, "\xc3\xa9\x80\xff"
+                               "0123456789");
     gh_buf_clear(&b);
 }
 
@@ -231,6 +264,24 @@ static void text_helpers(void **state)
     assert_string_equal(field, "");
 }
 
+static void secret_equal(void **state)
+{
+    (void)state;
+    unsigned char a[1237], b[1237];
+    randombytes_buf(a, sizeof(a));
+    memcpy(b, a, sizeof(b));
+    for (size_t n = 0; n <= sizeof(a); n += n < 20 ? 1 : 97)
+        assert_int_equal(gh_secret_equal(a, b, n), 1);
+    assert_int_equal(gh_secret_equal(a, b, sizeof(a)), 1);
+    /* a difference in any byte, in the 8-byte steps or in the tail, and of any bit */
+    for (size_t i = 0; i < sizeof(a); i++) {
+        b[i] ^= (unsigned char)(1u << (i % 8));
+        assert_int_equal(gh_secret_equal(a, b, sizeof(a)), 0);
+        assert_int_equal(gh_secret_equal(a, b, i), 1);
+        b[i] = a[i];
+    }
+}
+
 static void json_limits(void **state)
 {
     (void)state;
@@ -274,6 +325,7 @@ int main(void)
         cmocka_unit_test(json_limits),
         cmocka_unit_test(utf8_well_formed),
         cmocka_unit_test(text_helpers),
+        cmocka_unit_test(secret_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

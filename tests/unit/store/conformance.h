@@ -186,6 +186,7 @@ static int pick_role(void *arg, const struct gh_role *r)
 #include "store/conformance_orgs.h"
 #include "store/conformance_sessions.h"
 #include "store/conformance_crypto.h"
+#include "store/conformance_sso.h"
 
 /* The suite, as entries of a CMUnitTest array (T(fn) is the runner's setup/teardown). */
 #define GH_STORE_CONFORMANCE_TESTS(T)                                                              \
@@ -202,6 +203,7 @@ static int pick_role(void *arg, const struct gh_role *r)
         T(invitations_decline_expire_revoke), T(invitations_purged_when_dead),                     \
         T(invitations_concurrent_accept_has_one_winner), T(sessions_create_get_list_touch),        \
         T(sessions_revoke_one_family_and_user), T(mfa_setup_enable_steps_and_codes),               \
-        T(mfa_challenges_are_single_use), T(datakeys_add_list_and_conflict)
+        T(mfa_challenges_are_single_use), T(datakeys_add_list_and_conflict),                       \
+        T(sso_providers_create_get_list), T(sso_providers_update_delete)
 
 #endif

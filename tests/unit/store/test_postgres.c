@@ -217,6 +217,58 @@ static void pg_audit_chain_appended_from_two_nodes(void **state)
     gh_store_close(&other);
 }
 
+/* A SQLite store copied into an empty PostgreSQL one: the same users, tokens, SSO
+ * providers and audit chain; a second copy into it is refused and leaves it as it was. */
+static void pg_copy_from_sqlite(void **state)
+{
+    struct fixture *f = *state;
+    char dir[] = "/tmp/gh-test-copy-XXXXXX", path[64];
+    struct gh_store_handle lite, empty;
+    struct gh_user u, got;
+    struct gh_refresh_token t, peek;
+    struct gh_audit_head a, b;
+    struct gh_audit_event ev = {.ts = 9, .action = "LOGIN", .user_id = "x", .status = 200};
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/gh.db", dir);
+    assert_int_equal(gh_store_open("sqlite", path, 5000, &lite), GH_OK);
+    struct gh_org org = f->org;
+    assert_int_equal(gh_store_org_create(&lite, &org, "*:*", "org:read"), GH_OK);
+    make_user(f, "copied", "copied@x.io", &u);
+    assert_int_equal(gh_store_user_create(&lite, &u, FAKE_HASH), GH_OK);
+    fresh_token(&t, u.id, org.id, 5000);
+    assert_int_equal(gh_store_refresh_insert(&lite, &t), GH_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gh_store_audit_append(&lite, &ev, 1, chain_hash, &a), GH_OK);
+    struct gh_sso_provider sp, sp_got;
+    make_provider("corp", &sp);
+    assert_int_equal(gh_store_sso_provider_create(&lite, &sp), GH_OK);
+
+    /* the fixture's store holds an org already, but no user and no record: empty it */
+    assert_int_equal(pg_server_exec(dsn, "DELETE FROM orgs"), 0);
+    assert_int_equal(gh_store_copy(&lite, &f->h, NULL, NULL), GH_OK);
+    assert_int_equal(gh_store_user_get(&f->h, u.id, &got), GH_OK);
+    assert_string_equal(got.username, "copied");
+    assert_int_equal(gh_store_sso_provider_get(&f->h, "corp", &sp_got), GH_OK);
+    assert_memory_equal(&sp_got, &sp, sizeof(sp));
+    assert_int_equal(gh_store_refresh_get(&f->h, t.hash, 200, &peek), GH_OK);
+    assert_int_equal(gh_store_audit_head(&f->h, &b), GH_OK);
+    assert_int_equal(b.seq, a.seq);
+    assert_memory_equal(b.hash, a.hash, GH_HASH_LEN);
+    struct chain_walk w = {0};
+    assert_int_equal(gh_store_audit_scan(&f->h, 0, walk_chain, &w), GH_OK);
+    assert_int_equal(w.n, 3);
+    assert_false(w.broken);
+
+    assert_int_equal(gh_store_copy(&lite, &f->h, NULL, NULL), GH_ERR_CONFLICT);
+    assert_int_equal(factory->reopen(f->ctx, &empty), GH_OK);
+    int64_t n = 0;
+    assert_int_equal(gh_store_user_count(&empty, &n), GH_OK);
+    assert_int_equal(n, 1);
+    gh_store_close(&empty);
+    gh_store_close(&lite);
+    assert_int_equal(remove_tree(dir), 0);
+}
+
 /* A wrong password: the open fails (GH_ERR_IO), nothing is left open. */
 static void pg_open_refused_with_a_wrong_password(void **state)
 {
@@ -247,6 +299,7 @@ int main(void)
         cmocka_unit_test(pg_nodes_starting_together_migrate_once),
         T(pg_rotation_across_nodes_has_one_winner),
         T(pg_audit_chain_appended_from_two_nodes),
+        T(pg_copy_from_sqlite),
         cmocka_unit_test(pg_open_refused_with_a_wrong_password),
     };
 #undef T

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Instructions per /verify request in the server's user space, counted by callgrind: immune
+# to the noise of a shared machine, so it proves a cut that wrk's req/s cannot. Loopback only.
+#   bench/callgrind.sh              (cached JWT and API key, SECONDS_EACH=5 of wrk -c64 each)
+#   KEEP=/tmp/cg bench/callgrind.sh (keeps the callgrind.out files for callgrind_annotate)
+# Prints, for each credential, instructions per request (Ir / requests wrk completed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -j"$(nproc)" >/dev/null
+S=${SECONDS_EACH:-5}
+WORK=$(mktemp -d /tmp/gh-cg-XXXXXX)
+GPID=""
+cleanup() { [ -n "$GPID" ] && kill "$GPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+. bench/lib.sh
+
+PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+PASSWORD='Bench-Sturdy-Gate-2026!'
+serve() { # the server as bench/run.sh runs it, under "$@"
+  GATEHOUSE_RATE_LIMIT_GLOBAL=0 GATEHOUSE_RATE_LIMIT_AUTH=0 GATEHOUSE_PUBLIC_URL=$BASE \
+    GATEHOUSE_ADMIN_PASSWORD=$PASSWORD "$@" build/gatehouse serve --listen "127.0.0.1:$PORT" \
+    --data-dir "$WORK/data" > "$WORK/server.log" 2>&1 & GPID=$!
+  wait_http "$BASE/healthz"
+}
+
+# Credentials from a plain run (bcrypt and key generation are slow under callgrind).
+serve env
+ACCESS=$(curl -fs "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" |
+  /usr/bin/python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
+APIKEY=$(curl -fs "$BASE/api/v1/api-keys" -H "Authorization: Bearer $ACCESS" \
+  -H 'Content-Type: application/json' -d '{"name":"bench"}' |
+  /usr/bin/python3 -c 'import json,sys;print(json.load(sys.stdin)["key"])')
+kill "$GPID"; wait "$GPID" || true
+
+OUT=${KEEP:-$WORK}
+mkdir -p "$OUT"
+serve valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out.%p"
+for cred in "Authorization: Bearer $ACCESS" "X-API-Key: $APIKEY"; do
+  name=${cred%%:*}
+  curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "$cred" # warm the caches
+  callgrind_control -i on "$GPID" >/dev/null
+  D=$((S + 30)) run_wrk "$WORK/wrk.txt" -t1 -c64 -d"${S}s" -H "$cred" "$BASE/api/v1/auth/verify"
+  callgrind_control -i off "$GPID" >/dev/null
+  callgrind_control -d "$name" "$GPID" >/dev/null
+  N=$(requests "$WORK/wrk.txt")
+  F=$(ls -t "$OUT"/callgrind.out.*.* | head -1)
+  IR=$(awk '/^totals:/ {print $2}' "$F")
+  echo "$name: $N requests (non-2xx $(non2xx "$WORK/wrk.txt")), $IR Ir, $(awk -v i="$IR" -v n="$N" 'BEGIN {printf "%.0f", i / n}') Ir/request ($F)"
+done

@@ -1,0 +1,280 @@
+/* SSO identity providers: the registry, the admin API's changes (sso_providers.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "authn/sso_providers.h"
+#include "core/secure_json.h"
+#include "core/time.h"
+#include "crypto/field.h"
+
+struct gh_ssop {
+    const struct gh_store_handle *store;
+    struct gh_datakeys *dk;
+    size_t nconfig;
+    struct gh_sso_provider config[GH_SSO_CONFIG_MAX]; /* by name; fixed after gh_ssop_new */
+};
+
+/* The envelope's field of provider name's secret: bound to the name. */
+static void secret_field(const char *name, char out[GH_FIELD_NAME_MAX + 1])
+{
+    (void)snprintf(out, GH_FIELD_NAME_MAX + 1, "sso.client_secret:%s", name);
+}
+
+/* Seals secret into p->client_secret. */
+static gh_err seal(struct gh_ssop *r, struct gh_sso_provider *p, const char *secret)
+{
+    char field[GH_FIELD_NAME_MAX + 1];
+    size_t len;
+    secret_field(p->name, field);
+    return gh_field_seal(r->dk, NULL, field, (const uint8_t *)secret, strlen(secret),
+                         p->client_secret, sizeof(p->client_secret), &len);
+}
+
+gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *out, size_t size)
+{
+    char field[GH_FIELD_NAME_MAX + 1];
+    size_t len, n = strlen(p->client_secret);
+    if (n == 0)
+        return GH_ERR_NOT_FOUND;
+    if (size < 1)
+        return GH_ERR_TOO_LARGE;
+    secret_field(p->name, field);
+    gh_err err =
+        gh_field_open(r->dk, NULL, field, p->client_secret, n, (uint8_t *)out, size - 1, &len);
+    if (err == GH_OK)
+        out[len] = '\0';
+    return err;
+}
+
+static const struct gh_sso_provider *config_find(const struct gh_ssop *r, const char *name)
+{
+    for (size_t i = 0; i < r->nconfig; i++)
+        if (strcmp(r->config[i].name, name) == 0)
+            return &r->config[i];
+    return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct gh_sso_provider *)a)->name,
+                  ((const struct gh_sso_provider *)b)->name);
+}
+
+/* One line of sso.providers into the next config slot; what is wrong into why. */
+static gh_err config_line(struct gh_ssop *r, const char *line, size_t n, int64_t now, char *why,
+                          size_t why_size)
+{
+    const char *f = "";
+    json_error_t jerr;
+    struct gh_sso_spec spec;
+    char secret[GH_SSO_SECRET_MAX + 1];
+    int has_secret = 0;
+    struct gh_sso_provider *p = &r->config[r->nconfig];
+    if (r->nconfig == GH_SSO_CONFIG_MAX)
+        return GH_ERR_TOO_LARGE;
+    json_t *obj = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
+    gh_err err = obj == NULL ? GH_ERR_INVALID : gh_sso_spec_read(obj, &spec, &f);
+    if (err == GH_OK)
+        err = gh_ssop_build(&spec, NULL, now, p, secret, &has_secret, &f);
+    if (err == GH_OK && config_find(r, p->name) != NULL) {
+        f = "name";
+        err = GH_ERR_CONFLICT;
+    }
+    if (err == GH_OK && has_secret)
+        err = seal(r, p, secret);
+    if (err == GH_OK)
+        r->nconfig++;
+    else
+        sodium_memzero(p, sizeof(*p));
+    /* The key names point into obj: the message is made before it goes. */
+    (void)snprintf(why, why_size, "%s%s%s",
+                   err == GH_ERR_TOO_LARGE ? "more providers than allowed" : f,
+                   f[0] != '\0' ? ": " : "",
+                   err == GH_ERR_CONFLICT  ? "a second provider of that name"
+                   : f[0] != '\0'          ? "unacceptable, missing or ill-typed value"
+                   : err == GH_ERR_INVALID ? "expected one JSON object"
+                                           : gh_err_name(err));
+    sodium_memzero(secret, sizeof(secret));
+    json_decref(obj);
+    return err;
+}
+
+gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
+                   const char *config_lines, int64_t now, char *err, size_t err_size,
+                   struct gh_ssop **out)
+{
+    struct gh_ssop *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return GH_ERR_NOMEM;
+    r->store = store;
+    r->dk = dk;
+    gh_err e = GH_OK;
+    size_t lineno = 0;
+    for (const char *at = config_lines; *at != '\0' && e == GH_OK;) {
+        size_t n = strcspn(at, "\n");
+        char why[200];
+        lineno++;
+        if (strspn(at, " \t\r") < n && (e = config_line(r, at, n, now, why, sizeof(why))) != GH_OK)
+            (void)snprintf(err, err_size, "line %zu: %s", lineno, why);
+        at += n + (at[n] == '\n');
+    }
+    for (size_t i = 0; i < r->nconfig && e == GH_OK; i++) {
+        struct gh_sso_provider stored;
+        gh_err found = gh_store_sso_provider_get(store, r->config[i].name, &stored);
+        if (found == GH_OK) {
+            (void)snprintf(err, err_size,
+                           "provider \"%s\" is also kept in the database (delete it through the "
+                           "API first)",
+                           r->config[i].name);
+            e = GH_ERR_INVALID;
+        } else if (found != GH_ERR_NOT_FOUND) {
+            (void)snprintf(err, err_size, "cannot read the stored providers: %s",
+                           gh_err_name(found));
+            e = found;
+        }
+    }
+    if (e != GH_OK) {
+        gh_ssop_free(r);
+        return e == GH_ERR_TOO_LARGE || e == GH_ERR_CONFLICT ? GH_ERR_INVALID : e;
+    }
+    qsort(r->config, r->nconfig, sizeof(r->config[0]), by_name);
+    *out = r;
+    return GH_OK;
+}
+
+void gh_ssop_free(struct gh_ssop *r)
+{
+    if (r == NULL)
+        return;
+    sodium_memzero(r->config, sizeof(r->config));
+    free(r);
+}
+
+gh_err gh_ssop_find(struct gh_ssop *r, const char *name, struct gh_sso_provider *out)
+{
+    const struct gh_sso_provider *c = config_find(r, name);
+    if (c != NULL) {
+        *out = *c;
+        return GH_OK;
+    }
+    return gh_store_sso_provider_get(r->store, name, out);
+}
+
+/* ---- the admin API ---- */
+
+static void audit(struct gh_ssop *r, const char *action, const struct gh_identity *who,
+                  const struct gh_reqmeta *meta, const struct gh_sso_provider *p, int status)
+{
+    json_t *md = json_pack("{s:s, s:s}", "provider", p->name, "type", p->type);
+    char *text = md != NULL ? json_dumps(md, JSON_COMPACT) : NULL;
+    struct gh_audit_subject s = {who->user_id, who->username, who->org_id};
+    (void)gh_audit_record(r->store, action, meta, &s, status, text);
+    gh_secure_json_free(text);
+    json_decref(md);
+}
+
+struct paging {
+    gh_ssop_visit_fn fn;
+    void *arg;
+};
+
+static int visit_stored(void *arg, const struct gh_sso_provider *p)
+{
+    struct paging *pg = arg;
+    return pg->fn(pg->arg, p, 0);
+}
+
+gh_err gh_ssop_list(struct gh_ssop *r, const struct gh_identity *who, size_t limit, size_t offset,
+                    gh_ssop_visit_fn fn, void *arg)
+{
+    if (!who->superadmin)
+        return GH_ERR_FORBIDDEN;
+    for (; offset < r->nconfig && limit > 0; offset++, limit--)
+        if (fn(arg, &r->config[offset], 1) != 0)
+            return GH_OK;
+    if (limit == 0)
+        return GH_OK;
+    struct paging pg = {fn, arg};
+    return gh_store_sso_provider_list(r->store, limit, offset - r->nconfig, visit_stored, &pg);
+}
+
+gh_err gh_ssop_get(struct gh_ssop *r, const struct gh_identity *who, const char *name,
+                   struct gh_sso_provider *out, int *from_config)
+{
+    if (!who->superadmin)
+        return GH_ERR_FORBIDDEN;
+    *from_config = config_find(r, name) != NULL;
+    return gh_ssop_find(r, name, out);
+}
+
+gh_err gh_ssop_create(struct gh_ssop *r, const struct gh_identity *who,
+                      const struct gh_sso_spec *spec, const struct gh_reqmeta *meta,
+                      struct gh_sso_provider *out, const char **field)
+{
+    struct gh_sso_provider p;
+    char secret[GH_SSO_SECRET_MAX + 1];
+    int has_secret = 0;
+    if (!who->superadmin)
+        return GH_ERR_FORBIDDEN;
+    gh_err err = gh_ssop_build(spec, NULL, gh_time_now(), &p, secret, &has_secret, field);
+    if (err == GH_OK && config_find(r, p.name) != NULL)
+        err = GH_ERR_CONFLICT;
+    if (err == GH_OK && has_secret)
+        err = seal(r, &p, secret);
+    sodium_memzero(secret, sizeof(secret));
+    if (err == GH_OK)
+        err = gh_store_sso_provider_create(r->store, &p);
+    if (err == GH_OK) {
+        audit(r, "SSO_PROVIDER_CREATE", who, meta, &p, 201);
+        *out = p;
+    }
+    sodium_memzero(&p, sizeof(p));
+    return err;
+}
+
+gh_err gh_ssop_update(struct gh_ssop *r, const struct gh_identity *who, const char *name,
+                      const struct gh_sso_spec *spec, const struct gh_reqmeta *meta,
+                      struct gh_sso_provider *out, const char **field)
+{
+    struct gh_sso_provider base, p;
+    char secret[GH_SSO_SECRET_MAX + 1];
+    int has_secret = 0;
+    if (!who->superadmin)
+        return GH_ERR_FORBIDDEN;
+    if (config_find(r, name) != NULL)
+        return GH_ERR_IMMUTABLE;
+    gh_err err = gh_store_sso_provider_get(r->store, name, &base);
+    if (err == GH_OK)
+        err = gh_ssop_build(spec, &base, gh_time_now(), &p, secret, &has_secret, field);
+    if (err == GH_OK && has_secret)
+        err = seal(r, &p, secret);
+    sodium_memzero(secret, sizeof(secret));
+    if (err == GH_OK)
+        err = gh_store_sso_provider_update(r->store, &p);
+    if (err == GH_OK) {
+        audit(r, "SSO_PROVIDER_UPDATE", who, meta, &p, 200);
+        *out = p;
+    }
+    sodium_memzero(&p, sizeof(p));
+    sodium_memzero(&base, sizeof(base));
+    return err;
+}
+
+gh_err gh_ssop_delete(struct gh_ssop *r, const struct gh_identity *who, const char *name,
+                      const struct gh_reqmeta *meta)
+{
+    struct gh_sso_provider p;
+    if (!who->superadmin)
+        return GH_ERR_FORBIDDEN;
+    if (config_find(r, name) != NULL)
+        return GH_ERR_IMMUTABLE;
+    gh_err err = gh_store_sso_provider_get(r->store, name, &p);
+    if (err == GH_OK)
+        err = gh_store_sso_provider_delete(r->store, name);
+    if (err == GH_OK)
+        audit(r, "SSO_PROVIDER_DELETE", who, meta, &p, 204);
+    sodium_memzero(&p, sizeof(p));
+    return err;
+}

@@ -1,0 +1,37 @@
+#ifndef GH_AUTHN_SSO_SPEC_H
+#define GH_AUTHN_SSO_SPEC_H
+
+#include <jansson.h>
+#include "core/err.h"
+
+/*
+ * What a caller says about an SSO identity provider, before validation: the body of POST
+ * and PATCH /api/v1/sso/providers and each line of the config key sso.providers (one JSON
+ * object per line). Only the shape is checked here (known keys, JSON types, no NUL);
+ * values are judged by gh_ssop_build (authn/sso_check.h).
+ */
+
+#define GH_SSO_SCOPES_MAX 16
+
+struct gh_sso_spec {
+    /* NULL: absent (or JSON null). Point into the parsed JSON value. */
+    const char *name, *type, *preset, *tenant, *issuer, *authorization_endpoint, *token_endpoint,
+        *userinfo_endpoint, *client_id, *client_secret, *token_auth, *default_role;
+    const char *claim_subject, *claim_email, *claim_username, *claim_name; /* "claims": {...} */
+    const char *scopes[GH_SSO_SCOPES_MAX];                                 /* "scopes": [...] */
+    size_t nscopes;
+    int has_scopes;
+    /* -1: absent */
+    int pkce, enabled, auto_create_user, link_by_email;
+};
+
+/**
+ * Reads the JSON object obj into *out (pointing into obj, which must outlive it).
+ * GH_ERR_INVALID for an unknown key, a value of the wrong JSON type, a string holding a
+ * NUL or more than GH_SSO_SCOPES_MAX scopes, obj NULL or not an object: *field (may be
+ * NULL) names the key.
+ */
+gh_err gh_sso_spec_read(const json_t *obj, struct gh_sso_spec *out, const char **field) GH_WUR
+    GH_NONNULL(2);
+
+#endif

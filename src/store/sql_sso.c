@@ -1,0 +1,81 @@
+/* The SQL backends: SSO identity providers (store.h "SSO identity providers"). */
+#include "store/sql.h"
+
+#define P struct gh_sso_provider
+static const struct sq_col provider_cols[] = {
+    SQ_COL(SQ_COL_TEXT, 0, P, name),
+    SQ_COL(SQ_COL_TEXT, 1, P, type),
+    SQ_COL(SQ_COL_TEXT, 2, P, preset),
+    SQ_COL(SQ_COL_TEXT, 3, P, tenant),
+    SQ_COL(SQ_COL_TEXT, 4, P, issuer),
+    SQ_COL(SQ_COL_TEXT, 5, P, authorization_endpoint),
+    SQ_COL(SQ_COL_TEXT, 6, P, token_endpoint),
+    SQ_COL(SQ_COL_TEXT, 7, P, userinfo_endpoint),
+    SQ_COL(SQ_COL_TEXT, 8, P, client_id),
+    SQ_COL(SQ_COL_TEXT, 9, P, client_secret),
+    SQ_COL(SQ_COL_TEXT, 10, P, token_auth),
+    SQ_COL(SQ_COL_TEXT, 11, P, scopes),
+    SQ_COL(SQ_COL_TEXT, 12, P, claim_subject),
+    SQ_COL(SQ_COL_TEXT, 13, P, claim_email),
+    SQ_COL(SQ_COL_TEXT, 14, P, claim_username),
+    SQ_COL(SQ_COL_TEXT, 15, P, claim_name),
+    SQ_COL(SQ_COL_TEXT, 16, P, default_role),
+    SQ_COL(SQ_COL_INT, 17, P, pkce),
+    SQ_COL(SQ_COL_INT, 18, P, enabled),
+    SQ_COL(SQ_COL_INT, 19, P, auto_create_user),
+    SQ_COL(SQ_COL_INT, 20, P, link_by_email),
+    SQ_COL(SQ_COL_I64, 21, P, created_at),
+    SQ_COL(SQ_COL_I64, 22, P, updated_at),
+};
+#undef P
+SQ_CALL(call_provider, gh_sso_provider_visit_fn)
+static const struct sq_row row_provider =
+    SQ_ROW("an SSO provider", struct gh_sso_provider, provider_cols, call_provider);
+
+/* The values of p in the column order of the statements (?1 .. ?21), then its times: the
+ * insert takes created_at and updated_at (?22, ?23), the update only updated_at (?22). */
+#define PROVIDER_VALUES(p)                                                                         \
+    SQ_F(p->name), SQ_F(p->type), SQ_F(p->preset), SQ_F(p->tenant), SQ_F(p->issuer),               \
+        SQ_F(p->authorization_endpoint), SQ_F(p->token_endpoint), SQ_F(p->userinfo_endpoint),      \
+        SQ_F(p->client_id), SQ_F(p->client_secret), SQ_F(p->token_auth), SQ_F(p->scopes),          \
+        SQ_F(p->claim_subject), SQ_F(p->claim_email), SQ_F(p->claim_username),                     \
+        SQ_F(p->claim_name), SQ_F(p->default_role), SQ_I(p->pkce != 0), SQ_I(p->enabled != 0),     \
+        SQ_I(p->auto_create_user != 0), SQ_I(p->link_by_email != 0)
+
+gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider *p)
+{
+    return sq_st_run(st, ST_SSO_PROVIDER_INSERT,
+                     SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->created_at), SQ_I(p->updated_at)), NULL);
+}
+
+gh_err sq_sso_provider_get(struct gh_store *st, const char *name, struct gh_sso_provider *out)
+{
+    return sq_st_one(st, ST_SSO_PROVIDER_GET, SQ_ARGS(SQ_T(name)), &row_provider, out);
+}
+
+gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
+                            gh_sso_provider_visit_fn fn, void *arg)
+{
+    return sq_st_each(st, ST_SSO_PROVIDER_LIST,
+                      SQ_ARGS(SQ_I(sq_clamp(limit)), SQ_I(sq_clamp(offset))), &row_provider,
+                      SQ_FN(fn), arg);
+}
+
+gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p)
+{
+    int64_t changed = 0;
+    gh_err err = sq_st_run(st, ST_SSO_PROVIDER_UPDATE,
+                           SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->updated_at)), &changed);
+    if (err == GH_OK && changed == 0)
+        err = GH_ERR_NOT_FOUND;
+    return err;
+}
+
+gh_err sq_sso_provider_delete(struct gh_store *st, const char *name)
+{
+    int64_t changed = 0;
+    gh_err err = sq_st_run(st, ST_SSO_PROVIDER_DELETE, SQ_ARGS(SQ_T(name)), &changed);
+    if (err == GH_OK && changed == 0)
+        err = GH_ERR_NOT_FOUND;
+    return err;
+}
