@@ -11,6 +11,7 @@
 #include "authn/apikey.h"
 #include "authn/admins.h"
 #include "authn/fields.h"
+#include "authn/service_int.h"
 #include "authn/views.h"
 #include "core/cache.h"
 #include "core/log.h"
@@ -24,17 +25,6 @@
 #define DEFAULT_ORG "default"
 #define ADMIN_PERMISSIONS "*:*"
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
-
-struct gh_auth {
-    struct gh_auth_opts o;
-    const struct gh_store_handle *store;
-    const struct gh_keyring *ring;
-    struct gh_cache *tokens; /* a token's tail -> struct cached_token (see token_cached) */
-    struct gh_views *views;  /* users' revocation state and memberships */
-    struct gh_apikeys *keys;
-    char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
-    char default_org[GH_UUID_LEN + 1];
-};
 
 /* What the token cache keeps of a verified token: who, in which org, until when, under
  * which epoch, and the token. What it may do comes from the membership (below), never from
@@ -158,8 +148,8 @@ void gh_token_pair_clear(struct gh_token_pair *pair)
 
 /* ---- validation ---- */
 
-static gh_err check_password(struct gh_auth *a, const char *pw, size_t len, const char *username,
-                             const char *email, const char *full_name, struct gh_refusal *refusal)
+gh_err gh_auth_policy(struct gh_auth *a, const char *pw, size_t len, const char *username,
+                      const char *email, const char *full_name, struct gh_refusal *refusal)
 {
     const char *words[4] = {username, email, full_name && *full_name ? full_name : NULL, NULL};
     unsigned failed = 0;
@@ -392,7 +382,7 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
         refusal->field = "full_name";
         return GH_ERR_INVALID;
     }
-    gh_err err = check_password(a, in->password, in->password_len, in->username, in->email,
+    gh_err err = gh_auth_policy(a, in->password, in->password_len, in->username, in->email,
                                 full_name, refusal);
     if (err != GH_OK)
         return err;
@@ -697,7 +687,7 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
             err = GH_ERR_AUTH;
         goto out;
     }
-    if ((err = check_password(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
+    if ((err = gh_auth_policy(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
         GH_OK)
         goto out;
     if ((err = gh_password_hash(&a->o.pw, next, next_len, hash)) != GH_OK)
@@ -710,45 +700,6 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
 out:
     sodium_memzero(hash, sizeof(hash));
     sodium_memzero(&cr, sizeof(cr));
-    return err;
-}
-
-gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char *password,
-                            size_t len, struct gh_refusal *refusal)
-{
-    struct gh_user u;
-    char hash[GH_PWHASH_MAX];
-    int64_t epoch = 0;
-    memset(hash, 0, sizeof(hash));
-    gh_err err = gh_store_user_find_login(a->store, username, &u);
-    if (err != GH_OK)
-        return err;
-    struct gh_audit_subject s = {u.id, u.username, NULL};
-    if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
-            GH_OK &&
-        (err = gh_password_hash(&a->o.pw, password, len, hash)) == GH_OK &&
-        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}")) ==
-            GH_OK)
-        err = gh_store_user_set_password(a->store, u.id, hash, 1, gh_time_now(), &epoch);
-    gh_views_forget(a->views, u.id);
-    sodium_memzero(hash, sizeof(hash));
-    return err;
-}
-
-gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disabled)
-{
-    struct gh_user u;
-    int64_t epoch = 0;
-    gh_err err = gh_store_user_find_login(a->store, username, &u);
-    if (err != GH_OK)
-        return err;
-    struct gh_audit_subject s = {u.id, u.username, NULL};
-    err = gh_audit_record(a->store, disabled ? "USER_DISABLE" : "USER_ENABLE", NULL, &s, 0,
-                          "{\"by\":\"cli\"}");
-    if (err != GH_OK)
-        return err; /* the record first: no change the trail does not show */
-    err = gh_store_user_set_disabled(a->store, u.id, disabled, gh_time_now(), &epoch);
-    gh_views_forget(a->views, u.id);
     return err;
 }
 
