@@ -92,8 +92,13 @@ static char *original_url(struct gh_req *req, const struct gh_forwarded *fw)
     return url;
 }
 
-/* 302 to the sign-in page, with the original URL to come back to when it is known (the
- * login page follows it only to allowed hosts: edge/origin.h). */
+/*
+ * 302 to the sign-in page, with the original URL to come back to when it is known (the
+ * login page follows it only to allowed hosts: edge/origin.h). nginx's auth_request takes
+ * only 2xx, 401 and 403 from us (anything else is its 500): asked the nginx way
+ * (X-Original-URI), the answer is 401 with the same Location, which the shipped config
+ * turns into the redirect (examples/nginx/portal.conf).
+ */
 static void redirect_to_login(struct gh_req *req, const struct gh_forwarded *fw)
 {
     const struct gh_app *app = req->app;
@@ -109,7 +114,13 @@ static void redirect_to_login(struct gh_req *req, const struct gh_forwarded *fw)
     if (url == NULL || gh_percent_encode(url, rd, cap) != GH_OK)
         rd[0] = '\0';
     (void)snprintf(location, n, "%s/login%s%s", app->cfg.public_url, rd[0] ? "?rd=" : "", rd);
-    gh_reply_json(req, 302, NULL);
+    int nginx = gh_req_header(req, "X-Forwarded-Uri") == NULL &&
+                gh_req_header(req, "X-Original-URI") != NULL;
+    if (nginx) {
+        gh_credential_reply_unproven(req, GH_ERR_AUTH, 0, 1);
+    } else {
+        gh_reply_json(req, 302, NULL);
+    }
     gh_reply_header(req, "Location", location);
 }
 
