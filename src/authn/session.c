@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "core/cache.h"
@@ -17,6 +17,7 @@ struct gh_sessions {
     const struct gh_store_handle *store;
     struct gh_views *views;
     struct gh_cache *cache; /* SHA-256(sid) -> struct cached */
+    EVP_MD *sha256;         /* fetched once: SHA256() fetches it on every call */
     unsigned char key[GH_SESSION_KEY_LEN];
 };
 
@@ -42,6 +43,8 @@ gh_err gh_sessions_new(const struct gh_session_opts *opts, const struct gh_store
     s->views = views;
     memcpy(s->key, key, sizeof(s->key));
     gh_err err = gh_cache_new(opts->cache_size ? opts->cache_size : 1, &s->cache);
+    if (err == GH_OK && (s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+        err = GH_ERR_CRYPTO;
     if (err != GH_OK) {
         gh_sessions_free(s);
         return err;
@@ -55,12 +58,14 @@ void gh_sessions_free(struct gh_sessions *s)
     if (s == NULL)
         return;
     gh_cache_free(s->cache);
+    EVP_MD_free(s->sha256);
     sodium_memzero(s->key, sizeof(s->key));
     free(s);
 }
 
 /* GH_ERR_AUTH for anything but 43 base64url characters. */
-static gh_err sid_hash(const char *sid, size_t len, unsigned char out[GH_HASH_LEN])
+static gh_err sid_hash(const struct gh_sessions *s, const char *sid, size_t len,
+                       unsigned char out[GH_HASH_LEN])
 {
     if (len != GH_SID_TEXT - 1)
         return GH_ERR_AUTH;
@@ -70,8 +75,7 @@ static gh_err sid_hash(const char *sid, size_t len, unsigned char out[GH_HASH_LE
               c == '-' || c == '_'))
             return GH_ERR_AUTH;
     }
-    SHA256((const unsigned char *)sid, len, out);
-    return GH_OK;
+    return EVP_Digest(sid, len, out, NULL, s->sha256, NULL) == 1 ? GH_OK : GH_ERR_CRYPTO;
 }
 
 static gh_err csrf_of_hash(const struct gh_sessions *s, const unsigned char hash[GH_HASH_LEN],
@@ -89,7 +93,7 @@ gh_err gh_session_csrf(const struct gh_sessions *s, const char *sid, size_t len,
                        char out[GH_CSRF_TEXT])
 {
     unsigned char hash[GH_HASH_LEN];
-    gh_err err = sid_hash(sid, len, hash);
+    gh_err err = sid_hash(s, sid, len, hash);
     return err == GH_OK ? csrf_of_hash(s, hash, out) : err;
 }
 
@@ -123,7 +127,7 @@ gh_err gh_session_start(struct gh_sessions *s, const char *user_id, const char *
     randombytes_buf(raw, sizeof(raw));
     gh_err err = gh_b64url_encode(raw, sizeof(raw), sid, GH_SID_TEXT, &len);
     sodium_memzero(raw, sizeof(raw));
-    if (err != GH_OK || (err = sid_hash(sid, len, rec.hash)) != GH_OK)
+    if (err != GH_OK || (err = sid_hash(s, sid, len, rec.hash)) != GH_OK)
         return err == GH_ERR_AUTH ? GH_ERR_INTERNAL : err;
     gh_uuid_v7(rec.id);
     if (gh_copy_field(rec.user_id, sizeof(rec.user_id), user_id) != GH_OK ||
@@ -196,7 +200,7 @@ gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int6
     struct cached c;
     struct gh_user_view view;
     size_t clen = 0;
-    gh_err err = sid_hash(sid, len, hash);
+    gh_err err = sid_hash(s, sid, len, hash);
     if (err != GH_OK)
         return err;
     int hit = gh_cache_get(s->cache, hash, sizeof(hash), now, &c, sizeof(c), &clen) == GH_OK &&
@@ -253,7 +257,7 @@ gh_err gh_session_logout(struct gh_sessions *s, const char *sid, size_t len,
     unsigned char hash[GH_HASH_LEN];
     struct gh_session rec;
     int64_t now = gh_time_now();
-    if (sid_hash(sid, len, hash) != GH_OK)
+    if (sid_hash(s, sid, len, hash) != GH_OK)
         return GH_OK;
     gh_err err = gh_store_session_get(s->store, hash, now, &rec);
     if (err == GH_ERR_NOT_FOUND)
