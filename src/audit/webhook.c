@@ -1,83 +1,35 @@
 #include "audit/webhook.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/secure_json.h"
 #include "core/time.h"
-
-/*
- * libcurl is opened when the alerts start, not linked: it brings some 30 libraries
- * (GnuTLS, Kerberos, LDAP, SSH, RTMP...) and about 4 MB of resident memory into every
- * process, for a feature that is off unless alerts.rules is set. Its calls go through
- * this table, filled by gh_webhook_open before the delivery thread starts and read-only
- * after; only its types and constants come from the header.
- */
-static struct {
-    void *handle;
-    CURLcode (*global_init)(long flags);
-    void (*global_cleanup)(void);
-    CURL *(*easy_init)(void);
-    void (*easy_cleanup)(CURL *c);
-    void (*easy_reset)(CURL *c);
-    CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
-    CURLcode (*easy_perform)(CURL *c);
-    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
-    const char *(*easy_strerror)(CURLcode rc);
-    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-    void (*slist_free_all)(struct curl_slist *list);
-} lib;
-
-#define LOAD(field, name) ((lib.field = (__typeof__(lib.field))dlsym(lib.handle, name)) != NULL)
+#include "edge/fetch.h"
 
 gh_err gh_webhook_open(void)
 {
-    if (lib.handle != NULL)
-        return GH_ERR_INTERNAL;
-    lib.handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (lib.handle == NULL) {
-        gh_log(GH_LOG_ERROR, "alerts: cannot load libcurl.so.4: %s", dlerror());
-        return GH_ERR_IO;
-    }
-    if (!LOAD(global_init, "curl_global_init") || !LOAD(global_cleanup, "curl_global_cleanup") ||
-        !LOAD(easy_init, "curl_easy_init") || !LOAD(easy_cleanup, "curl_easy_cleanup") ||
-        !LOAD(easy_reset, "curl_easy_reset") || !LOAD(easy_setopt, "curl_easy_setopt") ||
-        !LOAD(easy_perform, "curl_easy_perform") || !LOAD(easy_getinfo, "curl_easy_getinfo") ||
-        !LOAD(easy_strerror, "curl_easy_strerror") || !LOAD(slist_append, "curl_slist_append") ||
-        !LOAD(slist_free_all, "curl_slist_free_all") ||
-        lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        gh_log(GH_LOG_ERROR, "alerts: libcurl.so.4 lacks a function or did not start");
-        dlclose(lib.handle);
-        memset(&lib, 0, sizeof(lib));
-        return GH_ERR_IO;
-    }
-    return GH_OK;
+    return gh_fetch_open();
 }
 
 void gh_webhook_close(void)
 {
-    if (lib.handle == NULL)
-        return;
-    lib.global_cleanup();
-    dlclose(lib.handle);
-    memset(&lib, 0, sizeof(lib));
+    gh_fetch_close();
 }
 
 void *gh_webhook_handle_new(void)
 {
-    return lib.easy_init();
+    struct gh_fetch *f = NULL;
+    return gh_fetch_new(&f) == GH_OK ? f : NULL;
 }
 
-void gh_webhook_handle_free(void *curl)
+void gh_webhook_handle_free(void *handle)
 {
-    if (curl != NULL)
-        lib.easy_cleanup(curl);
+    gh_fetch_free(handle);
 }
 
 static const char *group_name(enum gh_alert_group g)
@@ -218,69 +170,29 @@ gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
     return GH_OK;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *arg)
-{
-    (void)p;
-    (void)arg;
-    return size * n;
-}
+/* A receiver's answer is not read: a little of it is taken, the rest refused. */
+#define ANSWER_MAX 4096
 
-struct cancel {
-    gh_webhook_cancel fn;
-    void *arg;
-};
-
-static int progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                    curl_off_t ulnow)
+gh_err gh_webhook_post(void *handle, const struct gh_webhook *hook, const char *body,
+                       long timeout_ms, gh_webhook_cancel cancel, void *cancel_arg, char *why,
+                       size_t why_size)
 {
-    (void)dltotal;
-    (void)dlnow;
-    (void)ultotal;
-    (void)ulnow;
-    const struct cancel *c = arg;
-    return c->fn(c->arg);
-}
-
-gh_err gh_webhook_post(void *curl, const struct gh_webhook *hook, const char *body, long timeout_ms,
-                       gh_webhook_cancel cancel, void *cancel_arg, char *why, size_t why_size)
-{
-    struct cancel stop = {cancel, cancel_arg};
-    CURL *c = curl;
-    struct curl_slist *headers = lib.slist_append(NULL, "Content-Type: application/json");
-    struct curl_slist *more = headers ? lib.slist_append(headers, "Expect:") : NULL;
-    if (more == NULL) {
-        lib.slist_free_all(headers);
-        (void)snprintf(why, why_size, "out of memory");
-        return GH_ERR_NOMEM;
-    }
-    headers = more;
-    lib.easy_reset(c);
-    CURLcode rc = CURLE_OK;
-    /* Each option is checked: an unknown one (an older libcurl) must not pass silently. */
-    if ((rc = lib.easy_setopt(c, CURLOPT_URL, hook->url)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_HTTPHEADER, headers)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_USERAGENT, "gatehouse")) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body))) !=
-            CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_WRITEFUNCTION, discard)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_XFERINFODATA, &stop)) != CURLE_OK ||
-        (rc = lib.easy_setopt(c, CURLOPT_NOPROGRESS, 0L)) != CURLE_OK ||
-        (rc = lib.easy_perform(c)) != CURLE_OK) {
-        lib.slist_free_all(headers);
-        /* libcurl's error text is fixed: the URL (a secret) never reaches the log. */
-        (void)snprintf(why, why_size, "%s", lib.easy_strerror(rc));
-        return GH_ERR_IO;
-    }
-    long status = 0;
-    (void)lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    lib.slist_free_all(headers);
+    struct gh_fetch_req rq = {.url = hook->url,
+                              .body = body,
+                              .body_len = strlen(body),
+                              .content_type = "application/json",
+                              .timeout_ms = timeout_ms,
+                              .max_bytes = ANSWER_MAX,
+                              .cancel = cancel,
+                              .cancel_arg = cancel_arg};
+    struct gh_fetch_resp answer = {0, NULL, 0};
+    gh_err err = gh_fetch_do(handle, &rq, &answer, why, why_size);
+    /* An answer too long to keep still arrived: the status is what counts, and it was
+     * not read; a receiver that talks that much is refused as a failure. */
+    if (err != GH_OK)
+        return err == GH_ERR_TOO_LARGE ? GH_ERR_IO : err;
+    long status = answer.status;
+    gh_fetch_resp_clear(&answer);
     if (status < 200 || status > 299) {
         (void)snprintf(why, why_size, "HTTP %ld", status);
         return GH_ERR_IO;

@@ -28,15 +28,16 @@ gh_err gh_webhook_payload(const struct gh_alert *a, char **out) GH_WUR GH_NONNUL
 typedef int (*gh_webhook_cancel)(void *arg);
 
 /**
- * Loads libcurl (libcurl.so.4, opened at run time: see webhook.c) and initialises it;
- * once, before the delivery thread starts. GH_ERR_IO, logged, when it cannot be loaded.
+ * Loads libcurl (the process's one HTTP client, edge/fetch.h); once, before the delivery
+ * thread starts. GH_ERR_IO, logged, when it cannot be loaded.
  */
 gh_err gh_webhook_open(void) GH_WUR;
 
 /** Undoes gh_webhook_open once the delivery thread has ended; accepts no open. */
 void gh_webhook_close(void);
 
-/** A new libcurl easy handle for gh_webhook_post (NULL on failure); after gh_webhook_open. */
+/** A new HTTP handle (edge/fetch.h) for gh_webhook_post (NULL on failure); after gh_webhook_open.
+ */
 void *gh_webhook_handle_new(void) GH_WUR;
 
 /** Frees a handle of gh_webhook_handle_new; accepts NULL. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "core/err.h"
+#include <jansson.h>
 #include "crypto/sigkey.h"
 
 /** Longest token Gatehouse accepts or makes. */
@@ -112,5 +113,16 @@ struct gh_jwt_expect {
 gh_err gh_jwt_verify(const struct gh_keyring *ring, const char *token, size_t len,
                      const struct gh_jwt_expect *expect, struct gh_claims *out) GH_WUR
     GH_NONNULL(1, 2, 4, 5);
+
+/**
+ * Verifies another issuer's compact JWS (an OpenID Connect ID token) against r, a ring of
+ * that issuer's public keys (gh_jwks_parse): the key chosen by the header's kid (required),
+ * the header's alg equal to that key's algorithm (so never "none", never HS256 with a
+ * public key), typ absent or "JWT", no "crit". *claims gets the payload object (a new
+ * reference) for the caller to judge; nothing of it is checked here. GH_ERR_AUTH for any
+ * refusal, GH_ERR_TOO_LARGE past GH_JWT_MAX.
+ */
+gh_err gh_jws_verify(const struct gh_keyring *r, const char *token, size_t len,
+                     json_t **claims) GH_WUR GH_NONNULL(1, 2, 4);
 
 #endif

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
@@ -439,4 +440,116 @@ gh_err gh_sigkey_verify(const struct gh_sigkey *k, const uint8_t *msg, size_t n,
         err = GH_OK;
     EVP_MD_CTX_free(ctx);
     return err;
+}
+
+/* ---- public keys of other issuers (JWK, RFC 7517) ---- */
+
+/* Decodes the base64url member name of jwk into out (exactly len bytes when len != 0, at
+ * most size otherwise); *n gets the length. */
+static gh_err jwk_bytes(const json_t *jwk, const char *name, uint8_t *out, size_t size, size_t len,
+                        size_t *n)
+{
+    const json_t *v = json_object_get(jwk, name);
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        gh_b64url_decode(json_string_value(v), json_string_length(v), out, size, n) != GH_OK ||
+        (len != 0 && *n != len))
+        return GH_ERR_INVALID;
+    return GH_OK;
+}
+
+/* An RSA or P-256 public key from its parameters. */
+static EVP_PKEY *from_params(const char *type, const OSSL_PARAM *params)
+{
+    EVP_PKEY *pkey = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, (OSSL_PARAM *)params) != 1)
+        pkey = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}
+
+static EVP_PKEY *rsa_from_jwk(const json_t *jwk)
+{
+    uint8_t n[1024], e[8];
+    size_t nlen = 0, elen = 0;
+    if (jwk_bytes(jwk, "n", n, sizeof(n), 0, &nlen) != GH_OK ||
+        jwk_bytes(jwk, "e", e, sizeof(e), 0, &elen) != GH_OK)
+        return NULL;
+    BIGNUM *bn_n = BN_bin2bn(n, (int)nlen, NULL), *bn_e = BN_bin2bn(e, (int)elen, NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY *pkey = NULL;
+    if (bn_n != NULL && bn_e != NULL && bld != NULL &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1 &&
+        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL)
+        pkey = from_params("RSA", params);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    return pkey;
+}
+
+static EVP_PKEY *ec_from_jwk(const json_t *jwk)
+{
+    uint8_t point[1 + 2 * EC_COORD];
+    size_t n = 0;
+    if (!json_is_string(json_object_get(jwk, "crv")) ||
+        strcmp(json_string_value(json_object_get(jwk, "crv")), "P-256") != 0 ||
+        jwk_bytes(jwk, "x", point + 1, EC_COORD, EC_COORD, &n) != GH_OK ||
+        jwk_bytes(jwk, "y", point + 1 + EC_COORD, EC_COORD, EC_COORD, &n) != GH_OK)
+        return NULL;
+    point[0] = 0x04; /* uncompressed; OpenSSL checks the point is on the curve */
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)),
+        OSSL_PARAM_construct_end()};
+    return from_params("EC", params);
+}
+
+static EVP_PKEY *okp_from_jwk(const json_t *jwk)
+{
+    uint8_t raw[32];
+    size_t n = 0;
+    if (!json_is_string(json_object_get(jwk, "crv")) ||
+        strcmp(json_string_value(json_object_get(jwk, "crv")), "Ed25519") != 0 ||
+        jwk_bytes(jwk, "x", raw, sizeof(raw), sizeof(raw), &n) != GH_OK)
+        return NULL;
+    return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, sizeof(raw));
+}
+
+gh_err gh_sigkey_from_jwk(const json_t *jwk, struct gh_sigkey **out)
+{
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const json_t *kid = json_object_get(jwk, "kid");
+    const json_t *use = json_object_get(jwk, "use");
+    const json_t *alg = json_object_get(jwk, "alg");
+    if (!json_is_object(jwk) || kty == NULL || !json_is_string(kid) ||
+        json_string_length(kid) == 0 || json_string_length(kid) >= GH_KID_MAX ||
+        (use != NULL && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0)) ||
+        (alg != NULL && !json_is_string(alg)))
+        return GH_ERR_INVALID;
+    /* Never a symmetric key: the algorithm comes from the key, and an "oct" key would let a
+     * public value be used as an HMAC secret. */
+    EVP_PKEY *pkey = strcmp(kty, "RSA") == 0   ? rsa_from_jwk(jwk)
+                     : strcmp(kty, "EC") == 0  ? ec_from_jwk(jwk)
+                     : strcmp(kty, "OKP") == 0 ? okp_from_jwk(jwk)
+                                               : NULL;
+    if (pkey == NULL)
+        return GH_ERR_INVALID;
+    struct gh_sigkey *k = NULL;
+    gh_err err = wrap(pkey, &k);
+    if (err != GH_OK)
+        return err == GH_ERR_CRYPTO ? err : GH_ERR_INVALID;
+    /* A stated algorithm must be the one the key is bound to (RS384 on an RSA key: not one
+     * Gatehouse verifies). */
+    if (alg != NULL && strcmp(json_string_value(alg), gh_alg_name(k->alg)) != 0) {
+        gh_sigkey_free(k);
+        return GH_ERR_INVALID;
+    }
+    memcpy(k->kid, json_string_value(kid), json_string_length(kid) + 1);
+    *out = k;
+    return GH_OK;
 }

@@ -45,10 +45,21 @@ gh_err gh_sigkey_load(const char *path, struct gh_sigkey **out) GH_WUR GH_NONNUL
  */
 gh_err gh_sigkey_save(const struct gh_sigkey *key, const char *path) GH_WUR GH_NONNULL(1, 2);
 
+/**
+ * Another issuer's public key from its JWK (RFC 7517): kty RSA (2048..8192 bits, n and e),
+ * EC (crv P-256, x and y on the curve) or OKP (crv Ed25519, x). The JWK's kid (1 to
+ * GH_KID_MAX - 1 characters, required) becomes the key's id; "use", when present, must be
+ * "sig" and "alg", when present, the algorithm the key is bound to. GH_ERR_INVALID for
+ * anything else (symmetric "oct" keys above all: the algorithm comes from the key, never
+ * from a token); GH_ERR_CRYPTO / GH_ERR_NOMEM.
+ */
+gh_err gh_sigkey_from_jwk(const json_t *jwk, struct gh_sigkey **out) GH_WUR GH_NONNULL(2);
+
 void gh_sigkey_free(struct gh_sigkey *key);
 
 enum gh_alg gh_sigkey_alg(const struct gh_sigkey *key) GH_NONNULL(1);
-/** The key id: its RFC 7638 thumbprint, base64url. Owned by the key. */
+/** The key id: its RFC 7638 thumbprint, base64url (another issuer's: its JWK kid). Owned
+ * by the key. */
 const char *gh_sigkey_kid(const struct gh_sigkey *key) GH_NONNULL(1);
 /** RSA modulus bits, 256 for P-256 and Ed25519. */
 unsigned gh_sigkey_bits(const struct gh_sigkey *key) GH_NONNULL(1);

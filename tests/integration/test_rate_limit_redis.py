@@ -164,3 +164,28 @@ def test_bad_redis_settings_refused(make_server):
         with pytest.raises(Exception):
             s.start(timeout=10)
         assert "RATE_LIMIT" in s.stderr_text().upper()
+
+
+def test_leases_never_pass_more_than_the_shared_limit(make_server, redis):
+    """A limit of 200 a minute: each node takes 10 requests at a time from Redis (a lease);
+    both nodes together still pass 200 at most (plus what the 0.3 s a request arrives
+    every adds back: 1 or 2), the headers count down, and a refusal comes with Retry-After."""
+    a, b = node(make_server, redis, limit="200"), node(make_server, redis, limit="200")
+    codes = []
+    remaining = []
+    for i in range(260):
+        r = (a, b)[i % 2].get("/healthz", headers=client(40))
+        codes.append(r.status_code)
+        if r.status_code == 200 and i % 2 == 0:
+            remaining.append(int(r.headers["X-RateLimit-Remaining"]))
+        if r.status_code == 429:
+            assert int(r.headers["Retry-After"]) >= 1
+    passed = codes.count(200)
+    assert 190 <= passed <= 205, passed
+    assert codes.count(429) == 260 - passed
+    assert remaining[0] >= 180 and remaining == sorted(remaining, reverse=True)
+    # Redis saw the leases (about 20) and the refusals (60), not each request
+    stats = redis.command("INFO", "commandstats").decode()
+    calls = sum(int(line.split("calls=")[1].split(",")[0]) for line in stats.splitlines()
+                if line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")))
+    assert calls <= 100, stats
