@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "api/app.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "authn/apikey.h"
@@ -49,19 +50,19 @@ void gh_h_apikey_create(struct gh_req *req)
 
     struct gh_reqmeta meta;
     struct gh_refusal refusal = {NULL, 0};
-    static __thread struct gh_api_key key;
+    struct gh_api_key *key = gh_req_alloc(req, sizeof(*key)); /* too big for a stack */
     char text[GH_APIKEY_TEXT];
     gh_api_meta(req, &meta);
-    gh_err err = gh_apikey_create(gh_auth_apikeys(app->auth), gh_api_identity(req), &in, &meta,
-                                  &key, text, &refusal);
-    switch (err) {
-    case GH_OK:
-        break;
-    case GH_ERR_FORBIDDEN:
-        gh_reply_error(req, 422, "invalid_scope", "a scope exceeds the caller's permissions",
-                       json_pack("{s:s}", "field", "scopes"));
-        return;
-    case GH_ERR_INVALID: {
+    gh_err err = key == NULL ? GH_ERR_NOMEM
+                             : gh_apikey_create(gh_auth_apikeys(app->auth), gh_api_identity(req),
+                                                &in, &meta, key, text, &refusal);
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_FORBIDDEN, 422, "invalid_scope", "a scope exceeds the caller's permissions",
+         "scopes"},
+        {GH_ERR_CONFLICT, 409, "conflict", "a live key of this name exists", "name"},
+        {GH_ERR_NOT_FOUND, 404, "not_found", "no such organization", NULL},
+        GH_API_ANSWERS_END};
+    if (err == GH_ERR_INVALID) { /* the refused field is only known here */
         const char *field = refusal.field ? refusal.field : "scopes";
         int scope = strcmp(field, "scopes") == 0;
         gh_reply_error(req, 422, scope ? "invalid_scope" : "invalid_value",
@@ -70,18 +71,11 @@ void gh_h_apikey_create(struct gh_req *req)
                        json_pack("{s:s}", "field", field));
         return;
     }
-    case GH_ERR_CONFLICT:
-        gh_reply_error(req, 409, "conflict", "a live key of this name exists",
-                       json_pack("{s:s}", "field", "name"));
-        return;
-    case GH_ERR_NOT_FOUND:
-        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
-        return;
-    default:
-        gh_api_reply_failure(req, err);
+    if (err != GH_OK) {
+        gh_api_reply_err(req, err, answers);
         return;
     }
-    json_t *body = key_json(&key);
+    json_t *body = key_json(key);
     json_object_set_new(body, "key", json_string(text));
     sodium_memzero(text, sizeof(text));
     gh_reply_json(req, 201, body);
@@ -117,12 +111,10 @@ static void revoke(struct gh_req *req, const char *id)
     gh_api_meta(req, &meta);
     gh_err err =
         gh_apikey_revoke(gh_auth_apikeys(app->auth), who->user_id, who->username, id, &meta);
-    if (err == GH_ERR_NOT_FOUND) {
-        gh_reply_error(req, 404, "not_found", "no such API key", NULL);
-        return;
-    }
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_NOT_FOUND, 404, "not_found", "no such API key", NULL}, GH_API_ANSWERS_END};
     if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
         return;
     }
     gh_reply_json(req, 204, NULL);

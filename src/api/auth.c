@@ -5,6 +5,7 @@
 
 #include "api/app.h"
 #include "api/cookies.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "api/loginwait.h"
@@ -24,10 +25,10 @@ static void reply_pair(struct gh_req *req, struct gh_token_pair *pair)
     gh_reply_header(req, "Pragma", "no-cache");
 }
 
-static void reply_bad_credentials(struct gh_req *req)
-{
-    gh_reply_error(req, 401, "invalid_credentials", "invalid username or password", NULL);
-}
+#define NO_SUCH_ORG                                                                                \
+    {                                                                                              \
+        GH_ERR_NOT_FOUND, 404, "not_found", "no such organization", NULL                           \
+    }
 
 static void reply_refusal(struct gh_req *req, gh_err err, const struct gh_refusal *refusal)
 {
@@ -71,12 +72,11 @@ void gh_h_register(struct gh_req *req)
         reply_refusal(req, err, &refusal);
         return;
     }
-    if (err == GH_ERR_CONFLICT) {
-        gh_reply_error(req, 409, "conflict", "username or email is already registered", NULL);
-        return;
-    }
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_CONFLICT, 409, "conflict", "username or email is already registered", NULL},
+        GH_API_ANSWERS_END};
     if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
         return;
     }
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", user.id, "username", user.username,
@@ -104,12 +104,13 @@ static int cookie_mode(const struct gh_req *req)
 /* The answer of a sign-in step: mfa_required, the cookies, or the token pair. */
 static void reply_signin(struct gh_req *req, gh_err err, struct gh_signin_result *r)
 {
-    if (err == GH_ERR_AUTH) {
-        reply_bad_credentials(req);
-    } else if (err == GH_ERR_NOT_FOUND) {
-        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
-    } else if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_AUTH, 401, "invalid_credentials", "invalid username or password", NULL},
+        {GH_ERR_REUSED, 401, "invalid_code", "the code is wrong or was used already", NULL},
+        NO_SUCH_ORG,
+        GH_API_ANSWERS_END};
+    if (err != GH_OK) {
+        gh_api_reply_err(req, err, answers);
     } else if (r->mfa_required) {
         gh_reply_json(req, 200,
                       json_pack("{s:b, s:s, s:[s,s]}", "mfa_required", 1, "mfa_token", r->mfa_token,
@@ -237,16 +238,12 @@ void gh_h_refresh(struct gh_req *req)
     gh_err err = gh_auth_refresh(app->auth, token, org_id, &meta, &pair);
     if (err == GH_ERR_AUTH || err == GH_OK)
         gh_metrics_count(app->metrics, err == GH_OK ? GH_REFRESH_SUCCESS : GH_REFRESH_FAILURE);
-    if (err == GH_ERR_AUTH) {
-        gh_reply_error(req, 401, "invalid_token", "the refresh token is not valid", NULL);
-        return;
-    }
-    if (err == GH_ERR_NOT_FOUND) {
-        gh_reply_error(req, 404, "not_found", "no such organization", NULL);
-        return;
-    }
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_AUTH, 401, "invalid_token", "the refresh token is not valid", NULL},
+        NO_SUCH_ORG,
+        GH_API_ANSWERS_END};
     if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
         return;
     }
     if (!from_cookie) {
@@ -311,16 +308,15 @@ void gh_h_change_password(struct gh_req *req)
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_change_password(app->auth, gh_api_identity(req), current, clen, next, nlen,
                                          &meta, &refusal);
-    if (err == GH_ERR_AUTH) {
-        gh_reply_error(req, 401, "invalid_credentials", "the current password is wrong", NULL);
-        return;
-    }
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_AUTH, 401, "invalid_credentials", "the current password is wrong", NULL},
+        GH_API_ANSWERS_END};
     if (err == GH_ERR_POLICY || err == GH_ERR_INVALID) {
         reply_refusal(req, err, &refusal);
         return;
     }
     if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
         return;
     }
     gh_reply_json(req, 204, NULL);
@@ -331,19 +327,20 @@ void gh_h_me(struct gh_req *req)
     struct gh_app *app = req->app;
     const struct gh_identity *who = gh_api_identity(req);
     struct gh_user user;
-    static __thread struct gh_membership orgs[MAX_ORGS]; /* 150 KB: off the worker's stack */
+    /* 150 KB: off the worker's stack, in the arena (wiped and freed with the request) */
+    struct gh_membership *orgs = gh_req_alloc(req, MAX_ORGS * sizeof(*orgs));
     size_t n = 0;
-
     int mfa = 0;
-    gh_err err = gh_auth_me(app->auth, who, &user, orgs, MAX_ORGS, &n);
+
+    gh_err err =
+        orgs != NULL ? gh_auth_me(app->auth, who, &user, orgs, MAX_ORGS, &n) : GH_ERR_NOMEM;
     if (err == GH_OK)
         err = gh_mfa_enabled(app->signin.mfas, who->user_id, &mfa);
-    if (err == GH_ERR_NOT_FOUND) {
-        gh_reply_error(req, 401, "invalid_token", "the token is not valid", NULL);
-        return;
-    }
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_NOT_FOUND, 401, "invalid_token", "the token is not valid", NULL}, /* deleted */
+        GH_API_ANSWERS_END};
     if (err != GH_OK) {
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
         return;
     }
     json_t *list = json_array();

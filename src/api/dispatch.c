@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "api/credential.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/router.h"
 #include "core/perm.h"
 #include "authz/rbac.h"
 #include "core/log.h"
@@ -199,31 +201,40 @@ enum rl_class {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/*
- * A route path matches segment by segment: a "*" segment stands for exactly one non-empty
- * segment of the path (route "/api/v1/orgs/{*}/members" written with a bare star), any
- * other segment for itself. Both
- * must have the same number of segments; "//" and a trailing "/" are empty segments and
- * match nothing but themselves.
- */
-int gh_api_path_matches(const char *route, const char *path)
+/* The route index (api/router.h), built once on first use and read-only after. */
+static struct gh_router router;
+static const char *route_paths[NROUTES];
+static pthread_once_t router_once = PTHREAD_ONCE_INIT;
+
+static void router_build(void)
 {
-    while (*route != '\0' && *path != '\0') {
-        if (*route != '/' || *path != '/')
-            return 0;
-        route++;
-        path++;
-        size_t rn = strcspn(route, "/"), pn = strcspn(path, "/");
-        if (rn == 1 && route[0] == '*') {
-            if (pn == 0)
-                return 0;
-        } else if (rn != pn || memcmp(route, path, rn) != 0) {
-            return 0;
-        }
-        route += rn;
-        path += pn;
+    for (size_t i = 0; i < NROUTES; i++)
+        route_paths[i] = routes[i].path;
+    /* A constant table within the router's bounds (tests/unit/api/test_router.c). */
+    if (gh_router_init(&router, route_paths, NROUTES) != GH_OK)
+        abort();
+}
+
+/*
+ * The first route of the path that takes the request's method (in table order), or NULL;
+ * *allowed gets the methods of the path's routes before it (all of them when NULL).
+ */
+static const struct route *find_route(const struct gh_req *req, unsigned *allowed)
+{
+    uint8_t match[GH_ROUTER_MAX];
+    (void)pthread_once(&router_once, router_build);
+    size_t n = gh_router_match(&router, req->path, match);
+    *allowed = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct route *r = &routes[match[k]];
+        unsigned methods = r->methods;
+        if (methods & GH_GET)
+            methods |= GH_HEAD; /* HEAD works wherever GET does */
+        if ((r->flags & ANY_METHOD) || (methods & req->method))
+            return r;
+        *allowed |= r->methods;
     }
-    return *route == '\0' && *path == '\0';
+    return NULL;
 }
 
 static const char *const method_names[] = {"GET",   "HEAD",   "POST",   "PUT",
@@ -399,17 +410,6 @@ int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1])
     memcpy(out, p, n);
     out[n] = '\0';
     return 0;
-}
-
-void gh_api_reply_failure(struct gh_req *req, gh_err err)
-{
-    if (err == GH_ERR_IO || err == GH_ERR_BUSY) {
-        gh_reply_error(req, 503, "unavailable", "storage is unavailable, retry shortly", NULL);
-        gh_reply_header(req, "Retry-After", "1");
-        return;
-    }
-    gh_log(GH_LOG_ERROR, "request %s failed: %s", req->request_id, gh_err_name(err));
-    gh_reply_error(req, 500, "internal", "internal error", NULL);
 }
 
 static int under(const char *path, const char *prefix)
@@ -602,23 +602,12 @@ int gh_api_csrf_refused(struct gh_req *req)
 void gh_api_dispatch(struct gh_req *req)
 {
     struct gh_app *app = req->app;
-    const struct route *route = NULL;
-    unsigned allowed = 0;
+    unsigned allowed;
 
     gh_forward_client_ip(req, &app->cfg.trusted);
-    for (size_t i = 0; i < NROUTES; i++) {
-        if (!gh_api_path_matches(routes[i].path, req->path))
-            continue;
-        unsigned methods = routes[i].methods;
-        if (methods & GH_GET)
-            methods |= GH_HEAD; /* HEAD works wherever GET does */
-        if ((routes[i].flags & ANY_METHOD) || (methods & req->method)) {
-            route = &routes[i];
-            req->route = i;
-            break;
-        }
-        allowed |= routes[i].methods;
-    }
+    const struct route *route = find_route(req, &allowed);
+    if (route != NULL)
+        req->route = (size_t)(route - routes);
     /* Before any 404 and any credential (the metrics group may prove one): a scan of
      * unknown paths is limited like any flood, and the allowlist goes by path prefix so
      * that routes added later are covered. */

@@ -47,9 +47,6 @@ void gh_api_deny(struct gh_req *req, const char *permission) GH_NONNULL(1, 2);
 void gh_api_deny_in(struct gh_req *req, const char *permission, const char *org_id)
     GH_NONNULL(1, 2);
 
-/** 1 when route (segments, "*" for any one non-empty segment) matches path. */
-int gh_api_path_matches(const char *route, const char *path) GH_NONNULL(1, 2);
-
 /**
  * Reads ?limit= (1..1000, default 100) and ?offset= (default 0); answers 400 and returns
  * non-zero on a bad one.
@@ -89,7 +86,10 @@ int gh_api_string_array(struct gh_req *req, const char *field, const char **item
  */
 int gh_api_path_id(struct gh_req *req, size_t index, char out[GH_UUID_LEN + 1]) GH_NONNULL(1, 3);
 
-/** Answers an unexpected service error: 503 for storage or busy, else 500. */
+/**
+ * Answers an unexpected service error by its default in the error table (api/errors.h:
+ * 503 unavailable with Retry-After for storage or a full queue, else 500, logged).
+ */
 void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);
 
 void gh_h_healthz(struct gh_req *req);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "authz/rbac.h"
@@ -18,34 +19,35 @@
 #define SEG_ORG 3
 #define SEG_SUB 5
 
-/*
- * Maps a service answer that is not GH_OK. perm names what a 403 lacked, audited in org
- * in (the org of the path; NULL: the caller's); what names the missing thing of a 404.
- */
-static void reply_rbac(struct gh_req *req, gh_err err, const char *perm, const char *what,
-                       const char *in)
-{
-    char message[96];
-    switch (err) {
-    case GH_ERR_NOT_FOUND:
-        (void)snprintf(message, sizeof(message), "no such %s", what);
-        gh_reply_error(req, 404, "not_found", message, NULL);
-        return;
-    case GH_ERR_FORBIDDEN:
-        gh_api_deny_in(req, perm, in);
-        return;
-    case GH_ERR_IMMUTABLE:
-        gh_reply_error(req, 409, "immutable", "this is a system role or the default org", NULL);
-        return;
-    case GH_ERR_CONFLICT:
-        gh_reply_error(req, 409, "conflict",
-                       "the name is taken, the role is held, or the org would lose its last admin",
-                       NULL);
-        return;
-    default:
-        gh_api_reply_failure(req, err);
-        return;
+/* The answers of the rbac service's errors (api/errors.h); "no such <what>" for a 404. */
+#define RBAC_ANSWERS(what)                                                                         \
+    {GH_ERR_NOT_FOUND, 404, "not_found", "no such " what, NULL},                                   \
+        {GH_ERR_IMMUTABLE, 409, "immutable", "this is a system role or the default org", NULL},    \
+        {GH_ERR_CONFLICT, 409, "conflict",                                                         \
+         "the name is taken, the role is held, or the org would lose its last admin", NULL},       \
+        GH_API_ANSWERS_END
+#define VALUE(err, field, message)                                                                 \
+    {                                                                                              \
+        err, 422, "invalid_value", message, field                                                  \
     }
+#define NO_SUCH_ROLE VALUE(GH_ERR_INVALID, "role", "no such role in this organization")
+
+static const struct gh_api_answer org_answers[] = {RBAC_ANSWERS("organization")};
+static const struct gh_api_answer member_answers[] = {RBAC_ANSWERS("member")};
+static const struct gh_api_answer role_answers[] = {RBAC_ANSWERS("role")};
+static const struct gh_api_answer invitation_answers[] = {RBAC_ANSWERS("invitation")};
+
+/*
+ * Answers a service error: a 403 is the audited denial of perm in org in (the org of
+ * the path; NULL: the caller's), anything else the row of answers for it.
+ */
+static void reply_rbac(struct gh_req *req, gh_err err, const char *perm,
+                       const struct gh_api_answer *answers, const char *in)
+{
+    if (err == GH_ERR_FORBIDDEN)
+        gh_api_deny_in(req, perm, in);
+    else
+        gh_api_reply_err(req, err, answers);
 }
 
 static void reply_value(struct gh_req *req, const char *field, const char *message)
@@ -54,11 +56,11 @@ static void reply_value(struct gh_req *req, const char *field, const char *messa
 }
 
 /* The answer to a write with nothing to show (a delete, the primary org): 204, or why not. */
-static void reply_empty(struct gh_req *req, gh_err err, const char *perm, const char *what,
-                        const char *in)
+static void reply_empty(struct gh_req *req, gh_err err, const char *perm,
+                        const struct gh_api_answer *answers, const char *in)
 {
     if (err != GH_OK)
-        reply_rbac(req, err, perm, what, in);
+        reply_rbac(req, err, perm, answers, in);
     else
         gh_reply_json(req, 204, NULL);
 }
@@ -137,11 +139,11 @@ static int add_my_invitation(void *arg, const struct gh_invitation *inv)
 }
 
 static void reply_listed(struct gh_req *req, gh_err err, struct gh_api_list *p, size_t offset,
-                         const char *perm, const char *what, const char *org_id)
+                         const char *perm, const struct gh_api_answer *answers, const char *org_id)
 {
     if (err != GH_OK) {
         json_decref(p->items);
-        reply_rbac(req, err, perm, what, org_id);
+        reply_rbac(req, err, perm, answers, org_id);
         return;
     }
     gh_api_reply_page(req, p->items, p->seen, p->limit, offset);
@@ -204,23 +206,15 @@ void gh_h_perm_add(struct gh_req *req)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_perm_add(app->rbac, gh_api_identity(req), name, &meta);
-    switch (err) {
-    case GH_OK:
+    static const struct gh_api_answer answers[] = {
+        VALUE(GH_ERR_INVALID, "name", "expected one resource:action without wildcards"),
+        VALUE(GH_ERR_TOO_LARGE, "name", "too many declared permissions"),
+        {GH_ERR_CONFLICT, 409, "conflict", "the permission is already declared", NULL},
+        RBAC_ANSWERS("permission")};
+    if (err == GH_OK)
         gh_reply_json(req, 201, json_pack("{s:s, s:s}", "name", name, "source", "api"));
-        return;
-    case GH_ERR_INVALID:
-        reply_value(req, "name", "expected one resource:action without wildcards");
-        return;
-    case GH_ERR_TOO_LARGE:
-        reply_value(req, "name", "too many declared permissions");
-        return;
-    case GH_ERR_CONFLICT:
-        gh_reply_error(req, 409, "conflict", "the permission is already declared", NULL);
-        return;
-    default:
-        reply_rbac(req, err, "superadmin", "permission", NULL);
-        return;
-    }
+    else
+        reply_rbac(req, err, "superadmin", answers, NULL);
 }
 
 /* ---- primary org ---- */
@@ -232,7 +226,7 @@ void gh_h_primary_org(struct gh_req *req)
     if (id_field(req, "org_id", 1, &org_id))
         return;
     gh_err err = gh_auth_set_primary_org(app->auth, gh_api_identity(req), org_id);
-    reply_empty(req, err, "org:read", "organization", NULL);
+    reply_empty(req, err, "org:read", org_answers, NULL);
 }
 
 /* ---- orgs ---- */
@@ -245,22 +239,20 @@ void gh_h_org_list(struct gh_req *req)
         return;
     struct gh_api_list p = {json_array(), limit, 0};
     gh_err err = gh_rbac_org_list(app->rbac, gh_api_identity(req), limit + 1, offset, add_org, &p);
-    reply_listed(req, err, &p, offset, "org:read", "organization", NULL);
+    reply_listed(req, err, &p, offset, "org:read", org_answers, NULL);
 }
 
 /* The answer to an org write (create, rename). */
 static void reply_org(struct gh_req *req, gh_err err, int status, const struct gh_org *o,
                       const char *org_id)
 {
-    if (err == GH_OK) {
+    static const struct gh_api_answer answers[] = {
+        VALUE(GH_ERR_INVALID, "name", "1-64 letters, digits, spaces, '.', '_' or '-'"),
+        RBAC_ANSWERS("organization")};
+    if (err == GH_OK)
         gh_reply_json(req, status, org_json(o));
-        return;
-    }
-    if (err == GH_ERR_INVALID) {
-        reply_value(req, "name", "1-64 letters, digits, spaces, '.', '_' or '-'");
-        return;
-    }
-    reply_rbac(req, err, "org:write", "organization", org_id);
+    else
+        reply_rbac(req, err, "org:write", answers, org_id);
 }
 
 void gh_h_org_create(struct gh_req *req)
@@ -288,7 +280,7 @@ void gh_h_org_get(struct gh_req *req)
         return;
     gh_err err = gh_rbac_org_get(app->rbac, gh_api_identity(req), org_id, &org);
     if (err != GH_OK) {
-        reply_rbac(req, err, "org:read", "organization", org_id);
+        reply_rbac(req, err, "org:read", org_answers, org_id);
         return;
     }
     gh_reply_json(req, 200, org_json(&org));
@@ -318,7 +310,7 @@ void gh_h_org_delete(struct gh_req *req)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_org_delete(app->rbac, gh_api_identity(req), org_id, &meta);
-    reply_empty(req, err, "org:delete", "organization", org_id);
+    reply_empty(req, err, "org:delete", org_answers, org_id);
 }
 
 /* ---- members ---- */
@@ -333,7 +325,7 @@ void gh_h_member_list(struct gh_req *req)
     struct gh_api_list p = {json_array(), limit, 0};
     gh_err err = gh_rbac_member_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
                                      add_member, &p);
-    reply_listed(req, err, &p, offset, gh_rbac_members_perm(app->rbac, org_id), "organization",
+    reply_listed(req, err, &p, offset, gh_rbac_members_perm(app->rbac, org_id), org_answers,
                  org_id);
 }
 
@@ -341,15 +333,13 @@ void gh_h_member_list(struct gh_req *req)
 static void reply_member(struct gh_req *req, gh_err err, int status, const struct gh_member *m,
                          const char *org_id)
 {
-    if (err == GH_OK) {
+    static const struct gh_api_answer added[] = {NO_SUCH_ROLE,
+                                                 RBAC_ANSWERS("organization or user")};
+    static const struct gh_api_answer changed[] = {NO_SUCH_ROLE, RBAC_ANSWERS("member")};
+    if (err == GH_OK)
         gh_reply_json(req, status, member_json(m));
-        return;
-    }
-    if (err == GH_ERR_INVALID) {
-        reply_value(req, "role", "no such role in this organization");
-        return;
-    }
-    reply_rbac(req, err, "org:admin", status == 201 ? "organization or user" : "member", org_id);
+    else
+        reply_rbac(req, err, "org:admin", status == 201 ? added : changed, org_id);
 }
 
 /*
@@ -406,17 +396,17 @@ void gh_h_member_add(struct gh_req *req)
     }
     struct gh_invitation inv;
     gh_err err = gh_rbac_member_invite(app->rbac, who, org_id, &to, role, &meta, &inv);
+    static const struct gh_api_answer answers[] = {
+        NO_SUCH_ROLE,
+        {GH_ERR_TOO_LARGE, 409, "conflict",
+         "the organization holds as many pending invitations as it may "
+         "(orgs.max_pending_invitations): revoke some or let them expire",
+         NULL},
+        RBAC_ANSWERS("organization")};
     if (err == GH_OK)
         gh_reply_json(req, 202, json_pack("{s:o}", "invitation", org_invitation_json(&inv)));
-    else if (err == GH_ERR_INVALID)
-        reply_value(req, "role", "no such role in this organization");
-    else if (err == GH_ERR_TOO_LARGE)
-        gh_reply_error(req, 409, "conflict",
-                       "the organization holds as many pending invitations as it may "
-                       "(orgs.max_pending_invitations): revoke some or let them expire",
-                       NULL);
     else
-        reply_rbac(req, err, "org:admin", "organization", org_id);
+        reply_rbac(req, err, "org:admin", answers, org_id);
 }
 
 void gh_h_member_update(struct gh_req *req)
@@ -441,7 +431,8 @@ typedef gh_err (*org_sub_delete_fn)(struct gh_rbac *r, const struct gh_identity 
                                     const char *org_id, const char *sub_id,
                                     const struct gh_reqmeta *meta);
 
-static void delete_org_sub(struct gh_req *req, org_sub_delete_fn fn, const char *what)
+static void delete_org_sub(struct gh_req *req, org_sub_delete_fn fn,
+                           const struct gh_api_answer *answers)
 {
     struct gh_app *app = req->app;
     char org_id[GH_UUID_LEN + 1], sub_id[GH_UUID_LEN + 1];
@@ -450,12 +441,12 @@ static void delete_org_sub(struct gh_req *req, org_sub_delete_fn fn, const char 
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = fn(app->rbac, gh_api_identity(req), org_id, sub_id, &meta);
-    reply_empty(req, err, "org:admin", what, org_id);
+    reply_empty(req, err, "org:admin", answers, org_id);
 }
 
 void gh_h_member_remove(struct gh_req *req)
 {
-    delete_org_sub(req, gh_rbac_member_remove, "member");
+    delete_org_sub(req, gh_rbac_member_remove, member_answers);
 }
 
 /* ---- invitations ---- */
@@ -470,12 +461,12 @@ void gh_h_invitation_list(struct gh_req *req)
     struct gh_api_list p = {json_array(), limit, 0};
     gh_err err = gh_rbac_invitation_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset,
                                          add_org_invitation, &p);
-    reply_listed(req, err, &p, offset, "org:admin", "organization", org_id);
+    reply_listed(req, err, &p, offset, "org:admin", org_answers, org_id);
 }
 
 void gh_h_invitation_revoke(struct gh_req *req)
 {
-    delete_org_sub(req, gh_rbac_invitation_revoke, "invitation");
+    delete_org_sub(req, gh_rbac_invitation_revoke, invitation_answers);
 }
 
 void gh_h_my_invitations(struct gh_req *req)
@@ -487,18 +478,17 @@ void gh_h_my_invitations(struct gh_req *req)
     struct gh_api_list p = {json_array(), limit, 0};
     gh_err err = gh_rbac_my_invitations(app->rbac, gh_api_identity(req), limit + 1, offset,
                                         add_my_invitation, &p);
-    reply_listed(req, err, &p, offset, "user:read", "invitation", NULL);
+    reply_listed(req, err, &p, offset, "user:read", invitation_answers, NULL);
 }
 
 /* The answer to an invitee's accept or decline that failed. */
 static void reply_answer(struct gh_req *req, gh_err err)
 {
-    if (err == GH_ERR_EXPIRED)
-        gh_reply_error(req, 410, "expired", "the invitation has expired", NULL);
-    else if (err == GH_ERR_CONFLICT)
-        gh_reply_error(req, 409, "conflict", "already a member of this organization", NULL);
-    else
-        reply_rbac(req, err, "user:write", "invitation", NULL);
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_EXPIRED, 410, "expired", "the invitation has expired", NULL},
+        {GH_ERR_CONFLICT, 409, "conflict", "already a member of this organization", NULL},
+        RBAC_ANSWERS("invitation")};
+    reply_rbac(req, err, "user:write", answers, NULL);
 }
 
 void gh_h_invitation_accept(struct gh_req *req)
@@ -548,7 +538,7 @@ void gh_h_role_list(struct gh_req *req)
     struct gh_api_list p = {json_array(), limit, 0};
     gh_err err =
         gh_rbac_role_list(app->rbac, gh_api_identity(req), org_id, limit + 1, offset, add_role, &p);
-    reply_listed(req, err, &p, offset, "role:read", "organization", org_id);
+    reply_listed(req, err, &p, offset, "role:read", org_answers, org_id);
 }
 
 /* Reads a role body; name required when creating. */
@@ -588,12 +578,10 @@ static void reply_role(struct gh_req *req, gh_err err, int status, const struct 
                        details);
         return;
     }
-    if (err == GH_ERR_TOO_LARGE) {
-        gh_reply_error(req, 422, "invalid_value", "the organization has 256 roles already",
-                       json_pack("{s:s}", "field", "name"));
-        return;
-    }
-    reply_rbac(req, err, "role:write", "role", org_id);
+    static const struct gh_api_answer answers[] = {
+        VALUE(GH_ERR_TOO_LARGE, "name", "the organization has 256 roles already"),
+        RBAC_ANSWERS("role")};
+    reply_rbac(req, err, "role:write", answers, org_id);
 }
 
 void gh_h_role_create(struct gh_req *req)
@@ -605,13 +593,14 @@ void gh_h_role_create(struct gh_req *req)
     if (gh_api_path_id(req, SEG_ORG, org_id) || role_input(req, 1, &in, perms))
         return;
     struct gh_reqmeta meta;
-    static __thread struct gh_role role;
+    struct gh_role *role = gh_req_alloc(req, sizeof(*role));
     struct gh_role_refusal refusal;
     memset(&refusal, 0, sizeof(refusal));
     gh_api_meta(req, &meta);
-    gh_err err =
-        gh_rbac_role_create(app->rbac, gh_api_identity(req), org_id, &in, &meta, &role, &refusal);
-    reply_role(req, err, 201, &role, &refusal, org_id);
+    gh_err err = role == NULL ? GH_ERR_NOMEM
+                              : gh_rbac_role_create(app->rbac, gh_api_identity(req), org_id, &in,
+                                                    &meta, role, &refusal);
+    reply_role(req, err, 201, role, &refusal, org_id);
 }
 
 void gh_h_role_update(struct gh_req *req)
@@ -624,13 +613,14 @@ void gh_h_role_update(struct gh_req *req)
         role_input(req, 0, &in, perms))
         return;
     struct gh_reqmeta meta;
-    static __thread struct gh_role role;
+    struct gh_role *role = gh_req_alloc(req, sizeof(*role));
     struct gh_role_refusal refusal;
     memset(&refusal, 0, sizeof(refusal));
     gh_api_meta(req, &meta);
-    gh_err err = gh_rbac_role_update(app->rbac, gh_api_identity(req), org_id, role_id, &in, &meta,
-                                     &role, &refusal);
-    reply_role(req, err, 200, &role, &refusal, org_id);
+    gh_err err = role == NULL ? GH_ERR_NOMEM
+                              : gh_rbac_role_update(app->rbac, gh_api_identity(req), org_id,
+                                                    role_id, &in, &meta, role, &refusal);
+    reply_role(req, err, 200, role, &refusal, org_id);
 }
 
 void gh_h_role_delete(struct gh_req *req)
@@ -642,5 +632,5 @@ void gh_h_role_delete(struct gh_req *req)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_role_delete(app->rbac, gh_api_identity(req), org_id, role_id, &meta);
-    reply_empty(req, err, "role:delete", "role", org_id);
+    reply_empty(req, err, "role:delete", role_answers, org_id);
 }

@@ -34,7 +34,7 @@ static json_t *provider_json(const struct gh_sso_provider *p, int from_config)
     return o;
 }
 
-static void reply_err(struct gh_req *req, gh_err err, const char *field)
+static void reply_err(struct gh_req *req, gh_err err, const struct gh_ssop_refusal *why)
 {
     switch (err) {
     case GH_ERR_FORBIDDEN:
@@ -54,8 +54,16 @@ static void reply_err(struct gh_req *req, gh_err err, const char *field)
                        NULL);
         break;
     case GH_ERR_INVALID:
-        gh_reply_error(req, 422, "invalid_value", "a field has an unacceptable or missing value",
-                       json_pack("{s:s}", "field", field != NULL ? field : ""));
+        if (why != NULL && why->reason != NULL)
+            gh_reply_error(req, 422, "invalid_value",
+                           strcmp(why->reason, "unreachable") == 0
+                               ? "the provider's discovery document could not be fetched"
+                               : "the provider's discovery document is not acceptable",
+                           json_pack("{s:s, s:s}", "field", "issuer", "reason", why->reason));
+        else
+            gh_reply_error(
+                req, 422, "invalid_value", "a field has an unacceptable or missing value",
+                json_pack("{s:s}", "field", why != NULL && why->field != NULL ? why->field : ""));
         break;
     default:
         gh_api_reply_failure(req, err);
@@ -131,15 +139,15 @@ void gh_h_sso_provider_create(struct gh_req *req)
     struct gh_sso_spec spec;
     struct gh_sso_provider p;
     struct gh_reqmeta meta;
-    const char *field = NULL;
+    struct gh_ssop_refusal why = {NULL, NULL};
     if (read_spec(req, &spec))
         return;
     gh_api_meta(req, &meta);
-    gh_err err = gh_ssop_create(app->sso, gh_api_identity(req), &spec, &meta, &p, &field);
+    gh_err err = gh_ssop_create(app->sso, gh_api_identity(req), &spec, &meta, &p, &why);
     if (err == GH_OK)
         gh_reply_json(req, 201, provider_json(&p, 0));
     else
-        reply_err(req, err, field);
+        reply_err(req, err, &why);
     sodium_memzero(&p, sizeof(p));
 }
 
@@ -149,16 +157,16 @@ void gh_h_sso_provider_update(struct gh_req *req)
     struct gh_sso_spec spec;
     struct gh_sso_provider p;
     struct gh_reqmeta meta;
-    const char *field = NULL;
+    struct gh_ssop_refusal why = {NULL, NULL};
     const char *name = path_name(req);
     if (name == NULL || read_spec(req, &spec))
         return;
     gh_api_meta(req, &meta);
-    gh_err err = gh_ssop_update(app->sso, gh_api_identity(req), name, &spec, &meta, &p, &field);
+    gh_err err = gh_ssop_update(app->sso, gh_api_identity(req), name, &spec, &meta, &p, &why);
     if (err == GH_OK)
         gh_reply_json(req, 200, provider_json(&p, 0));
     else
-        reply_err(req, err, field);
+        reply_err(req, err, &why);
     sodium_memzero(&p, sizeof(p));
 }
 

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "api/app.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "authz/rbac.h"
@@ -21,19 +22,20 @@ static json_t *user_json(const struct gh_user *u, const struct gh_identity *who)
                      gh_json_time(u->created_at), "updated_at", gh_json_time(u->updated_at));
 }
 
+/* A 403 is the audited denial of user:admin; the rest comes from the answers. */
 static void reply_err(struct gh_req *req, gh_err err)
 {
-    if (err == GH_ERR_NOT_FOUND)
-        gh_reply_error(req, 404, "not_found", "no such user", NULL);
-    else if (err == GH_ERR_FORBIDDEN)
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_NOT_FOUND, 404, "not_found", "no such user", NULL},
+        {GH_ERR_CONFLICT, 409, "conflict",
+         "the email is taken, the change is to the caller itself, or the user is an org's last "
+         "admin",
+         NULL},
+        GH_API_ANSWERS_END};
+    if (err == GH_ERR_FORBIDDEN)
         gh_api_deny(req, "user:admin");
-    else if (err == GH_ERR_CONFLICT)
-        gh_reply_error(req, 409, "conflict",
-                       "the email is taken, the change is to the caller itself, or the user is "
-                       "an org's last admin",
-                       NULL);
     else
-        gh_api_reply_failure(req, err);
+        gh_api_reply_err(req, err, answers);
 }
 
 struct listing {
@@ -72,17 +74,18 @@ void gh_h_user_get(struct gh_req *req)
 {
     struct gh_app *app = req->app;
     char id[GH_UUID_LEN + 1];
-    static __thread struct gh_user u;
     if (gh_api_path_id(req, SEG_USER, id))
         return;
-    gh_err err = gh_rbac_user_access(app->rbac, gh_api_identity(req), id, 0);
+    struct gh_user *u = gh_req_alloc(req, sizeof(*u)); /* with its hash: the arena is wiped */
+    gh_err err =
+        u != NULL ? gh_rbac_user_access(app->rbac, gh_api_identity(req), id, 0) : GH_ERR_NOMEM;
     if (err == GH_OK)
-        err = gh_store_user_get(&app->store, id, &u);
+        err = gh_store_user_get(&app->store, id, u);
     if (err != GH_OK) {
         reply_err(req, err);
         return;
     }
-    gh_reply_json(req, 200, user_json(&u, gh_api_identity(req)));
+    gh_reply_json(req, 200, user_json(u, gh_api_identity(req)));
 }
 
 /* Reads an optional boolean into *out (-1 when absent); answers 400 for another type. */
@@ -119,11 +122,13 @@ void gh_h_user_update(struct gh_req *req)
         return;
     }
     struct gh_reqmeta meta;
-    static __thread struct gh_user u;
+    struct gh_user *u = gh_req_alloc(req, sizeof(*u)); /* with its hash: the arena is wiped */
     struct gh_refusal refusal = {NULL, 0};
     gh_api_meta(req, &meta);
+    if (err == GH_OK && u == NULL)
+        err = GH_ERR_NOMEM;
     if (err == GH_OK)
-        err = gh_auth_user_update(app->auth, id, &p, who, &meta, &u, &refusal);
+        err = gh_auth_user_update(app->auth, id, &p, who, &meta, u, &refusal);
     if (err == GH_ERR_INVALID) {
         gh_reply_error(req, 422, "invalid_value", "a field has an unacceptable value",
                        json_pack("{s:s}", "field", refusal.field ? refusal.field : ""));
@@ -133,7 +138,7 @@ void gh_h_user_update(struct gh_req *req)
         reply_err(req, err);
         return;
     }
-    gh_reply_json(req, 200, user_json(&u, who));
+    gh_reply_json(req, 200, user_json(u, who));
 }
 
 void gh_h_user_delete(struct gh_req *req)

@@ -205,19 +205,19 @@ static void use_record(struct gh_apikeys *k, const char *id, const char *ip, int
 gh_err gh_apikey_flush(struct gh_apikeys *k)
 {
     const struct gh_store_handle *store = k->store;
-    static __thread struct gh_api_key_use batch[USES_SLOTS];
     pthread_mutex_lock(&k->flushing);
     pthread_mutex_lock(&k->lock);
     struct uses *full = k->current;
     k->current = k->spare;
     k->spare = full;
     pthread_mutex_unlock(&k->lock);
+    /* Compacted in place (the flush owns the swapped-out table until it clears it). */
     size_t n = 0;
     for (size_t i = 0; i < USES_SLOTS; i++)
         if (full->slot[i].id[0] != '\0')
-            batch[n++] = full->slot[i];
+            full->slot[n++] = full->slot[i];
+    gh_err err = n > 0 ? gh_store_apikey_touch(store, full->slot, n) : GH_OK;
     memset(full, 0, sizeof(*full));
-    gh_err err = n > 0 ? gh_store_apikey_touch(store, batch, n) : GH_OK;
     pthread_mutex_unlock(&k->flushing);
     return err;
 }
@@ -263,8 +263,8 @@ static gh_err load_key(struct gh_apikeys *k, const char *key, size_t len, int64_
 {
     const struct gh_store_handle *store = k->store;
     unsigned char hash[GH_HASH_LEN];
-    static __thread struct gh_api_key rec;
-    static __thread struct gh_membership m;
+    struct gh_api_key rec;
+    struct gh_membership m;
     gh_err err = key_hash(k, key, len, hash);
     if (err != GH_OK)
         return err;
@@ -342,7 +342,7 @@ static void cache_id(const struct gh_apikeys *k, const char *key, size_t len,
 gh_err gh_apikey_check(struct gh_apikeys *k, const char *key, size_t len,
                        const struct gh_reqmeta *meta, struct gh_identity *out)
 {
-    static __thread struct cached_key ck;
+    struct cached_key ck;
     struct gh_user_view view;
     unsigned char id[crypto_shorthash_siphashx24_BYTES];
     size_t got = 0;
@@ -491,8 +491,8 @@ gh_err gh_apikey_create(struct gh_apikeys *k, const struct gh_identity *who,
                         struct gh_refusal *refusal)
 {
     const struct gh_store_handle *store = k->store;
-    static __thread struct gh_api_key rec;
-    static __thread struct gh_membership m;
+    struct gh_api_key rec;
+    struct gh_membership m;
     int64_t now = gh_time_now();
     gh_err err = GH_OK;
 
@@ -603,8 +603,8 @@ gh_err gh_apikey_operator(struct gh_apikeys *k, const char *username, const char
                           struct gh_identity *out)
 {
     const struct gh_store_handle *store = k->store;
-    static __thread struct gh_user u;
-    static __thread struct gh_membership m;
+    struct gh_user u;
+    struct gh_membership m;
     gh_err err = gh_store_user_find_login(store, username, &u);
     if (err != GH_OK)
         return err;

@@ -4,6 +4,8 @@
 
 #include "authn/oidc_meta.h"
 #include "authn/sso_check.h"
+#include "core/log.h"
+#include "edge/fetch.h"
 
 /* Copies URL member name into dst when it is acceptable; "" when absent and optional. */
 static int url_member(const json_t *doc, const char *name, int required, char *dst, size_t size)
@@ -72,5 +74,45 @@ gh_err gh_oidc_meta_parse(const char *text, size_t n, const char *issuer, struct
         return GH_ERR_INVALID;
     }
     *out = m;
+    return GH_OK;
+}
+
+#define WELL_KNOWN "/.well-known/openid-configuration"
+#define TEMPLATE "{tenantid}"
+
+gh_err gh_oidc_meta_fetch(struct gh_fetch *f, const struct gh_sso_provider *p, long timeout_ms,
+                          struct gh_oidc_meta *out, const char **why)
+{
+    char url[GH_SSO_URL_MAX + sizeof(p->tenant) + sizeof(WELL_KNOWN)], reason[128];
+    const char *at = strstr(p->issuer, TEMPLATE);
+    size_t head = at != NULL ? (size_t)(at - p->issuer) : strlen(p->issuer);
+    int n = snprintf(url, sizeof(url), "%.*s%s%s", (int)head, p->issuer,
+                     at != NULL ? p->tenant : "", at != NULL ? at + strlen(TEMPLATE) : "");
+    if (n > 0 && url[n - 1] == '/')
+        url[--n] = '\0';
+    if (n <= 0 || (size_t)n + sizeof(WELL_KNOWN) > sizeof(url))
+        return GH_ERR_INTERNAL;
+    memcpy(url + n, WELL_KNOWN, sizeof(WELL_KNOWN));
+    struct gh_fetch_req rq = {.url = url, .timeout_ms = timeout_ms, .max_bytes = GH_OIDC_META_MAX};
+    struct gh_fetch_resp doc = {0, NULL, 0};
+    gh_err err = gh_fetch_do(f, &rq, &doc, reason, sizeof(reason));
+    if (err == GH_ERR_NOMEM)
+        return err;
+    *why = "unreachable";
+    if (err != GH_OK || doc.status != 200 || doc.body == NULL) {
+        gh_log(GH_LOG_WARN, "sso: provider %s: discovery: %s", p->name,
+               err != GH_OK ? reason : "not a 200 with a body");
+        gh_fetch_resp_clear(&doc);
+        return GH_ERR_IO;
+    }
+    const char *field = "";
+    err = gh_oidc_meta_parse(doc.body, doc.len, p->issuer, out, &field);
+    gh_fetch_resp_clear(&doc);
+    if (err != GH_OK) {
+        gh_log(GH_LOG_WARN, "sso: provider %s: discovery document refused (%s)", p->name,
+               field[0] != '\0' ? field : "not a JSON object");
+        *why = "invalid_discovery";
+        return GH_ERR_INVALID;
+    }
     return GH_OK;
 }

@@ -34,4 +34,16 @@ struct gh_oidc_meta {
 gh_err gh_oidc_meta_parse(const char *text, size_t n, const char *issuer, struct gh_oidc_meta *out,
                           const char **field) GH_WUR GH_NONNULL(1, 3, 4);
 
+struct gh_fetch;
+
+/**
+ * Fetches p's discovery document (its issuer, Microsoft's "{tenantid}" replaced by p's
+ * tenant, without a final "/", then "/.well-known/openid-configuration") on f within
+ * timeout_ms and parses it as gh_oidc_meta_parse. GH_ERR_IO no answer or not a 200
+ * (*why "unreachable"), GH_ERR_INVALID a document that fails the checks (*why
+ * "invalid_discovery"), GH_ERR_NOMEM.
+ */
+gh_err gh_oidc_meta_fetch(struct gh_fetch *f, const struct gh_sso_provider *p, long timeout_ms,
+                          struct gh_oidc_meta *out, const char **why) GH_WUR GH_NONNULL(1, 2, 4, 5);
+
 #endif

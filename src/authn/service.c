@@ -740,7 +740,7 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         return GH_ERR_REVOKED;
     /* What the token may do is the user's role in its org now, not when it was signed:
      * a demotion, a role edit or a removal applies to every live token at once. */
-    static __thread struct gh_member_view mv;
+    struct gh_member_view mv;
     if ((err = gh_views_member(a->views, ct.sub, ct.org, &st, now, &mv)) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
 

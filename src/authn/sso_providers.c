@@ -7,11 +7,16 @@
 #include "authn/sso_providers.h"
 #include "core/secure_json.h"
 #include "core/time.h"
+#include "authn/oidc_meta.h"
 #include "crypto/field.h"
+#include "edge/fetch.h"
 
 struct gh_ssop {
     const struct gh_store_handle *store;
     struct gh_datakeys *dk;
+    long timeout_ms;
+    int check_on_save;
+    int fetch_open; /* gh_fetch_open succeeded: gh_ssop_free closes */
     size_t nconfig;
     struct gh_sso_provider config[GH_SSO_CONFIG_MAX]; /* by name; fixed after gh_ssop_new */
 };
@@ -102,17 +107,25 @@ static gh_err config_line(struct gh_ssop *r, const char *line, size_t n, int64_t
 }
 
 gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
-                   const char *config_lines, int64_t now, char *err, size_t err_size,
+                   const struct gh_ssop_opts *opts, int64_t now, char *err, size_t err_size,
                    struct gh_ssop **out)
 {
+    const char *config_lines = opts->config_lines != NULL ? opts->config_lines : "";
     struct gh_ssop *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return GH_ERR_NOMEM;
     r->store = store;
     r->dk = dk;
+    r->timeout_ms = opts->timeout_ms;
+    r->check_on_save = opts->check_on_save;
     gh_err e = GH_OK;
+    if (r->check_on_save) {
+        if ((e = gh_fetch_open()) != GH_OK)
+            (void)snprintf(err, err_size, "cannot load libcurl (see the log)");
+        r->fetch_open = e == GH_OK;
+    }
     size_t lineno = 0;
-    for (const char *at = config_lines; *at != '\0' && e == GH_OK;) {
+    for (const char *at = config_lines; e == GH_OK && *at != '\0';) {
         size_t n = strcspn(at, "\n");
         char why[200];
         lineno++;
@@ -148,6 +161,8 @@ void gh_ssop_free(struct gh_ssop *r)
 {
     if (r == NULL)
         return;
+    if (r->fetch_open)
+        gh_fetch_close();
     sodium_memzero(r->config, sizeof(r->config));
     free(r);
 }
@@ -209,18 +224,39 @@ gh_err gh_ssop_get(struct gh_ssop *r, const struct gh_identity *who, const char 
     return gh_ssop_find(r, name, out);
 }
 
+/* With check_on_save, an OIDC provider's discovery document must answer and pass. */
+static gh_err discovery_ok(struct gh_ssop *r, const struct gh_sso_provider *p,
+                           struct gh_ssop_refusal *why)
+{
+    struct gh_fetch *f = NULL;
+    struct gh_oidc_meta meta;
+    if (!r->check_on_save || strcmp(p->type, "oidc") != 0)
+        return GH_OK;
+    gh_err err = gh_fetch_new(&f);
+    if (err == GH_OK)
+        err = gh_oidc_meta_fetch(f, p, r->timeout_ms, &meta, &why->reason);
+    gh_fetch_free(f);
+    if (err == GH_ERR_IO || err == GH_ERR_INVALID) {
+        why->field = "issuer";
+        return GH_ERR_INVALID;
+    }
+    return err;
+}
+
 gh_err gh_ssop_create(struct gh_ssop *r, const struct gh_identity *who,
                       const struct gh_sso_spec *spec, const struct gh_reqmeta *meta,
-                      struct gh_sso_provider *out, const char **field)
+                      struct gh_sso_provider *out, struct gh_ssop_refusal *why)
 {
     struct gh_sso_provider p;
     char secret[GH_SSO_SECRET_MAX + 1];
     int has_secret = 0;
     if (!who->superadmin)
         return GH_ERR_FORBIDDEN;
-    gh_err err = gh_ssop_build(spec, NULL, gh_time_now(), &p, secret, &has_secret, field);
+    gh_err err = gh_ssop_build(spec, NULL, gh_time_now(), &p, secret, &has_secret, &why->field);
     if (err == GH_OK && config_find(r, p.name) != NULL)
         err = GH_ERR_CONFLICT;
+    if (err == GH_OK)
+        err = discovery_ok(r, &p, why);
     if (err == GH_OK && has_secret)
         err = seal(r, &p, secret);
     sodium_memzero(secret, sizeof(secret));
@@ -236,7 +272,7 @@ gh_err gh_ssop_create(struct gh_ssop *r, const struct gh_identity *who,
 
 gh_err gh_ssop_update(struct gh_ssop *r, const struct gh_identity *who, const char *name,
                       const struct gh_sso_spec *spec, const struct gh_reqmeta *meta,
-                      struct gh_sso_provider *out, const char **field)
+                      struct gh_sso_provider *out, struct gh_ssop_refusal *why)
 {
     struct gh_sso_provider base, p;
     char secret[GH_SSO_SECRET_MAX + 1];
@@ -247,7 +283,9 @@ gh_err gh_ssop_update(struct gh_ssop *r, const struct gh_identity *who, const ch
         return GH_ERR_IMMUTABLE;
     gh_err err = gh_store_sso_provider_get(r->store, name, &base);
     if (err == GH_OK)
-        err = gh_ssop_build(spec, &base, gh_time_now(), &p, secret, &has_secret, field);
+        err = gh_ssop_build(spec, &base, gh_time_now(), &p, secret, &has_secret, &why->field);
+    if (err == GH_OK)
+        err = discovery_ok(r, &p, why);
     if (err == GH_OK && has_secret)
         err = seal(r, &p, secret);
     sodium_memzero(secret, sizeof(secret));

@@ -25,14 +25,29 @@
 
 struct gh_ssop;
 
+/** The registry's options (config keys sso.*). */
+struct gh_ssop_opts {
+    const char *config_lines; /* sso.providers: one JSON object per line, blank lines ignored */
+    long timeout_ms;          /* sso.timeout: one call to a provider */
+    int check_on_save;        /* sso.check_on_save: fetch an OIDC provider's discovery document
+                                 when the API saves it */
+};
+
+/** Why a change was refused (GH_ERR_INVALID): the field, and for an OIDC provider whose
+ * discovery document failed, "unreachable" or "invalid_discovery" (else NULL). */
+struct gh_ssop_refusal {
+    const char *field;
+    const char *reason;
+};
+
 /**
- * The registry over store, sealing with dk, with the providers of config_lines (the value
- * of sso.providers: one JSON object per line, blank lines ignored). GH_ERR_INVALID with a
- * message in err ("line 2: client_id: ...") for a bad line, a duplicate name, or a name the
- * store also holds; GH_ERR_NOMEM; the store's error.
+ * The registry over store, sealing with dk, with the providers of opts->config_lines.
+ * GH_ERR_INVALID with a message in err ("line 2: client_id: ...") for a bad line, a
+ * duplicate name, or a name the store also holds; GH_ERR_IO libcurl cannot be loaded (for
+ * check_on_save); GH_ERR_NOMEM; the store's error.
  */
 gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
-                   const char *config_lines, int64_t now, char *err, size_t err_size,
+                   const struct gh_ssop_opts *opts, int64_t now, char *err, size_t err_size,
                    struct gh_ssop **out) GH_WUR GH_NONNULL(1, 2, 3, 5, 7);
 
 /** Frees r (wiping the sealed secrets it holds); NULL is fine. */
@@ -51,17 +66,21 @@ gh_err gh_ssop_list(struct gh_ssop *r, const struct gh_identity *who, size_t lim
 gh_err gh_ssop_get(struct gh_ssop *r, const struct gh_identity *who, const char *name,
                    struct gh_sso_provider *out, int *from_config) GH_WUR GH_NONNULL(1, 2, 3, 4, 5);
 
-/** A new provider from spec: GH_ERR_INVALID (*field), GH_ERR_CONFLICT the name is taken. */
+/**
+ * A new provider from spec: GH_ERR_INVALID (*why), GH_ERR_CONFLICT the name is taken. With
+ * check_on_save an OIDC provider's discovery document must be fetched and pass (field
+ * "issuer"), on the calling thread (the I/O pool), within the timeout.
+ */
 gh_err gh_ssop_create(struct gh_ssop *r, const struct gh_identity *who,
                       const struct gh_sso_spec *spec, const struct gh_reqmeta *meta,
-                      struct gh_sso_provider *out, const char **field) GH_WUR
+                      struct gh_sso_provider *out, struct gh_ssop_refusal *why) GH_WUR
     GH_NONNULL(1, 2, 3, 4, 5, 6);
 
-/** Changes provider name by spec: GH_ERR_INVALID (*field), GH_ERR_NOT_FOUND, GH_ERR_IMMUTABLE
- * a provider of the config file. */
+/** Changes provider name by spec (checked as gh_ssop_create): GH_ERR_INVALID (*why),
+ * GH_ERR_NOT_FOUND, GH_ERR_IMMUTABLE a provider of the config file. */
 gh_err gh_ssop_update(struct gh_ssop *r, const struct gh_identity *who, const char *name,
                       const struct gh_sso_spec *spec, const struct gh_reqmeta *meta,
-                      struct gh_sso_provider *out, const char **field) GH_WUR
+                      struct gh_sso_provider *out, struct gh_ssop_refusal *why) GH_WUR
     GH_NONNULL(1, 2, 3, 4, 5, 6, 7);
 
 /** Deletes provider name: GH_ERR_NOT_FOUND, GH_ERR_IMMUTABLE a provider of the config file. */

@@ -188,8 +188,8 @@ static void member_key(const struct gh_views *v, const char *user_id, const char
 gh_err gh_views_member(struct gh_views *v, const char *user_id, const char *org_id,
                        const struct gh_user_view *view, int64_t now, struct gh_member_view *out)
 {
-    static __thread struct cached_member cm;
-    static __thread struct gh_membership m;
+    struct cached_member cm;
+    struct gh_membership m;
     unsigned char key[crypto_shorthash_siphashx24_BYTES];
     size_t len = 0;
     member_key(v, user_id, org_id, key);

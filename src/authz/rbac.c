@@ -94,7 +94,7 @@ gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const 
 gh_err gh_rbac_access(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                       const char *perm, char *perms)
 {
-    static __thread struct gh_member_view mv;
+    struct gh_member_view mv;
     const char *have = NULL;
     if (strcmp(org_id, who->org_id) == 0) {
         have = who->perms; /* the credential's org: its permissions are current */
@@ -124,7 +124,7 @@ gh_err gh_rbac_check(struct gh_rbac *r, const struct gh_identity *who, const cha
                      const char *org_id, const char *owner_id, int *allowed,
                      enum gh_authz_reason *why)
 {
-    static __thread struct gh_member_view mv;
+    struct gh_member_view mv;
     const char *have = who->perms;
     if (!gh_catalog_known(r->catalog, perm)) {
         *allowed = 0;
@@ -314,7 +314,7 @@ static gh_err role_by_name(struct gh_rbac *r, const char *org_id, const char *na
 static gh_err may_assign(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                          const char *role, struct gh_role *out)
 {
-    static __thread char perms[GH_PERMS_MAX];
+    char perms[GH_PERMS_MAX];
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
     if (err != GH_OK)
         return err;
@@ -328,8 +328,8 @@ static gh_err may_assign(struct gh_rbac *r, const struct gh_identity *who, const
 static gh_err may_touch(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                         const char *user_id)
 {
-    static __thread char perms[GH_PERMS_MAX];
-    static __thread struct gh_member_view mv;
+    char perms[GH_PERMS_MAX];
+    struct gh_member_view mv;
     gh_err err = gh_rbac_access(r, who, org_id, "org:admin", perms);
     if (err != GH_OK || (err = gh_views_membership(r->views, user_id, org_id, &mv)) != GH_OK)
         return err;
@@ -357,7 +357,7 @@ int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who
  * matches nobody, or matches the other field of a user). A user_id is taken as it is. */
 static gh_err resolve(struct gh_rbac *r, const struct gh_invitee *to, char id[GH_UUID_LEN + 1])
 {
-    static __thread struct gh_user u;
+    struct gh_user u;
     id[0] = '\0';
     if (to->user_id != NULL) {
         (void)snprintf(id, GH_UUID_LEN + 1, "%s", to->user_id);
@@ -380,8 +380,8 @@ gh_err gh_rbac_member_add(struct gh_rbac *r, const struct gh_identity *who, cons
                           const struct gh_invitee *to, const char *role,
                           const struct gh_reqmeta *meta, struct gh_member *out)
 {
-    static __thread struct gh_role rl;
-    static __thread struct gh_user u;
+    struct gh_role rl;
+    struct gh_user u;
     char user_id[GH_UUID_LEN + 1];
     if (!gh_rbac_adds_directly(r, who))
         return GH_ERR_FORBIDDEN;
@@ -425,8 +425,8 @@ gh_err gh_rbac_member_set_role(struct gh_rbac *r, const struct gh_identity *who,
                                const char *user_id, const char *role, const struct gh_reqmeta *meta,
                                struct gh_member *out)
 {
-    static __thread struct gh_role rl;
-    static __thread struct gh_user u;
+    struct gh_role rl;
+    struct gh_user u;
     gh_err err = may_touch(r, who, org_id, user_id);
     if (err == GH_OK)
         err = may_assign(r, who, org_id, role, &rl);
@@ -463,7 +463,7 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
     if (strcmp(user_id, who->user_id) == 0 && who->cred != GH_CRED_API_KEY) {
         /* Leaving needs no permission, only membership (and the user's own token: a key
          * acting for the user needs org:admin like for anyone). */
-        static __thread struct gh_member_view mv;
+        struct gh_member_view mv;
         err = gh_rbac_access(r, who, org_id, "org:admin", NULL);
         if (err == GH_ERR_FORBIDDEN)
             err = gh_views_membership(r->views, who->user_id, org_id, &mv);
@@ -515,7 +515,7 @@ gh_err gh_rbac_member_invite(struct gh_rbac *r, const struct gh_identity *who, c
                              const struct gh_invitee *to, const char *role,
                              const struct gh_reqmeta *meta, struct gh_invitation *out)
 {
-    static __thread struct gh_role rl;
+    struct gh_role rl;
     struct gh_invitation inv;
     char user_id[GH_UUID_LEN + 1];
     size_t live = 0;
@@ -646,8 +646,8 @@ gh_err gh_rbac_role_create(struct gh_rbac *r, const struct gh_identity *who, con
                            const struct gh_role_input *in, const struct gh_reqmeta *meta,
                            struct gh_role *out, struct gh_role_refusal *refusal)
 {
-    static __thread struct gh_role role;
-    static __thread char perms[GH_PERMS_MAX];
+    struct gh_role role;
+    char perms[GH_PERMS_MAX];
     gh_err err = gh_rbac_access(r, who, org_id, "role:write", perms);
     if (err != GH_OK)
         return err;
@@ -679,8 +679,8 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
                            const struct gh_reqmeta *meta, struct gh_role *out,
                            struct gh_role_refusal *refusal)
 {
-    static __thread struct gh_role role;
-    static __thread char perms[GH_PERMS_MAX], next[GH_PERMS_MAX];
+    struct gh_role role;
+    char perms[GH_PERMS_MAX], next[GH_PERMS_MAX];
     gh_err err = gh_rbac_access(r, who, org_id, "role:write", perms);
     if (err != GH_OK)
         return err;
@@ -717,7 +717,7 @@ gh_err gh_rbac_role_update(struct gh_rbac *r, const struct gh_identity *who, con
 gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, const char *org_id,
                            const char *role_id, const struct gh_reqmeta *meta)
 {
-    static __thread struct gh_role role;
+    struct gh_role role;
     gh_err err = gh_rbac_access(r, who, org_id, "role:delete", NULL);
     if (err != GH_OK)
         return err;
@@ -736,9 +736,9 @@ gh_err gh_rbac_role_delete(struct gh_rbac *r, const struct gh_identity *who, con
 gh_err gh_rbac_user_access(struct gh_rbac *r, const struct gh_identity *who, const char *target_id,
                            int write)
 {
-    static __thread struct gh_user u;
-    static __thread struct gh_membership orgs[2];
-    static __thread struct gh_member_view mv;
+    struct gh_user u;
+    struct gh_membership orgs[2];
+    struct gh_member_view mv;
     gh_err err;
     if (who->superadmin) {
         if (target_id == NULL)

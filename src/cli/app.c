@@ -12,6 +12,7 @@
 #include "api/sessions.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "edge/redis.h"
 #include "cli/keys.h"
 #include "cli/privs.h"
 #include "core/fs.h"
@@ -36,8 +37,10 @@ static int open_ratelimit(struct gh_app *app)
     if (strcmp(cfg->rl_backend, "redis") == 0) {
         ops = &gh_rl_redis_ops;
         /* One connection per polling thread, and one spare. */
-        err = gh_rl_redis_new(cfg->rl_redis_host, cfg->rl_redis_port, cfg->rl_redis_timeout_ms,
-                              cfg->redis_password, cfg->http_threads + 1, &backend);
+        struct gh_redis_opts o;
+        err = gh_cli_redis_opts(cfg, cfg->rl_redis_host, cfg->rl_redis_port, &o);
+        if (err == GH_OK)
+            err = gh_rl_redis_new(&o, cfg->http_threads + 1, &backend);
     } else {
         err = gh_rl_memory_new(cfg->rl_max_clients, &backend);
     }
@@ -253,6 +256,15 @@ int gh_app_open_datakeys(struct gh_app *app)
     return 1;
 }
 
+gh_err gh_cli_redis_opts(const struct gh_config *cfg, const char *host, uint16_t port,
+                         struct gh_redis_opts *o)
+{
+    gh_err err = gh_redis_opts(host, port, cfg->rl_redis_timeout_ms, cfg->redis_password, o);
+    if (err == GH_OK && cfg->redis_tls)
+        err = gh_redis_tls(o, cfg->redis_tls_ca_file, cfg->redis_tls_server_name);
+    return err;
+}
+
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
 {
     const struct gh_config *cfg = &app->cfg;
@@ -332,8 +344,10 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     }
     char why[300];
-    if ((err = gh_ssop_new(&app->store, app->datakeys, cfg->sso_providers, gh_time_now(), why,
-                           sizeof(why), &app->sso)) != GH_OK) {
+    const struct gh_ssop_opts sso = {cfg->sso_providers, (long)cfg->sso_timeout_ms,
+                                     cfg->sso_check_on_save};
+    if ((err = gh_ssop_new(&app->store, app->datakeys, &sso, gh_time_now(), why, sizeof(why),
+                           &app->sso)) != GH_OK) {
         fprintf(stderr, "gatehouse: sso.providers: %s\n",
                 err == GH_ERR_NOMEM ? "out of memory" : why);
         return 1;

@@ -16,6 +16,12 @@ int gh_cmd_org(int argc, char **argv);
 int gh_cmd_role(int argc, char **argv);
 int gh_cmd_migrate(int argc, char **argv);
 
+struct gh_redis_opts;
+/** How to reach the Redis at host:port from the configuration: timeout, redis.password,
+ * redis.tls (edge/redis.h). */
+gh_err gh_cli_redis_opts(const struct gh_config *cfg, const char *host, uint16_t port,
+                         struct gh_redis_opts *o) GH_WUR GH_NONNULL(1, 2, 4);
+
 /** Options every command shares. */
 struct gh_cli_common {
     const char *config;   /* --config FILE */

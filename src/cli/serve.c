@@ -141,8 +141,8 @@ static int start_bus(struct gh_app *app, struct gh_revbus **bus)
 {
     struct gh_redis_opts o;
     struct gh_views *views = gh_auth_views(app->auth);
-    if (gh_redis_opts(app->cfg.rev_redis_host, app->cfg.rev_redis_port,
-                      app->cfg.rl_redis_timeout_ms, app->cfg.redis_password, &o) != GH_OK ||
+    if (gh_cli_redis_opts(&app->cfg, app->cfg.rev_redis_host, app->cfg.rev_redis_port, &o) !=
+            GH_OK ||
         gh_revbus_start(&o, bus_heard, views, bus) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the revocation bus\n");
         return 1;

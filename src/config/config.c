@@ -136,6 +136,9 @@ static const struct gh_conf_key KEYS[] = {
     UINT("rate_limit.redis_timeout_ms", "100", rl_redis_timeout_ms, 1, 10000, 1),
     STR("rate_limit.redis_failure", "open", rl_redis_failure, 1),
     SECRET("redis.password", "", redis_password, 0),
+    BOOL("redis.tls", "false", redis_tls),
+    STR("redis.tls_ca_file", "", redis_tls_ca_file, 0),
+    STR("redis.tls_server_name", "", redis_tls_server_name, 0),
     STR("revocation.redis", "", rev_redis, 0),
 
     STR("admin.allow", "0.0.0.0/0, ::/0", admin_allow, 0),
@@ -154,6 +157,8 @@ static const struct gh_conf_key KEYS[] = {
     SECRET_LINES("alerts.webhooks", "", alerts_webhooks),
 
     SECRET_LINES("sso.providers", "", sso_providers),
+    DURU("sso.timeout", "10s", sso_timeout_ms, 1, MINUTES(1), 1000),
+    BOOL("sso.check_on_save", "true", sso_check_on_save),
     COUNT("alerts.max_groups", "16384", alerts_max_groups, 64, 16u * 1024 * 1024),
     COUNT("alerts.queue", "256", alerts_queue, 1, 65536),
     DURU("alerts.timeout", "5s", alerts_timeout_ms, 1, MINUTES(1), 1000),

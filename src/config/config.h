@@ -142,8 +142,11 @@ struct gh_config {
     int rl_fail_closed;       /* the same, parsed */
 
     /* redis.*, revocation.* */
-    char redis_password[256]; /* redis.password: AUTH of every Redis connection ("": none; a
-                                 secret, never echoed) */
+    char redis_password[256];        /* redis.password: AUTH of every Redis connection ("": none; a
+                                        secret, never echoed) */
+    int redis_tls;                   /* redis.tls: every Redis connection over TLS (false) */
+    char redis_tls_ca_file[4096];    /* redis.tls_ca_file: CAs to verify Redis ("": the system's) */
+    char redis_tls_server_name[256]; /* redis.tls_server_name: the name to verify ("": the host) */
     char rev_redis[300];      /* revocation.redis: HOST:PORT for revocation pub/sub ("": off) */
     char rev_redis_host[256]; /* the same, split by gh_config_finish */
     uint16_t rev_redis_port;
@@ -187,6 +190,9 @@ struct gh_config {
     /* sso.* */
     char sso_providers[16384]; /* sso.providers: identity providers, one JSON object per line
                                   (API.md "SSO"; client secrets are secrets) (none) */
+    unsigned sso_timeout_ms;   /* sso.timeout: one call to an identity provider (10s, in ms) */
+    int sso_check_on_save;     /* sso.check_on_save: fetch an OIDC provider's discovery document
+                                  when the API saves it (true) */
 
     /* workers.* */
     unsigned hash_threads; /* workers.hash_threads, 0 = half the cores, at least 1 */

@@ -19,7 +19,10 @@ void gh_log_set_level(enum gh_log_level level)
 
 gh_err gh_log_timestamp(struct gh_buf *b)
 {
-    /* One line per request: the date part is formatted once a second per thread. */
+    /* One line per request: the date part is formatted once a second per thread. A
+     * thread-local is the right tool here: a cache of a pure function of the clock, read
+     * and written by its own thread only, no secret, and valid across requests (the
+     * request arena would lose it; a shared copy would need a lock on every log line). */
     static __thread time_t cached_sec = -1;
     static __thread char text[32];
     static __thread size_t text_len;

@@ -87,12 +87,13 @@ size_t gh_rl_memory_bytes(const void *backend) GH_NONNULL(1);
  * address>" expire when they no longer matter. conns connections, each used by one
  * thread at a time; connect and command timeouts of timeout_ms. After a failure nothing
  * is tried for a backoff (100 ms doubling to 5 s); the next check after it reconnects.
- * password ("" none) authenticates each connection (edge/redis.h).
+ * o says where and how (timeouts, AUTH, TLS: edge/redis.h).
  */
 extern const struct gh_rl_ops gh_rl_redis_ops;
 
-gh_err gh_rl_redis_new(const char *host, uint16_t port, unsigned timeout_ms, const char *password,
-                       unsigned conns, void **out) GH_WUR GH_NONNULL(1, 4, 6);
+struct gh_redis_opts;
+gh_err gh_rl_redis_new(const struct gh_redis_opts *o, unsigned conns, void **out) GH_WUR
+    GH_NONNULL(1, 3);
 
 /** One per-route override: requests of method (or "*") to path (exact, or a prefix ending in '*').
  */

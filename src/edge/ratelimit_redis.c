@@ -100,17 +100,15 @@ static gh_err script_sha(char out[41])
     return GH_OK;
 }
 
-gh_err gh_rl_redis_new(const char *host, uint16_t port, unsigned timeout_ms, const char *password,
-                       unsigned conns, void **out)
+gh_err gh_rl_redis_new(const struct gh_redis_opts *o, unsigned conns, void **out)
 {
     if (conns == 0)
         return GH_ERR_INVALID;
     struct redis *r = calloc(1, sizeof(*r) + conns * sizeof(struct conn));
     if (r == NULL)
         return GH_ERR_NOMEM;
-    gh_err err = gh_redis_opts(host, port, timeout_ms, password, &r->opts);
-    if (err == GH_OK)
-        err = script_sha(r->sha);
+    r->opts = *o;
+    gh_err err = script_sha(r->sha);
     if (err != GH_OK) {
         free(r);
         return err;

@@ -92,8 +92,9 @@ class Server:
         self.returncode = None
 
     # -- life cycle ---------------------------------------------------------
-    def start(self, wait=True, timeout=30):
-        self.port = free_port()
+    def start(self, wait=True, timeout=30, port=None):
+        """Starts on port (a free one when None)."""
+        self.port = port or free_port()
         self.generation += 1
         self.stdout_path = self.root / f"stdout.{self.generation}.log"
         self.stderr_path = self.root / f"stderr.{self.generation}.log"

@@ -11,11 +11,14 @@ from conftest import (ADMIN_PASSWORD, Server, assert_error, bearer, unique_name,
 
 PROVIDERS = "/api/v1/sso/providers"
 SECRET = "s3cr3t-Value-never-shown"
+# The presets name real providers the tests cannot reach: the discovery check on save is
+# tested against a local provider in test_sso_discovery.py.
+NO_CHECK = {"GATEHOUSE_SSO_CHECK_ON_SAVE": "false"}
 
 
 @pytest.fixture(scope="module")
 def srv():
-    s = Server()
+    s = Server(env=NO_CHECK)
     s.start(timeout=60)
     yield s
     s.cleanup()
@@ -228,7 +231,7 @@ def test_config_providers_are_read_only(tmp_path):
                        "client_id": "gh", "client_secret": SECRET})
     cfg = tmp_path / "gatehouse.yaml"
     cfg.write_text("sso:\n  providers:\n    - '" + line + "'\n")
-    s = Server(config=cfg)
+    s = Server(config=cfg, env=NO_CHECK)
     try:
         s.start(timeout=60)
         h = bearer(s.tokens("admin", ADMIN_PASSWORD)["access_token"])

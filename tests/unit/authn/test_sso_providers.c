@@ -38,6 +38,9 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The registry's options over config lines, without discovery checks. */
+#define OPTS(lines) (&(const struct gh_ssop_opts){(lines), 1000, 0})
+
 #define CORP                                                                                       \
     "{\"name\":\"corp\",\"type\":\"oidc\",\"issuer\":\"https://idp.example.com\","                 \
     "\"client_id\":\"gh\",\"client_secret\":\"top-secret\"}"
@@ -50,7 +53,8 @@ static void config_secrets_sealed_and_opened(void **state)
     struct gh_sso_provider p;
     char err[200] = "", secret[GH_SSO_SECRET_MAX + 1];
     assert_int_equal(
-        gh_ssop_new(&f->s.h, f->dk, CORP "\n\n  \n" BETA "\n", 5, err, sizeof(err), &r), GH_OK);
+        gh_ssop_new(&f->s.h, f->dk, OPTS(CORP "\n\n  \n" BETA "\n"), 5, err, sizeof(err), &r),
+        GH_OK);
     assert_int_equal(gh_ssop_find(r, "corp", &p), GH_OK);
     assert_memory_equal(p.client_secret, "enc:v1:", 7);
     assert_null(strstr(p.client_secret, "top-secret"));
@@ -78,14 +82,15 @@ static void config_errors_name_line_and_field(void **state)
     struct fixture *f = *state;
     struct gh_ssop *r = NULL;
     char err[200] = "";
-    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, CORP "\n" CORP, 5, err, sizeof(err), &r),
+    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, OPTS(CORP "\n" CORP), 5, err, sizeof(err), &r),
                      GH_ERR_INVALID);
     assert_string_equal(err, "line 2: name: a second provider of that name");
-    assert_int_equal(
-        gh_ssop_new(&f->s.h, f->dk, "{\"name\":\"x\",\"type\":\"oidc\"}", 5, err, sizeof(err), &r),
-        GH_ERR_INVALID);
+    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, OPTS("{\"name\":\"x\",\"type\":\"oidc\"}"), 5, err,
+                                 sizeof(err), &r),
+                     GH_ERR_INVALID);
     assert_string_equal(err, "line 1: issuer: unacceptable, missing or ill-typed value");
-    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, "[1]", 5, err, sizeof(err), &r), GH_ERR_INVALID);
+    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, OPTS("[1]"), 5, err, sizeof(err), &r),
+                     GH_ERR_INVALID);
     assert_string_equal(err, "line 1: expected one JSON object");
     assert_null(r);
 
@@ -95,7 +100,8 @@ static void config_errors_name_line_and_field(void **state)
     snprintf(p.name, sizeof(p.name), "%s", "corp");
     snprintf(p.type, sizeof(p.type), "%s", "oidc");
     assert_int_equal(gh_store_sso_provider_create(&f->s.h, &p), GH_OK);
-    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, CORP, 5, err, sizeof(err), &r), GH_ERR_INVALID);
+    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, OPTS(CORP), 5, err, sizeof(err), &r),
+                     GH_ERR_INVALID);
     assert_non_null(strstr(err, "\"corp\" is also kept in the database"));
 }
 
@@ -107,14 +113,14 @@ static void admin_calls_need_a_superadmin(void **state)
     struct gh_sso_spec spec;
     struct gh_identity who;
     struct gh_reqmeta meta;
-    const char *field = NULL;
+    struct gh_ssop_refusal why = {NULL, NULL};
     char err[200];
     memset(&who, 0, sizeof(who));
     memset(&meta, 0, sizeof(meta));
     memset(&spec, 0, sizeof(spec));
-    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, "", 5, err, sizeof(err), &r), GH_OK);
-    assert_int_equal(gh_ssop_create(r, &who, &spec, &meta, &p, &field), GH_ERR_FORBIDDEN);
-    assert_int_equal(gh_ssop_update(r, &who, "x", &spec, &meta, &p, &field), GH_ERR_FORBIDDEN);
+    assert_int_equal(gh_ssop_new(&f->s.h, f->dk, OPTS(""), 5, err, sizeof(err), &r), GH_OK);
+    assert_int_equal(gh_ssop_create(r, &who, &spec, &meta, &p, &why), GH_ERR_FORBIDDEN);
+    assert_int_equal(gh_ssop_update(r, &who, "x", &spec, &meta, &p, &why), GH_ERR_FORBIDDEN);
     assert_int_equal(gh_ssop_delete(r, &who, "x", &meta), GH_ERR_FORBIDDEN);
     gh_ssop_free(r);
 }
