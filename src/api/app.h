@@ -4,6 +4,7 @@
 #include "audit/alerts.h"
 #include "audit/metrics.h"
 #include "authn/service.h"
+#include "authn/signin.h"
 #include "authn/sso_providers.h"
 #include "authz/rbac.h"
 #include "authz/rules.h"
@@ -61,6 +62,7 @@ struct gh_app {
     struct gh_datakeys *_Atomic datakeys;
     struct gh_unseal *unseal;        /* crypto.sealed: the shares received so far; NULL otherwise */
     struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
+    struct gh_signin signin;         /* password, second factor, sessions (NULL members: CLI) */
     struct gh_ssop *sso;             /* SSO identity providers; NULL for CLI commands */
 };
 

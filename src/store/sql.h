@@ -358,7 +358,6 @@ gh_err sq_session_list(struct gh_store *st, const char *user_id, int64_t now, si
                        size_t offset, gh_session_visit_fn fn, void *arg);
 gh_err sq_session_touch(struct gh_store *st, const char *id, int64_t at);
 gh_err sq_session_revoke(struct gh_store *st, const char *user_id, const char *id, int64_t now);
-gh_err sq_session_revoke_family(struct gh_store *st, const char *family_id, int64_t now);
 gh_err sq_session_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
 gh_err sq_mfa_get(struct gh_store *st, const char *user_id, struct gh_mfa *out);
 gh_err sq_mfa_put(struct gh_store *st, const struct gh_mfa *m);
@@ -413,9 +412,8 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .apikey_revoke_org = sq_apikey_revoke_org, .apikey_touch = sq_apikey_touch,                    \
     .session_create = sq_session_create, .session_get = sq_session_get,                            \
     .session_list = sq_session_list, .session_touch = sq_session_touch,                            \
-    .session_revoke = sq_session_revoke, .session_revoke_family = sq_session_revoke_family,        \
-    .session_purge = sq_session_purge, .mfa_get = sq_mfa_get, .mfa_put = sq_mfa_put,               \
-    .mfa_enable = sq_mfa_enable, .mfa_use_step = sq_mfa_use_step,                                  \
+    .session_revoke = sq_session_revoke, .session_purge = sq_session_purge, .mfa_get = sq_mfa_get, \
+    .mfa_put = sq_mfa_put, .mfa_enable = sq_mfa_enable, .mfa_use_step = sq_mfa_use_step,           \
     .mfa_use_backup = sq_mfa_use_backup, .mfa_delete = sq_mfa_delete,                              \
     .mfa_challenge_add = sq_mfa_challenge_add, .mfa_challenge_get = sq_mfa_challenge_get,          \
     .mfa_challenge_spend = sq_mfa_challenge_spend, .revocation_feed = sq_revocation_feed,          \

@@ -445,7 +445,7 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_SESSION_REVOKE] = "UPDATE sessions SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 "
                           "AND revoked_at IS NULL AND expires_at > ?3 RETURNING family_id",
     [ST_SESSION_REVOKE_FAMILY] = "UPDATE sessions SET revoked_at = ?2 "
-                                 "WHERE family_id = ?1 AND revoked_at IS NULL RETURNING user_id",
+                                 "WHERE family_id = ?1 AND revoked_at IS NULL",
     [ST_SESSION_REVOKE_USER] = "UPDATE sessions SET revoked_at = ? "
                                "WHERE user_id = ? AND revoked_at IS NULL",
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1",

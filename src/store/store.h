@@ -249,8 +249,9 @@ struct gh_store_ops {
      * token before inserting it (next is written on GH_OK only).
      * On GH_OK *spent gets the spent token's record. Errors:
      * GH_ERR_NOT_FOUND unknown hash; GH_ERR_EXPIRED past expires_at; GH_ERR_REVOKED
-     * revoked (family or user); GH_ERR_REUSED already spent: the whole family is then
-     * revoked before returning and *spent gets the record (for the audit).
+     * revoked (family or user); GH_ERR_REUSED already spent: the whole family and the
+     * session it belongs to are then revoked, the user appended to the revocation feed,
+     * before returning, and *spent gets the record (for the audit).
      */
     gh_err (*refresh_rotate)(struct gh_store *st, const unsigned char old_hash[GH_HASH_LEN],
                              struct gh_refresh_token *next, int64_t now,
@@ -304,8 +305,6 @@ struct gh_store_ops {
     /* Revokes user_id's live session id and its refresh family, appends the user to the
      * feed (one transaction). GH_ERR_NOT_FOUND not a live session of that user. */
     gh_err (*session_revoke)(struct gh_store *st, const char *user_id, const char *id, int64_t now);
-    /* Revokes the sessions of refresh family family_id (reuse) and feeds their user. */
-    gh_err (*session_revoke_family)(struct gh_store *st, const char *family_id, int64_t now);
     /* Deletes sessions and MFA challenges dead before cutoff; *n: how many. */
     gh_err (*session_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
     /* The user's TOTP factor; GH_ERR_NOT_FOUND none. */

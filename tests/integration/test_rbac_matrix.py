@@ -227,6 +227,19 @@ MATRIX = {
             **st(204, key=403)),
     ("GET", "/api/v1/auth/me"):
         row(lambda w: "/api/v1/auth/me", **st(200)),
+    # A user's own second factor and sessions: a scoped key may not touch them.
+    ("POST", "/api/v1/auth/mfa/totp/setup"):
+        row(lambda w: "/api/v1/auth/mfa/totp/setup", mut=True, **st(200, key=403)),
+    ("POST", "/api/v1/auth/mfa/totp/confirm"):
+        row(lambda w: "/api/v1/auth/mfa/totp/confirm", lambda w: {"code": "000000"}, mut=True,
+            **st(409, key=403)),
+    ("DELETE", "/api/v1/auth/mfa/totp"):
+        row(lambda w: "/api/v1/auth/mfa/totp", lambda w: {"password": "x", "code": "000000"},
+            mut=True, **st(404, key=403)),
+    ("GET", "/api/v1/auth/sessions"):
+        row(lambda w: "/api/v1/auth/sessions", **st(200, key=403)),
+    ("DELETE", "/api/v1/auth/sessions/*"):
+        row(lambda w: f"/api/v1/auth/sessions/{uuid.uuid4()}", mut=True, **st(404, key=403)),
     ("*", "/api/v1/auth/verify"):
         row(lambda w: "/api/v1/auth/verify", **st(200)),
     ("POST", "/api/v1/api-keys"):
@@ -279,6 +292,14 @@ PUBLIC = {
     ("GET", "/.well-known/openid-configuration"), ("POST", "/api/v1/auth/register"),
     ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"), ("GET", "/openapi.json"),
+    ("POST", "/api/v1/auth/mfa/verify"),
+    # the portal's pages find the session themselves (tests/integration/test_pages.py)
+    ("GET", "/static/gatehouse.css"), ("GET", "/login"), ("POST", "/login"),
+    ("GET", "/login/mfa"), ("POST", "/login/mfa"), ("GET", "/register"), ("POST", "/register"),
+    ("POST", "/logout"), ("GET", "/account"), ("GET", "/admin"), ("POST", "/account/password"),
+    ("POST", "/account/mfa/setup"), ("POST", "/account/mfa/confirm"),
+    ("POST", "/account/mfa/disable"), ("POST", "/account/keys"), ("POST", "/account/keys/revoke"),
+    ("POST", "/account/sessions/revoke"),
     # From admin.allow addresses; the Shamir share is the credential (test_sealing.py).
     ("POST", "/api/v1/sys/unseal"),
 }
