@@ -11,7 +11,7 @@ HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc $(shell pkg-config --cflags libpq) -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS  += -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
+LDLIBS  += -loath -lqrencode -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
            -lzxcvbn -lhiredis -lpq -lm -lpthread
 
 SRC     := $(shell find src -name '*.c' ! -path src/cli/main.c | sort)

@@ -2,7 +2,7 @@
 # Gatehouse benchmarks, each against a baseline measured in the same run, printed as
 # ratios. Loopback only; every load is bounded by wrk -d and timeout.
 #   bench/run.sh            (DURATION=10 by default; DURATION=20 for steadier figures)
-#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j k o)
+#   ONLY="a f g" bench/run.sh   only some figures (a a2 b c d e f g h i j k o s l)
 #   ROUNDS=5 bench/run.sh       rounds of figures a/a2 and h/i (median reported; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -268,6 +268,29 @@ GATEHOUSE_LOG_ACCESS=false build/gatehouse serve --listen "127.0.0.1:$OPORT" \
   --data-dir "$WORK/data" > "$WORK/idle-server.log" 2>&1 & OPID=$!; PIDS+=($OPID)
 wait_http "http://127.0.0.1:$OPORT/healthz"
 timeout 300 /usr/bin/python3 bench/idle_conns.py "$OPORT" "$OPID" 10000
+fi
+
+if want s; then
+# /verify with a browser session cookie against the same with the JWT, back to back, and
+# the login page's server CPU per request (no password hashed: the GET).
+SID=$(curl -fs -D - -o /dev/null "$BASE/api/v1/auth/login?mode=cookie" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" | sed -n 's/^Set-Cookie: gh_sid=\([^;]*\);.*/\1/p')
+curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "Cookie: gh_sid=$SID"
+ROUNDS=${ROUNDS:-3}
+RS=""
+for r in $(seq 1 "$ROUNDS"); do
+  run_wrk_cpu "$WORK/s-jwt-$r.txt" "$GPID" -t1 -c64 -d"${D}s" -H "Authorization: Bearer $ACCESS" \
+    "$BASE/api/v1/auth/verify"
+  run_wrk_cpu "$WORK/s-sid-$r.txt" "$GPID" -t1 -c64 -d"${D}s" -H "Cookie: gh_sid=$SID" \
+    "$BASE/api/v1/auth/verify"
+  J_CPU=$(per_cpu "$WORK/s-jwt-$r.txt"); S_CPU=$(per_cpu "$WORK/s-sid-$r.txt")
+  echo "== s round $r (wrk -t1 -c64 -d${D}s): verify JWT $(rps "$WORK/s-jwt-$r.txt") req/s, $J_CPU req/CPU-s; verify session $(rps "$WORK/s-sid-$r.txt") req/s, $S_CPU req/CPU-s (non-2xx $(non2xx "$WORK/s-sid-$r.txt")); session/JWT per CPU-s $(ratio "$S_CPU" "$J_CPU")"
+  RS="$RS $(ratio "$S_CPU" "$J_CPU")"
+done
+echo "== s. /verify with a session cookie / with the JWT, per server CPU-second, median of $ROUNDS: $(echo $RS | median) (target >= 0.95)"
+run_wrk_cpu "$WORK/l-login.txt" "$GPID" -t1 -c16 -d"${D}s" "$BASE/login"
+L_CPU=$(per_cpu "$WORK/l-login.txt")
+echo "== l. GET /login: $(rps "$WORK/l-login.txt") req/s, $L_CPU req/CPU-s = $(awk -v c="$L_CPU" 'BEGIN {printf "%.1f", 1e6 / c}') us of server CPU per page (target < 1000)"
 fi
 
 RSS_AFTER=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$GPID/status")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the include graph (scripts/check-layers.sh) and the style check
 # (scripts/checksrc.sh: banned calls, clang-format, 800 lines a file), each with its own
-# test, unit (cmocka) and integration (pytest against the real binary), then both again
+# test, unit (cmocka), integration (pytest against the real binary) and the portal in a
+# real browser (tests/browser: chromium and playwright-core), then unit and integration again
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then each libFuzzer target for
 # FUZZ_SECONDS (default 10).
 set -euo pipefail
@@ -15,6 +16,7 @@ make -j"$(nproc)" all
 make -j"$(nproc)" build/libgh.a
 make unit
 make integration
+tests/browser/run.sh
 make asan
 make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 echo "all suites passed"

@@ -4,9 +4,12 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/cookies.h"
 #include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/loginwait.h"
+#include "api/sessions.h"
 #include "core/cache.h"
 #include "core/uuid.h"
 
@@ -82,51 +85,45 @@ void gh_h_register(struct gh_req *req)
     gh_reply_json(req, 201, body);
 }
 
-/* The backoff keys of a login attempt: the account name as typed (folded), the client. */
-struct backoff_keys {
-    char account[GH_CACHE_KEY_MAX + 1];
-    char client[72];
-};
-
-/*
- * Answers 429 when the account or the client must still wait after failed logins. An
- * unknown account backs off exactly like a real one: the answer tells nothing.
- */
-static int backed_off(struct gh_req *req, struct gh_backoff *b, const char *login,
-                      struct backoff_keys *keys)
+/* 429 with Retry-After for a login that must wait (gh_api_login_wait said how long). */
+static void reply_wait(struct gh_req *req, int64_t wait)
 {
-    size_t n = 0;
-    keys->account[n++] = 'u';
-    keys->account[n++] = ':';
-    for (; *login != '\0' && n < sizeof(keys->account) - 1; login++)
-        keys->account[n++] = (char)tolower((unsigned char)*login);
-    keys->account[n] = '\0';
-    (void)snprintf(keys->client, sizeof(keys->client), "ip:%s", req->client_ip);
-    int64_t now = (int64_t)time(NULL);
-    int64_t wait = gh_backoff_wait(b, keys->account, now);
-    int64_t wait_ip = gh_backoff_wait(b, keys->client, now);
-    if (wait_ip > wait)
-        wait = wait_ip;
-    if (wait == 0)
-        return 0;
     char after[24];
     (void)snprintf(after, sizeof(after), "%lld", (long long)wait);
     gh_reply_error(req, 429, "rate_limited", "too many failed logins; retry later", NULL);
     gh_reply_header(req, "Retry-After", after);
-    return 1;
 }
 
-/* A failure makes both wait longer; a success clears the account (not the client, or one
- * valid account would reset an address that guesses at others). */
-static void backoff_record(struct gh_backoff *b, const struct backoff_keys *keys, int ok)
+/* ?mode=cookie: a browser login, answered with the session cookies. */
+static int cookie_mode(const struct gh_req *req)
 {
-    if (ok) {
-        gh_backoff_clear(b, keys->account);
-        return;
+    const char *mode = gh_req_query(req, "mode");
+    return mode != NULL && strcmp(mode, "cookie") == 0;
+}
+
+/* The answer of a sign-in step: mfa_required, the cookies, or the token pair. */
+static void reply_signin(struct gh_req *req, gh_err err, struct gh_signin_result *r)
+{
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_AUTH, 401, "invalid_credentials", "invalid username or password", NULL},
+        {GH_ERR_REUSED, 401, "invalid_code", "the code is wrong or was used already", NULL},
+        NO_SUCH_ORG,
+        GH_API_ANSWERS_END};
+    if (err != GH_OK) {
+        gh_api_reply_err(req, err, answers);
+    } else if (r->mfa_required) {
+        gh_reply_json(req, 200,
+                      json_pack("{s:b, s:s, s:[s,s]}", "mfa_required", 1, "mfa_token", r->mfa_token,
+                                "methods", "totp", "backup_code"));
+    } else if (r->session) {
+        gh_api_set_session_cookies(req, r);
+        gh_reply_json(req, 200,
+                      json_pack("{s:s, s:I}", "access_token", r->pair.access_token, "expires_in",
+                                (json_int_t)r->pair.expires_in));
+    } else {
+        reply_pair(req, &r->pair);
     }
-    int64_t now = (int64_t)time(NULL);
-    gh_backoff_fail(b, keys->account, now);
-    gh_backoff_fail(b, keys->client, now);
+    gh_signin_result_clear(r);
 }
 
 void gh_h_login(struct gh_req *req)
@@ -144,30 +141,78 @@ void gh_h_login(struct gh_req *req)
         return;
     }
 
-    struct backoff_keys keys;
-    if (app->backoff != NULL && backed_off(req, app->backoff, login, &keys)) {
-        gh_metrics_count(app->metrics, GH_AUTH_RATE_LIMITED);
-        gh_metrics_count(app->metrics, GH_RATE_LIMIT_HITS);
+    struct gh_login_keys keys;
+    int64_t wait = gh_api_login_wait(req, 'u', login, &keys);
+    if (wait > 0) {
+        reply_wait(req, wait);
         return;
     }
 
     struct gh_reqmeta meta;
-    struct gh_token_pair pair;
+    struct gh_signin_result r;
     gh_api_meta(req, &meta);
-    gh_err err = gh_auth_login(app->auth, login, password, plen, org_id, &meta, &pair);
-    if (app->backoff != NULL && (err == GH_ERR_AUTH || err == GH_OK))
-        backoff_record(app->backoff, &keys, err == GH_OK);
-    if (err == GH_ERR_AUTH || err == GH_OK)
-        gh_metrics_count(app->metrics, err == GH_OK ? GH_AUTH_SUCCESS : GH_AUTH_FAILURE);
-    static const struct gh_api_answer answers[] = {
-        {GH_ERR_AUTH, 401, "invalid_credentials", "invalid username or password", NULL},
-        NO_SUCH_ORG,
-        GH_API_ANSWERS_END};
-    if (err != GH_OK) {
-        gh_api_reply_err(req, err, answers);
+    gh_err err = gh_signin_password(&app->signin, login, password, plen, org_id, cookie_mode(req),
+                                    &meta, &r);
+    gh_api_login_result(req, &keys, err, r.mfa_required);
+    reply_signin(req, err, &r);
+}
+
+void gh_h_mfa_verify(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *token, *code;
+    size_t tlen, clen;
+    if (gh_api_string_field(req, "mfa_token", 1, &token, &tlen) ||
+        gh_api_string_field(req, "code", 1, &code, &clen))
+        return;
+    /* the account here is the challenge: many clients guessing at one wait together */
+    struct gh_login_keys keys;
+    int64_t wait = gh_api_login_wait(req, 'm', token, &keys);
+    if (wait > 0) {
+        reply_wait(req, wait);
         return;
     }
-    reply_pair(req, &pair);
+    struct gh_reqmeta meta;
+    struct gh_signin_result r;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_signin_mfa(&app->signin, token, code, cookie_mode(req), &meta, &r);
+    gh_api_login_result(req, &keys, err, 0);
+    if (err == GH_ERR_AUTH || err == GH_ERR_REUSED) {
+        gh_reply_error(req, 401, "invalid_code", "the code is wrong or was used already", NULL);
+        return;
+    }
+    if (err == GH_ERR_NOT_FOUND) {
+        gh_reply_error(req, 401, "invalid_token", "the MFA token is unknown, used or expired",
+                       NULL);
+        return;
+    }
+    reply_signin(req, err, &r);
+}
+
+/*
+ * The gh_rid cookie's value (NUL-terminated in the arena) for a refresh or logout without
+ * a refresh_token in the body; NULL after answering: 400 without one, 403 when the CSRF
+ * check fails (a cookie is sent by the browser, whoever made the request).
+ */
+static const char *refresh_cookie(struct gh_req *req)
+{
+    const char *val;
+    size_t len;
+    if (gh_api_cookie(req, "gh_rid", &val, &len) != 0) {
+        gh_reply_error(req, 400, "invalid_request", "refresh_token is required",
+                       json_pack("{s:s}", "field", "refresh_token"));
+        return NULL;
+    }
+    if (gh_api_csrf_check_token(req, gh_req_header(req, "X-CSRF-Token")) != 0)
+        return NULL;
+    char *copy = gh_req_alloc(req, len + 1);
+    if (copy == NULL) {
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
+        return NULL;
+    }
+    memcpy(copy, val, len);
+    copy[len] = '\0';
+    return copy;
 }
 
 void gh_h_refresh(struct gh_req *req)
@@ -175,8 +220,11 @@ void gh_h_refresh(struct gh_req *req)
     struct gh_app *app = req->app;
     const char *token, *org_id;
     size_t len, olen;
-    if (gh_api_string_field(req, "refresh_token", 1, &token, &len) ||
+    if (gh_api_string_field(req, "refresh_token", 0, &token, &len) ||
         gh_api_string_field(req, "org_id", 0, &org_id, &olen))
+        return;
+    int from_cookie = token == NULL;
+    if (from_cookie && (token = refresh_cookie(req)) == NULL)
         return;
     if (org_id != NULL && !gh_uuid_valid(org_id, olen)) {
         gh_reply_error(req, 422, "invalid_value", "org_id is not an id",
@@ -198,23 +246,38 @@ void gh_h_refresh(struct gh_req *req)
         gh_api_reply_err(req, err, answers);
         return;
     }
-    reply_pair(req, &pair);
+    if (!from_cookie) {
+        reply_pair(req, &pair);
+        return;
+    }
+    gh_api_set_refresh_cookie(req, pair.refresh_token);
+    gh_reply_json(req, 200,
+                  json_pack("{s:s, s:I}", "access_token", pair.access_token, "expires_in",
+                            (json_int_t)pair.expires_in));
+    gh_token_pair_clear(&pair);
 }
 
 void gh_h_logout(struct gh_req *req)
 {
     struct gh_app *app = req->app;
-    const char *token;
-    size_t len;
-    if (gh_api_string_field(req, "refresh_token", 1, &token, &len))
+    const char *token, *sid = NULL;
+    size_t len, sid_len = 0;
+    if (gh_api_string_field(req, "refresh_token", 0, &token, &len))
+        return;
+    int from_cookie = token == NULL;
+    if (from_cookie && (token = refresh_cookie(req)) == NULL)
         return;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_auth_logout(app->auth, token, &meta);
+    if (err == GH_OK && from_cookie && gh_api_cookie(req, "gh_sid", &sid, &sid_len) == 0)
+        err = gh_session_logout(app->signin.sessions, sid, sid_len, &meta);
     if (err != GH_OK) {
         gh_api_reply_failure(req, err);
         return;
     }
+    if (from_cookie)
+        gh_api_clear_session_cookies(req);
     gh_reply_json(req, 204, NULL);
 }
 
@@ -267,9 +330,12 @@ void gh_h_me(struct gh_req *req)
     /* 150 KB: off the worker's stack, in the arena (wiped and freed with the request) */
     struct gh_membership *orgs = gh_req_alloc(req, MAX_ORGS * sizeof(*orgs));
     size_t n = 0;
+    int mfa = 0;
 
     gh_err err =
         orgs != NULL ? gh_auth_me(app->auth, who, &user, orgs, MAX_ORGS, &n) : GH_ERR_NOMEM;
+    if (err == GH_OK)
+        err = gh_mfa_enabled(app->signin.mfas, who->user_id, &mfa);
     static const struct gh_api_answer answers[] = {
         {GH_ERR_NOT_FOUND, 401, "invalid_token", "the token is not valid", NULL}, /* deleted */
         GH_API_ANSWERS_END};
@@ -285,6 +351,6 @@ void gh_h_me(struct gh_req *req)
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", user.id, "username",
                   user.username, "email", user.email, "full_name", user.full_name, "primary_org_id",
                   user.primary_org_id, "orgs", list, "permissions", gh_json_words(who->perms, ' '),
-                  "mfa_enabled", 0, "superadmin", user.superadmin);
+                  "mfa_enabled", mfa, "superadmin", user.superadmin);
     gh_reply_json(req, 200, body);
 }

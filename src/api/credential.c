@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "api/app.h"
+#include "api/cookies.h"
 #include "api/handlers.h"
 
 #define SID_MAX 256 /* a gh_sid value longer than this is no session of ours */
@@ -54,33 +55,19 @@ static int find_api_key(struct gh_req *req, const char *media_uri, struct gh_cre
     return 0;
 }
 
-/* The gh_sid cookie (RFC 6265 5.4: one Cookie header of "name=value" pairs joined by
- * "; "), consulted only when a session hook proves it. */
+/* The gh_sid cookie (api/cookies.h), consulted only when a session hook proves it. */
 static int find_session(struct gh_req *req, const char *media_uri, struct gh_credential *out)
 {
     (void)media_uri;
     const struct gh_app *app = req->app;
-    if (app->session.prove == NULL)
-        return 1;
-    if (gh_req_header_count(req, "Cookie") > 1)
-        return reply_repeated(req);
     const char *found = NULL;
     size_t found_len = 0;
-    for (const char *p = gh_req_header(req, "Cookie"); p != NULL && *p != '\0';) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        size_t n = strcspn(p, ";");
-        if (n > 7 && memcmp(p, "gh_sid=", 7) == 0) {
-            if (found != NULL)
-                return reply_repeated(req);
-            found = p + 7;
-            found_len = n - 7;
-            while (found_len > 0 && found[found_len - 1] == ' ')
-                found_len--;
-        }
-        p += n;
-    }
-    if (found == NULL || found_len == 0 || found_len > SID_MAX)
+    if (app->session.prove == NULL)
+        return 1;
+    int r = gh_api_cookie(req, "gh_sid", &found, &found_len);
+    if (r < 0)
+        return reply_repeated(req);
+    if (r > 0 || found_len > SID_MAX)
         return 1;
     out->source = GH_SRC_SESSION;
     out->token = found;

@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ enum route_flags {
     FORM_BODY = 1 << 5,    /* an application/x-www-form-urlencoded body (gh_api_form) */
     CSRF = 1 << 6,         /* changes state: a session caller must pass the CSRF hook */
     PAGE = 1 << 7,         /* an HTML page: answered with PAGE_CSP instead of the API's policy */
+    SEALED_OK = 1 << 8,    /* served while sealed (crypto.sealed); every other route is 503 */
 };
 
 /* Pages: own scripts, styles and images only, forms posting back to Gatehouse, no
@@ -49,8 +51,8 @@ struct route {
 
 /* Every route of the product. A route not listed here is a 404. */
 static const struct route routes[] = {
-    {"/healthz", GH_GET, gh_h_healthz, 0, ON_LOOP, NULL},
-    {"/readyz", GH_GET, gh_h_readyz, 0, ON_IO_POOL, NULL},
+    {"/healthz", GH_GET, gh_h_healthz, SEALED_OK, ON_LOOP, NULL},
+    {"/readyz", GH_GET, gh_h_readyz, SEALED_OK, ON_IO_POOL, NULL},
     {"/.well-known/jwks.json", GH_GET, gh_h_jwks, 0, ON_LOOP, NULL},
     {"/.well-known/openid-configuration", GH_GET, gh_h_openid, 0, ON_LOOP, NULL},
     {"/api/v1/auth/register", GH_POST, gh_h_register, JSON_BODY, ON_HASH_POOL, NULL},
@@ -62,6 +64,17 @@ static const struct route routes[] = {
     {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | CSRF | SELF,
      ON_HASH_POOL, "user:write"},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},
+    /* The second factor: the login's second step, and a user's own enrolment. */
+    {"/api/v1/auth/mfa/verify", GH_POST, gh_h_mfa_verify, JSON_BODY, ON_IO_POOL, NULL},
+    {"/api/v1/auth/mfa/totp/setup", GH_POST, gh_h_mfa_setup, AUTH | CSRF | SELF, ON_IO_POOL,
+     "user:write"},
+    {"/api/v1/auth/mfa/totp/confirm", GH_POST, gh_h_mfa_confirm, JSON_BODY | AUTH | CSRF | SELF,
+     ON_IO_POOL, "user:write"},
+    {"/api/v1/auth/mfa/totp", GH_DELETE, gh_h_mfa_disable, JSON_BODY | AUTH | CSRF | SELF,
+     ON_HASH_POOL, "user:write"},
+    {"/api/v1/auth/sessions", GH_GET, gh_h_sessions_list, AUTH | SELF, ON_IO_POOL, "user:read"},
+    {"/api/v1/auth/sessions/*", GH_DELETE, gh_h_session_revoke, AUTH | CSRF | SELF, ON_IO_POOL,
+     "user:write"},
     /* ForwardAuth: proxies ask with the method of the original request. The handler
      * proves the caller itself: a route rule may make the original request public. */
     {"/api/v1/auth/verify", 0, gh_h_verify, ANY_METHOD, ON_LOOP, NULL},
@@ -131,7 +144,42 @@ static const struct route routes[] = {
      * strings may be as long as the 8 KiB the whole object may take. */
     {"/api/v1/audit/events", GH_POST, gh_h_audit_event_create,
      JSON_BODY | AUTH | CSRF | LONG_STRINGS, ON_IO_POOL, NULL},
+    /* The sign-in portal (PAGE: the pages' CSP). Its handlers find the session themselves
+     * and send a browser without one to /login; posts carry the session's CSRF token. */
+    {"/static/gatehouse.css", GH_GET, gh_h_stylesheet, 0, ON_LOOP, NULL},
+    {"/login", GH_GET, gh_h_login_page, PAGE, ON_IO_POOL, NULL},
+    {"/login", GH_POST, gh_h_login_post, FORM_BODY | PAGE, ON_HASH_POOL, NULL},
+    {"/login/mfa", GH_GET, gh_h_login_mfa_page, PAGE, ON_LOOP, NULL},
+    {"/login/mfa", GH_POST, gh_h_login_mfa_post, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/register", GH_GET, gh_h_register_page, PAGE, ON_LOOP, NULL},
+    {"/register", GH_POST, gh_h_register_post, FORM_BODY | PAGE, ON_HASH_POOL, NULL},
+    {"/logout", GH_POST, gh_h_logout_page, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/account", GH_GET, gh_h_account_page, PAGE, ON_IO_POOL, NULL},
+    {"/admin", GH_GET, gh_h_admin_page, PAGE, ON_IO_POOL, NULL},
+    {"/account/password", GH_POST, gh_h_account_password, FORM_BODY | PAGE, ON_HASH_POOL, NULL},
+    {"/account/mfa/setup", GH_POST, gh_h_account_mfa_setup, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/account/mfa/confirm", GH_POST, gh_h_account_mfa_confirm, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/account/mfa/disable", GH_POST, gh_h_account_mfa_disable, FORM_BODY | PAGE, ON_HASH_POOL,
+     NULL},
+    {"/account/keys", GH_POST, gh_h_account_key_create, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/account/keys/revoke", GH_POST, gh_h_account_key_revoke, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/account/sessions/revoke", GH_POST, gh_h_account_session_revoke, FORM_BODY | PAGE, ON_IO_POOL,
+     NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
+    /* Data protection (issue 14): the org's permission is checked by the handlers. */
+    {"/api/v1/crypto/encrypt", GH_POST, gh_h_crypto_encrypt, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/crypto/decrypt", GH_POST, gh_h_crypto_decrypt, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/crypto/rewrap", GH_POST, gh_h_crypto_rewrap, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault", GH_GET, gh_h_vault_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault/*", GH_PUT, gh_h_vault_put, JSON_BODY | AUTH | LONG_STRINGS, ON_IO_POOL,
+     NULL},
+    {"/api/v1/orgs/*/vault/*", GH_GET, gh_h_vault_get, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault/*", GH_DELETE, gh_h_vault_delete, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/sys/unseal", GH_POST, gh_h_unseal, JSON_BODY | SEALED_OK, ON_IO_POOL, NULL},
+
     {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL, NULL},
 };
 
@@ -151,6 +199,10 @@ static const struct route_group {
      "the admin API is not served to this address"},
     {"/api/v1/audit", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin API is not served to this address"},
+    {"/api/v1/sys", offsetof(struct gh_config, admin_allowed), NULL,
+     "the admin API is not served to this address"},
+    {"/admin", offsetof(struct gh_config, admin_allowed), NULL,
+     "the admin pages are not served to this address"},
     {"/api/v1/sso/providers", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin API is not served to this address"},
     {"/metrics", offsetof(struct gh_config, metrics_allowed), "metrics:read",
@@ -459,10 +511,14 @@ static int refused_by_allowlist(struct gh_req *req)
 }
 
 /* Login, registration, refresh and MFA (every path under /api/v1/auth/mfa). */
-static int is_auth_path(const char *path)
+static int is_auth_path(const struct gh_req *req)
 {
+    const char *path = req->path;
     return strcmp(path, "/api/v1/auth/login") == 0 || strcmp(path, "/api/v1/auth/register") == 0 ||
-           strcmp(path, "/api/v1/auth/refresh") == 0 || under(path, "/api/v1/auth/mfa");
+           strcmp(path, "/api/v1/auth/refresh") == 0 || under(path, "/api/v1/auth/mfa") ||
+           (req->method == GH_POST &&
+            (strcmp(path, "/login") == 0 || strcmp(path, "/login/mfa") == 0 ||
+             strcmp(path, "/register") == 0));
 }
 
 /* Logs and audits a change of the limiter backend's state (once per outage). */
@@ -506,7 +562,7 @@ static int refused_by_rate_limit(struct gh_req *req)
         rate = app->rl_route[o].rate;
         cls = RL_ROUTE + (uint32_t)o;
         which = "route";
-    } else if (is_auth_path(req->path)) {
+    } else if (is_auth_path(req)) {
         rate.limit = cfg->rl_auth;
         cls = RL_AUTH;
         which = "auth";
@@ -561,6 +617,12 @@ int gh_api_csrf_refused(struct gh_req *req)
     return 1;
 }
 
+int gh_api_sealed(const struct gh_req *req)
+{
+    const struct gh_app *app = req->app;
+    return app->unseal != NULL && atomic_load(&app->datakeys) == NULL;
+}
+
 void gh_api_dispatch(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -582,6 +644,10 @@ void gh_api_dispatch(struct gh_req *req)
             gh_reply_error(req, 404, "not_found", "no such resource", NULL);
         return;
     }
+    if (!(route->flags & SEALED_OK) && gh_api_sealed(req)) {
+        gh_reply_error(req, 503, "unavailable", "the server is sealed", NULL);
+        return;
+    }
     size_t max_string = app->cfg.max_field_length;
     if ((route->flags & LONG_STRINGS) && max_string < GH_SQL_MAX + 1)
         max_string = GH_SQL_MAX + 1; /* the validator refuses past GH_SQL_MAX itself */
@@ -593,8 +659,11 @@ void gh_api_dispatch(struct gh_req *req)
         return;
     if ((route->flags & CSRF) && gh_api_csrf_refused(req))
         return;
-    if (route->flags & PAGE)
+    if (route->flags & PAGE) {
         gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
+        /* a form post then carries Origin: the public origin, not "null" */
+        gh_reply_header(req, "Referrer-Policy", "same-origin");
+    }
     if (route->perm != NULL &&
         (!(route->flags & SELF) || gh_api_identity(req)->cred == GH_CRED_API_KEY) &&
         !gh_api_allowed(req, route->perm))

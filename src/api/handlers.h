@@ -105,6 +105,29 @@ void gh_h_logout_all(struct gh_req *req);
 void gh_h_change_password(struct gh_req *req);
 void gh_h_me(struct gh_req *req);
 void gh_h_verify(struct gh_req *req);
+void gh_h_mfa_verify(struct gh_req *req);
+void gh_h_mfa_setup(struct gh_req *req);
+void gh_h_mfa_confirm(struct gh_req *req);
+void gh_h_mfa_disable(struct gh_req *req);
+void gh_h_sessions_list(struct gh_req *req);
+void gh_h_stylesheet(struct gh_req *req);
+void gh_h_login_page(struct gh_req *req);
+void gh_h_login_post(struct gh_req *req);
+void gh_h_login_mfa_page(struct gh_req *req);
+void gh_h_login_mfa_post(struct gh_req *req);
+void gh_h_register_page(struct gh_req *req);
+void gh_h_register_post(struct gh_req *req);
+void gh_h_logout_page(struct gh_req *req);
+void gh_h_account_page(struct gh_req *req);
+void gh_h_admin_page(struct gh_req *req);
+void gh_h_account_password(struct gh_req *req);
+void gh_h_account_mfa_setup(struct gh_req *req);
+void gh_h_account_mfa_confirm(struct gh_req *req);
+void gh_h_account_mfa_disable(struct gh_req *req);
+void gh_h_account_key_create(struct gh_req *req);
+void gh_h_account_key_revoke(struct gh_req *req);
+void gh_h_account_session_revoke(struct gh_req *req);
+void gh_h_session_revoke(struct gh_req *req);
 
 void gh_h_apikey_create(struct gh_req *req);
 void gh_h_apikey_list(struct gh_req *req);
@@ -112,6 +135,18 @@ void gh_h_apikey_revoke(struct gh_req *req);
 void gh_h_apikey_revoke_all(struct gh_req *req);
 
 void gh_h_sql_validate(struct gh_req *req);
+
+void gh_h_crypto_encrypt(struct gh_req *req);
+void gh_h_crypto_decrypt(struct gh_req *req);
+void gh_h_crypto_rewrap(struct gh_req *req);
+void gh_h_vault_put(struct gh_req *req);
+void gh_h_vault_get(struct gh_req *req);
+void gh_h_vault_list(struct gh_req *req);
+void gh_h_vault_delete(struct gh_req *req);
+void gh_h_unseal(struct gh_req *req);
+
+/** 1 while the server is sealed (crypto.sealed, before the shares arrived). */
+int gh_api_sealed(const struct gh_req *req) GH_NONNULL(1);
 
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/app.h"
 #include "api/credential.h"
 #include "api/handlers.h"
+#include "core/text.h"
 #include "edge/forward.h"
 
 #define PATH_STACK 1024
@@ -55,6 +57,73 @@ static void reply_identity(struct gh_req *req)
     gh_reply_header(req, "X-Auth-Method", gh_credential_method(req));
 }
 
+/*
+ * A browser's navigation: the portal is on, the original request is a GET or HEAD (nginx's
+ * auth_request may not say: GET) and its Accept names text/html. API clients keep 401.
+ */
+static int browser_navigation(const struct gh_req *req, const struct gh_forwarded *fw)
+{
+    const struct gh_app *app = req->app;
+    const char *accept = gh_req_header(req, "Accept");
+    const char *m = fw->method != NULL ? fw->method : "GET";
+    return app->cfg.portal_enabled && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) &&
+           accept != NULL && strcasestr(accept, "text/html") != NULL;
+}
+
+/* The original URL from a trusted proxy's X-Forwarded-Proto/-Host and the original URI,
+ * in the arena; NULL when the proxy does not say enough (or says something strange). */
+static char *original_url(struct gh_req *req, const struct gh_forwarded *fw)
+{
+    const struct gh_app *app = req->app;
+    const char *host = gh_req_header(req, "X-Forwarded-Host");
+    const char *proto = gh_req_header(req, "X-Forwarded-Proto");
+    if (fw->uri == NULL || fw->uri[0] != '/' || host == NULL || *host == '\0' ||
+        gh_req_header_count(req, "X-Forwarded-Host") > 1 ||
+        !gh_forward_peer_trusted(req, &app->cfg.trusted) ||
+        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+            strlen(host))
+        return NULL;
+    if (proto == NULL || (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0))
+        proto = strncmp(app->cfg.public_url, "https://", 8) == 0 ? "https" : "http";
+    size_t n = strlen(proto) + 3 + strlen(host) + strlen(fw->uri) + 1;
+    char *url = gh_req_alloc(req, n);
+    if (url != NULL)
+        (void)snprintf(url, n, "%s://%s%s", proto, host, fw->uri);
+    return url;
+}
+
+/*
+ * 302 to the sign-in page, with the original URL to come back to when it is known (the
+ * login page follows it only to allowed hosts: edge/origin.h). nginx's auth_request takes
+ * only 2xx, 401 and 403 from us (anything else is its 500): asked the nginx way
+ * (X-Original-URI), the answer is 401 with the same Location, which the shipped config
+ * turns into the redirect (examples/nginx/portal.conf).
+ */
+static void redirect_to_login(struct gh_req *req, const struct gh_forwarded *fw)
+{
+    const struct gh_app *app = req->app;
+    const char *url = original_url(req, fw);
+    size_t cap = url != NULL ? 3 * strlen(url) + 1 : 1;
+    char *rd = gh_req_alloc(req, cap);
+    size_t n = strlen(app->cfg.public_url) + sizeof("/login?rd=") + cap;
+    char *location = gh_req_alloc(req, n);
+    if (rd == NULL || location == NULL) {
+        gh_api_reply_failure(req, GH_ERR_NOMEM);
+        return;
+    }
+    if (url == NULL || gh_percent_encode(url, rd, cap) != GH_OK)
+        rd[0] = '\0';
+    (void)snprintf(location, n, "%s/login%s%s", app->cfg.public_url, rd[0] ? "?rd=" : "", rd);
+    int nginx = gh_req_header(req, "X-Forwarded-Uri") == NULL &&
+                gh_req_header(req, "X-Original-URI") != NULL;
+    if (nginx) {
+        gh_credential_reply_unproven(req, GH_ERR_AUTH, 0, 1);
+    } else {
+        gh_reply_json(req, 302, NULL);
+    }
+    gh_reply_header(req, "Location", location);
+}
+
 /* Decides with a normalized original path (NULL: none given) on the caller's identity. */
 static void decide(struct gh_req *req, const struct gh_forwarded *fw, char *path)
 {
@@ -83,6 +152,10 @@ static void decide(struct gh_req *req, const struct gh_forwarded *fw, char *path
     if (err != GH_OK) {
         if (access == GH_ACCESS_PUBLIC) {
             gh_reply_json(req, 200, NULL); /* public: passes, with no identity */
+            return;
+        }
+        if (err != GH_ERR_IO && err != GH_ERR_BUSY && browser_navigation(req, fw)) {
+            redirect_to_login(req, fw);
             return;
         }
         gh_credential_reply_unproven(req, err, r == 0, 1);

@@ -11,6 +11,7 @@
 #include "authn/apikey.h"
 #include "authn/admins.h"
 #include "authn/fields.h"
+#include "authn/service_int.h"
 #include "authn/views.h"
 #include "core/cache.h"
 #include "core/log.h"
@@ -24,17 +25,6 @@
 #define DEFAULT_ORG "default"
 #define ADMIN_PERMISSIONS "*:*"
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
-
-struct gh_auth {
-    struct gh_auth_opts o;
-    const struct gh_store_handle *store;
-    const struct gh_keyring *ring;
-    struct gh_cache *tokens; /* a token's tail -> struct cached_token (see token_cached) */
-    struct gh_views *views;  /* users' revocation state and memberships */
-    struct gh_apikeys *keys;
-    char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
-    char default_org[GH_UUID_LEN + 1];
-};
 
 /* What the token cache keeps of a verified token: who, in which org, until when, under
  * which epoch, and the token. What it may do comes from the membership (below), never from
@@ -158,8 +148,8 @@ void gh_token_pair_clear(struct gh_token_pair *pair)
 
 /* ---- validation ---- */
 
-static gh_err check_password(struct gh_auth *a, const char *pw, size_t len, const char *username,
-                             const char *email, const char *full_name, struct gh_refusal *refusal)
+gh_err gh_auth_policy(struct gh_auth *a, const char *pw, size_t len, const char *username,
+                      const char *email, const char *full_name, struct gh_refusal *refusal)
 {
     const char *words[4] = {username, email, full_name && *full_name ? full_name : NULL, NULL};
     unsigned failed = 0;
@@ -235,7 +225,8 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
  * membership is proven and before the refresh token exists: no session without its record,
  * and no record of a login refused for its org. */
 static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char *org_id,
-                         const struct gh_reqmeta *meta, struct gh_token_pair *out)
+                         const char *method, const struct gh_reqmeta *meta,
+                         struct gh_token_pair *out)
 {
     struct gh_token_pair pair;
     struct gh_refresh_token rt;
@@ -246,7 +237,9 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     if (err != GH_OK)
         goto out;
     struct gh_audit_subject who = {u->id, u->username, org_id};
-    if ((err = gh_audit_record(a->store, "LOGIN", meta, &who, 200, NULL)) != GH_OK)
+    char md[64];
+    (void)snprintf(md, sizeof(md), "{\"method\":\"%s\"}", method);
+    if ((err = gh_audit_record(a->store, "LOGIN", meta, &who, 200, md)) != GH_OK)
         goto out;
     if ((err = new_refresh_token(pair.refresh_token, rt.hash)) != GH_OK)
         goto out;
@@ -256,6 +249,8 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memcpy(rt.org_id, org_id, GH_UUID_LEN + 1);
     rt.created_at = gh_time_now();
     rt.expires_at = rt.created_at + a->o.refresh_ttl;
+    memcpy(pair.family_id, rt.family_id, sizeof(pair.family_id));
+    memcpy(pair.org_id, rt.org_id, sizeof(pair.org_id));
     err = gh_store_refresh_insert(a->store, &rt);
 out:
     if (err != GH_OK) {
@@ -387,7 +382,7 @@ static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in,
         refusal->field = "full_name";
         return GH_ERR_INVALID;
     }
-    gh_err err = check_password(a, in->password, in->password_len, in->username, in->email,
+    gh_err err = gh_auth_policy(a, in->password, in->password_len, in->username, in->email,
                                 full_name, refusal);
     if (err != GH_OK)
         return err;
@@ -489,8 +484,8 @@ static gh_err audit_login_failed(struct gh_auth *a, const struct gh_reqmeta *met
     return err == GH_OK ? GH_ERR_AUTH : err;
 }
 
-gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password, size_t len,
-                     const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+gh_err gh_auth_check_password(struct gh_auth *a, const char *login, const char *password,
+                              size_t len, const struct gh_reqmeta *meta, struct gh_user *out)
 {
     struct gh_user u;
     struct gh_credentials cr;
@@ -530,13 +525,27 @@ gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password,
             gh_log(GH_LOG_WARN, "login: could not upgrade a password hash");
         sodium_memzero(hash, sizeof(hash));
     }
-    const char *org = org_id != NULL ? org_id : u.primary_org_id;
-    err = issue_pair(a, &u, org, meta, out);
-    if (err == GH_OK)
-        gh_views_remember(a->views, &u, NULL);
+    *out = u;
 out:
     sodium_memzero(&cr, sizeof(cr));
     return err;
+}
+
+gh_err gh_auth_issue(struct gh_auth *a, const struct gh_user *u, const char *org_id,
+                     const char *method, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+{
+    gh_err err = issue_pair(a, u, org_id != NULL ? org_id : u->primary_org_id, method, meta, out);
+    if (err == GH_OK)
+        gh_views_remember(a->views, u, NULL);
+    return err;
+}
+
+gh_err gh_auth_login(struct gh_auth *a, const char *login, const char *password, size_t len,
+                     const char *org_id, const struct gh_reqmeta *meta, struct gh_token_pair *out)
+{
+    struct gh_user u;
+    gh_err err = gh_auth_check_password(a, login, password, len, meta, &u);
+    return err == GH_OK ? gh_auth_issue(a, &u, org_id, "password", meta, out) : err;
 }
 
 /* Before a refresh that switches org: the owner of a live token must be a member there.
@@ -587,6 +596,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
         char md[96];
         snprintf(md, sizeof(md), "{\"family_id\":\"%s\"}", spent.family_id);
         struct gh_audit_subject who = {spent.user_id, NULL, spent.org_id};
+        gh_views_forget(a->views, spent.user_id); /* its session ended with the family */
         err = gh_audit_record(a->store, "TOKEN_REUSE_DETECTED", meta, &who, 401, md);
         if (err == GH_OK)
             err = GH_ERR_AUTH;
@@ -606,6 +616,8 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
     }
     if ((err = issue_access(a, &u, next.org_id, &pair)) != GH_OK)
         goto out;
+    memcpy(pair.family_id, next.family_id, sizeof(pair.family_id));
+    memcpy(pair.org_id, next.org_id, sizeof(pair.org_id));
     struct gh_audit_subject who = {u.id, u.username, next.org_id};
     if ((err = gh_audit_record(a->store, "TOKEN_REFRESH", meta, &who, 200, NULL)) != GH_OK) {
         /* Never handed out without its record: the new refresh token dies unused. */
@@ -675,7 +687,7 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
             err = GH_ERR_AUTH;
         goto out;
     }
-    if ((err = check_password(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
+    if ((err = gh_auth_policy(a, next, next_len, u.username, u.email, u.full_name, refusal)) !=
         GH_OK)
         goto out;
     if ((err = gh_password_hash(&a->o.pw, next, next_len, hash)) != GH_OK)
@@ -688,45 +700,6 @@ gh_err gh_auth_change_password(struct gh_auth *a, const struct gh_identity *who,
 out:
     sodium_memzero(hash, sizeof(hash));
     sodium_memzero(&cr, sizeof(cr));
-    return err;
-}
-
-gh_err gh_auth_set_password(struct gh_auth *a, const char *username, const char *password,
-                            size_t len, struct gh_refusal *refusal)
-{
-    struct gh_user u;
-    char hash[GH_PWHASH_MAX];
-    int64_t epoch = 0;
-    memset(hash, 0, sizeof(hash));
-    gh_err err = gh_store_user_find_login(a->store, username, &u);
-    if (err != GH_OK)
-        return err;
-    struct gh_audit_subject s = {u.id, u.username, NULL};
-    if ((err = check_password(a, password, len, u.username, u.email, u.full_name, refusal)) ==
-            GH_OK &&
-        (err = gh_password_hash(&a->o.pw, password, len, hash)) == GH_OK &&
-        (err = gh_audit_record(a->store, "PASSWORD_CHANGE", NULL, &s, 0, "{\"by\":\"cli\"}")) ==
-            GH_OK)
-        err = gh_store_user_set_password(a->store, u.id, hash, 1, gh_time_now(), &epoch);
-    gh_views_forget(a->views, u.id);
-    sodium_memzero(hash, sizeof(hash));
-    return err;
-}
-
-gh_err gh_auth_set_disabled(struct gh_auth *a, const char *username, int disabled)
-{
-    struct gh_user u;
-    int64_t epoch = 0;
-    gh_err err = gh_store_user_find_login(a->store, username, &u);
-    if (err != GH_OK)
-        return err;
-    struct gh_audit_subject s = {u.id, u.username, NULL};
-    err = gh_audit_record(a->store, disabled ? "USER_DISABLE" : "USER_ENABLE", NULL, &s, 0,
-                          "{\"by\":\"cli\"}");
-    if (err != GH_OK)
-        return err; /* the record first: no change the trail does not show */
-    err = gh_store_user_set_disabled(a->store, u.id, disabled, gh_time_now(), &epoch);
-    gh_views_forget(a->views, u.id);
     return err;
 }
 

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "audit/audit.h"
+#include "authn/auth_opts.h"
 #include "authn/password.h"
 #include "authn/policy.h"
 #include "authn/views.h"
@@ -28,6 +29,8 @@ struct gh_token_pair {
     char *access_token;
     char refresh_token[GH_REFRESH_TEXT];
     int64_t expires_in;
+    char family_id[GH_UUID_LEN + 1]; /* the refresh token's family (a browser session's) */
+    char org_id[GH_UUID_LEN + 1];    /* the org the access token acts in */
 };
 
 struct gh_register_input {
@@ -36,21 +39,6 @@ struct gh_register_input {
     const char *full_name; /* may be NULL */
     const char *password;
     size_t password_len;
-};
-
-/** The options of the service (the auth.* and password.* keys). Strings are borrowed. */
-struct gh_auth_opts {
-    const char *issuer;         /* auth.issuer: iss of the tokens made and checked */
-    const char *audience;       /* auth.audience: aud likewise */
-    int64_t access_ttl;         /* auth.access_ttl seconds */
-    int64_t refresh_ttl;        /* auth.refresh_ttl seconds */
-    int64_t clock_leeway;       /* auth.clock_leeway seconds */
-    size_t token_cache_size;    /* auth.token_cache_size entries, 0 = off */
-    const char *api_key_pepper; /* auth.api_key_pepper: the file of the API-key HMAC key */
-    const char
-        *member_permissions;    /* authz.member_permissions: the member role of the default org */
-    struct gh_pwhash_params pw; /* password.hash and its costs */
-    struct gh_policy policy;    /* password.* rules */
 };
 
 /** Takes no ownership: the strings of opts, store and ring must outlive the service. */
@@ -76,7 +64,26 @@ gh_err gh_auth_register(struct gh_auth *auth, const struct gh_register_input *in
                         struct gh_refusal *refusal) GH_WUR GH_NONNULL(1, 2, 5, 6);
 
 /**
- * Checks a password and issues a token pair for org_id (NULL: the primary org).
+ * Checks a password: GH_OK fills *out with the user. GH_ERR_AUTH for an unknown user, a
+ * wrong password or a disabled user, alike in answer and in time, audited LOGIN_FAILED.
+ * Nothing is issued: the caller asks for a second factor or calls gh_auth_issue.
+ */
+gh_err gh_auth_check_password(struct gh_auth *auth, const char *login, const char *password,
+                              size_t len, const struct gh_reqmeta *meta, struct gh_user *out) GH_WUR
+    GH_NONNULL(1, 2, 3, 6);
+
+/**
+ * Issues a token pair to user u, whose sign-in completed by method ("password",
+ * "password+totp", "backup_code"), for org_id (NULL: the primary org); audited LOGIN with
+ * the method. GH_ERR_NOT_FOUND when the user is not a member of org_id.
+ */
+gh_err gh_auth_issue(struct gh_auth *auth, const struct gh_user *u, const char *org_id,
+                     const char *method, const struct gh_reqmeta *meta,
+                     struct gh_token_pair *out) GH_WUR GH_NONNULL(1, 2, 4, 6);
+
+/**
+ * gh_auth_check_password then gh_auth_issue (method "password"), for a user without a
+ * second factor (the caller checks that first).
  * GH_ERR_AUTH for an unknown user, a wrong password or a disabled user, alike in answer
  * and in time. GH_ERR_NOT_FOUND when the user is not a member of org_id.
  */

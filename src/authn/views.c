@@ -50,6 +50,8 @@ const char *gh_cred_name(enum gh_cred cred)
         return "api_key";
     case GH_CRED_OPERATOR:
         return "operator";
+    case GH_CRED_SESSION:
+        return "session";
     }
     return "unknown";
 }

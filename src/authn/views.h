@@ -22,9 +22,10 @@ enum gh_cred {
     GH_CRED_JWT,      /* an access token */
     GH_CRED_API_KEY,  /* an "ak_" key */
     GH_CRED_OPERATOR, /* the CLI, acting for a user */
+    GH_CRED_SESSION,  /* a browser session cookie */
 };
 
-/** "jwt", "api_key" or "operator", as X-Auth-Method shows it. */
+/** "jwt", "api_key", "operator" or "session", as X-Auth-Method shows it. */
 const char *gh_cred_name(enum gh_cred cred);
 
 /** A caller proven by a credential. */
@@ -36,9 +37,10 @@ struct gh_identity {
     char perms[GH_PERMS_MAX]; /* what the credential may do now */
     int64_t expires_at;       /* 0: no expiry (an API key without one) */
     enum gh_cred cred;
-    char key_id[GH_UUID_LEN + 1]; /* the API key, for GH_CRED_API_KEY */
-    int scoped;                   /* an API key limited to scopes: perms is their intersection */
-    int superadmin;               /* the user is an operator; never set for API keys */
+    char key_id[GH_UUID_LEN + 1];     /* the API key, for GH_CRED_API_KEY */
+    char session_id[GH_UUID_LEN + 1]; /* the session, for GH_CRED_SESSION */
+    int scoped;     /* an API key limited to scopes: perms is their intersection */
+    int superadmin; /* the user is an operator; never set for API keys */
 };
 
 /** A user's current place in one org, as the credential checks see it (cached). */

@@ -349,7 +349,8 @@ static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
 int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who)
 {
     return who->cred == GH_CRED_OPERATOR ||
-           (who->superadmin && who->cred == GH_CRED_JWT && r->o.superadmin_direct_add);
+           (who->superadmin && (who->cred == GH_CRED_JWT || who->cred == GH_CRED_SESSION) &&
+            r->o.superadmin_direct_add);
 }
 
 /* The id of the user to names into id, "" when it names none (a username or email that

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "api/handlers.h"
+#include "api/sessions.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "edge/redis.h"
@@ -16,6 +17,7 @@
 #include "cli/privs.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/time.h"
 
 extern char **environ;
@@ -173,50 +175,39 @@ static int audit_open(struct gh_app *app, struct gh_pool *pool)
     return err != GH_OK;
 }
 
-int gh_app_open_datakeys(struct gh_app *app)
+/* Browser sessions and second factors, keyed by the server's session key: one subkey for
+ * CSRF tokens, one for backup codes; TOTP secrets are sealed with the data keys. */
+static int open_signin(struct gh_app *app)
 {
     const struct gh_config *cfg = &app->cfg;
-    uint8_t master[GH_MASTER_KEY_LEN];
-    char *hex = getenv("GATEHOUSE_MASTER_KEY");
-    const char *from = hex != NULL ? "GATEHOUSE_MASTER_KEY" : cfg->master_key_file;
-    gh_err err = GH_OK;
-    if (hex == NULL && gh_mkdir_parent(cfg->master_key_file, 0700) != GH_OK)
-        err = GH_ERR_IO;
+    unsigned char key[32], csrf[GH_SESSION_KEY_LEN], mfa[GH_MFA_KEY_LEN];
+    struct gh_session_opts so = {cfg->session_idle, cfg->session_absolute, cfg->token_cache_size};
+    gh_err err = GH_ERR_IO;
+    if (gh_mkdir_parent(cfg->session_key, 0700) == GH_OK)
+        err = gh_secret_file_load(cfg->session_key, key, sizeof(key));
+    if (err == GH_OK && (crypto_kdf_derive_from_key(csrf, sizeof(csrf), 1, "ghcsrf__", key) != 0 ||
+                         crypto_kdf_derive_from_key(mfa, sizeof(mfa), 2, "ghmfa___", key) != 0))
+        err = GH_ERR_CRYPTO;
     if (err == GH_OK)
-        err = gh_master_load(hex, cfg->master_key_file, master);
-    if (hex != NULL) {
-        /* Out of this process's environment (and /proc/self/environ) once read. */
-        sodium_memzero(hex, strlen(hex));
-        unsetenv("GATEHOUSE_MASTER_KEY");
-    }
+        err = gh_sessions_new(&so, &app->store, gh_auth_views(app->auth), csrf,
+                              &app->signin.sessions);
     if (err == GH_OK)
-        err = gh_datakeys_open(&app->store, master, gh_time_now(), &app->datakeys);
-    sodium_memzero(master, sizeof(master));
-    switch (err) {
-    case GH_OK:
-        return 0;
-    case GH_ERR_FILE_MODE:
+        err = gh_mfas_new(&app->store, app->datakeys, mfa, &app->signin.mfas);
+    app->signin.auth = app->auth;
+    if (err == GH_OK) /* the credential chain takes gh_sid, CSRF routes check its token */
+        app->session = (struct gh_session_hooks){gh_api_session_prove, gh_api_session_csrf, app};
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(csrf, sizeof(csrf));
+    sodium_memzero(mfa, sizeof(mfa));
+    if (err == GH_ERR_FILE_MODE)
         fprintf(stderr,
                 "gatehouse: refusing %s: a secret must not be readable by group or others "
                 "(fix the permissions: chmod 600)\n",
-                from);
-        break;
-    case GH_ERR_INVALID:
-        fprintf(stderr, "gatehouse: %s: expected %s\n", from,
-                hex != NULL ? "64 hexadecimal digits" : "a file of 32 bytes");
-        break;
-    case GH_ERR_AUTH:
-        fprintf(stderr,
-                "gatehouse: the master key from %s does not open the stored data keys "
-                "(another master key?)\n",
-                from);
-        break;
-    default:
-        fprintf(stderr, "gatehouse: cannot open the data keys with %s: %s\n", from,
+                cfg->session_key);
+    else if (err != GH_OK)
+        fprintf(stderr, "gatehouse: cannot use the session key %s: %s\n", cfg->session_key,
                 gh_err_name(err));
-        break;
-    }
-    return 1;
+    return err != GH_OK;
 }
 
 gh_err gh_cli_redis_opts(const struct gh_config *cfg, const char *host, uint16_t port,
@@ -253,7 +244,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (gh_keyring_new(&app->ring) != GH_OK)
         return 1;
-    if (mode == GH_APP_SERVE && (gh_keys_open(app) != 0 || gh_app_open_datakeys(app) != 0))
+    if (mode == GH_APP_SERVE && (gh_keys_open(app) != 0 || gh_app_open_serving_keys(app) != 0))
         return 1;
     if (gh_mkdir_parent(cfg->api_key_pepper, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
@@ -281,6 +272,8 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (mode == GH_APP_ADMIN)
         return audit_open(app, NULL);
+    if (open_signin(app) != 0)
+        return 1;
     if (gh_pool_new("hash", cfg->hash_threads, cfg->hash_queue, &app->hash_pool) != GH_OK ||
         gh_pool_new("io", cfg->io_threads, cfg->io_queue, &app->io_pool) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the worker pools\n");
@@ -339,6 +332,10 @@ void gh_app_close(struct gh_app *app)
     app->alerts = NULL;
     gh_rbac_free(app->rbac);
     app->rbac = NULL;
+    gh_sessions_free(app->signin.sessions);
+    gh_mfas_free(app->signin.mfas);
+    memset(&app->signin, 0, sizeof(app->signin));
+    memset(&app->session, 0, sizeof(app->session));
     gh_ssop_free(app->sso);
     app->sso = NULL;
     gh_auth_free(app->auth);
@@ -352,6 +349,8 @@ void gh_app_close(struct gh_app *app)
     gh_keyring_free(app->ring);
     gh_datakeys_free(app->datakeys);
     app->datakeys = NULL;
+    gh_unseal_free(app->unseal);
+    app->unseal = NULL;
     gh_store_close(&app->store);
     app->hash_pool = app->io_pool = NULL;
     app->auth = NULL;

@@ -92,6 +92,14 @@ static const struct gh_conf_key KEYS[] = {
     BOOL("auth.registration", "true", registration),
     STR("auth.api_key_pepper", "", api_key_pepper, 0),
 
+    DUR("session.idle_timeout", "30m", session_idle, 10, DAYS(30)),
+    DUR("session.absolute_timeout", "12h", session_absolute, 10, DAYS(365)),
+    STR("session.cookie_domain", "", cookie_domain, 0),
+    STR("session.key_file", "", session_key, 0),
+
+    BOOL("portal.enabled", "true", portal_enabled),
+    STR("portal.allowed_redirect_hosts", "", redirect_hosts, 0),
+
     CHOICE("password.hash", "bcrypt", hash, PWHASHES),
     UINT("password.bcrypt_cost", "12", bcrypt_cost, 4, 31, 1),
     UINT("password.argon2_ops", "3", argon2_ops, 1, 64, 1),
@@ -116,6 +124,7 @@ static const struct gh_conf_key KEYS[] = {
     DUR("audit.aggregate_window", "60s", audit_window, 0, HOURS(1)),
 
     STR("crypto.master_key_file", "", master_key_file, 0),
+    BOOL("crypto.sealed", "false", crypto_sealed),
 
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
 
@@ -275,6 +284,24 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
                                                   t->data_dir, "keys/api_key.pepper") != GH_OK) {
         gh_conf_fail(err, err_size,
                      "auth.api_key_pepper: <storage.data_dir>/keys/api_key.pepper is too long");
+        goto out;
+    }
+    if (t->session_key[0] == '\0' && join_path(t->session_key, sizeof(t->session_key), t->data_dir,
+                                               "keys/session.key") != GH_OK) {
+        gh_conf_fail(err, err_size,
+                     "session.key_file: <storage.data_dir>/keys/session.key is too long");
+        goto out;
+    }
+    if (strspn(t->cookie_domain,
+               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+        strlen(t->cookie_domain)) {
+        gh_conf_fail(err, err_size,
+                     "session.cookie_domain: expected a host name (letters, digits, '.', '-')");
+        goto out;
+    }
+    if (t->session_idle > t->session_absolute) {
+        gh_conf_fail(err, err_size,
+                     "session.idle_timeout: expected at most session.absolute_timeout");
         goto out;
     }
     if (t->audit_key[0] == '\0' && join_path(t->audit_key, sizeof(t->audit_key), t->data_dir,

@@ -71,6 +71,18 @@ struct gh_config {
     char api_key_pepper[PATH_MAX]; /* auth.api_key_pepper: file of the API-key HMAC key, default
                                       <data_dir>/keys/api_key.pepper */
 
+    /* session.* (browser sessions) */
+    int64_t session_idle;       /* session.idle_timeout seconds (30m) */
+    int64_t session_absolute;   /* session.absolute_timeout seconds (12h) */
+    char cookie_domain[256];    /* session.cookie_domain: Domain of the cookies ("": host only) */
+    char session_key[PATH_MAX]; /* session.key_file: the server's session key (CSRF tokens, backup
+                                   codes), default <data_dir>/keys/session.key */
+
+    /* portal.* (the sign-in pages) */
+    int portal_enabled;        /* portal.enabled: pages and /verify's 302 to /login (true) */
+    char redirect_hosts[2048]; /* portal.allowed_redirect_hosts: hosts rd may name besides the
+                                  public URL's, "app.example.com" or "*.example.com" (none) */
+
     /* password.* */
     unsigned hash;             /* password.hash bcrypt|argon2id (bcrypt): 0|1, gh_pwhash_alg */
     unsigned bcrypt_cost;      /* password.bcrypt_cost 4..31 (12) */
@@ -105,6 +117,8 @@ struct gh_config {
                                        0600, created on first use; GATEHOUSE_MASTER_KEY (64 hex
                                        digits) is used instead when set. Default
                                        <data_dir>/keys/master.key */
+    int crypto_sealed; /* crypto.sealed: start sealed, the master key from Shamir shares
+                          (false) */
 
     /* metrics.* */
     char metrics_allow[1024]; /* metrics.allow: addresses that may read /metrics without a

@@ -21,3 +21,27 @@ gh_err gh_copy_field(char *dst, size_t size, const char *src)
     memcpy(dst, src, n + 1);
     return GH_OK;
 }
+
+gh_err gh_percent_encode(const char *in, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (n + (plain ? 1 : 3) >= cap) {
+            if (cap > 0)
+                out[0] = '\0';
+            return GH_ERR_TOO_LARGE;
+        }
+        if (plain) {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n] = '\0';
+    return GH_OK;
+}

@@ -405,7 +405,6 @@ static void fixed_headers(struct gh_http *srv)
     static const char security[] =
         "X-Content-Type-Options: nosniff\r\n"
         "X-Frame-Options: DENY\r\n"
-        "Referrer-Policy: no-referrer\r\n"
         "Permissions-Policy: accelerometer=(), camera=(), geolocation=(), microphone=(), "
         "payment=(), usb=()\r\n"
         "Cross-Origin-Opener-Policy: same-origin\r\n";

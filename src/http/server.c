@@ -417,6 +417,10 @@ static const char *reason(unsigned status)
         return "Accepted";
     case 204:
         return "No Content";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
     case 304:
         return "Not Modified";
     case 400:
@@ -490,9 +494,11 @@ static char *put_uint(char *p, uint64_t v)
 static const char default_csp[] = "Content-Security-Policy: default-src 'none'; "
                                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n";
 
+static const char default_referrer[] = "Referrer-Policy: no-referrer\r\n";
+
 static size_t head_size(const struct gh_req *req)
 {
-    size_t n = 128 + sizeof(default_csp) + strlen(reason(req->status)) +
+    size_t n = 128 + sizeof(default_csp) + sizeof(default_referrer) + strlen(reason(req->status)) +
                sizeof(req->conn->loop->date) + req->srv->fixed_len + strlen(req->request_id);
     if (req->content_type != NULL)
         n += strlen(req->content_type) + 16;
@@ -540,7 +546,7 @@ size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
     p = put_str(p, req->request_id);
     p = put(p, "\r\n", 2);
     p = put(p, req->srv->fixed_headers, req->srv->fixed_len);
-    int cache_set = 0, csp_set = 0;
+    int cache_set = 0, csp_set = 0, referrer_set = 0;
     for (unsigned i = 0; i < req->nheaders_out; i++) {
         p = put_str(p, req->headers_out[i][0]);
         p = put(p, ": ", 2);
@@ -548,11 +554,15 @@ size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
         p = put(p, "\r\n", 2);
         cache_set |= strcasecmp(req->headers_out[i][0], "Cache-Control") == 0;
         csp_set |= strcasecmp(req->headers_out[i][0], "Content-Security-Policy") == 0;
+        referrer_set |= strcasecmp(req->headers_out[i][0], "Referrer-Policy") == 0;
     }
     if (!cache_set)
         p = put_str(p, "Cache-Control: no-store\r\n");
     if (!csp_set) /* a page names its own policy (api/dispatch.c); everything else gets this */
         p = put(p, default_csp, sizeof(default_csp) - 1);
+    /* Pages send their origin on their own form posts (the CSRF check reads it). */
+    if (!referrer_set)
+        p = put(p, default_referrer, sizeof(default_referrer) - 1);
     if (keep_alive == 0)
         p = put_str(p, "Connection: close\r\n");
     else if (keep_alive == 2)

@@ -256,6 +256,15 @@ gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
                             gh_sso_provider_visit_fn fn, void *arg);
 gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p);
 gh_err sq_sso_provider_delete(struct gh_store *st, const char *name);
+gh_err sq_vault_insert(struct gh_store *st, const struct gh_vault_entry *e);
+gh_err sq_vault_latest(struct gh_store *st, const char *org_id, const char *name,
+                       struct gh_vault_entry *out);
+gh_err sq_vault_list(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                     gh_vault_item_visit_fn fn, void *arg);
+gh_err sq_vault_delete(struct gh_store *st, const char *org_id, const char *name);
+gh_err sq_vault_scan(struct gh_store *st, int64_t key_id, size_t limit, gh_vault_entry_visit_fn fn,
+                     void *arg, int64_t *total);
+gh_err sq_vault_rekey(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
 void sq_close(struct gh_store *st);
 gh_err sq_ping(struct gh_store *st);
 gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx);
@@ -349,7 +358,6 @@ gh_err sq_session_list(struct gh_store *st, const char *user_id, int64_t now, si
                        size_t offset, gh_session_visit_fn fn, void *arg);
 gh_err sq_session_touch(struct gh_store *st, const char *id, int64_t at);
 gh_err sq_session_revoke(struct gh_store *st, const char *user_id, const char *id, int64_t now);
-gh_err sq_session_revoke_family(struct gh_store *st, const char *family_id, int64_t now);
 gh_err sq_session_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
 gh_err sq_mfa_get(struct gh_store *st, const char *user_id, struct gh_mfa *out);
 gh_err sq_mfa_put(struct gh_store *st, const struct gh_mfa *m);
@@ -404,9 +412,8 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .apikey_revoke_org = sq_apikey_revoke_org, .apikey_touch = sq_apikey_touch,                    \
     .session_create = sq_session_create, .session_get = sq_session_get,                            \
     .session_list = sq_session_list, .session_touch = sq_session_touch,                            \
-    .session_revoke = sq_session_revoke, .session_revoke_family = sq_session_revoke_family,        \
-    .session_purge = sq_session_purge, .mfa_get = sq_mfa_get, .mfa_put = sq_mfa_put,               \
-    .mfa_enable = sq_mfa_enable, .mfa_use_step = sq_mfa_use_step,                                  \
+    .session_revoke = sq_session_revoke, .session_purge = sq_session_purge, .mfa_get = sq_mfa_get, \
+    .mfa_put = sq_mfa_put, .mfa_enable = sq_mfa_enable, .mfa_use_step = sq_mfa_use_step,           \
     .mfa_use_backup = sq_mfa_use_backup, .mfa_delete = sq_mfa_delete,                              \
     .mfa_challenge_add = sq_mfa_challenge_add, .mfa_challenge_get = sq_mfa_challenge_get,          \
     .mfa_challenge_spend = sq_mfa_challenge_spend, .revocation_feed = sq_revocation_feed,          \
@@ -416,6 +423,8 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list,                                \
     .sso_provider_create = sq_sso_provider_create, .sso_provider_get = sq_sso_provider_get,        \
     .sso_provider_list = sq_sso_provider_list, .sso_provider_update = sq_sso_provider_update,      \
-    .sso_provider_delete = sq_sso_provider_delete
+    .sso_provider_delete = sq_sso_provider_delete, .vault_insert = sq_vault_insert,                \
+    .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, .vault_delete = sq_vault_delete, \
+    .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey
 
 #endif

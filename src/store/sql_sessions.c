@@ -96,22 +96,6 @@ gh_err sq_session_revoke(struct gh_store *st, const char *user_id, const char *i
     return sq_leave(st, c, err);
 }
 
-gh_err sq_session_revoke_family(struct gh_store *st, const char *family_id, int64_t now)
-{
-    struct id_text user;
-    struct conn *c;
-    gh_err err = sq_enter(st, &c);
-    if (err != GH_OK)
-        return err;
-    /* One session per family: the first row names the user. */
-    err = sq_one(c, ST_SESSION_REVOKE_FAMILY, SQ_ARGS(SQ_T(family_id), SQ_I(now)), &row_id, &user);
-    if (err == GH_OK)
-        err = sq_feed(c, user.id, now);
-    else if (err == GH_ERR_NOT_FOUND)
-        err = GH_OK;
-    return sq_leave(st, c, err);
-}
-
 gh_err sq_session_purge(struct gh_store *st, int64_t cutoff, int64_t *n)
 {
     int64_t sessions = 0, challenges = 0;

@@ -82,6 +82,11 @@ static gh_err rotate_refused(struct conn *c, const unsigned char *hash, int64_t 
     if (r.spent) {
         /* Reuse: someone else holds a copy. End the family, the legitimate holder included. */
         err = sq_run(c, ST_REFRESH_REVOKE_FAMILY, SQ_ARGS(SQ_I(now), SQ_T(old->family_id)), NULL);
+        if (err == GH_OK) /* and the browser session the family belongs to */
+            err =
+                sq_run(c, ST_SESSION_REVOKE_FAMILY, SQ_ARGS(SQ_T(old->family_id), SQ_I(now)), NULL);
+        if (err == GH_OK)
+            err = sq_feed(c, old->user_id, now);
         return err == GH_OK ? GH_ERR_REUSED : err;
     }
     if (old->expires_at <= now)

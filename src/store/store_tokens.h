@@ -87,12 +87,6 @@ static inline gh_err gh_store_session_revoke(const struct gh_store_handle *h, co
     return h->ops->session_revoke(h->st, user_id, id, now);
 }
 
-static inline gh_err gh_store_session_revoke_family(const struct gh_store_handle *h,
-                                                    const char *family_id, int64_t now)
-{
-    return h->ops->session_revoke_family(h->st, family_id, now);
-}
-
 static inline gh_err gh_store_session_purge(const struct gh_store_handle *h, int64_t cutoff,
                                             int64_t *n)
 {

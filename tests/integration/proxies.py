@@ -32,6 +32,10 @@ from conftest import REPO, free_port
 EXAMPLES = REPO / "examples"
 NGINX_EXAMPLE = EXAMPLES / "nginx" / "gatehouse.conf"
 CADDY_EXAMPLE = EXAMPLES / "caddy" / "Caddyfile"
+NGINX_PORTAL = EXAMPLES / "nginx" / "portal.conf"
+CADDY_PORTAL = EXAMPLES / "caddy" / "Caddyfile.portal"
+# The portal examples' host names, and the test domain that replaces example.com.
+PORTAL_DOMAIN = "example.test"
 
 # Addresses written in the examples, and what the tests put in their place.
 EX_GATEHOUSE = "127.0.0.1:8080"
@@ -148,17 +152,38 @@ def render_caddy(gatehouse_port, app_port, listen_port):
     return text
 
 
+def render_nginx_portal(gatehouse_port, app_port, listen_port, log_dir):
+    text = NGINX_PORTAL.read_text()
+    text = _replace(text, EX_GATEHOUSE, f"127.0.0.1:{gatehouse_port}", "nginx portal")
+    text = _replace(text, EX_APP, f"127.0.0.1:{app_port}", "nginx portal")
+    text = _replace(text, "listen 80;", f"listen 127.0.0.1:{listen_port};", "nginx portal")
+    return text.replace("example.com", PORTAL_DOMAIN)
+
+
+def render_caddy_portal(gatehouse_port, app_port, listen_port):
+    text = CADDY_PORTAL.read_text()
+    text = _replace(text, EX_GATEHOUSE, f"127.0.0.1:{gatehouse_port}", "caddy portal")
+    text = _replace(text, EX_APP, f"127.0.0.1:{app_port}", "caddy portal")
+    text = _replace(text, "auth.example.com {", f"http://auth.example.com:{listen_port} {{",
+                    "caddy portal")
+    text = _replace(text, "app.example.com, app2.example.com {",
+                    f"http://app.example.com:{listen_port}, http://app2.example.com:{listen_port} {{",
+                    "caddy portal")
+    return text.replace("example.com", PORTAL_DOMAIN)
+
+
 # -- the proxies ---------------------------------------------------------------------
 
 class Proxy:
     """nginx or Caddy, running the shipped example from a temp dir, on a free port."""
 
-    def __init__(self, kind, gatehouse_port, app_port):
+    def __init__(self, kind, gatehouse_port, app_port, portal=False, port=None):
         assert kind in ("nginx", "caddy"), kind
         self.kind = kind
         self.gatehouse_port = gatehouse_port
         self.app_port = app_port
-        self.port = None
+        self.portal = portal  # the portal examples (sibling hosts) instead of the one app
+        self.port = port
         self.proc = None
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix=f"gh-{kind}-"))
         self.log_path = self.dir / "proxy.log"
@@ -168,8 +193,9 @@ class Proxy:
         d = self.dir
         (d / "tmp").mkdir()
         (d / "logs").mkdir()
+        render = render_nginx_portal if self.portal else render_nginx
         (d / "gatehouse.conf").write_text(
-            render_nginx(self.gatehouse_port, self.app_port, self.port, d / "logs"))
+            render(self.gatehouse_port, self.app_port, self.port, d / "logs"))
         user = "user root root;\n" if os.geteuid() == 0 else ""
         (d / "nginx.conf").write_text(f"""{user}worker_processes 1;
 events {{ worker_connections 256; }}
@@ -193,7 +219,8 @@ http {{
         (d / "Caddyfile").write_text(
             "{\n\tadmin off\n\tauto_https off\n"
             f"\tstorage file_system {d}/data\n}}\n\n"
-            + render_caddy(self.gatehouse_port, self.app_port, self.port))
+            + (render_caddy_portal if self.portal else render_caddy)(
+                self.gatehouse_port, self.app_port, self.port))
         env = dict(os.environ, HOME=str(d / "home"), XDG_DATA_HOME=str(d / "data"),
                    XDG_CONFIG_HOME=str(d / "config"))
         return ["caddy", "run", "--config", str(d / "Caddyfile"), "--adapter", "caddyfile"], env
@@ -210,7 +237,7 @@ http {{
         return self
 
     def _start(self):
-        self.port = free_port()
+        self.port = self.port or free_port()
         cmd, env = self._nginx_cmd() if self.kind == "nginx" else self._caddy_cmd()
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,

@@ -67,15 +67,17 @@ def test_header_credentials_win_over_a_session_cookie(server):
     assert server.get(ME, headers={**h, **cookie}).status_code == 200
 
 
-def test_a_session_cookie_alone_proves_nobody_yet(server):
-    # No session verifier is plugged in: the cookie is not a credential at all.
-    for cookie in ("gh_sid=" + "A" * 43, "gh_sid=a; gh_sid=b"):
-        r = server.get(ME, headers={"Cookie": cookie})
-        assert_error(r, 401, "unauthenticated")
-        assert r.headers["WWW-Authenticate"] == "Bearer"
-        r = server.get(VERIFY, headers={"Cookie": cookie})
-        assert r.status_code == 401
-        assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+def test_an_unknown_or_repeated_session_cookie_is_refused(server):
+    # The session verifier is plugged in (issue 13): an unknown session is an invalid
+    # credential, two gh_sid cookies are ambiguous.
+    r = server.get(ME, headers={"Cookie": "gh_sid=" + "A" * 43})
+    assert_error(r, 401, "invalid_token")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    r = server.get(VERIFY, headers={"Cookie": "gh_sid=" + "A" * 43})
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    r = server.get(ME, headers={"Cookie": "gh_sid=a; gh_sid=b"})
+    assert_error(r, 400, "invalid_request")
 
 
 def test_an_invalid_bearer_is_not_rescued_by_another_source(server):

@@ -120,10 +120,16 @@ static void sessions_revoke_one_family_and_user(void **state)
     assert_int_equal(feed_count(f, a.id), feed + 1);
     assert_int_equal(gh_store_session_revoke(&f->h, a.id, s1.id, 202), GH_ERR_NOT_FOUND);
 
-    /* a reused refresh family ends its session */
-    assert_int_equal(gh_store_session_revoke_family(&f->h, t2.family_id, 300), GH_OK);
-    assert_int_equal(gh_store_session_get(&f->h, s2.hash, 301, &got), GH_ERR_NOT_FOUND);
-    assert_int_equal(gh_store_session_revoke_family(&f->h, "no-such-family", 300), GH_OK);
+    /* a reused refresh token ends its family's session */
+    struct gh_refresh_token next, spent, again;
+    next_token(&next, 5000);
+    assert_int_equal(gh_store_refresh_rotate(&f->h, t2.hash, &next, 300, &spent), GH_OK);
+    assert_int_equal(gh_store_session_get(&f->h, s2.hash, 301, &got), GH_OK);
+    feed = feed_count(f, a.id);
+    next_token(&again, 5000);
+    assert_int_equal(gh_store_refresh_rotate(&f->h, t2.hash, &again, 302, &spent), GH_ERR_REUSED);
+    assert_int_equal(gh_store_session_get(&f->h, s2.hash, 303, &got), GH_ERR_NOT_FOUND);
+    assert_int_equal(feed_count(f, a.id), feed + 1);
 
     /* logout-all, a password change with bump, disabling: every session of the user */
     struct gh_session s3, s4, s5;
