@@ -14,6 +14,7 @@
 #include "core/pool.h"
 #include "crypto/datakeys.h"
 #include "crypto/jwt.h"
+#include "crypto/unseal.h"
 #include "store/store.h"
 
 struct gh_req;
@@ -54,9 +55,12 @@ struct gh_app {
     struct gh_backoff *backoff;        /* failed-login backoff, NULL when login.backoff is off */
     struct gh_metrics *metrics;        /* NULL for CLI commands */
     struct gh_alerts *alerts; /* audit observer and webhook queue; NULL without alerts.rules */
-    struct gh_ratelimit *ratelimit;  /* request limits, NULL when every limit is off */
-    struct gh_datakeys *datakeys;    /* field encryption and vault keys (crypto/datakeys.h): NULL
-                                        for CLI commands that do not open them */
+    struct gh_ratelimit *ratelimit; /* request limits, NULL when every limit is off */
+    /* Field encryption and vault keys (crypto/datakeys.h): NULL for CLI commands that do
+     * not open them, and while a sealed server waits for its shares (set once, atomically,
+     * by the unseal). */
+    struct gh_datakeys *_Atomic datakeys;
+    struct gh_unseal *unseal;        /* crypto.sealed: the shares received so far; NULL otherwise */
     struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
     struct gh_signin signin;         /* password, second factor, sessions (NULL members: CLI) */
     struct gh_ssop *sso;             /* SSO identity providers; NULL for CLI commands */

@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ enum route_flags {
     FORM_BODY = 1 << 5,    /* an application/x-www-form-urlencoded body (gh_api_form) */
     CSRF = 1 << 6,         /* changes state: a session caller must pass the CSRF hook */
     PAGE = 1 << 7,         /* an HTML page: answered with PAGE_CSP instead of the API's policy */
+    SEALED_OK = 1 << 8,    /* served while sealed (crypto.sealed); every other route is 503 */
 };
 
 /* Pages: own scripts, styles and images only, forms posting back to Gatehouse, no
@@ -49,8 +51,8 @@ struct route {
 
 /* Every route of the product. A route not listed here is a 404. */
 static const struct route routes[] = {
-    {"/healthz", GH_GET, gh_h_healthz, 0, ON_LOOP, NULL},
-    {"/readyz", GH_GET, gh_h_readyz, 0, ON_IO_POOL, NULL},
+    {"/healthz", GH_GET, gh_h_healthz, SEALED_OK, ON_LOOP, NULL},
+    {"/readyz", GH_GET, gh_h_readyz, SEALED_OK, ON_IO_POOL, NULL},
     {"/.well-known/jwks.json", GH_GET, gh_h_jwks, 0, ON_LOOP, NULL},
     {"/.well-known/openid-configuration", GH_GET, gh_h_openid, 0, ON_LOOP, NULL},
     {"/api/v1/auth/register", GH_POST, gh_h_register, JSON_BODY, ON_HASH_POOL, NULL},
@@ -164,6 +166,20 @@ static const struct route routes[] = {
     {"/account/sessions/revoke", GH_POST, gh_h_account_session_revoke, FORM_BODY | PAGE, ON_IO_POOL,
      NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
+    /* Data protection (issue 14): the org's permission is checked by the handlers. */
+    {"/api/v1/crypto/encrypt", GH_POST, gh_h_crypto_encrypt, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/crypto/decrypt", GH_POST, gh_h_crypto_decrypt, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/crypto/rewrap", GH_POST, gh_h_crypto_rewrap, JSON_BODY | AUTH | LONG_STRINGS,
+     ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault", GH_GET, gh_h_vault_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault/*", GH_PUT, gh_h_vault_put, JSON_BODY | AUTH | LONG_STRINGS, ON_IO_POOL,
+     NULL},
+    {"/api/v1/orgs/*/vault/*", GH_GET, gh_h_vault_get, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/orgs/*/vault/*", GH_DELETE, gh_h_vault_delete, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/sys/unseal", GH_POST, gh_h_unseal, JSON_BODY | SEALED_OK, ON_IO_POOL, NULL},
+
     {"/metrics", GH_GET, gh_h_metrics, 0, ON_IO_POOL, NULL},
 };
 
@@ -182,6 +198,8 @@ static const struct route_group {
     {"/api/v1/users", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin API is not served to this address"},
     {"/api/v1/audit", offsetof(struct gh_config, admin_allowed), NULL,
+     "the admin API is not served to this address"},
+    {"/api/v1/sys", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin API is not served to this address"},
     {"/admin", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin pages are not served to this address"},
@@ -599,6 +617,12 @@ int gh_api_csrf_refused(struct gh_req *req)
     return 1;
 }
 
+int gh_api_sealed(const struct gh_req *req)
+{
+    const struct gh_app *app = req->app;
+    return app->unseal != NULL && atomic_load(&app->datakeys) == NULL;
+}
+
 void gh_api_dispatch(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -618,6 +642,10 @@ void gh_api_dispatch(struct gh_req *req)
             reply_not_allowed(req, allowed);
         else
             gh_reply_error(req, 404, "not_found", "no such resource", NULL);
+        return;
+    }
+    if (!(route->flags & SEALED_OK) && gh_api_sealed(req)) {
+        gh_reply_error(req, 503, "unavailable", "the server is sealed", NULL);
         return;
     }
     size_t max_string = app->cfg.max_field_length;

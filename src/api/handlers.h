@@ -136,6 +136,18 @@ void gh_h_apikey_revoke_all(struct gh_req *req);
 
 void gh_h_sql_validate(struct gh_req *req);
 
+void gh_h_crypto_encrypt(struct gh_req *req);
+void gh_h_crypto_decrypt(struct gh_req *req);
+void gh_h_crypto_rewrap(struct gh_req *req);
+void gh_h_vault_put(struct gh_req *req);
+void gh_h_vault_get(struct gh_req *req);
+void gh_h_vault_list(struct gh_req *req);
+void gh_h_vault_delete(struct gh_req *req);
+void gh_h_unseal(struct gh_req *req);
+
+/** 1 while the server is sealed (crypto.sealed, before the shares arrived). */
+int gh_api_sealed(const struct gh_req *req) GH_NONNULL(1);
+
 void gh_h_audit_logs(struct gh_req *req);
 void gh_h_audit_verify(struct gh_req *req);
 void gh_h_audit_event_create(struct gh_req *req);

@@ -16,6 +16,11 @@ void gh_h_healthz(struct gh_req *req)
 void gh_h_readyz(struct gh_req *req)
 {
     struct gh_app *app = req->app;
+    if (gh_api_sealed(req)) {
+        gh_reply_error(req, 503, "sealed", "the master key is sealed: unseal with its shares",
+                       NULL);
+        return;
+    }
     if (gh_store_ping(&app->store) != GH_OK) {
         gh_reply_error(req, 503, "unavailable", "storage does not answer", NULL);
         gh_reply_header(req, "Retry-After", "1");

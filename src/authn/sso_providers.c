@@ -1,6 +1,7 @@
 /* SSO identity providers: the registry, the admin API's changes (sso_providers.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sodium.h>
 
@@ -13,7 +14,7 @@
 
 struct gh_ssop {
     const struct gh_store_handle *store;
-    struct gh_datakeys *dk;
+    struct gh_datakeys *_Atomic dk; /* NULL while the server is sealed (gh_ssop_set_keys) */
     long timeout_ms;
     int check_on_save;
     int fetch_open; /* gh_fetch_open succeeded: gh_ssop_free closes */
@@ -32,9 +33,12 @@ static gh_err seal(struct gh_ssop *r, struct gh_sso_provider *p, const char *sec
 {
     char field[GH_FIELD_NAME_MAX + 1];
     size_t len;
+    struct gh_datakeys *dk = atomic_load(&r->dk);
+    if (dk == NULL)
+        return GH_ERR_BUSY; /* sealed: no key to seal with yet */
     secret_field(p->name, field);
-    return gh_field_seal(r->dk, NULL, field, (const uint8_t *)secret, strlen(secret),
-                         p->client_secret, sizeof(p->client_secret), &len);
+    return gh_field_seal(dk, NULL, field, (const uint8_t *)secret, strlen(secret), p->client_secret,
+                         sizeof(p->client_secret), &len);
 }
 
 gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *out, size_t size)
@@ -45,9 +49,12 @@ gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *
         return GH_ERR_NOT_FOUND;
     if (size < 1)
         return GH_ERR_TOO_LARGE;
+    struct gh_datakeys *dk = atomic_load(&r->dk);
+    if (dk == NULL)
+        return GH_ERR_BUSY;
     secret_field(p->name, field);
     gh_err err =
-        gh_field_open(r->dk, NULL, field, p->client_secret, n, (uint8_t *)out, size - 1, &len);
+        gh_field_open(dk, NULL, field, p->client_secret, n, (uint8_t *)out, size - 1, &len);
     if (err == GH_OK)
         out[len] = '\0';
     return err;
@@ -104,6 +111,11 @@ static gh_err config_line(struct gh_ssop *r, const char *line, size_t n, int64_t
     sodium_memzero(secret, sizeof(secret));
     json_decref(obj);
     return err;
+}
+
+void gh_ssop_set_keys(struct gh_ssop *r, struct gh_datakeys *dk)
+{
+    atomic_store(&r->dk, dk);
 }
 
 gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,

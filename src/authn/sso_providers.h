@@ -46,6 +46,12 @@ struct gh_ssop_refusal {
  * duplicate name, or a name the store also holds; GH_ERR_IO libcurl cannot be loaded (for
  * check_on_save); GH_ERR_NOMEM; the store's error.
  */
+/**
+ * Gives r the data keys once a sealed server is unsealed (api/unseal.c); until then dk is
+ * NULL and sealing or opening a client secret is GH_ERR_BUSY (never a NULL dereference).
+ */
+void gh_ssop_set_keys(struct gh_ssop *r, struct gh_datakeys *dk) GH_NONNULL(1, 2);
+
 gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
                    const struct gh_ssop_opts *opts, int64_t now, char *err, size_t err_size,
                    struct gh_ssop **out) GH_WUR GH_NONNULL(1, 2, 3, 5, 7);

@@ -210,52 +210,6 @@ static int open_signin(struct gh_app *app)
     return err != GH_OK;
 }
 
-int gh_app_open_datakeys(struct gh_app *app)
-{
-    const struct gh_config *cfg = &app->cfg;
-    uint8_t master[GH_MASTER_KEY_LEN];
-    char *hex = getenv("GATEHOUSE_MASTER_KEY");
-    const char *from = hex != NULL ? "GATEHOUSE_MASTER_KEY" : cfg->master_key_file;
-    gh_err err = GH_OK;
-    if (hex == NULL && gh_mkdir_parent(cfg->master_key_file, 0700) != GH_OK)
-        err = GH_ERR_IO;
-    if (err == GH_OK)
-        err = gh_master_load(hex, cfg->master_key_file, master);
-    if (hex != NULL) {
-        /* Out of this process's environment (and /proc/self/environ) once read. */
-        sodium_memzero(hex, strlen(hex));
-        unsetenv("GATEHOUSE_MASTER_KEY");
-    }
-    if (err == GH_OK)
-        err = gh_datakeys_open(&app->store, master, gh_time_now(), &app->datakeys);
-    sodium_memzero(master, sizeof(master));
-    switch (err) {
-    case GH_OK:
-        return 0;
-    case GH_ERR_FILE_MODE:
-        fprintf(stderr,
-                "gatehouse: refusing %s: a secret must not be readable by group or others "
-                "(fix the permissions: chmod 600)\n",
-                from);
-        break;
-    case GH_ERR_INVALID:
-        fprintf(stderr, "gatehouse: %s: expected %s\n", from,
-                hex != NULL ? "64 hexadecimal digits" : "a file of 32 bytes");
-        break;
-    case GH_ERR_AUTH:
-        fprintf(stderr,
-                "gatehouse: the master key from %s does not open the stored data keys "
-                "(another master key?)\n",
-                from);
-        break;
-    default:
-        fprintf(stderr, "gatehouse: cannot open the data keys with %s: %s\n", from,
-                gh_err_name(err));
-        break;
-    }
-    return 1;
-}
-
 gh_err gh_cli_redis_opts(const struct gh_config *cfg, const char *host, uint16_t port,
                          struct gh_redis_opts *o)
 {
@@ -290,7 +244,7 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (gh_keyring_new(&app->ring) != GH_OK)
         return 1;
-    if (mode == GH_APP_SERVE && (gh_keys_open(app) != 0 || gh_app_open_datakeys(app) != 0))
+    if (mode == GH_APP_SERVE && (gh_keys_open(app) != 0 || gh_app_open_serving_keys(app) != 0))
         return 1;
     if (gh_mkdir_parent(cfg->api_key_pepper, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
@@ -395,6 +349,8 @@ void gh_app_close(struct gh_app *app)
     gh_keyring_free(app->ring);
     gh_datakeys_free(app->datakeys);
     app->datakeys = NULL;
+    gh_unseal_free(app->unseal);
+    app->unseal = NULL;
     gh_store_close(&app->store);
     app->hash_pool = app->io_pool = NULL;
     app->auth = NULL;

@@ -14,6 +14,9 @@ int gh_cmd_apikey(int argc, char **argv);
 int gh_cmd_audit(int argc, char **argv);
 int gh_cmd_org(int argc, char **argv);
 int gh_cmd_role(int argc, char **argv);
+int gh_cmd_key(int argc, char **argv);
+int gh_cmd_backup(int argc, char **argv);
+int gh_cmd_security(int argc, char **argv);
 int gh_cmd_migrate(int argc, char **argv);
 
 struct gh_redis_opts;
@@ -88,12 +91,22 @@ enum gh_app_mode {
 
 /** Opens what mode needs; on failure prints why on stderr and returns non-zero. */
 int gh_app_open(struct gh_app *app, enum gh_app_mode mode) GH_NONNULL(1);
+/* ---- the master key and the data keys (cli/datakeys.c) ---- */
+
 /**
- * Opens app->datakeys under the master key (GATEHOUSE_MASTER_KEY, wiped from the
- * environment once read, or crypto.master_key_file, created on first use). Serving opens
- * them; so do the key and backup commands. Prints why and returns non-zero on failure.
+ * The master key into master: GATEHOUSE_MASTER_KEY (wiped from the environment once
+ * read), else crypto.master_key_file, created only while no data key is stored, never
+ * with crypto.sealed. *from names the source for messages. Prints why and returns
+ * non-zero on failure; the caller wipes master.
  */
+int gh_app_master_key(struct gh_app *app, uint8_t master[GH_MASTER_KEY_LEN], const char **from)
+    GH_NONNULL(1, 2, 3);
+/** Opens app->datakeys under the master key (the key and backup commands). */
 int gh_app_open_datakeys(struct gh_app *app) GH_NONNULL(1);
+/** gatehouse key unseal: shares from stdin to the running server (cli/unseal.c). */
+int gh_cli_unseal(struct gh_app *app) GH_NONNULL(1);
+/** Serving: the data keys, or with crypto.sealed the unseal state (app->datakeys NULL). */
+int gh_app_open_serving_keys(struct gh_app *app) GH_NONNULL(1);
 /**
  * gh_cli_config then gh_app_open(GH_APP_ADMIN): what a CLI command on the store needs.
  * Returns 0, or 1 after printing why and releasing what was opened.

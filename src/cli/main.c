@@ -21,6 +21,9 @@ static const char usage[] =
     "  migrate   copy a SQLite database into PostgreSQL (several nodes)\n"
     "  org       create, list orgs, add members\n"
     "  role      list, create, delete roles of an org, set a member's role\n"
+    "  key       split, unseal, rotate the data key, rewrap stored values\n"
+    "  backup    create a backup of the live database, restore one\n"
+    "  security  audit the deployment against OWASP ASVS 5 (security audit [--json] [--fix])\n"
     "  version   print the version\n"
     "\n"
     "Configuration: --config FILE (YAML), overridden by GATEHOUSE_* environment variables.\n";
@@ -53,6 +56,12 @@ int main(int argc, char **argv)
         return gh_cmd_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "role") == 0)
         return gh_cmd_role(argc - 1, argv + 1);
+    if (strcmp(cmd, "security") == 0)
+        return gh_cmd_security(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0)
+        return gh_cmd_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "key") == 0)
+        return gh_cmd_key(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("gatehouse %s\n", GH_VERSION);
         return 0;

@@ -124,6 +124,7 @@ static const struct gh_conf_key KEYS[] = {
     DUR("audit.aggregate_window", "60s", audit_window, 0, HOURS(1)),
 
     STR("crypto.master_key_file", "", master_key_file, 0),
+    BOOL("crypto.sealed", "false", crypto_sealed),
 
     STR("metrics.allow", "127.0.0.0/8, ::1/128", metrics_allow, 0),
 

@@ -117,6 +117,8 @@ struct gh_config {
                                        0600, created on first use; GATEHOUSE_MASTER_KEY (64 hex
                                        digits) is used instead when set. Default
                                        <data_dir>/keys/master.key */
+    int crypto_sealed; /* crypto.sealed: start sealed, the master key from Shamir shares
+                          (false) */
 
     /* metrics.* */
     char metrics_allow[1024]; /* metrics.allow: addresses that may read /metrics without a

@@ -18,12 +18,26 @@ struct slot {
     uint8_t key[GH_AEAD_KEY_LEN];
 };
 
+/* Derived subkeys, kept so that a call costs a lookup and not an HKDF: direct-mapped by a
+ * keyed hash of (key id, info); a data key never changes, so neither does its subkey. */
+#define SUBKEY_SLOTS 256
+#define INFO_MAX 128
+struct subkey {
+    uint32_t kid; /* 0: empty */
+    uint8_t info_len;
+    char info[INFO_MAX];
+    uint8_t key[GH_AEAD_KEY_LEN];
+};
+
 struct gh_datakeys {
     struct gh_store_handle store;
     pthread_rwlock_t lock;
-    int64_t loaded_at;            /* monotonic seconds of the last read of the stored keys */
-    size_t n;                     /* slots by id ascending; the last is current */
-    struct slot *slots;           /* GH_DATAKEYS_MAX, sodium_malloc'd */
+    int64_t loaded_at;      /* monotonic seconds of the last read of the stored keys */
+    size_t n;               /* slots by id ascending; the last is current */
+    struct slot *slots;     /* GH_DATAKEYS_MAX, sodium_malloc'd */
+    struct subkey *subkeys; /* SUBKEY_SLOTS, sodium_malloc'd, under cache_lock */
+    pthread_mutex_t cache_lock;
+    uint8_t cache_hash_key[crypto_shorthash_KEYBYTES];
     uint8_t kek[GH_AEAD_KEY_LEN]; /* HKDF(master, "gatehouse/v1/wrap"); in the sodium_malloc'd
                                      struct */
 };
@@ -122,14 +136,22 @@ gh_err gh_datakeys_open(const struct gh_store_handle *store,
     memset(dk, 0, sizeof(*dk));
     dk->store = *store;
     dk->slots = sodium_allocarray(GH_DATAKEYS_MAX, sizeof(struct slot));
-    gh_err err = dk->slots == NULL ? GH_ERR_NOMEM : GH_OK;
+    dk->subkeys = sodium_allocarray(SUBKEY_SLOTS, sizeof(struct subkey));
+    gh_err err = dk->slots == NULL || dk->subkeys == NULL ? GH_ERR_NOMEM : GH_OK;
     if (err == GH_OK && pthread_rwlock_init(&dk->lock, NULL) != 0)
         err = GH_ERR_NOMEM;
+    if (err == GH_OK && pthread_mutex_init(&dk->cache_lock, NULL) != 0) {
+        pthread_rwlock_destroy(&dk->lock);
+        err = GH_ERR_NOMEM;
+    }
     if (err != GH_OK) {
         sodium_free(dk->slots);
+        sodium_free(dk->subkeys);
         sodium_free(dk);
         return err;
     }
+    memset(dk->subkeys, 0, SUBKEY_SLOTS * sizeof(struct subkey));
+    randombytes_buf(dk->cache_hash_key, sizeof(dk->cache_hash_key));
     err = gh_kdf_hkdf(master, GH_MASTER_KEY_LEN, NULL, 0, (const uint8_t *)info, sizeof(info) - 1,
                       dk->kek, sizeof(dk->kek));
     if (err == GH_OK)
@@ -154,7 +176,9 @@ void gh_datakeys_free(struct gh_datakeys *dk)
     if (dk == NULL)
         return;
     pthread_rwlock_destroy(&dk->lock);
+    pthread_mutex_destroy(&dk->cache_lock);
     sodium_free(dk->slots); /* sodium_free wipes */
+    sodium_free(dk->subkeys);
     sodium_free(dk);
 }
 
@@ -243,23 +267,70 @@ static gh_err derive_locked(const struct gh_datakeys *dk, uint32_t kid, const ch
                        GH_AEAD_KEY_LEN);
 }
 
-gh_err gh_datakeys_derive(struct gh_datakeys *dk, uint32_t kid, const char *purpose,
-                          const char *org_id, uint8_t out[GH_AEAD_KEY_LEN])
+/* The cache slot of (kid, info); the caller holds cache_lock. */
+static struct subkey *cache_slot(struct gh_datakeys *dk, uint32_t kid, const char *info, size_t len)
 {
-    char info[128];
+    uint8_t in[4 + INFO_MAX], h[crypto_shorthash_BYTES];
+    memcpy(in, &kid, 4);
+    memcpy(in + 4, info, len);
+    crypto_shorthash(h, in, 4 + len, dk->cache_hash_key);
+    return &dk->subkeys[h[0] % SUBKEY_SLOTS];
+}
+
+/* Copies the cached subkey of (kid, info) into out; 1 when there was one. */
+static int cache_get(struct gh_datakeys *dk, uint32_t kid, const char *info, size_t len,
+                     uint8_t out[GH_AEAD_KEY_LEN])
+{
+    pthread_mutex_lock(&dk->cache_lock);
+    const struct subkey *s = cache_slot(dk, kid, info, len);
+    int hit = s->kid == kid && s->info_len == len && memcmp(s->info, info, len) == 0;
+    if (hit)
+        memcpy(out, s->key, GH_AEAD_KEY_LEN);
+    pthread_mutex_unlock(&dk->cache_lock);
+    return hit;
+}
+
+static void cache_put(struct gh_datakeys *dk, uint32_t kid, const char *info, size_t len,
+                      const uint8_t key[GH_AEAD_KEY_LEN])
+{
+    pthread_mutex_lock(&dk->cache_lock);
+    struct subkey *s = cache_slot(dk, kid, info, len);
+    s->kid = kid;
+    s->info_len = (uint8_t)len;
+    memcpy(s->info, info, len);
+    memcpy(s->key, key, GH_AEAD_KEY_LEN);
+    pthread_mutex_unlock(&dk->cache_lock);
+}
+
+/* The derivation under the read lock, reading the stored keys again for an unknown kid. */
+static gh_err derive_held(struct gh_datakeys *dk, uint32_t kid, const char *info, size_t len,
+                          uint8_t out[GH_AEAD_KEY_LEN])
+{
     int found = 0;
-    int len =
-        snprintf(info, sizeof(info), "gatehouse/v1/%s/%s", purpose, org_id != NULL ? org_id : "-");
-    if (len < 0 || (size_t)len >= sizeof(info))
-        return GH_ERR_INVALID;
     pthread_rwlock_rdlock(&dk->lock);
-    gh_err err = derive_locked(dk, kid, info, (size_t)len, out, &found);
+    gh_err err = derive_locked(dk, kid, info, len, out, &found);
     pthread_rwlock_unlock(&dk->lock);
     if (found)
         return err;
     refresh(dk, RELOAD_UNKNOWN_S);
     pthread_rwlock_rdlock(&dk->lock);
-    err = derive_locked(dk, kid, info, (size_t)len, out, &found);
+    err = derive_locked(dk, kid, info, len, out, &found);
     pthread_rwlock_unlock(&dk->lock);
+    return err;
+}
+
+gh_err gh_datakeys_derive(struct gh_datakeys *dk, uint32_t kid, const char *purpose,
+                          const char *org_id, uint8_t out[GH_AEAD_KEY_LEN])
+{
+    char info[INFO_MAX];
+    int len =
+        snprintf(info, sizeof(info), "gatehouse/v1/%s/%s", purpose, org_id != NULL ? org_id : "-");
+    if (len < 0 || (size_t)len >= sizeof(info))
+        return GH_ERR_INVALID;
+    if (cache_get(dk, kid, info, (size_t)len, out))
+        return GH_OK;
+    gh_err err = derive_held(dk, kid, info, (size_t)len, out);
+    if (err == GH_OK)
+        cache_put(dk, kid, info, (size_t)len, out);
     return err;
 }

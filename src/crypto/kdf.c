@@ -2,18 +2,29 @@
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #include "crypto/kdf.h"
 
 _Static_assert(GH_KDF_SALT_LEN == crypto_pwhash_SALTBYTES, "Argon2id salt size");
 
+/* Fetched once: a fetch searches the provider's algorithms, which costs more than the
+ * derivation itself. Never freed (held for the process's life, like OpenSSL's own). */
+static EVP_KDF *hkdf;
+static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+
+static void hkdf_fetch(void)
+{
+    hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+}
+
 gh_err gh_kdf_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
                    const uint8_t *info, size_t info_len, uint8_t *out, size_t len)
 {
     gh_err err = GH_ERR_CRYPTO;
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    pthread_once(&hkdf_once, hkdf_fetch);
+    EVP_KDF_CTX *ctx = hkdf != NULL ? EVP_KDF_CTX_new(hkdf) : NULL;
     OSSL_PARAM params[5], *p = params;
     if (ctx == NULL)
         goto out;
@@ -28,7 +39,6 @@ gh_err gh_kdf_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size
         err = GH_OK;
 out:
     EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
     return err;
 }
 
@@ -37,7 +47,7 @@ gh_err gh_kdf_argon2id(const char *pass, size_t n, const struct gh_kdf_argon2 *p
 {
     size_t mem = (size_t)p->mem_kib * 1024;
     if (p->ops < crypto_pwhash_OPSLIMIT_MIN || mem < crypto_pwhash_MEMLIMIT_MIN || p->ops > 16 ||
-        p->mem_kib > 4u * 1024 * 1024 || len < crypto_pwhash_BYTES_MIN)
+        p->mem_kib > 1024u * 1024 || len < crypto_pwhash_BYTES_MIN)
         return GH_ERR_INVALID;
     if (crypto_pwhash(out, len, pass, n, p->salt, p->ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
         return GH_ERR_NOMEM;

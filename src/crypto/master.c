@@ -1,6 +1,7 @@
 /* The master key from the environment or its file (crypto/master.h). */
 #include <sodium.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/secret.h"
 #include "core/text.h"
@@ -22,9 +23,11 @@ static gh_err from_hex(const char *hex, uint8_t out[GH_MASTER_KEY_LEN])
     return bad ? GH_ERR_INVALID : GH_OK;
 }
 
-gh_err gh_master_load(const char *hex, const char *path, uint8_t out[GH_MASTER_KEY_LEN])
+gh_err gh_master_load(const char *hex, const char *path, int create, uint8_t out[GH_MASTER_KEY_LEN])
 {
     if (hex != NULL)
         return from_hex(hex, out);
+    if (!create && access(path, F_OK) != 0)
+        return GH_ERR_NOT_FOUND;
     return gh_secret_file_load(path, out, GH_MASTER_KEY_LEN);
 }

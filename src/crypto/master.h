@@ -16,12 +16,14 @@
 
 /**
  * The master key from hex (GATEHOUSE_MASTER_KEY) when it is not NULL, else from the file
- * path (gh_secret_file_load: created when missing). GH_ERR_INVALID hex that is not 64
+ * path (gh_secret_file_load), created with a fresh key when missing if create is set
+ * (else GH_ERR_NOT_FOUND: a missing file must not become a new key once data keys exist
+ * under the old one). GH_ERR_INVALID hex that is not 64
  * hexadecimal digits or a file of another size, GH_ERR_FILE_MODE a file readable or
  * writable by group or others, GH_ERR_IO a symlink or unreadable file. out is written on
  * GH_OK only; the caller wipes it.
  */
-gh_err gh_master_load(const char *hex, const char *path, uint8_t out[GH_MASTER_KEY_LEN]) GH_WUR
-    GH_NONNULL(2, 3);
+gh_err gh_master_load(const char *hex, const char *path, int create,
+                      uint8_t out[GH_MASTER_KEY_LEN]) GH_WUR GH_NONNULL(2, 4);
 
 #endif

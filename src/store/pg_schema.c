@@ -199,6 +199,16 @@ static const char *const migrations[] = {
     "  link_by_email INTEGER NOT NULL,"
     "  created_at BIGINT NOT NULL,"
     "  updated_at BIGINT NOT NULL);",
+    /* 3: the vault: every version of an org's secrets, sealed (crypto/vault.c); SQLite's 10 */
+    "CREATE TABLE vault_entries ("
+    "  org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  name " T " NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  key_id BIGINT NOT NULL,"
+    "  sealed BYTEA NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (org_id, name, version));"
+    "CREATE INDEX vault_entries_key ON vault_entries(key_id);",
 };
 
 const char *const *const gh_pg_migrations = migrations;
@@ -222,6 +232,21 @@ const char *const gh_pg_sql[ST_COUNT] = {
         "default_role = $17, pkce = $18, enabled = $19, auto_create_user = $20, "
         "link_by_email = $21, updated_at = $22 WHERE name = $1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = $1",
+    [ST_VAULT_INSERT] = "INSERT INTO vault_entries (org_id, name, version, key_id, sealed, "
+                        "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    [ST_VAULT_LATEST] = "SELECT " VAULT_COLS " FROM vault_entries WHERE org_id = $1 AND "
+                        "name = $2 ORDER BY version DESC LIMIT 1",
+    [ST_VAULT_LIST] = "SELECT org_id, name, max(version), "
+                      "(SELECT created_at FROM vault_entries w WHERE w.org_id = v.org_id AND "
+                      "w.name = v.name ORDER BY version DESC LIMIT 1) "
+                      "FROM vault_entries v WHERE org_id = $1 GROUP BY org_id, name "
+                      "ORDER BY name LIMIT $2 OFFSET $3",
+    [ST_VAULT_DELETE] = "DELETE FROM vault_entries WHERE org_id = $1 AND name = $2",
+    [ST_VAULT_SCAN] = "SELECT " VAULT_COLS " FROM vault_entries WHERE key_id < $1 "
+                      "ORDER BY org_id, name, version LIMIT $2",
+    [ST_VAULT_COUNT_BELOW] = "SELECT count(*) FROM vault_entries WHERE key_id < $1",
+    [ST_VAULT_REKEY] = "UPDATE vault_entries SET key_id = $1, sealed = $2 WHERE org_id = $3 AND "
+                       "name = $4 AND version = $5 AND key_id = $6",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",

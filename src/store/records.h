@@ -255,4 +255,26 @@ struct gh_sso_provider {
     int64_t updated_at;
 };
 
+/** A vault item as listed: its newest version, never its value. */
+#define GH_VAULT_NAME_MAX 128
+struct gh_vault_item {
+    char org_id[GH_UUID_LEN + 1];
+    char name[GH_VAULT_NAME_MAX + 1];
+    int64_t version;    /* 1, 2, ... per (org, name) */
+    int64_t updated_at; /* when this version was written */
+};
+
+/**
+ * One version of a vault value, sealed (crypto/vault.h): XChaCha20-Poly1305 under the
+ * org's vault subkey of data key key_id. The store never sees a value in clear.
+ */
+#define GH_VAULT_VALUE_MAX 65536
+#define GH_VAULT_SEALED_MAX (GH_VAULT_VALUE_MAX + 40) /* nonce 24 + tag 16 */
+struct gh_vault_entry {
+    struct gh_vault_item item;
+    int64_t key_id;
+    size_t len; /* of sealed */
+    unsigned char sealed[GH_VAULT_SEALED_MAX];
+};
+
 #endif

@@ -256,6 +256,15 @@ gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
                             gh_sso_provider_visit_fn fn, void *arg);
 gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p);
 gh_err sq_sso_provider_delete(struct gh_store *st, const char *name);
+gh_err sq_vault_insert(struct gh_store *st, const struct gh_vault_entry *e);
+gh_err sq_vault_latest(struct gh_store *st, const char *org_id, const char *name,
+                       struct gh_vault_entry *out);
+gh_err sq_vault_list(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                     gh_vault_item_visit_fn fn, void *arg);
+gh_err sq_vault_delete(struct gh_store *st, const char *org_id, const char *name);
+gh_err sq_vault_scan(struct gh_store *st, int64_t key_id, size_t limit, gh_vault_entry_visit_fn fn,
+                     void *arg, int64_t *total);
+gh_err sq_vault_rekey(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
 void sq_close(struct gh_store *st);
 gh_err sq_ping(struct gh_store *st);
 gh_err sq_tx_begin(struct gh_store *st, struct gh_store **tx);
@@ -414,6 +423,8 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list,                                \
     .sso_provider_create = sq_sso_provider_create, .sso_provider_get = sq_sso_provider_get,        \
     .sso_provider_list = sq_sso_provider_list, .sso_provider_update = sq_sso_provider_update,      \
-    .sso_provider_delete = sq_sso_provider_delete
+    .sso_provider_delete = sq_sso_provider_delete, .vault_insert = sq_vault_insert,                \
+    .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, .vault_delete = sq_vault_delete, \
+    .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey
 
 #endif

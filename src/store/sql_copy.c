@@ -54,6 +54,8 @@ static const struct table tables[] = {
      "challenge_hash"},
     {"data_keys", "id, wrapped, created_at", 3, "id"},
     {"sso_providers", SSO_PROVIDER_COLS, 23, "name"},
+    {"vault_entries", "org_id, name, version, key_id, sealed, created_at", 6,
+     "org_id, name, version"},
 };
 
 /* The most columns a table has (the engine's most arguments to one statement). */

@@ -118,6 +118,13 @@ enum sq_stmt {
     ST_SSO_PROVIDER_LIST,
     ST_SSO_PROVIDER_UPDATE,
     ST_SSO_PROVIDER_DELETE,
+    ST_VAULT_INSERT,
+    ST_VAULT_LATEST,
+    ST_VAULT_LIST,
+    ST_VAULT_DELETE,
+    ST_VAULT_SCAN,
+    ST_VAULT_COUNT_BELOW,
+    ST_VAULT_REKEY,
     ST_COUNT
 };
 /* The column lists of the row types (sql_<domain>.c), the same in every dialect. */
@@ -144,6 +151,7 @@ enum sq_stmt {
     "userinfo_endpoint, client_id, client_secret, token_auth, scopes, claim_subject, "             \
     "claim_email, claim_username, claim_name, default_role, pkce, enabled, auto_create_user, "     \
     "link_by_email, created_at, updated_at"
+#define VAULT_COLS "org_id, name, version, created_at, key_id, sealed"
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "

@@ -230,8 +230,84 @@ static gh_err sqlite_open(const char *path, unsigned busy_ms, struct gh_store **
     return err != GH_OK ? err : sq_open(&sqlite_driver, path, busy_ms, out);
 }
 
+/* Copies the whole database src into dst with SQLite's online backup API (other
+ * connections of src keep reading and writing meanwhile). */
+static gh_err copy_db(sqlite3 *dst, sqlite3 *src)
+{
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (b == NULL)
+        return GH_ERR_IO;
+    int rc;
+    while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK || rc == SQLITE_BUSY ||
+           rc == SQLITE_LOCKED)
+        if (rc != SQLITE_OK)
+            sqlite3_sleep(10);
+    rc = sqlite3_backup_finish(b);
+    return rc == SQLITE_OK ? GH_OK : GH_ERR_IO;
+}
+
+static gh_err sqlite_snapshot(struct gh_store *st, const char *path)
+{
+    struct conn *c;
+    sqlite3 *dst = NULL;
+    gh_err err = gh_sqlite_file_init(path);
+    if (err != GH_OK)
+        return err;
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(dst);
+        return GH_ERR_IO;
+    }
+    if ((err = sq_checkout(st, &c)) == GH_OK) {
+        err = copy_db(dst, conn_of(c)->db);
+        sq_checkin(st, c);
+    }
+    if (sqlite3_close(dst) != SQLITE_OK && err == GH_OK)
+        err = GH_ERR_IO;
+    return err;
+}
+
+/* 1 when the database file at path reads whole (PRAGMA quick_check) and is Gatehouse's. */
+static int sound(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) == SQLITE_OK &&
+             sqlite3_step(s) == SQLITE_ROW &&
+             strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0;
+    sqlite3_finalize(s);
+    s = NULL;
+    ok = ok && sqlite3_prepare_v2(db, "SELECT count(*) FROM users, data_keys LIMIT 1", -1, &s,
+                                  NULL) == SQLITE_OK;
+    sqlite3_finalize(s);
+    return ok;
+}
+
+static gh_err sqlite_restore(const char *dsn, const char *path, unsigned busy_ms)
+{
+    sqlite3 *src = NULL, *dst = NULL;
+    gh_err err = GH_ERR_INVALID;
+    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        !sound(src))
+        goto out;
+    if ((err = gh_sqlite_file_init(dsn)) != GH_OK)
+        goto out;
+    err = GH_ERR_IO;
+    if (sqlite3_open_v2(dsn, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_busy_timeout(dst, busy_ms > INT32_MAX ? INT32_MAX : (int)busy_ms);
+    err = copy_db(dst, src);
+out:
+    sqlite3_close(src);
+    if (sqlite3_close(dst) != SQLITE_OK && err == GH_OK)
+        err = GH_ERR_IO;
+    return err;
+}
+
 const struct gh_store_ops gh_store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
+    .snapshot = sqlite_snapshot,
+    .restore = sqlite_restore,
     SQ_OPS_COMMON,
 };

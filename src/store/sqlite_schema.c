@@ -215,6 +215,16 @@ static const char *const migrations[] = {
     "  link_by_email INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL);",
+    /* 10: the vault: every version of an org's secrets, sealed (crypto/vault.c) */
+    "CREATE TABLE vault_entries ("
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  key_id INTEGER NOT NULL,"
+    "  sealed BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, name, version));"
+    "CREATE INDEX vault_entries_key ON vault_entries(key_id);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -238,6 +248,21 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
         "default_role = ?17, pkce = ?18, enabled = ?19, auto_create_user = ?20, "
         "link_by_email = ?21, updated_at = ?22 WHERE name = ?1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = ?1",
+    [ST_VAULT_INSERT] = "INSERT INTO vault_entries (org_id, name, version, key_id, sealed, "
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_VAULT_LATEST] = "SELECT " VAULT_COLS " FROM vault_entries WHERE org_id = ? AND name = ? "
+                        "ORDER BY version DESC LIMIT 1",
+    [ST_VAULT_LIST] = "SELECT org_id, name, max(version), "
+                      "(SELECT created_at FROM vault_entries w WHERE w.org_id = v.org_id AND "
+                      "w.name = v.name ORDER BY version DESC LIMIT 1) "
+                      "FROM vault_entries v WHERE org_id = ? GROUP BY org_id, name "
+                      "ORDER BY name LIMIT ? OFFSET ?",
+    [ST_VAULT_DELETE] = "DELETE FROM vault_entries WHERE org_id = ? AND name = ?",
+    [ST_VAULT_SCAN] = "SELECT " VAULT_COLS " FROM vault_entries WHERE key_id < ? "
+                      "ORDER BY org_id, name, version LIMIT ?",
+    [ST_VAULT_COUNT_BELOW] = "SELECT count(*) FROM vault_entries WHERE key_id < ?",
+    [ST_VAULT_REKEY] = "UPDATE vault_entries SET key_id = ?, sealed = ? WHERE org_id = ? AND "
+                       "name = ? AND version = ? AND key_id = ?",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PING] = "SELECT 1",

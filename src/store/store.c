@@ -41,3 +41,12 @@ void gh_store_close(struct gh_store_handle *h)
     h->ops->close(h->st);
     h->st = NULL;
 }
+
+gh_err gh_store_restore(const char *backend, const char *dsn, const char *path,
+                        unsigned busy_timeout_ms)
+{
+    const struct gh_store_ops *ops = gh_store_backend(backend);
+    if (ops == NULL || ops->restore == NULL)
+        return GH_ERR_INVALID;
+    return ops->restore(dsn, path, busy_timeout_ms);
+}

@@ -28,6 +28,8 @@ typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
 typedef int (*gh_name_visit_fn)(void *arg, const char *name);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
 typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
+typedef int (*gh_vault_item_visit_fn)(void *arg, const struct gh_vault_item *item);
+typedef int (*gh_vault_entry_visit_fn)(void *arg, const struct gh_vault_entry *e);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
 typedef int (*gh_sso_provider_visit_fn)(void *arg, const struct gh_sso_provider *p);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
@@ -75,6 +77,12 @@ struct gh_store_ops {
      * left part of its effect: only the rollback undoes it); frees tx. Returns err, or
      * the commit's own failure. */
     gh_err (*tx_end)(struct gh_store *tx, gh_err err);
+    /* Backups (cli/backup.c). snapshot writes a consistent copy of the whole database to
+     * the new file path (mode 0600) while others go on reading and writing; restore
+     * replaces the database at dsn with such a copy (GH_ERR_INVALID: path is not one, or
+     * is damaged; nothing changed). NULL where a backend has its own tools (pg_dump). */
+    gh_err (*snapshot)(struct gh_store *st, const char *path);
+    gh_err (*restore)(const char *dsn, const char *path, unsigned busy_timeout_ms);
 
     /* ---- users ---- */
 
@@ -372,6 +380,27 @@ struct gh_store_ops {
                                 gh_sso_provider_visit_fn fn, void *arg);
     gh_err (*sso_provider_update)(struct gh_store *st, const struct gh_sso_provider *p);
     gh_err (*sso_provider_delete)(struct gh_store *st, const char *name);
+
+    /* ---- the vault ---- (crypto/vault.h) sealed values, every version kept until the name
+     * is deleted, deleted with their org. insert: GH_ERR_CONFLICT that version exists (the
+     * service retries), GH_ERR_NOT_FOUND no such org. */
+    gh_err (*vault_insert)(struct gh_store *st, const struct gh_vault_entry *e);
+    /* The newest version of (org_id, name) into *out; GH_ERR_NOT_FOUND none. */
+    gh_err (*vault_latest)(struct gh_store *st, const char *org_id, const char *name,
+                           struct gh_vault_entry *out);
+    /* The org's names with their newest version, by name. */
+    gh_err (*vault_list)(struct gh_store *st, const char *org_id, size_t limit, size_t offset,
+                         gh_vault_item_visit_fn fn, void *arg);
+    /* Deletes every version of (org_id, name); GH_ERR_NOT_FOUND none. */
+    gh_err (*vault_delete)(struct gh_store *st, const char *org_id, const char *name);
+    /* At most limit versions (any org) sealed under a key id below key_id, in a stable
+     * order; *total (may be NULL) gets how many there are in all. */
+    gh_err (*vault_scan)(struct gh_store *st, int64_t key_id, size_t limit,
+                         gh_vault_entry_visit_fn fn, void *arg, int64_t *total);
+    /* Replaces the sealed value and key id of version e->item.version of (org, name) if it
+     * is still sealed under old_key_id; GH_ERR_CONFLICT it is not (rewrapped or deleted
+     * meanwhile: nothing changes). */
+    gh_err (*vault_rekey)(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
@@ -749,49 +778,7 @@ static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, i
     return h->ops->revocation_feed(h->st, after, purge_before, fn, arg, last);
 }
 
-static inline gh_err gh_store_audit_append(const struct gh_store_handle *h,
-                                           const struct gh_audit_event *evs, size_t n,
-                                           gh_audit_hash_fn hash, struct gh_audit_head *head)
-{
-    return h->ops->audit_append(h->st, evs, n, hash, head);
-}
-
-static inline gh_err gh_store_audit_head(const struct gh_store_handle *h, struct gh_audit_head *out)
-{
-    return h->ops->audit_head(h->st, out);
-}
-
-static inline gh_err gh_store_audit_list(const struct gh_store_handle *h,
-                                         const struct gh_audit_filter *f, size_t limit,
-                                         size_t offset, gh_audit_visit_fn fn, void *arg)
-{
-    return h->ops->audit_list(h->st, f, limit, offset, fn, arg);
-}
-
-static inline gh_err gh_store_audit_scan(const struct gh_store_handle *h, int64_t after,
-                                         gh_audit_visit_fn fn, void *arg)
-{
-    return h->ops->audit_scan(h->st, after, fn, arg);
-}
-
-static inline gh_err gh_store_checkpoint_add(const struct gh_store_handle *h,
-                                             const struct gh_audit_checkpoint *cp)
-{
-    return h->ops->checkpoint_add(h->st, cp);
-}
-
-static inline gh_err gh_store_checkpoint_list(const struct gh_store_handle *h,
-                                              gh_checkpoint_visit_fn fn, void *arg)
-{
-    return h->ops->checkpoint_list(h->st, fn, arg);
-}
-
-static inline gh_err gh_store_audit_purge(const struct gh_store_handle *h, int64_t cutoff,
-                                          int64_t *n)
-{
-    return h->ops->audit_purge(h->st, cutoff, n);
-}
-
+#include "store/store_audit.h"
 #include "store/store_crypto.h"
 #include "store/store_tokens.h"
 #include "store/store_sso.h"

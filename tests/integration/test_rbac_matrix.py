@@ -101,6 +101,26 @@ class World:
         return a, a.h
 
 
+def sealed(w):
+    """A ciphertext of org A (field "f"), made once per world by A's admin."""
+    if not hasattr(w, "_sealed"):
+        r = call(w.s, "POST", "/api/v1/crypto/encrypt", w.admin.h,
+                 {"plaintext": "p", "field": "f", "org_id": w.A})
+        assert r.status_code == 200, r.text
+        w._sealed = r.json()["ciphertext"]
+    return w._sealed
+
+
+def vault_item(w):
+    """The path of a vault item of org A, written once per world by A's admin."""
+    path = f"{ORGS}/{w.A}/vault/item"
+    if not hasattr(w, "_vault"):
+        r = call(w.s, "PUT", path, w.admin.h, {"value": "v"})
+        assert r.status_code == 204, r.text
+        w._vault = True
+    return path
+
+
 # -- the matrix ---------------------------------------------------------------------------
 # (method, route path as in dispatch.c) -> (path builder, body builder, {kind: status})
 # "mut" marks rows that change state: each of their cells gets a fresh world.
@@ -238,6 +258,29 @@ MATRIX = {
         row(lambda w: "/api/v1/audit/logs", **st(200, member=403, custom=403, key=403)),
     ("GET", "/api/v1/audit/verify"):
         row(lambda w: "/api/v1/audit/verify", **st(403, super=200)),
+    # Data protection: the org of the body (crypto) or of the path (vault).
+    ("POST", "/api/v1/crypto/encrypt"):
+        row(lambda w: "/api/v1/crypto/encrypt",
+            lambda w: {"plaintext": "p", "field": "f", "org_id": w.A},
+            **st(200, member=403, custom=403, other=404, key=403)),
+    ("POST", "/api/v1/crypto/decrypt"):
+        row(lambda w: "/api/v1/crypto/decrypt",
+            lambda w: {"ciphertext": sealed(w), "field": "f", "org_id": w.A},
+            **st(200, member=403, custom=403, other=404, key=403)),
+    ("POST", "/api/v1/crypto/rewrap"):
+        row(lambda w: "/api/v1/crypto/rewrap",
+            lambda w: {"ciphertext": sealed(w), "field": "f", "org_id": w.A},
+            **st(200, member=403, custom=403, other=404, key=403)),
+    ("GET", "/api/v1/orgs/*/vault"):
+        row(lambda w: f"{ORGS}/{w.A}/vault",
+            **st(200, member=403, custom=403, other=404, key=403)),
+    ("PUT", "/api/v1/orgs/*/vault/*"):
+        row(lambda w: f"{ORGS}/{w.A}/vault/new", lambda w: {"value": "v"}, mut=True,
+            **st(204, member=403, custom=403, other=404, key=403)),
+    ("GET", "/api/v1/orgs/*/vault/*"):
+        row(vault_item, **st(200, member=403, custom=403, other=404, key=403)),
+    ("DELETE", "/api/v1/orgs/*/vault/*"):
+        row(vault_item, mut=True, **st(204, member=403, custom=403, other=404, key=403)),
     ("GET", "/metrics"):
         # Gatehouse-wide figures: an org's own admin (*:* there) is no operator.
         row(lambda w: "/metrics", **st(403, super=200, anon=403)),
@@ -257,6 +300,8 @@ PUBLIC = {
     ("POST", "/account/mfa/setup"), ("POST", "/account/mfa/confirm"),
     ("POST", "/account/mfa/disable"), ("POST", "/account/keys"), ("POST", "/account/keys/revoke"),
     ("POST", "/account/sessions/revoke"),
+    # From admin.allow addresses; the Shamir share is the credential (test_sealing.py).
+    ("POST", "/api/v1/sys/unseal"),
 }
 
 
@@ -396,6 +441,9 @@ def test_head_answers_as_get_for_every_kind(ms, shared_world, method, route):
 
 ID_ROWS = [(m, p) for m, p in MATRIX if "*" in p.split("/")]
 ODD_IDS = ("x", "..%2F", "a" * 300, "%C3%A9", "*", "%00", "%2e%2e")
+# Segments that are names a caller chooses, not ids: only what no name may be is odd there.
+NAME_SEGMENTS = {"/api/v1/orgs/*/vault/*": {6}}
+ODD_NAMES = ("..%2F", "a" * 300, "%C3%A9", "*", "%00", "%2e%2e", ".hidden")
 
 
 @pytest.mark.parametrize("method,route", ID_ROWS, ids=[f"{m} {p}" for m, p in ID_ROWS])
@@ -411,7 +459,8 @@ def test_odd_and_foreign_ids_are_404(ms, method, route):
     for who in ("super", "admin"):
         h = w.caller(who)[1]
         for i in [i for i, part in enumerate(tmpl) if part == "*"]:
-            for odd in ODD_IDS + tuple(near):
+            names = i in NAME_SEGMENTS.get(route, ())
+            for odd in ODD_NAMES if names else ODD_IDS + tuple(near):
                 if odd == real[i] or (who == "super" and odd in (w.B, w.other.id)):
                     continue
                 path = "/".join(real[:i] + [odd] + real[i + 1:])

@@ -111,27 +111,28 @@ static void master_from_hex_and_file(void **state)
     memset(key, 0x5a, sizeof(key));
     assert_int_equal(
         gh_master_load("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1F",
-                       "/nonexistent", key),
+                       "/nonexistent", 0, key),
         GH_OK);
     assert_int_equal(key[0], 0);
     assert_int_equal(key[31], 0x1f);
     memset(key, 0x5a, sizeof(key));
-    assert_int_equal(gh_master_load("0001", "/nonexistent", key), GH_ERR_INVALID);
+    assert_int_equal(gh_master_load("0001", "/nonexistent", 0, key), GH_ERR_INVALID);
     assert_int_equal(
         gh_master_load("zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-                       "/nonexistent", key),
+                       "/nonexistent", 0, key),
         GH_ERR_INVALID);
     assert_int_equal(key[0], 0x5a);
     /* The file is created 0600 on first use and read back the same. */
     snprintf(path, sizeof(path), "%s/master.key", f->dir);
-    assert_int_equal(gh_master_load(NULL, path, key), GH_OK);
-    assert_int_equal(gh_master_load(NULL, path, again), GH_OK);
+    assert_int_equal(gh_master_load(NULL, path, 0, key), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_master_load(NULL, path, 1, key), GH_OK);
+    assert_int_equal(gh_master_load(NULL, path, 0, again), GH_OK);
     assert_memory_equal(key, again, 32);
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     assert_int_equal(chmod(path, 0644), 0);
-    assert_int_equal(gh_master_load(NULL, path, again), GH_ERR_FILE_MODE);
+    assert_int_equal(gh_master_load(NULL, path, 0, again), GH_ERR_FILE_MODE);
 }
 
 int main(void)

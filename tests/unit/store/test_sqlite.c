@@ -176,6 +176,33 @@ static void sqlite_invitations_stored_addressed_to_nobody(void **state)
                      3);
 }
 
+/* The backup ops: a snapshot taken while the store is open, restored over later writes;
+ * a file that is no database is refused and changes nothing. */
+static void sqlite_snapshot_and_restore(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user a, b, got;
+    char snap[128], junk[128];
+    add_user(f, "before", "before@x.io", &a);
+    snprintf(snap, sizeof(snap), "%s/snap.db", ((const struct sqlite_ctx *)f->ctx)->dir);
+    snprintf(junk, sizeof(junk), "%s/junk.db", ((const struct sqlite_ctx *)f->ctx)->dir);
+    assert_int_equal(gh_store_snapshot(&f->h, snap), GH_OK);
+    struct stat sb;
+    assert_int_equal(stat(snap, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    add_user(f, "after", "after@x.io", &b);
+    FILE *j = fopen(junk, "w");
+    assert_non_null(j);
+    fputs("not a database at all, not even close", j);
+    fclose(j);
+    assert_int_equal(gh_store_restore("sqlite", path_of(f), junk, 1000), GH_ERR_INVALID);
+    assert_int_equal(gh_store_user_get(&f->h, b.id, &got), GH_OK);
+    assert_int_equal(gh_store_restore("sqlite", path_of(f), snap, 1000), GH_OK);
+    assert_int_equal(gh_store_user_get(&f->h, a.id, &got), GH_OK);
+    assert_int_equal(gh_store_user_get(&f->h, b.id, &got), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_store_restore("nosuch", path_of(f), snap, 1000), GH_ERR_INVALID);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -188,6 +215,7 @@ int main(void)
         T(open_sets_wal_and_private_file),
         T(sqlite_lookups_use_indexes_and_refuse_long_rows),
         T(sqlite_invitations_stored_addressed_to_nobody),
+        T(sqlite_snapshot_and_restore),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
