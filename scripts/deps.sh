@@ -26,6 +26,11 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The browser tests need npm: Debian's package, unless a nodejs that bundles it (NodeSource's,
+# which conflicts with Debian's npm) is installed already.
+if [[ " ${want[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null; then
+  missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing: ${missing[*]}" >&2

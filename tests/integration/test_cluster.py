@@ -19,7 +19,7 @@ import time
 import pytest
 import requests
 
-from conftest import bearer, free_port, strong_password, unique_name
+from conftest import ADMIN_PASSWORD, bearer, free_port, strong_password, unique_name
 from redis_server import Redis
 
 VERIFY = "/api/v1/auth/verify"
@@ -97,6 +97,24 @@ def test_revocations_reach_the_other_node_within_1s(make_server, postgres, redis
         assert b.get(VERIFY, headers=xk).status_code == 200
     assert a.request("DELETE", f"{KEYS}/{key['id']}", headers=h).status_code == 204
     delays["API key"] = until(lambda: b.get(VERIFY, headers=xk).status_code == 401, 1.0)
+
+    # disabling, then deleting, the user through the admin API on a
+    admin = bearer(a.tokens("admin", ADMIN_PASSWORD)["access_token"])
+    me = a.get(ME, headers=bearer(a.tokens(u["username"], u["password"])["access_token"]))
+    uid = me.json()["id"]
+
+    def disable(h):
+        r = a.request("PATCH", f"/api/v1/users/{uid}", json={"disabled": True}, headers=admin)
+        assert r.status_code == 200, r.text
+
+    delays["disable"] = revoke_and_measure(a, b, u, disable)
+    assert a.request("PATCH", f"/api/v1/users/{uid}", json={"disabled": False},
+                     headers=admin).status_code == 200
+
+    def delete(h):
+        assert a.request("DELETE", f"/api/v1/users/{uid}", headers=admin).status_code == 204
+
+    delays["delete"] = revoke_and_measure(a, b, u, delete)
 
     for what, d in delays.items():
         assert d is not None, f"{what}: node b still accepts after 1 s"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SQLite vs PostgreSQL, side by side in one run (issue 16): login and refresh per second on
+# one node of each, and /verify with a cached token through nginx to two PostgreSQL nodes
+# vs one SQLite node directly. PostgreSQL is a server of the run's own (tests/scripts/pgtmp.sh).
+#   DURATION=10 bench/storage.sh
+# Logins use bcrypt cost 4 so that the store, not the hash, is what differs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh bench test
+make -j"$(nproc)" >/dev/null
+. bench/lib.sh
+D=${DURATION:-10}
+WORK=$(mktemp -d /tmp/gh-bench-XXXXXX)
+chmod 711 "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  tests/scripts/pgtmp.sh stop "$WORK/pg" || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+DSN=$(tests/scripts/pgtmp.sh start "$WORK/pg")
+PASSWORD='Bench-Sturdy-Gate-2026!'
+ISSUER=https://gatehouse.bench
+
+node() { # name port [NAME=value...]
+  local name=$1 port=$2; shift 2
+  env "$@" GATEHOUSE_RATE_LIMIT_GLOBAL=0 GATEHOUSE_RATE_LIMIT_AUTH=0 GATEHOUSE_LOGIN_BACKOFF=off \
+    GATEHOUSE_PASSWORD_BCRYPT_COST=4 GATEHOUSE_AUTH_ISSUER=$ISSUER GATEHOUSE_ADMIN_PASSWORD=$PASSWORD \
+    build/gatehouse serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$name" \
+    > "$WORK/$name.log" 2>&1 & PIDS+=($!)
+  wait_http "http://127.0.0.1:$port/healthz"
+}
+SPORT=$(free_port); PPORT=$(free_port); QPORT=$(free_port)
+node sqlite "$SPORT"
+node pg "$PPORT" GATEHOUSE_STORAGE_BACKEND=postgres GATEHOUSE_STORAGE_DSN="$DSN"
+mkdir -p "$WORK/data-pg2"; cp -a "$WORK/data-pg/keys" "$WORK/data-pg2/"
+node pg2 "$QPORT" GATEHOUSE_STORAGE_BACKEND=postgres GATEHOUSE_STORAGE_DSN="$DSN"
+
+NPORT=$(free_port)
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+master_process off;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx;
+  fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  upstream gh { server 127.0.0.1:$PPORT; server 127.0.0.1:$QPORT; keepalive 64; }
+  server { listen 127.0.0.1:$NPORT;
+    location / { proxy_pass http://gh; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+CONF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" & PIDS+=($!)
+wait_http "http://127.0.0.1:$NPORT/healthz"
+
+tokens() { # base -> one login's JSON
+  curl -fs "$1/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}"
+}
+field() { /usr/bin/python3 -c "import json,sys;print(json.load(sys.stdin)['$1'])"; }
+
+for store in sqlite pg; do
+  port=$SPORT; [ "$store" = pg ] && port=$PPORT
+  base="http://127.0.0.1:$port"
+  GH_USER=admin GH_PASSWORD=$PASSWORD run_wrk "$WORK/login-$store.txt" -t2 -c8 -d"${D}s" \
+    -s bench/login.lua "$base/api/v1/auth/login"
+  : > "$WORK/rt-$store"
+  for _ in 1 2 3 4 5 6 7 8; do tokens "$base" | field refresh_token >> "$WORK/rt-$store"; done
+  GH_REFRESH_FILE="$WORK/rt-$store" run_wrk "$WORK/refresh-$store.txt" -t8 -c8 -d"${D}s" \
+    -s bench/refresh.lua "$base/api/v1/auth/refresh"
+done
+ACCESS=$(tokens "http://127.0.0.1:$SPORT" | field access_token)
+PACCESS=$(tokens "http://127.0.0.1:$PPORT" | field access_token)
+run_wrk "$WORK/verify-sqlite.txt" -t1 -c64 -d"${D}s" -H "Authorization: Bearer $ACCESS" \
+  "http://127.0.0.1:$SPORT/api/v1/auth/verify"
+run_wrk "$WORK/verify-pg-lb.txt" -t1 -c64 -d"${D}s" -H "Authorization: Bearer $PACCESS" \
+  "http://127.0.0.1:$NPORT/api/v1/auth/verify"
+
+echo "== login/s (bcrypt 4):   SQLite $(rps "$WORK/login-sqlite.txt"), PostgreSQL $(rps "$WORK/login-pg.txt") (non-2xx $(non2xx "$WORK/login-sqlite.txt") / $(non2xx "$WORK/login-pg.txt"))"
+echo "== refresh/s:            SQLite $(rps "$WORK/refresh-sqlite.txt"), PostgreSQL $(rps "$WORK/refresh-pg.txt") (non-2xx $(non2xx "$WORK/refresh-sqlite.txt") / $(non2xx "$WORK/refresh-pg.txt"))"
+echo "== /verify (cached JWT): SQLite node direct $(rps "$WORK/verify-sqlite.txt"), nginx -> 2 PostgreSQL nodes $(rps "$WORK/verify-pg-lb.txt") (p99 $(p99 "$WORK/verify-sqlite.txt") / $(p99 "$WORK/verify-pg-lb.txt"))"
