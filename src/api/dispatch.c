@@ -655,6 +655,11 @@ void gh_api_dispatch(struct gh_req *req)
         gh_reply_error(req, 503, "unavailable", "the server is sealed", NULL);
         return;
     }
+    if (route->flags & PAGE) { /* before the form's refusals: they are pages */
+        gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
+        /* a form post then carries Origin: the public origin, not "null" */
+        gh_reply_header(req, "Referrer-Policy", "same-origin");
+    }
     size_t max_string = app->cfg.max_field_length;
     if ((route->flags & LONG_STRINGS) && max_string < GH_SQL_MAX + 1)
         max_string = GH_SQL_MAX + 1; /* the validator refuses past GH_SQL_MAX itself */
@@ -666,11 +671,6 @@ void gh_api_dispatch(struct gh_req *req)
         return;
     if ((route->flags & CSRF) && gh_api_csrf_refused(req))
         return;
-    if (route->flags & PAGE) {
-        gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
-        /* a form post then carries Origin: the public origin, not "null" */
-        gh_reply_header(req, "Referrer-Policy", "same-origin");
-    }
     if (route->perm != NULL &&
         (!(route->flags & SELF) || gh_api_identity(req)->cred == GH_CRED_API_KEY) &&
         !gh_api_allowed(req, route->perm))
