@@ -18,8 +18,7 @@ void gh_h_stylesheet(struct gh_req *req)
     gh_reply_header(req, "Cache-Control", "public, max-age=86400");
 }
 
-/* Where a completed sign-in goes: rd when it may be followed, else /account. */
-static const char *return_to(const struct gh_req *req, const char *rd)
+const char *gh_api_return_to(const struct gh_req *req, const char *rd)
 {
     const struct gh_app *app = req->app;
     char origin[GH_ORIGIN_MAX];
@@ -102,7 +101,7 @@ void gh_h_login_page(struct gh_req *req)
         return;
     const char *rd = gh_req_query(req, "rd");
     if (r == 0) { /* signed in already: straight on */
-        gh_api_page_redirect(req, return_to(req, rd));
+        gh_api_page_redirect(req, gh_api_return_to(req, rd));
         return;
     }
     login_page(req, 200, rd, NULL, NULL);
@@ -126,7 +125,7 @@ static void wait_page(struct gh_req *req, int64_t wait)
  */
 static void signed_in(struct gh_req *req, struct gh_signin_result *r, const char *rd)
 {
-    const char *to = return_to(req, rd);
+    const char *to = gh_api_return_to(req, rd);
     if (to[0] == '/') {
         gh_reply_raw(req, 303, "text/html; charset=utf-8", NULL, 0);
         gh_reply_header(req, "Location", to);
@@ -142,6 +141,18 @@ static void signed_in(struct gh_req *req, struct gh_signin_result *r, const char
     }
     gh_api_set_session_cookies(req, r);
     gh_signin_result_clear(r);
+}
+
+void gh_api_page_signed_in(struct gh_req *req, struct gh_signin_result *r, const char *rd)
+{
+    if (!r->mfa_required) {
+        signed_in(req, r, rd);
+        return;
+    }
+    set_mfa_cookie(req, r->mfa_token, 300);
+    gh_signin_result_clear(r);
+    gh_reply_raw(req, 303, "text/html; charset=utf-8", NULL, 0);
+    gh_reply_header(req, "Location", with_rd(req, "/login/mfa", rd));
 }
 
 void gh_h_login_post(struct gh_req *req)

@@ -306,6 +306,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
                 err == GH_ERR_NOMEM ? "out of memory" : why);
         return 1;
     }
+    if (gh_saml_flow_new(&app->store, app->sso, &app->signin, cfg->public_url, &app->saml) !=
+        GH_OK) {
+        fprintf(stderr, "gatehouse: public_url: not usable in SAML metadata\n");
+        return 1;
+    }
     return open_alerts(app);
 }
 
@@ -336,6 +341,8 @@ void gh_app_close(struct gh_app *app)
     gh_mfas_free(app->signin.mfas);
     memset(&app->signin, 0, sizeof(app->signin));
     memset(&app->session, 0, sizeof(app->session));
+    gh_saml_flow_free(app->saml);
+    app->saml = NULL;
     gh_ssop_free(app->sso);
     app->sso = NULL;
     gh_auth_free(app->auth);
