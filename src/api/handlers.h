@@ -127,6 +127,8 @@ void gh_h_account_mfa_disable(struct gh_req *req);
 void gh_h_account_key_create(struct gh_req *req);
 void gh_h_account_key_revoke(struct gh_req *req);
 void gh_h_account_session_revoke(struct gh_req *req);
+void gh_h_account_invitation_accept(struct gh_req *req);
+void gh_h_account_invitation_decline(struct gh_req *req);
 void gh_h_session_revoke(struct gh_req *req);
 
 void gh_h_apikey_create(struct gh_req *req);
@@ -182,6 +184,8 @@ void gh_h_sso_provider_get(struct gh_req *req);
 void gh_h_sso_provider_create(struct gh_req *req);
 void gh_h_sso_provider_update(struct gh_req *req);
 void gh_h_sso_provider_delete(struct gh_req *req);
+void gh_h_sso_authorize(struct gh_req *req);
+void gh_h_sso_callback(struct gh_req *req);
 
 /* api/saml.c: the SAML 2.0 service provider */
 void gh_h_saml_metadata(struct gh_req *req);

@@ -7,6 +7,7 @@
 #include "api/handlers.h"
 #include "api/loginwait.h"
 #include "api/page.h"
+#include "core/log.h"
 #include "core/text.h"
 #include "edge/origin.h"
 
@@ -57,6 +58,42 @@ static void set_mfa_cookie(struct gh_req *req, const char *token, int max_age)
 
 /* ---- /login ---- */
 
+struct buttons {
+    struct gh_page *p;
+    const char *rd; /* percent-encoded, or NULL */
+    int n;
+};
+
+static int sso_button(void *arg, const struct gh_sso_provider *pv, int from_config)
+{
+    struct buttons *b = arg;
+    (void)from_config;
+    /* SAML has its own start (api/saml.c) */
+    const char *start =
+        strcmp(pv->type, "saml") == 0 ? "/api/v1/auth/saml/login" : "/api/v1/auth/sso/authorize";
+    if (b->n++ == 0)
+        gh_page_raw(b->p, "<section class=\"sso\"><h2>Or sign in with</h2>");
+    gh_page_printf(b->p, "<a class=\"sso\" href=\"%s?provider=%s%s%s\">Sign in with %s</a>", start,
+                   pv->name, b->rd ? "&redirect_to=" : "", b->rd ? b->rd : "", pv->name);
+    return 0;
+}
+
+/* A button per enabled identity provider, carrying the return-to along. */
+static void sso_buttons(struct gh_req *req, struct gh_page *p, const char *rd)
+{
+    const struct gh_app *app = req->app;
+    char enc[3 * RD_MAX + 1];
+    struct buttons b = {p, NULL, 0};
+    if (app->sso == NULL)
+        return;
+    if (rd != NULL && *rd != '\0' && gh_percent_encode(rd, enc, sizeof(enc)) == GH_OK)
+        b.rd = enc;
+    if (gh_ssop_enabled(app->sso, 20, sso_button, &b) != GH_OK)
+        gh_log(GH_LOG_WARN, "login page: the identity providers could not be listed");
+    if (b.n > 0)
+        gh_page_raw(p, "</section>");
+}
+
 static void login_page(struct gh_req *req, unsigned status, const char *rd, const char *error,
                        const char *username)
 {
@@ -90,6 +127,7 @@ static void login_page(struct gh_req *req, unsigned status, const char *rd, cons
     if (app->cfg.registration)
         gh_page_raw(&p, "<p>No account yet? <a href=\"/register\">Create one</a>.</p>");
     gh_page_raw(&p, "</section>");
+    sso_buttons(req, &p, rd);
     gh_api_page_reply(req, status, &p);
 }
 
@@ -187,14 +225,8 @@ void gh_h_login_post(struct gh_req *req)
         gh_api_page_message(req, err == GH_ERR_IO || err == GH_ERR_BUSY ? 503 : 500,
                             "Sign-in failed", "Signing in failed; try again soon.", "/login",
                             "Back to sign in");
-    } else if (r.mfa_required) {
-        set_mfa_cookie(req, r.mfa_token, 300);
-        gh_signin_result_clear(&r);
-        gh_reply_raw(req, 303, "text/html; charset=utf-8", NULL, 0);
-        gh_reply_header(req, "Location", with_rd(req, "/login/mfa", rd));
-        return;
     } else {
-        signed_in(req, &r, rd);
+        gh_api_page_signed_in(req, &r, rd);
         return;
     }
     gh_signin_result_clear(&r);

@@ -302,6 +302,9 @@ PUBLIC = {
     ("POST", "/account/sessions/revoke"),
     # From admin.allow addresses; the Shamir share is the credential (test_sealing.py).
     ("POST", "/api/v1/sys/unseal"),
+    # the browser's SSO sign-in: the state and the provider's answer are the credential
+    # (tests/sso)
+    ("GET", "/api/v1/auth/sso/authorize"), ("GET", "/api/v1/auth/sso/callback"),
 }
 
 
