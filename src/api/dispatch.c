@@ -179,6 +179,8 @@ static const struct route routes[] = {
      ON_IO_POOL, NULL},
     {"/account/sessions/revoke", GH_POST, gh_h_account_session_revoke, FORM_BODY | PAGE, ON_IO_POOL,
      NULL},
+    {"/account/identities/unlink", GH_POST, gh_h_account_identity_unlink, FORM_BODY | PAGE,
+     ON_IO_POOL, NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
     /* Data protection (issue 14): the org's permission is checked by the handlers. */
     {"/api/v1/crypto/encrypt", GH_POST, gh_h_crypto_encrypt, JSON_BODY | AUTH | LONG_STRINGS,

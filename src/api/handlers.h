@@ -187,6 +187,7 @@ void gh_h_sso_provider_delete(struct gh_req *req);
 void gh_h_sso_authorize(struct gh_req *req);
 void gh_h_sso_callback(struct gh_req *req);
 void gh_h_oauth_login(struct gh_req *req);
+void gh_h_account_identity_unlink(struct gh_req *req);
 
 /* api/saml.c: the SAML 2.0 service provider */
 void gh_h_saml_metadata(struct gh_req *req);
