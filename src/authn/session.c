@@ -242,8 +242,9 @@ gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int6
     memcpy(out->user_id, c.user_id, sizeof(out->user_id));
     memcpy(out->username, view.username, sizeof(out->username));
     memcpy(out->org_id, c.org_id, sizeof(out->org_id));
-    memcpy(out->roles, mv.role, sizeof(mv.role));
-    memcpy(out->perms, mv.perms, sizeof(out->perms));
+    if (gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||
+        gh_copy_field(out->perms, sizeof(out->perms), mv.perms) != GH_OK)
+        return GH_ERR_INTERNAL; /* sized alike: cannot happen */
     memcpy(out->session_id, c.id, sizeof(out->session_id));
     out->expires_at = c.expires_at;
     out->cred = GH_CRED_SESSION;
