@@ -447,8 +447,19 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
     struct gh_refusal refusal = {NULL, 0};
     /* The operator chose this password: the policy applies to it as to anyone's. */
     err = create_user(a, &in, 1, "admin", &u, &refusal);
-    if (err == GH_ERR_POLICY)
-        gh_log(GH_LOG_ERROR, "bootstrap: GATEHOUSE_ADMIN_PASSWORD breaks the password policy");
+    if (err == GH_ERR_POLICY) {
+        /* The rules by name, as the API's 422 password_policy lists them. */
+        char rules[128] = "";
+        size_t used = 0;
+        for (unsigned bit = 0; bit < GH_RULE_COUNT; bit++) {
+            if ((refusal.policy_failed & (1u << bit)) && used < sizeof(rules))
+                used += (size_t)snprintf(rules + used, sizeof(rules) - used, "%s%s",
+                                         used > 0 ? ", " : "", gh_policy_rule_name(1u << bit));
+        }
+        gh_log(GH_LOG_ERROR,
+               "bootstrap: GATEHOUSE_ADMIN_PASSWORD breaks the password policy (failed rules: %s)",
+               rules);
+    }
     return err;
 }
 
@@ -512,7 +523,10 @@ gh_err gh_auth_check_password(struct gh_auth *a, const char *login, const char *
     if (err != GH_OK)
         return err;
 
-    err = gh_password_verify(cr.password_hash, password, len);
+    /* a user made by SSO has no password: refused after the same work as a wrong one */
+    err = gh_password_verify(cr.password_hash[0] ? cr.password_hash : a->dummy_hash, password, len);
+    if (cr.password_hash[0] == '\0')
+        err = GH_ERR_AUTH;
     if (err != GH_OK || u.disabled) {
         err =
             audit_login_failed(a, meta, safe_login, &u, err != GH_OK ? "bad_password" : "disabled");

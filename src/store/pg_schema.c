@@ -209,6 +209,29 @@ static const char *const migrations[] = {
     "  created_at BIGINT NOT NULL,"
     "  PRIMARY KEY (org_id, name, version));"
     "CREATE INDEX vault_entries_key ON vault_entries(key_id);",
+    /* 4 (SQLite's 11): outside identities linked to users, and SSO sign-ins waiting for the
+     * provider (the state's SHA-256, bound to the browser's cookie's SHA-256) */
+    "CREATE TABLE sso_identities ("
+    "  id " T " PRIMARY KEY,"
+    "  provider " T " NOT NULL,"
+    "  subject " T " NOT NULL,"
+    "  user_id " T " NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  email " T " NOT NULL DEFAULT '',"
+    "  created_at BIGINT NOT NULL,"
+    "  last_login_at BIGINT NOT NULL,"
+    "  UNIQUE (provider, subject));"
+    "CREATE INDEX sso_identities_user ON sso_identities(user_id, created_at);"
+    "CREATE TABLE sso_states ("
+    "  state_hash BYTEA PRIMARY KEY,"
+    "  binding_hash BYTEA NOT NULL,"
+    "  provider " T " NOT NULL,"
+    "  redirect_to " T " NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL);"
+    "CREATE INDEX sso_states_expiry ON sso_states(expires_at);",
+    /* 5 (SQLite's 12): org names repeat (a 409 on a name told a tenant of another's org) */
+    "DROP INDEX orgs_name;"
+    "CREATE INDEX orgs_name_lower ON orgs(lower(name));",
 };
 
 const char *const *const gh_pg_migrations = migrations;
@@ -232,6 +255,18 @@ const char *const gh_pg_sql[ST_COUNT] = {
         "default_role = $17, pkce = $18, enabled = $19, auto_create_user = $20, "
         "link_by_email = $21, updated_at = $22 WHERE name = $1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = $1",
+    [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "
+                           "($1, $2, $3, $4, $5, $6, $7)",
+    [ST_SSO_LINK_FIND] = "SELECT " SSO_LINK_COLS " FROM sso_identities WHERE provider = $1 "
+                         "AND subject = $2",
+    [ST_SSO_LINK_LIST] = "SELECT " SSO_LINK_COLS " FROM sso_identities WHERE user_id = $1 "
+                         "ORDER BY created_at, id",
+    [ST_SSO_LINK_TOUCH] = "UPDATE sso_identities SET last_login_at = $2 WHERE id = $1",
+    [ST_SSO_LINK_DELETE] = "DELETE FROM sso_identities WHERE user_id = $1 AND id = $2",
+    [ST_SSO_STATE_INSERT] = "INSERT INTO sso_states (" SSO_STATE_COLS ") VALUES "
+                            "($1, $2, $3, $4, $5, $6)",
+    [ST_SSO_STATE_PURGE] = "DELETE FROM sso_states WHERE expires_at < $1",
+    [ST_SSO_STATE_TAKE] = "DELETE FROM sso_states WHERE state_hash = $1 RETURNING " SSO_STATE_COLS,
     [ST_VAULT_INSERT] = "INSERT INTO vault_entries (org_id, name, version, key_id, sealed, "
                         "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     [ST_VAULT_LATEST] = "SELECT " VAULT_COLS " FROM vault_entries WHERE org_id = $1 AND "
@@ -279,7 +314,8 @@ const char *const gh_pg_sql[ST_COUNT] = {
     [ST_ORG_INSERT] = "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)",
     [ST_ROLE_INSERT] = "INSERT INTO roles (id, org_id, name, permissions, system) "
                        "VALUES ($1, $2, $3, $4, 1)",
-    [ST_ORG_FIND_NAME] = "SELECT id, name, created_at FROM orgs WHERE lower(name) = lower($1)",
+    [ST_ORG_FIND_NAME] = "SELECT id, name, created_at FROM orgs WHERE lower(name) = lower($1) "
+                         "ORDER BY created_at, id LIMIT 2",
     [ST_MEMBER_ADD] = "INSERT INTO memberships (org_id, user_id, role_id, created_at) "
                       "SELECT $1, $2, id, $4::bigint FROM roles WHERE org_id = $1 AND name = $3",
     [ST_MEMBER_GET] = MEMBER_SELECT "WHERE m.org_id = $1 AND m.user_id = $2",
@@ -356,6 +392,8 @@ const char *const gh_pg_sql[ST_COUNT] = {
                     "SELECT user_id, $2::bigint FROM memberships WHERE org_id = $1",
     /* The live refresh tokens scoped to org $1 (only user $2's when given). */
     [ST_REFRESH_REVOKE_ORG] = "UPDATE refresh_tokens SET revoked_at = $3 WHERE org_id = $1 "
+                              "AND ($2::text IS NULL OR user_id = $2) AND revoked_at IS NULL",
+    [ST_SESSION_REVOKE_ORG] = "UPDATE sessions SET revoked_at = $3 WHERE org_id = $1 "
                               "AND ($2::text IS NULL OR user_id = $2) AND revoked_at IS NULL",
     /* Users whose primary org is $1 (only $2 when given) move to their oldest other one. */
     [ST_PRIMARY_REASSIGN] = "UPDATE users SET primary_org_id = (SELECT m.org_id FROM memberships m "

@@ -32,6 +32,7 @@ typedef int (*gh_vault_item_visit_fn)(void *arg, const struct gh_vault_item *ite
 typedef int (*gh_vault_entry_visit_fn)(void *arg, const struct gh_vault_entry *e);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
 typedef int (*gh_sso_provider_visit_fn)(void *arg, const struct gh_sso_provider *p);
+typedef int (*gh_sso_link_visit_fn)(void *arg, const struct gh_sso_link *l);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 /**
@@ -131,11 +132,12 @@ struct gh_store_ops {
     gh_err (*org_create)(struct gh_store *st, const struct gh_org *org,
                          const char *admin_permissions, const char *member_permissions);
     gh_err (*org_get)(struct gh_store *st, const char *id, struct gh_org *out);
+    /* The org named name, any case; names repeat: GH_ERR_CONFLICT when several bear it. */
     gh_err (*org_find_name)(struct gh_store *st, const char *name, struct gh_org *out);
     /* The orgs of user_id (NULL: every org), by name. */
     gh_err (*org_list)(struct gh_store *st, const char *user_id, size_t limit, size_t offset,
                        gh_org_visit_fn fn, void *arg);
-    /* GH_ERR_CONFLICT for a name taken (without regard to case). */
+    /* Names repeat: another org's name is no conflict. */
     gh_err (*org_rename)(struct gh_store *st, const char *id, const char *name);
     /* Deletes the org row and the rows that cannot outlive it (its roles, memberships,
      * invitations and API keys), appending its members to the revocation feed and telling
@@ -182,8 +184,9 @@ struct gh_store_ops {
      * GH_ERR_INVALID no such role in the org. */
     gh_err (*member_set_role)(struct gh_store *st, const char *org_id, const char *user_id,
                               const char *role_name, int64_t now);
-    /* Deletes the membership. GH_ERR_NOT_FOUND not a member. What it granted (tokens and
-     * keys scoped to the org, the primary org) is the caller's to revoke. */
+    /* Deletes the membership and moves the user's token_epoch forward (an access token names
+     * its org, not the membership: a re-add must revive none). GH_ERR_NOT_FOUND not a member.
+     * The rest it granted (refresh tokens, sessions, keys, primary org) is the caller's. */
     gh_err (*member_remove)(struct gh_store *st, const char *org_id, const char *user_id,
                             int64_t now);
 
@@ -259,7 +262,7 @@ struct gh_store_ops {
     /* Revokes one token by hash; GH_ERR_NOT_FOUND if unknown. *out gets the record. */
     gh_err (*refresh_revoke)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
                              int64_t now, struct gh_refresh_token *out);
-    /* Revokes the live tokens scoped to org_id (only user_id's when not NULL). */
+    /* Revokes the live refresh tokens and sessions in org_id (only user_id's when not NULL). */
     gh_err (*refresh_revoke_org)(struct gh_store *st, const char *org_id, const char *user_id,
                                  int64_t now);
     /* Deletes tokens expired before cutoff; *n gets the count. */
@@ -380,6 +383,17 @@ struct gh_store_ops {
                                 gh_sso_provider_visit_fn fn, void *arg);
     gh_err (*sso_provider_update)(struct gh_store *st, const struct gh_sso_provider *p);
     gh_err (*sso_provider_delete)(struct gh_store *st, const char *name);
+    /* ---- SSO identities, pending sign-ins ---- contracts in store/store_sso.h */
+    gh_err (*sso_link_add)(struct gh_store *st, const struct gh_sso_link *l);
+    gh_err (*sso_link_find)(struct gh_store *st, const char *provider, const char *subject,
+                            struct gh_sso_link *out);
+    gh_err (*sso_link_list)(struct gh_store *st, const char *user_id, gh_sso_link_visit_fn fn,
+                            void *arg);
+    gh_err (*sso_link_touch)(struct gh_store *st, const char *id, int64_t now);
+    gh_err (*sso_link_delete)(struct gh_store *st, const char *user_id, const char *id);
+    gh_err (*sso_state_add)(struct gh_store *st, const struct gh_sso_state *s);
+    gh_err (*sso_state_take)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                             struct gh_sso_state *out);
 
     /* ---- the vault ---- (crypto/vault.h) sealed values, every version kept until the name
      * is deleted, deleted with their org. insert: GH_ERR_CONFLICT that version exists (the
