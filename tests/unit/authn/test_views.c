@@ -135,7 +135,7 @@ static void identity_init_empties_every_field(void **state)
     struct gh_identity id;
     memset(&id, 0xa5, sizeof(id));
     gh_identity_init(&id);
-    const char *strings[] = {id.user_id, id.username, id.org_id, id.roles,
+    const char *strings[] = {id.user_id, id.username, id.org_id,    id.roles,
                              id.perms,   id.key_id,   id.session_id};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         assert_string_equal(strings[i], "");
