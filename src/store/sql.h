@@ -256,6 +256,11 @@ gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
                             gh_sso_provider_visit_fn fn, void *arg);
 gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p);
 gh_err sq_sso_provider_delete(struct gh_store *st, const char *name);
+gh_err sq_block_add(struct gh_store *st, const struct gh_address_block *b, int64_t now);
+gh_err sq_block_remove(struct gh_store *st, const char *id, struct gh_address_block *out);
+gh_err sq_block_list(struct gh_store *st, int64_t now, size_t limit, size_t offset,
+                     gh_block_visit_fn fn, void *arg);
+gh_err sq_block_epoch(struct gh_store *st, int64_t *out);
 gh_err sq_vault_insert(struct gh_store *st, const struct gh_vault_entry *e);
 gh_err sq_vault_latest(struct gh_store *st, const char *org_id, const char *name,
                        struct gh_vault_entry *out);
@@ -425,6 +430,7 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .sso_provider_list = sq_sso_provider_list, .sso_provider_update = sq_sso_provider_update,      \
     .sso_provider_delete = sq_sso_provider_delete, .vault_insert = sq_vault_insert,                \
     .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, .vault_delete = sq_vault_delete, \
-    .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey
+    .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey, .block_add = sq_block_add,         \
+    .block_remove = sq_block_remove, .block_list = sq_block_list, .block_epoch = sq_block_epoch
 
 #endif

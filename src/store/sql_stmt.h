@@ -125,6 +125,13 @@ enum sq_stmt {
     ST_VAULT_SCAN,
     ST_VAULT_COUNT_BELOW,
     ST_VAULT_REKEY,
+    ST_BLOCK_PURGE,
+    ST_BLOCK_INSERT,
+    ST_BLOCK_GET,
+    ST_BLOCK_DELETE,
+    ST_BLOCK_LIST,
+    ST_BLOCK_BUMP,
+    ST_BLOCK_EPOCH,
     ST_COUNT
 };
 /* The column lists of the row types (sql_<domain>.c), the same in every dialect. */
@@ -152,6 +159,7 @@ enum sq_stmt {
     "claim_email, claim_username, claim_name, default_role, pkce, enabled, auto_create_user, "     \
     "link_by_email, created_at, updated_at"
 #define VAULT_COLS "org_id, name, version, created_at, key_id, sealed"
+#define BLOCK_COLS "id, cidr, reason, created_by, expires_at, created_at, automatic"
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "

@@ -26,6 +26,7 @@ typedef int (*gh_org_visit_fn)(void *arg, const struct gh_org *org);
 typedef int (*gh_role_visit_fn)(void *arg, const struct gh_role *role);
 typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
 typedef int (*gh_name_visit_fn)(void *arg, const char *name);
+typedef int (*gh_block_visit_fn)(void *arg, const struct gh_address_block *b);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
 typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
 typedef int (*gh_vault_item_visit_fn)(void *arg, const struct gh_vault_item *item);
@@ -401,6 +402,22 @@ struct gh_store_ops {
      * is still sealed under old_key_id; GH_ERR_CONFLICT it is not (rewrapped or deleted
      * meanwhile: nothing changes). */
     gh_err (*vault_rekey)(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
+
+    /*
+     * ---- address blocks ---- (edge/blocks.h) every add and remove increments the blocks'
+     * epoch in the same transaction: other nodes poll it (block_epoch) and reload. A block
+     * is live while expires_at is 0 or after now.
+     * block_add: GH_ERR_CONFLICT a live block of that cidr exists; blocks expired by now
+     * are deleted first (whatever their cidr: they block nothing any more).
+     */
+    gh_err (*block_add)(struct gh_store *st, const struct gh_address_block *b, int64_t now);
+    /* Deletes the block id, *out (may be NULL) getting it as it was; GH_ERR_NOT_FOUND. */
+    gh_err (*block_remove)(struct gh_store *st, const char *id, struct gh_address_block *out);
+    /* The blocks live at now, oldest first. */
+    gh_err (*block_list)(struct gh_store *st, int64_t now, size_t limit, size_t offset,
+                         gh_block_visit_fn fn, void *arg);
+    /* The blocks' epoch: it changes with every add and remove. */
+    gh_err (*block_epoch)(struct gh_store *st, int64_t *out);
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
@@ -782,5 +799,6 @@ static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, i
 #include "store/store_crypto.h"
 #include "store/store_tokens.h"
 #include "store/store_sso.h"
+#include "store/store_blocks.h"
 
 #endif

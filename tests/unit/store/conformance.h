@@ -187,6 +187,7 @@ static int pick_role(void *arg, const struct gh_role *r)
 #include "store/conformance_sessions.h"
 #include "store/conformance_crypto.h"
 #include "store/conformance_sso.h"
+#include "store/conformance_blocks.h"
 
 /* The suite, as entries of a CMUnitTest array (T(fn) is the runner's setup/teardown). */
 #define GH_STORE_CONFORMANCE_TESTS(T)                                                              \
@@ -205,6 +206,6 @@ static int pick_role(void *arg, const struct gh_role *r)
         T(sessions_revoke_one_family_and_user), T(mfa_setup_enable_steps_and_codes),               \
         T(mfa_challenges_are_single_use), T(datakeys_add_list_and_conflict),                       \
         T(sso_providers_create_get_list), T(sso_providers_update_delete),                          \
-        T(vault_versions_list_delete), T(vault_scan_and_rekey)
+        T(vault_versions_list_delete), T(vault_scan_and_rekey), T(blocks_add_list_expire)
 
 #endif
