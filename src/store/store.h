@@ -403,20 +403,14 @@ struct gh_store_ops {
      * meanwhile: nothing changes). */
     gh_err (*vault_rekey)(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
 
-    /*
-     * ---- address blocks ---- (edge/blocks.h) every add and remove increments the blocks'
-     * epoch in the same transaction: other nodes poll it (block_epoch) and reload. A block
-     * is live while expires_at is 0 or after now.
-     * block_add: GH_ERR_CONFLICT a live block of that cidr exists; blocks expired by now
-     * are deleted first (whatever their cidr: they block nothing any more).
-     */
+    /* ---- address blocks ---- (edge/blocks.h) live while expires_at is 0 or after now;
+     * add and remove increment the epoch (block_epoch) that other nodes poll. add:
+     * GH_ERR_CONFLICT a live block of that cidr exists (expired ones are deleted first);
+     * remove: *out (may be NULL) gets the block, GH_ERR_NOT_FOUND; list: live, oldest first. */
     gh_err (*block_add)(struct gh_store *st, const struct gh_address_block *b, int64_t now);
-    /* Deletes the block id, *out (may be NULL) getting it as it was; GH_ERR_NOT_FOUND. */
     gh_err (*block_remove)(struct gh_store *st, const char *id, struct gh_address_block *out);
-    /* The blocks live at now, oldest first. */
     gh_err (*block_list)(struct gh_store *st, int64_t now, size_t limit, size_t offset,
                          gh_block_visit_fn fn, void *arg);
-    /* The blocks' epoch: it changes with every add and remove. */
     gh_err (*block_epoch)(struct gh_store *st, int64_t *out);
 };
 
