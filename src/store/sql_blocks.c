@@ -60,3 +60,6 @@ gh_err sq_block_epoch(struct gh_store *st, int64_t *out)
 {
     return sq_st_one(st, ST_BLOCK_EPOCH, SQ_NOARGS, &sq_row_int64, out);
 }
+
+const struct gh_store_block_ops sq_block_ops = {sq_block_add, sq_block_remove, sq_block_list,
+                                                sq_block_epoch};

@@ -56,6 +56,7 @@ static const struct table tables[] = {
     {"sso_providers", SSO_PROVIDER_COLS, 23, "name"},
     {"vault_entries", "org_id, name, version, key_id, sealed, created_at", 6,
      "org_id, name, version"},
+    {"sso_identities", SSO_LINK_COLS, 7, "id"},
     {"address_blocks", BLOCK_COLS, 7, "id"},
 };
 

@@ -26,13 +26,13 @@ typedef int (*gh_org_visit_fn)(void *arg, const struct gh_org *org);
 typedef int (*gh_role_visit_fn)(void *arg, const struct gh_role *role);
 typedef int (*gh_member_visit_fn)(void *arg, const struct gh_member *member);
 typedef int (*gh_name_visit_fn)(void *arg, const char *name);
-typedef int (*gh_block_visit_fn)(void *arg, const struct gh_address_block *b);
 typedef int (*gh_invitation_visit_fn)(void *arg, const struct gh_invitation *inv);
 typedef int (*gh_data_key_visit_fn)(void *arg, const struct gh_data_key *key);
 typedef int (*gh_vault_item_visit_fn)(void *arg, const struct gh_vault_item *item);
 typedef int (*gh_vault_entry_visit_fn)(void *arg, const struct gh_vault_entry *e);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
 typedef int (*gh_sso_provider_visit_fn)(void *arg, const struct gh_sso_provider *p);
+typedef int (*gh_sso_link_visit_fn)(void *arg, const struct gh_sso_link *l);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 /**
@@ -381,6 +381,17 @@ struct gh_store_ops {
                                 gh_sso_provider_visit_fn fn, void *arg);
     gh_err (*sso_provider_update)(struct gh_store *st, const struct gh_sso_provider *p);
     gh_err (*sso_provider_delete)(struct gh_store *st, const char *name);
+    /* ---- SSO identities, pending sign-ins ---- contracts in store/store_sso.h */
+    gh_err (*sso_link_add)(struct gh_store *st, const struct gh_sso_link *l);
+    gh_err (*sso_link_find)(struct gh_store *st, const char *provider, const char *subject,
+                            struct gh_sso_link *out);
+    gh_err (*sso_link_list)(struct gh_store *st, const char *user_id, gh_sso_link_visit_fn fn,
+                            void *arg);
+    gh_err (*sso_link_touch)(struct gh_store *st, const char *id, int64_t now);
+    gh_err (*sso_link_delete)(struct gh_store *st, const char *user_id, const char *id);
+    gh_err (*sso_state_add)(struct gh_store *st, const struct gh_sso_state *s);
+    gh_err (*sso_state_take)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                             struct gh_sso_state *out);
 
     /* ---- the vault ---- (crypto/vault.h) sealed values, every version kept until the name
      * is deleted, deleted with their org. insert: GH_ERR_CONFLICT that version exists (the
@@ -402,16 +413,7 @@ struct gh_store_ops {
      * is still sealed under old_key_id; GH_ERR_CONFLICT it is not (rewrapped or deleted
      * meanwhile: nothing changes). */
     gh_err (*vault_rekey)(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
-
-    /* ---- address blocks ---- (edge/blocks.h) live while expires_at is 0 or after now;
-     * add and remove increment the epoch (block_epoch) that other nodes poll. add:
-     * GH_ERR_CONFLICT a live block of that cidr exists (expired ones are deleted first);
-     * remove: *out (may be NULL) gets the block, GH_ERR_NOT_FOUND; list: live, oldest first. */
-    gh_err (*block_add)(struct gh_store *st, const struct gh_address_block *b, int64_t now);
-    gh_err (*block_remove)(struct gh_store *st, const char *id, struct gh_address_block *out);
-    gh_err (*block_list)(struct gh_store *st, int64_t now, size_t limit, size_t offset,
-                         gh_block_visit_fn fn, void *arg);
-    gh_err (*block_epoch)(struct gh_store *st, int64_t *out);
+    const struct gh_store_block_ops *blocks; /* address blocks: store_blocks.h */
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
