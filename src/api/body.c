@@ -1,5 +1,6 @@
 #include "api/body.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,8 +28,16 @@ int gh_api_read_json(struct gh_req *req, unsigned max_depth, size_t max_string)
         gh_reply_error(req, 400, "invalid_json", "a JSON object body is required", NULL);
         return -1;
     }
-    gh_err err =
-        gh_json_parse_object(req->body.ptr, req->body.len, max_depth, max_string, &req->json);
+    struct gh_json_excess excess;
+    gh_err err = gh_json_parse_object(req->body.ptr, req->body.len, max_depth, max_string,
+                                      &req->json, &excess);
+    if (err == GH_ERR_TOO_LARGE && excess.field[0] != '\0') {
+        /* Well-formed JSON with one value too long: a bad value of that field (API.md). */
+        char why[96];
+        snprintf(why, sizeof why, "%s is too long (at most %zu bytes)", excess.field, max_string);
+        gh_reply_error(req, 422, "invalid_value", why, json_pack("{s:s}", "field", excess.field));
+        return -1;
+    }
     if (err == GH_ERR_TOO_LARGE) {
         gh_reply_error(req, 400, "invalid_json", "JSON nesting or a string exceeds the limits",
                        NULL);

@@ -167,6 +167,10 @@ static const struct route routes[] = {
      NULL},
     {"/account/keys", GH_POST, gh_h_account_key_create, FORM_BODY | PAGE, ON_IO_POOL, NULL},
     {"/account/keys/revoke", GH_POST, gh_h_account_key_revoke, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/account/invitations/accept", GH_POST, gh_h_account_invitation_accept, FORM_BODY | PAGE,
+     ON_IO_POOL, NULL},
+    {"/account/invitations/decline", GH_POST, gh_h_account_invitation_decline, FORM_BODY | PAGE,
+     ON_IO_POOL, NULL},
     {"/account/sessions/revoke", GH_POST, gh_h_account_session_revoke, FORM_BODY | PAGE, ON_IO_POOL,
      NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */

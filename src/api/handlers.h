@@ -127,6 +127,8 @@ void gh_h_account_mfa_disable(struct gh_req *req);
 void gh_h_account_key_create(struct gh_req *req);
 void gh_h_account_key_revoke(struct gh_req *req);
 void gh_h_account_session_revoke(struct gh_req *req);
+void gh_h_account_invitation_accept(struct gh_req *req);
+void gh_h_account_invitation_decline(struct gh_req *req);
 void gh_h_session_revoke(struct gh_req *req);
 
 void gh_h_apikey_create(struct gh_req *req);

@@ -445,8 +445,19 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
     struct gh_refusal refusal = {NULL, 0};
     /* The operator chose this password: the policy applies to it as to anyone's. */
     err = create_user(a, &in, 1, "admin", &u, &refusal);
-    if (err == GH_ERR_POLICY)
-        gh_log(GH_LOG_ERROR, "bootstrap: GATEHOUSE_ADMIN_PASSWORD breaks the password policy");
+    if (err == GH_ERR_POLICY) {
+        /* The rules by name, as the API's 422 password_policy lists them. */
+        char rules[128] = "";
+        size_t used = 0;
+        for (unsigned bit = 0; bit < GH_RULE_COUNT; bit++) {
+            if ((refusal.policy_failed & (1u << bit)) && used < sizeof(rules))
+                used += (size_t)snprintf(rules + used, sizeof(rules) - used, "%s%s",
+                                         used > 0 ? ", " : "", gh_policy_rule_name(1u << bit));
+        }
+        gh_log(GH_LOG_ERROR,
+               "bootstrap: GATEHOUSE_ADMIN_PASSWORD breaks the password policy (failed rules: %s)",
+               rules);
+    }
     return err;
 }
 

@@ -244,3 +244,41 @@ def test_logout_page(srv):
     r = w.post("/logout", {"csrf_token": w.csrf()})
     assert r.status_code == 303 and r.headers["Location"] == "/login?signed_out=1"
     assert srv.get("/api/v1/auth/me", headers={"Cookie": f"gh_sid={sid}"}).status_code == 401
+
+
+def test_account_page_answers_invitations(srv):
+    a, b, c = srv.register(), srv.register(), srv.register()
+    ha = bearer(srv.tokens(a["username"], a["password"])["access_token"])
+    org = srv.post("/api/v1/orgs", {"name": "Invite Page Co"}, headers=ha).json()
+    for who in (b, c):
+        r = srv.post(f"/api/v1/orgs/{org['id']}/members", {"user_id": who["id"], "role": "member"},
+                     headers=ha)
+        assert r.status_code == 202, r.text
+    w = Web(srv)
+    w.login(b["username"], b["password"])
+    page = w.get("/account").text
+    assert "Invite Page Co" in page and a["username"] in page
+    ids = re.findall(r'action="/account/invitations/accept".*?name="id" value="([^"]+)"', page,
+                     re.S)
+    assert len(ids) == 1
+    # Another user cannot answer it, nor can b without the CSRF token.
+    other = Web(srv)
+    other.login(c["username"], c["password"])
+    r = other.post("/account/invitations/accept", {"id": ids[0], "csrf_token": other.csrf()})
+    assert r.status_code == 404
+    assert w.post("/account/invitations/accept", {"id": ids[0]}).status_code == 403
+    r = w.post("/account/invitations/accept", {"id": ids[0], "csrf_token": w.csrf()})
+    assert r.status_code == 200 and "You joined the organization." in r.text
+    assert "Invite Page Co (member)" in r.text and "No pending invitations." in r.text
+    # Accepted twice: refused.
+    r = w.post("/account/invitations/accept", {"id": ids[0], "csrf_token": w.csrf()})
+    assert r.status_code == 404
+    assert wait_audit(srv, "INVITATION_ACCEPTED", user_id=b["id"])
+    # c declines its own.
+    page = other.get("/account").text
+    cid = re.findall(r'action="/account/invitations/decline".*?name="id" value="([^"]+)"', page,
+                     re.S)
+    assert len(cid) == 1
+    r = other.post("/account/invitations/decline", {"id": cid[0], "csrf_token": other.csrf()})
+    assert r.status_code == 200 and "The invitation was declined." in r.text
+    assert "Invite Page Co" not in r.text
