@@ -141,6 +141,9 @@ static const struct route routes[] = {
     {"/api/v1/edge/blocks", GH_GET, gh_h_block_list, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/edge/blocks", GH_POST, gh_h_block_create, JSON_BODY | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/edge/blocks/*", GH_DELETE, gh_h_block_delete, AUTH | CSRF, ON_IO_POOL, NULL},
+    /* The browser's SSO sign-in: the provider's calls wait on the I/O pool, never the loop. */
+    {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_IO_POOL, NULL},
+    {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_IO_POOL, NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -678,6 +681,11 @@ void gh_api_dispatch(struct gh_req *req)
         gh_reply_error(req, 503, "unavailable", "the server is sealed", NULL);
         return;
     }
+    if (route->flags & PAGE) { /* before the form's refusals: they are pages */
+        gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
+        /* a form post then carries Origin: the public origin, not "null" */
+        gh_reply_header(req, "Referrer-Policy", "same-origin");
+    }
     size_t max_string = app->cfg.max_field_length;
     if ((route->flags & LONG_STRINGS) && max_string < GH_SQL_MAX + 1)
         max_string = GH_SQL_MAX + 1; /* the validator refuses past GH_SQL_MAX itself */
@@ -689,11 +697,6 @@ void gh_api_dispatch(struct gh_req *req)
         return;
     if ((route->flags & CSRF) && gh_api_csrf_refused(req))
         return;
-    if (route->flags & PAGE) {
-        gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
-        /* a form post then carries Origin: the public origin, not "null" */
-        gh_reply_header(req, "Referrer-Policy", "same-origin");
-    }
     if (route->perm != NULL &&
         (!(route->flags & SELF) || gh_api_identity(req)->cred == GH_CRED_API_KEY) &&
         !gh_api_allowed(req, route->perm))

@@ -187,6 +187,8 @@ void gh_h_sso_provider_delete(struct gh_req *req);
 void gh_h_block_create(struct gh_req *req);
 void gh_h_block_list(struct gh_req *req);
 void gh_h_block_delete(struct gh_req *req);
+void gh_h_sso_authorize(struct gh_req *req);
+void gh_h_sso_callback(struct gh_req *req);
 
 /** Labels of the routes ("POST /api/v1/auth/login"), in route order, for the metrics. */
 const char *const *gh_api_route_labels(size_t *n) GH_NONNULL(1);

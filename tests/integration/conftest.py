@@ -92,7 +92,9 @@ class Server:
         self.returncode = None
 
     # -- life cycle ---------------------------------------------------------
-    def start(self, wait=True, timeout=30, port=None):
+    # A first start makes an RS256-4096 signing key: seconds on a quiet machine, past 30 s
+    # on a loaded one (seen in CI), so the wait allows for it.
+    def start(self, wait=True, timeout=90, port=None):
         """Starts on port (a free one when None)."""
         self.port = port or free_port()
         self.generation += 1
@@ -116,7 +118,7 @@ class Server:
             self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout=30):
+    def wait_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
