@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc $(shell pkg-config --cflags libpq) -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += -loath -lqrencode -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
-           -lzxcvbn -lhiredis -lpq -lm -lpthread
+           -lzxcvbn -lhiredis -lpq -lnghttp2 -lm -lpthread
 
 # lasso (SAML) is opened at run time (authn/saml_lasso.c): only its headers at build time,
 # as system headers (GLib's do not pass our warnings).
@@ -50,8 +50,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libgh.a
 unit: $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do echo "== $$t"; $$t; done
 
+# The files run side by side (pytest-xdist, one file per worker at a time): most of a test's
+# time is a server starting or a wait, not CPU.
+TEST_JOBS ?= 3
 integration: $(BUILD)/gatehouse
-	GATEHOUSE_BIN=$(abspath $(BUILD)/gatehouse) /usr/bin/python3 -m pytest -q tests/integration
+	GATEHOUSE_BIN=$(abspath $(BUILD)/gatehouse) /usr/bin/python3 -m pytest -q \
+	  -n $(TEST_JOBS) --dist loadfile tests/integration
 
 test: unit integration
 

@@ -7,6 +7,7 @@
 #include "authn/signin.h"
 #include "authn/sso_flow.h"
 #include "authn/sso_providers.h"
+#include "authn/sso_token.h"
 #include "authz/rbac.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
@@ -69,6 +70,7 @@ struct gh_app {
     struct gh_blocks *blocks;        /* address blocks, checked before routing */
     struct gh_sso_remote *sso_remote; /* calls to OIDC/OAuth2 providers; NULL for CLI commands */
     struct gh_sso_flow *sso_flow;     /* the browser's SSO sign-in; NULL for CLI commands */
+    struct gh_ssotok *sso_tokens;     /* provider-token login; NULL for CLI commands */
 };
 
 #endif

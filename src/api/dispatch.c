@@ -144,6 +144,7 @@ static const struct route routes[] = {
     /* The browser's SSO sign-in: the provider's calls wait on the I/O pool, never the loop. */
     {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_IO_POOL, NULL},
     {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_IO_POOL, NULL},
+    {"/api/v1/auth/oauth/login", GH_POST, gh_h_oauth_login, JSON_BODY, ON_IO_POOL, NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -547,6 +548,7 @@ static int is_auth_path(const struct gh_req *req)
     const char *path = req->path;
     return strcmp(path, "/api/v1/auth/login") == 0 || strcmp(path, "/api/v1/auth/register") == 0 ||
            strcmp(path, "/api/v1/auth/refresh") == 0 || under(path, "/api/v1/auth/mfa") ||
+           strcmp(path, "/api/v1/auth/oauth/login") == 0 ||
            (req->method == GH_POST &&
             (strcmp(path, "/login") == 0 || strcmp(path, "/login/mfa") == 0 ||
              strcmp(path, "/register") == 0));

@@ -189,6 +189,7 @@ void gh_h_block_list(struct gh_req *req);
 void gh_h_block_delete(struct gh_req *req);
 void gh_h_sso_authorize(struct gh_req *req);
 void gh_h_sso_callback(struct gh_req *req);
+void gh_h_oauth_login(struct gh_req *req);
 
 /** Labels of the routes ("POST /api/v1/auth/login"), in route order, for the metrics. */
 const char *const *gh_api_route_labels(size_t *n) GH_NONNULL(1);

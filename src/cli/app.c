@@ -257,6 +257,9 @@ static int open_sso(struct gh_app *app)
     if (err == GH_OK)
         err = gh_sso_flow_new(&app->store, app->sso, app->sso_remote, &app->signin, cfg->public_url,
                               GH_SSO_LEEWAY, sso, &app->sso_flow);
+    if (err == GH_OK)
+        err = gh_ssotok_new(app->sso, app->sso_remote, &app->signin, GH_SSO_TOKEN_CACHE_ENTRIES,
+                            &app->sso_tokens);
     sodium_memzero(key, sizeof(key));
     sodium_memzero(sso, sizeof(sso));
     if (err != GH_OK)
@@ -394,6 +397,7 @@ void gh_app_close(struct gh_app *app)
     gh_mfas_free(app->signin.mfas);
     memset(&app->signin, 0, sizeof(app->signin));
     memset(&app->session, 0, sizeof(app->session));
+    gh_ssotok_free(app->sso_tokens);
     gh_sso_flow_free(app->sso_flow);
     gh_sso_remote_free(app->sso_remote);
     gh_ssop_free(app->sso);
@@ -401,6 +405,7 @@ void gh_app_close(struct gh_app *app)
     gh_blocks_free(app->blocks);
     app->blocks = NULL;
     app->sso_flow = NULL;
+    app->sso_tokens = NULL;
     app->sso_remote = NULL;
     gh_auth_free(app->auth);
     gh_cli_options_clear(app);

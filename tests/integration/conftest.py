@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +25,16 @@ BIN = os.environ.get("GATEHOUSE_BIN") or str(REPO / "build" / "gatehouse")
 ADMIN_PASSWORD = "Tq8-vexing-Walrus-51!"
 TIMEOUT = 15  # seconds, for every HTTP call
 MY_INVITATIONS = "/api/v1/auth/me/invitations"
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def pytest_make_parametrize_id(config, val, argname):
+    """A random UUID in a parameter gets a fixed test id, so that every pytest-xdist worker
+    collects the same tests (make integration runs them in parallel)."""
+    if isinstance(val, str) and UUID_TEXT.search(val):
+        return UUID_TEXT.sub("uuid", val)
+    return None
+
 
 # Environment given to every server unless a test overrides it.
 BASE_ENV = {

@@ -340,6 +340,8 @@ PUBLIC = {
     # the browser's SSO sign-in: the state and the provider's answer are the credential
     # (tests/sso)
     ("GET", "/api/v1/auth/sso/authorize"), ("GET", "/api/v1/auth/sso/callback"),
+    # the provider's access token is the credential (tests/sso/token.test.mjs)
+    ("POST", "/api/v1/auth/oauth/login"),
 }
 
 
