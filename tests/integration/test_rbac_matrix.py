@@ -333,7 +333,7 @@ PUBLIC = {
     ("POST", "/logout"), ("GET", "/account"), ("GET", "/admin"), ("POST", "/account/password"),
     ("POST", "/account/mfa/setup"), ("POST", "/account/mfa/confirm"),
     ("POST", "/account/mfa/disable"), ("POST", "/account/keys"), ("POST", "/account/keys/revoke"),
-    ("POST", "/account/sessions/revoke"), ("POST", "/account/invitations/accept"),
+    ("POST", "/account/sessions/revoke"), ("POST", "/account/identities/unlink"), ("POST", "/account/invitations/accept"),
     ("POST", "/account/invitations/decline"),
     # From admin.allow addresses; the Shamir share is the credential (test_sealing.py).
     ("POST", "/api/v1/sys/unseal"),

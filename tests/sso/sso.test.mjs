@@ -8,6 +8,7 @@
 // SSO_USER_CREATED; neither the log nor the audit trail holds a code, token or secret.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { startIdp } from './idp.mjs';
 import { freePort, startGatehouse } from './gatehouse.mjs';
@@ -17,6 +18,20 @@ const seen = { codes: [] }; // what must never reach the log or the audit trail
 const api = (...a) => gh.call(...a);
 const audit = (action) => gh.audit(action);
 const users = () => gh.users();
+
+// RFC 6238 with the RFC 4648 base32 secret the account page shows.
+function totp(secret, offsetSteps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + offsetSteps));
+  const h = createHmac('sha1', key).update(msg).digest();
+  const o = h[h.length - 1] & 15;
+  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1000000).padStart(6, '0');
+}
 
 // A browser context that talks to loopback only (the provider's page asks for web fonts).
 async function context() {
@@ -147,6 +162,51 @@ test('client_secret_post and generic OAuth2 (userinfo) sign in as the same user'
   assert.equal(await me(page), null);
   assert.ok(!(await users()).includes('carol'));
   await ctx.close();
+});
+
+test('the account page lists linked sign-ins and keeps the last one', async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  assert.equal(await signInWith(page, 'corppost', 'bob'), 303); // bob: corppost and corpoauth
+  await page.goto(base + '/account');
+  const rows = page.locator('#s-ids ~ .scroll tbody tr');
+  assert.equal(await rows.count(), 2);
+  assert.match(await page.textContent('#s-ids ~ .scroll tbody'), /corppost[\s\S]*corpoauth/);
+  await page.locator('button:has-text("Unlink")').last().click();
+  assert.match(await page.textContent('[role=status]'), /unlinked/);
+  assert.equal(await rows.count(), 1);
+  // bob has no password: the last linked sign-in stays
+  const r = page.waitForResponse((res) => res.url().endsWith('/account/identities/unlink'));
+  await page.locator('button:has-text("Unlink")').click();
+  assert.equal((await r).status(), 409);
+  assert.match(await page.textContent('[role=alert]'), /last way you can sign in/);
+  assert.equal(await rows.count(), 1);
+  await ctx.close();
+});
+
+test('an SSO user without a password enrols TOTP, and SSO then asks for the code', async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  assert.equal(await signInWith(page, 'corp', 'gina'), 303);
+  await page.goto(base + '/account');
+  await page.click('button:has-text("Set up")');
+  await page.waitForSelector('svg.qr');
+  const secret = (await page.textContent('#totp-secret')).trim();
+  await page.fill('#f-code', totp(secret));
+  await page.click('button:has-text("Turn on")');
+  assert.equal(await page.locator('#backup-codes li').count(), 10);
+  await ctx.close();
+
+  const again = await context();
+  const p2 = await again.newPage();
+  assert.equal(await signInWith(p2, 'corp', 'gina'), 303);
+  await p2.waitForURL(/\/login\/mfa/);
+  assert.equal(await me(p2), null); // nothing before the second factor
+  await p2.fill('#f-code', totp(secret, 1));
+  await p2.click('button:has-text("Verify")');
+  await p2.waitForURL(base + '/account');
+  assert.equal((await me(p2)).username, 'gina');
+  await again.close();
 });
 
 test('spoiled ID tokens and answers are refused and audited with their reason', async () => {
