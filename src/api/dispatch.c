@@ -8,6 +8,7 @@
 
 #include "api/app.h"
 #include "api/body.h"
+#include "api/cors.h"
 #include "api/credential.h"
 #include "api/handlers.h"
 #include "api/json.h"
@@ -131,16 +132,22 @@ static const struct route routes[] = {
     {"/api/v1/users/*", GH_DELETE, gh_h_user_delete, AUTH | CSRF, ON_IO_POOL, "user:admin"},
     /* SSO identity providers: superadmins only (the service). */
     {"/api/v1/sso/providers", GH_GET, gh_h_sso_provider_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/sso/providers", GH_POST, gh_h_sso_provider_create, JSON_BODY | AUTH | CSRF,
-     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers", GH_POST, gh_h_sso_provider_create,
+     JSON_BODY | LONG_STRINGS | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/sso/providers/*", GH_GET, gh_h_sso_provider_get, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update, JSON_BODY | AUTH | CSRF,
-     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update,
+     JSON_BODY | LONG_STRINGS | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/sso/providers/*", GH_DELETE, gh_h_sso_provider_delete, AUTH | CSRF, ON_IO_POOL, NULL},
     /* The browser's SSO sign-in: the provider's calls wait on the I/O pool, never the loop. */
     {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_IO_POOL, NULL},
     {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_IO_POOL, NULL},
     {"/api/v1/auth/oauth/login", GH_POST, gh_h_oauth_login, JSON_BODY, ON_IO_POOL, NULL},
+    /* SAML: the IdP posts to the ACS from its own site, so no CSRF token: the single-use
+     * RelayState bound to the browser's gh_saml cookie stands in for it */
+    {"/api/v1/auth/saml/metadata", GH_GET, gh_h_saml_metadata, 0, ON_IO_POOL, NULL},
+    {"/api/v1/auth/saml/login", GH_GET, gh_h_saml_login, PAGE, ON_IO_POOL, NULL},
+    {"/api/v1/auth/saml/acs", GH_POST, gh_h_saml_acs, FORM_BODY | LONG_STRINGS | PAGE, ON_IO_POOL,
+     NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -646,8 +653,8 @@ void gh_api_dispatch(struct gh_req *req)
     /* Before any 404 and any credential (the metrics group may prove one): a scan of
      * unknown paths is limited like any flood, and the allowlist goes by path prefix so
      * that routes added later are covered. */
-    if (refused_by_rate_limit(req) || refused_by_allowlist(req))
-        return;
+    if (refused_by_rate_limit(req) || refused_by_allowlist(req) || gh_api_cors(req))
+        return; /* a CORS preflight is answered here, before any credential */
     if (route == NULL) {
         if (allowed != 0)
             reply_not_allowed(req, allowed);

@@ -331,6 +331,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (open_sso(app) != 0)
         return 1;
+    if (gh_saml_flow_new(&app->store, app->sso, &app->signin, cfg->public_url, &app->saml) !=
+        GH_OK) {
+        fprintf(stderr, "gatehouse: public_url: not usable in SAML metadata\n");
+        return 1;
+    }
     return open_alerts(app);
 }
 
@@ -364,6 +369,8 @@ void gh_app_close(struct gh_app *app)
     gh_ssotok_free(app->sso_tokens);
     gh_sso_flow_free(app->sso_flow);
     gh_sso_remote_free(app->sso_remote);
+    gh_saml_flow_free(app->saml);
+    app->saml = NULL;
     gh_ssop_free(app->sso);
     app->sso = NULL;
     app->sso_flow = NULL;
