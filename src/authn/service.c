@@ -33,6 +33,7 @@ struct cached_token {
     char org[GH_UUID_LEN + 1];
     int64_t exp;
     int64_t epoch;
+    int64_t auth_time;
     char token[GH_CACHE_VALUE_MAX - 128]; /* the first len bytes: the value's length tells */
 };
 #define CT_HEAD offsetof(struct cached_token, token)
@@ -195,9 +196,9 @@ static gh_err membership_claims(struct gh_auth *a, const char *user_id, const ch
     return GH_OK;
 }
 
-/* Signs an access token for user in org and fills pair->access_token. */
+/* Signs an access token for user in org, signed in at auth_time, into pair->access_token. */
 static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const char *org_id,
-                           struct gh_token_pair *pair)
+                           int64_t auth_time, struct gh_token_pair *pair)
 {
     struct gh_claims c;
     memset(&c, 0, sizeof(c));
@@ -214,6 +215,7 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
     c.nbf = now;
     c.exp = now + a->o.access_ttl;
     c.epoch = u->token_epoch;
+    c.auth_time = auth_time;
     err = gh_jwt_sign(a->ring, &c, &pair->access_token);
     if (err == GH_OK)
         pair->expires_in = a->o.access_ttl;
@@ -232,7 +234,8 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memset(&pair, 0, sizeof(pair));
     memset(&rt, 0, sizeof(rt));
 
-    gh_err err = issue_access(a, u, org_id, &pair);
+    rt.auth_time = gh_time_now();
+    gh_err err = issue_access(a, u, org_id, rt.auth_time, &pair);
     if (err != GH_OK)
         goto out;
     struct gh_audit_subject who = {u->id, u->username, org_id};
@@ -613,7 +616,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
         err = GH_ERR_AUTH;
         goto out;
     }
-    if ((err = issue_access(a, &u, next.org_id, &pair)) != GH_OK)
+    if ((err = issue_access(a, &u, next.org_id, next.auth_time, &pair)) != GH_OK)
         goto out;
     memcpy(pair.family_id, next.family_id, sizeof(pair.family_id));
     memcpy(pair.org_id, next.org_id, sizeof(pair.org_id));
@@ -726,6 +729,7 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
             return GH_ERR_AUTH;
         ct.exp = c.exp;
         ct.epoch = c.epoch;
+        ct.auth_time = c.auth_time;
         token_remember(a, token, len, &ct);
     }
     if (ct.exp <= now - a->o.clock_leeway)
@@ -754,7 +758,20 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
     out->key_id[0] = '\0';
     out->scoped = 0;
     out->superadmin = st.superadmin;
+    out->auth_time = ct.auth_time;
     return GH_OK;
+}
+
+gh_err gh_auth_reissue(struct gh_auth *a, const struct gh_identity *who, int64_t auth_time,
+                       struct gh_token_pair *out)
+{
+    struct gh_user u;
+    gh_err err = gh_store_user_get(a->store, who->user_id, &u);
+    if (err == GH_OK && u.disabled)
+        err = GH_ERR_REVOKED;
+    if (err == GH_OK && (err = issue_access(a, &u, who->org_id, auth_time, out)) == GH_OK)
+        memcpy(out->org_id, who->org_id, sizeof(out->org_id));
+    return err;
 }
 
 gh_err gh_auth_me(struct gh_auth *a, const struct gh_identity *who, struct gh_user *user,
