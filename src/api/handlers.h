@@ -109,6 +109,7 @@ void gh_h_mfa_verify(struct gh_req *req);
 void gh_h_mfa_setup(struct gh_req *req);
 void gh_h_mfa_confirm(struct gh_req *req);
 void gh_h_mfa_disable(struct gh_req *req);
+void gh_h_reauth(struct gh_req *req);
 void gh_h_sessions_list(struct gh_req *req);
 void gh_h_stylesheet(struct gh_req *req);
 void gh_h_login_page(struct gh_req *req);
@@ -127,6 +128,7 @@ void gh_h_account_mfa_disable(struct gh_req *req);
 void gh_h_account_key_create(struct gh_req *req);
 void gh_h_account_key_revoke(struct gh_req *req);
 void gh_h_account_session_revoke(struct gh_req *req);
+void gh_h_account_reauth(struct gh_req *req);
 void gh_h_session_revoke(struct gh_req *req);
 
 void gh_h_apikey_create(struct gh_req *req);
