@@ -113,6 +113,25 @@ static int parse_window(const char *w, size_t n, uint32_t *out)
     return -1;
 }
 
+static const char *const severity_names[] = {"critical", "error", "warning", "info"};
+
+const char *gh_alert_severity_name(enum gh_alert_severity s)
+{
+    return (size_t)s < sizeof(severity_names) / sizeof(severity_names[0]) ? severity_names[s]
+                                                                          : "warning";
+}
+
+static int parse_severity(const char *w, size_t n, enum gh_alert_severity *out)
+{
+    for (size_t i = 0; i < sizeof(severity_names) / sizeof(severity_names[0]); i++) {
+        if (gh_word_is(w, n, severity_names[i])) {
+            *out = (enum gh_alert_severity)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static const struct gh_webhook *find_webhook(const struct gh_alert_rules *rs, const char *name,
                                              size_t *index)
 {
@@ -158,6 +177,7 @@ static const char *parse_rule(const char *s, const char *end, const struct gh_al
     size_t n;
     uint64_t v = 0;
     memset(r, 0, sizeof(*r));
+    r->severity = GH_SEVERITY_WARNING;
     if (!gh_word_next(&s, end, &w, &n) || parse_name(w, n, r->name) != 0)
         return "expected a NAME of 1 to 32 characters a-z, 0-9, _ or -";
     for (size_t i = 0; i < rs->nrules; i++)
@@ -180,8 +200,13 @@ static const char *parse_rule(const char *s, const char *end, const struct gh_al
             return "expected a WINDOW from 1s to 7d after \"in\", such as 90s, 5m, 1h or 1d";
         (void)gh_word_next(&s, end, &w, &n);
     }
+    if (gh_word_is(w, n, "severity")) {
+        if (!gh_word_next(&s, end, &w, &n) || parse_severity(w, n, &r->severity) != 0)
+            return "expected critical, error, warning or info after \"severity\"";
+        (void)gh_word_next(&s, end, &w, &n);
+    }
     if (!gh_word_is(w, n, "->"))
-        return "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")";
+        return "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\" or \"severity S\")";
     if (r->window == 0 && r->threshold > 1)
         return "N above 1 needs a window: \"in 5m\"";
     if (!gh_word_next(&s, end, &w, &n))
@@ -208,7 +233,20 @@ static int url_ok(const char *w, size_t n)
     return 1;
 }
 
-/* Parses one webhook line into h; returns what is wrong, or NULL. The URL is never quoted. */
+/* A PagerDuty routing key: 1 to 64 of A-Z, a-z, 0-9, '_' and '-'. */
+static int routing_key_ok(const char *w, size_t n)
+{
+    if (n == 0 || n >= GH_ROUTING_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') ||
+              (w[i] >= '0' && w[i] <= '9') || w[i] == '_' || w[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* Parses one webhook line into h; returns what is wrong, or NULL. The URL and the routing
+ * key are never quoted. */
 static const char *parse_webhook(const char *s, const char *end, const struct gh_alert_rules *rs,
                                  struct gh_webhook *h)
 {
@@ -220,19 +258,28 @@ static const char *parse_webhook(const char *s, const char *end, const struct gh
     if (find_webhook(rs, h->name, NULL) != NULL)
         return "another webhook has this NAME";
     if (!gh_word_next(&s, end, &w, &n))
-        return "expected FORMAT slack, discord or json after NAME";
+        return "expected FORMAT slack, discord, json or pagerduty after NAME";
     if (gh_word_is(w, n, "slack"))
         h->format = GH_WEBHOOK_SLACK;
     else if (gh_word_is(w, n, "discord"))
         h->format = GH_WEBHOOK_DISCORD;
     else if (gh_word_is(w, n, "json"))
         h->format = GH_WEBHOOK_JSON;
+    else if (gh_word_is(w, n, "pagerduty"))
+        h->format = GH_WEBHOOK_PAGERDUTY;
     else
-        return "expected FORMAT slack, discord or json after NAME";
+        return "expected FORMAT slack, discord, json or pagerduty after NAME";
     if (!gh_word_next(&s, end, &w, &n) || !url_ok(w, n))
         return "expected an http or https URL of printable ASCII after FORMAT";
     memcpy(h->url, w, n);
     h->url[n] = '\0';
+    if (h->format == GH_WEBHOOK_PAGERDUTY) {
+        if (!gh_word_next(&s, end, &w, &n) || !routing_key_ok(w, n))
+            return "expected a ROUTING_KEY of 1 to 64 characters A-Z, a-z, 0-9, _ or - after "
+                   "the URL";
+        memcpy(h->routing_key, w, n);
+        h->routing_key[n] = '\0';
+    }
     if (gh_word_next(&s, end, &w, &n))
         return "too many words after the URL";
     return NULL;
@@ -258,7 +305,7 @@ static gh_err parse_webhooks(const char *text, struct gh_alert_rules *rs, char *
         const char *why = NULL;
         if (rs->nwebhooks == GH_ALERT_WEBHOOKS_MAX)
             why = "too many webhooks (at most 16)";
-        else if ((size_t)(end - line) > LINE_MAX_LEN + 64)
+        else if ((size_t)(end - line) > LINE_MAX_LEN + 160) /* name, format, URL, key */
             why = "line too long";
         else
             why = parse_webhook(line, end, rs, &rs->webhooks[rs->nwebhooks]);

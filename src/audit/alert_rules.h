@@ -9,19 +9,23 @@
  * Alert rules over audit events (alerts.rules, one per line or ';'-separated, blank
  * lines and '#' comments skipped):
  *
- *     NAME ACTIONS [by ip|user|org] >= N [in WINDOW] -> WEBHOOK[,WEBHOOK...]
+ *     NAME ACTIONS [by ip|user|org] >= N [in WINDOW] [severity SEVERITY] -> WEBHOOK[,WEBHOOK...]
  *
  * NAME is 1-32 of [a-z0-9_-], unique; ACTIONS a comma list of audit actions
  * ([A-Z0-9_]+, a final '*' matches any rest: ORG_*; "*" alone matches every action);
  * "by" counts per client address, per user (the user name, else the user id) or per
  * organization, and skips events without one; N is 1 to 1000000; WINDOW is a count
  * with a unit s, m, h or d, from 1s to 7d, and may be left out only when N is 1 (then
- * every matching event alerts). Webhooks (alerts.webhooks), one per line:
+ * every matching event alerts; SEVERITY is critical, error, warning (the default) or info,
+ * what PagerDuty shows. Webhooks (alerts.webhooks), one per line:
  *
  *     NAME slack|discord|json URL
+ *     NAME pagerduty URL ROUTING_KEY
  *
  * with an http:// or https:// URL that is a secret (a Slack hook is its own credential):
- * it is never logged nor quoted in an error, only the webhook's name is.
+ * it is never logged nor quoted in an error, only the webhook's name is. ROUTING_KEY (a
+ * PagerDuty integration key, 1-64 of A-Z a-z 0-9 _ -) is a secret too; the URL of the
+ * Events API v2 is https://events.pagerduty.com/v2/enqueue.
  */
 
 #define GH_ALERT_NAME_MAX 33    /* rule and webhook names, with the NUL */
@@ -31,6 +35,7 @@
 #define GH_ALERT_RULES_MAX 64
 #define GH_ALERT_WEBHOOKS_MAX 16
 #define GH_WEBHOOK_URL_MAX 1024
+#define GH_ROUTING_KEY_MAX 65 /* a PagerDuty routing key, with the NUL */
 #define GH_ALERT_GROUP_MAX 72 /* a group value (longer ones are cut), with the NUL */
 #define GH_ALERT_WINDOW_MAX (7 * 86400)
 #define GH_ALERT_THRESHOLD_MAX 1000000
@@ -43,10 +48,22 @@ enum gh_alert_group {
 };
 
 enum gh_webhook_format {
-    GH_WEBHOOK_SLACK,   /* {"text": ...} */
-    GH_WEBHOOK_DISCORD, /* {"content": ..., "allowed_mentions": {"parse": []}} */
-    GH_WEBHOOK_JSON,    /* the whole alert as one object */
+    GH_WEBHOOK_SLACK,     /* {"text": ...} */
+    GH_WEBHOOK_DISCORD,   /* {"content": ..., "allowed_mentions": {"parse": []}} */
+    GH_WEBHOOK_JSON,      /* the whole alert as one object */
+    GH_WEBHOOK_PAGERDUTY, /* a PagerDuty Events API v2 "trigger" event */
 };
+
+/* The severities of PagerDuty's Events API v2, in its order. */
+enum gh_alert_severity {
+    GH_SEVERITY_CRITICAL,
+    GH_SEVERITY_ERROR,
+    GH_SEVERITY_WARNING, /* a rule's default */
+    GH_SEVERITY_INFO,
+};
+
+/** The name of s as the Events API spells it ("critical", ...). */
+const char *gh_alert_severity_name(enum gh_alert_severity s);
 
 struct gh_alert_rule {
     char name[GH_ALERT_NAME_MAX];
@@ -54,7 +71,8 @@ struct gh_alert_rule {
     size_t nactions;
     enum gh_alert_group group;
     uint32_t threshold;
-    uint32_t window;                      /* seconds; 0 only with threshold 1: every event alerts */
+    uint32_t window; /* seconds; 0 only with threshold 1: every event alerts */
+    enum gh_alert_severity severity;
     size_t targets[GH_ALERT_TARGETS_MAX]; /* indexes into the webhooks */
     size_t ntargets;
 };
@@ -62,7 +80,8 @@ struct gh_alert_rule {
 struct gh_webhook {
     char name[GH_ALERT_NAME_MAX];
     enum gh_webhook_format format;
-    char url[GH_WEBHOOK_URL_MAX]; /* a secret: never logged */
+    char url[GH_WEBHOOK_URL_MAX];         /* a secret: never logged */
+    char routing_key[GH_ROUTING_KEY_MAX]; /* pagerduty only: a secret, never logged */
 };
 
 struct gh_alert_rules {

@@ -333,6 +333,14 @@ static int pause_retry(struct gh_alerts *al, unsigned ms)
     return ok;
 }
 
+/* A payload may carry a secret (a PagerDuty routing key): wiped before it is freed. */
+static void body_free(char *body)
+{
+    if (body != NULL)
+        sodium_memzero(body, strlen(body));
+    free(body);
+}
+
 static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
 {
     size_t hook = (size_t)(a->webhook - al->cfg.webhooks);
@@ -353,7 +361,7 @@ static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
             if (gh_webhook_post(curl, a->webhook, body, timeout, drain_over, al, why,
                                 sizeof(why)) == GH_OK) {
                 atomic_fetch_add(&al->sent[hook], 1);
-                free(body);
+                body_free(body);
                 return;
             }
             if (tries >= al->opts.tries || !pause_retry(al, wait))
@@ -361,7 +369,7 @@ static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
             wait = wait > UINT32_MAX / 2 ? wait : wait * 2;
         }
     }
-    free(body);
+    body_free(body);
     atomic_fetch_add(&al->failed[hook], 1);
     gh_log(GH_LOG_WARN, "alerts: rule %s: webhook %s: not delivered after %u tries (%s)",
            a->rule->name, a->webhook->name, tries, why);

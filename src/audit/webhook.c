@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "core/buf.h"
@@ -140,6 +141,32 @@ static json_t *alert_json(const struct gh_alert *a, const char *text)
                      "first", event_json(&a->first), "last", event_json(&a->last), "text", text);
 }
 
+/*
+ * One alert as a PagerDuty Events API v2 "trigger": the dedup key names the rule and the
+ * group, so that repeats of one incident (the same rule, the same address) stay one
+ * PagerDuty incident, and the summary is the one-line text (PagerDuty keeps 1024
+ * characters). custom_details carries the whole alert but the routing key.
+ */
+static json_t *pagerduty_json(const struct gh_alert *a, const char *text)
+{
+    const struct gh_alert_rule *r = a->rule;
+    const char *by = group_name(r->group);
+    char dedup[sizeof(r->name) + GH_ALERT_GROUP_MAX + 32], host[256] = "gatehouse";
+    if (by != NULL)
+        (void)snprintf(dedup, sizeof(dedup), "gatehouse/%s/%s/%s", r->name, by, a->group);
+    else
+        (void)snprintf(dedup, sizeof(dedup), "gatehouse/%s", r->name);
+    if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+        (void)snprintf(host, sizeof(host), "gatehouse");
+    host[sizeof(host) - 1] = '\0';
+    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o}}", "routing_key",
+                     a->webhook->routing_key, "event_action", "trigger", "dedup_key", dedup,
+                     "payload", "summary", text, "source", host, "severity",
+                     gh_alert_severity_name(r->severity), "timestamp", time_json(a->last.ts),
+                     "component", "gatehouse", "group", by != NULL ? by : "all", "class",
+                     a->last.action, "custom_details", alert_json(a, text));
+}
+
 gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
 {
     char text[1024];
@@ -157,6 +184,9 @@ gh_err gh_webhook_payload(const struct gh_alert *a, char **out)
         break;
     case GH_WEBHOOK_JSON:
         o = alert_json(a, text);
+        break;
+    case GH_WEBHOOK_PAGERDUTY:
+        o = pagerduty_json(a, text);
         break;
     }
     gh_buf_clear(&esc);

@@ -19,8 +19,11 @@ void gh_alert_text(const struct gh_alert *a, char *out, size_t size) GH_NONNULL(
 /**
  * a as the JSON body its webhook's format expects: slack {"text"} with &, < and >
  * escaped (no mention or link can be smuggled in a user name), discord {"content",
- * "allowed_mentions": {"parse": []}} (no @everyone), json the whole alert. *out is a
- * new string for free().
+ * "allowed_mentions": {"parse": []}} (no @everyone), json the whole alert, pagerduty an
+ * Events API v2 trigger {"routing_key", "event_action", "dedup_key" (rule and group),
+ * "payload": {"summary", "source" (the host name), "severity" (the rule's), "timestamp",
+ * "component", "group", "class", "custom_details" (the json form)}}. *out is a new string
+ * for free().
  */
 gh_err gh_webhook_payload(const struct gh_alert *a, char **out) GH_WUR GH_NONNULL(1, 2);
 

@@ -513,7 +513,10 @@ gh_err gh_auth_check_password(struct gh_auth *a, const char *login, const char *
     if (err != GH_OK)
         return err;
 
-    err = gh_password_verify(cr.password_hash, password, len);
+    /* a user made by SSO has no password: refused after the same work as a wrong one */
+    err = gh_password_verify(cr.password_hash[0] ? cr.password_hash : a->dummy_hash, password, len);
+    if (cr.password_hash[0] == '\0')
+        err = GH_ERR_AUTH;
     if (err != GH_OK || u.disabled) {
         err =
             audit_login_failed(a, meta, safe_login, &u, err != GH_OK ? "bad_password" : "disabled");

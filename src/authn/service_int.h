@@ -2,8 +2,8 @@
 #define GH_AUTHN_SERVICE_INT_H
 
 /*
- * Private to the authentication service's files (service.c, operator.c): its state and
- * the password policy check every password change passes.
+ * Private to the authentication service's files (service.c, operator.c, sso_account.c): its state
+ * and the password policy check every password change passes.
  */
 
 #include "authn/auth_opts.h"

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "authn/sso_account.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -105,4 +106,26 @@ gh_err gh_signin_reauth(const struct gh_signin *si, const struct gh_identity *wh
     else
         gh_signin_result_clear(out);
     return err;
+}
+
+gh_err gh_signin_sso(const struct gh_signin *si, const struct gh_sso_provider *p,
+                     const struct gh_sso_identity *id, int cookies, const struct gh_reqmeta *meta,
+                     struct gh_signin_result *out, const char **reason)
+{
+    struct gh_user u;
+    int mfa = 0;
+    memset(out, 0, sizeof(*out));
+    gh_err err = gh_sso_account_resolve(si->auth, p, id, meta, &u, reason);
+    if (err != GH_OK) {
+        gh_sso_audit_failed(si->auth, p->name, *reason, err == GH_ERR_FORBIDDEN ? &u : NULL, meta);
+        return err;
+    }
+    if ((err = gh_mfa_enabled(si->mfas, u.id, &mfa)) != GH_OK)
+        return err;
+    if ((err = gh_sso_audit_login(si->auth, p->name, &u, mfa, meta)) != GH_OK)
+        return err;
+    if (!mfa)
+        return finish(si, &u, NULL, "sso", cookies, meta, out);
+    out->mfa_required = 1;
+    return gh_mfa_challenge(si->mfas, &u, NULL, out->mfa_token);
 }

@@ -5,6 +5,7 @@
 #include "authn/mfa.h"
 #include "authn/service.h"
 #include "authn/session.h"
+#include "authn/sso_identity.h"
 
 /*
  * Signing in, for the API and the pages alike: the password, then (with TOTP enabled) the
@@ -63,6 +64,18 @@ gh_err gh_signin_reauth(const struct gh_signin *si, const struct gh_identity *wh
                         const char *password, size_t len, const char *code,
                         const struct gh_reqmeta *meta, struct gh_signin_result *out) GH_WUR
     GH_NONNULL(1, 2, 3, 7);
+
+/**
+ * Signing in as the identity id that provider p vouched for (an ID token, a userinfo
+ * answer or a SAML assertion already checked): the user of gh_sso_account_resolve, then
+ * as gh_signin_password (the second factor when the user has TOTP). SSO_LOGIN audited on
+ * success, SSO_LOGIN_FAILED with *reason on a refusal (the errors of
+ * gh_sso_account_resolve), then the errors of gh_auth_issue.
+ */
+gh_err gh_signin_sso(const struct gh_signin *si, const struct gh_sso_provider *p,
+                     const struct gh_sso_identity *id, int cookies, const struct gh_reqmeta *meta,
+                     struct gh_signin_result *out, const char **reason) GH_WUR
+    GH_NONNULL(1, 2, 3, 6, 7);
 
 /** Wipes *r and frees what it holds. Accepts NULL. */
 void gh_signin_result_clear(struct gh_signin_result *r);

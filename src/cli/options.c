@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "http/tls.h"
 
 /* config/config.c keeps the names of its choice keys in the order of these enums. */
 _Static_assert(GH_ALG_RS256 == 0 && GH_ALG_ES256 == 1 && GH_ALG_EDDSA == 2,
@@ -18,6 +19,8 @@ _Static_assert(GH_PWHASH_BCRYPT == 0 && GH_PWHASH_ARGON2ID == 1,
                "password.hash's choices follow enum gh_pwhash_alg");
 _Static_assert(GH_LOG_DEBUG == 0 && GH_LOG_INFO == 1 && GH_LOG_WARN == 2 && GH_LOG_ERROR == 3,
                "log.level's choices follow enum gh_log_level");
+_Static_assert(GH_TLS_1_2 == 0 && GH_TLS_1_3 == 1,
+               "server.tls_min_version's choices follow enum gh_tls_version");
 _Static_assert(GH_RL_LIMIT_MAX == 1000000u, "rate_limit.global and .auth bounds agree");
 
 enum gh_alg gh_cli_alg(const struct gh_config *cfg)

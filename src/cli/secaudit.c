@@ -121,11 +121,11 @@ static void check_config(struct report *r, const struct gh_config *cfg)
                        "auth.rsa_bits is %u; RS256 keys need 3072 bits or more (or ES256/EdDSA)",
                        cfg->rsa_bits);
     }
-    if (!loopback(cfg->listen_host)) {
+    if (!loopback(cfg->listen_host) && cfg->tls_cert[0] == '\0') {
         f = add(r, "V12.2.1", "high", "TLS off on a non-loopback address");
         (void)snprintf(f->detail, sizeof(f->detail),
-                       "server.listen is %s:%u and this build serves plain HTTP: put a TLS "
-                       "proxy in front and listen on loopback",
+                       "server.listen is %s:%u without server.tls_cert: serve TLS, or put a "
+                       "TLS proxy in front and listen on loopback",
                        cfg->listen_host, (unsigned)cfg->listen_port);
     }
     if (cfg->rl_global == 0 || cfg->rl_auth == 0) {

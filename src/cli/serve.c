@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "edge/revbus.h"
 #include "http/http.h"
+#include "http/tls.h"
 
 static const char usage[] =
     "usage: gatehouse serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
@@ -151,6 +152,35 @@ static int start_bus(struct gh_app *app, struct gh_revbus **bus)
     return 0;
 }
 
+static int open_tls(const struct gh_config *cfg, struct gh_tls **out)
+{
+    struct gh_tls_opts o = {
+        .cert = cfg->tls_cert,
+        .key = cfg->tls_key,
+        .min = (enum gh_tls_version)cfg->tls_min_version,
+        .ciphers = cfg->tls_ciphers,
+        .ciphersuites = cfg->tls_ciphersuites,
+    };
+    char why[512];
+    if (gh_tls_new(&o, out, why, sizeof(why)) != GH_OK) {
+        fprintf(stderr, "gatehouse: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGHUP: a new certificate and key for new connections; a bad pair keeps the old. */
+static void reload_tls(struct gh_tls *tls)
+{
+    char why[512];
+    if (tls == NULL)
+        gh_log(GH_LOG_INFO, "SIGHUP: no TLS certificate to reload");
+    else if (gh_tls_reload(tls, why, sizeof(why)) != GH_OK)
+        gh_log(GH_LOG_ERROR, "SIGHUP: TLS reload refused, the certificate in use stays: %s", why);
+    else
+        gh_log(GH_LOG_INFO, "SIGHUP: TLS certificate and key reloaded");
+}
+
 int gh_cmd_serve(int argc, char **argv)
 {
     struct gh_cli_common common = {NULL, NULL, NULL};
@@ -163,6 +193,7 @@ int gh_cmd_serve(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP); /* reloads the TLS certificate and key */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -171,6 +202,7 @@ int gh_cmd_serve(int argc, char **argv)
         return 1;
     int status = 1;
     struct gh_http *http = NULL;
+    struct gh_tls *tls = NULL;
     struct gh_keys_watch *keys = NULL;
     struct gh_revbus *bus = NULL;
     if (gh_app_open(&app, GH_APP_SERVE) != 0)
@@ -195,6 +227,8 @@ int gh_cmd_serve(int argc, char **argv)
         goto out;
     }
 
+    if (app.cfg.tls_cert[0] != '\0' && open_tls(&app.cfg, &tls) != 0)
+        goto out;
     struct gh_http_opts hopts = {
         .host = app.cfg.listen_host,
         .port = app.cfg.listen_port,
@@ -205,6 +239,7 @@ int gh_cmd_serve(int argc, char **argv)
         .header_timeout = app.cfg.header_timeout,
         .max_connections_per_ip = app.cfg.max_connections_per_ip,
         .hsts = app.cfg.hsts,
+        .tls = tls,
         .access_log = app.cfg.access_log,
         .observe = gh_api_observe,
     };
@@ -242,7 +277,8 @@ int gh_cmd_serve(int argc, char **argv)
            (unsigned)gh_http_port(http), app.cfg.http_threads);
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
+        reload_tls(tls);
     gh_log(GH_LOG_INFO, "signal %d: finishing in-flight requests", sig);
     gh_http_stop(http, app.cfg.shutdown_timeout);
     http = NULL;
@@ -251,6 +287,7 @@ int gh_cmd_serve(int argc, char **argv)
     status = 0;
 out:
     gh_http_stop(http, 0);
+    gh_tls_free(tls);
     if (bus != NULL) {
         gh_views_set_publish(gh_auth_views(app.auth), NULL, NULL);
         gh_revbus_stop(bus);

@@ -53,6 +53,7 @@ static gh_err set_listen(void *c, const char *value)
 static const char *const ALGORITHMS[] = {"RS256", "ES256", "EdDSA", NULL}; /* enum gh_alg */
 static const char *const PWHASHES[] = {"bcrypt", "argon2id", NULL};        /* enum gh_pwhash_alg */
 static const char *const LOG_LEVELS[] = {"debug", "info", "warn", "error", NULL}; /* enum gh_log_level */
+static const char *const TLS_VERSIONS[] = {"1.2", "1.3", NULL}; /* enum gh_tls_version */
 
 /* Every key, in documentation order. Bounds are in seconds for durations, bytes for sizes. */
 static const struct gh_conf_key KEYS[] = {
@@ -69,6 +70,11 @@ static const struct gh_conf_key KEYS[] = {
     DURU("server.header_timeout", "10s", header_timeout, 1, HOURS(1), 1),
     UINT("server.max_connections_per_ip", "256", max_connections_per_ip, 1, 1000000, 1),
     BOOL("server.hsts", "false", hsts),
+    STR("server.tls_cert", "", tls_cert, 0),
+    STR("server.tls_key", "", tls_key, 0),
+    CHOICE("server.tls_min_version", "1.2", tls_min_version, TLS_VERSIONS),
+    STR("server.tls_ciphers", "ECDHE+AESGCM:ECDHE+CHACHA20", tls_ciphers, 1),
+    STR("server.tls_ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256", tls_ciphersuites, 1),
     STR("server.trusted_proxies", "127.0.0.0/8, ::1/128", trusted_proxies, 0),
     BOOL("server.allow_core_dumps", "false", allow_core_dumps),
     STR("server.user", "", user, 0),
@@ -364,10 +370,15 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
         gh_conf_fail(err, err_size, "revocation.redis: expected IPV4:PORT or [IPV6]:PORT");
         goto out;
     }
+    if ((t->tls_cert[0] == '\0') != (t->tls_key[0] == '\0')) {
+        gh_conf_fail(err, err_size, "server.tls_cert and server.tls_key: set both or neither");
+        goto out;
+    }
     if (t->public_url[0] == '\0') {
         int v6 = strchr(t->listen_host, ':') != NULL;
-        int n = snprintf(t->public_url, sizeof(t->public_url), "http://%s%s%s:%u", v6 ? "[" : "",
-                         t->listen_host, v6 ? "]" : "", (unsigned)t->listen_port);
+        int n = snprintf(t->public_url, sizeof(t->public_url), "%s://%s%s%s:%u",
+                         t->tls_cert[0] != '\0' ? "https" : "http", v6 ? "[" : "", t->listen_host,
+                         v6 ? "]" : "", (unsigned)t->listen_port);
         if (n < 0 || (size_t)n >= sizeof(t->public_url)) {
             gh_conf_fail(err, err_size, "public_url: the URL made from server.listen is too long");
             goto out;

@@ -39,7 +39,12 @@ struct gh_config {
         connection_timeout;  /* server.connection_timeout idle/slow-client timeout seconds (30s) */
     unsigned header_timeout; /* server.header_timeout: a whole request head, seconds (10s) */
     unsigned max_connections_per_ip; /* server.max_connections_per_ip per TCP peer (256) */
-    int hsts; /* server.hsts: send Strict-Transport-Security (false; true when TLS) */
+    int hsts; /* server.hsts: send Strict-Transport-Security (false; always over TLS) */
+    char tls_cert[PATH_MAX];     /* server.tls_cert: PEM certificate chain ("": plain HTTP) */
+    char tls_key[PATH_MAX];      /* server.tls_key: PEM private key, mode 0600 */
+    unsigned tls_min_version;    /* server.tls_min_version 1.2|1.3 (1.2): enum gh_tls_version */
+    char tls_ciphers[512];       /* server.tls_ciphers: TLS 1.2 ciphers (ECDHE with AEAD) */
+    char tls_ciphersuites[256];  /* server.tls_ciphersuites: TLS 1.3 suites */
     char trusted_proxies[1024];  /* server.trusted_proxies: CIDRs whose X-Forwarded-* headers count
                                     (127.0.0.0/8, ::1/128) */
     struct gh_cidr_list trusted; /* the same, parsed by gh_config_finish */

@@ -46,6 +46,8 @@ static int linger(struct gh_conn *c)
     c->state = GH_CONN_LINGER;
     c->head_ms = c->loop->now_ms + LINGER_MS; /* the linger deadline */
     c->body_left = 0;
+    if (c->tr->shut != NULL)
+        c->tr->shut(c);
     if (shutdown(c->fd, SHUT_WR) != 0) {
         gh_loop_close(c);
         return -1;
@@ -299,15 +301,16 @@ static int parse_buffered(struct gh_conn *c)
 }
 
 /* Runs every complete request already buffered (pipelining), one after the other. */
-static void pump(struct gh_conn *c)
+static int pump(struct gh_conn *c)
 {
     while (c->state == GH_CONN_HEAD && c->in_len > 0) {
         size_t before = c->in_len;
         if (parse_buffered(c) != 0)
-            return;
+            return -1;
         if (c->state == GH_CONN_HEAD && c->req == NULL && c->in_len == before)
-            return; /* an incomplete head: wait for more */
+            return 0; /* an incomplete head: wait for more */
     }
+    return 0;
 }
 
 static int read_head(struct gh_conn *c)
@@ -372,36 +375,67 @@ static void drain(struct gh_conn *c)
         gh_loop_close(c);
 }
 
+/* The handshake is done: HTTP/1.1 unless ALPN chose h2. 1 to go on reading, -1 closed. */
+static int handshake(struct gh_conn *c)
+{
+    int r = gh_tls_handshake(c);
+    if (r <= 0) {
+        if (r < 0)
+            gh_loop_close(c);
+        return r;
+    }
+    c->state = GH_CONN_HEAD;
+    c->head_ms = 0;
+    c->active_ms = c->loop->now_ms;
+    gh_loop_watch(c, EPOLLIN);
+    return 1;
+}
+
 void gh_conn_readable(struct gh_conn *c)
 {
-    switch (c->state) {
-    case GH_CONN_HEAD:
-        if (read_head(c) == 0)
-            pump(c);
-        break;
-    case GH_CONN_BODY:
-        if (read_body(c) == 0)
-            pump(c);
-        break;
-    case GH_CONN_LINGER:
-        drain(c);
-        break;
-    case GH_CONN_HANDLER:
-    case GH_CONN_WRITE:
-        break;
+    for (;;) {
+        int r;
+        switch (c->state) {
+        case GH_CONN_TLS:
+            r = handshake(c);
+            break;
+        case GH_CONN_HEAD:
+            r = read_head(c) == 0 ? pump(c) : -1;
+            break;
+        case GH_CONN_BODY:
+            r = read_body(c) == 0 ? pump(c) : -1;
+            break;
+        case GH_CONN_LINGER:
+            drain(c);
+            return;
+        case GH_CONN_HANDLER:
+        case GH_CONN_WRITE:
+        default:
+            return;
+        }
+        /* OpenSSL may hold decrypted bytes that epoll cannot announce: read them now. */
+        if (r < 0 || (r == 0 && (c->tls == NULL || !gh_tls_pending(c))))
+            return;
     }
+}
+
+/* After an answer: the next buffered requests, then bytes OpenSSL holds. */
+static void next(struct gh_conn *c)
+{
+    if (pump(c) == 0 && c->tls != NULL && gh_tls_pending(c))
+        gh_conn_readable(c);
 }
 
 void gh_conn_writable(struct gh_conn *c)
 {
     if (write_out(c) == 0)
-        pump(c);
+        next(c);
 }
 
 void gh_conn_resume(struct gh_conn *c)
 {
     if (answer(c) == 0)
-        pump(c);
+        next(c);
 }
 
 int gh_conn_tick(struct gh_conn *c, uint64_t now)
@@ -409,6 +443,12 @@ int gh_conn_tick(struct gh_conn *c, uint64_t now)
     const struct gh_http_opts *o = &c->loop->srv->opts;
     uint64_t idle = (uint64_t)o->connection_timeout * 1000;
     switch (c->state) {
+    case GH_CONN_TLS: /* a handshake has the head's deadline from the accept on */
+        if (stopping(c) || now - c->head_ms >= (uint64_t)o->header_timeout * 1000) {
+            gh_loop_close(c);
+            return 1;
+        }
+        return 0;
     case GH_CONN_HEAD:
         if (c->head_ms == 0) { /* idle between requests */
             if (stopping(c) || now - c->active_ms >= idle) {

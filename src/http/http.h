@@ -134,13 +134,15 @@ struct gh_http_opts {
     unsigned connection_timeout; /* idle and inactivity, seconds */
     unsigned header_timeout;     /* a whole request head, seconds */
     unsigned max_connections_per_ip;
-    int hsts;
+    int hsts;           /* Strict-Transport-Security on plain HTTP too (always over TLS) */
+    struct gh_tls *tls; /* TLS on every connection (http/tls.h), or NULL: plain */
     int access_log;
     /* Called once per answered request with its duration, from a polling thread (may be NULL). */
     void (*observe)(struct gh_req *req, uint64_t micros);
 };
 
 struct gh_http;
+struct gh_tls;
 
 /** Binds and starts serving; dispatch(req) is called with req->app = app. */
 gh_err gh_http_start(const struct gh_http_opts *opts, gh_dispatch_fn dispatch, void *app,

@@ -19,16 +19,19 @@ struct gh_conn;
 struct gh_loop;
 
 /*
- * How bytes move on a connection. Plain sockets now; a TLS transport (OpenSSL) provides
- * the same two calls later, and the protocol above (HTTP/1.1 now, HTTP/2 later) does not
- * change. Both return what read(2)/writev(2) return, with errno EAGAIN when they would block.
+ * How bytes move on a connection: a plain socket (loop.c) or TLS (tls.c); the protocol
+ * above (HTTP/1.1 in conn.c, HTTP/2 in h2.c) does not know which. read and writev return
+ * what read(2)/writev(2) return, with errno EAGAIN when they would block; shut (may be
+ * NULL) says goodbye before the socket's write side is shut.
  */
 struct gh_transport {
     ssize_t (*read)(struct gh_conn *c, void *buf, size_t n);
     ssize_t (*writev)(struct gh_conn *c, const struct iovec *iov, int n);
+    void (*shut)(struct gh_conn *c);
 };
 
 enum gh_conn_state {
+    GH_CONN_TLS,     /* the TLS handshake (deadline: server.header_timeout from accept) */
     GH_CONN_HEAD,    /* reading a request head (or idle between requests) */
     GH_CONN_BODY,    /* reading a request body */
     GH_CONN_HANDLER, /* the request is on a worker pool */
@@ -46,6 +49,7 @@ struct gh_conn {
     int keep_alive;  /* the current request allows another after it */
     char ip[INET6_ADDRSTRLEN];
     uint8_t peer[16]; /* the peer address, IPv4 mapped, for the per-address limit */
+    void *tls;        /* OpenSSL's SSL of a TLS connection, else NULL */
 
     char *in; /* bytes read and not yet consumed; NULL when idle */
     size_t in_len, in_cap, scanned;
@@ -122,6 +126,19 @@ void gh_conn_writable(struct gh_conn *c);
 void gh_conn_resume(struct gh_conn *c);
 /** The timer: acts on deadlines; returns 1 when c was closed. */
 int gh_conn_tick(struct gh_conn *c, uint64_t now_ms);
+
+/* tls.c: a TLS connection (c->tls), its handshake and its transport */
+struct gh_tls;
+extern const struct gh_transport gh_tls_transport;
+/** Gives c an SSL on the current context; GH_ERR_NOMEM when OpenSSL cannot. */
+gh_err gh_tls_attach(struct gh_tls *tls, struct gh_conn *c);
+void gh_tls_detach(struct gh_conn *c);
+/** One handshake step: 1 done, 0 waiting (epoll interest set), -1 failed. */
+int gh_tls_handshake(struct gh_conn *c);
+/** The client and the server agreed on h2 through ALPN. */
+int gh_tls_alpn_h2(const struct gh_conn *c);
+/** Decrypted or buffered bytes are waiting in OpenSSL (epoll will not say so). */
+int gh_tls_pending(const struct gh_conn *c);
 
 /* server.c */
 /** A request for c, or NULL (out of memory). */

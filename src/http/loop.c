@@ -116,7 +116,7 @@ static ssize_t plain_writev(struct gh_conn *c, const struct iovec *iov, int n)
     return sendmsg(c->fd, &m, MSG_NOSIGNAL);
 }
 
-static const struct gh_transport plain = {plain_read, plain_writev};
+static const struct gh_transport plain = {plain_read, plain_writev, NULL};
 
 /* ---- time ---- */
 
@@ -158,6 +158,8 @@ void gh_loop_close(struct gh_conn *c)
     struct gh_http *srv = loop->srv;
     if (c->req != NULL)
         gh_req_end(c->req, 1);
+    if (c->tls != NULL)
+        gh_tls_detach(c);
     close(c->fd);
     peers_drop(srv->peers, c->peer);
     atomic_fetch_sub(&srv->conns, 1);
@@ -221,6 +223,18 @@ static void admit(struct gh_loop *loop, int fd, const struct sockaddr_storage *s
     c->tr = &plain;
     c->state = GH_CONN_HEAD;
     c->active_ms = loop->now_ms;
+    if (srv->opts.tls != NULL) {
+        if (gh_tls_attach(srv->opts.tls, c) != GH_OK) {
+            peers_drop(srv->peers, c->peer);
+            atomic_fetch_sub(&srv->conns, 1);
+            free(c);
+            close(fd);
+            return;
+        }
+        c->tr = &gh_tls_transport;
+        c->state = GH_CONN_TLS;
+        c->head_ms = loop->now_ms; /* the handshake's deadline counts from here */
+    }
     c->next = loop->conns;
     if (loop->conns != NULL)
         loop->conns->prev = c;
@@ -413,7 +427,7 @@ static void fixed_headers(struct gh_http *srv)
     _Static_assert(sizeof(security) + sizeof(hsts) < sizeof(srv->fixed_headers), "headers fit");
     memcpy(srv->fixed_headers, security, sizeof(security) - 1);
     srv->fixed_len = sizeof(security) - 1;
-    if (srv->opts.hsts) {
+    if (srv->opts.hsts || srv->opts.tls != NULL) {
         memcpy(srv->fixed_headers + srv->fixed_len, hsts, sizeof(hsts) - 1);
         srv->fixed_len += sizeof(hsts) - 1;
     }

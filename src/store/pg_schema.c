@@ -209,7 +209,27 @@ static const char *const migrations[] = {
     "  created_at BIGINT NOT NULL,"
     "  PRIMARY KEY (org_id, name, version));"
     "CREATE INDEX vault_entries_key ON vault_entries(key_id);",
-    /* 4: the sign-in times of refresh families and sessions; SQLite's 11 */
+    /* 4 (SQLite's 11): outside identities linked to users, and SSO sign-ins waiting for the
+     * provider (the state's SHA-256, bound to the browser's cookie's SHA-256) */
+    "CREATE TABLE sso_identities ("
+    "  id " T " PRIMARY KEY,"
+    "  provider " T " NOT NULL,"
+    "  subject " T " NOT NULL,"
+    "  user_id " T " NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  email " T " NOT NULL DEFAULT '',"
+    "  created_at BIGINT NOT NULL,"
+    "  last_login_at BIGINT NOT NULL,"
+    "  UNIQUE (provider, subject));"
+    "CREATE INDEX sso_identities_user ON sso_identities(user_id, created_at);"
+    "CREATE TABLE sso_states ("
+    "  state_hash BYTEA PRIMARY KEY,"
+    "  binding_hash BYTEA NOT NULL,"
+    "  provider " T " NOT NULL,"
+    "  redirect_to " T " NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL);"
+    "CREATE INDEX sso_states_expiry ON sso_states(expires_at);",
+    /* 5 (SQLite's 12): the sign-in times of refresh families and sessions */
     "ALTER TABLE refresh_tokens ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;",
 };
@@ -235,6 +255,18 @@ const char *const gh_pg_sql[ST_COUNT] = {
         "default_role = $17, pkce = $18, enabled = $19, auto_create_user = $20, "
         "link_by_email = $21, updated_at = $22 WHERE name = $1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = $1",
+    [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "
+                           "($1, $2, $3, $4, $5, $6, $7)",
+    [ST_SSO_LINK_FIND] = "SELECT " SSO_LINK_COLS " FROM sso_identities WHERE provider = $1 "
+                         "AND subject = $2",
+    [ST_SSO_LINK_LIST] = "SELECT " SSO_LINK_COLS " FROM sso_identities WHERE user_id = $1 "
+                         "ORDER BY created_at, id",
+    [ST_SSO_LINK_TOUCH] = "UPDATE sso_identities SET last_login_at = $2 WHERE id = $1",
+    [ST_SSO_LINK_DELETE] = "DELETE FROM sso_identities WHERE user_id = $1 AND id = $2",
+    [ST_SSO_STATE_INSERT] = "INSERT INTO sso_states (" SSO_STATE_COLS ") VALUES "
+                            "($1, $2, $3, $4, $5, $6)",
+    [ST_SSO_STATE_PURGE] = "DELETE FROM sso_states WHERE expires_at < $1",
+    [ST_SSO_STATE_TAKE] = "DELETE FROM sso_states WHERE state_hash = $1 RETURNING " SSO_STATE_COLS,
     [ST_VAULT_INSERT] = "INSERT INTO vault_entries (org_id, name, version, key_id, sealed, "
                         "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     [ST_VAULT_LATEST] = "SELECT " VAULT_COLS " FROM vault_entries WHERE org_id = $1 AND "

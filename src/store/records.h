@@ -188,7 +188,8 @@ struct gh_session {
     int64_t expires_at;   /* the absolute timeout */
     char ip_address[64];
     char user_agent[256];
-    int64_t auth_time; /* its sign-in or last re-authentication (0: before migration 11) */
+    int64_t
+        auth_time; /* its sign-in or last re-authentication (0: made before SQLite migration 12) */
 };
 
 /** A user's TOTP factor; secret is sealed (never the raw secret). */
@@ -255,6 +256,35 @@ struct gh_sso_provider {
     int link_by_email;
     int64_t created_at;
     int64_t updated_at;
+};
+
+/**
+ * An outside identity linked to a user (authn/sso_account.h): the provider's subject
+ * signs in as user_id. One user may have several; (provider, subject) is unique.
+ */
+#define GH_SSO_SUBJECT_MAX 255
+struct gh_sso_link {
+    char id[GH_UUID_LEN + 1];
+    char provider[GH_SSO_NAME_MAX + 1];
+    char subject[GH_SSO_SUBJECT_MAX + 1];
+    char user_id[GH_UUID_LEN + 1];
+    char email[321]; /* as the provider said at linking; "" none */
+    int64_t created_at;
+    int64_t last_login_at;
+};
+
+/**
+ * A sign-in waiting for the provider (authn/sso_flow.h): the state parameter's SHA-256,
+ * the SHA-256 of the browser's gh_sso cookie it is bound to, where to go after; used once.
+ */
+#define GH_SSO_RETURN_MAX 1024
+struct gh_sso_state {
+    unsigned char hash[GH_HASH_LEN];
+    unsigned char binding[GH_HASH_LEN];
+    char provider[GH_SSO_NAME_MAX + 1];
+    char redirect_to[GH_SSO_RETURN_MAX + 1];
+    int64_t created_at;
+    int64_t expires_at;
 };
 
 /** A vault item as listed: its newest version, never its value. */

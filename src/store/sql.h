@@ -256,6 +256,16 @@ gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
                             gh_sso_provider_visit_fn fn, void *arg);
 gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p);
 gh_err sq_sso_provider_delete(struct gh_store *st, const char *name);
+gh_err sq_sso_link_add(struct gh_store *st, const struct gh_sso_link *l);
+gh_err sq_sso_link_find(struct gh_store *st, const char *provider, const char *subject,
+                        struct gh_sso_link *out);
+gh_err sq_sso_link_list(struct gh_store *st, const char *user_id, gh_sso_link_visit_fn fn,
+                        void *arg);
+gh_err sq_sso_link_touch(struct gh_store *st, const char *id, int64_t now);
+gh_err sq_sso_link_delete(struct gh_store *st, const char *user_id, const char *id);
+gh_err sq_sso_state_add(struct gh_store *st, const struct gh_sso_state *s);
+gh_err sq_sso_state_take(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                         struct gh_sso_state *out);
 gh_err sq_vault_insert(struct gh_store *st, const struct gh_vault_entry *e);
 gh_err sq_vault_latest(struct gh_store *st, const char *org_id, const char *name,
                        struct gh_vault_entry *out);
@@ -424,9 +434,12 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .datakey_add = sq_datakey_add, .datakey_list = sq_datakey_list,                                \
     .sso_provider_create = sq_sso_provider_create, .sso_provider_get = sq_sso_provider_get,        \
     .sso_provider_list = sq_sso_provider_list, .sso_provider_update = sq_sso_provider_update,      \
-    .sso_provider_delete = sq_sso_provider_delete, .vault_insert = sq_vault_insert,                \
-    .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, .vault_delete = sq_vault_delete, \
-    .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey,                                    \
+    .sso_provider_delete = sq_sso_provider_delete, .sso_link_add = sq_sso_link_add,                \
+    .sso_link_find = sq_sso_link_find, .sso_link_list = sq_sso_link_list,                          \
+    .sso_link_touch = sq_sso_link_touch, .sso_link_delete = sq_sso_link_delete,                    \
+    .sso_state_add = sq_sso_state_add, .sso_state_take = sq_sso_state_take,                        \
+    .vault_insert = sq_vault_insert, .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, \
+    .vault_delete = sq_vault_delete, .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey,   \
     .session_reauth = sq_session_reauth
 
 #endif

@@ -79,3 +79,82 @@ gh_err sq_sso_provider_delete(struct gh_store *st, const char *name)
         err = GH_ERR_NOT_FOUND;
     return err;
 }
+
+/* ---- linked identities ---- */
+
+#define L struct gh_sso_link
+static const struct sq_col link_cols[] = {
+    SQ_COL(SQ_COL_TEXT, 0, L, id),           SQ_COL(SQ_COL_TEXT, 1, L, provider),
+    SQ_COL(SQ_COL_TEXT, 2, L, subject),      SQ_COL(SQ_COL_TEXT, 3, L, user_id),
+    SQ_COL(SQ_COL_TEXT, 4, L, email),        SQ_COL(SQ_COL_I64, 5, L, created_at),
+    SQ_COL(SQ_COL_I64, 6, L, last_login_at),
+};
+#undef L
+SQ_CALL(call_link, gh_sso_link_visit_fn)
+static const struct sq_row row_link =
+    SQ_ROW("a linked identity", struct gh_sso_link, link_cols, call_link);
+
+gh_err sq_sso_link_add(struct gh_store *st, const struct gh_sso_link *l)
+{
+    return sq_st_run(st, ST_SSO_LINK_INSERT,
+                     SQ_ARGS(SQ_F(l->id), SQ_F(l->provider), SQ_F(l->subject), SQ_F(l->user_id),
+                             SQ_F(l->email), SQ_I(l->created_at), SQ_I(l->last_login_at)),
+                     NULL);
+}
+
+gh_err sq_sso_link_find(struct gh_store *st, const char *provider, const char *subject,
+                        struct gh_sso_link *out)
+{
+    return sq_st_one(st, ST_SSO_LINK_FIND, SQ_ARGS(SQ_T(provider), SQ_T(subject)), &row_link, out);
+}
+
+gh_err sq_sso_link_list(struct gh_store *st, const char *user_id, gh_sso_link_visit_fn fn,
+                        void *arg)
+{
+    return sq_st_each(st, ST_SSO_LINK_LIST, SQ_ARGS(SQ_T(user_id)), &row_link, SQ_FN(fn), arg);
+}
+
+gh_err sq_sso_link_touch(struct gh_store *st, const char *id, int64_t now)
+{
+    return sq_st_run(st, ST_SSO_LINK_TOUCH, SQ_ARGS(SQ_T(id), SQ_I(now)), NULL);
+}
+
+gh_err sq_sso_link_delete(struct gh_store *st, const char *user_id, const char *id)
+{
+    int64_t changed = 0;
+    gh_err err = sq_st_run(st, ST_SSO_LINK_DELETE, SQ_ARGS(SQ_T(user_id), SQ_T(id)), &changed);
+    if (err == GH_OK && changed == 0)
+        err = GH_ERR_NOT_FOUND;
+    return err;
+}
+
+/* ---- sign-ins waiting for the provider ---- */
+
+#define S struct gh_sso_state
+static const struct sq_col state_cols[] = {
+    SQ_COL(SQ_COL_HASH, 0, S, hash),      SQ_COL(SQ_COL_HASH, 1, S, binding),
+    SQ_COL(SQ_COL_TEXT, 2, S, provider),  SQ_COL(SQ_COL_TEXT, 3, S, redirect_to),
+    SQ_COL(SQ_COL_I64, 4, S, created_at), SQ_COL(SQ_COL_I64, 5, S, expires_at),
+};
+#undef S
+static const struct sq_row row_state =
+    SQ_ROW("an SSO state", struct gh_sso_state, state_cols, NULL);
+
+gh_err sq_sso_state_add(struct gh_store *st, const struct gh_sso_state *s)
+{
+    /* the dead ones go first: abandoned sign-ins never pile up */
+    gh_err err = sq_st_run(st, ST_SSO_STATE_PURGE, SQ_ARGS(SQ_I(s->created_at)), NULL);
+    if (err != GH_OK)
+        return err;
+    return sq_st_run(st, ST_SSO_STATE_INSERT,
+                     SQ_ARGS(SQ_B(s->hash, GH_HASH_LEN), SQ_B(s->binding, GH_HASH_LEN),
+                             SQ_F(s->provider), SQ_F(s->redirect_to), SQ_I(s->created_at),
+                             SQ_I(s->expires_at)),
+                     NULL);
+}
+
+gh_err sq_sso_state_take(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                         struct gh_sso_state *out)
+{
+    return sq_st_one(st, ST_SSO_STATE_TAKE, SQ_ARGS(SQ_B(hash, GH_HASH_LEN)), &row_state, out);
+}

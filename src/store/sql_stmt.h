@@ -120,6 +120,14 @@ enum sq_stmt {
     ST_SSO_PROVIDER_LIST,
     ST_SSO_PROVIDER_UPDATE,
     ST_SSO_PROVIDER_DELETE,
+    ST_SSO_LINK_INSERT,
+    ST_SSO_LINK_FIND,
+    ST_SSO_LINK_LIST,
+    ST_SSO_LINK_TOUCH,
+    ST_SSO_LINK_DELETE,
+    ST_SSO_STATE_INSERT,
+    ST_SSO_STATE_PURGE,
+    ST_SSO_STATE_TAKE,
     ST_VAULT_INSERT,
     ST_VAULT_LATEST,
     ST_VAULT_LIST,
@@ -153,6 +161,8 @@ enum sq_stmt {
     "userinfo_endpoint, client_id, client_secret, token_auth, scopes, claim_subject, "             \
     "claim_email, claim_username, claim_name, default_role, pkce, enabled, auto_create_user, "     \
     "link_by_email, created_at, updated_at"
+#define SSO_LINK_COLS "id, provider, subject, user_id, email, created_at, last_login_at"
+#define SSO_STATE_COLS "state_hash, binding_hash, provider, redirect_to, created_at, expires_at"
 #define VAULT_COLS "org_id, name, version, created_at, key_id, sealed"
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \

@@ -225,7 +225,27 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (org_id, name, version));"
     "CREATE INDEX vault_entries_key ON vault_entries(key_id);",
-    /* 11: when a refresh family's and a session's sign-in was proven last (the
+    /* 11: outside identities linked to users, and SSO sign-ins waiting for the
+     * provider (the state's SHA-256, bound to the browser's cookie's SHA-256) */
+    "CREATE TABLE sso_identities ("
+    "  id TEXT PRIMARY KEY,"
+    "  provider TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  last_login_at INTEGER NOT NULL,"
+    "  UNIQUE (provider, subject));"
+    "CREATE INDEX sso_identities_user ON sso_identities(user_id, created_at);"
+    "CREATE TABLE sso_states ("
+    "  state_hash BLOB PRIMARY KEY,"
+    "  binding_hash BLOB NOT NULL,"
+    "  provider TEXT NOT NULL,"
+    "  redirect_to TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL);"
+    "CREATE INDEX sso_states_expiry ON sso_states(expires_at);",
+    /* 12: when a refresh family's and a session's sign-in was proven last (the
      * re-authentication window of dangerous actions); 0 for those made before */
     "ALTER TABLE refresh_tokens ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;",
@@ -252,6 +272,18 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
         "default_role = ?17, pkce = ?18, enabled = ?19, auto_create_user = ?20, "
         "link_by_email = ?21, updated_at = ?22 WHERE name = ?1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = ?1",
+    [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_SSO_LINK_FIND] = "SELECT " SSO_LINK_COLS " FROM sso_identities WHERE provider = ?1 "
+                         "AND subject = ?2",
+    [ST_SSO_LINK_LIST] = "SELECT " SSO_LINK_COLS " FROM sso_identities WHERE user_id = ?1 "
+                         "ORDER BY created_at, id",
+    [ST_SSO_LINK_TOUCH] = "UPDATE sso_identities SET last_login_at = ?2 WHERE id = ?1",
+    [ST_SSO_LINK_DELETE] = "DELETE FROM sso_identities WHERE user_id = ?1 AND id = ?2",
+    [ST_SSO_STATE_INSERT] = "INSERT INTO sso_states (" SSO_STATE_COLS ") VALUES "
+                            "(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_SSO_STATE_PURGE] = "DELETE FROM sso_states WHERE expires_at < ?1",
+    [ST_SSO_STATE_TAKE] = "DELETE FROM sso_states WHERE state_hash = ?1 RETURNING " SSO_STATE_COLS,
     [ST_VAULT_INSERT] = "INSERT INTO vault_entries (org_id, name, version, key_id, sealed, "
                         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
     [ST_VAULT_LATEST] = "SELECT " VAULT_COLS " FROM vault_entries WHERE org_id = ? AND name = ? "

@@ -32,6 +32,7 @@ typedef int (*gh_vault_item_visit_fn)(void *arg, const struct gh_vault_item *ite
 typedef int (*gh_vault_entry_visit_fn)(void *arg, const struct gh_vault_entry *e);
 typedef int (*gh_session_visit_fn)(void *arg, const struct gh_session *s);
 typedef int (*gh_sso_provider_visit_fn)(void *arg, const struct gh_sso_provider *p);
+typedef int (*gh_sso_link_visit_fn)(void *arg, const struct gh_sso_link *l);
 /** Told each user whose access a change altered (the change is also in the revocation feed). */
 typedef void (*gh_affected_fn)(void *arg, const char *user_id);
 /**
@@ -305,9 +306,7 @@ struct gh_store_ops {
     /* Revokes user_id's live session id and its refresh family, appends the user to the
      * feed (one transaction). GH_ERR_NOT_FOUND not a live session of that user. */
     gh_err (*session_revoke)(struct gh_store *st, const char *user_id, const char *id, int64_t now);
-    /* Sets auth_time of user_id's live session id and of its family's live refresh tokens
-     * to at, appends the user to the feed (one transaction). GH_ERR_NOT_FOUND not a live
-     * session of that user. */
+    /* As session_revoke, but sets auth_time := at of the session and its live family. */
     gh_err (*session_reauth)(struct gh_store *st, const char *user_id, const char *id, int64_t at);
     /* Deletes sessions and MFA challenges dead before cutoff; *n: how many. */
     gh_err (*session_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
@@ -384,6 +383,17 @@ struct gh_store_ops {
                                 gh_sso_provider_visit_fn fn, void *arg);
     gh_err (*sso_provider_update)(struct gh_store *st, const struct gh_sso_provider *p);
     gh_err (*sso_provider_delete)(struct gh_store *st, const char *name);
+    /* ---- SSO identities, pending sign-ins ---- contracts in store/store_sso.h */
+    gh_err (*sso_link_add)(struct gh_store *st, const struct gh_sso_link *l);
+    gh_err (*sso_link_find)(struct gh_store *st, const char *provider, const char *subject,
+                            struct gh_sso_link *out);
+    gh_err (*sso_link_list)(struct gh_store *st, const char *user_id, gh_sso_link_visit_fn fn,
+                            void *arg);
+    gh_err (*sso_link_touch)(struct gh_store *st, const char *id, int64_t now);
+    gh_err (*sso_link_delete)(struct gh_store *st, const char *user_id, const char *id);
+    gh_err (*sso_state_add)(struct gh_store *st, const struct gh_sso_state *s);
+    gh_err (*sso_state_take)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
+                             struct gh_sso_state *out);
 
     /* ---- the vault ---- (crypto/vault.h) sealed values, every version kept until the name
      * is deleted, deleted with their org. insert: GH_ERR_CONFLICT that version exists (the

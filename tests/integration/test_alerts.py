@@ -1,4 +1,5 @@
-"""Alerts: rules over audit events delivered to webhooks (Slack, Discord, generic JSON).
+"""Alerts: rules over audit events delivered to webhooks (Slack, Discord, generic JSON,
+PagerDuty Events API v2).
 
 A local webhook receiver (http.server on 127.0.0.1, a free port, in a thread) records
 what Gatehouse posts; the tests check the payloads, the thresholds, the retries, that a
@@ -303,6 +304,114 @@ def test_rate_limit_backend_down_is_alertable(make_server, receiver):
     s = make_server(alert_env(["redis RATE_LIMIT_BACKEND_DOWN >= 1 in 10m -> j"],
                               [f"j json {receiver.url(path)}"]))
     assert metric(s, 'gatehouse_alerts_fired_total{rule="redis"}') == 0
+
+
+# -- PagerDuty ---------------------------------------------------------------------------
+
+PD_KEY = "R0utingKey" + uuid.uuid4().hex[:22]  # a secret like a webhook URL
+
+
+def pagerduty_shape_errors(body):
+    """What PagerDuty's Events API v2 would refuse in body (its documented rules)."""
+    errors = []
+    if set(body) - {"routing_key", "event_action", "dedup_key", "payload", "images", "links",
+                    "client", "client_url"}:
+        errors.append(f"unknown keys {set(body)}")
+    if not isinstance(body.get("routing_key"), str) or not body["routing_key"]:
+        errors.append("routing_key")
+    if body.get("event_action") not in ("trigger", "acknowledge", "resolve"):
+        errors.append("event_action")
+    dedup = body.get("dedup_key")
+    if not isinstance(dedup, str) or not 0 < len(dedup) <= 255:
+        errors.append("dedup_key")
+    p = body.get("payload")
+    if not isinstance(p, dict):
+        return errors + ["payload"]
+    if not isinstance(p.get("summary"), str) or not 0 < len(p["summary"]) <= 1024:
+        errors.append("payload.summary")
+    if not isinstance(p.get("source"), str) or not p["source"]:
+        errors.append("payload.source")
+    if p.get("severity") not in ("critical", "error", "warning", "info"):
+        errors.append("payload.severity")
+    if "timestamp" in p and not RFC3339.match(p["timestamp"]):
+        errors.append("payload.timestamp")
+    for k in ("component", "group", "class"):
+        if k in p and not isinstance(p[k], str):
+            errors.append(f"payload.{k}")
+    if "custom_details" in p and not isinstance(p["custom_details"], dict):
+        errors.append("payload.custom_details")
+    return errors
+
+
+def test_pagerduty_payload_dedup_and_severity(make_server, receiver):
+    pd = secret_path("v2/enqueue")
+    s = make_server(alert_env(
+        ["brute LOGIN_FAILED by user >= 3 in 5m severity critical -> pd",
+         "keys API_KEY_CREATE >= 1 -> pd"],
+        [f"pd pagerduty {receiver.url(pd)} {PD_KEY}"]))
+    victims = [unique_name("pdv"), unique_name("pdv")]
+    for v in victims:
+        for _ in range(3):
+            fail_login(s, v)
+    assert s.post(KEYS, {"name": unique_name("k")}, headers=admin_h(s)).status_code == 201
+    calls = receiver.wait(pd, 3)
+    assert len(calls) == 3
+    for _, _, headers, body in calls:
+        assert headers["Content-Type"] == "application/json"
+        assert pagerduty_shape_errors(body) == [], body
+        assert body["routing_key"] == PD_KEY and body["event_action"] == "trigger"
+    brute = sorted((c[3] for c in calls if c[3]["payload"]["class"] == "LOGIN_FAILED"),
+                   key=lambda b: b["dedup_key"])
+    # One incident per rule and group: each user its own dedup key, stable across repeats.
+    assert [b["dedup_key"] for b in brute] == sorted(f"gatehouse/brute/user/{v}" for v in victims)
+    for b in brute:
+        p = b["payload"]
+        assert p["severity"] == "critical"
+        assert "brute: 3 events for user" in p["summary"]
+        assert p["custom_details"]["rule"] == "brute" and p["custom_details"]["count"] == 3
+        assert abs(time.time() - time.mktime(time.strptime(p["timestamp"],
+                                                           "%Y-%m-%dT%H:%M:%SZ"))) < 86400
+    keys = [c[3] for c in calls if c[3]["payload"]["class"] == "API_KEY_CREATE"][0]
+    assert keys["dedup_key"] == "gatehouse/keys"
+    assert keys["payload"]["severity"] == "warning"  # the default
+    s.stop_ok()
+    assert_no_secret(s, pd)
+    assert PD_KEY not in s.log_text()
+
+
+def test_pagerduty_429_and_500_retried_without_blocking(make_server, receiver):
+    pd = secret_path("v2/enqueue")
+    receiver.plan[pd] = [429, 500]  # then 200 (PagerDuty answers 202)
+    s = make_server(alert_env(
+        ["every LOGIN_FAILED >= 1 -> pd"],
+        [f"pd pagerduty {receiver.url(pd)} {PD_KEY}"],
+        GATEHOUSE_ALERTS_TRIES="4", GATEHOUSE_ALERTS_RETRY_BASE="1s"))
+    start = time.monotonic()
+    fail_login(s, unique_name("pd"))
+    assert time.monotonic() - start < 5, "a login waited for PagerDuty"
+    calls = receiver.wait(pd, 3)
+    assert [c[1] for c in calls] == [429, 500, 200]
+    assert time.monotonic() - start >= 2.5  # backoff: 1 s, then 2 s
+    assert calls[0][3] == calls[1][3] == calls[2][3]  # the same event and dedup key
+    assert pagerduty_shape_errors(calls[0][3]) == []
+    assert metric(s, 'gatehouse_alerts_sent_total{webhook="pd"}') == 1
+    s.stop_ok()
+    assert_no_secret(s, pd)
+
+
+def test_pagerduty_bad_routing_key_refused(tmp_path):
+    for key in ["", "bad/key", "k" * 65, "R0utingKey secret"]:
+        out = serve_fails(tmp_path, {
+            "GATEHOUSE_ALERTS_WEBHOOKS": f"pd pagerduty https://events.example.com/v2/enqueue {key}",
+            "GATEHOUSE_ALERTS_RULES": "x LOGIN >= 1 -> pd"})
+        assert 'webhook 1 ("pd")' in out, out
+        assert "events.example.com" not in out
+        if key:
+            assert key.split()[0] not in out, out
+    out = serve_fails(tmp_path, {
+        "GATEHOUSE_ALERTS_WEBHOOKS": f"pd pagerduty https://e.example.com/v2/enqueue {PD_KEY}",
+        "GATEHOUSE_ALERTS_RULES": "x LOGIN >= 1 severity high -> pd"})
+    assert "expected critical, error, warning or info" in out, out
 
 
 # -- configuration ---------------------------------------------------------------------

@@ -12,9 +12,11 @@
 #include "audit/alerts.h"
 #include "audit/webhook.h"
 
-static const char hooks[] = "ops slack https://hooks.example.com/services/T0/B0/SECRET\n"
-                            "disc discord https://discord.example.com/api/webhooks/1/tok\n"
-                            "raw json http://127.0.0.1:9/hook\n";
+static const char hooks[] =
+    "ops slack https://hooks.example.com/services/T0/B0/SECRET\n"
+    "disc discord https://discord.example.com/api/webhooks/1/tok\n"
+    "raw json http://127.0.0.1:9/hook\n"
+    "pd pagerduty https://events.example.com/v2/enqueue R0UTINGKEY_SECRET\n";
 
 static void parse_ok(const char *rules, struct gh_alert_rules *out)
 {
@@ -47,7 +49,7 @@ static void rule_syntax(void **state)
              "all * by org >= 1000000 in 7d -> disc\n",
              &r);
     assert_int_equal(r.nrules, 6);
-    assert_int_equal(r.nwebhooks, 3);
+    assert_int_equal(r.nwebhooks, 4);
     const struct gh_alert_rule *x = &r.rules[0];
     assert_string_equal(x->name, "brute_ip");
     assert_int_equal(x->nactions, 1);
@@ -155,8 +157,41 @@ static void webhook_errors(void **state)
     }
     assert_int_equal(gh_alert_rules_parse("", "ops teams https://x/SECRET", &r, err, sizeof(err)),
                      GH_ERR_INVALID);
-    assert_string_equal(err,
-                        "webhook 1 (\"ops\"): expected FORMAT slack, discord or json after NAME");
+    assert_string_equal(err, "webhook 1 (\"ops\"): expected FORMAT slack, discord, json or "
+                             "pagerduty after NAME");
+    /* A PagerDuty hook needs a routing key of the key alphabet; it is never quoted. */
+    static const char *const bad_pd[] = {
+        "pd pagerduty " SECRET_URL,
+        "pd pagerduty " SECRET_URL " SECRET/KEY",
+        "pd pagerduty " SECRET_URL " SECRETKEY more",
+        "pd pagerduty " SECRET_URL " SECRET" /* 65 characters */
+        "01234567890123456789012345678901234567890123456789012345678",
+    };
+    for (size_t i = 0; i < sizeof(bad_pd) / sizeof(bad_pd[0]); i++) {
+        memset(err, 0, sizeof(err));
+        assert_int_equal(gh_alert_rules_parse("", bad_pd[i], &r, err, sizeof(err)), GH_ERR_INVALID);
+        assert_non_null(strstr(err, "webhook 1 (\"pd\")"));
+        assert_null(strstr(err, "SECRET"));
+    }
+}
+
+static void severity_syntax(void **state)
+{
+    (void)state;
+    struct gh_alert_rules r;
+    parse_ok("a LOGIN >= 1 -> pd\n"
+             "b LOGIN by ip >= 5 in 5m severity critical -> pd,ops\n"
+             "c LOGIN >= 1 severity info -> pd\n",
+             &r);
+    assert_int_equal(r.rules[0].severity, GH_SEVERITY_WARNING);
+    assert_int_equal(r.rules[1].severity, GH_SEVERITY_CRITICAL);
+    assert_int_equal(r.rules[2].severity, GH_SEVERITY_INFO);
+    assert_int_equal(r.webhooks[3].format, GH_WEBHOOK_PAGERDUTY);
+    assert_string_equal(r.webhooks[3].routing_key, "R0UTINGKEY_SECRET");
+    gh_alert_rules_clear(&r);
+    parse_bad("x LOGIN >= 1 severity high -> pd", hooks, "expected critical, error, warning");
+    parse_bad("x LOGIN >= 1 severity -> pd", hooks, "expected critical, error, warning");
+    parse_bad("x LOGIN >= 1 -> pd severity info", hooks, "too many words");
 }
 
 static struct gh_alerts *make(const char *rules, size_t queue)
@@ -343,7 +378,7 @@ static json_t *payload(const struct gh_alert *a)
     json_error_t e;
     json_t *o = json_loads(s, 0, &e);
     assert_non_null(o);
-    assert_null(strstr(s, "SECRET"));
+    assert_null(strstr(s, "example.com")); /* no webhook URL (a secret) in any payload */
     free(s);
     return o;
 }
@@ -393,6 +428,42 @@ static void payloads(void **state)
     gh_alert_rules_clear(&r);
 }
 
+static void pagerduty_payload(void **state)
+{
+    (void)state;
+    struct gh_alert_rules r;
+    parse_ok("brute LOGIN_FAILED by user >= 10 in 5m severity error -> pd\n"
+             "all LOGIN_FAILED >= 1 -> pd",
+             &r);
+    struct gh_alert a = sample(&r, 3);
+    json_t *o = payload(&a);
+    assert_int_equal(json_object_size(o), 4);
+    assert_string_equal(json_string_value(json_object_get(o, "routing_key")), "R0UTINGKEY_SECRET");
+    assert_string_equal(json_string_value(json_object_get(o, "event_action")), "trigger");
+    assert_string_equal(json_string_value(json_object_get(o, "dedup_key")),
+                        "gatehouse/brute/user/<!channel> & @everyone");
+    json_t *p = json_object_get(o, "payload");
+    assert_non_null(strstr(json_string_value(json_object_get(p, "summary")), "brute: 10 events"));
+    assert_true(strlen(json_string_value(json_object_get(p, "source"))) > 0);
+    assert_string_equal(json_string_value(json_object_get(p, "severity")), "error");
+    assert_string_equal(json_string_value(json_object_get(p, "timestamp")), "2023-11-14T22:15:00Z");
+    assert_string_equal(json_string_value(json_object_get(p, "class")), "LOGIN_FAILED");
+    json_t *details = json_object_get(p, "custom_details");
+    assert_string_equal(json_string_value(json_object_get(details, "rule")), "brute");
+    assert_null(json_object_get(details, "routing_key"));
+    json_decref(o);
+    /* Without "by", one incident per rule; the default severity. */
+    a = sample(&r, 3);
+    a.rule = &r.rules[1];
+    a.group[0] = '\0';
+    o = payload(&a);
+    assert_string_equal(json_string_value(json_object_get(o, "dedup_key")), "gatehouse/all");
+    p = json_object_get(o, "payload");
+    assert_string_equal(json_string_value(json_object_get(p, "severity")), "warning");
+    json_decref(o);
+    gh_alert_rules_clear(&r);
+}
+
 static void odd_text_is_made_safe(void **state)
 {
     (void)state;
@@ -438,6 +509,8 @@ int main(void)
         cmocka_unit_test(queue_drops_when_full),
         cmocka_unit_test(bounded_table),
         cmocka_unit_test(payloads),
+        cmocka_unit_test(pagerduty_payload),
+        cmocka_unit_test(severity_syntax),
         cmocka_unit_test(odd_text_is_made_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

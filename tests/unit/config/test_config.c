@@ -907,14 +907,16 @@ static void finish_cross_checks(void **state)
                       NULL};
     assert_int_equal(load(&c, NULL, alert1, err, sizeof(err)), GH_OK);
     assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
-    assert_string_equal(err, "alerts.rules: rule 2 (\"b LOGIN_FAILED by ip >= 10 5m -> ops\"): "
-                             "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\")");
+    assert_string_equal(
+        err, "alerts.rules: rule 2 (\"b LOGIN_FAILED by ip >= 10 5m -> ops\"): "
+             "expected \"-> WEBHOOK\" after N (or after \"in WINDOW\" or \"severity S\")");
     char *alert2[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slak https://hooks.example.com/T/B/SECRET",
                       NULL};
     assert_int_equal(load(&c, NULL, alert2, err, sizeof(err)), GH_OK);
     assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
-    assert_string_equal(err, "alerts.webhooks: webhook 1 (\"ops\"): expected FORMAT slack, discord "
-                             "or json after NAME");
+    assert_string_equal(err,
+                        "alerts.webhooks: webhook 1 (\"ops\"): expected FORMAT slack, discord, "
+                        "json or pagerduty after NAME");
     char *alert3[] = {
         "GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET\x01", NULL};
     assert_int_equal(load(&c, NULL, alert3, err, sizeof(err)), GH_ERR_INVALID);

@@ -205,6 +205,7 @@ static int pick_role(void *arg, const struct gh_role *r)
         T(sessions_revoke_one_family_and_user), T(sessions_reauth_moves_auth_time),                \
         T(mfa_setup_enable_steps_and_codes), T(mfa_challenges_are_single_use),                     \
         T(datakeys_add_list_and_conflict), T(sso_providers_create_get_list),                       \
-        T(sso_providers_update_delete), T(vault_versions_list_delete), T(vault_scan_and_rekey)
+        T(sso_providers_update_delete), T(sso_links_find_list_unlink),                             \
+        T(sso_states_are_single_use), T(vault_versions_list_delete), T(vault_scan_and_rekey)
 
 #endif

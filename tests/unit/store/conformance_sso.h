@@ -99,4 +99,97 @@ static void sso_providers_update_delete(void **state)
     assert_int_equal(gh_store_sso_provider_delete(&f->h, "corp"), GH_ERR_NOT_FOUND);
 }
 
+struct links_seen {
+    int n;
+    struct gh_sso_link first;
+};
+
+static int collect_link(void *arg, const struct gh_sso_link *l)
+{
+    struct links_seen *s = arg;
+    if (s->n++ == 0)
+        s->first = *l;
+    return 0;
+}
+
+static void make_link(const char *id, const char *provider, const char *subject,
+                      const char *user_id, int64_t at, struct gh_sso_link *l)
+{
+    memset(l, 0, sizeof(*l));
+    snprintf(l->id, sizeof(l->id), "%s", id);
+    snprintf(l->provider, sizeof(l->provider), "%s", provider);
+    snprintf(l->subject, sizeof(l->subject), "%s", subject);
+    snprintf(l->user_id, sizeof(l->user_id), "%s", user_id);
+    snprintf(l->email, sizeof(l->email), "a@x.io");
+    l->created_at = l->last_login_at = at;
+}
+
+/* An identity (provider, subject) links to one user only; found by both, listed per user
+ * oldest first, touched, unlinked by its own user only, and gone with its user. */
+static void sso_links_find_list_unlink(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user alice, bob;
+    struct gh_sso_link l, got;
+    add_user(f, "alice", "alice@x.io", &alice);
+    add_user(f, "bob", "bob@x.io", &bob);
+    make_link("01900000-0000-7000-8000-000000000001", "corp", "sub-1", alice.id, 5, &l);
+    assert_int_equal(gh_store_sso_link_add(&f->h, &l), GH_OK);
+    make_link("01900000-0000-7000-8000-000000000002", "corp", "sub-1", bob.id, 6, &l);
+    assert_int_equal(gh_store_sso_link_add(&f->h, &l), GH_ERR_CONFLICT);
+    make_link("01900000-0000-7000-8000-000000000003", "other", "sub-1", alice.id, 7, &l);
+    assert_int_equal(gh_store_sso_link_add(&f->h, &l), GH_OK);
+
+    assert_int_equal(gh_store_sso_link_find(&f->h, "corp", "sub-1", &got), GH_OK);
+    assert_string_equal(got.user_id, alice.id);
+    assert_string_equal(got.email, "a@x.io");
+    assert_int_equal(gh_store_sso_link_find(&f->h, "corp", "SUB-1", &got), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_store_sso_link_touch(&f->h, got.id, 50), GH_OK);
+
+    struct links_seen s = {0};
+    assert_int_equal(gh_store_sso_link_list(&f->h, alice.id, collect_link, &s), GH_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.first.provider, "corp");
+    assert_int_equal(s.first.last_login_at, 50);
+
+    assert_int_equal(gh_store_sso_link_delete(&f->h, bob.id, l.id), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_store_sso_link_delete(&f->h, alice.id, l.id), GH_OK);
+    assert_int_equal(gh_store_sso_link_delete(&f->h, alice.id, l.id), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_store_user_delete(&f->h, alice.id, 60), GH_OK);
+    assert_int_equal(gh_store_sso_link_find(&f->h, "corp", "sub-1", &got), GH_ERR_NOT_FOUND);
+}
+
+/* A state is taken once, from any node, with what it was stored with; dead ones go when
+ * a new one is added. */
+static void sso_states_are_single_use(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_sso_state s, got;
+    memset(&s, 0, sizeof(s));
+    memset(s.hash, 0xab, sizeof(s.hash));
+    memset(s.binding, 0xcd, sizeof(s.binding));
+    snprintf(s.provider, sizeof(s.provider), "corp");
+    snprintf(s.redirect_to, sizeof(s.redirect_to), "/app?x=1");
+    s.created_at = 100;
+    s.expires_at = 700;
+    assert_int_equal(gh_store_sso_state_add(&f->h, &s), GH_OK);
+    assert_int_equal(gh_store_sso_state_add(&f->h, &s), GH_ERR_CONFLICT);
+
+    struct gh_store_handle other;
+    assert_int_equal(factory->reopen(f->ctx, &other), GH_OK);
+    assert_int_equal(gh_store_sso_state_take(&other, s.hash, &got), GH_OK);
+    gh_store_close(&other);
+    assert_memory_equal(&got, &s, sizeof(s));
+    assert_int_equal(gh_store_sso_state_take(&f->h, s.hash, &got), GH_ERR_NOT_FOUND);
+
+    assert_int_equal(gh_store_sso_state_add(&f->h, &s), GH_OK);
+    struct gh_sso_state later = s;
+    memset(later.hash, 0x11, sizeof(later.hash));
+    later.created_at = 701; /* s expired before it */
+    later.expires_at = 1301;
+    assert_int_equal(gh_store_sso_state_add(&f->h, &later), GH_OK);
+    assert_int_equal(gh_store_sso_state_take(&f->h, s.hash, &got), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_store_sso_state_take(&f->h, later.hash, &got), GH_OK);
+}
+
 #endif

@@ -1,0 +1,229 @@
+/* The SAML SP's calls into lasso, opened at run time (saml_lasso.h). */
+#include "authn/saml_lasso.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <string.h>
+#include <limits.h>
+#include <lasso/lasso.h>
+#include <lasso/xml/saml-2.0/samlp2_authn_request.h>
+#include <lasso/xml/saml-2.0/saml2_strings.h>
+#include <libxml/parser.h>
+
+#include "core/log.h"
+
+/*
+ * Only lasso's types, field layouts and constants come from its headers; its functions
+ * (and the three of GLib that its objects need) go through this table, filled by the
+ * first gh_saml_lasso_open. GObject's casting macros are not used: they call into GLib.
+ */
+static struct {
+    void *handle;
+    lasso_error_t (*init)(void);
+    LassoServer *(*server_new_from_buffers)(const gchar *metadata, const gchar *key,
+                                            const gchar *password, const gchar *cert);
+    lasso_error_t (*server_add_provider_from_buffer)(LassoServer *s, LassoProviderRole role,
+                                                     const gchar *metadata, const gchar *public_key,
+                                                     const gchar *ca_chain);
+    LassoProvider *(*provider_new_from_buffer)(LassoProviderRole role, const char *metadata,
+                                               const char *public_key, const char *ca_chain);
+    LassoLogin *(*login_new)(LassoServer *s);
+    lasso_error_t (*login_init_authn_request)(LassoLogin *l, const gchar *idp,
+                                              LassoHttpMethod method);
+    lasso_error_t (*login_build_authn_request_msg)(LassoLogin *l);
+    lasso_error_t (*login_process_authn_response_msg)(LassoLogin *l, gchar *msg);
+    void (*profile_set_signature_verify_hint)(LassoProfile *p,
+                                              LassoProfileSignatureVerifyHint hint);
+    void (*object_unref)(gpointer obj);
+    gchar *(*strdup)(const gchar *s);
+    void (*free)(gpointer p);
+    xmlDocPtr (*read_memory)(const char *buf, int size, const char *url, const char *encoding,
+                             int options);
+    void (*free_doc)(xmlDocPtr doc);
+} lib;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define LOAD(field, name) ((lib.field = (__typeof__(lib.field))dlsym(lib.handle, name)) != NULL)
+
+static gh_err load(void)
+{
+    lib.handle = dlopen("liblasso.so.3", RTLD_NOW | RTLD_LOCAL);
+    if (lib.handle == NULL) {
+        gh_log(GH_LOG_ERROR, "saml: cannot load liblasso.so.3: %s", dlerror());
+        return GH_ERR_IO;
+    }
+    if (!LOAD(init, "lasso_init") ||
+        !LOAD(server_new_from_buffers, "lasso_server_new_from_buffers") ||
+        !LOAD(server_add_provider_from_buffer, "lasso_server_add_provider_from_buffer") ||
+        !LOAD(provider_new_from_buffer, "lasso_provider_new_from_buffer") ||
+        !LOAD(login_new, "lasso_login_new") ||
+        !LOAD(login_init_authn_request, "lasso_login_init_authn_request") ||
+        !LOAD(login_build_authn_request_msg, "lasso_login_build_authn_request_msg") ||
+        !LOAD(login_process_authn_response_msg, "lasso_login_process_authn_response_msg") ||
+        !LOAD(profile_set_signature_verify_hint, "lasso_profile_set_signature_verify_hint") ||
+        !LOAD(object_unref, "g_object_unref") || !LOAD(strdup, "g_strdup") ||
+        !LOAD(free, "g_free") || !LOAD(read_memory, "xmlReadMemory") ||
+        !LOAD(free_doc, "xmlFreeDoc") || lib.init() != 0) {
+        gh_log(GH_LOG_ERROR, "saml: liblasso.so.3 lacks a function or did not start");
+        dlclose(lib.handle);
+        memset(&lib, 0, sizeof(lib));
+        return GH_ERR_IO;
+    }
+    return GH_OK;
+}
+
+gh_err gh_saml_lasso_open(void)
+{
+    gh_err err = GH_OK;
+    pthread_mutex_lock(&lock);
+    if (lib.handle == NULL)
+        err = load();
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
+/* Copies s into out; GH_ERR_TOO_LARGE it does not fit, GH_ERR_INVALID there is none. */
+static gh_err copy_out(const char *s, char *out, size_t size)
+{
+    if (s == NULL || s[0] == '\0')
+        return GH_ERR_INVALID;
+    size_t n = strlen(s);
+    if (n >= size)
+        return GH_ERR_TOO_LARGE;
+    memcpy(out, s, n + 1);
+    return GH_OK;
+}
+
+gh_err gh_saml_lasso_idp_entity(const char *metadata, char *out, size_t size)
+{
+    gh_err err = GH_ERR_IO;
+    pthread_mutex_lock(&lock);
+    if (lib.handle != NULL) {
+        LassoProvider *p =
+            lib.provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, metadata, NULL, NULL);
+        err = p == NULL ? GH_ERR_INVALID : copy_out(p->ProviderID, out, size);
+        if (p != NULL)
+            lib.object_unref(p);
+    }
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
+/* A server for sp (its one IdP added) into *out; the caller holds the lock. */
+static gh_err server_new(const struct gh_saml_sp *sp, LassoServer **out)
+{
+    LassoServer *s = lib.server_new_from_buffers(sp->sp_metadata, sp->key_pem, NULL, sp->cert_pem);
+    if (s == NULL)
+        return GH_ERR_INVALID;
+    if (lib.server_add_provider_from_buffer(s, LASSO_PROVIDER_ROLE_IDP, sp->idp_metadata, NULL,
+                                            NULL) != 0) {
+        lib.object_unref(s);
+        return GH_ERR_INVALID;
+    }
+    *out = s;
+    return GH_OK;
+}
+
+/* Replaces the GLib string *slot by a copy of s. */
+static void assign(char **slot, const char *s)
+{
+    lib.free(*slot);
+    *slot = lib.strdup(s);
+}
+
+gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_url,
+                                   const char *relay_state, char *url, size_t url_size,
+                                   char *request_id, size_t id_size)
+{
+    LassoServer *server = NULL;
+    LassoLogin *login = NULL;
+    gh_err err = GH_ERR_IO;
+    pthread_mutex_lock(&lock);
+    if (lib.handle == NULL)
+        goto out;
+    if ((err = server_new(sp, &server)) != GH_OK)
+        goto out;
+    err = GH_ERR_INVALID;
+    if ((login = lib.login_new(server)) == NULL ||
+        lib.login_init_authn_request(login, NULL, LASSO_HTTP_METHOD_REDIRECT) != 0)
+        goto out;
+    LassoProfile *profile = &login->parent;
+    LassoSamlp2AuthnRequest *rq = (LassoSamlp2AuthnRequest *)profile->request;
+    rq->ForceAuthn = FALSE;
+    rq->IsPassive = FALSE;
+    assign(&rq->ProtocolBinding, LASSO_SAML2_METADATA_BINDING_POST);
+    assign(&rq->AssertionConsumerServiceURL, acs_url);
+    if (rq->NameIDPolicy != NULL) {
+        rq->NameIDPolicy->AllowCreate = TRUE;
+        assign(&rq->NameIDPolicy->Format, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_UNSPECIFIED);
+    }
+    assign(&profile->msg_relayState, relay_state);
+    if (lib.login_build_authn_request_msg(login) != 0)
+        goto out;
+    if ((err = copy_out(profile->msg_url, url, url_size)) == GH_OK)
+        err = copy_out(rq->parent.ID, request_id, id_size);
+out:
+    if (login != NULL)
+        lib.object_unref(login);
+    if (server != NULL)
+        lib.object_unref(server);
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
+gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64)
+{
+    LassoServer *server = NULL;
+    LassoLogin *login = NULL;
+    gh_err err = GH_ERR_IO;
+    pthread_mutex_lock(&lock);
+    if (lib.handle == NULL)
+        goto out;
+    if ((err = server_new(sp, &server)) != GH_OK)
+        goto out;
+    err = GH_ERR_INVALID;
+    if ((login = lib.login_new(server)) == NULL)
+        goto out;
+    /* MAYBE: the Response's signature, or else each Assertion's (lasso's login.c). */
+    lib.profile_set_signature_verify_hint(&login->parent,
+                                          LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
+    lasso_error_t rc = lib.login_process_authn_response_msg(login, (gchar *)b64);
+    if (rc == LASSO_PROFILE_ERROR_INVALID_MSG || rc == LASSO_PROFILE_ERROR_UNSUPPORTED_PROFILE)
+        err = GH_ERR_INVALID;
+    else
+        err = rc == 0 ? GH_OK : GH_ERR_AUTH;
+out:
+    if (login != NULL)
+        lib.object_unref(login);
+    if (server != NULL)
+        lib.object_unref(server);
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
+gh_err gh_saml_lasso_parse(const char *xml, size_t n, struct _xmlDoc **out)
+{
+    gh_err err = GH_ERR_IO;
+    if (n > INT_MAX)
+        return GH_ERR_TOO_LARGE;
+    pthread_mutex_lock(&lock);
+    if (lib.handle != NULL) {
+        xmlDocPtr doc = lib.read_memory(xml, (int)n, NULL, NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        err = doc == NULL ? GH_ERR_INVALID : GH_OK;
+        if (doc != NULL)
+            *out = doc;
+    }
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
+void gh_saml_lasso_free_doc(struct _xmlDoc *doc)
+{
+    if (doc == NULL)
+        return;
+    pthread_mutex_lock(&lock);
+    if (lib.handle != NULL)
+        lib.free_doc(doc);
+    pthread_mutex_unlock(&lock);
+}
