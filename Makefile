@@ -50,8 +50,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libgh.a
 unit: $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do echo "== $$t"; $$t; done
 
+# The files run side by side (pytest-xdist, one file per worker at a time): most of a test's
+# time is a server starting or a wait, not CPU.
+TEST_JOBS ?= 3
 integration: $(BUILD)/gatehouse
-	GATEHOUSE_BIN=$(abspath $(BUILD)/gatehouse) /usr/bin/python3 -m pytest -q tests/integration
+	GATEHOUSE_BIN=$(abspath $(BUILD)/gatehouse) /usr/bin/python3 -m pytest -q \
+	  -n $(TEST_JOBS) --dist loadfile tests/integration
 
 test: unit integration
 

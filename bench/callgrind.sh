@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per /verify request in the server's user space, counted by callgrind: immune
 # to the noise of a shared machine, so it proves a cut that wrk's req/s cannot. Loopback only.
-#   bench/callgrind.sh              (cached JWT and API key, SECONDS_EACH=5 of wrk -c64 each)
+#   bench/callgrind.sh              (cached JWT, API key and session cookie, SECONDS_EACH=5 of
+#                                    wrk -c64 each)
 #   KEEP=/tmp/cg bench/callgrind.sh (keeps the callgrind.out files for callgrind_annotate)
 # Prints, for each credential, instructions per request (Ir / requests wrk completed).
 set -euo pipefail
@@ -32,12 +33,14 @@ ACCESS=$(curl -fs "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' 
 APIKEY=$(curl -fs "$BASE/api/v1/api-keys" -H "Authorization: Bearer $ACCESS" \
   -H 'Content-Type: application/json' -d '{"name":"bench"}' |
   /usr/bin/python3 -c 'import json,sys;print(json.load(sys.stdin)["key"])')
+SID=$(curl -fs -D - -o /dev/null "$BASE/api/v1/auth/login?mode=cookie" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" | sed -n 's/^Set-Cookie: gh_sid=\([^;]*\);.*/\1/p')
 kill "$GPID"; wait "$GPID" || true
 
 OUT=${KEEP:-$WORK}
 mkdir -p "$OUT"
 serve valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out.%p"
-for cred in "Authorization: Bearer $ACCESS" "X-API-Key: $APIKEY"; do
+for cred in "Authorization: Bearer $ACCESS" "X-API-Key: $APIKEY" "Cookie: gh_sid=$SID"; do
   name=${cred%%:*}
   curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "$cred" # warm the caches
   callgrind_control -i on "$GPID" >/dev/null

@@ -8,8 +8,8 @@ set -euo pipefail
 build=(build-essential pkg-config libjansson-dev libsodium-dev libcrypt-dev
        libssl-dev libsqlite3-dev libyaml-dev libzxcvbn-dev libhiredis-dev libcurl4-openssl-dev
        liboath-dev libqrencode-dev libpq-dev liblasso3-dev)
-test=(clang clang-format libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-requests
-      python3-jwt python3-jwcrypto python3-cryptography python3-bcrypt python3-pyotp sqlite3
+test=(clang clang-format libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist
+      python3-requests python3-jwt python3-jwcrypto python3-cryptography python3-bcrypt python3-pyotp python3-yaml sqlite3
       nginx-light caddy redis-server postgresql chromium nodejs openssl curl)
 bench=(wrk nginx-light openssl curl python3 python3-bcrypt redis-server)
 

@@ -2,7 +2,8 @@
 # Runs every test: the include graph (scripts/check-layers.sh) and the style check
 # (scripts/checksrc.sh: banned calls, clang-format, 800 lines a file), each with its own
 # test, unit (cmocka), integration (pytest against the real binary) and the portal in a
-# real browser (tests/browser: chromium and playwright-core), then unit and integration again
+# real browser (tests/browser: chromium and playwright-core), SSO against real identity
+# providers on loopback (tests/sso: oidc-provider, oauth2-mock-server), then unit and integration again
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then each libFuzzer target for
 # FUZZ_SECONDS (default 10).
 set -euo pipefail
@@ -17,6 +18,7 @@ make -j"$(nproc)" build/libgh.a
 make unit
 make integration
 tests/browser/run.sh
+tests/sso/run.sh
 make asan
 make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 echo "all suites passed"

@@ -21,9 +21,10 @@ int gh_api_read_json(struct gh_req *req, unsigned max_depth, size_t max_string) 
 
 /**
  * Parses the body of a FORM route (api/form.h, values up to max_value bytes) into the
- * request arena (gh_api_form; an empty body is a form without fields). Answers 415 for
- * another media type, 400 invalid_request for a malformed body or one past the limits,
- * 500 when out of memory, and returns -1; 0 on success.
+ * request arena (gh_api_form; an empty body is a form without fields). Form routes are
+ * pages, so the refusals are pages with the message (api/page.h): 415 for another media
+ * type, 400 for a malformed body or one past the limits; 500 when out of memory. Returns
+ * -1 after answering, 0 on success.
  */
 int gh_api_read_form(struct gh_req *req, size_t max_value) GH_WUR GH_NONNULL(1);
 

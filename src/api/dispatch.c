@@ -140,6 +140,9 @@ static const struct route routes[] = {
     {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update, JSON_BODY | AUTH | CSRF,
      ON_IO_POOL, NULL},
     {"/api/v1/sso/providers/*", GH_DELETE, gh_h_sso_provider_delete, AUTH | CSRF, ON_IO_POOL, NULL},
+    /* The browser's SSO sign-in: the provider's calls wait on the I/O pool, never the loop. */
+    {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_IO_POOL, NULL},
+    {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_IO_POOL, NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -167,6 +170,10 @@ static const struct route routes[] = {
     {"/account/reauth", GH_POST, gh_h_account_reauth, FORM_BODY | PAGE, ON_HASH_POOL, NULL},
     {"/account/keys", GH_POST, gh_h_account_key_create, FORM_BODY | PAGE, ON_IO_POOL, NULL},
     {"/account/keys/revoke", GH_POST, gh_h_account_key_revoke, FORM_BODY | PAGE, ON_IO_POOL, NULL},
+    {"/account/invitations/accept", GH_POST, gh_h_account_invitation_accept, FORM_BODY | PAGE,
+     ON_IO_POOL, NULL},
+    {"/account/invitations/decline", GH_POST, gh_h_account_invitation_decline, FORM_BODY | PAGE,
+     ON_IO_POOL, NULL},
     {"/account/sessions/revoke", GH_POST, gh_h_account_session_revoke, FORM_BODY | PAGE, ON_IO_POOL,
      NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
@@ -653,6 +660,11 @@ void gh_api_dispatch(struct gh_req *req)
         gh_reply_error(req, 503, "unavailable", "the server is sealed", NULL);
         return;
     }
+    if (route->flags & PAGE) { /* before the form's refusals: they are pages */
+        gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
+        /* a form post then carries Origin: the public origin, not "null" */
+        gh_reply_header(req, "Referrer-Policy", "same-origin");
+    }
     size_t max_string = app->cfg.max_field_length;
     if ((route->flags & LONG_STRINGS) && max_string < GH_SQL_MAX + 1)
         max_string = GH_SQL_MAX + 1; /* the validator refuses past GH_SQL_MAX itself */
@@ -664,11 +676,6 @@ void gh_api_dispatch(struct gh_req *req)
         return;
     if ((route->flags & CSRF) && gh_api_csrf_refused(req))
         return;
-    if (route->flags & PAGE) {
-        gh_reply_header(req, "Content-Security-Policy", PAGE_CSP);
-        /* a form post then carries Origin: the public origin, not "null" */
-        gh_reply_header(req, "Referrer-Policy", "same-origin");
-    }
     if (route->perm != NULL &&
         (!(route->flags & SELF) || gh_api_identity(req)->cred == GH_CRED_API_KEY) &&
         !gh_api_allowed(req, route->perm))

@@ -5,19 +5,23 @@
 
 #include "core/time.h"
 
-/* Depth-first walk, never deeper than max_depth + 1 frames. */
-static gh_err check_limits(const json_t *j, unsigned depth, unsigned max_depth, size_t max_string)
+/* Depth-first walk, never deeper than max_depth + 1 frames; *long_value set when a string
+ * value (not a key, not the nesting) broke the bound. */
+static gh_err check_limits(const json_t *j, unsigned depth, unsigned max_depth, size_t max_string,
+                           int *long_value)
 {
     if (depth > max_depth)
         return GH_ERR_TOO_LARGE;
-    if (json_is_string(j))
-        return json_string_length(j) > max_string ? GH_ERR_TOO_LARGE : GH_OK;
+    if (json_is_string(j)) {
+        *long_value = json_string_length(j) > max_string;
+        return *long_value ? GH_ERR_TOO_LARGE : GH_OK;
+    }
     if (json_is_array(j)) {
         size_t i;
         const json_t *v;
         json_array_foreach(j, i, v)
         {
-            gh_err err = check_limits(v, depth + 1, max_depth, max_string);
+            gh_err err = check_limits(v, depth + 1, max_depth, max_string, long_value);
             if (err != GH_OK)
                 return err;
         }
@@ -28,7 +32,7 @@ static gh_err check_limits(const json_t *j, unsigned depth, unsigned max_depth, 
         {
             if (strlen(k) > max_string)
                 return GH_ERR_TOO_LARGE;
-            gh_err err = check_limits(v, depth + 1, max_depth, max_string);
+            gh_err err = check_limits(v, depth + 1, max_depth, max_string, long_value);
             if (err != GH_OK)
                 return err;
         }
@@ -36,9 +40,30 @@ static gh_err check_limits(const json_t *j, unsigned depth, unsigned max_depth, 
     return GH_OK;
 }
 
-gh_err gh_json_parse_object(const char *text, size_t len, unsigned max_depth, size_t max_string,
-                            json_t **out)
+/* The top-level member of obj under which the walk found a long string value: its key into
+ * excess->field when it fits (a key is at most max_string bytes, the field far less). */
+static void name_excess(const json_t *obj, unsigned max_depth, size_t max_string,
+                        struct gh_json_excess *excess)
 {
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        int long_value = 0;
+        if (check_limits(v, 2, max_depth, max_string, &long_value) == GH_OK || !long_value)
+            continue;
+        size_t n = strlen(k);
+        if (n < sizeof(excess->field))
+            memcpy(excess->field, k, n + 1);
+        return;
+    }
+}
+
+gh_err gh_json_parse_object(const char *text, size_t len, unsigned max_depth, size_t max_string,
+                            json_t **out, struct gh_json_excess *excess)
+{
+    if (excess != NULL)
+        excess->field[0] = '\0';
     json_error_t jerr;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (j == NULL)
@@ -48,8 +73,11 @@ gh_err gh_json_parse_object(const char *text, size_t len, unsigned max_depth, si
         json_decref(j);
         return GH_ERR_INVALID;
     }
-    gh_err err = check_limits(j, 1, max_depth, max_string);
+    int long_value = 0;
+    gh_err err = check_limits(j, 1, max_depth, max_string, &long_value);
     if (err != GH_OK) {
+        if (long_value && excess != NULL)
+            name_excess(j, max_depth, max_string, excess);
         json_decref(j);
         return err;
     }

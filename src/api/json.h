@@ -6,13 +6,20 @@
 #include <jansson.h>
 #include "core/err.h"
 
+/** Which member of a body held a string value past the bound (gh_json_parse_object). */
+struct gh_json_excess {
+    char field[64]; /* its top-level key; "" for nesting, a long key, or a key this long */
+};
+
 /**
  * Parses a request body that must be one JSON object: duplicate keys refused.
  * GH_ERR_INVALID for malformed JSON or another top-level type; GH_ERR_TOO_LARGE when
- * nesting exceeds max_depth or any string (key or value) exceeds max_string bytes.
+ * nesting exceeds max_depth or any string (key or value) exceeds max_string bytes. Then
+ * excess (may be NULL) names the top-level member holding a long string value, so that
+ * a well-formed body with a long value is answered as a bad value of that field.
  */
 gh_err gh_json_parse_object(const char *text, size_t len, unsigned max_depth, size_t max_string,
-                            json_t **out) GH_WUR GH_NONNULL(1, 5);
+                            json_t **out, struct gh_json_excess *excess) GH_WUR GH_NONNULL(1, 5);
 
 /**
  * Reads obj[key] as a string without NUL bytes. GH_ERR_NOT_FOUND when absent (or null

@@ -25,7 +25,9 @@
     {GH_ERR_NOT_FOUND, 404, "not_found", "no such " what, NULL},                                   \
         {GH_ERR_IMMUTABLE, 409, "immutable", "this is a system role or the default org", NULL},    \
         {GH_ERR_CONFLICT, 409, "conflict",                                                         \
-         "the name is taken, the role is held, or the org would lose its last admin", NULL},       \
+         "the name is taken, the role is held, the org would lose its last admin, or the "         \
+         "user their last org",                                                                    \
+         NULL},                                                                                    \
         GH_API_ANSWERS_END
 #define VALUE(err, field, message)                                                                 \
     {                                                                                              \

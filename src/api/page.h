@@ -47,4 +47,17 @@ void gh_api_page_message(struct gh_req *req, unsigned status, const char *title,
  */
 int gh_api_page_csrf_refused(struct gh_req *req, int anonymous) GH_NONNULL(1);
 
+struct gh_signin_result;
+
+/** Where a completed sign-in goes: rd when the portal's return-to rules allow it (the
+ * public origin or portal.allowed_redirect_hosts), else /account. */
+const char *gh_api_return_to(const struct gh_req *req, const char *rd) GH_NONNULL(1);
+
+/**
+ * Answers a completed sign-in step r: the second factor's page when r asks for it (the
+ * gh_mfa cookie), else the session cookies and on to gh_api_return_to(rd). Clears r.
+ */
+void gh_api_page_signed_in(struct gh_req *req, struct gh_signin_result *r, const char *rd)
+    GH_NONNULL(1, 2);
+
 #endif

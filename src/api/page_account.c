@@ -1,5 +1,6 @@
-/* /account: the profile, the password, TOTP enrolment, re-authentication, API keys and
- * sessions, and the forms that change them (each a POST with the session's CSRF token). */
+/* /account: the profile, invitations to orgs, the password, TOTP enrolment,
+ * re-authentication, API keys and sessions, and the forms that change them (each a POST
+ * with the session's CSRF token). */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -64,6 +65,19 @@ static int key_row(void *arg, const struct gh_api_key *k)
         gh_page_raw(r->p, "revoked");
     else
         button_form(r->p, r->c, "/account/keys/revoke", "id", k->id, "Revoke");
+    gh_page_raw(r->p, "</td></tr>");
+    return ++r->n >= LIST_MAX;
+}
+
+static int invitation_row(void *arg, const struct gh_invitation *inv)
+{
+    struct rows *r = arg;
+    char until[GH_TIME_TEXT];
+    gh_page_printf(r->p, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>", inv->org_name,
+                   inv->role_name, inv->invited_by[0] ? inv->invited_by : "-",
+                   when(until, inv->expires_at));
+    button_form(r->p, r->c, "/account/invitations/accept", "id", inv->id, "Accept");
+    button_form(r->p, r->c, "/account/invitations/decline", "id", inv->id, "Decline");
     gh_page_raw(r->p, "</td></tr>");
     return ++r->n >= LIST_MAX;
 }
@@ -152,6 +166,18 @@ static void account_page(struct gh_req *req, const struct gh_page_caller *c, uns
         gh_page_printf(&p, "%s%s (%s)", i ? ", " : "", orgs[i].org_name, orgs[i].role_name);
     gh_page_raw(&p, "</dd></dl></section>");
 
+    /* Nobody becomes a member of an org without saying yes here (or through the API). */
+    struct rows rows = {&p, c, 0};
+    static const char *const inv_cols[] = {"Organization", "Role", "Invited by", "Expires",
+                                           "Answer"};
+    gh_page_raw(&p, "<section aria-labelledby=\"s-inv\"><h2 id=\"s-inv\">Invitations</h2>");
+    gh_page_table(&p, "Invitations to organizations", inv_cols, 5);
+    err = gh_rbac_my_invitations(app->rbac, c->who, LIST_MAX, 0, invitation_row, &rows);
+    gh_page_table_end(&p);
+    if (rows.n == 0)
+        gh_page_raw(&p, "<p>No pending invitations.</p>");
+    gh_page_raw(&p, "</section>");
+
     gh_page_raw(&p, "<section aria-labelledby=\"s-pw\"><h2 id=\"s-pw\">Password</h2>");
     gh_page_form(&p, "/account/password", c->csrf);
     struct gh_field cur = {
@@ -191,11 +217,13 @@ static void account_page(struct gh_req *req, const struct gh_page_caller *c, uns
     gh_page_raw(&p, "</section>");
     reauth_section(&p, c, mfa, app->cfg.reauth_window);
 
-    struct rows rows = {&p, c, 0};
+    rows.n = 0;
     static const char *const key_cols[] = {"Name", "Prefix", "Created", "Last used", "Action"};
     gh_page_raw(&p, "<section aria-labelledby=\"s-keys\"><h2 id=\"s-keys\">API keys</h2>");
     gh_page_table(&p, "Your API keys", key_cols, 5);
-    err = gh_apikey_list(gh_auth_apikeys(app->auth), c->who->user_id, LIST_MAX, 0, key_row, &rows);
+    if (err == GH_OK)
+        err = gh_apikey_list(gh_auth_apikeys(app->auth), c->who->user_id, LIST_MAX, 0, key_row,
+                             &rows);
     gh_page_table_end(&p);
     gh_page_form(&p, "/account/keys", c->csrf);
     struct gh_field name = {"New key name", "name", "text", NULL, "off", 0, 0, NULL};
@@ -478,4 +506,39 @@ void gh_h_account_session_revoke(struct gh_req *req)
         account_page(req, &c, err == GH_ERR_NOT_FOUND ? 404 : 503, "No such session of yours.",
                      NULL);
     }
+}
+
+/* POST /account/invitations/accept|decline: the caller's answer to one of its invitations. */
+static void answer_invitation(struct gh_req *req, int accept)
+{
+    struct gh_app *app = req->app;
+    struct gh_page_caller c;
+    if (poster(req, &c) != 0)
+        return;
+    const char *id = gh_api_page_value(req, "id");
+    struct gh_reqmeta meta;
+    struct gh_invitation inv;
+    gh_api_meta(req, &meta);
+    gh_err err = id == NULL ? GH_ERR_NOT_FOUND
+                 : accept   ? gh_rbac_invitation_accept(app->rbac, c.who, id, &meta, &inv)
+                            : gh_rbac_invitation_decline(app->rbac, c.who, id, &meta);
+    if (err == GH_OK)
+        account_page(req, &c, 200, NULL,
+                     accept ? "You joined the organization." : "The invitation was declined.");
+    else if (err == GH_ERR_CONFLICT)
+        account_page(req, &c, 409, "You are a member of that organization already.", NULL);
+    else if (err == GH_ERR_NOT_FOUND || err == GH_ERR_EXPIRED)
+        account_page(req, &c, 404, "No such pending invitation of yours.", NULL);
+    else
+        account_page(req, &c, 503, "Unavailable: try again soon.", NULL);
+}
+
+void gh_h_account_invitation_accept(struct gh_req *req)
+{
+    answer_invitation(req, 1);
+}
+
+void gh_h_account_invitation_decline(struct gh_req *req)
+{
+    answer_invitation(req, 0);
 }

@@ -7,6 +7,7 @@
 #include "api/handlers.h"
 #include "api/loginwait.h"
 #include "api/page.h"
+#include "core/log.h"
 #include "core/text.h"
 #include "edge/origin.h"
 
@@ -18,8 +19,7 @@ void gh_h_stylesheet(struct gh_req *req)
     gh_reply_header(req, "Cache-Control", "public, max-age=86400");
 }
 
-/* Where a completed sign-in goes: rd when it may be followed, else /account. */
-static const char *return_to(const struct gh_req *req, const char *rd)
+const char *gh_api_return_to(const struct gh_req *req, const char *rd)
 {
     const struct gh_app *app = req->app;
     char origin[GH_ORIGIN_MAX];
@@ -58,6 +58,43 @@ static void set_mfa_cookie(struct gh_req *req, const char *token, int max_age)
 
 /* ---- /login ---- */
 
+struct buttons {
+    struct gh_page *p;
+    const char *rd; /* percent-encoded, or NULL */
+    int n;
+};
+
+static int sso_button(void *arg, const struct gh_sso_provider *pv, int from_config)
+{
+    struct buttons *b = arg;
+    (void)from_config;
+    if (strcmp(pv->type, "oidc") != 0 && strcmp(pv->type, "oauth2") != 0)
+        return 0;
+    if (b->n++ == 0)
+        gh_page_raw(b->p, "<section class=\"sso\"><h2>Or sign in with</h2>");
+    gh_page_printf(
+        b->p,
+        "<a class=\"sso\" href=\"/api/v1/auth/sso/authorize?provider=%s%s%s\">Sign in with %s</a>",
+        pv->name, b->rd ? "&redirect_to=" : "", b->rd ? b->rd : "", pv->name);
+    return 0;
+}
+
+/* A button per enabled identity provider, carrying the return-to along. */
+static void sso_buttons(struct gh_req *req, struct gh_page *p, const char *rd)
+{
+    const struct gh_app *app = req->app;
+    char enc[3 * RD_MAX + 1];
+    struct buttons b = {p, NULL, 0};
+    if (app->sso == NULL)
+        return;
+    if (rd != NULL && *rd != '\0' && gh_percent_encode(rd, enc, sizeof(enc)) == GH_OK)
+        b.rd = enc;
+    if (gh_ssop_enabled(app->sso, 20, sso_button, &b) != GH_OK)
+        gh_log(GH_LOG_WARN, "login page: the identity providers could not be listed");
+    if (b.n > 0)
+        gh_page_raw(p, "</section>");
+}
+
 static void login_page(struct gh_req *req, unsigned status, const char *rd, const char *error,
                        const char *username)
 {
@@ -91,6 +128,7 @@ static void login_page(struct gh_req *req, unsigned status, const char *rd, cons
     if (app->cfg.registration)
         gh_page_raw(&p, "<p>No account yet? <a href=\"/register\">Create one</a>.</p>");
     gh_page_raw(&p, "</section>");
+    sso_buttons(req, &p, rd);
     gh_api_page_reply(req, status, &p);
 }
 
@@ -102,7 +140,7 @@ void gh_h_login_page(struct gh_req *req)
         return;
     const char *rd = gh_req_query(req, "rd");
     if (r == 0) { /* signed in already: straight on */
-        gh_api_page_redirect(req, return_to(req, rd));
+        gh_api_page_redirect(req, gh_api_return_to(req, rd));
         return;
     }
     login_page(req, 200, rd, NULL, NULL);
@@ -126,7 +164,7 @@ static void wait_page(struct gh_req *req, int64_t wait)
  */
 static void signed_in(struct gh_req *req, struct gh_signin_result *r, const char *rd)
 {
-    const char *to = return_to(req, rd);
+    const char *to = gh_api_return_to(req, rd);
     if (to[0] == '/') {
         gh_reply_raw(req, 303, "text/html; charset=utf-8", NULL, 0);
         gh_reply_header(req, "Location", to);
@@ -142,6 +180,18 @@ static void signed_in(struct gh_req *req, struct gh_signin_result *r, const char
     }
     gh_api_set_session_cookies(req, r);
     gh_signin_result_clear(r);
+}
+
+void gh_api_page_signed_in(struct gh_req *req, struct gh_signin_result *r, const char *rd)
+{
+    if (!r->mfa_required) {
+        signed_in(req, r, rd);
+        return;
+    }
+    set_mfa_cookie(req, r->mfa_token, 300);
+    gh_signin_result_clear(r);
+    gh_reply_raw(req, 303, "text/html; charset=utf-8", NULL, 0);
+    gh_reply_header(req, "Location", with_rd(req, "/login/mfa", rd));
 }
 
 void gh_h_login_post(struct gh_req *req)
@@ -176,14 +226,8 @@ void gh_h_login_post(struct gh_req *req)
         gh_api_page_message(req, err == GH_ERR_IO || err == GH_ERR_BUSY ? 503 : 500,
                             "Sign-in failed", "Signing in failed; try again soon.", "/login",
                             "Back to sign in");
-    } else if (r.mfa_required) {
-        set_mfa_cookie(req, r.mfa_token, 300);
-        gh_signin_result_clear(&r);
-        gh_reply_raw(req, 303, "text/html; charset=utf-8", NULL, 0);
-        gh_reply_header(req, "Location", with_rd(req, "/login/mfa", rd));
-        return;
     } else {
-        signed_in(req, &r, rd);
+        gh_api_page_signed_in(req, &r, rd);
         return;
     }
     gh_signin_result_clear(&r);

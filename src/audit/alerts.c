@@ -34,6 +34,18 @@ struct cset {
     struct counter ways[WAYS];
 };
 
+/* One webhook's queue and delivery thread: a dead or slow destination delays only the
+ * alerts for it, never those for the others. */
+struct lane {
+    struct gh_alerts *al;
+    pthread_cond_t wake; /* on CLOCK_MONOTONIC, under al->lock */
+    struct gh_alert *queue;
+    size_t head, len;
+    int dropping; /* the last alert offered was dropped (and that was logged) */
+    int running;
+    pthread_t thread;
+};
+
 struct gh_alerts {
     struct gh_alert_rules cfg;
     struct gh_alerts_opts opts;
@@ -41,14 +53,10 @@ struct gh_alerts {
     size_t nsets; /* a power of two */
     unsigned char sipkey[crypto_shorthash_KEYBYTES];
 
-    pthread_mutex_t lock; /* the queue and the thread's state */
-    pthread_cond_t wake;  /* on CLOCK_MONOTONIC */
-    struct gh_alert *queue;
-    size_t head, len;
-    int dropping; /* the last alert offered was dropped (and that was logged) */
-    int running, stopping;
+    pthread_mutex_t lock;     /* the lanes and the stopping state */
+    struct lane *lanes;       /* one per webhook */
+    int started, stopping;    /* started: the webhook client is open */
     struct timespec deadline; /* when stopping: the end of the drain */
-    pthread_t thread;
 
     atomic_uint_fast64_t dropped;
     atomic_uint_fast64_t *fired;  /* per rule */
@@ -210,23 +218,24 @@ out:
 static void offer(struct gh_alerts *al, const struct gh_alert *a)
 {
     int log_drop = 0;
+    struct lane *l = &al->lanes[a->webhook - al->cfg.webhooks];
     pthread_mutex_lock(&al->lock);
-    if (al->stopping || al->len == al->opts.queue) {
+    if (al->stopping || l->len == al->opts.queue) {
         atomic_fetch_add(&al->dropped, 1);
-        log_drop = !al->dropping;
-        al->dropping = 1;
+        log_drop = !l->dropping;
+        l->dropping = 1;
     } else {
-        al->queue[(al->head + al->len) % al->opts.queue] = *a;
-        al->len++;
-        al->dropping = 0;
-        pthread_cond_signal(&al->wake);
+        l->queue[(l->head + l->len) % al->opts.queue] = *a;
+        l->len++;
+        l->dropping = 0;
+        pthread_cond_signal(&l->wake);
     }
     pthread_mutex_unlock(&al->lock);
     if (log_drop)
         gh_log(GH_LOG_WARN,
-               "alerts: delivery queue full (%zu) or stopping: dropping alerts until it drains "
-               "(gatehouse_alerts_dropped_total)",
-               al->opts.queue);
+               "alerts: webhook %s: delivery queue full (%zu) or stopping: dropping alerts "
+               "until it drains (gatehouse_alerts_dropped_total)",
+               a->webhook->name, al->opts.queue);
 }
 
 void gh_alerts_observe(void *arg, const struct gh_audit_event *ev)
@@ -254,21 +263,23 @@ void gh_alerts_observe(void *arg, const struct gh_audit_event *ev)
     }
 }
 
-/* Pops the oldest alert; the caller holds al->lock. */
-static int pop_locked(struct gh_alerts *al, struct gh_alert *out)
+/* Pops the lane's oldest alert; the caller holds al->lock. */
+static int pop_locked(struct lane *l, struct gh_alert *out)
 {
-    if (al->len == 0)
+    if (l->len == 0)
         return 0;
-    *out = al->queue[al->head];
-    al->head = (al->head + 1) % al->opts.queue;
-    al->len--;
+    *out = l->queue[l->head];
+    l->head = (l->head + 1) % l->al->opts.queue;
+    l->len--;
     return 1;
 }
 
 gh_err gh_alerts_take(struct gh_alerts *al, struct gh_alert *out)
 {
+    int got = 0;
     pthread_mutex_lock(&al->lock);
-    int got = pop_locked(al, out);
+    for (size_t i = 0; !got && i < al->cfg.nwebhooks; i++)
+        got = pop_locked(&al->lanes[i], out);
     pthread_mutex_unlock(&al->lock);
     return got ? GH_OK : GH_ERR_NOT_FOUND;
 }
@@ -316,8 +327,9 @@ static int drain_over(void *arg)
 }
 
 /* Waits ms before a retry; 0 when the drain would end first (give up). */
-static int pause_retry(struct gh_alerts *al, unsigned ms)
+static int pause_retry(struct lane *l, unsigned ms)
 {
+    struct gh_alerts *al = l->al;
     struct timespec until = mono_after(ms);
     int ok = 1;
     pthread_mutex_lock(&al->lock);
@@ -326,7 +338,7 @@ static int pause_retry(struct gh_alerts *al, unsigned ms)
             ok = 0;
             break;
         }
-        if (pthread_cond_timedwait(&al->wake, &al->lock, &until) == ETIMEDOUT)
+        if (pthread_cond_timedwait(&l->wake, &al->lock, &until) == ETIMEDOUT)
             break;
     }
     pthread_mutex_unlock(&al->lock);
@@ -341,8 +353,9 @@ static void body_free(char *body)
     free(body);
 }
 
-static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
+static void deliver(struct lane *l, void *curl, const struct gh_alert *a)
 {
+    struct gh_alerts *al = l->al;
     size_t hook = (size_t)(a->webhook - al->cfg.webhooks);
     char *body = NULL, why[96] = "out of memory";
     unsigned tries = 0, wait = al->opts.retry_ms;
@@ -364,7 +377,7 @@ static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
                 body_free(body);
                 return;
             }
-            if (tries >= al->opts.tries || !pause_retry(al, wait))
+            if (tries >= al->opts.tries || !pause_retry(l, wait))
                 break;
             wait = wait > UINT32_MAX / 2 ? wait : wait * 2;
         }
@@ -377,23 +390,36 @@ static void deliver(struct gh_alerts *al, void *curl, const struct gh_alert *a)
 
 static void *delivery_thread(void *arg)
 {
-    struct gh_alerts *al = arg;
+    struct lane *l = arg;
+    struct gh_alerts *al = l->al;
     void *curl = gh_webhook_handle_new();
     if (curl == NULL)
         gh_log(GH_LOG_ERROR, "alerts: libcurl did not start: alerts are dropped");
     struct gh_alert a;
     for (;;) {
         pthread_mutex_lock(&al->lock);
-        while (al->len == 0 && !al->stopping)
-            pthread_cond_wait(&al->wake, &al->lock);
-        int got = curl != NULL && drain_left_ms(al) > 0 && pop_locked(al, &a);
+        while (l->len == 0 && !al->stopping)
+            pthread_cond_wait(&l->wake, &al->lock);
+        int got = curl != NULL && drain_left_ms(al) > 0 && pop_locked(l, &a);
         pthread_mutex_unlock(&al->lock);
         if (!got)
             break;
-        deliver(al, curl, &a);
+        deliver(l, curl, &a);
     }
     gh_webhook_handle_free(curl);
     return NULL;
+}
+
+/* Frees what gh_alerts_new allocated (the lanes' conditions are not made yet). */
+static void free_parts(struct gh_alerts *al)
+{
+    for (size_t i = 0; al->lanes != NULL && i < al->cfg.nwebhooks; i++)
+        free(al->lanes[i].queue);
+    free(al->lanes);
+    free(al->sets);
+    free(al->fired);
+    free(al->sent);
+    free(al->failed);
 }
 
 /* ---- life cycle ---- */
@@ -409,18 +435,18 @@ gh_err gh_alerts_new(struct gh_alert_rules *rules, const struct gh_alerts_opts *
     size_t nsets = 1;
     while (nsets * WAYS < opts->max_groups)
         nsets *= 2;
+    al->cfg.nwebhooks = rules->nwebhooks; /* for free_parts before the rules are taken */
     al->sets = calloc(nsets, sizeof(*al->sets));
-    al->queue = calloc(opts->queue, sizeof(*al->queue));
+    al->lanes = calloc(rules->nwebhooks + 1, sizeof(*al->lanes));
     al->fired = calloc(rules->nrules + 1, sizeof(*al->fired));
     al->sent = calloc(rules->nwebhooks + 1, sizeof(*al->sent));
     al->failed = calloc(rules->nwebhooks + 1, sizeof(*al->failed));
-    if (al->sets == NULL || al->queue == NULL || al->fired == NULL || al->sent == NULL ||
-        al->failed == NULL) {
-        free(al->sets);
-        free(al->queue);
-        free(al->fired);
-        free(al->sent);
-        free(al->failed);
+    int ok = al->sets != NULL && al->lanes != NULL && al->fired != NULL && al->sent != NULL &&
+             al->failed != NULL;
+    for (size_t i = 0; ok && i < rules->nwebhooks; i++)
+        ok = (al->lanes[i].queue = calloc(opts->queue, sizeof(struct gh_alert))) != NULL;
+    if (!ok) {
+        free_parts(al);
         free(al);
         return GH_ERR_NOMEM;
     }
@@ -431,7 +457,10 @@ gh_err gh_alerts_new(struct gh_alert_rules *rules, const struct gh_alerts_opts *
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&al->wake, &ca);
+    for (size_t i = 0; i < rules->nwebhooks; i++) {
+        al->lanes[i].al = al;
+        pthread_cond_init(&al->lanes[i].wake, &ca);
+    }
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&al->lock, NULL);
     al->opts = *opts;
@@ -441,18 +470,37 @@ gh_err gh_alerts_new(struct gh_alert_rules *rules, const struct gh_alerts_opts *
     return GH_OK;
 }
 
+/* Stops the lanes' threads: they finish their queues until the drain's deadline. */
+static void stop_lanes(struct gh_alerts *al, unsigned drain_seconds)
+{
+    pthread_mutex_lock(&al->lock);
+    al->stopping = 1;
+    al->deadline = mono_after(drain_seconds * 1000u);
+    for (size_t i = 0; i < al->cfg.nwebhooks; i++)
+        pthread_cond_broadcast(&al->lanes[i].wake);
+    pthread_mutex_unlock(&al->lock);
+    for (size_t i = 0; i < al->cfg.nwebhooks; i++) {
+        if (al->lanes[i].running)
+            pthread_join(al->lanes[i].thread, NULL);
+        al->lanes[i].running = 0;
+    }
+}
+
 gh_err gh_alerts_start(struct gh_alerts *al)
 {
-    if (al->running)
+    if (al->started)
         return GH_ERR_INTERNAL;
     gh_err err = gh_webhook_open();
     if (err != GH_OK)
         return err;
-    if (pthread_create(&al->thread, NULL, delivery_thread, al) != 0) {
-        gh_webhook_close();
-        return GH_ERR_NOMEM;
+    al->started = 1;
+    for (size_t i = 0; i < al->cfg.nwebhooks; i++) {
+        if (pthread_create(&al->lanes[i].thread, NULL, delivery_thread, &al->lanes[i]) != 0) {
+            stop_lanes(al, 0);
+            return GH_ERR_NOMEM;
+        }
+        al->lanes[i].running = 1;
     }
-    al->running = 1;
     return GH_OK;
 }
 
@@ -460,31 +508,24 @@ void gh_alerts_free(struct gh_alerts *al, unsigned drain_seconds)
 {
     if (al == NULL)
         return;
-    pthread_mutex_lock(&al->lock);
-    al->stopping = 1;
-    al->deadline = mono_after(drain_seconds * 1000u);
-    pthread_cond_broadcast(&al->wake);
-    pthread_mutex_unlock(&al->lock);
-    if (al->running) {
-        pthread_join(al->thread, NULL);
+    stop_lanes(al, drain_seconds);
+    if (al->started)
         gh_webhook_close();
+    size_t left = 0;
+    for (size_t i = 0; i < al->cfg.nwebhooks; i++) {
+        left += al->lanes[i].len;
+        pthread_cond_destroy(&al->lanes[i].wake);
     }
-    if (al->len > 0) {
-        atomic_fetch_add(&al->dropped, al->len);
-        gh_log(GH_LOG_WARN, "alerts: %zu alerts not delivered before the end of the drain",
-               al->len);
+    if (left > 0) {
+        atomic_fetch_add(&al->dropped, left);
+        gh_log(GH_LOG_WARN, "alerts: %zu alerts not delivered before the end of the drain", left);
     }
     for (size_t i = 0; i < al->nsets; i++)
         pthread_mutex_destroy(&al->sets[i].lock);
     pthread_mutex_destroy(&al->lock);
-    pthread_cond_destroy(&al->wake);
     sodium_memzero(al->sipkey, sizeof(al->sipkey));
+    free_parts(al);
     gh_alert_rules_clear(&al->cfg);
-    free(al->sets);
-    free(al->queue);
-    free(al->fired);
-    free(al->sent);
-    free(al->failed);
     free(al);
 }
 

@@ -10,7 +10,8 @@
 
 /*
  * Alerts: audit events counted against the rules (audit/alert_rules.h), and what fires
- * queued for a delivery thread that posts it to webhooks (audit/webhook.h).
+ * queued for its webhooks (audit/webhook.h): each webhook has its own queue and delivery
+ * thread, so a dead or slow one delays only its own alerts.
  *
  * A rule fires when its count for one group reaches N within the window; that group is
  * then quiet for one window (its events are not counted) and counts again from zero.
@@ -22,7 +23,7 @@
 /** How the alerts are delivered (the alerts.* keys). */
 struct gh_alerts_opts {
     size_t max_groups;   /* entries of the count table */
-    size_t queue;        /* alerts waiting for delivery; more are dropped and counted */
+    size_t queue;        /* alerts waiting for one webhook; more are dropped and counted */
     unsigned timeout_ms; /* one webhook call, connection included */
     unsigned tries;      /* calls per alert before giving up, at least 1 */
     unsigned retry_ms;   /* wait after the first failed call, doubled after each */
@@ -37,7 +38,7 @@ struct gh_alerts;
 gh_err gh_alerts_new(struct gh_alert_rules *rules, const struct gh_alerts_opts *opts,
                      struct gh_alerts **out) GH_WUR GH_NONNULL(1, 2, 3);
 
-/** Starts the delivery thread (libcurl). */
+/** Starts the delivery threads, one per webhook (libcurl). */
 gh_err gh_alerts_start(struct gh_alerts *al) GH_WUR GH_NONNULL(1);
 
 /**
@@ -48,7 +49,7 @@ gh_err gh_alerts_start(struct gh_alerts *al) GH_WUR GH_NONNULL(1);
 void gh_alerts_observe(void *al, const struct gh_audit_event *ev) GH_NONNULL(1, 2);
 
 /**
- * Stops taking alerts and lets the delivery thread finish the queue for at most
+ * Stops taking alerts and lets the delivery threads finish their queues for at most
  * drain_seconds (retries included); what is left is dropped, counted and logged.
  * Then frees everything. NULL is accepted.
  */
@@ -58,8 +59,8 @@ void gh_alerts_free(struct gh_alerts *al, unsigned drain_seconds);
 gh_err gh_alerts_render(struct gh_alerts *al, struct gh_buf *out) GH_WUR GH_NONNULL(1, 2);
 
 /**
- * Takes the oldest queued alert into out (for tests; the delivery thread uses the same
- * queue). GH_ERR_NOT_FOUND when the queue is empty.
+ * Takes the oldest queued alert of the first webhook with one into out (for tests; the
+ * delivery threads use the same queues). GH_ERR_NOT_FOUND when every queue is empty.
  */
 gh_err gh_alerts_take(struct gh_alerts *al, struct gh_alert *out) GH_WUR GH_NONNULL(1, 2);
 

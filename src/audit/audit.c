@@ -255,8 +255,20 @@ gh_err gh_audit_record(const struct gh_store_handle *store, const char *action,
                        const struct gh_reqmeta *meta, const struct gh_audit_subject *subject,
                        int status, const char *metadata_json)
 {
+    return gh_audit_record_on(store, action, meta, subject, NULL, status, metadata_json);
+}
+
+gh_err gh_audit_record_on(const struct gh_store_handle *store, const char *action,
+                          const struct gh_reqmeta *meta, const struct gh_audit_subject *subject,
+                          const struct gh_audit_resource *res, int status,
+                          const char *metadata_json)
+{
     struct gh_audit_event ev;
     fill_event(&ev, action, meta, subject, status, metadata_json);
+    if (res != NULL) {
+        ev.resource_type = res->type;
+        ev.resource_id = res->id;
+    }
     gh_err err = write_records(store, &ev, 1);
     if (err == GH_OK)
         return GH_OK;

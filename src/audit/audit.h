@@ -80,6 +80,18 @@ gh_err gh_audit_record(const struct gh_store_handle *store, const char *action,
                        const struct gh_reqmeta *meta, const struct gh_audit_subject *subject,
                        int status, const char *metadata_json) GH_NONNULL(1, 2);
 
+/** What a record's action touched: its resource_type and resource_id (the audit filters). */
+struct gh_audit_resource {
+    const char *type; /* "org", "user", "role", "invitation", "permission", "api_key" */
+    const char *id;
+};
+
+/** gh_audit_record naming the resource acted on (res may be NULL: none). */
+gh_err gh_audit_record_on(const struct gh_store_handle *store, const char *action,
+                          const struct gh_reqmeta *meta, const struct gh_audit_subject *subject,
+                          const struct gh_audit_resource *res, int status,
+                          const char *metadata_json) GH_NONNULL(1, 2);
+
 /**
  * Appends ev (its ts included, as given) at once and gives its id in *seq, sharing one
  * transaction with the records other threads append at the same moment (group commit): a

@@ -566,7 +566,8 @@ gh_err gh_apikey_create(struct gh_apikeys *k, const struct gh_identity *who,
         json_pack("{s:s, s:s, s:s}", "key_id", rec.id, "name", rec.name, "prefix", rec.prefix);
     char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject subject = {who->user_id, who->username, rec.org_id};
-    err = gh_audit_record(store, "API_KEY_CREATE", meta, &subject, 201, text);
+    struct gh_audit_resource res = {"api_key", rec.id};
+    err = gh_audit_record_on(store, "API_KEY_CREATE", meta, &subject, &res, 201, text);
     gh_secure_json_free(text);
     json_decref(md);
     if (err != GH_OK) {
@@ -599,9 +600,11 @@ gh_err gh_apikey_revoke(struct gh_apikeys *k, const char *user_id, const char *u
     char metadata[128];
     (void)snprintf(metadata, sizeof(metadata), "{\"key_id\":\"%s\",\"revoked\":%lld}",
                    id != NULL ? id : "*", (long long)n);
+    /* Revoking them all names the owner as the resource. */
     struct gh_audit_subject subject = {user_id, username, NULL};
+    struct gh_audit_resource res = {id != NULL ? "api_key" : "user", id != NULL ? id : user_id};
     /* A revocation is never undone for want of its record; the caller hears of the loss. */
-    return gh_audit_record(store, "API_KEY_REVOKE", meta, &subject, 204, metadata);
+    return gh_audit_record_on(store, "API_KEY_REVOKE", meta, &subject, &res, 204, metadata);
 }
 
 gh_err gh_apikey_operator(struct gh_apikeys *k, const char *username, const char *org_id,

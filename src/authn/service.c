@@ -6,17 +6,14 @@
 #include <string.h>
 #include <openssl/sha.h>
 #include <sodium.h>
-#include <jansson.h>
 
 #include "authn/apikey.h"
-#include "authn/admins.h"
 #include "authn/fields.h"
 #include "authn/service_int.h"
 #include "authn/views.h"
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secret.h"
-#include "core/secure_json.h"
 #include "core/text.h"
 #include "core/time.h"
 #include "core/uuid.h"
@@ -294,73 +291,6 @@ gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who,
     return gh_store_user_set_primary_org(a->store, who->user_id, org_id);
 }
 
-gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id, const struct gh_user_patch *p,
-                           const struct gh_identity *by, const struct gh_reqmeta *meta,
-                           struct gh_user *out, struct gh_refusal *refusal)
-{
-    struct gh_user u;
-    gh_err err = gh_store_user_get(a->store, user_id, &u);
-    if (err != GH_OK)
-        return err;
-    refusal->field = "full_name";
-    if (p->full_name != NULL && (!gh_field_text_ok(p->full_name, 256) ||
-                                 gh_copy_field(u.full_name, sizeof(u.full_name), p->full_name)))
-        return GH_ERR_INVALID;
-    refusal->field = "email";
-    if (p->email != NULL && (!gh_field_email_ok(p->email) ||
-                             gh_copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
-        return GH_ERR_INVALID;
-    refusal->field = NULL;
-    /* An operator cannot lock itself out nor drop its own flag by mistake. */
-    int self = strcmp(user_id, by->user_id) == 0;
-    if (self && ((p->disabled == 1) || (p->superadmin == 0 && u.superadmin)))
-        return GH_ERR_CONFLICT;
-    int disabling = p->disabled == 1 && !u.disabled;
-    if (p->disabled >= 0)
-        u.disabled = p->disabled;
-    if (p->superadmin >= 0)
-        u.superadmin = p->superadmin;
-    err = gh_store_user_update(a->store, &u, disabling, gh_time_now());
-    gh_views_forget(a->views, user_id);
-    if (err != GH_OK)
-        return err;
-    json_t *md = json_pack("{s:s, s:b, s:b}", "target_id", u.id, "disabled", u.disabled,
-                           "superadmin", u.superadmin);
-    char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
-    struct gh_audit_subject s = {by->user_id, by->username, by->org_id};
-    (void)gh_audit_record(a->store, "USER_UPDATE", meta, &s, 200, text);
-    gh_secure_json_free(text);
-    json_decref(md);
-    *out = u;
-    return GH_OK;
-}
-
-gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct gh_identity *by,
-                           const struct gh_reqmeta *meta)
-{
-    if (strcmp(user_id, by->user_id) == 0)
-        return GH_ERR_CONFLICT;
-    /* The check and the delete in one transaction: no admin joins or leaves in between. */
-    struct gh_store_handle tx;
-    int sole = 0;
-    gh_err err = gh_store_tx_begin(a->store, &tx);
-    if (err != GH_OK)
-        return err;
-    if ((err = gh_admins_sole(&tx, user_id, &sole)) == GH_OK && sole)
-        err = GH_ERR_CONFLICT; /* an org keeps an admin */
-    if (err == GH_OK)
-        err = gh_store_user_delete(&tx, user_id, gh_time_now());
-    err = gh_store_tx_end(&tx, err);
-    gh_views_forget(a->views, user_id);
-    if (err != GH_OK)
-        return err;
-    char md[80];
-    (void)snprintf(md, sizeof(md), "{\"target_id\":\"%s\"}", user_id);
-    struct gh_audit_subject s = {by->user_id, by->username, by->org_id};
-    (void)gh_audit_record(a->store, "USER_DELETE", meta, &s, 204, md);
-    return GH_OK;
-}
-
 /* ---- bootstrap and users ---- */
 
 static gh_err create_user(struct gh_auth *a, const struct gh_register_input *in, int superadmin,
@@ -448,8 +378,19 @@ gh_err gh_auth_bootstrap(struct gh_auth *a, const char *password, char generated
     struct gh_refusal refusal = {NULL, 0};
     /* The operator chose this password: the policy applies to it as to anyone's. */
     err = create_user(a, &in, 1, "admin", &u, &refusal);
-    if (err == GH_ERR_POLICY)
-        gh_log(GH_LOG_ERROR, "bootstrap: GATEHOUSE_ADMIN_PASSWORD breaks the password policy");
+    if (err == GH_ERR_POLICY) {
+        /* The rules by name, as the API's 422 password_policy lists them. */
+        char rules[128] = "";
+        size_t used = 0;
+        for (unsigned bit = 0; bit < GH_RULE_COUNT; bit++) {
+            if ((refusal.policy_failed & (1u << bit)) && used < sizeof(rules))
+                used += (size_t)snprintf(rules + used, sizeof(rules) - used, "%s%s",
+                                         used > 0 ? ", " : "", gh_policy_rule_name(1u << bit));
+        }
+        gh_log(GH_LOG_ERROR,
+               "bootstrap: GATEHOUSE_ADMIN_PASSWORD breaks the password policy (failed rules: %s)",
+               rules);
+    }
     return err;
 }
 

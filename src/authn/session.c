@@ -16,7 +16,7 @@ struct gh_sessions {
     struct gh_session_opts o;
     const struct gh_store_handle *store;
     struct gh_views *views;
-    struct gh_cache *cache; /* SHA-256(sid) -> struct cached */
+    struct gh_cache *cache; /* sid text -> struct cached (see sid_ok) */
     EVP_MD *sha256;         /* fetched once: SHA256() fetches it on every call */
     unsigned char key[GH_SESSION_KEY_LEN];
 };
@@ -64,18 +64,26 @@ void gh_sessions_free(struct gh_sessions *s)
     free(s);
 }
 
-/* GH_ERR_AUTH for anything but 43 base64url characters. */
-static gh_err sid_hash(const struct gh_sessions *s, const char *sid, size_t len,
-                       unsigned char out[GH_HASH_LEN])
+/* 43 base64url characters: the only shape of a session id. */
+static int sid_ok(const char *sid, size_t len)
 {
     if (len != GH_SID_TEXT - 1)
-        return GH_ERR_AUTH;
+        return 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)sid[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_'))
-            return GH_ERR_AUTH;
+            return 0;
     }
+    return 1;
+}
+
+/* The store knows a session only by this digest. GH_ERR_AUTH when sid is no session id. */
+static gh_err sid_hash(const struct gh_sessions *s, const char *sid, size_t len,
+                       unsigned char out[GH_HASH_LEN])
+{
+    if (!sid_ok(sid, len))
+        return GH_ERR_AUTH;
     return EVP_Digest(sid, len, out, NULL, s->sha256, NULL) == 1 ? GH_OK : GH_ERR_CRYPTO;
 }
 
@@ -195,6 +203,14 @@ static gh_err load(struct gh_sessions *s, const unsigned char hash[GH_HASH_LEN],
     return GH_OK;
 }
 
+/*
+ * The cache finds a session by its id's text, not by the digest the store keeps: a hit then
+ * costs no SHA-256 (with OpenSSL's EVP around it, as much as the rest of the check). The
+ * cache's keyed SipHash must match before its key compare runs, so that compare's timing
+ * cannot be aimed at a live id (the token cache's tail key rests on the same); an entry is
+ * made only after the store found the session, and is wiped when dropped. The price: the
+ * process holds live ids in memory, as it holds live access tokens.
+ */
 gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int64_t now,
                         struct gh_identity *out)
 {
@@ -202,11 +218,11 @@ gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int6
     struct cached c;
     struct gh_user_view view;
     size_t clen = 0;
-    gh_err err = sid_hash(s, sid, len, hash);
-    if (err != GH_OK)
-        return err;
-    int hit = gh_cache_get(s->cache, hash, sizeof(hash), now, &c, sizeof(c), &clen) == GH_OK &&
-              clen == sizeof(c);
+    gh_err err;
+    if (!sid_ok(sid, len))
+        return GH_ERR_AUTH;
+    int hit =
+        gh_cache_get(s->cache, sid, len, now, &c, sizeof(c), &clen) == GH_OK && clen == sizeof(c);
     if (hit) {
         err = gh_views_user(s->views, c.user_id, now, &view);
         if (err == GH_ERR_REVOKED) /* the user is gone */
@@ -216,13 +232,14 @@ gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int6
         hit = view.gen == c.gen;
     }
     if (!hit) {
-        if ((err = load(s, hash, now, &c, &view)) != GH_OK) {
-            gh_cache_del(s->cache, hash, sizeof(hash));
+        if ((err = sid_hash(s, sid, len, hash)) != GH_OK ||
+            (err = load(s, hash, now, &c, &view)) != GH_OK) {
+            gh_cache_del(s->cache, sid, len);
             return err;
         }
     }
     if (c.expires_at <= now || c.last_seen_at + s->o.idle_timeout <= now) {
-        gh_cache_del(s->cache, hash, sizeof(hash));
+        gh_cache_del(s->cache, sid, len);
         return GH_ERR_EXPIRED;
     }
     if (view.disabled)
@@ -234,21 +251,24 @@ gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int6
         hit = 0;
     }
     if (!hit)
-        (void)gh_cache_put(s->cache, hash, sizeof(hash), &c, sizeof(c), cached_until(s, &c));
+        (void)gh_cache_put(s->cache, sid, len, &c, sizeof(c), cached_until(s, &c));
 
     /* What it may do is the user's role in the session's org now. */
     struct gh_member_view mv;
     if ((err = gh_views_member(s->views, c.user_id, c.org_id, &view, now, &mv)) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
-    memset(out, 0, sizeof(*out));
+    /* field by field, as the token check does: the whole struct is 3 KB, its text short */
     memcpy(out->user_id, c.user_id, sizeof(out->user_id));
     memcpy(out->username, view.username, sizeof(out->username));
     memcpy(out->org_id, c.org_id, sizeof(out->org_id));
-    memcpy(out->roles, mv.role, sizeof(mv.role));
-    memcpy(out->perms, mv.perms, sizeof(out->perms));
     memcpy(out->session_id, c.id, sizeof(out->session_id));
+    if (gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||
+        gh_copy_field(out->perms, sizeof(out->perms), mv.perms) != GH_OK)
+        return GH_ERR_INTERNAL; /* sized alike: cannot happen */
     out->expires_at = c.expires_at;
     out->cred = GH_CRED_SESSION;
+    out->key_id[0] = '\0';
+    out->scoped = 0;
     out->superadmin = view.superadmin;
     out->auth_time = c.auth_time;
     return GH_OK;
@@ -275,7 +295,7 @@ gh_err gh_session_logout(struct gh_sessions *s, const char *sid, size_t len,
         return GH_OK;
     if (err == GH_OK)
         err = gh_store_session_revoke(s->store, rec.user_id, rec.id, now);
-    gh_cache_del(s->cache, hash, sizeof(hash));
+    gh_cache_del(s->cache, sid, len);
     if (err == GH_ERR_NOT_FOUND) /* revoked meanwhile */
         return GH_OK;
     if (err != GH_OK)

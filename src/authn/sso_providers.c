@@ -227,6 +227,26 @@ gh_err gh_ssop_list(struct gh_ssop *r, const struct gh_identity *who, size_t lim
     return gh_store_sso_provider_list(r->store, limit, offset - r->nconfig, visit_stored, &pg);
 }
 
+struct enabled_only {
+    gh_ssop_visit_fn fn;
+    void *arg;
+};
+
+static int visit_enabled(void *arg, const struct gh_sso_provider *p, int from_config)
+{
+    const struct enabled_only *e = arg;
+    return p->enabled ? e->fn(e->arg, p, from_config) : 0;
+}
+
+gh_err gh_ssop_enabled(struct gh_ssop *r, size_t limit, gh_ssop_visit_fn fn, void *arg)
+{
+    struct gh_identity operator;
+    struct enabled_only e = {fn, arg};
+    memset(&operator, 0, sizeof(operator));
+    operator.superadmin = 1; /* the registry's own read */
+    return gh_ssop_list(r, &operator, limit, 0, visit_enabled, &e);
+}
+
 gh_err gh_ssop_get(struct gh_ssop *r, const struct gh_identity *who, const char *name,
                    struct gh_sso_provider *out, int *from_config)
 {

@@ -99,6 +99,11 @@ gh_err gh_ssop_delete(struct gh_ssop *r, const struct gh_identity *who, const ch
 gh_err gh_ssop_find(struct gh_ssop *r, const char *name, struct gh_sso_provider *out) GH_WUR
     GH_NONNULL(1, 2, 3);
 
+/** Visits the enabled providers (at most limit, config's first), for the login page's
+ * buttons: their names and types only are public. */
+gh_err gh_ssop_enabled(struct gh_ssop *r, size_t limit, gh_ssop_visit_fn fn, void *arg) GH_WUR
+    GH_NONNULL(1, 3);
+
 /**
  * Opens p's client secret into out (size bytes, NUL-terminated); GH_ERR_NOT_FOUND p has
  * none; the envelope's errors. The caller wipes out when done.

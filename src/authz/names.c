@@ -1,12 +1,15 @@
 #include "authz/names.h"
 
 #include <string.h>
+#include <strings.h>
 
 int gh_authz_org_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 64 || s[0] == ' ' || s[n - 1] == ' ')
         return 0;
+    if (strcasecmp(s, "default") == 0)
+        return 0; /* names repeat, this one never: registration joins the org by it */
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

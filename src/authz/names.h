@@ -6,7 +6,8 @@
 /* The names an admin gives to orgs and roles. */
 
 /** 1 for 1-64 characters of letters, digits, ' ', '.', '_', '-', not starting or ending
- * with ' '. */
+ * with ' ', and not "default" in any case (the default org's, made by the server). Org
+ * names need not be unique: a name taken elsewhere must not tell one tenant of another. */
 int gh_authz_org_name_ok(const char *s) GH_NONNULL(1);
 
 /** 1 for 1-64 of [a-z0-9_.-]: role names travel in X-Auth-Roles, comma-separated. */

@@ -67,12 +67,15 @@ gh_err gh_rbac_perm_list(struct gh_rbac *r,
     return gh_catalog_list(r->catalog, fn, arg);
 }
 
+/* A record of who did what to which resource (its type and id) in org_id. */
 static void audit(struct gh_rbac *r, const char *action, const struct gh_reqmeta *meta,
-                  const struct gh_identity *who, const char *org_id, int status, json_t *md)
+                  const struct gh_identity *who, const char *org_id, const char *type,
+                  const char *id, int status, json_t *md)
 {
     char *text = md != NULL ? json_dumps(md, JSON_COMPACT) : NULL;
     struct gh_audit_subject s = {who->user_id, who->username, org_id};
-    (void)gh_audit_record(r->store, action, meta, &s, status, text);
+    struct gh_audit_resource res = {type, id};
+    (void)gh_audit_record_on(r->store, action, meta, &s, &res, status, text);
     gh_secure_json_free(text);
     json_decref(md);
 }
@@ -84,7 +87,7 @@ gh_err gh_rbac_perm_add(struct gh_rbac *r, const struct gh_identity *who, const 
         return GH_ERR_FORBIDDEN;
     gh_err err = gh_catalog_add(r->catalog, name);
     if (err == GH_OK)
-        audit(r, "PERMISSION_CREATE", meta, who, who->org_id, 201,
+        audit(r, "PERMISSION_CREATE", meta, who, who->org_id, "permission", name, 201,
               json_pack("{s:s}", "permission", name));
     return err;
 }
@@ -177,7 +180,8 @@ gh_err gh_rbac_org_create(struct gh_rbac *r, const struct gh_identity *who, cons
         return err;
     }
     gh_views_forget(r->views, who->user_id);
-    audit(r, "ORG_CREATE", meta, who, org.id, 201, json_pack("{s:s}", "name", org.name));
+    audit(r, "ORG_CREATE", meta, who, org.id, "org", org.id, 201,
+          json_pack("{s:s}", "name", org.name));
     *out = org;
     return GH_OK;
 }
@@ -221,7 +225,7 @@ gh_err gh_rbac_org_rename(struct gh_rbac *r, const struct gh_identity *who, cons
         return GH_ERR_IMMUTABLE; /* registration joins the org by this name */
     if ((err = gh_store_org_rename(r->store, org_id, name)) != GH_OK)
         return err;
-    audit(r, "ORG_UPDATE", meta, who, org_id, 200,
+    audit(r, "ORG_UPDATE", meta, who, org_id, "org", org_id, 200,
           json_pack("{s:s, s:s}", "name", name, "previous_name", org.name));
     memcpy(org.name, name, strlen(name) + 1);
     *out = org;
@@ -256,7 +260,8 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
         err = gh_store_org_delete(&tx, org_id, now, forget, r->views);
     if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
-    audit(r, "ORG_DELETE", meta, who, org_id, 204, json_pack("{s:s}", "name", org.name));
+    audit(r, "ORG_DELETE", meta, who, org_id, "org", org_id, 204,
+          json_pack("{s:s}", "name", org.name));
     return GH_OK;
 }
 
@@ -343,7 +348,7 @@ static void audit_member(struct gh_rbac *r, const struct gh_reqmeta *meta,
     json_t *md = json_pack("{s:s, s:s}", "change", change, "member_id", user_id);
     if (md != NULL && role != NULL)
         json_object_set_new(md, "role", json_string(role));
-    audit(r, "MEMBERSHIP_CHANGE", meta, who, org_id, status, md);
+    audit(r, "MEMBERSHIP_CHANGE", meta, who, org_id, "user", user_id, status, md);
 }
 
 int gh_rbac_adds_directly(const struct gh_rbac *r, const struct gh_identity *who)
@@ -472,16 +477,25 @@ gh_err gh_rbac_member_remove(struct gh_rbac *r, const struct gh_identity *who, c
     }
     if (err != GH_OK)
         return err;
-    /* The check, the removal and what the membership granted (refresh tokens and keys
-     * scoped to the org, the org as primary), in one transaction. */
+    /* The checks, the removal and what the membership granted (refresh tokens, sessions
+     * and keys scoped to the org, the org as primary), in one transaction. Every user
+     * keeps an org: nobody leaves their last one, and a user removed from their last
+     * org falls back to the default org, where registration puts everyone. */
     struct gh_store_handle tx;
-    int last = 0;
+    struct gh_membership orgs[2];
+    size_t n = 0;
+    int last = 0, self = strcmp(user_id, who->user_id) == 0;
+    const char *fallback = gh_auth_default_org(r->auth);
     int64_t now = gh_time_now();
     if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
         return err;
     if ((err = leaves_no_admin(&tx, org_id, user_id, NULL, &last)) == GH_OK && last)
         err = GH_ERR_CONFLICT; /* an org keeps an admin */
+    if (err == GH_OK && (err = gh_store_member_list_user(&tx, user_id, orgs, 2, &n)) == GH_OK &&
+        n < 2 && (self || strcmp(org_id, fallback) == 0))
+        err = GH_ERR_CONFLICT; /* a user keeps an org */
     if (err == GH_OK && (err = gh_store_member_remove(&tx, org_id, user_id, now)) == GH_OK &&
+        (n >= 2 || (err = gh_store_member_add(&tx, fallback, user_id, "member", now)) == GH_OK) &&
         (err = gh_store_refresh_revoke_org(&tx, org_id, user_id, now)) == GH_OK &&
         (err = gh_store_apikey_revoke_org(&tx, org_id, user_id, now)) == GH_OK)
         err = gh_store_user_primary_reassign(&tx, org_id, user_id);
@@ -501,7 +515,7 @@ static void audit_invitation(struct gh_rbac *r, const char *action, const struct
     json_t *md = json_pack("{s:s}", "invitation_id", id);
     if (md != NULL && role != NULL)
         json_object_set_new(md, "role", json_string(role));
-    audit(r, action, meta, who, org_id, status, md);
+    audit(r, action, meta, who, org_id, "invitation", id, status, md);
 }
 
 static int count_invitation(void *arg, const struct gh_invitation *inv)
@@ -637,7 +651,7 @@ static void audit_role(struct gh_rbac *r, const struct gh_reqmeta *meta,
                        const struct gh_identity *who, const struct gh_role *role,
                        const char *change, int status)
 {
-    audit(r, "ROLE_CHANGE", meta, who, role->org_id, status,
+    audit(r, "ROLE_CHANGE", meta, who, role->org_id, "role", role->id, status,
           json_pack("{s:s, s:s, s:s, s:s}", "change", change, "role_id", role->id, "name",
                     role->name, "permissions", role->permissions));
 }

@@ -211,6 +211,26 @@ static int open_signin(struct gh_app *app)
     return err != GH_OK;
 }
 
+/* The SSO sign-in (after the providers): its key another subkey of the session key. */
+static int open_sso(struct gh_app *app)
+{
+    const struct gh_config *cfg = &app->cfg;
+    unsigned char key[32], sso[GH_SSO_KEY_LEN];
+    gh_err err = gh_secret_file_load(cfg->session_key, key, sizeof(key));
+    if (err == GH_OK && crypto_kdf_derive_from_key(sso, sizeof(sso), 3, "ghsso___", key) != 0)
+        err = GH_ERR_CRYPTO;
+    if (err == GH_OK)
+        err = gh_sso_remote_new((long)cfg->sso_timeout_ms, &app->sso_remote);
+    if (err == GH_OK)
+        err = gh_sso_flow_new(&app->store, app->sso, app->sso_remote, &app->signin, cfg->public_url,
+                              GH_SSO_LEEWAY, sso, &app->sso_flow);
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(sso, sizeof(sso));
+    if (err != GH_OK)
+        fprintf(stderr, "gatehouse: cannot start the SSO sign-in: %s\n", gh_err_name(err));
+    return err != GH_OK;
+}
+
 gh_err gh_cli_redis_opts(const struct gh_config *cfg, const char *host, uint16_t port,
                          struct gh_redis_opts *o)
 {
@@ -307,6 +327,8 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
                 err == GH_ERR_NOMEM ? "out of memory" : why);
         return 1;
     }
+    if (open_sso(app) != 0)
+        return 1;
     return open_alerts(app);
 }
 
@@ -337,8 +359,12 @@ void gh_app_close(struct gh_app *app)
     gh_mfas_free(app->signin.mfas);
     memset(&app->signin, 0, sizeof(app->signin));
     memset(&app->session, 0, sizeof(app->session));
+    gh_sso_flow_free(app->sso_flow);
+    gh_sso_remote_free(app->sso_remote);
     gh_ssop_free(app->sso);
     app->sso = NULL;
+    app->sso_flow = NULL;
+    app->sso_remote = NULL;
     gh_auth_free(app->auth);
     gh_cli_options_clear(app);
     gh_backoff_free(app->backoff);

@@ -59,7 +59,9 @@ static int find_org(struct gh_app *app, const char *ref, struct gh_org *out)
                                                  : gh_store_org_find_name(&app->store, ref, out);
     if (err != GH_OK)
         fprintf(stderr, "gatehouse: %s\n",
-                err == GH_ERR_NOT_FOUND ? "no such org" : gh_err_name(err));
+                err == GH_ERR_NOT_FOUND  ? "no such org"
+                : err == GH_ERR_CONFLICT ? "several orgs bear that name: give the org's id"
+                                         : gh_err_name(err));
     return err == GH_OK ? 0 : 1;
 }
 

@@ -229,7 +229,10 @@ static const char *const migrations[] = {
     "  created_at BIGINT NOT NULL,"
     "  expires_at BIGINT NOT NULL);"
     "CREATE INDEX sso_states_expiry ON sso_states(expires_at);",
-    /* 5 (SQLite's 12): the sign-in times of refresh families and sessions */
+    /* 5 (SQLite's 12): org names repeat (a 409 on a name told a tenant of another's org) */
+    "DROP INDEX orgs_name;"
+    "CREATE INDEX orgs_name_lower ON orgs(lower(name));",
+    /* 6 (SQLite's 13): the sign-in times of refresh families and sessions */
     "ALTER TABLE refresh_tokens ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;",
 };
@@ -314,7 +317,8 @@ const char *const gh_pg_sql[ST_COUNT] = {
     [ST_ORG_INSERT] = "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)",
     [ST_ROLE_INSERT] = "INSERT INTO roles (id, org_id, name, permissions, system) "
                        "VALUES ($1, $2, $3, $4, 1)",
-    [ST_ORG_FIND_NAME] = "SELECT id, name, created_at FROM orgs WHERE lower(name) = lower($1)",
+    [ST_ORG_FIND_NAME] = "SELECT id, name, created_at FROM orgs WHERE lower(name) = lower($1) "
+                         "ORDER BY created_at, id LIMIT 2",
     [ST_MEMBER_ADD] = "INSERT INTO memberships (org_id, user_id, role_id, created_at) "
                       "SELECT $1, $2, id, $4::bigint FROM roles WHERE org_id = $1 AND name = $3",
     [ST_MEMBER_GET] = MEMBER_SELECT "WHERE m.org_id = $1 AND m.user_id = $2",
@@ -391,6 +395,8 @@ const char *const gh_pg_sql[ST_COUNT] = {
                     "SELECT user_id, $2::bigint FROM memberships WHERE org_id = $1",
     /* The live refresh tokens scoped to org $1 (only user $2's when given). */
     [ST_REFRESH_REVOKE_ORG] = "UPDATE refresh_tokens SET revoked_at = $3 WHERE org_id = $1 "
+                              "AND ($2::text IS NULL OR user_id = $2) AND revoked_at IS NULL",
+    [ST_SESSION_REVOKE_ORG] = "UPDATE sessions SET revoked_at = $3 WHERE org_id = $1 "
                               "AND ($2::text IS NULL OR user_id = $2) AND revoked_at IS NULL",
     /* Users whose primary org is $1 (only $2 when given) move to their oldest other one. */
     [ST_PRIMARY_REASSIGN] = "UPDATE users SET primary_org_id = (SELECT m.org_id FROM memberships m "

@@ -189,7 +189,7 @@ struct gh_session {
     char ip_address[64];
     char user_agent[256];
     int64_t
-        auth_time; /* its sign-in or last re-authentication (0: made before SQLite migration 12) */
+        auth_time; /* its sign-in or last re-authentication (0: made before SQLite migration 13) */
 };
 
 /** A user's TOTP factor; secret is sealed (never the raw secret). */

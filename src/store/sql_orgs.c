@@ -107,9 +107,28 @@ gh_err sq_org_get(struct gh_store *st, const char *id, struct gh_org *out)
     return sq_st_one(st, ST_ORG_GET, SQ_ARGS(SQ_T(id)), &sq_row_org, out);
 }
 
+/* The rows of a lookup by name: the first kept, the others counted. */
+struct org_by_name {
+    struct gh_org *out;
+    int found;
+};
+
+static int org_by_name_row(void *arg, const struct gh_org *org)
+{
+    struct org_by_name *f = arg;
+    if (f->found++ == 0)
+        *f->out = *org;
+    return 0;
+}
+
 gh_err sq_org_find_name(struct gh_store *st, const char *name, struct gh_org *out)
 {
-    return sq_st_one(st, ST_ORG_FIND_NAME, SQ_ARGS(SQ_T(name)), &sq_row_org, out);
+    struct org_by_name f = {out, 0};
+    gh_err err = sq_st_each(st, ST_ORG_FIND_NAME, SQ_ARGS(SQ_T(name)), &sq_row_org,
+                            SQ_FN(org_by_name_row), &f);
+    if (err == GH_OK && f.found == 0)
+        return GH_ERR_NOT_FOUND;
+    return err == GH_OK && f.found > 1 ? GH_ERR_CONFLICT : err;
 }
 
 gh_err sq_org_list(struct gh_store *st, const char *user_id, size_t limit, size_t offset,
@@ -326,6 +345,9 @@ gh_err sq_member_remove(struct gh_store *st, const char *org_id, const char *use
     err = sq_run(c, ST_MEMBER_DELETE, SQ_ARGS(SQ_T(org_id), SQ_T(user_id)), &n);
     if (err == GH_OK && n == 0)
         err = GH_ERR_NOT_FOUND;
+    int64_t epoch = 0;
+    if (err == GH_OK)
+        err = sq_one(c, ST_USER_BUMP_EPOCH, SQ_ARGS(SQ_T(user_id)), &sq_row_int64, &epoch);
     if (err == GH_OK)
         err = sq_feed(c, user_id, now);
     err = sq_leave(st, c, err);

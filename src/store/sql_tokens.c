@@ -144,8 +144,15 @@ gh_err sq_refresh_revoke(struct gh_store *st, const unsigned char hash[GH_HASH_L
 gh_err sq_refresh_revoke_org(struct gh_store *st, const char *org_id, const char *user_id,
                              int64_t now)
 {
-    return sq_st_run(st, ST_REFRESH_REVOKE_ORG, SQ_ARGS(SQ_T(org_id), SQ_T(user_id), SQ_I(now)),
-                     NULL);
+    struct conn *c;
+    gh_err err = sq_enter(st, &c);
+    if (err != GH_OK)
+        return err;
+    err = sq_run(c, ST_REFRESH_REVOKE_ORG, SQ_ARGS(SQ_T(org_id), SQ_T(user_id), SQ_I(now)), NULL);
+    if (err == GH_OK)
+        err =
+            sq_run(c, ST_SESSION_REVOKE_ORG, SQ_ARGS(SQ_T(org_id), SQ_T(user_id), SQ_I(now)), NULL);
+    return sq_leave(st, c, err);
 }
 
 gh_err sq_refresh_purge(struct gh_store *st, int64_t cutoff, int64_t *n)

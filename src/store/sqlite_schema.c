@@ -245,7 +245,10 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL);"
     "CREATE INDEX sso_states_expiry ON sso_states(expires_at);",
-    /* 12: when a refresh family's and a session's sign-in was proven last (the
+    /* 12: org names repeat (a 409 on a name told a tenant of another's org) */
+    "DROP INDEX orgs_name;"
+    "CREATE INDEX orgs_name_lower ON orgs(lower(name));",
+    /* 13: when a refresh family's and a session's sign-in was proven last (the
      * re-authentication window of dangerous actions); 0 for those made before */
     "ALTER TABLE refresh_tokens ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;",
@@ -327,7 +330,8 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_ORG_INSERT] = "INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
     [ST_ROLE_INSERT] = "INSERT INTO roles (id, org_id, name, permissions, system) "
                        "VALUES (?, ?, ?, ?, 1)",
-    [ST_ORG_FIND_NAME] = "SELECT id, name, created_at FROM orgs WHERE lower(name) = lower(?)",
+    [ST_ORG_FIND_NAME] = "SELECT id, name, created_at FROM orgs WHERE lower(name) = lower(?) "
+                         "ORDER BY created_at, id LIMIT 2",
     [ST_MEMBER_ADD] = "INSERT INTO memberships (org_id, user_id, role_id, created_at) "
                       "SELECT ?1, ?2, id, ?4 FROM roles WHERE org_id = ?1 AND name = ?3",
     [ST_MEMBER_GET] = MEMBER_SELECT "WHERE m.org_id = ? AND m.user_id = ?",
@@ -401,6 +405,8 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
                     "SELECT user_id, ?2 FROM memberships WHERE org_id = ?1",
     /* The live refresh tokens scoped to org ?1 (only user ?2's when given). */
     [ST_REFRESH_REVOKE_ORG] = "UPDATE refresh_tokens SET revoked_at = ?3 WHERE org_id = ?1 "
+                              "AND (?2 IS NULL OR user_id = ?2) AND revoked_at IS NULL",
+    [ST_SESSION_REVOKE_ORG] = "UPDATE sessions SET revoked_at = ?3 WHERE org_id = ?1 "
                               "AND (?2 IS NULL OR user_id = ?2) AND revoked_at IS NULL",
     /* Users whose primary org is ?1 (only ?2 when given) move to their oldest other one. */
     [ST_PRIMARY_REASSIGN] = "UPDATE users SET primary_org_id = (SELECT m.org_id FROM memberships m "

@@ -132,11 +132,12 @@ struct gh_store_ops {
     gh_err (*org_create)(struct gh_store *st, const struct gh_org *org,
                          const char *admin_permissions, const char *member_permissions);
     gh_err (*org_get)(struct gh_store *st, const char *id, struct gh_org *out);
+    /* The org named name, any case; names repeat: GH_ERR_CONFLICT when several bear it. */
     gh_err (*org_find_name)(struct gh_store *st, const char *name, struct gh_org *out);
     /* The orgs of user_id (NULL: every org), by name. */
     gh_err (*org_list)(struct gh_store *st, const char *user_id, size_t limit, size_t offset,
                        gh_org_visit_fn fn, void *arg);
-    /* GH_ERR_CONFLICT for a name taken (without regard to case). */
+    /* Names repeat: another org's name is no conflict. */
     gh_err (*org_rename)(struct gh_store *st, const char *id, const char *name);
     /* Deletes the org row and the rows that cannot outlive it (its roles, memberships,
      * invitations and API keys), appending its members to the revocation feed and telling
@@ -183,8 +184,9 @@ struct gh_store_ops {
      * GH_ERR_INVALID no such role in the org. */
     gh_err (*member_set_role)(struct gh_store *st, const char *org_id, const char *user_id,
                               const char *role_name, int64_t now);
-    /* Deletes the membership. GH_ERR_NOT_FOUND not a member. What it granted (tokens and
-     * keys scoped to the org, the primary org) is the caller's to revoke. */
+    /* Deletes the membership and moves the user's token_epoch forward (an access token names
+     * its org, not the membership: a re-add must revive none). GH_ERR_NOT_FOUND not a member.
+     * The rest it granted (refresh tokens, sessions, keys, primary org) is the caller's. */
     gh_err (*member_remove)(struct gh_store *st, const char *org_id, const char *user_id,
                             int64_t now);
 
@@ -260,7 +262,7 @@ struct gh_store_ops {
     /* Revokes one token by hash; GH_ERR_NOT_FOUND if unknown. *out gets the record. */
     gh_err (*refresh_revoke)(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
                              int64_t now, struct gh_refresh_token *out);
-    /* Revokes the live tokens scoped to org_id (only user_id's when not NULL). */
+    /* Revokes the live refresh tokens and sessions in org_id (only user_id's when not NULL). */
     gh_err (*refresh_revoke_org)(struct gh_store *st, const char *org_id, const char *user_id,
                                  int64_t now);
     /* Deletes tokens expired before cutoff; *n gets the count. */
@@ -744,44 +746,6 @@ static inline gh_err gh_store_perm_list(const struct gh_store_handle *h, gh_name
                                         void *arg)
 {
     return h->ops->perm_list(h->st, fn, arg);
-}
-
-static inline gh_err gh_store_apikey_create(const struct gh_store_handle *h,
-                                            const struct gh_api_key *key)
-{
-    return h->ops->apikey_create(h->st, key);
-}
-
-static inline gh_err gh_store_apikey_find_hash(const struct gh_store_handle *h,
-                                               const unsigned char hash[GH_HASH_LEN],
-                                               struct gh_api_key *out)
-{
-    return h->ops->apikey_find_hash(h->st, hash, out);
-}
-
-static inline gh_err gh_store_apikey_list_user(const struct gh_store_handle *h, const char *user_id,
-                                               size_t limit, size_t offset, gh_api_key_visit_fn fn,
-                                               void *arg)
-{
-    return h->ops->apikey_list_user(h->st, user_id, limit, offset, fn, arg);
-}
-
-static inline gh_err gh_store_apikey_revoke(const struct gh_store_handle *h, const char *user_id,
-                                            const char *id, int64_t now, int64_t *n)
-{
-    return h->ops->apikey_revoke(h->st, user_id, id, now, n);
-}
-
-static inline gh_err gh_store_apikey_revoke_org(const struct gh_store_handle *h, const char *org_id,
-                                                const char *user_id, int64_t now)
-{
-    return h->ops->apikey_revoke_org(h->st, org_id, user_id, now);
-}
-
-static inline gh_err gh_store_apikey_touch(const struct gh_store_handle *h,
-                                           const struct gh_api_key_use *uses, size_t n)
-{
-    return h->ops->apikey_touch(h->st, uses, n);
 }
 
 static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, int64_t after,

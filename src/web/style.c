@@ -30,6 +30,8 @@ const char gh_web_stylesheet[] =
     "button{min-height:44px;padding:.5rem 1rem;font:inherit;border:0;border-radius:6px;"
     "background:var(--accent);color:var(--accent-fg);cursor:pointer}\n"
     "button.danger{background:var(--danger)}\n"
+    "a.sso{display:block;margin:.5rem 0;padding:.6rem 1rem;border:1px solid var(--accent);"
+    "border-radius:6px;text-align:center;text-decoration:none}\n"
     "button.link{background:none;color:var(--accent);text-decoration:underline;padding:0 .25rem}\n"
     ":focus-visible{outline:3px solid #e37400;outline-offset:2px}\n"
     ".error{color:var(--danger);font-weight:600}\n"

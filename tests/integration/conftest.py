@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +25,16 @@ BIN = os.environ.get("GATEHOUSE_BIN") or str(REPO / "build" / "gatehouse")
 ADMIN_PASSWORD = "Tq8-vexing-Walrus-51!"
 TIMEOUT = 15  # seconds, for every HTTP call
 MY_INVITATIONS = "/api/v1/auth/me/invitations"
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def pytest_make_parametrize_id(config, val, argname):
+    """A random UUID in a parameter gets a fixed test id, so that every pytest-xdist worker
+    collects the same tests (make integration runs them in parallel)."""
+    if isinstance(val, str) and UUID_TEXT.search(val):
+        return UUID_TEXT.sub("uuid", val)
+    return None
+
 
 # Environment given to every server unless a test overrides it.
 BASE_ENV = {
@@ -92,7 +103,9 @@ class Server:
         self.returncode = None
 
     # -- life cycle ---------------------------------------------------------
-    def start(self, wait=True, timeout=30, port=None):
+    # A first start makes an RS256-4096 signing key: seconds on a quiet machine, past 30 s
+    # on a loaded one (seen in CI), so the wait allows for it.
+    def start(self, wait=True, timeout=90, port=None):
         """Starts on port (a free one when None)."""
         self.port = port or free_port()
         self.generation += 1
@@ -116,7 +129,7 @@ class Server:
             self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout=30):
+    def wait_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:

@@ -287,6 +287,24 @@ def test_hanging_webhook_never_delays_logins(make_server, receiver):
     assert_no_secret(s, hang)
 
 
+def test_hanging_webhook_never_delays_another(make_server, receiver):
+    # Delivery is per destination: alerts for a live webhook arrive while another hangs.
+    hang, live = secret_path("hang"), secret_path("json")
+    receiver.hang_paths.add(hang)
+    s = make_server(alert_env(
+        ["every LOGIN_FAILED by user >= 1 -> hang,live"],
+        [f"hang discord {receiver.url(hang)}", f"live json {receiver.url(live)}"],
+        GATEHOUSE_ALERTS_TIMEOUT="30s", GATEHOUSE_ALERTS_TRIES="1",
+        GATEHOUSE_SERVER_SHUTDOWN_TIMEOUT="2s"))
+    for _ in range(3):
+        fail_login(s, s.register()["username"])  # one alert per user
+    assert len(receiver.wait(live, 3, timeout=20)) == 3
+    assert len(receiver.got(hang)) == 0  # its first call still hangs
+    assert metric(s, 'gatehouse_alerts_sent_total{webhook="live"}') == 3
+    assert s.stop(timeout=30) == 0
+    assert_no_secret(s, hang, live)
+
+
 def test_queue_drains_on_shutdown(make_server, receiver):
     path = secret_path("json")
     s = make_server(alert_env(["keys API_KEY_CREATE >= 1 -> j"], [f"j json {receiver.url(path)}"]))

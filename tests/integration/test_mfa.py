@@ -3,6 +3,7 @@ mfa_required and a single-use mfa_token, codes (skew, replay, backup codes once)
 backoff, disabling with password and code, the audit trail."""
 import json
 import re
+import sqlite3
 import urllib.parse
 
 import pyotp
@@ -147,6 +148,25 @@ def test_backup_codes_single_use(srv):
     assert_error(r, 401, "invalid_code")
     r = srv.post(VERIFY, {"mfa_token": challenge(srv, u), "code": u["codes"][1]})
     assert r.status_code == 200
+
+
+def test_mfa_token_dies_after_five_minutes(srv):
+    u = enrolled(srv)
+    token = challenge(srv, u)
+    rows = srv.query("SELECT rowid, created_at, expires_at FROM mfa_challenges "
+                     "WHERE user_id = ? ORDER BY created_at DESC, rowid DESC", (u["id"],))
+    assert rows[0]["expires_at"] - rows[0]["created_at"] == 300
+    # five minutes and a second pass (the clock of the row, not of the server, moves)
+    con = sqlite3.connect(str(srv.data_dir / "gatehouse.db"), timeout=10)
+    with con:
+        con.execute("UPDATE mfa_challenges SET created_at = created_at - 301, "
+                    "expires_at = expires_at - 301 WHERE rowid = ?", (rows[0]["rowid"],))
+    con.close()
+    r = srv.post(VERIFY, {"mfa_token": token, "code": u["codes"][0]})
+    assert_error(r, 401, "invalid_token")
+    # the code itself was good: a live token takes it
+    r = srv.post(VERIFY, {"mfa_token": challenge(srv, u), "code": u["codes"][0]})
+    assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize("token", ["", "x", "A" * 43, "A" * 500])

@@ -110,7 +110,7 @@ def test_rd_with_control_characters_is_refused_whole(srv):
     u = srv.register()
     w = Web(srv)
     r = w.login(u["username"], u["password"], rd="/x\r\nSet-Cookie: a=b")
-    assert_error(r, 400, "invalid_request")  # the form parser refuses control characters
+    refused_page(r, 400, "malformed")  # the form parser refuses control characters
     assert "gh_sid" not in w.s.cookies
 
 
@@ -149,17 +149,44 @@ def test_anonymous_forms_need_the_public_origin(srv):
         assert "gh_sid" not in w.s.cookies
 
 
+def refused_page(r, status, words):
+    """A form's refusal: a page (with the pages' CSP) whose alert says what went wrong."""
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+    alert = re.search(r'role="alert"[^>]*>([^<]*)<', r.text)
+    assert alert and words in alert.group(1), r.text
+
+
 def test_bad_bodies(srv):
     w = Web(srv)
     r = w.s.post(srv.url("/login"), json={"username": "a", "password": "b"},
                  headers={"Origin": srv.base}, timeout=TIMEOUT)
-    assert_error(r, 415, "unsupported_media_type")
+    refused_page(r, 415, "not sent as a web form")
     r = w.post("/login", "username=a&password=%zz", headers=FORM)
-    assert_error(r, 400, "invalid_request")
-    r = w.post("/login", {"username": "a" * 70000, "password": "b"})
-    assert r.status_code in (400, 413)
+    refused_page(r, 400, "malformed")
     r = w.post("/login", "username=a&username=b&password=c", headers=FORM)
     assert r.status_code == 400 and "Enter your username" in r.text
+    assert "gh_sid" not in w.s.cookies
+
+
+@pytest.mark.parametrize("path,fields", [
+    ("/login", {"username": "a", "password": "p" * 5000}),
+    ("/login", {"username": "u" * 5000, "password": "b"}),
+    ("/register", {"username": "bob", "email": "a@b.test", "password": "x" * 5000}),
+    ("/login", {f"f{i}": "x" for i in range(40)}),  # too many fields
+    ("/login", {"n" * 100: "x"}),  # a name past the limit
+])
+def test_oversized_form_fields_answer_a_page(srv, path, fields):
+    w = Web(srv)
+    refused_page(w.post(path, fields), 400, "too long, or it has too many fields")
+    assert "gh_sid" not in w.s.cookies
+
+
+def test_body_past_the_server_limit(srv):
+    # refused by the HTTP layer before any route is known (server.max_body): JSON 413
+    r = Web(srv).post("/login", {"username": "a" * 70000, "password": "b"})
+    assert_error(r, 413, "payload_too_large")
 
 
 def test_account_needs_a_session(srv):
@@ -244,3 +271,41 @@ def test_logout_page(srv):
     r = w.post("/logout", {"csrf_token": w.csrf()})
     assert r.status_code == 303 and r.headers["Location"] == "/login?signed_out=1"
     assert srv.get("/api/v1/auth/me", headers={"Cookie": f"gh_sid={sid}"}).status_code == 401
+
+
+def test_account_page_answers_invitations(srv):
+    a, b, c = srv.register(), srv.register(), srv.register()
+    ha = bearer(srv.tokens(a["username"], a["password"])["access_token"])
+    org = srv.post("/api/v1/orgs", {"name": "Invite Page Co"}, headers=ha).json()
+    for who in (b, c):
+        r = srv.post(f"/api/v1/orgs/{org['id']}/members", {"user_id": who["id"], "role": "member"},
+                     headers=ha)
+        assert r.status_code == 202, r.text
+    w = Web(srv)
+    w.login(b["username"], b["password"])
+    page = w.get("/account").text
+    assert "Invite Page Co" in page and a["username"] in page
+    ids = re.findall(r'action="/account/invitations/accept".*?name="id" value="([^"]+)"', page,
+                     re.S)
+    assert len(ids) == 1
+    # Another user cannot answer it, nor can b without the CSRF token.
+    other = Web(srv)
+    other.login(c["username"], c["password"])
+    r = other.post("/account/invitations/accept", {"id": ids[0], "csrf_token": other.csrf()})
+    assert r.status_code == 404
+    assert w.post("/account/invitations/accept", {"id": ids[0]}).status_code == 403
+    r = w.post("/account/invitations/accept", {"id": ids[0], "csrf_token": w.csrf()})
+    assert r.status_code == 200 and "You joined the organization." in r.text
+    assert "Invite Page Co (member)" in r.text and "No pending invitations." in r.text
+    # Accepted twice: refused.
+    r = w.post("/account/invitations/accept", {"id": ids[0], "csrf_token": w.csrf()})
+    assert r.status_code == 404
+    assert wait_audit(srv, "INVITATION_ACCEPTED", user_id=b["id"])
+    # c declines its own.
+    page = other.get("/account").text
+    cid = re.findall(r'action="/account/invitations/decline".*?name="id" value="([^"]+)"', page,
+                     re.S)
+    assert len(cid) == 1
+    r = other.post("/account/invitations/decline", {"id": cid[0], "csrf_token": other.csrf()})
+    assert r.status_code == 200 and "The invitation was declined." in r.text
+    assert "Invite Page Co" not in r.text

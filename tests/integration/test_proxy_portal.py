@@ -3,7 +3,8 @@
 Caddyfile.portal, with Gatehouse on auth.example.test and an app on app.example.test and
 app2.example.test. An anonymous browser is sent to the login page, signs in, comes back
 to the page it asked for, and reaches the sibling app without signing in again; API
-clients keep their 401."""
+clients keep their 401. Traefik is not in Debian: its examples/traefik/portal.yml is read
+and its forwardAuth requests are sent to Gatehouse as Traefik would send them."""
 import http.client
 import re
 import urllib.parse
@@ -142,3 +143,59 @@ def test_api_clients_keep_401(portal):
     r = b.request("POST", f"http://app.{PORTAL_DOMAIN}:{port}/form", body="x=1",
                   headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 401
+
+
+def traefik_portal_config():
+    import yaml  # python3-yaml (scripts/deps.sh test), only here
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "examples/traefik/portal.yml"
+    return yaml.safe_load(path.read_text())["http"]
+
+
+def test_traefik_portal_example_asks_what_gatehouse_needs():
+    """Traefik is not in Debian, so examples/traefik/portal.yml cannot run here. This reads
+    it and sends the real Gatehouse what its forwardAuth would: the browser's headers named
+    in authRequestHeaders only, with Traefik's X-Forwarded-*."""
+    http_cfg = traefik_portal_config()
+    fa = http_cfg["middlewares"]["gatehouse"]["forwardAuth"]
+    strip = http_cfg["middlewares"]["gatehouse-strip-identity"]["headers"]
+    routers = http_cfg["routers"]
+    assert routers["apps"]["middlewares"] == ["gatehouse-strip-identity", "gatehouse"]
+    assert "middlewares" not in routers["gatehouse-portal"]  # the sign-in page is open
+    assert "auth.example.com" in routers["gatehouse-portal"]["rule"]
+    assert set(strip["customRequestHeaders"]) == set(fa["authResponseHeaders"])
+    assert fa["trustForwardHeader"] is False
+
+    auth = f"https://auth.{PORTAL_DOMAIN}"
+    gh = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256", "GATEHOUSE_PUBLIC_URL": auth,
+                     "GATEHOUSE_SESSION_COOKIE_DOMAIN": PORTAL_DOMAIN,
+                     "GATEHOUSE_PORTAL_ALLOWED_REDIRECT_HOSTS": f"*.{PORTAL_DOMAIN}"})
+    try:
+        gh.start()
+        verify = urllib.parse.urlsplit(fa["address"]).path
+
+        def traefik_asks(browser_headers, uri="/reports?week=3"):
+            h = {k: v for k, v in browser_headers.items() if k in fa["authRequestHeaders"]}
+            h.update({"X-Forwarded-Method": "GET", "X-Forwarded-Proto": "https",
+                      "X-Forwarded-Host": f"app.{PORTAL_DOMAIN}", "X-Forwarded-Uri": uri,
+                      "X-Forwarded-For": "203.0.113.7"})
+            return gh.get(verify, headers=h, allow_redirects=False)
+
+        r = traefik_asks({"Accept": HTML, "X-Auth-User-Id": "forged"})
+        assert r.status_code == 302
+        rd = urllib.parse.quote(f"https://app.{PORTAL_DOMAIN}/reports?week=3", safe="")
+        assert r.headers["Location"] == f"{auth}/login?rd={rd}"
+        assert traefik_asks({"Accept": "application/json"}).status_code == 401
+
+        u = gh.register()
+        r = gh.post("/api/v1/auth/login", {"username": u["username"], "password": u["password"]},
+                    params={"mode": "cookie"})
+        sid = re.search(r"gh_sid=([^;]+);[^,]*Domain=" + re.escape(PORTAL_DOMAIN),
+                        ", ".join(r.raw.headers.getlist("Set-Cookie"))).group(1)
+        r = traefik_asks({"Accept": HTML, "Cookie": f"gh_sid={sid}"})
+        assert r.status_code == 200, r.text
+        assert r.headers["X-Auth-Method"] == "session"
+        assert r.headers["X-Auth-User-Id"] == u["id"]
+        assert all(h in r.headers for h in fa["authResponseHeaders"])
+    finally:
+        gh.cleanup()

@@ -35,7 +35,9 @@ def ms():
     s = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256",
                     "GATEHOUSE_AUTHZ_PERMISSIONS": " ".join(APP_PERMISSIONS),
                     # /metrics by permission only, so that it is a protected route here
-                    "GATEHOUSE_METRICS_ALLOW": ""})
+                    "GATEHOUSE_METRICS_ALLOW": "",
+                    # providers that name no reachable issuer (test_sso_providers.py)
+                    "GATEHOUSE_SSO_CHECK_ON_SAVE": "false"})
     try:
         s.start()
         yield s
@@ -102,6 +104,21 @@ class World:
             return None, key_h(self.wide_key)
         a = getattr(self, kind)
         return a, a.h
+
+
+def sso_body(w):
+    return {"name": unique_name("p").lower(), "type": "oidc", "issuer": "http://127.0.0.1:9/idp",
+            "client_id": "matrix", "client_secret": "matrix-secret"}
+
+
+def sso_provider(w):
+    """The path of an SSO provider, made once per world by the operator."""
+    if not hasattr(w, "_sso"):
+        body = sso_body(w)
+        r = call(w.s, "POST", "/api/v1/sso/providers", w.super.h, body)
+        assert r.status_code == 201, r.text
+        w._sso = f"/api/v1/sso/providers/{body['name']}"
+    return w._sso
 
 
 def sealed(w):
@@ -264,6 +281,23 @@ MATRIX = {
         row(lambda w: "/api/v1/audit/logs", **st(200, member=403, custom=403, key=403)),
     ("GET", "/api/v1/audit/verify"):
         row(lambda w: "/api/v1/audit/verify", **st(403, super=200)),
+    # An application's own event, in the body's org (A): 403 for another org's member as
+    # for a missing org (api/audit_events.c), so nothing tells whether A exists.
+    ("POST", "/api/v1/audit/events"):
+        row(lambda w: "/api/v1/audit/events",
+            lambda w: {"action": "INVOICE_EXPORTED", "org_id": w.A}, mut=True,
+            **st(201, member=403, custom=403, other=403, key=403)),
+    # SSO identity providers: Gatehouse-wide, operators only.
+    ("GET", "/api/v1/sso/providers"):
+        row(lambda w: "/api/v1/sso/providers", **st(403, super=200)),
+    ("POST", "/api/v1/sso/providers"):
+        row(lambda w: "/api/v1/sso/providers", sso_body, mut=True, **st(403, super=201)),
+    ("GET", "/api/v1/sso/providers/*"):
+        row(sso_provider, **st(403, super=200)),
+    ("PATCH", "/api/v1/sso/providers/*"):
+        row(sso_provider, lambda w: {"enabled": False}, mut=True, **st(403, super=200)),
+    ("DELETE", "/api/v1/sso/providers/*"):
+        row(sso_provider, mut=True, **st(403, super=204)),
     # Data protection: the org of the body (crypto) or of the path (vault).
     ("POST", "/api/v1/crypto/encrypt"):
         row(lambda w: "/api/v1/crypto/encrypt",
@@ -305,9 +339,13 @@ PUBLIC = {
     ("POST", "/logout"), ("GET", "/account"), ("GET", "/admin"), ("POST", "/account/password"),
     ("POST", "/account/mfa/setup"), ("POST", "/account/mfa/confirm"),
     ("POST", "/account/mfa/disable"), ("POST", "/account/keys"), ("POST", "/account/keys/revoke"),
-    ("POST", "/account/sessions/revoke"), ("POST", "/account/reauth"),
+    ("POST", "/account/sessions/revoke"), ("POST", "/account/invitations/accept"),
+    ("POST", "/account/invitations/decline"), ("POST", "/account/reauth"),
     # From admin.allow addresses; the Shamir share is the credential (test_sealing.py).
     ("POST", "/api/v1/sys/unseal"),
+    # the browser's SSO sign-in: the state and the provider's answer are the credential
+    # (tests/sso)
+    ("GET", "/api/v1/auth/sso/authorize"), ("GET", "/api/v1/auth/sso/callback"),
 }
 
 
@@ -454,14 +492,15 @@ def test_head_answers_as_get_for_every_kind(ms, shared_world, method, route):
 ID_ROWS = [(m, p) for m, p in MATRIX if "*" in p.split("/")]
 ODD_IDS = ("x", "..%2F", "a" * 300, "%C3%A9", "*", "%00", "%2e%2e")
 # Segments that are names a caller chooses, not ids: only what no name may be is odd there.
-NAME_SEGMENTS = {"/api/v1/orgs/*/vault/*": {6}}
+NAME_SEGMENTS = {"/api/v1/orgs/*/vault/*": {6}, "/api/v1/sso/providers/*": {5}}
 ODD_NAMES = ("..%2F", "a" * 300, "%C3%A9", "*", "%00", "%2e%2e", ".hidden")
 
 
 @pytest.mark.parametrize("method,route", ID_ROWS, ids=[f"{m} {p}" for m, p in ID_ROWS])
 def test_odd_and_foreign_ids_are_404(ms, method, route):
     """Each id of a path, replaced by an id of nothing, a near miss, another case, garbage
-    or another org's (the admin only): 404 for the operator and the admin (400 for NUL),
+    or another org's (the admin only): 404 for the operator and the admin (400 for NUL;
+    a caller refused on the real path is refused everywhere and skipped),
     never a 2xx, 403 or 5xx. A fresh world per row: nothing may change."""
     w = World(ms)
     r = MATRIX[(method, route)]

@@ -88,7 +88,7 @@ def test_session_cookie_is_a_credential(srv):
 
 @pytest.mark.parametrize("sid", [
     "A" * 43, secrets.token_urlsafe(32), "short", "!" * 43, "A" * 44, "",
-])
+], ids=["same-char", "random", "short", "bad-chars", "long", "empty"])
 def test_forged_session_ids_refused(srv, sid):
     r = srv.get(ME, headers={"Cookie": f"gh_sid={sid}"})
     assert_error(r, 401)

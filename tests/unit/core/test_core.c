@@ -287,21 +287,34 @@ static void json_limits(void **state)
     (void)state;
     json_t *j = NULL;
     const char *ok = "{\"a\":{\"b\":[1,2,\"x\"]}}";
-    assert_int_equal(gh_json_parse_object(ok, strlen(ok), 4, 10, &j), GH_OK);
+    assert_int_equal(gh_json_parse_object(ok, strlen(ok), 4, 10, &j, NULL), GH_OK);
     json_decref(j);
-    assert_int_equal(gh_json_parse_object(ok, strlen(ok), 2, 10, &j), GH_ERR_TOO_LARGE);
+    assert_int_equal(gh_json_parse_object(ok, strlen(ok), 2, 10, &j, NULL), GH_ERR_TOO_LARGE);
     const char *long_str = "{\"a\":\"0123456789x\"}";
-    assert_int_equal(gh_json_parse_object(long_str, strlen(long_str), 4, 10, &j), GH_ERR_TOO_LARGE);
+    struct gh_json_excess excess;
+    assert_int_equal(gh_json_parse_object(long_str, strlen(long_str), 4, 10, &j, &excess),
+                     GH_ERR_TOO_LARGE);
+    assert_string_equal(excess.field, "a"); /* a long value names its member */
+    const char *nested = "{\"k\":1,\"s\":[\"ok\",\"0123456789x\"]}";
+    assert_int_equal(gh_json_parse_object(nested, strlen(nested), 4, 10, &j, &excess),
+                     GH_ERR_TOO_LARGE);
+    assert_string_equal(excess.field, "s");
+    const char *long_key = "{\"0123456789x\":1}";
+    assert_int_equal(gh_json_parse_object(long_key, strlen(long_key), 4, 10, &j, &excess),
+                     GH_ERR_TOO_LARGE);
+    assert_string_equal(excess.field, ""); /* a long key or deep nesting names nothing */
+    assert_int_equal(gh_json_parse_object(ok, strlen(ok), 2, 10, &j, &excess), GH_ERR_TOO_LARGE);
+    assert_string_equal(excess.field, "");
     const char *dup = "{\"a\":1,\"a\":2}";
-    assert_int_equal(gh_json_parse_object(dup, strlen(dup), 4, 10, &j), GH_ERR_INVALID);
-    assert_int_equal(gh_json_parse_object("[1]", 3, 4, 10, &j), GH_ERR_INVALID);
-    assert_int_equal(gh_json_parse_object("{", 1, 4, 10, &j), GH_ERR_INVALID);
+    assert_int_equal(gh_json_parse_object(dup, strlen(dup), 4, 10, &j, NULL), GH_ERR_INVALID);
+    assert_int_equal(gh_json_parse_object("[1]", 3, 4, 10, &j, NULL), GH_ERR_INVALID);
+    assert_int_equal(gh_json_parse_object("{", 1, 4, 10, &j, NULL), GH_ERR_INVALID);
 
     /* jansson refuses \u0000 unless asked: a NUL never reaches a C string. */
     const char *nul = "{\"s\":\"a\\u0000b\"}";
-    assert_int_equal(gh_json_parse_object(nul, strlen(nul), 4, 10, &j), GH_ERR_INVALID);
+    assert_int_equal(gh_json_parse_object(nul, strlen(nul), 4, 10, &j, NULL), GH_ERR_INVALID);
     const char *typed = "{\"n\":5,\"z\":null}";
-    assert_int_equal(gh_json_parse_object(typed, strlen(typed), 4, 10, &j), GH_OK);
+    assert_int_equal(gh_json_parse_object(typed, strlen(typed), 4, 10, &j, NULL), GH_OK);
     const char *s;
     size_t len;
     assert_int_equal(gh_json_string(j, "z", &s, &len), GH_ERR_NOT_FOUND);

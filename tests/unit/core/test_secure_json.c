@@ -75,7 +75,7 @@ static void request_body_is_wiped(void **state)
     struct seen seen = {0, 0, 0};
     gh_secure_json_set_observer(observe, &seen);
     json_t *obj = NULL;
-    assert_int_equal(gh_json_parse_object(req, sizeof req - 1, 16, 4096, &obj), GH_OK);
+    assert_int_equal(gh_json_parse_object(req, sizeof req - 1, 16, 4096, &obj, NULL), GH_OK);
     const char *pw = NULL;
     size_t pw_len = 0;
     assert_int_equal(gh_json_string(obj, "password", &pw, &pw_len), GH_OK);

@@ -202,10 +202,11 @@ static int pick_role(void *arg, const struct gh_role *r)
         T(invitations_accept_makes_a_member_once), T(invitations_addressed_to_nobody),             \
         T(invitations_decline_expire_revoke), T(invitations_purged_when_dead),                     \
         T(invitations_concurrent_accept_has_one_winner), T(sessions_create_get_list_touch),        \
-        T(sessions_revoke_one_family_and_user), T(sessions_reauth_moves_auth_time),                \
-        T(mfa_setup_enable_steps_and_codes), T(mfa_challenges_are_single_use),                     \
-        T(datakeys_add_list_and_conflict), T(sso_providers_create_get_list),                       \
-        T(sso_providers_update_delete), T(sso_links_find_list_unlink),                             \
-        T(sso_states_are_single_use), T(vault_versions_list_delete), T(vault_scan_and_rekey)
+        T(sessions_revoke_one_family_and_user), T(mfa_setup_enable_steps_and_codes),               \
+        T(mfa_challenges_are_single_use), T(datakeys_add_list_and_conflict),                       \
+        T(sso_providers_create_get_list), T(sso_providers_update_delete),                          \
+        T(sso_links_find_list_unlink), T(sso_states_are_single_use),                               \
+        T(vault_versions_list_delete), T(vault_scan_and_rekey),                                    \
+        T(sessions_revoked_with_their_org), T(sessions_reauth_moves_auth_time)
 
 #endif

@@ -44,6 +44,24 @@ static void add_session(const struct fixture *f, const char *user_id, struct gh_
     assert_int_equal(gh_store_session_create(&f->h, s), GH_OK);
 }
 
+/* refresh_revoke_org ends the sessions in the org too (a removal from it), of one user or all. */
+static void sessions_revoked_with_their_org(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user a, b;
+    struct gh_session sa, sb, got;
+    struct gh_refresh_token ta, tb;
+    add_user(f, "olga", "olga@x.io", &a);
+    add_user(f, "pete", "pete@x.io", &b);
+    add_session(f, a.id, &sa, &ta);
+    add_session(f, b.id, &sb, &tb);
+    assert_int_equal(gh_store_refresh_revoke_org(&f->h, f->org.id, a.id, 150), GH_OK);
+    assert_int_equal(gh_store_session_get(&f->h, sa.hash, 200, &got), GH_ERR_NOT_FOUND);
+    assert_int_equal(gh_store_session_get(&f->h, sb.hash, 200, &got), GH_OK);
+    assert_int_equal(gh_store_refresh_revoke_org(&f->h, f->org.id, NULL, 150), GH_OK);
+    assert_int_equal(gh_store_session_get(&f->h, sb.hash, 200, &got), GH_ERR_NOT_FOUND);
+}
+
 static void sessions_create_get_list_touch(void **state)
 {
     struct fixture *f = *state;

@@ -198,12 +198,16 @@ static void orgs_and_memberships(void **state)
     assert_int_equal(got.created_at, 2);
     assert_int_equal(gh_store_org_find_name(&f->h, "nope", &got), GH_ERR_NOT_FOUND);
 
-    struct gh_org dup = acme;
+    struct gh_org dup = acme; /* names repeat; ids never */
+    snprintf(dup.name, sizeof(dup.name), "Other");
+    assert_int_equal(gh_store_org_create(&f->h, &dup, "*:*", ""), GH_ERR_CONFLICT);
+    /* nothing of the failed org remains: acme keeps its two system roles */
+    assert_int_equal(role_count(f, acme.id), 2);
     gh_uuid_v7(dup.id);
     snprintf(dup.name, sizeof(dup.name), "DEFAULT");
-    assert_int_equal(gh_store_org_create(&f->h, &dup, "*:*", ""), GH_ERR_CONFLICT);
-    /* nothing of the failed org remains */
-    assert_int_equal(role_count(f, dup.id), 0);
+    assert_int_equal(gh_store_org_create(&f->h, &dup, "*:*", ""), GH_OK);
+    assert_int_equal(gh_store_org_find_name(&f->h, "default", &got), GH_ERR_CONFLICT);
+    assert_int_equal(gh_store_org_delete(&f->h, dup.id, 3, NULL, NULL), GH_OK);
 
     assert_int_equal(gh_store_member_add(&f->h, f->org.id, u.id, "member", 5), GH_OK);
     assert_int_equal(gh_store_member_add(&f->h, acme.id, u.id, "admin", 6), GH_OK);

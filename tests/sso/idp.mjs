@@ -1,0 +1,97 @@
+// A real OpenID Provider on loopback for the SSO tests: oidc-provider (npm) with one test
+// client and one user, plus a switch that spoils what its token endpoint answers (another
+// audience, an expired token, another nonce, another key, an alg switch, garbage, a hang),
+// re-signing with the provider's own key where the test needs a well-signed bad token.
+import Provider from 'oidc-provider';
+import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+
+const b64u = (b) => Buffer.from(b).toString('base64url');
+const fromB64u = (s) => JSON.parse(Buffer.from(s, 'base64url').toString());
+
+function rsaKey(kid) {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { pem: privateKey, jwk: { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' } };
+}
+
+function resign(token, key, edit) {
+  const [h, p] = token.split('.');
+  const header = fromB64u(h);
+  const payload = fromB64u(p);
+  edit(header, payload);
+  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+  if (header.alg === 'none') return `${input}.`;
+  if (header.alg === 'HS256') { // the public key as an HMAC secret: the classic confusion
+    const secret = JSON.stringify({ kty: key.jwk.kty, n: key.jwk.n, e: key.jwk.e });
+    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  }
+  return `${input}.${sign('sha256', Buffer.from(input), key.pem).toString('base64url')}`;
+}
+
+// mode -> what becomes of the ID token (or of the whole answer)
+const SPOILERS = {
+  aud: (t, k) => resign(t, k, (h, p) => { p.aud = 'someone-else'; }),
+  expired: (t, k) => resign(t, k, (h, p) => { p.exp = p.iat - 3600; p.iat -= 7200; }),
+  nonce: (t, k) => resign(t, k, (h, p) => { p.nonce = 'not-the-one-sent'; }),
+  otherkey: (t, k, other) => resign(t, other, () => {}), // same kid, another key
+  alg: (t, k) => resign(t, k, (h) => { h.alg = 'HS256'; }),
+  none: (t, k) => resign(t, k, (h) => { h.alg = 'none'; }),
+};
+
+export async function startIdp({ port, redirectUris, user }) {
+  const issuer = `http://127.0.0.1:${port}`;
+  const key = rsaKey('idp-key-1');
+  const other = rsaKey('idp-key-1');
+  const state = { mode: null, capture: false, captured: null, tokenCalls: 0, userinfoCalls: 0 };
+  const client = {
+    client_id: 'gatehouse', client_secret: 'idp-client-secret-' + randomBytes(8).toString('hex'),
+    redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  };
+  const postClient = { ...client, client_id: 'gatehouse-post', token_endpoint_auth_method: 'client_secret_post' };
+  const provider = new Provider(issuer, {
+    clients: [client, postClient],
+    jwks: { keys: [key.jwk] },
+    cookies: { keys: [randomBytes(16).toString('hex')] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
+    findAccount: async (ctx, id) => ({
+      accountId: id,
+      claims: async () => ({ sub: id, email: user.email(id), email_verified: true, name: `User ${id}`,
+        preferred_username: id }),
+    }),
+    pkce: { required: () => true },
+    features: { devInteractions: { enabled: true } },
+    // the scopes' claims in the ID token too, as Google, Microsoft and Okta put them
+    conformIdTokenClaims: false,
+  });
+  provider.use(async (ctx, next) => {
+    const token = ctx.path === '/token';
+    if (token) state.tokenCalls++;
+    if (ctx.path === '/me') state.userinfoCalls++;
+    if (token && state.mode === 'hang') {
+      await new Promise((r) => setTimeout(r, 30000));
+    }
+    await next();
+    const to = ctx.response.get('location') || '';
+    if (state.capture && to.includes('/api/v1/auth/sso/callback')) { // keep the browser here
+      state.captured = to;
+      ctx.status = 200;
+      ctx.type = 'text/plain';
+      ctx.body = 'held';
+    }
+    if (!token || state.mode == null || state.mode === 'hang') return;
+    if (state.mode === 'garbage') {
+      ctx.type = 'application/json';
+      ctx.body = '{"access_token": "x", "id_token": ';
+    } else if (ctx.body && ctx.body.id_token) {
+      ctx.body = { ...ctx.body, id_token: SPOILERS[state.mode](ctx.body.id_token, key, other) };
+    }
+  });
+  const server = provider.listen(port, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    issuer, client, postClient, state,
+    setMode(m) { state.mode = m; },
+    hold(on) { state.capture = on; state.captured = null; },
+    async close() { server.closeAllConnections?.(); await new Promise((r) => server.close(r)); },
+  };
+}
