@@ -12,6 +12,8 @@ test=(clang clang-format libclang-rt-14-dev libcmocka-dev python3 python3-pytest
       python3-requests python3-jwt python3-jwcrypto python3-cryptography python3-bcrypt python3-pyotp python3-yaml sqlite3
       nginx-light caddy redis-server postgresql chromium nodejs openssl curl)
 bench=(wrk nginx-light openssl curl python3 python3-bcrypt redis-server)
+# HTTP/2 (issue 17): libnghttp2 in the server, h2load in the tests and benchmarks.
+build+=(libnghttp2-dev); test+=(nghttp2-client); bench+=(nghttp2-client)
 
 want=("${build[@]}")
 for extra in "$@"; do

@@ -354,3 +354,42 @@ void gh_h_me(struct gh_req *req)
                   "mfa_enabled", mfa, "superadmin", user.superadmin);
     gh_reply_json(req, 200, body);
 }
+
+/* POST /api/v1/auth/oauth/login: a provider's access token for a Gatehouse token pair. */
+void gh_h_oauth_login(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    const char *provider, *token, *okta;
+    size_t plen, tlen, olen;
+    if (gh_api_string_field(req, "provider", 1, &provider, &plen) ||
+        gh_api_string_field(req, "access_token", 1, &token, &tlen) ||
+        gh_api_string_field(req, "okta_domain", 0, &okta, &olen))
+        return;
+    static const struct gh_api_answer answers[] = {
+        {GH_ERR_AUTH, 401, "invalid_credentials", "the provider does not accept this token", NULL},
+        {GH_ERR_IO, 503, "unavailable", "the identity provider did not answer; try again soon",
+         NULL},
+        {GH_ERR_FORBIDDEN, 403, "forbidden", "this account is disabled", NULL},
+        {GH_ERR_NOT_FOUND, 403, "forbidden", "no account may sign in with this identity", NULL},
+        {GH_ERR_CONFLICT, 403, "forbidden", "no account may sign in with this identity", NULL},
+        GH_API_ANSWERS_END};
+    struct gh_reqmeta meta;
+    struct gh_signin_result r;
+    const char *reason = NULL;
+    gh_api_meta(req, &meta);
+    gh_err err = app->sso_tokens == NULL ? GH_ERR_INVALID
+                                         : gh_ssotok_login(app->sso_tokens, provider, token, tlen,
+                                                           okta, &meta, &r, &reason);
+    if (err == GH_ERR_INVALID) {
+        const char *field =
+            reason != NULL && strcmp(reason, "okta_domain") == 0 ? "okta_domain" : "provider";
+        gh_reply_error(req, 422, "invalid_value", "no such identity provider for tokens",
+                       json_pack("{s:s}", "field", field));
+        return;
+    }
+    if (err != GH_OK) {
+        gh_api_reply_err(req, err, answers);
+        return;
+    }
+    reply_signin(req, err, &r);
+}

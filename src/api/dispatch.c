@@ -134,15 +134,22 @@ static const struct route routes[] = {
     {"/api/v1/users/*", GH_DELETE, gh_h_user_delete, AUTH | CSRF, ON_IO_POOL, "user:admin"},
     /* SSO identity providers: superadmins only (the service). */
     {"/api/v1/sso/providers", GH_GET, gh_h_sso_provider_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/sso/providers", GH_POST, gh_h_sso_provider_create, JSON_BODY | AUTH | CSRF,
-     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers", GH_POST, gh_h_sso_provider_create,
+     JSON_BODY | LONG_STRINGS | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/sso/providers/*", GH_GET, gh_h_sso_provider_get, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update, JSON_BODY | AUTH | CSRF,
-     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update,
+     JSON_BODY | LONG_STRINGS | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/sso/providers/*", GH_DELETE, gh_h_sso_provider_delete, AUTH | CSRF, ON_IO_POOL, NULL},
     /* The browser's SSO sign-in: the provider's calls wait on the I/O pool, never the loop. */
     {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_IO_POOL, NULL},
     {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_IO_POOL, NULL},
+    {"/api/v1/auth/oauth/login", GH_POST, gh_h_oauth_login, JSON_BODY, ON_IO_POOL, NULL},
+    /* SAML: the IdP posts to the ACS from its own site, so no CSRF token: the single-use
+     * RelayState bound to the browser's gh_saml cookie stands in for it */
+    {"/api/v1/auth/saml/metadata", GH_GET, gh_h_saml_metadata, 0, ON_IO_POOL, NULL},
+    {"/api/v1/auth/saml/login", GH_GET, gh_h_saml_login, PAGE, ON_IO_POOL, NULL},
+    {"/api/v1/auth/saml/acs", GH_POST, gh_h_saml_acs, FORM_BODY | LONG_STRINGS | PAGE, ON_IO_POOL,
+     NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -176,6 +183,8 @@ static const struct route routes[] = {
      ON_IO_POOL, NULL},
     {"/account/sessions/revoke", GH_POST, gh_h_account_session_revoke, FORM_BODY | PAGE, ON_IO_POOL,
      NULL},
+    {"/account/identities/unlink", GH_POST, gh_h_account_identity_unlink, FORM_BODY | PAGE,
+     ON_IO_POOL, NULL},
     /* Allowlisted addresses, or metrics:read: see groups below. */
     /* Data protection (issue 14): the org's permission is checked by the handlers. */
     {"/api/v1/crypto/encrypt", GH_POST, gh_h_crypto_encrypt, JSON_BODY | AUTH | LONG_STRINGS,
@@ -527,6 +536,7 @@ static int is_auth_path(const struct gh_req *req)
     const char *path = req->path;
     return strcmp(path, "/api/v1/auth/login") == 0 || strcmp(path, "/api/v1/auth/register") == 0 ||
            strcmp(path, "/api/v1/auth/refresh") == 0 || under(path, "/api/v1/auth/mfa") ||
+           strcmp(path, "/api/v1/auth/oauth/login") == 0 ||
            strcmp(path, "/api/v1/auth/reauth") == 0 ||
            (req->method == GH_POST &&
             (strcmp(path, "/login") == 0 || strcmp(path, "/login/mfa") == 0 ||

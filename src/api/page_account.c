@@ -11,6 +11,7 @@
 #include "api/loginwait.h"
 #include "api/page.h"
 #include "authn/apikey.h"
+#include "authn/sso_account.h"
 #include "core/time.h"
 
 #define LIST_MAX 50
@@ -133,6 +134,18 @@ static void reauth_section(struct gh_page *p, const struct gh_page_caller *c, in
     gh_page_raw(p, "</section>");
 }
 
+static int identity_row(void *arg, const struct gh_sso_link *l)
+{
+    struct rows *r = arg;
+    char made[GH_TIME_TEXT], used[GH_TIME_TEXT];
+    gh_page_printf(r->p, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>", l->provider,
+                   l->email[0] ? l->email : "-", when(made, l->created_at),
+                   when(used, l->last_login_at));
+    button_form(r->p, r->c, "/account/identities/unlink", "id", l->id, "Unlink");
+    gh_page_raw(r->p, "</td></tr>");
+    return ++r->n >= LIST_MAX;
+}
+
 static void account_page(struct gh_req *req, const struct gh_page_caller *c, unsigned status,
                          const char *error, const char *notice)
 {
@@ -240,6 +253,18 @@ static void account_page(struct gh_req *req, const struct gh_page_caller *c, uns
         err =
             gh_session_list(app->signin.sessions, c->who->user_id, LIST_MAX, 0, session_row, &rows);
     gh_page_table_end(&p);
+    gh_page_raw(&p, "</section>");
+
+    /* the identity providers this account signs in through (authn/sso_account) */
+    rows.n = 0;
+    static const char *const id_cols[] = {"Provider", "Email", "Linked", "Last sign-in", "Action"};
+    gh_page_raw(&p, "<section aria-labelledby=\"s-ids\"><h2 id=\"s-ids\">Linked sign-ins</h2>");
+    gh_page_table(&p, "Identity providers you sign in with", id_cols, 5);
+    if (err == GH_OK)
+        err = gh_sso_account_links(app->auth, c->who->user_id, identity_row, &rows);
+    gh_page_table_end(&p);
+    if (rows.n == 0)
+        gh_page_raw(&p, "<p>None: you sign in with your password.</p>");
     gh_page_raw(&p, "</section>");
     if (err != GH_OK) {
         gh_buf_clear(&p.out);
@@ -506,6 +531,28 @@ void gh_h_account_session_revoke(struct gh_req *req)
         account_page(req, &c, err == GH_ERR_NOT_FOUND ? 404 : 503, "No such session of yours.",
                      NULL);
     }
+}
+
+/* POST /account/identities/unlink: one of the caller's linked sign-ins, unless it is the
+ * last way the caller can sign in. */
+void gh_h_account_identity_unlink(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    struct gh_page_caller c;
+    if (poster(req, &c) != 0)
+        return;
+    const char *id = gh_api_page_value(req, "id");
+    struct gh_reqmeta meta;
+    gh_api_meta(req, &meta);
+    gh_err err = id == NULL ? GH_ERR_NOT_FOUND : gh_sso_account_unlink(app->auth, c.who, id, &meta);
+    if (err == GH_OK)
+        account_page(req, &c, 200, NULL, "The sign-in was unlinked.");
+    else if (err == GH_ERR_CONFLICT)
+        account_page(req, &c, 409, "That is the last way you can sign in: link another one first.",
+                     NULL);
+    else
+        account_page(req, &c, err == GH_ERR_NOT_FOUND ? 404 : 503,
+                     "No such linked sign-in of yours.", NULL);
 }
 
 /* POST /account/invitations/accept|decline: the caller's answer to one of its invitations. */

@@ -224,6 +224,9 @@ static int open_sso(struct gh_app *app)
     if (err == GH_OK)
         err = gh_sso_flow_new(&app->store, app->sso, app->sso_remote, &app->signin, cfg->public_url,
                               GH_SSO_LEEWAY, sso, &app->sso_flow);
+    if (err == GH_OK)
+        err = gh_ssotok_new(app->sso, app->sso_remote, &app->signin, GH_SSO_TOKEN_CACHE_ENTRIES,
+                            &app->sso_tokens);
     sodium_memzero(key, sizeof(key));
     sodium_memzero(sso, sizeof(sso));
     if (err != GH_OK)
@@ -329,6 +332,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (open_sso(app) != 0)
         return 1;
+    if (gh_saml_flow_new(&app->store, app->sso, &app->signin, cfg->public_url, &app->saml) !=
+        GH_OK) {
+        fprintf(stderr, "gatehouse: public_url: not usable in SAML metadata\n");
+        return 1;
+    }
     return open_alerts(app);
 }
 
@@ -359,11 +367,15 @@ void gh_app_close(struct gh_app *app)
     gh_mfas_free(app->signin.mfas);
     memset(&app->signin, 0, sizeof(app->signin));
     memset(&app->session, 0, sizeof(app->session));
+    gh_ssotok_free(app->sso_tokens);
     gh_sso_flow_free(app->sso_flow);
     gh_sso_remote_free(app->sso_remote);
+    gh_saml_flow_free(app->saml);
+    app->saml = NULL;
     gh_ssop_free(app->sso);
     app->sso = NULL;
     app->sso_flow = NULL;
+    app->sso_tokens = NULL;
     app->sso_remote = NULL;
     gh_auth_free(app->auth);
     gh_cli_options_clear(app);

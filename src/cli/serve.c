@@ -160,6 +160,7 @@ static int open_tls(const struct gh_config *cfg, struct gh_tls **out)
         .min = (enum gh_tls_version)cfg->tls_min_version,
         .ciphers = cfg->tls_ciphers,
         .ciphersuites = cfg->tls_ciphersuites,
+        .http2 = cfg->http2,
     };
     char why[512];
     if (gh_tls_new(&o, out, why, sizeof(why)) != GH_OK) {
@@ -240,6 +241,8 @@ int gh_cmd_serve(int argc, char **argv)
         .max_connections_per_ip = app.cfg.max_connections_per_ip,
         .hsts = app.cfg.hsts,
         .tls = tls,
+        .h2c = app.cfg.h2c && app.cfg.http2,
+        .h2_max_streams = app.cfg.h2_max_streams,
         .access_log = app.cfg.access_log,
         .observe = gh_api_observe,
     };

@@ -45,6 +45,9 @@ struct gh_config {
     unsigned tls_min_version;    /* server.tls_min_version 1.2|1.3 (1.2): enum gh_tls_version */
     char tls_ciphers[512];       /* server.tls_ciphers: TLS 1.2 ciphers (ECDHE with AEAD) */
     char tls_ciphersuites[256];  /* server.tls_ciphersuites: TLS 1.3 suites */
+    int http2;                   /* server.http2: offer h2 through ALPN over TLS (true) */
+    int h2c;                     /* server.h2c: cleartext HTTP/2 on a plain listener (false) */
+    unsigned h2_max_streams;     /* server.http2_max_streams: concurrent streams (100) */
     char trusted_proxies[1024];  /* server.trusted_proxies: CIDRs whose X-Forwarded-* headers count
                                     (127.0.0.0/8, ::1/128) */
     struct gh_cidr_list trusted; /* the same, parsed by gh_config_finish */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sodium.h>
@@ -240,6 +241,34 @@ static int start_body(struct gh_conn *c, const struct gh_h1_head *head, const ch
     return r == BODY_DONE ? run(c) : 0;
 }
 
+/* Has the token tok in the comma-separated list of header name (case-insensitive)? */
+static int has_token(const struct gh_req *req, const char *name, const char *tok)
+{
+    const char *v = gh_req_header(req, name);
+    size_t n = strlen(tok);
+    while (v != NULL && *v != '\0') {
+        v += strspn(v, " \t,");
+        size_t len = strcspn(v, ",");
+        while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+            len--;
+        if (len == n && strncasecmp(v, tok, n) == 0)
+            return 1;
+        v += strcspn(v, ",");
+    }
+    return 0;
+}
+
+/* Upgrade: h2c (RFC 7540 3.2) on a request without a body, over plain TCP only. */
+static int wants_h2c(const struct gh_req *req, const struct gh_h1_head *head)
+{
+    return req->conn->tls == NULL && head->minor == 1 && !head->chunked &&
+           (!head->has_length || head->content_length == 0) &&
+           gh_req_header_count(req, "Upgrade") == 1 && has_token(req, "Upgrade", "h2c") &&
+           gh_req_header_count(req, "HTTP2-Settings") == 1 &&
+           has_token(req, "Connection", "Upgrade") &&
+           has_token(req, "Connection", "HTTP2-Settings");
+}
+
 /* A complete head is in c->in[0..end): the request takes that buffer over. */
 static int start_request(struct gh_conn *c, size_t end)
 {
@@ -276,6 +305,13 @@ static int start_request(struct gh_conn *c, size_t end)
     if (err != GH_OK) {
         gh_loop_close(c);
         return -1;
+    }
+    if (srv->opts.h2c && wants_h2c(req, &head)) {
+        c->req = NULL;
+        int r = gh_h2_start(c, req->head + end, nrest, req);
+        if (r != 1)
+            return r;
+        c->req = req; /* a malformed HTTP2-Settings: served as HTTP/1.1 */
     }
     return start_body(c, &head, req->head + end, nrest);
 }
@@ -384,11 +420,34 @@ static int handshake(struct gh_conn *c)
             gh_loop_close(c);
         return r;
     }
-    c->state = GH_CONN_HEAD;
     c->head_ms = 0;
     c->active_ms = c->loop->now_ms;
+    if (gh_tls_alpn_h2(c))
+        return gh_h2_start(c, NULL, 0, NULL) < 0 ? -1 : 0;
+    c->state = GH_CONN_HEAD;
     gh_loop_watch(c, EPOLLIN);
     return 1;
+}
+
+/* server.h2c: the client preface starts HTTP/2, anything else is HTTP/1.1. */
+static int sniff(struct gh_conn *c)
+{
+    int p = gh_h2_preface(c->in, c->in_len);
+    if (p == 0)
+        return 0;
+    if (p < 0) {
+        c->state = GH_CONN_HEAD;
+        return pump(c);
+    }
+    char *in = c->in;
+    size_t n = c->in_len;
+    c->in = NULL;
+    c->in_len = c->in_cap = c->scanned = 0;
+    c->head_ms = 0;
+    int r = gh_h2_start(c, in, n, NULL);
+    sodium_memzero(in, n);
+    free(in);
+    return r < 0 ? -1 : 0;
 }
 
 void gh_conn_readable(struct gh_conn *c)
@@ -396,6 +455,12 @@ void gh_conn_readable(struct gh_conn *c)
     for (;;) {
         int r;
         switch (c->state) {
+        case GH_CONN_PREFACE:
+            r = read_head(c) == 0 ? sniff(c) : -1;
+            break;
+        case GH_CONN_H2:
+            gh_h2_io(c);
+            return;
         case GH_CONN_TLS:
             r = handshake(c);
             break;
@@ -432,8 +497,13 @@ void gh_conn_writable(struct gh_conn *c)
         next(c);
 }
 
-void gh_conn_resume(struct gh_conn *c)
+void gh_conn_resume(struct gh_req *req)
 {
+    struct gh_conn *c = req->conn;
+    if (c->h2 != NULL) {
+        gh_h2_resume(req);
+        return;
+    }
     if (answer(c) == 0)
         next(c);
 }
@@ -449,6 +519,9 @@ int gh_conn_tick(struct gh_conn *c, uint64_t now)
             return 1;
         }
         return 0;
+    case GH_CONN_H2:
+        return gh_h2_tick(c, now);
+    case GH_CONN_PREFACE:
     case GH_CONN_HEAD:
         if (c->head_ms == 0) { /* idle between requests */
             if (stopping(c) || now - c->active_ms >= idle) {

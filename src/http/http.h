@@ -81,6 +81,7 @@ struct gh_req {
     struct gh_pool *defer_pool;
     gh_req_job_fn defer_fn;
     char *log_uri;                 /* scrubbed URI for the access log, in the arena */
+    void *h2_stream;               /* the HTTP/2 stream of it (h2.c), or NULL */
     struct gh_arena_block *blocks; /* the arena beyond the inline part */
     size_t arena_used;             /* of arena_inline */
     /* kept last: not cleared between requests */
@@ -134,8 +135,10 @@ struct gh_http_opts {
     unsigned connection_timeout; /* idle and inactivity, seconds */
     unsigned header_timeout;     /* a whole request head, seconds */
     unsigned max_connections_per_ip;
-    int hsts;           /* Strict-Transport-Security on plain HTTP too (always over TLS) */
-    struct gh_tls *tls; /* TLS on every connection (http/tls.h), or NULL: plain */
+    int hsts;                /* Strict-Transport-Security on plain HTTP too (always over TLS) */
+    struct gh_tls *tls;      /* TLS on every connection (http/tls.h), or NULL: plain */
+    int h2c;                 /* a plain connection may start HTTP/2 (prior knowledge, Upgrade) */
+    unsigned h2_max_streams; /* concurrent streams of an HTTP/2 connection */
     int access_log;
     /* Called once per answered request with its duration, from a polling thread (may be NULL). */
     void (*observe)(struct gh_req *req, uint64_t micros);

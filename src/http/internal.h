@@ -31,6 +31,8 @@ struct gh_transport {
 };
 
 enum gh_conn_state {
+    GH_CONN_PREFACE, /* server.h2c: the first bytes say HTTP/2 (prior knowledge) or HTTP/1.1 */
+    GH_CONN_H2,      /* HTTP/2 (h2.c) */
     GH_CONN_TLS,     /* the TLS handshake (deadline: server.header_timeout from accept) */
     GH_CONN_HEAD,    /* reading a request head (or idle between requests) */
     GH_CONN_BODY,    /* reading a request body */
@@ -50,6 +52,7 @@ struct gh_conn {
     char ip[INET6_ADDRSTRLEN];
     uint8_t peer[16]; /* the peer address, IPv4 mapped, for the per-address limit */
     void *tls;        /* OpenSSL's SSL of a TLS connection, else NULL */
+    struct gh_h2 *h2; /* the HTTP/2 session, else NULL */
 
     char *in; /* bytes read and not yet consumed; NULL when idle */
     size_t in_len, in_cap, scanned;
@@ -123,7 +126,7 @@ void gh_loop_post(struct gh_loop *loop, struct gh_req *req);
 void gh_conn_readable(struct gh_conn *c);
 void gh_conn_writable(struct gh_conn *c);
 /** A deferred request came back: write its answer. */
-void gh_conn_resume(struct gh_conn *c);
+void gh_conn_resume(struct gh_req *req);
 /** The timer: acts on deadlines; returns 1 when c was closed. */
 int gh_conn_tick(struct gh_conn *c, uint64_t now_ms);
 
@@ -139,6 +142,26 @@ int gh_tls_handshake(struct gh_conn *c);
 int gh_tls_alpn_h2(const struct gh_conn *c);
 /** Decrypted or buffered bytes are waiting in OpenSSL (epoll will not say so). */
 int gh_tls_pending(const struct gh_conn *c);
+
+/* h2.c: HTTP/2 on a connection (c->h2). Functions returning int return -1 once c is
+ * closed (or, with requests still on pools, dead until they return). */
+struct gh_h2;
+/** Of the client preface: 1 p[0..n) is all of it, 0 a beginning of it, -1 not it. */
+int gh_h2_preface(const char *p, size_t n);
+/**
+ * Starts HTTP/2 on c with the bytes in[0..n) already read. With upgrade (an HTTP/1.1
+ * request carrying Upgrade: h2c, taken from c->req), answers 101 and serves it as stream
+ * 1; 1 means its HTTP2-Settings is malformed and nothing was done (serve it as HTTP/1.1).
+ */
+int gh_h2_start(struct gh_conn *c, const char *in, size_t n, struct gh_req *upgrade);
+/** Reads what the socket has, then writes what nghttp2 has. */
+int gh_h2_io(struct gh_conn *c);
+void gh_h2_resume(struct gh_req *req);
+/** Deadlines and the stop's GOAWAY; returns 1 when c was closed. */
+int gh_h2_tick(struct gh_conn *c, uint64_t now_ms);
+int gh_h2_close(struct gh_conn *c);
+/** Frees the session and its streams' requests (none may be on a pool). */
+void gh_h2_free(struct gh_conn *c);
 
 /* server.c */
 /** A request for c, or NULL (out of memory). */

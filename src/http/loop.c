@@ -158,6 +158,8 @@ void gh_loop_close(struct gh_conn *c)
     struct gh_http *srv = loop->srv;
     if (c->req != NULL)
         gh_req_end(c->req, 1);
+    if (c->h2 != NULL)
+        gh_h2_free(c);
     if (c->tls != NULL)
         gh_tls_detach(c);
     close(c->fd);
@@ -234,6 +236,8 @@ static void admit(struct gh_loop *loop, int fd, const struct sockaddr_storage *s
         c->tr = &gh_tls_transport;
         c->state = GH_CONN_TLS;
         c->head_ms = loop->now_ms; /* the handshake's deadline counts from here */
+    } else if (srv->opts.h2c) {
+        c->state = GH_CONN_PREFACE;
     }
     c->next = loop->conns;
     if (loop->conns != NULL)
@@ -291,7 +295,7 @@ static void take_completions(struct gh_loop *loop)
         struct gh_req *req = list;
         list = req->next;
         loop->deferred--;
-        gh_conn_resume(req->conn);
+        gh_conn_resume(req);
     }
 }
 
@@ -322,7 +326,9 @@ static int stop_step(struct gh_loop *loop)
     if (loop->now_ms >= srv->stop_deadline_ms) {
         for (struct gh_conn *c = loop->conns, *next; c != NULL; c = next) {
             next = c->next;
-            if (c->state != GH_CONN_HANDLER)
+            if (c->state == GH_CONN_H2)
+                gh_h2_close(c);
+            else if (c->state != GH_CONN_HANDLER)
                 gh_loop_close(c);
         }
     }

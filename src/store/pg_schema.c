@@ -232,7 +232,13 @@ static const char *const migrations[] = {
     /* 5 (SQLite's 12): org names repeat (a 409 on a name told a tenant of another's org) */
     "DROP INDEX orgs_name;"
     "CREATE INDEX orgs_name_lower ON orgs(lower(name));",
-    /* 6 (SQLite's 13): the sign-in times of refresh families and sessions */
+    /* 6 (SQLite's 13): SAML providers: our entity id, the IdP's metadata, our key (sealed,
+     * enc:v1) and certificate */
+    "ALTER TABLE sso_providers ADD COLUMN sp_entity_id " T " NOT NULL DEFAULT '',"
+    "  ADD COLUMN idp_metadata " T " NOT NULL DEFAULT '',"
+    "  ADD COLUMN sp_private_key " T " NOT NULL DEFAULT '',"
+    "  ADD COLUMN sp_certificate " T " NOT NULL DEFAULT '';",
+    /* 7 (SQLite's 14): the sign-in times of refresh families and sessions */
     "ALTER TABLE refresh_tokens ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;",
 };
@@ -246,7 +252,7 @@ const char *const gh_pg_sql[ST_COUNT] = {
     [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
     [ST_SSO_PROVIDER_INSERT] = "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
                                "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                               "$15, $16, $17, $18, $19, $20, $21, $22, $23)",
+                               "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
     [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = $1",
     [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
                              "ORDER BY name LIMIT $1 OFFSET $2",
@@ -256,7 +262,8 @@ const char *const gh_pg_sql[ST_COUNT] = {
         "client_id = $9, client_secret = $10, token_auth = $11, scopes = $12, "
         "claim_subject = $13, claim_email = $14, claim_username = $15, claim_name = $16, "
         "default_role = $17, pkce = $18, enabled = $19, auto_create_user = $20, "
-        "link_by_email = $21, updated_at = $22 WHERE name = $1",
+        "link_by_email = $21, updated_at = $22, sp_entity_id = $23, idp_metadata = $24, "
+        "sp_private_key = $25, sp_certificate = $26 WHERE name = $1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = $1",
     [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "
                            "($1, $2, $3, $4, $5, $6, $7)",

@@ -189,7 +189,7 @@ struct gh_session {
     char ip_address[64];
     char user_agent[256];
     int64_t
-        auth_time; /* its sign-in or last re-authentication (0: made before SQLite migration 13) */
+        auth_time; /* its sign-in or last re-authentication (0: made before SQLite migration 14) */
 };
 
 /** A user's TOTP factor; secret is sealed (never the raw secret). */
@@ -232,9 +232,13 @@ struct gh_data_key {
 #define GH_SSO_NAME_MAX 64
 #define GH_SSO_URL_MAX 512
 #define GH_SSO_SEALED_MAX 1024
+#define GH_SAML_METADATA_MAX 32768
+#define GH_SAML_KEY_MAX 4096        /* a PEM private key (RSA up to 4096 bits) */
+#define GH_SAML_KEY_SEALED_MAX 5632 /* its enc:v1 text */
+#define GH_SAML_CERT_MAX 8192
 struct gh_sso_provider {
     char name[GH_SSO_NAME_MAX + 1]; /* [a-z0-9_-], the key: never renamed */
-    char type[8];                   /* oidc | oauth2 */
+    char type[8];                   /* oidc | oauth2 | saml */
     char preset[16];                /* "" | google | microsoft | okta */
     char tenant[256];               /* microsoft: the tenant; okta: the org's domain */
     char issuer[GH_SSO_URL_MAX + 1];
@@ -256,6 +260,11 @@ struct gh_sso_provider {
     int link_by_email;
     int64_t created_at;
     int64_t updated_at;
+    /* type saml */
+    char sp_entity_id[GH_SSO_URL_MAX + 1];       /* "": the metadata URL (saml_flow.h) */
+    char idp_metadata[GH_SAML_METADATA_MAX + 1]; /* the IdP's EntityDescriptor */
+    char sp_private_key[GH_SAML_KEY_SEALED_MAX]; /* PEM, sealed */
+    char sp_certificate[GH_SAML_CERT_MAX + 1];   /* PEM */
 };
 
 /**

@@ -248,7 +248,13 @@ static const char *const migrations[] = {
     /* 12: org names repeat (a 409 on a name told a tenant of another's org) */
     "DROP INDEX orgs_name;"
     "CREATE INDEX orgs_name_lower ON orgs(lower(name));",
-    /* 13: when a refresh family's and a session's sign-in was proven last (the
+    /* 13: SAML providers: our entity id, the IdP's metadata, our key (sealed, enc:v1) and
+     * certificate */
+    "ALTER TABLE sso_providers ADD COLUMN sp_entity_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sso_providers ADD COLUMN idp_metadata TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sso_providers ADD COLUMN sp_private_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sso_providers ADD COLUMN sp_certificate TEXT NOT NULL DEFAULT '';",
+    /* 14: when a refresh family's and a session's sign-in was proven last (the
      * re-authentication window of dangerous actions); 0 for those made before */
     "ALTER TABLE refresh_tokens ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;",
@@ -263,7 +269,7 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
     [ST_SSO_PROVIDER_INSERT] = "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?)",
+                               "?, ?, ?, ?, ?, ?)",
     [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = ?1",
     [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
                              "ORDER BY name LIMIT ?1 OFFSET ?2",
@@ -273,7 +279,8 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
         "client_id = ?9, client_secret = ?10, token_auth = ?11, scopes = ?12, "
         "claim_subject = ?13, claim_email = ?14, claim_username = ?15, claim_name = ?16, "
         "default_role = ?17, pkce = ?18, enabled = ?19, auto_create_user = ?20, "
-        "link_by_email = ?21, updated_at = ?22 WHERE name = ?1",
+        "link_by_email = ?21, updated_at = ?22, sp_entity_id = ?23, idp_metadata = ?24, "
+        "sp_private_key = ?25, sp_certificate = ?26 WHERE name = ?1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = ?1",
     [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -151,6 +151,8 @@ test('sign up, TOTP, sign out, sign in with a code and a backup code, revoke a s
   await page.goto(base + '/account');
   await page.click('button:has-text("Sign out")');
   await page.waitForURL(/signed_out=1/);
+  assert.match(await page.textContent('[role=status]'), /signed out/i);
+  await check(page, 'signed-out');
   await signIn(page, user, password);
   await page.waitForURL(/\/login\/mfa/);
   await check(page, 'login-mfa');

@@ -4,11 +4,12 @@ Each failure makes the account name (as typed, case-folded) and the client addre
 1 s, 2 s, 4 s ... up to login.backoff_max; a waiting login gets 429 rate_limited with
 Retry-After at once, whether or not the account exists.
 """
+import json
 import time
 
 import pytest
 
-from conftest import ADMIN_PASSWORD, assert_error, unique_name
+from conftest import ADMIN_PASSWORD, assert_error, unique_name, wait_audit
 
 LOGIN = "/api/v1/auth/login"
 ON = {"GATEHOUSE_LOGIN_BACKOFF": "on", "GATEHOUSE_LOGIN_BACKOFF_BASE": "1s"}
@@ -36,6 +37,10 @@ def test_failures_double_the_wait_and_429_is_immediate(srv):
     assert time.monotonic() - t < 0.5  # answered, not delayed
     assert_error(r, 429, "rate_limited")
     assert r.headers["Retry-After"] == "1"
+    # the backoff's 429 is audited like the request limiter's
+    rows = wait_audit(srv, "RATE_LIMITED", username=u["username"], ip_address="203.0.113.10")
+    assert rows and rows[-1]["status"] == 429
+    assert json.loads(rows[-1]["metadata"]) == {"limit": "login_backoff", "retry_after": 1}
     wait_out(r)
     assert_error(login(srv, u["username"], "wrong-password-2", **xff), 401)
     r = login(srv, u["username"], "wrong-password-3", **xff)

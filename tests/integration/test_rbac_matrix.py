@@ -339,13 +339,15 @@ PUBLIC = {
     ("POST", "/logout"), ("GET", "/account"), ("GET", "/admin"), ("POST", "/account/password"),
     ("POST", "/account/mfa/setup"), ("POST", "/account/mfa/confirm"),
     ("POST", "/account/mfa/disable"), ("POST", "/account/keys"), ("POST", "/account/keys/revoke"),
-    ("POST", "/account/sessions/revoke"), ("POST", "/account/invitations/accept"),
+    ("POST", "/account/sessions/revoke"), ("POST", "/account/identities/unlink"), ("POST", "/account/invitations/accept"),
     ("POST", "/account/invitations/decline"), ("POST", "/account/reauth"),
     # From admin.allow addresses; the Shamir share is the credential (test_sealing.py).
     ("POST", "/api/v1/sys/unseal"),
     # the browser's SSO sign-in: the state and the provider's answer are the credential
     # (tests/sso)
     ("GET", "/api/v1/auth/sso/authorize"), ("GET", "/api/v1/auth/sso/callback"),
+    # the provider's access token is the credential (tests/sso/token.test.mjs)
+    ("POST", "/api/v1/auth/oauth/login"),
 }
 
 

@@ -8,53 +8,29 @@
 // SSO_USER_CREATED; neither the log nor the audit trail holds a code, token or secret.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { startIdp } from './idp.mjs';
+import { freePort, startGatehouse } from './gatehouse.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.GATEHOUSE_BIN || join(HERE, '../../build/gatehouse');
-const ADMIN_PASSWORD = 'Tq8-vexing-Walrus-51!';
+let gh, base, browser, idp;
+const seen = { codes: [] }; // what must never reach the log or the audit trail
+const api = (...a) => gh.call(...a);
+const audit = (action) => gh.audit(action);
+const users = () => gh.users();
 
-let server, base, dataDir, logPath, browser, idp, admin;
-const seen = { codes: [], tokens: [] }; // what must never reach the log or the audit trail
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function waitReady(url) {
-  for (let i = 0; i < 600; i++) {
-    try { if ((await fetch(url + '/healthz')).ok) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('gatehouse did not start');
-}
-
-async function api(method, path, body) {
-  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${admin}`,
-    'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
-
-async function audit(action) {
-  const r = await api('GET', `/api/v1/audit/logs?action=${action}&limit=1000`);
-  assert.equal(r.status, 200);
-  return r.body.items;
-}
-
-async function users() {
-  const r = await api('GET', '/api/v1/users?limit=1000');
-  return r.body.items.map((u) => u.username);
+// RFC 6238 with the RFC 4648 base32 secret the account page shows.
+function totp(secret, offsetSteps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + offsetSteps));
+  const h = createHmac('sha1', key).update(msg).digest();
+  const o = h[h.length - 1] & 15;
+  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1000000).padStart(6, '0');
 }
 
 // A browser context that talks to loopback only (the provider's page asks for web fonts).
@@ -102,24 +78,11 @@ async function me(page) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'gh-sso-'));
-  const [port, idpPort] = [await freePort(), await freePort()];
+  const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  idp = await startIdp({ port: idpPort, redirectUris: [base + '/api/v1/auth/sso/callback'],
+  idp = await startIdp({ port: await freePort(), redirectUris: [base + '/api/v1/auth/sso/callback'],
     user: { email: (id) => `${id}@corp.example` } });
-  logPath = join(dataDir, 'gatehouse.log');
-  const log = openSync(logPath, 'a');
-  const env = { ...process.env, GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    GATEHOUSE_PASSWORD_BCRYPT_COST: '4', GATEHOUSE_AUTH_ALGORITHM: 'ES256', GATEHOUSE_RATE_LIMIT_GLOBAL: '0',
-    GATEHOUSE_RATE_LIMIT_AUTH: '0', GATEHOUSE_LOGIN_BACKOFF: 'off', GATEHOUSE_SSO_TIMEOUT: '2s',
-    GATEHOUSE_LOG_LEVEL: 'debug' };
-  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir],
-    { env, stdio: ['ignore', log, log] });
-  await waitReady(base);
-  const r = await fetch(base + '/api/v1/auth/login', { method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-  admin = (await r.json()).access_token;
+  gh = await startGatehouse({ GATEHOUSE_SSO_TIMEOUT: '2s' }, port);
   const common = { auto_create_user: true, default_role: 'member', link_by_email: true };
   for (const spec of [
     { name: 'corp', type: 'oidc', issuer: idp.issuer, client_id: idp.client.client_id,
@@ -146,9 +109,8 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  gh?.stop();
   await idp?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('the login page shows a button per enabled provider', async () => {
@@ -200,6 +162,51 @@ test('client_secret_post and generic OAuth2 (userinfo) sign in as the same user'
   assert.equal(await me(page), null);
   assert.ok(!(await users()).includes('carol'));
   await ctx.close();
+});
+
+test('the account page lists linked sign-ins and keeps the last one', async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  assert.equal(await signInWith(page, 'corppost', 'bob'), 303); // bob: corppost and corpoauth
+  await page.goto(base + '/account');
+  const rows = page.locator('#s-ids ~ .scroll tbody tr');
+  assert.equal(await rows.count(), 2);
+  assert.match(await page.textContent('#s-ids ~ .scroll tbody'), /corppost[\s\S]*corpoauth/);
+  await page.locator('button:has-text("Unlink")').last().click();
+  assert.match(await page.textContent('[role=status]'), /unlinked/);
+  assert.equal(await rows.count(), 1);
+  // bob has no password: the last linked sign-in stays
+  const r = page.waitForResponse((res) => res.url().endsWith('/account/identities/unlink'));
+  await page.locator('button:has-text("Unlink")').click();
+  assert.equal((await r).status(), 409);
+  assert.match(await page.textContent('[role=alert]'), /last way you can sign in/);
+  assert.equal(await rows.count(), 1);
+  await ctx.close();
+});
+
+test('an SSO user without a password enrols TOTP, and SSO then asks for the code', async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  assert.equal(await signInWith(page, 'corp', 'gina'), 303);
+  await page.goto(base + '/account');
+  await page.click('button:has-text("Set up")');
+  await page.waitForSelector('svg.qr');
+  const secret = (await page.textContent('#totp-secret')).trim();
+  await page.fill('#f-code', totp(secret));
+  await page.click('button:has-text("Turn on")');
+  assert.equal(await page.locator('#backup-codes li').count(), 10);
+  await ctx.close();
+
+  const again = await context();
+  const p2 = await again.newPage();
+  assert.equal(await signInWith(p2, 'corp', 'gina'), 303);
+  await p2.waitForURL(/\/login\/mfa/);
+  assert.equal(await me(p2), null); // nothing before the second factor
+  await p2.fill('#f-code', totp(secret, 1));
+  await p2.click('button:has-text("Verify")');
+  await p2.waitForURL(base + '/account');
+  assert.equal((await me(p2)).username, 'gina');
+  await again.close();
 });
 
 test('spoiled ID tokens and answers are refused and audited with their reason', async () => {
@@ -293,7 +300,7 @@ test('a provider that hangs: 503 after sso.timeout, nothing stored', async () =>
 });
 
 test('neither the log nor the audit trail holds a code, a token or the client secret', async () => {
-  const log = readFileSync(logPath, 'utf8');
+  const log = gh.log();
   const trail = JSON.stringify(await api('GET', '/api/v1/audit/logs?limit=1000'));
   const secrets = [idp.client.client_secret, idp.postClient.client_secret, ...seen.codes];
   assert.ok(seen.codes.length >= 5);
