@@ -22,36 +22,40 @@ static int reply_repeated(struct gh_req *req)
 static int find_authorization(struct gh_req *req, const char *media_uri, struct gh_credential *out)
 {
     (void)media_uri;
-    if (gh_req_header_count(req, "Authorization") > 1)
+    const char *h;
+    size_t len = 0;
+    unsigned n = gh_req_header_find(req, "Authorization", &h, &len);
+    if (n > 1)
         return reply_repeated(req);
-    const char *h = gh_req_header(req, "Authorization");
-    if (h == NULL)
+    if (n == 0)
         return 1;
     out->source = GH_SRC_AUTHORIZATION;
-    if (strncasecmp(h, "Bearer ", 7) != 0) {
+    if (len < 7 || strncasecmp(h, "Bearer ", 7) != 0) {
         out->token = ""; /* another scheme: a credential, and not one we take */
         out->len = 0;
         return 0;
     }
-    h += 7;
-    while (*h == ' ')
-        h++;
-    out->token = h;
-    out->len = strlen(h);
+    size_t skip = 7;
+    while (h[skip] == ' ')
+        skip++;
+    out->token = h + skip;
+    out->len = len - skip;
     return 0;
 }
 
 static int find_api_key(struct gh_req *req, const char *media_uri, struct gh_credential *out)
 {
     (void)media_uri;
-    if (gh_req_header_count(req, "X-API-Key") > 1)
+    const char *key;
+    size_t len = 0;
+    unsigned n = gh_req_header_find(req, "X-API-Key", &key, &len);
+    if (n > 1)
         return reply_repeated(req);
-    const char *key = gh_req_header(req, "X-API-Key");
-    if (key == NULL)
+    if (n == 0)
         return 1;
     out->source = GH_SRC_API_KEY;
     out->token = key;
-    out->len = strlen(key);
+    out->len = len;
     return 0;
 }
 
@@ -180,9 +184,10 @@ gh_err gh_credential_prove(struct gh_req *req, const struct gh_credential *cred)
 {
     struct gh_app *app = req->app;
     struct gh_api_req *st = gh_api_req(req);
-    struct gh_identity *id = st != NULL ? gh_req_alloc(req, sizeof(*id)) : NULL;
+    struct gh_identity *id = st != NULL ? gh_req_alloc_plain(req, sizeof(*id)) : NULL;
     if (id == NULL)
         return GH_ERR_NOMEM;
+    gh_identity_init(id); /* plain memory keeps what an earlier request left */
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err;

@@ -8,6 +8,7 @@
 
 #include "api/app.h"
 #include "api/body.h"
+#include "api/cors.h"
 #include "api/credential.h"
 #include "api/handlers.h"
 #include "api/json.h"
@@ -657,8 +658,8 @@ void gh_api_dispatch(struct gh_req *req)
     /* Before any 404 and any credential (the metrics group may prove one): a scan of
      * unknown paths is limited like any flood, and the allowlist goes by path prefix so
      * that routes added later are covered. */
-    if (refused_by_rate_limit(req) || refused_by_allowlist(req))
-        return;
+    if (refused_by_rate_limit(req) || refused_by_allowlist(req) || gh_api_cors(req))
+        return; /* a CORS preflight is answered here, before any credential */
     if (route == NULL) {
         if (allowed != 0)
             reply_not_allowed(req, allowed);
