@@ -183,6 +183,8 @@ static const struct gh_conf_key KEYS[] = {
     DURU("alerts.timeout", "5s", alerts_timeout_ms, 1, MINUTES(1), 1000),
     UINT("alerts.tries", "4", alerts_tries, 1, 10, 1),
     DURU("alerts.retry_base", "1s", alerts_retry_ms, 1, MINUTES(5), 1000),
+    COUNT("blocks.max", "10000", blocks_max, 1, 1000000),
+    COUNT("blocks.auto_max", "1000", blocks_auto_max, 0, 1000000),
 
     UINT("workers.hash_threads", "0", hash_threads, 0, 1024, 1),
     UINT("workers.hash_queue", "64", hash_queue, 1, 65536, 1),

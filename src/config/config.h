@@ -208,6 +208,8 @@ struct gh_config {
     unsigned alerts_tries;      /* alerts.tries: calls per alert before giving up, 1..10 (4) */
     unsigned alerts_retry_ms; /* alerts.retry_base: wait after the first failed call, doubled after
                                  each (1s, stored in ms) */
+    size_t blocks_max;        /* blocks.max: live address blocks at most (10000) */
+    size_t blocks_auto_max;   /* blocks.auto_max: live blocks made by alert rules at most (1000) */
 
     /* sso.* */
     char sso_providers[16384]; /* sso.providers: identity providers, one JSON object per line

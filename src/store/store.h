@@ -417,6 +417,7 @@ struct gh_store_ops {
      * is still sealed under old_key_id; GH_ERR_CONFLICT it is not (rewrapped or deleted
      * meanwhile: nothing changes). */
     gh_err (*vault_rekey)(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
+    const struct gh_store_block_ops *blocks; /* address blocks: store_blocks.h */
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
@@ -756,9 +757,11 @@ static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, i
     return h->ops->revocation_feed(h->st, after, purge_before, fn, arg, last);
 }
 
+#include "store/store_apikeys.h"
 #include "store/store_audit.h"
 #include "store/store_crypto.h"
 #include "store/store_tokens.h"
 #include "store/store_sso.h"
+#include "store/store_blocks.h"
 
 #endif
