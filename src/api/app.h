@@ -12,6 +12,7 @@
 #include "authz/rbac.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
+#include "edge/blocks.h"
 #include "edge/ratelimit.h"
 #include "config/config.h"
 #include "core/pool.h"
@@ -67,6 +68,7 @@ struct gh_app {
     struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
     struct gh_signin signin;         /* password, second factor, sessions (NULL members: CLI) */
     struct gh_ssop *sso;             /* SSO identity providers; NULL for CLI commands */
+    struct gh_blocks *blocks;        /* address blocks, checked before routing */
     struct gh_saml_flow *saml;       /* SAML sign-ins; NULL for CLI commands */
     struct gh_sso_remote *sso_remote; /* calls to OIDC/OAuth2 providers; NULL for CLI commands */
     struct gh_sso_flow *sso_flow;     /* the browser's SSO sign-in; NULL for CLI commands */

@@ -128,8 +128,11 @@ void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted
     }
     /* Not the proxy's address: that would give its allowlist entries and key bindings to
      * whoever it forwards for. */
-    if (err == GH_OK)
+    if (err == GH_OK) {
         canonical(addr, req->client_ip);
-    else
+        memcpy(req->client, addr, sizeof(req->client));
+    } else {
         memcpy(req->client_ip, GH_CLIENT_UNKNOWN, sizeof(GH_CLIENT_UNKNOWN));
+        req->client_known = 0;
+    }
 }

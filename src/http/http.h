@@ -58,6 +58,8 @@ struct gh_req {
     char ip[64];        /* the TCP peer */
     uint8_t peer[16];   /* the TCP peer's address (IPv4 mapped), for CIDR matches unparsed */
     char client_ip[64]; /* the client: the peer, or who a trusted proxy says it serves */
+    uint8_t client[16]; /* client_ip's address (IPv4 mapped), when client_known */
+    int client_known;   /* 0: a proxy forwards for a client it does not name readably */
     struct gh_buf body; /* raw request body (capped at max_body) */
     json_t *json;       /* parsed body, set by the dispatcher for JSON routes */
     void *user;         /* dispatcher's per-request data (an identity...) */

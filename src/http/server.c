@@ -332,6 +332,8 @@ struct gh_req *gh_req_new(struct gh_conn *c)
     memcpy(req->ip, c->ip, sizeof(c->ip));
     memcpy(req->peer, c->peer, sizeof(req->peer));
     memcpy(req->client_ip, c->ip, sizeof(c->ip));
+    memcpy(req->client, c->peer, sizeof(req->client));
+    req->client_known = 1;
     request_id(req);
     return req;
 }

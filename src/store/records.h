@@ -315,4 +315,23 @@ struct gh_vault_entry {
     unsigned char sealed[GH_VAULT_SEALED_MAX];
 };
 
+/**
+ * An address block (edge/blocks.h): requests from cidr are refused before routing until
+ * expires_at (0: never). cidr is the canonical text ("10.0.0.0/8", "2001:db8::/32"),
+ * validated by the service; created_by says who: a user name, "cli", or "alert:RULE" for
+ * an alert rule's automatic block (automatic 1).
+ */
+#define GH_BLOCK_CIDR_MAX 50 /* "ffff:...:ffff/128" is 43, with the NUL */
+#define GH_BLOCK_REASON_MAX 256
+#define GH_BLOCK_BY_MAX 80
+struct gh_address_block {
+    char id[GH_UUID_LEN + 1];
+    char cidr[GH_BLOCK_CIDR_MAX];
+    char reason[GH_BLOCK_REASON_MAX + 1];
+    char created_by[GH_BLOCK_BY_MAX];
+    int64_t expires_at;
+    int64_t created_at;
+    int automatic;
+};
+
 #endif

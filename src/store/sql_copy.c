@@ -57,6 +57,7 @@ static const struct table tables[] = {
     {"vault_entries", "org_id, name, version, key_id, sealed, created_at", 6,
      "org_id, name, version"},
     {"sso_identities", SSO_LINK_COLS, 7, "id"},
+    {"address_blocks", BLOCK_COLS, 7, "id"},
 };
 
 /* The most columns a table has (the engine's most arguments to one statement). */
