@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc $(shell pkg-config --cflags libpq) -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += -loath -lqrencode -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
-           -lzxcvbn -lhiredis -lpq -lnghttp2 -lm -lpthread
+           -lzxcvbn -lhiredis -lnghttp2 -lm -lpthread
 
 # lasso (SAML) is opened at run time (authn/saml_lasso.c): only its headers at build time,
 # as system headers (GLib's do not pass our warnings).
@@ -40,7 +40,7 @@ $(BUILD)/gatehouse: $(BUILD)/src/cli/main.o $(BUILD)/libgh.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgh.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -lcmocka -lpq -o $@
 
 # Micro-benchmarks on the library (bench/*.c), run by bench/run.sh.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libgh.a

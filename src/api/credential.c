@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/cookies.h"
 #include "api/handlers.h"
+#include "authn/gateway.h"
 
 #define SID_MAX 256 /* a gh_sid value longer than this is no session of ours */
 
@@ -79,13 +80,64 @@ static int find_session(struct gh_req *req, const char *media_uri, struct gh_cre
     return 0;
 }
 
-/* The WebSocket subprotocol slot: issue 17 reads "bearer.<token>" here. Absent until then. */
+/* JWT text: base64url segments and dots, nothing else (no space, no quote, no comma). */
+static int jwt_text(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return n > 0 && n <= GH_JWT_MAX;
+}
+
+/*
+ * The original request's Sec-WebSocket-Protocol entry "bearer.<token>" (a browser cannot
+ * send Authorization with a WebSocket upgrade); the other entries are the application's.
+ * Entries are comma-separated in one header line (browsers send one; several lines are
+ * refused: an entry on another line could not be weighed); two bearer entries, or one
+ * whose token is not bare JWT text (a space, a quote), are refused rather than guessed at.
+ */
 static int find_websocket(struct gh_req *req, const char *media_uri, struct gh_credential *out)
 {
-    (void)req;
     (void)media_uri;
-    (void)out;
-    return 1;
+    const char *found = NULL, *h;
+    size_t found_len = 0, len = 0;
+    unsigned lines = gh_req_header_find(req, "Sec-WebSocket-Protocol", &h, &len);
+    if (lines > 1)
+        return reply_repeated(req);
+    if (lines == 1) {
+        const char *end = h + len;
+        for (const char *p = h; p < end;) {
+            const char *comma = memchr(p, ',', (size_t)(end - p));
+            const char *stop = comma != NULL ? comma : end;
+            while (p < stop && (*p == ' ' || *p == '\t'))
+                p++;
+            const char *e = stop;
+            while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if ((size_t)(e - p) >= 7 && strncasecmp(p, "bearer.", 7) == 0) {
+                if (found != NULL)
+                    return reply_repeated(req);
+                found = p + 7;
+                found_len = (size_t)(e - p) - 7;
+                if (!jwt_text(found, found_len)) {
+                    gh_reply_error(req, 400, "invalid_request",
+                                   "a bearer.<token> subprotocol entry holds a malformed token",
+                                   NULL);
+                    return -1;
+                }
+            }
+            p = stop + (comma != NULL);
+        }
+    }
+    if (found == NULL)
+        return 1;
+    out->source = GH_SRC_WEBSOCKET;
+    out->token = found;
+    out->len = found_len;
+    return 0;
 }
 
 /*
@@ -113,14 +165,8 @@ static int find_media_query(struct gh_req *req, const char *media_uri, struct gh
         }
         p += plen + 1;
     }
-    if (found == NULL || n == 0 || n > GH_JWT_MAX)
+    if (found == NULL || !jwt_text(found, n))
         return 1;
-    for (size_t i = 0; i < n; i++) {
-        char c = found[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 1;
-    }
     out->source = GH_SRC_MEDIA_QUERY;
     out->token = found;
     out->len = n;
@@ -182,6 +228,12 @@ static int is_api_key(const struct gh_credential *cred)
 
 gh_err gh_credential_prove(struct gh_req *req, const struct gh_credential *cred)
 {
+    return gh_credential_prove_for(req, cred, NULL);
+}
+
+gh_err gh_credential_prove_for(struct gh_req *req, const struct gh_credential *cred,
+                               const char *audience)
+{
     struct gh_app *app = req->app;
     struct gh_api_req *st = gh_api_req(req);
     struct gh_identity *id = st != NULL ? gh_req_alloc_plain(req, sizeof(*id)) : NULL;
@@ -197,6 +249,8 @@ gh_err gh_credential_prove(struct gh_req *req, const struct gh_credential *cred)
         err = GH_ERR_AUTH; /* a media link carries an access token; keys never travel in URLs */
     } else {
         err = gh_auth_verify_bearer(app->auth, cred->token, cred->len, &meta, id);
+        if (err == GH_ERR_AUTH && audience != NULL && !is_api_key(cred))
+            err = gh_gateway_verify(app->auth, cred->token, cred->len, audience, id);
         if (app->metrics != NULL && is_api_key(cred))
             gh_metrics_count(app->metrics, err == GH_OK ? GH_API_KEY_SUCCESS : GH_API_KEY_FAILURE);
     }

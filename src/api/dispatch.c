@@ -62,6 +62,8 @@ static const struct route routes[] = {
     {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL, NULL},
     {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | CSRF | SELF, ON_IO_POOL,
      "user:write"},
+    {"/api/v1/auth/gateway-token", GH_POST, gh_h_gateway_token, JSON_BODY | AUTH | CSRF, ON_IO_POOL,
+     NULL},
     {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | CSRF | SELF,
      ON_HASH_POOL, "user:write"},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},

@@ -128,6 +128,7 @@ void gh_h_account_key_create(struct gh_req *req);
 void gh_h_account_key_revoke(struct gh_req *req);
 void gh_h_account_session_revoke(struct gh_req *req);
 void gh_h_account_invitation_accept(struct gh_req *req);
+void gh_h_gateway_token(struct gh_req *req);
 void gh_h_account_invitation_decline(struct gh_req *req);
 void gh_h_session_revoke(struct gh_req *req);
 

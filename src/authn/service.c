@@ -744,28 +744,32 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         ct.epoch = c.epoch;
         token_remember(a, token, len, &ct);
     }
-    if (ct.exp <= now - a->o.clock_leeway)
-        return GH_ERR_EXPIRED;
+    return gh_auth_token_identity(a, ct.sub, ct.org, ct.epoch, ct.exp, now, out);
+}
 
+gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *org, int64_t epoch,
+                              int64_t exp, int64_t now, struct gh_identity *out)
+{
+    if (exp <= now - a->o.clock_leeway)
+        return GH_ERR_EXPIRED;
     struct gh_user_view st;
-    gh_err err = gh_views_user(a->views, ct.sub, now, &st);
+    gh_err err = gh_views_user(a->views, sub, now, &st);
     if (err != GH_OK)
         return err;
-    if (st.disabled || st.epoch != ct.epoch)
+    if (st.disabled || st.epoch != epoch)
         return GH_ERR_REVOKED;
     /* What the token may do is the user's role in its org now, not when it was signed:
      * a demotion, a role edit or a removal applies to every live token at once. */
     struct gh_member_view mv;
-    if ((err = gh_views_member(a->views, ct.sub, ct.org, &st, now, &mv)) != GH_OK)
+    if ((err = gh_views_member(a->views, sub, org, &st, now, &mv)) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
-
-    memcpy(out->user_id, ct.sub, sizeof(out->user_id));
-    memcpy(out->username, st.username, sizeof(out->username));
-    memcpy(out->org_id, ct.org, sizeof(out->org_id));
-    if (gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||
+    if (gh_copy_field(out->user_id, sizeof(out->user_id), sub) != GH_OK ||
+        gh_copy_field(out->org_id, sizeof(out->org_id), org) != GH_OK ||
+        gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||
         gh_copy_field(out->perms, sizeof(out->perms), mv.perms) != GH_OK)
         return GH_ERR_INTERNAL; /* sized alike: cannot happen */
-    out->expires_at = ct.exp;
+    memcpy(out->username, st.username, sizeof(out->username));
+    out->expires_at = exp;
     out->cred = GH_CRED_JWT;
     out->key_id[0] = '\0';
     out->scoped = 0;
