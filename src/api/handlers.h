@@ -96,6 +96,7 @@ void gh_h_healthz(struct gh_req *req);
 void gh_h_readyz(struct gh_req *req);
 void gh_h_jwks(struct gh_req *req);
 void gh_h_openapi(struct gh_req *req);
+void gh_h_docs_page(struct gh_req *req);
 void gh_h_openid(struct gh_req *req);
 
 void gh_h_register(struct gh_req *req);

@@ -91,3 +91,26 @@ def test_operations_say_how_they_are_called(doc):
                 assert {"401", "403"} <= codes, where
             params = re.findall(r"\{([^}/]+)\}", path)
             assert sorted(p["name"] for p in op.get("parameters", [])) == sorted(params), where
+
+
+def test_docs_page_lists_every_operation_under_a_strict_csp():
+    s = Server()
+    s.start(timeout=60)
+    try:
+        doc = s.get("/openapi.json").json()
+        r = s.get("/docs")
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+        csp = r.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "unsafe-inline" not in csp
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        page = r.text
+        assert "<script" not in page and "style=" not in page
+        # every asset is Gatehouse's own: no other host anywhere in src/href
+        for ref in re.findall(r'(?:src|href)="([^"]+)"', page):
+            assert ref.startswith(("/", "#")) and not ref.startswith("//"), ref
+        assert s.get("/static/gatehouse.css").status_code == 200
+        for path, item in doc["paths"].items():
+            for method in item:
+                assert f"<code>{method}</code></td><td><code>{path}</code>" in page, (method, path)
+    finally:
+        s.cleanup()
