@@ -45,12 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (gh_sso_spec_read(obj, &spec, &field) == GH_OK &&
         gh_ssop_build(&spec, NULL, 1, &p, secret, &has, &field) == GH_OK) {
-        int oidc = strcmp(p.type, "oidc") == 0;
-        check(oidc || strcmp(p.type, "oauth2") == 0);
+        int oidc = strcmp(p.type, "oidc") == 0, oauth2 = strcmp(p.type, "oauth2") == 0;
+        int saml = strcmp(p.type, "saml") == 0;
+        check(oidc || oauth2 || saml);
         check_url(p.issuer, !oidc);
-        check_url(p.authorization_endpoint, oidc);
-        check_url(p.token_endpoint, oidc);
-        check_url(p.userinfo_endpoint, oidc);
+        check_url(p.authorization_endpoint, !oauth2);
+        check_url(p.token_endpoint, !oauth2);
+        check_url(p.userinfo_endpoint, !oauth2);
+        check(saml == (p.idp_metadata[0] != '\0') && saml == (p.sp_certificate[0] != '\0'));
+        check(p.sp_private_key[0] == '\0');
         check(has == (spec.client_secret != NULL));
         check(!has || strlen(secret) <= GH_SSO_SECRET_MAX);
         check(p.client_secret[0] == '\0');

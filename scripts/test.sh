@@ -16,9 +16,12 @@ tests/scripts/test_checksrc.sh
 make -j"$(nproc)" all
 make -j"$(nproc)" build/libgh.a
 make unit
+# the SAML tests' identity provider (tests/saml/idp.cjs) and its npm packages
+(cd tests/saml && npm ci --no-audit --no-fund --loglevel=error)
 make integration
 tests/browser/run.sh
 tests/sso/run.sh
+tests/saml/run.sh
 make asan
 make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 echo "all suites passed"

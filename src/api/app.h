@@ -5,12 +5,14 @@
 #include "audit/metrics.h"
 #include "authn/service.h"
 #include "authn/signin.h"
+#include "authn/saml_flow.h"
 #include "authn/sso_flow.h"
 #include "authn/sso_providers.h"
 #include "authn/sso_token.h"
 #include "authz/rbac.h"
 #include "authz/rules.h"
 #include "edge/backoff.h"
+#include "edge/blocks.h"
 #include "edge/ratelimit.h"
 #include "config/config.h"
 #include "core/pool.h"
@@ -67,6 +69,8 @@ struct gh_app {
     struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
     struct gh_signin signin;         /* password, second factor, sessions (NULL members: CLI) */
     struct gh_ssop *sso;             /* SSO identity providers; NULL for CLI commands */
+    struct gh_blocks *blocks;        /* address blocks, checked before routing */
+    struct gh_saml_flow *saml;       /* SAML sign-ins; NULL for CLI commands */
     struct gh_sso_remote *sso_remote; /* calls to OIDC/OAuth2 providers; NULL for CLI commands */
     struct gh_sso_flow *sso_flow;     /* the browser's SSO sign-in; NULL for CLI commands */
     struct gh_ssotok *sso_tokens;     /* provider-token login; NULL for CLI commands */

@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/cookies.h"
 #include "api/handlers.h"
+#include "authn/gateway.h"
 
 #define SID_MAX 256 /* a gh_sid value longer than this is no session of ours */
 
@@ -22,36 +23,40 @@ static int reply_repeated(struct gh_req *req)
 static int find_authorization(struct gh_req *req, const char *media_uri, struct gh_credential *out)
 {
     (void)media_uri;
-    if (gh_req_header_count(req, "Authorization") > 1)
+    const char *h;
+    size_t len = 0;
+    unsigned n = gh_req_header_find(req, "Authorization", &h, &len);
+    if (n > 1)
         return reply_repeated(req);
-    const char *h = gh_req_header(req, "Authorization");
-    if (h == NULL)
+    if (n == 0)
         return 1;
     out->source = GH_SRC_AUTHORIZATION;
-    if (strncasecmp(h, "Bearer ", 7) != 0) {
+    if (len < 7 || strncasecmp(h, "Bearer ", 7) != 0) {
         out->token = ""; /* another scheme: a credential, and not one we take */
         out->len = 0;
         return 0;
     }
-    h += 7;
-    while (*h == ' ')
-        h++;
-    out->token = h;
-    out->len = strlen(h);
+    size_t skip = 7;
+    while (h[skip] == ' ')
+        skip++;
+    out->token = h + skip;
+    out->len = len - skip;
     return 0;
 }
 
 static int find_api_key(struct gh_req *req, const char *media_uri, struct gh_credential *out)
 {
     (void)media_uri;
-    if (gh_req_header_count(req, "X-API-Key") > 1)
+    const char *key;
+    size_t len = 0;
+    unsigned n = gh_req_header_find(req, "X-API-Key", &key, &len);
+    if (n > 1)
         return reply_repeated(req);
-    const char *key = gh_req_header(req, "X-API-Key");
-    if (key == NULL)
+    if (n == 0)
         return 1;
     out->source = GH_SRC_API_KEY;
     out->token = key;
-    out->len = strlen(key);
+    out->len = len;
     return 0;
 }
 
@@ -75,13 +80,64 @@ static int find_session(struct gh_req *req, const char *media_uri, struct gh_cre
     return 0;
 }
 
-/* The WebSocket subprotocol slot: issue 17 reads "bearer.<token>" here. Absent until then. */
+/* JWT text: base64url segments and dots, nothing else (no space, no quote, no comma). */
+static int jwt_text(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return n > 0 && n <= GH_JWT_MAX;
+}
+
+/*
+ * The original request's Sec-WebSocket-Protocol entry "bearer.<token>" (a browser cannot
+ * send Authorization with a WebSocket upgrade); the other entries are the application's.
+ * Entries are comma-separated in one header line (browsers send one; several lines are
+ * refused: an entry on another line could not be weighed); two bearer entries, or one
+ * whose token is not bare JWT text (a space, a quote), are refused rather than guessed at.
+ */
 static int find_websocket(struct gh_req *req, const char *media_uri, struct gh_credential *out)
 {
-    (void)req;
     (void)media_uri;
-    (void)out;
-    return 1;
+    const char *found = NULL, *h;
+    size_t found_len = 0, len = 0;
+    unsigned lines = gh_req_header_find(req, "Sec-WebSocket-Protocol", &h, &len);
+    if (lines > 1)
+        return reply_repeated(req);
+    if (lines == 1) {
+        const char *end = h + len;
+        for (const char *p = h; p < end;) {
+            const char *comma = memchr(p, ',', (size_t)(end - p));
+            const char *stop = comma != NULL ? comma : end;
+            while (p < stop && (*p == ' ' || *p == '\t'))
+                p++;
+            const char *e = stop;
+            while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if ((size_t)(e - p) >= 7 && strncasecmp(p, "bearer.", 7) == 0) {
+                if (found != NULL)
+                    return reply_repeated(req);
+                found = p + 7;
+                found_len = (size_t)(e - p) - 7;
+                if (!jwt_text(found, found_len)) {
+                    gh_reply_error(req, 400, "invalid_request",
+                                   "a bearer.<token> subprotocol entry holds a malformed token",
+                                   NULL);
+                    return -1;
+                }
+            }
+            p = stop + (comma != NULL);
+        }
+    }
+    if (found == NULL)
+        return 1;
+    out->source = GH_SRC_WEBSOCKET;
+    out->token = found;
+    out->len = found_len;
+    return 0;
 }
 
 /*
@@ -109,14 +165,8 @@ static int find_media_query(struct gh_req *req, const char *media_uri, struct gh
         }
         p += plen + 1;
     }
-    if (found == NULL || n == 0 || n > GH_JWT_MAX)
+    if (found == NULL || !jwt_text(found, n))
         return 1;
-    for (size_t i = 0; i < n; i++) {
-        char c = found[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 1;
-    }
     out->source = GH_SRC_MEDIA_QUERY;
     out->token = found;
     out->len = n;
@@ -178,11 +228,18 @@ static int is_api_key(const struct gh_credential *cred)
 
 gh_err gh_credential_prove(struct gh_req *req, const struct gh_credential *cred)
 {
+    return gh_credential_prove_for(req, cred, NULL);
+}
+
+gh_err gh_credential_prove_for(struct gh_req *req, const struct gh_credential *cred,
+                               const char *audience)
+{
     struct gh_app *app = req->app;
     struct gh_api_req *st = gh_api_req(req);
-    struct gh_identity *id = st != NULL ? gh_req_alloc(req, sizeof(*id)) : NULL;
+    struct gh_identity *id = st != NULL ? gh_req_alloc_plain(req, sizeof(*id)) : NULL;
     if (id == NULL)
         return GH_ERR_NOMEM;
+    gh_identity_init(id); /* plain memory keeps what an earlier request left */
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err;
@@ -192,6 +249,8 @@ gh_err gh_credential_prove(struct gh_req *req, const struct gh_credential *cred)
         err = GH_ERR_AUTH; /* a media link carries an access token; keys never travel in URLs */
     } else {
         err = gh_auth_verify_bearer(app->auth, cred->token, cred->len, &meta, id);
+        if (err == GH_ERR_AUTH && audience != NULL && !is_api_key(cred))
+            err = gh_gateway_verify(app->auth, cred->token, cred->len, audience, id);
         if (app->metrics != NULL && is_api_key(cred))
             gh_metrics_count(app->metrics, err == GH_OK ? GH_API_KEY_SUCCESS : GH_API_KEY_FAILURE);
     }

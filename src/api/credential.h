@@ -13,7 +13,7 @@
  *   1. Authorization: Bearer <token>   (an access JWT, or an "ak_" API key)
  *   2. X-API-Key: ak_...
  *   3. the gh_sid session cookie        (only when a session hook is plugged in)
- *   4. Sec-WebSocket-Protocol bearer.<token>   (a slot: absent until issue 17)
+ *   4. Sec-WebSocket-Protocol bearer.<token>   (/verify only: WebSocket upgrades)
  *   5. ?token= of the original URI      (/verify on media routes only)
  * The two headers (1, 2) are explicit credentials: both are read, each may be sent once,
  * and when both are sent they must carry the same token (else 400 invalid_request);
@@ -51,6 +51,13 @@ int gh_credential_find(struct gh_req *req, unsigned sources, const char *media_u
  */
 gh_err gh_credential_prove(struct gh_req *req, const struct gh_credential *cred) GH_WUR
     GH_NONNULL(1, 2);
+
+/**
+ * gh_credential_prove that also takes a gateway token for audience (authn/gateway.h) when
+ * it is not NULL: /verify for a route rule naming it.
+ */
+gh_err gh_credential_prove_for(struct gh_req *req, const struct gh_credential *cred,
+                               const char *audience) GH_WUR GH_NONNULL(1, 2);
 
 /**
  * Answers a failed proof: 401 with WWW-Authenticate (error="invalid_token" when a

@@ -8,6 +8,7 @@
 
 #include "api/app.h"
 #include "api/body.h"
+#include "api/cors.h"
 #include "api/credential.h"
 #include "api/handlers.h"
 #include "api/json.h"
@@ -63,6 +64,8 @@ static const struct route routes[] = {
     {"/api/v1/auth/logout", GH_POST, gh_h_logout, JSON_BODY, ON_IO_POOL, NULL},
     {"/api/v1/auth/logout-all", GH_POST, gh_h_logout_all, AUTH | CSRF | SELF, ON_IO_POOL,
      "user:write"},
+    {"/api/v1/auth/gateway-token", GH_POST, gh_h_gateway_token, JSON_BODY | AUTH | CSRF, ON_IO_POOL,
+     NULL},
     {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | CSRF | SELF,
      ON_HASH_POOL, "user:write"},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},
@@ -133,16 +136,26 @@ static const struct route routes[] = {
     {"/api/v1/users/*", GH_DELETE, gh_h_user_delete, AUTH | CSRF, ON_IO_POOL, "user:admin"},
     /* SSO identity providers: superadmins only (the service). */
     {"/api/v1/sso/providers", GH_GET, gh_h_sso_provider_list, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/sso/providers", GH_POST, gh_h_sso_provider_create, JSON_BODY | AUTH | CSRF,
-     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers", GH_POST, gh_h_sso_provider_create,
+     JSON_BODY | LONG_STRINGS | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/sso/providers/*", GH_GET, gh_h_sso_provider_get, AUTH, ON_IO_POOL, NULL},
-    {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update, JSON_BODY | AUTH | CSRF,
-     ON_IO_POOL, NULL},
+    {"/api/v1/sso/providers/*", GH_PATCH, gh_h_sso_provider_update,
+     JSON_BODY | LONG_STRINGS | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/sso/providers/*", GH_DELETE, gh_h_sso_provider_delete, AUTH | CSRF, ON_IO_POOL, NULL},
+    /* Address blocks: superadmins or edge:admin (the handlers). */
+    {"/api/v1/edge/blocks", GH_GET, gh_h_block_list, AUTH, ON_IO_POOL, NULL},
+    {"/api/v1/edge/blocks", GH_POST, gh_h_block_create, JSON_BODY | AUTH | CSRF, ON_IO_POOL, NULL},
+    {"/api/v1/edge/blocks/*", GH_DELETE, gh_h_block_delete, AUTH | CSRF, ON_IO_POOL, NULL},
     /* Signing in through identity providers: their calls wait on the SSO pool. */
     {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_SSO_POOL, NULL},
     {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_SSO_POOL, NULL},
     {"/api/v1/auth/oauth/login", GH_POST, gh_h_oauth_login, JSON_BODY, ON_SSO_POOL, NULL},
+    /* SAML: the IdP posts to the ACS from its own site, so no CSRF token: the single-use
+     * RelayState bound to the browser's gh_saml cookie stands in for it */
+    {"/api/v1/auth/saml/metadata", GH_GET, gh_h_saml_metadata, 0, ON_IO_POOL, NULL},
+    {"/api/v1/auth/saml/login", GH_GET, gh_h_saml_login, PAGE, ON_IO_POOL, NULL},
+    {"/api/v1/auth/saml/acs", GH_POST, gh_h_saml_acs, FORM_BODY | LONG_STRINGS | PAGE, ON_IO_POOL,
+     NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/audit/verify", GH_GET, gh_h_audit_verify, AUTH, ON_IO_POOL, NULL},
@@ -216,6 +229,8 @@ static const struct route_group {
     {"/admin", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin pages are not served to this address"},
     {"/api/v1/sso/providers", offsetof(struct gh_config, admin_allowed), NULL,
+     "the admin API is not served to this address"},
+    {"/api/v1/edge", offsetof(struct gh_config, admin_allowed), NULL,
      "the admin API is not served to this address"},
     {"/metrics", offsetof(struct gh_config, metrics_allowed), "metrics:read",
      "metrics are served to allowed addresses or callers with metrics:read"},
@@ -488,6 +503,24 @@ static void audit_denial(struct gh_req *req, const char *action, int status,
     gh_audit_record_async(app->io_pool, &app->store, action, &meta, &subject, status, metadata);
 }
 
+/*
+ * Refuses a client whose address is blocked (edge/blocks.h), on every route: one hash
+ * probe per prefix length in use, nothing when no block exists. 1 when it did.
+ */
+static int refused_by_block(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    struct gh_block_hit hit;
+    if (app->blocks == NULL || !req->client_known ||
+        !gh_blocks_match(app->blocks, req->client, &hit))
+        return 0;
+    char head[128];
+    (void)snprintf(head, sizeof(head), "\"reason\":\"ip_blocked\",\"block_id\":\"%s\"", hit.id);
+    audit_denial(req, "PERMISSION_DENIED", 403, head);
+    gh_reply_error(req, 403, "ip_blocked", "requests from this address are blocked", NULL);
+    return 1;
+}
+
 /* Refuses callers outside the allowlist of the request's route group; 1 when it did. */
 static int refused_by_allowlist(struct gh_req *req)
 {
@@ -642,14 +675,16 @@ void gh_api_dispatch(struct gh_req *req)
     unsigned allowed;
 
     gh_forward_client_ip(req, &app->cfg.trusted);
+    if (refused_by_block(req))
+        return;
     const struct route *route = find_route(req, &allowed);
     if (route != NULL)
         req->route = (size_t)(route - routes);
     /* Before any 404 and any credential (the metrics group may prove one): a scan of
      * unknown paths is limited like any flood, and the allowlist goes by path prefix so
      * that routes added later are covered. */
-    if (refused_by_rate_limit(req) || refused_by_allowlist(req))
-        return;
+    if (refused_by_rate_limit(req) || refused_by_allowlist(req) || gh_api_cors(req))
+        return; /* a CORS preflight is answered here, before any credential */
     if (route == NULL) {
         if (allowed != 0)
             reply_not_allowed(req, allowed);

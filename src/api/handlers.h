@@ -128,6 +128,7 @@ void gh_h_account_key_create(struct gh_req *req);
 void gh_h_account_key_revoke(struct gh_req *req);
 void gh_h_account_session_revoke(struct gh_req *req);
 void gh_h_account_invitation_accept(struct gh_req *req);
+void gh_h_gateway_token(struct gh_req *req);
 void gh_h_account_invitation_decline(struct gh_req *req);
 void gh_h_session_revoke(struct gh_req *req);
 
@@ -184,10 +185,18 @@ void gh_h_sso_provider_get(struct gh_req *req);
 void gh_h_sso_provider_create(struct gh_req *req);
 void gh_h_sso_provider_update(struct gh_req *req);
 void gh_h_sso_provider_delete(struct gh_req *req);
+void gh_h_block_create(struct gh_req *req);
+void gh_h_block_list(struct gh_req *req);
+void gh_h_block_delete(struct gh_req *req);
 void gh_h_sso_authorize(struct gh_req *req);
 void gh_h_sso_callback(struct gh_req *req);
 void gh_h_oauth_login(struct gh_req *req);
 void gh_h_account_identity_unlink(struct gh_req *req);
+
+/* api/saml.c: the SAML 2.0 service provider */
+void gh_h_saml_metadata(struct gh_req *req);
+void gh_h_saml_login(struct gh_req *req);
+void gh_h_saml_acs(struct gh_req *req);
 
 /** Labels of the routes ("POST /api/v1/auth/login"), in route order, for the metrics. */
 const char *const *gh_api_route_labels(size_t *n) GH_NONNULL(1);

@@ -68,14 +68,13 @@ static int sso_button(void *arg, const struct gh_sso_provider *pv, int from_conf
 {
     struct buttons *b = arg;
     (void)from_config;
-    if (strcmp(pv->type, "oidc") != 0 && strcmp(pv->type, "oauth2") != 0)
-        return 0;
+    /* SAML has its own start (api/saml.c) */
+    const char *start =
+        strcmp(pv->type, "saml") == 0 ? "/api/v1/auth/saml/login" : "/api/v1/auth/sso/authorize";
     if (b->n++ == 0)
         gh_page_raw(b->p, "<section class=\"sso\"><h2>Or sign in with</h2>");
-    gh_page_printf(
-        b->p,
-        "<a class=\"sso\" href=\"/api/v1/auth/sso/authorize?provider=%s%s%s\">Sign in with %s</a>",
-        pv->name, b->rd ? "&redirect_to=" : "", b->rd ? b->rd : "", pv->name);
+    gh_page_printf(b->p, "<a class=\"sso\" href=\"%s?provider=%s%s%s\">Sign in with %s</a>", start,
+                   pv->name, b->rd ? "&redirect_to=" : "", b->rd ? b->rd : "", pv->name);
     return 0;
 }
 

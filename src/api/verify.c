@@ -148,7 +148,9 @@ static void decide(struct gh_req *req, const struct gh_forwarded *fw, char *path
     int r = gh_credential_find(req, GH_SOURCES_VERIFY, media, &cred);
     if (r < 0)
         return;
-    gh_err err = r == 0 ? gh_credential_prove(req, &cred) : GH_ERR_AUTH;
+    /* A rule naming an audience also takes gateway tokens for it (authn/gateway.h). */
+    const char *aud = rule != NULL && rule->audience[0] != '\0' ? rule->audience : NULL;
+    gh_err err = r == 0 ? gh_credential_prove_for(req, &cred, aud) : GH_ERR_AUTH;
     if (err != GH_OK) {
         if (access == GH_ACCESS_PUBLIC) {
             gh_reply_json(req, 200, NULL); /* public: passes, with no identity */

@@ -211,9 +211,26 @@ static const char *parse_rule(const char *s, const char *end, const struct gh_al
         return "N above 1 needs a window: \"in 5m\"";
     if (!gh_word_next(&s, end, &w, &n))
         return "expected WEBHOOK names after \"->\", comma-separated (at most 4)";
-    const char *why = parse_targets(w, n, rs, r);
-    if (why != NULL)
-        return why;
+    const char *w2;
+    size_t n2;
+    int more = gh_word_next(&s, end, &w2, &n2);
+    if (!(more && gh_word_is(w, n, "block"))) {
+        const char *why = parse_targets(w, n, rs, r);
+        if (why != NULL)
+            return why;
+        if (!more)
+            return NULL;
+        w = w2;
+        n = n2;
+        more = gh_word_next(&s, end, &w2, &n2);
+    }
+    /* "block DURATION": the rule's address is blocked (edge/blocks.h) */
+    if (!gh_word_is(w, n, "block") || !more)
+        return "too many words";
+    if (parse_window(w2, n2, &r->block) != 0)
+        return "expected a DURATION from 1s to 7d after \"block\", such as 15m or 1h";
+    if (r->group != GH_ALERT_BY_IP)
+        return "\"block\" needs a rule \"by ip\"";
     if (gh_word_next(&s, end, &w, &n))
         return "too many words";
     return NULL;

@@ -9,7 +9,10 @@
  * Alert rules over audit events (alerts.rules, one per line or ';'-separated, blank
  * lines and '#' comments skipped):
  *
- *     NAME ACTIONS [by ip|user|org] >= N [in WINDOW] [severity SEVERITY] -> WEBHOOK[,WEBHOOK...]
+ *     NAME ACTIONS [by ip|user|org] >= N [in WINDOW] [severity SEVERITY] -> TARGETS
+ *
+ * TARGETS is WEBHOOK[,WEBHOOK...], "block DURATION" (a rule "by ip" only: the address is
+ * blocked for DURATION, 1s to 7d, edge/blocks.h), or both, in that order.
  *
  * NAME is 1-32 of [a-z0-9_-], unique; ACTIONS a comma list of audit actions
  * ([A-Z0-9_]+, a final '*' matches any rest: ORG_*; "*" alone matches every action);
@@ -73,6 +76,7 @@ struct gh_alert_rule {
     uint32_t threshold;
     uint32_t window; /* seconds; 0 only with threshold 1: every event alerts */
     enum gh_alert_severity severity;
+    uint32_t block; /* seconds an address that fires the rule is blocked; 0: none */
     size_t targets[GH_ALERT_TARGETS_MAX]; /* indexes into the webhooks */
     size_t ntargets;
 };

@@ -256,6 +256,8 @@ void gh_alerts_observe(void *arg, const struct gh_audit_event *ev)
         if (!count_event(al, i, group, ev, &a))
             continue;
         atomic_fetch_add(&al->fired[i], 1);
+        if (r->block > 0 && al->opts.block != NULL)
+            al->opts.block(al->opts.block_arg, group, r->block, r->name);
         for (size_t t = 0; t < r->ntargets; t++) {
             a.webhook = &al->cfg.webhooks[r->targets[t]];
             offer(al, &a);

@@ -27,6 +27,10 @@ struct gh_alerts_opts {
     unsigned timeout_ms; /* one webhook call, connection included */
     unsigned tries;      /* calls per alert before giving up, at least 1 */
     unsigned retry_ms;   /* wait after the first failed call, doubled after each */
+    /* Asked to block ip for seconds when a rule with "block" fires (NULL: never); called
+     * like an observer, so it must not wait (edge/blocks.h queues the request). */
+    void (*block)(void *arg, const char *ip, uint32_t seconds, const char *rule);
+    void *block_arg;
 };
 
 struct gh_alerts;

@@ -132,8 +132,8 @@ static void assign(char **slot, const char *s)
 }
 
 gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_url,
-                                   const char *relay_state, char *url, size_t url_size,
-                                   char *request_id, size_t id_size)
+                                   const char *request_id, const char *relay_state, char *url,
+                                   size_t url_size)
 {
     LassoServer *server = NULL;
     LassoLogin *login = NULL;
@@ -157,11 +157,11 @@ gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_
         rq->NameIDPolicy->AllowCreate = TRUE;
         assign(&rq->NameIDPolicy->Format, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_UNSPECIFIED);
     }
+    assign(&rq->parent.ID, request_id);
     assign(&profile->msg_relayState, relay_state);
     if (lib.login_build_authn_request_msg(login) != 0)
         goto out;
-    if ((err = copy_out(profile->msg_url, url, url_size)) == GH_OK)
-        err = copy_out(rq->parent.ID, request_id, id_size);
+    err = copy_out(profile->msg_url, url, url_size);
 out:
     if (login != NULL)
         lib.object_unref(login);

@@ -43,15 +43,14 @@ gh_err gh_saml_lasso_idp_entity(const char *metadata, char *out, size_t size) GH
 
 /**
  * An AuthnRequest for sp's IdP over HTTP-Redirect, signed with sp's key, asking for the
- * answer by HTTP-POST at acs_url, carrying relay_state: the URL to send the browser to
- * into url (url_size bytes), the request's ID into request_id (id_size bytes).
+ * answer by HTTP-POST at acs_url, with ID request_id, carrying relay_state: the URL to
+ * send the browser to into url (url_size bytes).
  * GH_ERR_INVALID lasso refuses the configuration; GH_ERR_TOO_LARGE a result does not fit;
  * GH_ERR_IO lasso is not open.
  */
 gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_url,
-                                   const char *relay_state, char *url, size_t url_size,
-                                   char *request_id, size_t id_size) GH_WUR
-    GH_NONNULL(1, 2, 3, 4, 6);
+                                   const char *request_id, const char *relay_state, char *url,
+                                   size_t url_size) GH_WUR GH_NONNULL(1, 2, 3, 4, 5);
 
 /**
  * Checks the signatures of the HTTP-POST SAMLResponse b64 (base64, as posted) by sp's

@@ -27,26 +27,26 @@
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
 
 /* What the token cache keeps of a verified token: who, in which org, until when, under which
- * epoch, and the token. What it may do comes from the membership, never from its claims. */
+ * epoch; the token itself follows these claims in the entry. What it may do comes from the
+ * membership, never from its claims. */
 struct cached_token {
     char sub[GH_UUID_LEN + 1];
     char org[GH_UUID_LEN + 1];
     int64_t exp;
     int64_t epoch;
-    char token[GH_CACHE_VALUE_MAX - 128]; /* the first len bytes: the value's length tells */
 };
-#define CT_HEAD offsetof(struct cached_token, token)
-_Static_assert(sizeof(struct cached_token) <= GH_CACHE_VALUE_MAX, "a cached token fits");
+#define TOKEN_CACHED_MAX (GH_CACHE_VALUE_MAX - sizeof(struct cached_token))
 
 /*
  * The token cache finds a token by its last GH_CACHE_KEY_MAX bytes (a JWS ends with its
  * signature, which no two signed tokens share), placed by the cache's keyed SipHash, and
- * answers only when the whole token equals the one stored, compared in constant time.
- * Entries are made only from tokens whose signature verified, so a forged token that
- * shares a tail finds the entry but not its answer, and cannot replace it. This reads the
- * token once instead of hashing it (SHA-256 of an RS256-4096 token, 1.2 KB, cost 1.4 us,
- * more than the rest of a cached check). The price: entries hold the token (wiped when
- * dropped), so a full cache takes about token_cache_size x 1.4 KB.
+ * answers only when the whole token equals the one stored, compared in constant time in
+ * the entry itself (gh_cache_get_proven). Entries are made only from tokens whose
+ * signature verified, so a forged token that shares a tail finds the entry but not its
+ * answer, and cannot replace it. This reads the token once instead of hashing it (SHA-256
+ * of an RS256-4096 token, 1.2 KB, cost 1.4 us, more than the rest of a cached check). The
+ * price: entries hold the token (wiped when dropped), so a full cache takes about
+ * token_cache_size x 1.4 KB.
  */
 static const char *token_tail(const char *token, size_t len, size_t *tail)
 {
@@ -58,25 +58,27 @@ static const char *token_tail(const char *token, size_t len, size_t *tail)
 static int token_cached(struct gh_auth *a, const char *token, size_t len, int64_t now,
                         struct cached_token *ct)
 {
-    size_t got = 0, tail;
+    size_t tail;
     const char *key = token_tail(token, len, &tail);
-    if (gh_cache_get(a->tokens, key, tail, now, ct, sizeof(*ct), &got) != GH_OK || got < CT_HEAD)
-        return 0;
-    int same = got == CT_HEAD + len && gh_secret_equal(ct->token, token, len);
-    sodium_memzero(ct->token, got - CT_HEAD);
-    return same;
+    return gh_cache_get_proven(a->tokens, key, tail, now, token, len, ct, sizeof(*ct)) == GH_OK;
 }
 
+/* Entries are made after a signature check (100 us and more), so the copy costs nothing. */
 static void token_remember(struct gh_auth *a, const char *token, size_t len,
-                           struct cached_token *ct)
+                           const struct cached_token *ct)
 {
     size_t tail;
     const char *key = token_tail(token, len, &tail);
-    if (a->o.token_cache_size == 0 || len > sizeof(ct->token))
+    if (a->o.token_cache_size == 0 || len > TOKEN_CACHED_MAX)
         return;
-    memcpy(ct->token, token, len);
-    (void)gh_cache_put(a->tokens, key, tail, ct, CT_HEAD + len, ct->exp);
-    sodium_memzero(ct->token, len);
+    unsigned char *v = malloc(sizeof(*ct) + len);
+    if (v == NULL)
+        return; /* only a later miss */
+    memcpy(v, ct, sizeof(*ct));
+    memcpy(v + sizeof(*ct), token, len);
+    (void)gh_cache_put(a->tokens, key, tail, v, sizeof(*ct) + len, ct->exp);
+    sodium_memzero(v, sizeof(*ct) + len);
+    free(v);
 }
 
 gh_err gh_auth_new(const struct gh_auth_opts *opts, const struct gh_store_handle *store,
@@ -721,7 +723,7 @@ out:
 gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
                              const struct gh_reqmeta *meta, struct gh_identity *out)
 {
-    static __thread struct cached_token ct;
+    struct cached_token ct;
     int64_t now = gh_time_now();
 
     if (len == 0 || len > GH_JWT_MAX)
@@ -742,28 +744,32 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
         ct.epoch = c.epoch;
         token_remember(a, token, len, &ct);
     }
-    if (ct.exp <= now - a->o.clock_leeway)
-        return GH_ERR_EXPIRED;
+    return gh_auth_token_identity(a, ct.sub, ct.org, ct.epoch, ct.exp, now, out);
+}
 
+gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *org, int64_t epoch,
+                              int64_t exp, int64_t now, struct gh_identity *out)
+{
+    if (exp <= now - a->o.clock_leeway)
+        return GH_ERR_EXPIRED;
     struct gh_user_view st;
-    gh_err err = gh_views_user(a->views, ct.sub, now, &st);
+    gh_err err = gh_views_user(a->views, sub, now, &st);
     if (err != GH_OK)
         return err;
-    if (st.disabled || st.epoch != ct.epoch)
+    if (st.disabled || st.epoch != epoch)
         return GH_ERR_REVOKED;
     /* What the token may do is the user's role in its org now, not when it was signed:
      * a demotion, a role edit or a removal applies to every live token at once. */
     struct gh_member_view mv;
-    if ((err = gh_views_member(a->views, ct.sub, ct.org, &st, now, &mv)) != GH_OK)
+    if ((err = gh_views_member(a->views, sub, org, &st, now, &mv)) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
-
-    memcpy(out->user_id, ct.sub, sizeof(out->user_id));
-    memcpy(out->username, st.username, sizeof(out->username));
-    memcpy(out->org_id, ct.org, sizeof(out->org_id));
-    if (gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||
+    if (gh_copy_field(out->user_id, sizeof(out->user_id), sub) != GH_OK ||
+        gh_copy_field(out->org_id, sizeof(out->org_id), org) != GH_OK ||
+        gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||
         gh_copy_field(out->perms, sizeof(out->perms), mv.perms) != GH_OK)
         return GH_ERR_INTERNAL; /* sized alike: cannot happen */
-    out->expires_at = ct.exp;
+    memcpy(out->username, st.username, sizeof(out->username));
+    out->expires_at = exp;
     out->cred = GH_CRED_JWT;
     out->key_id[0] = '\0';
     out->scoped = 0;

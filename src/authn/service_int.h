@@ -17,6 +17,7 @@ struct gh_keyring;
 struct gh_cache;
 struct gh_views;
 struct gh_apikeys;
+struct gh_identity;
 
 struct gh_auth {
     struct gh_auth_opts o;
@@ -28,6 +29,15 @@ struct gh_auth {
     char dummy_hash[GH_PWHASH_MAX]; /* verified against for unknown users: equal timing */
     char default_org[GH_UUID_LEN + 1];
 };
+
+/**
+ * The identity a verified token proves (service.c's access tokens, gateway.c's gateway
+ * tokens): the user sub in org, made under epoch, valid until exp. GH_ERR_EXPIRED past exp
+ * (with the clock leeway), GH_ERR_REVOKED when the user was disabled, its epoch moved or it
+ * is no longer a member of org; the storage errors of the views.
+ */
+gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *org, int64_t epoch,
+                              int64_t exp, int64_t now, struct gh_identity *out) GH_WUR;
 
 /** The policy check of a user's new password pw (len bytes), its own fields as words it
  * must not be built from. GH_ERR_POLICY sets refusal (field "password", the failed rules). */

@@ -180,7 +180,7 @@ static void defaults(struct gh_sso_provider *p, int64_t now)
  * defaults. */
 static gh_err identity(const struct gh_sso_spec *s, struct gh_sso_provider *p, const char **field)
 {
-    static const char *const types[] = {"oidc", "oauth2", NULL};
+    static const char *const types[] = {"oidc", "oauth2", "saml", NULL};
     const struct preset *ps = NULL;
     if ((*field = "name", s->name == NULL || !name_ok(s->name, GH_SSO_NAME_MAX)) ||
         (*field = "type", s->type == NULL || !in(s->type, types)))
@@ -287,6 +287,9 @@ static gh_err values(const struct gh_sso_spec *s, struct gh_sso_provider *p, con
         {"claims.email", s->claim_email, p->claim_email, sizeof(p->claim_email)},
         {"claims.username", s->claim_username, p->claim_username, sizeof(p->claim_username)},
         {"claims.name", s->claim_name, p->claim_name, sizeof(p->claim_name)},
+        {"sp_entity_id", s->sp_entity_id, p->sp_entity_id, sizeof(p->sp_entity_id)},
+        {"idp_metadata_xml", s->idp_metadata_xml, p->idp_metadata, sizeof(p->idp_metadata)},
+        {"sp_certificate", s->sp_certificate, p->sp_certificate, sizeof(p->sp_certificate)},
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         *field = texts[i].key;
@@ -304,6 +307,23 @@ static gh_err values(const struct gh_sso_spec *s, struct gh_sso_provider *p, con
         p->auto_create_user = s->auto_create_user;
     if (s->link_by_email >= 0)
         p->link_by_email = s->link_by_email;
+    return GH_OK;
+}
+
+/* A SAML provider's own values: the IdP's metadata and our certificate (judged whole by
+ * the registry, which knows lasso and OpenSSL: sso_providers.c), an entity id that is an
+ * absolute URI or URN of printable ASCII. Other types carry none. */
+static gh_err saml_complete(const struct gh_sso_provider *p, const char **field)
+{
+    int saml = strcmp(p->type, "saml") == 0;
+    if ((*field = "idp_metadata_xml", saml != (p->idp_metadata[0] != '\0')) ||
+        (*field = "sp_certificate", saml != (p->sp_certificate[0] != '\0')) ||
+        (*field = "sp_entity_id",
+         p->sp_entity_id[0] != '\0' &&
+             (!saml || !token_ok(p->sp_entity_id, sizeof(p->sp_entity_id) - 1, 0) ||
+              strcspn(p->sp_entity_id, "<>\"'&") != strlen(p->sp_entity_id) ||
+              strchr(p->sp_entity_id, ':') == NULL)))
+        return GH_ERR_INVALID;
     return GH_OK;
 }
 
@@ -334,12 +354,13 @@ static gh_err complete(const struct gh_sso_provider *p, const char **field)
         if (!path_ok(paths[i][1]))
             return GH_ERR_INVALID;
     }
-    if ((*field = "client_id", !token_ok(p->client_id, sizeof(p->client_id) - 1, 0)) ||
+    if ((*field = "client_id",
+         strcmp(p->type, "saml") != 0 && !token_ok(p->client_id, sizeof(p->client_id) - 1, 0)) ||
         (*field = "token_auth", !in(p->token_auth, auths)) ||
         (*field = "default_role", !token_ok(p->default_role, sizeof(p->default_role) - 1, 0)) ||
         (*field = "scopes", strcmp(p->type, "oidc") == 0 && !has_word(p->scopes, "openid")))
         return GH_ERR_INVALID;
-    return GH_OK;
+    return saml_complete(p, field);
 }
 
 gh_err gh_ssop_build(const struct gh_sso_spec *spec, const struct gh_sso_provider *base,

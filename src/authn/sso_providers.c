@@ -9,7 +9,10 @@
 #include "core/secure_json.h"
 #include "core/time.h"
 #include "authn/oidc_meta.h"
+#include "authn/saml_facts.h"
+#include "authn/saml_lasso.h"
 #include "crypto/field.h"
+#include "crypto/x509.h"
 #include "edge/fetch.h"
 
 struct gh_ssop {
@@ -60,6 +63,70 @@ gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *
     return err;
 }
 
+/* The envelope's field of provider name's SAML key: bound to the name. */
+static void key_field(const char *name, char out[GH_FIELD_NAME_MAX + 1])
+{
+    (void)snprintf(out, GH_FIELD_NAME_MAX + 1, "sso.sp_private_key:%s", name);
+}
+
+/*
+ * A SAML provider's parts judged whole: the IdP's metadata as lasso reads it (lasso is
+ * loaded here, by the first SAML provider), our certificate with its key, the key sealed
+ * bound to the name. A new provider gives the key; a PATCH that changes the certificate
+ * gives it again. Other types take no key.
+ */
+static gh_err saml_parts(struct gh_ssop *r, const struct gh_sso_spec *s,
+                         const struct gh_sso_provider *base, struct gh_sso_provider *p,
+                         const char **field)
+{
+    char entity[GH_SAML_TEXT_MAX + 1], kf[GH_FIELD_NAME_MAX + 1];
+    size_t len;
+    *field = "sp_private_key";
+    if (strcmp(p->type, "saml") != 0)
+        return s->sp_private_key != NULL ? GH_ERR_INVALID : GH_OK;
+    if (s->sp_private_key == NULL &&
+        (base == NULL || strcmp(base->sp_certificate, p->sp_certificate) != 0))
+        return GH_ERR_INVALID;
+    gh_err err = gh_saml_lasso_open();
+    if (err != GH_OK)
+        return err;
+    *field = "idp_metadata_xml";
+    if (gh_saml_lasso_idp_entity(p->idp_metadata, entity, sizeof(entity)) != GH_OK)
+        return GH_ERR_INVALID;
+    if (s->sp_private_key == NULL)
+        return GH_OK;
+    *field = "sp_private_key";
+    if (strlen(s->sp_private_key) > GH_SAML_KEY_MAX ||
+        gh_x509_pair_check(p->sp_certificate, s->sp_private_key) != GH_OK)
+        return GH_ERR_INVALID;
+    struct gh_datakeys *dk = atomic_load(&r->dk);
+    if (dk == NULL)
+        return GH_ERR_BUSY;
+    key_field(p->name, kf);
+    return gh_field_seal(dk, NULL, kf, (const uint8_t *)s->sp_private_key,
+                         strlen(s->sp_private_key), p->sp_private_key, sizeof(p->sp_private_key),
+                         &len);
+}
+
+gh_err gh_ssop_saml_key(struct gh_ssop *r, const struct gh_sso_provider *p, char *out, size_t size)
+{
+    char field[GH_FIELD_NAME_MAX + 1];
+    size_t len, n = strlen(p->sp_private_key);
+    if (n == 0)
+        return GH_ERR_NOT_FOUND;
+    if (size < 1)
+        return GH_ERR_TOO_LARGE;
+    struct gh_datakeys *dk = atomic_load(&r->dk);
+    if (dk == NULL)
+        return GH_ERR_BUSY;
+    key_field(p->name, field);
+    gh_err err =
+        gh_field_open(dk, NULL, field, p->sp_private_key, n, (uint8_t *)out, size - 1, &len);
+    if (err == GH_OK)
+        out[len] = '\0';
+    return err;
+}
+
 static const struct gh_sso_provider *config_find(const struct gh_ssop *r, const char *name)
 {
     for (size_t i = 0; i < r->nconfig; i++)
@@ -90,6 +157,8 @@ static gh_err config_line(struct gh_ssop *r, const char *line, size_t n, int64_t
     gh_err err = obj == NULL ? GH_ERR_INVALID : gh_sso_spec_read(obj, &spec, &f);
     if (err == GH_OK)
         err = gh_ssop_build(&spec, NULL, now, p, secret, &has_secret, &f);
+    if (err == GH_OK)
+        err = saml_parts(r, &spec, NULL, p, &f);
     if (err == GH_OK && config_find(r, p->name) != NULL) {
         f = "name";
         err = GH_ERR_CONFLICT;
@@ -285,6 +354,8 @@ gh_err gh_ssop_create(struct gh_ssop *r, const struct gh_identity *who,
     if (!who->superadmin)
         return GH_ERR_FORBIDDEN;
     gh_err err = gh_ssop_build(spec, NULL, gh_time_now(), &p, secret, &has_secret, &why->field);
+    if (err == GH_OK)
+        err = saml_parts(r, spec, NULL, &p, &why->field);
     if (err == GH_OK && config_find(r, p.name) != NULL)
         err = GH_ERR_CONFLICT;
     if (err == GH_OK)
@@ -316,6 +387,8 @@ gh_err gh_ssop_update(struct gh_ssop *r, const struct gh_identity *who, const ch
     gh_err err = gh_store_sso_provider_get(r->store, name, &base);
     if (err == GH_OK)
         err = gh_ssop_build(spec, &base, gh_time_now(), &p, secret, &has_secret, &why->field);
+    if (err == GH_OK)
+        err = saml_parts(r, spec, &base, &p, &why->field);
     if (err == GH_OK)
         err = discovery_ok(r, &p, why);
     if (err == GH_OK && has_secret)

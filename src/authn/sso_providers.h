@@ -111,4 +111,11 @@ gh_err gh_ssop_enabled(struct gh_ssop *r, size_t limit, gh_ssop_visit_fn fn, voi
 gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *out,
                       size_t size) GH_WUR GH_NONNULL(1, 2, 3);
 
+/**
+ * Opens p's SAML private key (PEM) into out (size bytes, NUL-terminated);
+ * GH_ERR_NOT_FOUND p has none; the envelope's errors. The caller wipes out when done.
+ */
+gh_err gh_ssop_saml_key(struct gh_ssop *r, const struct gh_sso_provider *p, char *out,
+                        size_t size) GH_WUR GH_NONNULL(1, 2, 3);
+
 #endif

@@ -21,6 +21,10 @@ static const struct {
     {"client_secret", offsetof(struct gh_sso_spec, client_secret)},
     {"token_auth", offsetof(struct gh_sso_spec, token_auth)},
     {"default_role", offsetof(struct gh_sso_spec, default_role)},
+    {"sp_entity_id", offsetof(struct gh_sso_spec, sp_entity_id)},
+    {"idp_metadata_xml", offsetof(struct gh_sso_spec, idp_metadata_xml)},
+    {"sp_private_key", offsetof(struct gh_sso_spec, sp_private_key)},
+    {"sp_certificate", offsetof(struct gh_sso_spec, sp_certificate)},
 };
 static const struct {
     const char *key;

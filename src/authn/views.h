@@ -43,7 +43,15 @@ struct gh_identity {
     int superadmin; /* the user is an operator; never set for API keys */
 };
 
-/** A user's current place in one org, as the credential checks see it (cached). */
+/**
+ * Empties an identity as zeroed memory reads: every field zero, every string "", except
+ * the bytes past the first of roles and perms (2.5 KB left as they were, since they are
+ * read only as strings). For identities in memory the request does not clear.
+ */
+void gh_identity_init(struct gh_identity *id) GH_NONNULL(1);
+
+/** A user's current place in one org, as the credential checks see it (cached). Read as
+ * strings: the bytes past each one's NUL are not set. */
 struct gh_member_view {
     char role[65];
     char perms[GH_PERMS_MAX];

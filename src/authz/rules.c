@@ -67,6 +67,18 @@ static int parse_access(const char *w, size_t n, struct gh_rule *r)
     return 0;
 }
 
+int gh_rules_audience_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 /* Parses one rule line; returns a message for what is wrong, or NULL. */
 static const char *parse_rule(const char *s, const char *end, struct gh_rule *r)
 {
@@ -79,15 +91,20 @@ static const char *parse_rule(const char *s, const char *end, struct gh_rule *r)
         return "expected a PATTERN: an absolute path with * (one segment) or a final /**";
     if (!gh_word_next(&s, end, &w, &n) || parse_access(w, n, r) != 0)
         return "expected ACCESS: public, authenticated or a permission such as file:read";
-    if (gh_word_next(&s, end, &w, &n)) {
-        if (n != 5 || memcmp(w, "media", 5) != 0)
-            return "expected nothing or \"media\" after ACCESS";
+    while (gh_word_next(&s, end, &w, &n)) {
+        if (n == 5 && memcmp(w, "media", 5) == 0 && !r->media) {
+            r->media = 1;
+        } else if (n > 4 && memcmp(w, "aud=", 4) == 0 && r->audience[0] == '\0' &&
+                   gh_rules_audience_ok(w + 4, n - 4)) {
+            memcpy(r->audience, w + 4, n - 4);
+            r->audience[n - 4] = '\0';
+        } else {
+            return "expected nothing, \"media\" or \"aud=NAME\" (1-64 of a-z 0-9 . _ -) after "
+                   "ACCESS, each once";
+        }
         if (r->access == GH_ACCESS_PUBLIC)
-            return "a public path needs no media token";
-        r->media = 1;
+            return "a public path needs no media token and no gateway audience";
     }
-    if (gh_word_next(&s, end, &w, &n))
-        return "too many words";
     return NULL;
 }
 

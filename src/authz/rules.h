@@ -33,8 +33,12 @@ struct gh_rule {
     int any_suffix;                    /* the pattern ended with a "**" segment */
     enum gh_access access;
     char permission[GH_PERM_MAX];
-    int media; /* ?token=<access JWT> accepted */
+    int media;         /* ?token=<access JWT> accepted */
+    char audience[65]; /* aud=<name>: gateway tokens for it accepted (authn/gateway.h); "" none */
 };
+
+/** 1 for a gateway audience name: 1-64 of [a-z0-9._-]. */
+int gh_rules_audience_ok(const char *s, size_t n) GH_NONNULL(1);
 
 struct gh_rules {
     struct gh_rule *items;

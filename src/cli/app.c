@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "api/blocks.h"
 #include "api/handlers.h"
 #include "api/sessions.h"
 #include "audit/audit.h"
@@ -131,6 +132,37 @@ int gh_cli_count(const char *text, size_t fallback, size_t *out)
     return 0;
 }
 
+/* An alert rule's "block DURATION": queued for the watch thread (gh_blocks_poll). */
+static void alert_block(void *arg, const char *ip, uint32_t seconds, const char *rule)
+{
+    gh_blocks_request(arg, ip, seconds, rule);
+}
+
+/* An automatic block made: IP_BLOCKED in the trail, like the API's. */
+static void block_added(void *arg, const struct gh_address_block *b)
+{
+    struct gh_app *app = arg;
+    gh_api_block_audit(&app->store, "IP_BLOCKED", NULL, NULL, 201, b);
+}
+
+/* Address blocks, for the server and the CLI's block commands alike. */
+static int open_blocks(struct gh_app *app)
+{
+    const struct gh_config *cfg = &app->cfg;
+    const struct gh_blocks_opts opts = {.max = cfg->blocks_max,
+                                        .auto_max = cfg->blocks_auto_max,
+                                        .trusted = cfg->trusted,
+                                        .admin = cfg->admin_allowed,
+                                        .added = block_added,
+                                        .added_arg = app};
+    gh_err err = gh_blocks_new(&app->store, &opts, &app->blocks);
+    if (err != GH_OK) {
+        fprintf(stderr, "gatehouse: cannot read the address blocks: %s\n", gh_err_name(err));
+        return 1;
+    }
+    return 0;
+}
+
 /* Alerts: counted on every stored audit event, delivered by their own thread. */
 static int open_alerts(struct gh_app *app)
 {
@@ -143,6 +175,8 @@ static int open_alerts(struct gh_app *app)
         .timeout_ms = cfg->alerts_timeout_ms,
         .tries = cfg->alerts_tries,
         .retry_ms = cfg->alerts_retry_ms,
+        .block = alert_block,
+        .block_arg = app->blocks,
     };
     gh_err err = gh_alerts_new(&app->alert_rules, &opts, &app->alerts);
     if (err != GH_OK || (err = gh_alerts_start(app->alerts)) != GH_OK) {
@@ -293,6 +327,8 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
                 gh_err_name(err));
         return 1;
     }
+    if (open_blocks(app) != 0)
+        return 1;
     if (mode == GH_APP_ADMIN)
         return audit_open(app, NULL);
     if (open_signin(app) != 0)
@@ -332,6 +368,11 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     }
     if (open_sso(app) != 0)
         return 1;
+    if (gh_saml_flow_new(&app->store, app->sso, &app->signin, cfg->public_url, &app->saml) !=
+        GH_OK) {
+        fprintf(stderr, "gatehouse: public_url: not usable in SAML metadata\n");
+        return 1;
+    }
     return open_alerts(app);
 }
 
@@ -366,8 +407,12 @@ void gh_app_close(struct gh_app *app)
     gh_ssotok_free(app->sso_tokens);
     gh_sso_flow_free(app->sso_flow);
     gh_sso_remote_free(app->sso_remote);
+    gh_saml_flow_free(app->saml);
+    app->saml = NULL;
     gh_ssop_free(app->sso);
     app->sso = NULL;
+    gh_blocks_free(app->blocks);
+    app->blocks = NULL;
     app->sso_flow = NULL;
     app->sso_tokens = NULL;
     app->sso_remote = NULL;

@@ -18,6 +18,7 @@ int gh_cmd_key(int argc, char **argv);
 int gh_cmd_backup(int argc, char **argv);
 int gh_cmd_security(int argc, char **argv);
 int gh_cmd_migrate(int argc, char **argv);
+int gh_cmd_block(int argc, char **argv);
 
 struct gh_redis_opts;
 /** How to reach the Redis at host:port from the configuration: timeout, redis.password,

@@ -23,6 +23,7 @@ static const char usage[] =
     "  role      list, create, delete roles of an org, set a member's role\n"
     "  key       split, unseal, rotate the data key, rewrap stored values\n"
     "  backup    create a backup of the live database, restore one\n"
+    "  block     add, list, remove address blocks\n"
     "  security  audit the deployment against OWASP ASVS 5 (security audit [--json] [--fix])\n"
     "  version   print the version\n"
     "\n"
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
         return gh_cmd_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "key") == 0)
         return gh_cmd_key(argc - 1, argv + 1);
+    if (strcmp(cmd, "block") == 0)
+        return gh_cmd_block(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("gatehouse %s\n", GH_VERSION);
         return 0;

@@ -34,11 +34,13 @@ struct watcher {
     pthread_t thread;
     struct gh_auth *auth;
     struct gh_keys_watch *keys;
+    struct gh_blocks *blocks;
     atomic_int stop;
 };
 
 /*
- * Applies revocations made by other processes (the CLI, other nodes) within 100 ms,
+ * Applies revocations and address blocks made by other processes (the CLI, other nodes)
+ * within 100 ms (and makes the alert rules' automatic blocks),
  * follows the signing-key set (reloads, retirements, automatic rotation), writes the
  * coalesced last uses of API keys every few seconds and keeps the audit trail (summaries
  * of aggregated denials, deferred records, timed checkpoints, retention) every second.
@@ -46,12 +48,15 @@ struct watcher {
 static void *watch_revocations(void *arg)
 {
     struct watcher *w = arg;
-    int failing = 0;
+    int failing = 0, blocks_failing = 0;
     for (unsigned tick = 1; !atomic_load(&w->stop); tick++) {
         gh_err err = gh_views_watch(gh_auth_views(w->auth));
         if (err != GH_OK && !failing)
             gh_log(GH_LOG_WARN, "revocation feed: %s", gh_err_name(err));
         failing = err != GH_OK;
+        if ((err = gh_blocks_poll(w->blocks, (int64_t)time(NULL))) != GH_OK && !blocks_failing)
+            gh_log(GH_LOG_WARN, "address blocks: %s", gh_err_name(err));
+        blocks_failing = err != GH_OK;
         if (tick % FLUSH_EVERY == 0 && (err = gh_apikey_flush(gh_auth_apikeys(w->auth))) != GH_OK)
             gh_log(GH_LOG_WARN, "api keys: last uses not saved: %s", gh_err_name(err));
         gh_keys_watch_poll(w->keys);
@@ -265,7 +270,7 @@ int gh_cmd_serve(int argc, char **argv)
     }
     if (app.cfg.rev_redis[0] != '\0' && start_bus(&app, &bus) != 0)
         goto out;
-    struct watcher watcher = {.auth = app.auth};
+    struct watcher watcher = {.auth = app.auth, .blocks = app.blocks};
     if (gh_keys_watch_new(&app, &keys) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the key watch\n");
         goto out;

@@ -109,6 +109,12 @@ static const struct gh_conf_key KEYS[] = {
     BOOL("portal.enabled", "true", portal_enabled),
     STR("portal.allowed_redirect_hosts", "", redirect_hosts, 0),
 
+    STR("cors.allowed_origins", "", cors_origins, 0),
+    STR("cors.allowed_methods", "GET, POST, PUT, PATCH, DELETE", cors_methods, 1),
+    STR("cors.allowed_headers", "Authorization, Content-Type, X-API-Key, X-CSRF-Token", cors_headers, 1),
+    DUR("cors.max_age", "10m", cors_max_age, 0, DAYS(1)),
+    BOOL("cors.allow_credentials", "false", cors_credentials),
+
     CHOICE("password.hash", "bcrypt", hash, PWHASHES),
     UINT("password.bcrypt_cost", "12", bcrypt_cost, 4, 31, 1),
     UINT("password.argon2_ops", "3", argon2_ops, 1, 64, 1),
@@ -174,6 +180,8 @@ static const struct gh_conf_key KEYS[] = {
     DURU("alerts.timeout", "5s", alerts_timeout_ms, 1, MINUTES(1), 1000),
     UINT("alerts.tries", "4", alerts_tries, 1, 10, 1),
     DURU("alerts.retry_base", "1s", alerts_retry_ms, 1, MINUTES(5), 1000),
+    COUNT("blocks.max", "10000", blocks_max, 1, 1000000),
+    COUNT("blocks.auto_max", "1000", blocks_auto_max, 0, 1000000),
 
     UINT("workers.hash_threads", "0", hash_threads, 0, 1024, 1),
     UINT("workers.hash_queue", "64", hash_queue, 1, 65536, 1),
@@ -231,6 +239,44 @@ static gh_err join_path(char *out, size_t size, const char *dir, const char *nam
     const char *sep = n > 0 && dir[n - 1] == '/' ? "" : "/";
     int w = snprintf(out, size, "%s%s%s", dir, sep, name);
     return w < 0 || (size_t)w >= size ? GH_ERR_TOO_LARGE : GH_OK;
+}
+
+/* cors.allowed_origins: each "*" or an origin (http or https, a host, maybe a port, no path);
+ * "*" never with cors.allow_credentials (browsers refuse the pair, and it would let any
+ * site act with a visitor's cookies). */
+static gh_err cors_origins_ok(const struct gh_config *t, char *err, size_t err_size)
+{
+    static const char SEP[] = " ,\t";
+    const char *p = t->cors_origins;
+    while (*p != '\0') {
+        p += strspn(p, SEP);
+        size_t n = strcspn(p, SEP), skip = 0;
+        if (n == 0)
+            break;
+        if (strncmp(p, "https://", 8) == 0)
+            skip = 8;
+        else if (strncmp(p, "http://", 7) == 0)
+            skip = 7;
+        int star = n == 1 && *p == '*';
+        size_t host = skip > 0 ? strspn(p + skip, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]") : 0;
+        if (!star && (skip == 0 || host == 0 || skip + host != n)) {
+            char q[64];
+            gh_word_quote(q, sizeof(q), p, n);
+            gh_conf_fail(err, err_size,
+                         "cors.allowed_origins: expected \"*\" or origins like "
+                         "https://app.example.com (lower case, no path), got %s",
+                         q);
+            return GH_ERR_INVALID;
+        }
+        if (star && t->cors_credentials) {
+            gh_conf_fail(err, err_size,
+                         "cors.allowed_origins: \"*\" with cors.allow_credentials: list the "
+                         "origins instead");
+            return GH_ERR_INVALID;
+        }
+        p += n;
+    }
+    return GH_OK;
 }
 
 /* Parses a CIDR-list key into out; the message names the key and the bad item. */
@@ -308,6 +354,8 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
                      "session.cookie_domain: expected a host name (letters, digits, '.', '-')");
         goto out;
     }
+    if (cors_origins_ok(t, err, err_size) != GH_OK)
+        goto out;
     if (t->session_idle > t->session_absolute) {
         gh_conf_fail(err, err_size,
                      "session.idle_timeout: expected at most session.absolute_timeout");

@@ -91,6 +91,14 @@ struct gh_config {
     char redirect_hosts[2048]; /* portal.allowed_redirect_hosts: hosts rd may name besides the
                                   public URL's, "app.example.com" or "*.example.com" (none) */
 
+    /* cors.* (browsers calling /api/ from other origins: api/cors.h) */
+    char cors_origins[2048]; /* cors.allowed_origins: "https://app.example.com ...", or "*" (none:
+                                CORS off) */
+    char cors_methods[256];  /* cors.allowed_methods: a preflight may ask for these */
+    char cors_headers[512];  /* cors.allowed_headers: and for these request headers */
+    int64_t cors_max_age;    /* cors.max_age: how long a browser keeps a preflight (10m) */
+    int cors_credentials;    /* cors.allow_credentials: cookies too (false); never with "*" */
+
     /* password.* */
     unsigned hash;             /* password.hash bcrypt|argon2id (bcrypt): 0|1, gh_pwhash_alg */
     unsigned bcrypt_cost;      /* password.bcrypt_cost 4..31 (12) */
@@ -196,6 +204,8 @@ struct gh_config {
     unsigned alerts_tries;      /* alerts.tries: calls per alert before giving up, 1..10 (4) */
     unsigned alerts_retry_ms; /* alerts.retry_base: wait after the first failed call, doubled after
                                  each (1s, stored in ms) */
+    size_t blocks_max;        /* blocks.max: live address blocks at most (10000) */
+    size_t blocks_auto_max;   /* blocks.auto_max: live blocks made by alert rules at most (1000) */
 
     /* sso.* */
     char sso_providers[16384]; /* sso.providers: identity providers, one JSON object per line

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "core/secret.h"
+
 #define WAYS 8
 /* Locks striped over the sets (set i under locks[i % LOCKS]): a lock per set would be
  * written at start and make the whole table resident however empty it is. */
@@ -154,6 +156,34 @@ gh_err gh_cache_get(struct gh_cache *c, const void *key, size_t klen, int64_t no
         } else {
             memcpy(out, e->data + e->klen, e->vlen);
             *vlen = e->vlen;
+            err = GH_OK;
+        }
+    }
+    pthread_mutex_unlock(lock);
+    atomic_fetch_add(err == GH_OK ? &c->hits : &c->misses, 1);
+    return err;
+}
+
+gh_err gh_cache_get_proven(struct gh_cache *c, const void *key, size_t klen, int64_t now,
+                           const void *proof, size_t plen, void *out, size_t head)
+{
+    if (klen > GH_CACHE_KEY_MAX)
+        return GH_ERR_NOT_FOUND;
+    uint64_t hash = key_hash(c, key, klen);
+    size_t index = hash & (c->nsets - 1);
+    struct set *s = &c->sets[index];
+    pthread_mutex_t *lock = &c->locks[index % LOCKS];
+    gh_err err = GH_ERR_NOT_FOUND;
+
+    pthread_mutex_lock(lock);
+    int slot = find(s, hash, key, klen);
+    if (slot >= 0) {
+        const struct entry *e = s->ways[slot];
+        const unsigned char *v = e->data + e->klen;
+        /* The lengths are no secret: only the bytes are compared in constant time. */
+        if (e->expires_at > now && e->vlen == head + plen &&
+            gh_secret_equal(v + head, proof, plen)) {
+            memcpy(out, v, head);
             err = GH_OK;
         }
     }

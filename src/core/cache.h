@@ -32,6 +32,16 @@ gh_err gh_cache_put(struct gh_cache *cache, const void *key, size_t klen, const 
 gh_err gh_cache_get(struct gh_cache *cache, const void *key, size_t klen, int64_t now, void *out,
                     size_t cap, size_t *vlen) GH_WUR GH_NONNULL(1, 2, 5, 7);
 
+/**
+ * For values that end with a secret the caller presents (a token): copies the value's first
+ * head bytes into out only when the rest of the value is exactly proof[0..plen), compared
+ * in constant time where it is stored, so the secret is never copied out. GH_ERR_NOT_FOUND
+ * when absent, expired, shorter than head or not proven.
+ */
+gh_err gh_cache_get_proven(struct gh_cache *cache, const void *key, size_t klen, int64_t now,
+                           const void *proof, size_t plen, void *out, size_t head) GH_WUR
+    GH_NONNULL(1, 2, 5, 7);
+
 /** Removes key if present. */
 void gh_cache_del(struct gh_cache *cache, const void *key, size_t klen) GH_NONNULL(1, 2);
 

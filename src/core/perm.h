@@ -17,7 +17,8 @@
     "user:read user:write user:delete user:admin org:read org:write org:delete org:admin "         \
     "role:read role:write role:delete role:admin apikey:read apikey:write apikey:delete "          \
     "apikey:admin audit:read audit:write audit:delete audit:admin metrics:read metrics:write "     \
-    "metrics:delete metrics:admin crypto:encrypt crypto:decrypt vault:read vault:write"
+    "metrics:delete metrics:admin crypto:encrypt crypto:decrypt vault:read vault:write "           \
+    "edge:admin"
 
 #define GH_PERM_MAX 134 /* longest permission text: 64 + ':' + 64 + ":own", with its NUL */
 

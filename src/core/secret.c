@@ -59,6 +59,17 @@ static uint64_t word(const unsigned char *p)
     return w;
 }
 
+#if defined(__SSE2__)
+typedef uint64_t v2 __attribute__((vector_size(16)));
+
+static v2 lane(const unsigned char *p)
+{
+    v2 v;
+    memcpy(&v, p, 16);
+    return v;
+}
+#endif
+
 int gh_secret_equal(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
@@ -66,6 +77,17 @@ int gh_secret_equal(const void *a, const void *b, size_t n)
     size_t i = 0;
     /* The empty asm statements hide the accumulators from the compiler while looping, so it
      * cannot turn the loop into one that stops at the first difference. */
+#if defined(__SSE2__)
+    /* 64 bytes a step in SSE2 registers (a token's 1.2 KB in a third of the word steps). */
+    v2 v0 = {0, 0}, v1 = {0, 0};
+    for (; i + 64 <= n; i += 64) {
+        v0 |= (lane(x + i) ^ lane(y + i)) | (lane(x + i + 16) ^ lane(y + i + 16));
+        v1 |= (lane(x + i + 32) ^ lane(y + i + 32)) | (lane(x + i + 48) ^ lane(y + i + 48));
+        __asm__("" : "+x"(v0), "+x"(v1));
+    }
+    v0 |= v1;
+    d0 = v0[0] | v0[1];
+#endif
     for (; i + 32 <= n; i += 32) {
         d0 |= word(x + i) ^ word(y + i);
         d1 |= word(x + i + 8) ^ word(y + i + 8);

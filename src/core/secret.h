@@ -15,7 +15,7 @@ gh_err gh_secret_file_load(const char *path, unsigned char *out, size_t len) GH_
     GH_NONNULL(1, 2);
 
 /**
- * 1 when a[0..n) equals b[0..n), else 0, in time that depends on n only. 32 bytes a step:
+ * 1 when a[0..n) equals b[0..n), else 0, in time that depends on n only. 64 bytes a step:
  * libsodium's sodium_memcmp and OpenSSL's CRYPTO_memcmp go a byte at a time (7.5 and 2.1 us
  * for the 1.2 KB of an RS256-4096 token on the loaded bench machine; bench/hash_cost.c).
  */

@@ -17,12 +17,11 @@ int gh_forward_peer_trusted(const struct gh_req *req, const struct gh_cidr_list 
 static const char *one_of(const struct gh_req *req, const char *name, const char *alt,
                           int *conflict)
 {
-    if (gh_req_header_count(req, name) > 1 || gh_req_header_count(req, alt) > 1) {
+    const char *a, *b;
+    if (gh_req_header_find(req, name, &a, NULL) > 1 || gh_req_header_find(req, alt, &b, NULL) > 1) {
         *conflict = 1;
         return NULL;
     }
-    const char *a = gh_req_header(req, name);
-    const char *b = gh_req_header(req, alt);
     if (a != NULL && b != NULL && strcmp(a, b) != 0)
         *conflict = 1;
     return a != NULL ? a : b;
@@ -117,20 +116,23 @@ void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted
     uint8_t addr[16];
     gh_err err;
     /* Sent twice, a header cannot say which copy the proxy wrote. */
-    unsigned n = gh_req_header_count(req, "X-Forwarded-For");
+    const char *v;
+    size_t len = 0;
+    unsigned n = gh_req_header_find(req, "X-Forwarded-For", &v, NULL);
     if (n > 0) {
-        err = n == 1 ? gh_forward_xff_client(gh_req_header(req, "X-Forwarded-For"), trusted, addr)
-                     : GH_ERR_INVALID;
-    } else if ((n = gh_req_header_count(req, "X-Real-IP")) > 0) {
-        const char *real = gh_req_header(req, "X-Real-IP");
-        err = n == 1 ? gh_forward_hop_parse(real, strlen(real), addr) : GH_ERR_INVALID;
+        err = n == 1 ? gh_forward_xff_client(v, trusted, addr) : GH_ERR_INVALID;
+    } else if ((n = gh_req_header_find(req, "X-Real-IP", &v, &len)) > 0) {
+        err = n == 1 ? gh_forward_hop_parse(v, len, addr) : GH_ERR_INVALID;
     } else {
         return; /* the proxy's own request */
     }
     /* Not the proxy's address: that would give its allowlist entries and key bindings to
      * whoever it forwards for. */
-    if (err == GH_OK)
+    if (err == GH_OK) {
         canonical(addr, req->client_ip);
-    else
+        memcpy(req->client, addr, sizeof(req->client));
+    } else {
         memcpy(req->client_ip, GH_CLIENT_UNKNOWN, sizeof(GH_CLIENT_UNKNOWN));
+        req->client_known = 0;
+    }
 }

@@ -42,10 +42,10 @@ void gh_forward_original(const struct gh_req *req, int peer_trusted, struct gh_f
     GH_NONNULL(1, 3);
 
 /**
- * Sets req->client_ip when the peer is trusted: the right-most X-Forwarded-For address
- * that is not itself a trusted proxy (what a client prepends is never believed), or else
- * X-Real-IP; each as "ADDR", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT", written in canonical
- * form. Neither header: the peer stays the client. Either sent twice, empty, or with an
+ * Sets req->client_ip (and req->client, req->client_known) when the peer is trusted: the right-most
+ * X-Forwarded-For address that is not itself a trusted proxy (what a client prepends is never
+ * believed), or else X-Real-IP; each as "ADDR", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT", written in
+ * canonical form. Neither header: the peer stays the client. Either sent twice, empty, or with an
  * unreadable address where the walk stops: GH_CLIENT_UNKNOWN, never the peer's.
  */
 void gh_forward_client_ip(struct gh_req *req, const struct gh_cidr_list *trusted) GH_NONNULL(1, 2);

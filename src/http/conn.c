@@ -65,15 +65,16 @@ static int finish(struct gh_conn *c)
     /* The head buffer goes back to the connection when it is small and nothing is buffered;
      * the access log still reads the head, so it is wiped only after the request ends. */
     char *head = NULL;
-    size_t cap = 0;
+    size_t cap = 0, used = 0;
     if (c->in == NULL && req->head != NULL && req->head_cap <= IN_KEEP) {
         head = req->head;
         cap = req->head_cap;
+        used = req->head_len; /* the rest was wiped when an earlier request left it */
         req->head = NULL;
     }
     gh_req_end(req, 0);
     if (head != NULL) {
-        sodium_memzero(head, cap);
+        sodium_memzero(head, used);
         c->in = head;
         c->in_cap = cap;
         c->in_len = 0;
@@ -281,6 +282,7 @@ static int start_request(struct gh_conn *c, size_t end)
     c->req = req;
     req->head = c->in;
     req->head_cap = c->in_cap;
+    req->head_len = c->in_len;
     size_t nrest = c->in_len - end;
     c->in = NULL;
     c->in_len = c->in_cap = c->scanned = 0;
@@ -325,6 +327,7 @@ static int parse_buffered(struct gh_conn *c)
     if (skip > 0) {
         memmove(c->in, c->in + skip, c->in_len - skip);
         c->in_len -= skip;
+        sodium_memzero(c->in + c->in_len, skip); /* buffers are wiped up to in_len only */
         c->scanned = 0;
         if (c->in_len == 0)
             return 0;

@@ -37,6 +37,13 @@ enum gh_method {
 
 struct gh_req;
 struct gh_conn;
+
+/** A response header a handler added: both strings copied into the request's arena. */
+struct gh_header_out {
+    const char *name, *value;
+    size_t name_len, value_len;
+};
+
 struct gh_h1_field;
 struct gh_arena_block;
 typedef void (*gh_req_job_fn)(struct gh_req *req);
@@ -51,6 +58,8 @@ struct gh_req {
     char ip[64];        /* the TCP peer */
     uint8_t peer[16];   /* the TCP peer's address (IPv4 mapped), for CIDR matches unparsed */
     char client_ip[64]; /* the client: the peer, or who a trusted proxy says it serves */
+    uint8_t client[16]; /* client_ip's address (IPv4 mapped), when client_known */
+    int client_known;   /* 0: a proxy forwards for a client it does not name readably */
     struct gh_buf body; /* raw request body (capped at max_body) */
     json_t *json;       /* parsed body, set by the dispatcher for JSON routes */
     void *user;         /* dispatcher's per-request data (an identity...) */
@@ -60,7 +69,7 @@ struct gh_req {
     unsigned status;   /* 0 until a reply is set */
     struct gh_buf out; /* response body, wiped when freed */
     const char *content_type;
-    const char *(*headers_out)[2]; /* in the arena */
+    struct gh_header_out *headers_out; /* in the arena */
     unsigned nheaders_out;
     char user_id_for_log[40]; /* set by authentication, logged with the request */
     size_t route;             /* the dispatcher's route index, SIZE_MAX until matched */
@@ -78,12 +87,15 @@ struct gh_req {
     unsigned headers_out_cap;
     size_t headers_out_bytes;
     int headers_overflow; /* a header past the caps: answered 500 */
+    unsigned headers_own; /* the default headers an added one replaces (server.c) */
     struct gh_pool *defer_pool;
     gh_req_job_fn defer_fn;
     char *log_uri;                 /* scrubbed URI for the access log, in the arena */
     void *h2_stream;               /* the HTTP/2 stream of it (h2.c), or NULL */
     struct gh_arena_block *blocks; /* the arena beyond the inline part */
-    size_t arena_used;             /* of arena_inline */
+    size_t arena_used;             /* of arena_inline, from its start: wiped at the end */
+    size_t arena_plain;            /* of arena_inline, from its end: no secrets, not wiped */
+    size_t head_len;               /* of head, what was read into it */
     /* kept last: not cleared between requests */
     _Alignas(16) char arena_inline[GH_REQ_ARENA_INLINE];
 };
@@ -92,6 +104,12 @@ struct gh_req {
 const char *gh_req_header(const struct gh_req *req, const char *name) GH_NONNULL(1, 2);
 /** How many times request header name was sent. */
 unsigned gh_req_header_count(const struct gh_req *req, const char *name) GH_NONNULL(1, 2);
+/**
+ * Both in one pass: how many times header name was sent, its first value in *value (NULL
+ * when none) and that value's length in *len (when len is not NULL).
+ */
+unsigned gh_req_header_find(const struct gh_req *req, const char *name, const char **value,
+                            size_t *len) GH_NONNULL(1, 2, 3);
 /** Value of query argument name, or NULL. */
 const char *gh_req_query(const struct gh_req *req, const char *name) GH_NONNULL(1, 2);
 
@@ -116,6 +134,13 @@ void gh_reply_header(struct gh_req *req, const char *name, const char *value) GH
  * Freed in one go with the request.
  */
 void *gh_req_alloc(struct gh_req *req, size_t size) GH_NONNULL(1);
+
+/**
+ * gh_req_alloc for what holds no secret (a proven identity): memory the request does not
+ * wipe when it ends, so a /verify does not clear its 2.8 KB identity. Anything a client
+ * sent or may not read (tokens, cookies, bodies, decoded queries) goes to gh_req_alloc.
+ */
+void *gh_req_alloc_plain(struct gh_req *req, size_t size) GH_NONNULL(1);
 
 /**
  * Asks the server to run fn(req) on pool after the dispatcher returns; fn must set the

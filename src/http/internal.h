@@ -82,6 +82,7 @@ struct gh_loop {
     uint64_t now_ms;
     char *scratch; /* body reads */
     char date[40]; /* "Date: ...\r\n" for this second */
+    size_t date_len;
     time_t date_sec;
     struct gh_req *spare; /* freed requests kept for reuse */
     unsigned nspare;

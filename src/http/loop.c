@@ -135,8 +135,11 @@ static void update_clock(struct gh_loop *loop)
         return;
     struct tm tm;
     gmtime_r(&now, &tm);
-    if (strftime(loop->date, sizeof(loop->date), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm) > 0)
+    size_t n = strftime(loop->date, sizeof(loop->date), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    if (n > 0) {
+        loop->date_len = n;
         loop->date_sec = now;
+    }
 }
 
 /* ---- connections ---- */

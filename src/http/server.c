@@ -35,7 +35,7 @@ void *gh_req_alloc(struct gh_req *req, size_t size)
     if (size > SIZE_MAX / 2)
         return NULL;
     size = (size + 15) & ~(size_t)15;
-    if (size <= sizeof(req->arena_inline) - req->arena_used) {
+    if (size <= sizeof(req->arena_inline) - req->arena_used - req->arena_plain) {
         void *p = req->arena_inline + req->arena_used;
         req->arena_used += size;
         return p;
@@ -56,6 +56,17 @@ void *gh_req_alloc(struct gh_req *req, size_t size)
     return p;
 }
 
+void *gh_req_alloc_plain(struct gh_req *req, size_t size)
+{
+    if (size > SIZE_MAX / 2)
+        return NULL;
+    size = (size + 15) & ~(size_t)15;
+    if (size > sizeof(req->arena_inline) - req->arena_used - req->arena_plain)
+        return gh_req_alloc(req, size); /* the blocks are wiped: harmless */
+    req->arena_plain += size;
+    return req->arena_inline + sizeof(req->arena_inline) - req->arena_plain;
+}
+
 static char *arena_strndup(struct gh_req *req, const char *s, size_t n)
 {
     char *p = gh_req_alloc(req, n + 1);
@@ -66,7 +77,7 @@ static char *arena_strndup(struct gh_req *req, const char *s, size_t n)
     return p;
 }
 
-/* Wiped: decoded queries and headers may carry credentials. */
+/* Wiped: decoded queries and headers may carry credentials (not the plain part). */
 static void arena_free(struct gh_req *req)
 {
     for (struct gh_arena_block *b = req->blocks, *next; b != NULL; b = next) {
@@ -102,6 +113,23 @@ unsigned gh_req_header_count(const struct gh_req *req, const char *name)
     unsigned count = 0;
     for (size_t i = 0; i < req->nfields; i++)
         count += same_name(&req->fields[i], name, n);
+    return count;
+}
+
+unsigned gh_req_header_find(const struct gh_req *req, const char *name, const char **value,
+                            size_t *len)
+{
+    size_t n = strlen(name);
+    unsigned count = 0;
+    *value = NULL;
+    for (size_t i = 0; i < req->nfields; i++) {
+        const struct gh_h1_field *f = &req->fields[i];
+        if (same_name(f, name, n) && count++ == 0) {
+            *value = f->value;
+            if (len != NULL)
+                *len = f->value_len;
+        }
+    }
     return count;
 }
 
@@ -217,18 +245,32 @@ static int header_text_ok(const char *s, size_t n)
     return 1;
 }
 
+/* The default headers gh_req_head writes unless the handler set its own. */
+enum { OWN_CACHE = 1, OWN_CSP = 2, OWN_REFERRER = 4 };
+
+static unsigned own_default(const char *name, size_t n)
+{
+    if (n == 13 && strcasecmp(name, "Cache-Control") == 0)
+        return OWN_CACHE;
+    if (n == 23 && strcasecmp(name, "Content-Security-Policy") == 0)
+        return OWN_CSP;
+    if (n == 15 && strcasecmp(name, "Referrer-Policy") == 0)
+        return OWN_REFERRER;
+    return 0;
+}
+
 void gh_reply_header(struct gh_req *req, const char *name, const char *value)
 {
-    size_t n = strlen(name) + 1, v = strlen(value) + 1;
+    size_t n = strlen(name), v = strlen(value);
     if (req->nheaders_out >= GH_REQ_MAX_HEADERS_OUT ||
-        req->headers_out_bytes + n + v > GH_REQ_HEADERS_OUT_BYTES || !header_text_ok(name, n - 1) ||
-        !header_text_ok(value, v - 1)) {
+        req->headers_out_bytes + n + v + 2 > GH_REQ_HEADERS_OUT_BYTES || !header_text_ok(name, n) ||
+        !header_text_ok(value, v)) {
         req->headers_overflow = 1;
         return;
     }
     if (req->nheaders_out == req->headers_out_cap) {
         unsigned cap = req->headers_out_cap ? req->headers_out_cap * 2 : 8;
-        const char *(*grown)[2] = gh_req_alloc(req, cap * sizeof(*grown));
+        struct gh_header_out *grown = gh_req_alloc(req, cap * sizeof(*grown));
         if (grown == NULL) {
             req->headers_overflow = 1;
             return;
@@ -238,17 +280,17 @@ void gh_reply_header(struct gh_req *req, const char *name, const char *value)
         req->headers_out = grown;
         req->headers_out_cap = cap;
     }
-    char *dst = gh_req_alloc(req, n + v);
+    char *dst = gh_req_alloc(req, n + v + 2);
     if (dst == NULL) {
         req->headers_overflow = 1;
         return;
     }
-    memcpy(dst, name, n);
-    memcpy(dst + n, value, v);
-    req->headers_out[req->nheaders_out][0] = dst;
-    req->headers_out[req->nheaders_out][1] = dst + n;
-    req->nheaders_out++;
-    req->headers_out_bytes += n + v;
+    memcpy(dst, name, n + 1);
+    memcpy(dst + n + 1, value, v + 1);
+    /* Lengths kept, so that the head is written without measuring the strings again. */
+    req->headers_out[req->nheaders_out++] = (struct gh_header_out){dst, dst + n + 1, n, v};
+    req->headers_out_bytes += n + v + 2;
+    req->headers_own |= own_default(name, n);
 }
 
 void gh_req_defer(struct gh_req *req, struct gh_pool *pool, gh_req_job_fn fn)
@@ -290,6 +332,8 @@ struct gh_req *gh_req_new(struct gh_conn *c)
     memcpy(req->ip, c->ip, sizeof(c->ip));
     memcpy(req->peer, c->peer, sizeof(req->peer));
     memcpy(req->client_ip, c->ip, sizeof(c->ip));
+    memcpy(req->client, c->peer, sizeof(req->client));
+    req->client_known = 1;
     request_id(req);
     return req;
 }
@@ -506,15 +550,15 @@ static size_t head_size(const struct gh_req *req)
                sizeof(req->conn->loop->date) + req->srv->fixed_len + strlen(req->request_id);
     if (req->content_type != NULL)
         n += strlen(req->content_type) + 16;
-    for (unsigned i = 0; i < req->nheaders_out; i++)
-        n += strlen(req->headers_out[i][0]) + strlen(req->headers_out[i][1]) + 4;
-    return n;
+    return n + req->headers_out_bytes + 2 * (size_t)req->nheaders_out; /* ": " and CRLF */
 }
 
 size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
 {
     if (req->headers_overflow) {
         req->nheaders_out = 0;
+        req->headers_out_bytes = 0;
+        req->headers_own = 0;
         gh_reply_error(req, 500, "internal", "internal error", NULL);
     } else if (req->status == 0) {
         gh_reply_error(req, 500, "internal", "internal error", NULL);
@@ -530,12 +574,13 @@ size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
         *buf = grown;
         *cap = need;
     }
+    const struct gh_loop *loop = req->conn->loop;
     char *p = put(*buf, "HTTP/1.1 ", 9);
     p = put_uint(p, req->status);
     *p++ = ' ';
     p = put_str(p, reason(req->status));
     p = put(p, "\r\n", 2);
-    p = put_str(p, req->conn->loop->date);
+    p = put(p, loop->date, loop->date_len);
     if (!bodiless) {
         p = put(p, "Content-Length: ", 16);
         p = put_uint(p, req->out.len);
@@ -550,22 +595,19 @@ size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
     p = put_str(p, req->request_id);
     p = put(p, "\r\n", 2);
     p = put(p, req->srv->fixed_headers, req->srv->fixed_len);
-    int cache_set = 0, csp_set = 0, referrer_set = 0;
     for (unsigned i = 0; i < req->nheaders_out; i++) {
-        p = put_str(p, req->headers_out[i][0]);
+        const struct gh_header_out *h = &req->headers_out[i];
+        p = put(p, h->name, h->name_len);
         p = put(p, ": ", 2);
-        p = put_str(p, req->headers_out[i][1]);
+        p = put(p, h->value, h->value_len);
         p = put(p, "\r\n", 2);
-        cache_set |= strcasecmp(req->headers_out[i][0], "Cache-Control") == 0;
-        csp_set |= strcasecmp(req->headers_out[i][0], "Content-Security-Policy") == 0;
-        referrer_set |= strcasecmp(req->headers_out[i][0], "Referrer-Policy") == 0;
     }
-    if (!cache_set)
+    if (!(req->headers_own & OWN_CACHE))
         p = put_str(p, "Cache-Control: no-store\r\n");
-    if (!csp_set) /* a page names its own policy (api/dispatch.c); everything else gets this */
+    if (!(req->headers_own & OWN_CSP)) /* a page names its own policy (api/dispatch.c) */
         p = put(p, default_csp, sizeof(default_csp) - 1);
     /* Pages send their origin on their own form posts (the CSRF check reads it). */
-    if (!referrer_set)
+    if (!(req->headers_own & OWN_REFERRER))
         p = put(p, default_referrer, sizeof(default_referrer) - 1);
     if (keep_alive == 0)
         p = put_str(p, "Connection: close\r\n");
@@ -690,7 +732,7 @@ void gh_req_end(struct gh_req *req, int aborted)
     if (req->user_free != NULL)
         req->user_free(req->user);
     if (req->head != NULL) {
-        sodium_memzero(req->head, req->head_cap);
+        sodium_memzero(req->head, req->head_len);
         free(req->head);
     }
     arena_free(req);

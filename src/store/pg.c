@@ -34,7 +34,7 @@
 #define INT4OID 23
 
 /* At most this many parameters to one statement (sql.c's MAX_ARGS). */
-#define PG_MAX_ARGS 24
+#define PG_MAX_ARGS 32
 
 struct pg_conn {
     PGconn *pg;

@@ -229,9 +229,13 @@ struct gh_data_key {
 #define GH_SSO_NAME_MAX 64
 #define GH_SSO_URL_MAX 512
 #define GH_SSO_SEALED_MAX 1024
+#define GH_SAML_METADATA_MAX 32768
+#define GH_SAML_KEY_MAX 4096        /* a PEM private key (RSA up to 4096 bits) */
+#define GH_SAML_KEY_SEALED_MAX 5632 /* its enc:v1 text */
+#define GH_SAML_CERT_MAX 8192
 struct gh_sso_provider {
     char name[GH_SSO_NAME_MAX + 1]; /* [a-z0-9_-], the key: never renamed */
-    char type[8];                   /* oidc | oauth2 */
+    char type[8];                   /* oidc | oauth2 | saml */
     char preset[16];                /* "" | google | microsoft | okta */
     char tenant[256];               /* microsoft: the tenant; okta: the org's domain */
     char issuer[GH_SSO_URL_MAX + 1];
@@ -253,6 +257,11 @@ struct gh_sso_provider {
     int link_by_email;
     int64_t created_at;
     int64_t updated_at;
+    /* type saml */
+    char sp_entity_id[GH_SSO_URL_MAX + 1];       /* "": the metadata URL (saml_flow.h) */
+    char idp_metadata[GH_SAML_METADATA_MAX + 1]; /* the IdP's EntityDescriptor */
+    char sp_private_key[GH_SAML_KEY_SEALED_MAX]; /* PEM, sealed */
+    char sp_certificate[GH_SAML_CERT_MAX + 1];   /* PEM */
 };
 
 /**
@@ -304,6 +313,25 @@ struct gh_vault_entry {
     int64_t key_id;
     size_t len; /* of sealed */
     unsigned char sealed[GH_VAULT_SEALED_MAX];
+};
+
+/**
+ * An address block (edge/blocks.h): requests from cidr are refused before routing until
+ * expires_at (0: never). cidr is the canonical text ("10.0.0.0/8", "2001:db8::/32"),
+ * validated by the service; created_by says who: a user name, "cli", or "alert:RULE" for
+ * an alert rule's automatic block (automatic 1).
+ */
+#define GH_BLOCK_CIDR_MAX 50 /* "ffff:...:ffff/128" is 43, with the NUL */
+#define GH_BLOCK_REASON_MAX 256
+#define GH_BLOCK_BY_MAX 80
+struct gh_address_block {
+    char id[GH_UUID_LEN + 1];
+    char cidr[GH_BLOCK_CIDR_MAX];
+    char reason[GH_BLOCK_REASON_MAX + 1];
+    char created_by[GH_BLOCK_BY_MAX];
+    int64_t expires_at;
+    int64_t created_at;
+    int automatic;
 };
 
 #endif

@@ -195,7 +195,7 @@ static gh_err values(const struct sq_arg *args, size_t n, struct sq_val *out)
 }
 
 /* At most this many arguments to one statement. */
-#define MAX_ARGS 24
+#define MAX_ARGS 32
 
 /* Runs statement id with args, calling row(ctx, cur) per row; nothing for a statement the
  * engine does not need (its text is NULL). */

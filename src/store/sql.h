@@ -266,6 +266,12 @@ gh_err sq_sso_link_delete(struct gh_store *st, const char *user_id, const char *
 gh_err sq_sso_state_add(struct gh_store *st, const struct gh_sso_state *s);
 gh_err sq_sso_state_take(struct gh_store *st, const unsigned char hash[GH_HASH_LEN],
                          struct gh_sso_state *out);
+gh_err sq_block_add(struct gh_store *st, const struct gh_address_block *b, int64_t now);
+gh_err sq_block_remove(struct gh_store *st, const char *id, struct gh_address_block *out);
+gh_err sq_block_list(struct gh_store *st, int64_t now, size_t limit, size_t offset,
+                     gh_block_visit_fn fn, void *arg);
+gh_err sq_block_epoch(struct gh_store *st, int64_t *out);
+extern const struct gh_store_block_ops sq_block_ops;
 gh_err sq_vault_insert(struct gh_store *st, const struct gh_vault_entry *e);
 gh_err sq_vault_latest(struct gh_store *st, const char *org_id, const char *name,
                        struct gh_vault_entry *out);
@@ -438,6 +444,7 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .sso_link_touch = sq_sso_link_touch, .sso_link_delete = sq_sso_link_delete,                    \
     .sso_state_add = sq_sso_state_add, .sso_state_take = sq_sso_state_take,                        \
     .vault_insert = sq_vault_insert, .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, \
-    .vault_delete = sq_vault_delete, .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey
+    .vault_delete = sq_vault_delete, .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey,   \
+    .blocks = &sq_block_ops
 
 #endif

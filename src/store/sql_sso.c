@@ -26,6 +26,10 @@ static const struct sq_col provider_cols[] = {
     SQ_COL(SQ_COL_INT, 20, P, link_by_email),
     SQ_COL(SQ_COL_I64, 21, P, created_at),
     SQ_COL(SQ_COL_I64, 22, P, updated_at),
+    SQ_COL(SQ_COL_TEXT, 23, P, sp_entity_id),
+    SQ_COL(SQ_COL_TEXT, 24, P, idp_metadata),
+    SQ_COL(SQ_COL_TEXT, 25, P, sp_private_key),
+    SQ_COL(SQ_COL_TEXT, 26, P, sp_certificate),
 };
 #undef P
 SQ_CALL(call_provider, gh_sso_provider_visit_fn)
@@ -33,7 +37,8 @@ static const struct sq_row row_provider =
     SQ_ROW("an SSO provider", struct gh_sso_provider, provider_cols, call_provider);
 
 /* The values of p in the column order of the statements (?1 .. ?21), then its times: the
- * insert takes created_at and updated_at (?22, ?23), the update only updated_at (?22). */
+ * insert takes created_at and updated_at (?22, ?23), the update only updated_at (?22);
+ * then the SAML values of both (SAML_VALUES). */
 #define PROVIDER_VALUES(p)                                                                         \
     SQ_F(p->name), SQ_F(p->type), SQ_F(p->preset), SQ_F(p->tenant), SQ_F(p->issuer),               \
         SQ_F(p->authorization_endpoint), SQ_F(p->token_endpoint), SQ_F(p->userinfo_endpoint),      \
@@ -41,11 +46,15 @@ static const struct sq_row row_provider =
         SQ_F(p->claim_subject), SQ_F(p->claim_email), SQ_F(p->claim_username),                     \
         SQ_F(p->claim_name), SQ_F(p->default_role), SQ_I(p->pkce != 0), SQ_I(p->enabled != 0),     \
         SQ_I(p->auto_create_user != 0), SQ_I(p->link_by_email != 0)
+#define SAML_VALUES(p)                                                                             \
+    SQ_F(p->sp_entity_id), SQ_F(p->idp_metadata), SQ_F(p->sp_private_key), SQ_F(p->sp_certificate)
 
 gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider *p)
 {
-    return sq_st_run(st, ST_SSO_PROVIDER_INSERT,
-                     SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->created_at), SQ_I(p->updated_at)), NULL);
+    return sq_st_run(
+        st, ST_SSO_PROVIDER_INSERT,
+        SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->created_at), SQ_I(p->updated_at), SAML_VALUES(p)),
+        NULL);
 }
 
 gh_err sq_sso_provider_get(struct gh_store *st, const char *name, struct gh_sso_provider *out)
@@ -64,8 +73,9 @@ gh_err sq_sso_provider_list(struct gh_store *st, size_t limit, size_t offset,
 gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider *p)
 {
     int64_t changed = 0;
-    gh_err err = sq_st_run(st, ST_SSO_PROVIDER_UPDATE,
-                           SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->updated_at)), &changed);
+    gh_err err =
+        sq_st_run(st, ST_SSO_PROVIDER_UPDATE,
+                  SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->updated_at), SAML_VALUES(p)), &changed);
     if (err == GH_OK && changed == 0)
         err = GH_ERR_NOT_FOUND;
     return err;

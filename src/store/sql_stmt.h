@@ -134,6 +134,13 @@ enum sq_stmt {
     ST_VAULT_SCAN,
     ST_VAULT_COUNT_BELOW,
     ST_VAULT_REKEY,
+    ST_BLOCK_PURGE,
+    ST_BLOCK_INSERT,
+    ST_BLOCK_GET,
+    ST_BLOCK_DELETE,
+    ST_BLOCK_LIST,
+    ST_BLOCK_BUMP,
+    ST_BLOCK_EPOCH,
     ST_COUNT
 };
 /* The column lists of the row types (sql_<domain>.c), the same in every dialect. */
@@ -159,10 +166,12 @@ enum sq_stmt {
     "name, type, preset, tenant, issuer, authorization_endpoint, token_endpoint, "                 \
     "userinfo_endpoint, client_id, client_secret, token_auth, scopes, claim_subject, "             \
     "claim_email, claim_username, claim_name, default_role, pkce, enabled, auto_create_user, "     \
-    "link_by_email, created_at, updated_at"
+    "link_by_email, created_at, updated_at, sp_entity_id, idp_metadata, sp_private_key, "          \
+    "sp_certificate"
 #define SSO_LINK_COLS "id, provider, subject, user_id, email, created_at, last_login_at"
 #define SSO_STATE_COLS "state_hash, binding_hash, provider, redirect_to, created_at, expires_at"
 #define VAULT_COLS "org_id, name, version, created_at, key_id, sealed"
+#define BLOCK_COLS "id, cidr, reason, created_by, expires_at, created_at, automatic"
 #define MEMBER_SELECT                                                                              \
     "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
     "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "

@@ -248,6 +248,26 @@ static const char *const migrations[] = {
     /* 12: org names repeat (a 409 on a name told a tenant of another's org) */
     "DROP INDEX orgs_name;"
     "CREATE INDEX orgs_name_lower ON orgs(lower(name));",
+    /* 13: SAML providers: our entity id, the IdP's metadata, our key (sealed, enc:v1) and
+     * certificate */
+    "ALTER TABLE sso_providers ADD COLUMN sp_entity_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sso_providers ADD COLUMN idp_metadata TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sso_providers ADD COLUMN sp_private_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sso_providers ADD COLUMN sp_certificate TEXT NOT NULL DEFAULT '';",
+    /* 14: address blocks (edge/blocks.c) and their epoch, which nodes poll to reload */
+    "CREATE TABLE address_blocks ("
+    "  id TEXT PRIMARY KEY,"
+    "  cidr TEXT NOT NULL UNIQUE,"
+    "  reason TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  automatic INTEGER NOT NULL);"
+    "CREATE INDEX address_blocks_expiry ON address_blocks(expires_at);"
+    "CREATE TABLE address_block_epoch ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  epoch INTEGER NOT NULL);"
+    "INSERT INTO address_block_epoch (id, epoch) VALUES (1, 0);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -257,9 +277,18 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_DATAKEY_INSERT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
     [ST_DATAKEY_LIST] = "SELECT id, wrapped, created_at FROM data_keys ORDER BY id",
+    [ST_BLOCK_PURGE] = "DELETE FROM address_blocks WHERE expires_at <> 0 AND expires_at <= ?1",
+    [ST_BLOCK_INSERT] = "INSERT INTO address_blocks (" BLOCK_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_BLOCK_GET] = "SELECT " BLOCK_COLS " FROM address_blocks WHERE id = ?1",
+    [ST_BLOCK_DELETE] = "DELETE FROM address_blocks WHERE id = ?1",
+    [ST_BLOCK_LIST] = "SELECT " BLOCK_COLS " FROM address_blocks "
+                      "WHERE expires_at = 0 OR expires_at > ?1 "
+                      "ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
+    [ST_BLOCK_BUMP] = "UPDATE address_block_epoch SET epoch = epoch + 1 WHERE id = 1",
+    [ST_BLOCK_EPOCH] = "SELECT epoch FROM address_block_epoch WHERE id = 1",
     [ST_SSO_PROVIDER_INSERT] = "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?)",
+                               "?, ?, ?, ?, ?, ?)",
     [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = ?1",
     [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
                              "ORDER BY name LIMIT ?1 OFFSET ?2",
@@ -269,7 +298,8 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
         "client_id = ?9, client_secret = ?10, token_auth = ?11, scopes = ?12, "
         "claim_subject = ?13, claim_email = ?14, claim_username = ?15, claim_name = ?16, "
         "default_role = ?17, pkce = ?18, enabled = ?19, auto_create_user = ?20, "
-        "link_by_email = ?21, updated_at = ?22 WHERE name = ?1",
+        "link_by_email = ?21, updated_at = ?22, sp_entity_id = ?23, idp_metadata = ?24, "
+        "sp_private_key = ?25, sp_certificate = ?26 WHERE name = ?1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = ?1",
     [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -415,6 +415,7 @@ struct gh_store_ops {
      * is still sealed under old_key_id; GH_ERR_CONFLICT it is not (rewrapped or deleted
      * meanwhile: nothing changes). */
     gh_err (*vault_rekey)(struct gh_store *st, const struct gh_vault_entry *e, int64_t old_key_id);
+    const struct gh_store_block_ops *blocks; /* address blocks: store_blocks.h */
 };
 
 /** A store: a backend's ops and its state (or a transaction on it, see gh_store_tx_begin). */
@@ -746,44 +747,6 @@ static inline gh_err gh_store_perm_list(const struct gh_store_handle *h, gh_name
     return h->ops->perm_list(h->st, fn, arg);
 }
 
-static inline gh_err gh_store_apikey_create(const struct gh_store_handle *h,
-                                            const struct gh_api_key *key)
-{
-    return h->ops->apikey_create(h->st, key);
-}
-
-static inline gh_err gh_store_apikey_find_hash(const struct gh_store_handle *h,
-                                               const unsigned char hash[GH_HASH_LEN],
-                                               struct gh_api_key *out)
-{
-    return h->ops->apikey_find_hash(h->st, hash, out);
-}
-
-static inline gh_err gh_store_apikey_list_user(const struct gh_store_handle *h, const char *user_id,
-                                               size_t limit, size_t offset, gh_api_key_visit_fn fn,
-                                               void *arg)
-{
-    return h->ops->apikey_list_user(h->st, user_id, limit, offset, fn, arg);
-}
-
-static inline gh_err gh_store_apikey_revoke(const struct gh_store_handle *h, const char *user_id,
-                                            const char *id, int64_t now, int64_t *n)
-{
-    return h->ops->apikey_revoke(h->st, user_id, id, now, n);
-}
-
-static inline gh_err gh_store_apikey_revoke_org(const struct gh_store_handle *h, const char *org_id,
-                                                const char *user_id, int64_t now)
-{
-    return h->ops->apikey_revoke_org(h->st, org_id, user_id, now);
-}
-
-static inline gh_err gh_store_apikey_touch(const struct gh_store_handle *h,
-                                           const struct gh_api_key_use *uses, size_t n)
-{
-    return h->ops->apikey_touch(h->st, uses, n);
-}
-
 static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, int64_t after,
                                               int64_t purge_before,
                                               void (*fn)(void *arg, const char *user_id), void *arg,
@@ -792,9 +755,11 @@ static inline gh_err gh_store_revocation_feed(const struct gh_store_handle *h, i
     return h->ops->revocation_feed(h->st, after, purge_before, fn, arg, last);
 }
 
+#include "store/store_apikeys.h"
 #include "store/store_audit.h"
 #include "store/store_crypto.h"
 #include "store/store_tokens.h"
 #include "store/store_sso.h"
+#include "store/store_blocks.h"
 
 #endif

@@ -290,3 +290,23 @@ def test_stop_with_an_h2_connection_open():
         sk.close()
     finally:
         s.cleanup()
+
+
+def test_control_characters_in_a_value_are_refused(h2s):
+    """HTTP/1.1's rule: no control character but HTAB in a field value; nghttp2 resets such
+    a stream (PROTOCOL_ERROR) before the request layer sees it."""
+    def answer(value):
+        sk = connect(h2s.port)
+        field = b"\x00\x05x-ctl" + bytes([len(value)]) + value  # literal, new name
+        sk.sendall(frame(HEADERS, END_STREAM | END_HEADERS, 1, GET_HEALTHZ + field))
+        frames, deadline = [], time.monotonic() + 10
+        while not any(s == 1 and t in (HEADERS, RST) for t, _, s, _ in frames) and \
+                time.monotonic() < deadline:
+            frames += read_frames(sk, until_closed=False, timeout=2)
+        sk.close()
+        t, _, _, p = [f for f in frames if f[2] == 1 and f[0] in (HEADERS, RST)][0]
+        return ("status", {0x88: 200}.get(p[0], p[0])) if t == HEADERS else \
+            ("reset", struct.unpack(">I", p)[0])
+    assert answer(b"a\x01b") == ("reset", 1)
+    assert answer(b"a\x7fb") == ("reset", 1)
+    assert answer(b"a\tb\tc") == ("status", 200)

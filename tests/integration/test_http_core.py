@@ -112,12 +112,17 @@ SMUGGLE = [
     b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
     b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
     b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n",
+    b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n",
+    b"POST /healthz HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
 ]
 
 
 SMUGGLE_IDS = ["two-lengths", "two-equal-lengths", "length-then-chunked", "chunked-then-length",
                "gzip", "chunked-not-last", "xchunked", "obs-fold", "space-before-colon",
-               "bad-chunk-size", "bad-chunk-end", "negative-length"]
+               "bad-chunk-size", "bad-chunk-end", "negative-length", "length-list",
+               "chunked-twice", "chunked-in-1.0"]
 
 
 @pytest.mark.parametrize("head", SMUGGLE, ids=SMUGGLE_IDS)
@@ -145,8 +150,15 @@ def test_unknown_coding_before_chunked_is_501(hs):
     b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: a\x01b\r\n\r\n",
     b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: a\x1bb\r\n\r\n",
     b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: a\rb\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\x00y\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A\x00b: c\r\n\r\n",
+    b"GET /api/v1/auth/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a.b\x00.c\r\n\r\n",
+    b"GET /api/v1/auth/verify HTTP/1.1\r\nHost: x\r\nX-API-Key: ak_x\x7fy\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: " + b"a" * 1000 + b"\x00\r\n\r\n",
+    b"GET /healthz\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
 ], ids=["nul-in-line", "ctl-in-line", "nul-in-forwarded-uri", "nul-in-value", "soh-in-value",
-        "esc-in-value", "cr-in-value"])
+        "esc-in-value", "cr-in-value", "nul-in-host", "nul-in-name", "nul-in-bearer",
+        "del-in-api-key", "nul-after-1000-bytes", "nul-before-version"])
 def test_control_characters_are_400(hs, data):
     raw, closed = exchange(hs.port, data)
     assert_json_refusal(raw, closed, 400, "invalid_request")
@@ -239,9 +251,22 @@ def test_chunked_body_is_413_when_it_crosses_the_cap(hs):
             pass
         except ConnectionResetError:
             break
+    deadline = time.monotonic() + 3
+    sk.settimeout(0.2)
+    while time.monotonic() < deadline:  # the rest of the answer, up to the close
+        try:
+            more = sk.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not more:
+            break
+        got += more
     sk.close()
     assert got.startswith(b"HTTP/1.1 413 "), (sent, got[:200])
     assert sent <= 4 * 64 * 1024, sent
+    assert_json_refusal(got, True, 413, "payload_too_large")
 
 
 # -- item 3: connection limits and deadlines ----------------------------------------------
@@ -319,10 +344,25 @@ def test_head_deadline_holds_whatever_the_trickle(make_server):
                 break
         except socket.timeout:
             pass
-    sk.close()
     elapsed = time.monotonic() - t0
+    closed = False
+    sk.settimeout(0.5)
+    for _ in range(10):  # the rest of the answer, up to the close
+        try:
+            more = sk.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            closed = True
+            break
+        if not more:
+            closed = True
+            break
+        got += more
+    sk.close()
     assert got.startswith(b"HTTP/1.1 408 "), got[:100]
     assert 1.5 < elapsed < 4, elapsed
+    assert_json_refusal(got, closed, 408, "request_timeout")
 
 
 # -- item 1: clean stops under load --------------------------------------------------------
@@ -330,13 +370,15 @@ def test_head_deadline_holds_whatever_the_trickle(make_server):
 STOPS = int(os.environ.get("GATEHOUSE_TEST_STOPS", "100"))
 
 
-def load(s, user, pw, stop, errors):
-    """Keep-alive login, refresh and verify clients until stop is set."""
+def load(s, user, pw, stop, served):
+    """Keep-alive login, refresh and verify clients until stop is set; each answer they get
+    appends its status to served."""
     def login():
         sess = requests.Session()
         while not stop.is_set():
             try:
-                sess.post(s.url(LOGIN), json={"username": user, "password": pw}, timeout=5)
+                r = sess.post(s.url(LOGIN), json={"username": user, "password": pw}, timeout=5)
+                served.append(r.status_code)
             except requests.RequestException:
                 return
 
@@ -350,6 +392,7 @@ def load(s, user, pw, stop, errors):
         while not stop.is_set():
             try:
                 r = sess.post(s.url(REFRESH), json={"refresh_token": rt}, timeout=5)
+                served.append(r.status_code)
                 if r.status_code == 200:
                     rt = r.json()["refresh_token"]
             except (requests.RequestException, ValueError):
@@ -364,7 +407,7 @@ def load(s, user, pw, stop, errors):
             return
         while not stop.is_set():
             try:
-                sess.get(s.url(VERIFY), headers=bearer(at), timeout=5)
+                served.append(sess.get(s.url(VERIFY), headers=bearer(at), timeout=5).status_code)
             except requests.RequestException:
                 return
 
@@ -381,11 +424,14 @@ def test_stops_under_load_are_clean_and_fast(make_server):
         if i > 0:
             s.start()
         stop = threading.Event()
-        errors = []
-        threads = load(s, user, pw, stop, errors)
+        served = []
+        threads = load(s, user, pw, stop, served)
         for t in threads:
             t.start()
-        time.sleep(0.25)
+        t0 = time.monotonic()
+        while len(served) < 8 and time.monotonic() - t0 < 10:  # the load is on
+            time.sleep(0.02)
+        assert len(served) >= 8, (i, served)
         t0 = time.monotonic()
         s.proc.send_signal(signal.SIGTERM)
         try:
@@ -407,7 +453,44 @@ def test_stops_under_load_are_clean_and_fast(make_server):
         finally:
             db.close()
         assert last is not None and cp == last, (i, last, cp)
+        assert 500 not in served, (i, served)
     assert not slow, slow
+
+
+def test_a_request_read_while_stopping_is_answered_and_closed(make_server):
+    """SIGTERM while a keep-alive client is sending a head: that request is still answered,
+    with Connection: close, the connection ends after it, and the stop takes no longer."""
+    s = make_server(FAST)
+    sk = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    sk.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = sk.recv(65536)
+    assert first.startswith(b"HTTP/1.1 200 ") and b"Connection: close" not in first
+    sk.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+    time.sleep(0.2)  # the head is being read
+    t0 = time.monotonic()
+    s.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    sk.sendall(b"st: x\r\n\r\n")
+    raw, closed = b"", False
+    while time.monotonic() - t0 < 5:
+        try:
+            more = sk.recv(65536)
+        except socket.timeout:
+            break
+        except OSError:
+            closed = True
+            break
+        if not more:
+            closed = True
+            break
+        raw += more
+    sk.close()
+    answers = responses(raw)
+    assert [a[0] for a in answers] == [200], raw[:300]
+    assert answers[0][1].get("connection") == "close"
+    assert closed
+    assert s.proc.wait(timeout=5) == 0
+    assert time.monotonic() - t0 < 2.5
 
 
 # -- item 7: readiness follows failing writes ----------------------------------------------

@@ -96,7 +96,7 @@ def test_presets_fill_the_provider(srv, root):
 @pytest.mark.parametrize("change,field", [
     ({"name": "Upper"}, "name"),
     ({"name": "a" * 65}, "name"),
-    ({"type": "saml"}, "type"),
+    ({"type": "saml"}, "idp_metadata_xml"),
     ({"type": "ldap"}, "type"),
     ({"preset": "facebook"}, "preset"),
     ({"preset": "okta"}, "tenant"),

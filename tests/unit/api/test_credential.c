@@ -181,8 +181,26 @@ static void session_cookie(void **state)
 static void websocket_slot_and_media(void **state)
 {
     (void)state;
-    expect_none(GH_SOURCES_VERIFY, NULL,
-                (const char *[]){"Sec-WebSocket-Protocol", "bearer.t1, chat", NULL});
+    expect_found(GH_SOURCES_VERIFY, NULL,
+                 (const char *[]){"Sec-WebSocket-Protocol", "chat, bearer.t1 ,v2", NULL},
+                 GH_SRC_WEBSOCKET, "t1");
+    /* only where /verify looks, and never over a header credential */
+    expect_none(GH_SOURCES_API, NULL,
+                (const char *[]){"Sec-WebSocket-Protocol", "bearer.t1", NULL});
+    expect_found(
+        GH_SOURCES_VERIFY, NULL,
+        (const char *[]){"Sec-WebSocket-Protocol", "bearer.t1", "Authorization", "Bearer h", NULL},
+        GH_SRC_AUTHORIZATION, "h");
+    expect_none(GH_SOURCES_VERIFY, NULL, (const char *[]){"Sec-WebSocket-Protocol", "chat", NULL});
+    /* two bearer entries, two header lines, a token with a space or a quote */
+    expect_refused(GH_SOURCES_VERIFY,
+                   (const char *[]){"Sec-WebSocket-Protocol", "bearer.a, Bearer.b", NULL});
+    expect_refused(GH_SOURCES_VERIFY, (const char *[]){"Sec-WebSocket-Protocol", "bearer.a",
+                                                       "Sec-WebSocket-Protocol", "chat", NULL});
+    expect_refused(GH_SOURCES_VERIFY,
+                   (const char *[]){"Sec-WebSocket-Protocol", "bearer.a b", NULL});
+    expect_refused(GH_SOURCES_VERIFY,
+                   (const char *[]){"Sec-WebSocket-Protocol", "bearer.\"a\"", NULL});
     expect_found(GH_SOURCES_VERIFY, "/m/x?a=1&token=t.1-_", (const char *[]){NULL},
                  GH_SRC_MEDIA_QUERY, "t.1-_");
     expect_found(GH_SOURCES_VERIFY, "/m/x?token=q",

@@ -24,8 +24,8 @@ static const struct gh_api_answer rows[] = {
 static const char *header(const struct gh_req *req, const char *name)
 {
     for (unsigned i = 0; i < req->nheaders_out; i++)
-        if (strcmp(req->headers_out[i][0], name) == 0)
-            return req->headers_out[i][1];
+        if (strcmp(req->headers_out[i].name, name) == 0)
+            return req->headers_out[i].value;
     return NULL;
 }
 

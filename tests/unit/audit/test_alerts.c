@@ -315,6 +315,67 @@ static void groups_and_every_event(void **state)
     gh_alerts_free(al, 0);
 }
 
+struct blocked {
+    int n;
+    char ip[48];
+    uint32_t seconds;
+    char rule[40];
+};
+
+static void record_block(void *arg, const char *ip, uint32_t seconds, const char *rule)
+{
+    struct blocked *b = arg;
+    b->n++;
+    snprintf(b->ip, sizeof(b->ip), "%s", ip);
+    snprintf(b->rule, sizeof(b->rule), "%s", rule);
+    b->seconds = seconds;
+}
+
+/* "-> block DURATION" asks for a block of the address that fired, once per firing. */
+static void block_action(void **state)
+{
+    (void)state;
+    struct gh_alert_rules r;
+    parse_ok("b LOGIN_FAILED by ip >= 2 in 1m -> block 1h\n"
+             "c LOGIN_FAILED by ip >= 3 in 1m -> ops,disc block 90s\n",
+             &r);
+    assert_int_equal(r.rules[0].block, 3600);
+    assert_int_equal(r.rules[0].ntargets, 0);
+    assert_int_equal(r.rules[1].block, 90);
+    assert_int_equal(r.rules[1].ntargets, 2);
+    struct blocked got = {0};
+    const struct gh_alerts_opts opts = {.max_groups = 256,
+                                        .queue = 8,
+                                        .timeout_ms = 1000,
+                                        .tries = 1,
+                                        .retry_ms = 1000,
+                                        .block = record_block,
+                                        .block_arg = &got};
+    struct gh_alerts *al = NULL;
+    assert_int_equal(gh_alerts_new(&r, &opts, &al), GH_OK);
+    int64_t t = 1700000000;
+    event(al, "LOGIN_FAILED", "x", "192.0.2.1", t);
+    assert_int_equal(got.n, 0);
+    event(al, "LOGIN_FAILED", "x", "192.0.2.1", t);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.ip, "192.0.2.1");
+    assert_string_equal(got.rule, "b");
+    assert_int_equal(got.seconds, 3600);
+    event(al, "LOGIN_FAILED", "x", "192.0.2.1", t);
+    assert_int_equal(got.n, 2);
+    assert_string_equal(got.rule, "c");
+    assert_int_equal(drain(al, NULL), 2); /* c's two webhooks; b has none */
+    gh_alerts_free(al, 0);
+
+    parse_bad("x LOGIN >= 1 -> block 1h", hooks, "needs a rule \"by ip\"");
+    parse_bad("x LOGIN by user >= 1 -> ops block 1h", hooks, "needs a rule \"by ip\"");
+    parse_bad("x LOGIN by ip >= 1 -> block 8d", hooks, "expected a DURATION");
+    parse_bad("x LOGIN by ip >= 1 -> block soon", hooks, "expected a DURATION");
+    parse_bad("x LOGIN by ip >= 1 -> ops block", hooks, "too many words");
+    parse_bad("x LOGIN by ip >= 1 -> ops blocks 1h", hooks, "too many words");
+    parse_bad("x LOGIN by ip >= 1 -> block 1h ops", hooks, "too many words");
+}
+
 static void queue_drops_when_full(void **state)
 {
     (void)state;
@@ -510,6 +571,7 @@ int main(void)
         cmocka_unit_test(bounded_table),
         cmocka_unit_test(payloads),
         cmocka_unit_test(pagerduty_payload),
+        cmocka_unit_test(block_action),
         cmocka_unit_test(severity_syntax),
         cmocka_unit_test(odd_text_is_made_safe),
     };

@@ -205,7 +205,7 @@ static void required_and_bad_values(void **state)
     spec_init(&s, "Bad", "oidc");
     assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
     assert_string_equal(field, "name");
-    spec_init(&s, "s", "saml");
+    spec_init(&s, "s", "ldap");
     assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
     assert_string_equal(field, "type");
     spec_init(&s, "x", "oidc");
@@ -258,6 +258,39 @@ static void patch_keeps_identity_and_secret(void **state)
     assert_string_equal(field, "preset");
 }
 
+/* A SAML provider needs the IdP's metadata and our certificate (the key and the metadata's
+ * content are the registry's to judge); no other type takes them; an entity id is a URI. */
+static void saml_values(void **state)
+{
+    (void)state;
+    struct gh_sso_spec s;
+    struct gh_sso_provider p;
+    const char *field = NULL;
+    spec_init(&s, "corp", "saml");
+    s.idp_metadata_xml = "<EntityDescriptor/>";
+    s.sp_certificate = "-----BEGIN CERTIFICATE-----";
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_string_equal(p.type, "saml");
+    assert_string_equal(p.idp_metadata, "<EntityDescriptor/>");
+    s.sp_entity_id = "urn:example:sp";
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    s.sp_entity_id = "not a uri";
+    assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+    assert_string_equal(field, "sp_entity_id");
+    s.sp_entity_id = "urn:x\"><evil";
+    assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+    s.sp_entity_id = NULL;
+    s.idp_metadata_xml = NULL;
+    assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+    assert_string_equal(field, "idp_metadata_xml");
+    spec_init(&s, "corp", "oidc");
+    s.issuer = "https://idp.example.com";
+    s.client_id = "c";
+    s.sp_certificate = "-----BEGIN CERTIFICATE-----";
+    assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+    assert_string_equal(field, "sp_certificate");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +299,7 @@ int main(void)
         cmocka_unit_test(preset_defaults),
         cmocka_unit_test(required_and_bad_values),
         cmocka_unit_test(patch_keeps_identity_and_secret),
+        cmocka_unit_test(saml_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

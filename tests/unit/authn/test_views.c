@@ -128,6 +128,23 @@ static void view_is_cached(void **state)
     assert_int_equal(next.epoch, first.epoch);
 }
 
+/* An identity in memory an earlier request left reads as an empty one after init. */
+static void identity_init_empties_every_field(void **state)
+{
+    (void)state;
+    struct gh_identity id;
+    memset(&id, 0xa5, sizeof(id));
+    gh_identity_init(&id);
+    const char *strings[] = {id.user_id, id.username, id.org_id,    id.roles,
+                             id.perms,   id.key_id,   id.session_id};
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        assert_string_equal(strings[i], "");
+    assert_int_equal(id.expires_at, 0);
+    assert_int_equal(id.cred, GH_CRED_JWT);
+    assert_int_equal(id.scoped, 0);
+    assert_int_equal(id.superadmin, 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -135,6 +152,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(revocation_between_read_and_cache_fill, setup, teardown),
         cmocka_unit_test_setup_teardown(view_is_cached, setup, teardown),
+        cmocka_unit_test(identity_init_empties_every_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -209,8 +209,21 @@ static void rules_parse_errors(void **state)
     rules_bad("GET /a public media", "rule 1", "public path needs no media");
     rules_bad("GET /a file:read video", "rule 1", "media");
     rules_bad("GET /a file:read Media", "rule 1", "media");
-    rules_bad("GET /a file:read media extra", "rule 1", "too many words");
-    rules_bad("GET /a authenticated media media", "rule 1", "too many words");
+    rules_bad("GET /a file:read media extra", "rule 1", "each once");
+    rules_bad("GET /a authenticated media media", "rule 1", "each once");
+    /* gateway audiences (authn/gateway.h) */
+    rules_bad("GET /a public aud=chat", "rule 1", "no gateway audience");
+    rules_bad("GET /a authenticated aud=", "rule 1", "aud=NAME");
+    rules_bad("GET /a authenticated aud=Chat", "rule 1", "aud=NAME");
+    rules_bad("GET /a authenticated aud=a aud=b", "rule 1", "each once");
+    struct gh_rules ok;
+    char err[256];
+    assert_int_equal(gh_rules_parse("GET /ws/** file:read media aud=chat.v2", "authenticated", &ok,
+                                    err, sizeof(err)),
+                     GH_OK);
+    assert_string_equal(ok.items[0].audience, "chat.v2");
+    assert_true(ok.items[0].media);
+    gh_rules_clear(&ok);
 
     /* The offending text is quoted. */
     rules_bad("GET /a public\nPOST /b nobody", "\"POST /b nobody\"", NULL);

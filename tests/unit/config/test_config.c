@@ -645,16 +645,17 @@ static void file_structure(void **state)
         "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
         "token_cache_size, registration, api_key_pepper");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
-                                 "storage, auth, session, portal, password, login, audit, crypto, "
+                                 "storage, auth, session, portal, cors, password, login, audit, "
+                                 "crypto, "
                                  "metrics, rate_limit, redis, revocation, "
                                  "admin, "
-                                 "authz, orgs, forward_auth, alerts, sso, workers, log");
+                                 "authz, orgs, forward_auth, alerts, sso, blocks, workers, log");
     yaml_rejects("auth.access_ttl: 5m\n",
                  ":1: auth.access_ttl: unknown key, expected one of "
-                 "server, public_url, storage, auth, session, portal, password, "
+                 "server, public_url, storage, auth, session, portal, cors, password, "
                  "login, audit, crypto, metrics, rate_limit, redis, revocation, admin, authz, "
                  "orgs, forward_auth, "
-                 "alerts, sso, workers, log");
+                 "alerts, sso, blocks, workers, log");
     yaml_rejects("auth:\n  access_ttl: 5m\n  access_ttl: 6m\n",
                  ":3: auth.access_ttl: duplicate key (first set on line 2)");
     yaml_rejects("auth:\n  access_ttl: 5m\nlog:\n  level: info\nauth:\n  audience: x\n",

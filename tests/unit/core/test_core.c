@@ -132,6 +132,33 @@ static void cache_put_get_expire(void **state)
     gh_cache_free(c);
 }
 
+/* A value ending in a secret answers its head only to the same secret, whole. */
+static void cache_get_proven(void **state)
+{
+    (void)state;
+    struct gh_cache *c;
+    char head[4] = "????";
+    assert_int_equal(gh_cache_new(64, &c), GH_OK);
+    assert_int_equal(gh_cache_put(c, "tail", 4, "HEADsecret-token", 16, 100), GH_OK);
+    assert_int_equal(gh_cache_get_proven(c, "tail", 4, 99, "secret-token", 12, head, 4), GH_OK);
+    assert_memory_equal(head, "HEAD", 4);
+    memcpy(head, "????", 4);
+    assert_int_equal(gh_cache_get_proven(c, "tail", 4, 99, "secret-tokeN", 12, head, 4),
+                     GH_ERR_NOT_FOUND); /* one byte differs */
+    assert_int_equal(gh_cache_get_proven(c, "tail", 4, 99, "secret-toke", 11, head, 4),
+                     GH_ERR_NOT_FOUND); /* a prefix */
+    assert_int_equal(gh_cache_get_proven(c, "tail", 4, 99, "secret-token!", 13, head, 4),
+                     GH_ERR_NOT_FOUND); /* longer */
+    assert_int_equal(gh_cache_get_proven(c, "tail", 4, 99, "secret-token", 12, head, 3),
+                     GH_ERR_NOT_FOUND); /* another split of head and secret */
+    assert_int_equal(gh_cache_get_proven(c, "tail", 4, 100, "secret-token", 12, head, 4),
+                     GH_ERR_NOT_FOUND); /* expired */
+    assert_int_equal(gh_cache_get_proven(c, "liat", 4, 99, "secret-token", 12, head, 4),
+                     GH_ERR_NOT_FOUND);
+    assert_memory_equal(head, "????", 4); /* nothing copied on a refusal */
+    gh_cache_free(c);
+}
+
 static void cache_stays_bounded(void **state)
 {
     (void)state;
@@ -332,6 +359,7 @@ int main(void)
         cmocka_unit_test(buf_json_escape),
         cmocka_unit_test(scrub_redacts_credentials),
         cmocka_unit_test(cache_put_get_expire),
+        cmocka_unit_test(cache_get_proven),
         cmocka_unit_test(cache_stays_bounded),
         cmocka_unit_test(pool_runs_and_bounds),
         cmocka_unit_test(uuid_v7_shape),

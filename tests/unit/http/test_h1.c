@@ -268,27 +268,30 @@ static void chunked_bodies(void **state)
     gh_buf_clear(&s.b);
 }
 
-/* The first control byte is found wherever it lies, in the sixteen-byte steps or the tail;
+/* The first control byte is found wherever it lies, in the 64-, 16- or 8-byte steps or the tail;
  * bytes from 0x20 to 0x7e and above 0x7f are not control bytes. */
 static void first_ctl_everywhere(void **state)
 {
     (void)state;
     static const unsigned char bad[] = {0x00, 0x01, 0x09, 0x0a, 0x1f, 0x7f};
     static const unsigned char fine[] = {0x20, 0x7e, 0x80, 0xa0, 0xff};
-    char buf[41];
+    char buf[64 + 64 + 16 + 8 + 7];
     for (size_t k = 0; k < sizeof(fine); k++) {
         memset(buf, (char)fine[k], sizeof(buf));
         assert_int_equal(gh_h1_first_ctl(buf, sizeof(buf)), sizeof(buf));
     }
-    for (size_t k = 0; k < sizeof(bad); k++) {
-        for (size_t at = 0; at < sizeof(buf); at++) {
-            memset(buf, 'v', sizeof(buf));
-            buf[at] = (char)bad[k];
-            assert_int_equal(gh_h1_first_ctl(buf, sizeof(buf)), at);
-            assert_int_equal(gh_h1_first_ctl(buf, at), at); /* not past n */
-            if (at + 1 < sizeof(buf)) {
-                buf[at + 1] = (char)bad[k]; /* the first of two */
+    static const unsigned char around[] = {'v', 0x20, 0x80, 0xff}; /* borrows, high bits */
+    for (size_t g = 0; g < sizeof(around); g++) {
+        for (size_t k = 0; k < sizeof(bad); k++) {
+            for (size_t at = 0; at < sizeof(buf); at++) {
+                memset(buf, (char)around[g], sizeof(buf));
+                buf[at] = (char)bad[k];
                 assert_int_equal(gh_h1_first_ctl(buf, sizeof(buf)), at);
+                assert_int_equal(gh_h1_first_ctl(buf, at), at); /* not past n */
+                if (at + 1 < sizeof(buf)) {
+                    buf[at + 1] = (char)bad[k]; /* the first of two */
+                    assert_int_equal(gh_h1_first_ctl(buf, sizeof(buf)), at);
+                }
             }
         }
     }

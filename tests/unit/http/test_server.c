@@ -31,6 +31,7 @@ static int setup(void **state)
     f->srv.fixed_len = 12;
     f->loop.srv = &f->srv;
     memcpy(f->loop.date, "Date: x\r\n", 10);
+    f->loop.date_len = 9;
     f->conn.loop = &f->loop;
     memcpy(f->conn.ip, "127.0.0.1", 10);
     f->req = gh_req_new(&f->conn);
@@ -70,6 +71,25 @@ static void arena(void **state)
     for (int i = 0; i < 128; i++)
         assert_int_equal((unsigned char)small[i][99], i); /* nothing overlapped */
     assert_null(gh_req_alloc(f->req, SIZE_MAX));
+}
+
+/* Plain and wiped allocations share the inline part from its two ends without overlapping,
+ * and go on in blocks once it is full. */
+static void arena_plain(void **state)
+{
+    struct fixture *f = *state;
+    char *p[128];
+    for (int i = 0; i < 128; i++) {
+        p[i] = i % 2 ? gh_req_alloc_plain(f->req, 100) : gh_req_alloc(f->req, 100);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 16, 0);
+        memset(p[i], i, 100);
+    }
+    for (int i = 0; i < 128; i++)
+        assert_int_equal((unsigned char)p[i][0], i);
+    assert_true(f->req->arena_used + f->req->arena_plain <= GH_REQ_ARENA_INLINE);
+    assert_non_null(f->req->blocks);
+    assert_null(gh_req_alloc_plain(f->req, SIZE_MAX));
 }
 
 static void request_id(void **state)
@@ -127,6 +147,31 @@ static void response_head(void **state)
     assert_non_null(strstr(head, "Cache-Control: public, max-age=300\r\n"));
     assert_null(strstr(head, "no-store")); /* the handler's Cache-Control wins */
     assert_non_null(strstr(head, "Connection: close\r\n"));
+    /* the other defaults stay, each exactly once */
+    assert_non_null(strstr(head, "Referrer-Policy: no-referrer\r\n"));
+    assert_non_null(strstr(head, "Content-Security-Policy: default-src 'none'"));
+    assert_null(strstr(strstr(head, "Content-Security-Policy:") + 1, "Content-Security-Policy:"));
+    free(head);
+}
+
+/* A handler's own Content-Security-Policy or Referrer-Policy, in any case, replaces the
+ * default; a name that only starts like one does not. */
+static void own_defaults_replace_the_server_ones(void **state)
+{
+    struct fixture *f = *state;
+    gh_reply_header(f->req, "content-security-policy", "default-src 'self'");
+    gh_reply_header(f->req, "REFERRER-POLICY", "same-origin");
+    gh_reply_header(f->req, "Cache-Controls", "x");
+    gh_reply_raw(f->req, 200, "text/html", "<p>", 3);
+    char *head = NULL;
+    size_t cap = 0, n = gh_req_head(f->req, 1, &head, &cap);
+    assert_true(n > 0 && n <= cap);
+    head[n - 1] = '\0';
+    assert_non_null(strstr(head, "content-security-policy: default-src 'self'\r\n"));
+    assert_null(strstr(head, "default-src 'none'"));
+    assert_non_null(strstr(head, "REFERRER-POLICY: same-origin\r\n"));
+    assert_null(strstr(head, "no-referrer"));
+    assert_non_null(strstr(head, "Cache-Controls: x\r\nCache-Control: no-store\r\n"));
     free(head);
 }
 
@@ -161,10 +206,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(arena, setup, teardown),
+        cmocka_unit_test_setup_teardown(arena_plain, setup, teardown),
         cmocka_unit_test_setup_teardown(request_id, setup, teardown),
         cmocka_unit_test_setup_teardown(headers_never_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(header_injection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(response_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(own_defaults_replace_the_server_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(no_content_has_no_length, setup, teardown),
         cmocka_unit_test_setup_teardown(refusals_are_json, setup, teardown),
     };

@@ -187,6 +187,7 @@ static int pick_role(void *arg, const struct gh_role *r)
 #include "store/conformance_sessions.h"
 #include "store/conformance_crypto.h"
 #include "store/conformance_sso.h"
+#include "store/conformance_blocks.h"
 
 /* The suite, as entries of a CMUnitTest array (T(fn) is the runner's setup/teardown). */
 #define GH_STORE_CONFORMANCE_TESTS(T)                                                              \
@@ -206,6 +207,7 @@ static int pick_role(void *arg, const struct gh_role *r)
         T(mfa_challenges_are_single_use), T(datakeys_add_list_and_conflict),                       \
         T(sso_providers_create_get_list), T(sso_providers_update_delete),                          \
         T(sso_links_find_list_unlink), T(sso_states_are_single_use),                               \
-        T(vault_versions_list_delete), T(vault_scan_and_rekey), T(sessions_revoked_with_their_org)
+        T(vault_versions_list_delete), T(vault_scan_and_rekey),                                    \
+        T(sessions_revoked_with_their_org), T(blocks_add_list_expire)
 
 #endif

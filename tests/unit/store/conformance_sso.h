@@ -47,6 +47,12 @@ static void sso_providers_create_get_list(void **state)
     snprintf(p.preset, sizeof(p.preset), "google");
     snprintf(p.claim_email, sizeof(p.claim_email), "data.mail");
     p.link_by_email = 1;
+    /* the SAML values too (a provider carries one type's; the store keeps whatever it is
+     * given) */
+    snprintf(p.sp_entity_id, sizeof(p.sp_entity_id), "urn:gatehouse:sp");
+    memset(p.idp_metadata, 'm', sizeof(p.idp_metadata) - 1); /* the longest kept */
+    snprintf(p.sp_private_key, sizeof(p.sp_private_key), "enc:v1:1:a2V5");
+    snprintf(p.sp_certificate, sizeof(p.sp_certificate), "-----BEGIN CERTIFICATE-----");
     assert_int_equal(gh_store_sso_provider_create(&f->h, &p), GH_OK);
     assert_int_equal(gh_store_sso_provider_create(&f->h, &p), GH_ERR_CONFLICT);
 
