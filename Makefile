@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Isrc $(shell pkg-config --cflags libpq) -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += -loath -lqrencode -ljansson -lsodium -lcrypt -lssl -lcrypto -lsqlite3 -lyaml \
-           -lzxcvbn -lhiredis -lpq -lnghttp2 -lm -lpthread
+           -lzxcvbn -lhiredis -lnghttp2 -lm -lpthread
 
 # lasso (SAML) is opened at run time (authn/saml_lasso.c): only its headers at build time,
 # as system headers (GLib's do not pass our warnings).
@@ -31,6 +31,16 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# docs/openapi.json compiled in as one string (api/openapi.h): GET /openapi.json serves it.
+OBJ += $(BUILD)/gen/openapi_doc.o
+$(BUILD)/gen/openapi_doc.c: docs/openapi.json
+	@mkdir -p $(dir $@)
+	{ printf '#include "api/openapi.h"\nconst char gh_openapi_json[] =\n'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  printf ';\nconst size_t gh_openapi_json_len = sizeof(gh_openapi_json) - 1;\n'; } > $@
+$(BUILD)/gen/openapi_doc.o: $(BUILD)/gen/openapi_doc.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/libgh.a: $(OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -40,7 +50,7 @@ $(BUILD)/gatehouse: $(BUILD)/src/cli/main.o $(BUILD)/libgh.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgh.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes $(LDFLAGS) $< $(BUILD)/libgh.a $(LDLIBS) -lcmocka -lpq -o $@
 
 # Micro-benchmarks on the library (bench/*.c), run by bench/run.sh.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libgh.a

@@ -55,7 +55,7 @@ struct gh_alerts {
 
     pthread_mutex_t lock;     /* the lanes and the stopping state */
     struct lane *lanes;       /* one per webhook */
-    int started, stopping;    /* started: the webhook client is open */
+    int started, stopping;    /* started: the webhook client is open if there are webhooks */
     struct timespec deadline; /* when stopping: the end of the drain */
 
     atomic_uint_fast64_t dropped;
@@ -492,7 +492,9 @@ gh_err gh_alerts_start(struct gh_alerts *al)
 {
     if (al->started)
         return GH_ERR_INTERNAL;
-    gh_err err = gh_webhook_open();
+    /* libcurl (and what it links) is loaded only when there is a webhook to call: it
+     * costs megabytes of an idle server's memory. */
+    gh_err err = al->cfg.nwebhooks > 0 ? gh_webhook_open() : GH_OK;
     if (err != GH_OK)
         return err;
     al->started = 1;
@@ -511,7 +513,7 @@ void gh_alerts_free(struct gh_alerts *al, unsigned drain_seconds)
     if (al == NULL)
         return;
     stop_lanes(al, drain_seconds);
-    if (al->started)
+    if (al->started && al->cfg.nwebhooks > 0)
         gh_webhook_close();
     size_t left = 0;
     for (size_t i = 0; i < al->cfg.nwebhooks; i++) {

@@ -1,4 +1,5 @@
 /* SSO identity providers: the registry, the admin API's changes (sso_providers.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdatomic.h>
@@ -20,7 +21,8 @@ struct gh_ssop {
     struct gh_datakeys *_Atomic dk; /* NULL while the server is sealed (gh_ssop_set_keys) */
     long timeout_ms;
     int check_on_save;
-    int fetch_open; /* gh_fetch_open succeeded: gh_ssop_free closes */
+    pthread_mutex_t fetch_mu; /* fetch_open */
+    int fetch_open;           /* gh_fetch_open succeeded: gh_ssop_free closes */
     size_t nconfig;
     struct gh_sso_provider config[GH_SSO_CONFIG_MAX]; /* by name; fixed after gh_ssop_new */
 };
@@ -195,16 +197,12 @@ gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
     struct gh_ssop *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return GH_ERR_NOMEM;
+    pthread_mutex_init(&r->fetch_mu, NULL);
     r->store = store;
     r->dk = dk;
     r->timeout_ms = opts->timeout_ms;
     r->check_on_save = opts->check_on_save;
     gh_err e = GH_OK;
-    if (r->check_on_save) {
-        if ((e = gh_fetch_open()) != GH_OK)
-            (void)snprintf(err, err_size, "cannot load libcurl (see the log)");
-        r->fetch_open = e == GH_OK;
-    }
     size_t lineno = 0;
     for (const char *at = config_lines; e == GH_OK && *at != '\0';) {
         size_t n = strcspn(at, "\n");
@@ -244,6 +242,7 @@ void gh_ssop_free(struct gh_ssop *r)
         return;
     if (r->fetch_open)
         gh_fetch_close();
+    pthread_mutex_destroy(&r->fetch_mu);
     sodium_memzero(r->config, sizeof(r->config));
     free(r);
 }
@@ -333,7 +332,15 @@ static gh_err discovery_ok(struct gh_ssop *r, const struct gh_sso_provider *p,
     struct gh_oidc_meta meta;
     if (!r->check_on_save || strcmp(p->type, "oidc") != 0)
         return GH_OK;
-    gh_err err = gh_fetch_new(&f);
+    /* libcurl is loaded by the first check, not at start: it costs an idle server
+     * megabytes. */
+    gh_err err = GH_OK;
+    pthread_mutex_lock(&r->fetch_mu);
+    if (!r->fetch_open && (err = gh_fetch_open()) == GH_OK)
+        r->fetch_open = 1;
+    pthread_mutex_unlock(&r->fetch_mu);
+    if (err == GH_OK)
+        err = gh_fetch_new(&f);
     if (err == GH_OK)
         err = gh_oidc_meta_fetch(f, p, r->timeout_ms, &meta, &why->reason);
     gh_fetch_free(f);

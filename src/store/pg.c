@@ -1,11 +1,12 @@
 /*
- * The PostgreSQL driver of the SQL engine (sql.h), on libpq. A pool slot holds one
- * connection; each statement of pg_schema.c is prepared on a connection the first time it
- * runs there (PQprepare: parsed and planned once), then run with PQexecPrepared: values go
- * as parameters (text, blobs in binary), rows come back in binary. A lost connection is
- * re-established on its next use (PQreset), its statements prepared again, so the store
- * recovers by itself when the database returns; meanwhile every op, and so /readyz, fails
- * with GH_ERR_IO. Lock waits are bounded by lock_timeout = the busy timeout.
+ * The PostgreSQL driver of the SQL engine (sql.h), on libpq (opened at run time:
+ * pg_lib.h). A pool slot holds one connection; each statement of pg_schema.c is prepared
+ * on a connection the first time it runs there (PQprepare: parsed and planned once), then
+ * run with PQexecPrepared: values go as parameters (text, blobs in binary), rows come back
+ * in binary. A lost connection is re-established on its next use (PQreset), its
+ * statements prepared again, so the store recovers by itself when the database returns;
+ * meanwhile every op, and so /readyz, fails with GH_ERR_IO. Lock waits are bounded by
+ * lock_timeout = the busy timeout.
  *
  * The DSN may hold a password: it is handed to libpq and never logged; libpq's messages
  * name the host and the user, never the password.
@@ -15,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libpq-fe.h>
 
+#include "store/pg_lib.h"
 #include "store/pg_schema.h"
 #include "store/sql.h"
 
@@ -69,25 +70,25 @@ static gh_err session(struct pg_conn *pc)
     char ms[24];
     const char *vals[1] = {ms};
     (void)snprintf(ms, sizeof(ms), "%u", pc->busy_ms);
-    PGresult *r = PQexecParams(pc->pg, "SELECT set_config('lock_timeout', $1, false)", 1, NULL,
-                               vals, NULL, NULL, 0);
-    gh_err err = PQresultStatus(r) == PGRES_TUPLES_OK ? GH_OK : GH_ERR_IO;
+    PGresult *r = gh_pq.execParams(pc->pg, "SELECT set_config('lock_timeout', $1, false)", 1, NULL,
+                                   vals, NULL, NULL, 0);
+    gh_err err = gh_pq.resultStatus(r) == PGRES_TUPLES_OK ? GH_OK : GH_ERR_IO;
     if (err != GH_OK)
-        log_pg("session", PQerrorMessage(pc->pg));
-    PQclear(r);
+        log_pg("session", gh_pq.errorMessage(pc->pg));
+    gh_pq.clear(r);
     return err;
 }
 
 /* A usable connection: re-established when it was lost (GH_ERR_IO while it cannot be). */
 static gh_err alive(struct pg_conn *pc)
 {
-    if (PQstatus(pc->pg) == CONNECTION_OK)
+    if (gh_pq.status(pc->pg) == CONNECTION_OK)
         return GH_OK;
-    PQreset(pc->pg);
+    gh_pq.reset(pc->pg);
     memset(pc->prepared, 0, sizeof(pc->prepared));
-    if (PQstatus(pc->pg) != CONNECTION_OK || session(pc) != GH_OK) {
+    if (gh_pq.status(pc->pg) != CONNECTION_OK || session(pc) != GH_OK) {
         if (!pc->down)
-            log_pg("PostgreSQL is unreachable", PQerrorMessage(pc->pg));
+            log_pg("PostgreSQL is unreachable", gh_pq.errorMessage(pc->pg));
         pc->down = 1;
         return GH_ERR_IO;
     }
@@ -100,7 +101,7 @@ static gh_err alive(struct pg_conn *pc)
 /* Maps a failed result (NULL: the connection failed) to the store's errors. */
 static gh_err fail(struct pg_conn *pc, const PGresult *r, const char *what)
 {
-    const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *state = r != NULL ? gh_pq.resultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (state != NULL) {
         if (strcmp(state, "23505") == 0) /* unique_violation */
             return GH_ERR_CONFLICT;
@@ -113,14 +114,14 @@ static gh_err fail(struct pg_conn *pc, const PGresult *r, const char *what)
         if (strcmp(state, "22021") == 0) /* bytes that are not UTF-8 */
             return GH_ERR_INVALID;
     }
-    if (PQstatus(pc->pg) != CONNECTION_OK) {
+    if (gh_pq.status(pc->pg) != CONNECTION_OK) {
         if (!pc->down)
-            log_pg("PostgreSQL connection lost", PQerrorMessage(pc->pg));
+            log_pg("PostgreSQL connection lost", gh_pq.errorMessage(pc->pg));
         pc->down = 1;
         return GH_ERR_IO;
     }
-    log_pg(what,
-           r != NULL ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(pc->pg));
+    log_pg(what, r != NULL ? gh_pq.resultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                           : gh_pq.errorMessage(pc->pg));
     return GH_ERR_IO;
 }
 
@@ -129,9 +130,9 @@ static gh_err prepare(struct pg_conn *pc, enum sq_stmt id, const char *name)
 {
     if (pc->prepared[id])
         return GH_OK;
-    PGresult *r = PQprepare(pc->pg, name, gh_pg_sql[id], 0, NULL);
-    gh_err err = PQresultStatus(r) == PGRES_COMMAND_OK ? GH_OK : fail(pc, r, "prepare");
-    PQclear(r);
+    PGresult *r = gh_pq.prepare(pc->pg, name, gh_pg_sql[id], 0, NULL);
+    gh_err err = gh_pq.resultStatus(r) == PGRES_COMMAND_OK ? GH_OK : fail(pc, r, "prepare");
+    gh_pq.clear(r);
     pc->prepared[id] = err == GH_OK;
     return err;
 }
@@ -177,10 +178,10 @@ static gh_err params(const struct sq_val *vals, size_t n, struct pg_params *p)
 /* Hands r's rows to row until it returns non-zero; the failure r reports, mapped. */
 static gh_err take(struct conn *c, const PGresult *r, sq_row_fn row, void *ctx, const char *what)
 {
-    ExecStatusType status = PQresultStatus(r);
+    ExecStatusType status = gh_pq.resultStatus(r);
     if (status == PGRES_TUPLES_OK) {
         struct sq_cursor cur = {c->drv, (void *)(uintptr_t)r, 0};
-        int rows = PQntuples(r);
+        int rows = gh_pq.ntuples(r);
         for (; cur.row < rows; cur.row++)
             if (row != NULL && row(ctx, &cur))
                 break;
@@ -196,7 +197,7 @@ static gh_err usable(struct pg_conn *pc)
 {
     if (!pc->tx)
         return alive(pc);
-    return PQstatus(pc->pg) == CONNECTION_OK ? GH_OK : GH_ERR_IO;
+    return gh_pq.status(pc->pg) == CONNECTION_OK ? GH_OK : GH_ERR_IO;
 }
 
 static gh_err pg_exec(struct conn *c, enum sq_stmt id, const struct sq_val *vals, size_t n,
@@ -216,20 +217,20 @@ static gh_err pg_exec(struct conn *c, enum sq_stmt id, const struct sq_val *vals
         err = prepare(pc, id, name);
     if (err != GH_OK)
         return err;
-    PGresult *r = PQexecPrepared(pc->pg, name, (int)n, p.values, p.lengths, p.formats, 1);
+    PGresult *r = gh_pq.execPrepared(pc->pg, name, (int)n, p.values, p.lengths, p.formats, 1);
     err = take(c, r, row, ctx, what);
     /* A COMMIT of a transaction that failed answers "ROLLBACK": nothing was written. */
-    if (err == GH_OK && id == ST_COMMIT && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+    if (err == GH_OK && id == ST_COMMIT && strcmp(gh_pq.cmdStatus(r), "COMMIT") != 0) {
         log_pg(what, "the transaction was rolled back");
         err = GH_ERR_IO;
     }
     if (err == GH_OK && id == ST_BEGIN)
         pc->tx = 1;
     if (err == GH_OK && changes != NULL) {
-        const char *t = PQcmdTuples(r);
+        const char *t = gh_pq.cmdTuples(r);
         *changes = t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
     }
-    PQclear(r);
+    gh_pq.clear(r);
     return err;
 }
 
@@ -243,9 +244,9 @@ static gh_err pg_run_text(struct conn *c, const char *sql, const struct sq_val *
     if (err != GH_OK)
         return err;
     PGresult *r =
-        PQexecParams(conn_of(c)->pg, sql, (int)n, NULL, p.values, p.lengths, p.formats, 1);
+        gh_pq.execParams(conn_of(c)->pg, sql, (int)n, NULL, p.values, p.lengths, p.formats, 1);
     err = take(c, r, row, ctx, what);
-    PQclear(r);
+    gh_pq.clear(r);
     return err;
 }
 
@@ -258,7 +259,7 @@ static int pg_in_tx(struct conn *c)
 
 static int col_null(const struct sq_cursor *cur, int col)
 {
-    return PQgetisnull(cur->impl, cur->row, col);
+    return gh_pq.getisnull(cur->impl, cur->row, col);
 }
 
 /* An integer column in binary: big-endian int2, int4, int8, or a bool. */
@@ -266,7 +267,7 @@ static enum sq_val_kind col_kind(const struct sq_cursor *cur, int col)
 {
     if (col_null(cur, col))
         return SQ_VAL_NULL;
-    switch (PQftype(cur->impl, col)) {
+    switch (gh_pq.ftype(cur->impl, col)) {
     case BOOLOID:
     case INT2OID:
     case INT4OID:
@@ -282,14 +283,14 @@ static enum sq_val_kind col_kind(const struct sq_cursor *cur, int col)
 static int64_t col_i64(const struct sq_cursor *cur, int col)
 {
     const PGresult *r = cur->impl;
-    const unsigned char *v = (const unsigned char *)PQgetvalue(r, cur->row, col);
-    int len = PQgetlength(r, cur->row, col);
-    if (PQgetisnull(r, cur->row, col))
+    const unsigned char *v = (const unsigned char *)gh_pq.getvalue(r, cur->row, col);
+    int len = gh_pq.getlength(r, cur->row, col);
+    if (gh_pq.getisnull(r, cur->row, col))
         return 0;
     uint64_t u = 0;
     for (int i = 0; i < len && i < 8; i++)
         u = u << 8 | v[i];
-    switch (PQftype(r, col)) {
+    switch (gh_pq.ftype(r, col)) {
     case INT8OID:
         return len == 8 ? (int64_t)u : 0;
     case INT4OID:
@@ -306,8 +307,8 @@ static int64_t col_i64(const struct sq_cursor *cur, int col)
 /* Text and bytea in binary are their bytes (libpq adds a NUL after them). */
 static const char *col_text(const struct sq_cursor *cur, int col, size_t *n)
 {
-    *n = (size_t)PQgetlength(cur->impl, cur->row, col);
-    return col_null(cur, col) ? NULL : PQgetvalue(cur->impl, cur->row, col);
+    *n = (size_t)gh_pq.getlength(cur->impl, cur->row, col);
+    return col_null(cur, col) ? NULL : gh_pq.getvalue(cur->impl, cur->row, col);
 }
 
 static const void *col_blob(const struct sq_cursor *cur, int col, size_t *n)
@@ -318,12 +319,12 @@ static const void *col_blob(const struct sq_cursor *cur, int col, size_t *n)
 /* Runs a constant (several statements allowed): GH_ERR_IO on failure, logged. */
 static gh_err run_const(PGconn *pg, const char *sql, const char *what)
 {
-    PGresult *r = PQexec(pg, sql);
-    ExecStatusType s = PQresultStatus(r);
+    PGresult *r = gh_pq.exec(pg, sql);
+    ExecStatusType s = gh_pq.resultStatus(r);
     gh_err err = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? GH_OK : GH_ERR_IO;
     if (err != GH_OK)
-        log_pg(what, PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-    PQclear(r);
+        log_pg(what, gh_pq.resultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+    gh_pq.clear(r);
     return err;
 }
 
@@ -333,22 +334,22 @@ static gh_err apply_one(PGconn *pg, size_t version)
     char v[24];
     const char *vals[1] = {v};
     (void)snprintf(v, sizeof(v), "%zu", version);
-    PGresult *r = PQexecParams(pg, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, NULL,
-                               vals, NULL, NULL, 0);
-    int done = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) > 0 : -1;
-    PQclear(r);
+    PGresult *r = gh_pq.execParams(pg, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
+                                   NULL, vals, NULL, NULL, 0);
+    int done = gh_pq.resultStatus(r) == PGRES_TUPLES_OK ? gh_pq.ntuples(r) > 0 : -1;
+    gh_pq.clear(r);
     if (done != 0)
         return done > 0 ? GH_OK : GH_ERR_IO;
     gh_err err = run_const(pg, "BEGIN", "migration");
     if (err == GH_OK)
         err = run_const(pg, gh_pg_migrations[version - 1], "migration");
     if (err == GH_OK) {
-        r = PQexecParams(pg,
-                         "INSERT INTO schema_migrations (version, applied_at) "
-                         "VALUES ($1, extract(epoch from now())::bigint)",
-                         1, NULL, vals, NULL, NULL, 0);
-        err = PQresultStatus(r) == PGRES_COMMAND_OK ? GH_OK : GH_ERR_IO;
-        PQclear(r);
+        r = gh_pq.execParams(pg,
+                             "INSERT INTO schema_migrations (version, applied_at) "
+                             "VALUES ($1, extract(epoch from now())::bigint)",
+                             1, NULL, vals, NULL, NULL, 0);
+        err = gh_pq.resultStatus(r) == PGRES_COMMAND_OK ? GH_OK : GH_ERR_IO;
+        gh_pq.clear(r);
     }
     if (err == GH_OK)
         err = run_const(pg, "COMMIT", "migration");
@@ -379,7 +380,7 @@ static gh_err migrate(PGconn *pg)
 static void pg_disconnect(void *h)
 {
     struct pg_conn *pc = h;
-    PQfinish(pc->pg);
+    gh_pq.finish(pc->pg);
     free(pc);
 }
 
@@ -392,17 +393,17 @@ static gh_err pg_connect(const char *dsn, unsigned busy_ms, int migrate_first, v
     if (pc == NULL)
         return GH_ERR_NOMEM;
     pc->busy_ms = busy_ms;
-    pc->pg = PQconnectdbParams(keys, vals, 1);
+    pc->pg = gh_pq.connectdbParams(keys, vals, 1);
     gh_err err = GH_ERR_IO;
     if (pc->pg == NULL)
         err = GH_ERR_NOMEM;
-    else if (PQstatus(pc->pg) != CONNECTION_OK)
-        log_pg("cannot connect to PostgreSQL", PQerrorMessage(pc->pg));
-    else if (PQsetNoticeProcessor(pc->pg, quiet, NULL),
+    else if (gh_pq.status(pc->pg) != CONNECTION_OK)
+        log_pg("cannot connect to PostgreSQL", gh_pq.errorMessage(pc->pg));
+    else if (gh_pq.setNoticeProcessor(pc->pg, quiet, NULL),
              (err = session(pc)) == GH_OK && migrate_first)
         err = migrate(pc->pg);
     if (err != GH_OK) {
-        PQfinish(pc->pg);
+        gh_pq.finish(pc->pg);
         free(pc);
         return err;
     }
@@ -430,7 +431,8 @@ static const struct sq_driver pg_driver = {
 /* dsn: a libpq connection string or URI (storage.dsn). */
 static gh_err pg_open(const char *dsn, unsigned busy_ms, struct gh_store **out)
 {
-    return sq_open(&pg_driver, dsn, busy_ms, out);
+    gh_err err = gh_pq_load();
+    return err != GH_OK ? err : sq_open(&pg_driver, dsn, busy_ms, out);
 }
 
 const struct gh_store_ops gh_store_postgres_ops = {
