@@ -19,7 +19,6 @@
 #define RETIRE_GRACE 10
 /* Automatic blocks waiting for the next poll. */
 #define PENDING_MAX 64
-#define KEY_LEN 17 /* a masked address and its prefix length */
 
 /* One block of a snapshot: what a hit reports, and when it expires. */
 struct entry {
@@ -29,17 +28,31 @@ struct entry {
     int automatic;
 };
 
+/* A range as a lookup probes it: the address masked to bits, as two words in memory order. */
 struct slot {
-    uint8_t key[KEY_LEN]; /* the masked address and the prefix length */
-    uint8_t used;
+    uint64_t hi, lo;
     uint32_t entry;
+    uint8_t bits;
+    uint8_t used;
+};
+
+/* A prefix length in use and its mask. */
+struct len {
+    uint64_t mhi, mlo;
+    uint8_t bits;
+};
+
+/* The prefix lengths in use for one family, longest first: an IPv4 client (IPv4 mapped)
+ * probes only the IPv4 ranges' lengths, an IPv6 client only the others'. */
+struct lens {
+    struct len l[129];
+    size_t n;
 };
 
 struct snap {
     struct slot *slots;
     size_t mask; /* slots - 1, a power of two at least twice the entries */
-    uint8_t lens[129];
-    size_t nlens; /* prefix lengths in use, longest first */
+    struct lens v4, v6;
     struct entry *entries;
     size_t n, nauto;
     int64_t next_expiry; /* the soonest expires_at, INT64_MAX when none expires */
@@ -57,7 +70,7 @@ struct pending {
 struct gh_blocks {
     const struct gh_store_handle *store;
     struct gh_blocks_opts opts;
-    unsigned char sipkey[crypto_shorthash_KEYBYTES];
+    uint64_t hkey[4]; /* the hash's secret key: where a range lands is not predictable */
     struct snap *_Atomic current; /* NULL: no block */
     pthread_mutex_t lock;         /* writers: the store's changes, the snapshot, retired */
     struct snap *retired;
@@ -76,24 +89,26 @@ static int64_t mono_now(void)
     return (int64_t)t.tv_sec;
 }
 
-/* addr with every bit past bits cleared, and bits, as a hash key. */
-static void make_key(const uint8_t addr[16], unsigned bits, uint8_t key[KEY_LEN])
+static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/*
+ * A keyed multiply-xorshift hash of a masked address. It need not be a PRF: the sets hold
+ * what operators blocked, at most half full, so a client's choice of address only picks
+ * where a probe starts, and the random key hides even that. SipHash cost four times as
+ * much per probe (bench/RESULTS.md).
+ */
+static size_t key_hash(const struct gh_blocks *b, uint64_t hi, uint64_t lo, unsigned bits)
 {
-    unsigned full = bits / 8, rest = bits % 8;
-    memset(key, 0, KEY_LEN);
-    memcpy(key, addr, full);
-    if (rest != 0)
-        key[full] = (uint8_t)(addr[full] & (0xffu << (8 - rest)));
-    key[16] = (uint8_t)bits;
+    uint64_t h = ((hi ^ b->hkey[0]) * b->hkey[1]) ^ ((lo ^ b->hkey[2]) * b->hkey[3]) ^ bits;
+    h ^= h >> 32;
+    h *= 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+    return (size_t)h;
 }
 
-static size_t key_hash(const struct gh_blocks *b, const uint8_t key[KEY_LEN])
+static int is_v4(const uint8_t addr[16])
 {
-    unsigned char h[crypto_shorthash_BYTES];
-    uint64_t v;
-    crypto_shorthash(h, key, KEY_LEN, b->sipkey);
-    memcpy(&v, h, sizeof(v));
-    return (size_t)v;
+    return memcmp(addr, mapped_prefix, sizeof(mapped_prefix)) == 0;
 }
 
 int gh_blocks_match(struct gh_blocks *b, const uint8_t addr[16], struct gh_block_hit *hit)
@@ -101,14 +116,18 @@ int gh_blocks_match(struct gh_blocks *b, const uint8_t addr[16], struct gh_block
     const struct snap *s = atomic_load_explicit(&b->current, memory_order_acquire);
     if (s == NULL)
         return 0;
-    uint8_t key[KEY_LEN];
-    for (size_t i = 0; i < s->nlens; i++) {
-        make_key(addr, s->lens[i], key);
-        for (size_t at = key_hash(b, key) & s->mask;; at = (at + 1) & s->mask) {
+    const struct lens *ls = is_v4(addr) ? &s->v4 : &s->v6;
+    uint64_t hi, lo;
+    memcpy(&hi, addr, 8);
+    memcpy(&lo, addr + 8, 8);
+    for (size_t i = 0; i < ls->n; i++) {
+        const struct len *l = &ls->l[i];
+        uint64_t mhi = hi & l->mhi, mlo = lo & l->mlo;
+        for (size_t at = key_hash(b, mhi, mlo, l->bits) & s->mask;; at = (at + 1) & s->mask) {
             const struct slot *sl = &s->slots[at];
             if (!sl->used)
                 break;
-            if (memcmp(sl->key, key, KEY_LEN) == 0) {
+            if (sl->hi == mhi && sl->lo == mlo && sl->bits == l->bits) {
                 if (hit != NULL) {
                     const struct entry *e = &s->entries[sl->entry];
                     memcpy(hit->id, e->id, sizeof(hit->id));
@@ -122,8 +141,6 @@ int gh_blocks_match(struct gh_blocks *b, const uint8_t addr[16], struct gh_block
 }
 
 /* ---- the text of a range ---- */
-
-static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* 1 when the first bits bits of a and b are equal. */
 static int prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
@@ -189,28 +206,46 @@ static int collect_block(void *arg, const struct gh_address_block *blk)
     return 0;
 }
 
-/* Puts entry i (range c) into s's hash set and its prefix length into s->lens. */
+/* Adds bits (and its mask) to ls unless it is there, keeping ls longest first. */
+static void lens_add(struct lens *ls, unsigned bits)
+{
+    size_t k = 0;
+    while (k < ls->n && ls->l[k].bits > bits)
+        k++;
+    if (k < ls->n && ls->l[k].bits == bits)
+        return;
+    memmove(&ls->l[k + 1], &ls->l[k], (ls->n - k) * sizeof(ls->l[0]));
+    uint8_t m[16] = {0};
+    memset(m, 0xff, bits / 8);
+    if (bits % 8 != 0)
+        m[bits / 8] = (uint8_t)(0xffu << (8 - bits % 8));
+    memcpy(&ls->l[k].mhi, m, 8);
+    memcpy(&ls->l[k].mlo, m + 8, 8);
+    ls->l[k].bits = (uint8_t)bits;
+    ls->n++;
+}
+
+/* Puts entry i (range c) into s's hash set and its prefix length into its family's lens. */
 static void snap_insert(const struct gh_blocks *b, struct snap *s, const struct gh_cidr *c,
                         size_t i)
 {
-    uint8_t key[KEY_LEN];
-    make_key(c->addr, c->bits, key);
-    size_t at = key_hash(b, key) & s->mask;
-    while (s->slots[at].used && memcmp(s->slots[at].key, key, KEY_LEN) != 0)
+    uint64_t hi, lo;
+    memcpy(&hi, c->addr, 8); /* host bits are zero (gh_cidr_parse): already masked */
+    memcpy(&lo, c->addr + 8, 8);
+    size_t at = key_hash(b, hi, lo, c->bits) & s->mask;
+    while (s->slots[at].used &&
+           !(s->slots[at].hi == hi && s->slots[at].lo == lo && s->slots[at].bits == c->bits))
         at = (at + 1) & s->mask;
     if (s->slots[at].used)
         return; /* the same range twice ("10.0.0.1" and "10.0.0.1/32"): one slot */
-    memcpy(s->slots[at].key, key, KEY_LEN);
-    s->slots[at].used = 1;
-    s->slots[at].entry = (uint32_t)i;
-    size_t k = 0;
-    while (k < s->nlens && s->lens[k] > c->bits)
-        k++;
-    if (k < s->nlens && s->lens[k] == c->bits)
-        return;
-    memmove(&s->lens[k + 1], &s->lens[k], s->nlens - k);
-    s->lens[k] = (uint8_t)c->bits;
-    s->nlens++;
+    s->slots[at] = (struct slot){hi, lo, (uint32_t)i, (uint8_t)c->bits, 1};
+    int v4 = c->bits >= 96 && is_v4(c->addr);
+    /* An IPv6 range that holds IPv4 addresses holds them all: refused by gh_blocks_add, but
+     * a row written by other means still blocks what it says. */
+    int both = !v4 && c->bits <= 96 && prefix_eq(c->addr, mapped_prefix, c->bits);
+    lens_add(v4 ? &s->v4 : &s->v6, c->bits);
+    if (both)
+        lens_add(&s->v4, c->bits);
 }
 
 /* A snapshot of the entries (taken over), or NULL with *err. */
@@ -303,7 +338,9 @@ gh_err gh_blocks_new(const struct gh_store_handle *store, const struct gh_blocks
         return GH_ERR_NOMEM;
     b->store = store;
     b->opts = *opts;
-    crypto_shorthash_keygen(b->sipkey);
+    randombytes_buf(b->hkey, sizeof(b->hkey));
+    b->hkey[1] |= 1; /* odd multipliers: no bit of the input lost */
+    b->hkey[3] |= 1;
     atomic_init(&b->current, NULL);
     pthread_mutex_init(&b->lock, NULL);
     pthread_mutex_init(&b->pending_lock, NULL);
@@ -327,7 +364,7 @@ void gh_blocks_free(struct gh_blocks *b)
     reap(b, 1);
     pthread_mutex_destroy(&b->lock);
     pthread_mutex_destroy(&b->pending_lock);
-    sodium_memzero(b->sipkey, sizeof(b->sipkey));
+    sodium_memzero(b->hkey, sizeof(b->hkey));
     free(b);
 }
 

@@ -270,3 +270,27 @@ def test_blocked_address_refused_at_verify_behind_nginx(make_server):
     finally:
         proxy.cleanup()
         up.stop()
+
+
+# -- several nodes ------------------------------------------------------------------------
+
+def test_blocks_reach_the_other_node_through_the_database(make_server, postgres):
+    """Two nodes on one PostgreSQL database: a block made on one is refused on the other
+    within a second (the store's block epoch, polled every 100 ms), and so is its removal."""
+    env = dict(FAST, GATEHOUSE_STORAGE_BACKEND="postgres",
+               GATEHOUSE_STORAGE_DSN=postgres.new_database())
+    a = make_server(env)
+    b = make_server(env, data_dir=a.data_dir)
+    h = admin_h(a)
+    assert b.get("/healthz", headers=xff("192.0.2.99")).status_code == 200
+    r = a.post(BLOCKS, {"cidr": "192.0.2.96/28", "reason": "cluster"}, headers=h)
+    assert r.status_code == 201, r.text
+    t0 = time.monotonic()
+    assert wait_until(lambda: blocked(b, "192.0.2.99"), timeout=1.0, step=0.01)
+    print(f"block reached the other node in {time.monotonic() - t0:.3f} s")
+    assert [i["cidr"] for i in listed(b, admin_h(b))] == ["192.0.2.96/28"]
+    r = b.request("DELETE", f"{BLOCKS}/{r.json()['id']}", headers=admin_h(b))
+    assert r.status_code == 204
+    assert wait_until(
+        lambda: a.get("/healthz", headers=xff("192.0.2.99")).status_code == 200,
+        timeout=1.0, step=0.01)

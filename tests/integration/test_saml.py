@@ -3,7 +3,8 @@ provider on loopback (tests/saml/idp.cjs: auth0's samlp behind express, started 
 the SP metadata, the HTTP-Redirect AuthnRequest, the HTTP-POST ACS ending in a browser
 session, and the refusals built from the IdP's own output: an unsigned assertion, one
 signed by another key, the known signature-wrapping variants, another SP's audience, an
-expired assertion, a replay, another request's answer, another browser. Black-box."""
+expired assertion, a replay (on the same node and on another one sharing the store),
+another request's answer, another browser. Black-box."""
 import base64
 import datetime
 import html
@@ -323,3 +324,20 @@ def test_garbage_refused(env):
     b, fields = start(env)
     dtd = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + xml_of(fields)
     refused(env, lambda: post(env, b, with_xml(fields, dtd)), "dtd")
+
+
+def test_state_and_replay_hold_across_nodes(env):
+    """A second node on the same store (and public URL) finishes a sign-in the first one
+    started; the same answer is then refused by the first: the state and the assertion's
+    memory are in the store, not in a node."""
+    srv = env["srv"]
+    b_node = Server(env={"GATEHOUSE_PUBLIC_URL": srv.base}, data_dir=srv.data_dir)
+    b_node.start(timeout=60)
+    try:
+        browser, fields = start(env)
+        r = browser.post(b_node.url(ACS), data=fields, allow_redirects=False, timeout=30)
+        assert r.status_code == 303, r.text
+        refused(env, lambda: post(env, browser, fields), "state")
+    finally:
+        b_node.stop()
+        b_node.cleanup()
