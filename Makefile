@@ -31,6 +31,16 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# docs/openapi.json compiled in as one string (api/openapi.h): GET /openapi.json serves it.
+OBJ += $(BUILD)/gen/openapi_doc.o
+$(BUILD)/gen/openapi_doc.c: docs/openapi.json
+	@mkdir -p $(dir $@)
+	{ printf '#include "api/openapi.h"\nconst char gh_openapi_json[] =\n'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  printf ';\nconst size_t gh_openapi_json_len = sizeof(gh_openapi_json) - 1;\n'; } > $@
+$(BUILD)/gen/openapi_doc.o: $(BUILD)/gen/openapi_doc.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/libgh.a: $(OBJ)
 	@rm -f $@
 	ar rcs $@ $^

@@ -55,6 +55,7 @@ static const struct route routes[] = {
     {"/healthz", GH_GET, gh_h_healthz, SEALED_OK, ON_LOOP, NULL},
     {"/readyz", GH_GET, gh_h_readyz, SEALED_OK, ON_IO_POOL, NULL},
     {"/.well-known/jwks.json", GH_GET, gh_h_jwks, 0, ON_LOOP, NULL},
+    {"/openapi.json", GH_GET, gh_h_openapi, 0, ON_LOOP, NULL},
     {"/.well-known/openid-configuration", GH_GET, gh_h_openid, 0, ON_LOOP, NULL},
     {"/api/v1/auth/register", GH_POST, gh_h_register, JSON_BODY, ON_HASH_POOL, NULL},
     {"/api/v1/auth/login", GH_POST, gh_h_login, JSON_BODY, ON_HASH_POOL, NULL},

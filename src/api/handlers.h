@@ -95,6 +95,7 @@ void gh_api_reply_failure(struct gh_req *req, gh_err err) GH_NONNULL(1);
 void gh_h_healthz(struct gh_req *req);
 void gh_h_readyz(struct gh_req *req);
 void gh_h_jwks(struct gh_req *req);
+void gh_h_openapi(struct gh_req *req);
 void gh_h_openid(struct gh_req *req);
 
 void gh_h_register(struct gh_req *req);

@@ -5,6 +5,7 @@
 
 #include "api/app.h"
 #include "api/handlers.h"
+#include "api/openapi.h"
 #include "core/secure_json.h"
 
 void gh_h_healthz(struct gh_req *req)
@@ -35,6 +36,13 @@ static void document_headers(struct gh_req *req)
 {
     gh_reply_header(req, "Cache-Control", "public, max-age=300");
     gh_reply_header(req, "Access-Control-Allow-Origin", "*");
+}
+
+/* GET /openapi.json: the document compiled in from docs/openapi.json. */
+void gh_h_openapi(struct gh_req *req)
+{
+    document_headers(req);
+    gh_reply_raw(req, 200, "application/json", gh_openapi_json, gh_openapi_json_len);
 }
 
 /* Copies the ring's JWKS text into the reply, under the ring's read lock. */

@@ -15,8 +15,8 @@
  * their first "*".
  */
 
-#define GH_ROUTER_MAX 96    /* patterns */
-#define GH_ROUTER_SLOTS 128 /* hash slots for the patterns without "*" (a power of two) */
+#define GH_ROUTER_MAX 128   /* patterns */
+#define GH_ROUTER_SLOTS 256 /* hash slots for the patterns without "*" (a power of two) */
 #define GH_ROUTER_MATCHES 8 /* patterns the text of one pattern without "*" may match */
 
 struct gh_router_exact {
