@@ -68,6 +68,9 @@ static const struct route routes[] = {
     {"/api/v1/auth/change-password", GH_POST, gh_h_change_password, JSON_BODY | AUTH | CSRF | SELF,
      ON_HASH_POOL, "user:write"},
     {"/api/v1/auth/me", GH_GET, gh_h_me, AUTH, ON_IO_POOL, NULL},
+    /* The password (and code) again, for dangerous actions (api/reauth.h). */
+    {"/api/v1/auth/reauth", GH_POST, gh_h_reauth, JSON_BODY | AUTH | CSRF | SELF, ON_HASH_POOL,
+     NULL},
     /* The second factor: the login's second step, and a user's own enrolment. */
     {"/api/v1/auth/mfa/verify", GH_POST, gh_h_mfa_verify, JSON_BODY, ON_IO_POOL, NULL},
     {"/api/v1/auth/mfa/totp/setup", GH_POST, gh_h_mfa_setup, AUTH | CSRF | SELF, ON_IO_POOL,
@@ -179,6 +182,7 @@ static const struct route routes[] = {
     {"/account/mfa/confirm", GH_POST, gh_h_account_mfa_confirm, FORM_BODY | PAGE, ON_IO_POOL, NULL},
     {"/account/mfa/disable", GH_POST, gh_h_account_mfa_disable, FORM_BODY | PAGE, ON_HASH_POOL,
      NULL},
+    {"/account/reauth", GH_POST, gh_h_account_reauth, FORM_BODY | PAGE, ON_HASH_POOL, NULL},
     {"/account/keys", GH_POST, gh_h_account_key_create, FORM_BODY | PAGE, ON_IO_POOL, NULL},
     {"/account/keys/revoke", GH_POST, gh_h_account_key_revoke, FORM_BODY | PAGE, ON_IO_POOL, NULL},
     {"/account/invitations/accept", GH_POST, gh_h_account_invitation_accept, FORM_BODY | PAGE,
@@ -554,16 +558,17 @@ static int refused_by_allowlist(struct gh_req *req)
     return 0;
 }
 
-/* Login, registration, refresh and MFA (every path under /api/v1/auth/mfa). */
+/* Login, registration, refresh, MFA (every path under /api/v1/auth/mfa), re-authentication. */
 static int is_auth_path(const struct gh_req *req)
 {
     const char *path = req->path;
     return strcmp(path, "/api/v1/auth/login") == 0 || strcmp(path, "/api/v1/auth/register") == 0 ||
            strcmp(path, "/api/v1/auth/refresh") == 0 || under(path, "/api/v1/auth/mfa") ||
            strcmp(path, "/api/v1/auth/oauth/login") == 0 ||
+           strcmp(path, "/api/v1/auth/reauth") == 0 ||
            (req->method == GH_POST &&
             (strcmp(path, "/login") == 0 || strcmp(path, "/login/mfa") == 0 ||
-             strcmp(path, "/register") == 0));
+             strcmp(path, "/register") == 0 || strcmp(path, "/account/reauth") == 0));
 }
 
 /* Logs and audits a change of the limiter backend's state (once per outage). */

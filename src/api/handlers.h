@@ -110,6 +110,7 @@ void gh_h_mfa_verify(struct gh_req *req);
 void gh_h_mfa_setup(struct gh_req *req);
 void gh_h_mfa_confirm(struct gh_req *req);
 void gh_h_mfa_disable(struct gh_req *req);
+void gh_h_reauth(struct gh_req *req);
 void gh_h_sessions_list(struct gh_req *req);
 void gh_h_stylesheet(struct gh_req *req);
 void gh_h_login_page(struct gh_req *req);
@@ -131,6 +132,7 @@ void gh_h_account_session_revoke(struct gh_req *req);
 void gh_h_account_invitation_accept(struct gh_req *req);
 void gh_h_gateway_token(struct gh_req *req);
 void gh_h_account_invitation_decline(struct gh_req *req);
+void gh_h_account_reauth(struct gh_req *req);
 void gh_h_session_revoke(struct gh_req *req);
 
 void gh_h_apikey_create(struct gh_req *req);

@@ -11,6 +11,7 @@
 #include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/reauth.h"
 #include "authz/rbac.h"
 #include "core/uuid.h"
 
@@ -303,11 +304,26 @@ void gh_h_org_update(struct gh_req *req)
     reply_org(req, err, 200, &org, org_id);
 }
 
+/* A dangerous action in org_id (api/reauth.h): once the caller may take it (perm there;
+ * otherwise the service answers as for anything else), it needs a recent sign-in. */
+static int dangerous_refused(struct gh_req *req, const char *org_id, const char *perm)
+{
+    struct gh_app *app = req->app;
+    return gh_rbac_access(app->rbac, gh_api_identity(req), org_id, perm, NULL) == GH_OK &&
+           gh_api_reauth_refused(req);
+}
+
+/* Granting the admin role is one. */
+static int grants_admin_refused(struct gh_req *req, const char *org_id, const char *role)
+{
+    return strcmp(role, "admin") == 0 && dangerous_refused(req, org_id, "org:admin");
+}
+
 void gh_h_org_delete(struct gh_req *req)
 {
     struct gh_app *app = req->app;
     char org_id[GH_UUID_LEN + 1];
-    if (gh_api_path_id(req, SEG_ORG, org_id))
+    if (gh_api_path_id(req, SEG_ORG, org_id) || dangerous_refused(req, org_id, "org:delete"))
         return;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
@@ -386,7 +402,7 @@ void gh_h_member_add(struct gh_req *req)
     const char *role;
     size_t len;
     if (gh_api_path_id(req, SEG_ORG, org_id) || invitee_fields(req, &to) ||
-        gh_api_string_field(req, "role", 1, &role, &len))
+        gh_api_string_field(req, "role", 1, &role, &len) || grants_admin_refused(req, org_id, role))
         return;
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
@@ -418,7 +434,7 @@ void gh_h_member_update(struct gh_req *req)
     const char *role;
     size_t len;
     if (gh_api_path_id(req, SEG_ORG, org_id) || gh_api_path_id(req, SEG_SUB, user_id) ||
-        gh_api_string_field(req, "role", 1, &role, &len))
+        gh_api_string_field(req, "role", 1, &role, &len) || grants_admin_refused(req, org_id, role))
         return;
     struct gh_reqmeta meta;
     struct gh_member m;

@@ -1,5 +1,6 @@
-/* /account: the profile, invitations to orgs, the password, TOTP enrolment, API keys and
- * sessions, and the forms that change them (each a POST with the session's CSRF token). */
+/* /account: the profile, invitations to orgs, the password, TOTP enrolment,
+ * re-authentication, API keys and sessions, and the forms that change them (each a POST
+ * with the session's CSRF token). */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -7,6 +8,7 @@
 #include "api/app.h"
 #include "api/cookies.h"
 #include "api/handlers.h"
+#include "api/loginwait.h"
 #include "api/page.h"
 #include "authn/apikey.h"
 #include "authn/sso_account.h"
@@ -93,6 +95,43 @@ static int session_row(void *arg, const struct gh_session *s)
                 current ? "Sign out" : "Revoke");
     gh_page_raw(r->p, "</td></tr>");
     return ++r->n >= LIST_MAX;
+}
+
+/* Dangerous actions (deleting users or orgs, granting admin...) need a recent sign-in:
+ * this form proves the password (and code) again without signing in anew. */
+static void reauth_section(struct gh_page *p, const struct gh_page_caller *c, int mfa,
+                           int64_t window)
+{
+    char at[GH_TIME_TEXT];
+    int64_t age = gh_time_now() - c->who->auth_time;
+    gh_page_raw(p, "<section aria-labelledby=\"s-reauth\"><h2 id=\"s-reauth\">Confirm it is "
+                   "you</h2>");
+    int minutes = window >= 60 && window % 60 == 0;
+    gh_page_printf(p,
+                   "<p id=\"reauth-state\">Password last confirmed: %s. Deleting users or "
+                   "organizations, granting admin and changing sign-in providers need it "
+                   "confirmed within %lld %s: %s.</p>",
+                   when(at, c->who->auth_time), (long long)(minutes ? window / 60 : window),
+                   minutes ? "minutes" : "seconds",
+                   c->who->auth_time > 0 && age <= window ? "you may now" : "confirm it first");
+    gh_page_form(p, "/account/reauth", c->csrf);
+    /* names of their own: the TOTP form above has a password and a code field too */
+    struct gh_field pw = {
+        "Your password", "confirm_password", "password", NULL, "current-password", 0, 0, NULL};
+    gh_page_field(p, &pw);
+    if (mfa) {
+        struct gh_field code = {"Your code",
+                                "confirm_code",
+                                "text",
+                                NULL,
+                                "one-time-code",
+                                0,
+                                0,
+                                "A current code of the app, or an unused backup code."};
+        gh_page_field(p, &code);
+    }
+    gh_page_submit(p, "Confirm", 0);
+    gh_page_raw(p, "</section>");
 }
 
 static int identity_row(void *arg, const struct gh_sso_link *l)
@@ -189,6 +228,7 @@ static void account_page(struct gh_req *req, const struct gh_page_caller *c, uns
         gh_page_submit(&p, "Set up", 0);
     }
     gh_page_raw(&p, "</section>");
+    reauth_section(&p, c, mfa, app->cfg.reauth_window);
 
     rows.n = 0;
     static const char *const key_cols[] = {"Name", "Prefix", "Created", "Last used", "Action"};
@@ -242,7 +282,11 @@ void gh_h_account_page(struct gh_req *req)
         gh_api_page_redirect(req, "/login?rd=/account");
     if (r != 0)
         return;
-    account_page(req, &c, 200, NULL, NULL);
+    const char *confirmed = gh_req_query(req, "confirmed");
+    account_page(req, &c, 200, NULL,
+                 confirmed != NULL && strcmp(confirmed, "1") == 0
+                     ? "Confirmed: you may take the actions that need a recent sign-in."
+                     : NULL);
 }
 
 /* ---- the forms ---- */
@@ -369,6 +413,43 @@ void gh_h_account_mfa_disable(struct gh_req *req)
     else
         account_page(req, &c, err == GH_ERR_NOT_FOUND ? 404 : 503,
                      "Two-step verification could not be turned off.", NULL);
+}
+
+void gh_h_account_reauth(struct gh_req *req)
+{
+    struct gh_app *app = req->app;
+    struct gh_page_caller c;
+    if (poster(req, &c) != 0)
+        return;
+    const char *pw = gh_api_page_value(req, "confirm_password");
+    const char *code = gh_api_page_value(req, "confirm_code");
+    if (pw == NULL || *pw == '\0') {
+        account_page(req, &c, 400, "Enter your password.", NULL);
+        return;
+    }
+    struct gh_login_keys keys;
+    int64_t wait = gh_api_login_wait(req, 'u', c.who->username, &keys);
+    if (wait > 0) {
+        char after[24];
+        (void)snprintf(after, sizeof(after), "%lld", (long long)wait);
+        account_page(req, &c, 429, "Too many failed attempts. Wait a little and try again.", NULL);
+        gh_reply_header(req, "Retry-After", after);
+        return;
+    }
+    struct gh_reqmeta meta;
+    struct gh_signin_result r;
+    gh_api_meta(req, &meta);
+    gh_err err = gh_signin_reauth(&app->signin, c.who, pw, strlen(pw), code, &meta, &r);
+    gh_api_login_result(req, &keys, err, r.mfa_required);
+    if (err == GH_OK && r.mfa_required)
+        account_page(req, &c, 401, "Enter the code of your authenticator app too.", NULL);
+    else if (err == GH_ERR_AUTH || err == GH_ERR_REUSED)
+        account_page(req, &c, 401, "The password or the code is wrong.", NULL);
+    else if (err != GH_OK)
+        account_page(req, &c, 503, "Confirming failed; try again soon.", NULL);
+    else
+        gh_api_page_redirect(req, "/account?confirmed=1");
+    gh_signin_result_clear(&r);
 }
 
 void gh_h_account_key_create(struct gh_req *req)

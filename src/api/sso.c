@@ -5,6 +5,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/reauth.h"
 #include "authn/sso_providers.h"
 
 #define PROVIDERS_PREFIX "/api/v1/sso/providers/"
@@ -138,6 +139,13 @@ void gh_h_sso_provider_get(struct gh_req *req)
     sodium_memzero(&p, sizeof(p));
 }
 
+/* Changing a provider is a dangerous action (api/reauth.h) for the operators who may take
+ * it; anyone else is refused by the service. */
+static int changes_refused(struct gh_req *req)
+{
+    return gh_api_identity(req)->superadmin && gh_api_reauth_refused(req);
+}
+
 void gh_h_sso_provider_create(struct gh_req *req)
 {
     struct gh_app *app = req->app;
@@ -145,7 +153,7 @@ void gh_h_sso_provider_create(struct gh_req *req)
     struct gh_sso_provider p;
     struct gh_reqmeta meta;
     struct gh_ssop_refusal why = {NULL, NULL};
-    if (read_spec(req, &spec))
+    if (read_spec(req, &spec) || changes_refused(req))
         return;
     gh_api_meta(req, &meta);
     gh_err err = gh_ssop_create(app->sso, gh_api_identity(req), &spec, &meta, &p, &why);
@@ -164,7 +172,7 @@ void gh_h_sso_provider_update(struct gh_req *req)
     struct gh_reqmeta meta;
     struct gh_ssop_refusal why = {NULL, NULL};
     const char *name = path_name(req);
-    if (name == NULL || read_spec(req, &spec))
+    if (name == NULL || read_spec(req, &spec) || changes_refused(req))
         return;
     gh_api_meta(req, &meta);
     gh_err err = gh_ssop_update(app->sso, gh_api_identity(req), name, &spec, &meta, &p, &why);
@@ -180,7 +188,7 @@ void gh_h_sso_provider_delete(struct gh_req *req)
     struct gh_app *app = req->app;
     struct gh_reqmeta meta;
     const char *name = path_name(req);
-    if (name == NULL)
+    if (name == NULL || changes_refused(req))
         return;
     gh_api_meta(req, &meta);
     gh_err err = gh_ssop_delete(app->sso, gh_api_identity(req), name, &meta);

@@ -6,6 +6,7 @@
 #include "api/errors.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/reauth.h"
 #include "authz/rbac.h"
 
 #define SEG_USER 3 /* /api(0)/v1(1)/users(2)/{id}(3) */
@@ -121,6 +122,10 @@ void gh_h_user_update(struct gh_req *req)
         gh_api_deny(req, "superadmin"); /* only operators make operators */
         return;
     }
+    /* making an operator, and disabling (which ends every key and session of the user),
+     * are dangerous actions: they need a recent sign-in */
+    if (err == GH_OK && (p.superadmin == 1 || p.disabled == 1) && gh_api_reauth_refused(req))
+        return;
     struct gh_reqmeta meta;
     struct gh_user *u = gh_req_alloc(req, sizeof(*u)); /* with its hash: the arena is wiped */
     struct gh_refusal refusal = {NULL, 0};
@@ -151,6 +156,8 @@ void gh_h_user_delete(struct gh_req *req)
     struct gh_reqmeta meta;
     gh_api_meta(req, &meta);
     gh_err err = gh_rbac_user_access(app->rbac, who, id, 1);
+    if (err == GH_OK && gh_api_reauth_refused(req)) /* a dangerous action */
+        return;
     if (err == GH_OK)
         err = gh_auth_user_delete(app->auth, id, who, &meta);
     if (err != GH_OK) {

@@ -386,6 +386,7 @@ gh_err gh_apikey_check(struct gh_apikeys *k, const char *key, size_t len,
     memcpy(out->key_id, ck.id, sizeof(out->key_id));
     out->scoped = ck.scoped;
     out->superadmin = 0;
+    out->auth_time = 0; /* a key proves no sign-in: it cannot pass a re-authentication check */
     out->expires_at = ck.expires_at;
     out->cred = GH_CRED_API_KEY;
     use_record(k, ck.id, ip, now);

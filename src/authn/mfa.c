@@ -276,6 +276,13 @@ gh_err gh_mfa_disable(struct gh_mfas *m, const struct gh_identity *who, const ch
     return err;
 }
 
+gh_err gh_mfa_prove(struct gh_mfas *m, const struct gh_identity *who, const char *code,
+                    const struct gh_reqmeta *meta, const char **method)
+{
+    gh_err err = use_code(m, who->user_id, who->username, code, meta, method);
+    return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err; /* the factor went meanwhile */
+}
+
 /* ---- the login's second step ---- */
 
 gh_err gh_mfa_challenge(struct gh_mfas *m, const struct gh_user *u, const char *org_id,

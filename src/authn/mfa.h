@@ -74,6 +74,15 @@ gh_err gh_mfa_disable(struct gh_mfas *m, const struct gh_identity *who, const ch
                       size_t len, const char *code, const struct gh_reqmeta *meta) GH_WUR
     GH_NONNULL(1, 2, 3, 5);
 
+/**
+ * Checks who's code (a TOTP or unused backup code, which it spends) outside a login: a
+ * re-authentication. *method gets "password+totp" or "backup_code". GH_ERR_AUTH wrong (or
+ * no factor), GH_ERR_REUSED a time step used before; both audited MFA_FAILED.
+ */
+gh_err gh_mfa_prove(struct gh_mfas *m, const struct gh_identity *who, const char *code,
+                    const struct gh_reqmeta *meta, const char **method) GH_WUR
+    GH_NONNULL(1, 2, 3, 5);
+
 /** A login of user u (for org_id, NULL: the primary org) waiting for its second factor. */
 gh_err gh_mfa_challenge(struct gh_mfas *m, const struct gh_user *u, const char *org_id,
                         char token[GH_MFA_TOKEN_TEXT]) GH_WUR GH_NONNULL(1, 2, 4);

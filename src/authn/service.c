@@ -6,17 +6,14 @@
 #include <string.h>
 #include <openssl/sha.h>
 #include <sodium.h>
-#include <jansson.h>
 
 #include "authn/apikey.h"
-#include "authn/admins.h"
 #include "authn/fields.h"
 #include "authn/service_int.h"
 #include "authn/views.h"
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/secret.h"
-#include "core/secure_json.h"
 #include "core/text.h"
 #include "core/time.h"
 #include "core/uuid.h"
@@ -27,13 +24,14 @@
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
 
 /* What the token cache keeps of a verified token: who, in which org, until when, under which
- * epoch; the token itself follows these claims in the entry. What it may do comes from the
- * membership, never from its claims. */
+ * epoch, signed in when; the token itself follows these claims in the entry. What it may do comes
+ * from the membership, never from its claims. */
 struct cached_token {
     char sub[GH_UUID_LEN + 1];
     char org[GH_UUID_LEN + 1];
     int64_t exp;
     int64_t epoch;
+    int64_t auth_time;
 };
 #define TOKEN_CACHED_MAX (GH_CACHE_VALUE_MAX - sizeof(struct cached_token))
 
@@ -197,9 +195,9 @@ static gh_err membership_claims(struct gh_auth *a, const char *user_id, const ch
     return GH_OK;
 }
 
-/* Signs an access token for user in org and fills pair->access_token. */
+/* Signs an access token for user in org, signed in at auth_time, into pair->access_token. */
 static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const char *org_id,
-                           struct gh_token_pair *pair)
+                           int64_t auth_time, struct gh_token_pair *pair)
 {
     struct gh_claims c;
     memset(&c, 0, sizeof(c));
@@ -216,6 +214,7 @@ static gh_err issue_access(struct gh_auth *a, const struct gh_user *u, const cha
     c.nbf = now;
     c.exp = now + a->o.access_ttl;
     c.epoch = u->token_epoch;
+    c.auth_time = auth_time;
     err = gh_jwt_sign(a->ring, &c, &pair->access_token);
     if (err == GH_OK)
         pair->expires_in = a->o.access_ttl;
@@ -234,7 +233,8 @@ static gh_err issue_pair(struct gh_auth *a, const struct gh_user *u, const char 
     memset(&pair, 0, sizeof(pair));
     memset(&rt, 0, sizeof(rt));
 
-    gh_err err = issue_access(a, u, org_id, &pair);
+    rt.auth_time = gh_time_now();
+    gh_err err = issue_access(a, u, org_id, rt.auth_time, &pair);
     if (err != GH_OK)
         goto out;
     struct gh_audit_subject who = {u->id, u->username, org_id};
@@ -291,73 +291,6 @@ void gh_auth_set_audit_pool(struct gh_auth *a, struct gh_pool *pool)
 gh_err gh_auth_set_primary_org(struct gh_auth *a, const struct gh_identity *who, const char *org_id)
 {
     return gh_store_user_set_primary_org(a->store, who->user_id, org_id);
-}
-
-gh_err gh_auth_user_update(struct gh_auth *a, const char *user_id, const struct gh_user_patch *p,
-                           const struct gh_identity *by, const struct gh_reqmeta *meta,
-                           struct gh_user *out, struct gh_refusal *refusal)
-{
-    struct gh_user u;
-    gh_err err = gh_store_user_get(a->store, user_id, &u);
-    if (err != GH_OK)
-        return err;
-    refusal->field = "full_name";
-    if (p->full_name != NULL && (!gh_field_text_ok(p->full_name, 256) ||
-                                 gh_copy_field(u.full_name, sizeof(u.full_name), p->full_name)))
-        return GH_ERR_INVALID;
-    refusal->field = "email";
-    if (p->email != NULL && (!gh_field_email_ok(p->email) ||
-                             gh_copy_field(u.email, sizeof(u.email), p->email) != GH_OK))
-        return GH_ERR_INVALID;
-    refusal->field = NULL;
-    /* An operator cannot lock itself out nor drop its own flag by mistake. */
-    int self = strcmp(user_id, by->user_id) == 0;
-    if (self && ((p->disabled == 1) || (p->superadmin == 0 && u.superadmin)))
-        return GH_ERR_CONFLICT;
-    int disabling = p->disabled == 1 && !u.disabled;
-    if (p->disabled >= 0)
-        u.disabled = p->disabled;
-    if (p->superadmin >= 0)
-        u.superadmin = p->superadmin;
-    err = gh_store_user_update(a->store, &u, disabling, gh_time_now());
-    gh_views_forget(a->views, user_id);
-    if (err != GH_OK)
-        return err;
-    json_t *md = json_pack("{s:s, s:b, s:b}", "target_id", u.id, "disabled", u.disabled,
-                           "superadmin", u.superadmin);
-    char *text = md ? json_dumps(md, JSON_COMPACT) : NULL;
-    struct gh_audit_subject s = {by->user_id, by->username, by->org_id};
-    (void)gh_audit_record(a->store, "USER_UPDATE", meta, &s, 200, text);
-    gh_secure_json_free(text);
-    json_decref(md);
-    *out = u;
-    return GH_OK;
-}
-
-gh_err gh_auth_user_delete(struct gh_auth *a, const char *user_id, const struct gh_identity *by,
-                           const struct gh_reqmeta *meta)
-{
-    if (strcmp(user_id, by->user_id) == 0)
-        return GH_ERR_CONFLICT;
-    /* The check and the delete in one transaction: no admin joins or leaves in between. */
-    struct gh_store_handle tx;
-    int sole = 0;
-    gh_err err = gh_store_tx_begin(a->store, &tx);
-    if (err != GH_OK)
-        return err;
-    if ((err = gh_admins_sole(&tx, user_id, &sole)) == GH_OK && sole)
-        err = GH_ERR_CONFLICT; /* an org keeps an admin */
-    if (err == GH_OK)
-        err = gh_store_user_delete(&tx, user_id, gh_time_now());
-    err = gh_store_tx_end(&tx, err);
-    gh_views_forget(a->views, user_id);
-    if (err != GH_OK)
-        return err;
-    char md[80];
-    (void)snprintf(md, sizeof(md), "{\"target_id\":\"%s\"}", user_id);
-    struct gh_audit_subject s = {by->user_id, by->username, by->org_id};
-    (void)gh_audit_record(a->store, "USER_DELETE", meta, &s, 204, md);
-    return GH_OK;
 }
 
 /* ---- bootstrap and users ---- */
@@ -629,7 +562,7 @@ gh_err gh_auth_refresh(struct gh_auth *a, const char *refresh_token, const char 
         err = GH_ERR_AUTH;
         goto out;
     }
-    if ((err = issue_access(a, &u, next.org_id, &pair)) != GH_OK)
+    if ((err = issue_access(a, &u, next.org_id, next.auth_time, &pair)) != GH_OK)
         goto out;
     memcpy(pair.family_id, next.family_id, sizeof(pair.family_id));
     memcpy(pair.org_id, next.org_id, sizeof(pair.org_id));
@@ -742,9 +675,13 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
             return GH_ERR_AUTH;
         ct.exp = c.exp;
         ct.epoch = c.epoch;
+        ct.auth_time = c.auth_time;
         token_remember(a, token, len, &ct);
     }
-    return gh_auth_token_identity(a, ct.sub, ct.org, ct.epoch, ct.exp, now, out);
+    gh_err err = gh_auth_token_identity(a, ct.sub, ct.org, ct.epoch, ct.exp, now, out);
+    if (err == GH_OK)
+        out->auth_time = ct.auth_time;
+    return err;
 }
 
 gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *org, int64_t epoch,
@@ -774,7 +711,20 @@ gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *or
     out->key_id[0] = '\0';
     out->scoped = 0;
     out->superadmin = st.superadmin;
+    out->auth_time = 0; /* the caller's to set: a gateway token proves no recent sign-in */
     return GH_OK;
+}
+
+gh_err gh_auth_reissue(struct gh_auth *a, const struct gh_identity *who, int64_t auth_time,
+                       struct gh_token_pair *out)
+{
+    struct gh_user u;
+    gh_err err = gh_store_user_get(a->store, who->user_id, &u);
+    if (err == GH_OK && u.disabled)
+        err = GH_ERR_REVOKED;
+    if (err == GH_OK && (err = issue_access(a, &u, who->org_id, auth_time, out)) == GH_OK)
+        memcpy(out->org_id, who->org_id, sizeof(out->org_id));
+    return err;
 }
 
 gh_err gh_auth_me(struct gh_auth *a, const struct gh_identity *who, struct gh_user *user,

@@ -138,6 +138,14 @@ gh_err gh_auth_verify_bearer(struct gh_auth *auth, const char *token, size_t len
                              const struct gh_reqmeta *meta, struct gh_identity *out) GH_WUR
     GH_NONNULL(1, 2, 4, 5);
 
+/**
+ * A new access token (no refresh token) for who's user in who's org, signed in at
+ * auth_time: a re-authentication's (authn/signin.h). GH_ERR_REVOKED disabled meanwhile,
+ * GH_ERR_NOT_FOUND no longer a member. The caller clears *out with gh_token_pair_clear.
+ */
+gh_err gh_auth_reissue(struct gh_auth *auth, const struct gh_identity *who, int64_t auth_time,
+                       struct gh_token_pair *out) GH_WUR GH_NONNULL(1, 2, 4);
+
 /** Hits and misses of the token cache and of the API-key cache, since start. */
 void gh_auth_cache_stats(struct gh_auth *auth, uint64_t tokens[2], uint64_t keys[2])
     GH_NONNULL(1, 2, 3);

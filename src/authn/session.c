@@ -28,6 +28,7 @@ struct cached {
     char org_id[GH_UUID_LEN + 1];
     int64_t last_seen_at;
     int64_t expires_at;
+    int64_t auth_time;
     uint64_t gen;
 };
 
@@ -148,7 +149,7 @@ gh_err gh_session_start(struct gh_sessions *s, const char *user_id, const char *
         cut_copy(rec.ip_address, sizeof(rec.ip_address), meta->ip);
     if (meta != NULL)
         cut_copy(rec.user_agent, sizeof(rec.user_agent), meta->user_agent);
-    rec.created_at = rec.last_seen_at = gh_time_now();
+    rec.created_at = rec.last_seen_at = rec.auth_time = gh_time_now();
     rec.expires_at = rec.created_at + s->o.absolute_timeout;
     if ((err = gh_store_session_create(s->store, &rec)) != GH_OK ||
         (err = csrf_of_hash(s, rec.hash, csrf)) != GH_OK) {
@@ -197,6 +198,7 @@ static gh_err load(struct gh_sessions *s, const unsigned char hash[GH_HASH_LEN],
     memcpy(out->org_id, rec.org_id, sizeof(out->org_id));
     out->last_seen_at = rec.last_seen_at;
     out->expires_at = rec.expires_at;
+    out->auth_time = rec.auth_time;
     out->gen = view->gen;
     return GH_OK;
 }
@@ -268,7 +270,16 @@ gh_err gh_session_check(struct gh_sessions *s, const char *sid, size_t len, int6
     out->key_id[0] = '\0';
     out->scoped = 0;
     out->superadmin = view.superadmin;
+    out->auth_time = c.auth_time;
     return GH_OK;
+}
+
+gh_err gh_session_reauth(struct gh_sessions *s, const struct gh_identity *who, int64_t at)
+{
+    gh_err err = gh_store_session_reauth(s->store, who->user_id, who->session_id, at);
+    /* the cached session is reloaded under the user's next view, with its new time */
+    gh_views_forget(s->views, who->user_id);
+    return err == GH_ERR_NOT_FOUND ? GH_ERR_AUTH : err;
 }
 
 gh_err gh_session_logout(struct gh_sessions *s, const char *sid, size_t len,

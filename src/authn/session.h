@@ -75,6 +75,14 @@ int gh_session_csrf_ok(const struct gh_sessions *s, const char *sid, size_t sid_
 gh_err gh_session_logout(struct gh_sessions *s, const char *sid, size_t len,
                          const struct gh_reqmeta *meta) GH_WUR GH_NONNULL(1, 2);
 
+/**
+ * Records a re-authentication of who's session (who->session_id) at time at: the session
+ * and its refresh family carry it from now on, here and on every node (the feed).
+ * GH_ERR_AUTH the session died meanwhile.
+ */
+gh_err gh_session_reauth(struct gh_sessions *s, const struct gh_identity *who, int64_t at) GH_WUR
+    GH_NONNULL(1, 2);
+
 /** Visits user_id's live sessions, newest first (those past their idle timeout left out). */
 gh_err gh_session_list(struct gh_sessions *s, const char *user_id, size_t limit, size_t offset,
                        gh_session_visit_fn fn, void *arg) GH_WUR GH_NONNULL(1, 2, 5);

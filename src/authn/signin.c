@@ -1,10 +1,12 @@
 #include "authn/signin.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sodium.h>
 
 #include "authn/sso_account.h"
 #include "core/log.h"
+#include "core/time.h"
 
 void gh_signin_result_clear(struct gh_signin_result *r)
 {
@@ -61,6 +63,48 @@ gh_err gh_signin_mfa(const struct gh_signin *si, const char *token, const char *
         return err;
     err = finish(si, &p.user, p.org_id[0] != '\0' ? p.org_id : NULL, p.method, cookies, meta, out);
     sodium_memzero(&p, sizeof(p));
+    return err;
+}
+
+gh_err gh_signin_reauth(const struct gh_signin *si, const struct gh_identity *who,
+                        const char *password, size_t len, const char *code,
+                        const struct gh_reqmeta *meta, struct gh_signin_result *out)
+{
+    struct gh_user u;
+    const char *method = "password";
+    int mfa = 0;
+    memset(out, 0, sizeof(*out));
+    if (who->cred != GH_CRED_JWT && who->cred != GH_CRED_SESSION)
+        return GH_ERR_FORBIDDEN;
+    gh_err err = gh_auth_check_password(si->auth, who->username, password, len, meta, &u);
+    if (err == GH_OK && strcmp(u.id, who->user_id) != 0)
+        err = GH_ERR_AUTH; /* usernames never look like emails: cannot happen */
+    if (err == GH_OK)
+        err = gh_mfa_enabled(si->mfas, u.id, &mfa);
+    if (err != GH_OK)
+        return err;
+    if (mfa && (code == NULL || *code == '\0')) {
+        out->mfa_required = 1;
+        return GH_OK;
+    }
+    if (mfa && (err = gh_mfa_prove(si->mfas, who, code, meta, &method)) != GH_OK)
+        return err;
+    int64_t now = gh_time_now();
+    struct gh_audit_subject subject = {who->user_id, who->username, who->org_id};
+    char md[80];
+    (void)snprintf(md, sizeof(md), "{\"method\":\"%s\",\"credential\":\"%s\"}", method,
+                   gh_cred_name(who->cred));
+    /* the record first: no fresher credential the trail does not show */
+    if ((err = gh_audit_record(si->store, "REAUTH", meta, &subject, 200, md)) != GH_OK)
+        return err;
+    if (who->cred == GH_CRED_SESSION)
+        err = gh_session_reauth(si->sessions, who, now);
+    else
+        err = gh_auth_reissue(si->auth, who, now, &out->pair);
+    if (err == GH_OK)
+        out->auth_time = now;
+    else
+        gh_signin_result_clear(out);
     return err;
 }
 

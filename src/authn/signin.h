@@ -14,6 +14,7 @@
  */
 
 struct gh_signin {
+    const struct gh_store_handle *store; /* the audit trail of re-authentications */
     struct gh_auth *auth;
     struct gh_mfas *mfas;
     struct gh_sessions *sessions;
@@ -27,6 +28,7 @@ struct gh_signin_result {
     int session;               /* sid and csrf are set */
     char sid[GH_SID_TEXT];
     char csrf[GH_CSRF_TEXT];
+    int64_t auth_time; /* a re-authentication's new sign-in time */
 };
 
 /**
@@ -47,6 +49,21 @@ gh_err gh_signin_password(const struct gh_signin *si, const char *login, const c
 gh_err gh_signin_mfa(const struct gh_signin *si, const char *token, const char *code, int cookies,
                      const struct gh_reqmeta *meta, struct gh_signin_result *out) GH_WUR
     GH_NONNULL(1, 2, 3, 6);
+
+/**
+ * Re-authentication of who (a token's or a session's caller) without a new sign-in: the
+ * password (len bytes), then the code (NULL or "" when none) if a second factor is on.
+ * GH_OK with out->mfa_required when the password was right but the code is missing
+ * (nothing changed); otherwise GH_OK sets the caller's sign-in time to now
+ * (out->auth_time): a session keeps it (and its refresh family), a token caller gets a new
+ * access token in out->pair. Audited REAUTH. GH_ERR_FORBIDDEN an API key (it proves no
+ * sign-in); GH_ERR_AUTH a wrong password (LOGIN_FAILED) or code (MFA_FAILED),
+ * GH_ERR_REUSED a replayed code; the errors of gh_auth_reissue and gh_session_reauth.
+ */
+gh_err gh_signin_reauth(const struct gh_signin *si, const struct gh_identity *who,
+                        const char *password, size_t len, const char *code,
+                        const struct gh_reqmeta *meta, struct gh_signin_result *out) GH_WUR
+    GH_NONNULL(1, 2, 3, 7);
 
 /**
  * Signing in as the identity id that provider p vouched for (an ID token, a userinfo

@@ -39,8 +39,10 @@ struct gh_identity {
     enum gh_cred cred;
     char key_id[GH_UUID_LEN + 1];     /* the API key, for GH_CRED_API_KEY */
     char session_id[GH_UUID_LEN + 1]; /* the session, for GH_CRED_SESSION */
-    int scoped;     /* an API key limited to scopes: perms is their intersection */
-    int superadmin; /* the user is an operator; never set for API keys */
+    int scoped;        /* an API key limited to scopes: perms is their intersection */
+    int superadmin;    /* the user is an operator; never set for API keys */
+    int64_t auth_time; /* when the user last proved a password (sign-in or re-authentication);
+                        * 0 for API keys and the CLI, which cannot */
 };
 
 /**

@@ -228,6 +228,7 @@ static int open_signin(struct gh_app *app)
     if (err == GH_OK)
         err = gh_mfas_new(&app->store, app->datakeys, mfa, &app->signin.mfas);
     app->signin.auth = app->auth;
+    app->signin.store = &app->store;
     if (err == GH_OK) /* the credential chain takes gh_sid, CSRF routes check its token */
         app->session = (struct gh_session_hooks){gh_api_session_prove, gh_api_session_csrf, app};
     sodium_memzero(key, sizeof(key));

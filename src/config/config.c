@@ -14,6 +14,7 @@
 
 #include "config/conf.h"
 #include "config/source.h"
+#include "core/uuid.h"
 #include "core/words.h"
 
 /* GH_RL_LIMIT_MAX of edge/ratelimit.h (cli/options.c checks that they agree). */
@@ -100,6 +101,8 @@ static const struct gh_conf_key KEYS[] = {
     COUNT("auth.token_cache_size", "65536", token_cache_size, 0, 16u * 1024 * 1024),
     BOOL("auth.registration", "true", registration),
     STR("auth.api_key_pepper", "", api_key_pepper, 0),
+    DUR("auth.reauth_window", "10m", reauth_window, 1, HOURS(24)),
+    LINES("auth.reauth_automations", "", reauth_automations),
 
     DUR("session.idle_timeout", "30m", session_idle, 10, DAYS(30)),
     DUR("session.absolute_timeout", "12h", session_absolute, 10, DAYS(365)),
@@ -298,6 +301,23 @@ static gh_err cidr_key(const char *text, const char *key, struct gh_cidr_list *o
 
 static gh_err parse_hostport(const char *value, char *host, size_t size, uint16_t *port_out);
 
+/* auth.reauth_automations: each line a name and the id of the API key it uses. */
+static gh_err check_automations(const char *text, char *err, size_t err_size)
+{
+    struct gh_lines it = {text, 0};
+    const char *line, *end, *name, *id, *rest;
+    size_t n, idn, restn;
+    while (gh_line_next(&it, &line, &end)) {
+        if (!gh_word_next(&line, end, &name, &n) || !gh_word_next(&line, end, &id, &idn) ||
+            !gh_uuid_valid(id, idn) || gh_word_next(&line, end, &rest, &restn)) {
+            gh_conf_fail(err, err_size,
+                         "auth.reauth_automations: line %zu: expected NAME API_KEY_ID", it.number);
+            return GH_ERR_INVALID;
+        }
+    }
+    return GH_OK;
+}
+
 gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
 {
     gh_err ret = GH_ERR_INVALID;
@@ -463,6 +483,8 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
             (long long)(t->access_ttl + t->clock_leeway), (long long)t->key_rotation);
         goto out;
     }
+    if (check_automations(t->reauth_automations, err, err_size) != GH_OK)
+        goto out;
     *c = *t;
     ret = GH_OK;
 out:

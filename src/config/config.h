@@ -78,6 +78,10 @@ struct gh_config {
     int registration;        /* auth.registration: open self-registration (true) */
     char api_key_pepper[PATH_MAX]; /* auth.api_key_pepper: file of the API-key HMAC key, default
                                       <data_dir>/keys/api_key.pepper */
+    int64_t reauth_window;         /* auth.reauth_window seconds (10m): how recent a sign-in
+                                      dangerous actions need */
+    char reauth_automations[2048]; /* auth.reauth_automations: "NAME KEY_ID" lines, API keys
+                                      that pass the window (named automations) */
 
     /* session.* (browser sessions) */
     int64_t session_idle;       /* session.idle_timeout seconds (30m) */

@@ -252,6 +252,9 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  epoch BIGINT NOT NULL);"
     "INSERT INTO address_block_epoch (id, epoch) VALUES (1, 0);",
+    /* 8 (SQLite's 15): the sign-in times of refresh families and sessions */
+    "ALTER TABLE refresh_tokens ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;",
 };
 
 const char *const *const gh_pg_migrations = migrations;
@@ -352,7 +355,7 @@ const char *const gh_pg_sql[ST_COUNT] = {
     [ST_MEMBER_GET] = MEMBER_SELECT "WHERE m.org_id = $1 AND m.user_id = $2",
     [ST_MEMBER_LIST_USER] = MEMBER_SELECT "WHERE m.user_id = $1 ORDER BY o.name, o.id LIMIT $2",
     [ST_REFRESH_INSERT] = "INSERT INTO refresh_tokens (" REFRESH_COLS ") "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     [ST_REFRESH_SPEND] = "UPDATE refresh_tokens SET spent_at = $1 WHERE token_hash = $2 "
                          "AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $1 "
                          "RETURNING " REFRESH_COLS,
@@ -495,7 +498,11 @@ const char *const gh_pg_sql[ST_COUNT] = {
     [ST_INVITATION_PURGE] = "DELETE FROM org_invitations WHERE expires_at < $1 OR "
                             "(status <> 'pending' AND answered_at < $1)",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (" SESSION_COLS ") "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    [ST_SESSION_REAUTH] = "UPDATE sessions SET auth_time = $3 WHERE id = $1 AND user_id = $2 "
+                          "AND revoked_at IS NULL AND expires_at > $3 RETURNING family_id",
+    [ST_REFRESH_REAUTH] = "UPDATE refresh_tokens SET auth_time = $2 WHERE family_id = $1 "
+                          "AND spent_at IS NULL AND revoked_at IS NULL",
     [ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE session_hash = $1 "
                        "AND revoked_at IS NULL AND expires_at > $2",
     [ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE user_id = $1 "

@@ -86,6 +86,7 @@ struct gh_refresh_token {
     char org_id[GH_UUID_LEN + 1];    /* the org the access tokens of this family carry */
     int64_t created_at;
     int64_t expires_at;
+    int64_t auth_time; /* the family's last sign-in or re-authentication; rotation keeps it */
 };
 
 /** One audit record (API.md "Audit"); empty strings are stored as NULL. */
@@ -187,6 +188,8 @@ struct gh_session {
     int64_t expires_at;   /* the absolute timeout */
     char ip_address[64];
     char user_agent[256];
+    int64_t
+        auth_time; /* its sign-in or last re-authentication (0: made before SQLite migration 15) */
 };
 
 /** A user's TOTP factor; secret is sealed (never the raw secret). */

@@ -374,6 +374,7 @@ gh_err sq_session_list(struct gh_store *st, const char *user_id, int64_t now, si
                        size_t offset, gh_session_visit_fn fn, void *arg);
 gh_err sq_session_touch(struct gh_store *st, const char *id, int64_t at);
 gh_err sq_session_revoke(struct gh_store *st, const char *user_id, const char *id, int64_t now);
+gh_err sq_session_reauth(struct gh_store *st, const char *user_id, const char *id, int64_t at);
 gh_err sq_session_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
 gh_err sq_mfa_get(struct gh_store *st, const char *user_id, struct gh_mfa *out);
 gh_err sq_mfa_put(struct gh_store *st, const struct gh_mfa *m);
@@ -445,6 +446,6 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .sso_state_add = sq_sso_state_add, .sso_state_take = sq_sso_state_take,                        \
     .vault_insert = sq_vault_insert, .vault_latest = sq_vault_latest, .vault_list = sq_vault_list, \
     .vault_delete = sq_vault_delete, .vault_scan = sq_vault_scan, .vault_rekey = sq_vault_rekey,   \
-    .blocks = &sq_block_ops
+    .session_reauth = sq_session_reauth, .blocks = &sq_block_ops
 
 #endif

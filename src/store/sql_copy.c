@@ -29,8 +29,9 @@ static const struct table tables[] = {
     {"roles", "id, org_id, name, permissions, system", 5, "id"},
     {"memberships", "org_id, user_id, role_id, created_at", 4, "org_id, user_id"},
     {"refresh_tokens",
-     "id, token_hash, user_id, family_id, org_id, created_at, expires_at, spent_at, revoked_at", 9,
-     "id"},
+     "id, token_hash, user_id, family_id, org_id, created_at, expires_at, spent_at, revoked_at, "
+     "auth_time",
+     10, "id"},
     {"api_keys",
      "id, key_hash, prefix, user_id, org_id, name, scopes, allowed_ips, expires_at, created_at, "
      "last_used_at, last_used_ip, revoked_at",
@@ -46,8 +47,8 @@ static const struct table tables[] = {
      "id"},
     {"sessions",
      "id, session_hash, user_id, org_id, family_id, method, created_at, last_seen_at, "
-     "expires_at, ip_address, user_agent, revoked_at",
-     12, "id"},
+     "expires_at, ip_address, user_agent, revoked_at, auth_time",
+     13, "id"},
     {"mfa_totp", "user_id, secret, enabled, last_step, created_at", 5, "user_id"},
     {"mfa_backup_codes", "user_id, code_hash, used_at", 3, "user_id, code_hash"},
     {"mfa_challenges", "challenge_hash, user_id, org_id, created_at, expires_at, spent_at", 6,

@@ -15,6 +15,7 @@ static const struct sq_col session_cols[] = {
     SQ_COL(SQ_COL_I64, 8, struct gh_session, expires_at),
     SQ_COL(SQ_COL_TEXT, 9, struct gh_session, ip_address),
     SQ_COL(SQ_COL_TEXT, 10, struct gh_session, user_agent),
+    SQ_COL(SQ_COL_I64, 11, struct gh_session, auth_time),
 };
 SQ_CALL(call_session, gh_session_visit_fn)
 static const struct sq_row row_session =
@@ -54,7 +55,7 @@ gh_err sq_session_create(struct gh_store *st, const struct gh_session *s)
                      SQ_ARGS(SQ_F(s->id), SQ_B(s->hash, GH_HASH_LEN), SQ_F(s->user_id),
                              SQ_F(s->org_id), SQ_F(s->family_id), SQ_F(s->method),
                              SQ_I(s->created_at), SQ_I(s->last_seen_at), SQ_I(s->expires_at),
-                             SQ_F(s->ip_address), SQ_F(s->user_agent)),
+                             SQ_F(s->ip_address), SQ_F(s->user_agent), SQ_I(s->auth_time)),
                      NULL);
 }
 
@@ -93,6 +94,24 @@ gh_err sq_session_revoke(struct gh_store *st, const char *user_id, const char *i
     /* Every node drops its cached view of the user, and with it the session's. */
     if (err == GH_OK)
         err = sq_feed(c, user_id, now);
+    return sq_leave(st, c, err);
+}
+
+gh_err sq_session_reauth(struct gh_store *st, const char *user_id, const char *id, int64_t at)
+{
+    struct id_text family;
+    struct conn *c;
+    gh_err err = sq_enter(st, &c);
+    if (err != GH_OK)
+        return err;
+    err =
+        sq_one(c, ST_SESSION_REAUTH, SQ_ARGS(SQ_T(id), SQ_T(user_id), SQ_I(at)), &row_id, &family);
+    /* the refresh family goes on with the new time: a rotation keeps it */
+    if (err == GH_OK)
+        err = sq_run(c, ST_REFRESH_REAUTH, SQ_ARGS(SQ_F(family.id), SQ_I(at)), NULL);
+    /* every node drops its cached view of the user, and with it the session's old time */
+    if (err == GH_OK)
+        err = sq_feed(c, user_id, at);
     return sq_leave(st, c, err);
 }
 

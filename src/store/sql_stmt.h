@@ -99,6 +99,8 @@ enum sq_stmt {
     ST_SESSION_REVOKE_FAMILY,
     ST_SESSION_REVOKE_USER,
     ST_SESSION_PURGE,
+    ST_SESSION_REAUTH,
+    ST_REFRESH_REAUTH,
     ST_MFA_GET,
     ST_MFA_PUT,
     ST_MFA_ENABLE,
@@ -152,8 +154,8 @@ enum sq_stmt {
     "token_epoch, created_at, updated_at"
 #define SESSION_COLS                                                                               \
     "id, session_hash, user_id, org_id, family_id, method, created_at, last_seen_at, expires_at, " \
-    "ip_address, user_agent"
-#define REFRESH_COLS "id, token_hash, user_id, family_id, org_id, created_at, expires_at"
+    "ip_address, user_agent, auth_time"
+#define REFRESH_COLS "id, token_hash, user_id, family_id, org_id, created_at, expires_at, auth_time"
 #define APIKEY_COLS                                                                                \
     "id, key_hash, prefix, user_id, org_id, name, scopes, allowed_ips, coalesce(expires_at, 0), "  \
     "created_at, coalesce(last_used_at, 0), coalesce(last_used_ip, ''), coalesce(revoked_at, 0)"

@@ -7,7 +7,7 @@
     SQ_COL(SQ_COL_TEXT, 0, type, t id), SQ_COL(SQ_COL_HASH, 1, type, t hash),                      \
         SQ_COL(SQ_COL_TEXT, 2, type, t user_id), SQ_COL(SQ_COL_TEXT, 3, type, t family_id),        \
         SQ_COL(SQ_COL_TEXT, 4, type, t org_id), SQ_COL(SQ_COL_I64, 5, type, t created_at),         \
-        SQ_COL(SQ_COL_I64, 6, type, t expires_at)
+        SQ_COL(SQ_COL_I64, 6, type, t expires_at), SQ_COL(SQ_COL_I64, 7, type, t auth_time)
 
 static const struct sq_col refresh_cols[] = {REFRESH_FIELDS(struct gh_refresh_token, )};
 const struct sq_row sq_row_refresh =
@@ -20,8 +20,8 @@ struct refresh_state {
 };
 static const struct sq_col state_cols[] = {
     REFRESH_FIELDS(struct refresh_state, t.),
-    SQ_COL(SQ_COL_INT, 7, struct refresh_state, spent),
-    SQ_COL(SQ_COL_INT, 8, struct refresh_state, revoked),
+    SQ_COL(SQ_COL_INT, 8, struct refresh_state, spent),
+    SQ_COL(SQ_COL_INT, 9, struct refresh_state, revoked),
 };
 static const struct sq_row row_state =
     SQ_ROW("a refresh token", struct refresh_state, state_cols, NULL);
@@ -31,7 +31,7 @@ static gh_err insert(struct conn *c, const struct gh_refresh_token *t)
     return sq_run(c, ST_REFRESH_INSERT,
                   SQ_ARGS(SQ_F(t->id), SQ_B(t->hash, GH_HASH_LEN), SQ_F(t->user_id),
                           SQ_F(t->family_id), SQ_F(t->org_id), SQ_I(t->created_at),
-                          SQ_I(t->expires_at)),
+                          SQ_I(t->expires_at), SQ_I(t->auth_time)),
                   NULL);
 }
 
@@ -110,6 +110,7 @@ gh_err sq_refresh_rotate(struct gh_store *st, const unsigned char old_hash[GH_HA
         ins = *next;
         memcpy(ins.user_id, old.user_id, sizeof(ins.user_id));
         memcpy(ins.family_id, old.family_id, sizeof(ins.family_id));
+        ins.auth_time = old.auth_time; /* a rotation is no sign-in */
         if (ins.org_id[0] == '\0')
             memcpy(ins.org_id, old.org_id, sizeof(ins.org_id));
         err = insert(c, &ins);

@@ -268,6 +268,10 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  epoch INTEGER NOT NULL);"
     "INSERT INTO address_block_epoch (id, epoch) VALUES (1, 0);",
+    /* 15: when a refresh family's and a session's sign-in was proven last (the
+     * re-authentication window of dangerous actions); 0 for those made before */
+    "ALTER TABLE refresh_tokens ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -363,7 +367,7 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_MEMBER_GET] = MEMBER_SELECT "WHERE m.org_id = ? AND m.user_id = ?",
     [ST_MEMBER_LIST_USER] = MEMBER_SELECT "WHERE m.user_id = ? ORDER BY o.name, o.id LIMIT ?",
     [ST_REFRESH_INSERT] = "INSERT INTO refresh_tokens (" REFRESH_COLS ") "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_REFRESH_SPEND] = "UPDATE refresh_tokens SET spent_at = ?1 WHERE token_hash = ?2 "
                          "AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 "
                          "RETURNING " REFRESH_COLS,
@@ -501,7 +505,12 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_INVITATION_PURGE] = "DELETE FROM org_invitations WHERE expires_at < ?1 OR "
                             "(status <> 'pending' AND answered_at < ?1)",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (" SESSION_COLS ") "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    /* Answers the session's refresh family (no row: not a live session of ?2). */
+    [ST_SESSION_REAUTH] = "UPDATE sessions SET auth_time = ?3 WHERE id = ?1 AND user_id = ?2 "
+                          "AND revoked_at IS NULL AND expires_at > ?3 RETURNING family_id",
+    [ST_REFRESH_REAUTH] = "UPDATE refresh_tokens SET auth_time = ?2 WHERE family_id = ?1 "
+                          "AND spent_at IS NULL AND revoked_at IS NULL",
     [ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE session_hash = ?1 "
                        "AND revoked_at IS NULL AND expires_at > ?2",
     [ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE user_id = ?1 "

@@ -308,6 +308,8 @@ struct gh_store_ops {
     /* Revokes user_id's live session id and its refresh family, appends the user to the
      * feed (one transaction). GH_ERR_NOT_FOUND not a live session of that user. */
     gh_err (*session_revoke)(struct gh_store *st, const char *user_id, const char *id, int64_t now);
+    /* As session_revoke, but sets auth_time := at of the session and its live family. */
+    gh_err (*session_reauth)(struct gh_store *st, const char *user_id, const char *id, int64_t at);
     /* Deletes sessions and MFA challenges dead before cutoff; *n: how many. */
     gh_err (*session_purge)(struct gh_store *st, int64_t cutoff, int64_t *n);
     /* The user's TOTP factor; GH_ERR_NOT_FOUND none. */

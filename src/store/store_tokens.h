@@ -81,6 +81,12 @@ static inline gh_err gh_store_session_touch(const struct gh_store_handle *h, con
     return h->ops->session_touch(h->st, id, at);
 }
 
+static inline gh_err gh_store_session_reauth(const struct gh_store_handle *h, const char *user_id,
+                                             const char *id, int64_t at)
+{
+    return h->ops->session_reauth(h->st, user_id, id, at);
+}
+
 static inline gh_err gh_store_session_revoke(const struct gh_store_handle *h, const char *user_id,
                                              const char *id, int64_t now)
 {

@@ -1,7 +1,8 @@
 // The sign-in portal in a real browser: Debian's chromium driven by playwright-core.
 // Sign up, sign in, TOTP enrolment (the secret read from the page, codes computed here),
 // sign out, sign in with a code and with a backup code, a session revoked from another
-// browser, the admin pages, JavaScript off; on every page no CSP violation and no serious
+// browser, the admin pages, re-authentication for a dangerous action (a short
+// auth.reauth_window), JavaScript off; on every page no CSP violation and no serious
 // or critical axe finding; screenshots at desktop and phone width in screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.GATEHOUSE_BIN || join(HERE, '../../build/gatehouse');
 const SHOTS = join(HERE, 'screenshots');
 const ADMIN_PASSWORD = 'Tq8-vexing-Walrus-51!';
+const REAUTH_WINDOW = 5; // seconds: the re-authentication test waits it out
 const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 
 let server, base, dataDir, browser;
@@ -93,7 +95,7 @@ before(async () => {
   const env = { ...process.env, GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
     GATEHOUSE_PASSWORD_BCRYPT_COST: '4', GATEHOUSE_AUTH_ALGORITHM: 'ES256',
     GATEHOUSE_RATE_LIMIT_GLOBAL: '0', GATEHOUSE_RATE_LIMIT_AUTH: '0',
-    GATEHOUSE_LOGIN_BACKOFF: 'off' };
+    GATEHOUSE_LOGIN_BACKOFF: 'off', GATEHOUSE_AUTH_REAUTH_WINDOW: `${REAUTH_WINDOW}s` };
   server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir],
     { env, stdio: 'ignore' });
   await waitReady(base);
@@ -201,6 +203,48 @@ test('the admin pages', async () => {
   await page.goto(`${base}/admin?tab=audit&action=LOGIN`);
   const actions = await page.$$eval('tbody tr td:nth-child(3)', (els) => els.map((e) => e.textContent));
   assert.ok(actions.length > 0 && actions.every((a) => a === 'LOGIN'));
+  await ctx.close();
+});
+
+// A dangerous action with the page's session: the API with the browser context's cookies,
+// the CSRF header and the Origin a same-origin request carries (the pages' CSP allows no
+// script to fetch). The status and body of DELETE /api/v1/orgs/{id} or of POST /api/v1/orgs.
+async function api(ctx, method, path, body) {
+  const csrf = (await ctx.cookies()).find((c) => c.name === 'gh_csrf').value;
+  const r = await ctx.request.fetch(base + path, { method, data: body,
+    headers: { 'X-CSRF-Token': csrf, Origin: base } });
+  return { status: r.status(), body: await r.text() };
+}
+
+test('a dangerous action past the window asks for the password again', async () => {
+  const ctx = await browser.newContext({ viewport: SIZES.desktop });
+  const page = await newPage(ctx);
+  await signIn(page, 'admin', ADMIN_PASSWORD);
+  await page.waitForURL(base + '/account');
+  assert.match(await page.textContent('#reauth-state'), /you may now/);
+  const made = await api(ctx, 'POST', '/api/v1/orgs', { name: `ra${Date.now()}` });
+  assert.equal(made.status, 201, made.body);
+  const org = JSON.parse(made.body).id;
+  await new Promise((r) => setTimeout(r, (REAUTH_WINDOW + 1.5) * 1000));
+
+  let res = await api(ctx, 'DELETE', `/api/v1/orgs/${org}`);
+  assert.equal(res.status, 403);
+  assert.equal(JSON.parse(res.body).error.code, 'reauth_required');
+  await page.reload();
+  assert.match(await page.textContent('#reauth-state'), /confirm it first/);
+  await check(page, 'account-reauth');
+
+  // a wrong password is refused on the page; the right one confirms without a new sign-in
+  await page.fill('#f-confirm_password', 'not-the-password');
+  await page.click('button:has-text("Confirm")');
+  assert.match(await page.textContent('[role=alert]'), /password or the code is wrong/);
+  await check(page, 'account-reauth-error');
+  await page.fill('#f-confirm_password', ADMIN_PASSWORD);
+  await page.click('button:has-text("Confirm")');
+  await page.waitForURL(/\/account\?confirmed=1/);
+  assert.match(await page.textContent('[role=status]'), /Confirmed/);
+  res = await api(ctx, 'DELETE', `/api/v1/orgs/${org}`);
+  assert.equal(res.status, 204, res.body);
   await ctx.close();
 });
 

@@ -14,7 +14,9 @@ Caller kinds (each cell gets a fresh world when the route changes state):
   anon    no credentials
 
 Another org's resources answer 404, never 403 (no existence leak); every 403 is
-`forbidden` and audited as PERMISSION_DENIED."""
+`forbidden` and audited as PERMISSION_DENIED, except REAUTH: 403 `reauth_required`
+audited REAUTH_REQUIRED, for an API key on a dangerous action it may otherwise take
+(keys never pass the re-authentication window; API.md "Incident response")."""
 import uuid
 
 import pytest
@@ -25,6 +27,7 @@ from rbac_support import (APP_PERMISSIONS, KEYS, ORGS, USERS, add_member, call, 
                           superadmin)
 
 KINDS = ("super", "admin", "member", "custom", "other", "key", "admin_key", "anon")
+REAUTH = "reauth"  # a cell's 403 reauth_required
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +176,7 @@ MATRIX = {
             **st(200, member=403, custom=403, other=404, key=403)),
     ("DELETE", "/api/v1/orgs/*"):
         row(lambda w: f"{ORGS}/{w.A}", mut=True,
-            **st(204, member=403, custom=403, other=404, key=403)),
+            **st(204, member=403, custom=403, other=404, key=403, admin_key=REAUTH)),
     ("GET", "/api/v1/orgs/*/members"):
         row(lambda w: f"{ORGS}/{w.A}/members", **st(200, other=404)),
     # An operator adds at once; an org's admin (or its key) invites.
@@ -198,7 +201,7 @@ MATRIX = {
             **st(404, other=204, key=403)),
     ("PATCH", "/api/v1/orgs/*/members/*"):
         row(lambda w: f"{ORGS}/{w.A}/members/{w.target.id}", lambda w: {"role": "admin"},
-            mut=True, **st(200, member=403, custom=403, other=404, key=403)),
+            mut=True, **st(200, member=403, custom=403, other=404, key=403, admin_key=REAUTH)),
     ("DELETE", "/api/v1/orgs/*/members/*"):
         row(lambda w: f"{ORGS}/{w.A}/members/{w.target.id}", mut=True,
             **st(204, member=403, custom=403, other=404, key=403)),
@@ -230,7 +233,10 @@ MATRIX = {
             mut=True, **st(200, member=403, custom=403, other=404, key=403)),
     ("DELETE", "/api/v1/users/*"):
         row(lambda w: f"{USERS}/{w.exclusive().id}", mut=True,
-            **st(204, member=403, custom=403, other=404, key=403)),
+            **st(204, member=403, custom=403, other=404, key=403, admin_key=REAUTH)),
+    # The password again, each its own; a key has no sign-in to renew.
+    ("POST", "/api/v1/auth/reauth"):
+        row(lambda w: "/api/v1/auth/reauth", "reauth", **st(200, key=REAUTH, admin_key=REAUTH)),
     ("GET", "/api/v1/permissions"):
         row(lambda w: "/api/v1/permissions", **st(200)),
     ("POST", "/api/v1/permissions"):   # declaring an app permission: operators only
@@ -334,7 +340,7 @@ PUBLIC = {
     ("POST", "/account/mfa/setup"), ("POST", "/account/mfa/confirm"),
     ("POST", "/account/mfa/disable"), ("POST", "/account/keys"), ("POST", "/account/keys/revoke"),
     ("POST", "/account/sessions/revoke"), ("POST", "/account/identities/unlink"), ("POST", "/account/invitations/accept"),
-    ("POST", "/account/invitations/decline"),
+    ("POST", "/account/invitations/decline"), ("POST", "/account/reauth"),
     # From admin.allow addresses; the Shamir share is the credential (test_sealing.py).
     ("POST", "/api/v1/sys/unseal"),
     # the browser's SSO sign-in: the state and the provider's answer are the credential
@@ -402,6 +408,8 @@ def body_for(r, w, who):
         # The right current password: the key's is its owner's (A's admin).
         current = who.password if who else w.admin.password
         return {"current_password": current, "new_password": strong_password()}
+    if b == "reauth":
+        return {"password": who.password if who else w.admin.password}
     return b(w) if b else None
 
 
@@ -416,6 +424,10 @@ def test_cell(ms, shared_world, method, route, kind):
     verb = "GET" if method == "*" else method
     resp = call(ms, verb, path, headers, body_for(r, w, who))
     want = r["expect"][kind]
+    if want == REAUTH:
+        assert_error(resp, 403, "reauth_required")
+        assert wait_audit(ms, "REAUTH_REQUIRED", user_agent=ua, path=path, status=403)
+        return
     assert resp.status_code == want, (method, path, kind, resp.status_code, resp.text)
     if want == 401:
         assert_error(resp, 401)

@@ -643,7 +643,7 @@ static void file_structure(void **state)
         "auth:\n  acess_ttl: 5m\n",
         ":2: auth.acess_ttl: unknown key, expected one of issuer, audience, algorithm, "
         "rsa_bits, signing_key, keys_dir, key_rotation, access_ttl, refresh_ttl, clock_leeway, "
-        "token_cache_size, registration, api_key_pepper");
+        "token_cache_size, registration, api_key_pepper, reauth_window, reauth_automations");
     yaml_rejects("\nbogus: 1\n", ":2: bogus: unknown key, expected one of server, public_url, "
                                  "storage, auth, session, portal, cors, password, login, audit, "
                                  "crypto, "
@@ -884,6 +884,23 @@ static void finish_cross_checks(void **state)
     assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
     assert_string_equal(err, "auth.refresh_ttl: expected at least auth.access_ttl (7200s), got "
                              "3600s");
+    /* Named automations: a name and an API key id per line, nothing more. */
+    char *auto1[] = {
+        "GATEHOUSE_AUTH_REAUTH_AUTOMATIONS=deploy 0190f1a2-0000-7000-8000-00000000000a\n"
+        "cleanup 0190f1a2-0000-7000-8000-00000000000b extra",
+        NULL};
+    assert_int_equal(load(&c, NULL, auto1, err, sizeof(err)), GH_OK);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
+    assert_string_equal(err, "auth.reauth_automations: line 2: expected NAME API_KEY_ID");
+    char *auto2[] = {"GATEHOUSE_AUTH_REAUTH_AUTOMATIONS=deploy", NULL};
+    assert_int_equal(load(&c, NULL, auto2, err, sizeof(err)), GH_OK);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_ERR_INVALID);
+    char *auto3[] = {
+        "GATEHOUSE_AUTH_REAUTH_AUTOMATIONS=deploy 0190f1a2-0000-7000-8000-00000000000a",
+        "GATEHOUSE_AUTH_REAUTH_WINDOW=5m", NULL};
+    assert_int_equal(load(&c, NULL, auto3, err, sizeof(err)), GH_OK);
+    assert_int_equal(finish_all(&c, err, sizeof(err)), GH_OK);
+    assert_int_equal(c.reauth_window, 300);
     /* Alert rules and webhooks are parsed at start; a webhook URL is never shown. */
     char *alert1[] = {"GATEHOUSE_ALERTS_WEBHOOKS=ops slack https://hooks.example.com/T/B/SECRET",
                       "GATEHOUSE_ALERTS_RULES=a LOGIN_FAILED by ip >= 10 in 5m -> ops\n"

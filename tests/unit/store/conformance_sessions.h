@@ -173,6 +173,44 @@ static void sessions_revoke_one_family_and_user(void **state)
     assert_true(purged >= 5);
 }
 
+/* A re-authentication moves the session's and its live refresh family's auth_time, which a
+ * rotation then keeps; another user's session id is not found. */
+static void sessions_reauth_moves_auth_time(void **state)
+{
+    struct fixture *f = *state;
+    struct gh_user a, b;
+    struct gh_session s, sb, got;
+    struct gh_refresh_token t, tb, next, spent;
+    add_user(f, "alice", "alice@x.io", &a);
+    add_user(f, "bob", "bob@x.io", &b);
+    add_session(f, a.id, &s, &t);
+    add_session(f, b.id, &sb, &tb);
+    assert_int_equal(gh_store_session_get(&f->h, s.hash, 150, &got), GH_OK);
+    assert_int_equal(got.auth_time, 0);
+
+    assert_int_equal(gh_store_session_reauth(&f->h, a.id, sb.id, 200), GH_ERR_NOT_FOUND);
+    int64_t feed = feed_count(f, a.id);
+    assert_int_equal(gh_store_session_reauth(&f->h, a.id, s.id, 200), GH_OK);
+    assert_int_equal(feed_count(f, a.id), feed + 1);
+    assert_int_equal(gh_store_session_get(&f->h, s.hash, 201, &got), GH_OK);
+    assert_int_equal(got.auth_time, 200);
+    assert_int_equal(gh_store_session_get(&f->h, sb.hash, 201, &got), GH_OK);
+    assert_int_equal(got.auth_time, 0);
+
+    next_token(&next, 5000);
+    next.auth_time = 999; /* the store keeps the family's, not the caller's */
+    assert_int_equal(gh_store_refresh_rotate(&f->h, t.hash, &next, 300, &spent), GH_OK);
+    assert_int_equal(spent.auth_time, 200);
+    assert_int_equal(next.auth_time, 200);
+    struct gh_refresh_token live;
+    assert_int_equal(gh_store_refresh_get(&f->h, next.hash, 301, &live), GH_OK);
+    assert_int_equal(live.auth_time, 200);
+
+    /* a revoked session is not re-authenticated */
+    assert_int_equal(gh_store_session_revoke(&f->h, a.id, s.id, 400), GH_OK);
+    assert_int_equal(gh_store_session_reauth(&f->h, a.id, s.id, 401), GH_ERR_NOT_FOUND);
+}
+
 static void mfa_setup_enable_steps_and_codes(void **state)
 {
     struct fixture *f = *state;
