@@ -21,6 +21,7 @@ make unit
 make integration
 tests/browser/run.sh
 tests/sso/run.sh
+tests/openapi/run.sh
 tests/saml/run.sh
 make asan
 make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
