@@ -49,10 +49,11 @@ struct gh_app {
     struct gh_store_handle store;
     struct gh_keyring *ring; /* reloaded in place when keyring.json changes (cli/keys.c) */
     struct gh_auth *auth;
-    struct gh_rbac *rbac;                          /* orgs, roles, members, the permission check */
-    struct gh_pool *hash_pool;                     /* password hashing: bounded, half the cores */
-    struct gh_pool *io_pool;                       /* storage writes and token signing */
-    struct gh_rules rules;                         /* ForwardAuth route rules */
+    struct gh_rbac *rbac;      /* orgs, roles, members, the permission check */
+    struct gh_pool *hash_pool; /* password hashing: bounded, half the cores */
+    struct gh_pool *io_pool;   /* storage writes and token signing */
+    struct gh_pool *sso_pool;  /* sign-ins waiting on identity providers (api/sso_login.c) */
+    struct gh_rules rules;     /* ForwardAuth route rules */
     struct gh_rl_route rl_route[GH_RL_ROUTES_MAX]; /* rate_limit.routes */
     size_t rl_nroutes;
     struct gh_alert_rules alert_rules; /* alerts.*, until the alerts take them at start */

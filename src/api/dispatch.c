@@ -38,7 +38,9 @@ enum route_flags {
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL };
+/* ON_SSO_POOL: calls to identity providers, which may wait up to sso.timeout each: a pool
+ * of their own, so that a provider that hangs never holds the I/O pool's threads. */
+enum route_pool { ON_LOOP, ON_HASH_POOL, ON_IO_POOL, ON_SSO_POOL };
 
 struct route {
     const char *path;
@@ -149,10 +151,10 @@ static const struct route routes[] = {
     {"/api/v1/edge/blocks", GH_GET, gh_h_block_list, AUTH, ON_IO_POOL, NULL},
     {"/api/v1/edge/blocks", GH_POST, gh_h_block_create, JSON_BODY | AUTH | CSRF, ON_IO_POOL, NULL},
     {"/api/v1/edge/blocks/*", GH_DELETE, gh_h_block_delete, AUTH | CSRF, ON_IO_POOL, NULL},
-    /* The browser's SSO sign-in: the provider's calls wait on the I/O pool, never the loop. */
-    {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_IO_POOL, NULL},
-    {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_IO_POOL, NULL},
-    {"/api/v1/auth/oauth/login", GH_POST, gh_h_oauth_login, JSON_BODY, ON_IO_POOL, NULL},
+    /* Signing in through identity providers: their calls wait on the SSO pool. */
+    {"/api/v1/auth/sso/authorize", GH_GET, gh_h_sso_authorize, PAGE, ON_SSO_POOL, NULL},
+    {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_SSO_POOL, NULL},
+    {"/api/v1/auth/oauth/login", GH_POST, gh_h_oauth_login, JSON_BODY, ON_SSO_POOL, NULL},
     /* SAML: the IdP posts to the ACS from its own site, so no CSRF token: the single-use
      * RelayState bound to the browser's gh_saml cookie stands in for it */
     {"/api/v1/auth/saml/metadata", GH_GET, gh_h_saml_metadata, 0, ON_IO_POOL, NULL},
@@ -728,6 +730,9 @@ void gh_api_dispatch(struct gh_req *req)
         break;
     case ON_IO_POOL:
         gh_req_defer(req, app->io_pool, route->handler);
+        break;
+    case ON_SSO_POOL:
+        gh_req_defer(req, app->sso_pool, route->handler);
         break;
     case ON_LOOP:
         route->handler(req);

@@ -8,8 +8,8 @@
 #include "store/records.h"
 
 /*
- * Talking to OIDC and OAuth2 providers (edge/fetch, on the calling thread: an I/O pool
- * worker, never a polling thread, each call within sso.timeout): the endpoints (an OIDC
+ * Talking to OIDC and OAuth2 providers (edge/fetch, on the calling thread: a worker of
+ * the SSO pool, never a polling thread, each call within sso.timeout): the endpoints (an OIDC
  * provider's from its discovery document, cached an hour; an OAuth2 provider's as
  * configured), the code exchange at the token endpoint (client_secret_basic or _post),
  * the ID token checked against the provider's keys (cached; fetched again when a token
@@ -20,6 +20,10 @@
 #define GH_SSO_KEYS_REFRESH 10 /* seconds between two fetches of one provider's keys */
 #define GH_SSO_META_TTL 3600   /* seconds a discovery document is kept */
 #define GH_SSO_ANSWER_MAX (64 * 1024)
+/* The pool the sign-ins that call providers run on (cli/app.c): threads that may each wait
+ * sso.timeout, and how many more sign-ins may queue (past it: 503 with Retry-After). */
+#define GH_SSO_THREADS 4
+#define GH_SSO_QUEUE 256
 
 struct gh_sso_remote;
 

@@ -335,7 +335,8 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     if (open_signin(app) != 0)
         return 1;
     if (gh_pool_new("hash", cfg->hash_threads, cfg->hash_queue, &app->hash_pool) != GH_OK ||
-        gh_pool_new("io", cfg->io_threads, cfg->io_queue, &app->io_pool) != GH_OK) {
+        gh_pool_new("io", cfg->io_threads, cfg->io_queue, &app->io_pool) != GH_OK ||
+        gh_pool_new("sso", GH_SSO_THREADS, GH_SSO_QUEUE, &app->sso_pool) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the worker pools\n");
         return 1;
     }
@@ -391,6 +392,7 @@ void gh_app_close(struct gh_app *app)
 {
     /* The pools first: their jobs (audit records, last key uses) still need the store. */
     gh_pool_free(app->hash_pool);
+    gh_pool_free(app->sso_pool);
     gh_pool_free(app->io_pool);
     gh_audit_close(); /* what the pools left, and a last checkpoint */
     /* No record is written any more: the alert queue drains, within the shutdown timeout. */
@@ -429,7 +431,7 @@ void gh_app_close(struct gh_app *app)
     gh_unseal_free(app->unseal);
     app->unseal = NULL;
     gh_store_close(&app->store);
-    app->hash_pool = app->io_pool = NULL;
+    app->hash_pool = app->io_pool = app->sso_pool = NULL;
     app->auth = NULL;
     app->ring = NULL;
     app->store.st = NULL;

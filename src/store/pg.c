@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,15 @@
 /* At most this many parameters to one statement (sql.c's MAX_ARGS). */
 #define PG_MAX_ARGS 32
 
+/* Bumped whenever a connection is found lost. A pooled connection idle while the database
+ * restarted still says CONNECTION_OK until its next statement fails, so each one
+ * established before the last loss is re-established before its next use: after a
+ * restart one request fails (503), not one per pooled connection. */
+static atomic_uint lost_epoch;
+
 struct pg_conn {
     PGconn *pg;
+    unsigned epoch; /* lost_epoch when the connection was (re)established */
     unsigned busy_ms;
     int down; /* the connection was lost (logged once until it is back) */
     int tx;   /* a transaction was begun and not yet ended: never re-established under it */
@@ -82,9 +90,11 @@ static gh_err session(struct pg_conn *pc)
 /* A usable connection: re-established when it was lost (GH_ERR_IO while it cannot be). */
 static gh_err alive(struct pg_conn *pc)
 {
-    if (gh_pq.status(pc->pg) == CONNECTION_OK)
+    unsigned epoch = atomic_load(&lost_epoch);
+    if (gh_pq.status(pc->pg) == CONNECTION_OK && pc->epoch == epoch)
         return GH_OK;
     gh_pq.reset(pc->pg);
+    pc->epoch = epoch;
     memset(pc->prepared, 0, sizeof(pc->prepared));
     if (gh_pq.status(pc->pg) != CONNECTION_OK || session(pc) != GH_OK) {
         if (!pc->down)
@@ -118,6 +128,7 @@ static gh_err fail(struct pg_conn *pc, const PGresult *r, const char *what)
         if (!pc->down)
             log_pg("PostgreSQL connection lost", gh_pq.errorMessage(pc->pg));
         pc->down = 1;
+        atomic_fetch_add(&lost_epoch, 1);
         return GH_ERR_IO;
     }
     log_pg(what, r != NULL ? gh_pq.resultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
@@ -393,6 +404,7 @@ static gh_err pg_connect(const char *dsn, unsigned busy_ms, int migrate_first, v
     if (pc == NULL)
         return GH_ERR_NOMEM;
     pc->busy_ms = busy_ms;
+    pc->epoch = atomic_load(&lost_epoch);
     pc->pg = gh_pq.connectdbParams(keys, vals, 1);
     gh_err err = GH_ERR_IO;
     if (pc->pg == NULL)

@@ -230,8 +230,7 @@ static const char *const migrations[] = {
     "  expires_at BIGINT NOT NULL);"
     "CREATE INDEX sso_states_expiry ON sso_states(expires_at);",
     /* 5 (SQLite's 12): org names repeat (a 409 on a name told a tenant of another's org) */
-    "DROP INDEX orgs_name;"
-    "CREATE INDEX orgs_name_lower ON orgs(lower(name));",
+    "DROP INDEX orgs_name;CREATE INDEX orgs_name_lower ON orgs(lower(name));",
     /* 6 (SQLite's 13): SAML providers: our entity id, the IdP's metadata, our key (sealed,
      * enc:v1) and certificate */
     "ALTER TABLE sso_providers ADD COLUMN sp_entity_id " T " NOT NULL DEFAULT '',"
