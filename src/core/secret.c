@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -104,4 +105,23 @@ int gh_secret_equal(const void *a, const void *b, size_t n)
         __asm__("" : "+r"(d1));
     }
     return (d0 | d1 | d2 | d3) == 0;
+}
+
+void *gh_secret_grow(void *old, size_t used, size_t size)
+{
+    void *grown = malloc(size);
+    if (grown == NULL)
+        return NULL;
+    if (used > 0)
+        memcpy(grown, old, used);
+    gh_secret_free(old, used);
+    return grown;
+}
+
+void gh_secret_free(void *p, size_t used)
+{
+    if (p != NULL) {
+        sodium_memzero(p, used);
+        free(p);
+    }
 }

@@ -21,4 +21,15 @@ gh_err gh_secret_file_load(const char *path, unsigned char *out, size_t len) GH_
  */
 int gh_secret_equal(const void *a, const void *b, size_t n) GH_NONNULL(1, 2);
 
+/**
+ * realloc for a buffer that may hold secrets (a request head with a token, an answer head
+ * with a session cookie): the first used bytes move to a new block of size bytes and the
+ * old block is wiped before it is freed, so growing leaves no copy in freed memory. NULL
+ * when out of memory, the old block untouched. old may be NULL (used 0).
+ */
+void *gh_secret_grow(void *old, size_t used, size_t size);
+
+/** Wipes the first used bytes of p and frees it (p may be NULL). */
+void gh_secret_free(void *p, size_t used);
+
 #endif

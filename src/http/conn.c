@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sodium.h>
 
+#include "core/secret.h"
+
 /*
  * HTTP/1.1 on one connection: read a head into a buffer that starts small and grows only
  * as far as the head needs (up to the server's head bound), parse it, read the body
@@ -31,10 +33,7 @@ static int stopping(const struct gh_conn *c)
 
 static void free_in(struct gh_conn *c)
 {
-    if (c->in != NULL) {
-        sodium_memzero(c->in, c->in_len);
-        free(c->in);
-    }
+    gh_secret_free(c->in, c->in_len);
     c->in = NULL;
     c->in_len = c->in_cap = c->scanned = 0;
 }
@@ -190,7 +189,7 @@ static int keep_rest(struct gh_conn *c, const char *p, size_t n)
     size_t need = c->in_len + n;
     if (need > c->in_cap) {
         size_t cap = need > IN_START ? need : IN_START;
-        char *grown = realloc(c->in, cap);
+        char *grown = gh_secret_grow(c->in, c->in_len, cap);
         if (grown == NULL) {
             gh_loop_close(c);
             return -1;
@@ -360,7 +359,7 @@ static int read_head(struct gh_conn *c)
             return refuse(c, memchr(c->in, '\n', c->in_len) ? 431 : 414);
         size_t cap = c->in_cap == 0 ? IN_START : c->in_cap * 2;
         cap = cap > srv->head_max ? srv->head_max : cap;
-        char *grown = realloc(c->in, cap);
+        char *grown = gh_secret_grow(c->in, c->in_len, cap);
         if (grown == NULL) {
             gh_loop_close(c);
             return -1;
@@ -535,7 +534,7 @@ int gh_conn_tick(struct gh_conn *c, uint64_t now)
                 (c->in != NULL || c->head_out != NULL)) {
                 c->loop->idle_freed += c->in_cap + c->head_out_cap;
                 free_in(c); /* an idle connection keeps no buffer */
-                free(c->head_out);
+                gh_secret_free(c->head_out, c->head_out_cap);
                 c->head_out = NULL;
                 c->head_out_cap = 0;
             }

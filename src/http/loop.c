@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/secret.h"
 
 /*
  * The event loops: one thread per server.threads, each with its own epoll set, all
@@ -175,11 +176,8 @@ void gh_loop_close(struct gh_conn *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     loop->nconns--;
-    if (c->in != NULL) {
-        sodium_memzero(c->in, c->in_len);
-        free(c->in);
-    }
-    free(c->head_out);
+    gh_secret_free(c->in, c->in_len);
+    gh_secret_free(c->head_out, c->head_out_cap); /* Set-Cookie: a session id */
     free(c);
 }
 

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/secure_json.h"
 #include "core/text.h"
 
@@ -568,9 +569,10 @@ size_t gh_req_head(struct gh_req *req, int keep_alive, char **buf, size_t *cap)
         reset_reply(req);
     size_t need = head_size(req);
     if (need > *cap) {
-        char *grown = realloc(*buf, need);
+        char *grown = malloc(need); /* the old head is done with: wiped (a session cookie) */
         if (grown == NULL)
             return 0;
+        gh_secret_free(*buf, *cap);
         *buf = grown;
         *cap = need;
     }
