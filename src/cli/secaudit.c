@@ -25,8 +25,9 @@ static const char usage[] =
     "\n"
     "Checks the configuration, the data dir and the database: the bootstrap admin password,\n"
     "signing key sizes, key and database file modes, TLS, rate limits and backoff, token\n"
-    "lifetimes, open registration, the master key file, the audit chain. Each finding names\n"
-    "its OWASP ASVS 5.0 requirement and a severity. Exit status 1 when anything is found.\n"
+    "lifetimes, open registration, CORS open to every origin, the master key file, the audit\n"
+    "chain. Each finding names its OWASP ASVS 5.0 requirement and a severity. Exit status 1\n"
+    "when anything is found.\n"
     "--fix applies the safe fixes (file and directory modes) and says what it changed.\n";
 
 #define MAX_FINDINGS 64
@@ -149,6 +150,14 @@ static void check_config(struct report *r, const struct gh_config *cfg)
         (void)snprintf(f->detail, sizeof(f->detail),
                        "auth.registration is on: anyone who reaches the server can make an "
                        "account; turn it off unless that is intended");
+    }
+    /* "*" with cookies cannot load (config.c refuses it); "*" alone lets any site read
+     * what /api/ answers to an Authorization header a script holds. */
+    if (strcmp(cfg->cors_origins, "*") == 0) {
+        f = add(r, "V3.4.2", "medium", "CORS open to every origin");
+        (void)snprintf(f->detail, sizeof(f->detail),
+                       "cors.allowed_origins is \"*\": list the origins of the apps that call "
+                       "the API instead");
     }
     if (cfg->allow_core_dumps) {
         f = add(r, "V13.4.2", "medium", "core dumps allowed");

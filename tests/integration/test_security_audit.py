@@ -92,3 +92,12 @@ def test_weak_keys_open_listen_and_sealed_key_on_disk(make_server):
     assert ("V7.3.2", "token lifetimes above sensible bounds") in found
     r = run_cli(["security", "lint"], data_dir=s.data_dir)
     assert r.returncode == 2
+
+
+def test_cors_open_to_every_origin_is_a_finding(make_server):
+    s = make_server(env=CLEAN)
+    r, doc, found = audit(s)
+    assert ("V3.4.2", "CORS open to every origin") not in found
+    r, doc, found = audit(s, env={"GATEHOUSE_CORS_ALLOWED_ORIGINS": "*"})
+    assert r.returncode == 1
+    assert ("V3.4.2", "CORS open to every origin") in found
