@@ -50,6 +50,7 @@ static const char *const own_actions[] = {
     "RATE_LIMIT_BACKEND_UP",
     "REAUTH",
     "REAUTH_FAILED",
+    "REAUTH_REQUIRED",
     "REGISTER",
     "ROLE_CHANGE",
     "SESSION_REVOKED",

@@ -8,10 +8,12 @@
 #include "crypto/datakeys.h"
 #include "crypto/kdf.h"
 
-/* Stored keys are read again at most this often for a new current key, and for an
- * unknown key id. */
-#define RELOAD_CURRENT_S 5
-#define RELOAD_UNKNOWN_S 1
+/* Stored keys are read again at most this often for a new current key, and for a key id
+ * above the newest held: one that `gatehouse key rotate` in another process has just added
+ * and a rewrap may already use (a forged id costs one read of a table of a few rows, at
+ * most that often). */
+#define RELOAD_CURRENT_MS 5000
+#define RELOAD_NEWER_MS 100
 
 struct slot {
     uint32_t id;
@@ -32,7 +34,7 @@ struct subkey {
 struct gh_datakeys {
     struct gh_store_handle store;
     pthread_rwlock_t lock;
-    int64_t loaded_at;      /* monotonic seconds of the last read of the stored keys */
+    int64_t loaded_at;      /* monotonic milliseconds of the last read of the stored keys */
     size_t n;               /* slots by id ascending; the last is current */
     struct slot *slots;     /* GH_DATAKEYS_MAX, sodium_malloc'd */
     struct subkey *subkeys; /* SUBKEY_SLOTS, sodium_malloc'd, under cache_lock */
@@ -42,11 +44,11 @@ struct gh_datakeys {
                                      struct */
 };
 
-static int64_t mono_s(void)
+static int64_t mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The associated data of data key id's wrapping. */
@@ -103,7 +105,7 @@ static gh_err reload(struct gh_datakeys *dk)
         return err;
     }
     dk->n = l.n;
-    dk->loaded_at = mono_s();
+    dk->loaded_at = mono_ms();
     return GH_OK;
 }
 
@@ -208,23 +210,23 @@ out:
     return err;
 }
 
-/* Reads the stored keys again when the last read is older than age seconds. */
-static void refresh(struct gh_datakeys *dk, int64_t age)
+/* Reads the stored keys again when the last read is older than age_ms. */
+static void refresh(struct gh_datakeys *dk, int64_t age_ms)
 {
     pthread_rwlock_rdlock(&dk->lock);
-    int stale = mono_s() - dk->loaded_at >= age;
+    int stale = mono_ms() - dk->loaded_at >= age_ms;
     pthread_rwlock_unlock(&dk->lock);
     if (!stale)
         return;
     pthread_rwlock_wrlock(&dk->lock);
-    if (mono_s() - dk->loaded_at >= age && reload(dk) != GH_OK)
-        dk->loaded_at = mono_s(); /* keep the keys held; try again later */
+    if (mono_ms() - dk->loaded_at >= age_ms && reload(dk) != GH_OK)
+        dk->loaded_at = mono_ms(); /* keep the keys held; try again later */
     pthread_rwlock_unlock(&dk->lock);
 }
 
 uint32_t gh_datakeys_current(struct gh_datakeys *dk)
 {
-    refresh(dk, RELOAD_CURRENT_S);
+    refresh(dk, RELOAD_CURRENT_MS);
     pthread_rwlock_rdlock(&dk->lock);
     uint32_t id = dk->slots[dk->n - 1].id;
     pthread_rwlock_unlock(&dk->lock);
@@ -309,10 +311,11 @@ static gh_err derive_held(struct gh_datakeys *dk, uint32_t kid, const char *info
     int found = 0;
     pthread_rwlock_rdlock(&dk->lock);
     gh_err err = derive_locked(dk, kid, info, len, out, &found);
+    int newer = !found && (dk->n == 0 || kid > dk->slots[dk->n - 1].id);
     pthread_rwlock_unlock(&dk->lock);
-    if (found)
-        return err;
-    refresh(dk, RELOAD_UNKNOWN_S);
+    if (!newer)
+        return err; /* keys are never deleted: an unknown older id never appears */
+    refresh(dk, RELOAD_NEWER_MS);
     pthread_rwlock_rdlock(&dk->lock);
     err = derive_locked(dk, kid, info, len, out, &found);
     pthread_rwlock_unlock(&dk->lock);

@@ -221,11 +221,17 @@ class World:
             self.member_gone(org, u.id)
 
     def member_gone(self, org, uid):
-        """uid leaves org: its API keys for org are revoked with the membership."""
+        """uid leaves org: its API keys for org are revoked with the membership, and its
+        access tokens end (the token epoch moves, issue 17), so it signs in again."""
         del org.members[uid]
         for k in self.keys:
             if k["uid"] == uid and k["org"] == org.id:
                 k["alive"] = False
+        u = self.by_id[uid]
+        if u.org_id == org.id:
+            u.org_id = None
+        u.relogin()
+        self.log.append(f"{u.username} signs in again")
 
     def op_make_key(self):
         if len(self.keys) >= 12:
