@@ -43,18 +43,18 @@ struct gh_ssop_refusal {
 /**
  * The registry over store, sealing with dk, with the providers of opts->config_lines.
  * GH_ERR_INVALID with a message in err ("line 2: client_id: ...") for a bad line, a
- * duplicate name, or a name the store also holds; GH_ERR_IO libcurl cannot be loaded (for
- * check_on_save); GH_ERR_NOMEM; the store's error.
+ * duplicate name, or a name the store also holds; GH_ERR_NOMEM; the store's error. dk is
+ * NULL while the server is sealed. libcurl is loaded by the first discovery check.
  */
+gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
+                   const struct gh_ssop_opts *opts, int64_t now, char *err, size_t err_size,
+                   struct gh_ssop **out) GH_WUR GH_NONNULL(1, 3, 5, 7);
+
 /**
  * Gives r the data keys once a sealed server is unsealed (api/unseal.c); until then dk is
  * NULL and sealing or opening a client secret is GH_ERR_BUSY (never a NULL dereference).
  */
 void gh_ssop_set_keys(struct gh_ssop *r, struct gh_datakeys *dk) GH_NONNULL(1, 2);
-
-gh_err gh_ssop_new(const struct gh_store_handle *store, struct gh_datakeys *dk,
-                   const struct gh_ssop_opts *opts, int64_t now, char *err, size_t err_size,
-                   struct gh_ssop **out) GH_WUR GH_NONNULL(1, 2, 3, 5, 7);
 
 /** Frees r (wiping the sealed secrets it holds); NULL is fine. */
 void gh_ssop_free(struct gh_ssop *r);
