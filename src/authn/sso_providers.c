@@ -46,10 +46,11 @@ static gh_err seal(struct gh_ssop *r, struct gh_sso_provider *p, const char *sec
                          sizeof(p->client_secret), &len);
 }
 
-gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *out, size_t size)
+/* Opens sealed, a provider's value sealed for field, into out as a string. */
+static gh_err open_sealed(struct gh_ssop *r, const char *field, const char *sealed, char *out,
+                          size_t size)
 {
-    char field[GH_FIELD_NAME_MAX + 1];
-    size_t len, n = strlen(p->client_secret);
+    size_t len, n = strlen(sealed);
     if (n == 0)
         return GH_ERR_NOT_FOUND;
     if (size < 1)
@@ -57,12 +58,17 @@ gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *
     struct gh_datakeys *dk = atomic_load(&r->dk);
     if (dk == NULL)
         return GH_ERR_BUSY;
-    secret_field(p->name, field);
-    gh_err err =
-        gh_field_open(dk, NULL, field, p->client_secret, n, (uint8_t *)out, size - 1, &len);
+    gh_err err = gh_field_open(dk, NULL, field, sealed, n, (uint8_t *)out, size - 1, &len);
     if (err == GH_OK)
         out[len] = '\0';
     return err;
+}
+
+gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *out, size_t size)
+{
+    char field[GH_FIELD_NAME_MAX + 1];
+    secret_field(p->name, field);
+    return open_sealed(r, field, p->client_secret, out, size);
 }
 
 /* The envelope's field of provider name's SAML key: bound to the name. */
@@ -113,20 +119,8 @@ static gh_err saml_parts(struct gh_ssop *r, const struct gh_sso_spec *s,
 gh_err gh_ssop_saml_key(struct gh_ssop *r, const struct gh_sso_provider *p, char *out, size_t size)
 {
     char field[GH_FIELD_NAME_MAX + 1];
-    size_t len, n = strlen(p->sp_private_key);
-    if (n == 0)
-        return GH_ERR_NOT_FOUND;
-    if (size < 1)
-        return GH_ERR_TOO_LARGE;
-    struct gh_datakeys *dk = atomic_load(&r->dk);
-    if (dk == NULL)
-        return GH_ERR_BUSY;
     key_field(p->name, field);
-    gh_err err =
-        gh_field_open(dk, NULL, field, p->sp_private_key, n, (uint8_t *)out, size - 1, &len);
-    if (err == GH_OK)
-        out[len] = '\0';
-    return err;
+    return open_sealed(r, field, p->sp_private_key, out, size);
 }
 
 static const struct gh_sso_provider *config_find(const struct gh_ssop *r, const char *name)
