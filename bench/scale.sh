@@ -22,27 +22,7 @@ TOKENS=${TOKENS:-1000000}
 SMALL_USERS=${SMALL_USERS:-100}
 SMALL_TOKENS=${SMALL_TOKENS:-1000}
 ROUNDS=${ROUNDS:-3}
-WORK=$(mktemp -d /tmp/gh-scale-XXXXXX)
-chmod 711 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  tests/scripts/pgtmp.sh stop "$WORK/pg" || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-DSN=$(tests/scripts/pgtmp.sh start "$WORK/pg")
-PASSWORD='Bench-Sturdy-Gate-2026!'
-
-node() { # name port [NAME=value...]
-  local name=$1 port=$2; shift 2
-  env "$@" GATEHOUSE_RATE_LIMIT_GLOBAL=0 GATEHOUSE_RATE_LIMIT_AUTH=0 GATEHOUSE_LOGIN_BACKOFF=off \
-    GATEHOUSE_PASSWORD_BCRYPT_COST=4 GATEHOUSE_AUTH_ISSUER=https://gatehouse.bench \
-    GATEHOUSE_ADMIN_PASSWORD=$PASSWORD \
-    build/gatehouse serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$name" \
-    > "$WORK/$name.log" 2>&1 & PIDS+=($!)
-  wait_http "http://127.0.0.1:$port/healthz"
-}
+. bench/nodes.sh
 psql -q "$DSN" -c 'CREATE DATABASE small' -c 'CREATE DATABASE big'
 declare -A PORT DB
 for size in small big; do

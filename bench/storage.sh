@@ -10,27 +10,7 @@ scripts/deps.sh bench test
 make -j"$(nproc)" >/dev/null
 . bench/lib.sh
 D=${DURATION:-10}
-WORK=$(mktemp -d /tmp/gh-bench-XXXXXX)
-chmod 711 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  tests/scripts/pgtmp.sh stop "$WORK/pg" || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-DSN=$(tests/scripts/pgtmp.sh start "$WORK/pg")
-PASSWORD='Bench-Sturdy-Gate-2026!'
-ISSUER=https://gatehouse.bench
-
-node() { # name port [NAME=value...]
-  local name=$1 port=$2; shift 2
-  env "$@" GATEHOUSE_RATE_LIMIT_GLOBAL=0 GATEHOUSE_RATE_LIMIT_AUTH=0 GATEHOUSE_LOGIN_BACKOFF=off \
-    GATEHOUSE_PASSWORD_BCRYPT_COST=4 GATEHOUSE_AUTH_ISSUER=$ISSUER GATEHOUSE_ADMIN_PASSWORD=$PASSWORD \
-    build/gatehouse serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$name" \
-    > "$WORK/$name.log" 2>&1 & PIDS+=($!)
-  wait_http "http://127.0.0.1:$port/healthz"
-}
+. bench/nodes.sh
 SPORT=$(free_port); PPORT=$(free_port); QPORT=$(free_port)
 node sqlite "$SPORT"
 node pg "$PPORT" GATEHOUSE_STORAGE_BACKEND=postgres GATEHOUSE_STORAGE_DSN="$DSN"
