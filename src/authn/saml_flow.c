@@ -275,8 +275,10 @@ static void field(char *dst, size_t size, const char *v)
         memcpy(dst, v, strlen(v) + 1);
 }
 
-/* Who the assertion names, by p's claim names (SAML attribute Names). The email is one
- * the IdP signed: it counts as verified (link_by_email is the admin's choice). */
+/* Who the assertion names, by p's claim names (SAML attribute Names). SAML has no
+ * email_verified: a signed email proves only that this IdP said it, and any IdP may say
+ * any address, so it counts as verified (link_by_email to an existing account, a new
+ * user's email) only when the admin vouches for the IdP with trust_email. */
 static gh_err identity(const struct gh_sso_provider *p, const struct gh_saml_facts *x,
                        struct gh_sso_identity *id)
 {
@@ -287,7 +289,7 @@ static gh_err identity(const struct gh_sso_provider *p, const struct gh_saml_fac
     field(id->email, sizeof(id->email), gh_saml_facts_attr(x, p->claim_email));
     if (id->email[0] == '\0' && strcmp(x->name_id_format, NAMEID_EMAIL) == 0)
         field(id->email, sizeof(id->email), x->name_id);
-    id->email_verified = id->email[0] != '\0';
+    id->email_verified = p->trust_email && id->email[0] != '\0';
     field(id->username, sizeof(id->username), gh_saml_facts_attr(x, p->claim_username));
     field(id->name, sizeof(id->name), gh_saml_facts_attr(x, p->claim_name));
     return GH_OK;

@@ -23,7 +23,7 @@ struct gh_sso_spec {
     size_t nscopes;
     int has_scopes;
     /* -1: absent */
-    int pkce, enabled, auto_create_user, link_by_email;
+    int pkce, enabled, auto_create_user, link_by_email, trust_email;
 };
 
 /**

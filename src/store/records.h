@@ -265,6 +265,7 @@ struct gh_sso_provider {
     char idp_metadata[GH_SAML_METADATA_MAX + 1]; /* the IdP's EntityDescriptor */
     char sp_private_key[GH_SAML_KEY_SEALED_MAX]; /* PEM, sealed */
     char sp_certificate[GH_SAML_CERT_MAX + 1];   /* PEM */
+    int trust_email; /* the IdP's email counts as verified (SAML has no email_verified) */
 };
 
 /**

@@ -30,6 +30,7 @@ static const struct sq_col provider_cols[] = {
     SQ_COL(SQ_COL_TEXT, 24, P, idp_metadata),
     SQ_COL(SQ_COL_TEXT, 25, P, sp_private_key),
     SQ_COL(SQ_COL_TEXT, 26, P, sp_certificate),
+    SQ_COL(SQ_COL_INT, 27, P, trust_email),
 };
 #undef P
 SQ_CALL(call_provider, gh_sso_provider_visit_fn)
@@ -47,7 +48,8 @@ static const struct sq_row row_provider =
         SQ_F(p->claim_name), SQ_F(p->default_role), SQ_I(p->pkce != 0), SQ_I(p->enabled != 0),     \
         SQ_I(p->auto_create_user != 0), SQ_I(p->link_by_email != 0)
 #define SAML_VALUES(p)                                                                             \
-    SQ_F(p->sp_entity_id), SQ_F(p->idp_metadata), SQ_F(p->sp_private_key), SQ_F(p->sp_certificate)
+    SQ_F(p->sp_entity_id), SQ_F(p->idp_metadata), SQ_F(p->sp_private_key),                         \
+        SQ_F(p->sp_certificate), SQ_I(p->trust_email != 0)
 
 gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider *p)
 {
