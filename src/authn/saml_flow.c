@@ -130,7 +130,7 @@ static gh_err sp_init(const struct gh_saml_flow *f, const struct gh_sso_provider
         err = metadata(f, p, &sp->meta);
     if (err == GH_OK)
         err = gh_ssop_saml_key(f->providers, p, sp->key, sizeof(sp->key));
-    sp->conf = (struct gh_saml_sp){sp->meta, sp->key, p->sp_certificate, p->idp_metadata};
+    sp->conf = (struct gh_saml_sp){p->name, sp->meta, sp->key, p->sp_certificate, p->idp_metadata};
     return err;
 }
 
@@ -318,8 +318,7 @@ static gh_err judge(struct gh_saml_flow *f, const struct gh_sso_provider *p, con
     if ((err = gh_saml_facts_read(doc, x, reason)) != GH_OK)
         goto out;
     *reason = "signature";
-    if ((err = gh_saml_lasso_verify(&sp->conf, b64)) != GH_OK ||
-        (err = gh_saml_lasso_idp_entity(p->idp_metadata, idp, sizeof(idp))) != GH_OK)
+    if ((err = gh_saml_lasso_verify(&sp->conf, b64, idp, sizeof(idp))) != GH_OK)
         goto out;
     request_id(relay, rid);
     (void)snprintf(acs, sizeof(acs), "%s" GH_SAML_ACS, f->base);

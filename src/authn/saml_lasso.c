@@ -9,6 +9,7 @@
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
 #include <lasso/xml/saml-2.0/saml2_strings.h>
 #include <libxml/parser.h>
+#include <sodium.h>
 
 #include "core/log.h"
 
@@ -109,18 +110,89 @@ gh_err gh_saml_lasso_idp_entity(const char *metadata, char *out, size_t size)
     return err;
 }
 
-/* A server for sp (its one IdP added) into *out; the caller holds the lock. */
-static gh_err server_new(const struct gh_saml_sp *sp, LassoServer **out)
+/*
+ * Servers by provider: building one (our key and certificate loaded, two metadata
+ * documents parsed) is most of a sign-in step's cost, so each provider's is kept while its
+ * configuration stays the same (the SHA-256 of every input). A provider changed gets a new
+ * one on its next use; past CACHE_MAX providers the least recently used goes. Only touched
+ * under the lock.
+ */
+#define CACHE_MAX 16
+static struct cached {
+    char name[GH_SAML_NAME_MAX + 1];
+    unsigned char conf[crypto_hash_sha256_BYTES];
+    LassoServer *server;
+    char idp[GH_SAML_ENTITY_MAX + 1]; /* the IdP's entity id */
+    uint64_t used;
+} cache[CACHE_MAX];
+static uint64_t cache_clock;
+
+static void conf_hash(const struct gh_saml_sp *sp, unsigned char out[crypto_hash_sha256_BYTES])
+{
+    const char *parts[] = {sp->sp_metadata, sp->key_pem, sp->cert_pem, sp->idp_metadata};
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) /* each with its NUL */
+        crypto_hash_sha256_update(&st, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
+    crypto_hash_sha256_final(&st, out);
+}
+
+/* A new server for sp (its one IdP added) into slot c; the caller holds the lock. */
+static gh_err server_build(const struct gh_saml_sp *sp, struct cached *c)
 {
     LassoServer *s = lib.server_new_from_buffers(sp->sp_metadata, sp->key_pem, NULL, sp->cert_pem);
     if (s == NULL)
         return GH_ERR_INVALID;
-    if (lib.server_add_provider_from_buffer(s, LASSO_PROVIDER_ROLE_IDP, sp->idp_metadata, NULL,
-                                            NULL) != 0) {
+    LassoProvider *idp =
+        lib.provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, sp->idp_metadata, NULL, NULL);
+    gh_err err = idp == NULL ? GH_ERR_INVALID : copy_out(idp->ProviderID, c->idp, sizeof(c->idp));
+    if (idp != NULL)
+        lib.object_unref(idp);
+    if (err == GH_OK && lib.server_add_provider_from_buffer(s, LASSO_PROVIDER_ROLE_IDP,
+                                                            sp->idp_metadata, NULL, NULL) != 0)
+        err = GH_ERR_INVALID;
+    if (err != GH_OK) {
         lib.object_unref(s);
-        return GH_ERR_INVALID;
+        return err;
     }
-    *out = s;
+    c->server = s;
+    return GH_OK;
+}
+
+/* sp's server, built unless kept (the caller holds the lock; the cache owns it). */
+static gh_err server_get(const struct gh_saml_sp *sp, struct cached **out)
+{
+    unsigned char conf[crypto_hash_sha256_BYTES];
+    struct cached *c = NULL;
+    if (strlen(sp->name) > GH_SAML_NAME_MAX)
+        return GH_ERR_INVALID;
+    conf_hash(sp, conf);
+    for (size_t i = 0; i < CACHE_MAX && c == NULL; i++)
+        if (cache[i].server != NULL && strcmp(cache[i].name, sp->name) == 0)
+            c = &cache[i];
+    if (c != NULL && sodium_memcmp(c->conf, conf, sizeof(conf)) == 0) {
+        c->used = ++cache_clock;
+        *out = c;
+        return GH_OK;
+    }
+    if (c == NULL) { /* a free slot, else the least recently used */
+        c = &cache[0];
+        for (size_t i = 1; i < CACHE_MAX && c->server != NULL; i++)
+            if (cache[i].server == NULL || cache[i].used < c->used)
+                c = &cache[i];
+    }
+    if (c->server != NULL)
+        lib.object_unref(c->server);
+    memset(c, 0, sizeof(*c));
+    gh_err err = server_build(sp, c);
+    if (err != GH_OK) {
+        memset(c, 0, sizeof(*c));
+        return err;
+    }
+    memcpy(c->name, sp->name, strlen(sp->name) + 1);
+    memcpy(c->conf, conf, sizeof(conf));
+    c->used = ++cache_clock;
+    *out = c;
     return GH_OK;
 }
 
@@ -135,16 +207,16 @@ gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_
                                    const char *request_id, const char *relay_state, char *url,
                                    size_t url_size)
 {
-    LassoServer *server = NULL;
+    struct cached *c = NULL;
     LassoLogin *login = NULL;
     gh_err err = GH_ERR_IO;
     pthread_mutex_lock(&lock);
     if (lib.handle == NULL)
         goto out;
-    if ((err = server_new(sp, &server)) != GH_OK)
+    if ((err = server_get(sp, &c)) != GH_OK)
         goto out;
     err = GH_ERR_INVALID;
-    if ((login = lib.login_new(server)) == NULL ||
+    if ((login = lib.login_new(c->server)) == NULL ||
         lib.login_init_authn_request(login, NULL, LASSO_HTTP_METHOD_REDIRECT) != 0)
         goto out;
     LassoProfile *profile = &login->parent;
@@ -165,24 +237,23 @@ gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_
 out:
     if (login != NULL)
         lib.object_unref(login);
-    if (server != NULL)
-        lib.object_unref(server);
     pthread_mutex_unlock(&lock);
     return err;
 }
 
-gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64)
+gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64, char *idp,
+                            size_t idp_size)
 {
-    LassoServer *server = NULL;
+    struct cached *c = NULL;
     LassoLogin *login = NULL;
     gh_err err = GH_ERR_IO;
     pthread_mutex_lock(&lock);
     if (lib.handle == NULL)
         goto out;
-    if ((err = server_new(sp, &server)) != GH_OK)
+    if ((err = server_get(sp, &c)) != GH_OK)
         goto out;
     err = GH_ERR_INVALID;
-    if ((login = lib.login_new(server)) == NULL)
+    if ((login = lib.login_new(c->server)) == NULL)
         goto out;
     /* MAYBE: the Response's signature, or else each Assertion's (lasso's login.c). */
     lib.profile_set_signature_verify_hint(&login->parent,
@@ -191,12 +262,10 @@ gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64)
     if (rc == LASSO_PROFILE_ERROR_INVALID_MSG || rc == LASSO_PROFILE_ERROR_UNSUPPORTED_PROFILE)
         err = GH_ERR_INVALID;
     else
-        err = rc == 0 ? GH_OK : GH_ERR_AUTH;
+        err = rc == 0 ? copy_out(c->idp, idp, idp_size) : GH_ERR_AUTH;
 out:
     if (login != NULL)
         lib.object_unref(login);
-    if (server != NULL)
-        lib.object_unref(server);
     pthread_mutex_unlock(&lock);
     return err;
 }
