@@ -78,6 +78,12 @@ static gh_err metadata(const struct gh_saml_flow *f, const struct gh_sso_provide
         "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n"
         "  <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
         "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n"
+        "  <md:KeyDescriptor use=\"encryption\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\n"
+        "   <md:EncryptionMethod Algorithm=\"http://www.w3.org/2009/xmlenc11#aes256-gcm\"/>\n"
+        "   <md:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#aes256-cbc\"/>\n"
+        "   <md:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p\"/>\n"
+        "  </md:KeyDescriptor>\n"
         "  <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
         "</md:NameIDFormat>\n"
         "  <md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
@@ -85,7 +91,7 @@ static gh_err metadata(const struct gh_saml_flow *f, const struct gh_sso_provide
         " </md:SPSSODescriptor>\n"
         "</md:EntityDescriptor>\n";
     char entity[GH_SSO_URL_MAX * 2];
-    size_t size = sizeof(fmt) + sizeof(entity) + GH_SAML_CERT_MAX + sizeof(f->base);
+    size_t size = sizeof(fmt) + sizeof(entity) + 2 * GH_SAML_CERT_MAX + sizeof(f->base);
     char *cert = malloc(GH_SAML_CERT_MAX);
     char *text = malloc(size);
     gh_err err = GH_ERR_NOMEM;
@@ -93,7 +99,7 @@ static gh_err metadata(const struct gh_saml_flow *f, const struct gh_sso_provide
         err = gh_x509_der_base64(p->sp_certificate, cert, GH_SAML_CERT_MAX);
     if (err == GH_OK) {
         entity_id(f, p, entity);
-        (void)snprintf(text, size, fmt, entity, cert, f->base);
+        (void)snprintf(text, size, fmt, entity, cert, cert, f->base);
         *out = text;
         text = NULL;
     }
@@ -315,10 +321,17 @@ static gh_err judge(struct gh_saml_flow *f, const struct gh_sso_provider *p, con
     if ((err = decode(b64, &xml, &n)) != GH_OK ||
         (err = gh_saml_lasso_parse(xml, n, &doc)) != GH_OK)
         goto out;
-    if ((err = gh_saml_facts_read(doc, x, reason)) != GH_OK)
+    /* an encrypted assertion is read once lasso decrypted and verified it; a plain one's
+     * shape is judged before its signature */
+    int encrypted = gh_saml_facts_encrypted(doc, reason);
+    err = encrypted < 0 ? GH_ERR_INVALID : GH_OK;
+    if (err != GH_OK || (!encrypted && (err = gh_saml_facts_read(doc, x, reason)) != GH_OK))
         goto out;
     *reason = "signature";
-    if ((err = gh_saml_lasso_verify(&sp->conf, b64, idp, sizeof(idp))) != GH_OK)
+    if ((err = gh_saml_lasso_verify(&sp->conf, b64, encrypted ? doc : NULL, idp, sizeof(idp))) !=
+        GH_OK)
+        goto out;
+    if (encrypted && (err = gh_saml_facts_read(doc, x, reason)) != GH_OK)
         goto out;
     request_id(relay, rid);
     (void)snprintf(acs, sizeof(acs), "%s" GH_SAML_ACS, f->base);

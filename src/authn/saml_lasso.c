@@ -8,6 +8,7 @@
 #include <lasso/lasso.h>
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
 #include <lasso/xml/saml-2.0/saml2_strings.h>
+#include <lasso/xml/saml-2.0/samlp2_response.h>
 #include <libxml/parser.h>
 #include <sodium.h>
 
@@ -35,12 +36,18 @@ static struct {
     lasso_error_t (*login_process_authn_response_msg)(LassoLogin *l, gchar *msg);
     void (*profile_set_signature_verify_hint)(LassoProfile *p,
                                               LassoProfileSignatureVerifyHint hint);
+    lasso_error_t (*server_set_encryption_key)(LassoServer *s, const gchar *key,
+                                               const gchar *password);
+    xmlNode *(*original_xmlnode)(LassoNode *node);
     void (*object_unref)(gpointer obj);
     gchar *(*strdup)(const gchar *s);
     void (*free)(gpointer p);
     xmlDocPtr (*read_memory)(const char *buf, int size, const char *url, const char *encoding,
                              int options);
     void (*free_doc)(xmlDocPtr doc);
+    xmlNodePtr (*doc_copy_node)(xmlNodePtr node, xmlDocPtr doc, int extended);
+    xmlNodePtr (*replace_node)(xmlNodePtr old, xmlNodePtr cur);
+    void (*free_node)(xmlNodePtr node);
 } lib;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -62,8 +69,11 @@ static gh_err load(void)
         !LOAD(login_build_authn_request_msg, "lasso_login_build_authn_request_msg") ||
         !LOAD(login_process_authn_response_msg, "lasso_login_process_authn_response_msg") ||
         !LOAD(profile_set_signature_verify_hint, "lasso_profile_set_signature_verify_hint") ||
-        !LOAD(object_unref, "g_object_unref") || !LOAD(strdup, "g_strdup") ||
-        !LOAD(free, "g_free") || !LOAD(read_memory, "xmlReadMemory") ||
+        !LOAD(server_set_encryption_key, "lasso_server_set_encryption_private_key_with_password") ||
+        !LOAD(original_xmlnode, "lasso_node_get_original_xmlnode") ||
+        !LOAD(doc_copy_node, "xmlDocCopyNode") || !LOAD(replace_node, "xmlReplaceNode") ||
+        !LOAD(free_node, "xmlFreeNode") || !LOAD(object_unref, "g_object_unref") ||
+        !LOAD(strdup, "g_strdup") || !LOAD(free, "g_free") || !LOAD(read_memory, "xmlReadMemory") ||
         !LOAD(free_doc, "xmlFreeDoc") || lib.init() != 0) {
         gh_log(GH_LOG_ERROR, "saml: liblasso.so.3 lacks a function or did not start");
         dlclose(lib.handle);
@@ -143,6 +153,11 @@ static gh_err server_build(const struct gh_saml_sp *sp, struct cached *c)
     LassoServer *s = lib.server_new_from_buffers(sp->sp_metadata, sp->key_pem, NULL, sp->cert_pem);
     if (s == NULL)
         return GH_ERR_INVALID;
+    /* the key of our metadata's encryption KeyDescriptor decrypts EncryptedAssertions */
+    if (lib.server_set_encryption_key(s, sp->key_pem, NULL) != 0) {
+        lib.object_unref(s);
+        return GH_ERR_INVALID;
+    }
     LassoProvider *idp =
         lib.provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, sp->idp_metadata, NULL, NULL);
     gh_err err = idp == NULL ? GH_ERR_INVALID : copy_out(idp->ProviderID, c->idp, sizeof(c->idp));
@@ -241,8 +256,39 @@ out:
     return err;
 }
 
-gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64, char *idp,
-                            size_t idp_size)
+/* The root's one child named name (in SAML's assertion namespace), or NULL. */
+static xmlNode *root_child(xmlDoc *doc, const char *name)
+{
+    xmlNode *root = doc->children;
+    while (root != NULL && root->type != XML_ELEMENT_NODE)
+        root = root->next;
+    for (xmlNode *c = root != NULL ? root->children : NULL; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns != NULL && c->ns->href != NULL &&
+            strcmp((const char *)c->ns->href, LASSO_SAML2_ASSERTION_HREF) == 0 &&
+            strcmp((const char *)c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* The one Assertion lasso decrypted and verified in response, put in place of doc's
+ * EncryptedAssertion (the caller holds the lock). */
+static gh_err splice(LassoSamlp2Response *response, xmlDoc *doc)
+{
+    xmlNode *enc = root_child(doc, "EncryptedAssertion");
+    if (response == NULL || response->Assertion == NULL || response->Assertion->next != NULL ||
+        enc == NULL)
+        return GH_ERR_AUTH;
+    xmlNode *plain = lib.original_xmlnode((LassoNode *)response->Assertion->data);
+    xmlNode *copy = plain != NULL ? lib.doc_copy_node(plain, doc, 1) : NULL;
+    if (copy == NULL)
+        return GH_ERR_AUTH;
+    (void)lib.replace_node(enc, copy);
+    lib.free_node(enc);
+    return GH_OK;
+}
+
+gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64, struct _xmlDoc *decrypt,
+                            char *idp, size_t idp_size)
 {
     struct cached *c = NULL;
     LassoLogin *login = NULL;
@@ -263,6 +309,8 @@ gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64, char *
         err = GH_ERR_INVALID;
     else
         err = rc == 0 ? copy_out(c->idp, idp, idp_size) : GH_ERR_AUTH;
+    if (err == GH_OK && decrypt != NULL)
+        err = splice((LassoSamlp2Response *)login->parent.response, decrypt);
 out:
     if (login != NULL)
         lib.object_unref(login);

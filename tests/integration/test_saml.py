@@ -277,6 +277,88 @@ def test_provider_change_takes_effect_at_once(env):
     refused(env, lambda: post(env, b, fields), "signature")
 
 
+def public_key_pem(cert_pem):
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    return cert.public_key().public_bytes(serialization.Encoding.PEM,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def encrypt_for(env, cert_pem=None, **kw):
+    """The IdP's next answer with its assertion encrypted for cert_pem (ours by default)."""
+    cert_pem = cert_pem or env["sp_cert"]
+    env["idp"].next_answer(encryptFor=cert_pem, encryptKey=public_key_pem(cert_pem), **kw)
+
+
+def test_metadata_offers_the_encryption_key(env):
+    r = env["srv"].get(f"/api/v1/auth/saml/metadata?provider={env['name']}")
+    assert 'use="encryption"' in r.text and "rsa-oaep-mgf1p" in r.text
+    assert r.text.count(pem_body(env["sp_cert"])) == 2
+
+
+@pytest.mark.parametrize("algorithm", [None, "http://www.w3.org/2001/04/xmlenc#aes256-cbc"])
+def test_encrypted_assertion_signs_in(env, algorithm):
+    """An IdP that honours our metadata's encryption key (AES-256-GCM by default, or CBC,
+    the key by RSA-OAEP): decrypted, then every check of a plain assertion."""
+    encrypt_for(env, **({"encryptionAlgorithm": algorithm} if algorithm else {}))
+    b, fields = start(env)
+    xml = xml_of(fields)
+    assert "EncryptedAssertion" in xml and "ann@example.com" not in xml
+    assert "rsa-oaep-mgf1p" in xml
+    r = post(env, b, fields)
+    assert r.status_code == 303, r.text
+    me = b.get(env["srv"].url("/api/v1/auth/me"), timeout=10).json()
+    assert me["email"] == "ann@example.com"
+    refused(env, lambda: post(env, b, fields), "state")
+
+
+def test_encrypted_for_another_key_refused(env):
+    encrypt_for(env, cert_pem=(env["tmp"] / "other.crt").read_text())
+    b, fields = start(env)
+    refused(env, lambda: post(env, b, fields), "signature")
+
+
+def test_tampered_ciphertext_refused(env):
+    encrypt_for(env)
+    b, fields = start(env)
+    xml = xml_of(fields)
+    values = re.findall(r"<(?:\w+:)?CipherValue>([^<]+)</(?:\w+:)?CipherValue>", xml)
+    assert len(values) == 2, xml  # the key's, then the content's
+    raw = bytearray(base64.b64decode(values[1]))
+    raw[len(raw) // 2] ^= 1
+    xml = xml.replace(values[1], base64.b64encode(bytes(raw)).decode())
+    refused(env, lambda: post(env, b, with_xml(fields, xml)), "signature")
+
+
+def test_encrypted_unsigned_assertion_in_unsigned_response_refused(env):
+    encrypt_for(env, signAssertion=False)
+    b, fields = start(env)
+    assert "Signature" not in xml_of(fields)
+    refused(env, lambda: post(env, b, fields), "signature")
+
+
+def test_encrypted_unsigned_assertion_in_signed_response_signs_in(env):
+    encrypt_for(env, signAssertion=False, signResponse=True)
+    b, fields = start(env)
+    r = post(env, b, fields)
+    assert r.status_code == 303, r.text
+
+
+def test_rsa_1_5_key_transport_refused(env):
+    """RSA PKCS#1 v1.5 (a padding oracle) is refused before anything is decrypted."""
+    encrypt_for(env)
+    b, fields = start(env)
+    xml = xml_of(fields).replace("xmlenc#rsa-oaep-mgf1p", "xmlenc#rsa-1_5")
+    refused(env, lambda: post(env, b, with_xml(fields, xml)), "encryption_method")
+
+
+def test_encrypted_and_plain_assertion_refused(env):
+    encrypt_for(env)
+    b, fields = start(env)
+    plain = split(xml_of(start(env)[1]))[1]
+    xml = xml_of(fields).replace("</samlp:Response>", plain + "</samlp:Response>")
+    refused(env, lambda: post(env, b, with_xml(fields, xml)), "assertion_count")
+
+
 def test_trust_email_is_saml_only(env):
     r = env["srv"].post(PROVIDERS, {"name": unique_name("o").lower(), "type": "oidc",
                                     "issuer": "https://idp.example.com", "client_id": "c",
