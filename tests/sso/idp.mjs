@@ -62,15 +62,18 @@ export async function startIdp({ port, redirectUris, user, auto = false, tenantT
   const next = rsaKey('idp-key-2'); // published once state.rotated is set
   const state = { mode: null, capture: false, captured: null, tokenCalls: 0, userinfoCalls: 0,
     jwksCalls: 0, discoveryCalls: 0, lastJwksAt: 0, rotated: false, auto: null, tid: null,
-    tokenMs: [] };
+    introspectionCalls: 0, tokenMs: [] };
   const client = {
     client_id: 'gatehouse', client_secret: 'idp-client-secret-' + randomBytes(8).toString('hex'),
     redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
   };
   const postClient = { ...client, client_id: 'gatehouse-post', token_endpoint_auth_method: 'client_secret_post' };
+  // another app of the same provider: its tokens are not for Gatehouse
+  const otherClient = { ...client, client_id: 'another-app',
+    client_secret: 'idp-other-secret-' + randomBytes(8).toString('hex') };
   const provider = new Provider(issuer, {
-    clients: [client, postClient],
+    clients: [client, postClient, otherClient],
     jwks: { keys: [key.jwk] },
     cookies: { keys: [randomBytes(16).toString('hex')] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
@@ -80,7 +83,7 @@ export async function startIdp({ port, redirectUris, user, auto = false, tenantT
         preferred_username: id }),
     }),
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: true } },
+    features: { devInteractions: { enabled: true }, introspection: { enabled: true } },
     // the scopes' claims in the ID token too, as Google, Microsoft and Okta put them
     conformIdTokenClaims: false,
   });
@@ -111,6 +114,7 @@ export async function startIdp({ port, redirectUris, user, auto = false, tenantT
     const token = ctx.path === '/token';
     if (token) state.tokenCalls++;
     if (ctx.path === '/me') state.userinfoCalls++;
+    if (ctx.path === '/token/introspection') state.introspectionCalls++;
     if (ctx.path === '/jwks') { state.jwksCalls++; state.lastJwksAt = Date.now(); }
     if (token && state.mode === 'hang') {
       await new Promise((r) => setTimeout(r, 30000));
@@ -144,7 +148,7 @@ export async function startIdp({ port, redirectUris, user, auto = false, tenantT
   const server = provider.listen(port, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   return {
-    issuer, client, postClient, state, templated,
+    issuer, client, postClient, otherClient, state, templated,
     setMode(m) { state.mode = m; },
     hold(on) { state.capture = on; state.captured = null; },
     async close() { server.closeAllConnections?.(); await new Promise((r) => server.close(r)); },
