@@ -15,7 +15,8 @@
  * the ID token checked against the provider's keys (cached; fetched again with the
  * discovery document when a token names a kid they lack, one attempt per provider every
  * GH_SSO_KEYS_REFRESH seconds at most, so a flood of unknown kids cannot make Gatehouse
- * hammer the provider), and the userinfo endpoint. Errors never carry a code, token or secret into the log.
+ * hammer the provider), and the userinfo endpoint. Errors never carry a code, token or
+ * secret into the log.
  */
 
 #define GH_SSO_KEYS_REFRESH 10 /* seconds between two attempts at one provider's keys */

@@ -31,6 +31,8 @@ function resign(token, key, edit) {
   return `${input}.${sign('sha256', Buffer.from(input), key.pem).toString('base64url')}`;
 }
 
+const STRANGER = rsaKey('stranger');
+
 // aud with a second audience, and azp as given (undefined: none)
 const twoAudiences = (azp) => (t, k) => resign(t, k, (h, p) => {
   p.aud = [p.aud, 'another-app'];
@@ -40,8 +42,8 @@ const twoAudiences = (azp) => (t, k) => resign(t, k, (h, p) => {
 // mode -> what becomes of the ID token (or of the whole answer)
 const SPOILERS = {
   rotated: (t, k, other, next) => resign(t, next, (h) => { h.kid = next.jwk.kid; }),
-  stranger: (t) => { const s = rsaKey(`stranger-${randomBytes(4).toString('hex')}`);
-    return resign(t, s, (h) => { h.kid = s.jwk.kid; }); },
+  // a kid never published, another each time (one key made up front: keygen is slow)
+  stranger: (t) => resign(t, STRANGER, (h) => { h.kid = `stranger-${randomBytes(4).toString('hex')}`; }),
   azp_self: twoAudiences('self'),
   azp_other: twoAudiences('another-app'),
   azp_missing: twoAudiences(undefined),

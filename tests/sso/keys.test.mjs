@@ -17,7 +17,7 @@ before(async () => {
   base = `http://127.0.0.1:${port}`;
   idp = await startIdp({ port: await freePort(), redirectUris: [base + '/api/v1/auth/sso/callback'],
     user: { email: (id) => `${id}@keys.example` }, auto: true });
-  gh = await startGatehouse({ GATEHOUSE_SSO_TIMEOUT: '5s' }, port);
+  gh = await startGatehouse({ GATEHOUSE_SSO_TIMEOUT: '10s' }, port);
   const c = await gh.call('POST', '/api/v1/sso/providers', { name: 'corp', type: 'oidc',
     issuer: idp.issuer, client_id: idp.client.client_id, client_secret: idp.client.client_secret,
     auto_create_user: true });

@@ -19,7 +19,7 @@ before(async () => {
   const user = { email: (id) => `${id}@presets.example` };
   idp = await startIdp({ port: await freePort(), redirectUris, user, auto: true });
   ms = await startIdp({ port: await freePort(), redirectUris, user, auto: true, tenantTemplate: true });
-  gh = await startGatehouse({ GATEHOUSE_SSO_TIMEOUT: '5s' }, port);
+  gh = await startGatehouse({ GATEHOUSE_SSO_TIMEOUT: '10s' }, port);
   const creds = (i) => ({ client_id: i.client.client_id, client_secret: i.client.client_secret,
     auto_create_user: true });
   for (const spec of [
