@@ -184,9 +184,10 @@ struct gh_store_ops {
      * GH_ERR_INVALID no such role in the org. */
     gh_err (*member_set_role)(struct gh_store *st, const char *org_id, const char *user_id,
                               const char *role_name, int64_t now);
-    /* Deletes the membership and moves the user's token_epoch forward (an access token names
-     * its org, not the membership: a re-add must revive none). GH_ERR_NOT_FOUND not a member.
-     * The rest it granted (refresh tokens, sessions, keys, primary org) is the caller's. */
+    /* Deletes the membership and moves the user's epoch in that org forward (kept past the
+     * membership: an access token names its org and carries that epoch, so a re-add revives
+     * none; the user's tokens for other orgs live on). GH_ERR_NOT_FOUND not a member. The
+     * rest it granted (refresh tokens, sessions, keys, primary org) is the caller's. */
     gh_err (*member_remove)(struct gh_store *st, const char *org_id, const char *user_id,
                             int64_t now);
 

@@ -1,8 +1,7 @@
 """What a new user trips over (issue 17, item 7): answers that must follow the contract.
 
 Long values are bad values of a named field (422), not malformed JSON; the bootstrap
-password's refusal names its rules; every user keeps an org; a removal ends the tokens
-for good; org names tell no tenant of another; RBAC and API-key records name their
+password's refusal names its rules; every user keeps an org; a removal ends that org's tokens for good and no other's; org names tell no tenant of another; RBAC and API-key records name their
 resource.  Black-box over HTTP against the real binary."""
 import pytest
 
@@ -118,21 +117,33 @@ def test_removed_from_the_last_org_falls_back_to_default(srv):
     assert me["primary_org_id"] == default
 
 
-def test_removal_ends_tokens_for_good(srv):
+def remove(srv, admin_h, org_id, user):
+    r = srv.request("DELETE", f"{ORGS}/{org_id}/members/{user['id']}", headers=admin_h)
+    assert r.status_code == 204, r.text
+
+
+def test_removal_ends_that_orgs_tokens_for_good(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
     srv.join(a["h"], org["id"], m)
     old = bearer(login(srv, m, org["id"]).json()["access_token"])
+    elsewhere = m["h"]  # m's token for the default org
     assert srv.get(VERIFY, headers=old).status_code == 200
-    assert srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}",
-                       headers=a["h"]).status_code == 204
+    remove(srv, a["h"], org["id"], m)
     assert srv.get(VERIFY, headers=old).status_code == 401
-    m.pop("h")
+    # the removal is from one org: m's tokens for its other orgs work on
+    assert srv.get(VERIFY, headers=elsewhere).status_code == 200
+    assert srv.get(ME, headers=elsewhere).status_code == 200
     srv.join(a["h"], org["id"], m)  # re-added: the old token stays dead
     assert srv.get(VERIFY, headers=old).status_code == 401
     assert srv.get(ME, headers=old).status_code == 401
     fresh = bearer(login(srv, m, org["id"]).json()["access_token"])
     assert srv.get(VERIFY, headers=fresh).status_code == 200
+    # a second removal and re-add ends the token of the second membership too
+    remove(srv, a["h"], org["id"], m)
+    srv.join(a["h"], org["id"], m)
+    assert srv.get(VERIFY, headers=fresh).status_code == 401
+    assert srv.get(VERIFY, headers=elsewhere).status_code == 200
 
 
 def test_org_names_tell_nothing_of_other_tenants(srv):

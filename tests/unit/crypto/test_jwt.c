@@ -259,6 +259,14 @@ static void round_trip(const struct gh_sigkey *key)
     assert_int_equal(verify_text(token, &out), GH_OK);
     assert_string_equal(out.roles, "");
     assert_string_equal(out.perms, "");
+    assert_int_equal(out.org_epoch, 0); /* absent while 0: the body above has no gh_oep */
+
+    /* the user's epoch in the org travels once the user has been removed from it */
+    c.org_epoch = 3;
+    free(token);
+    assert_int_equal(gh_jwt_sign(r, &c, &token), GH_OK);
+    assert_int_equal(verify_text(token, &out), GH_OK);
+    assert_int_equal(out.org_epoch, 3);
     free(token);
     gh_keyring_free(r);
 }
@@ -290,6 +298,7 @@ static void optional_claims(void **state)
     assert_string_equal(out.roles, "");
     assert_string_equal(out.perms, "");
     assert_int_equal(out.epoch, 0);
+    assert_int_equal(out.org_epoch, 0);
     free(t);
 }
 
@@ -703,6 +712,8 @@ static void rejects_non_integer_exp(void **state)
                          GH_ERR_AUTH);
     }
     assert_int_equal(verify_body(fx.ed, body(NULL, NULL, NULL, NULL, NULL, "\"gh_ep\":1.5")),
+                     GH_ERR_AUTH);
+    assert_int_equal(verify_body(fx.ed, body(NULL, NULL, NULL, NULL, NULL, "\"gh_oep\":-0.5")),
                      GH_ERR_AUTH);
     assert_int_equal(verify_body(fx.ed, body(NULL, NULL, NULL, NULL, NULL, "\"gh_ep\":\"3\"")),
                      GH_ERR_AUTH);
