@@ -354,6 +354,14 @@ gh_err sq_member_remove(struct gh_store *st, const char *org_id, const char *use
     return err;
 }
 
+gh_err sq_member_fallback(struct gh_store *st, const char *org_id, const char *fallback_org_id,
+                          int64_t now, int64_t *n)
+{
+    *n = 0;
+    return sq_st_run(st, ST_MEMBER_FALLBACK,
+                     SQ_ARGS(SQ_T(org_id), SQ_T(fallback_org_id), SQ_I(now)), n);
+}
+
 /* ---- declared permissions ---- */
 
 gh_err sq_perm_add(struct gh_store *st, const char *name, int64_t now)

@@ -474,6 +474,12 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
         "INSERT INTO member_epochs (org_id, user_id, epoch) VALUES (?1, ?2, 1) "
         "ON CONFLICT (org_id, user_id) "
         "DO UPDATE SET epoch = member_epochs.epoch + 1",
+    /* The members of org ?1 with no other org join org ?2 as "member". */
+    [ST_MEMBER_FALLBACK] = "INSERT INTO memberships (org_id, user_id, role_id, created_at) "
+                           "SELECT ?2, m.user_id, r.id, ?3 FROM memberships m "
+                           "JOIN roles r ON r.org_id = ?2 AND r.name = 'member' "
+                           "WHERE m.org_id = ?1 AND NOT EXISTS (SELECT 1 FROM memberships o "
+                           "WHERE o.user_id = m.user_id AND o.org_id <> ?1)",
     [ST_ADMIN_COUNT] = "SELECT count(*) FROM memberships m JOIN roles r ON r.id = m.role_id "
                        "WHERE m.org_id = ? AND r.system = 1 AND r.name = 'admin'",
     [ST_APIKEY_REVOKE_ORG] = "UPDATE api_keys SET revoked_at = ?3 "

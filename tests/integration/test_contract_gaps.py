@@ -1,7 +1,8 @@
 """What a new user trips over (issue 17, item 7): answers that must follow the contract.
 
 Long values are bad values of a named field (422), not malformed JSON; the bootstrap
-password's refusal names its rules; every user keeps an org; a removal ends that org's tokens for good and no other's; org names tell no tenant of another; RBAC and API-key records name their
+password's refusal names its rules; every user keeps an org (an org's deletion too); a
+removal ends that org's tokens for good and no other's; org names tell no tenant of another; RBAC and API-key records name their
 resource.  Black-box over HTTP against the real binary."""
 import pytest
 
@@ -144,6 +145,27 @@ def test_removal_ends_that_orgs_tokens_for_good(srv):
     srv.join(a["h"], org["id"], m)
     assert srv.get(VERIFY, headers=fresh).status_code == 401
     assert srv.get(VERIFY, headers=elsewhere).status_code == 200
+
+
+def test_deleting_an_org_leaves_its_members_an_org(srv):
+    a, m = person(srv), person(srv)
+    org = new_org(srv, a["h"])
+    srv.join(a["h"], org["id"], m)
+    hm = bearer(login(srv, m, org["id"]).json()["access_token"])
+    default = srv.get(ME, headers=m["h"]).json()["primary_org_id"]
+    remove(srv, hm, default, m)  # m leaves the default org: org is its only one
+    assert srv.get(ME, headers=hm).json()["primary_org_id"] == org["id"]
+    r = srv.request("DELETE", f"{ORGS}/{org['id']}", headers=a["h"])
+    assert r.status_code == 204, r.text
+    assert srv.get(VERIFY, headers=hm).status_code == 401
+    # m falls back to the default org as a member, as a removal from a last org does
+    t = login(srv, m).json()  # a login without org_id finds it
+    me = srv.get(ME, headers=bearer(t["access_token"])).json()
+    assert [(o["id"], o["role"]) for o in me["orgs"]] == [(default, "member")]
+    assert me["primary_org_id"] == default
+    # a, still in the default org, was not moved: the record says how many were
+    rows = wait_audit(srv, "ORG_DELETE", resource_id=org["id"])
+    assert rows and '"moved_to_default":1' in rows[0]["metadata"].replace(" ", ""), rows
 
 
 def test_org_names_tell_nothing_of_other_tenants(srv):
