@@ -102,25 +102,30 @@ def test_leaving_the_last_org_is_refused(srv):
     assert_error(r, 409, "conflict")
 
 
-def test_removed_from_the_last_org_falls_back_to_default(srv):
+def remove(srv, admin_h, org_id, user):
+    r = srv.request("DELETE", f"{ORGS}/{org_id}/members/{user['id']}", headers=admin_h)
+    assert r.status_code == 204, r.text
+
+
+def only_in_a_new_org(srv):
+    """An org's admin a and a member m whose only org it is (m has left the default org),
+    m's token for it, and the default org's id."""
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
     srv.join(a["h"], org["id"], m)
     hm = bearer(login(srv, m, org["id"]).json()["access_token"])
     default = srv.get(ME, headers=m["h"]).json()["primary_org_id"]
-    r = srv.request("DELETE", f"{ORGS}/{default}/members/{m['id']}", headers=hm)
-    assert r.status_code == 204, r.text  # m leaves the default org: org is left
-    r = srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}", headers=a["h"])
-    assert r.status_code == 204, r.text
+    remove(srv, hm, default, m)
+    return a, m, org, hm, default
+
+
+def test_removed_from_the_last_org_falls_back_to_default(srv):
+    a, m, org, _, default = only_in_a_new_org(srv)
+    remove(srv, a["h"], org["id"], m)
     t = login(srv, m).json()  # a login without org_id still finds an org
     me = srv.get(ME, headers=bearer(t["access_token"])).json()
     assert [o["id"] for o in me["orgs"]] == [default]
     assert me["primary_org_id"] == default
-
-
-def remove(srv, admin_h, org_id, user):
-    r = srv.request("DELETE", f"{ORGS}/{org_id}/members/{user['id']}", headers=admin_h)
-    assert r.status_code == 204, r.text
 
 
 def test_removal_ends_that_orgs_tokens_for_good(srv):
@@ -148,12 +153,7 @@ def test_removal_ends_that_orgs_tokens_for_good(srv):
 
 
 def test_deleting_an_org_leaves_its_members_an_org(srv):
-    a, m = person(srv), person(srv)
-    org = new_org(srv, a["h"])
-    srv.join(a["h"], org["id"], m)
-    hm = bearer(login(srv, m, org["id"]).json()["access_token"])
-    default = srv.get(ME, headers=m["h"]).json()["primary_org_id"]
-    remove(srv, hm, default, m)  # m leaves the default org: org is its only one
+    a, m, org, hm, default = only_in_a_new_org(srv)
     assert srv.get(ME, headers=hm).json()["primary_org_id"] == org["id"]
     r = srv.request("DELETE", f"{ORGS}/{org['id']}", headers=a["h"])
     assert r.status_code == 204, r.text
