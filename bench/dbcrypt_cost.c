@@ -30,8 +30,8 @@ static sqlite3 *open_db(const char *path, const char *vfs)
     sqlite3 *db = NULL;
     int n = vfs != NULL ? GH_DBCRYPT_RESERVE : 0;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA temp_store = MEMORY; PRAGMA page_size = 4096", NULL, NULL,
-                     NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA temp_store = MEMORY; PRAGMA page_size = 4096", NULL, NULL, NULL) !=
+            SQLITE_OK ||
         sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &n) != SQLITE_OK ||
         sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL,
                      NULL) != SQLITE_OK) {
@@ -63,7 +63,8 @@ static void round_of(const char *dir, const char *vfs, int k, double *w, double 
     sqlite3_close(db);
     db = open_db(path, vfs);
     sqlite3_int64 pages = 0;
-    sqlite3_prepare_v2(db, "SELECT sum(length(v)), (SELECT page_count FROM pragma_page_count) FROM t",
+    sqlite3_prepare_v2(db,
+                       "SELECT sum(length(v)), (SELECT page_count FROM pragma_page_count) FROM t",
                        -1, &s, NULL);
     t0 = cpu_s();
     if (sqlite3_step(s) == SQLITE_ROW)
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
     printf("write transaction (1 row, WAL, synchronous=NORMAL): plain %.1f us, encrypted %.1f us "
            "CPU (ratio %.2f)\n",
            a * 1e6, b * 1e6, b / a);
-    printf("page read cold: plain %.2f us, encrypted %.2f us CPU (ratio %.2f)\n", c * 1e6,
-           d * 1e6, d / c);
+    printf("page read cold: plain %.2f us, encrypted %.2f us CPU (ratio %.2f)\n", c * 1e6, d * 1e6,
+           d / c);
     return 0;
 }
