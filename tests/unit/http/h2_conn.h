@@ -54,6 +54,8 @@ static ssize_t h2_peer_writev(struct gh_conn *c, const struct iovec *iov, int n)
     struct h2_peer *p = h2_peer_of(c);
     size_t total = 0;
     for (int i = 0; i < n; i++) {
+        if (iov[i].iov_len == 0)
+            continue;
         if (p->out_len + iov[i].iov_len > p->out_cap) {
             size_t cap = (p->out_len + iov[i].iov_len) * 2;
             uint8_t *grown = realloc(p->out, cap);

@@ -44,6 +44,8 @@ struct client {
 
 static void put(struct client *k, const void *bytes, size_t n)
 {
+    if (n == 0)
+        return; /* an empty frame's payload may be NULL */
     if (k->len + n > k->cap) {
         k->cap = (k->len + n) * 2;
         k->buf = realloc(k->buf, k->cap);
@@ -75,7 +77,8 @@ static size_t block(struct client *k, uint8_t *out, size_t cap, const char *path
     nv[n++] = NV(":authority", "gatehouse.test");
     nv[n++] = NV(":path", path);
     assert_true(nextra <= 512 - n);
-    memcpy(nv + n, extra, nextra * sizeof(*nv));
+    if (nextra > 0)
+        memcpy(nv + n, extra, nextra * sizeof(*nv));
     ssize_t r = nghttp2_hd_deflate_hd(k->def, out, cap, nv, n + nextra);
     assert_true(r > 0);
     return (size_t)r;
