@@ -108,6 +108,11 @@ build-fuzz/fuzz_saml_response: fuzz/fuzz_saml_response.c fuzzlib
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc $(shell pkg-config --cflags libxml-2.0) \
 	  -fsanitize=fuzzer,address,undefined $< $(FUZZLIB) $(LDLIBS) -lxml2 -o $@
 
+# The HTTP/2 session's fuzzer drives a connection without a socket (tests/unit/http/h2_conn.h).
+build-fuzz/fuzz_h2: fuzz/fuzz_h2.c fuzzlib
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -Itests/unit -fsanitize=fuzzer,address,undefined $< \
+	  $(FUZZLIB) $(LDLIBS) -o $@
+
 .PHONY: fuzz
 fuzz: $(FUZZBIN)
 	@set -e; for f in $(FUZZBIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
