@@ -697,11 +697,11 @@ gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first
     gh_err err = GH_ERR_IO;
     if (sqlite3_open_v2(path, &h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
-                        NULL) != SQLITE_OK) {
+                        gh_sqlite_vfs()) != SQLITE_OK) {
         fprintf(stderr, "store: cannot open %s: %s\n", path, h ? sqlite3_errmsg(h) : "no memory");
         goto out;
     }
-    if ((err = configure(h, path, busy_ms)) != GH_OK)
+    if ((err = gh_sqlite_prepare(h, path)) != GH_OK || (err = configure(h, path, busy_ms)) != GH_OK)
         goto out;
     if (migrate_first && (err = migrate(h)) != GH_OK)
         goto out;

@@ -444,6 +444,25 @@ const struct gh_store_ops *gh_store_backend(const char *name) GH_NONNULL(1);
 gh_err gh_store_open(const char *backend, const char *dsn, unsigned busy_timeout_ms,
                      struct gh_store_handle *out) GH_WUR GH_NONNULL(1, 2, 4);
 
+/**
+ * Every SQLite file this process opens from now on (the store, snapshots, restores) goes
+ * through the VFS named vfs (storage.encrypt: crypto/dbcrypt.h's, registered already),
+ * with reserve bytes reserved in each 4096-byte page of a new database and exactly that
+ * many required of an existing one, and temp_store=MEMORY. NULL: the default VFS. Set
+ * once at start, before the store opens.
+ */
+void gh_store_sqlite_vfs(const char *vfs, int reserve);
+
+/**
+ * gatehouse storage encrypt|decrypt: copies the SQLite database at from, read through
+ * from_vfs (NULL: the default), into the new file to, written through to_vfs with
+ * to_reserve reserved bytes a page: schema, rows, AUTOINCREMENT counters; then checks
+ * that each table holds the same rows and that to passes integrity_check. from is never
+ * written. GH_ERR_BUSY from is open elsewhere (a running server); else GH_ERR_IO, logged.
+ */
+gh_err gh_store_sqlite_convert(const char *from, const char *from_vfs, const char *to,
+                               const char *to_vfs, int to_reserve) GH_WUR GH_NONNULL(1, 3);
+
 /** Told how far a copy is: done of total rows of table so far. */
 typedef void (*gh_store_copy_fn)(void *arg, const char *table, int64_t done, int64_t total);
 
