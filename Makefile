@@ -81,7 +81,11 @@ format:
 clean:
 	rm -rf build build-asan
 
--include $(OBJ:.o=.d) $(BUILD)/src/cli/main.d
+# What each object, test and bench binary was built from (-MMD -MP: every header it
+# included), so that a change to a shared header (tests/unit/store/conformance.h, say)
+# rebuilds every binary that includes it.
+BENCHBIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+-include $(OBJ:.o=.d) $(BUILD)/src/cli/main.d $(UNITBIN:=.d) $(BENCHBIN:=.d)
 
 # libFuzzer targets, one per parser (fuzz/README.md).
 FUZZ_SECONDS ?= 20
