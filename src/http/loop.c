@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/shard.h"
 
 /*
  * The event loops: one thread per server.threads, each with its own epoll set, all
@@ -342,6 +343,7 @@ static void *loop_main(void *arg)
     struct gh_http *srv = loop->srv;
     struct epoll_event ev[MAX_EVENTS];
     uint64_t next_tick = 0;
+    gh_shard_pin((unsigned)(loop - srv->loops)); /* no two loops write the same counters */
     for (;;) {
         int stopping = atomic_load(&srv->stopping);
         if (stopping && stop_step(loop))
