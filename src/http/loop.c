@@ -545,6 +545,7 @@ gh_err gh_http_start(const struct gh_http_opts *opts, gh_dispatch_fn dispatch, v
     srv->nloops = opts->threads ? opts->threads : 1;
     for (unsigned i = 0; i < srv->nloops; i++) {
         srv->loops[i].epfd = srv->loops[i].evfd = -1;
+        srv->loops[i].next_id = i;
         pthread_mutex_init(&srv->loops[i].lock, NULL);
     }
     if ((srv->listen_fd = listen_on(opts)) < 0) {
