@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Issue 15's figures: provider-token logins per second against a local mock provider
 # (oauth2-mock-server) with the userinfo cache cold (a new token each request) and warm
-# (one token), and /verify's p99 alone and while 50 browser SSO sign-ins wait at their
-# callback on a provider whose token endpoint hangs.
+# (one token); an OIDC code flow's time in Gatehouse beside the provider's own
+# (bench/sso_flow.mjs, medians over FLOWS=50 flows); and /verify's p99 alone and while 50
+# browser SSO sign-ins wait at their callback on a provider whose token endpoint hangs.
 #   bench/sso.sh               (DURATION=10 s per wrk run)
 #   DURATION=5 bench/sso.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh bench
 command -v node >/dev/null || { echo "bench/sso.sh needs node (scripts/deps.sh test)" >&2; exit 1; }
-[ -d tests/sso/node_modules/oauth2-mock-server ] ||
+[ -d tests/sso/node_modules/oauth2-mock-server ] && [ -d tests/sso/node_modules/oidc-provider ] ||
   (cd tests/sso && npm ci --no-audit --no-fund --loglevel=error)
 B=${BUILD:-build}
 make -j"$(nproc)" BUILD="$B" "$B/gatehouse" >/dev/null
@@ -56,6 +57,9 @@ for mode in cold warm; do
   echo "$mode: $(rps "$WORK/$mode.txt") logins/s, p99 $(p99 "$WORK/$mode.txt"), non-2xx $(non2xx "$WORK/$mode.txt")"
 done
 echo "warm/cold: $(ratio "$(rps "$WORK/warm.txt")" "$(rps "$WORK/cold.txt")")"
+
+echo "== an OIDC code flow's added latency: browser-less flows against oidc-provider, one at a time"
+BASE="$BASE" TOKEN="$TOKEN" FLOWS="${FLOWS:-50}" timeout 600 node bench/sso_flow.mjs
 
 echo "== /verify p99 (cached ES256 JWT, wrk -t1 -c16 -d${D}s): alone, then with $WAITERS SSO sign-ins waiting"
 run_wrk "$WORK/alone.txt" -t1 -c16 -d"${D}s" --latency -H "Authorization: Bearer $TOKEN" \

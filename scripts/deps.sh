@@ -14,6 +14,8 @@ test=(clang clang-format libclang-rt-14-dev libcmocka-dev python3 python3-pytest
 bench=(wrk nginx-light openssl curl python3 python3-bcrypt redis-server)
 # HTTP/2 (issue 17): libnghttp2 in the server, h2load in the tests and benchmarks.
 build+=(libnghttp2-dev); test+=(nghttp2-client); bench+=(nghttp2-client)
+# test_openapi_bodies.py validates answers against docs/openapi.json's schemas.
+test+=(python3-jsonschema)
 
 want=("${build[@]}")
 for extra in "$@"; do

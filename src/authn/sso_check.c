@@ -358,7 +358,10 @@ static gh_err complete(const struct gh_sso_provider *p, const char **field)
          strcmp(p->type, "saml") != 0 && !token_ok(p->client_id, sizeof(p->client_id) - 1, 0)) ||
         (*field = "token_auth", !in(p->token_auth, auths)) ||
         (*field = "default_role", !token_ok(p->default_role, sizeof(p->default_role) - 1, 0)) ||
-        (*field = "scopes", strcmp(p->type, "oidc") == 0 && !has_word(p->scopes, "openid")))
+        (*field = "scopes", strcmp(p->type, "oidc") == 0 && !has_word(p->scopes, "openid")) ||
+        /* a templated issuer takes its tenant from the token: Microsoft's rule, no other's */
+        (*field = "issuer",
+         strstr(p->issuer, "{tenantid}") != NULL && strcmp(p->preset, "microsoft") != 0))
         return GH_ERR_INVALID;
     return saml_complete(p, field);
 }

@@ -22,7 +22,7 @@ struct cached {
     struct gh_oidc_meta meta;
     int64_t meta_at; /* 0: none */
     struct gh_keyring *keys;
-    int64_t keys_at;
+    int64_t keys_tried; /* the last fetch of the keys started (0: none), came or not */
 };
 
 struct gh_sso_remote {
@@ -84,13 +84,14 @@ static struct cached *entry(struct gh_sso_remote *r, const struct gh_sso_provide
     return pick;
 }
 
-static gh_err discovery(struct gh_sso_remote *r, const struct gh_sso_provider *p,
+/* p's discovery document: the cached one while fresh, unless refresh asks for it anew. */
+static gh_err discovery(struct gh_sso_remote *r, const struct gh_sso_provider *p, int refresh,
                         struct gh_oidc_meta *out)
 {
     int64_t now = gh_time_now();
     pthread_mutex_lock(&r->mu);
     struct cached *c = entry(r, p);
-    int fresh = c->meta_at != 0 && now - c->meta_at < GH_SSO_META_TTL;
+    int fresh = !refresh && c->meta_at != 0 && now - c->meta_at < GH_SSO_META_TTL;
     if (fresh)
         *out = c->meta;
     pthread_mutex_unlock(&r->mu);
@@ -118,7 +119,7 @@ gh_err gh_sso_remote_endpoints(struct gh_sso_remote *r, const struct gh_sso_prov
     memset(out, 0, sizeof(*out));
     if (strcmp(p->type, "oidc") == 0) {
         struct gh_oidc_meta m;
-        gh_err err = discovery(r, p, &m);
+        gh_err err = discovery(r, p, 0, &m);
         if (err != GH_OK)
             return err;
         memcpy(out->authorization, m.authorization_endpoint, sizeof(out->authorization));
@@ -251,18 +252,26 @@ gh_err gh_sso_remote_exchange(struct gh_sso_remote *r, const struct gh_sso_provi
     return err;
 }
 
-/* Fetches p's keys afresh into its entry; at most every GH_SSO_KEYS_REFRESH seconds. */
+/* Fetches p's discovery document (its jwks_uri may have moved with a rotation) and keys
+ * afresh into its entry. At most one attempt every GH_SSO_KEYS_REFRESH seconds, whether it
+ * succeeds or not and however many threads ask: a flood of tokens naming unknown kids, or a
+ * provider whose keys do not come, costs the provider two requests per period. Within the
+ * period the keys held stay (GH_OK; GH_ERR_IO when there are none). */
 static gh_err fetch_keys(struct gh_sso_remote *r, const struct gh_sso_provider *p)
 {
     struct gh_oidc_meta m;
     int64_t now = gh_time_now();
     pthread_mutex_lock(&r->mu);
     struct cached *c = entry(r, p);
-    int recent = c->keys != NULL && now - c->keys_at < GH_SSO_KEYS_REFRESH;
+    int recent = c->keys_tried != 0 && now - c->keys_tried < GH_SSO_KEYS_REFRESH;
+    int have = c->keys != NULL;
+    if (!recent)
+        c->keys_tried = now;
     pthread_mutex_unlock(&r->mu);
     if (recent)
-        return GH_OK;
-    gh_err err = discovery(r, p, &m);
+        return have ? GH_OK : GH_ERR_IO;
+    gh_log(GH_LOG_INFO, "sso: provider %s: fetching its discovery document and keys", p->name);
+    gh_err err = discovery(r, p, 1, &m);
     struct gh_fetch *f = NULL;
     struct gh_fetch_resp resp = {0, NULL, 0};
     char why[128];
@@ -291,7 +300,6 @@ static gh_err fetch_keys(struct gh_sso_remote *r, const struct gh_sso_provider *
     c = entry(r, p);
     gh_keyring_free(c->keys);
     c->keys = keys;
-    c->keys_at = now;
     pthread_mutex_unlock(&r->mu);
     return GH_OK;
 }

@@ -12,12 +12,14 @@
  * the SSO pool, never a polling thread, each call within sso.timeout): the endpoints (an OIDC
  * provider's from its discovery document, cached an hour; an OAuth2 provider's as
  * configured), the code exchange at the token endpoint (client_secret_basic or _post),
- * the ID token checked against the provider's keys (cached; fetched again when a token
- * names a kid they lack, at most every GH_SSO_KEYS_REFRESH seconds), and the userinfo
- * endpoint. Errors never carry a code, token or secret into the log.
+ * the ID token checked against the provider's keys (cached; fetched again with the
+ * discovery document when a token names a kid they lack, one attempt per provider every
+ * GH_SSO_KEYS_REFRESH seconds at most, so a flood of unknown kids cannot make Gatehouse
+ * hammer the provider), and the userinfo endpoint. Errors never carry a code, token or
+ * secret into the log.
  */
 
-#define GH_SSO_KEYS_REFRESH 10 /* seconds between two fetches of one provider's keys */
+#define GH_SSO_KEYS_REFRESH 10 /* seconds between two attempts at one provider's keys */
 #define GH_SSO_META_TTL 3600   /* seconds a discovery document is kept */
 #define GH_SSO_ANSWER_MAX (64 * 1024)
 /* The pool the sign-ins that call providers run on (cli/app.c): threads that may each wait

@@ -79,7 +79,7 @@ def test_operations_say_how_they_are_called(doc):
             where = f"{method.upper()} {path}"
             assert op.get("operationId") and op.get("responses"), where
             codes = set(op["responses"])
-            assert any(c.startswith("2") for c in codes), where
+            assert any(c[0] in "23" for c in codes), where  # a success or a redirect
             for c, resp in op["responses"].items():
                 if "$ref" in resp:
                     assert resp["$ref"].split("/")[-1] in refs, (where, c)

@@ -130,6 +130,16 @@ static void preset_defaults(void **state)
     s.issuer = "https://sts.example.com/";
     assert_int_equal(build(&s, &p, &field), GH_OK);
     assert_string_equal(p.issuer, "https://sts.example.com/");
+    /* a multi-tenant issuer elsewhere (a stand-in on loopback) keeps the template */
+    s.issuer = "http://127.0.0.1:9000/{tenantid}/v2.0";
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_string_equal(p.issuer, "http://127.0.0.1:9000/{tenantid}/v2.0");
+    /* which only Microsoft's preset may have: the token's tid would choose the issuer */
+    spec_init(&s, "corp", "oidc");
+    s.issuer = "https://idp.example.com/{tenantid}";
+    s.client_id = "app";
+    assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+    assert_string_equal(field, "issuer");
 
     spec_init(&s, "okta", "oidc");
     s.preset = "okta";
