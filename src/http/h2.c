@@ -238,8 +238,13 @@ static int respond(struct gh_conn *c, struct h2_stream *st)
             return -1;
         for (char *q = p; q < colon; q++)
             *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+        /* A value new in every answer would take a place in the client's HPACK table each
+         * time, pushing out the headers every answer repeats (then sent in full again). */
+        uint8_t flags = colon - p == 12 && memcmp(p, "x-request-id", 12) == 0
+                            ? NGHTTP2_NV_FLAG_NO_INDEX
+                            : NGHTTP2_NV_FLAG_NONE;
         nv[nnv++] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)colon + 2, (size_t)(colon - p),
-                                 (size_t)(eol - colon - 2), NGHTTP2_NV_FLAG_NONE};
+                                 (size_t)(eol - colon - 2), flags};
         p = eol + 2;
     }
     int bodiless = req->method == GH_HEAD || req->out.len == 0;
