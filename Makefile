@@ -81,7 +81,11 @@ format:
 clean:
 	rm -rf build build-asan
 
--include $(OBJ:.o=.d) $(BUILD)/src/cli/main.d
+# What each object, test and bench binary was built from (-MMD -MP: every header it
+# included), so that a change to a shared header (tests/unit/store/conformance.h, say)
+# rebuilds every binary that includes it.
+BENCHBIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+-include $(OBJ:.o=.d) $(BUILD)/src/cli/main.d $(UNITBIN:=.d) $(BENCHBIN:=.d)
 
 # libFuzzer targets, one per parser (fuzz/README.md).
 FUZZ_SECONDS ?= 20
@@ -103,6 +107,11 @@ build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzzlib
 build-fuzz/fuzz_saml_response: fuzz/fuzz_saml_response.c fuzzlib
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc $(shell pkg-config --cflags libxml-2.0) \
 	  -fsanitize=fuzzer,address,undefined $< $(FUZZLIB) $(LDLIBS) -lxml2 -o $@
+
+# The HTTP/2 session's fuzzer drives a connection without a socket (tests/unit/http/h2_conn.h).
+build-fuzz/fuzz_h2: fuzz/fuzz_h2.c fuzzlib
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -Itests/unit -fsanitize=fuzzer,address,undefined $< \
+	  $(FUZZLIB) $(LDLIBS) -o $@
 
 .PHONY: fuzz
 fuzz: $(FUZZBIN)

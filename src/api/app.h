@@ -18,6 +18,7 @@
 #include "core/pool.h"
 #include "crypto/datakeys.h"
 #include "crypto/jwt.h"
+#include "crypto/master.h"
 #include "crypto/unseal.h"
 #include "store/store.h"
 
@@ -65,12 +66,17 @@ struct gh_app {
      * not open them, and while a sealed server waits for its shares (set once, atomically,
      * by the unseal). */
     struct gh_datakeys *_Atomic datakeys;
-    struct gh_unseal *unseal;        /* crypto.sealed: the shares received so far; NULL otherwise */
-    struct gh_session_hooks session; /* browser sessions (issue 13); zeroed: none */
-    struct gh_signin signin;         /* password, second factor, sessions (NULL members: CLI) */
-    struct gh_ssop *sso;             /* SSO identity providers; NULL for CLI commands */
-    struct gh_blocks *blocks;        /* address blocks, checked before routing */
-    struct gh_saml_flow *saml;       /* SAML sign-ins; NULL for CLI commands */
+    struct gh_unseal *unseal; /* crypto.sealed: the shares received so far; NULL otherwise */
+    /* storage.encrypt: the master key, read before the store opens (the database key comes
+     * from it), held for the data keys, wiped once they are open or at close. */
+    uint8_t master[GH_MASTER_KEY_LEN];
+    int master_held;
+    const char *master_from;          /* GATEHOUSE_MASTER_KEY or crypto.master_key_file */
+    struct gh_session_hooks session;  /* browser sessions (issue 13); zeroed: none */
+    struct gh_signin signin;          /* password, second factor, sessions (NULL members: CLI) */
+    struct gh_ssop *sso;              /* SSO identity providers; NULL for CLI commands */
+    struct gh_blocks *blocks;         /* address blocks, checked before routing */
+    struct gh_saml_flow *saml;        /* SAML sign-ins; NULL for CLI commands */
     struct gh_sso_remote *sso_remote; /* calls to OIDC/OAuth2 providers; NULL for CLI commands */
     struct gh_sso_flow *sso_flow;     /* the browser's SSO sign-in; NULL for CLI commands */
     struct gh_ssotok *sso_tokens;     /* provider-token login; NULL for CLI commands */

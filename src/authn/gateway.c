@@ -27,7 +27,10 @@ gh_err gh_gateway_mint(struct gh_auth *a, const struct gh_identity *who, const c
         return GH_ERR_INVALID;
     int64_t now = gh_time_now();
     struct gh_user_view view;
+    struct gh_member_view mv;
     gh_err err = gh_views_user(a->views, who->user_id, now, &view);
+    if (err == GH_OK)
+        err = gh_views_member(a->views, who->user_id, who->org_id, &view, now, &mv);
     if (err != GH_OK)
         return err;
     struct gh_claims c;
@@ -43,7 +46,8 @@ gh_err gh_gateway_mint(struct gh_auth *a, const struct gh_identity *who, const c
     c.iat = now;
     c.nbf = now;
     c.exp = now + ttl;
-    c.epoch = view.epoch; /* the caller's epoch now: a revocation after this ends it */
+    c.epoch = view.epoch; /* the caller's epochs now: a revocation after this ends it */
+    c.org_epoch = mv.epoch;
     return gh_jwt_sign(a->ring, &c, token);
 }
 
@@ -61,5 +65,5 @@ gh_err gh_gateway_verify(struct gh_auth *a, const char *token, size_t len, const
         return err == GH_ERR_EXPIRED ? GH_ERR_EXPIRED : GH_ERR_AUTH;
     if (c.exp - c.iat > GH_GATEWAY_TTL_MAX)
         return GH_ERR_AUTH; /* none of ours */
-    return gh_auth_token_identity(a, c.sub, c.org, c.epoch, c.exp, now, out);
+    return gh_auth_token_identity(a, c.sub, c.org, c.epoch, c.org_epoch, c.exp, now, out);
 }

@@ -24,13 +24,14 @@
 #define USER_STATE_DEFAULT 65536 /* users whose state is cached when the token cache is off */
 
 /* What the token cache keeps of a verified token: who, in which org, until when, under which
- * epoch, signed in when; the token itself follows these claims in the entry. What it may do comes
- * from the membership, never from its claims. */
+ * epochs (the user's, the user's in the org), signed in when; the token itself follows these
+ * claims in the entry. What it may do comes from the membership, never from its claims. */
 struct cached_token {
     char sub[GH_UUID_LEN + 1];
     char org[GH_UUID_LEN + 1];
     int64_t exp;
     int64_t epoch;
+    int64_t org_epoch;
     int64_t auth_time;
 };
 #define TOKEN_CACHED_MAX (GH_CACHE_VALUE_MAX - sizeof(struct cached_token))
@@ -180,7 +181,8 @@ static gh_err new_refresh_token(char text[GH_REFRESH_TEXT], unsigned char hash[G
     return err;
 }
 
-/* Role names joined with ',' and permissions with ' ' for the membership in org. */
+/* Role names joined with ',' and permissions with ' ' for the membership in org, and the
+ * user's epoch there (a removal from org moves it: this token ends, a re-add revives it not). */
 static gh_err membership_claims(struct gh_auth *a, const char *user_id, const char *org_id,
                                 struct gh_claims *c)
 {
@@ -188,6 +190,7 @@ static gh_err membership_claims(struct gh_auth *a, const char *user_id, const ch
     gh_err err = gh_store_member_get(a->store, org_id, user_id, &m);
     if (err != GH_OK)
         return err;
+    c->org_epoch = m.epoch;
     if (gh_copy_field(c->org, sizeof(c->org), org_id) != GH_OK ||
         gh_copy_field(c->roles, sizeof(c->roles), m.role_name) != GH_OK ||
         gh_copy_field(c->perms, sizeof(c->perms), m.permissions) != GH_OK)
@@ -675,17 +678,19 @@ gh_err gh_auth_verify_bearer(struct gh_auth *a, const char *token, size_t len,
             return GH_ERR_AUTH;
         ct.exp = c.exp;
         ct.epoch = c.epoch;
+        ct.org_epoch = c.org_epoch;
         ct.auth_time = c.auth_time;
         token_remember(a, token, len, &ct);
     }
-    gh_err err = gh_auth_token_identity(a, ct.sub, ct.org, ct.epoch, ct.exp, now, out);
+    gh_err err =
+        gh_auth_token_identity(a, ct.sub, ct.org, ct.epoch, ct.org_epoch, ct.exp, now, out);
     if (err == GH_OK)
         out->auth_time = ct.auth_time;
     return err;
 }
 
 gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *org, int64_t epoch,
-                              int64_t exp, int64_t now, struct gh_identity *out)
+                              int64_t org_epoch, int64_t exp, int64_t now, struct gh_identity *out)
 {
     if (exp <= now - a->o.clock_leeway)
         return GH_ERR_EXPIRED;
@@ -700,6 +705,8 @@ gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *or
     struct gh_member_view mv;
     if ((err = gh_views_member(a->views, sub, org, &st, now, &mv)) != GH_OK)
         return err == GH_ERR_NOT_FOUND ? GH_ERR_REVOKED : err;
+    if (mv.epoch != org_epoch)
+        return GH_ERR_REVOKED; /* removed from org since: a re-add brings back no old token */
     if (gh_copy_field(out->user_id, sizeof(out->user_id), sub) != GH_OK ||
         gh_copy_field(out->org_id, sizeof(out->org_id), org) != GH_OK ||
         gh_copy_field(out->roles, sizeof(out->roles), mv.role) != GH_OK ||

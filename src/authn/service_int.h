@@ -32,13 +32,15 @@ struct gh_auth {
 
 /**
  * The identity a verified token proves (service.c's access tokens, gateway.c's gateway
- * tokens): the user sub in org, made under epoch, valid until exp. GH_ERR_EXPIRED past exp
- * (with the clock leeway), GH_ERR_REVOKED when the user was disabled, its epoch moved or it
- * is no longer a member of org; the storage errors of the views. out->auth_time is 0: an
- * access token's caller sets its claim (a gateway token proves no recent sign-in).
+ * tokens): the user sub in org, made under the user's epoch and the user's epoch in org
+ * (org_epoch), valid until exp. GH_ERR_EXPIRED past exp (with the clock leeway),
+ * GH_ERR_REVOKED when the user was disabled, either epoch moved or it is no longer a member
+ * of org; the storage errors of the views. out->auth_time is 0: an access token's caller
+ * sets its claim (a gateway token proves no recent sign-in).
  */
 gh_err gh_auth_token_identity(struct gh_auth *a, const char *sub, const char *org, int64_t epoch,
-                              int64_t exp, int64_t now, struct gh_identity *out) GH_WUR;
+                              int64_t org_epoch, int64_t exp, int64_t now,
+                              struct gh_identity *out) GH_WUR;
 
 /** The policy check of a user's new password pw (len bytes), its own fields as words it
  * must not be built from. GH_ERR_POLICY sets refusal (field "password", the failed rules). */

@@ -218,6 +218,7 @@ gh_err gh_views_member(struct gh_views *v, const char *user_id, const char *org_
         return err;
     memset(&cm, 0, sizeof(cm));
     cm.gen = view->gen;
+    cm.m.epoch = m.epoch;
     if (gh_copy_field(cm.m.role, sizeof(cm.m.role), m.role_name) != GH_OK ||
         gh_copy_field(cm.m.perms, sizeof(cm.m.perms), m.permissions) != GH_OK)
         return GH_ERR_INTERNAL;

@@ -55,6 +55,7 @@ void gh_identity_init(struct gh_identity *id) GH_NONNULL(1);
 /** A user's current place in one org, as the credential checks see it (cached). Read as
  * strings: the bytes past each one's NUL are not set. */
 struct gh_member_view {
+    int64_t epoch; /* the user's epoch in the org: how often removed from it */
     char role[65];
     char perms[GH_PERMS_MAX];
 };

@@ -249,19 +249,23 @@ gh_err gh_rbac_org_delete(struct gh_rbac *r, const struct gh_identity *who, cons
     if (strcmp(org.name, DEFAULT_ORG) == 0)
         return GH_ERR_IMMUTABLE;
     /* What an org's deletion takes with it, in one transaction: the refresh tokens scoped
-     * to it, the primary org of its members (moved to another of theirs), then the org
-     * with its roles, memberships, invitations and keys. */
+     * to it; the members whose only org it is join the default org as "member", as a user
+     * removed from a last org does (every user keeps an org); the primary org of its
+     * members moves to another of theirs (their oldest; for those, the default org); then
+     * the org with its roles, memberships, invitations and keys. */
     struct gh_store_handle tx;
-    int64_t now = gh_time_now();
+    int64_t now = gh_time_now(), moved = 0;
     if ((err = gh_store_tx_begin(r->store, &tx)) != GH_OK)
         return err;
     if ((err = gh_store_refresh_revoke_org(&tx, org_id, NULL, now)) == GH_OK &&
+        (err = gh_store_member_fallback(&tx, org_id, gh_auth_default_org(r->auth), now, &moved)) ==
+            GH_OK &&
         (err = gh_store_user_primary_reassign(&tx, org_id, NULL)) == GH_OK)
         err = gh_store_org_delete(&tx, org_id, now, forget, r->views);
     if ((err = gh_store_tx_end(&tx, err)) != GH_OK)
         return err;
     audit(r, "ORG_DELETE", meta, who, org_id, "org", org_id, 204,
-          json_pack("{s:s}", "name", org.name));
+          json_pack("{s:s, s:I}", "name", org.name, "moved_to_default", (json_int_t)moved));
     return GH_OK;
 }
 

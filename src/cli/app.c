@@ -294,6 +294,8 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
     /* sqlite: the file storage.database (<data_dir>/gatehouse.db); postgres: storage.dsn,
      * which may hold a password and so is never printed. */
     int server = strcmp(cfg->storage_backend, "sqlite") != 0;
+    if (gh_app_storage_key(app) != 0)
+        return 1;
     if ((err = gh_store_open(cfg->storage_backend, server ? cfg->storage_dsn : cfg->database,
                              cfg->busy_timeout_ms, &app->store)) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot open the database %s: %s\n",
@@ -304,6 +306,8 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode)
         return 1;
     if (mode == GH_APP_SERVE && (gh_keys_open(app) != 0 || gh_app_open_serving_keys(app) != 0))
         return 1;
+    if (mode == GH_APP_SERVE)
+        gh_app_drop_master(app); /* the data keys are open: nothing else needs it */
     if (gh_mkdir_parent(cfg->api_key_pepper, 0700) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot create the directory of %s\n", cfg->api_key_pepper);
         return 1;
@@ -430,6 +434,7 @@ void gh_app_close(struct gh_app *app)
     app->datakeys = NULL;
     gh_unseal_free(app->unseal);
     app->unseal = NULL;
+    gh_app_drop_master(app);
     gh_store_close(&app->store);
     app->hash_pool = app->io_pool = app->sso_pool = NULL;
     app->auth = NULL;

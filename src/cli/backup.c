@@ -349,7 +349,9 @@ static int cmd_restore(struct gh_app *app, const struct backup_args *a, const ch
         key.passphrase = pass;
     } else if (h.mode == GH_BACKUP_MASTER) {
         char *hex = getenv("GATEHOUSE_MASTER_KEY");
-        if (gh_master_load(hex, cfg->master_key_file, 0, master) != GH_OK) {
+        if (app->master_held) /* storage.encrypt read it already */
+            memcpy(master, app->master, sizeof(master));
+        else if (gh_master_load(hex, cfg->master_key_file, 0, master) != GH_OK) {
             fprintf(stderr,
                     "gatehouse: %s is encrypted with a master key: set "
                     "GATEHOUSE_MASTER_KEY or crypto.master_key_file to it\n",
@@ -429,9 +431,11 @@ int gh_cmd_backup(int argc, char **argv)
     static struct gh_app app;
     if (restore) {
         /* No store is opened: the restore replaces it. */
-        if (gh_cli_config(&app, &a.common) != 0)
+        if (gh_cli_config(&app, &a.common) != 0 || gh_app_storage_restore(&app) != 0)
             return 1;
-        return cmd_restore(&app, &a, argv[optind]);
+        status = cmd_restore(&app, &a, argv[optind]);
+        gh_app_drop_master(&app);
+        return status;
     }
     if (gh_cli_open(&app, &a.common) != 0)
         return 1;

@@ -19,6 +19,7 @@ int gh_cmd_backup(int argc, char **argv);
 int gh_cmd_security(int argc, char **argv);
 int gh_cmd_migrate(int argc, char **argv);
 int gh_cmd_block(int argc, char **argv);
+int gh_cmd_storage(int argc, char **argv);
 
 struct gh_redis_opts;
 /** How to reach the Redis at host:port from the configuration: timeout, redis.password,
@@ -102,6 +103,24 @@ int gh_app_open(struct gh_app *app, enum gh_app_mode mode) GH_NONNULL(1);
  */
 int gh_app_master_key(struct gh_app *app, uint8_t master[GH_MASTER_KEY_LEN], const char **from)
     GH_NONNULL(1, 2, 3);
+/**
+ * storage.encrypt: reads the master key before the store opens (created when create is set:
+ * a new database) into app->master, where gh_app_master_key finds it. Prints why and
+ * returns non-zero on failure.
+ */
+int gh_app_hold_master(struct gh_app *app, int create) GH_NONNULL(1);
+/** Wipes the held master key (gh_app_close does it too). */
+void gh_app_drop_master(struct gh_app *app) GH_NONNULL(1);
+/**
+ * Before the store opens: with storage.encrypt, checks that the SQLite file is new or
+ * sealed under the master key's database key and routes SQLite through the encrypting
+ * VFS; without, that it is not an encrypted one. Prints the cause and returns non-zero
+ * otherwise; nothing is written (cli/storage.c).
+ */
+int gh_app_storage_key(struct gh_app *app) GH_NONNULL(1);
+/** backup restore with storage.encrypt: the backup's pages open, and the database is
+ * written, through the encrypting VFS under the existing master key (never a new one). */
+int gh_app_storage_restore(struct gh_app *app) GH_NONNULL(1);
 /** Opens app->datakeys under the master key (the key and backup commands). */
 int gh_app_open_datakeys(struct gh_app *app) GH_NONNULL(1);
 /** gatehouse key unseal: shares from stdin to the running server (cli/unseal.c). */

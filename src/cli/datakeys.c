@@ -53,22 +53,23 @@ static void explain(gh_err err, const char *from, int hex)
     }
 }
 
-int gh_app_master_key(struct gh_app *app, uint8_t master[GH_MASTER_KEY_LEN], const char **from)
+/* The master key from GATEHOUSE_MASTER_KEY or the file (created when create is set). */
+static int load_master(struct gh_app *app, int create, uint8_t master[GH_MASTER_KEY_LEN],
+                       const char **from)
 {
     const struct gh_config *cfg = &app->cfg;
     char *hex = getenv("GATEHOUSE_MASTER_KEY");
     *from = hex != NULL ? "GATEHOUSE_MASTER_KEY" : cfg->master_key_file;
-    size_t stored = 0;
-    gh_err err = gh_store_datakey_list(&app->store, count_key, &stored);
-    if (err == GH_OK && hex == NULL && cfg->crypto_sealed) {
+    if (hex == NULL && cfg->crypto_sealed) {
         fprintf(stderr, "gatehouse: crypto.sealed: the master key is not kept on this machine; "
                         "this command needs GATEHOUSE_MASTER_KEY\n");
         return 1;
     }
-    if (err == GH_OK && hex == NULL && gh_mkdir_parent(cfg->master_key_file, 0700) != GH_OK)
+    gh_err err = GH_OK;
+    if (hex == NULL && gh_mkdir_parent(cfg->master_key_file, 0700) != GH_OK)
         err = GH_ERR_IO;
     if (err == GH_OK)
-        err = gh_master_load(hex, cfg->master_key_file, stored == 0, master);
+        err = gh_master_load(hex, cfg->master_key_file, create, master);
     if (hex != NULL) {
         /* Out of this process's environment (and /proc/self/environ) once read. */
         sodium_memzero(hex, strlen(hex));
@@ -79,6 +80,36 @@ int gh_app_master_key(struct gh_app *app, uint8_t master[GH_MASTER_KEY_LEN], con
         return 1;
     }
     return 0;
+}
+
+int gh_app_hold_master(struct gh_app *app, int create)
+{
+    if (load_master(app, create, app->master, &app->master_from) != 0)
+        return 1;
+    app->master_held = 1;
+    return 0;
+}
+
+void gh_app_drop_master(struct gh_app *app)
+{
+    sodium_memzero(app->master, sizeof(app->master));
+    app->master_held = 0;
+}
+
+int gh_app_master_key(struct gh_app *app, uint8_t master[GH_MASTER_KEY_LEN], const char **from)
+{
+    if (app->master_held) { /* storage.encrypt: read before the store opened */
+        memcpy(master, app->master, GH_MASTER_KEY_LEN);
+        *from = app->master_from;
+        return 0;
+    }
+    size_t stored = 0;
+    gh_err err = gh_store_datakey_list(&app->store, count_key, &stored);
+    if (err != GH_OK) {
+        explain(err, app->cfg.master_key_file, 0);
+        return 1;
+    }
+    return load_master(app, stored == 0, master, from);
 }
 
 int gh_app_open_datakeys(struct gh_app *app)

@@ -24,6 +24,7 @@ static const char usage[] =
     "  key       split, unseal, rotate the data key, rewrap stored values\n"
     "  backup    create a backup of the live database, restore one\n"
     "  block     add, list, remove address blocks\n"
+    "  storage   encrypt or decrypt the SQLite database (server stopped)\n"
     "  security  audit the deployment against OWASP ASVS 5 (security audit [--json] [--fix])\n"
     "  version   print the version\n"
     "\n"
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
         return gh_cmd_key(argc - 1, argv + 1);
     if (strcmp(cmd, "block") == 0)
         return gh_cmd_block(argc - 1, argv + 1);
+    if (strcmp(cmd, "storage") == 0)
+        return gh_cmd_storage(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("gatehouse %s\n", GH_VERSION);
         return 0;

@@ -26,8 +26,8 @@ static const char usage[] =
     "Checks the configuration, the data dir and the database: the bootstrap admin password,\n"
     "signing key sizes, key and database file modes, TLS, rate limits and backoff, token\n"
     "lifetimes, open registration, CORS open to every origin, the master key file, the audit\n"
-    "chain. Each finding names its OWASP ASVS 5.0 requirement and a severity. Exit status 1\n"
-    "when anything is found.\n"
+    "chain, an unencrypted SQLite database. Each finding names its OWASP ASVS 5.0 requirement\n"
+    "and a severity. Exit status 1 when anything is found.\n"
     "--fix applies the safe fixes (file and directory modes) and says what it changed.\n";
 
 #define MAX_FINDINGS 64
@@ -167,6 +167,19 @@ static void check_config(struct report *r, const struct gh_config *cfg)
 }
 
 /* The bootstrap admin: still holding GATEHOUSE_ADMIN_PASSWORD, or never changed. */
+/* Without storage.encrypt a SQLite file keeps its rows readable on disk (secret values are
+ * field-encrypted either way); PostgreSQL's at-rest options are the server's (CRYPTO.md). */
+static void check_storage(struct report *r, const struct gh_config *cfg)
+{
+    if (strcmp(cfg->storage_backend, "sqlite") != 0 || cfg->storage_encrypt)
+        return;
+    struct finding *f = add(r, "V14.2.4", "low", "database not encrypted at rest");
+    (void)snprintf(f->detail, sizeof(f->detail),
+                   "%.*s: rows readable on disk (gatehouse storage encrypt, server stopped, "
+                   "then storage.encrypt: true)",
+                   (int)(sizeof(f->detail) - 100), cfg->database);
+}
+
 static void check_admin(struct report *r, struct gh_app *app)
 {
     struct gh_user u;
@@ -290,6 +303,7 @@ int gh_cmd_security(int argc, char **argv)
         return 1;
     check_files(&r, &app.cfg);
     check_config(&r, &app.cfg);
+    check_storage(&r, &app.cfg);
     if (fix)
         apply_fixes(&r);
     /* The database checks open the store and the audit key, which refuse a secret file

@@ -87,6 +87,7 @@ static const struct gh_conf_key KEYS[] = {
     STR("storage.data_dir", "./var", data_dir, 1),
     STR("storage.database", "", database, 0),
     DURU("storage.busy_timeout", "5s", busy_timeout_ms, 0, MINUTES(10), 1000),
+    BOOL("storage.encrypt", "false", storage_encrypt),
 
     STR("auth.issuer", "", issuer, 0),
     STR("auth.audience", "gatehouse", audience, 1),
@@ -335,6 +336,18 @@ gh_err gh_config_finish(struct gh_config *c, char *err, size_t err_size)
     }
     if (strcmp(t->storage_backend, "postgres") == 0 && t->storage_dsn[0] == '\0') {
         gh_conf_fail(err, err_size, "storage.dsn: required by storage.backend postgres");
+        goto out;
+    }
+    /* The database key comes from the master key before the store opens. */
+    if (t->storage_encrypt && strcmp(t->storage_backend, "sqlite") != 0) {
+        gh_conf_fail(err, err_size,
+                     "storage.encrypt: SQLite only (PostgreSQL: see docs/CRYPTO.md, \"At rest\")");
+        goto out;
+    }
+    if (t->storage_encrypt && t->crypto_sealed) {
+        gh_conf_fail(err, err_size,
+                     "storage.encrypt: the database key comes from the master key at start, which "
+                     "crypto.sealed keeps off this machine: use one or the other");
         goto out;
     }
     /* An empty path or URL means "not set": derive it. */

@@ -61,6 +61,7 @@ struct gh_config {
     char data_dir[PATH_MAX];  /* storage.data_dir (./var); --data-dir overrides */
     char database[PATH_MAX];  /* storage.database, default <data_dir>/gatehouse.db */
     unsigned busy_timeout_ms; /* storage.busy_timeout (5s, stored in ms) */
+    int storage_encrypt;      /* storage.encrypt: SQLite pages sealed (crypto/dbcrypt.h) (false) */
 
     /* auth.* */
     char issuer[256];           /* auth.issuer, default public_url */

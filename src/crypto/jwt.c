@@ -298,8 +298,11 @@ gh_err gh_jwt_sign(const struct gh_keyring *r, const struct gh_claims *c, char *
     if (header == NULL || body == NULL)
         goto out; /* a string that is not UTF-8 */
     err = GH_ERR_NOMEM;
-    if (c->auth_time > 0 &&
-        json_object_set_new(body, "auth_time", json_integer((json_int_t)c->auth_time)) != 0)
+    /* Absent when 0: the claims of a user never removed from the org stay as they were. */
+    if ((c->org_epoch > 0 &&
+         json_object_set_new(body, "gh_oep", json_integer((json_int_t)c->org_epoch)) != 0) ||
+        (c->auth_time > 0 &&
+         json_object_set_new(body, "auth_time", json_integer((json_int_t)c->auth_time)) != 0))
         goto out;
     htext = json_dumps(header, JSON_COMPACT);
     claims = json_dumps(body, JSON_COMPACT);
@@ -450,6 +453,7 @@ static gh_err read_claims(const json_t *j, const struct gh_jwt_expect *expect, s
         claim_string(j, "org", c->org, sizeof(c->org)) != GH_OK ||
         claim_int(j, "exp", 1, &c->exp) != GH_OK || claim_int(j, "iat", 1, &c->iat) != GH_OK ||
         claim_int(j, "nbf", 1, &c->nbf) != GH_OK || claim_int(j, "gh_ep", 0, &c->epoch) != GH_OK ||
+        claim_int(j, "gh_oep", 0, &c->org_epoch) != GH_OK ||
         claim_int(j, "auth_time", 0, &c->auth_time) != GH_OK ||
         claim_list(j, "roles", ',', c->roles, sizeof(c->roles)) != GH_OK ||
         claim_list(j, "perms", ' ', c->perms, sizeof(c->perms)) != GH_OK)

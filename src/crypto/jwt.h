@@ -30,6 +30,7 @@ struct gh_claims {
     int64_t nbf;
     int64_t exp;
     int64_t epoch;     /* "gh_ep": the user's revocation epoch when the token was made */
+    int64_t org_epoch; /* "gh_oep": the user's epoch in org (removals from it) when made */
     int64_t auth_time; /* when the user last proved a password (0: unknown, not signed) */
 };
 
@@ -106,8 +107,8 @@ struct gh_jwt_expect {
  * alg "none", an alg that differs from the key's, an unknown or missing kid, a typ other
  * than "at+jwt" (case-insensitive, "application/" prefix allowed), a bad signature, bad
  * base64url, non-object JSON, duplicate or missing claims (iss sub aud exp iat nbf jti
- * org; roles and perms are optional arrays of strings without their separator, gh_ep and
- * auth_time optional integers defaulting to 0) give GH_ERR_AUTH; wrong iss / aud give
+ * org; roles and perms are optional arrays of strings without their separator, gh_ep,
+ * gh_oep and auth_time optional integers defaulting to 0) give GH_ERR_AUTH; wrong iss / aud give
  * GH_ERR_AUTH; exp <= now - leeway gives GH_ERR_EXPIRED; nbf > now + leeway (or iat > now +
  * leeway) gives GH_ERR_NOT_YET. Over-long input gives GH_ERR_TOO_LARGE. "crit" headers are
  * refused (GH_ERR_AUTH).

@@ -256,6 +256,14 @@ static const char *const migrations[] = {
      * two literals alone read to clang as a missing comma) */
     ("ALTER TABLE refresh_tokens ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;"
      "ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;"),
+    /* 9 (SQLite's 16): a user's epoch in an org (how often removed from it), kept past the
+     * membership */
+    "CREATE TABLE member_epochs ("
+    "  org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id " T " NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  epoch BIGINT NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX member_epochs_user ON member_epochs(user_id);",
 };
 
 const char *const *const gh_pg_migrations = migrations;
@@ -456,6 +464,16 @@ const char *const gh_pg_sql[ST_COUNT] = {
         "WHERE m.org_id = $1 ORDER BY lower(u.username), u.id LIMIT $2 OFFSET $3",
     [ST_MEMBER_SET_ROLE] = "UPDATE memberships SET role_id = $3 WHERE org_id = $1 AND user_id = $2",
     [ST_MEMBER_DELETE] = "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+    [ST_MEMBER_BUMP_EPOCH] =
+        "INSERT INTO member_epochs (org_id, user_id, epoch) VALUES ($1, $2, 1) "
+        "ON CONFLICT (org_id, user_id) "
+        "DO UPDATE SET epoch = member_epochs.epoch + 1",
+    /* The members of org $1 with no other org join org $2 as "member". */
+    [ST_MEMBER_FALLBACK] = "INSERT INTO memberships (org_id, user_id, role_id, created_at) "
+                           "SELECT $2, m.user_id, r.id, $3::bigint FROM memberships m "
+                           "JOIN roles r ON r.org_id = $2 AND r.name = 'member' "
+                           "WHERE m.org_id = $1 AND NOT EXISTS (SELECT 1 FROM memberships o "
+                           "WHERE o.user_id = m.user_id AND o.org_id <> $1)",
     [ST_ADMIN_COUNT] = "SELECT count(*) FROM memberships m JOIN roles r ON r.id = m.role_id "
                        "WHERE m.org_id = $1 AND r.system = 1 AND r.name = 'admin'",
     [ST_APIKEY_REVOKE_ORG] = "UPDATE api_keys SET revoked_at = $3 "

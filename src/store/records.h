@@ -40,12 +40,14 @@ struct gh_org {
     int64_t created_at;
 };
 
-/** A user's place in one org: the role's name and its permissions joined with ' '. */
+/** A user's place in one org: the role's name and its permissions joined with ' ', and
+ * the user's epoch in the org: how many times the user was removed from it. */
 struct gh_membership {
     char org_id[GH_UUID_LEN + 1];
     char org_name[129];
     char role_name[65];
     char permissions[2048];
+    int64_t epoch;
 };
 
 /** A role of one org; system roles ("admin", "member") are made with the org. */

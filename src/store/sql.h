@@ -333,6 +333,8 @@ gh_err sq_member_count_admins(struct gh_store *st, const char *org_id, int64_t *
 gh_err sq_member_set_role(struct gh_store *st, const char *org_id, const char *user_id,
                           const char *role_name, int64_t now);
 gh_err sq_member_remove(struct gh_store *st, const char *org_id, const char *user_id, int64_t now);
+gh_err sq_member_fallback(struct gh_store *st, const char *org_id, const char *fallback_org_id,
+                          int64_t now, int64_t *n);
 gh_err sq_invitation_create(struct gh_store *st, const struct gh_invitation *inv,
                             const char *user_id, const char *invited_by);
 gh_err sq_invitation_list_org(struct gh_store *st, const char *org_id, int64_t now, size_t limit,
@@ -417,7 +419,8 @@ gh_err sq_audit_purge(struct gh_store *st, int64_t cutoff, int64_t *n);
     .member_get = sq_member_get, .member_list_user = sq_member_list_user,                          \
     .member_list_org = sq_member_list_org, .member_count_admins = sq_member_count_admins,          \
     .member_set_role = sq_member_set_role, .member_remove = sq_member_remove,                      \
-    .invitation_create = sq_invitation_create, .invitation_list_org = sq_invitation_list_org,      \
+    .member_fallback = sq_member_fallback, .invitation_create = sq_invitation_create,              \
+    .invitation_list_org = sq_invitation_list_org,                                                 \
     .invitation_list_user = sq_invitation_list_user, .invitation_accept = sq_invitation_accept,    \
     .invitation_decline = sq_invitation_decline, .invitation_revoke = sq_invitation_revoke,        \
     .invitation_purge = sq_invitation_purge, .perm_add = sq_perm_add, .perm_list = sq_perm_list,   \

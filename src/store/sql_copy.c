@@ -28,6 +28,7 @@ static const struct table tables[] = {
      11, "id"},
     {"roles", "id, org_id, name, permissions, system", 5, "id"},
     {"memberships", "org_id, user_id, role_id, created_at", 4, "org_id, user_id"},
+    {"member_epochs", "org_id, user_id, epoch", 3, "org_id, user_id"},
     {"refresh_tokens",
      "id, token_hash, user_id, family_id, org_id, created_at, expires_at, spent_at, revoked_at, "
      "auth_time",

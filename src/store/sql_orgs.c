@@ -17,6 +17,7 @@ static const struct sq_col membership_cols[] = {
     SQ_COL(SQ_COL_TEXT, 1, struct gh_membership, org_name),
     SQ_COL(SQ_COL_TEXT, 2, struct gh_membership, role_name),
     SQ_COL(SQ_COL_TEXT, 3, struct gh_membership, permissions),
+    SQ_COL(SQ_COL_I64, 4, struct gh_membership, epoch),
 };
 const struct sq_row sq_row_membership =
     SQ_ROW("membership", struct gh_membership, membership_cols, NULL);
@@ -345,13 +346,20 @@ gh_err sq_member_remove(struct gh_store *st, const char *org_id, const char *use
     err = sq_run(c, ST_MEMBER_DELETE, SQ_ARGS(SQ_T(org_id), SQ_T(user_id)), &n);
     if (err == GH_OK && n == 0)
         err = GH_ERR_NOT_FOUND;
-    int64_t epoch = 0;
     if (err == GH_OK)
-        err = sq_one(c, ST_USER_BUMP_EPOCH, SQ_ARGS(SQ_T(user_id)), &sq_row_int64, &epoch);
+        err = sq_run(c, ST_MEMBER_BUMP_EPOCH, SQ_ARGS(SQ_T(org_id), SQ_T(user_id)), NULL);
     if (err == GH_OK)
         err = sq_feed(c, user_id, now);
     err = sq_leave(st, c, err);
     return err;
+}
+
+gh_err sq_member_fallback(struct gh_store *st, const char *org_id, const char *fallback_org_id,
+                          int64_t now, int64_t *n)
+{
+    *n = 0;
+    return sq_st_run(st, ST_MEMBER_FALLBACK,
+                     SQ_ARGS(SQ_T(org_id), SQ_T(fallback_org_id), SQ_I(now)), n);
 }
 
 /* ---- declared permissions ---- */

@@ -75,6 +75,8 @@ enum sq_stmt {
     ST_MEMBER_LIST_ORG,
     ST_MEMBER_SET_ROLE,
     ST_MEMBER_DELETE,
+    ST_MEMBER_BUMP_EPOCH,
+    ST_MEMBER_FALLBACK,
     ST_ADMIN_COUNT,
     ST_APIKEY_REVOKE_ORG,
     ST_USER_SET_PRIMARY,
@@ -174,8 +176,10 @@ enum sq_stmt {
 #define SSO_STATE_COLS "state_hash, binding_hash, provider, redirect_to, created_at, expires_at"
 #define VAULT_COLS "org_id, name, version, created_at, key_id, sealed"
 #define BLOCK_COLS "id, cidr, reason, created_by, expires_at, created_at, automatic"
+/* A user's epoch in an org outlives the membership (member_epochs): 0 until a removal. */
 #define MEMBER_SELECT                                                                              \
-    "SELECT o.id, o.name, r.name, r.permissions FROM memberships m "                               \
-    "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "
+    "SELECT o.id, o.name, r.name, r.permissions, COALESCE(e.epoch, 0) FROM memberships m "         \
+    "JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id "                             \
+    "LEFT JOIN member_epochs e ON e.org_id = m.org_id AND e.user_id = m.user_id "
 
 #endif

@@ -253,8 +253,9 @@ static gh_err sqlite_snapshot(struct gh_store *st, const char *path)
     gh_err err = gh_sqlite_file_init(path);
     if (err != GH_OK)
         return err;
-    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, gh_sqlite_vfs()) !=
+            SQLITE_OK ||
+        gh_sqlite_prepare(dst, path) != GH_OK) {
         sqlite3_close(dst);
         return GH_ERR_IO;
     }
@@ -286,14 +287,16 @@ static gh_err sqlite_restore(const char *dsn, const char *path, unsigned busy_ms
 {
     sqlite3 *src = NULL, *dst = NULL;
     gh_err err = GH_ERR_INVALID;
-    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, gh_sqlite_vfs()) !=
             SQLITE_OK ||
         !sound(src))
         goto out;
     if ((err = gh_sqlite_file_init(dsn)) != GH_OK)
         goto out;
     err = GH_ERR_IO;
-    if (sqlite3_open_v2(dsn, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(dsn, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, gh_sqlite_vfs()) !=
+            SQLITE_OK ||
+        gh_sqlite_prepare(dst, dsn) != GH_OK)
         goto out;
     sqlite3_busy_timeout(dst, busy_ms > INT32_MAX ? INT32_MAX : (int)busy_ms);
     err = copy_db(dst, src);

@@ -272,6 +272,14 @@ static const char *const migrations[] = {
      * re-authentication window of dangerous actions); 0 for those made before */
     "ALTER TABLE refresh_tokens ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;",
+    /* 16: a user's epoch in an org (how often removed from it), kept past the membership:
+     * an access token carries it, so a re-add revives none minted before a removal */
+    "CREATE TABLE member_epochs ("
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  epoch INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX member_epochs_user ON member_epochs(user_id);",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -462,6 +470,16 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
                            "WHERE m.org_id = ? ORDER BY lower(u.username), u.id LIMIT ? OFFSET ?",
     [ST_MEMBER_SET_ROLE] = "UPDATE memberships SET role_id = ?3 WHERE org_id = ?1 AND user_id = ?2",
     [ST_MEMBER_DELETE] = "DELETE FROM memberships WHERE org_id = ? AND user_id = ?",
+    [ST_MEMBER_BUMP_EPOCH] =
+        "INSERT INTO member_epochs (org_id, user_id, epoch) VALUES (?1, ?2, 1) "
+        "ON CONFLICT (org_id, user_id) "
+        "DO UPDATE SET epoch = member_epochs.epoch + 1",
+    /* The members of org ?1 with no other org join org ?2 as "member". */
+    [ST_MEMBER_FALLBACK] = "INSERT INTO memberships (org_id, user_id, role_id, created_at) "
+                           "SELECT ?2, m.user_id, r.id, ?3 FROM memberships m "
+                           "JOIN roles r ON r.org_id = ?2 AND r.name = 'member' "
+                           "WHERE m.org_id = ?1 AND NOT EXISTS (SELECT 1 FROM memberships o "
+                           "WHERE o.user_id = m.user_id AND o.org_id <> ?1)",
     [ST_ADMIN_COUNT] = "SELECT count(*) FROM memberships m JOIN roles r ON r.id = m.role_id "
                        "WHERE m.org_id = ? AND r.system = 1 AND r.name = 'admin'",
     [ST_APIKEY_REVOKE_ORG] = "UPDATE api_keys SET revoked_at = ?3 "
@@ -695,11 +713,11 @@ gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate_first
     gh_err err = GH_ERR_IO;
     if (sqlite3_open_v2(path, &h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
-                        NULL) != SQLITE_OK) {
+                        gh_sqlite_vfs()) != SQLITE_OK) {
         fprintf(stderr, "store: cannot open %s: %s\n", path, h ? sqlite3_errmsg(h) : "no memory");
         goto out;
     }
-    if ((err = configure(h, path, busy_ms)) != GH_OK)
+    if ((err = gh_sqlite_prepare(h, path)) != GH_OK || (err = configure(h, path, busy_ms)) != GH_OK)
         goto out;
     if (migrate_first && (err = migrate(h)) != GH_OK)
         goto out;

@@ -33,4 +33,14 @@ gh_err gh_sqlite_file_init(const char *path) GH_WUR GH_NONNULL(1);
 gh_err gh_sqlite_conn_open(const char *path, unsigned busy_ms, int migrate, sqlite3 **db) GH_WUR
     GH_NONNULL(1, 4);
 
+/** The VFS every SQLite file is opened through (gh_store_sqlite_vfs); NULL the default. */
+const char *gh_sqlite_vfs(void);
+
+/**
+ * With an encrypting VFS set: temp_store=MEMORY, and 4096-byte pages with the VFS's
+ * reserved bytes (set on a new database before its first write, checked on an existing
+ * one). Without: nothing. GH_ERR_IO, logged.
+ */
+gh_err gh_sqlite_prepare(sqlite3 *db, const char *path) GH_WUR GH_NONNULL(1, 2);
+
 #endif

@@ -184,11 +184,17 @@ struct gh_store_ops {
      * GH_ERR_INVALID no such role in the org. */
     gh_err (*member_set_role)(struct gh_store *st, const char *org_id, const char *user_id,
                               const char *role_name, int64_t now);
-    /* Deletes the membership and moves the user's token_epoch forward (an access token names
-     * its org, not the membership: a re-add must revive none). GH_ERR_NOT_FOUND not a member.
-     * The rest it granted (refresh tokens, sessions, keys, primary org) is the caller's. */
+    /* Deletes the membership and moves the user's epoch in that org forward (kept past the
+     * membership: an access token names its org and carries that epoch, so a re-add revives
+     * none; the user's tokens for other orgs live on). GH_ERR_NOT_FOUND not a member. The
+     * rest it granted (refresh tokens, sessions, keys, primary org) is the caller's. */
     gh_err (*member_remove)(struct gh_store *st, const char *org_id, const char *user_id,
                             int64_t now);
+    /* Makes each member of org_id that is a member of no other org a member of
+     * fallback_org_id with its system role "member" (before org_id's deletion: every user
+     * keeps an org); *n gets how many. The caller appends them to the feed (org_delete). */
+    gh_err (*member_fallback)(struct gh_store *st, const char *org_id, const char *fallback_org_id,
+                              int64_t now, int64_t *n);
 
     /*
      * ---- invitations ---- (pending -> accepted | declined | revoked). A pending one past
@@ -444,6 +450,25 @@ const struct gh_store_ops *gh_store_backend(const char *name) GH_NONNULL(1);
 gh_err gh_store_open(const char *backend, const char *dsn, unsigned busy_timeout_ms,
                      struct gh_store_handle *out) GH_WUR GH_NONNULL(1, 2, 4);
 
+/**
+ * Every SQLite file this process opens from now on (the store, snapshots, restores) goes
+ * through the VFS named vfs (storage.encrypt: crypto/dbcrypt.h's, registered already),
+ * with reserve bytes reserved in each 4096-byte page of a new database and exactly that
+ * many required of an existing one, and temp_store=MEMORY. NULL: the default VFS. Set
+ * once at start, before the store opens.
+ */
+void gh_store_sqlite_vfs(const char *vfs, int reserve);
+
+/**
+ * gatehouse storage encrypt|decrypt: copies the SQLite database at from, read through
+ * from_vfs (NULL: the default), into the new file to, written through to_vfs with
+ * to_reserve reserved bytes a page: schema, rows, AUTOINCREMENT counters; then checks
+ * that each table holds the same rows and that to passes integrity_check. from is never
+ * written. GH_ERR_BUSY from is open elsewhere (a running server); else GH_ERR_IO, logged.
+ */
+gh_err gh_store_sqlite_convert(const char *from, const char *from_vfs, const char *to,
+                               const char *to_vfs, int to_reserve) GH_WUR GH_NONNULL(1, 3);
+
 /** Told how far a copy is: done of total rows of table so far. */
 typedef void (*gh_store_copy_fn)(void *arg, const char *table, int64_t done, int64_t total);
 
@@ -681,6 +706,12 @@ static inline gh_err gh_store_member_set_role(const struct gh_store_handle *h, c
                                               int64_t now)
 {
     return h->ops->member_set_role(h->st, org_id, user_id, role_name, now);
+}
+
+static inline gh_err gh_store_member_fallback(const struct gh_store_handle *h, const char *org_id,
+                                              const char *fallback_org_id, int64_t now, int64_t *n)
+{
+    return h->ops->member_fallback(h->st, org_id, fallback_org_id, now, n);
 }
 
 static inline gh_err gh_store_member_remove(const struct gh_store_handle *h, const char *org_id,

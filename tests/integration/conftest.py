@@ -148,6 +148,16 @@ class Server:
         raise RuntimeError(f"gatehouse not healthy after {timeout}s ({last}):\n"
                            + self.stderr_text())
 
+    def wait_exit(self, timeout=120):
+        """For a server that must stop by itself (one refusing its configuration): waits at
+        most timeout seconds for the exit and returns its code, None while it still runs.
+        Waiting on the exit, not on a failed health check, tells a refusal from a slow
+        start on a loaded machine."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def stop(self, sig=signal.SIGTERM, timeout=15):
         """Signal the server and wait; returns the exit code (None if it had to be killed)."""
         if self.proc is None:
@@ -404,6 +414,18 @@ def tokens(server, user):
 @pytest.fixture
 def admin_tokens(server):
     return server.tokens("admin", ADMIN_PASSWORD)
+
+
+def eventually(check, timeout=30.0, interval=0.05):
+    """Polls check() until it returns something true or timeout seconds pass; returns its
+    last answer (for the assertion and its message). For what a server does after it
+    answers (a metric, a log line, a delivery), instead of a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(interval)
 
 
 def wait_audit(server, action, timeout=5.0, **where):

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from conftest import (ADMIN_PASSWORD, assert_error, bearer, run_cli, strong_password,
-                      unique_name, wait_audit)
+from conftest import (ADMIN_PASSWORD, assert_error, bearer, eventually, run_cli,
+                      strong_password, unique_name, wait_audit)
 
 KEYS = "/api/v1/api-keys"
 ME = "/api/v1/auth/me"
@@ -91,23 +91,13 @@ def raw_get(server, path, headers):
         c.close()
 
 
-def poll(fn, timeout, interval=0.1):
-    """Call fn until it returns a truthy value or the deadline passes; returns the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(interval)
-
-
 def key_failures(server, key_id, timeout=10):
     """The API_KEY_USE_FAILED records of one key, once the first is written (the audit
     writer is asynchronous: another key's older record may already be there)."""
     def mine():
         return [r for r in wait_audit(server, "API_KEY_USE_FAILED")
                 if key_id in (r["metadata"] or "")]
-    return poll(mine, timeout)
+    return eventually(mine, timeout)
 
 
 def all_text_in_db(server):
@@ -587,8 +577,8 @@ def test_cli_revoke_reaches_running_server(server):
     r = run_cli(["apikey", "revoke", "--user", "admin", k["id"]], data_dir=server.data_dir)
     assert r.returncode == 0, r.stderr
     t0 = time.monotonic()
-    dead = poll(lambda: server.get(ME, headers=xkey(k["key"])).status_code == 401, timeout=3,
-                interval=0.05)
+    dead = eventually(lambda: server.get(ME, headers=xkey(k["key"])).status_code == 401,
+                      timeout=3)
     assert dead, "key still accepted 3 s after CLI revoke"
     assert time.monotonic() - t0 < 1.5
     assert_invalid_token(server.get(ME, headers=xkey(k["key"])))
@@ -603,7 +593,7 @@ def test_cli_revoke_all_reaches_running_server(make_server):
     r = run_cli(["apikey", "revoke", "--user", "admin", "--all"], data_dir=s.data_dir)
     assert r.returncode == 0, r.stderr
     for k in ks:
-        assert poll(lambda: s.get(ME, headers=xkey(k)).status_code == 401, timeout=3, interval=0.05)
+        assert eventually(lambda: s.get(ME, headers=xkey(k)).status_code == 401, timeout=3)
 
 
 def test_disabled_owner_key_fails(server):
@@ -612,8 +602,8 @@ def test_disabled_owner_key_fails(server):
     assert server.get(ME, headers=xkey(k["key"])).status_code == 200
     r = run_cli(["user", "disable", u["username"]], data_dir=server.data_dir)
     assert r.returncode == 0, r.stderr
-    assert poll(lambda: server.get(ME, headers=xkey(k["key"])).status_code == 401, timeout=3,
-                interval=0.05)
+    assert eventually(lambda: server.get(ME, headers=xkey(k["key"])).status_code == 401,
+                      timeout=3)
     assert_error(server.get(ME, headers=xkey(k["key"])), 401)
     assert server.get(VERIFY, headers=xkey(k["key"])).status_code == 401
     rows = key_failures(server, k["id"])
@@ -626,7 +616,7 @@ def test_expired_key_401_token_expired(server):
     exp = parse_time(k["expires_at"]).timestamp()
     assert server.get(ME, headers=xkey(k["key"])).status_code == 200
     time.sleep(max(0.0, exp - time.time()) + 1.2)
-    r = poll(lambda: (lambda x: x if x.status_code == 401 else None)(
+    r = eventually(lambda: (lambda x: x if x.status_code == 401 else None)(
         server.get(ME, headers=xkey(k["key"]))), timeout=5)
     assert r is not None, "key still works after expires_at"
     assert_invalid_token(r, "token_expired")
@@ -703,7 +693,8 @@ def test_child_of_expiring_key_expires_with_it(server):
     child = create(server, xkey(parent["key"]))
     end = parse_time(parent["expires_at"]).timestamp()
     time.sleep(max(0.0, end - time.time()) + 1.2)
-    assert poll(lambda: server.get(ME, headers=xkey(child["key"])).status_code == 401, timeout=5)
+    assert eventually(lambda: server.get(ME, headers=xkey(child["key"])).status_code == 401,
+                      timeout=5)
 
 
 # -- IP binding -------------------------------------------------------------------------
@@ -784,7 +775,7 @@ def test_unreadable_forwarded_client_is_not_the_proxy(server, headers):
 def test_unknown_client_audited_as_unknown(server):
     k = create(server, admin_h(server), allowed_ips=["127.0.0.1/32"])
     assert_error(server.get(ME, headers={**xkey(k["key"]), "X-Forwarded-For": "junk"}), 401)
-    rows = poll(lambda: [r for r in server.query(
+    rows = eventually(lambda: [r for r in server.query(
         "SELECT * FROM audit_events WHERE action = 'API_KEY_USE_FAILED' AND metadata LIKE ?",
         (f"%{k['id']}%",))], timeout=5)
     assert rows and rows[0]["ip_address"] == "unknown", rows
@@ -825,7 +816,7 @@ def test_last_used_appears(server):
     k = create(server, u["h"])
     t0 = time.time()
     assert server.get(ME, headers=xkey(k["key"])).status_code == 200
-    it = poll(lambda: (lambda x: x if x and x["last_used_at"] else None)(
+    it = eventually(lambda: (lambda x: x if x and x["last_used_at"] else None)(
         find(server, u["h"], k["id"])), timeout=8, interval=0.25)
     assert it, "last_used_at not set within 8 s"
     assert it["last_used_ip"] == "127.0.0.1"
@@ -951,7 +942,7 @@ def test_cli_create_list_revoke(server):
     assert key not in r.stdout and key[11:] not in r.stdout
     r = run_cli(["apikey", "revoke", "--user", "admin", it[0]["id"]], data_dir=server.data_dir)
     assert r.returncode == 0, r.stderr
-    assert poll(lambda: server.get(ME, headers=xkey(key)).status_code == 401, timeout=3)
+    assert eventually(lambda: server.get(ME, headers=xkey(key)).status_code == 401, timeout=3)
 
 
 def test_cli_key_ip_bound(server):

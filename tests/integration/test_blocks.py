@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from conftest import (ADMIN_PASSWORD, assert_error, bearer, run_cli, unique_name,
-                      wait_audit)
+from conftest import (ADMIN_PASSWORD, assert_error, bearer, eventually, run_cli,
+                      unique_name, wait_audit)
 from proxies import EchoUpstream, Proxy, which
 
 BLOCKS = "/api/v1/edge/blocks"
@@ -27,16 +27,6 @@ def xff(ip, headers=None):
 
 def admin_h(s):
     return bearer(s.tokens("admin", ADMIN_PASSWORD)["access_token"])
-
-
-def wait_until(check, timeout=10.0, step=0.05):
-    """Polls check() until it is true (bounded); returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = check()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 def blocked(s, ip, path="/healthz", headers=None):
@@ -142,8 +132,8 @@ def test_duplicate_and_expiry(gh):
                  "conflict")
     assert blocked(gh, "192.0.2.77")
     # Once expired: never listed as active, and the address passes (within a poll).
-    assert wait_until(lambda: listed(gh, h) == [], timeout=10)
-    assert wait_until(lambda: gh.get("/healthz", headers=xff("192.0.2.77")).status_code == 200,
+    assert eventually(lambda: listed(gh, h) == [], timeout=10)
+    assert eventually(lambda: gh.get("/healthz", headers=xff("192.0.2.77")).status_code == 200,
                       timeout=5)
     # Its range may be blocked again.
     r = gh.post(BLOCKS, {"cidr": "192.0.2.77", "reason": "back"}, headers=h)
@@ -158,7 +148,7 @@ def test_cli_reaches_a_running_server(gh):
     block_id, cidr = r.stdout.split()
     assert cidr == "198.51.100.7/32"
     # Another process wrote it: the server learns it from the database (epoch poll).
-    assert wait_until(lambda: blocked(gh, "198.51.100.7"), timeout=5)
+    assert eventually(lambda: blocked(gh, "198.51.100.7"), timeout=5)
     r = run_cli(["block", "list"], data_dir=d)
     assert r.returncode == 0 and block_id in r.stdout and "from the shell" in r.stdout
     assert "\tcli\t" in r.stdout
@@ -173,7 +163,7 @@ def test_cli_reaches_a_running_server(gh):
         assert r.returncode != 0 and why in r.stderr, (args, r.stderr)
     r = run_cli(["block", "remove", block_id], data_dir=d)
     assert r.returncode == 0, r.stderr
-    assert wait_until(lambda: gh.get("/healthz", headers=xff("198.51.100.7")).status_code == 200,
+    assert eventually(lambda: gh.get("/healthz", headers=xff("198.51.100.7")).status_code == 200,
                       timeout=5)
     rows = wait_audit(gh, "IP_UNBLOCKED")
     assert rows and rows[0]["username"] == "cli"
@@ -197,7 +187,7 @@ def test_alert_rule_blocks_then_the_block_expires(make_server):
     h = admin_h(s)
     for _ in range(3):
         fail_login(s, "192.0.2.10")
-    assert wait_until(lambda: blocked(s, "192.0.2.10"), timeout=5)
+    assert eventually(lambda: blocked(s, "192.0.2.10"), timeout=5)
     items = listed(s, h)
     assert [(i["cidr"], i["created_by"], i["automatic"]) for i in items] == [
         ("192.0.2.10/32", "alert:brute", True)]
@@ -208,17 +198,17 @@ def test_alert_rule_blocks_then_the_block_expires(make_server):
     for _ in range(3):
         r = s.post("/api/v1/auth/login", {"username": unique_name("y"), "password": "bad-Pw-1!"})
         assert r.status_code == 401
-    assert wait_until(lambda: "never blocked automatically" in s.log_text(), timeout=5)
+    assert eventually(lambda: "never blocked automatically" in s.log_text(), timeout=5)
     assert s.get("/healthz").status_code == 200
     # The cap: a second address is blocked, a third is not (logged).
     for ip in ("192.0.2.11", "192.0.2.12"):
         for _ in range(3):
             fail_login(s, ip)
-    assert wait_until(lambda: blocked(s, "192.0.2.11"), timeout=5)
-    assert wait_until(lambda: "blocks.auto_max" in s.log_text(), timeout=5)
+    assert eventually(lambda: blocked(s, "192.0.2.11"), timeout=5)
+    assert eventually(lambda: "blocks.auto_max" in s.log_text(), timeout=5)
     assert s.get("/healthz", headers=xff("192.0.2.12")).status_code == 200
     # The block expires by itself.
-    assert wait_until(lambda: s.get("/healthz", headers=xff("192.0.2.10")).status_code == 200,
+    assert eventually(lambda: s.get("/healthz", headers=xff("192.0.2.10")).status_code == 200,
                       timeout=25)
     assert all(i["cidr"] != "192.0.2.10/32" for i in listed(s, h))
 
@@ -286,11 +276,11 @@ def test_blocks_reach_the_other_node_through_the_database(make_server, postgres)
     r = a.post(BLOCKS, {"cidr": "192.0.2.96/28", "reason": "cluster"}, headers=h)
     assert r.status_code == 201, r.text
     t0 = time.monotonic()
-    assert wait_until(lambda: blocked(b, "192.0.2.99"), timeout=1.0, step=0.01)
+    assert eventually(lambda: blocked(b, "192.0.2.99"), timeout=1.0, interval=0.01)
     print(f"block reached the other node in {time.monotonic() - t0:.3f} s")
     assert [i["cidr"] for i in listed(b, admin_h(b))] == ["192.0.2.96/28"]
     r = b.request("DELETE", f"{BLOCKS}/{r.json()['id']}", headers=admin_h(b))
     assert r.status_code == 204
-    assert wait_until(
+    assert eventually(
         lambda: a.get("/healthz", headers=xff("192.0.2.99")).status_code == 200,
-        timeout=1.0, step=0.01)
+        timeout=1.0, interval=0.01)

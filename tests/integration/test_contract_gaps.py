@@ -1,8 +1,8 @@
 """What a new user trips over (issue 17, item 7): answers that must follow the contract.
 
 Long values are bad values of a named field (422), not malformed JSON; the bootstrap
-password's refusal names its rules; every user keeps an org; a removal ends the tokens
-for good; org names tell no tenant of another; RBAC and API-key records name their
+password's refusal names its rules; every user keeps an org (an org's deletion too); a
+removal ends that org's tokens for good and no other's; org names tell no tenant of another; RBAC and API-key records name their
 resource.  Black-box over HTTP against the real binary."""
 import pytest
 
@@ -102,37 +102,70 @@ def test_leaving_the_last_org_is_refused(srv):
     assert_error(r, 409, "conflict")
 
 
-def test_removed_from_the_last_org_falls_back_to_default(srv):
+def remove(srv, admin_h, org_id, user):
+    r = srv.request("DELETE", f"{ORGS}/{org_id}/members/{user['id']}", headers=admin_h)
+    assert r.status_code == 204, r.text
+
+
+def only_in_a_new_org(srv):
+    """An org's admin a and a member m whose only org it is (m has left the default org),
+    m's token for it, and the default org's id."""
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
     srv.join(a["h"], org["id"], m)
     hm = bearer(login(srv, m, org["id"]).json()["access_token"])
     default = srv.get(ME, headers=m["h"]).json()["primary_org_id"]
-    r = srv.request("DELETE", f"{ORGS}/{default}/members/{m['id']}", headers=hm)
-    assert r.status_code == 204, r.text  # m leaves the default org: org is left
-    r = srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}", headers=a["h"])
-    assert r.status_code == 204, r.text
+    remove(srv, hm, default, m)
+    return a, m, org, hm, default
+
+
+def test_removed_from_the_last_org_falls_back_to_default(srv):
+    a, m, org, _, default = only_in_a_new_org(srv)
+    remove(srv, a["h"], org["id"], m)
     t = login(srv, m).json()  # a login without org_id still finds an org
     me = srv.get(ME, headers=bearer(t["access_token"])).json()
     assert [o["id"] for o in me["orgs"]] == [default]
     assert me["primary_org_id"] == default
 
 
-def test_removal_ends_tokens_for_good(srv):
+def test_removal_ends_that_orgs_tokens_for_good(srv):
     a, m = person(srv), person(srv)
     org = new_org(srv, a["h"])
     srv.join(a["h"], org["id"], m)
     old = bearer(login(srv, m, org["id"]).json()["access_token"])
+    elsewhere = m["h"]  # m's token for the default org
     assert srv.get(VERIFY, headers=old).status_code == 200
-    assert srv.request("DELETE", f"{ORGS}/{org['id']}/members/{m['id']}",
-                       headers=a["h"]).status_code == 204
+    remove(srv, a["h"], org["id"], m)
     assert srv.get(VERIFY, headers=old).status_code == 401
-    m.pop("h")
+    # the removal is from one org: m's tokens for its other orgs work on
+    assert srv.get(VERIFY, headers=elsewhere).status_code == 200
+    assert srv.get(ME, headers=elsewhere).status_code == 200
     srv.join(a["h"], org["id"], m)  # re-added: the old token stays dead
     assert srv.get(VERIFY, headers=old).status_code == 401
     assert srv.get(ME, headers=old).status_code == 401
     fresh = bearer(login(srv, m, org["id"]).json()["access_token"])
     assert srv.get(VERIFY, headers=fresh).status_code == 200
+    # a second removal and re-add ends the token of the second membership too
+    remove(srv, a["h"], org["id"], m)
+    srv.join(a["h"], org["id"], m)
+    assert srv.get(VERIFY, headers=fresh).status_code == 401
+    assert srv.get(VERIFY, headers=elsewhere).status_code == 200
+
+
+def test_deleting_an_org_leaves_its_members_an_org(srv):
+    a, m, org, hm, default = only_in_a_new_org(srv)
+    assert srv.get(ME, headers=hm).json()["primary_org_id"] == org["id"]
+    r = srv.request("DELETE", f"{ORGS}/{org['id']}", headers=a["h"])
+    assert r.status_code == 204, r.text
+    assert srv.get(VERIFY, headers=hm).status_code == 401
+    # m falls back to the default org as a member, as a removal from a last org does
+    t = login(srv, m).json()  # a login without org_id finds it
+    me = srv.get(ME, headers=bearer(t["access_token"])).json()
+    assert [(o["id"], o["role"]) for o in me["orgs"]] == [(default, "member")]
+    assert me["primary_org_id"] == default
+    # a, still in the default org, was not moved: the record says how many were
+    rows = wait_audit(srv, "ORG_DELETE", resource_id=org["id"])
+    assert rows and '"moved_to_default":1' in rows[0]["metadata"].replace(" ", ""), rows
 
 
 def test_org_names_tell_nothing_of_other_tenants(srv):

@@ -222,16 +222,17 @@ class World:
 
     def member_gone(self, org, uid):
         """uid leaves org: its API keys for org are revoked with the membership, and its
-        access tokens end (the token epoch moves, issue 17), so it signs in again."""
+        access tokens for org end (its epoch there moves, issue 17), so it signs in again;
+        a token for another org lives on."""
         del org.members[uid]
         for k in self.keys:
             if k["uid"] == uid and k["org"] == org.id:
                 k["alive"] = False
         u = self.by_id[uid]
-        if u.org_id == org.id:
+        if u.org_id in (org.id, None):  # None: its primary org's, which may be org
             u.org_id = None
-        u.relogin()
-        self.log.append(f"{u.username} signs in again")
+            u.relogin()
+            self.log.append(f"{u.username} signs in again")
 
     def op_make_key(self):
         if len(self.keys) >= 12:

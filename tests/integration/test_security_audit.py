@@ -11,7 +11,8 @@ from rbac_support import call, superadmin
 
 FAST = {"GATEHOUSE_AUTH_ALGORITHM": "ES256"}
 CLEAN = dict(FAST, GATEHOUSE_AUTH_REGISTRATION="false", GATEHOUSE_RATE_LIMIT_GLOBAL="100",
-             GATEHOUSE_RATE_LIMIT_AUTH="5", GATEHOUSE_LOGIN_BACKOFF="on")
+             GATEHOUSE_RATE_LIMIT_AUTH="5", GATEHOUSE_LOGIN_BACKOFF="on",
+             GATEHOUSE_STORAGE_ENCRYPT="true")
 
 
 def audit(s, *args, env=None):
@@ -69,6 +70,9 @@ def test_clean_deployment_exits_zero_and_a_broken_chain_is_found(make_server):
                 env=dict(s.env, GATEHOUSE_ADMIN_PASSWORD=None))
     assert t.returncode == 0 and "no findings" in t.stdout
     s.stop()
+    # Decrypted to be changed behind Gatehouse's back with the sqlite3 module.
+    assert run_cli(["storage", "decrypt"], data_dir=s.data_dir, env=s.env).returncode == 0
+    s.env["GATEHOUSE_STORAGE_ENCRYPT"] = "false"
     db = sqlite3.connect(s.data_dir / "gatehouse.db")
     db.execute("UPDATE audit_events SET ip_address = '203.0.113.9' WHERE id = 1")
     db.commit()
@@ -76,10 +80,11 @@ def test_clean_deployment_exits_zero_and_a_broken_chain_is_found(make_server):
     r, doc, found = audit(s, env={"GATEHOUSE_ADMIN_PASSWORD": None})
     assert r.returncode == 1
     assert ("V16.4.2", "audit chain invalid") in found
+    assert ("V14.2.4", "database not encrypted at rest") in found
 
 
 def test_weak_keys_open_listen_and_sealed_key_on_disk(make_server):
-    s = make_server(env=CLEAN)
+    s = make_server(env=dict(CLEAN, GATEHOUSE_STORAGE_ENCRYPT="false"))  # sealed refuses it
     s.stop()
     r, doc, found = audit(s, env={"GATEHOUSE_AUTH_ALGORITHM": "RS256",
                                   "GATEHOUSE_AUTH_RSA_BITS": "2048",

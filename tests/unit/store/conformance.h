@@ -184,6 +184,7 @@ static int pick_role(void *arg, const struct gh_role *r)
 
 #include "store/conformance_users.h"
 #include "store/conformance_orgs.h"
+#include "store/conformance_members.h"
 #include "store/conformance_sessions.h"
 #include "store/conformance_crypto.h"
 #include "store/conformance_sso.h"
@@ -209,6 +210,7 @@ static int pick_role(void *arg, const struct gh_role *r)
         T(sso_links_find_list_unlink), T(sso_states_are_single_use),                               \
         T(vault_versions_list_delete), T(vault_scan_and_rekey),                                    \
         T(sessions_revoked_with_their_org), T(blocks_add_list_expire),                             \
-        T(sessions_reauth_moves_auth_time)
+        T(sessions_reauth_moves_auth_time), T(members_epoch_per_org_outlives_removal),             \
+        T(members_fallback_before_org_delete)
 
 #endif

@@ -290,13 +290,9 @@ static void rbac_removal_and_org_delete_revoke(void **state)
     k.created_at = 5;
     assert_int_equal(gh_store_apikey_create(&f->h, &k), GH_OK);
     int64_t feed = feed_count(f, v.id);
-    struct gh_user before;
-    assert_int_equal(gh_store_user_get(&f->h, v.id, &before), GH_OK);
+    /* (the epoch it moves: members_epoch_per_org_outlives_removal) */
     assert_int_equal(gh_store_member_remove(&f->h, a.id, v.id, 7), GH_OK);
     assert_int_equal(feed_count(f, v.id), feed + 1);
-    struct gh_user after; /* the epoch moves: a re-add revives no access token */
-    assert_int_equal(gh_store_user_get(&f->h, v.id, &after), GH_OK);
-    assert_int_equal(after.token_epoch, before.token_epoch + 1);
     assert_int_equal(gh_store_refresh_get(&f->h, t.hash, 100, &peek), GH_OK); /* not its job */
     assert_int_equal(gh_store_refresh_revoke_org(&f->h, a.id, v.id, 7), GH_OK);
     assert_int_equal(gh_store_refresh_get(&f->h, t.hash, 100, &peek), GH_ERR_NOT_FOUND);
