@@ -32,6 +32,9 @@ static json_t *provider_json(const struct gh_sso_provider *p, int from_config)
         p->enabled, "auto_create_user", p->auto_create_user, "default_role", p->default_role,
         "link_by_email", p->link_by_email, "source", from_config ? "config" : "api", "created_at",
         gh_json_time(p->created_at), "updated_at", gh_json_time(p->updated_at));
+    if (o != NULL && strcmp(p->type, "saml") != 0)
+        (void)json_object_set_new(o, "allowed_client_ids",
+                                  gh_json_words(p->allowed_client_ids, ' '));
     if (o != NULL && strcmp(p->type, "saml") == 0)
         (void)json_object_update_new(
             o, json_pack("{s:s, s:s, s:s, s:b}", "sp_entity_id", p->sp_entity_id,

@@ -62,6 +62,9 @@ gh_err gh_oidc_meta_parse(const char *text, size_t n, const char *issuer, struct
         bad = "userinfo_endpoint";
     else if (url_member(doc, "jwks_uri", 1, m.jwks_uri, sizeof(m.jwks_uri)) != 0)
         bad = "jwks_uri";
+    else if (url_member(doc, "introspection_endpoint", 0, m.introspection_endpoint,
+                        sizeof(m.introspection_endpoint)) != 0)
+        bad = "introspection_endpoint";
     if (bad == NULL) {
         m.s256 = lists(doc, "code_challenge_methods_supported", "S256", 1);
         m.secret_post =

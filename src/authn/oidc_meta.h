@@ -19,6 +19,7 @@ struct gh_oidc_meta {
     char token_endpoint[GH_SSO_URL_MAX + 1];
     char userinfo_endpoint[GH_SSO_URL_MAX + 1]; /* "" none */
     char jwks_uri[GH_SSO_URL_MAX + 1];
+    char introspection_endpoint[GH_SSO_URL_MAX + 1]; /* RFC 7662; "" none */
     int s256;        /* PKCE S256 supported (or the provider does not say) */
     int secret_post; /* client_secret_post listed (basic is the default when none is) */
 };

@@ -238,20 +238,20 @@ static gh_err same_identity(const struct gh_sso_spec *s, const struct gh_sso_pro
     return GH_OK;
 }
 
-/* The spec's scopes, space-separated, into p->scopes. */
-static gh_err scopes(const struct gh_sso_spec *s, struct gh_sso_provider *p)
+/* The n words (each 1..max printable bytes, no blank or '"'), space-separated, into
+ * dst[size]. */
+static gh_err words(const char *const *w, size_t n, size_t max, char *dst, size_t size)
 {
     size_t at = 0;
-    p->scopes[0] = '\0';
-    for (size_t i = 0; i < s->nscopes; i++) {
-        size_t n = strlen(s->scopes[i]);
-        if (!token_ok(s->scopes[i], 64, 0) || strchr(s->scopes[i], '"') != NULL ||
-            at + n + 2 > sizeof(p->scopes))
+    dst[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(w[i]);
+        if (!token_ok(w[i], max, 0) || strchr(w[i], '"') != NULL || at + len + 2 > size)
             return GH_ERR_INVALID;
         if (at > 0)
-            p->scopes[at++] = ' ';
-        memcpy(p->scopes + at, s->scopes[i], n + 1);
-        at += n;
+            dst[at++] = ' ';
+        memcpy(dst + at, w[i], len + 1);
+        at += len;
     }
     return GH_OK;
 }
@@ -297,7 +297,11 @@ static gh_err values(const struct gh_sso_spec *s, struct gh_sso_provider *p, con
             return GH_ERR_INVALID;
     }
     *field = "scopes";
-    if (s->has_scopes && scopes(s, p) != GH_OK)
+    if (s->has_scopes && words(s->scopes, s->nscopes, 64, p->scopes, sizeof(p->scopes)) != GH_OK)
+        return GH_ERR_INVALID;
+    *field = "allowed_client_ids";
+    if (s->has_clients && words(s->clients, s->nclients, sizeof(p->client_id) - 1,
+                                p->allowed_client_ids, sizeof(p->allowed_client_ids)) != GH_OK)
         return GH_ERR_INVALID;
     if (s->pkce >= 0)
         p->pkce = s->pkce;

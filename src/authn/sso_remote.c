@@ -125,6 +125,7 @@ gh_err gh_sso_remote_endpoints(struct gh_sso_remote *r, const struct gh_sso_prov
         memcpy(out->authorization, m.authorization_endpoint, sizeof(out->authorization));
         memcpy(out->token, m.token_endpoint, sizeof(out->token));
         memcpy(out->userinfo, m.userinfo_endpoint, sizeof(out->userinfo));
+        memcpy(out->introspection, m.introspection_endpoint, sizeof(out->introspection));
         out->s256 = m.s256;
         out->secret_post = strcmp(p->token_auth, "client_secret_post") == 0;
         return GH_OK;
@@ -194,46 +195,62 @@ static char *string_member(const json_t *o, const char *name)
     return json_is_string(v) && json_string_length(v) > 0 ? strdup(json_string_value(v)) : NULL;
 }
 
-gh_err gh_sso_remote_exchange(struct gh_sso_remote *r, const struct gh_sso_provider *p,
-                              const struct gh_sso_endpoints *ep, const struct gh_sso_grant *g,
-                              struct gh_sso_tokens *out)
+#define FORM_MAX 8192
+
+/* POSTs the form body (n bytes of FORM_MAX, wiped here) to url with p's client
+ * credentials (client_secret_post or _basic as ep says; only client_id without a secret).
+ * GH_ERR_INVALID the form does not fit; gh_fetch_do's errors, logged under what. */
+static gh_err post_form(struct gh_sso_remote *r, const struct gh_sso_provider *p,
+                        const struct gh_sso_endpoints *ep, const char *url, const char *secret,
+                        char *body, size_t n, const char *what, struct gh_fetch_resp *resp)
 {
-    char body[8192], basic[2048], why[128];
-    size_t n = 0;
-    memset(out, 0, sizeof(*out));
+    char basic[2048], why[128];
     basic[0] = '\0';
-    int bad =
-        form_add(body, sizeof(body), &n, "grant_type", "authorization_code") ||
-        form_add(body, sizeof(body), &n, "code", g->code) ||
-        form_add(body, sizeof(body), &n, "redirect_uri", g->redirect_uri) ||
-        (g->verifier != NULL && form_add(body, sizeof(body), &n, "code_verifier", g->verifier));
-    if (!bad && (ep->secret_post || g->secret == NULL))
-        bad = form_add(body, sizeof(body), &n, "client_id", p->client_id) ||
-              (g->secret != NULL && form_add(body, sizeof(body), &n, "client_secret", g->secret));
-    else if (!bad)
-        bad = basic_credentials(p->client_id, g->secret, basic, sizeof(basic)) != GH_OK;
+    int bad;
+    if (ep->secret_post || secret == NULL)
+        bad = form_add(body, FORM_MAX, &n, "client_id", p->client_id) ||
+              (secret != NULL && form_add(body, FORM_MAX, &n, "client_secret", secret));
+    else
+        bad = basic_credentials(p->client_id, secret, basic, sizeof(basic)) != GH_OK;
     gh_err err = GH_ERR_INVALID;
     struct gh_fetch *f = NULL;
-    struct gh_fetch_resp resp = {0, NULL, 0};
     if (!bad && (err = handle(r, &f)) == GH_OK) {
-        struct gh_fetch_req rq = {.url = ep->token,
+        struct gh_fetch_req rq = {.url = url,
                                   .body = body,
                                   .body_len = n,
                                   .content_type = "application/x-www-form-urlencoded",
                                   .basic = basic[0] ? basic : NULL,
                                   .timeout_ms = r->timeout_ms,
                                   .max_bytes = GH_SSO_ANSWER_MAX};
-        err = gh_fetch_do(f, &rq, &resp, why, sizeof(why));
+        err = gh_fetch_do(f, &rq, resp, why, sizeof(why));
     }
     gh_fetch_free(f);
-    sodium_memzero(body, sizeof(body));
+    sodium_memzero(body, FORM_MAX);
     sodium_memzero(basic, sizeof(basic));
-    if (err != GH_OK) {
-        if (err != GH_ERR_INVALID)
-            gh_log(GH_LOG_WARN, "sso: provider %s: token endpoint: %s", p->name,
-                   err == GH_ERR_TOO_LARGE ? "answer too large" : why);
+    if (err != GH_OK && err != GH_ERR_INVALID)
+        gh_log(GH_LOG_WARN, "sso: provider %s: %s: %s", p->name, what,
+               err == GH_ERR_TOO_LARGE ? "answer too large" : why);
+    return err;
+}
+
+gh_err gh_sso_remote_exchange(struct gh_sso_remote *r, const struct gh_sso_provider *p,
+                              const struct gh_sso_endpoints *ep, const struct gh_sso_grant *g,
+                              struct gh_sso_tokens *out)
+{
+    char body[FORM_MAX];
+    size_t n = 0;
+    memset(out, 0, sizeof(*out));
+    int bad =
+        form_add(body, sizeof(body), &n, "grant_type", "authorization_code") ||
+        form_add(body, sizeof(body), &n, "code", g->code) ||
+        form_add(body, sizeof(body), &n, "redirect_uri", g->redirect_uri) ||
+        (g->verifier != NULL && form_add(body, sizeof(body), &n, "code_verifier", g->verifier));
+    struct gh_fetch_resp resp = {0, NULL, 0};
+    gh_err err = bad ? GH_ERR_INVALID
+                     : post_form(r, p, ep, ep->token, g->secret, body, n, "token endpoint", &resp);
+    sodium_memzero(body, sizeof(body));
+    if (err != GH_OK)
         return err == GH_ERR_TOO_LARGE ? GH_ERR_INVALID : err;
-    }
     json_t *doc = resp.body != NULL ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
     if (resp.status >= 500 || (resp.status >= 400 && resp.status < 500)) {
         gh_log(GH_LOG_WARN, "sso: provider %s: token endpoint answered %ld", p->name, resp.status);
@@ -333,6 +350,36 @@ gh_err gh_sso_remote_idtoken(struct gh_sso_remote *r, const struct gh_sso_provid
         if (err == GH_ERR_NOT_FOUND)
             err = GH_ERR_IO;
     }
+    return err;
+}
+
+gh_err gh_sso_remote_introspect(struct gh_sso_remote *r, const struct gh_sso_provider *p,
+                                const struct gh_sso_endpoints *ep, const char *secret,
+                                const char *access_token, json_t **out)
+{
+    char body[FORM_MAX];
+    size_t n = 0;
+    struct gh_fetch_resp resp = {0, NULL, 0};
+    *out = NULL;
+    gh_err err = GH_ERR_INVALID;
+    if (form_add(body, sizeof(body), &n, "token", access_token) == 0 &&
+        form_add(body, sizeof(body), &n, "token_type_hint", "access_token") == 0)
+        err = post_form(r, p, ep, ep->introspection, secret, body, n, "introspection", &resp);
+    sodium_memzero(body, sizeof(body));
+    if (err == GH_ERR_TOO_LARGE)
+        err = GH_ERR_INVALID;
+    if (err == GH_OK && resp.status != 200) {
+        gh_log(GH_LOG_WARN, "sso: provider %s: introspection answered %ld", p->name, resp.status);
+        err = GH_ERR_IO;
+    } else if (err == GH_OK) {
+        *out = resp.body != NULL ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
+        if (!json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            err = GH_ERR_INVALID;
+        }
+    }
+    gh_fetch_resp_clear(&resp);
     return err;
 }
 

@@ -37,9 +37,10 @@ void gh_sso_remote_free(struct gh_sso_remote *r);
 struct gh_sso_endpoints {
     char authorization[GH_SSO_URL_MAX + 1];
     char token[GH_SSO_URL_MAX + 1];
-    char userinfo[GH_SSO_URL_MAX + 1]; /* "" none */
-    int secret_post;                   /* the provider takes only client_secret_post */
-    int s256;                          /* PKCE S256 (OIDC: as discovered; OAuth2: p->pkce) */
+    char userinfo[GH_SSO_URL_MAX + 1];      /* "" none */
+    char introspection[GH_SSO_URL_MAX + 1]; /* RFC 7662 (OIDC: as discovered); "" none */
+    int secret_post;                        /* the provider takes only client_secret_post */
+    int s256;                               /* PKCE S256 (OIDC: as discovered; OAuth2: p->pkce) */
 };
 
 /** p's endpoints. GH_ERR_IO the discovery document did not come; GH_ERR_INVALID it was
@@ -80,6 +81,16 @@ gh_err gh_sso_remote_idtoken(struct gh_sso_remote *r, const struct gh_sso_provid
                              const char *token, const struct gh_idtoken_expect *e,
                              struct gh_sso_identity *out, enum gh_idtoken_refusal *why) GH_WUR
     GH_NONNULL(1, 2, 3, 4, 5, 6);
+
+/**
+ * Asks ep->introspection (RFC 7662) about access_token with p's client credentials (secret
+ * in clear, NULL none): *out the answer object (a new reference). GH_ERR_IO no answer in
+ * time or not a 200, GH_ERR_INVALID not a JSON object.
+ */
+gh_err gh_sso_remote_introspect(struct gh_sso_remote *r, const struct gh_sso_provider *p,
+                                const struct gh_sso_endpoints *ep, const char *secret,
+                                const char *access_token, json_t **out) GH_WUR
+    GH_NONNULL(1, 2, 3, 5, 6);
 
 /**
  * Asks url (a userinfo endpoint) who access_token belongs to: *out the answer object (a

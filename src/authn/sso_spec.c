@@ -83,21 +83,22 @@ static int read_claims(const json_t *obj, struct gh_sso_spec *out)
     return 0;
 }
 
-static int read_scopes(const json_t *arr, struct gh_sso_spec *out)
+/* An array of at most max strings into items[], *n and *has (JSON null: absent). */
+static int read_list(const json_t *arr, const char **items, size_t max, size_t *n, int *has)
 {
     size_t i;
     const json_t *v;
     if (json_is_null(arr))
         return 0;
-    if (!json_is_array(arr) || json_array_size(arr) > GH_SSO_SCOPES_MAX)
+    if (!json_is_array(arr) || json_array_size(arr) > max)
         return -1;
     json_array_foreach(arr, i, v)
     {
-        if ((out->scopes[i] = text(v)) == NULL)
+        if ((items[i] = text(v)) == NULL)
             return -1;
     }
-    out->nscopes = json_array_size(arr);
-    out->has_scopes = 1;
+    *n = json_array_size(arr);
+    *has = 1;
     return 0;
 }
 
@@ -120,7 +121,9 @@ static int read_key(const char *key, const json_t *v, struct gh_sso_spec *out)
     if (strcmp(key, "claims") == 0)
         return read_claims(v, out);
     if (strcmp(key, "scopes") == 0)
-        return read_scopes(v, out);
+        return read_list(v, out->scopes, GH_SSO_SCOPES_MAX, &out->nscopes, &out->has_scopes);
+    if (strcmp(key, "allowed_client_ids") == 0)
+        return read_list(v, out->clients, GH_SSO_CLIENTS_MAX, &out->nclients, &out->has_clients);
     return -1;
 }
 

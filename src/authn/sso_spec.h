@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include "core/err.h"
+#include "store/records.h"
 
 /*
  * What a caller says about an SSO identity provider, before validation: the body of POST
@@ -22,6 +23,9 @@ struct gh_sso_spec {
     const char *scopes[GH_SSO_SCOPES_MAX];                                 /* "scopes": [...] */
     size_t nscopes;
     int has_scopes;
+    const char *clients[GH_SSO_CLIENTS_MAX]; /* "allowed_client_ids": [...] */
+    size_t nclients;
+    int has_clients;
     /* -1: absent */
     int pkce, enabled, auto_create_user, link_by_email;
 };
@@ -29,8 +33,8 @@ struct gh_sso_spec {
 /**
  * Reads the JSON object obj into *out (pointing into obj, which must outlive it).
  * GH_ERR_INVALID for an unknown key, a value of the wrong JSON type, a string holding a
- * NUL or more than GH_SSO_SCOPES_MAX scopes, obj NULL or not an object: *field (may be
- * NULL) names the key.
+ * NUL, more than GH_SSO_SCOPES_MAX scopes or GH_SSO_CLIENTS_MAX client ids, obj NULL or not an
+ * object: *field (may be NULL) names the key.
  */
 gh_err gh_sso_spec_read(const json_t *obj, struct gh_sso_spec *out, const char **field) GH_WUR
     GH_NONNULL(2);

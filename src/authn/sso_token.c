@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "authn/sso_account.h"
+#include "authn/sso_client.h"
 #include "core/cache.h"
 #include "core/time.h"
 #include "crypto/b64url.h"
@@ -22,7 +23,7 @@ struct gh_ssotok {
 
 /* What the cache keeps of a provider's answer. */
 struct answer {
-    int refused; /* the provider refused the token */
+    const char *refused; /* NULL, or why the token is refused (a static word) */
     struct gh_sso_identity id;
 };
 
@@ -92,7 +93,8 @@ static int64_t keep_for(const char *token, int64_t now)
     return ttl;
 }
 
-/* Who the provider says holds token: the cache, else the userinfo endpoint. */
+/* Who the provider says holds token: the cache, else the userinfo endpoint (and, with
+ * allowed_client_ids, which app it was issued to). */
 static gh_err ask(struct gh_ssotok *t, const struct gh_sso_provider *p, const char *token,
                   size_t len, struct gh_sso_identity *id, const char **reason)
 {
@@ -109,11 +111,11 @@ static gh_err ask(struct gh_ssotok *t, const struct gh_sso_provider *p, const ch
     memset(&a, 0, sizeof(a));
     if (c != NULL && gh_cache_get(c, key, sizeof(key), now, &a, sizeof(a), &n) == GH_OK &&
         n == sizeof(a)) {
-        int refused = a.refused;
+        const char *refused = a.refused;
         *id = a.id;
         sodium_memzero(&a, sizeof(a));
-        *reason = "token_refused";
-        return refused ? GH_ERR_AUTH : GH_OK;
+        *reason = refused;
+        return refused != NULL ? GH_ERR_AUTH : GH_OK;
     }
     struct gh_sso_endpoints ep;
     json_t *claims = NULL;
@@ -125,18 +127,21 @@ static gh_err ask(struct gh_ssotok *t, const struct gh_sso_provider *p, const ch
     if (err == GH_OK && gh_sso_identity_map(claims, p, &a.id) != GH_OK)
         err = GH_ERR_INVALID;
     json_decref(claims);
+    /* with allowed_client_ids, only the tokens of those apps (sso_client.h) */
+    const char *why = NULL;
+    if (err == GH_OK && p->allowed_client_ids[0] != '\0')
+        err = gh_sso_token_client(t->providers, t->remote, p, &ep, token, &why);
     switch (err) {
     case GH_OK:
         break;
     case GH_ERR_AUTH:
-        *reason = "token_refused";
-        a.refused = 1;
+        *reason = a.refused = why != NULL ? why : "token_refused";
         break;
     case GH_ERR_INVALID:
         *reason = "provider_answer_invalid";
         return GH_ERR_IO;
     default:
-        *reason = "provider_unavailable";
+        *reason = why != NULL ? why : "provider_unavailable";
         return GH_ERR_IO;
     }
     int64_t ttl = keep_for(token, now);

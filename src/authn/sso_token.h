@@ -11,10 +11,11 @@
  * Provider-token login (API.md "SSO", POST /api/v1/auth/oauth/login): a native or
  * single-page app sends the access token a provider gave it; the provider's userinfo
  * endpoint says whose it is, and that identity signs in (authn/sso_account) for a
- * Gatehouse token pair. Answers are cached by the token's SHA-256 (refusals too) for at
- * most the token's remaining life (its exp when it is a JWT; read only to shorten the
- * cache, never trusted) or GH_SSO_TOKEN_CACHE_TTL seconds, so that a replayed token does
- * not reach the provider again.
+ * Gatehouse token pair; with the provider's allowed_client_ids, only for a token issued to
+ * one of those apps (authn/sso_client.h). Answers are cached by the token's SHA-256 (refusals too)
+ * for at most the token's remaining life (its exp when it is a JWT; read only to shorten the cache,
+ * never trusted) or GH_SSO_TOKEN_CACHE_TTL seconds, so that a replayed token does not reach the
+ * provider again.
  */
 
 #define GH_SSO_TOKEN_CACHE_TTL 60

@@ -13,8 +13,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -31,6 +34,7 @@
 #define AD_LEN 29
 #define MAX_VFS 4
 #define SECTOR 512
+#define CACHE_SLOTS 128 /* 1 MiB once used: the pages every request of a small store reads */
 
 _Static_assert(NONCE + crypto_aead_xchacha20poly1305_ietf_ABYTES == GH_DBCRYPT_RESERVE,
                "the reserved bytes hold the nonce and the tag");
@@ -49,10 +53,76 @@ struct cfile {
     enum role role;
     const struct keyed_vfs *kv;
     const char *path;
+    dev_t dev; /* the file's identity for the cache; ino 0: not cached */
+    ino_t ino;
     sqlite3_file *real; /* the base VFS's file, right after this struct */
 };
 
 static struct keyed_vfs *registered[MAX_VFS];
+
+/*
+ * Opened pages, because in WAL mode every pool connection drops its whole page cache
+ * when another one has written, and re-reads each page from the file: without this, a
+ * decryption each time. A slot is reused only for the very bytes it was opened from
+ * (file, place and associated data equal, and all 4096 raw bytes equal: a changed byte
+ * is opened, and refused, afresh); pages written are put in as they are sealed. The
+ * plaintext is what SQLite's own page cache holds anyway.
+ */
+struct slot {
+    const struct keyed_vfs *kv;
+    dev_t dev;
+    ino_t ino;
+    uint8_t ad[AD_LEN];
+    uint8_t raw[PS];
+    uint8_t plain[PS];
+};
+static struct slot *cache; /* CACHE_SLOTS, allocated on first use; NULL: none */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct slot *slot_of(const struct cfile *f, const uint8_t ad[AD_LEN])
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)f->ino ^ ((uint64_t)f->dev << 32);
+    for (int i = 0; i < AD_LEN; i++)
+        h = (h ^ ad[i]) * 1099511628211ULL;
+    if (cache == NULL)
+        cache = calloc(CACHE_SLOTS, sizeof(*cache));
+    return cache != NULL ? &cache[h % CACHE_SLOTS] : NULL;
+}
+
+static int cache_get(const struct cfile *f, const uint8_t ad[AD_LEN], const uint8_t *raw,
+                     uint8_t *plain)
+{
+    int hit = 0;
+    if (f->ino == 0)
+        return 0;
+    pthread_mutex_lock(&cache_lock);
+    struct slot *s = slot_of(f, ad);
+    if (s != NULL && s->kv == f->kv && s->dev == f->dev && s->ino == f->ino &&
+        memcmp(s->ad, ad, AD_LEN) == 0 && memcmp(s->raw, raw, PS) == 0) {
+        memcpy(plain, s->plain, PS);
+        hit = 1;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+static void cache_put(const struct cfile *f, const uint8_t ad[AD_LEN], const uint8_t *raw,
+                      const uint8_t *plain)
+{
+    if (f->ino == 0)
+        return;
+    pthread_mutex_lock(&cache_lock);
+    struct slot *s = slot_of(f, ad);
+    if (s != NULL) {
+        s->kv = f->kv;
+        s->dev = f->dev;
+        s->ino = f->ino;
+        memcpy(s->ad, ad, AD_LEN);
+        memcpy(s->raw, raw, PS);
+        memcpy(s->plain, plain, PS);
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
 
 gh_err gh_dbcrypt_key(const uint8_t master[32], uint8_t out[GH_DBCRYPT_KEY_LEN])
 {
@@ -147,8 +217,13 @@ static int read_page(struct cfile *f, sqlite3_int64 start, uint64_t pos, int who
     if (rc != SQLITE_OK)
         return rc;
     make_ad(ad, f->role, pos, wal ? raw : NULL);
-    if (unseal(f->kv->key, ad, wal ? raw + FRAME_HDR : raw, page) == 0)
+    const uint8_t *sealed = wal ? raw + FRAME_HDR : raw;
+    if (cache_get(f, ad, sealed, page))
         return SQLITE_OK;
+    if (unseal(f->kv->key, ad, sealed, page) == 0) {
+        cache_put(f, ad, sealed, page);
+        return SQLITE_OK;
+    }
     /* Recovery reads whole frames and stops at the first whose checksum fails: a frame
      * whose header was written but not its page (a kill between the two writes) must end
      * the log there, not fail the open. Random bytes fail the checksum. */
@@ -206,7 +281,11 @@ static int write_page(struct cfile *f, sqlite3_int64 start, uint64_t pos, const 
     }
     make_ad(ad, f->role, pos, f->role == R_WAL ? hdr : NULL);
     int rc = seal(f, ad, in, out);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, out, PS, start);
+    if (rc == SQLITE_OK)
+        rc = f->real->pMethods->xWrite(f->real, out, PS, start);
+    if (rc == SQLITE_OK && f->role != R_JOURNAL)
+        cache_put(f, ad, out, in);
+    return rc;
 }
 
 static int x_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
@@ -329,6 +408,11 @@ static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int fl
     f->path = name;
     f->real = (sqlite3_file *)(f + 1);
     int rc = kv->base->xOpen(kv->base, name, f->real, flags, out);
+    struct stat sb;
+    if (rc == SQLITE_OK && stat(name, &sb) == 0) {
+        f->dev = sb.st_dev;
+        f->ino = sb.st_ino;
+    }
     if (rc == SQLITE_OK)
         f->base.pMethods = &methods;
     else if (f->real->pMethods != NULL)
@@ -393,7 +477,11 @@ gh_err gh_dbcrypt_register(const char *name, const uint8_t key[GH_DBCRYPT_KEY_LE
         return GH_ERR_INVALID;
     for (int i = 0; i < MAX_VFS && registered[i] != NULL; i++)
         if (strcmp(registered[i]->name, name) == 0) {
+            pthread_mutex_lock(&cache_lock); /* pages opened under the old key are gone */
             memcpy(registered[i]->key, key, GH_DBCRYPT_KEY_LEN);
+            if (cache != NULL)
+                memset(cache, 0, CACHE_SLOTS * sizeof(*cache));
+            pthread_mutex_unlock(&cache_lock);
             return GH_OK;
         }
     int slot = 0;

@@ -234,6 +234,7 @@ struct gh_data_key {
 #define GH_SSO_NAME_MAX 64
 #define GH_SSO_URL_MAX 512
 #define GH_SSO_SEALED_MAX 1024
+#define GH_SSO_CLIENTS_MAX 8 /* allowed_client_ids: at most this many, each < 257 bytes */
 #define GH_SAML_METADATA_MAX 32768
 #define GH_SAML_KEY_MAX 4096        /* a PEM private key (RSA up to 4096 bits) */
 #define GH_SAML_KEY_SEALED_MAX 5632 /* its enc:v1 text */
@@ -267,6 +268,9 @@ struct gh_sso_provider {
     char idp_metadata[GH_SAML_METADATA_MAX + 1]; /* the IdP's EntityDescriptor */
     char sp_private_key[GH_SAML_KEY_SEALED_MAX]; /* PEM, sealed */
     char sp_certificate[GH_SAML_CERT_MAX + 1];   /* PEM */
+    /* provider-token login: the client ids whose access tokens are taken, space-separated
+     * ("": any token the provider accepts; authn/sso_token.h) */
+    char allowed_client_ids[GH_SSO_CLIENTS_MAX * 257];
 };
 
 /**

@@ -15,9 +15,13 @@ const issued = new Map(); // token -> user the mock vouches for
 const calls = { userinfo: 0 };
 const LOGIN = '/api/v1/auth/oauth/login';
 
-async function token(user, expiresIn = 3600) {
+async function token(user, expiresIn = 3600, client = undefined) {
   const t = await mock.issuer.buildToken({ expiresIn,
-    scopesOrTransform: (header, payload) => { payload.sub = user; } });
+    scopesOrTransform: (header, payload) => {
+      payload.sub = user;
+      delete payload.client_id;
+      if (client !== undefined) payload.client_id = client;
+    } });
   issued.set(t, user);
   return t;
 }
@@ -55,6 +59,7 @@ before(async () => {
     auto_create_user: true, default_role: 'member' };
   for (const spec of [
     { ...common, name: 'mock', userinfo_endpoint: `${url}/userinfo` },
+    { ...common, name: 'apps', userinfo_endpoint: `${url}/userinfo`, allowed_client_ids: ['app'] },
     { ...common, name: 'hangs', userinfo_endpoint: `${other}/hang` },
     { ...common, name: 'garbage', userinfo_endpoint: `${other}/garbage` },
   ]) {
@@ -121,6 +126,21 @@ test('a provider that hangs or answers garbage: 503 unavailable, nothing stored'
     assert.ok(Date.now() - t0 < 15000, provider);
   }
   assert.deepEqual(await gh.users(), before);
+});
+
+test('with allowed_client_ids, a JWT access token must name a listed client', async () => {
+  let r = await gh.call('POST', LOGIN, { provider: 'apps', access_token: await token('wes', 3600, 'app') });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  for (const client of ['someone-else', undefined]) {
+    r = await gh.call('POST', LOGIN, { provider: 'apps', access_token: await token('xan', 3600, client) });
+    assert.equal(r.status, 401, String(client));
+    assert.equal(r.body.error.code, 'invalid_credentials');
+  }
+  // an opaque token the provider accepts: nothing tells its client, refused
+  issued.set('opaque-token-value', 'yul');
+  r = await gh.call('POST', LOGIN, { provider: 'apps', access_token: 'opaque-token-value' });
+  assert.equal(r.status, 401);
+  assert.ok(!(await gh.users()).includes('xan') && !(await gh.users()).includes('yul'));
 });
 
 test('unknown providers and foreign Okta domains are refused; bad bodies are 400', async () => {

@@ -1,5 +1,6 @@
 /* Unit tests for authn/sso_check: provider URLs (https, http only to loopback), a new
- * provider's defaults and presets, the fields each type needs, what a PATCH may change. */
+ * provider's defaults and presets, the fields each type needs, what a PATCH may change,
+ * allowed_client_ids. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include "authn/sso_check.h"
+#include "authn/sso_client.h"
 
 static void urls(void **state)
 {
@@ -270,6 +272,39 @@ static void patch_keeps_identity_and_secret(void **state)
 
 /* A SAML provider needs the IdP's metadata and our certificate (the key and the metadata's
  * content are the registry's to judge); no other type takes them; an entity id is a URI. */
+/* allowed_client_ids: kept space-separated; each a client id of printable ASCII without
+ * blanks; an empty list clears it. */
+static void allowed_client_ids(void **state)
+{
+    (void)state;
+    struct gh_sso_spec s;
+    struct gh_sso_provider p;
+    const char *field;
+    spec_init(&s, "corp", "oidc");
+    s.issuer = "https://idp.example.com";
+    s.client_id = "gh";
+    s.clients[0] = "gh";
+    s.clients[1] = "ios.app-1";
+    s.nclients = 2;
+    s.has_clients = 1;
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_string_equal(p.allowed_client_ids, "gh ios.app-1");
+    assert_true(gh_sso_client_listed(p.allowed_client_ids, "ios.app-1"));
+    assert_true(gh_sso_client_listed(p.allowed_client_ids, "gh"));
+    assert_false(gh_sso_client_listed(p.allowed_client_ids, "ios"));
+    assert_false(gh_sso_client_listed(p.allowed_client_ids, "g"));
+    assert_false(gh_sso_client_listed(p.allowed_client_ids, ""));
+    static const char *const bad[] = {"", "a b", "a\"b", "\x01"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s.clients[1] = bad[i];
+        assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+        assert_string_equal(field, "allowed_client_ids");
+    }
+    s.nclients = 0;
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_string_equal(p.allowed_client_ids, "");
+}
+
 static void saml_values(void **state)
 {
     (void)state;
@@ -309,6 +344,7 @@ int main(void)
         cmocka_unit_test(preset_defaults),
         cmocka_unit_test(required_and_bad_values),
         cmocka_unit_test(patch_keeps_identity_and_secret),
+        cmocka_unit_test(allowed_client_ids),
         cmocka_unit_test(saml_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,6 +53,7 @@ static void sso_providers_create_get_list(void **state)
     memset(p.idp_metadata, 'm', sizeof(p.idp_metadata) - 1); /* the longest kept */
     snprintf(p.sp_private_key, sizeof(p.sp_private_key), "enc:v1:1:a2V5");
     snprintf(p.sp_certificate, sizeof(p.sp_certificate), "-----BEGIN CERTIFICATE-----");
+    snprintf(p.allowed_client_ids, sizeof(p.allowed_client_ids), "web-app ios-app");
     assert_int_equal(gh_store_sso_provider_create(&f->h, &p), GH_OK);
     assert_int_equal(gh_store_sso_provider_create(&f->h, &p), GH_ERR_CONFLICT);
 
@@ -86,6 +87,7 @@ static void sso_providers_update_delete(void **state)
     p.client_secret[0] = '\0';
     snprintf(p.type, sizeof(p.type), "oauth2");
     snprintf(p.userinfo_endpoint, sizeof(p.userinfo_endpoint), "https://idp.example.com/me");
+    snprintf(p.allowed_client_ids, sizeof(p.allowed_client_ids), "cli");
     p.created_at = 99;
     p.updated_at = 20;
     assert_int_equal(gh_store_sso_provider_update(&f->h, &p), GH_OK);
@@ -93,6 +95,7 @@ static void sso_providers_update_delete(void **state)
     assert_int_equal(got.enabled, 0);
     assert_string_equal(got.client_secret, "");
     assert_string_equal(got.type, "oauth2");
+    assert_string_equal(got.allowed_client_ids, "cli");
     assert_string_equal(got.userinfo_endpoint, "https://idp.example.com/me");
     assert_int_equal(got.created_at, 10);
     assert_int_equal(got.updated_at, 20);
