@@ -186,7 +186,7 @@ gh_err gh_saml_flow_begin(struct gh_saml_flow *f, const char *provider, const ch
                           const char *binding, struct gh_saml_start *out)
 {
     struct gh_sso_provider *p = malloc(sizeof(*p));
-    struct sp *sp = malloc(sizeof(*sp));
+    struct sp *sp = calloc(1, sizeof(*sp)); /* zero: cleared at out even when never set up */
     struct gh_sso_state s;
     char relay[GH_SAML_RELAY_TEXT], rid[42], acs[GH_SSO_URL_MAX + sizeof(GH_SAML_ACS)];
     gh_err err = GH_ERR_NOMEM;
@@ -298,7 +298,7 @@ static gh_err identity(const struct gh_sso_provider *p, const struct gh_saml_fac
 static gh_err judge(struct gh_saml_flow *f, const struct gh_sso_provider *p, const char *relay,
                     const char *b64, struct gh_sso_identity *id, const char **reason)
 {
-    struct sp *sp = malloc(sizeof(*sp));
+    struct sp *sp = calloc(1, sizeof(*sp)); /* as in gh_saml_flow_begin */
     struct gh_saml_facts *x = malloc(sizeof(*x));
     struct _xmlDoc *doc = NULL;
     char *xml = NULL, idp[GH_SAML_TEXT_MAX + 1], rid[42], acs[GH_SSO_URL_MAX * 2],

@@ -91,16 +91,45 @@ static uint64_t key_hash(const struct gh_cache *c, const void *key, size_t klen)
     return v;
 }
 
-/* Index of key in set s, or -1. Caller holds the set's lock. Keys are digests and ids,
- * not secrets, so an ordinary comparison is fine here. */
-static int find(const struct set *s, uint64_t hash, const void *key, size_t klen)
+/* Where a key lives: its hash, its set and the lock that guards the set. */
+struct place {
+    uint64_t hash;
+    struct set *set;
+    pthread_mutex_t *lock;
+};
+
+static struct place locate(struct gh_cache *c, uint64_t hash)
+{
+    size_t index = hash & (c->nsets - 1);
+    return (struct place){hash, &c->sets[index], &c->locks[index % LOCKS]};
+}
+
+/* Index of key in p's set, or -1. Caller holds p.lock. Keys are digests and ids, not
+ * secrets, so an ordinary comparison is fine here. */
+static inline int find(const struct place *p, const void *key, size_t klen)
 {
     for (int i = 0; i < WAYS; i++) {
-        const struct entry *e = s->ways[i];
-        if (e != NULL && e->hash == hash && e->klen == klen && memcmp(e->data, key, klen) == 0)
+        const struct entry *e = p->set->ways[i];
+        if (e != NULL && e->hash == p->hash && e->klen == klen && memcmp(e->data, key, klen) == 0)
             return i;
     }
     return -1;
+}
+
+/* The entry of key unexpired at now, or NULL. Caller holds p.lock. */
+static const struct entry *live(const struct place *p, const void *key, size_t klen, int64_t now)
+{
+    int slot = find(p, key, klen);
+    const struct entry *e = slot < 0 ? NULL : p->set->ways[slot];
+    return e != NULL && e->expires_at > now ? e : NULL;
+}
+
+/* Counts a lookup's answer as a hit or a miss and returns it. */
+static gh_err counted(struct gh_cache *c, gh_err err)
+{
+    struct stats *st = &c->stats[gh_shard_self()];
+    atomic_fetch_add_explicit(err == GH_OK ? &st->hits : &st->misses, 1, memory_order_relaxed);
+    return err;
 }
 
 gh_err gh_cache_put(struct gh_cache *c, const void *key, size_t klen, const void *val, size_t vlen,
@@ -118,11 +147,10 @@ gh_err gh_cache_put(struct gh_cache *c, const void *key, size_t klen, const void
     memcpy(e->data, key, klen);
     memcpy(e->data + klen, val, vlen);
 
-    size_t index = e->hash & (c->nsets - 1);
-    struct set *s = &c->sets[index];
-    pthread_mutex_t *lock = &c->locks[index % LOCKS];
-    pthread_mutex_lock(lock);
-    int slot = find(s, e->hash, key, klen);
+    struct place p = locate(c, e->hash);
+    struct set *s = p.set;
+    pthread_mutex_lock(p.lock);
+    int slot = find(&p, key, klen);
     if (slot < 0) {
         /* An empty way, else the one that expires first. */
         slot = 0;
@@ -137,15 +165,9 @@ gh_err gh_cache_put(struct gh_cache *c, const void *key, size_t klen, const void
     }
     struct entry *old = s->ways[slot];
     s->ways[slot] = e;
-    pthread_mutex_unlock(lock);
+    pthread_mutex_unlock(p.lock);
     entry_free(old);
     return GH_OK;
-}
-
-static void count(struct gh_cache *c, int hit)
-{
-    struct stats *st = &c->stats[gh_shard_self()];
-    atomic_fetch_add_explicit(hit ? &st->hits : &st->misses, 1, memory_order_relaxed);
 }
 
 gh_err gh_cache_get(struct gh_cache *c, const void *key, size_t klen, int64_t now, void *out,
@@ -153,29 +175,20 @@ gh_err gh_cache_get(struct gh_cache *c, const void *key, size_t klen, int64_t no
 {
     if (klen > GH_CACHE_KEY_MAX)
         return GH_ERR_NOT_FOUND;
-    uint64_t hash = key_hash(c, key, klen);
-    size_t index = hash & (c->nsets - 1);
-    struct set *s = &c->sets[index];
-    pthread_mutex_t *lock = &c->locks[index % LOCKS];
+    struct place p = locate(c, key_hash(c, key, klen));
     gh_err err = GH_ERR_NOT_FOUND;
 
-    pthread_mutex_lock(lock);
-    int slot = find(s, hash, key, klen);
-    if (slot >= 0) {
-        const struct entry *e = s->ways[slot];
-        if (e->expires_at <= now) {
-            err = GH_ERR_NOT_FOUND;
-        } else if (e->vlen > cap) {
-            err = GH_ERR_TOO_LARGE;
-        } else {
-            memcpy(out, e->data + e->klen, e->vlen);
-            *vlen = e->vlen;
-            err = GH_OK;
-        }
+    pthread_mutex_lock(p.lock);
+    const struct entry *e = live(&p, key, klen, now);
+    if (e != NULL && e->vlen > cap) {
+        err = GH_ERR_TOO_LARGE;
+    } else if (e != NULL) {
+        memcpy(out, e->data + e->klen, e->vlen);
+        *vlen = e->vlen;
+        err = GH_OK;
     }
-    pthread_mutex_unlock(lock);
-    count(c, err == GH_OK);
-    return err;
+    pthread_mutex_unlock(p.lock);
+    return counted(c, err);
 }
 
 gh_err gh_cache_get_proven(struct gh_cache *c, const void *key, size_t klen, int64_t now,
@@ -183,46 +196,35 @@ gh_err gh_cache_get_proven(struct gh_cache *c, const void *key, size_t klen, int
 {
     if (klen > GH_CACHE_KEY_MAX)
         return GH_ERR_NOT_FOUND;
-    uint64_t hash = key_hash(c, key, klen);
-    size_t index = hash & (c->nsets - 1);
-    struct set *s = &c->sets[index];
-    pthread_mutex_t *lock = &c->locks[index % LOCKS];
+    struct place p = locate(c, key_hash(c, key, klen));
     gh_err err = GH_ERR_NOT_FOUND;
 
-    pthread_mutex_lock(lock);
-    int slot = find(s, hash, key, klen);
-    if (slot >= 0) {
-        const struct entry *e = s->ways[slot];
-        const unsigned char *v = e->data + e->klen;
-        /* The lengths are no secret: only the bytes are compared in constant time. */
-        if (e->expires_at > now && e->vlen == head + plen &&
-            gh_secret_equal(v + head, proof, plen)) {
-            memcpy(out, v, head);
-            err = GH_OK;
-        }
+    pthread_mutex_lock(p.lock);
+    const struct entry *e = live(&p, key, klen, now);
+    /* The lengths are no secret: only the bytes are compared in constant time. */
+    if (e != NULL && e->vlen == head + plen &&
+        gh_secret_equal(e->data + e->klen + head, proof, plen)) {
+        memcpy(out, e->data + e->klen, head);
+        err = GH_OK;
     }
-    pthread_mutex_unlock(lock);
-    count(c, err == GH_OK);
-    return err;
+    pthread_mutex_unlock(p.lock);
+    return counted(c, err);
 }
 
 void gh_cache_del(struct gh_cache *c, const void *key, size_t klen)
 {
     if (klen > GH_CACHE_KEY_MAX)
         return;
-    uint64_t hash = key_hash(c, key, klen);
-    size_t index = hash & (c->nsets - 1);
-    struct set *s = &c->sets[index];
-    pthread_mutex_t *lock = &c->locks[index % LOCKS];
+    struct place p = locate(c, key_hash(c, key, klen));
     struct entry *old = NULL;
 
-    pthread_mutex_lock(lock);
-    int slot = find(s, hash, key, klen);
+    pthread_mutex_lock(p.lock);
+    int slot = find(&p, key, klen);
     if (slot >= 0) {
-        old = s->ways[slot];
-        s->ways[slot] = NULL;
+        old = p.set->ways[slot];
+        p.set->ways[slot] = NULL;
     }
-    pthread_mutex_unlock(lock);
+    pthread_mutex_unlock(p.lock);
     entry_free(old);
 }
 

@@ -1,13 +1,12 @@
 /*
- * The signing-key set on disk (keyset.h): the manifest's strict parser and writer, the
- * directory lock, and the transitions first key -> rotation -> retirement.
+ * The signing-key set on disk (keyset.h): reading and writing the manifest (its text:
+ * keyset_text.c), the directory lock, and the transitions first key -> rotation ->
+ * retirement.
  */
 #include "crypto/keyset.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,30 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/secure_json.h"
+#include "crypto/keyset_int.h"
 
 #define MANIFEST_MAX (256 * 1024) /* 64 records are ~20 KiB */
 #define LOCK_WAIT_MS 10000
 #define TMP_SUFFIX ".tmp"
-
-static const char *const STATE_NAMES[] = {"active", "retiring", "retired"};
-static const char *const KEY_MEMBERS[] = {"kid",        "alg",          "file",     "state",
-                                          "created_at", "activated_at", "retire_at"};
-
-static void fail(char *err, size_t err_size, const char *fmt, ...) GH_PRINTF(3, 4);
-
-static void fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_size, fmt, ap); /* a truncated message is still useful */
-    va_end(ap);
-}
-
-const char *gh_key_state_name(enum gh_key_state state)
-{
-    return (unsigned)state < 3 ? STATE_NAMES[state] : "?";
-}
 
 /* out = dir "/" name; GH_ERR_TOO_LARGE if it does not fit. */
 static gh_err join(const char *dir, const char *name, char *out, size_t size)
@@ -79,225 +59,6 @@ int64_t gh_keyset_next_retirement(const struct gh_keyset *set)
     return next;
 }
 
-/* ---- parsing and rendering ---- */
-
-static int is_b64url(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return 0;
-    }
-    return 1;
-}
-
-/* A plain file name in the keys directory (no '/', not hidden), or an absolute path. */
-static int file_ok(const char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-        if (s[0] != '/' && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                             (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return s[0] == '/' ? strstr(s, "/../") == NULL : s[0] != '.';
-}
-
-/* Copies string member name of o into dst (size with the NUL); 0 if absent, too long or not a
- * string. */
-static int get_string(const json_t *o, const char *name, char *dst, size_t size)
-{
-    const json_t *v = json_object_get(o, name);
-    if (!json_is_string(v) || json_string_length(v) >= size)
-        return 0;
-    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-    return 1;
-}
-
-static int get_time(const json_t *o, const char *name, int64_t *out)
-{
-    const json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return 0;
-    *out = (int64_t)json_integer_value(v);
-    return 1;
-}
-
-static gh_err parse_key(const json_t *o, size_t i, struct gh_keyset_key *k, char *err,
-                        size_t err_size)
-{
-    char text[16];
-    const char *name;
-    const json_t *v;
-    if (!json_is_object(o)) {
-        fail(err, err_size, "keys[%zu]: expected an object", i);
-        return GH_ERR_INVALID;
-    }
-    json_object_foreach((json_t *)o, name, v)
-    {
-        size_t m = 0;
-        while (m < sizeof(KEY_MEMBERS) / sizeof(KEY_MEMBERS[0]) &&
-               strcmp(name, KEY_MEMBERS[m]) != 0)
-            m++;
-        if (m == sizeof(KEY_MEMBERS) / sizeof(KEY_MEMBERS[0])) {
-            fail(err, err_size, "keys[%zu]: unknown member \"%.40s\"", i, name);
-            return GH_ERR_INVALID;
-        }
-    }
-    memset(k, 0, sizeof(*k));
-    if (!get_string(o, "kid", k->kid, sizeof(k->kid)) || k->kid[0] == '\0' ||
-        !is_b64url(k->kid, strlen(k->kid))) {
-        fail(err, err_size, "keys[%zu].kid: expected a base64url key id", i);
-        return GH_ERR_INVALID;
-    }
-    if (!get_string(o, "alg", text, sizeof(text)) || gh_alg_parse(text, &k->alg) != GH_OK) {
-        fail(err, err_size, "keys[%zu].alg: expected RS256, ES256 or EdDSA", i);
-        return GH_ERR_INVALID;
-    }
-    if (!get_string(o, "file", k->file, sizeof(k->file)) || !file_ok(k->file, strlen(k->file))) {
-        fail(err, err_size,
-             "keys[%zu].file: expected a file name in the keys directory or an absolute path", i);
-        return GH_ERR_INVALID;
-    }
-    size_t s = 0;
-    if (get_string(o, "state", text, sizeof(text)))
-        while (s < 3 && strcmp(text, STATE_NAMES[s]) != 0)
-            s++;
-    if (!get_string(o, "state", text, sizeof(text)) || s == 3) {
-        fail(err, err_size, "keys[%zu].state: expected active, retiring or retired", i);
-        return GH_ERR_INVALID;
-    }
-    k->state = (enum gh_key_state)s;
-    if (!get_time(o, "created_at", &k->created_at) ||
-        !get_time(o, "activated_at", &k->activated_at) ||
-        !get_time(o, "retire_at", &k->retire_at)) {
-        fail(err, err_size,
-             "keys[%zu]: created_at, activated_at and retire_at must be unix seconds (0 = unset)",
-             i);
-        return GH_ERR_INVALID;
-    }
-    if (k->state != GH_KEY_ACTIVE && k->retire_at == 0) {
-        fail(err, err_size, "keys[%zu]: a %s key needs retire_at", i, text);
-        return GH_ERR_INVALID;
-    }
-    return GH_OK;
-}
-
-gh_err gh_keyset_parse(const char *text, size_t len, struct gh_keyset *out, char *err,
-                       size_t err_size)
-{
-    gh_err ret = GH_ERR_INVALID;
-    json_error_t jerr;
-    struct gh_keyset *set = NULL;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        fail(err, err_size, "line %d: %s", jerr.line, jerr.text);
-        goto out;
-    }
-    const char *name;
-    json_t *v;
-    if (!json_is_object(doc)) {
-        fail(err, err_size, "expected a JSON object");
-        goto out;
-    }
-    json_object_foreach(doc, name, v)
-    {
-        if (strcmp(name, "version") != 0 && strcmp(name, "keys") != 0) {
-            fail(err, err_size, "unknown member \"%.40s\"", name);
-            goto out;
-        }
-    }
-    const json_t *version = json_object_get(doc, "version");
-    if (!json_is_integer(version) || json_integer_value(version) != 1) {
-        fail(err, err_size, "version: expected 1");
-        goto out;
-    }
-    const json_t *keys = json_object_get(doc, "keys");
-    if (!json_is_array(keys) || json_array_size(keys) > GH_KEYSET_MAX) {
-        fail(err, err_size, "keys: expected an array of at most %d keys", GH_KEYSET_MAX);
-        goto out;
-    }
-    if ((set = calloc(1, sizeof(*set))) == NULL) {
-        ret = GH_ERR_NOMEM;
-        goto out;
-    }
-    size_t active = 0, live = 0;
-    for (size_t i = 0; i < json_array_size(keys); i++) {
-        struct gh_keyset_key *k = &set->keys[i];
-        if ((ret = parse_key(json_array_get(keys, i), i, k, err, err_size)) != GH_OK)
-            goto out;
-        ret = GH_ERR_INVALID;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(set->keys[j].kid, k->kid) == 0) {
-                fail(err, err_size, "keys[%zu]: kid %s appears twice", i, k->kid);
-                goto out;
-            }
-        }
-        active += k->state == GH_KEY_ACTIVE;
-        live += k->state != GH_KEY_RETIRED;
-        set->n = i + 1;
-    }
-    if (active != 1) {
-        fail(err, err_size, "expected exactly one active key, found %zu", active);
-        goto out;
-    }
-    if (live > GH_KEYSET_LIVE_MAX) {
-        fail(err, err_size, "%zu keys are active or retiring; at most %d are allowed", live,
-             GH_KEYSET_LIVE_MAX);
-        goto out;
-    }
-    memcpy(out, set, sizeof(*set));
-    ret = GH_OK;
-out:
-    free(set);
-    json_decref(doc);
-    return ret;
-}
-
-gh_err gh_keyset_render(const struct gh_keyset *set, char **out)
-{
-    gh_err ret = GH_ERR_NOMEM;
-    json_t *arr = json_array(), *doc = NULL;
-    char *text = NULL, *with_nl = NULL;
-    if (arr == NULL)
-        goto out;
-    for (size_t i = 0; i < set->n; i++) {
-        const struct gh_keyset_key *k = &set->keys[i];
-        json_t *o =
-            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "kid", k->kid, "alg",
-                      gh_alg_name(k->alg), "file", k->file, "state", gh_key_state_name(k->state),
-                      "created_at", (json_int_t)k->created_at, "activated_at",
-                      (json_int_t)k->activated_at, "retire_at", (json_int_t)k->retire_at);
-        if (o == NULL || json_array_append_new(arr, o) != 0) {
-            ret = GH_ERR_INVALID; /* a file name that is not UTF-8 */
-            goto out;
-        }
-    }
-    doc = json_pack("{s:i, s:O}", "version", 1, "keys", arr);
-    if (doc == NULL || (text = json_dumps(doc, JSON_INDENT(2))) == NULL)
-        goto out;
-    size_t n = strlen(text);
-    if ((with_nl = malloc(n + 2)) == NULL)
-        goto out;
-    memcpy(with_nl, text, n);
-    with_nl[n] = '\n';
-    with_nl[n + 1] = '\0';
-    *out = with_nl;
-    with_nl = NULL;
-    ret = GH_OK;
-out:
-    gh_secure_json_free(text);
-    free(with_nl);
-    json_decref(doc);
-    json_decref(arr);
-    return ret;
-}
-
 /* ---- files ---- */
 
 gh_err gh_keyset_read(const char *dir, struct gh_keyset *out, char *err, size_t err_size)
@@ -306,28 +67,29 @@ gh_err gh_keyset_read(const char *dir, struct gh_keyset *out, char *err, size_t 
     gh_err ret = GH_ERR_IO;
     char *text = NULL;
     if (join(dir, GH_KEYSET_MANIFEST, path, sizeof(path)) != GH_OK) {
-        fail(err, err_size, "%s: the path is too long", dir);
+        gh_keyset_fail(err, err_size, "%s: the path is too long", dir);
         return GH_ERR_TOO_LARGE;
     }
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         ret = errno == ENOENT ? GH_ERR_NOT_FOUND : GH_ERR_IO;
-        fail(err, err_size, "%s: %s", path, strerror(errno));
+        gh_keyset_fail(err, err_size, "%s: %s", path, strerror(errno));
         return ret;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail(err, err_size, "%s: not a regular file", path);
+        gh_keyset_fail(err, err_size, "%s: not a regular file", path);
         goto out;
     }
     /* The manifest decides which key signs: nobody else may be able to change it. */
     if ((st.st_mode & 022) != 0) {
-        fail(err, err_size, "refusing %s: it is writable by group or others (chmod 600)", path);
+        gh_keyset_fail(err, err_size, "refusing %s: it is writable by group or others (chmod 600)",
+                       path);
         ret = GH_ERR_FILE_MODE;
         goto out;
     }
     if (st.st_size > MANIFEST_MAX) {
-        fail(err, err_size, "%s: larger than %d bytes", path, MANIFEST_MAX);
+        gh_keyset_fail(err, err_size, "%s: larger than %d bytes", path, MANIFEST_MAX);
         ret = GH_ERR_INVALID;
         goto out;
     }
@@ -341,19 +103,19 @@ gh_err gh_keyset_read(const char *dir, struct gh_keyset *out, char *err, size_t 
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            fail(err, err_size, "%s: %s", path, strerror(errno));
+            gh_keyset_fail(err, err_size, "%s: %s", path, strerror(errno));
             goto out;
         }
         if (r == 0)
             break;
         len += (size_t)r;
         if (len == cap) { /* grew since fstat: not the file we sized */
-            fail(err, err_size, "%s: changed while being read", path);
+            gh_keyset_fail(err, err_size, "%s: changed while being read", path);
             goto out;
         }
     }
     if ((ret = gh_keyset_parse(text, len, out, why, sizeof(why))) != GH_OK)
-        fail(err, err_size, "%s: %s", path, why);
+        gh_keyset_fail(err, err_size, "%s: %s", path, why);
 out:
     free(text);
     close(fd);
@@ -484,7 +246,8 @@ static size_t sweep_retired(const char *dir, const struct gh_keyset *set, char *
             continue;
         if (unlink(path) != 0 && errno != ENOENT) {
             if (failed++ == 0)
-                fail(err, err_size, "cannot delete the retired key %s: %s", path, strerror(errno));
+                gh_keyset_fail(err, err_size, "cannot delete the retired key %s: %s", path,
+                               strerror(errno));
         }
     }
     return failed;
@@ -499,8 +262,8 @@ static gh_err check_files(const char *dir, const struct gh_keyset *set, char *er
         if (k->state == GH_KEY_RETIRED)
             continue;
         if (gh_keyset_path(dir, k, path, sizeof(path)) != GH_OK || access(path, F_OK) != 0) {
-            fail(err, err_size, "%s/%s: the %s key %s has no private key file %s", dir,
-                 GH_KEYSET_MANIFEST, gh_key_state_name(k->state), k->kid, k->file);
+            gh_keyset_fail(err, err_size, "%s/%s: the %s key %s has no private key file %s", dir,
+                           GH_KEYSET_MANIFEST, gh_key_state_name(k->state), k->kid, k->file);
             return GH_ERR_INVALID;
         }
     }
@@ -528,17 +291,17 @@ static gh_err file_entry(const char *dir, const char *path, char *out, size_t si
     int w = strcmp(rdir, rpdir) == 0
                 ? snprintf(out, size, "%s", base)
                 : snprintf(out, size, "%s%s%s", rpdir, strcmp(rpdir, "/") == 0 ? "" : "/", base);
-    if (w < 0 || (size_t)w >= size || !file_ok(out, strlen(out)))
+    if (w < 0 || (size_t)w >= size || !gh_keyset_file_ok(out, strlen(out)))
         return GH_ERR_INVALID;
     return GH_OK;
 }
 
 static void refuse_perm(const char *path, char *err, size_t err_size)
 {
-    fail(err, err_size,
-         "refusing %s: a private key must not be readable or writable by group or others "
-         "(fix the permissions: chmod 600)",
-         path);
+    gh_keyset_fail(err, err_size,
+                   "refusing %s: a private key must not be readable or writable by group or others "
+                   "(fix the permissions: chmod 600)",
+                   path);
 }
 
 /* A manifest for a directory that has none: the legacy key imported, or a new one. */
@@ -555,21 +318,22 @@ static gh_err first_key(const struct gh_keyset_opts *o, int64_t now, struct gh_k
             if (ret == GH_ERR_FILE_MODE)
                 refuse_perm(o->legacy_key, err, err_size);
             else
-                fail(err, err_size, "cannot load the signing key %s: %s", o->legacy_key,
-                     gh_err_name(ret));
+                gh_keyset_fail(err, err_size, "cannot load the signing key %s: %s", o->legacy_key,
+                               gh_err_name(ret));
             goto out;
         }
     } else {
         if ((ret = gh_sigkey_generate(o->alg, o->bits, &key)) != GH_OK ||
             (ret = gh_sigkey_save(key, o->legacy_key)) != GH_OK) {
-            fail(err, err_size, "cannot create the signing key %s: %s", o->legacy_key,
-                 gh_err_name(ret));
+            gh_keyset_fail(err, err_size, "cannot create the signing key %s: %s", o->legacy_key,
+                           gh_err_name(ret));
             goto out;
         }
         *created = 1;
     }
     if ((ret = file_entry(o->dir, o->legacy_key, k->file, sizeof(k->file))) != GH_OK) {
-        fail(err, err_size, "%s: cannot record this path in %s", o->legacy_key, GH_KEYSET_MANIFEST);
+        gh_keyset_fail(err, err_size, "%s: cannot record this path in %s", o->legacy_key,
+                       GH_KEYSET_MANIFEST);
         goto out;
     }
     memcpy(k->kid, gh_sigkey_kid(key), strlen(gh_sigkey_kid(key)) + 1);
@@ -591,7 +355,8 @@ static gh_err lock_dir(const char *dir, int *lock, char *err, size_t err_size)
 {
     gh_err ret = gh_keyset_lock(dir, lock);
     if (ret != GH_OK)
-        fail(err, err_size, "cannot lock %s/%s: %s", dir, GH_KEYSET_LOCKFILE, gh_err_name(ret));
+        gh_keyset_fail(err, err_size, "cannot lock %s/%s: %s", dir, GH_KEYSET_LOCKFILE,
+                       gh_err_name(ret));
     return ret;
 }
 
@@ -616,7 +381,7 @@ gh_err gh_keyset_open(const struct gh_keyset_opts *o, int64_t now, struct gh_key
     if ((ret = check_files(o->dir, set, err, err_size)) != GH_OK)
         goto out;
     if ((fresh || retired > 0) && (ret = gh_keyset_write(o->dir, set)) != GH_OK) {
-        fail(err, err_size, "cannot write %s/%s", o->dir, GH_KEYSET_MANIFEST);
+        gh_keyset_fail(err, err_size, "cannot write %s/%s", o->dir, GH_KEYSET_MANIFEST);
         if (created)
             (void)unlink(o->legacy_key);
         goto out;
@@ -644,7 +409,7 @@ gh_err gh_keyset_retire_due(const struct gh_keyset_opts *o, int64_t now, size_t 
         goto out;
     size_t n = retire_in_memory(set, now);
     if (n > 0 && (ret = gh_keyset_write(o->dir, set)) != GH_OK) {
-        fail(err, err_size, "cannot write %s/%s", o->dir, GH_KEYSET_MANIFEST);
+        gh_keyset_fail(err, err_size, "cannot write %s/%s", o->dir, GH_KEYSET_MANIFEST);
         goto out;
     }
     if (n > 0 && sweep_retired(o->dir, set, err, err_size) > 0)
@@ -690,13 +455,14 @@ gh_err gh_keyset_rotate(const struct gh_keyset_opts *o, const struct gh_sigkey *
     struct gh_keyset_key *active = (struct gh_keyset_key *)gh_keyset_active(set);
     ret = GH_ERR_CONFLICT;
     if (expect_kid != NULL && strcmp(active->kid, expect_kid) != 0) {
-        fail(err, err_size, "the active key is now %s, not %s: another process rotated first",
-             active->kid, expect_kid);
+        gh_keyset_fail(err, err_size,
+                       "the active key is now %s, not %s: another process rotated first",
+                       active->kid, expect_kid);
         goto out;
     }
     for (size_t i = 0; i < set->n; i++) {
         if (strcmp(set->keys[i].kid, kid) == 0) {
-            fail(err, err_size, "key %s is already in %s", kid, GH_KEYSET_MANIFEST);
+            gh_keyset_fail(err, err_size, "key %s is already in %s", kid, GH_KEYSET_MANIFEST);
             goto out;
         }
     }
@@ -705,14 +471,15 @@ gh_err gh_keyset_rotate(const struct gh_keyset_opts *o, const struct gh_sigkey *
     for (size_t i = 0; i < set->n; i++)
         live += set->keys[i].state != GH_KEY_RETIRED;
     if (live >= GH_KEYSET_LIVE_MAX) {
-        fail(err, err_size,
-             "%zu keys are active or retiring (at most %d); wait until the next one retires "
-             "(unix time %lld)",
-             live, GH_KEYSET_LIVE_MAX, (long long)gh_keyset_next_retirement(set));
+        gh_keyset_fail(
+            err, err_size,
+            "%zu keys are active or retiring (at most %d); wait until the next one retires "
+            "(unix time %lld)",
+            live, GH_KEYSET_LIVE_MAX, (long long)gh_keyset_next_retirement(set));
         goto out;
     }
     if (set->n == GH_KEYSET_MAX && !drop_oldest_retired(set)) {
-        fail(err, err_size, "%s is full", GH_KEYSET_MANIFEST);
+        gh_keyset_fail(err, err_size, "%s is full", GH_KEYSET_MANIFEST);
         goto out;
     }
     /* active may have moved in the array when a record was dropped. */
@@ -722,11 +489,11 @@ gh_err gh_keyset_rotate(const struct gh_keyset_opts *o, const struct gh_sigkey *
     int w = snprintf(k->file, sizeof(k->file), "%s.pem", kid);
     if (w < 0 || (size_t)w >= sizeof(k->file) ||
         gh_keyset_path(o->dir, k, path, sizeof(path)) != GH_OK) {
-        fail(err, err_size, "%s: the path is too long", o->dir);
+        gh_keyset_fail(err, err_size, "%s: the path is too long", o->dir);
         goto out;
     }
     if ((ret = gh_sigkey_save(key, path)) != GH_OK) {
-        fail(err, err_size, "cannot write %s: %s", path, gh_err_name(ret));
+        gh_keyset_fail(err, err_size, "cannot write %s: %s", path, gh_err_name(ret));
         goto out;
     }
     saved = 1;
@@ -738,7 +505,7 @@ gh_err gh_keyset_rotate(const struct gh_keyset_opts *o, const struct gh_sigkey *
     active->retire_at = now + o->retire_after + GH_KEYSET_GRACE;
     set->n++;
     if ((ret = gh_keyset_write(o->dir, set)) != GH_OK) {
-        fail(err, err_size, "cannot write %s/%s", o->dir, GH_KEYSET_MANIFEST);
+        gh_keyset_fail(err, err_size, "cannot write %s/%s", o->dir, GH_KEYSET_MANIFEST);
         goto out;
     }
     saved = 0; /* recorded: keep the file */
@@ -767,27 +534,28 @@ gh_err gh_keyset_load_ring(const char *dir, const struct gh_keyset *set, int64_t
         if (k->state == GH_KEY_RETIRED || (k->state == GH_KEY_RETIRING && k->retire_at <= now))
             continue;
         if ((ret = gh_keyset_path(dir, k, path, sizeof(path))) != GH_OK) {
-            fail(err, err_size, "%s: the path of key %s is too long", dir, k->kid);
+            gh_keyset_fail(err, err_size, "%s: the path of key %s is too long", dir, k->kid);
             goto out;
         }
         if ((ret = gh_sigkey_load(path, &key)) != GH_OK) {
             if (ret == GH_ERR_FILE_MODE)
                 refuse_perm(path, err, err_size);
             else
-                fail(err, err_size, "cannot load the %s key %s from %s: %s",
-                     gh_key_state_name(k->state), k->kid, path, gh_err_name(ret));
+                gh_keyset_fail(err, err_size, "cannot load the %s key %s from %s: %s",
+                               gh_key_state_name(k->state), k->kid, path, gh_err_name(ret));
             goto out;
         }
         if (strcmp(gh_sigkey_kid(key), k->kid) != 0 || gh_sigkey_alg(key) != k->alg) {
-            fail(err, err_size, "%s holds the %s key %s, but %s says %s %s", path,
-                 gh_alg_name(gh_sigkey_alg(key)), gh_sigkey_kid(key), GH_KEYSET_MANIFEST,
-                 gh_alg_name(k->alg), k->kid);
+            gh_keyset_fail(err, err_size, "%s holds the %s key %s, but %s says %s %s", path,
+                           gh_alg_name(gh_sigkey_alg(key)), gh_sigkey_kid(key), GH_KEYSET_MANIFEST,
+                           gh_alg_name(k->alg), k->kid);
             gh_sigkey_free(key);
             ret = GH_ERR_INVALID;
             goto out;
         }
         if ((ret = gh_keyring_add(ring, key, k->state == GH_KEY_ACTIVE)) != GH_OK) {
-            fail(err, err_size, "cannot add key %s to the keyring: %s", k->kid, gh_err_name(ret));
+            gh_keyset_fail(err, err_size, "cannot add key %s to the keyring: %s", k->kid,
+                           gh_err_name(ret));
             goto out;
         }
     }

@@ -4,12 +4,14 @@ Every operation must document its request body and each answer's body with a sch
 says something (properties, items or a reference), and a representative call of every
 route, driven through the real server, must answer a status the operation documents with
 a body that validates against that status's schema (python3-jsonschema, draft 2020-12, the
-dialect of OpenAPI 3.1). The calls are the RBAC matrix's rows (test_rbac_matrix.py: each
+dialect of OpenAPI 3.1), and every JSON body the server took must fit the request schema.
+The calls are the RBAC matrix's rows (test_rbac_matrix.py: each
 row's world, path and body), one success and one refusal each, the public routes, and a
 malformed body for each JSON route; an operation that no call reached fails too."""
 import json
 import re
 
+import pyotp
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -104,7 +106,9 @@ class Checker:
         self.seen = {}      # (method, template) -> set of statuses
         self.failures = []
 
-    def check(self, method, path, r):
+    def check(self, method, path, r, sent=None):
+        """r: the answer; sent: the JSON body of the request, held to the request schema
+        when the server took it (a 2xx)."""
         tmpl = template_of(path)
         op = DOC["paths"].get(tmpl, {}).get(method)
         where = f"{method.upper()} {path} -> {r.status_code}"
@@ -112,6 +116,12 @@ class Checker:
             self.failures.append(f"{where}: no operation")
             return
         self.seen.setdefault((method, tmpl), set()).add(r.status_code)
+        if sent is not None and 200 <= r.status_code < 300:
+            media = resolve(op.get("requestBody", {})).get("content", {}).get("application/json")
+            if media is None:
+                self.failures.append(f"{where}: took a JSON body it does not document")
+            else:
+                self.validate(f"{where} request", media["schema"], sent)
         resp = op["responses"].get(str(r.status_code))
         if resp is None:
             self.failures.append(f"{where}: status not documented ({r.text[:200]})")
@@ -128,8 +138,11 @@ class Checker:
             return
         if ctype != "application/json":
             return
-        schema = {"components": DOC["components"], **media["schema"]}
-        errors = sorted(Draft202012Validator(schema).iter_errors(r.json()), key=str)
+        self.validate(where, media["schema"], r.json())
+
+    def validate(self, where, schema, value):
+        root = {"components": DOC["components"], **schema}
+        errors = sorted(Draft202012Validator(root).iter_errors(value), key=str)
         for e in errors[:3]:
             self.failures.append(f"{where}: {'/'.join(map(str, e.absolute_path))}: "
                                  f"{e.message[:300]}")
@@ -146,7 +159,7 @@ class Recording(Server, Checker):
     def request(self, method, path, **kw):
         kw.setdefault("allow_redirects", False)
         r = super().request(method, path, **kw)
-        self.check(method.lower(), path, r)
+        self.check(method.lower(), path, r, kw.get("json"))
         return r
 
     def get(self, path, **kw):
@@ -266,7 +279,6 @@ def drive_pages(s):
 def drive_mfa(s):
     """TOTP enabled, a login through its second step (a backup code: the time step is spent
     by the confirmation), then disabled with another."""
-    import pyotp
     a = new_actor(s, prefix="oamfa")
     setup = call(s, "POST", "/api/v1/auth/mfa/totp/setup", a.h).json()
     codes = call(s, "POST", "/api/v1/auth/mfa/totp/confirm", a.h,
@@ -295,8 +307,8 @@ def test_every_answer_matches_its_schema(rs):
 
 
 def test_a_wrong_body_is_caught():
-    """The check itself: an answer without a required field, an undocumented status and an
-    undocumented media type each fail it."""
+    """The check itself: an answer without a required field, an undocumented status, an
+    undocumented media type and a request body outside its schema each fail it."""
 
     class Answer:
         def __init__(self, status, body, ctype="application/json"):
@@ -313,3 +325,10 @@ def test_a_wrong_body_is_caught():
     assert len(c.failures) == 3, c.failures
     assert "'status' is a required property" in c.failures[0]
     assert "not documented" in c.failures[1] and "text/plain" in c.failures[2]
+    # a request body the server took but the request schema refuses
+    org = {"id": "0190b6d2-7c1e-7000-8000-000000000000", "name": "a",
+           "created_at": "2026-01-01T00:00:00Z"}
+    c.check("post", "/api/v1/orgs", Answer(201, org), sent={"name": "a"})
+    assert len(c.failures) == 3, c.failures
+    c.check("post", "/api/v1/orgs", Answer(201, org), sent={"title": "a"})
+    assert "request" in c.failures[3] and "'name' is a required property" in c.failures[3]

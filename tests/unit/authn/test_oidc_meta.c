@@ -41,9 +41,14 @@ static void good_document(void **state)
     assert_int_equal(parse(doc(), ISS, &m, &field), GH_OK);
     assert_string_equal(m.token_endpoint, ISS "/token");
     assert_string_equal(m.jwks_uri, ISS "/jwks");
+    assert_string_equal(m.introspection_endpoint, ""); /* optional */
     assert_true(m.s256);
     assert_false(m.secret_post);
     json_t *d = doc();
+    json_object_set_new(d, "introspection_endpoint", json_string(ISS "/introspect"));
+    assert_int_equal(parse(d, ISS, &m, &field), GH_OK);
+    assert_string_equal(m.introspection_endpoint, ISS "/introspect");
+    d = doc();
     json_object_del(d, "userinfo_endpoint");
     json_object_del(d, "code_challenge_methods_supported");
     json_object_set_new(d, "token_endpoint_auth_methods_supported",
@@ -76,6 +81,8 @@ static void refusals(void **state)
         {"token_endpoint", json_integer(1), "token_endpoint"},
         {"token_endpoint", json_string("javascript:alert(1)"), "token_endpoint"},
         {"userinfo_endpoint", json_string("https://u@idp.example.com/"), "userinfo_endpoint"},
+        {"introspection_endpoint", json_string("http://idp.example.com/i"),
+         "introspection_endpoint"},
         {"jwks_uri", NULL, "jwks_uri"},
         {"jwks_uri", json_string("file:///etc/passwd"), "jwks_uri"},
     };
