@@ -1,7 +1,7 @@
 /*
- * libFuzzer target: gh_saml_facts_read and gh_saml_check, on the SAML Response a browser
- * posts to the ACS (parsed by libxml2 as the server parses it: no network, no entity
- * loading). An accepted tree has exactly one Assertion, no DTD and no repeated ID; a
+ * libFuzzer target: gh_saml_facts_encrypted, gh_saml_facts_read and gh_saml_check, on the
+ * SAML Response a browser posts to the ACS (parsed by libxml2 as the server parses it: no
+ * network, no entity loading). An accepted tree has exactly one Assertion, no DTD and no repeated ID; a
  * refusal zeroes the facts and names its rule; the check never accepts without a bearer
  * confirmation for the expected request and ACS, and never accepts an expired window.
  */
@@ -41,7 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (doc == NULL)
         return 0;
+    const char *enc_why = NULL;
+    int enc = gh_saml_facts_encrypted(doc, &enc_why);
+    check(enc >= -1 && enc <= 1 && (enc >= 0) == (enc_why == NULL));
     gh_err err = gh_saml_facts_read(doc, &f, &why);
+    check(enc != 1 || err != GH_OK); /* an EncryptedAssertion is never read as it is */
     xmlFreeDoc(doc);
     if (err != GH_OK) {
         check(err == GH_ERR_INVALID && why != NULL && all_zero(&f, sizeof(f)));

@@ -156,10 +156,11 @@ static const struct route routes[] = {
     {"/api/v1/auth/sso/callback", GH_GET, gh_h_sso_callback, PAGE, ON_SSO_POOL, NULL},
     {"/api/v1/auth/oauth/login", GH_POST, gh_h_oauth_login, JSON_BODY, ON_SSO_POOL, NULL},
     /* SAML: the IdP posts to the ACS from its own site, so no CSRF token: the single-use
-     * RelayState bound to the browser's gh_saml cookie stands in for it */
+     * RelayState bound to the browser's gh_saml cookie stands in for it. Its sign-in waits
+     * on lasso (one lock, XML signatures) and so on the SSO pool, as OIDC's does. */
     {"/api/v1/auth/saml/metadata", GH_GET, gh_h_saml_metadata, 0, ON_IO_POOL, NULL},
-    {"/api/v1/auth/saml/login", GH_GET, gh_h_saml_login, PAGE, ON_IO_POOL, NULL},
-    {"/api/v1/auth/saml/acs", GH_POST, gh_h_saml_acs, FORM_BODY | LONG_STRINGS | PAGE, ON_IO_POOL,
+    {"/api/v1/auth/saml/login", GH_GET, gh_h_saml_login, PAGE, ON_SSO_POOL, NULL},
+    {"/api/v1/auth/saml/acs", GH_POST, gh_h_saml_acs, FORM_BODY | LONG_STRINGS | PAGE, ON_SSO_POOL,
      NULL},
     /* audit:read, within the caller's org unless a superadmin: the handler decides. */
     {"/api/v1/audit/logs", GH_GET, gh_h_audit_logs, AUTH, ON_IO_POOL, NULL},

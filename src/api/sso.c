@@ -37,9 +37,10 @@ static json_t *provider_json(const struct gh_sso_provider *p, int from_config)
                                   gh_json_words(p->allowed_client_ids, ' '));
     if (o != NULL && strcmp(p->type, "saml") == 0)
         (void)json_object_update_new(
-            o, json_pack("{s:s, s:s, s:s, s:b}", "sp_entity_id", p->sp_entity_id,
+            o, json_pack("{s:s, s:s, s:s, s:b, s:b}", "sp_entity_id", p->sp_entity_id,
                          "idp_metadata_xml", p->idp_metadata, "sp_certificate", p->sp_certificate,
-                         "has_sp_private_key", p->sp_private_key[0] != '\0'));
+                         "has_sp_private_key", p->sp_private_key[0] != '\0', "trust_email",
+                         p->trust_email));
     return o;
 }
 

@@ -8,6 +8,7 @@
 #define NS_PROTOCOL "urn:oasis:names:tc:SAML:2.0:protocol"
 #define NS_ASSERTION "urn:oasis:names:tc:SAML:2.0:assertion"
 #define NS_XML "http://www.w3.org/XML/1998/namespace"
+#define NS_XENC "http://www.w3.org/2001/04/xmlenc#"
 
 #define DEPTH_MAX 32
 #define ELEMENTS_MAX 4096
@@ -291,6 +292,69 @@ gh_err gh_saml_facts_read(const struct _xmlDoc *doc, struct gh_saml_facts *out, 
         return GH_ERR_INVALID;
     }
     return GH_OK;
+}
+
+/* 1 when Algorithm of EncryptionMethod m is one of its parent's accepted ones. */
+static int method_ok(const xmlNode *m)
+{
+    static const char *const content[] = {NS_XENC "aes128-cbc", NS_XENC "aes256-cbc",
+                                          "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+                                          "http://www.w3.org/2009/xmlenc11#aes256-gcm", NULL};
+    static const char *const transport[] = {NS_XENC "rsa-oaep-mgf1p",
+                                            "http://www.w3.org/2009/xmlenc11#rsa-oaep", NULL};
+    char alg[GH_SAML_TEXT_MAX + 1];
+    const char *const *ok = is(m->parent, NS_XENC, "EncryptedKey")    ? transport
+                            : is(m->parent, NS_XENC, "EncryptedData") ? content
+                                                                      : NULL;
+    if (ok == NULL || attr(m, "Algorithm", alg) != 0)
+        return 0;
+    for (; *ok != NULL; ok++)
+        if (strcmp(alg, *ok) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every EncryptionMethod under n accepted, within the walk's bounds. */
+static int methods_ok(const xmlNode *n, unsigned depth, size_t *elements)
+{
+    for (; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (++*elements > ELEMENTS_MAX || depth > DEPTH_MAX)
+            return 0;
+        if (is(n, NS_XENC, "EncryptionMethod") && !method_ok(n))
+            return 0;
+        if (!methods_ok(n->children, depth + 1, elements))
+            return 0;
+    }
+    return 1;
+}
+
+int gh_saml_facts_encrypted(const struct _xmlDoc *doc, const char **why)
+{
+    const xmlNode *root = doc->children, *enc = NULL;
+    size_t nenc = 0, nplain = 0, elements = 0;
+    while (root != NULL && root->type != XML_ELEMENT_NODE)
+        root = root->next;
+    if (!is(root, NS_PROTOCOL, "Response"))
+        return 0; /* gh_saml_facts_read refuses it */
+    for (const xmlNode *c = root->children; c != NULL; c = c->next) {
+        if (is(c, NS_ASSERTION, "EncryptedAssertion"))
+            enc = c, nenc++;
+        else if (is(c, NS_ASSERTION, "Assertion"))
+            nplain++;
+    }
+    if (nenc == 0)
+        return 0;
+    if (nenc > 1 || nplain > 0) {
+        *why = "assertion_count";
+        return -1;
+    }
+    if (!methods_ok(enc->children, 1, &elements)) {
+        *why = "encryption_method";
+        return -1;
+    }
+    return 1;
 }
 
 const char *gh_saml_facts_attr(const struct gh_saml_facts *f, const char *name)

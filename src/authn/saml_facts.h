@@ -12,9 +12,9 @@
  * The tree is refused unless its shape leaves no room for signature wrapping: no DTD; the
  * root a samlp:Response; exactly one saml:Assertion in the whole document, a child of the
  * root (so the one lasso verified is the one read here, wherever an attacker hides a
- * second); no EncryptedAssertion (not supported); no xml:id and every ID attribute unique
- * (an ID cannot point at another element than its owner); text values without comments or
- * child elements (the comment-truncation trick on NameID); bounded depth and size.
+ * second); no EncryptedAssertion (gh_saml_facts_encrypted: decrypted first); no xml:id and every ID
+ * attribute unique (an ID cannot point at another element than its owner); text values without
+ * comments or child elements (the comment-truncation trick on NameID); bounded depth and size.
  * Judging the values is saml_check's job.
  */
 
@@ -69,6 +69,16 @@ struct _xmlDoc;
  */
 gh_err gh_saml_facts_read(const struct _xmlDoc *doc, struct gh_saml_facts *out,
                           const char **why) GH_WUR GH_NONNULL(1, 2);
+
+/**
+ * Whether doc's Response carries its assertion encrypted, before anything decrypts it:
+ * 0 it carries none (gh_saml_facts_read judges the rest); 1 exactly one EncryptedAssertion,
+ * a child of the root beside no Assertion, every EncryptionMethod in it one we accept
+ * (content AES-CBC or AES-GCM, the key by RSA-OAEP: never RSA PKCS#1 v1.5, whose padding
+ * oracle lets an attacker decrypt); -1 refused, *why naming the rule. Once decrypted, the
+ * Assertion that replaces it goes through gh_saml_facts_read like any other.
+ */
+int gh_saml_facts_encrypted(const struct _xmlDoc *doc, const char **why) GH_NONNULL(1, 2);
 
 /** An xs:dateTime in UTC ("2026-12-07T12:00:00Z", fraction allowed) into unix seconds;
  * GH_ERR_INVALID otherwise. */

@@ -78,6 +78,12 @@ static gh_err metadata(const struct gh_saml_flow *f, const struct gh_sso_provide
         "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n"
         "  <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
         "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n"
+        "  <md:KeyDescriptor use=\"encryption\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\n"
+        "   <md:EncryptionMethod Algorithm=\"http://www.w3.org/2009/xmlenc11#aes256-gcm\"/>\n"
+        "   <md:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#aes256-cbc\"/>\n"
+        "   <md:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p\"/>\n"
+        "  </md:KeyDescriptor>\n"
         "  <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
         "</md:NameIDFormat>\n"
         "  <md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
@@ -85,7 +91,7 @@ static gh_err metadata(const struct gh_saml_flow *f, const struct gh_sso_provide
         " </md:SPSSODescriptor>\n"
         "</md:EntityDescriptor>\n";
     char entity[GH_SSO_URL_MAX * 2];
-    size_t size = sizeof(fmt) + sizeof(entity) + GH_SAML_CERT_MAX + sizeof(f->base);
+    size_t size = sizeof(fmt) + sizeof(entity) + 2 * GH_SAML_CERT_MAX + sizeof(f->base);
     char *cert = malloc(GH_SAML_CERT_MAX);
     char *text = malloc(size);
     gh_err err = GH_ERR_NOMEM;
@@ -93,7 +99,7 @@ static gh_err metadata(const struct gh_saml_flow *f, const struct gh_sso_provide
         err = gh_x509_der_base64(p->sp_certificate, cert, GH_SAML_CERT_MAX);
     if (err == GH_OK) {
         entity_id(f, p, entity);
-        (void)snprintf(text, size, fmt, entity, cert, f->base);
+        (void)snprintf(text, size, fmt, entity, cert, cert, f->base);
         *out = text;
         text = NULL;
     }
@@ -130,7 +136,7 @@ static gh_err sp_init(const struct gh_saml_flow *f, const struct gh_sso_provider
         err = metadata(f, p, &sp->meta);
     if (err == GH_OK)
         err = gh_ssop_saml_key(f->providers, p, sp->key, sizeof(sp->key));
-    sp->conf = (struct gh_saml_sp){sp->meta, sp->key, p->sp_certificate, p->idp_metadata};
+    sp->conf = (struct gh_saml_sp){p->name, sp->meta, sp->key, p->sp_certificate, p->idp_metadata};
     return err;
 }
 
@@ -275,8 +281,10 @@ static void field(char *dst, size_t size, const char *v)
         memcpy(dst, v, strlen(v) + 1);
 }
 
-/* Who the assertion names, by p's claim names (SAML attribute Names). The email is one
- * the IdP signed: it counts as verified (link_by_email is the admin's choice). */
+/* Who the assertion names, by p's claim names (SAML attribute Names). SAML has no
+ * email_verified: a signed email proves only that this IdP said it, and any IdP may say
+ * any address, so it counts as verified (link_by_email to an existing account, a new
+ * user's email) only when the admin vouches for the IdP with trust_email. */
 static gh_err identity(const struct gh_sso_provider *p, const struct gh_saml_facts *x,
                        struct gh_sso_identity *id)
 {
@@ -287,7 +295,7 @@ static gh_err identity(const struct gh_sso_provider *p, const struct gh_saml_fac
     field(id->email, sizeof(id->email), gh_saml_facts_attr(x, p->claim_email));
     if (id->email[0] == '\0' && strcmp(x->name_id_format, NAMEID_EMAIL) == 0)
         field(id->email, sizeof(id->email), x->name_id);
-    id->email_verified = id->email[0] != '\0';
+    id->email_verified = p->trust_email && id->email[0] != '\0';
     field(id->username, sizeof(id->username), gh_saml_facts_attr(x, p->claim_username));
     field(id->name, sizeof(id->name), gh_saml_facts_attr(x, p->claim_name));
     return GH_OK;
@@ -313,11 +321,17 @@ static gh_err judge(struct gh_saml_flow *f, const struct gh_sso_provider *p, con
     if ((err = decode(b64, &xml, &n)) != GH_OK ||
         (err = gh_saml_lasso_parse(xml, n, &doc)) != GH_OK)
         goto out;
-    if ((err = gh_saml_facts_read(doc, x, reason)) != GH_OK)
+    /* an encrypted assertion is read once lasso decrypted and verified it; a plain one's
+     * shape is judged before its signature */
+    int encrypted = gh_saml_facts_encrypted(doc, reason);
+    err = encrypted < 0 ? GH_ERR_INVALID : GH_OK;
+    if (err != GH_OK || (!encrypted && (err = gh_saml_facts_read(doc, x, reason)) != GH_OK))
         goto out;
     *reason = "signature";
-    if ((err = gh_saml_lasso_verify(&sp->conf, b64)) != GH_OK ||
-        (err = gh_saml_lasso_idp_entity(p->idp_metadata, idp, sizeof(idp))) != GH_OK)
+    if ((err = gh_saml_lasso_verify(&sp->conf, b64, encrypted ? doc : NULL, idp, sizeof(idp))) !=
+        GH_OK)
+        goto out;
+    if (encrypted && (err = gh_saml_facts_read(doc, x, reason)) != GH_OK)
         goto out;
     request_id(relay, rid);
     (void)snprintf(acs, sizeof(acs), "%s" GH_SAML_ACS, f->base);

@@ -8,7 +8,9 @@
 #include <lasso/lasso.h>
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
 #include <lasso/xml/saml-2.0/saml2_strings.h>
+#include <lasso/xml/saml-2.0/samlp2_response.h>
 #include <libxml/parser.h>
+#include <sodium.h>
 
 #include "core/log.h"
 
@@ -34,12 +36,18 @@ static struct {
     lasso_error_t (*login_process_authn_response_msg)(LassoLogin *l, gchar *msg);
     void (*profile_set_signature_verify_hint)(LassoProfile *p,
                                               LassoProfileSignatureVerifyHint hint);
+    lasso_error_t (*server_set_encryption_key)(LassoServer *s, const gchar *key,
+                                               const gchar *password);
+    xmlNode *(*original_xmlnode)(LassoNode *node);
     void (*object_unref)(gpointer obj);
     gchar *(*strdup)(const gchar *s);
     void (*free)(gpointer p);
     xmlDocPtr (*read_memory)(const char *buf, int size, const char *url, const char *encoding,
                              int options);
     void (*free_doc)(xmlDocPtr doc);
+    xmlNodePtr (*doc_copy_node)(xmlNodePtr node, xmlDocPtr doc, int extended);
+    xmlNodePtr (*replace_node)(xmlNodePtr old, xmlNodePtr cur);
+    void (*free_node)(xmlNodePtr node);
 } lib;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -61,8 +69,11 @@ static gh_err load(void)
         !LOAD(login_build_authn_request_msg, "lasso_login_build_authn_request_msg") ||
         !LOAD(login_process_authn_response_msg, "lasso_login_process_authn_response_msg") ||
         !LOAD(profile_set_signature_verify_hint, "lasso_profile_set_signature_verify_hint") ||
-        !LOAD(object_unref, "g_object_unref") || !LOAD(strdup, "g_strdup") ||
-        !LOAD(free, "g_free") || !LOAD(read_memory, "xmlReadMemory") ||
+        !LOAD(server_set_encryption_key, "lasso_server_set_encryption_private_key_with_password") ||
+        !LOAD(original_xmlnode, "lasso_node_get_original_xmlnode") ||
+        !LOAD(doc_copy_node, "xmlDocCopyNode") || !LOAD(replace_node, "xmlReplaceNode") ||
+        !LOAD(free_node, "xmlFreeNode") || !LOAD(object_unref, "g_object_unref") ||
+        !LOAD(strdup, "g_strdup") || !LOAD(free, "g_free") || !LOAD(read_memory, "xmlReadMemory") ||
         !LOAD(free_doc, "xmlFreeDoc") || lib.init() != 0) {
         gh_log(GH_LOG_ERROR, "saml: liblasso.so.3 lacks a function or did not start");
         dlclose(lib.handle);
@@ -109,18 +120,94 @@ gh_err gh_saml_lasso_idp_entity(const char *metadata, char *out, size_t size)
     return err;
 }
 
-/* A server for sp (its one IdP added) into *out; the caller holds the lock. */
-static gh_err server_new(const struct gh_saml_sp *sp, LassoServer **out)
+/*
+ * Servers by provider: building one (our key and certificate loaded, two metadata
+ * documents parsed) is most of a sign-in step's cost, so each provider's is kept while its
+ * configuration stays the same (the SHA-256 of every input). A provider changed gets a new
+ * one on its next use; past CACHE_MAX providers the least recently used goes. Only touched
+ * under the lock.
+ */
+#define CACHE_MAX 16
+static struct cached {
+    char name[GH_SAML_NAME_MAX + 1];
+    unsigned char conf[crypto_hash_sha256_BYTES];
+    LassoServer *server;
+    char idp[GH_SAML_ENTITY_MAX + 1]; /* the IdP's entity id */
+    uint64_t used;
+} cache[CACHE_MAX];
+static uint64_t cache_clock;
+
+static void conf_hash(const struct gh_saml_sp *sp, unsigned char out[crypto_hash_sha256_BYTES])
+{
+    const char *parts[] = {sp->sp_metadata, sp->key_pem, sp->cert_pem, sp->idp_metadata};
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) /* each with its NUL */
+        crypto_hash_sha256_update(&st, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
+    crypto_hash_sha256_final(&st, out);
+}
+
+/* A new server for sp (its one IdP added) into slot c; the caller holds the lock. */
+static gh_err server_build(const struct gh_saml_sp *sp, struct cached *c)
 {
     LassoServer *s = lib.server_new_from_buffers(sp->sp_metadata, sp->key_pem, NULL, sp->cert_pem);
     if (s == NULL)
         return GH_ERR_INVALID;
-    if (lib.server_add_provider_from_buffer(s, LASSO_PROVIDER_ROLE_IDP, sp->idp_metadata, NULL,
-                                            NULL) != 0) {
+    /* the key of our metadata's encryption KeyDescriptor decrypts EncryptedAssertions */
+    if (lib.server_set_encryption_key(s, sp->key_pem, NULL) != 0) {
         lib.object_unref(s);
         return GH_ERR_INVALID;
     }
-    *out = s;
+    LassoProvider *idp =
+        lib.provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, sp->idp_metadata, NULL, NULL);
+    gh_err err = idp == NULL ? GH_ERR_INVALID : copy_out(idp->ProviderID, c->idp, sizeof(c->idp));
+    if (idp != NULL)
+        lib.object_unref(idp);
+    if (err == GH_OK && lib.server_add_provider_from_buffer(s, LASSO_PROVIDER_ROLE_IDP,
+                                                            sp->idp_metadata, NULL, NULL) != 0)
+        err = GH_ERR_INVALID;
+    if (err != GH_OK) {
+        lib.object_unref(s);
+        return err;
+    }
+    c->server = s;
+    return GH_OK;
+}
+
+/* sp's server, built unless kept (the caller holds the lock; the cache owns it). */
+static gh_err server_get(const struct gh_saml_sp *sp, struct cached **out)
+{
+    unsigned char conf[crypto_hash_sha256_BYTES];
+    struct cached *c = NULL;
+    if (strlen(sp->name) > GH_SAML_NAME_MAX)
+        return GH_ERR_INVALID;
+    conf_hash(sp, conf);
+    for (size_t i = 0; i < CACHE_MAX && c == NULL; i++)
+        if (cache[i].server != NULL && strcmp(cache[i].name, sp->name) == 0)
+            c = &cache[i];
+    if (c != NULL && sodium_memcmp(c->conf, conf, sizeof(conf)) == 0) {
+        c->used = ++cache_clock;
+        *out = c;
+        return GH_OK;
+    }
+    if (c == NULL) { /* a free slot, else the least recently used */
+        c = &cache[0];
+        for (size_t i = 1; i < CACHE_MAX && c->server != NULL; i++)
+            if (cache[i].server == NULL || cache[i].used < c->used)
+                c = &cache[i];
+    }
+    if (c->server != NULL)
+        lib.object_unref(c->server);
+    memset(c, 0, sizeof(*c));
+    gh_err err = server_build(sp, c);
+    if (err != GH_OK) {
+        memset(c, 0, sizeof(*c));
+        return err;
+    }
+    memcpy(c->name, sp->name, strlen(sp->name) + 1);
+    memcpy(c->conf, conf, sizeof(conf));
+    c->used = ++cache_clock;
+    *out = c;
     return GH_OK;
 }
 
@@ -135,16 +222,16 @@ gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_
                                    const char *request_id, const char *relay_state, char *url,
                                    size_t url_size)
 {
-    LassoServer *server = NULL;
+    struct cached *c = NULL;
     LassoLogin *login = NULL;
     gh_err err = GH_ERR_IO;
     pthread_mutex_lock(&lock);
     if (lib.handle == NULL)
         goto out;
-    if ((err = server_new(sp, &server)) != GH_OK)
+    if ((err = server_get(sp, &c)) != GH_OK)
         goto out;
     err = GH_ERR_INVALID;
-    if ((login = lib.login_new(server)) == NULL ||
+    if ((login = lib.login_new(c->server)) == NULL ||
         lib.login_init_authn_request(login, NULL, LASSO_HTTP_METHOD_REDIRECT) != 0)
         goto out;
     LassoProfile *profile = &login->parent;
@@ -165,24 +252,54 @@ gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_
 out:
     if (login != NULL)
         lib.object_unref(login);
-    if (server != NULL)
-        lib.object_unref(server);
     pthread_mutex_unlock(&lock);
     return err;
 }
 
-gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64)
+/* The root's one child named name (in SAML's assertion namespace), or NULL. */
+static xmlNode *root_child(xmlDoc *doc, const char *name)
 {
-    LassoServer *server = NULL;
+    xmlNode *root = doc->children;
+    while (root != NULL && root->type != XML_ELEMENT_NODE)
+        root = root->next;
+    for (xmlNode *c = root != NULL ? root->children : NULL; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns != NULL && c->ns->href != NULL &&
+            strcmp((const char *)c->ns->href, LASSO_SAML2_ASSERTION_HREF) == 0 &&
+            strcmp((const char *)c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* The one Assertion lasso decrypted and verified in response, put in place of doc's
+ * EncryptedAssertion (the caller holds the lock). */
+static gh_err splice(LassoSamlp2Response *response, xmlDoc *doc)
+{
+    xmlNode *enc = root_child(doc, "EncryptedAssertion");
+    if (response == NULL || response->Assertion == NULL || response->Assertion->next != NULL ||
+        enc == NULL)
+        return GH_ERR_AUTH;
+    xmlNode *plain = lib.original_xmlnode((LassoNode *)response->Assertion->data);
+    xmlNode *copy = plain != NULL ? lib.doc_copy_node(plain, doc, 1) : NULL;
+    if (copy == NULL)
+        return GH_ERR_AUTH;
+    (void)lib.replace_node(enc, copy);
+    lib.free_node(enc);
+    return GH_OK;
+}
+
+gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64, struct _xmlDoc *decrypt,
+                            char *idp, size_t idp_size)
+{
+    struct cached *c = NULL;
     LassoLogin *login = NULL;
     gh_err err = GH_ERR_IO;
     pthread_mutex_lock(&lock);
     if (lib.handle == NULL)
         goto out;
-    if ((err = server_new(sp, &server)) != GH_OK)
+    if ((err = server_get(sp, &c)) != GH_OK)
         goto out;
     err = GH_ERR_INVALID;
-    if ((login = lib.login_new(server)) == NULL)
+    if ((login = lib.login_new(c->server)) == NULL)
         goto out;
     /* MAYBE: the Response's signature, or else each Assertion's (lasso's login.c). */
     lib.profile_set_signature_verify_hint(&login->parent,
@@ -191,12 +308,12 @@ gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64)
     if (rc == LASSO_PROFILE_ERROR_INVALID_MSG || rc == LASSO_PROFILE_ERROR_UNSUPPORTED_PROFILE)
         err = GH_ERR_INVALID;
     else
-        err = rc == 0 ? GH_OK : GH_ERR_AUTH;
+        err = rc == 0 ? copy_out(c->idp, idp, idp_size) : GH_ERR_AUTH;
+    if (err == GH_OK && decrypt != NULL)
+        err = splice((LassoSamlp2Response *)login->parent.response, decrypt);
 out:
     if (login != NULL)
         lib.object_unref(login);
-    if (server != NULL)
-        lib.object_unref(server);
     pthread_mutex_unlock(&lock);
     return err;
 }

@@ -15,17 +15,23 @@
  * An SP here is what lasso needs of one provider: our SP metadata (saml_meta.h), our
  * private key and certificate (PEM) and the IdP's metadata. The IdP must be the only
  * provider lasso knows for it, so a message issued by anyone else fails its lookup.
+ * lasso's server for a provider is built on its first use and kept (the last 16
+ * providers) until any of these values changes: building it is most of a step's cost.
  */
 
+struct _xmlDoc;
+
+#define GH_SAML_NAME_MAX 64    /* a provider's name (GH_SSO_NAME_MAX) */
+#define GH_SAML_ENTITY_MAX 512 /* an IdP's entity id as kept */
+
 struct gh_saml_sp {
+    const char *name;         /* the provider's: its server is kept under it */
     const char *sp_metadata;  /* our EntityDescriptor (gh_saml_meta_build) */
     const char *key_pem;      /* our private key (opened from its envelope; wiped by the
                                  caller) */
     const char *cert_pem;     /* our certificate */
     const char *idp_metadata; /* the IdP's EntityDescriptor */
 };
-
-struct _xmlDoc;
 
 /** Loads and starts lasso unless done: GH_ERR_IO it cannot be (logged). It stays for the
  * life of the process: GObject (NODELETE) would keep lasso's registered types pointing
@@ -56,11 +62,18 @@ gh_err gh_saml_lasso_authn_request(const struct gh_saml_sp *sp, const char *acs_
  * Checks the signatures of the HTTP-POST SAMLResponse b64 (base64, as posted) by sp's
  * IdP: the Response signed, or else every Assertion in it signed, by the key of the IdP's
  * metadata, each signature referring to the element that carries it; a success status.
- * GH_OK the signatures hold (the caller still judges the contents: saml_check.h);
- * GH_ERR_AUTH a signature is missing or fails, the issuer is not the IdP or the status is
- * not success; GH_ERR_INVALID not a SAML Response; GH_ERR_IO lasso is not open.
+ * An EncryptedAssertion is decrypted with sp's key first, and its Assertion signed, or the
+ * Response signed (over the encrypted form), as above. With decrypt (the same Response
+ * parsed by gh_saml_lasso_parse, holding one EncryptedAssertion: saml_facts.h), the
+ * Assertion lasso decrypted and verified replaces it there, for the caller to read.
+ * GH_OK the signatures hold (the caller still judges the contents: saml_check.h) and idp
+ * (idp_size bytes) has the IdP's entity id; GH_ERR_AUTH a signature is missing or fails,
+ * the assertion cannot be decrypted with our key, the issuer is not the IdP or the status
+ * is not success; GH_ERR_INVALID not a SAML Response; GH_ERR_TOO_LARGE idp is too small;
+ * GH_ERR_IO lasso is not open.
  */
-gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64) GH_WUR GH_NONNULL(1, 2);
+gh_err gh_saml_lasso_verify(const struct gh_saml_sp *sp, const char *b64, struct _xmlDoc *decrypt,
+                            char *idp, size_t idp_size) GH_WUR GH_NONNULL(1, 2, 4);
 
 /**
  * Parses the XML text xml (n bytes) with lasso's libxml2 into *out: no network, no

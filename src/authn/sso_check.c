@@ -311,16 +311,20 @@ static gh_err values(const struct gh_sso_spec *s, struct gh_sso_provider *p, con
         p->auto_create_user = s->auto_create_user;
     if (s->link_by_email >= 0)
         p->link_by_email = s->link_by_email;
+    if (s->trust_email >= 0)
+        p->trust_email = s->trust_email;
     return GH_OK;
 }
 
 /* A SAML provider's own values: the IdP's metadata and our certificate (judged whole by
  * the registry, which knows lasso and OpenSSL: sso_providers.c), an entity id that is an
- * absolute URI or URN of printable ASCII. Other types carry none. */
+ * absolute URI or URN of printable ASCII, trust_email. Other types carry none (OIDC says
+ * email_verified itself). */
 static gh_err saml_complete(const struct gh_sso_provider *p, const char **field)
 {
     int saml = strcmp(p->type, "saml") == 0;
     if ((*field = "idp_metadata_xml", saml != (p->idp_metadata[0] != '\0')) ||
+        (*field = "trust_email", !saml && p->trust_email) ||
         (*field = "sp_certificate", saml != (p->sp_certificate[0] != '\0')) ||
         (*field = "sp_entity_id",
          p->sp_entity_id[0] != '\0' &&

@@ -43,6 +43,7 @@ static const struct {
     {"enabled", offsetof(struct gh_sso_spec, enabled)},
     {"auto_create_user", offsetof(struct gh_sso_spec, auto_create_user)},
     {"link_by_email", offsetof(struct gh_sso_spec, link_by_email)},
+    {"trust_email", offsetof(struct gh_sso_spec, trust_email)},
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -133,7 +134,7 @@ gh_err gh_sso_spec_read(const json_t *obj, struct gh_sso_spec *out, const char *
     const char *key;
     const json_t *v;
     memset(&s, 0, sizeof(s));
-    s.pkce = s.enabled = s.auto_create_user = s.link_by_email = -1;
+    s.pkce = s.enabled = s.auto_create_user = s.link_by_email = s.trust_email = -1;
     if (!json_is_object(obj))
         return GH_ERR_INVALID;
     json_object_foreach((json_t *)obj, key, v)

@@ -27,7 +27,7 @@ struct gh_sso_spec {
     size_t nclients;
     int has_clients;
     /* -1: absent */
-    int pkce, enabled, auto_create_user, link_by_email;
+    int pkce, enabled, auto_create_user, link_by_email, trust_email;
 };
 
 /**

@@ -271,6 +271,7 @@ struct gh_sso_provider {
     /* provider-token login: the client ids whose access tokens are taken, space-separated
      * ("": any token the provider accepts; authn/sso_token.h) */
     char allowed_client_ids[GH_SSO_CLIENTS_MAX * 257];
+    int trust_email; /* the IdP's email counts as verified (SAML has no email_verified) */
 };
 
 /**

@@ -100,7 +100,7 @@ def env():
     name = unique_name("saml").lower()
     r = srv.post(PROVIDERS, {"name": name, "type": "saml", "idp_metadata_xml": idp.metadata(),
                              "sp_private_key": sp_key, "sp_certificate": sp_cert,
-                             "auto_create_user": True}, headers=root)
+                             "auto_create_user": True, "trust_email": True}, headers=root)
     assert r.status_code == 201, r.text
     yield {"srv": srv, "idp": idp, "root": root, "name": name, "sp_key": sp_key,
            "sp_cert": sp_cert, "tmp": tmp}
@@ -109,10 +109,10 @@ def env():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def start(env, browser=None, redirect_to="/account"):
+def start(env, browser=None, redirect_to="/account", provider=None):
     """A sign-in started in browser: the IdP's auto-post form (SAMLResponse, RelayState)."""
     b = browser or requests.Session()
-    r = b.get(env["srv"].url(f"/api/v1/auth/saml/login?provider={env['name']}"
+    r = b.get(env["srv"].url(f"/api/v1/auth/saml/login?provider={provider or env['name']}"
                              f"&redirect_to={urllib.parse.quote(redirect_to)}"),
               allow_redirects=False, timeout=10)
     assert r.status_code == 302, r.text
@@ -213,6 +213,158 @@ def test_sign_in_ends_in_a_session(env):
         assert not srv.query("SELECT 1 FROM audit_events WHERE metadata LIKE ?",
                              (f"%{needle}%",))
     assert "Assertion" in assertion
+
+
+def test_email_links_only_when_trusted(env):
+    """SAML has no email_verified: an IdP's email links to an existing account (or becomes
+    a new user's) only when the provider says trust_email; by default it does not."""
+    srv, root = env["srv"], env["root"]
+    local = srv.register(email=f"{unique_name('bob').lower()}@example.com")
+    name = unique_name("samlt").lower()
+    r = srv.post(PROVIDERS, {"name": name, "type": "saml", "idp_metadata_xml": env["idp"].metadata(),
+                             "sp_private_key": env["sp_key"], "sp_certificate": env["sp_cert"],
+                             "link_by_email": True}, headers=root)
+    assert r.status_code == 201, r.text
+    assert r.json()["trust_email"] is False
+    idp_user = {"id": unique_name("bob-idp"), "email": local["email"]}
+
+    env["idp"].next_answer(user=idp_user)
+    b, fields = start(env, provider=name)
+    before = len(failures(env))
+    r = post(env, b, fields)
+    assert r.status_code == 403, r.text
+    assert "gh_sid" not in r.cookies
+    deadline = time.monotonic() + 5
+    while len(failures(env)) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert failures(env)[before:] == ["no_account"]
+
+    r = srv.request("PATCH", f"{PROVIDERS}/{name}", json={"trust_email": True}, headers=root)
+    assert r.status_code == 200 and r.json()["trust_email"] is True, r.text
+    env["idp"].next_answer(user=idp_user)
+    b, fields = start(env, provider=name)
+    r = post(env, b, fields)
+    assert r.status_code == 303, r.text
+    me = b.get(srv.url("/api/v1/auth/me"), timeout=10).json()
+    assert me["id"] == local["id"] and me["username"] == local["username"]
+
+
+def pem_body(pem):
+    return "".join(pem.strip().splitlines()[1:-1])
+
+
+def test_provider_change_takes_effect_at_once(env):
+    """lasso's server for a provider is kept between sign-ins: a changed provider (the
+    IdP's metadata now naming another signing key) is used from its next sign-in on."""
+    srv, root = env["srv"], env["root"]
+    name = unique_name("samlc").lower()
+    metadata = env["idp"].metadata()
+    r = srv.post(PROVIDERS, {"name": name, "type": "saml", "idp_metadata_xml": metadata,
+                             "sp_private_key": env["sp_key"], "sp_certificate": env["sp_cert"],
+                             "auto_create_user": True}, headers=root)
+    assert r.status_code == 201, r.text
+    assert post(env, *start(env, provider=name)).status_code == 303
+    idp_cert = (env["tmp"] / "idp.crt").read_text()
+    other_cert = (env["tmp"] / "other.crt").read_text()
+    assert pem_body(idp_cert) in metadata
+    rolled = metadata.replace(pem_body(idp_cert), pem_body(other_cert))
+    r = srv.request("PATCH", f"{PROVIDERS}/{name}", json={"idp_metadata_xml": rolled},
+                    headers=root)
+    assert r.status_code == 200, r.text
+    env["idp"].next_answer(alt=True)
+    assert post(env, *start(env, provider=name)).status_code == 303
+    b, fields = start(env, provider=name)
+    refused(env, lambda: post(env, b, fields), "signature")
+
+
+def public_key_pem(cert_pem):
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    return cert.public_key().public_bytes(serialization.Encoding.PEM,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def encrypt_for(env, cert_pem=None, **kw):
+    """The IdP's next answer with its assertion encrypted for cert_pem (ours by default)."""
+    cert_pem = cert_pem or env["sp_cert"]
+    env["idp"].next_answer(encryptFor=cert_pem, encryptKey=public_key_pem(cert_pem), **kw)
+
+
+def test_metadata_offers_the_encryption_key(env):
+    r = env["srv"].get(f"/api/v1/auth/saml/metadata?provider={env['name']}")
+    assert 'use="encryption"' in r.text and "rsa-oaep-mgf1p" in r.text
+    assert r.text.count(pem_body(env["sp_cert"])) == 2
+
+
+@pytest.mark.parametrize("algorithm", [None, "http://www.w3.org/2001/04/xmlenc#aes256-cbc"])
+def test_encrypted_assertion_signs_in(env, algorithm):
+    """An IdP that honours our metadata's encryption key (AES-256-GCM by default, or CBC,
+    the key by RSA-OAEP): decrypted, then every check of a plain assertion."""
+    encrypt_for(env, **({"encryptionAlgorithm": algorithm} if algorithm else {}))
+    b, fields = start(env)
+    xml = xml_of(fields)
+    assert "EncryptedAssertion" in xml and "ann@example.com" not in xml
+    assert "rsa-oaep-mgf1p" in xml
+    r = post(env, b, fields)
+    assert r.status_code == 303, r.text
+    me = b.get(env["srv"].url("/api/v1/auth/me"), timeout=10).json()
+    assert me["email"] == "ann@example.com"
+    refused(env, lambda: post(env, b, fields), "state")
+
+
+def test_encrypted_for_another_key_refused(env):
+    encrypt_for(env, cert_pem=(env["tmp"] / "other.crt").read_text())
+    b, fields = start(env)
+    refused(env, lambda: post(env, b, fields), "signature")
+
+
+def test_tampered_ciphertext_refused(env):
+    encrypt_for(env)
+    b, fields = start(env)
+    xml = xml_of(fields)
+    values = re.findall(r"<(?:\w+:)?CipherValue>([^<]+)</(?:\w+:)?CipherValue>", xml)
+    assert len(values) == 2, xml  # the key's, then the content's
+    raw = bytearray(base64.b64decode(values[1]))
+    raw[len(raw) // 2] ^= 1
+    xml = xml.replace(values[1], base64.b64encode(bytes(raw)).decode())
+    refused(env, lambda: post(env, b, with_xml(fields, xml)), "signature")
+
+
+def test_encrypted_unsigned_assertion_in_unsigned_response_refused(env):
+    encrypt_for(env, signAssertion=False)
+    b, fields = start(env)
+    assert "Signature" not in xml_of(fields)
+    refused(env, lambda: post(env, b, fields), "signature")
+
+
+def test_encrypted_unsigned_assertion_in_signed_response_signs_in(env):
+    encrypt_for(env, signAssertion=False, signResponse=True)
+    b, fields = start(env)
+    r = post(env, b, fields)
+    assert r.status_code == 303, r.text
+
+
+def test_rsa_1_5_key_transport_refused(env):
+    """RSA PKCS#1 v1.5 (a padding oracle) is refused before anything is decrypted."""
+    encrypt_for(env)
+    b, fields = start(env)
+    xml = xml_of(fields).replace("xmlenc#rsa-oaep-mgf1p", "xmlenc#rsa-1_5")
+    refused(env, lambda: post(env, b, with_xml(fields, xml)), "encryption_method")
+
+
+def test_encrypted_and_plain_assertion_refused(env):
+    encrypt_for(env)
+    b, fields = start(env)
+    plain = split(xml_of(start(env)[1]))[1]
+    xml = xml_of(fields).replace("</samlp:Response>", plain + "</samlp:Response>")
+    refused(env, lambda: post(env, b, with_xml(fields, xml)), "assertion_count")
+
+
+def test_trust_email_is_saml_only(env):
+    r = env["srv"].post(PROVIDERS, {"name": unique_name("o").lower(), "type": "oidc",
+                                    "issuer": "https://idp.example.com", "client_id": "c",
+                                    "trust_email": True}, headers=env["root"])
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"]["field"] == "trust_email"
 
 
 def test_open_redirect_goes_to_account(env):

@@ -4,7 +4,8 @@
 // the HTTP-POST form of a signed Response, as any IdP does.
 //   node idp.cjs PORT_FILE KEY CERT ALT_KEY ALT_CERT ACS_URL
 // It writes its port to PORT_FILE once listening (port 0: the system picks). POST
-// /control {audience?, lifetime?, alt?, signResponse?, signAssertion?, user?} changes the
+// /control {audience?, lifetime?, alt?, signResponse?, signAssertion?, user?, encryptFor?,
+// encryptKey?, encryptionAlgorithm?} changes the
 // next answer only (another audience, a past lifetime, another key...), so the tests
 // get the refusals out of the real IdP's own output.
 'use strict';
@@ -51,6 +52,14 @@ app.get('/sso', (req, res, next) => {
     signAssertion: o.signAssertion !== false,
     getPostURL: (audience, dom, rq, cb) => cb(null, acs),
     getUserFromRequest: () => Object.assign({}, defaultUser, o.user || {}),
+    // the assertion encrypted for this certificate and its public key (PEM), as an IdP does
+    // with the encryption certificate of the SP's metadata
+    encryptionCert: o.encryptFor,
+    encryptionPublicKey: o.encryptKey,
+    encryptionAlgorithm: o.encryptionAlgorithm,
+    // samlp refuses AES-CBC unless told: the tests ask for it to show the SP takes it
+    disallowEncryptionWithInsecureAlgorithm: !o.encryptionAlgorithm,
+    warnOnInsecureEncryptionAlgorithm: false,
     profileMapper,
   })(req, res, next);
 });

@@ -117,6 +117,62 @@ static void reads_a_response(void **state)
     free(x);
 }
 
+/* gh_saml_facts_encrypted on a Response whose children are body. */
+static int encrypted(const char *body, const char **why)
+{
+    char text[4096];
+    struct _xmlDoc *doc = NULL;
+    (void)snprintf(text, sizeof(text),
+                   "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" "
+                   "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" "
+                   "xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\" ID=\"_r1\">%s"
+                   "</samlp:Response>",
+                   body);
+    assert_int_equal(gh_saml_lasso_parse(text, strlen(text), &doc), GH_OK);
+    int r = gh_saml_facts_encrypted(doc, why);
+    gh_saml_lasso_free_doc(doc);
+    return r;
+}
+
+#define ENC_ASSERTION(data_alg, key_alg)                                                           \
+    "<saml:EncryptedAssertion><xenc:EncryptedData><xenc:EncryptionMethod Algorithm=\"" data_alg    \
+    "\"/><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><xenc:EncryptedKey>"          \
+    "<xenc:EncryptionMethod Algorithm=\"" key_alg "\"/></xenc:EncryptedKey></ds:KeyInfo>"          \
+    "</xenc:EncryptedData></saml:EncryptedAssertion>"
+#define XENC "http://www.w3.org/2001/04/xmlenc#"
+#define GCM "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+
+/* One EncryptedAssertion as the root's child, AES content and an RSA-OAEP key: to be
+ * decrypted; RSA PKCS#1 v1.5, another content cipher, two of them or one beside a plain
+ * Assertion: refused before anything is decrypted. */
+static void judges_encrypted_assertions(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    assert_int_equal(encrypted("<saml:Issuer>x</saml:Issuer>", &why), 0);
+    assert_int_equal(encrypted(ENC_ASSERTION(GCM, XENC "rsa-oaep-mgf1p"), &why), 1);
+    assert_int_equal(
+        encrypted(ENC_ASSERTION(XENC "aes128-cbc", "http://www.w3.org/2009/xmlenc11#rsa-oaep"),
+                  &why),
+        1);
+    assert_int_equal(encrypted(ENC_ASSERTION(GCM, XENC "rsa-1_5"), &why), -1);
+    assert_string_equal(why, "encryption_method");
+    why = NULL;
+    assert_int_equal(encrypted(ENC_ASSERTION(XENC "tripledes-cbc", XENC "rsa-oaep-mgf1p"), &why),
+                     -1);
+    assert_string_equal(why, "encryption_method");
+    why = NULL;
+    assert_int_equal(encrypted(ENC_ASSERTION(GCM, XENC "rsa-oaep-mgf1p")
+                                   ENC_ASSERTION(GCM, XENC "rsa-oaep-mgf1p"),
+                               &why),
+                     -1);
+    assert_string_equal(why, "assertion_count");
+    why = NULL;
+    assert_int_equal(encrypted(ENC_ASSERTION(GCM, XENC "rsa-oaep-mgf1p") "<saml:Assertion/>", &why),
+                     -1);
+    assert_string_equal(why, "assertion_count");
+}
+
 static void expect_shape(const struct opts *o, const char *reason)
 {
     char *x = build(o);
@@ -158,7 +214,7 @@ static void refuses_wrapping(void **state)
     o = good;
     o.extra_before = "<samlp:Extensions xml:id=\"_a1\"/>";
     expect_shape(&o, "xml_id");
-    /* no assertion at all; an encrypted one (not supported) */
+    /* no assertion at all; an encrypted one left (decrypted first: gh_saml_facts_encrypted) */
     o = good;
     o.extra_after = "<saml:EncryptedAssertion/>";
     expect_shape(&o, "encrypted_assertion");
@@ -267,6 +323,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_a_response),
+        cmocka_unit_test(judges_encrypted_assertions),
         cmocka_unit_test(refuses_wrapping),
         cmocka_unit_test(refuses_dtd_and_other_roots),
         cmocka_unit_test(times),

@@ -65,7 +65,7 @@ static void urls(void **state)
 static void spec_init(struct gh_sso_spec *s, const char *name, const char *type)
 {
     memset(s, 0, sizeof(*s));
-    s->pkce = s->enabled = s->auto_create_user = s->link_by_email = -1;
+    s->pkce = s->enabled = s->auto_create_user = s->link_by_email = s->trust_email = -1;
     s->name = name;
     s->type = type;
 }
@@ -270,8 +270,6 @@ static void patch_keeps_identity_and_secret(void **state)
     assert_string_equal(field, "preset");
 }
 
-/* A SAML provider needs the IdP's metadata and our certificate (the key and the metadata's
- * content are the registry's to judge); no other type takes them; an entity id is a URI. */
 /* allowed_client_ids: kept space-separated; each a client id of printable ASCII without
  * blanks; an empty list clears it. */
 static void allowed_client_ids(void **state)
@@ -305,6 +303,9 @@ static void allowed_client_ids(void **state)
     assert_string_equal(p.allowed_client_ids, "");
 }
 
+/* A SAML provider needs the IdP's metadata and our certificate (the key and the metadata's
+ * content are the registry's to judge); no other type takes them; an entity id is a URI;
+ * its email is trusted only when asked (trust_email), which no other type takes. */
 static void saml_values(void **state)
 {
     (void)state;
@@ -317,6 +318,10 @@ static void saml_values(void **state)
     assert_int_equal(build(&s, &p, &field), GH_OK);
     assert_string_equal(p.type, "saml");
     assert_string_equal(p.idp_metadata, "<EntityDescriptor/>");
+    assert_false(p.trust_email);
+    s.trust_email = 1;
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_true(p.trust_email);
     s.sp_entity_id = "urn:example:sp";
     assert_int_equal(build(&s, &p, &field), GH_OK);
     s.sp_entity_id = "not a uri";
@@ -331,6 +336,10 @@ static void saml_values(void **state)
     spec_init(&s, "corp", "oidc");
     s.issuer = "https://idp.example.com";
     s.client_id = "c";
+    s.trust_email = 1;
+    assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+    assert_string_equal(field, "trust_email");
+    s.trust_email = -1;
     s.sp_certificate = "-----BEGIN CERTIFICATE-----";
     assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
     assert_string_equal(field, "sp_certificate");

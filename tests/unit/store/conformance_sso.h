@@ -54,6 +54,7 @@ static void sso_providers_create_get_list(void **state)
     snprintf(p.sp_private_key, sizeof(p.sp_private_key), "enc:v1:1:a2V5");
     snprintf(p.sp_certificate, sizeof(p.sp_certificate), "-----BEGIN CERTIFICATE-----");
     snprintf(p.allowed_client_ids, sizeof(p.allowed_client_ids), "web-app ios-app");
+    p.trust_email = 1;
     assert_int_equal(gh_store_sso_provider_create(&f->h, &p), GH_OK);
     assert_int_equal(gh_store_sso_provider_create(&f->h, &p), GH_ERR_CONFLICT);
 
@@ -90,9 +91,11 @@ static void sso_providers_update_delete(void **state)
     snprintf(p.allowed_client_ids, sizeof(p.allowed_client_ids), "cli");
     p.created_at = 99;
     p.updated_at = 20;
+    p.trust_email = 1;
     assert_int_equal(gh_store_sso_provider_update(&f->h, &p), GH_OK);
     assert_int_equal(gh_store_sso_provider_get(&f->h, "corp", &got), GH_OK);
     assert_int_equal(got.enabled, 0);
+    assert_int_equal(got.trust_email, 1);
     assert_string_equal(got.client_secret, "");
     assert_string_equal(got.type, "oauth2");
     assert_string_equal(got.allowed_client_ids, "cli");
