@@ -6,10 +6,15 @@
 #   KEEP=/tmp/cg bench/callgrind.sh (keeps the callgrind.out files for callgrind_annotate)
 #   BLOCKS=1000 bench/callgrind.sh  (with that many address blocks, none of them the client's,
 #                                    over 4 prefix lengths: the cost of the check before routing)
+#   H2=1 bench/callgrind.sh         (server.h2c on; the cached JWT over HTTP/1.1 with wrk, then
+#                                    over h2c with h2load -c8 -m8: the HTTP/2 path's own cost)
+#   GATEHOUSE_BIN=/tmp/gh-before bench/callgrind.sh   (another binary, no build)
 # Prints, for each credential, instructions per request (Ir / requests wrk completed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -j"$(nproc)" >/dev/null
+BIN=${GATEHOUSE_BIN:-build/gatehouse}
+H2C=false; [ -z "${H2:-}" ] || H2C=true
+[ -n "${GATEHOUSE_BIN:-}" ] || make -j"$(nproc)" >/dev/null
 S=${SECONDS_EACH:-5}
 WORK=$(mktemp -d /tmp/gh-cg-XXXXXX)
 GPID=""
@@ -22,7 +27,7 @@ BASE="http://127.0.0.1:$PORT"
 PASSWORD='Bench-Sturdy-Gate-2026!'
 serve() { # the server as bench/run.sh runs it, under "$@"
   GATEHOUSE_RATE_LIMIT_GLOBAL=0 GATEHOUSE_RATE_LIMIT_AUTH=0 GATEHOUSE_PUBLIC_URL=$BASE \
-    GATEHOUSE_ADMIN_PASSWORD=$PASSWORD "$@" build/gatehouse serve --listen "127.0.0.1:$PORT" \
+    GATEHOUSE_SERVER_H2C=$H2C GATEHOUSE_ADMIN_PASSWORD=$PASSWORD "$@" "$BIN" serve --listen "127.0.0.1:$PORT" \
     --data-dir "$WORK/data" > "$WORK/server.log" 2>&1 & GPID=$!
   wait_http "$BASE/healthz"
 }
@@ -60,15 +65,31 @@ kill "$GPID"; wait "$GPID" || true
 OUT=${KEEP:-$WORK}
 mkdir -p "$OUT"
 serve valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out.%p"
-for cred in "Authorization: Bearer $ACCESS" "X-API-Key: $APIKEY" "Cookie: gh_sid=$SID"; do
-  name=${cred%%:*}
+# load NAME CREDENTIAL: counts around one load (wrk, or h2load for the name h2c).
+load() {
+  local name=$1 cred=$2 n
   curl -fs -o /dev/null "$BASE/api/v1/auth/verify" -H "$cred" # warm the caches
   callgrind_control -i on "$GPID" >/dev/null
-  D=$((S + 30)) run_wrk "$WORK/wrk.txt" -t1 -c64 -d"${S}s" -H "$cred" "$BASE/api/v1/auth/verify"
+  if [ "$name" = h2c ]; then
+    timeout $((S + 30)) h2load -t1 -c8 -m8 -D "$S" -H "$cred" "$BASE/api/v1/auth/verify" \
+      > "$WORK/load.txt" 2>&1
+    n=$(awk '/^requests:/ {print $8}' "$WORK/load.txt") # succeeded
+  else
+    D=$((S + 30)) run_wrk "$WORK/load.txt" -t1 -c64 -d"${S}s" -H "$cred" "$BASE/api/v1/auth/verify"
+    n=$(requests "$WORK/load.txt")
+  fi
   callgrind_control -i off "$GPID" >/dev/null
   callgrind_control -d "$name" "$GPID" >/dev/null
-  N=$(requests "$WORK/wrk.txt")
-  F=$(ls -t "$OUT"/callgrind.out.*.* | head -1)
-  IR=$(awk '/^totals:/ {print $2}' "$F")
-  echo "$name: $N requests (non-2xx $(non2xx "$WORK/wrk.txt")), $IR Ir, $(awk -v i="$IR" -v n="$N" 'BEGIN {printf "%.0f", i / n}') Ir/request ($F)"
-done
+  local f ir
+  f=$(ls -t "$OUT"/callgrind.out.*.* | head -1)
+  ir=$(awk '/^totals:/ {print $2}' "$f")
+  echo "$name: $n requests (non-2xx $(non2xx "$WORK/load.txt")), $ir Ir, $(awk -v i="$ir" -v n="$n" 'BEGIN {printf "%.0f", i / n}') Ir/request ($f)"
+}
+if [ -n "${H2:-}" ]; then
+  load Authorization "Authorization: Bearer $ACCESS"
+  load h2c "Authorization: Bearer $ACCESS"
+else
+  for cred in "Authorization: Bearer $ACCESS" "X-API-Key: $APIKEY" "Cookie: gh_sid=$SID"; do
+    load "${cred%%:*}" "$cred"
+  done
+fi

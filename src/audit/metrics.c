@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/shard.h"
+
 /* Upper bounds of the latency buckets, in microseconds (+Inf is implied). */
 static const uint64_t bounds_us[] = {100,   250,   500,    1000,   2500,   5000,    10000,
                                      25000, 50000, 100000, 250000, 500000, 1000000, 2500000};
@@ -20,11 +22,17 @@ struct series {
     atomic_uint_fast64_t sum_us;
 };
 
+/* A thread's part (core/shard.h), an allocation of its own: the polling threads count
+ * every request without writing a line another one writes; rendering sums the parts. */
+struct part {
+    atomic_uint_fast64_t counters[GH_COUNTER_COUNT];
+    struct series series[]; /* (nroutes + 1) * NSTATUS */
+};
+
 struct gh_metrics {
     const char *const *routes;
-    size_t nroutes;        /* one more series row for unmatched requests */
-    struct series *series; /* (nroutes + 1) * NSTATUS */
-    atomic_uint_fast64_t counters[GH_COUNTER_COUNT];
+    size_t nroutes; /* one more series row for unmatched requests */
+    struct part *parts[GH_SHARDS];
 };
 
 gh_err gh_metrics_new(const char *const *route_names, size_t nroutes, struct gh_metrics **out)
@@ -32,13 +40,15 @@ gh_err gh_metrics_new(const char *const *route_names, size_t nroutes, struct gh_
     struct gh_metrics *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return GH_ERR_NOMEM;
-    m->series = calloc((nroutes + 1) * NSTATUS, sizeof(struct series));
-    if (m->series == NULL) {
-        free(m);
-        return GH_ERR_NOMEM;
-    }
     m->routes = route_names;
     m->nroutes = nroutes;
+    /* Zeroed pages a part never writes stay out of the resident set. */
+    size_t size = sizeof(struct part) + (nroutes + 1) * NSTATUS * sizeof(struct series);
+    for (unsigned i = 0; i < GH_SHARDS; i++)
+        if ((m->parts[i] = calloc(1, size)) == NULL) {
+            gh_metrics_free(m);
+            return GH_ERR_NOMEM;
+        }
     *out = m;
     return GH_OK;
 }
@@ -47,14 +57,24 @@ void gh_metrics_free(struct gh_metrics *m)
 {
     if (m == NULL)
         return;
-    free(m->series);
+    for (unsigned i = 0; i < GH_SHARDS; i++)
+        free(m->parts[i]);
     free(m);
 }
 
 void gh_metrics_count(struct gh_metrics *m, enum gh_counter c)
 {
     if ((unsigned)c < GH_COUNTER_COUNT)
-        atomic_fetch_add_explicit(&m->counters[c], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->parts[gh_shard_self()]->counters[c], 1, memory_order_relaxed);
+}
+
+/* Counter c summed over the parts. */
+static uint64_t counter_total(const struct gh_metrics *m, enum gh_counter c)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < GH_SHARDS; i++)
+        n += atomic_load_explicit(&m->parts[i]->counters[c], memory_order_relaxed);
+    return n;
 }
 
 static size_t status_index(unsigned status)
@@ -69,7 +89,7 @@ void gh_metrics_observe(struct gh_metrics *m, size_t route, unsigned status, uin
 {
     if (route > m->nroutes)
         route = m->nroutes;
-    struct series *s = &m->series[route * NSTATUS + status_index(status)];
+    struct series *s = &m->parts[gh_shard_self()]->series[route * NSTATUS + status_index(status)];
     size_t b = 0;
     while (b < NBOUNDS && micros > bounds_us[b])
         b++;
@@ -83,10 +103,24 @@ static gh_err counter(struct gh_buf *out, const char *name, const char *help,
 {
     gh_err err = gh_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
     for (size_t i = 0; err == GH_OK && i < n; i++)
-        err = gh_buf_printf(out, "%s%s%s%s %llu\n", name, labels ? "{" : "",
-                            labels ? labels[i] : "", labels ? "}" : "",
-                            (unsigned long long)atomic_load(&m->counters[which[i]]));
+        err =
+            gh_buf_printf(out, "%s%s%s%s %llu\n", name, labels ? "{" : "", labels ? labels[i] : "",
+                          labels ? "}" : "", (unsigned long long)counter_total(m, which[i]));
     return err;
+}
+
+/* Series i summed over the parts. */
+static void series_total(const struct gh_metrics *m, size_t i, uint64_t bucket[NBOUNDS + 1],
+                         uint64_t *sum_us)
+{
+    memset(bucket, 0, (NBOUNDS + 1) * sizeof(*bucket));
+    *sum_us = 0;
+    for (unsigned p = 0; p < GH_SHARDS; p++) {
+        const struct series *s = &m->parts[p]->series[i];
+        for (size_t b = 0; b <= NBOUNDS; b++)
+            bucket[b] += atomic_load_explicit(&s->bucket[b], memory_order_relaxed);
+        *sum_us += atomic_load_explicit(&s->sum_us, memory_order_relaxed);
+    }
 }
 
 static gh_err status_label(char *text, size_t size, size_t i)
@@ -109,10 +143,10 @@ static gh_err requests(struct gh_metrics *m, struct gh_buf *out)
     for (size_t r = 0; err == GH_OK && r <= m->nroutes; r++) {
         const char *route = r < m->nroutes ? m->routes[r] : "unmatched";
         for (size_t st = 0; err == GH_OK && st < NSTATUS; st++) {
-            struct series *s = &m->series[r * NSTATUS + st];
-            uint64_t total = 0, cumulative = 0;
+            uint64_t bucket[NBOUNDS + 1], sum_us, total = 0, cumulative = 0;
+            series_total(m, r * NSTATUS + st, bucket, &sum_us);
             for (size_t b = 0; b <= NBOUNDS; b++)
-                total += atomic_load(&s->bucket[b]);
+                total += bucket[b];
             if (total == 0)
                 continue;
             char status[8];
@@ -121,7 +155,7 @@ static gh_err requests(struct gh_metrics *m, struct gh_buf *out)
             err = gh_buf_printf(out, "gatehouse_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
                                 route, status, (unsigned long long)total);
             for (size_t b = 0; err == GH_OK && b <= NBOUNDS; b++) {
-                cumulative += atomic_load(&s->bucket[b]);
+                cumulative += bucket[b];
                 if (b < NBOUNDS)
                     err = gh_buf_printf(&hist,
                                         "gatehouse_request_duration_seconds_bucket{route=\"%s\","
@@ -140,8 +174,8 @@ static gh_err requests(struct gh_metrics *m, struct gh_buf *out)
                                     "status=\"%s\"} %.6f\n"
                                     "gatehouse_request_duration_seconds_count{route=\"%s\","
                                     "status=\"%s\"} %llu\n",
-                                    route, status, (double)atomic_load(&s->sum_us) / 1e6, route,
-                                    status, (unsigned long long)cumulative);
+                                    route, status, (double)sum_us / 1e6, route, status,
+                                    (unsigned long long)cumulative);
         }
     }
     if (err == GH_OK && hist.len > 0)

@@ -8,8 +8,10 @@
 
 /*
  * Counters and latency histograms, rendered in the Prometheus text format (0.0.4).
- * Recording is a few relaxed atomic additions: safe from every thread, no lock, no
- * allocation. Routes are numbered by the caller (the dispatcher's route table).
+ * Recording is a few relaxed atomic additions to the calling thread's part of them
+ * (core/shard.h; rendering sums the parts): safe from every thread, no lock, no
+ * allocation, no cache line written by two polling threads. Routes are numbered by the
+ * caller (the dispatcher's route table).
  */
 
 /** Counters with a fixed label set, named after what they count. */

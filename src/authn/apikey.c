@@ -19,6 +19,7 @@
 #include "core/time.h"
 #include "core/uuid.h"
 #include "core/cidr.h"
+#include "core/shard.h"
 
 #define KEY_PREFIX "ak_"
 #define KEY_DIGITS 43 /* 62^43 > 2^256 */
@@ -27,7 +28,7 @@
 /* A proven key is trusted this long before its record is read again (a backstop: local
  * and fed revocations apply at once through the owner's view generation). */
 #define KEY_CACHE_TTL 60
-#define USES_SLOTS 1024 /* distinct keys between two flushes; more are dropped until then */
+#define USES_SLOTS 1024 /* distinct keys a thread uses between two flushes; more wait for one */
 
 static const char base62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -44,10 +45,20 @@ struct cached_key {
     struct gh_cidr_list ips;
 };
 
-/* Last uses, coalesced: a hash table by key id, swapped out whole by the flush. */
+/* Last uses, coalesced: a hash table by key id. */
 struct uses {
     struct gh_api_key_use slot[USES_SLOTS];
     size_t n;
+};
+
+/*
+ * A thread's part of the last uses (core/shard.h), a cache line of its own: the polling
+ * threads record every request's use without writing a line another one writes. The lock
+ * is the part's own, taken by the flush only to swap the table out.
+ */
+struct uses_part {
+    _Alignas(64) pthread_mutex_t lock;
+    struct uses *current, *spare; /* allocated by the part's first use and its first flush */
 };
 
 struct gh_apikeys {
@@ -57,9 +68,9 @@ struct gh_apikeys {
     unsigned char pepper[PEPPER_LEN];
     /* The cache finds a key by its SipHash-128 under this random key (see cache_id). */
     unsigned char id_key[crypto_shorthash_siphashx24_KEYBYTES];
-    struct gh_cache *cache; /* cache_id(key) -> struct cached_key */
-    pthread_mutex_t lock;   /* guards current */
-    struct uses *current, *spare;
+    struct gh_cache *cache;  /* cache_id(key) -> struct cached_key */
+    struct uses_part *parts; /* GH_SHARDS, 64-byte aligned */
+    struct uses *merged;     /* the parts' uses, one per key, being written by the flush */
     pthread_mutex_t flushing;
 };
 
@@ -79,23 +90,26 @@ gh_err gh_apikeys_new(const char *pepper_file, size_t token_cache_size,
                err == GH_ERR_FILE_MODE ? " (readable by group or others: chmod 600)" : "");
         goto out;
     }
-    k->current = calloc(1, sizeof(struct uses));
-    k->spare = calloc(1, sizeof(struct uses));
-    if (k->current == NULL || k->spare == NULL) {
+    k->parts = aligned_alloc(64, GH_SHARDS * sizeof(struct uses_part));
+    k->merged = calloc(1, sizeof(struct uses));
+    if (k->parts == NULL || k->merged == NULL) {
         err = GH_ERR_NOMEM;
         goto out;
+    }
+    for (unsigned i = 0; i < GH_SHARDS; i++) {
+        pthread_mutex_init(&k->parts[i].lock, NULL);
+        k->parts[i].current = k->parts[i].spare = NULL;
     }
     randombytes_buf(k->id_key, sizeof(k->id_key));
     size_t size = token_cache_size ? token_cache_size / 16 + 64 : 1;
     if ((err = gh_cache_new(size, &k->cache)) != GH_OK)
         goto out;
-    pthread_mutex_init(&k->lock, NULL);
     pthread_mutex_init(&k->flushing, NULL);
 out:
     if (err != GH_OK) {
         sodium_memzero(k->pepper, sizeof(k->pepper));
-        free(k->current);
-        free(k->spare);
+        free(k->parts);
+        free(k->merged);
         free(k);
         return err;
     }
@@ -120,10 +134,14 @@ void gh_apikeys_free(struct gh_apikeys *k)
     sodium_memzero(k->pepper, sizeof(k->pepper));
     sodium_memzero(k->id_key, sizeof(k->id_key));
     gh_cache_free(k->cache);
-    pthread_mutex_destroy(&k->lock);
+    for (unsigned i = 0; i < GH_SHARDS; i++) {
+        pthread_mutex_destroy(&k->parts[i].lock);
+        free(k->parts[i].current);
+        free(k->parts[i].spare);
+    }
     pthread_mutex_destroy(&k->flushing);
-    free(k->current);
-    free(k->spare);
+    free(k->parts);
+    free(k->merged);
     free(k);
 }
 
@@ -181,47 +199,96 @@ static size_t slot_of(const char *id)
     return h % USES_SLOTS;
 }
 
-static void use_record(struct gh_apikeys *k, const char *id, const char *ip, int64_t now)
+/* Records id's use at `at` from ip in u, unless u holds a later one. 0: u is full. */
+static int uses_put(struct uses *u, const char *id, int64_t at, const char *ip)
 {
-    pthread_mutex_lock(&k->lock);
-    struct uses *u = k->current;
     for (size_t i = slot_of(id), probes = 0; probes < USES_SLOTS;
          i = (i + 1) % USES_SLOTS, probes++) {
         struct gh_api_key_use *s = &u->slot[i];
         if (s->id[0] == '\0') {
             if (u->n >= USES_SLOTS * 3 / 4)
-                break; /* full until the next flush, a few seconds away */
+                return 0;
             memcpy(s->id, id, sizeof(s->id));
             u->n++;
         } else if (strcmp(s->id, id) != 0) {
             continue;
+        } else if (s->at > at) {
+            return 1; /* another thread's later use, met by the flush's merge */
         }
-        s->at = now;
+        s->at = at;
         if (gh_copy_field(s->ip, sizeof(s->ip), ip) != GH_OK)
             s->ip[0] = '\0'; /* longer than any address */
-        break;
+        return 1;
     }
-    pthread_mutex_unlock(&k->lock);
+    return 0;
+}
+
+static void use_record(struct gh_apikeys *k, const char *id, const char *ip, int64_t now)
+{
+    struct uses_part *part = &k->parts[gh_shard_self()];
+    pthread_mutex_lock(&part->lock);
+    if (part->current == NULL)
+        part->current = calloc(1, sizeof(struct uses)); /* NULL: this use is not kept */
+    if (part->current != NULL)
+        (void)uses_put(part->current, id, now, ip); /* full until the next flush */
+    pthread_mutex_unlock(&part->lock);
+}
+
+/* Writes the merged uses (compacted in place) and empties the table for more. */
+static gh_err merged_write(struct gh_apikeys *k)
+{
+    struct uses *m = k->merged;
+    size_t n = 0;
+    for (size_t i = 0; i < USES_SLOTS && n < m->n; i++)
+        if (m->slot[i].id[0] != '\0')
+            m->slot[n++] = m->slot[i];
+    gh_err err = n > 0 ? gh_store_apikey_touch(k->store, m->slot, n) : GH_OK;
+    memset(m, 0, sizeof(*m));
+    return err;
+}
+
+/* Takes a part's table (a swap under its lock) and merges it into k->merged: one use
+ * per key, the latest of every thread's. */
+static gh_err part_merge(struct gh_apikeys *k, struct uses_part *part)
+{
+    gh_err err = GH_OK;
+    pthread_mutex_lock(&part->lock);
+    struct uses *full = part->current;
+    if (full != NULL && full->n > 0 &&
+        (part->spare != NULL || (part->spare = calloc(1, sizeof(struct uses))) != NULL)) {
+        part->current = part->spare;
+        part->spare = full;
+    } else {
+        full = NULL; /* nothing to merge, or no memory to swap with: it waits */
+    }
+    pthread_mutex_unlock(&part->lock);
+    for (size_t i = 0; full != NULL && i < USES_SLOTS; i++) {
+        struct gh_api_key_use *s = &full->slot[i];
+        if (s->id[0] == '\0')
+            continue;
+        if (!uses_put(k->merged, s->id, s->at, s->ip)) {
+            gh_err e = merged_write(k); /* more keys than a table: write these first */
+            err = err != GH_OK ? err : e;
+            (void)uses_put(k->merged, s->id, s->at, s->ip);
+        }
+        memset(s, 0, sizeof(*s));
+    }
+    if (full != NULL)
+        full->n = 0; /* the spare, empty, owned by the flush until the next swap */
+    return err;
 }
 
 gh_err gh_apikey_flush(struct gh_apikeys *k)
 {
-    const struct gh_store_handle *store = k->store;
     pthread_mutex_lock(&k->flushing);
-    pthread_mutex_lock(&k->lock);
-    struct uses *full = k->current;
-    k->current = k->spare;
-    k->spare = full;
-    pthread_mutex_unlock(&k->lock);
-    /* Compacted in place (the flush owns the swapped-out table until it clears it). */
-    size_t n = 0;
-    for (size_t i = 0; i < USES_SLOTS; i++)
-        if (full->slot[i].id[0] != '\0')
-            full->slot[n++] = full->slot[i];
-    gh_err err = n > 0 ? gh_store_apikey_touch(store, full->slot, n) : GH_OK;
-    memset(full, 0, sizeof(*full));
+    gh_err err = GH_OK;
+    for (unsigned i = 0; i < GH_SHARDS; i++) {
+        gh_err e = part_merge(k, &k->parts[i]);
+        err = err != GH_OK ? err : e;
+    }
+    gh_err e = merged_write(k);
     pthread_mutex_unlock(&k->flushing);
-    return err;
+    return err != GH_OK ? err : e;
 }
 
 /* ---- the check ---- */

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "core/secret.h"
+#include "core/shard.h"
 
 #define WAYS 8
 /* Locks striped over the sets (set i under locks[i % LOCKS]): a lock per set would be
@@ -25,20 +26,27 @@ struct set {
     struct entry *ways[WAYS];
 };
 
+/* A thread's count of lookups (core/shard.h), a cache line of its own: the polling threads
+ * count every lookup without writing a line another one writes. */
+struct stats {
+    _Alignas(64) atomic_uint_fast64_t hits;
+    atomic_uint_fast64_t misses;
+};
+
 struct gh_cache {
     struct set *sets;
     size_t nsets; /* a power of two */
     pthread_mutex_t locks[LOCKS];
     unsigned char sipkey[crypto_shorthash_KEYBYTES];
-    atomic_uint_fast64_t hits;
-    atomic_uint_fast64_t misses;
+    struct stats stats[GH_SHARDS];
 };
 
 gh_err gh_cache_new(size_t capacity, struct gh_cache **out)
 {
-    struct gh_cache *c = calloc(1, sizeof(*c));
+    struct gh_cache *c = aligned_alloc(_Alignof(struct gh_cache), sizeof(struct gh_cache));
     if (c == NULL)
         return GH_ERR_NOMEM;
+    memset(c, 0, sizeof(*c));
     size_t nsets = 1;
     while (nsets * WAYS < capacity)
         nsets *= 2;
@@ -119,7 +127,8 @@ static const struct entry *live(const struct place *p, const void *key, size_t k
 /* Counts a lookup's answer as a hit or a miss and returns it. */
 static gh_err counted(struct gh_cache *c, gh_err err)
 {
-    atomic_fetch_add(err == GH_OK ? &c->hits : &c->misses, 1);
+    struct stats *st = &c->stats[gh_shard_self()];
+    atomic_fetch_add_explicit(err == GH_OK ? &st->hits : &st->misses, 1, memory_order_relaxed);
     return err;
 }
 
@@ -234,6 +243,9 @@ void gh_cache_clear(struct gh_cache *c)
 
 void gh_cache_stats(struct gh_cache *c, uint64_t *hits, uint64_t *misses)
 {
-    *hits = atomic_load(&c->hits);
-    *misses = atomic_load(&c->misses);
+    *hits = *misses = 0;
+    for (unsigned i = 0; i < GH_SHARDS; i++) {
+        *hits += atomic_load_explicit(&c->stats[i].hits, memory_order_relaxed);
+        *misses += atomic_load_explicit(&c->stats[i].misses, memory_order_relaxed);
+    }
 }

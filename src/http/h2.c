@@ -33,6 +33,7 @@
 #define DROP_MAX (1u << 20) /* body bytes read and dropped after an early answer */
 #define MAX_NV (GH_REQ_MAX_HEADERS_OUT + 24)
 #define SETTINGS_MAX 96 /* an HTTP2-Settings header: 16 settings */
+#define BATCH 8192      /* frames gathered for one write */
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -57,13 +58,18 @@ struct gh_h2 {
     nghttp2_session *s;
     struct h2_stream *streams;
     unsigned deferred;  /* streams on a pool */
-    const uint8_t *out; /* bytes from nghttp2 not yet written */
+    const uint8_t *out; /* bytes not yet written: in batch, or a frame larger than it */
     size_t out_len;
-    uint64_t block_ms; /* a header block (or the preface) began; 0: none open */
-    int dead;          /* the connection is gone; waiting for its requests on pools */
-    int goaway;        /* the stop's GOAWAY is queued */
+    const uint8_t *next; /* a frame from nghttp2 not yet in the batch (valid until the */
+    size_t next_len;     /* next nghttp2_session_mem_send) */
+    uint64_t block_ms;   /* a header block (or the preface) began; 0: none open */
+    int dead;            /* the connection is gone; waiting for its requests on pools */
+    int goaway;          /* the stop's GOAWAY is queued */
     int freeing;
     unsigned continuations; /* CONTINUATION frames of the header block being read */
+    /* nghttp2 hands out one frame at a time: the frames of every answer ready are copied
+     * here and written with one call, not one write per frame (two per answer). */
+    uint8_t batch[BATCH];
 };
 
 int gh_h2_preface(const char *p, size_t n)
@@ -232,8 +238,13 @@ static int respond(struct gh_conn *c, struct h2_stream *st)
             return -1;
         for (char *q = p; q < colon; q++)
             *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+        /* A value new in every answer would take a place in the client's HPACK table each
+         * time, pushing out the headers every answer repeats (then sent in full again). */
+        uint8_t flags = colon - p == 12 && memcmp(p, "x-request-id", 12) == 0
+                            ? NGHTTP2_NV_FLAG_NO_INDEX
+                            : NGHTTP2_NV_FLAG_NONE;
         nv[nnv++] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)colon + 2, (size_t)(colon - p),
-                                 (size_t)(eol - colon - 2), NGHTTP2_NV_FLAG_NONE};
+                                 (size_t)(eol - colon - 2), flags};
         p = eol + 2;
     }
     int bodiless = req->method == GH_HEAD || req->out.len == 0;
@@ -461,18 +472,49 @@ static int h2_close(struct gh_conn *c)
     return -1;
 }
 
+/*
+ * The frames nghttp2 has ready, as many as the batch holds, as h2->out. A frame larger than
+ * the batch is written from nghttp2's own buffer, alone. -1: nghttp2 failed.
+ */
+static int gather(struct gh_h2 *h2)
+{
+    size_t len = 0;
+    for (;;) {
+        if (h2->next_len == 0) {
+            ssize_t n = nghttp2_session_mem_send(h2->s, &h2->next);
+            if (n < 0)
+                return -1;
+            if (n == 0)
+                break;
+            h2->next_len = (size_t)n;
+        }
+        if (len + h2->next_len > BATCH)
+            break;
+        memcpy(h2->batch + len, h2->next, h2->next_len);
+        len += h2->next_len;
+        h2->next_len = 0;
+    }
+    if (len > 0) {
+        h2->out = h2->batch;
+        h2->out_len = len;
+    } else {
+        h2->out = h2->next;
+        h2->out_len = h2->next_len;
+        h2->next_len = 0;
+    }
+    return 0;
+}
+
 /* Writes what nghttp2 has to send; reading pauses while the client does not read. */
 static int flush(struct gh_conn *c)
 {
     struct gh_h2 *h2 = c->h2;
     for (;;) {
         if (h2->out_len == 0) {
-            ssize_t n = nghttp2_session_mem_send(h2->s, &h2->out);
-            if (n < 0)
+            if (gather(h2) != 0)
                 return h2_close(c);
-            if (n == 0)
+            if (h2->out_len == 0)
                 break;
-            h2->out_len = (size_t)n;
         }
         struct iovec iov = {(void *)(uintptr_t)h2->out, h2->out_len};
         ssize_t w = c->tr->writev(c, &iov, 1);

@@ -90,6 +90,10 @@ struct gh_loop {
     char log_batch[4096];   /* access-log lines not yet written (PIPE_BUF) */
     size_t log_len;
     size_t idle_freed; /* buffer bytes idle connections gave back since the last trim */
+    uint64_t next_id;  /* of this loop's next request (see request_id) */
+    /* The loops lie side by side: the fields this loop writes on every request and the next
+     * loop's are never on one cache line. */
+    char apart[64];
 };
 
 struct gh_peers;
@@ -103,7 +107,6 @@ struct gh_http {
     unsigned nloops;
     struct gh_loop *loops;
     struct gh_peers *peers;
-    atomic_uint_fast64_t next_id;
     atomic_uint conns;  /* open connections, all loops */
     unsigned max_conns; /* sized from RLIMIT_NOFILE */
     atomic_int stopping;

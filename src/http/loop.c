@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/shard.h"
 
 /*
  * The event loops: one thread per server.threads, each with its own epoll set, all
@@ -344,6 +345,7 @@ static void *loop_main(void *arg)
     struct gh_http *srv = loop->srv;
     struct epoll_event ev[MAX_EVENTS];
     uint64_t next_tick = 0;
+    gh_shard_pin((unsigned)(loop - srv->loops)); /* no two loops write the same counters */
     for (;;) {
         int stopping = atomic_load(&srv->stopping);
         if (stopping && stop_step(loop))
@@ -545,6 +547,7 @@ gh_err gh_http_start(const struct gh_http_opts *opts, gh_dispatch_fn dispatch, v
     srv->nloops = opts->threads ? opts->threads : 1;
     for (unsigned i = 0; i < srv->nloops; i++) {
         srv->loops[i].epfd = srv->loops[i].evfd = -1;
+        srv->loops[i].next_id = i;
         pthread_mutex_init(&srv->loops[i].lock, NULL);
     }
     if ((srv->listen_fd = listen_on(opts)) < 0) {

@@ -302,10 +302,12 @@ void gh_req_defer(struct gh_req *req, struct gh_pool *pool, gh_req_job_fn fn)
 
 /* ---- request life cycle ---- */
 
-static void request_id(struct gh_req *req)
+/* The loops count in turn (loop i: i, i + nloops, ...): unique ids, no counter shared. */
+static void request_id(struct gh_req *req, struct gh_loop *loop)
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t id = atomic_fetch_add(&req->srv->next_id, 1);
+    uint64_t id = loop->next_id;
+    loop->next_id += loop->srv->nloops;
     memcpy(req->request_id, req->srv->id_prefix, 12);
     for (int i = 23; i >= 12; i--, id >>= 4)
         req->request_id[i] = hex[id & 15];
@@ -335,7 +337,7 @@ struct gh_req *gh_req_new(struct gh_conn *c)
     memcpy(req->client_ip, c->ip, sizeof(c->ip));
     memcpy(req->client, c->peer, sizeof(req->client));
     req->client_known = 1;
-    request_id(req);
+    request_id(req, loop);
     return req;
 }
 

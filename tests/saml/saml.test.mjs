@@ -55,7 +55,7 @@ before(async () => {
   const metadata = await (await fetch(idpBase + '/metadata')).text();
   const c = await gh.call('POST', '/api/v1/sso/providers', { name: 'corpsaml', type: 'saml',
     idp_metadata_xml: metadata, sp_private_key: sp.key, sp_certificate: sp.cert,
-    auto_create_user: true });
+    auto_create_user: true, trust_email: true });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox'] });
