@@ -18,22 +18,8 @@ trap cleanup EXIT
 . bench/lib.sh
 
 NPORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-master_process off;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx;
-  fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  server { listen 127.0.0.1:$NPORT; location / { return 200 "ok"; } }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" & NGPID=$!; PIDS+=($NGPID)
+start_nginx "$WORK/nginx" "
+  server { listen 127.0.0.1:$NPORT; location / { return 200 \"ok\"; } }"
 wait_http "http://127.0.0.1:$NPORT/"
 
 # start NAME BIN: a server with run.sh's settings, its pid, base URL, token and key in NAME_*.

@@ -1,4 +1,4 @@
-# Helpers both bench scripts source. Loopback only; every load is bounded by timeout.
+# Helpers the bench scripts source. Loopback only; every load is bounded by timeout.
 # The caller sets D (seconds per wrk run) before calling run_wrk.
 free_port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 1 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
@@ -22,3 +22,25 @@ run_wrk_cpu() {
 }
 # Requests per server CPU-second of a run_wrk_cpu output.
 per_cpu() { awk -v n="$(requests "$1")" -v c="$(cat "$1.cpu")" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }'; }
+# start_nginx DIR HTTP_BLOCK: one nginx process serving HTTP_BLOCK (server and upstream
+# blocks) from DIR, its pid in NGPID and PIDS. master_process off: that pid is the worker,
+# the process whose CPU time the figures count.
+start_nginx() {
+  local dir=$1 body=$2
+  mkdir -p "$dir"
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes 1;
+master_process off;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir; proxy_temp_path $dir;
+  fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;
+$body
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" & NGPID=$!; PIDS+=("$NGPID")
+}

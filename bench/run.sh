@@ -21,22 +21,8 @@ trap cleanup EXIT
 # ---- baseline: nginx return 200, one process (master_process off: the worker is the
 # process we measure the CPU time of) ----
 NPORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-master_process off;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx;
-  fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  server { listen 127.0.0.1:$NPORT; location / { return 200 "ok"; } }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" & NGPID=$!; PIDS+=($NGPID)
+start_nginx "$WORK/nginx" "
+  server { listen 127.0.0.1:$NPORT; location / { return 200 \"ok\"; } }"
 wait_http "http://127.0.0.1:$NPORT/"
 
 # ---- gatehouse with its defaults (RS256-4096, bcrypt 12, access log on) ----
@@ -100,29 +86,19 @@ fi
 if want g; then
 echo "== g. nginx -> auth_request -> Gatehouse -> upstream vs nginx -> upstream"
 XPORT=$(free_port); UPORT=$(free_port)
-mkdir -p "$WORK/chain"
-cat > "$WORK/chain/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/chain/nginx.pid;
-error_log $WORK/chain/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/chain; proxy_temp_path $WORK/chain;
-  fastcgi_temp_path $WORK/chain; uwsgi_temp_path $WORK/chain; scgi_temp_path $WORK/chain;
+start_nginx "$WORK/chain" "
   upstream app { server 127.0.0.1:$UPORT; keepalive 64; }
   upstream gatehouse { server 127.0.0.1:$GPORT; keepalive 64; }
-  server { listen 127.0.0.1:$UPORT; location / { return 200 "app"; } }
+  server { listen 127.0.0.1:$UPORT; location / { return 200 \"app\"; } }
   server {
     listen 127.0.0.1:$XPORT;
     proxy_http_version 1.1;
-    proxy_set_header Connection "";
+    proxy_set_header Connection \"\";
     location /plain/ { proxy_pass http://app; }
     location /guarded/ {
       auth_request /_gatehouse;
       auth_request_set \$auth_user \$upstream_http_x_auth_user_id;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
       proxy_set_header X-Auth-User-Id \$auth_user;
       proxy_pass http://app;
     }
@@ -131,15 +107,12 @@ http {
       proxy_pass http://gatehouse/api/v1/auth/verify;
       proxy_pass_request_body off;
       # proxy_set_header in a location replaces the inherited ones: keep-alive needs this
-      proxy_set_header Connection "";
-      proxy_set_header Content-Length "";
+      proxy_set_header Connection \"\";
+      proxy_set_header Content-Length \"\";
       proxy_set_header X-Original-URI \$request_uri;
       proxy_set_header X-Original-Method \$request_method;
     }
-  }
-}
-CONF
-nginx -c "$WORK/chain/nginx.conf" -p "$WORK/chain" & PIDS+=($!)
+  }"
 wait_http "http://127.0.0.1:$XPORT/plain/"
 curl -fs -o /dev/null "http://127.0.0.1:$XPORT/guarded/x" -H "Authorization: Bearer $ACCESS"
 run_wrk "$WORK/chain_plain.txt" -t1 -c64 -d"${D}s" --latency "http://127.0.0.1:$XPORT/plain/x"

@@ -18,27 +18,13 @@ mkdir -p "$WORK/data-pg2"; cp -a "$WORK/data-pg/keys" "$WORK/data-pg2/"
 node pg2 "$QPORT" GATEHOUSE_STORAGE_BACKEND=postgres GATEHOUSE_STORAGE_DSN="$DSN"
 
 NPORT=$(free_port); SNPORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-master_process off;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx;
-  fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+start_nginx "$WORK/nginx" "
   upstream gh { server 127.0.0.1:$PPORT; server 127.0.0.1:$QPORT; keepalive 64; }
   upstream one { server 127.0.0.1:$SPORT; keepalive 64; }
   server { listen 127.0.0.1:$NPORT;
-    location / { proxy_pass http://gh; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+    location / { proxy_pass http://gh; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }
   server { listen 127.0.0.1:$SNPORT;
-    location / { proxy_pass http://one; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" & PIDS+=($!)
+    location / { proxy_pass http://one; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
 wait_http "http://127.0.0.1:$NPORT/healthz"
 wait_http "http://127.0.0.1:$SNPORT/healthz"
 

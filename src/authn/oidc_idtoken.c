@@ -13,14 +13,24 @@ const char *gh_idtoken_refusal_name(enum gh_idtoken_refusal r)
 
 #define TEMPLATE "{tenantid}"
 
-/* iss is the expected issuer, its {tenantid} (multi-tenant Microsoft apps) being the
- * token's tid: a tenant id or domain, nothing that could reach another path. */
-static int issuer_ok(const json_t *claims, const char *want)
+const char *gh_idtoken_issuer_alt(const struct gh_sso_provider *p)
+{
+    if (strcmp(p->preset, "google") == 0 && strcmp(p->issuer, "https://accounts.google.com") == 0)
+        return "accounts.google.com";
+    return NULL;
+}
+
+/* iss is the expected issuer (or exactly its alternative form), its {tenantid}
+ * (multi-tenant Microsoft apps) being the token's tid: a tenant id or domain, nothing that
+ * could reach another path. */
+static int issuer_ok(const json_t *claims, const char *want, const char *alt)
 {
     const char *iss = json_string_value(json_object_get(claims, "iss"));
     const char *at = strstr(want, TEMPLATE);
     if (iss == NULL)
         return 0;
+    if (alt != NULL && strcmp(iss, alt) == 0)
+        return 1;
     if (at == NULL)
         return strcmp(iss, want) == 0;
     const char *tid = json_string_value(json_object_get(claims, "tid"));
@@ -75,7 +85,7 @@ enum gh_idtoken_refusal gh_idtoken_check(const json_t *claims, const struct gh_i
     const json_t *exp = json_object_get(claims, "exp");
     const json_t *iat = json_object_get(claims, "iat");
     const json_t *nbf = json_object_get(claims, "nbf");
-    if (!issuer_ok(claims, e->issuer))
+    if (!issuer_ok(claims, e->issuer, e->issuer_alt))
         return GH_IDT_ISSUER;
     if (!audience_ok(claims, e->client_id))
         return GH_IDT_AUDIENCE;

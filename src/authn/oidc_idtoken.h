@@ -13,12 +13,18 @@
 
 /** What the token must say. */
 struct gh_idtoken_expect {
-    const char *issuer;    /* the provider's issuer; "{tenantid}" in it is the token's tid */
-    const char *client_id; /* in aud; azp when aud has several members or azp is present */
-    const char *nonce;     /* the nonce sent with the authorization request */
-    int64_t now;           /* unix seconds */
-    int64_t leeway;        /* seconds of clock skew allowed on exp, iat and nbf */
+    const char *issuer;     /* the provider's issuer; "{tenantid}" in it is the token's tid */
+    const char *client_id;  /* in aud; azp when aud has several members or azp is present */
+    const char *nonce;      /* the nonce sent with the authorization request */
+    int64_t now;            /* unix seconds */
+    int64_t leeway;         /* seconds of clock skew allowed on exp, iat and nbf */
+    const char *issuer_alt; /* another exact iss taken (gh_idtoken_issuer_alt); NULL none */
 };
+
+/** The other exact iss p's tokens may carry: "accounts.google.com" for the google preset
+ * with Google's own issuer (Google's ID tokens name either form, its docs say to take
+ * both); NULL for every other provider. */
+const char *gh_idtoken_issuer_alt(const struct gh_sso_provider *p) GH_NONNULL(1);
 
 /** The ID token's fate, one value each (for the audit trail's reason). */
 enum gh_idtoken_refusal {

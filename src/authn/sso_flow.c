@@ -273,7 +273,8 @@ static gh_err identify(struct gh_sso_flow *f, const struct gh_sso_provider *p,
     sodium_memzero(verifier, sizeof(verifier));
     if (err == GH_OK && oidc) {
         enum gh_idtoken_refusal why = GH_IDT_OK;
-        struct gh_idtoken_expect e = {p->issuer, p->client_id, nonce, gh_time_now(), f->leeway};
+        struct gh_idtoken_expect e = {p->issuer,     p->client_id, nonce,
+                                      gh_time_now(), f->leeway,    gh_idtoken_issuer_alt(p)};
         if (tok.id_token == NULL) {
             *reason = "id_token_missing";
             err = GH_ERR_AUTH;

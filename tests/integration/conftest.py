@@ -375,7 +375,7 @@ def server():
     """One default server (RS256 4096, bcrypt cost 4) shared by the whole session."""
     s = Server()
     try:
-        s.start(timeout=60)
+        s.start()
         yield s
     finally:
         s.cleanup()

@@ -18,7 +18,7 @@ def srv():
         "GATEHOUSE_AUTHZ_PERMISSIONS": "file:read file:write file:delete",
         "GATEHOUSE_FORWARD_AUTH_RULES": "GET /files/** file:read; DELETE /files/** file:delete",
     })
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

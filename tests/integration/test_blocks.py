@@ -266,7 +266,8 @@ def test_blocked_address_refused_at_verify_behind_nginx(make_server):
 
 def test_blocks_reach_the_other_node_through_the_database(make_server, postgres):
     """Two nodes on one PostgreSQL database: a block made on one is refused on the other
-    within a second (the store's block epoch, polled every 100 ms), and so is its removal."""
+    within seconds (the store's block epoch, polled every 100 ms; the deadline leaves room
+    for a loaded machine), and so is its removal."""
     env = dict(FAST, GATEHOUSE_STORAGE_BACKEND="postgres",
                GATEHOUSE_STORAGE_DSN=postgres.new_database())
     a = make_server(env)
@@ -276,11 +277,11 @@ def test_blocks_reach_the_other_node_through_the_database(make_server, postgres)
     r = a.post(BLOCKS, {"cidr": "192.0.2.96/28", "reason": "cluster"}, headers=h)
     assert r.status_code == 201, r.text
     t0 = time.monotonic()
-    assert eventually(lambda: blocked(b, "192.0.2.99"), timeout=1.0, interval=0.01)
+    assert eventually(lambda: blocked(b, "192.0.2.99"), timeout=3.0, interval=0.01)
     print(f"block reached the other node in {time.monotonic() - t0:.3f} s")
     assert [i["cidr"] for i in listed(b, admin_h(b))] == ["192.0.2.96/28"]
     r = b.request("DELETE", f"{BLOCKS}/{r.json()['id']}", headers=admin_h(b))
     assert r.status_code == 204
     assert eventually(
         lambda: a.get("/healthz", headers=xff("192.0.2.99")).status_code == 200,
-        timeout=1.0, interval=0.01)
+        timeout=3.0, interval=0.01)

@@ -17,7 +17,7 @@ LONG = "x" * 10_000
 @pytest.fixture(scope="module")
 def srv():
     s = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256"})
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

@@ -21,7 +21,7 @@ def srv():
     s = Server(env={"GATEHOUSE_CORS_ALLOWED_ORIGINS": f"{APP}, http://localhost:3000",
                     "GATEHOUSE_CORS_ALLOW_CREDENTIALS": "true",
                     "GATEHOUSE_CORS_MAX_AGE": "5m"})
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

@@ -18,7 +18,7 @@ RULES = ("GET /ws/chat/** authenticated aud=chat; GET /ws/feed/** authenticated 
 @pytest.fixture(scope="module")
 def srv():
     s = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256", "GATEHOUSE_FORWARD_AUTH_RULES": RULES})
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

@@ -27,7 +27,7 @@ TTL = 7 * 86400  # orgs.invitation_ttl's default
 @pytest.fixture(scope="module")
 def srv():
     s = Server(env=FAST)
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

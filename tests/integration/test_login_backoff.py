@@ -43,7 +43,7 @@ def test_failures_double_the_wait_and_429_is_immediate(srv):
     assert_error(login(srv, u["username"], "wrong-password-1", **xff), 401, "invalid_credentials")
     t = time.monotonic()
     r = login(srv, u["username"], u["password"], **xff)  # even the right password waits
-    assert time.monotonic() - t < 0.5  # answered, not delayed
+    assert time.monotonic() - t < 0.9  # answered, not held for the 1 s wait
     assert_error(r, 429, "rate_limited")
     assert r.headers["Retry-After"] == "1"
     # the backoff's 429 is audited like the request limiter's

@@ -15,7 +15,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 @pytest.fixture(scope="module")
 def doc():
     s = Server()
-    s.start(timeout=60)
+    s.start()
     try:
         r = s.get("/openapi.json")
         assert r.status_code == 200
@@ -95,7 +95,7 @@ def test_operations_say_how_they_are_called(doc):
 
 def test_docs_page_lists_every_operation_under_a_strict_csp():
     s = Server()
-    s.start(timeout=60)
+    s.start()
     try:
         doc = s.get("/openapi.json").json()
         r = s.get("/docs")

@@ -22,7 +22,7 @@ def srv(make_server_module):
 def make_server_module():
     from conftest import Server
     s = Server(env=FAST)
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

@@ -39,7 +39,7 @@ def upstream():
 def gh():
     s = Server(env=RULES_ENV)
     try:
-        s.start(timeout=60)
+        s.start()
         yield s
     finally:
         s.cleanup()
@@ -346,7 +346,7 @@ def short_gh():
     """A Gatehouse whose access tokens live 10 s."""
     s = Server(env=dict(RULES_ENV, GATEHOUSE_AUTH_ACCESS_TTL="10s"))
     try:
-        s.start(timeout=60)
+        s.start()
         yield s
     finally:
         s.cleanup()

@@ -157,7 +157,7 @@ def app():
 @pytest.fixture(scope="module")
 def gh():
     s = Server(env={"GATEHOUSE_FORWARD_AUTH_RULES": RULES})
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

@@ -16,7 +16,7 @@ def srv():
     s = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256",
                     "GATEHOUSE_AUTHZ_PERMISSIONS": "file:read file:write file:delete doc:read",
                     "GATEHOUSE_AUTHZ_MEMBER_PERMISSIONS": "file:read org:read"})
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

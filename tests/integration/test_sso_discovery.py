@@ -62,7 +62,7 @@ def idp():
 @pytest.fixture(scope="module")
 def srv():
     s = Server(env={"GATEHOUSE_SSO_TIMEOUT": "1s"})
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

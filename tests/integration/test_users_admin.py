@@ -16,7 +16,7 @@ FIELDS = {"id", "username", "email", "full_name", "primary_org_id", "disabled", 
 @pytest.fixture(scope="module")
 def srv():
     s = Server(env={"GATEHOUSE_AUTH_ALGORITHM": "ES256"})
-    s.start(timeout=60)
+    s.start()
     yield s
     s.cleanup()
 

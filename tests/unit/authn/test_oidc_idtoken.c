@@ -1,6 +1,7 @@
 /* Unit tests for authn/oidc_idtoken and authn/sso_identity: every claim check of an ID
- * token (issuer and Microsoft's {tenantid}, audience and azp, exp/iat/nbf with the leeway,
- * the nonce), a signed token end to end, and claims mapped by a provider's paths. */
+ * token (issuer, Google's scheme-less one and Microsoft's {tenantid}, audience and azp,
+ * exp/iat/nbf with the leeway, the nonce), a signed token end to end, and claims mapped by
+ * a provider's paths. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,7 +18,7 @@
 #define NOW 1700000000
 #define ISS "https://idp.example.com"
 
-static const struct gh_idtoken_expect EXPECT = {ISS, "gh", "n-0S6_WzA2Mj", NOW, 60};
+static const struct gh_idtoken_expect EXPECT = {ISS, "gh", "n-0S6_WzA2Mj", NOW, 60, NULL};
 
 /* A valid claims object, then edited by the test. */
 static json_t *good(void)
@@ -80,8 +81,8 @@ static void claim_checks(void **state)
 static void microsoft_tenant_template(void **state)
 {
     (void)state;
-    const struct gh_idtoken_expect ms = {"https://login.microsoftonline.com/{tenantid}/v2.0", "gh",
-                                         "n", NOW, 60};
+    const struct gh_idtoken_expect ms = {
+        "https://login.microsoftonline.com/{tenantid}/v2.0", "gh", "n", NOW, 60, NULL};
     const char *tid = "9188040d-6c67-4c5b-b112-36a304b66dad";
     json_t *c = json_pack(
         "{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "iss",
@@ -97,6 +98,53 @@ static void microsoft_tenant_template(void **state)
     json_object_del(c, "tid");
     json_object_set_new(c, "iss", json_string(ms.issuer));
     assert_int_equal(gh_idtoken_check(c, &ms), GH_IDT_ISSUER);
+    json_decref(c);
+}
+
+static void provider(struct gh_sso_provider *p);
+
+/* Google's ID tokens name their issuer with or without the scheme: the google preset with
+ * Google's issuer takes exactly those two, no other provider either. */
+static void google_issuer_without_scheme(void **state)
+{
+    (void)state;
+    struct gh_sso_provider p;
+    provider(&p);
+    snprintf(p.preset, sizeof(p.preset), "google");
+    snprintf(p.issuer, sizeof(p.issuer), "https://accounts.google.com");
+    struct gh_idtoken_expect g = {p.issuer, "gh", "n", NOW, 60, gh_idtoken_issuer_alt(&p)};
+    json_t *c =
+        json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "iss", "accounts.google.com", "sub", "s", "aud",
+                  "gh", "exp", (json_int_t)NOW + 60, "iat", (json_int_t)NOW, "nonce", "n");
+    assert_int_equal(gh_idtoken_check(c, &g), GH_IDT_OK);
+    json_object_set_new(c, "iss", json_string("https://accounts.google.com"));
+    assert_int_equal(gh_idtoken_check(c, &g), GH_IDT_OK);
+    static const char *const near[] = {"http://accounts.google.com",
+                                       "accounts.google.com/",
+                                       "https://accounts.google.com/",
+                                       "ACCOUNTS.GOOGLE.COM",
+                                       "accounts.google.com.evil.example",
+                                       "google.com",
+                                       ""};
+    for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+        json_object_set_new(c, "iss", json_string(near[i]));
+        assert_int_equal(gh_idtoken_check(c, &g), GH_IDT_ISSUER);
+    }
+    /* the scheme-less form only for Google's own issuer under the google preset */
+    json_object_set_new(c, "iss", json_string("accounts.google.com"));
+    snprintf(p.issuer, sizeof(p.issuer), "http://127.0.0.1:9000");
+    assert_null(gh_idtoken_issuer_alt(&p));
+    g.issuer = p.issuer;
+    g.issuer_alt = gh_idtoken_issuer_alt(&p);
+    assert_int_equal(gh_idtoken_check(c, &g), GH_IDT_ISSUER);
+    snprintf(p.issuer, sizeof(p.issuer), "https://accounts.google.com");
+    snprintf(p.preset, sizeof(p.preset), "okta");
+    assert_null(gh_idtoken_issuer_alt(&p));
+    p.preset[0] = '\0';
+    assert_null(gh_idtoken_issuer_alt(&p));
+    g.issuer = p.issuer;
+    g.issuer_alt = gh_idtoken_issuer_alt(&p);
+    assert_int_equal(gh_idtoken_check(c, &g), GH_IDT_ISSUER);
     json_decref(c);
 }
 
@@ -220,6 +268,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(claim_checks),
         cmocka_unit_test(microsoft_tenant_template),
+        cmocka_unit_test(google_issuer_without_scheme),
         cmocka_unit_test(claims_mapped_by_paths),
         cmocka_unit_test(signed_token_end_to_end),
     };
