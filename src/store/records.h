@@ -272,6 +272,8 @@ struct gh_sso_provider {
      * ("": any token the provider accepts; authn/sso_token.h) */
     char allowed_client_ids[GH_SSO_CLIENTS_MAX * 257];
     int trust_email; /* the IdP's email counts as verified (SAML has no email_verified) */
+    char idp_metadata_url[GH_SSO_URL_MAX + 1]; /* "": idp_metadata was given inline */
+    int64_t idp_metadata_at; /* when idp_metadata was fetched from it (0: never) */
 };
 
 /**
