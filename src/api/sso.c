@@ -41,6 +41,10 @@ static json_t *provider_json(const struct gh_sso_provider *p, int from_config)
                          "idp_metadata_xml", p->idp_metadata, "sp_certificate", p->sp_certificate,
                          "has_sp_private_key", p->sp_private_key[0] != '\0', "trust_email",
                          p->trust_email));
+    if (o != NULL && p->idp_metadata_url[0] != '\0')
+        (void)json_object_update_new(o, json_pack("{s:s, s:o}", "idp_metadata_url",
+                                                  p->idp_metadata_url, "idp_metadata_fetched_at",
+                                                  gh_json_time(p->idp_metadata_at)));
     return o;
 }
 

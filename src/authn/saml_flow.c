@@ -301,6 +301,19 @@ static gh_err identity(const struct gh_sso_provider *p, const struct gh_saml_fac
     return GH_OK;
 }
 
+/* p anew when a signature failed and its IdP's metadata, fetched again, changed (the IdP
+ * rotated its key); NULL otherwise (gh_ssop_saml_refresh rate-limits the fetches). */
+static struct gh_sso_provider *rotated(struct gh_saml_flow *f, const struct gh_sso_provider *p)
+{
+    struct gh_sso_provider *fresh = NULL;
+    if (p->idp_metadata_url[0] == '\0' || (fresh = malloc(sizeof(*fresh))) == NULL)
+        return NULL;
+    if (gh_ssop_saml_refresh(f->providers, p, fresh) == GH_OK)
+        return fresh;
+    free(fresh);
+    return NULL;
+}
+
 /* The Response of in for p's sign-in state s: checked, its assertion remembered, its
  * identity into *id. */
 static gh_err judge(struct gh_saml_flow *f, const struct gh_sso_provider *p, const char *relay,
@@ -308,6 +321,7 @@ static gh_err judge(struct gh_saml_flow *f, const struct gh_sso_provider *p, con
 {
     struct sp *sp = calloc(1, sizeof(*sp)); /* as in gh_saml_flow_begin */
     struct gh_saml_facts *x = malloc(sizeof(*x));
+    struct gh_sso_provider *fresh = NULL;
     struct _xmlDoc *doc = NULL;
     char *xml = NULL, idp[GH_SAML_TEXT_MAX + 1], rid[42], acs[GH_SSO_URL_MAX * 2],
          entity[GH_SSO_URL_MAX * 2];
@@ -328,8 +342,12 @@ static gh_err judge(struct gh_saml_flow *f, const struct gh_sso_provider *p, con
     if (err != GH_OK || (!encrypted && (err = gh_saml_facts_read(doc, x, reason)) != GH_OK))
         goto out;
     *reason = "signature";
-    if ((err = gh_saml_lasso_verify(&sp->conf, b64, encrypted ? doc : NULL, idp, sizeof(idp))) !=
-        GH_OK)
+    err = gh_saml_lasso_verify(&sp->conf, b64, encrypted ? doc : NULL, idp, sizeof(idp));
+    if (err == GH_ERR_AUTH && (fresh = rotated(f, p)) != NULL) {
+        sp->conf.idp_metadata = fresh->idp_metadata;
+        err = gh_saml_lasso_verify(&sp->conf, b64, encrypted ? doc : NULL, idp, sizeof(idp));
+    }
+    if (err != GH_OK)
         goto out;
     if (encrypted && (err = gh_saml_facts_read(doc, x, reason)) != GH_OK)
         goto out;
@@ -356,6 +374,9 @@ out:
     if (sp != NULL)
         sp_clear(sp);
     free(sp);
+    if (fresh != NULL)
+        sodium_memzero(fresh, sizeof(*fresh));
+    free(fresh);
     if (x != NULL)
         sodium_memzero(x, sizeof(*x));
     free(x);

@@ -289,8 +289,17 @@ static gh_err values(const struct gh_sso_spec *s, struct gh_sso_provider *p, con
         {"claims.name", s->claim_name, p->claim_name, sizeof(p->claim_name)},
         {"sp_entity_id", s->sp_entity_id, p->sp_entity_id, sizeof(p->sp_entity_id)},
         {"idp_metadata_xml", s->idp_metadata_xml, p->idp_metadata, sizeof(p->idp_metadata)},
+        {"idp_metadata_url", s->idp_metadata_url, p->idp_metadata_url, sizeof(p->idp_metadata_url)},
         {"sp_certificate", s->sp_certificate, p->sp_certificate, sizeof(p->sp_certificate)},
     };
+    /* the IdP's metadata comes one way: given inline, or fetched (by the registry) */
+    *field = "idp_metadata_url";
+    if (s->idp_metadata_xml != NULL && s->idp_metadata_url != NULL)
+        return GH_ERR_INVALID;
+    if (s->idp_metadata_xml != NULL || s->idp_metadata_url != NULL) {
+        p->idp_metadata[0] = p->idp_metadata_url[0] = '\0';
+        p->idp_metadata_at = 0;
+    }
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         *field = texts[i].key;
         if (texts[i].v != NULL && put(texts[i].dst, texts[i].size, texts[i].v) != 0)
@@ -323,7 +332,10 @@ static gh_err values(const struct gh_sso_spec *s, struct gh_sso_provider *p, con
 static gh_err saml_complete(const struct gh_sso_provider *p, const char **field)
 {
     int saml = strcmp(p->type, "saml") == 0;
-    if ((*field = "idp_metadata_xml", saml != (p->idp_metadata[0] != '\0')) ||
+    if ((*field = "idp_metadata_url",
+         p->idp_metadata_url[0] != '\0' && (!saml || !gh_ssop_url_ok(p->idp_metadata_url))) ||
+        (*field = "idp_metadata_xml",
+         saml != (p->idp_metadata[0] != '\0' || p->idp_metadata_url[0] != '\0')) ||
         (*field = "trust_email", !saml && p->trust_email) ||
         (*field = "sp_certificate", saml != (p->sp_certificate[0] != '\0')) ||
         (*field = "sp_entity_id",

@@ -7,11 +7,13 @@
 #include <sodium.h>
 
 #include "authn/sso_providers.h"
+#include "core/log.h"
 #include "core/secure_json.h"
 #include "core/time.h"
 #include "authn/oidc_meta.h"
 #include "authn/saml_facts.h"
 #include "authn/saml_lasso.h"
+#include "authn/saml_meta.h"
 #include "crypto/field.h"
 #include "crypto/x509.h"
 #include "edge/fetch.h"
@@ -21,8 +23,12 @@ struct gh_ssop {
     struct gh_datakeys *_Atomic dk; /* NULL while the server is sealed (gh_ssop_set_keys) */
     long timeout_ms;
     int check_on_save;
-    pthread_mutex_t fetch_mu; /* fetch_open */
+    pthread_mutex_t fetch_mu; /* fetch_open, refreshed */
     int fetch_open;           /* gh_fetch_open succeeded: gh_ssop_free closes */
+    struct {                  /* when a SAML provider's metadata was last fetched anew */
+        char name[GH_SSO_NAME_MAX + 1];
+        int64_t at;
+    } refreshed[GH_SSOP_REFRESH_SLOTS];
     size_t nconfig;
     struct gh_sso_provider config[GH_SSO_CONFIG_MAX]; /* by name; fixed after gh_ssop_new */
 };
@@ -71,6 +77,29 @@ gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *
     return open_sealed(r, field, p->client_secret, out, size);
 }
 
+/* A fetch handle; libcurl is loaded by the first, not at start: it costs an idle server
+ * megabytes. */
+static gh_err fetch_new(struct gh_ssop *r, struct gh_fetch **f)
+{
+    gh_err err = GH_OK;
+    pthread_mutex_lock(&r->fetch_mu);
+    if (!r->fetch_open && (err = gh_fetch_open()) == GH_OK)
+        r->fetch_open = 1;
+    pthread_mutex_unlock(&r->fetch_mu);
+    return err == GH_OK ? gh_fetch_new(f) : err;
+}
+
+/* p's IdP metadata fetched from its idp_metadata_url (lasso open). */
+static gh_err saml_fetch(struct gh_ssop *r, struct gh_sso_provider *p)
+{
+    struct gh_fetch *f = NULL;
+    gh_err err = fetch_new(r, &f);
+    if (err == GH_OK)
+        err = gh_saml_meta_fetch(f, r->timeout_ms, gh_time_now(), p);
+    gh_fetch_free(f);
+    return err == GH_ERR_IO ? GH_ERR_INVALID : err;
+}
+
 /* The envelope's field of provider name's SAML key: bound to the name. */
 static void key_field(const char *name, char out[GH_FIELD_NAME_MAX + 1])
 {
@@ -97,6 +126,9 @@ static gh_err saml_parts(struct gh_ssop *r, const struct gh_sso_spec *s,
         return GH_ERR_INVALID;
     gh_err err = gh_saml_lasso_open();
     if (err != GH_OK)
+        return err;
+    *field = "idp_metadata_url";
+    if (s->idp_metadata_url != NULL && (err = saml_fetch(r, p)) != GH_OK)
         return err;
     *field = "idp_metadata_xml";
     if (gh_saml_lasso_idp_entity(p->idp_metadata, entity, sizeof(entity)) != GH_OK)
@@ -151,6 +183,11 @@ static gh_err config_line(struct gh_ssop *r, const char *line, size_t n, int64_t
         return GH_ERR_TOO_LARGE;
     json_t *obj = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
     gh_err err = obj == NULL ? GH_ERR_INVALID : gh_sso_spec_read(obj, &spec, &f);
+    /* a fetched document is kept and refreshed in the database: none for these */
+    if (err == GH_OK && spec.idp_metadata_url != NULL) {
+        f = "idp_metadata_url";
+        err = GH_ERR_INVALID;
+    }
     if (err == GH_OK)
         err = gh_ssop_build(&spec, NULL, now, p, secret, &has_secret, &f);
     if (err == GH_OK)
@@ -326,15 +363,7 @@ static gh_err discovery_ok(struct gh_ssop *r, const struct gh_sso_provider *p,
     struct gh_oidc_meta meta;
     if (!r->check_on_save || strcmp(p->type, "oidc") != 0)
         return GH_OK;
-    /* libcurl is loaded by the first check, not at start: it costs an idle server
-     * megabytes. */
-    gh_err err = GH_OK;
-    pthread_mutex_lock(&r->fetch_mu);
-    if (!r->fetch_open && (err = gh_fetch_open()) == GH_OK)
-        r->fetch_open = 1;
-    pthread_mutex_unlock(&r->fetch_mu);
-    if (err == GH_OK)
-        err = gh_fetch_new(&f);
+    gh_err err = fetch_new(r, &f);
     if (err == GH_OK)
         err = gh_oidc_meta_fetch(f, p, r->timeout_ms, &meta, &why->reason);
     gh_fetch_free(f);
@@ -423,5 +452,49 @@ gh_err gh_ssop_delete(struct gh_ssop *r, const struct gh_identity *who, const ch
         audit(r, "SSO_PROVIDER_DELETE", who, meta, &p, 204);
     }
     sodium_memzero(&p, sizeof(p));
+    return err;
+}
+
+/* 1 when provider name's metadata may be fetched anew now (then it counts as tried). */
+static int refresh_due(struct gh_ssop *r, const char *name, int64_t now)
+{
+    int due = 1;
+    pthread_mutex_lock(&r->fetch_mu);
+    size_t pick = 0;
+    for (size_t i = 0; i < GH_SSOP_REFRESH_SLOTS; i++) {
+        if (strcmp(r->refreshed[i].name, name) == 0) {
+            pick = i;
+            due = now - r->refreshed[i].at >= GH_SAML_META_RETRY;
+            break;
+        }
+        if (r->refreshed[i].at < r->refreshed[pick].at)
+            pick = i;
+    }
+    if (due) {
+        (void)snprintf(r->refreshed[pick].name, sizeof(r->refreshed[pick].name), "%s", name);
+        r->refreshed[pick].at = now;
+    }
+    pthread_mutex_unlock(&r->fetch_mu);
+    return due;
+}
+
+gh_err gh_ssop_saml_refresh(struct gh_ssop *r, const struct gh_sso_provider *p,
+                            struct gh_sso_provider *out)
+{
+    if (p->idp_metadata_url[0] == '\0' || config_find(r, p->name) != NULL)
+        return GH_ERR_NOT_FOUND;
+    if (!refresh_due(r, p->name, gh_time_now()))
+        return GH_ERR_BUSY;
+    *out = *p;
+    gh_err err = saml_fetch(r, out);
+    if (err == GH_OK && strcmp(out->idp_metadata, p->idp_metadata) == 0)
+        err = GH_ERR_AUTH; /* the same document: the failure was not a rotation */
+    /* the stored document is replaced only by one that passed; a failed fetch keeps it */
+    if (err == GH_OK)
+        err = gh_store_sso_provider_update(r->store, out);
+    if (err == GH_OK)
+        gh_saml_lasso_forget(out->name);
+    gh_log(err == GH_OK ? GH_LOG_INFO : GH_LOG_WARN, "saml: provider %s: metadata refresh: %s",
+           p->name, err == GH_OK ? "replaced" : gh_err_name(err));
     return err;
 }

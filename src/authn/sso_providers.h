@@ -118,4 +118,19 @@ gh_err gh_ssop_secret(struct gh_ssop *r, const struct gh_sso_provider *p, char *
 gh_err gh_ssop_saml_key(struct gh_ssop *r, const struct gh_sso_provider *p, char *out,
                         size_t size) GH_WUR GH_NONNULL(1, 2, 3);
 
+/* Providers whose last metadata refresh is remembered (past it the oldest is forgotten). */
+#define GH_SSOP_REFRESH_SLOTS 64
+
+/**
+ * Fetches stored SAML provider p's metadata anew from its idp_metadata_url, when a
+ * signature failed against the stored one (the IdP may have rotated its key): at most once
+ * per GH_SAML_META_RETRY per provider. A document that passes and differs replaces the
+ * stored one (and lasso's kept server); *out is then p with it. GH_ERR_NOT_FOUND p has no
+ * URL (or is the config file's); GH_ERR_BUSY tried too recently; GH_ERR_AUTH the same
+ * document (the signature's failure stands); GH_ERR_INVALID the fetch failed or was refused (the
+ * stored one stays).
+ */
+gh_err gh_ssop_saml_refresh(struct gh_ssop *r, const struct gh_sso_provider *p,
+                            struct gh_sso_provider *out) GH_WUR GH_NONNULL(1, 2, 3);
+
 #endif

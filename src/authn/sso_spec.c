@@ -23,6 +23,7 @@ static const struct {
     {"default_role", offsetof(struct gh_sso_spec, default_role)},
     {"sp_entity_id", offsetof(struct gh_sso_spec, sp_entity_id)},
     {"idp_metadata_xml", offsetof(struct gh_sso_spec, idp_metadata_xml)},
+    {"idp_metadata_url", offsetof(struct gh_sso_spec, idp_metadata_url)},
     {"sp_private_key", offsetof(struct gh_sso_spec, sp_private_key)},
     {"sp_certificate", offsetof(struct gh_sso_spec, sp_certificate)},
 };

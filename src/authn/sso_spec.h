@@ -19,6 +19,7 @@ struct gh_sso_spec {
     const char *name, *type, *preset, *tenant, *issuer, *authorization_endpoint, *token_endpoint,
         *userinfo_endpoint, *client_id, *client_secret, *token_auth, *default_role;
     const char *sp_entity_id, *idp_metadata_xml, *sp_private_key, *sp_certificate; /* saml */
+    const char *idp_metadata_url; /* saml: fetched instead of idp_metadata_xml */
     const char *claim_subject, *claim_email, *claim_username, *claim_name; /* "claims": {...} */
     const char *scopes[GH_SSO_SCOPES_MAX];                                 /* "scopes": [...] */
     size_t nscopes;
