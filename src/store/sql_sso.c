@@ -32,6 +32,7 @@ static const struct sq_col provider_cols[] = {
     SQ_COL(SQ_COL_TEXT, 26, P, sp_certificate),
     SQ_COL(SQ_COL_TEXT, 27, P, allowed_client_ids),
     SQ_COL(SQ_COL_INT, 28, P, trust_email),
+    SQ_COL(SQ_COL_TEXT, 29, P, tokeninfo_endpoint),
 };
 #undef P
 SQ_CALL(call_provider, gh_sso_provider_visit_fn)
@@ -40,7 +41,8 @@ static const struct sq_row row_provider =
 
 /* The values of p in the column order of the statements (?1 .. ?21), then its times: the
  * insert takes created_at and updated_at (?22, ?23), the update only updated_at (?22);
- * then the SAML values of both (SAML_VALUES), then the allowed client ids, then trust_email. */
+ * then the SAML values of both (SAML_VALUES), then the allowed client ids, trust_email and the
+ * tokeninfo endpoint. */
 #define PROVIDER_VALUES(p)                                                                         \
     SQ_F(p->name), SQ_F(p->type), SQ_F(p->preset), SQ_F(p->tenant), SQ_F(p->issuer),               \
         SQ_F(p->authorization_endpoint), SQ_F(p->token_endpoint), SQ_F(p->userinfo_endpoint),      \
@@ -55,8 +57,8 @@ gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider 
 {
     return sq_st_run(st, ST_SSO_PROVIDER_INSERT,
                      SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->created_at), SQ_I(p->updated_at),
-                             SAML_VALUES(p), SQ_F(p->allowed_client_ids),
-                             SQ_I(p->trust_email != 0)),
+                             SAML_VALUES(p), SQ_F(p->allowed_client_ids), SQ_I(p->trust_email != 0),
+                             SQ_F(p->tokeninfo_endpoint)),
                      NULL);
 }
 
@@ -78,7 +80,8 @@ gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider 
     int64_t changed = 0;
     gh_err err = sq_st_run(st, ST_SSO_PROVIDER_UPDATE,
                            SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->updated_at), SAML_VALUES(p),
-                                   SQ_F(p->allowed_client_ids), SQ_I(p->trust_email != 0)),
+                                   SQ_F(p->allowed_client_ids), SQ_I(p->trust_email != 0),
+                                   SQ_F(p->tokeninfo_endpoint)),
                            &changed);
     if (err == GH_OK && changed == 0)
         err = GH_ERR_NOT_FOUND;

@@ -284,6 +284,9 @@ static const char *const migrations[] = {
     "ALTER TABLE sso_providers ADD COLUMN allowed_client_ids TEXT NOT NULL DEFAULT '';",
     /* 18: whether a SAML IdP's email counts as verified (off for those made before) */
     "ALTER TABLE sso_providers ADD COLUMN trust_email INTEGER NOT NULL DEFAULT 0;",
+    /* 19: where a google provider asks which app an access token was issued to ("": none;
+     * those made before keep none, as they had) */
+    "ALTER TABLE sso_providers ADD COLUMN tokeninfo_endpoint TEXT NOT NULL DEFAULT '';",
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
@@ -304,7 +307,7 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BLOCK_EPOCH] = "SELECT epoch FROM address_block_epoch WHERE id = 1",
     [ST_SSO_PROVIDER_INSERT] = "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?, ?, ?, ?, ?, ?, ?)",
+                               "?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = ?1",
     [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
                              "ORDER BY name LIMIT ?1 OFFSET ?2",
@@ -315,8 +318,8 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
         "claim_subject = ?13, claim_email = ?14, claim_username = ?15, claim_name = ?16, "
         "default_role = ?17, pkce = ?18, enabled = ?19, auto_create_user = ?20, "
         "link_by_email = ?21, updated_at = ?22, sp_entity_id = ?23, idp_metadata = ?24, "
-        "sp_private_key = ?25, sp_certificate = ?26, allowed_client_ids = ?27, trust_email = ?28 "
-        "WHERE name = ?1",
+        "sp_private_key = ?25, sp_certificate = ?26, allowed_client_ids = ?27, trust_email = ?28, "
+        "tokeninfo_endpoint = ?29 WHERE name = ?1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = ?1",
     [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
