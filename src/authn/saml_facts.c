@@ -314,7 +314,18 @@ static int method_ok(const xmlNode *m)
     return 0;
 }
 
-/* Every EncryptionMethod under n accepted, within the walk's bounds. */
+/* 1 when element n has a child EncryptionMethod (none: the decrypter would pick one). */
+static int names_method(const xmlNode *n)
+{
+    for (const xmlNode *c = n->children; c != NULL; c = c->next)
+        if (is(c, NS_XENC, "EncryptionMethod"))
+            return 1;
+    return 0;
+}
+
+/* Every EncryptionMethod under n accepted, every EncryptedData and EncryptedKey naming
+ * one, no key fetched from elsewhere (RetrievalMethod: outside what was judged here),
+ * within the walk's bounds. */
 static int methods_ok(const xmlNode *n, unsigned depth, size_t *elements)
 {
     for (; n != NULL; n = n->next) {
@@ -322,7 +333,10 @@ static int methods_ok(const xmlNode *n, unsigned depth, size_t *elements)
             continue;
         if (++*elements > ELEMENTS_MAX || depth > DEPTH_MAX)
             return 0;
-        if (is(n, NS_XENC, "EncryptionMethod") && !method_ok(n))
+        if ((is(n, NS_XENC, "EncryptionMethod") && !method_ok(n)) ||
+            ((is(n, NS_XENC, "EncryptedData") || is(n, NS_XENC, "EncryptedKey")) &&
+             !names_method(n)) ||
+            (n->name != NULL && strcmp((const char *)n->name, "RetrievalMethod") == 0))
             return 0;
         if (!methods_ok(n->children, depth + 1, elements))
             return 0;

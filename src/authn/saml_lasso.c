@@ -123,9 +123,9 @@ gh_err gh_saml_lasso_idp_entity(const char *metadata, char *out, size_t size)
 /*
  * Servers by provider: building one (our key and certificate loaded, two metadata
  * documents parsed) is most of a sign-in step's cost, so each provider's is kept while its
- * configuration stays the same (the SHA-256 of every input). A provider changed gets a new
- * one on its next use; past CACHE_MAX providers the least recently used goes. Only touched
- * under the lock.
+ * configuration stays the same (the SHA-256 of every input). A provider changed or deleted
+ * loses its own at once (gh_saml_lasso_forget); past CACHE_MAX providers the least recently
+ * used goes. Only touched under the lock.
  */
 #define CACHE_MAX 16
 static struct cached {
@@ -209,6 +209,17 @@ static gh_err server_get(const struct gh_saml_sp *sp, struct cached **out)
     c->used = ++cache_clock;
     *out = c;
     return GH_OK;
+}
+
+void gh_saml_lasso_forget(const char *name)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < CACHE_MAX; i++)
+        if (cache[i].server != NULL && strcmp(cache[i].name, name) == 0) {
+            lib.object_unref(cache[i].server);
+            memset(&cache[i], 0, sizeof(cache[i]));
+        }
+    pthread_mutex_unlock(&lock);
 }
 
 /* Replaces the GLib string *slot by a copy of s. */

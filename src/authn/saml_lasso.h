@@ -48,6 +48,13 @@ gh_err gh_saml_lasso_idp_entity(const char *metadata, char *out, size_t size) GH
     GH_NONNULL(1, 2);
 
 /**
+ * Drops provider name's kept server (it holds our private key) at once: the registry calls
+ * it when the provider is changed or deleted, rather than leave the key in memory until the
+ * slot is reused. Nothing when none is kept or lasso was never opened.
+ */
+void gh_saml_lasso_forget(const char *name) GH_NONNULL(1);
+
+/**
  * An AuthnRequest for sp's IdP over HTTP-Redirect, signed with sp's key, asking for the
  * answer by HTTP-POST at acs_url, with ID request_id, carrying relay_state: the URL to
  * send the browser to into url (url_size bytes).

@@ -398,6 +398,7 @@ gh_err gh_ssop_update(struct gh_ssop *r, const struct gh_identity *who, const ch
     if (err == GH_OK)
         err = gh_store_sso_provider_update(r->store, &p);
     if (err == GH_OK) {
+        gh_saml_lasso_forget(p.name); /* its server holds the old key and metadata */
         audit(r, "SSO_PROVIDER_UPDATE", who, meta, &p, 200);
         *out = p;
     }
@@ -417,8 +418,10 @@ gh_err gh_ssop_delete(struct gh_ssop *r, const struct gh_identity *who, const ch
     gh_err err = gh_store_sso_provider_get(r->store, name, &p);
     if (err == GH_OK)
         err = gh_store_sso_provider_delete(r->store, name);
-    if (err == GH_OK)
+    if (err == GH_OK) {
+        gh_saml_lasso_forget(name);
         audit(r, "SSO_PROVIDER_DELETE", who, meta, &p, 204);
+    }
     sodium_memzero(&p, sizeof(p));
     return err;
 }

@@ -157,6 +157,23 @@ static void judges_encrypted_assertions(void **state)
         1);
     assert_int_equal(encrypted(ENC_ASSERTION(GCM, XENC "rsa-1_5"), &why), -1);
     assert_string_equal(why, "encryption_method");
+    why = NULL; /* a key without its method, or fetched from elsewhere in the document */
+    assert_int_equal(
+        encrypted("<saml:EncryptedAssertion><xenc:EncryptedData><xenc:EncryptionMethod "
+                  "Algorithm=\"" GCM "\"/><xenc:EncryptedKey/></xenc:EncryptedData>"
+                  "</saml:EncryptedAssertion>",
+                  &why),
+        -1);
+    assert_string_equal(why, "encryption_method");
+    why = NULL;
+    assert_int_equal(
+        encrypted("<saml:EncryptedAssertion><xenc:EncryptedData><xenc:EncryptionMethod "
+                  "Algorithm=\"" GCM "\"/><ds:KeyInfo xmlns:ds=\"http://www.w3.org/"
+                  "2000/09/xmldsig#\"><ds:RetrievalMethod URI=\"#k\"/></ds:KeyInfo>"
+                  "</xenc:EncryptedData></saml:EncryptedAssertion>",
+                  &why),
+        -1);
+    assert_string_equal(why, "encryption_method");
     why = NULL;
     assert_int_equal(encrypted(ENC_ASSERTION(XENC "tripledes-cbc", XENC "rsa-oaep-mgf1p"), &why),
                      -1);
