@@ -269,7 +269,9 @@ static const char *const migrations[] = {
     /* 11 (SQLite's 18): whether a SAML IdP's email counts as verified */
     "ALTER TABLE sso_providers ADD COLUMN trust_email INTEGER NOT NULL DEFAULT 0;",
     /* 12 (SQLite's 19): where a google provider asks which app a token was issued to */
-    "ALTER TABLE sso_providers ADD COLUMN tokeninfo_endpoint " T " NOT NULL DEFAULT '';",
+    ("ALTER TABLE sso_providers ADD COLUMN tokeninfo_endpoint " T " NOT NULL DEFAULT '';"
+     "UPDATE sso_providers SET tokeninfo_endpoint = 'https://oauth2.googleapis.com/tokeninfo' "
+     "WHERE preset = 'google';"),
 };
 
 const char *const *const gh_pg_migrations = migrations;

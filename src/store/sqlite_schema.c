@@ -284,9 +284,11 @@ static const char *const migrations[] = {
     "ALTER TABLE sso_providers ADD COLUMN allowed_client_ids TEXT NOT NULL DEFAULT '';",
     /* 18: whether a SAML IdP's email counts as verified (off for those made before) */
     "ALTER TABLE sso_providers ADD COLUMN trust_email INTEGER NOT NULL DEFAULT 0;",
-    /* 19: where a google provider asks which app an access token was issued to ("": none;
-     * those made before keep none, as they had) */
-    "ALTER TABLE sso_providers ADD COLUMN tokeninfo_endpoint TEXT NOT NULL DEFAULT '';",
+    /* 19: where a google provider asks which app an access token was issued to ("": none):
+     * Google's for the google providers made before, as for new ones */
+    ("ALTER TABLE sso_providers ADD COLUMN tokeninfo_endpoint TEXT NOT NULL DEFAULT '';"
+     "UPDATE sso_providers SET tokeninfo_endpoint = 'https://oauth2.googleapis.com/tokeninfo' "
+     "WHERE preset = 'google';"),
 };
 
 static const size_t migration_count = sizeof(migrations) / sizeof(migrations[0]);
