@@ -35,6 +35,10 @@ static json_t *provider_json(const struct gh_sso_provider *p, int from_config)
     if (o != NULL && strcmp(p->type, "saml") != 0)
         (void)json_object_set_new(o, "allowed_client_ids",
                                   gh_json_words(p->allowed_client_ids, ' '));
+    if (o != NULL && strcmp(p->preset, "google") == 0)
+        (void)json_object_set_new(o, "tokeninfo_endpoint",
+                                  p->tokeninfo_endpoint[0] ? json_string(p->tokeninfo_endpoint)
+                                                           : json_null());
     if (o != NULL && strcmp(p->type, "saml") == 0)
         (void)json_object_update_new(
             o, json_pack("{s:s, s:s, s:s, s:b, s:b}", "sp_entity_id", p->sp_entity_id,

@@ -10,19 +10,21 @@ struct preset {
     const char *name;
     const char *default_tenant; /* NULL: a tenant is required; "" none is taken */
     const char *issuer, *authorization, *token, *userinfo;
+    const char *tokeninfo; /* NULL: none (only Google has one) */
 };
 static const struct preset presets[] = {
     {"google", "", "https://accounts.google.com", "https://accounts.google.com/o/oauth2/v2/auth",
-     "https://oauth2.googleapis.com/token", "https://openidconnect.googleapis.com/v1/userinfo"},
+     "https://oauth2.googleapis.com/token", "https://openidconnect.googleapis.com/v1/userinfo",
+     "https://oauth2.googleapis.com/tokeninfo"},
     /* Multi-tenant apps (common, organizations, consumers) get tokens whose iss names the
      * user's tenant: their issuer keeps {tenantid}, which the ID-token check fills from the
      * token's tid (see multi_tenant). */
     {"microsoft", "common", "https://login.microsoftonline.com/%s/v2.0",
      "https://login.microsoftonline.com/%s/oauth2/v2.0/authorize",
      "https://login.microsoftonline.com/%s/oauth2/v2.0/token",
-     "https://graph.microsoft.com/oidc/userinfo"},
+     "https://graph.microsoft.com/oidc/userinfo", NULL},
     {"okta", NULL, "https://%s", "https://%s/oauth2/v1/authorize", "https://%s/oauth2/v1/token",
-     "https://%s/oauth2/v1/userinfo"},
+     "https://%s/oauth2/v1/userinfo", NULL},
 };
 
 #define DEFAULT_SCOPES "openid email profile"
@@ -220,7 +222,9 @@ static gh_err identity(const struct gh_sso_spec *s, struct gh_sso_provider *p, c
         put_fmt(p->authorization_endpoint, sizeof(p->authorization_endpoint), ps->authorization,
                 tenant) != 0 ||
         put_fmt(p->token_endpoint, sizeof(p->token_endpoint), ps->token, tenant) != 0 ||
-        put_fmt(p->userinfo_endpoint, sizeof(p->userinfo_endpoint), ps->userinfo, tenant) != 0)
+        put_fmt(p->userinfo_endpoint, sizeof(p->userinfo_endpoint), ps->userinfo, tenant) != 0 ||
+        (ps->tokeninfo != NULL &&
+         put(p->tokeninfo_endpoint, sizeof(p->tokeninfo_endpoint), ps->tokeninfo) != 0))
         return GH_ERR_INVALID;
     (void)put(p->scopes, sizeof(p->scopes), DEFAULT_SCOPES);
     return GH_OK;
@@ -280,6 +284,8 @@ static gh_err values(const struct gh_sso_spec *s, struct gh_sso_provider *p, con
         {"token_endpoint", s->token_endpoint, p->token_endpoint, sizeof(p->token_endpoint)},
         {"userinfo_endpoint", s->userinfo_endpoint, p->userinfo_endpoint,
          sizeof(p->userinfo_endpoint)},
+        {"tokeninfo_endpoint", s->tokeninfo_endpoint, p->tokeninfo_endpoint,
+         sizeof(p->tokeninfo_endpoint)},
         {"client_id", s->client_id, p->client_id, sizeof(p->client_id)},
         {"token_auth", s->token_auth, p->token_auth, sizeof(p->token_auth)},
         {"default_role", s->default_role, p->default_role, sizeof(p->default_role)},
@@ -359,6 +365,7 @@ static gh_err complete(const struct gh_sso_provider *p, const char **field)
         {"authorization_endpoint", p->authorization_endpoint, strcmp(p->type, "oauth2") == 0},
         {"token_endpoint", p->token_endpoint, strcmp(p->type, "oauth2") == 0},
         {"userinfo_endpoint", p->userinfo_endpoint, strcmp(p->type, "oauth2") == 0},
+        {"tokeninfo_endpoint", p->tokeninfo_endpoint, 0},
     };
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
         *field = urls[i].key;
@@ -381,7 +388,10 @@ static gh_err complete(const struct gh_sso_provider *p, const char **field)
         (*field = "scopes", strcmp(p->type, "oidc") == 0 && !has_word(p->scopes, "openid")) ||
         /* a templated issuer takes its tenant from the token: Microsoft's rule, no other's */
         (*field = "issuer",
-         strstr(p->issuer, "{tenantid}") != NULL && strcmp(p->preset, "microsoft") != 0))
+         strstr(p->issuer, "{tenantid}") != NULL && strcmp(p->preset, "microsoft") != 0) ||
+        /* its answer is Google's own shape: Google's rule, no other's */
+        (*field = "tokeninfo_endpoint",
+         p->tokeninfo_endpoint[0] != '\0' && strcmp(p->preset, "google") != 0))
         return GH_ERR_INVALID;
     return saml_complete(p, field);
 }

@@ -80,10 +80,38 @@ static gh_err by_introspection(struct gh_ssop *providers, struct gh_sso_remote *
     return err;
 }
 
+/* Google's tokeninfo: the app is its aud (the client the token was issued to; azp, the
+ * party it was handed to, when aud is not listed). */
+static gh_err by_tokeninfo(struct gh_sso_remote *remote, const struct gh_sso_provider *p,
+                           const char *token, const char **reason)
+{
+    json_t *answer = NULL;
+    gh_err err = gh_sso_remote_tokeninfo(remote, p, token, &answer);
+    if (err == GH_ERR_AUTH) {
+        *reason = "token_refused";
+        return err;
+    }
+    if (err != GH_OK) {
+        *reason = err == GH_ERR_INVALID ? "provider_answer_invalid" : "provider_unavailable";
+        return GH_ERR_IO;
+    }
+    const char *aud = json_string_value(json_object_get(answer, "aud"));
+    const char *azp = json_string_value(json_object_get(answer, "azp"));
+    if ((aud == NULL || !gh_sso_client_listed(p->allowed_client_ids, aud)) &&
+        (azp == NULL || !gh_sso_client_listed(p->allowed_client_ids, azp))) {
+        *reason = "token_other_client";
+        err = GH_ERR_AUTH;
+    }
+    json_decref(answer);
+    return err;
+}
+
 gh_err gh_sso_token_client(struct gh_ssop *providers, struct gh_sso_remote *remote,
                            const struct gh_sso_provider *p, const struct gh_sso_endpoints *ep,
                            const char *access_token, const char **reason)
 {
+    if (p->tokeninfo_endpoint[0] != '\0')
+        return by_tokeninfo(remote, p, access_token, reason);
     if (ep->introspection[0] != '\0')
         return by_introspection(providers, remote, p, ep, access_token, reason);
     json_t *claims = jwt_payload(access_token);

@@ -383,6 +383,50 @@ gh_err gh_sso_remote_introspect(struct gh_sso_remote *r, const struct gh_sso_pro
     return err;
 }
 
+gh_err gh_sso_remote_tokeninfo(struct gh_sso_remote *r, const struct gh_sso_provider *p,
+                               const char *access_token, json_t **out)
+{
+    char body[FORM_MAX], why[128];
+    size_t n = 0;
+    struct gh_fetch *f = NULL;
+    struct gh_fetch_resp resp = {0, NULL, 0};
+    *out = NULL;
+    /* in the body, never the query: URLs end up in logs along the way */
+    gh_err err = form_add(body, sizeof(body), &n, "access_token", access_token) == 0
+                     ? handle(r, &f)
+                     : GH_ERR_INVALID;
+    if (err == GH_OK) {
+        struct gh_fetch_req rq = {.url = p->tokeninfo_endpoint,
+                                  .body = body,
+                                  .body_len = n,
+                                  .content_type = "application/x-www-form-urlencoded",
+                                  .timeout_ms = r->timeout_ms,
+                                  .max_bytes = GH_SSO_ANSWER_MAX};
+        err = gh_fetch_do(f, &rq, &resp, why, sizeof(why));
+        if (err == GH_ERR_IO)
+            gh_log(GH_LOG_WARN, "sso: provider %s: tokeninfo: %s", p->name, why);
+    }
+    gh_fetch_free(f);
+    sodium_memzero(body, sizeof(body));
+    if (err == GH_ERR_TOO_LARGE)
+        err = GH_ERR_INVALID;
+    if (err == GH_OK && resp.status == 400) {
+        err = GH_ERR_AUTH; /* Google's answer for a token it does not know or that expired */
+    } else if (err == GH_OK && resp.status != 200) {
+        gh_log(GH_LOG_WARN, "sso: provider %s: tokeninfo answered %ld", p->name, resp.status);
+        err = GH_ERR_IO;
+    } else if (err == GH_OK) {
+        *out = resp.body != NULL ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
+        if (!json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            err = GH_ERR_INVALID;
+        }
+    }
+    gh_fetch_resp_clear(&resp);
+    return err;
+}
+
 gh_err gh_sso_remote_userinfo(struct gh_sso_remote *r, const char *url, const char *access_token,
                               json_t **out)
 {

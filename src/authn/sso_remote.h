@@ -15,8 +15,8 @@
  * the ID token checked against the provider's keys (cached; fetched again with the
  * discovery document when a token names a kid they lack, one attempt per provider every
  * GH_SSO_KEYS_REFRESH seconds at most, so a flood of unknown kids cannot make Gatehouse
- * hammer the provider), and the userinfo endpoint. Errors never carry a code, token or
- * secret into the log.
+ * hammer the provider), the userinfo endpoint and Google's tokeninfo. Errors never carry a code,
+ * token or secret into the log.
  */
 
 #define GH_SSO_KEYS_REFRESH 10 /* seconds between two attempts at one provider's keys */
@@ -91,6 +91,16 @@ gh_err gh_sso_remote_introspect(struct gh_sso_remote *r, const struct gh_sso_pro
                                 const struct gh_sso_endpoints *ep, const char *secret,
                                 const char *access_token, json_t **out) GH_WUR
     GH_NONNULL(1, 2, 3, 5, 6);
+
+/**
+ * Asks p->tokeninfo_endpoint (Google's tokeninfo) about access_token, sent as a POST form
+ * (never in the URL): *out the answer object (a new reference). GH_ERR_AUTH the provider
+ * refused the token (400), GH_ERR_IO no answer in time or another status, GH_ERR_INVALID
+ * not a JSON object.
+ */
+gh_err gh_sso_remote_tokeninfo(struct gh_sso_remote *r, const struct gh_sso_provider *p,
+                               const char *access_token, json_t **out) GH_WUR
+    GH_NONNULL(1, 2, 3, 4);
 
 /**
  * Asks url (a userinfo endpoint) who access_token belongs to: *out the answer object (a

@@ -17,6 +17,7 @@ static const struct {
     {"authorization_endpoint", offsetof(struct gh_sso_spec, authorization_endpoint)},
     {"token_endpoint", offsetof(struct gh_sso_spec, token_endpoint)},
     {"userinfo_endpoint", offsetof(struct gh_sso_spec, userinfo_endpoint)},
+    {"tokeninfo_endpoint", offsetof(struct gh_sso_spec, tokeninfo_endpoint)},
     {"client_id", offsetof(struct gh_sso_spec, client_id)},
     {"client_secret", offsetof(struct gh_sso_spec, client_secret)},
     {"token_auth", offsetof(struct gh_sso_spec, token_auth)},

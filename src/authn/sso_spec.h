@@ -17,7 +17,8 @@
 struct gh_sso_spec {
     /* NULL: absent (or JSON null). Point into the parsed JSON value. */
     const char *name, *type, *preset, *tenant, *issuer, *authorization_endpoint, *token_endpoint,
-        *userinfo_endpoint, *client_id, *client_secret, *token_auth, *default_role;
+        *userinfo_endpoint, *tokeninfo_endpoint, *client_id, *client_secret, *token_auth,
+        *default_role;
     const char *sp_entity_id, *idp_metadata_xml, *sp_private_key, *sp_certificate; /* saml */
     const char *idp_metadata_url; /* saml: fetched instead of idp_metadata_xml */
     const char *claim_subject, *claim_email, *claim_username, *claim_name; /* "claims": {...} */

@@ -268,8 +268,11 @@ static const char *const migrations[] = {
     "ALTER TABLE sso_providers ADD COLUMN allowed_client_ids " T " NOT NULL DEFAULT '';",
     /* 11 (SQLite's 18): whether a SAML IdP's email counts as verified */
     "ALTER TABLE sso_providers ADD COLUMN trust_email INTEGER NOT NULL DEFAULT 0;",
-    /* 12 (SQLite's 19): where a SAML IdP's metadata is fetched from ("": given inline) and when it
-       was */
+    /* 12 (SQLite's 19): where a google provider asks which app a token was issued to */
+    ("ALTER TABLE sso_providers ADD COLUMN tokeninfo_endpoint " T " NOT NULL DEFAULT '';"
+     "UPDATE sso_providers SET tokeninfo_endpoint = 'https://oauth2.googleapis.com/tokeninfo' "
+     "WHERE preset = 'google';"),
+    /* 13 (SQLite's 20): where a SAML IdP's metadata is fetched from ("": given inline) and when */
     ("ALTER TABLE sso_providers ADD COLUMN idp_metadata_url " T " NOT NULL DEFAULT '';"
      "ALTER TABLE sso_providers ADD COLUMN idp_metadata_at BIGINT NOT NULL DEFAULT 0;"),
 };
@@ -295,7 +298,7 @@ const char *const gh_pg_sql[ST_COUNT] = {
         "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
         "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, "
-        "$29, $30, $31)",
+        "$29, $30, $31, $32)",
     [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = $1",
     [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
                              "ORDER BY name LIMIT $1 OFFSET $2",
@@ -307,7 +310,7 @@ const char *const gh_pg_sql[ST_COUNT] = {
         "default_role = $17, pkce = $18, enabled = $19, auto_create_user = $20, "
         "link_by_email = $21, updated_at = $22, sp_entity_id = $23, idp_metadata = $24, "
         "sp_private_key = $25, sp_certificate = $26, allowed_client_ids = $27, trust_email = $28, "
-        "idp_metadata_url = $29, idp_metadata_at = $30 "
+        "tokeninfo_endpoint = $29, idp_metadata_url = $30, idp_metadata_at = $31 "
         "WHERE name = $1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = $1",
     [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "

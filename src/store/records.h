@@ -272,6 +272,9 @@ struct gh_sso_provider {
      * ("": any token the provider accepts; authn/sso_token.h) */
     char allowed_client_ids[GH_SSO_CLIENTS_MAX * 257];
     int trust_email; /* the IdP's email counts as verified (SAML has no email_verified) */
+    /* google preset: where to ask which app an access token was issued to (Google's
+     * tokeninfo; authn/sso_client.h); "" none */
+    char tokeninfo_endpoint[GH_SSO_URL_MAX + 1];
     char idp_metadata_url[GH_SSO_URL_MAX + 1]; /* "": idp_metadata was given inline */
     int64_t idp_metadata_at; /* when idp_metadata was fetched from it (0: never) */
 };

@@ -55,7 +55,7 @@ static const struct table tables[] = {
     {"mfa_challenges", "challenge_hash, user_id, org_id, created_at, expires_at, spent_at", 6,
      "challenge_hash"},
     {"data_keys", "id, wrapped, created_at", 3, "id"},
-    {"sso_providers", SSO_PROVIDER_COLS, 31, "name"},
+    {"sso_providers", SSO_PROVIDER_COLS, 32, "name"},
     {"vault_entries", "org_id, name, version, key_id, sealed, created_at", 6,
      "org_id, name, version"},
     {"sso_identities", SSO_LINK_COLS, 7, "id"},

@@ -32,8 +32,9 @@ static const struct sq_col provider_cols[] = {
     SQ_COL(SQ_COL_TEXT, 26, P, sp_certificate),
     SQ_COL(SQ_COL_TEXT, 27, P, allowed_client_ids),
     SQ_COL(SQ_COL_INT, 28, P, trust_email),
-    SQ_COL(SQ_COL_TEXT, 29, P, idp_metadata_url),
-    SQ_COL(SQ_COL_I64, 30, P, idp_metadata_at),
+    SQ_COL(SQ_COL_TEXT, 29, P, tokeninfo_endpoint),
+    SQ_COL(SQ_COL_TEXT, 30, P, idp_metadata_url),
+    SQ_COL(SQ_COL_I64, 31, P, idp_metadata_at),
 };
 #undef P
 SQ_CALL(call_provider, gh_sso_provider_visit_fn)
@@ -42,8 +43,8 @@ static const struct sq_row row_provider =
 
 /* The values of p in the column order of the statements (?1 .. ?21), then its times: the
  * insert takes created_at and updated_at (?22, ?23), the update only updated_at (?22);
- * then the SAML values of both (SAML_VALUES), then the allowed client ids, then trust_email, then
- * where the IdP's metadata comes from and when it came. */
+ * then the SAML values of both (SAML_VALUES), then the allowed client ids, trust_email, the
+ * tokeninfo endpoint, and where the IdP's metadata comes from and when it came. */
 #define PROVIDER_VALUES(p)                                                                         \
     SQ_F(p->name), SQ_F(p->type), SQ_F(p->preset), SQ_F(p->tenant), SQ_F(p->issuer),               \
         SQ_F(p->authorization_endpoint), SQ_F(p->token_endpoint), SQ_F(p->userinfo_endpoint),      \
@@ -59,7 +60,8 @@ gh_err sq_sso_provider_create(struct gh_store *st, const struct gh_sso_provider 
     return sq_st_run(st, ST_SSO_PROVIDER_INSERT,
                      SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->created_at), SQ_I(p->updated_at),
                              SAML_VALUES(p), SQ_F(p->allowed_client_ids), SQ_I(p->trust_email != 0),
-                             SQ_F(p->idp_metadata_url), SQ_I(p->idp_metadata_at)),
+                             SQ_F(p->tokeninfo_endpoint), SQ_F(p->idp_metadata_url),
+                             SQ_I(p->idp_metadata_at)),
                      NULL);
 }
 
@@ -82,7 +84,8 @@ gh_err sq_sso_provider_update(struct gh_store *st, const struct gh_sso_provider 
     gh_err err = sq_st_run(st, ST_SSO_PROVIDER_UPDATE,
                            SQ_ARGS(PROVIDER_VALUES(p), SQ_I(p->updated_at), SAML_VALUES(p),
                                    SQ_F(p->allowed_client_ids), SQ_I(p->trust_email != 0),
-                                   SQ_F(p->idp_metadata_url), SQ_I(p->idp_metadata_at)),
+                                   SQ_F(p->tokeninfo_endpoint), SQ_F(p->idp_metadata_url),
+                                   SQ_I(p->idp_metadata_at)),
                            &changed);
     if (err == GH_OK && changed == 0)
         err = GH_ERR_NOT_FOUND;

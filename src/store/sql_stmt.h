@@ -171,7 +171,8 @@ enum sq_stmt {
     "userinfo_endpoint, client_id, client_secret, token_auth, scopes, claim_subject, "             \
     "claim_email, claim_username, claim_name, default_role, pkce, enabled, auto_create_user, "     \
     "link_by_email, created_at, updated_at, sp_entity_id, idp_metadata, sp_private_key, "          \
-    "sp_certificate, allowed_client_ids, trust_email, idp_metadata_url, idp_metadata_at"
+    "sp_certificate, allowed_client_ids, trust_email, tokeninfo_endpoint, "                        \
+    "idp_metadata_url, idp_metadata_at"
 #define SSO_LINK_COLS "id, provider, subject, user_id, email, created_at, last_login_at"
 #define SSO_STATE_COLS "state_hash, binding_hash, provider, redirect_to, created_at, expires_at"
 #define VAULT_COLS "org_id, name, version, created_at, key_id, sealed"

@@ -284,7 +284,12 @@ static const char *const migrations[] = {
     "ALTER TABLE sso_providers ADD COLUMN allowed_client_ids TEXT NOT NULL DEFAULT '';",
     /* 18: whether a SAML IdP's email counts as verified (off for those made before) */
     "ALTER TABLE sso_providers ADD COLUMN trust_email INTEGER NOT NULL DEFAULT 0;",
-    /* 19: where a SAML IdP's metadata is fetched from ("": given inline) and when it was */
+    /* 19: where a google provider asks which app an access token was issued to ("": none):
+     * Google's for the google providers made before, as for new ones */
+    ("ALTER TABLE sso_providers ADD COLUMN tokeninfo_endpoint TEXT NOT NULL DEFAULT '';"
+     "UPDATE sso_providers SET tokeninfo_endpoint = 'https://oauth2.googleapis.com/tokeninfo' "
+     "WHERE preset = 'google';"),
+    /* 20: where a SAML IdP's metadata is fetched from ("": given inline) and when */
     ("ALTER TABLE sso_providers ADD COLUMN idp_metadata_url TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE sso_providers ADD COLUMN idp_metadata_at INTEGER NOT NULL DEFAULT 0;"),
 };
@@ -307,7 +312,7 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
     [ST_BLOCK_EPOCH] = "SELECT epoch FROM address_block_epoch WHERE id = 1",
     [ST_SSO_PROVIDER_INSERT] = "INSERT INTO sso_providers (" SSO_PROVIDER_COLS ") VALUES "
                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SSO_PROVIDER_GET] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers WHERE name = ?1",
     [ST_SSO_PROVIDER_LIST] = "SELECT " SSO_PROVIDER_COLS " FROM sso_providers "
                              "ORDER BY name LIMIT ?1 OFFSET ?2",
@@ -319,7 +324,7 @@ const char *const gh_sqlite_sql[ST_COUNT] = {
         "default_role = ?17, pkce = ?18, enabled = ?19, auto_create_user = ?20, "
         "link_by_email = ?21, updated_at = ?22, sp_entity_id = ?23, idp_metadata = ?24, "
         "sp_private_key = ?25, sp_certificate = ?26, allowed_client_ids = ?27, trust_email = ?28, "
-        "idp_metadata_url = ?29, idp_metadata_at = ?30 "
+        "tokeninfo_endpoint = ?29, idp_metadata_url = ?30, idp_metadata_at = ?31 "
         "WHERE name = ?1",
     [ST_SSO_PROVIDER_DELETE] = "DELETE FROM sso_providers WHERE name = ?1",
     [ST_SSO_LINK_INSERT] = "INSERT INTO sso_identities (" SSO_LINK_COLS ") VALUES "

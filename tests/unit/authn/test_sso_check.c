@@ -270,6 +270,39 @@ static void patch_keeps_identity_and_secret(void **state)
     assert_string_equal(field, "preset");
 }
 
+/* tokeninfo_endpoint: Google's by default for the google preset, another URL (validated
+ * like every endpoint) taken there, none for a provider of another preset or none. */
+static void tokeninfo_endpoint(void **state)
+{
+    (void)state;
+    struct gh_sso_spec s;
+    struct gh_sso_provider p;
+    const char *field;
+    spec_init(&s, "g", "oidc");
+    s.preset = "google";
+    s.client_id = "gh";
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_string_equal(p.tokeninfo_endpoint, "https://oauth2.googleapis.com/tokeninfo");
+    s.tokeninfo_endpoint = "http://127.0.0.1:8080/tokeninfo";
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_string_equal(p.tokeninfo_endpoint, "http://127.0.0.1:8080/tokeninfo");
+    static const char *const bad[] = {"http://tokeninfo.example.com/", "https://a@b/", "ftp://x/"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s.tokeninfo_endpoint = bad[i];
+        assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+        assert_string_equal(field, "tokeninfo_endpoint");
+    }
+    spec_init(&s, "o", "oidc");
+    s.preset = "okta";
+    s.tenant = "corp.okta.com";
+    s.client_id = "gh";
+    assert_int_equal(build(&s, &p, &field), GH_OK);
+    assert_string_equal(p.tokeninfo_endpoint, "");
+    s.tokeninfo_endpoint = "https://oauth2.googleapis.com/tokeninfo";
+    assert_int_equal(build(&s, &p, &field), GH_ERR_INVALID);
+    assert_string_equal(field, "tokeninfo_endpoint");
+}
+
 /* allowed_client_ids: kept space-separated; each a client id of printable ASCII without
  * blanks; an empty list clears it. */
 static void allowed_client_ids(void **state)
@@ -354,6 +387,7 @@ int main(void)
         cmocka_unit_test(required_and_bad_values),
         cmocka_unit_test(patch_keeps_identity_and_secret),
         cmocka_unit_test(allowed_client_ids),
+        cmocka_unit_test(tokeninfo_endpoint),
         cmocka_unit_test(saml_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,6 +55,8 @@ static void sso_providers_create_get_list(void **state)
     snprintf(p.sp_certificate, sizeof(p.sp_certificate), "-----BEGIN CERTIFICATE-----");
     snprintf(p.allowed_client_ids, sizeof(p.allowed_client_ids), "web-app ios-app");
     p.trust_email = 1;
+    snprintf(p.tokeninfo_endpoint, sizeof(p.tokeninfo_endpoint),
+             "https://oauth2.googleapis.com/tokeninfo");
     snprintf(p.idp_metadata_url, sizeof(p.idp_metadata_url), "https://idp.example.com/md");
     p.idp_metadata_at = 1700000000;
     assert_int_equal(gh_store_sso_provider_create(&f->h, &p), GH_OK);
@@ -94,6 +96,7 @@ static void sso_providers_update_delete(void **state)
     p.created_at = 99;
     p.updated_at = 20;
     p.trust_email = 1;
+    snprintf(p.tokeninfo_endpoint, sizeof(p.tokeninfo_endpoint), "http://127.0.0.1:9/ti");
     snprintf(p.idp_metadata_url, sizeof(p.idp_metadata_url), "https://idp.example.com/md2");
     p.idp_metadata_at = 1700000123;
     assert_int_equal(gh_store_sso_provider_update(&f->h, &p), GH_OK);
@@ -103,6 +106,7 @@ static void sso_providers_update_delete(void **state)
     assert_string_equal(got.client_secret, "");
     assert_string_equal(got.type, "oauth2");
     assert_string_equal(got.allowed_client_ids, "cli");
+    assert_string_equal(got.tokeninfo_endpoint, "http://127.0.0.1:9/ti");
     assert_string_equal(got.idp_metadata_url, "https://idp.example.com/md2");
     assert_int_equal(got.idp_metadata_at, 1700000123);
     assert_string_equal(got.userinfo_endpoint, "https://idp.example.com/me");
