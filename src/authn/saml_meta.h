@@ -16,6 +16,8 @@ struct gh_fetch;
 
 /** The refresh of a fetched document is tried at most this often per provider (seconds). */
 #define GH_SAML_META_RETRY 600
+/** A fetched document older than this is refreshed in the background (seconds). */
+#define GH_SAML_META_MAX_AGE 86400
 
 /**
  * Fetches p->idp_metadata_url into p->idp_metadata and sets p->idp_metadata_at to now, both

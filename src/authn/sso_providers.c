@@ -485,16 +485,74 @@ gh_err gh_ssop_saml_refresh(struct gh_ssop *r, const struct gh_sso_provider *p,
         return GH_ERR_NOT_FOUND;
     if (!refresh_due(r, p->name, gh_time_now()))
         return GH_ERR_BUSY;
-    *out = *p;
-    gh_err err = saml_fetch(r, out);
-    if (err == GH_OK && strcmp(out->idp_metadata, p->idp_metadata) == 0)
-        err = GH_ERR_AUTH; /* the same document: the failure was not a rotation */
-    /* the stored document is replaced only by one that passed; a failed fetch keeps it */
-    if (err == GH_OK)
+    struct gh_sso_provider *got = malloc(sizeof(*got));
+    if (got == NULL)
+        return GH_ERR_NOMEM;
+    *got = *p;
+    gh_err err = saml_fetch(r, got);
+    /* the stored document is replaced only by one that passed (a failed fetch keeps it),
+     * into the provider as stored now: an admin's change made meanwhile stays */
+    if (err == GH_OK && (err = gh_store_sso_provider_get(r->store, p->name, out)) == GH_OK &&
+        strcmp(out->idp_metadata_url, p->idp_metadata_url) != 0)
+        err = GH_ERR_NOT_FOUND;
+    int same = err == GH_OK && strcmp(got->idp_metadata, out->idp_metadata) == 0;
+    if (err == GH_OK) { /* the same document too: its time, so the daily refresh waits */
+        memcpy(out->idp_metadata, got->idp_metadata, sizeof(out->idp_metadata));
+        out->idp_metadata_at = got->idp_metadata_at;
         err = gh_store_sso_provider_update(r->store, out);
-    if (err == GH_OK)
+    }
+    if (err == GH_OK && !same)
         gh_saml_lasso_forget(out->name);
-    gh_log(err == GH_OK ? GH_LOG_INFO : GH_LOG_WARN, "saml: provider %s: metadata refresh: %s",
-           p->name, err == GH_OK ? "replaced" : gh_err_name(err));
+    else if (err == GH_OK)
+        err = GH_ERR_AUTH; /* the same document: a failure was not a rotation */
+    sodium_memzero(got, sizeof(*got));
+    free(got);
+    gh_log(err == GH_OK || same ? GH_LOG_INFO : GH_LOG_WARN,
+           "saml: provider %s: metadata refresh: %s", p->name,
+           err == GH_OK ? "replaced"
+           : same       ? "unchanged"
+                        : gh_err_name(err));
     return err;
+}
+
+struct stale {
+    int64_t before; /* fetched before it: due */
+    size_t seen, n;
+    char names[GH_SSOP_REFRESH_SLOTS][GH_SSO_NAME_MAX + 1];
+};
+
+static int visit_stale(void *arg, const struct gh_sso_provider *p)
+{
+    struct stale *s = arg;
+    s->seen++;
+    if (strcmp(p->type, "saml") == 0 && p->idp_metadata_url[0] != '\0' &&
+        p->idp_metadata_at < s->before && s->n < GH_SSOP_REFRESH_SLOTS)
+        memcpy(s->names[s->n++], p->name, strlen(p->name) + 1);
+    return 0;
+}
+
+void gh_ssop_saml_refresh_stale(struct gh_ssop *r)
+{
+    struct stale *s = calloc(1, sizeof(*s));
+    struct gh_sso_provider *p = malloc(sizeof(*p)), *out = malloc(sizeof(*out));
+    if (s != NULL && p != NULL && out != NULL) {
+        s->before = gh_time_now() - GH_SAML_META_MAX_AGE;
+        for (size_t offset = 0; s->n < GH_SSOP_REFRESH_SLOTS; offset += s->seen) {
+            s->seen = 0;
+            if (gh_store_sso_provider_list(r->store, 100, offset, visit_stale, s) != GH_OK ||
+                s->seen < 100)
+                break;
+        }
+        for (size_t i = 0; i < s->n; i++) {
+            gh_err err = gh_store_sso_provider_get(r->store, s->names[i], p);
+            if (err == GH_OK)
+                err = gh_ssop_saml_refresh(r, p, out); /* which logs the outcome */
+            (void)err;
+        }
+        sodium_memzero(p, sizeof(*p));
+        sodium_memzero(out, sizeof(*out));
+    }
+    free(s);
+    free(p);
+    free(out);
 }

@@ -126,11 +126,17 @@ gh_err gh_ssop_saml_key(struct gh_ssop *r, const struct gh_sso_provider *p, char
  * signature failed against the stored one (the IdP may have rotated its key): at most once
  * per GH_SAML_META_RETRY per provider. A document that passes and differs replaces the
  * stored one (and lasso's kept server); *out is then p with it. GH_ERR_NOT_FOUND p has no
- * URL (or is the config file's); GH_ERR_BUSY tried too recently; GH_ERR_AUTH the same
- * document (the signature's failure stands); GH_ERR_INVALID the fetch failed or was refused (the
- * stored one stays).
+ * URL (or is the config file's, or its URL changed meanwhile); GH_ERR_BUSY tried too
+ * recently; GH_ERR_AUTH the same document (only its time is stored); GH_ERR_INVALID the fetch
+ * failed or was refused (the stored one stays).
  */
 gh_err gh_ssop_saml_refresh(struct gh_ssop *r, const struct gh_sso_provider *p,
                             struct gh_sso_provider *out) GH_WUR GH_NONNULL(1, 2, 3);
+
+/**
+ * Refreshes (as gh_ssop_saml_refresh) each stored SAML provider whose fetched metadata is
+ * older than GH_SAML_META_MAX_AGE: the daily refresh, run on the SSO pool (cli/serve.c).
+ */
+void gh_ssop_saml_refresh_stale(struct gh_ssop *r) GH_NONNULL(1);
 
 #endif

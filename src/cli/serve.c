@@ -27,16 +27,27 @@ static const char usage[] =
     "generated and printed once. Stops gracefully on SIGTERM or SIGINT.\n";
 
 #define WATCH_INTERVAL_US 100000
-#define FLUSH_EVERY 50 /* watch intervals between writes of API-key last uses: 5 s */
-#define AUDIT_EVERY 10 /* watch intervals between audit upkeeps (gh_audit_tick): 1 s */
+#define FLUSH_EVERY 50      /* watch intervals between writes of API-key last uses: 5 s */
+#define SAML_META_EVERY 600 /* watch intervals between looks for stale SAML metadata: 1 min */
+#define AUDIT_EVERY 10      /* watch intervals between audit upkeeps (gh_audit_tick): 1 s */
 
 struct watcher {
     pthread_t thread;
     struct gh_auth *auth;
     struct gh_keys_watch *keys;
     struct gh_blocks *blocks;
+    struct gh_ssop *sso;   /* its SAML metadata refreshed daily, on pool */
+    struct gh_pool *pool;  /* the SSO pool: a fetch never holds up this thread */
+    atomic_int refreshing; /* a refresh is queued or running */
     atomic_int stop;
 };
+
+static void refresh_saml_metadata(void *arg)
+{
+    struct watcher *w = arg;
+    gh_ssop_saml_refresh_stale(w->sso);
+    atomic_store(&w->refreshing, 0);
+}
 
 /*
  * Applies revocations and address blocks made by other processes (the CLI, other nodes)
@@ -62,6 +73,9 @@ static void *watch_revocations(void *arg)
         gh_keys_watch_poll(w->keys);
         if (tick % AUDIT_EVERY == 0)
             gh_audit_tick((int64_t)time(NULL));
+        if (tick % SAML_META_EVERY == 0 && w->sso != NULL && !atomic_exchange(&w->refreshing, 1) &&
+            gh_pool_submit(w->pool, refresh_saml_metadata, w) != GH_OK)
+            atomic_store(&w->refreshing, 0); /* the pool is full: the next minute */
         usleep(WATCH_INTERVAL_US);
     }
     return NULL;
@@ -270,7 +284,8 @@ int gh_cmd_serve(int argc, char **argv)
     }
     if (app.cfg.rev_redis[0] != '\0' && start_bus(&app, &bus) != 0)
         goto out;
-    struct watcher watcher = {.auth = app.auth, .blocks = app.blocks};
+    struct watcher watcher = {
+        .auth = app.auth, .blocks = app.blocks, .sso = app.sso, .pool = app.sso_pool};
     if (gh_keys_watch_new(&app, &keys) != GH_OK) {
         fprintf(stderr, "gatehouse: cannot start the key watch\n");
         goto out;

@@ -8,8 +8,10 @@ import http.server
 import pathlib
 import re
 import shutil
+import sqlite3
 import tempfile
 import threading
+import time
 
 import pytest
 
@@ -186,3 +188,29 @@ def test_failed_refresh_keeps_the_stored_document(env):
     b, fields = start(env, provider=name)  # the kept document still signs in
     r = post(env, b, fields)
     assert r.status_code == 303, r.text
+
+
+def test_day_old_document_refreshed_in_the_background(env):
+    """A document fetched over a day ago is fetched again without any sign-in (the check
+    runs every minute on the SSO pool)."""
+    host = env["host"]
+    host.serve("/daily", env["idp"].metadata())
+    name, r = create(env, idp_metadata_url=host.base + "/daily")
+    assert r.status_code == 201, r.text
+    con = sqlite3.connect(str(env["srv"].data_dir / "gatehouse.db"), timeout=10)
+    try:
+        with con:
+            con.execute("UPDATE sso_providers SET idp_metadata_at = 1 WHERE name = ?", (name,))
+    finally:
+        con.close()
+    deadline = time.monotonic() + 150  # one minute between checks, a loaded machine
+    while host.hits["/daily"] < 2 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert host.hits["/daily"] == 2
+    while time.monotonic() < deadline:  # the new time stored: not fetched again
+        row = env["srv"].query("SELECT idp_metadata_at FROM sso_providers WHERE name = ?",
+                               (name,))
+        if row[0]["idp_metadata_at"] > 1:
+            break
+        time.sleep(0.5)
+    assert row[0]["idp_metadata_at"] > 1
