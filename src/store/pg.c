@@ -44,12 +44,16 @@
  * restart one request fails (503), not one per pooled connection. */
 static atomic_uint lost_epoch;
 
+/* The database is away: set by the first connection that finds it so, cleared by the first
+ * that reaches it again, so the log says "lost" and "back" once per outage whichever
+ * pooled connections notice. */
+static atomic_int away;
+
 struct pg_conn {
     PGconn *pg;
     unsigned epoch; /* lost_epoch when the connection was (re)established */
     unsigned busy_ms;
-    int down; /* the connection was lost (logged once until it is back) */
-    int tx;   /* a transaction was begun and not yet ended: never re-established under it */
+    int tx; /* a transaction was begun and not yet ended: never re-established under it */
     unsigned char prepared[ST_COUNT]; /* on this session */
 };
 
@@ -97,14 +101,12 @@ static gh_err alive(struct pg_conn *pc)
     pc->epoch = epoch;
     memset(pc->prepared, 0, sizeof(pc->prepared));
     if (gh_pq.status(pc->pg) != CONNECTION_OK || session(pc) != GH_OK) {
-        if (!pc->down)
+        if (!atomic_exchange(&away, 1))
             log_pg("PostgreSQL is unreachable", gh_pq.errorMessage(pc->pg));
-        pc->down = 1;
         return GH_ERR_IO;
     }
-    if (pc->down)
+    if (atomic_exchange(&away, 0))
         fprintf(stderr, "store: PostgreSQL is back\n");
-    pc->down = 0;
     return GH_OK;
 }
 
@@ -125,9 +127,8 @@ static gh_err fail(struct pg_conn *pc, const PGresult *r, const char *what)
             return GH_ERR_INVALID;
     }
     if (gh_pq.status(pc->pg) != CONNECTION_OK) {
-        if (!pc->down)
+        if (!atomic_exchange(&away, 1))
             log_pg("PostgreSQL connection lost", gh_pq.errorMessage(pc->pg));
-        pc->down = 1;
         atomic_fetch_add(&lost_epoch, 1);
         return GH_ERR_IO;
     }
