@@ -353,6 +353,29 @@ gh_err gh_sso_remote_idtoken(struct gh_sso_remote *r, const struct gh_sso_provid
     return err;
 }
 
+/* A provider's answer to a POST (err: how the exchange went) as a JSON object in *out:
+ * GH_ERR_IO for a status but 200, GH_ERR_INVALID for an oversized or non-object body.
+ * resp is cleared. */
+static gh_err json_answer(const struct gh_sso_provider *p, const char *what, gh_err err,
+                          struct gh_fetch_resp *resp, json_t **out)
+{
+    if (err == GH_ERR_TOO_LARGE)
+        err = GH_ERR_INVALID;
+    if (err == GH_OK && resp->status != 200) {
+        gh_log(GH_LOG_WARN, "sso: provider %s: %s answered %ld", p->name, what, resp->status);
+        err = GH_ERR_IO;
+    } else if (err == GH_OK) {
+        *out = resp->body != NULL ? json_loadb(resp->body, resp->len, 0, NULL) : NULL;
+        if (!json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            err = GH_ERR_INVALID;
+        }
+    }
+    gh_fetch_resp_clear(resp);
+    return err;
+}
+
 gh_err gh_sso_remote_introspect(struct gh_sso_remote *r, const struct gh_sso_provider *p,
                                 const struct gh_sso_endpoints *ep, const char *secret,
                                 const char *access_token, json_t **out)
@@ -366,21 +389,7 @@ gh_err gh_sso_remote_introspect(struct gh_sso_remote *r, const struct gh_sso_pro
         form_add(body, sizeof(body), &n, "token_type_hint", "access_token") == 0)
         err = post_form(r, p, ep, ep->introspection, secret, body, n, "introspection", &resp);
     sodium_memzero(body, sizeof(body));
-    if (err == GH_ERR_TOO_LARGE)
-        err = GH_ERR_INVALID;
-    if (err == GH_OK && resp.status != 200) {
-        gh_log(GH_LOG_WARN, "sso: provider %s: introspection answered %ld", p->name, resp.status);
-        err = GH_ERR_IO;
-    } else if (err == GH_OK) {
-        *out = resp.body != NULL ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
-        if (!json_is_object(*out)) {
-            json_decref(*out);
-            *out = NULL;
-            err = GH_ERR_INVALID;
-        }
-    }
-    gh_fetch_resp_clear(&resp);
-    return err;
+    return json_answer(p, "introspection", err, &resp, out);
 }
 
 gh_err gh_sso_remote_tokeninfo(struct gh_sso_remote *r, const struct gh_sso_provider *p,
@@ -408,23 +417,11 @@ gh_err gh_sso_remote_tokeninfo(struct gh_sso_remote *r, const struct gh_sso_prov
     }
     gh_fetch_free(f);
     sodium_memzero(body, sizeof(body));
-    if (err == GH_ERR_TOO_LARGE)
-        err = GH_ERR_INVALID;
     if (err == GH_OK && resp.status == 400) {
-        err = GH_ERR_AUTH; /* Google's answer for a token it does not know or that expired */
-    } else if (err == GH_OK && resp.status != 200) {
-        gh_log(GH_LOG_WARN, "sso: provider %s: tokeninfo answered %ld", p->name, resp.status);
-        err = GH_ERR_IO;
-    } else if (err == GH_OK) {
-        *out = resp.body != NULL ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
-        if (!json_is_object(*out)) {
-            json_decref(*out);
-            *out = NULL;
-            err = GH_ERR_INVALID;
-        }
+        gh_fetch_resp_clear(&resp);
+        return GH_ERR_AUTH; /* Google's answer for a token it does not know or that expired */
     }
-    gh_fetch_resp_clear(&resp);
-    return err;
+    return json_answer(p, "tokeninfo", err, &resp, out);
 }
 
 gh_err gh_sso_remote_userinfo(struct gh_sso_remote *r, const char *url, const char *access_token,
