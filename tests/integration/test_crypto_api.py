@@ -41,7 +41,7 @@ def test_round_trip_bound_to_org_and_field(server, world):
     # Another field in the same org: refused, nothing revealed.
     r = call(server, "POST", DEC, alice.h, {"ciphertext": c, "field": "card", "org_id": a})
     assert_error(r, 422, "decrypt_failed")
-    assert "078" not in r.text
+    assert "078-05" not in r.text and "-05-" not in r.text  # (hex request ids may hold "078")
     # Unicode survives.
     c = enc(server, alice, {"plaintext": "Zoë – 東京", "field": "name", "org_id": a})["ciphertext"]
     r = ok(call(server, "POST", DEC, alice.h, {"ciphertext": c, "field": "name", "org_id": a}), 200)
