@@ -89,9 +89,11 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
     uint8_t key[GH_DBCRYPT_KEY_LEN];
-    int rounds = argc > 2 ? atoi(argv[2]) : 5;
-    if (argc < 2 || rounds < 1 || rounds > 50 || sodium_init() < 0)
+    char *end = NULL;
+    long asked = argc > 2 ? strtol(argv[2], &end, 10) : 5;
+    if (argc < 2 || (end != NULL && *end != '\0') || asked < 1 || asked > 50 || sodium_init() < 0)
         return 2;
+    int rounds = (int)asked; /* 1..50, checked above */
     randombytes_buf(key, sizeof(key));
     if (gh_dbcrypt_register(GH_DBCRYPT_VFS, key) != GH_OK)
         return 1;

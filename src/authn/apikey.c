@@ -168,6 +168,7 @@ static void key_generate(char out[GH_APIKEY_TEXT])
 
 static int key_well_formed(const char *key, size_t len)
 {
+    /* the public "gh_" prefix and the length only: the secret is compared by its hash */
     if (len != KEY_LEN || memcmp(key, KEY_PREFIX, 3) != 0)
         return 0;
     for (size_t i = 3; i < len; i++) {

@@ -114,7 +114,9 @@ static gh_err one_int(struct conn *c, const char *sql, int64_t *out)
     return c->drv->run_text(c, sql, NULL, 0, take_int, out, "copy");
 }
 
-/* Copies table t from the snapshot on from into the transaction on to. */
+/* Copies table t from the snapshot on from into the transaction on to. Table and column
+ * names come only from the constant tables[] above, never from input; row values travel
+ * as $n placeholders. */
 static gh_err copy_table(struct conn *from, struct conn *to, const struct table *t,
                          gh_store_copy_fn progress, void *arg)
 {
